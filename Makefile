@@ -1,0 +1,126 @@
+# tern - a user-space TCP/IP stack. See README.md.
+#
+#   make                 libtern.a, libtern.so and the tern command (gcc, -Werror)
+#   make test            every test, then every test again under ASan+UBSan (clang)
+#   make demo            the main job (see README.md)
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make fuzz [FUZZ_SECONDS=60]   libFuzzer targets (clang)
+#
+# Variants: SAN=1 builds into build/asan with clang + ASan + UBSan.
+#           CC=clang builds into build/clang.
+
+VERSION := 0.1.0
+SOVERSION := 0
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+SAN ?= 0
+ifeq ($(SAN),1)
+  CC := clang
+  BUILD ?= build/asan
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDSAN := -fsanitize=address,undefined
+else
+  BUILD ?= build/$(notdir $(CC))
+  OPT := -O2 -g
+  LDSAN :=
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
+CFLAGS += -std=c11 $(OPT) $(WARN) -fPIC -MMD -MP
+LDFLAGS += $(LDSAN)
+
+LIB_SRC := $(sort $(wildcard src/*/*.c))
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+TEST_SRC := $(sort $(wildcard tests/*/*_test.c)) tests/harness.c
+FUZZ_SRC := $(sort $(wildcard fuzz/*_fuzz.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%_fuzz.c=$(BUILD)/fuzz/%_replay)
+
+LIB_A := $(BUILD)/libtern.a
+LIB_SO := $(BUILD)/libtern.so.$(SOVERSION)
+TERN := $(BUILD)/tern
+UNIT := $(BUILD)/unit_tests
+
+.PHONY: all tests test test-one demo install uninstall fuzz clean
+all: $(LIB_A) $(LIB_SO) $(TERN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libtern.so.$(SOVERSION) $(LDFLAGS) -o $@ $^
+	ln -sf libtern.so.$(SOVERSION) $(BUILD)/libtern.so
+
+$(TERN): $(TOOL_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) -lm
+
+$(UNIT): $(TEST_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_A) -lm
+
+# Each fuzz target linked with a plain main() that replays files (no libFuzzer).
+$(BUILD)/fuzz/%_replay: $(BUILD)/obj/fuzz/%_fuzz.o $(BUILD)/obj/fuzz/replay.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+$(TEST_OBJ): CPPFLAGS += -Itests
+
+tests: all $(UNIT) $(FUZZ_REPLAY)
+
+# The whole suite: gcc build, then clang ASan+UBSan build, each run in full.
+test:
+	@tests/deps.sh
+	$(MAKE) --no-print-directory tests
+	$(MAKE) --no-print-directory SAN=1 tests
+	@tests/run.sh $(BUILD) build/asan
+
+# One variant only, e.g. `make test-one SAN=1`.
+test-one: tests
+	@tests/run.sh $(BUILD)
+
+demo: all
+	$(TERN) demo
+
+install: $(LIB_A) $(LIB_SO) $(TERN)
+	install -d $(DESTDIR)$(PREFIX)/include/tern/wire $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
+	install -m 644 include/tern/wire/*.h $(DESTDIR)$(PREFIX)/include/tern/wire/
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libtern.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libtern.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tern.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc
+	install -m 755 $(TERN) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/include/tern
+	rm -f $(DESTDIR)$(PREFIX)/lib/libtern.a $(DESTDIR)$(PREFIX)/lib/libtern.so $(DESTDIR)$(PREFIX)/lib/libtern.so.$(SOVERSION)
+	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc $(DESTDIR)$(PREFIX)/bin/tern
+
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build/fuzz
+fuzz:
+	@mkdir -p $(FUZZ_BUILD)
+	@set -e; for src in $(FUZZ_SRC); do \
+	  name=$$(basename $$src _fuzz.c); \
+	  echo "== fuzz $$name ($(FUZZ_SECONDS) s)"; \
+	  clang $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) \
+	    -o $(FUZZ_BUILD)/$$name $$src $(LIB_SRC); \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$name fuzz/corpus/$$name; \
+	  $(FUZZ_BUILD)/$$name -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(FUZZ_BUILD)/corpus/$$name fuzz/corpus/$$name; \
+	done
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

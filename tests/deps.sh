@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# tests/deps.sh - make sure the Debian packages the tests use are present.
+# As root, missing ones are installed with apt-get; otherwise they are listed
+# (tests that need them then report "skip", which CI=true counts as failure).
+#
+#   clang             sanitizer build (ASan+UBSan) and libFuzzer targets
+#   tcpdump           the reference the printer must match line for line
+#   tshark            checks that every pcap tern writes is well-formed
+#   python3-scapy     builds test frames independently of tern's own codecs
+#   pkg-config        builds examples/ against the installed library
+#   iproute2, iputils-ping   namespaces, TAP/TUN and Linux ping for peer tests
+set -u
+need=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_cmd clang || need+=(clang)
+have_cmd tcpdump || need+=(tcpdump)
+have_cmd tshark || need+=(tshark)
+have_cmd pkg-config || need+=(pkg-config)
+have_cmd ip || need+=(iproute2)
+have_cmd ping || need+=(iputils-ping)
+/usr/bin/python3 -c 'import scapy' >/dev/null 2>&1 || need+=(python3-scapy)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
+    echo "tests/deps.sh: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null ||
+        echo "tests/deps.sh: apt-get failed; tests that need ${need[*]} will not run" >&2
+else
+    echo "tests/deps.sh: missing ${need[*]} (run as root to install); tests that need them will skip" >&2
+fi
+exit 0

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# tests/run.sh BUILD_DIR... - runs every test suite against each build variant
+# and ends with one line "N passed, N failed" (", N skipped" when any).
+#
+# Suites, each printing TAP-like lines ("ok - NAME", "not ok - NAME",
+# "skip - NAME: why"):
+#   BUILD/unit_tests                unit and state tests (tests/*/*_test.c)
+#   BUILD/fuzz/*_replay             every file of fuzz/corpus/NAME/ through its target
+#   tests/scripts/*.sh BUILD        peer and tool tests (tcpdump, tshark, pkg-config, ...)
+# With CI=true a skipped test counts as a failure: nothing may be skipped in CI.
+set -u
+cd "$(dirname "$0")/.."
+passed=0 failed=0 skipped=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run_suite() { # label, command...
+    local label=$1; shift
+    local start=$SECONDS
+    "$@" >"$log" 2>&1
+    local rc=$?
+    local p f s
+    p=$(grep -c '^ok - ' "$log")
+    f=$(grep -c '^not ok - ' "$log")
+    s=$(grep -c '^skip - ' "$log")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        echo "not ok - $label exited with status $rc" >>"$log"
+    fi
+    if [ "${CI:-}" = "true" ] && [ "$s" -gt 0 ]; then
+        f=$((f + s))
+        grep '^skip - ' "$log" | sed 's/^skip - /not ok - (skipped in CI) /'
+        s=0
+    fi
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+    printf '%-44s %4d passed, %d failed, %d skipped (%ds)\n' "$label" "$p" "$f" "$s" $((SECONDS - start))
+    if [ "$f" -gt 0 ] || [ "$s" -gt 0 ]; then
+        grep -E -B12 '^(not ok|skip) - ' "$log" | grep -v '^ok - ' | sed 's/^/    /' | head -n 200
+    fi
+}
+
+replay_corpus() { # build dir
+    local b=$1 r name files
+    for r in "$b"/fuzz/*_replay; do
+        [ -x "$r" ] || continue
+        name=$(basename "$r" _replay)
+        files=(fuzz/corpus/"$name"/*)
+        if [ ! -e "${files[0]}" ]; then
+            echo "not ok - fuzz corpus $name is empty"
+            continue
+        fi
+        if "$r" "${files[@]}"; then
+            echo "ok - fuzz replay $name (${#files[@]} inputs)"
+        else
+            echo "not ok - fuzz replay $name"
+        fi
+    done
+}
+
+for b in "$@"; do
+    [ -d "$b" ] || { echo "not ok - build dir $b missing"; failed=$((failed + 1)); continue; }
+    export TERN_BUILD=$b
+    run_suite "[$b] unit" "$b/unit_tests"
+    run_suite "[$b] fuzz corpus replay" replay_corpus "$b"
+    for s in tests/scripts/*.sh; do
+        [ -e "$s" ] || continue
+        run_suite "[$b] $(basename "$s" .sh)" bash "$s" "$b"
+    done
+done
+
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

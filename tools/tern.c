@@ -1,0 +1,42 @@
+/*
+ * tools/tern.c - the `tern` command: dispatches to subcommands.
+ * Thin by design: each subcommand parses flags and wires library pieces.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools.h"
+
+static const struct tern_cmd cmds[] = {
+    {"dump", "print a pcap file as tcpdump -n -r does", cmd_dump},
+    {"demo", "run the demo (the largest thing tern can do today)", cmd_demo},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: tern COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+    fprintf(f, "\n`tern COMMAND --help` describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("tern %s\n", TERN_VERSION_STRING);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(argv[1], cmds[i].name))
+            return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "tern: unknown command '%s' (try 'tern --help')\n", argv[1]);
+    return 2;
+}

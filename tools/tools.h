@@ -1,0 +1,17 @@
+/* tools/tools.h - subcommands of the `tern` command. */
+#ifndef TERN_TOOLS_H
+#define TERN_TOOLS_H
+
+#define TERN_VERSION_STRING "0.1.0"
+
+struct tern_cmd {
+    const char *name;
+    const char *help;
+    int (*fn)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+/* Each returns the process exit status: 0 ok, 1 failure, 2 usage error. */
+int cmd_dump(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif
