@@ -46,7 +46,7 @@ LIB_SO := $(BUILD)/libtern.so.$(SOVERSION)
 TERN := $(BUILD)/tern
 UNIT := $(BUILD)/unit_tests
 
-.PHONY: all tests test test-one demo install uninstall fuzz clean
+.PHONY: all tests test test-one demo install uninstall fuzz bench clean
 all: $(LIB_A) $(LIB_SO) $(TERN)
 
 $(BUILD)/obj/%.o: %.c
@@ -124,3 +124,11 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+
+# Benchmarks print tern's figures beside peers measured in the same run.
+bench: $(LIB_A)
+	@mkdir -p $(BUILD)/bench
+	@if [ -e /usr/lib/$$($(CC) -print-multiarch)/liblwip.so ]; then lwip="-DHAVE_LWIP -llwip"; \
+	 else echo "liblwip-dev missing: apt-get install liblwip-dev for the lwIP column"; lwip=""; fi; \
+	 $(CC) $(CPPFLAGS) $(CFLAGS) -o $(BUILD)/bench/checksum_bench bench/checksum_bench.c $(LIB_A) $$lwip
+	$(BUILD)/bench/checksum_bench
