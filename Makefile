@@ -33,7 +33,7 @@ LDFLAGS += $(LDSAN)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
 TOOL_SRC := $(sort $(wildcard tools/*.c))
-TEST_SRC := $(sort $(wildcard tests/*/*_test.c)) tests/harness.c
+TEST_SRC := $(sort $(wildcard tests/*/*.c)) tests/harness.c
 FUZZ_SRC := $(sort $(wildcard fuzz/*_fuzz.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

@@ -55,7 +55,8 @@ int tern_icmp_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_
 /* Writes header + data (memmove, so data may already sit at buf + 8) with a
  * fresh checksum. Bytes 4..7 come from id/seq (echo), next_mtu (needfrag),
  * pointer (paramprob), gateway (redirect) or rest (other types).
- * Returns 8 + data_len or TERN_E_NOSPC. */
+ * Returns 8 + data_len, TERN_E_NOSPC, or TERN_E_INVAL (8 + data_len > 65535,
+ * or data NULL with data_len > 0). */
 int tern_icmp_emit(const struct tern_icmp_repr *r, uint8_t *buf, size_t cap);
 
 /* The datagram quoted in an ICMP error (RFC 792: IP header + first 64 bits). */
@@ -69,7 +70,12 @@ struct tern_icmp_quote {
 
 /* Parses data[0..len) of an error message. Requires a whole inner IPv4
  * header (options included) and at least 8 transport bytes; otherwise
- * TERN_E_SHORT (ATTACKS 17). The inner checksum is not verified. */
+ * TERN_E_SHORT (ATTACKS 17). The inner checksum is not verified; other inner
+ * header errors (version, IHL, options) are returned as from tern_ipv4_parse.
+ * l4_len counts the quoted bytes that belong to the inner datagram (never
+ * past its total length). For a non-first fragment (ip.frag_off != 0) the
+ * quoted bytes hold no transport header: sport, dport and tcp_seq are 0.
+ * Returns TERN_OK. */
 int tern_icmp_parse_quote(const uint8_t *data, size_t len, struct tern_icmp_quote *out);
 
 bool tern_icmp_is_error(uint8_t type); /* unreach, source quench, redirect, timxceed, paramprob */

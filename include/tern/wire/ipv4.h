@@ -54,7 +54,8 @@ int tern_ipv4_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_
 /* Writes the header (20 + opts_len bytes) with total_len = hdr + payload_len
  * and a fresh checksum; the payload is not touched. Returns the header
  * length, TERN_E_NOSPC, or TERN_E_INVAL (opts_len > 40 or not a multiple of 4,
- * or header + payload_len > 65535). r->hdr_len, total_len and csum are ignored. */
+ * opts NULL with opts_len > 0, frag_off not a multiple of 8, or
+ * header + payload_len > 65535). r->hdr_len, total_len and csum are ignored. */
 int tern_ipv4_emit(const struct tern_ipv4_repr *r, uint8_t *buf, size_t cap);
 
 struct tern_ipv4_opt {
