@@ -1,0 +1,154 @@
+/*
+ * tern/device.h - network devices: where frames leave and enter a stack.
+ *
+ * A device carries either Ethernet frames (TAP, memory links, custom
+ * Ethernet devices) or raw IPv4 packets (TUN, custom raw-IP devices).
+ * Sending: the stack calls tern_device_send(); the frame is borrowed for the
+ * duration of the call (a device that keeps it, e.g. to delay it, copies it
+ * into a bounded queue of its own). Receiving: the device calls the rx
+ * handler installed with tern_device_set_rx() once per frame, again lending
+ * the bytes only for the call. Wrappers (pcap/trace tap, impairment) are
+ * devices that sit in front of another device and pass frames both ways.
+ *
+ * Devices live outside the sans-IO core: they may use the OS (TAP/TUN fds
+ * watched by a real loop) and may allocate, always within fixed caps.
+ * Statistics: tx_* count frames handed on (to the peer, the kernel, the
+ * inner device), tx_dropped frames refused or lost; rx_* count frames
+ * delivered, rx_dropped those with no rx handler installed or lost to a
+ * read error.
+ * Do not destroy a device from inside its own rx handler.
+ * Thread safety: a device belongs to the thread of its loop.
+ */
+#ifndef TERN_DEVICE_H
+#define TERN_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tern/loop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum tern_link_type {
+    TERN_LINK_ETHERNET = 1, /* frames start with a 14-byte Ethernet II header */
+    TERN_LINK_RAW_IP = 2    /* frames are bare IPv4 packets */
+};
+
+struct tern_device;
+typedef void (*tern_rx_fn)(void *ctx, struct tern_device *dev, const uint8_t *frame, size_t len);
+
+struct tern_dev_stats {
+    uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+    uint64_t rx_dropped, tx_dropped; /* e.g. queue full, impairment loss, OS error */
+};
+
+struct tern_device_ops {
+    /* Returns 0, or a negative enum tern_err (the frame is dropped and counted). */
+    int (*send)(struct tern_device *d, const uint8_t *frame, size_t len);
+    void (*destroy)(struct tern_device *d);
+};
+
+struct tern_device {
+    const struct tern_device_ops *ops;
+    enum tern_link_type link;
+    uint16_t mtu;        /* largest IP packet the device carries (bytes, without link header) */
+    uint8_t mac[6];      /* Ethernet devices: the address the stack should use */
+    char name[32];
+    tern_rx_fn rx;       /* set with tern_device_set_rx */
+    void *rx_ctx;
+    struct tern_dev_stats stats;
+};
+
+static inline void tern_device_set_rx(struct tern_device *d, tern_rx_fn fn, void *ctx)
+{
+    d->rx = fn;
+    d->rx_ctx = ctx;
+}
+static inline int tern_device_send(struct tern_device *d, const uint8_t *frame, size_t len)
+{
+    return d->ops->send(d, frame, len);
+}
+/* Called by device implementations (and embedders' custom devices) for each
+ * received frame: counts it and hands it to the rx handler (no handler: the
+ * frame is also counted in rx_dropped). */
+void tern_device_deliver(struct tern_device *d, const uint8_t *frame, size_t len);
+static inline void tern_device_destroy(struct tern_device *d)
+{
+    if (d)
+        d->ops->destroy(d);
+}
+
+/* Linux TAP (Ethernet) and TUN (raw IPv4, IFF_NO_PI) on /dev/net/tun. The
+ * interface is created if missing (needs CAP_NET_ADMIN) and left as it was
+ * found on destroy. The fd is watched on `loop` (a real loop; a virtual loop
+ * fails with EINVAL). mtu is the interface's (SIOCGIFMTU, else 1500); a TAP
+ * device's mac is a fresh random locally administered address for tern's
+ * side, not the kernel's. NULL + errno on failure. */
+struct tern_device *tern_tap_open(struct tern_loop *loop, const char *ifname);
+struct tern_device *tern_tun_open(struct tern_loop *loop, const char *ifname);
+
+/* Two devices joined back to back in memory: what one sends, the other
+ * receives, on the next turn of `loop` (never re-entrantly). The queue in
+ * each direction holds at most qlen frames (drop-tail): send returns
+ * TERN_E_NOMEM when full and TERN_E_BAD_LEN above mtu + link header.
+ * Ethernet sides get MACs 02:00:00:00:00:01 (*a) and 02:00:00:00:00:02 (*b);
+ * override them in struct tern_iface_config when several links share a
+ * segment. Destroying one side leaves the other safe (its sends then fail
+ * with TERN_E_IO); destroy both. Returns 0, TERN_E_INVAL or TERN_E_NOMEM. */
+int tern_memlink_pair(struct tern_loop *loop, enum tern_link_type link, uint16_t mtu,
+                      size_t qlen, struct tern_device **a, struct tern_device **b);
+
+/* A device an embedder supplies: tern calls send(ctx, frame, len) to
+ * transmit; the embedder calls tern_device_deliver(dev, frame, len) for
+ * each frame it receives. */
+struct tern_device *tern_custom_device_new(enum tern_link_type link, uint16_t mtu,
+                                           const uint8_t mac[6],
+                                           int (*send)(void *ctx, const uint8_t *frame, size_t len),
+                                           void *ctx);
+
+/* A trace tap in front of `inner`: every frame in either direction is written to
+ * `pcap` (may be NULL) and/or printed tcpdump-style to `trace` (may be NULL)
+ * with the loop's time. Destroying the wrapper destroys `inner`; the FILEs stay
+ * the caller's. */
+struct tern_device *tern_trace_wrap(struct tern_loop *loop, struct tern_device *inner, FILE *pcap,
+                                    FILE *trace);
+/* Timestamps of a trace wrapper = loop time + epoch_offset_us (a real loop's
+ * CLOCK_MONOTONIC + this = wall clock); trace lines are printed in local time
+ * = UTC + utc_offset_s. Both default to 0 (virtual time prints from 00:00). */
+void tern_trace_set_clock(struct tern_device *trace_dev, int64_t epoch_offset_us, long utc_offset_s);
+
+/* Impairments applied to frames the wrapped device sends (egress); frames
+ * it receives pass straight through. Rates are probabilities in [0, 1].
+ * A frame's release time is: serialization end (rate_bps, after the frames
+ * before it) + delay + jitter (+ reorder_delay_us if chosen for reorder);
+ * jitter larger than the gap between frames reorders them too, as netem
+ * does. A lost frame's send returns 0 (the wire ate it); a full queue
+ * returns TERN_E_NOMEM. Both count in tx_dropped; tx_frames counts frames
+ * handed to inner (a duplicate counts twice). */
+struct tern_impair {
+    double loss;          /* drop */
+    double dup;           /* send twice */
+    double reorder;       /* hold back by reorder_delay_us so later frames pass it */
+    double corrupt;       /* flip one random bit */
+    uint64_t delay_us;    /* fixed one-way delay */
+    uint64_t jitter_us;   /* + uniform [0, jitter_us) */
+    uint64_t reorder_delay_us;
+    uint64_t rate_bps;    /* serialization rate, 0 = unlimited */
+    size_t queue_frames;  /* frames waiting (delay/rate); beyond: drop-tail. 0 = 1000 */
+    uint64_t seed;        /* all randomness comes from here: same seed, same run */
+};
+/* The wrapper takes over inner's rx handler (install yours on the wrapper)
+ * and copies its link, mtu, mac and name. Destroying the wrapper destroys
+ * `inner`. NULL (inner untouched and still the caller's) on a bad cfg or
+ * no memory. */
+struct tern_device *tern_impair_wrap(struct tern_loop *loop, struct tern_device *inner,
+                                     const struct tern_impair *cfg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

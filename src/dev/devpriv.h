@@ -1,0 +1,33 @@
+/*
+ * src/dev/devpriv.h - helpers shared by the device implementations.
+ * Internal to src/dev; not a public API.
+ */
+#ifndef TERN_DEV_DEVPRIV_H
+#define TERN_DEV_DEVPRIV_H
+
+#include <stddef.h>
+
+#include "tern/device.h"
+
+#define TERN_ETH_HDR_LEN 14
+
+/* Bytes of link header in front of the IP packet (Ethernet II: 14). */
+static inline size_t tern_dev_hdr_len(enum tern_link_type link)
+{
+    return link == TERN_LINK_ETHERNET ? TERN_ETH_HDR_LEN : 0;
+}
+
+/* The largest frame a device carries: its MTU plus the link header. */
+static inline size_t tern_dev_max_frame(const struct tern_device *d)
+{
+    return (size_t)d->mtu + tern_dev_hdr_len(d->link);
+}
+
+/* Counts one frame handed on for transmission. */
+static inline void tern_dev_count_tx(struct tern_device *d, size_t len)
+{
+    d->stats.tx_frames++;
+    d->stats.tx_bytes += len;
+}
+
+#endif
