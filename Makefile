@@ -47,6 +47,8 @@ TERN := $(BUILD)/tern
 UNIT := $(BUILD)/unit_tests
 
 .PHONY: all tests test test-one demo install uninstall fuzz bench clean
+# Keep fuzz objects (intermediates of a pattern rule) so reruns do not rebuild them.
+.SECONDARY:
 all: $(LIB_A) $(LIB_SO) $(TERN)
 
 $(BUILD)/obj/%.o: %.c
