@@ -28,7 +28,26 @@ enum tern_err {
     TERN_E_IO = -11,         /* an OS-level I/O call failed (errno has details) */
     TERN_E_FORMAT = -12,     /* a file is not in the expected format */
     TERN_E_EOF = -13,        /* end of input */
-    TERN_E_UNSUPPORTED = -14 /* valid input we do not handle */
+    TERN_E_UNSUPPORTED = -14, /* valid input we do not handle */
+    /* Socket errors (tern/socket.h); the POSIX facade maps each to its errno. */
+    TERN_E_AGAIN = -20,        /* EAGAIN: the call would block */
+    TERN_E_ADDRINUSE = -21,    /* EADDRINUSE */
+    TERN_E_ADDRNOTAVAIL = -22, /* EADDRNOTAVAIL: not one of our addresses */
+    TERN_E_ACCES = -23,        /* EACCES: broadcast without SO_BROADCAST, privileged port */
+    TERN_E_CONNREFUSED = -24,  /* ECONNREFUSED */
+    TERN_E_CONNRESET = -25,    /* ECONNRESET */
+    TERN_E_NOTCONN = -26,      /* ENOTCONN */
+    TERN_E_ISCONN = -27,       /* EISCONN */
+    TERN_E_MSGSIZE = -28,      /* EMSGSIZE */
+    TERN_E_INPROGRESS = -29,   /* EINPROGRESS: connect started */
+    TERN_E_ALREADY = -30,      /* EALREADY */
+    TERN_E_TIMEDOUT = -31,     /* ETIMEDOUT */
+    TERN_E_HOSTUNREACH = -32,  /* EHOSTUNREACH */
+    TERN_E_NETUNREACH = -33,   /* ENETUNREACH: no route */
+    TERN_E_PIPE = -34,         /* EPIPE: sending after shutdown */
+    TERN_E_DESTADDRREQ = -35,  /* EDESTADDRREQ */
+    TERN_E_OPNOTSUPP = -36,    /* EOPNOTSUPP: not for this socket type */
+    TERN_E_NOTFOUND = -37      /* a name, service or record does not exist */
 };
 
 /* A short English description of err (negative or zero); never NULL. */

@@ -19,6 +19,24 @@ const char *tern_strerror(int err)
     case TERN_E_FORMAT: return "bad file format";
     case TERN_E_EOF: return "end of input";
     case TERN_E_UNSUPPORTED: return "unsupported";
+    case TERN_E_AGAIN: return "resource temporarily unavailable";
+    case TERN_E_ADDRINUSE: return "address already in use";
+    case TERN_E_ADDRNOTAVAIL: return "cannot assign requested address";
+    case TERN_E_ACCES: return "permission denied";
+    case TERN_E_CONNREFUSED: return "connection refused";
+    case TERN_E_CONNRESET: return "connection reset by peer";
+    case TERN_E_NOTCONN: return "not connected";
+    case TERN_E_ISCONN: return "already connected";
+    case TERN_E_MSGSIZE: return "message too long";
+    case TERN_E_INPROGRESS: return "operation in progress";
+    case TERN_E_ALREADY: return "operation already in progress";
+    case TERN_E_TIMEDOUT: return "timed out";
+    case TERN_E_HOSTUNREACH: return "no route to host";
+    case TERN_E_NETUNREACH: return "network is unreachable";
+    case TERN_E_PIPE: return "broken pipe";
+    case TERN_E_DESTADDRREQ: return "destination address required";
+    case TERN_E_OPNOTSUPP: return "operation not supported";
+    case TERN_E_NOTFOUND: return "not found";
     default: return "unknown error";
     }
 }
