@@ -1,0 +1,162 @@
+/*
+ * tern/stack.h - a tern stack: interfaces, ARP, IPv4, ICMP.
+ *
+ * One struct tern_stack holds all protocol state; two stacks in one process
+ * share nothing. The stack is sans-IO: frames arrive from its devices' rx
+ * handlers, leave through tern_device_send(), and time comes from the loop
+ * it was created on (tern_loop_now() at each entry point, timers armed on
+ * the loop). All tables are bounded by struct tern_config; memory is
+ * allocated in tern_stack_new() and tern_stack_add_iface(), never per packet.
+ *
+ * RFCs: 826 (ARP), 791 and 1122 s3 (IPv4), 792 and 1122 s3.2.2 (ICMP),
+ * 1812 s4.3.2.8 (ICMP rate limiting), 815 (reassembly).
+ * Thread safety: a stack belongs to the thread that runs its loop.
+ */
+#ifndef TERN_STACK_H
+#define TERN_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tern/device.h"
+#include "tern/loop.h"
+#include "tern/wire/icmp.h"
+#include "tern/wire/ipv4.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TERN_MAX_IFACES 8
+#define TERN_MAX_ROUTES 64
+
+/* Limits and timers; tern_config_defaults() documents each default. */
+struct tern_config {
+    uint64_t seed;                /* keys every random choice (IP IDs, echo ids, ...);
+                                   * tools pass OS randomness, the simulator its seed */
+    uint8_t default_ttl;          /* 64 (RFC 1700 / Linux) */
+    /* ARP, RFC 826 + RFC 1122 s2.3.2 */
+    uint32_t arp_cache_max;       /* 256 entries; the oldest is evicted beyond */
+    uint32_t arp_queue_per_entry; /* 4 packets may wait for one resolution */
+    uint32_t arp_queue_total;     /* 64 packets may wait in all */
+    uint64_t arp_reachable_us;    /* 30 s: an entry is used without re-asking */
+    uint64_t arp_stale_us;        /* 60 s after that, an unused entry is removed */
+    uint64_t arp_retry_us;        /* 1 s to the first retry, doubling each time */
+    uint32_t arp_max_requests;    /* 3 requests, then the queued packets are dropped */
+    /* Reassembly, RFC 791 s3.2 / RFC 815; ATTACKS 10-15 */
+    uint32_t reasm_max_bytes;     /* 256 KiB held in all */
+    uint32_t reasm_max_datagrams; /* 64 datagrams in progress; the oldest is evicted */
+    uint64_t reasm_timeout_us;    /* 30 s */
+    /* ICMP errors we send: a token bucket, RFC 1812 s4.3.2.8 */
+    uint32_t icmp_rate_per_s;     /* 100 tokens a second */
+    uint32_t icmp_burst;          /* 50 */
+};
+
+void tern_config_defaults(struct tern_config *cfg);
+
+struct tern_stack;
+
+/* NULL if cfg is invalid or memory is short. The stack keeps `loop`. */
+struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loop *loop);
+/* Frees the stack; its devices stay the caller's (destroy them after). */
+void tern_stack_free(struct tern_stack *s);
+
+struct tern_iface_config {
+    uint32_t addr;        /* host order; 0 = no address yet */
+    uint8_t prefix_len;   /* 0..32 */
+    uint16_t mtu;         /* 0 = the device's */
+    uint8_t mac[6];       /* all zero = the device's */
+    bool up;              /* up at once (sends a gratuitous ARP on Ethernet) */
+};
+
+/* Attaches dev (installs its rx handler) and the connected route.
+ * Returns the interface index (>= 0) or a negative enum tern_err. */
+int tern_stack_add_iface(struct tern_stack *s, struct tern_device *dev,
+                         const struct tern_iface_config *cfg);
+int tern_iface_set_up(struct tern_stack *s, int ifindex, bool up);
+int tern_iface_get(struct tern_stack *s, int ifindex, struct tern_iface_config *out);
+
+/* Routes: longest-prefix match over connected, static and default (prefix 0)
+ * routes. gateway 0 = directly connected. */
+int tern_route_add(struct tern_stack *s, uint32_t dst, uint8_t prefix_len, uint32_t gateway,
+                   int ifindex);
+int tern_route_del(struct tern_stack *s, uint32_t dst, uint8_t prefix_len);
+/* Next hop and interface for dst, or TERN_E_INVAL when no route matches. */
+int tern_route_lookup(struct tern_stack *s, uint32_t dst, uint32_t *next_hop, int *ifindex);
+
+/* Counters; every dropped frame is counted under exactly one reason. */
+struct tern_stats {
+    struct {
+        uint64_t rx, tx, drop_short, drop_not_for_us, drop_unknown_type;
+    } eth;
+    struct {
+        uint64_t rx, tx_request, tx_reply, drop_short, drop_unsupported, drop_bad_sender,
+            conflicts, cache_evictions, queue_drops, resolve_failures;
+    } arp;
+    struct {
+        uint64_t rx, tx, delivered, drop_short, drop_version, drop_len, drop_csum, drop_opt,
+            drop_martian, drop_not_for_us, drop_no_route, drop_unknown_proto, drop_df_too_big,
+            frag_rx, frag_tx, reasm_ok, reasm_drop, reasm_timeout, reasm_evicted;
+    } ip;
+    struct {
+        uint64_t rx, tx, drop_short, drop_csum, echo_requests, echo_replies_tx,
+            echo_replies_rx, errors_rx, errors_ignored, errors_tx, errors_rate_limited,
+            ignored_types;
+    } icmp;
+};
+const struct tern_stats *tern_stack_stats(const struct tern_stack *s);
+
+/* Options for locally generated datagrams. */
+struct tern_ip_out {
+    uint32_t src;     /* 0 = the outgoing interface's address */
+    uint32_t dst;
+    uint8_t proto;
+    uint8_t ttl;      /* 0 = default_ttl */
+    uint8_t tos;
+    bool df;          /* don't fragment: too big for the MTU -> TERN_E_BAD_LEN */
+};
+
+/* Sends payload[0..len) as one IPv4 datagram (fragmented if larger than the
+ * MTU and df is off). The payload is copied once. Returns 0 (sent, or queued
+ * behind ARP) or a negative enum tern_err. */
+int tern_ip_output(struct tern_stack *s, const struct tern_ip_out *o, const uint8_t *payload,
+                   size_t len);
+
+/* Upper-layer protocols (UDP and TCP register here in later modules). */
+struct tern_proto_handler {
+    /* A datagram for us (reassembled, checksums of lower layers verified). */
+    void (*input)(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *payload,
+                  size_t len, int ifindex);
+    /* A checked ICMP error quoting one of our datagrams of this protocol. */
+    void (*icmp_error)(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
+                       const struct tern_icmp_quote *q);
+    void *ctx;
+};
+int tern_stack_register_proto(struct tern_stack *s, uint8_t proto,
+                              const struct tern_proto_handler *h);
+
+/* ICMP echo endpoints: what ping uses (the sockets module folds this into
+ * its socket API later). */
+struct tern_echo_event {
+    bool is_error;            /* false: an echo reply; true: an ICMP error about our request */
+    uint32_t from;            /* who sent it */
+    uint16_t id, seq;
+    uint8_t ttl;              /* of the reply datagram */
+    uint8_t type, code;       /* ICMP type/code (errors) */
+    uint16_t next_mtu;        /* frag needed */
+    const uint8_t *data;      /* echo payload (replies) */
+    size_t len;
+};
+typedef void (*tern_echo_fn)(void *ctx, const struct tern_echo_event *ev);
+/* Binds an echo id (0 = pick an unused random one). Returns the id or a
+ * negative enum tern_err. */
+int tern_echo_bind(struct tern_stack *s, uint16_t id, tern_echo_fn fn, void *ctx);
+void tern_echo_unbind(struct tern_stack *s, uint16_t id);
+int tern_echo_send(struct tern_stack *s, const struct tern_ip_out *o, uint16_t id, uint16_t seq,
+                   const uint8_t *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

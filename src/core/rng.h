@@ -1,0 +1,37 @@
+/*
+ * src/core/rng.h - the per-stack keyed generator (DESIGN.md principle 5).
+ *
+ * Two parts, both seeded from struct tern_config.seed and nothing else:
+ *  - a keyed hash, SipHash-2-4 (Aumasson & Bernstein 2012), for values that
+ *    must be unpredictable yet stable per flow: IP ID counter selection
+ *    (RFC 7739 s5.3), later RFC 6528 ISNs and RFC 6056 port offsets;
+ *  - a random number stream, xoshiro256** (Blackman & Vigna), for one-off
+ *    choices: echo ids, initial counter values, later DNS ids.
+ * Not a CSPRNG for key material. No global state: two stacks never share one.
+ */
+#ifndef TERN_CORE_RNG_H
+#define TERN_CORE_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tern_rng {
+    uint64_t s[4];      /* xoshiro256** state */
+    uint64_t k0, k1;    /* SipHash key */
+};
+
+void tern_rng_init(struct tern_rng *r, uint64_t seed);
+uint64_t tern_rng_next(struct tern_rng *r);
+/* Uniform in [0, n) (n > 0), without modulo bias. */
+uint64_t tern_rng_below(struct tern_rng *r, uint64_t n);
+
+/* SipHash-2-4 of data[0..len) under the 128-bit key (k0 = key bytes 0..7
+ * little-endian, k1 = bytes 8..15). */
+uint64_t tern_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len);
+/* SipHash-2-4 under the stack's key. */
+static inline uint64_t tern_rng_hash(const struct tern_rng *r, const void *data, size_t len)
+{
+    return tern_siphash24(r->k0, r->k1, data, len);
+}
+
+#endif

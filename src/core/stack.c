@@ -1,0 +1,307 @@
+/*
+ * stack.c - the tern stack object: configuration defaults and validation,
+ * creation and teardown, statistics, interfaces, and the receive entry point
+ * that dispatches frames by link type and Ethernet type.
+ * Not: ARP, IP, ICMP processing (arp.c, ipv4_in.c, ipv4_out.c, icmp.c).
+ * RFCs: 894 (IPv4 over Ethernet), 1122 s2.3 (link layer), 3021 (/31).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stack_impl.h"
+#include "tern/wire/eth.h"
+
+void tern_config_defaults(struct tern_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->seed = 0;
+    cfg->default_ttl = 64;             /* RFC 1700 / Linux ip_default_ttl */
+    cfg->arp_cache_max = 256;
+    cfg->arp_queue_per_entry = 4;      /* RFC 1122 s2.3.2.2: at least one */
+    cfg->arp_queue_total = 64;
+    cfg->arp_reachable_us = 30000000;  /* 30 s, Linux base_reachable_time */
+    cfg->arp_stale_us = 60000000;      /* 60 s, Linux gc_stale_time */
+    cfg->arp_retry_us = 1000000;       /* RFC 1122 s2.3.2.1: at most one request a second */
+    cfg->arp_max_requests = 3;         /* Linux mcast_solicit */
+    cfg->reasm_max_bytes = 256 * 1024;
+    cfg->reasm_max_datagrams = 64;
+    cfg->reasm_timeout_us = 30000000;  /* RFC 1122 s3.3.2: 60..120 s suggested; Linux 30 s */
+    cfg->icmp_rate_per_s = 100;        /* RFC 1812 s4.3.2.8 token bucket */
+    cfg->icmp_burst = 50;
+}
+
+static bool config_valid(const struct tern_config *c)
+{
+    /* Caps keep every size computation far from overflow. */
+    return c->default_ttl != 0 && c->arp_cache_max >= 1 && c->arp_cache_max <= (1u << 20) &&
+           c->arp_queue_per_entry >= 1 && c->arp_queue_total >= 1 &&
+           c->arp_queue_total <= 4096 && c->arp_reachable_us >= 1 &&
+           c->arp_reachable_us <= (1ull << 40) && c->arp_stale_us <= (1ull << 40) &&
+           c->arp_retry_us >= 1 && c->arp_retry_us <= (1ull << 36) && c->arp_max_requests >= 1 &&
+           c->arp_max_requests <= 16 && c->reasm_timeout_us >= 1 &&
+           c->reasm_timeout_us <= (1ull << 40) && c->icmp_rate_per_s <= 1000000 &&
+           c->icmp_burst <= 1000000;
+}
+
+struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loop *loop)
+{
+    if (!cfg || !loop || !config_valid(cfg))
+        return NULL;
+    struct tern_stack *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    s->loop = loop;
+    tern_rng_init(&s->rng, cfg->seed);
+    tern_timer_init(&s->reasm_timer, reasm_timer_fn, s);
+    tern_timer_init(&s->lq.timer, loopq_timer_fn, s);
+    tern_timer_init(&s->arp.timer, NULL, NULL); /* arp_init sets fn */
+    /* RFC 7739 s5.3: each ID counter starts at a random value. */
+    for (int i = 0; i < TERN_IPID_BUCKETS; i++)
+        s->ip_id[i] = (uint16_t)tern_rng_next(&s->rng);
+    s->icmp_tokens = (uint64_t)cfg->icmp_burst * 1000000u;
+    s->icmp_last = tern_loop_now(loop);
+    struct tern_reasm_config rc = {.max_bytes = cfg->reasm_max_bytes,
+                                   .max_datagrams = cfg->reasm_max_datagrams,
+                                   .timeout_us = cfg->reasm_timeout_us};
+    s->reasm = tern_reasm_new(&rc);
+    s->txbuf = malloc(TERN_ETH_HLEN + TERN_IPV4_MAX_LEN);
+    s->icmpbuf = malloc(TERN_IPV4_MAX_LEN);
+    s->lq.buf = malloc(TERN_LOOPQ_BYTES);
+    if (!s->reasm || !s->txbuf || !s->icmpbuf || !s->lq.buf || arp_init(s) < 0) {
+        tern_stack_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void tern_stack_free(struct tern_stack *s)
+{
+    if (!s)
+        return;
+    if (tern_timer_armed(&s->reasm_timer))
+        tern_timer_cancel(s->loop, &s->reasm_timer);
+    if (tern_timer_armed(&s->lq.timer))
+        tern_timer_cancel(s->loop, &s->lq.timer);
+    for (int i = 0; i < TERN_MAX_IFACES; i++) {
+        struct tern_iface *ifc = &s->ifaces[i];
+        /* The device outlives us: make sure it never calls back. */
+        if (ifc->used && ifc->dev && ifc->dev->rx_ctx == ifc)
+            tern_device_set_rx(ifc->dev, NULL, NULL);
+    }
+    arp_free(s);
+    tern_reasm_free(s->reasm);
+    free(s->txbuf);
+    free(s->icmpbuf);
+    free(s->lq.buf);
+    free(s);
+}
+
+const struct tern_stats *tern_stack_stats(const struct tern_stack *s)
+{
+    return &s->stats;
+}
+
+void tern_stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
+{
+    m->arp_entries = s->arp.count;
+    m->arp_queued = arp_queued(s);
+    m->reasm_bytes = tern_reasm_bytes_held(s->reasm);
+    m->reasm_datagrams = tern_reasm_datagrams_held(s->reasm);
+    m->loop_queued = s->lq.count;
+}
+
+struct tern_iface *stack_iface(struct tern_stack *s, int ifindex)
+{
+    if (ifindex < 0 || ifindex >= TERN_MAX_IFACES || !s->ifaces[ifindex].used)
+        return NULL;
+    return &s->ifaces[ifindex];
+}
+
+struct tern_iface *stack_iface_by_addr(struct tern_stack *s, uint32_t addr)
+{
+    if (addr == 0)
+        return NULL;
+    for (int i = 0; i < s->n_ifaces; i++)
+        if (s->ifaces[i].used && s->ifaces[i].addr == addr)
+            return &s->ifaces[i];
+    return NULL;
+}
+
+bool stack_is_our_addr(const struct tern_stack *s, uint32_t addr)
+{
+    return stack_iface_by_addr((struct tern_stack *)s, addr) != NULL;
+}
+
+bool stack_is_bcast(const struct tern_stack *s, uint32_t addr)
+{
+    if (addr == 0xffffffffu)
+        return true;
+    for (int i = 0; i < s->n_ifaces; i++)
+        if (s->ifaces[i].used && s->ifaces[i].bcast && s->ifaces[i].bcast == addr)
+            return true;
+    return false;
+}
+
+/* Ethernet receive: ATTACKS 1 (the length is checked before any field is
+ * read), then RFC 894 demultiplexing by ethertype. */
+static void eth_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *frame,
+                      size_t len, uint64_t now)
+{
+    struct tern_eth_repr eth;
+    if (len < TERN_ETH_HLEN) {
+        s->stats.eth.drop_short++;
+        return;
+    }
+    if (tern_eth_parse(frame, len, &eth) < 0) {
+        s->stats.eth.drop_unknown_type++; /* 802.3 length field: not ours */
+        return;
+    }
+    bool bcast = tern_eth_is_broadcast(eth.dst);
+    /* Unicast to us or broadcast. DEVIATION: multicast frames are dropped
+     * until IGMP/multicast reception exists. */
+    if (!bcast && memcmp(eth.dst, ifc->mac, 6) != 0) {
+        s->stats.eth.drop_not_for_us++;
+        return;
+    }
+    const uint8_t *p = frame + TERN_ETH_HLEN;
+    size_t n = len - TERN_ETH_HLEN;
+    switch (eth.ethertype) {
+    case TERN_ETHERTYPE_IPV4:
+        ipv4_input(s, ifc, p, n, bcast, false, now);
+        break;
+    case TERN_ETHERTYPE_ARP:
+        arp_input(s, ifc, p, n, now);
+        break;
+    default:
+        s->stats.eth.drop_unknown_type++;
+        break;
+    }
+}
+
+static void iface_rx(void *ctx, struct tern_device *dev, const uint8_t *frame, size_t len)
+{
+    struct tern_iface *ifc = ctx;
+    struct tern_stack *s = ifc->s;
+    (void)dev;
+    uint64_t now = tern_loop_now(s->loop);
+    if (ifc->link == TERN_LINK_RAW_IP) {
+        if (!ifc->up) {
+            s->stats.ip.rx++;
+            s->stats.ip.drop_not_for_us++;
+            return;
+        }
+        ipv4_input(s, ifc, frame, len, false, false, now);
+        return;
+    }
+    s->stats.eth.rx++;
+    if (!ifc->up) {
+        s->stats.eth.drop_not_for_us++;
+        return;
+    }
+    eth_input(s, ifc, frame, len, now);
+}
+
+static void iface_set_addr(struct tern_iface *ifc, uint32_t addr, uint8_t prefix_len)
+{
+    ifc->addr = addr;
+    ifc->prefix_len = prefix_len;
+    ifc->mask = prefix_len ? 0xffffffffu << (32 - prefix_len) : 0;
+    /* RFC 3021: /31 and /32 have no directed broadcast. */
+    ifc->bcast = (addr && prefix_len < 31) ? (addr | ~ifc->mask) : 0;
+}
+
+int tern_stack_add_iface(struct tern_stack *s, struct tern_device *dev,
+                         const struct tern_iface_config *cfg)
+{
+    if (!s || !dev || !cfg || cfg->prefix_len > 32)
+        return TERN_E_INVAL;
+    if (dev->link != TERN_LINK_ETHERNET && dev->link != TERN_LINK_RAW_IP)
+        return TERN_E_INVAL;
+    if (s->n_ifaces >= TERN_MAX_IFACES)
+        return TERN_E_NOMEM;
+    uint16_t mtu = cfg->mtu ? cfg->mtu : dev->mtu;
+    /* RFC 791 s3.2: every host must handle 68-byte datagrams unfragmented. */
+    if (mtu < 68 || (cfg->mtu && dev->mtu && cfg->mtu > dev->mtu))
+        return TERN_E_INVAL;
+    /* A usable host address: not 0 (unless unset), multicast, class E,
+     * loopback, or the broadcast of its own subnet. */
+    if (cfg->addr && (ip_is_multicast(cfg->addr) || ip_is_class_e(cfg->addr) ||
+                      ip_is_loopback(cfg->addr) || (cfg->addr >> 24) == 0))
+        return TERN_E_INVAL;
+    int idx = s->n_ifaces;
+    struct tern_iface *ifc = &s->ifaces[idx];
+    memset(ifc, 0, sizeof *ifc);
+    ifc->s = s;
+    ifc->dev = dev;
+    ifc->index = idx;
+    ifc->link = dev->link;
+    ifc->mtu = mtu;
+    iface_set_addr(ifc, cfg->addr, cfg->prefix_len);
+    if (ifc->bcast && ifc->bcast == cfg->addr)
+        return TERN_E_INVAL;
+    if (ifc->link == TERN_LINK_ETHERNET) {
+        static const uint8_t zero[6];
+        memcpy(ifc->mac, memcmp(cfg->mac, zero, 6) ? cfg->mac : dev->mac, 6);
+        if (tern_eth_is_multicast(ifc->mac) || tern_eth_is_zero(ifc->mac))
+            return TERN_E_INVAL;
+        int rc = arp_grow_queue(s, mtu);
+        if (rc < 0)
+            return rc;
+    }
+    ifc->used = true;
+    s->n_ifaces++;
+    route_iface_changed(s, ifc);
+    tern_device_set_rx(dev, iface_rx, ifc);
+    if (cfg->up)
+        tern_iface_set_up(s, idx, true);
+    return idx;
+}
+
+int tern_iface_set_up(struct tern_stack *s, int ifindex, bool up)
+{
+    struct tern_iface *ifc = stack_iface(s, ifindex);
+    if (!ifc)
+        return TERN_E_INVAL;
+    if (ifc->up == up)
+        return TERN_OK;
+    ifc->up = up;
+    if (up) {
+        /* RFC 5227 s3 / RFC 826: announce our address with a gratuitous
+         * request so neighbours refresh stale entries. */
+        if (ifc->link == TERN_LINK_ETHERNET && ifc->addr)
+            arp_announce(s, ifc);
+    } else {
+        arp_flush_iface(s, ifc);
+    }
+    return TERN_OK;
+}
+
+int tern_iface_get(struct tern_stack *s, int ifindex, struct tern_iface_config *out)
+{
+    struct tern_iface *ifc = stack_iface(s, ifindex);
+    if (!ifc || !out)
+        return TERN_E_INVAL;
+    memset(out, 0, sizeof *out);
+    out->addr = ifc->addr;
+    out->prefix_len = ifc->prefix_len;
+    out->mtu = ifc->mtu;
+    memcpy(out->mac, ifc->mac, 6);
+    out->up = ifc->up;
+    return TERN_OK;
+}
+
+int tern_stack_register_proto(struct tern_stack *s, uint8_t proto,
+                              const struct tern_proto_handler *h)
+{
+    if (!s || proto == TERN_IPPROTO_ICMP)
+        return TERN_E_INVAL; /* ICMP is the stack's own */
+    if (!h) {
+        memset(&s->proto[proto], 0, sizeof s->proto[proto]);
+        return TERN_OK;
+    }
+    if (!h->input)
+        return TERN_E_INVAL;
+    s->proto[proto] = *h;
+    return TERN_OK;
+}

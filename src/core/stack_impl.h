@@ -1,0 +1,196 @@
+/*
+ * src/core/stack_impl.h - the inside of struct tern_stack and the prototypes
+ * the core's files share (stack.c, arp.c, route.c, ipv4_in.c, ipv4_out.c,
+ * icmp.c). Not a public API: tests include it for the memory accessor.
+ *
+ * Memory: everything below is sized from struct tern_config and allocated in
+ * tern_stack_new()/tern_stack_add_iface(); nothing is allocated per packet
+ * (DESIGN.md principles 1 and 4).
+ * Time: entry points (rx handler, timer callbacks, API calls) read
+ * tern_loop_now() once and pass `now` down.
+ */
+#ifndef TERN_CORE_STACK_IMPL_H
+#define TERN_CORE_STACK_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/reasm.h"
+#include "core/rng.h"
+#include "tern/stack.h"
+
+#define TERN_ECHO_MAX 32          /* bound echo ids per stack */
+#define TERN_IPID_BUCKETS 256     /* RFC 7739 s5.3: counters selected by a keyed hash */
+#define TERN_LOOPQ_BYTES (160u * 1024u) /* loopback queue: >= 2 maximal datagrams */
+#define TERN_LOOPQ_MAX 64         /* datagrams waiting on the loopback queue */
+#define TERN_ICMP_ERR_MAX 576     /* RFC 1812 s4.3.2.3: an ICMP error fits in 576 bytes */
+#define TERN_ARP_NIL UINT32_MAX
+
+struct tern_iface {
+    struct tern_stack *s;
+    struct tern_device *dev;
+    int index;
+    bool used, up;
+    enum tern_link_type link;
+    uint32_t addr;       /* 0: none */
+    uint32_t mask;
+    uint32_t bcast;      /* directed broadcast; 0 when none (no address, /31, /32) */
+    uint8_t prefix_len;
+    uint16_t mtu;
+    uint8_t mac[6];
+};
+
+struct tern_route {
+    bool used;
+    uint32_t dst, mask, gateway;
+    uint8_t prefix_len;
+    int ifindex;
+};
+
+enum { ARP_FREE = 0, ARP_INCOMPLETE = 1, ARP_VALID = 2 };
+
+struct arp_entry {
+    uint32_t ip;
+    uint8_t mac[6];
+    uint8_t state;
+    int ifindex;
+    uint32_t requests;        /* requests sent in this resolution */
+    uint64_t confirmed;       /* VALID: when last confirmed by the peer */
+    uint64_t next_event;      /* INCOMPLETE: next retry (or give-up) time;
+                               * VALID: earliest time for a refresh request */
+    uint32_t hnext;           /* hash chain */
+    uint32_t lprev, lnext;    /* age list, oldest first; free list via lnext */
+    uint32_t qhead, qtail, qlen; /* packets waiting for this resolution */
+};
+
+struct arp_qslot {
+    uint32_t next;
+    uint32_t len;             /* frame bytes, Ethernet header included */
+};
+
+struct tern_arp {
+    struct arp_entry *e;
+    uint32_t *bucket;
+    uint32_t nbuckets;        /* power of two */
+    uint32_t count;
+    uint32_t free_head, old_head, old_tail;
+    struct arp_qslot *slot;
+    uint8_t *qdata;           /* arp_queue_total slots of qstride bytes */
+    size_t qstride;           /* 14 + the largest Ethernet MTU */
+    uint32_t qfree, qused;
+    struct tern_timer timer;
+};
+
+struct echo_ep {
+    bool used;
+    uint16_t id;
+    tern_echo_fn fn;
+    void *ctx;
+};
+
+struct loopq {
+    uint8_t *buf;             /* records: [u32 len][u32 ifindex][datagram] */
+    size_t used;
+    uint32_t count;
+    struct tern_timer timer;
+};
+
+struct tern_stack {
+    struct tern_config cfg;
+    struct tern_loop *loop;
+    struct tern_rng rng;
+    struct tern_stats stats;
+    struct tern_iface ifaces[TERN_MAX_IFACES];
+    int n_ifaces;
+    struct tern_route routes[TERN_MAX_ROUTES];
+    struct tern_arp arp;
+    struct tern_reasm *reasm;
+    struct tern_timer reasm_timer;
+    uint16_t ip_id[TERN_IPID_BUCKETS];
+    struct tern_proto_handler proto[256];
+    struct echo_ep echo[TERN_ECHO_MAX];
+    uint64_t icmp_tokens;     /* token bucket in millionths of a token */
+    uint64_t icmp_last;
+    struct loopq lq;
+    uint8_t *txbuf;           /* 14 + 65535: a frame being built */
+    uint8_t *icmpbuf;         /* 65535: an ICMP message being built */
+    bool tx_busy;             /* guards txbuf against re-entry from a device */
+};
+
+/* A received datagram as the layers above IP see it. */
+struct ip_rx {
+    struct tern_ipv4_repr ip;
+    const uint8_t *hdr;       /* the IP header as received (rebuilt after reassembly) */
+    size_t hdr_len;
+    const uint8_t *payload;   /* payload_len bytes (padding trimmed, ATTACKS 7) */
+    size_t len;
+    int ifindex;
+    bool link_bcast;          /* arrived as a link-layer broadcast/multicast */
+    bool local;               /* came through the loopback queue */
+};
+
+/* Memory held by the bounded tables, for "back to baseline" checks. */
+struct tern_stack_mem {
+    size_t arp_entries, arp_queued, reasm_bytes, reasm_datagrams, loop_queued;
+};
+void tern_stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m);
+
+/* stack.c */
+struct tern_iface *stack_iface(struct tern_stack *s, int ifindex); /* NULL if unused */
+struct tern_iface *stack_iface_by_addr(struct tern_stack *s, uint32_t addr);
+bool stack_is_our_addr(const struct tern_stack *s, uint32_t addr);
+bool stack_is_bcast(const struct tern_stack *s, uint32_t addr); /* limited or a directed bcast of ours */
+static inline bool ip_is_multicast(uint32_t a) { return (a >> 28) == 0xe; }
+static inline bool ip_is_class_e(uint32_t a) { return (a >> 28) == 0xf; }
+static inline bool ip_is_loopback(uint32_t a) { return (a >> 24) == 127; }
+
+/* route.c */
+void route_iface_changed(struct tern_stack *s, struct tern_iface *ifc);
+
+/* arp.c */
+int arp_init(struct tern_stack *s);
+void arp_free(struct tern_stack *s);
+int arp_grow_queue(struct tern_stack *s, uint16_t mtu);
+void arp_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, size_t len,
+               uint64_t now);
+/* frame[0..len): room for the Ethernet header + the IP datagram at frame+14.
+ * Fills in the header and sends, or queues a copy behind a resolution. */
+int arp_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_hop, uint8_t *frame,
+               size_t len, uint64_t now);
+/* Fills in the Ethernet header of frame[0..len) and sends it. */
+int eth_xmit(struct tern_stack *s, struct tern_iface *ifc, const uint8_t dst[6], uint16_t type,
+             uint8_t *frame, size_t len);
+void arp_announce(struct tern_stack *s, struct tern_iface *ifc);
+void arp_flush_iface(struct tern_stack *s, struct tern_iface *ifc);
+size_t arp_queued(const struct tern_stack *s);
+
+/* ipv4_in.c */
+void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, size_t len,
+                bool link_bcast, bool local, uint64_t now);
+void reasm_timer_fn(struct tern_timer *t, void *arg);
+
+/* ipv4_out.c */
+int ip_output(struct tern_stack *s, const struct tern_ip_out *o, const uint8_t *payload,
+              size_t len, uint64_t now);
+uint16_t ip_next_id(struct tern_stack *s, uint32_t src, uint32_t dst, uint8_t proto);
+uint16_t ip_peek_id(const struct tern_stack *s, uint32_t src, uint32_t dst, uint8_t proto);
+void loopq_timer_fn(struct tern_timer *t, void *arg);
+
+/* icmp.c */
+void icmp_input(struct tern_stack *s, const struct ip_rx *rx, uint64_t now);
+/* Sends an ICMP error about rx unless RFC 1122 s3.2.2 forbids it or the
+ * rate limit says no. `extra` is the next-hop MTU (needfrag) or pointer. */
+void icmp_send_error(struct tern_stack *s, const struct ip_rx *rx, uint8_t type, uint8_t code,
+                     uint16_t extra, uint64_t now);
+/* Reassembly timeout (tern_reasm_expired_fn): ctx is a struct reasm_cb_ctx,
+ * quote the first fragment's header + 8 bytes. */
+struct reasm_cb_ctx {
+    struct tern_stack *s;
+    uint64_t now;
+};
+void icmp_reasm_expired(void *ctx, const uint8_t *quote, size_t quote_len);
+/* A datagram we queued could not be sent (ARP failure): tell its echo owner. */
+void icmp_local_unreach(struct tern_stack *s, const uint8_t *dgram, size_t len, uint8_t code);
+
+#endif
