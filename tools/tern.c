@@ -9,7 +9,9 @@
 
 static const struct tern_cmd cmds[] = {
     {"dump", "print a pcap file as tcpdump -n -r does", cmd_dump},
-    {"demo", "run the demo (the largest thing tern can do today)", cmd_demo},
+    {"ping", "send ICMP echo requests, as iputils ping (over TAP or TUN)", cmd_ping},
+    {"serve", "run a stack on a TAP or TUN device (answers ARP and ping)", cmd_serve},
+    {"demo", "the demo: two stacks ping across an impaired link in virtual time", cmd_demo},
 };
 
 static void usage(FILE *f)

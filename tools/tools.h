@@ -13,5 +13,7 @@ struct tern_cmd {
 /* Each returns the process exit status: 0 ok, 1 failure, 2 usage error. */
 int cmd_dump(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -1,0 +1,305 @@
+/*
+ * src/app/ping.c - ping as an event-driven app (see ping.h).
+ *
+ * Output follows iputils ping (Debian 12, iputils 20221126): header
+ * "PING host (addr) 56(84) bytes of data.", reply lines with iputils' time
+ * rounding, "From addr icmp_seq=N <reason>" for ICMP errors, and the summary
+ * with rtt min/avg/max/mdev (duplicates included in the timing, as iputils
+ * does). RTTs come from a table of send times kept per sequence number, not
+ * from the echoed payload, so a corrupted reply cannot fake a time.
+ */
+#include "app/ping.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tern/wire/bytes.h"
+#include "tern/wire/icmp.h"
+
+#define SENT_SLOTS 4096 /* send times kept for the last 4096 sequence numbers */
+
+struct tern_ping {
+    struct tern_stack *stack;
+    struct tern_loop *loop;
+    struct tern_ping_opts o;
+    FILE *out;
+    void (*done)(void *ctx, int status);
+    void *ctx;
+    int id;
+    bool timing, finished;
+    uint32_t ntransmitted, nreceived, nrepeats, nerrors;
+    uint64_t start_us;
+    uint64_t tmin, tmax, tsum;
+    double tsum2;
+    uint64_t sent_at[SENT_SLOTS];
+    uint16_t sent_seq[SENT_SLOTS];
+    uint8_t seen[65536 / 8];
+    struct tern_timer send_timer, linger_timer;
+    uint8_t *data;
+};
+
+static void finish(struct tern_ping *p);
+
+static void put_time(FILE *f, uint64_t t)
+{
+    /* iputils' rounding: 4 significant digits at most. */
+    if (t >= 100000 - 50)
+        fprintf(f, " time=%llu ms", (unsigned long long)((t + 500) / 1000));
+    else if (t >= 10000 - 5)
+        fprintf(f, " time=%llu.%01llu ms", (unsigned long long)((t + 50) / 1000),
+                (unsigned long long)(((t + 50) % 1000) / 100));
+    else if (t >= 1000)
+        fprintf(f, " time=%llu.%02llu ms", (unsigned long long)((t + 5) / 1000),
+                (unsigned long long)(((t + 5) % 1000) / 10));
+    else
+        fprintf(f, " time=%llu.%03llu ms", (unsigned long long)(t / 1000),
+                (unsigned long long)(t % 1000));
+}
+
+static const char *unreach_text(uint8_t code)
+{
+    switch (code) {
+    case TERN_ICMP_UNREACH_NET: return "Destination Net Unreachable";
+    case TERN_ICMP_UNREACH_HOST: return "Destination Host Unreachable";
+    case TERN_ICMP_UNREACH_PROTO: return "Destination Protocol Unreachable";
+    case TERN_ICMP_UNREACH_PORT: return "Destination Port Unreachable";
+    case TERN_ICMP_UNREACH_SRCFAIL: return "Source Route Failed";
+    case TERN_ICMP_UNREACH_ADMIN: return "Communication prohibited by filter";
+    default: return NULL;
+    }
+}
+
+static void print_error(struct tern_ping *p, const struct tern_echo_event *ev)
+{
+    char a[16];
+    FILE *f = p->out;
+    fprintf(f, "From %s icmp_seq=%u ", tern_ipv4_ntoa(ev->from, a), ev->seq);
+    switch (ev->type) {
+    case TERN_ICMP_UNREACH:
+        if (ev->code == TERN_ICMP_UNREACH_NEEDFRAG)
+            fprintf(f, "Frag needed and DF set (mtu = %u)\n", ev->next_mtu);
+        else if (unreach_text(ev->code))
+            fprintf(f, "%s\n", unreach_text(ev->code));
+        else
+            fprintf(f, "Dest Unreachable, Bad Code: %u\n", ev->code);
+        break;
+    case TERN_ICMP_TIMXCEED:
+        fprintf(f, "%s\n", ev->code == TERN_ICMP_TIMXCEED_REASS ? "Frag reassembly time exceeded"
+                                                                 : "Time to live exceeded");
+        break;
+    case TERN_ICMP_PARAMPROB:
+        fprintf(f, "Parameter problem: pointer = %u\n", ev->code);
+        break;
+    case TERN_ICMP_SOURCEQUENCH:
+        fprintf(f, "Source Quench\n");
+        break;
+    default:
+        fprintf(f, "Bad ICMP type: %u\n", ev->type);
+        break;
+    }
+}
+
+static void on_echo(void *ctx, const struct tern_echo_event *ev)
+{
+    struct tern_ping *p = ctx;
+    if (p->finished)
+        return;
+    uint64_t now = tern_loop_now(p->loop);
+    uint16_t seq = ev->seq;
+    /* Accept only what we sent: a sequence number in the window of
+     * outstanding requests (ATTACKS G4). */
+    uint16_t slot = seq % SENT_SLOTS;
+    bool known = p->ntransmitted > 0 && p->sent_seq[slot] == seq &&
+                 (uint16_t)(p->ntransmitted - seq) < SENT_SLOTS && seq != 0;
+    if (!known)
+        return;
+    if (ev->is_error) {
+        p->nerrors++;
+        if (!p->o.quiet)
+            print_error(p, ev);
+    } else {
+        bool dup = (p->seen[seq >> 3] >> (seq & 7)) & 1;
+        p->seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
+        if (dup)
+            p->nrepeats++;
+        else
+            p->nreceived++;
+        uint64_t rtt = now - p->sent_at[slot];
+        if (p->timing) {
+            if (rtt < p->tmin)
+                p->tmin = rtt;
+            if (rtt > p->tmax)
+                p->tmax = rtt;
+            p->tsum += rtt;
+            p->tsum2 += (double)rtt * (double)rtt;
+        }
+        if (!p->o.quiet) {
+            char a[16];
+            fprintf(p->out, "%zu bytes from %s: icmp_seq=%u ttl=%u", ev->len + TERN_ICMP_HLEN,
+                    tern_ipv4_ntoa(ev->from, a), seq, ev->ttl);
+            if (p->timing)
+                put_time(p->out, rtt);
+            fprintf(p->out, "%s\n", dup ? " (DUP!)" : "");
+        }
+    }
+    if (p->o.count && p->ntransmitted >= p->o.count &&
+        p->nreceived + p->nerrors >= p->o.count)
+        finish(p);
+}
+
+static uint16_t route_mtu(struct tern_ping *p)
+{
+    uint32_t nh;
+    int ifx;
+    struct tern_iface_config ic;
+    if (tern_route_lookup(p->stack, p->o.dst, &nh, &ifx) < 0 || tern_iface_get(p->stack, ifx, &ic) < 0)
+        return 0;
+    return ic.mtu;
+}
+
+static void send_one(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    struct tern_ping *p = arg;
+    uint64_t now = tern_loop_now(p->loop);
+    uint16_t seq = (uint16_t)(p->ntransmitted + 1);
+    if (seq == 0)
+        seq = 1; /* iputils wraps 65535 -> 0; we keep 0 unused to mark free slots */
+    p->ntransmitted++;
+    p->sent_at[seq % SENT_SLOTS] = now;
+    p->sent_seq[seq % SENT_SLOTS] = seq;
+    p->seen[seq >> 3] &= (uint8_t)~(1u << (seq & 7));
+    /* The payload starts with the send time, as iputils' does (a struct
+     * timeval there; 8 bytes of microseconds here). */
+    if (p->o.size >= 8) {
+        tern_put32(p->data, (uint32_t)(now >> 32));
+        tern_put32(p->data + 4, (uint32_t)now);
+    }
+    uint16_t mtu = route_mtu(p);
+    struct tern_ip_out o = {.dst = p->o.dst, .proto = TERN_IPPROTO_ICMP, .ttl = p->o.ttl};
+    size_t dgram = (size_t)p->o.size + TERN_ICMP_HLEN + TERN_IPV4_HLEN_MIN;
+    o.df = p->o.pmtu == TERN_PMTU_DO || (p->o.pmtu == TERN_PMTU_WANT && mtu && dgram <= mtu);
+    int r = tern_echo_send(p->stack, &o, (uint16_t)p->id, seq, p->data, p->o.size);
+    if (r < 0) {
+        p->nerrors++;
+        if (r == TERN_E_BAD_LEN && o.df)
+            fprintf(p->out, "ping: local error: message too long, mtu=%u\n", mtu);
+        else
+            fprintf(p->out, "ping: sendmsg: %s\n", tern_strerror(r));
+    }
+    if (!p->o.count || p->ntransmitted < p->o.count)
+        tern_timer_arm(p->loop, &p->send_timer, now + p->o.interval_us);
+    else if (p->nreceived + p->nerrors >= p->o.count)
+        finish(p);
+    else
+        tern_timer_arm(p->loop, &p->linger_timer, now + p->o.linger_us);
+}
+
+static void linger_done(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    finish(arg);
+}
+
+static void finish(struct tern_ping *p)
+{
+    if (p->finished)
+        return;
+    p->finished = true;
+    tern_timer_cancel(p->loop, &p->send_timer);
+    tern_timer_cancel(p->loop, &p->linger_timer);
+    uint64_t elapsed = tern_loop_now(p->loop) - p->start_us;
+    FILE *f = p->out;
+    fprintf(f, "\n--- %s ping statistics ---\n", p->o.dst_name);
+    fprintf(f, "%u packets transmitted, %u received", p->ntransmitted, p->nreceived);
+    if (p->nrepeats)
+        fprintf(f, ", +%u duplicates", p->nrepeats);
+    if (p->nerrors)
+        fprintf(f, ", +%u errors", p->nerrors);
+    if (p->ntransmitted) {
+        float loss = (float)((double)(p->ntransmitted - p->nreceived) * 100.0 / p->ntransmitted);
+        fprintf(f, ", %g%% packet loss", (double)loss);
+        fprintf(f, ", time %llums", (unsigned long long)((elapsed + 500) / 1000));
+    }
+    fputc('\n', f);
+    uint32_t n = p->nreceived + p->nrepeats;
+    if (p->nreceived && p->timing) {
+        uint64_t avg = p->tsum / n;
+        double var = p->tsum2 / n - (double)avg * (double)avg;
+        uint64_t mdev = var > 0 ? (uint64_t)sqrt(var) : 0;
+        fprintf(f, "rtt min/avg/max/mdev = %llu.%03llu/%llu.%03llu/%llu.%03llu/%llu.%03llu ms\n",
+                (unsigned long long)(p->tmin / 1000), (unsigned long long)(p->tmin % 1000),
+                (unsigned long long)(avg / 1000), (unsigned long long)(avg % 1000),
+                (unsigned long long)(p->tmax / 1000), (unsigned long long)(p->tmax % 1000),
+                (unsigned long long)(mdev / 1000), (unsigned long long)(mdev % 1000));
+    }
+    fflush(f);
+    tern_echo_unbind(p->stack, (uint16_t)p->id);
+    if (p->done)
+        p->done(p->ctx, p->nreceived ? 0 : 1);
+}
+
+struct tern_ping *tern_ping_start(struct tern_stack *s, struct tern_loop *loop,
+                                  const struct tern_ping_opts *o, FILE *out,
+                                  void (*done)(void *ctx, int status), void *ctx)
+{
+    if (!s || !loop || !o || !out || o->size > TERN_PING_MAX_SIZE || o->interval_us == 0)
+        return NULL;
+    struct tern_ping *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->data = malloc(o->size ? o->size : 1);
+    if (!p->data) {
+        free(p);
+        return NULL;
+    }
+    p->stack = s;
+    p->loop = loop;
+    p->o = *o;
+    if (!p->o.dst_name)
+        p->o.dst_name = "";
+    if (!p->o.linger_us)
+        p->o.linger_us = 10000000;
+    p->out = out;
+    p->done = done;
+    p->ctx = ctx;
+    p->timing = o->size >= 16; /* iputils: timing needs room for a struct timeval */
+    p->tmin = UINT64_MAX;
+    /* iputils fills the data with 0x10 + i after the timestamp */
+    for (uint32_t i = 0; i < o->size; i++)
+        p->data[i] = (uint8_t)(0x10 + i);
+    p->id = tern_echo_bind(s, 0, on_echo, p);
+    if (p->id < 0) {
+        free(p->data);
+        free(p);
+        return NULL;
+    }
+    tern_timer_init(&p->send_timer, send_one, p);
+    tern_timer_init(&p->linger_timer, linger_done, p);
+    char a[16];
+    fprintf(out, "PING %s (%s) %u(%u) bytes of data.\n", p->o.dst_name, tern_ipv4_ntoa(o->dst, a),
+            o->size, o->size + TERN_ICMP_HLEN + TERN_IPV4_HLEN_MIN);
+    p->start_us = tern_loop_now(loop);
+    tern_timer_arm(loop, &p->send_timer, p->start_us);
+    return p;
+}
+
+void tern_ping_stop(struct tern_ping *p)
+{
+    if (p)
+        finish(p);
+}
+
+void tern_ping_free(struct tern_ping *p)
+{
+    if (!p)
+        return;
+    if (!p->finished) {
+        tern_timer_cancel(p->loop, &p->send_timer);
+        tern_timer_cancel(p->loop, &p->linger_timer);
+        tern_echo_unbind(p->stack, (uint16_t)p->id);
+    }
+    free(p->data);
+    free(p);
+}

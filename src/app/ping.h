@@ -1,0 +1,53 @@
+/*
+ * src/app/ping.h - ping, written once as an event-driven app.
+ *
+ * Runs on any loop (real: TAP/TUN; virtual: simulator, tests) against the
+ * stack's ICMP echo endpoints. Output and exit status follow iputils ping
+ * (Debian's `ping`): the same header, per-reply, error and summary lines.
+ * Not a raw-socket ping: it speaks only through struct tern_stack.
+ */
+#ifndef TERN_APP_PING_H
+#define TERN_APP_PING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tern/loop.h"
+#include "tern/stack.h"
+
+enum tern_pmtudisc {
+    TERN_PMTU_WANT = 0, /* DF when the datagram fits the MTU, else fragment (Linux default) */
+    TERN_PMTU_DO,       /* always DF; too big is a local error (-M do) */
+    TERN_PMTU_DONT      /* never DF (-M dont) */
+};
+
+struct tern_ping_opts {
+    uint32_t dst;             /* host order */
+    const char *dst_name;     /* as the user typed it (printed in the header) */
+    uint32_t count;           /* -c; 0 = until stopped */
+    uint32_t size;            /* -s data bytes, default 56 */
+    uint64_t interval_us;     /* -i, default 1 s */
+    uint8_t ttl;              /* -t, 0 = stack default */
+    enum tern_pmtudisc pmtu;  /* -M */
+    uint64_t linger_us;       /* -W: how long to wait for replies after the last
+                               * request, default 10 s */
+    bool quiet;               /* -q: header and summary only */
+};
+
+#define TERN_PING_MAX_SIZE 65507 /* 65535 - 20 (IP) - 8 (ICMP) */
+
+struct tern_ping;
+
+/* Starts pinging (the first request goes out at once). `out` receives the
+ * lines; done(ctx, status) runs once when ping finishes, with the iputils
+ * exit status (0: a reply was received, 1: none, 2: error). Returns NULL on
+ * bad options or no memory. */
+struct tern_ping *tern_ping_start(struct tern_stack *s, struct tern_loop *loop,
+                                  const struct tern_ping_opts *o, FILE *out,
+                                  void (*done)(void *ctx, int status), void *ctx);
+/* Stops early (SIGINT): prints the summary and calls done. */
+void tern_ping_stop(struct tern_ping *p);
+void tern_ping_free(struct tern_ping *p);
+
+#endif

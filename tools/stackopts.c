@@ -1,0 +1,224 @@
+/* tools/stackopts.c - common stack flags and environment wiring. */
+#include "stackopts.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "tern/wire/eth.h"
+
+const struct option stackopt_longopts[] = {
+    {"tap", required_argument, NULL, STACKOPT_BASE + 0},
+    {"tun", required_argument, NULL, STACKOPT_BASE + 1},
+    {"addr", required_argument, NULL, STACKOPT_BASE + 2},
+    {"gw", required_argument, NULL, STACKOPT_BASE + 3},
+    {"mtu", required_argument, NULL, STACKOPT_BASE + 4},
+    {"mac", required_argument, NULL, STACKOPT_BASE + 5},
+    {"pcap", required_argument, NULL, STACKOPT_BASE + 6},
+    {"trace", no_argument, NULL, STACKOPT_BASE + 7},
+    {NULL, 0, NULL, 0},
+};
+
+const char stackopt_help[] =
+    "stack options:\n"
+    "  --tap IF        use Linux TAP device IF (Ethernet; created if missing, needs root)\n"
+    "  --tun IF        use Linux TUN device IF (raw IPv4, no ARP)\n"
+    "  --addr A/P      our IPv4 address and prefix length, e.g. 10.0.0.2/24\n"
+    "  --gw G          default gateway\n"
+    "  --mtu N         interface MTU, 68..65535 (default: the device's)\n"
+    "  --mac M         our MAC address (default: random, locally administered)\n"
+    "  --pcap FILE     write every frame to FILE (pcap)\n"
+    "  --trace         print every frame tcpdump-style as it passes\n";
+
+int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int parse_seconds(const char *s, uint64_t *us)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !(v >= 0) || v > 1e6)
+        return -1;
+    *us = (uint64_t)(v * 1e6 + 0.5);
+    return 0;
+}
+
+void stackopt_merge(struct option *out, size_t cap, const struct option *cmd)
+{
+    size_t n = 0;
+    for (; cmd && cmd->name && n + 1 < cap; cmd++)
+        out[n++] = *cmd;
+    for (const struct option *s = stackopt_longopts; s->name && n + 1 < cap; s++)
+        out[n++] = *s;
+    memset(&out[n], 0, sizeof out[n]);
+}
+
+int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *prog)
+{
+    unsigned long v;
+    switch (opt - STACKOPT_BASE) {
+    case 0:
+        o->tap = arg;
+        break;
+    case 1:
+        o->tun = arg;
+        break;
+    case 2: {
+        char buf[32];
+        const char *slash = strchr(arg, '/');
+        size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
+        if (n >= sizeof buf)
+            goto bad;
+        memcpy(buf, arg, n);
+        buf[n] = 0;
+        if (tern_ipv4_aton(buf, &o->addr) < 0)
+            goto bad;
+        o->prefix = 24;
+        if (slash) {
+            if (parse_ulong(slash + 1, 0, 32, &v) < 0)
+                goto bad;
+            o->prefix = (uint8_t)v;
+        }
+        o->have_addr = true;
+        break;
+    }
+    case 3:
+        if (tern_ipv4_aton(arg, &o->gw) < 0)
+            goto bad;
+        break;
+    case 4:
+        if (parse_ulong(arg, 68, 65535, &v) < 0)
+            goto bad;
+        o->mtu = (uint16_t)v;
+        break;
+    case 5:
+        if (tern_eth_aton(arg, o->mac) < 0 || tern_eth_is_multicast(o->mac) || tern_eth_is_zero(o->mac))
+            goto bad;
+        o->have_mac = true;
+        break;
+    case 6:
+        o->pcap = arg;
+        break;
+    case 7:
+        o->trace = true;
+        break;
+    default:
+        return 0;
+    }
+    return 1;
+bad:
+    fprintf(stderr, "%s: bad value '%s' for --%s\n", prog, arg,
+            stackopt_longopts[opt - STACKOPT_BASE].name);
+    return -1;
+}
+
+static uint64_t os_seed(void)
+{
+    uint64_t s = 0;
+    if (getrandom(&s, sizeof s, 0) != (ssize_t)sizeof s) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20);
+    }
+    return s;
+}
+
+int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
+{
+    memset(e, 0, sizeof *e);
+    if (!o->tap == !o->tun) {
+        fprintf(stderr, "%s: give exactly one of --tap IF or --tun IF\n", prog);
+        return 2;
+    }
+    if (!o->have_addr) {
+        fprintf(stderr, "%s: --addr A/P is required\n", prog);
+        return 2;
+    }
+    e->loop = tern_loop_real_new(NULL, NULL);
+    if (!e->loop) {
+        fprintf(stderr, "%s: event loop: %s\n", prog, strerror(errno));
+        return 1;
+    }
+    const char *ifname = o->tap ? o->tap : o->tun;
+    e->dev = o->tap ? tern_tap_open(e->loop, ifname) : tern_tun_open(e->loop, ifname);
+    if (!e->dev) {
+        fprintf(stderr, "%s: cannot open %s %s: %s\n", prog, o->tap ? "TAP" : "TUN", ifname,
+                strerror(errno));
+        tern_env_close(e);
+        return 1;
+    }
+    if (o->pcap || o->trace) {
+        if (o->pcap && !(e->pcap = fopen(o->pcap, "wb"))) {
+            fprintf(stderr, "%s: cannot write %s: %s\n", prog, o->pcap, strerror(errno));
+            tern_env_close(e);
+            return 1;
+        }
+        struct tern_device *t = tern_trace_wrap(e->loop, e->dev, e->pcap, o->trace ? stdout : NULL);
+        if (!t) {
+            fprintf(stderr, "%s: cannot set up --pcap/--trace\n", prog);
+            tern_env_close(e);
+            return 1;
+        }
+        e->dev = t;
+        /* pcap timestamps in wall-clock time, trace lines in local time */
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        int64_t wall = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000;
+        struct tm tm;
+        time_t now = rt.tv_sec;
+        localtime_r(&now, &tm);
+        tern_trace_set_clock(t, wall - (int64_t)tern_loop_now(e->loop), tm.tm_gmtoff);
+    }
+    struct tern_config cfg;
+    tern_config_defaults(&cfg);
+    cfg.seed = os_seed();
+    e->stack = tern_stack_new(&cfg, e->loop);
+    if (!e->stack) {
+        fprintf(stderr, "%s: cannot create the stack\n", prog);
+        tern_env_close(e);
+        return 1;
+    }
+    struct tern_iface_config ic = {.addr = o->addr, .prefix_len = o->prefix, .mtu = o->mtu, .up = true};
+    if (o->have_mac)
+        memcpy(ic.mac, o->mac, 6);
+    e->ifindex = tern_stack_add_iface(e->stack, e->dev, &ic);
+    if (e->ifindex < 0) {
+        fprintf(stderr, "%s: interface setup: %s\n", prog, tern_strerror(e->ifindex));
+        tern_env_close(e);
+        return 2;
+    }
+    if (o->gw) {
+        int r = tern_route_add(e->stack, 0, 0, o->gw, e->ifindex);
+        if (r < 0) {
+            fprintf(stderr, "%s: --gw: %s\n", prog, tern_strerror(r));
+            tern_env_close(e);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+void tern_env_close(struct tern_env *e)
+{
+    tern_stack_free(e->stack);
+    tern_device_destroy(e->dev);
+    if (e->pcap)
+        fclose(e->pcap);
+    tern_loop_destroy(e->loop);
+    memset(e, 0, sizeof *e);
+}

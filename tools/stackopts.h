@@ -1,0 +1,75 @@
+/*
+ * tools/stackopts.h - the stack flags every network command accepts, and
+ * the wiring of loop + device (+ trace) + stack they describe.
+ *
+ *   --tap IF | --tun IF   attach to a Linux TAP (Ethernet) or TUN (raw IPv4) device
+ *   --addr A/P            our address and prefix length
+ *   --gw G                default gateway
+ *   --mtu N               interface MTU (68..65535)
+ *   --mac M               our MAC address (TAP)
+ *   --pcap FILE           write every frame to FILE
+ *   --trace               print every frame tcpdump-style as it passes
+ */
+#ifndef TERN_TOOLS_STACKOPTS_H
+#define TERN_TOOLS_STACKOPTS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tern/device.h"
+#include "tern/loop.h"
+#include "tern/stack.h"
+
+struct stack_opts {
+    const char *tap, *tun;
+    bool have_addr;
+    uint32_t addr;
+    uint8_t prefix;
+    uint32_t gw;
+    uint16_t mtu;
+    bool have_mac;
+    uint8_t mac[6];
+    const char *pcap;
+    bool trace;
+};
+
+/* getopt_long option table entries for the stack flags (their `val`s are
+ * >= STACKOPT_BASE), to append to a command's own table; ends with a zero
+ * entry. */
+#define STACKOPT_BASE 1000
+extern const struct option stackopt_longopts[];
+#define STACKOPT_COUNT 8
+
+/* Help text for the stack flags (for a command's --help). */
+extern const char stackopt_help[];
+
+/* Handles one option returned by getopt_long. Returns 1 if it was a stack
+ * flag (stored), 0 if not, -1 on a bad value (one line printed to stderr,
+ * prefixed by prog). */
+int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *prog);
+
+struct tern_env {
+    struct tern_loop *loop;
+    struct tern_device *dev;
+    struct tern_stack *stack;
+    FILE *pcap;
+    int ifindex;
+};
+
+/* Builds a real loop, the device, the stack, the interface and routes.
+ * Returns 0, or prints one line and returns 2 (bad setup) or 1 (OS error). */
+int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog);
+void tern_env_close(struct tern_env *e);
+
+/* Merges a command's long options with stackopt_longopts into out
+ * (capacity cap entries). */
+void stackopt_merge(struct option *out, size_t cap, const struct option *cmd);
+
+/* Parses a strict decimal in [lo, hi]; 0 ok, -1 bad. */
+int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
+/* Parses seconds with a fraction ("0.2", "1", "10.5") into microseconds. */
+int parse_seconds(const char *s, uint64_t *us);
+
+#endif
