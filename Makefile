@@ -24,6 +24,9 @@ else
   BUILD ?= build/$(notdir $(CC))
   OPT := -O2 -g
   LDSAN :=
+  # Fail the shared library's link on any undefined symbol (the ASan runtime
+  # lives in executables, so sanitizer builds cannot use it).
+  SODEFS := -Wl,-z,defs
 endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
@@ -51,7 +54,7 @@ UNIT := $(BUILD)/unit_tests
 .SECONDARY:
 all: $(LIB_A) $(LIB_SO) $(TERN)
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -60,8 +63,8 @@ $(LIB_A): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(LIB_SO): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libtern.so.$(SOVERSION) $(LDFLAGS) -o $@ $^
+$(LIB_SO): $(LIB_OBJ) Makefile
+	$(CC) -shared -Wl,-soname,libtern.so.$(SOVERSION) $(SODEFS) $(LDFLAGS) -o $@ $(LIB_OBJ) -lm
 	ln -sf libtern.so.$(SOVERSION) $(BUILD)/libtern.so
 
 $(TERN): $(TOOL_OBJ) $(LIB_A)

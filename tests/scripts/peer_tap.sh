@@ -34,6 +34,7 @@ check() { # name, command...
     local name=$1; shift
     if "$@"; then ok "$name"; else nok "$name"; fi
 }
+# (background jobs call ip netns exec directly, so $! is the tern process itself)
 inns() { ip netns exec "$ns" "$@"; }
 
 ip netns add "$ns" || { nok "create namespace"; exit 1; }
@@ -48,10 +49,10 @@ ip -n "$ns" addr add 10.78.0.1/24 dev ttun0
 ip -n "$ns" link set ttun0 up
 
 mac=02:7e:72:6e:00:02
-inns "$tern" serve --tap ttap0 --addr 10.77.0.2/24 --mac $mac --pcap "$tmp/serve_tap.pcap" \
+ip netns exec "$ns" "$tern" serve --tap ttap0 --addr 10.77.0.2/24 --mac $mac --pcap "$tmp/serve_tap.pcap" \
     --for 60 2>"$tmp/serve_tap.err" &
 pids+=($!)
-inns "$tern" serve --tun ttun0 --addr 10.78.0.2/24 --pcap "$tmp/serve_tun.pcap" \
+ip netns exec "$ns" "$tern" serve --tun ttun0 --addr 10.78.0.2/24 --pcap "$tmp/serve_tun.pcap" \
     --for 60 2>"$tmp/serve_tun.err" &
 pids+=($!)
 sleep 0.5
@@ -66,7 +67,8 @@ check "linux neighbour table learned tern's MAC" grep -qi "lladdr $mac" "$tmp/ne
 inns ping -c 3 -i 0.2 -W 2 10.78.0.2 >"$tmp/pingtun" 2>&1
 check "linux ping to tern over TUN: 3 replies" grep -q '3 packets transmitted, 3 received' "$tmp/pingtun"
 
-for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null; done
+# SIGTERM: background jobs of a non-interactive shell ignore SIGINT
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 wait 2>/dev/null
 pids=()
 
