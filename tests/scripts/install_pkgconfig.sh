@@ -44,3 +44,14 @@ if $cc_ $san -std=c11 -Wall -Wextra -Werror examples/build_packet.c \
 else
     cat "$tmp/err"; echo "not ok - example via pkg-config, static library"
 fi
+# examples/embed.c: two stacks in the embedder's own poll() loop.
+# shellcheck disable=SC2046
+if $cc_ $san -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE examples/embed.c \
+      $(pkg-config --cflags --libs tern) -o "$tmp/embed" 2>"$tmp/err" &&
+   out=$(LD_LIBRARY_PATH="$tmp/prefix/lib" timeout 10 "$tmp/embed") &&
+   [ "$(printf '%s\n' "$out" | grep -cE '^reply from 192\.0\.2\.2: seq=[123] ttl=64 time=[0-9]+ us$')" -eq 3 ] &&
+   [ "$(printf '%s\n' "$out" | tail -n 1)" = "3 replies" ]; then
+    echo "ok - examples/embed.c: tern in the embedder's own loop, 3 echo replies"
+else
+    cat "$tmp/err"; echo "got: ${out:-}"; echo "not ok - examples/embed.c: tern in the embedder's own loop"
+fi
