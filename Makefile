@@ -85,8 +85,8 @@ tests: all $(UNIT) $(FUZZ_REPLAY)
 # The whole suite: gcc build, then clang ASan+UBSan build, each run in full.
 test:
 	@tests/deps.sh
-	$(MAKE) --no-print-directory tests
-	$(MAKE) --no-print-directory SAN=1 tests
+	$(MAKE) --no-print-directory -j$$(nproc) tests
+	$(MAKE) --no-print-directory -j$$(nproc) SAN=1 tests
 	@tests/run.sh $(BUILD) build/asan
 
 # One variant only, e.g. `make test-one SAN=1`.

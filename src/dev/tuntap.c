@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -98,6 +99,32 @@ static uint16_t read_mtu(const char *ifname)
     return (uint16_t)mtu;
 }
 
+/*
+ * Attaching the first file descriptor turns the interface's carrier on, but
+ * the kernel re-activates its transmit queue asynchronously (linkwatch work);
+ * until then whatever the kernel sends us (an echo reply, an ARP reply) is
+ * dropped. If the interface is administratively up, wait - at most 2 s, in
+ * 5 ms steps - until it reports IFF_RUNNING, so the first frames of a run are
+ * not lost. An interface that is down is not waited for.
+ */
+static void wait_running(const char *ifname)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return;
+    for (int i = 0; i < 400; i++) {
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof ifr);
+        memcpy(ifr.ifr_name, ifname, strlen(ifname));
+        if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP) ||
+            (ifr.ifr_flags & IFF_RUNNING))
+            break;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    close(s);
+}
+
 static int random_mac(uint8_t mac[6])
 {
     if (getrandom(mac, 6, 0) != 6)
@@ -148,6 +175,7 @@ static struct tern_device *tt_open(struct tern_loop *loop, const char *ifname, s
     memcpy(t->dev.name, ifr.ifr_name, IFNAMSIZ); /* the kernel's name for it */
     t->dev.name[IFNAMSIZ] = '\0';
     t->dev.mtu = read_mtu(t->dev.name);
+    wait_running(t->dev.name);
     return &t->dev;
 }
 

@@ -47,6 +47,11 @@ ip -n "$ns" link set ttap0 up
 ip -n "$ns" tuntap add dev ttun0 mode tun
 ip -n "$ns" addr add 10.78.0.1/24 dev ttun0
 ip -n "$ns" link set ttun0 up
+# A second TUN for tern's own ping, so that sub-test never reuses a device
+# another tern process has just detached from.
+ip -n "$ns" tuntap add dev ttun1 mode tun
+ip -n "$ns" addr add 10.79.0.1/24 dev ttun1
+ip -n "$ns" link set ttun1 up
 
 mac=02:7e:72:6e:00:02
 ip netns exec "$ns" "$tern" serve --tap ttap0 --addr 10.77.0.2/24 --mac $mac --pcap "$tmp/serve_tap.pcap" \
@@ -82,8 +87,8 @@ check "tern ping over TAP: 3 reply lines" \
     [ "$(grep -cE '^64 bytes from 10.77.0.1: icmp_seq=[123] ttl=64 time=[0-9.]+ ms$' "$tmp/ternping")" -eq 3 ]
 check "tern ping over TAP: summary" grep -qE '^3 packets transmitted, 3 received, 0% packet loss, time [0-9]+ms$' "$tmp/ternping"
 check "tern ping over TAP: rtt line" grep -qE '^rtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms$' "$tmp/ternping"
-inns "$tern" ping -c 2 -i 0.2 -s 3000 --tun ttun0 --addr 10.78.0.2/24 --pcap "$tmp/ping_tun.pcap" \
-    10.78.0.1 >"$tmp/ternping_tun" 2>&1
+inns "$tern" ping -c 2 -i 0.2 -s 3000 --tun ttun1 --addr 10.79.0.2/24 --pcap "$tmp/ping_tun.pcap" \
+    10.79.0.1 >"$tmp/ternping_tun" 2>&1
 check "tern ping -s 3000 over TUN (fragmented): 2 replies" grep -q '2 packets transmitted, 2 received' "$tmp/ternping_tun"
 inns "$tern" ping -c 2 -i 0.2 -W 1 --tap ttap0 --addr 10.77.0.2/24 10.77.0.99 >"$tmp/ternping_none" 2>&1
 rc=$?
