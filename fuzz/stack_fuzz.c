@@ -5,16 +5,19 @@
  * virtual loop with a capture device and one Ethernet interface
  * 10.0.0.1/24 (02:00:00:00:00:01); the clock advances by each step before
  * its frame is delivered; then 120 s run so every timer fires. An echo
- * endpoint and a recording UDP handler are bound so those paths run too.
+ * endpoint and UDP sockets are bound so those paths run too: two sharing
+ * port 7000 (SO_REUSEADDR), one on port 68 bound to the interface (DHCP),
+ * one connected to 10.0.0.2:53; their handlers drain them, and they send.
  * Checks: no crash, hang or leak (ASan), the bounded tables stay bounded
  * and are empty at the end.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/stack_impl.h"
+#include "core/socket_impl.h"
 #include "tern/device.h"
 #include "tern/loop.h"
+#include "tern/socket.h"
 #include "tern/stack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,22 +37,19 @@ static void on_echo(void *ctx, const struct tern_echo_event *ev)
         *sum += ev->data[i];
 }
 
-static void on_udp(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, size_t len,
-                   int ifindex)
+static void on_sock(struct tern_sock *sk, unsigned events, void *ctx)
 {
     volatile size_t *sum = ctx;
-    (void)ip, (void)ifindex;
-    for (size_t i = 0; i < len; i++)
-        *sum += p[i];
-}
-
-static void on_udp_err(void *ctx, uint8_t type, uint8_t code, uint16_t mtu,
-                       const struct tern_icmp_quote *q)
-{
-    volatile size_t *sum = ctx;
-    (void)type, (void)code, (void)mtu;
-    for (size_t i = 0; i < q->l4_len; i++)
-        *sum += q->l4[i];
+    uint8_t buf[512];
+    struct tern_sockaddr from;
+    int fl;
+    ssize_t n;
+    if (events & TERN_POLLERR)
+        *sum += (size_t)-tern_sock_error(sk);
+    /* Bounded: the queue holds at most rcvbuf bytes. */
+    while ((n = tern_sock_recvfrom(sk, buf, sizeof buf, 0, &from, &fl)) >= 0)
+        for (ssize_t i = 0; i < n; i++)
+            *sum += buf[i];
 }
 
 static void check_bounds(const struct tern_stack *s, const struct tern_config *c)
@@ -60,6 +60,9 @@ static void check_bounds(const struct tern_stack *s, const struct tern_config *c
         m.reasm_bytes > c->reasm_max_bytes || m.reasm_datagrams > c->reasm_max_datagrams ||
         m.loop_queued > TERN_LOOPQ_MAX)
         abort();
+    for (uint32_t i = 0; i < c->max_sockets; i++)
+        if (s->socks[i].used && s->socks[i].rq.used > s->socks[i].rq.cap)
+            abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -84,8 +87,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     tern_route_add(s, 0, 0, 0x0a0000feu, 0);
     int id = tern_echo_bind(s, 0x1234, on_echo, (void *)&sum);
-    struct tern_proto_handler h = {.input = on_udp, .icmp_error = on_udp_err, .ctx = (void *)&sum};
-    tern_stack_register_proto(s, 17, &h);
+    struct tern_sock *sk[4];
+    for (int i = 0; i < 4; i++) {
+        sk[i] = tern_sock_open(s, TERN_SOCK_DGRAM, NULL);
+        if (!sk[i])
+            abort();
+        tern_sock_set_handler(sk[i], TERN_POLLIN, on_sock, (void *)&sum);
+    }
+    tern_sock_setopt(sk[0], TERN_SO_REUSEADDR, 1);
+    tern_sock_setopt(sk[1], TERN_SO_REUSEADDR, 1);
+    tern_sock_setopt(sk[1], TERN_SO_RCVBUF, 600); /* small: overflow paths run */
+    tern_sock_bind(sk[0], &(struct tern_sockaddr){0, 7000});
+    tern_sock_bind(sk[1], &(struct tern_sockaddr){0, 7000});
+    tern_sock_setopt(sk[2], TERN_SO_BINDTOIFACE, 0);
+    tern_sock_setopt(sk[2], TERN_SO_BROADCAST, 1);
+    tern_sock_bind(sk[2], &(struct tern_sockaddr){0, 68});
+    tern_sock_connect(sk[3], &(struct tern_sockaddr){0x0a000002u, 53});
 
     size_t pos = 0;
     uint16_t seq = 0;
@@ -108,7 +125,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             static const uint32_t dsts[4] = {0x0a000002u, 0x08080808u, 0x0a000001u, 0x0a0000ffu};
             struct tern_ip_out o = {.dst = dsts[seq & 3]};
             tern_echo_send(s, &o, 0x1234, seq++, data, len < 2000 ? len : 2000);
+        } else if ((step & 7) == 6) {
+            /* UDP out: connected, broadcast from port 68, to ourselves. */
+            static const struct tern_sockaddr to[3] = {
+                {0, 0}, {0xffffffffu, 67}, {0x0a000001u, 7000}};
+            int k = seq++ % 3;
+            tern_sock_sendto(sk[k == 0 ? 3 : k == 1 ? 2 : 0], data, len < 3000 ? len : 3000, 0,
+                             k == 0 ? NULL : &to[k]);
         }
+        /* The address comes and goes (DHCP): unaddressed input paths. */
+        if ((step & 0xff) == 0x55)
+            tern_iface_set_addr(s, 0, (step & 0x100) ? 0 : 0x0a000001u, 24);
         check_bounds(s, &c);
     }
     tern_loop_run(loop, tern_loop_now(loop) + 120000000ull);
@@ -119,6 +146,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (id > 0)
         tern_echo_unbind(s, (uint16_t)id);
+    for (int i = 0; i < 4; i++)
+        tern_sock_close(sk[i]);
+    if (s->sock_count)
+        abort();
     tern_stack_free(s);
     tern_device_destroy(dev);
     tern_loop_destroy(loop);

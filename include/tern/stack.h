@@ -48,6 +48,12 @@ struct tern_config {
     uint32_t reasm_max_bytes;     /* 256 KiB held in all */
     uint32_t reasm_max_datagrams; /* 64 datagrams in progress; the oldest is evicted */
     uint64_t reasm_timeout_us;    /* 30 s */
+    /* Sockets and ports (tern/socket.h) */
+    uint32_t max_sockets;         /* 1024 sockets per stack (UDP and TCP together) */
+    uint16_t ephemeral_lo;        /* 49152 (RFC 6335 s6) ... */
+    uint16_t ephemeral_hi;        /* ... 65535; chosen per RFC 6056 */
+    bool privileged_ports;        /* false; true: ports < 1024 need TERN_SO_PRIVILEGED */
+    uint32_t udp_rcvbuf;          /* 65536 bytes queued per UDP socket by default */
     /* ICMP errors we send: a token bucket, RFC 1812 s4.3.2.8 */
     uint32_t icmp_rate_per_s;     /* 100 tokens a second */
     uint32_t icmp_burst;          /* 50 */
@@ -76,6 +82,14 @@ int tern_stack_add_iface(struct tern_stack *s, struct tern_device *dev,
                          const struct tern_iface_config *cfg);
 int tern_iface_set_up(struct tern_stack *s, int ifindex, bool up);
 int tern_iface_get(struct tern_stack *s, int ifindex, struct tern_iface_config *out);
+/* Sets (addr != 0) or clears (addr 0) an interface's address and replaces
+ * its connected route (DHCP uses this). */
+int tern_iface_set_addr(struct tern_stack *s, int ifindex, uint32_t addr, uint8_t prefix_len);
+/* RFC 5227 s2.1.1 address probe: ARP requests with sender address 0 asking
+ * for `addr`; fn(ctx, in_use) runs once, with in_use true if any host
+ * answered or probed for the same address. TERN_OK or a negative error. */
+int tern_arp_probe(struct tern_stack *s, int ifindex, uint32_t addr,
+                   void (*fn)(void *ctx, bool in_use), void *ctx);
 
 /* Routes: longest-prefix match over connected, static and default (prefix 0)
  * routes. gateway 0 = directly connected. */
@@ -104,6 +118,12 @@ struct tern_stats {
             echo_replies_rx, errors_rx, errors_ignored, errors_tx, errors_rate_limited,
             ignored_types;
     } icmp;
+    struct {
+        /* rx: datagrams handed to UDP; tx: datagrams sent; drop_*: malformed
+         * (ATTACKS 22); no_port: no socket (port unreachable sent unless
+         * broadcast); rcvbuf_errors: a socket's receive queue was full. */
+        uint64_t rx, tx, drop_csum, drop_len, no_port, rcvbuf_errors;
+    } udp;
 };
 const struct tern_stats *tern_stack_stats(const struct tern_stack *s);
 

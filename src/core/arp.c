@@ -3,8 +3,8 @@
  * retries, the queue of datagrams waiting for it, replies and announcements.
  * RFC 826 ("Packet Reception" merge algorithm), RFC 1122 s2.3.2.1 (cache
  * validation, request rate), s2.3.2.2 (packet queue), RFC 5227 (probes,
- * announcements, conflicts). Not: the packet codec (src/wire/arp.c), proxy
- * ARP, RFC 5227 address conflict defence.
+ * announcements, conflicts). Not: the packet codec (src/wire/arp.c), RFC
+ * 5227 s2.1.1 probes (arp_probe.c), proxy ARP, address conflict defence.
  *
  * Bounds (ATTACKS 3-4, G3): at most arp_cache_max entries (the oldest is
  * evicted), a keyed hash table so lookups stay O(1) under attack, and a
@@ -219,7 +219,7 @@ int eth_xmit(struct tern_stack *s, struct tern_iface *ifc, const uint8_t dst[6],
     return tern_device_send(ifc->dev, frame, len);
 }
 
-static void arp_send(struct tern_stack *s, struct tern_iface *ifc, uint16_t op,
+void arp_send(struct tern_stack *s, struct tern_iface *ifc, uint16_t op,
                      const uint8_t eth_dst[6], const uint8_t tha[6], uint32_t tpa, uint32_t spa)
 {
     uint8_t f[TERN_ETH_HLEN + TERN_ARP_LEN];
@@ -411,6 +411,7 @@ void arp_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, s
         s->stats.arp.drop_bad_sender++;
         return;
     }
+    arp_probe_check(s, ifc, &r, now);
     if (!ifc->addr)
         return;
     if (stack_is_our_addr(s, r.spa)) {

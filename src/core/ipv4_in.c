@@ -70,7 +70,15 @@ static void ip_deliver(struct tern_stack *s, const struct ip_rx *rx, uint64_t no
     const struct tern_proto_handler *h = &s->proto[proto];
     if (h->input) {
         s->stats.ip.delivered++;
+        /* The handler may ask for an ICMP error about this datagram (UDP:
+         * port unreachable) through ip_deliver_icmp_error(). */
+        const struct ip_rx *saved = s->cur_rx;
+        uint64_t saved_now = s->cur_now;
+        s->cur_rx = rx;
+        s->cur_now = now;
         h->input(h->ctx, &rx->ip, rx->payload, rx->len, rx->ifindex);
+        s->cur_rx = saved;
+        s->cur_now = saved_now;
         return;
     }
     s->stats.ip.drop_unknown_proto++;
@@ -85,6 +93,12 @@ static void ip_deliver(struct tern_stack *s, const struct ip_rx *rx, uint64_t no
     }
     /* RFC 1122 s3.2.2.1: protocol unreachable (ATTACKS 9; rate-limited). */
     icmp_send_error(s, rx, TERN_ICMP_UNREACH, TERN_ICMP_UNREACH_PROTO, 0, now);
+}
+
+void ip_deliver_icmp_error(struct tern_stack *s, uint8_t type, uint8_t code)
+{
+    if (s->cur_rx)
+        icmp_send_error(s, s->cur_rx, type, code, 0, s->cur_now);
 }
 
 static void ip_reassemble(struct tern_stack *s, struct ip_rx *rx, uint64_t now)
@@ -158,7 +172,13 @@ void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, 
     /* RFC 1122 s3.2.1.3: accept our addresses, our directed broadcasts and
      * the limited broadcast. No forwarding yet. */
     uint32_t d = rx.ip.dst;
-    if (!stack_is_our_addr(s, d) && !stack_is_bcast(s, d) && !(local && ip_is_loopback(d))) {
+    /* RFC 2131 s4.1 / RFC 1122 s3.3.2 note: an interface with no address
+     * yet (a DHCP client) takes UDP for any address; udp.c hands it only
+     * to a socket bound to that interface (TERN_SO_BINDTOIFACE). */
+    bool unaddressed_udp = ifc->addr == 0 && rx.ip.proto == TERN_IPPROTO_UDP && !local &&
+                           !ip_is_multicast(d) && !ip_is_class_e(d) && !ip_is_loopback(d);
+    if (!stack_is_our_addr(s, d) && !stack_is_bcast(s, d) && !(local && ip_is_loopback(d)) &&
+        !unaddressed_udp) {
         s->stats.ip.drop_not_for_us++;
         return;
     }

@@ -142,6 +142,12 @@ static struct tern_iface *bcast_iface(struct tern_stack *s, uint32_t src)
 int ip_output(struct tern_stack *s, const struct tern_ip_out *o, const uint8_t *payload,
               size_t len, uint64_t now)
 {
+    return ip_output_oif(s, o, -1, payload, len, now);
+}
+
+int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
+                  const uint8_t *payload, size_t len, uint64_t now)
+{
     if (!s || !o || (len && !payload) || len > TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN)
         return TERN_E_INVAL;
     struct tern_ipv4_repr ip;
@@ -168,7 +174,15 @@ int ip_output(struct tern_stack *s, const struct tern_ip_out *o, const uint8_t *
 
     struct tern_iface *ifc;
     uint32_t next_hop = o->dst;
-    if (o->dst == 0xffffffffu) {
+    if (oif >= 0) {
+        /* Bound to an interface (TERN_SO_BINDTOIFACE): out there; through
+         * its route's gateway when the route uses it, else on-link. */
+        int ifindex;
+        ifc = stack_iface(s, oif);
+        if (o->dst != 0xffffffffu &&
+            (tern_route_lookup(s, o->dst, &next_hop, &ifindex) != TERN_OK || ifindex != oif))
+            next_hop = o->dst;
+    } else if (o->dst == 0xffffffffu) {
         ifc = bcast_iface(s, o->src);
     } else {
         int ifindex;

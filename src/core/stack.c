@@ -26,6 +26,11 @@ void tern_config_defaults(struct tern_config *cfg)
     cfg->reasm_max_bytes = 256 * 1024;
     cfg->reasm_max_datagrams = 64;
     cfg->reasm_timeout_us = 30000000;  /* RFC 1122 s3.3.2: 60..120 s suggested; Linux 30 s */
+    cfg->max_sockets = 1024;
+    cfg->ephemeral_lo = 49152;         /* RFC 6335 s6 dynamic ports */
+    cfg->ephemeral_hi = 65535;
+    cfg->privileged_ports = false;
+    cfg->udp_rcvbuf = 65536;           /* one maximal datagram + record header fits */
     cfg->icmp_rate_per_s = 100;        /* RFC 1812 s4.3.2.8 token bucket */
     cfg->icmp_burst = 50;
 }
@@ -40,7 +45,9 @@ static bool config_valid(const struct tern_config *c)
            c->arp_retry_us >= 1 && c->arp_retry_us <= (1ull << 36) && c->arp_max_requests >= 1 &&
            c->arp_max_requests <= 16 && c->reasm_timeout_us >= 1 &&
            c->reasm_timeout_us <= (1ull << 40) && c->icmp_rate_per_s <= 1000000 &&
-           c->icmp_burst <= 1000000;
+           c->icmp_burst <= 1000000 && c->max_sockets >= 1 && c->max_sockets <= (1u << 20) &&
+           c->ephemeral_lo >= 1 && c->ephemeral_lo <= c->ephemeral_hi &&
+           c->udp_rcvbuf >= 256 && c->udp_rcvbuf <= (8u << 20);
 }
 
 struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loop *loop)
@@ -68,7 +75,8 @@ struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loo
     s->txbuf = malloc(TERN_ETH_HLEN + TERN_IPV4_MAX_LEN);
     s->icmpbuf = malloc(TERN_IPV4_MAX_LEN);
     s->lq.buf = malloc(TERN_LOOPQ_BYTES);
-    if (!s->reasm || !s->txbuf || !s->icmpbuf || !s->lq.buf || arp_init(s) < 0) {
+    if (!s->reasm || !s->txbuf || !s->icmpbuf || !s->lq.buf || arp_init(s) < 0 ||
+        sock_init(s) < 0 || udp_init(s) < 0) {
         tern_stack_free(s);
         return NULL;
     }
@@ -89,7 +97,9 @@ void tern_stack_free(struct tern_stack *s)
         if (ifc->used && ifc->dev && ifc->dev->rx_ctx == ifc)
             tern_device_set_rx(ifc->dev, NULL, NULL);
     }
+    arp_probe_fini(s);
     arp_free(s);
+    sock_fini(s);
     tern_reasm_free(s->reasm);
     free(s->txbuf);
     free(s->icmpbuf);
@@ -274,6 +284,30 @@ int tern_iface_set_up(struct tern_stack *s, int ifindex, bool up)
     } else {
         arp_flush_iface(s, ifc);
     }
+    return TERN_OK;
+}
+
+int tern_iface_set_addr(struct tern_stack *s, int ifindex, uint32_t addr, uint8_t prefix_len)
+{
+    struct tern_iface *ifc = s ? stack_iface(s, ifindex) : NULL;
+    if (!ifc || prefix_len > 32)
+        return TERN_E_INVAL;
+    if (addr && (ip_is_multicast(addr) || ip_is_class_e(addr) || ip_is_loopback(addr) ||
+                 (addr >> 24) == 0))
+        return TERN_E_INVAL;
+    uint32_t mask = prefix_len ? 0xffffffffu << (32 - prefix_len) : 0;
+    if (addr && prefix_len < 31 && (addr | ~mask) == addr)
+        return TERN_E_INVAL; /* the subnet's broadcast address */
+    /* Drop the old connected route (it follows the old prefix), then set
+     * the new address and its route. */
+    uint32_t old_addr = ifc->addr;
+    ifc->addr = 0;
+    route_iface_changed(s, ifc);
+    iface_set_addr(ifc, addr, prefix_len);
+    route_iface_changed(s, ifc);
+    /* RFC 5227 s2.3: announce a new address (gratuitous ARP). */
+    if (addr && addr != old_addr && ifc->up && ifc->link == TERN_LINK_ETHERNET)
+        arp_announce(s, ifc);
     return TERN_OK;
 }
 

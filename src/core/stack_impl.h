@@ -96,6 +96,22 @@ struct loopq {
     struct tern_timer timer;
 };
 
+struct tern_sock;
+struct sock_proto_ops;
+struct ports;
+
+/* One RFC 5227 s2.1.1 address probe in progress (tern_arp_probe). */
+struct arp_probe {
+    bool active, in_use;
+    struct tern_stack *s;
+    int ifindex;
+    uint32_t addr;
+    uint32_t sent;            /* probes sent so far */
+    void (*fn)(void *ctx, bool in_use);
+    void *ctx;
+    struct tern_timer timer;
+};
+
 struct tern_stack {
     struct tern_config cfg;
     struct tern_loop *loop;
@@ -116,6 +132,19 @@ struct tern_stack {
     uint8_t *txbuf;           /* 14 + 65535: a frame being built */
     uint8_t *icmpbuf;         /* 65535: an ICMP message being built */
     bool tx_busy;             /* guards txbuf against re-entry from a device */
+    /* Sockets (socket.c, ports.c, udp.c) */
+    struct tern_sock *socks;  /* pool of cfg.max_sockets */
+    uint32_t sock_free;       /* free list through tern_sock.free_next */
+    uint32_t sock_count;
+    uint32_t notify_head, notify_tail; /* sockets waiting for a notification */
+    uint32_t run_head, run_tail;       /* ... being notified in this turn */
+    struct tern_timer notify_timer;    /* zero-delay: notifications run on the loop */
+    const struct sock_proto_ops *sock_ops[3]; /* by enum tern_sock_type */
+    struct ports *ports;
+    uint8_t *udpbuf;          /* 65535: a UDP datagram being built */
+    const struct ip_rx *cur_rx; /* the datagram a proto handler is being given */
+    uint64_t cur_now;
+    struct arp_probe probes[TERN_MAX_IFACES];
 };
 
 /* A received datagram as the layers above IP see it. */
@@ -176,6 +205,29 @@ int ip_output(struct tern_stack *s, const struct tern_ip_out *o, const uint8_t *
 uint16_t ip_next_id(struct tern_stack *s, uint32_t src, uint32_t dst, uint8_t proto);
 uint16_t ip_peek_id(const struct tern_stack *s, uint32_t src, uint32_t dst, uint8_t proto);
 void loopq_timer_fn(struct tern_timer *t, void *arg);
+
+/* ipv4_in.c: during a proto handler's input call, sends an ICMP error
+ * about the datagram being delivered (RFC 1122 s3.2.2 rules apply). */
+void ip_deliver_icmp_error(struct tern_stack *s, uint8_t type, uint8_t code);
+
+/* ipv4_out.c: ip_output on interface oif (>= 0; limited broadcasts go out
+ * there, unicast must route through it) or routed (oif < 0). */
+int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
+                  const uint8_t *payload, size_t len, uint64_t now);
+
+/* socket.c / ports.c / udp.c (see socket_impl.h) */
+int sock_init(struct tern_stack *s);
+void sock_fini(struct tern_stack *s);
+int udp_init(struct tern_stack *s);
+
+/* arp.c: sends one ARP packet from ifc (sha = ifc's MAC). */
+struct tern_arp_repr;
+void arp_send(struct tern_stack *s, struct tern_iface *ifc, uint16_t op, const uint8_t eth_dst[6],
+              const uint8_t tha[6], uint32_t tpa, uint32_t spa);
+/* arp_probe.c: RFC 5227 probes; check is called for every valid ARP packet. */
+void arp_probe_check(struct tern_stack *s, struct tern_iface *ifc, const struct tern_arp_repr *r,
+                     uint64_t now);
+void arp_probe_fini(struct tern_stack *s);
 
 /* icmp.c */
 void icmp_input(struct tern_stack *s, const struct ip_rx *rx, uint64_t now);

@@ -1,0 +1,162 @@
+/*
+ * tern/socket.h - the core socket API: non-blocking sockets on a stack,
+ * with readiness delivered through the stack's event loop.
+ *
+ * Every tern app (nc, DNS, DHCP, services, HTTP) is written against this
+ * API, in real and virtual time alike; TCP plugs into it unchanged, and the
+ * BSD facade (tern/posix.h, a later module) is a thin blocking layer on top.
+ *
+ * Model:
+ *  - Calls never block. A call that would wait returns TERN_E_AGAIN.
+ *  - Readiness (TERN_POLL* bits, same values as poll(2)'s) is reported to
+ *    the handler set with tern_sock_set_handler, edge-style as with
+ *    EPOLLET: the handler runs on the loop, never inside another tern call,
+ *    after any event that may have made the socket readable, writable or
+ *    failed. The app then reads/writes until TERN_E_AGAIN.
+ *    tern_sock_poll() gives the current mask at any time (level).
+ *  - Addresses are struct tern_sockaddr in host order; addr 0 = INADDR_ANY.
+ *  - Buffers: the caller's buffers are borrowed for the call only; data is
+ *    copied once between the caller and the socket's bounded queues.
+ *  - A socket handle stays valid until tern_sock_close() or
+ *    tern_sock_abort(); after that the stack owns it (a TCP socket may
+ *    linger to finish its close).
+ * Thread safety: the stack's thread only (the POSIX facade adds locking).
+ */
+#ifndef TERN_SOCKET_H
+#define TERN_SOCKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tern/stack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum tern_sock_type {
+    TERN_SOCK_DGRAM = 1,  /* UDP (RFC 768) */
+    TERN_SOCK_STREAM = 2  /* TCP (RFC 9293) */
+};
+
+struct tern_sockaddr {
+    uint32_t addr; /* host order, 0 = any */
+    uint16_t port; /* host order, 0 = any / pick an ephemeral port */
+};
+
+/* Readiness bits: the values of poll(2)'s POLLIN, POLLOUT, POLLERR, POLLHUP. */
+#define TERN_POLLIN 0x001   /* a datagram, data, EOF, or (listening) a connection is waiting */
+#define TERN_POLLOUT 0x004  /* send would not block (TCP: connected with send space) */
+#define TERN_POLLERR 0x008  /* an error is pending: tern_sock_error() */
+#define TERN_POLLHUP 0x010  /* both directions are finished */
+
+/* Flags for send/recv */
+#define TERN_MSG_PEEK 0x02  /* recv: leave the data queued */
+#define TERN_MSG_TRUNC 0x20 /* recv in: return the datagram's real length;
+                             * recv out (*out_flags): the datagram was cut */
+
+#define TERN_SHUT_RD 0
+#define TERN_SHUT_WR 1
+#define TERN_SHUT_RDWR 2
+
+enum tern_sockopt {
+    TERN_SO_REUSEADDR = 1, /* Linux semantics, see tern_sock_bind */
+    TERN_SO_BROADCAST,     /* allow sending to broadcast addresses */
+    TERN_SO_RCVBUF,        /* receive queue cap in bytes */
+    TERN_SO_SNDBUF,        /* send queue cap in bytes (TCP) */
+    TERN_SO_KEEPALIVE,     /* TCP */
+    TERN_SO_BINDTOIFACE,   /* value = ifindex, -1 = none: send and receive on one
+                            * interface only (DHCP on an interface with no address) */
+    TERN_SO_PRIVILEGED,    /* 1 = this caller may bind ports below 1024 when the
+                            * stack's privileged-port policy is on */
+    TERN_IP_TTL,           /* 1..255, 0 = stack default */
+    TERN_IP_TOS,
+    TERN_TCP_NODELAY,      /* TCP */
+    TERN_TCP_MAXSEG,       /* TCP */
+    TERN_TCP_KEEPIDLE,     /* TCP, seconds */
+    TERN_TCP_KEEPINTVL,    /* TCP, seconds */
+    TERN_TCP_KEEPCNT       /* TCP */
+};
+
+struct tern_sock;
+
+typedef void (*tern_sock_fn)(struct tern_sock *sk, unsigned events, void *ctx);
+
+/* A new socket, or NULL with *err set (TERN_E_NOMEM when the stack's socket
+ * table is full, TERN_E_UNSUPPORTED for a type not built yet). */
+struct tern_sock *tern_sock_open(struct tern_stack *s, enum tern_sock_type type, int *err);
+
+/* fn(sk, ready & interest, ctx) runs on the loop after events that may have
+ * changed readiness in `interest` (TERN_POLL* bits; ERR and HUP are always
+ * reported). fn NULL = no notifications. */
+void tern_sock_set_handler(struct tern_sock *sk, unsigned interest, tern_sock_fn fn, void *ctx);
+unsigned tern_sock_poll(const struct tern_sock *sk);
+
+/* Binds a local address (0 = any of ours) and port (0 = an ephemeral port,
+ * chosen per RFC 6056 from the stack's range). Errors: TERN_E_ADDRINUSE
+ * (Linux rules: two sockets may share a port only if both set
+ * TERN_SO_REUSEADDR - and, for TCP, neither is listening), TERN_E_ADDRNOTAVAIL
+ * (not one of our addresses), TERN_E_ACCES (port < 1024 under the privileged
+ * policy without TERN_SO_PRIVILEGED), TERN_E_INVAL (already bound). */
+int tern_sock_bind(struct tern_sock *sk, const struct tern_sockaddr *local);
+
+/* UDP: sets the default destination and accepts datagrams only from it
+ * (binds an ephemeral port first if needed); peer NULL dissolves the
+ * association (Linux: connect with AF_UNSPEC). TCP: starts the handshake and
+ * returns TERN_E_INPROGRESS; POLLOUT (or POLLERR) reports the outcome. */
+int tern_sock_connect(struct tern_sock *sk, const struct tern_sockaddr *peer);
+
+/* TCP only. */
+int tern_sock_listen(struct tern_sock *sk, int backlog);
+struct tern_sock *tern_sock_accept(struct tern_sock *sk, struct tern_sockaddr *peer, int *err);
+
+/* Returns bytes accepted (UDP: the whole datagram or an error), or a negative
+ * enum tern_err: TERN_E_AGAIN, TERN_E_MSGSIZE (UDP > 65507), TERN_E_ACCES
+ * (broadcast without TERN_SO_BROADCAST), TERN_E_DESTADDRREQ, TERN_E_CONNREFUSED
+ * (a pending ICMP port unreachable on a connected UDP socket), ... */
+ssize_t tern_sock_sendto(struct tern_sock *sk, const void *buf, size_t len, int flags,
+                         const struct tern_sockaddr *to);
+ssize_t tern_sock_send(struct tern_sock *sk, const void *buf, size_t len, int flags);
+
+/* UDP: one datagram per call; a datagram longer than len is cut and
+ * *out_flags gets TERN_MSG_TRUNC (with TERN_MSG_TRUNC in flags the return
+ * value is the datagram's real length). TCP: bytes; 0 = end of stream.
+ * from and out_flags may be NULL. */
+ssize_t tern_sock_recvfrom(struct tern_sock *sk, void *buf, size_t len, int flags,
+                           struct tern_sockaddr *from, int *out_flags);
+ssize_t tern_sock_recv(struct tern_sock *sk, void *buf, size_t len, int flags);
+
+int tern_sock_shutdown(struct tern_sock *sk, int how);
+/* Closes gracefully; the handle must not be used afterwards. */
+int tern_sock_close(struct tern_sock *sk);
+/* Closes at once (TCP: sends RST). */
+void tern_sock_abort(struct tern_sock *sk);
+
+int tern_sock_getsockname(const struct tern_sock *sk, struct tern_sockaddr *local);
+int tern_sock_getpeername(const struct tern_sock *sk, struct tern_sockaddr *peer);
+/* The pending error (SO_ERROR), cleared by the call; 0 if none. */
+int tern_sock_error(struct tern_sock *sk);
+int tern_sock_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value);
+int tern_sock_getopt(const struct tern_sock *sk, enum tern_sockopt opt, int *value);
+
+/* One row of the socket table (netstat). */
+struct tern_sock_info {
+    enum tern_sock_type type;
+    const char *state;       /* "LISTEN", "ESTABLISHED", ...; "" for UDP unless connected */
+    uint32_t recv_q, send_q; /* bytes queued */
+    struct tern_sockaddr local, peer;
+    uint64_t rx_drops;       /* datagrams dropped because the queue was full */
+    /* TCP details (ss -ti), zero for UDP */
+    uint32_t rtt_us, rttvar_us, rto_us, cwnd, ssthresh, mss, retransmits;
+};
+
+/* Fills up to cap rows (sorted: type, local address, local port); returns the
+ * number of sockets (may be > cap). */
+size_t tern_sock_list(struct tern_stack *s, struct tern_sock_info *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,462 @@
+/*
+ * socket.c - the generic half of tern's socket API (tern/socket.h): the
+ * per-stack socket pool, common options, readiness notifications deferred
+ * to the loop, the byte ring used by receive queues, and the netstat table.
+ * Not: anything protocol-specific (udp.c, later tcp_*.c, through struct
+ * sock_proto_ops), the port table (ports.c).
+ *
+ * Notifications: an event that may change readiness puts the socket on a
+ * per-stack list and arms a zero-delay timer; the timer callback (a fresh
+ * turn of the loop) calls each handler with poll() & (interest|ERR|HUP).
+ * The handler never runs inside the input path or inside another tern
+ * call, so an app may call any tern function from it (edge-style, like
+ * EPOLLET: one call per batch of events, not per datagram).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/socket_impl.h"
+
+/* ---- byte ring ---------------------------------------------------------- */
+
+int ring_alloc(struct sock_ring *r, size_t cap)
+{
+    memset(r, 0, sizeof *r);
+    r->buf = malloc(cap ? cap : 1);
+    if (!r->buf)
+        return TERN_E_NOMEM;
+    r->cap = cap;
+    return TERN_OK;
+}
+
+void ring_free(struct sock_ring *r)
+{
+    free(r->buf);
+    memset(r, 0, sizeof *r);
+}
+
+size_t ring_space(const struct sock_ring *r)
+{
+    return r->cap - r->used;
+}
+
+void ring_write(struct sock_ring *r, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    size_t tail = (r->head + r->used) % (r->cap ? r->cap : 1);
+    size_t first = r->cap - tail < n ? r->cap - tail : n;
+    memcpy(r->buf + tail, b, first);
+    if (n > first)
+        memcpy(r->buf, b + first, n - first);
+    r->used += n;
+}
+
+void ring_peek(const struct sock_ring *r, size_t off, void *p, size_t n)
+{
+    uint8_t *b = p;
+    if (!n)
+        return;
+    size_t at = (r->head + off) % r->cap;
+    size_t first = r->cap - at < n ? r->cap - at : n;
+    memcpy(b, r->buf + at, first);
+    if (n > first)
+        memcpy(b + first, r->buf, n - first);
+}
+
+void ring_skip(struct sock_ring *r, size_t n)
+{
+    r->head = r->cap ? (r->head + n) % r->cap : 0;
+    r->used -= n;
+    if (r->used == 0)
+        r->head = 0;
+}
+
+int ring_resize(struct sock_ring *r, size_t cap)
+{
+    if (cap < r->used)
+        return TERN_E_INVAL;
+    uint8_t *nb = malloc(cap ? cap : 1);
+    if (!nb)
+        return TERN_E_NOMEM;
+    ring_peek(r, 0, nb, r->used);
+    free(r->buf);
+    r->buf = nb;
+    r->cap = cap;
+    r->head = 0;
+    return TERN_OK;
+}
+
+/* ---- pool and notification lists --------------------------------------- */
+
+struct tern_sock *sock_at(struct tern_stack *s, uint32_t idx)
+{
+    return idx == SOCK_NIL ? NULL : &s->socks[idx];
+}
+
+static void nlist_unlink(struct tern_stack *s, struct tern_sock *sk)
+{
+    uint32_t *head = sk->nlist == 1 ? &s->notify_head : &s->run_head;
+    uint32_t *tail = sk->nlist == 1 ? &s->notify_tail : &s->run_tail;
+    if (!sk->nlist)
+        return;
+    if (sk->nprev != SOCK_NIL)
+        s->socks[sk->nprev].nnext = sk->nnext;
+    else
+        *head = sk->nnext;
+    if (sk->nnext != SOCK_NIL)
+        s->socks[sk->nnext].nprev = sk->nprev;
+    else
+        *tail = sk->nprev;
+    sk->nlist = 0;
+    sk->nprev = sk->nnext = SOCK_NIL;
+}
+
+static void notify_timer_fn(struct tern_timer *t, void *arg)
+{
+    struct tern_stack *s = arg;
+    (void)t;
+    /* This turn serves what was pending when it began; events raised by the
+     * handlers below go to the (now empty) notify list and the next turn. */
+    s->run_head = s->notify_head;
+    s->run_tail = s->notify_tail;
+    s->notify_head = s->notify_tail = SOCK_NIL;
+    for (uint32_t i = s->run_head; i != SOCK_NIL; i = s->socks[i].nnext)
+        s->socks[i].nlist = 2;
+    while (s->run_head != SOCK_NIL) {
+        struct tern_sock *sk = &s->socks[s->run_head];
+        nlist_unlink(s, sk);
+        if (!sk->used || sk->app_closed || !sk->fn)
+            continue;
+        unsigned ev = sk->ops->poll(sk) & (sk->interest | TERN_POLLERR | TERN_POLLHUP);
+        if (ev)
+            sk->fn(sk, ev, sk->ctx); /* may close sk or any other socket */
+    }
+}
+
+void sock_notify(struct tern_sock *sk)
+{
+    struct tern_stack *s = sk->s;
+    if (!sk->fn || sk->app_closed || sk->nlist == 1)
+        return;
+    if (sk->nlist == 2)
+        nlist_unlink(s, sk); /* not served yet this turn: move to the next */
+    sk->nlist = 1;
+    sk->nnext = SOCK_NIL;
+    sk->nprev = s->notify_tail;
+    if (s->notify_tail != SOCK_NIL)
+        s->socks[s->notify_tail].nnext = sk->idx;
+    else
+        s->notify_head = sk->idx;
+    s->notify_tail = sk->idx;
+    if (!tern_timer_armed(&s->notify_timer))
+        tern_timer_arm(s->loop, &s->notify_timer, tern_loop_now(s->loop));
+}
+
+void sock_set_error(struct tern_sock *sk, int err)
+{
+    sk->so_error = err;
+    sock_notify(sk);
+}
+
+int sock_take_error(struct tern_sock *sk)
+{
+    int e = sk->so_error;
+    sk->so_error = 0;
+    return e;
+}
+
+int sock_init(struct tern_stack *s)
+{
+    uint32_t n = s->cfg.max_sockets;
+    s->socks = calloc(n, sizeof *s->socks);
+    s->udpbuf = malloc(TERN_IPV4_MAX_LEN);
+    if (!s->socks || !s->udpbuf)
+        return TERN_E_NOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        s->socks[i].idx = i;
+        s->socks[i].free_next = i + 1 < n ? i + 1 : SOCK_NIL;
+    }
+    s->sock_free = 0;
+    s->notify_head = s->notify_tail = s->run_head = s->run_tail = SOCK_NIL;
+    tern_timer_init(&s->notify_timer, notify_timer_fn, s);
+    return ports_init(s);
+}
+
+void sock_fini(struct tern_stack *s)
+{
+    if (s->notify_timer.fn && tern_timer_armed(&s->notify_timer))
+        tern_timer_cancel(s->loop, &s->notify_timer);
+    if (s->socks)
+        for (uint32_t i = 0; i < s->cfg.max_sockets; i++)
+            if (s->socks[i].used)
+                ring_free(&s->socks[i].rq); /* sockets the app never closed */
+    ports_free(s);
+    free(s->socks);
+    free(s->udpbuf);
+}
+
+void sock_release(struct tern_sock *sk)
+{
+    struct tern_stack *s = sk->s;
+    nlist_unlink(s, sk);
+    ports_unbind(s, sk);
+    ring_free(&sk->rq);
+    uint32_t idx = sk->idx;
+    memset(sk, 0, sizeof *sk);
+    sk->idx = idx;
+    sk->free_next = s->sock_free;
+    s->sock_free = idx;
+    s->sock_count--;
+}
+
+/* ---- the API ------------------------------------------------------------ */
+
+struct tern_sock *tern_sock_open(struct tern_stack *s, enum tern_sock_type type, int *err)
+{
+    int e = TERN_OK;
+    struct tern_sock *sk = NULL;
+    if (!s || (type != TERN_SOCK_DGRAM && type != TERN_SOCK_STREAM))
+        e = TERN_E_INVAL;
+    else if (!s->sock_ops[type])
+        e = TERN_E_UNSUPPORTED;
+    else if (s->sock_free == SOCK_NIL)
+        e = TERN_E_NOMEM; /* the table is full (G3) */
+    if (e == TERN_OK) {
+        sk = &s->socks[s->sock_free];
+        s->sock_free = sk->free_next;
+        s->sock_count++;
+        uint32_t idx = sk->idx;
+        memset(sk, 0, sizeof *sk);
+        sk->idx = idx;
+        sk->used = true;
+        sk->s = s;
+        sk->type = type;
+        sk->ops = s->sock_ops[type];
+        sk->proto = sk->ops->proto;
+        sk->bind_ifindex = -1;
+        sk->nprev = sk->nnext = sk->bnext = sk->cnext = sk->free_next = SOCK_NIL;
+        sk->rcvbuf = s->cfg.udp_rcvbuf;
+        sk->sndbuf = s->cfg.udp_rcvbuf;
+        e = sk->ops->open(sk);
+        if (e < 0) {
+            sock_release(sk);
+            sk = NULL;
+        }
+    }
+    if (err)
+        *err = e;
+    return sk;
+}
+
+void tern_sock_set_handler(struct tern_sock *sk, unsigned interest, tern_sock_fn fn, void *ctx)
+{
+    sk->fn = fn;
+    sk->ctx = ctx;
+    sk->interest = interest;
+    /* Edge-style: whatever is already ready is reported once, on the loop. */
+    if (fn)
+        sock_notify(sk);
+    else if (sk->nlist)
+        nlist_unlink(sk->s, sk);
+}
+
+unsigned tern_sock_poll(const struct tern_sock *sk)
+{
+    return sk->ops->poll(sk);
+}
+
+int tern_sock_bind(struct tern_sock *sk, const struct tern_sockaddr *local)
+{
+    if (!local)
+        return TERN_E_INVAL;
+    return sk->ops->bind(sk, local);
+}
+
+int tern_sock_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
+{
+    return sk->ops->connect(sk, peer);
+}
+
+int tern_sock_listen(struct tern_sock *sk, int backlog)
+{
+    return sk->ops->listen(sk, backlog);
+}
+
+struct tern_sock *tern_sock_accept(struct tern_sock *sk, struct tern_sockaddr *peer, int *err)
+{
+    return sk->ops->accept(sk, peer, err);
+}
+
+ssize_t tern_sock_sendto(struct tern_sock *sk, const void *buf, size_t len, int flags,
+                         const struct tern_sockaddr *to)
+{
+    if (len && !buf)
+        return TERN_E_INVAL;
+    return sk->ops->sendto(sk, buf, len, flags, to);
+}
+
+ssize_t tern_sock_send(struct tern_sock *sk, const void *buf, size_t len, int flags)
+{
+    return tern_sock_sendto(sk, buf, len, flags, NULL);
+}
+
+ssize_t tern_sock_recvfrom(struct tern_sock *sk, void *buf, size_t len, int flags,
+                           struct tern_sockaddr *from, int *out_flags)
+{
+    if (out_flags)
+        *out_flags = 0;
+    if (len && !buf)
+        return TERN_E_INVAL;
+    return sk->ops->recvfrom(sk, buf, len, flags, from, out_flags);
+}
+
+ssize_t tern_sock_recv(struct tern_sock *sk, void *buf, size_t len, int flags)
+{
+    return tern_sock_recvfrom(sk, buf, len, flags, NULL, NULL);
+}
+
+int tern_sock_shutdown(struct tern_sock *sk, int how)
+{
+    if (how != TERN_SHUT_RD && how != TERN_SHUT_WR && how != TERN_SHUT_RDWR)
+        return TERN_E_INVAL;
+    return sk->ops->shutdown(sk, how);
+}
+
+int tern_sock_close(struct tern_sock *sk)
+{
+    if (!sk)
+        return TERN_E_INVAL;
+    sk->app_closed = true;
+    sk->fn = NULL;
+    nlist_unlink(sk->s, sk);
+    return sk->ops->close(sk);
+}
+
+void tern_sock_abort(struct tern_sock *sk)
+{
+    if (!sk)
+        return;
+    sk->app_closed = true;
+    sk->fn = NULL;
+    nlist_unlink(sk->s, sk);
+    sk->ops->abort(sk);
+}
+
+int tern_sock_getsockname(const struct tern_sock *sk, struct tern_sockaddr *local)
+{
+    if (!local)
+        return TERN_E_INVAL;
+    *local = sk->local;
+    return TERN_OK;
+}
+
+int tern_sock_getpeername(const struct tern_sock *sk, struct tern_sockaddr *peer)
+{
+    if (!peer)
+        return TERN_E_INVAL;
+    if (!sk->connected)
+        return TERN_E_NOTCONN;
+    *peer = sk->peer;
+    return TERN_OK;
+}
+
+int tern_sock_error(struct tern_sock *sk)
+{
+    return sock_take_error(sk);
+}
+
+int tern_sock_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value)
+{
+    switch (opt) {
+    case TERN_SO_REUSEADDR: sk->reuseaddr = value != 0; return TERN_OK;
+    case TERN_SO_BROADCAST: sk->broadcast = value != 0; return TERN_OK;
+    case TERN_SO_PRIVILEGED: sk->privileged = value != 0; return TERN_OK;
+    case TERN_SO_KEEPALIVE: sk->keepalive = value != 0; break; /* TCP acts on it */
+    case TERN_SO_BINDTOIFACE:
+        if (value != -1 && !stack_iface(sk->s, value))
+            return TERN_E_INVAL;
+        sk->bind_ifindex = value;
+        return TERN_OK;
+    case TERN_IP_TTL:
+        if (value < 0 || value > 255)
+            return TERN_E_INVAL;
+        sk->ttl = (uint8_t)value;
+        return TERN_OK;
+    case TERN_IP_TOS:
+        if (value < 0 || value > 255)
+            return TERN_E_INVAL;
+        sk->tos = (uint8_t)value;
+        return TERN_OK;
+    case TERN_SO_RCVBUF:
+    case TERN_SO_SNDBUF:
+        if (value < 0)
+            return TERN_E_INVAL;
+        break; /* the protocol clamps and applies */
+    default:
+        break;
+    }
+    return sk->ops->setopt(sk, opt, value);
+}
+
+int tern_sock_getopt(const struct tern_sock *sk, enum tern_sockopt opt, int *value)
+{
+    if (!value)
+        return TERN_E_INVAL;
+    switch (opt) {
+    case TERN_SO_REUSEADDR: *value = sk->reuseaddr; return TERN_OK;
+    case TERN_SO_BROADCAST: *value = sk->broadcast; return TERN_OK;
+    case TERN_SO_PRIVILEGED: *value = sk->privileged; return TERN_OK;
+    case TERN_SO_KEEPALIVE: *value = sk->keepalive; return TERN_OK;
+    case TERN_SO_BINDTOIFACE: *value = sk->bind_ifindex; return TERN_OK;
+    case TERN_SO_RCVBUF: *value = (int)sk->rcvbuf; return TERN_OK;
+    case TERN_SO_SNDBUF: *value = (int)sk->sndbuf; return TERN_OK;
+    case TERN_IP_TTL: *value = sk->ttl ? sk->ttl : sk->s->cfg.default_ttl; return TERN_OK;
+    case TERN_IP_TOS: *value = sk->tos; return TERN_OK;
+    default: return TERN_E_OPNOTSUPP; /* TCP options: the TCP module's getopt later */
+    }
+}
+
+/* ---- netstat ------------------------------------------------------------ */
+
+static int info_cmp(const struct tern_sock_info *a, const struct tern_sock_info *b)
+{
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    if (a->local.addr != b->local.addr)
+        return a->local.addr < b->local.addr ? -1 : 1;
+    if (a->local.port != b->local.port)
+        return a->local.port < b->local.port ? -1 : 1;
+    if (a->peer.addr != b->peer.addr)
+        return a->peer.addr < b->peer.addr ? -1 : 1;
+    return a->peer.port < b->peer.port ? -1 : a->peer.port > b->peer.port;
+}
+
+size_t tern_sock_list(struct tern_stack *s, struct tern_sock_info *out, size_t cap)
+{
+    size_t n = 0, kept = 0;
+    if (!s)
+        return 0;
+    for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
+        struct tern_sock *sk = &s->socks[i];
+        if (!sk->used)
+            continue;
+        n++;
+        if (!out || cap == 0)
+            continue;
+        struct tern_sock_info row;
+        memset(&row, 0, sizeof row);
+        sk->ops->info(sk, &row);
+        /* Insertion into the first `cap` rows, kept sorted. */
+        size_t at = kept;
+        while (at > 0 && info_cmp(&row, &out[at - 1]) < 0)
+            at--;
+        if (at >= cap)
+            continue;
+        size_t move = (kept < cap ? kept : cap - 1) - at;
+        memmove(&out[at + 1], &out[at], move * sizeof *out);
+        out[at] = row;
+        if (kept < cap)
+            kept++;
+    }
+    return n;
+}

@@ -1,0 +1,137 @@
+/*
+ * src/core/socket_impl.h - the inside of a tern socket, the protocol ops
+ * vtable, and the port table (ports.c) shared by UDP and TCP.
+ * Not a public API: socket.c, ports.c, udp.c (and later tcp_*.c) include it.
+ *
+ * A protocol plugs in by filling a struct sock_proto_ops and setting
+ * s->sock_ops[type] at stack creation; the generic code (socket.c) owns the
+ * socket pool, common options, readiness notifications and the netstat
+ * table, and calls the ops for everything protocol-specific.
+ */
+#ifndef TERN_CORE_SOCKET_IMPL_H
+#define TERN_CORE_SOCKET_IMPL_H
+
+#include "core/stack_impl.h"
+#include "tern/socket.h"
+
+#define SOCK_NIL UINT32_MAX
+#define SOCK_RCVBUF_MIN 256u
+#define SOCK_RCVBUF_MAX (8u << 20)
+#define UDP_MAX_PAYLOAD 65507u /* 65535 - 20 (IPv4 header) - 8 (UDP header) */
+
+/* A byte ring (UDP: records [u32 addr][u16 port][u16 len][data]). */
+struct sock_ring {
+    uint8_t *buf;
+    size_t cap, head, used; /* bytes */
+    uint32_t count;         /* records */
+    size_t data_bytes;      /* payload bytes (recv_q) */
+};
+
+struct sock_proto_ops {
+    uint8_t proto; /* IP protocol number: 17, 6 */
+    /* Called once the generic part is set up; allocate per-socket state. */
+    int (*open)(struct tern_sock *sk);
+    int (*bind)(struct tern_sock *sk, const struct tern_sockaddr *local);
+    int (*connect)(struct tern_sock *sk, const struct tern_sockaddr *peer);
+    int (*listen)(struct tern_sock *sk, int backlog);
+    struct tern_sock *(*accept)(struct tern_sock *sk, struct tern_sockaddr *peer, int *err);
+    ssize_t (*sendto)(struct tern_sock *sk, const void *buf, size_t len, int flags,
+                      const struct tern_sockaddr *to);
+    ssize_t (*recvfrom)(struct tern_sock *sk, void *buf, size_t len, int flags,
+                        struct tern_sockaddr *from, int *out_flags);
+    int (*shutdown)(struct tern_sock *sk, int how);
+    /* close/abort: the app lets go of the handle. The protocol calls
+     * sock_release(sk) when it is done with the object (UDP: at once). */
+    int (*close)(struct tern_sock *sk);
+    void (*abort)(struct tern_sock *sk);
+    unsigned (*poll)(const struct tern_sock *sk); /* TERN_POLL* (level) */
+    void (*info)(const struct tern_sock *sk, struct tern_sock_info *out);
+    /* Protocol-specific options, called after the generic code stored the
+     * common ones; TERN_E_OPNOTSUPP if not for this protocol. */
+    int (*setopt)(struct tern_sock *sk, enum tern_sockopt opt, int value);
+};
+
+struct tern_sock {
+    struct tern_stack *s;
+    const struct sock_proto_ops *ops;
+    enum tern_sock_type type;
+    uint8_t proto;
+    bool used;
+    bool app_closed;   /* the app called close/abort: no more notifications */
+    bool bound, connected, listening;
+    bool conn_autobound; /* port chosen by connect: may share it by 4-tuple */
+    bool shut_rd, shut_wr;
+    bool in_conn_table;
+    bool autoaddr;     /* local.addr was filled in by connect, not by bind */
+    uint32_t idx;
+    struct tern_sockaddr local, peer;
+    /* port table chains (ports.c) */
+    uint32_t bnext, cnext;
+    /* options */
+    bool reuseaddr, broadcast, privileged, keepalive;
+    int bind_ifindex;  /* -1: any */
+    uint8_t ttl, tos;  /* 0: stack default */
+    uint32_t rcvbuf, sndbuf;
+    int so_error;      /* pending error (negative enum tern_err) or 0 */
+    /* notifications */
+    tern_sock_fn fn;
+    void *ctx;
+    unsigned interest;
+    uint8_t nlist;     /* 0 none, 1 notify list, 2 run list */
+    uint32_t nprev, nnext;
+    /* data */
+    struct sock_ring rq;
+    uint64_t rx_drops;
+    void *pcb;         /* protocol control block (TCP) */
+    uint32_t free_next;
+};
+
+/* socket.c */
+struct tern_sock *sock_at(struct tern_stack *s, uint32_t idx); /* NULL for SOCK_NIL */
+/* Schedules a readiness notification on the loop (never calls the handler
+ * from here). */
+void sock_notify(struct tern_sock *sk);
+/* Returns the socket to the pool (unbinds it first). */
+void sock_release(struct tern_sock *sk);
+/* Sets the pending error and notifies. */
+void sock_set_error(struct tern_sock *sk, int err);
+/* Takes the pending error (0 if none). */
+int sock_take_error(struct tern_sock *sk);
+
+/* Byte ring helpers (socket.c) */
+int ring_alloc(struct sock_ring *r, size_t cap);
+void ring_free(struct sock_ring *r);
+size_t ring_space(const struct sock_ring *r);
+void ring_write(struct sock_ring *r, const void *p, size_t n);      /* n <= space */
+void ring_peek(const struct sock_ring *r, size_t off, void *p, size_t n); /* from head+off */
+void ring_skip(struct sock_ring *r, size_t n);
+int ring_resize(struct sock_ring *r, size_t cap); /* keeps content; cap >= used */
+
+/* ports.c - the port table. Key (proto, port): every bound socket sits on
+ * one chain (bind table); connected sockets also sit in a 4-tuple table. */
+int ports_init(struct tern_stack *s);
+void ports_free(struct tern_stack *s);
+/* Binds sk to (addr, port): addr 0/ours/127.x (else ADDRNOTAVAIL), port 0 =
+ * ephemeral. peer != NULL: the port is for a connection to peer (RFC 6056
+ * Algorithm 4 with random increments; the port may be shared with other
+ * connected sockets of different 4-tuples). Applies the Linux
+ * SO_REUSEADDR rules and the privileged-port policy. */
+int ports_bind(struct tern_stack *s, struct tern_sock *sk, uint32_t addr, uint16_t port,
+               const struct tern_sockaddr *peer);
+void ports_unbind(struct tern_stack *s, struct tern_sock *sk);
+/* TCP listen(): EADDRINUSE if another socket shares the port in a way
+ * Linux forbids for a listener. */
+int ports_check_listen(struct tern_stack *s, const struct tern_sock *sk);
+/* (Re)inserts sk in the 4-tuple table from sk->local/peer; clear removes. */
+void ports_conn_set(struct tern_stack *s, struct tern_sock *sk);
+void ports_conn_clear(struct tern_stack *s, struct tern_sock *sk);
+struct tern_sock *ports_find_conn(struct tern_stack *s, uint8_t proto, uint32_t laddr,
+                                  uint16_t lport, uint32_t raddr, uint16_t rport);
+/* Sockets bound to (proto, port): first / next on the same key. */
+struct tern_sock *ports_first(struct tern_stack *s, uint8_t proto, uint16_t port);
+struct tern_sock *ports_next(struct tern_stack *s, const struct tern_sock *sk);
+
+/* udp.c */
+extern const struct sock_proto_ops udp_sock_ops;
+
+#endif
