@@ -1,0 +1,234 @@
+/*
+ * src/app/dns_server.c - answers for one zone (RFC 1034 s4.3.2 for an
+ * authoritative server, without delegation) and the UDP server around
+ * them (see dns_server.h).
+ *
+ * The query is read with the bounded reader of tern/wire/dns.h: a message
+ * shorter than a header or with QR set gets no reply at all (so two
+ * servers can never bounce errors at each other); a query that is not
+ * exactly one well-formed question gets FORMERR, another opcode NOTIMP
+ * (RFC 1035 s4.1.1). Negative answers carry the SOA in the authority
+ * section with TTL min(SOA TTL, MINIMUM) (RFC 2308 s3). NXDOMAIN is kept
+ * for names that do not exist; a name with records of other types, or an
+ * empty non-terminal (a name with records only below it), is NODATA
+ * (RFC 2308 s2.2, RFC 8020).
+ */
+#include "app/dns_server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tern/socket.h"
+
+#define MAX_CHASE 8 /* CNAMEs followed inside the zone per answer */
+
+static bool name_exists_below(const struct tern_dns_zone *z, const struct tern_dns_name *n)
+{
+    for (size_t i = 0; i < tern_dns_zone_count(z); i++)
+        if (tern_dns_name_in_zone(&tern_dns_zone_record(z, i)->name, n))
+            return true;
+    return false;
+}
+
+/* The SOA for a negative answer (RFC 2308 s3). */
+static int put_soa(struct tern_dns_writer *w, const struct tern_dns_zone *z)
+{
+    for (size_t i = 0; i < tern_dns_zone_count(z); i++) {
+        const struct tern_dns_rr *r = tern_dns_zone_record(z, i);
+        if (r->type != TERN_DNS_T_SOA)
+            continue;
+        struct tern_dns_rr soa = *r;
+        if (soa.u.soa.minimum < soa.ttl)
+            soa.ttl = soa.u.soa.minimum;
+        return tern_dns_put_rr(w, TERN_DNS_SEC_AUTHORITY, &soa);
+    }
+    return 0;
+}
+
+/* Fills the answer for a question inside the zone; sets h->rcode/tc. */
+static void answer_in_zone(const struct tern_dns_zone *z, const struct tern_dns_question *q,
+                           struct tern_dns_writer *w, struct tern_dns_header *h)
+{
+    struct tern_dns_name name = q->name;
+    for (int hop = 0; hop <= MAX_CHASE; hop++) {
+        bool exists = false, found = false;
+        const struct tern_dns_rr *cname = NULL;
+        for (size_t i = 0; i < tern_dns_zone_count(z); i++) {
+            const struct tern_dns_rr *r = tern_dns_zone_record(z, i);
+            if (!tern_dns_name_eq(&r->name, &name))
+                continue;
+            exists = true;
+            if (r->type == TERN_DNS_T_CNAME)
+                cname = r;
+            if (r->type == q->qtype || q->qtype == TERN_DNS_T_ANY) {
+                found = true;
+                if (tern_dns_put_rr(w, TERN_DNS_SEC_ANSWER, r) == TERN_E_NOSPC)
+                    h->tc = true; /* RFC 2181 s9: the answer did not fit */
+            }
+        }
+        if (found)
+            return;
+        if (cname) {
+            /* RFC 1034 s4.3.2 step 3a: add the CNAME and go on with its
+             * target while that is in the zone; the resolver asks on. */
+            if (tern_dns_put_rr(w, TERN_DNS_SEC_ANSWER, cname) == TERN_E_NOSPC) {
+                h->tc = true;
+                return;
+            }
+            name = cname->u.target;
+            if (!tern_dns_name_in_zone(&name, tern_dns_zone_apex(z)))
+                return;
+            continue;
+        }
+        /* RFC 6604 s2.1: the rcode is about the last name of the chain. */
+        if (!exists && !name_exists_below(z, &name))
+            h->rcode = TERN_DNS_R_NXDOMAIN;
+        if (put_soa(w, z) == TERN_E_NOSPC)
+            h->tc = true;
+        return;
+    }
+    /* A CNAME loop inside the zone: what was written stands. */
+}
+
+int tern_dns_zone_answer(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
+                         uint8_t *out, size_t cap)
+{
+    struct tern_dns_reader r;
+    struct tern_dns_writer w;
+    struct tern_dns_question q;
+    if (tern_dns_reader_init(&r, query, qlen) < 0 || r.h.qr)
+        return -1;
+    if (cap > TERN_DNS_UDP_MAX)
+        cap = TERN_DNS_UDP_MAX; /* RFC 1035 s4.2.1, no EDNS */
+    if (tern_dns_writer_init(&w, out, cap) < 0)
+        return -1;
+    struct tern_dns_header h = {.id = r.h.id, .qr = true, .opcode = r.h.opcode, .rd = r.h.rd};
+    if (r.h.opcode != TERN_DNS_OP_QUERY) {
+        h.rcode = TERN_DNS_R_NOTIMP;
+        return tern_dns_writer_finish(&w, &h);
+    }
+    if (r.h.qdcount != 1 || tern_dns_next_question(&r, &q) != 1) {
+        h.rcode = TERN_DNS_R_FORMERR;
+        return tern_dns_writer_finish(&w, &h);
+    }
+    if (tern_dns_put_question(&w, &q) < 0) {
+        h.rcode = TERN_DNS_R_FORMERR;
+        return tern_dns_writer_finish(&w, &h);
+    }
+    if ((q.qclass != TERN_DNS_C_IN && q.qclass != 255 /* QCLASS "*" */) ||
+        !tern_dns_name_in_zone(&q.name, tern_dns_zone_apex(z))) {
+        h.rcode = TERN_DNS_R_REFUSED; /* not our zone: no recursion offered */
+        return tern_dns_writer_finish(&w, &h);
+    }
+    h.aa = true;
+    answer_in_zone(z, &q, &w, &h);
+    return tern_dns_writer_finish(&w, &h);
+}
+
+/* ---- the UDP server ---- */
+
+struct tern_dns_server {
+    const struct tern_dns_zone *zone;
+    struct tern_sock *sk;
+    struct tern_dns_server_stats st;
+    uint8_t rx[2048];
+    uint8_t tx[TERN_DNS_UDP_MAX];
+};
+
+static void count(struct tern_dns_server *sv, const uint8_t *reply, int n)
+{
+    struct tern_dns_header h;
+    if (n < 0 || tern_dns_header_parse(reply, (size_t)n, &h) < 0) {
+        sv->st.dropped++;
+        return;
+    }
+    sv->st.answers++;
+    if (h.tc)
+        sv->st.truncated++;
+    switch (h.rcode) {
+    case TERN_DNS_R_NXDOMAIN: sv->st.nxdomain++; break;
+    case TERN_DNS_R_REFUSED: sv->st.refused++; break;
+    case TERN_DNS_R_FORMERR: sv->st.formerr++; break;
+    case TERN_DNS_R_NOTIMP: sv->st.notimp++; break;
+    case TERN_DNS_R_NOERROR:
+        if (h.ancount == 0)
+            sv->st.nodata++;
+        break;
+    default: break;
+    }
+}
+
+static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
+{
+    struct tern_dns_server *sv = ctx;
+    (void)events;
+    for (;;) {
+        struct tern_sockaddr from;
+        int fl = 0;
+        ssize_t n = tern_sock_recvfrom(sk, sv->rx, sizeof sv->rx, 0, &from, &fl);
+        if (n == TERN_E_AGAIN)
+            return;
+        if (n < 0) {
+            if (tern_sock_error(sk) == 0)
+                return;
+            continue;
+        }
+        sv->st.queries++;
+        if (from.port == 0) {
+            sv->st.dropped++; /* nowhere to answer */
+            continue;
+        }
+        /* A query cut by our buffer is still answered from what we have:
+         * the question comes first. */
+        int k = tern_dns_zone_answer(sv->zone, sv->rx, (size_t)n, sv->tx, sizeof sv->tx);
+        count(sv, sv->tx, k);
+        if (k > 0)
+            (void)tern_sock_sendto(sk, sv->tx, (size_t)k, 0, &from);
+    }
+}
+
+struct tern_dns_server *tern_dns_server_start(struct tern_stack *s, struct tern_loop *loop,
+                                              const struct tern_dns_zone *z, uint16_t port,
+                                              int *err)
+{
+    (void)loop; /* readiness comes through the socket's handler */
+    int e = TERN_E_INVAL;
+    struct tern_dns_server *sv = NULL;
+    if (!s || !z)
+        goto fail;
+    sv = calloc(1, sizeof *sv);
+    if (!sv) {
+        e = TERN_E_NOMEM;
+        goto fail;
+    }
+    sv->zone = z;
+    sv->sk = tern_sock_open(s, TERN_SOCK_DGRAM, &e);
+    if (!sv->sk)
+        goto fail;
+    struct tern_sockaddr local = {.addr = 0, .port = port ? port : TERN_DNS_PORT};
+    if ((e = tern_sock_setopt(sv->sk, TERN_SO_PRIVILEGED, 1)) < 0 ||
+        (e = tern_sock_bind(sv->sk, &local)) < 0)
+        goto fail;
+    tern_sock_set_handler(sv->sk, TERN_POLLIN, on_ready, sv);
+    return sv;
+fail:
+    if (sv && sv->sk)
+        tern_sock_close(sv->sk);
+    free(sv);
+    if (err)
+        *err = e;
+    return NULL;
+}
+
+const struct tern_dns_server_stats *tern_dns_server_stats(const struct tern_dns_server *sv)
+{
+    return &sv->st;
+}
+
+void tern_dns_server_free(struct tern_dns_server *sv)
+{
+    if (!sv)
+        return;
+    tern_sock_close(sv->sk);
+    free(sv);
+}

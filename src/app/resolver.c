@@ -1,0 +1,398 @@
+/*
+ * src/app/resolver.c - the DNS stub resolver (see resolver.h).
+ *
+ * Retransmission follows RFC 1035 s7.2 and RFC 1536 s1: one server at a
+ * time, a first wait of 1 s, the next server on timeout, the wait doubled
+ * after each round over all servers. A server that answers with an error
+ * rcode (SERVFAIL, REFUSED, ...) is skipped at once (RFC 1035 s7.3).
+ * Validation of replies is RFC 5452 s9.1 (ID, source address and port,
+ * question) plus QR=1 and opcode (ATTACKS 46). The answer is read per
+ * RFC 1034 s5.3.3 and RFC 2181 s10.1: the CNAME chain from the name asked
+ * is followed inside the answer section, only records of class IN whose
+ * owner is the current name count, and a chain that ends at an alias
+ * without data is asked again for the alias's target. Authority and
+ * additional records are never taken as answers (RFC 2181 s5.4.1).
+ */
+#include "app/resolver.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tern/socket.h"
+
+#define RX_MAX 4096 /* a reply longer than this is cut, and ignored */
+
+struct tern_resolve {
+    struct tern_stack *stack;
+    struct tern_loop *loop;
+    struct tern_resolve_opts o;
+    tern_resolve_fn done;
+    void *ctx;
+    struct tern_sock *sk;
+    struct tern_timer timer;
+    uint64_t rng;
+    bool finished;
+    struct tern_dns_name cur; /* the name being asked */
+    uint16_t id;
+    unsigned server, round;
+    unsigned asked_mask, failed_mask; /* servers asked / that failed, this question */
+    struct tern_resolve_result res;
+    uint8_t query[TERN_DNS_UDP_MAX];
+    size_t query_len;
+    uint8_t rx[RX_MAX];
+};
+
+/* splitmix64 (Steele, Lea, Flood 2014): IDs from the seed. */
+static uint64_t next_rand(struct tern_resolve *q)
+{
+    uint64_t z = (q->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void finish(struct tern_resolve *q, enum tern_resolve_status st)
+{
+    if (q->finished)
+        return;
+    q->finished = true;
+    q->res.status = st;
+    tern_timer_cancel(q->loop, &q->timer);
+    tern_sock_set_handler(q->sk, 0, NULL, NULL);
+    if (q->done)
+        q->done(q->ctx, &q->res); /* last: done may free q */
+}
+
+static uint64_t wait_us(const struct tern_resolve *q)
+{
+    unsigned shift = q->round < 16 ? q->round : 16;
+    return q->o.timeout_us << shift;
+}
+
+static void send_query(struct tern_resolve *q)
+{
+    struct tern_sockaddr to = {.addr = q->o.servers[q->server], .port = q->o.port};
+    q->asked_mask |= 1u << q->server;
+    q->res.queries_sent++;
+    /* A failed send (no route, ARP queue full) is a lost query: the timer
+     * moves on to the next server as for any loss. */
+    (void)tern_sock_sendto(q->sk, q->query, q->query_len, 0, &to);
+    tern_timer_arm(q->loop, &q->timer, tern_loop_now(q->loop) + wait_us(q));
+}
+
+/* The next server in turn; false when every round is used up. */
+static bool next_server(struct tern_resolve *q)
+{
+    if (++q->server >= q->o.nservers) {
+        q->server = 0;
+        if (++q->round >= q->o.rounds)
+            return false;
+    }
+    return true;
+}
+
+/* A new question (the name asked, or a CNAME target): new ID, first round. */
+static int ask(struct tern_resolve *q, const struct tern_dns_name *name)
+{
+    q->cur = *name;
+    q->id = (uint16_t)next_rand(q);
+    q->round = 0;
+    q->asked_mask = q->failed_mask = 0;
+    struct tern_dns_writer w;
+    struct tern_dns_question qq = {.name = *name, .qtype = q->o.qtype, .qclass = TERN_DNS_C_IN};
+    struct tern_dns_header h = {.id = q->id, .rd = true, .opcode = TERN_DNS_OP_QUERY};
+    if (tern_dns_writer_init(&w, q->query, sizeof q->query) < 0 ||
+        tern_dns_put_question(&w, &qq) < 0)
+        return TERN_E_INVAL;
+    q->query_len = (size_t)tern_dns_writer_finish(&w, &h);
+    send_query(q);
+    return 0;
+}
+
+static void on_timeout(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    struct tern_resolve *q = arg;
+    if (!next_server(q)) {
+        finish(q, TERN_RESOLVE_TIMEOUT);
+        return;
+    }
+    send_query(q);
+}
+
+static int server_index(const struct tern_resolve *q, const struct tern_sockaddr *from)
+{
+    if (from->port != q->o.port)
+        return -1;
+    for (unsigned i = 0; i < q->o.nservers; i++)
+        if (q->o.servers[i] == from->addr && (q->asked_mask >> i & 1))
+            return (int)i;
+    return -1;
+}
+
+/* ATTACKS 46: is this datagram the reply to our current question? */
+static bool reply_matches(const struct tern_resolve *q, struct tern_dns_reader *r)
+{
+    struct tern_dns_question qq;
+    if (!r->h.qr || r->h.id != q->id || r->h.opcode != TERN_DNS_OP_QUERY || r->h.qdcount != 1)
+        return false;
+    if (tern_dns_next_question(r, &qq) != 1)
+        return false;
+    return qq.qtype == q->o.qtype && qq.qclass == TERN_DNS_C_IN &&
+           tern_dns_name_eq(&qq.name, &q->cur);
+}
+
+/* Walks the answer section for the chain starting at q->cur, collecting
+ * aliases into res.chain and addresses of the final name. Returns false if
+ * the section is malformed. */
+static bool read_answer(struct tern_resolve *q, const uint8_t *msg, size_t len, bool *loop)
+{
+    struct tern_dns_name name = q->cur;
+    *loop = false;
+    for (unsigned pass = 0; pass <= TERN_RESOLVE_MAX_CNAMES; pass++) {
+        struct tern_dns_reader r;
+        struct tern_dns_rr rr;
+        int sec, k;
+        bool alias = false;
+        struct tern_dns_name target;
+        tern_dns_reader_init(&r, msg, len);
+        while ((k = tern_dns_next_rr(&r, &rr, &sec)) == 1) {
+            if (sec != TERN_DNS_SEC_ANSWER || rr.rclass != TERN_DNS_C_IN ||
+                !tern_dns_name_eq(&rr.name, &name))
+                continue;
+            if (rr.type == TERN_DNS_T_CNAME && !alias) {
+                alias = true;
+                target = rr.u.target;
+            } else if (rr.type == q->o.qtype && q->res.naddr < TERN_RESOLVE_MAX_ADDRS) {
+                if (rr.type == TERN_DNS_T_A)
+                    q->res.addr[q->res.naddr++] = rr.u.a;
+                else
+                    memcpy(q->res.addr6[q->res.naddr++], rr.u.aaaa, 16);
+            }
+        }
+        if (k < 0)
+            return false;
+        if (q->res.naddr > 0 || !alias)
+            return true;
+        /* RFC 2181 s10.1: the alias's data is at its target. */
+        if (q->res.ncname >= TERN_RESOLVE_MAX_CNAMES) {
+            *loop = true;
+            return true;
+        }
+        q->res.chain[++q->res.ncname] = target;
+        name = target;
+    }
+    return true;
+}
+
+static bool has_soa(const uint8_t *msg, size_t len)
+{
+    struct tern_dns_reader r;
+    struct tern_dns_rr rr;
+    int sec;
+    tern_dns_reader_init(&r, msg, len);
+    while (tern_dns_next_rr(&r, &rr, &sec) == 1)
+        if (sec == TERN_DNS_SEC_AUTHORITY && rr.type == TERN_DNS_T_SOA)
+            return true;
+    return false;
+}
+
+/* Handles one datagram. Returns true if the lookup finished (q may then
+ * be freed already: the caller must not touch it). */
+static bool on_reply(struct tern_resolve *q, const uint8_t *msg, size_t len,
+                     const struct tern_sockaddr *from)
+{
+    struct tern_dns_reader r;
+    int si = server_index(q, from);
+    if (si < 0 || tern_dns_reader_init(&r, msg, len) < 0 || !reply_matches(q, &r)) {
+        q->res.ignored++;
+        return false;
+    }
+    q->res.rcode = r.h.rcode;
+    if (r.h.tc) {
+        q->res.server = from->addr;
+        finish(q, TERN_RESOLVE_TRUNCATED);
+        return true;
+    }
+    if (r.h.rcode != TERN_DNS_R_NOERROR && r.h.rcode != TERN_DNS_R_NXDOMAIN) {
+        /* RFC 1035 s7.3: this server cannot help; try the next one now. */
+        q->failed_mask |= 1u << si;
+        if (q->failed_mask == (1u << q->o.nservers) - 1) {
+            q->res.server = from->addr;
+            finish(q, TERN_RESOLVE_SERVFAIL);
+            return true;
+        }
+        if (si == (int)q->server) {
+            tern_timer_cancel(q->loop, &q->timer);
+            if (!next_server(q)) {
+                finish(q, TERN_RESOLVE_SERVFAIL);
+                return true;
+            }
+            send_query(q);
+        }
+        return false;
+    }
+    unsigned ncname0 = q->res.ncname;
+    bool loop;
+    if (!read_answer(q, msg, len, &loop)) {
+        /* A malformed body: treat like garbage, keep waiting. */
+        q->res.ncname = ncname0;
+        q->res.naddr = 0;
+        q->res.ignored++;
+        return false;
+    }
+    q->res.server = from->addr;
+    tern_timer_cancel(q->loop, &q->timer);
+    enum tern_resolve_status st;
+    if (loop)
+        st = TERN_RESOLVE_LOOP;
+    else if (q->res.naddr > 0)
+        st = TERN_RESOLVE_OK;
+    else if (r.h.rcode == TERN_DNS_R_NXDOMAIN)
+        st = TERN_RESOLVE_NXDOMAIN; /* for the chain's last name (RFC 2308 s2.1) */
+    else if (q->res.ncname > ncname0 && !has_soa(msg, len)) {
+        /* RFC 2308 s2.2: an SOA in the authority section says the chain's
+         * last name has no data (NODATA); without one, ask on. */
+        q->server = (unsigned)si; /* ask the same server for the target */
+        if (ask(q, &q->res.chain[q->res.ncname]) == 0)
+            return false;
+        st = TERN_RESOLVE_LOOP;
+    } else
+        st = TERN_RESOLVE_NODATA;
+    finish(q, st);
+    return true;
+}
+
+static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
+{
+    struct tern_resolve *q = ctx;
+    (void)events;
+    for (;;) {
+        struct tern_sockaddr from;
+        int fl = 0;
+        ssize_t n = tern_sock_recvfrom(sk, q->rx, sizeof q->rx, 0, &from, &fl);
+        if (n == TERN_E_AGAIN)
+            return;
+        if (n < 0) {
+            /* a pending ICMP error is cleared and the timer handles it; any
+             * other failure ends this turn */
+            if (tern_sock_error(sk) == 0)
+                return;
+            continue;
+        }
+        if (fl & TERN_MSG_TRUNC) {
+            q->res.ignored++;
+            continue;
+        }
+        if (on_reply(q, q->rx, (size_t)n, &from))
+            return;
+    }
+}
+
+struct tern_resolve *tern_resolve_start(struct tern_stack *s, struct tern_loop *loop,
+                                        const char *name, const struct tern_resolve_opts *o,
+                                        tern_resolve_fn done, void *ctx, int *err)
+{
+    int e = TERN_E_INVAL;
+    struct tern_dns_name n;
+    if (!s || !loop || !o || !name || o->nservers < 1 || o->nservers > TERN_RESOLVE_MAX_SERVERS ||
+        tern_dns_name_from_text(name, &n) < 0 || n.len <= 1 ||
+        (o->qtype && o->qtype != TERN_DNS_T_A && o->qtype != TERN_DNS_T_AAAA))
+        goto fail;
+    struct tern_resolve *q = calloc(1, sizeof *q);
+    if (!q) {
+        e = TERN_E_NOMEM;
+        goto fail;
+    }
+    q->stack = s;
+    q->loop = loop;
+    q->o = *o;
+    if (!q->o.port)
+        q->o.port = TERN_DNS_PORT;
+    if (!q->o.qtype)
+        q->o.qtype = TERN_DNS_T_A;
+    if (!q->o.timeout_us)
+        q->o.timeout_us = 1000000;
+    if (!q->o.rounds)
+        q->o.rounds = 4;
+    q->done = done;
+    q->ctx = ctx;
+    q->rng = o->seed;
+    q->res.qtype = q->o.qtype;
+    q->res.chain[0] = n;
+    tern_timer_init(&q->timer, on_timeout, q);
+    q->sk = tern_sock_open(s, TERN_SOCK_DGRAM, &e);
+    struct tern_sockaddr any = {0};
+    if (!q->sk || (e = tern_sock_bind(q->sk, &any)) < 0) {
+        if (q->sk)
+            tern_sock_close(q->sk);
+        free(q);
+        goto fail;
+    }
+    tern_sock_set_handler(q->sk, TERN_POLLIN, on_ready, q);
+    if ((e = ask(q, &n)) < 0) {
+        tern_resolve_free(q);
+        goto fail;
+    }
+    return q;
+fail:
+    if (err)
+        *err = e;
+    return NULL;
+}
+
+void tern_resolve_free(struct tern_resolve *q)
+{
+    if (!q)
+        return;
+    tern_timer_cancel(q->loop, &q->timer);
+    tern_sock_close(q->sk);
+    free(q);
+}
+
+int tern_resolve_print(const struct tern_resolve_result *r, const char *asked, FILE *out)
+{
+    char a[TERN_DNS_TEXT_MAX], b[TERN_DNS_TEXT_MAX];
+    for (unsigned i = 0; i < r->ncname; i++) {
+        tern_dns_name_to_text(&r->chain[i], a, sizeof a);
+        tern_dns_name_to_text(&r->chain[i + 1], b, sizeof b);
+        fprintf(out, "%s is an alias for %s.\n", a, b);
+    }
+    tern_dns_name_to_text(&r->chain[r->ncname], a, sizeof a);
+    const char *tn = r->qtype == TERN_DNS_T_AAAA ? "AAAA" : "A";
+    switch (r->status) {
+    case TERN_RESOLVE_OK:
+        for (unsigned i = 0; i < r->naddr; i++) {
+            char t[INET6_ADDRSTRLEN];
+            if (r->qtype == TERN_DNS_T_AAAA) {
+                inet_ntop(AF_INET6, r->addr6[i], t, sizeof t);
+                fprintf(out, "%s has IPv6 address %s\n", a, t);
+            } else {
+                fprintf(out, "%s has address %s\n", a, tern_ipv4_ntoa(r->addr[i], t));
+            }
+        }
+        return 0;
+    case TERN_RESOLVE_NODATA:
+        /* host(1) prints this only when the answer section is empty; after
+         * aliases it prints the aliases alone */
+        if (r->ncname == 0)
+            fprintf(out, "%s has no %s record\n", a, tn);
+        return 0;
+    case TERN_RESOLVE_NXDOMAIN:
+    case TERN_RESOLVE_SERVFAIL:
+        fprintf(out, "Host %s not found: %u(%s)\n", asked, r->rcode, tern_dns_rcode_name(r->rcode));
+        return 1;
+    case TERN_RESOLVE_TIMEOUT:
+        fprintf(out, ";; connection timed out; no servers could be reached\n");
+        return 1;
+    case TERN_RESOLVE_TRUNCATED:
+        fprintf(out, ";; Truncated answer for %s: TCP retry is not built yet\n", asked);
+        return 1;
+    case TERN_RESOLVE_LOOP:
+    default:
+        fprintf(out, ";; CNAME chain for %s longer than %u aliases\n", asked,
+                TERN_RESOLVE_MAX_CNAMES);
+        return 1;
+    }
+}

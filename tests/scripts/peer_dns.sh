@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Real peers for DNS, over a TAP device inside a network namespace this
+# script creates (no route out; removed on exit):
+#   - `dig @TERN www.example.test` is answered by `tern serve --dns
+#     examples/zones/example.test.zone`: the address, the aa flag, NXDOMAIN
+#     with the SOA, a CNAME chain, AAAA, REFUSED outside the zone;
+#   - `tern resolve` asks dnsmasq (running in the namespace, on its own
+#     config only: -C /dev/null, --no-resolv, --no-hosts, pid file in a temp
+#     dir) and prints what host(1) prints for the same questions.
+set -u
+b=${1:?build dir}
+tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
+cd "$(dirname "$0")/../.."
+zone=$(pwd)/examples/zones/example.test.zone
+if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_dns: needs root for namespaces and TAP"; exit 0; fi
+for c in ip dig host dnsmasq; do
+    command -v $c >/dev/null || { echo "skip - peer_dns: $c missing"; exit 0; }
+done
+[ -c /dev/net/tun ] || { echo "skip - peer_dns: /dev/net/tun missing"; exit 0; }
+
+ns=tern-dns-$$
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+check() { # name, command...
+    local name=$1; shift
+    if "$@"; then ok "$name"; else nok "$name"; fi
+}
+inns() { ip netns exec "$ns" "$@"; }
+
+ip netns add "$ns" || { nok "create namespace"; exit 1; }
+ip -n "$ns" link set lo up
+# Linux 10.79.0.1 <-> tern 10.79.0.2
+ip -n "$ns" tuntap add dev tdns0 mode tap
+ip -n "$ns" addr add 10.79.0.1/24 dev tdns0
+ip -n "$ns" link set tdns0 up
+
+# ---- dig against tern's server ----
+ip netns exec "$ns" "$tern" serve --tap tdns0 --addr 10.79.0.2/24 --dns "$zone" --for 60 \
+    2>"$tmp/serve.err" &
+pids+=($!)
+sleep 0.5
+d() { inns dig @10.79.0.2 +time=2 +tries=2 "$@" 2>&1; }
+d www.example.test >"$tmp/www"
+check "dig www.example.test: NOERROR" grep -q 'status: NOERROR' "$tmp/www"
+check "dig www.example.test: aa flag set" grep -qE '^;; flags: qr aa rd;' "$tmp/www"
+check "dig www.example.test: A 10.0.0.5" grep -qE '^www\.example\.test\.\s+300\s+IN\s+A\s+10\.0\.0\.5$' "$tmp/www"
+d nope.example.test >"$tmp/nope"
+check "dig nope.example.test: NXDOMAIN" grep -q 'status: NXDOMAIN' "$tmp/nope"
+check "dig nope.example.test: aa, SOA in authority" grep -qE \
+    '^example\.test\.\s+300\s+IN\s+SOA\s+ns1\.example\.test\. hostmaster\.example\.test\. 2024010101 3600 900 604800 300$' \
+    "$tmp/nope"
+d alias.example.test >"$tmp/alias"
+check "dig alias.example.test: CNAME chain to 10.0.0.5" \
+    bash -c "grep -qE '^alias\.example\.test\.\s+3600\s+IN\s+CNAME\s+web\.example\.test\.$' '$tmp/alias' &&
+             grep -qE '^web\.example\.test\.\s+300\s+IN\s+CNAME\s+www\.example\.test\.$' '$tmp/alias' &&
+             grep -qE '^www\.example\.test\.\s+300\s+IN\s+A\s+10\.0\.0\.5$' '$tmp/alias'"
+d AAAA www.example.test >"$tmp/aaaa"
+check "dig AAAA www.example.test: 2001:db8::5" grep -qE '^www\.example\.test\.\s+300\s+IN\s+AAAA\s+2001:db8::5$' "$tmp/aaaa"
+d mail.example.test AAAA >"$tmp/nodata"
+check "dig AAAA mail.example.test: NODATA (NOERROR, no answer, SOA)" \
+    bash -c "grep -q 'status: NOERROR' '$tmp/nodata' && grep -q 'ANSWER: 0, AUTHORITY: 1' '$tmp/nodata'"
+d www.example.org >"$tmp/refused"
+check "dig www.example.org: REFUSED" grep -q 'status: REFUSED' "$tmp/refused"
+inns host -t A web.example.test 10.79.0.2 >"$tmp/host_tern" 2>&1
+check "host(1) against tern: alias and address" \
+    bash -c "grep -qx 'web.example.test is an alias for www.example.test.' '$tmp/host_tern' &&
+             grep -qx 'www.example.test has address 10.0.0.5' '$tmp/host_tern'"
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+wait 2>/dev/null
+pids=()
+check "tern serve counted the dig queries" grep -qE 'dns queries [0-9]+, answers [0-9]+, nxdomain [1-9]' "$tmp/serve.err"
+
+# ---- tern resolve against dnsmasq ----
+ip netns exec "$ns" dnsmasq --no-daemon -C /dev/null --no-resolv --no-hosts --bind-interfaces \
+    --listen-address=10.79.0.1 --port=53 --pid-file="$tmp/dnsmasq.pid" --user=root \
+    --local=/example.test/ --host-record=www.example.test,10.9.8.7,2001:db8::77 \
+    --cname=alias.example.test,www.example.test --host-record=mail.example.test,10.9.8.25 \
+    --cname=smtp.example.test,mail.example.test --log-queries --log-facility="$tmp/dnsmasq.log" \
+    2>"$tmp/dnsmasq.err" &
+pids+=($!)
+sleep 0.5
+r() { inns "$tern" resolve --tap tdns0 --addr 10.79.0.2/24 --dns 10.79.0.1 "$@" 2>&1; }
+# host(1) on the Linux side asks dnsmasq the same question: the lines must match.
+hostlines() { inns host "$@" 10.79.0.1 2>&1 | grep -vE '^(Using domain server:|Name: .*|Address: .*|Aliases: .*|)$'; }
+for q in "-t A www.example.test" "-t A alias.example.test" "-t AAAA www.example.test" "-t AAAA alias.example.test" \
+    "-t AAAA mail.example.test" "-t AAAA smtp.example.test"; do
+    # shellcheck disable=SC2086
+    got=$(r $q); rc=$?
+    # shellcheck disable=SC2086
+    want=$(hostlines $q)
+    check "tern resolve $q: exit 0" [ $rc -eq 0 ]
+    check "tern resolve $q prints what host(1) prints" [ "$got" = "$want" ]
+    [ "$got" = "$want" ] || printf '# tern:\n%s\n# host:\n%s\n' "$got" "$want" | sed 's/^/#   /'
+done
+got=$(r alias.example.test)
+check "tern resolve alias.example.test: alias then 10.9.8.7" [ "$got" = "alias.example.test is an alias for www.example.test.
+www.example.test has address 10.9.8.7" ]
+got=$(r nope.example.test); rc=$?
+check "tern resolve nope.example.test: exit 1" [ $rc -eq 1 ]
+check "tern resolve nope.example.test: NXDOMAIN line" [ "$got" = "Host nope.example.test not found: 3(NXDOMAIN)" ]
+check "tern resolve nope.example.test prints what host(1) prints" [ "$got" = "$(hostlines -t A nope.example.test)" ]
+got=$(inns "$tern" resolve --tap tdns0 --addr 10.79.0.2/24 --dns 10.79.0.99 -W 0.2 -R 2 www.example.test 2>&1); rc=$?
+check "tern resolve with a silent server: exit 1, timed out" \
+    bash -c "[ $rc -eq 1 ] && [ '$got' = ';; connection timed out; no servers could be reached' ]"
+got=$(inns "$tern" resolve --tap tdns0 --addr 10.79.0.2/24 --dns 10.79.0.99,10.79.0.1 -W 0.3 www.example.test 2>&1)
+check "tern resolve: a silent first server, then dnsmasq" [ "$got" = "www.example.test has address 10.9.8.7" ]
+check "dnsmasq saw tern's queries" grep -q 'query\[A\] www.example.test from 10.79.0.2' "$tmp/dnsmasq.log"
+check "dnsmasq was still running" kill -0 "${pids[0]}"
+exit 0

@@ -1,0 +1,194 @@
+/*
+ * tools/cmd_resolve.c - `tern resolve`: look a name up over a tern stack
+ * on a TAP or TUN device and print it as host(1) does. The resolver itself
+ * is src/app/resolver.c (the same code runs in virtual time in the tests).
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/resolver.h"
+#include "stackopts.h"
+#include "tools.h"
+
+static const char resolve_help[] =
+    "usage: tern resolve [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp NAME\n"
+    "Look NAME up with a DNS stub resolver on a tern stack and print the answer as\n"
+    "host(1) does. Exit status: 0 found (or the name has no record of that type),\n"
+    "1 not found / no answer, 2 usage error.\n"
+    "\n"
+    "resolve options:\n"
+    "  --dns SERVER[,SERVER...]  DNS servers (IPv4), asked in turn (default: from --dhcp)\n"
+    "  -t A|AAAA       record type (default A)\n"
+    "  -W SECONDS      first wait for a reply, doubled after each round (default 1)\n"
+    "  -R ROUNDS       rounds over all servers before giving up (default 4)\n"
+    "  -h, --help      this help\n"
+    "A reply with TC set (too big for UDP) is reported: TCP retry comes with TCP.\n"
+    "\n";
+
+struct resolve_run {
+    struct tern_loop *loop;
+    const char *name;
+    int status;
+    bool done;
+};
+
+static void resolve_done(void *ctx, const struct tern_resolve_result *r)
+{
+    struct resolve_run *run = ctx;
+    run->status = tern_resolve_print(r, run->name, stdout);
+    run->done = true;
+    tern_loop_stop(run->loop);
+}
+
+static void on_signal(int fd, void *arg)
+{
+    struct signalfd_siginfo si;
+    if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+        tern_loop_stop(arg);
+}
+
+/* "A,B,C" -> servers; -1 on a bad list. */
+static int parse_servers(const char *arg, struct tern_resolve_opts *o)
+{
+    char buf[256];
+    if (strlen(arg) >= sizeof buf)
+        return -1;
+    strcpy(buf, arg);
+    o->nservers = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (o->nservers >= TERN_RESOLVE_MAX_SERVERS || tern_ipv4_aton(t, &o->servers[o->nservers]) < 0)
+            return -1;
+        o->nservers++;
+    }
+    return o->nservers ? 0 : -1;
+}
+
+int cmd_resolve(int argc, char **argv)
+{
+    static const struct option own[] = {{"help", no_argument, NULL, 'h'},
+                                        {"dns", required_argument, NULL, 'D'},
+                                        {NULL, 0, NULL, 0}};
+    struct option longopts[STACKOPT_COUNT + 4];
+    stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
+    struct stack_opts so = {0};
+    struct tern_resolve_opts ro = {.qtype = TERN_DNS_T_A};
+    unsigned long v;
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":t:W:R:h", longopts, NULL)) != -1) {
+        int r = stackopt_handle(&so, opt, optarg, "tern resolve");
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case 'D':
+            if (parse_servers(optarg, &ro) < 0) {
+                fprintf(stderr, "tern resolve: bad value '%s' for --dns (IPv4 addresses, "
+                                "comma-separated, at most %d)\n",
+                        optarg, TERN_RESOLVE_MAX_SERVERS);
+                return 2;
+            }
+            break;
+        case 't':
+            if (!strcasecmp(optarg, "A"))
+                ro.qtype = TERN_DNS_T_A;
+            else if (!strcasecmp(optarg, "AAAA"))
+                ro.qtype = TERN_DNS_T_AAAA;
+            else
+                goto bad_value;
+            break;
+        case 'W':
+            if (parse_seconds(optarg, &ro.timeout_us) < 0 || ro.timeout_us < 1000)
+                goto bad_value;
+            break;
+        case 'R':
+            if (parse_ulong(optarg, 1, 16, &v) < 0)
+                goto bad_value;
+            ro.rounds = (unsigned)v;
+            break;
+        case 'h':
+            fputs(resolve_help, stdout);
+            fputs(stackopt_help, stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "tern resolve: option '%s' needs a value (try 'tern resolve --help')\n",
+                    argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "tern resolve: unknown option '%s' (try 'tern resolve --help')\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+        continue;
+    bad_value:
+        fprintf(stderr, "tern resolve: bad value '%s' for -%c\n", optarg, opt);
+        return 2;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "tern resolve: expected exactly one NAME (try 'tern resolve --help')\n");
+        return 2;
+    }
+    const char *name = argv[optind];
+    struct tern_dns_name check;
+    if (tern_dns_name_from_text(name, &check) < 0 || check.len <= 1) {
+        fprintf(stderr, "tern resolve: '%s' is not a valid domain name\n", name);
+        return 2;
+    }
+    if (!ro.nservers && !so.dhcp) {
+        fprintf(stderr, "tern resolve: no DNS server: give --dns SERVER (or --dhcp)\n");
+        return 2;
+    }
+    if (getrandom(&ro.seed, sizeof ro.seed, 0) != (ssize_t)sizeof ro.seed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ro.seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
+    }
+
+    struct tern_env env;
+    int rc = tern_env_open(&env, &so, "tern resolve");
+    if (rc)
+        return rc;
+    if (!ro.nservers) {
+        for (unsigned i = 0; i < 4 && env.dns[i] && i < TERN_RESOLVE_MAX_SERVERS; i++)
+            ro.servers[ro.nservers++] = env.dns[i];
+        if (!ro.nservers) {
+            fprintf(stderr, "tern resolve: the DHCP lease names no DNS server: give --dns\n");
+            tern_env_close(&env);
+            return 1;
+        }
+    }
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sigfd >= 0)
+        tern_loop_fd_watch(env.loop, sigfd, on_signal, env.loop);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    struct resolve_run run = {.loop = env.loop, .name = name, .status = 1};
+    int err;
+    struct tern_resolve *q = tern_resolve_start(env.stack, env.loop, name, &ro, resolve_done, &run, &err);
+    if (!q) {
+        fprintf(stderr, "tern resolve: %s\n", tern_strerror(err));
+        rc = 1;
+    } else {
+        tern_loop_run(env.loop, TERN_TIME_NEVER);
+        rc = run.done ? run.status : 1; /* interrupted */
+        tern_resolve_free(q);
+    }
+    if (sigfd >= 0) {
+        tern_loop_fd_unwatch(env.loop, sigfd);
+        close(sigfd);
+    }
+    tern_env_close(&env);
+    return rc;
+}
