@@ -9,6 +9,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "serve_classic.h"
+#include "serve_dhcp.h"
+#include "serve_dns.h"
 #include "stackopts.h"
 #include "tools.h"
 
@@ -25,7 +28,11 @@ static const char serve_help[] =
 static void on_signal(int fd, void *arg)
 {
     struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+    if (read(fd, &si, sizeof si) != (ssize_t)sizeof si)
+        return;
+    if (si.ssi_signo == SIGUSR1)
+        serve_classic_netstat(NULL, stdout); /* the socket table, netstat -a style */
+    else
         tern_loop_stop(arg);
 }
 
@@ -38,21 +45,47 @@ static void on_timeout(struct tern_timer *t, void *arg)
 int cmd_serve(int argc, char **argv)
 {
     static const struct option own[] = {
-        {"help", no_argument, NULL, 'h'}, {"for", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0}};
-    struct option longopts[STACKOPT_COUNT + 4];
-    stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
+        {"help", no_argument, NULL, 'h'}, {"for", required_argument, NULL, 'F'},
+        {"dns", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0}};
+    struct option own_dhcp[sizeof own / sizeof own[0] + SERVE_DHCP_COUNT];
+    size_t nown = 0;
+    for (const struct option *p = own; p->name; p++)
+        own_dhcp[nown++] = *p;
+    for (const struct option *p = serve_dhcp_longopts; p->name; p++)
+        own_dhcp[nown++] = *p;
+    memset(&own_dhcp[nown], 0, sizeof own_dhcp[nown]);
+    struct option own_all[sizeof own_dhcp / sizeof own_dhcp[0] + SERVE_CLASSIC_COUNT];
+    serve_classic_merge(own_all, sizeof own_all / sizeof own_all[0], own_dhcp);
+    struct option longopts[STACKOPT_COUNT + SERVE_DHCP_COUNT + SERVE_CLASSIC_COUNT + 4];
+    stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own_all);
+    struct serve_classic classic = {0};
+    struct serve_dhcp dh = {0};
+    struct serve_dns dns = {0};
     struct stack_opts so = {0};
     uint64_t duration = 0;
     int opt;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hn", longopts, NULL)) != -1) {
         int r = stackopt_handle(&so, opt, optarg, "tern serve");
         if (r < 0)
             return 2;
         if (r > 0)
             continue;
+        if ((r = serve_classic_handle(&classic, opt, optarg)) != 0) {
+            if (r < 0)
+                return 2;
+            continue;
+        }
+        if ((r = serve_dhcp_opt(&dh, opt, optarg)) != 0) {
+            if (r < 0)
+                return 2;
+            continue;
+        }
         switch (opt) {
+        case 'D':
+            dns.zonefile = optarg;
+            break;
         case 'F':
             if (parse_seconds(optarg, &duration) < 0 || duration == 0) {
                 fprintf(stderr, "tern serve: bad value '%s' for --for\n", optarg);
@@ -61,6 +94,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'h':
             fputs(serve_help, stdout);
+            fputs(serve_dhcp_help, stdout);
+            fputs(serve_dns_help, stdout);
+            fputs(serve_classic_help, stdout);
             fputs(stackopt_help, stdout);
             return 0;
         case ':':
@@ -82,10 +118,26 @@ int cmd_serve(int argc, char **argv)
     int rc = tern_env_open(&env, &so, "tern serve");
     if (rc)
         return rc;
+    if ((rc = serve_dhcp_start(&dh, &env, &so)) != 0) {
+        tern_env_close(&env);
+        return rc;
+    }
+    if ((rc = serve_classic_start(&classic, &env)) != 0) {
+        serve_dhcp_stop(&dh);
+        tern_env_close(&env);
+        return rc;
+    }
+    if ((rc = serve_dns_start(&dns, &env)) != 0) {
+        serve_classic_stop(&classic);
+        serve_dhcp_stop(&dh);
+        tern_env_close(&env);
+        return rc;
+    }
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGUSR1);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sigfd >= 0)
@@ -96,7 +148,9 @@ int cmd_serve(int argc, char **argv)
         tern_timer_arm(env.loop, &stop_timer, tern_loop_now(env.loop) + duration);
     setvbuf(stdout, NULL, _IOLBF, 0);
     char a[16];
-    fprintf(stderr, "tern serve: %s/%u on %s, running\n", tern_ipv4_ntoa(so.addr, a), so.prefix,
+    struct tern_iface_config ic; /* --dhcp: the leased address */
+    tern_iface_get(env.stack, env.ifindex, &ic);
+    fprintf(stderr, "tern serve: %s/%u on %s, running\n", tern_ipv4_ntoa(ic.addr, a), ic.prefix_len,
             so.tap ? so.tap : so.tun);
     tern_loop_run(env.loop, TERN_TIME_NEVER);
     tern_timer_cancel(env.loop, &stop_timer);
@@ -111,6 +165,9 @@ int cmd_serve(int argc, char **argv)
         tern_loop_fd_unwatch(env.loop, sigfd);
         close(sigfd);
     }
+    serve_dns_stop(&dns);
+    serve_classic_stop(&classic);
+    serve_dhcp_stop(&dh);
     tern_env_close(&env);
     return 0;
 }

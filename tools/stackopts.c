@@ -6,8 +6,12 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "app/dhcp_client.h"
 #include "tern/wire/eth.h"
+
+#define DHCP_WAIT_US 30000000 /* --dhcp: give up after 30 s without a lease */
 
 const struct option stackopt_longopts[] = {
     {"tap", required_argument, NULL, STACKOPT_BASE + 0},
@@ -18,6 +22,7 @@ const struct option stackopt_longopts[] = {
     {"mac", required_argument, NULL, STACKOPT_BASE + 5},
     {"pcap", required_argument, NULL, STACKOPT_BASE + 6},
     {"trace", no_argument, NULL, STACKOPT_BASE + 7},
+    {"dhcp", no_argument, NULL, STACKOPT_BASE + 8},
     {NULL, 0, NULL, 0},
 };
 
@@ -30,7 +35,8 @@ const char stackopt_help[] =
     "  --mtu N         interface MTU, 68..65535 (default: the device's)\n"
     "  --mac M         our MAC address (default: random, locally administered)\n"
     "  --pcap FILE     write every frame to FILE (pcap)\n"
-    "  --trace         print every frame tcpdump-style as it passes\n";
+    "  --trace         print every frame tcpdump-style as it passes\n"
+    "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP)\n";
 
 int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
@@ -117,6 +123,9 @@ int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *
     case 7:
         o->trace = true;
         break;
+    case 8:
+        o->dhcp = true;
+        break;
     default:
         return 0;
     }
@@ -138,6 +147,66 @@ static uint64_t os_seed(void)
     return s;
 }
 
+/* --dhcp: lease events from the client, printed as one line each. */
+static void on_dhcp(void *ctx, enum tern_dhcp_event ev, const struct tern_dhcp_lease *l)
+{
+    struct tern_env *e = ctx;
+    char b[200], a[16];
+    tern_dhcp_lease_format(l, b, sizeof b);
+    switch (ev) {
+    case TERN_DHCP_EV_BOUND:
+        fprintf(stderr, "tern: DHCP lease %s\n", b);
+        for (unsigned i = 0; i < 4; i++)
+            e->dns[i] = i < l->n_dns ? l->dns[i] : 0;
+        if (e->dhcp_waiting)
+            tern_loop_stop(e->loop); /* env_dhcp is waiting for this */
+        break;
+    case TERN_DHCP_EV_DECLINED:
+        fprintf(stderr, "tern: DHCP: %s is in use by another host, declined\n",
+                tern_ipv4_ntoa(l->addr, a));
+        break;
+    case TERN_DHCP_EV_LOST:
+        fprintf(stderr, "tern: DHCP lease %s lost\n", tern_ipv4_ntoa(l->addr, a));
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_dhcp_timeout(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    tern_loop_stop(arg);
+}
+
+static int env_dhcp(struct tern_env *e, const char *prog)
+{
+    struct tern_dhcp_client_opts co = {.ifindex = e->ifindex, .seed = os_seed()};
+    char host[64];
+    if (gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = 0;
+        co.hostname = host;
+    }
+    int err;
+    e->dhcp = tern_dhcp_client_start(e->stack, e->loop, &co, on_dhcp, e, &err);
+    if (!e->dhcp) {
+        fprintf(stderr, "%s: DHCP client: %s\n", prog, tern_strerror(err));
+        return 1;
+    }
+    struct tern_timer t;
+    tern_timer_init(&t, on_dhcp_timeout, e->loop);
+    tern_timer_arm(e->loop, &t, tern_loop_now(e->loop) + DHCP_WAIT_US);
+    e->dhcp_waiting = true;
+    tern_loop_run(e->loop, TERN_TIME_NEVER);
+    e->dhcp_waiting = false;
+    tern_timer_cancel(e->loop, &t);
+    if (tern_dhcp_client_state(e->dhcp) != TERN_DHCPC_BOUND) {
+        fprintf(stderr, "%s: no DHCP lease after %d s\n", prog, DHCP_WAIT_US / 1000000);
+        return 1;
+    }
+    return 0;
+}
+
 int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
 {
     memset(e, 0, sizeof *e);
@@ -145,8 +214,16 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
         fprintf(stderr, "%s: give exactly one of --tap IF or --tun IF\n", prog);
         return 2;
     }
-    if (!o->have_addr) {
-        fprintf(stderr, "%s: --addr A/P is required\n", prog);
+    if (!o->have_addr && !o->dhcp) {
+        fprintf(stderr, "%s: --addr A/P (or --dhcp) is required\n", prog);
+        return 2;
+    }
+    if (o->have_addr && o->dhcp) {
+        fprintf(stderr, "%s: give --addr or --dhcp, not both\n", prog);
+        return 2;
+    }
+    if (o->dhcp && !o->tap) {
+        fprintf(stderr, "%s: --dhcp needs an Ethernet device (--tap)\n", prog);
         return 2;
     }
     e->loop = tern_loop_real_new(NULL, NULL);
@@ -193,7 +270,8 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
         tern_env_close(e);
         return 1;
     }
-    struct tern_iface_config ic = {.addr = o->addr, .prefix_len = o->prefix, .mtu = o->mtu, .up = true};
+    struct tern_iface_config ic = {.addr = o->dhcp ? 0 : o->addr, .prefix_len = o->prefix,
+                                   .mtu = o->mtu, .up = true};
     if (o->have_mac)
         memcpy(ic.mac, o->mac, 6);
     e->ifindex = tern_stack_add_iface(e->stack, e->dev, &ic);
@@ -210,11 +288,19 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
             return 2;
         }
     }
+    if (o->dhcp) {
+        int r = env_dhcp(e, prog);
+        if (r) {
+            tern_env_close(e);
+            return r;
+        }
+    }
     return 0;
 }
 
 void tern_env_close(struct tern_env *e)
 {
+    tern_dhcp_client_free(e->dhcp);
     tern_stack_free(e->stack);
     tern_device_destroy(e->dev);
     if (e->pcap)

@@ -9,6 +9,8 @@
  *   --mac M               our MAC address (TAP)
  *   --pcap FILE           write every frame to FILE
  *   --trace               print every frame tcpdump-style as it passes
+ *   --dhcp                get the address, router and DNS servers by DHCP
+ *                         (in place of --addr; TAP only)
  */
 #ifndef TERN_TOOLS_STACKOPTS_H
 #define TERN_TOOLS_STACKOPTS_H
@@ -22,6 +24,8 @@
 #include "tern/loop.h"
 #include "tern/stack.h"
 
+struct tern_dhcp_client;
+
 struct stack_opts {
     const char *tap, *tun;
     bool have_addr;
@@ -33,6 +37,7 @@ struct stack_opts {
     uint8_t mac[6];
     const char *pcap;
     bool trace;
+    bool dhcp;
 };
 
 /* getopt_long option table entries for the stack flags (their `val`s are
@@ -40,7 +45,7 @@ struct stack_opts {
  * entry. */
 #define STACKOPT_BASE 1000
 extern const struct option stackopt_longopts[];
-#define STACKOPT_COUNT 8
+#define STACKOPT_COUNT 9
 
 /* Help text for the stack flags (for a command's --help). */
 extern const char stackopt_help[];
@@ -56,9 +61,14 @@ struct tern_env {
     struct tern_stack *stack;
     FILE *pcap;
     int ifindex;
+    struct tern_dhcp_client *dhcp; /* --dhcp: keeps the lease (renewals) while the loop runs */
+    uint32_t dns[4];               /* --dhcp: DNS servers from the lease (0 = none) */
+    bool dhcp_waiting;
 };
 
 /* Builds a real loop, the device, the stack, the interface and routes.
+ * With --dhcp it then runs the loop until a DHCP lease is bound (printed
+ * to stderr as "tern: DHCP lease ...") or 30 s pass (exit status 1).
  * Returns 0, or prints one line and returns 2 (bad setup) or 1 (OS error). */
 int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog);
 void tern_env_close(struct tern_env *e);

@@ -14,6 +14,8 @@ struct tern_cmd {
 int cmd_dump(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
+int cmd_nc(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_resolve(int argc, char **argv);
 
 #endif

@@ -1,0 +1,272 @@
+/*
+ * src/app/nc.c - UDP netcat as an event-driven app (see nc.h).
+ *
+ * Follows OpenBSD netcat 1.219 (Debian's netcat-openbsd) with -u: a
+ * client connect()s its UDP socket; a listener waits for one datagram,
+ * then connect()s to its sender (readwrite() after "connect" in nc's
+ * main), so datagrams from anyone else are ignored. A pending ICMP port
+ * unreachable on the connected socket ends the run with "connection
+ * refused" and status 1, as nc's "read(net): Connection refused".
+ */
+#include "app/nc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tern/err.h"
+#include "tern/socket.h"
+#include "tern/wire/ipv4.h"
+
+#define NC_BUF 65536
+
+struct tern_nc {
+    struct tern_stack *stack;
+    struct tern_loop *loop;
+    struct tern_nc_opts o;
+    struct tern_nc_io io;
+    struct tern_sock *sk;
+    bool have_peer, eof, finished;
+    struct tern_sockaddr peer;
+    struct tern_timer quit_timer, retry_timer;
+    uint8_t *buf;
+    uint8_t *pending;      /* a chunk the stack could not take yet */
+    size_t pending_len;
+    uint64_t pending_since;
+};
+
+#define RETRY_US 10000ull          /* try a held chunk again every 10 ms ... */
+#define RETRY_GIVEUP_US 5000000ull /* ... for at most 5 s */
+
+static void finish(struct tern_nc *nc, int status)
+{
+    if (nc->finished)
+        return;
+    nc->finished = true;
+    tern_timer_cancel(nc->loop, &nc->quit_timer);
+    tern_timer_cancel(nc->loop, &nc->retry_timer);
+    if (nc->io.want_input && !nc->eof)
+        nc->io.want_input(nc->io.ctx, false);
+    if (nc->io.done)
+        nc->io.done(nc->io.ctx, status);
+}
+
+static void report(struct tern_nc *nc, int err, const char *what)
+{
+    if (!nc->io.err)
+        return;
+    char a[16];
+    if (err == TERN_E_CONNREFUSED && nc->have_peer)
+        fprintf(nc->io.err, "tern nc: %s port %u: connection refused (ICMP port unreachable)\n",
+                tern_ipv4_ntoa(nc->peer.addr, a), nc->peer.port);
+    else
+        fprintf(nc->io.err, "tern nc: %s: %s\n", what, tern_strerror(err));
+    fflush(nc->io.err);
+}
+
+static void on_quit(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    finish(arg, 0);
+}
+
+static void arm_quit(struct tern_nc *nc)
+{
+    if (nc->o.quit_after_eof_us != TERN_TIME_NEVER)
+        tern_timer_arm(nc->loop, &nc->quit_timer,
+                       tern_loop_now(nc->loop) + nc->o.quit_after_eof_us);
+}
+
+/* Sends the held chunk. 0 sent, TERN_E_AGAIN still held, < 0 fatal. */
+static int send_pending(struct tern_nc *nc)
+{
+    ssize_t r = tern_sock_send(nc->sk, nc->pending, nc->pending_len, 0);
+    if (r == TERN_E_AGAIN || r == TERN_E_NOMEM) {
+        /* the send queue or ARP's queue is full: hold the chunk, stop input */
+        if (tern_loop_now(nc->loop) - nc->pending_since < RETRY_GIVEUP_US) {
+            tern_timer_arm(nc->loop, &nc->retry_timer, tern_loop_now(nc->loop) + RETRY_US);
+            return TERN_E_AGAIN;
+        }
+    }
+    nc->pending_len = 0;
+    if (r < 0) {
+        report(nc, (int)r, "send");
+        finish(nc, 1);
+        return (int)r;
+    }
+    return 0;
+}
+
+static void on_retry(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    struct tern_nc *nc = arg;
+    if (nc->finished || !nc->pending_len || send_pending(nc) != 0)
+        return;
+    if (nc->eof)
+        arm_quit(nc);
+    else if (nc->io.want_input)
+        nc->io.want_input(nc->io.ctx, true);
+}
+
+static void take_peer(struct tern_nc *nc, const struct tern_sockaddr *from)
+{
+    int r = tern_sock_connect(nc->sk, from);
+    nc->peer = *from;
+    nc->have_peer = true;
+    if (r < 0) {
+        report(nc, r, "connect");
+        finish(nc, 1);
+        return;
+    }
+    if (nc->io.want_input && !nc->eof)
+        nc->io.want_input(nc->io.ctx, true);
+}
+
+static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
+{
+    struct tern_nc *nc = ctx;
+    if (nc->finished)
+        return;
+    for (int guard = 0; guard < 1000000; guard++) {
+        struct tern_sockaddr from;
+        int fl = 0;
+        ssize_t n = tern_sock_recvfrom(sk, nc->buf, NC_BUF, 0, &from, &fl);
+        if (n == TERN_E_AGAIN)
+            break;
+        if (n < 0) {
+            report(nc, (int)n, "receive");
+            finish(nc, 1);
+            return;
+        }
+        if (!nc->have_peer) {
+            take_peer(nc, &from);
+            if (nc->finished)
+                return;
+        } else if (from.addr != nc->peer.addr || from.port != nc->peer.port) {
+            continue; /* queued before the listener connected */
+        }
+        if (nc->io.out && n > 0) {
+            fwrite(nc->buf, 1, (size_t)n, nc->io.out);
+            fflush(nc->io.out);
+        }
+    }
+    if (events & TERN_POLLERR) {
+        int e = tern_sock_error(sk);
+        if (e < 0) {
+            report(nc, e, "receive");
+            finish(nc, 1);
+        }
+    }
+}
+
+struct tern_nc *tern_nc_start(struct tern_stack *s, struct tern_loop *loop,
+                              const struct tern_nc_opts *o, const struct tern_nc_io *io, int *err)
+{
+    int dummy;
+    if (!err)
+        err = &dummy;
+    if (!s || !loop || !o || !io || (!o->listen && (!o->peer_addr || !o->peer_port))) {
+        *err = TERN_E_INVAL;
+        return NULL;
+    }
+    struct tern_nc *nc = calloc(1, sizeof *nc);
+    if (!nc || !(nc->buf = malloc(NC_BUF)) || !(nc->pending = malloc(NC_BUF))) {
+        if (nc)
+            free(nc->buf);
+        free(nc);
+        *err = TERN_E_NOMEM;
+        return NULL;
+    }
+    nc->stack = s;
+    nc->loop = loop;
+    nc->o = *o;
+    nc->io = *io;
+    tern_timer_init(&nc->quit_timer, on_quit, nc);
+    tern_timer_init(&nc->retry_timer, on_retry, nc);
+    int r = 0;
+    nc->sk = tern_sock_open(s, TERN_SOCK_DGRAM, &r);
+    if (!nc->sk)
+        goto fail;
+    /* the user at the terminal may bind low ports, as root may with nc */
+    if ((r = tern_sock_setopt(nc->sk, TERN_SO_PRIVILEGED, 1)) < 0)
+        goto fail;
+    if (o->listen || o->local_port || o->local_addr) {
+        struct tern_sockaddr local = {.addr = o->local_addr, .port = o->local_port};
+        if ((r = tern_sock_bind(nc->sk, &local)) < 0)
+            goto fail;
+    }
+    tern_sock_set_handler(nc->sk, TERN_POLLIN, on_ready, nc);
+    if (!o->listen) {
+        struct tern_sockaddr peer = {.addr = o->peer_addr, .port = o->peer_port};
+        if ((r = tern_sock_connect(nc->sk, &peer)) < 0)
+            goto fail;
+        nc->peer = peer;
+        nc->have_peer = true;
+        if (io->want_input)
+            io->want_input(io->ctx, true);
+    }
+    *err = TERN_OK;
+    return nc;
+fail:
+    *err = r ? r : TERN_E_NOMEM;
+    tern_nc_free(nc);
+    return NULL;
+}
+
+int tern_nc_input(struct tern_nc *nc, const void *buf, size_t len)
+{
+    if (nc->finished || nc->eof)
+        return TERN_E_PIPE;
+    if (!nc->have_peer)
+        return TERN_E_DESTADDRREQ;
+    if (nc->pending_len)
+        return TERN_E_AGAIN; /* input was asked to stop; the caller fed us anyway */
+    if (len == 0) {
+        /* an empty datagram is a datagram; never held */
+        ssize_t r = tern_sock_send(nc->sk, buf, 0, 0);
+        if (r < 0 && r != TERN_E_AGAIN && r != TERN_E_NOMEM) {
+            report(nc, (int)r, "send");
+            finish(nc, 1);
+            return (int)r;
+        }
+        return 0;
+    }
+    if (len > NC_BUF)
+        len = NC_BUF;
+    memcpy(nc->pending, buf, len);
+    nc->pending_len = len;
+    nc->pending_since = tern_loop_now(nc->loop);
+    int r = send_pending(nc);
+    if (r == TERN_E_AGAIN && nc->io.want_input)
+        nc->io.want_input(nc->io.ctx, false);
+    return r == TERN_E_AGAIN ? 0 : r;
+}
+
+void tern_nc_input_eof(struct tern_nc *nc)
+{
+    if (nc->eof || nc->finished)
+        return;
+    nc->eof = true;
+    if (nc->io.want_input)
+        nc->io.want_input(nc->io.ctx, false);
+    if (!nc->pending_len)
+        arm_quit(nc); /* else once the held chunk is out */
+}
+
+void tern_nc_stop(struct tern_nc *nc)
+{
+    finish(nc, 0);
+}
+
+void tern_nc_free(struct tern_nc *nc)
+{
+    if (!nc)
+        return;
+    tern_timer_cancel(nc->loop, &nc->quit_timer);
+    tern_timer_cancel(nc->loop, &nc->retry_timer);
+    if (nc->sk)
+        tern_sock_close(nc->sk);
+    free(nc->buf);
+    free(nc->pending);
+    free(nc);
+}

@@ -1,0 +1,42 @@
+/*
+ * src/app/netstat.h - a stack's socket table printed as net-tools
+ * `netstat -a` prints Linux's (Debian net-tools 2.10):
+ *
+ *   Active Internet connections (servers and established)
+ *   Proto Recv-Q Send-Q Local Address           Foreign Address         State
+ *   udp        0      0 0.0.0.0:echo            0.0.0.0:*
+ *   udp        0      0 10.0.0.1:40000          10.0.0.2:domain         ESTABLISHED
+ *
+ * Columns, padding, "0.0.0.0:*" for an unconnected UDP socket, "ESTABLISHED"
+ * for a connected one and the cut of an address too long for its column
+ * all follow netstat's tcp_do_one/udp_do_one. Ports are service names
+ * from a services database unless TERN_NETSTAT_NUMERIC (-n).
+ * DEVIATION: addresses are always numeric (netstat without -n asks DNS
+ * for host names; a table printed from inside a stack must not block).
+ * Recv-Q/Send-Q are payload bytes queued (Linux shows buffer truesize).
+ */
+#ifndef TERN_APP_NETSTAT_H
+#define TERN_APP_NETSTAT_H
+
+#include <stdio.h>
+
+#include "app/servdb.h"
+#include "tern/socket.h"
+#include "tern/stack.h"
+
+#define TERN_NETSTAT_NUMERIC 0x1 /* -n: port numbers, not service names */
+#define TERN_NETSTAT_TCP 0x2     /* -t: TCP rows (neither TCP nor UDP: both) */
+#define TERN_NETSTAT_UDP 0x4     /* -u: UDP rows */
+#define TERN_NETSTAT_NO_HEADER 0x8
+
+/* One row (a line ending in '\n'). db may be NULL (numeric ports). */
+void tern_netstat_row(FILE *out, const struct tern_sock_info *row, const struct tern_servdb *db,
+                      unsigned flags);
+/* The two header lines, then TCP rows, then UDP rows (netstat's order),
+ * each sorted by local address and port. Sockets not bound yet are not
+ * listed (Linux does not hash them either). Returns the rows printed, or
+ * TERN_E_NOMEM. */
+int tern_netstat_print(FILE *out, struct tern_stack *s, const struct tern_servdb *db,
+                       unsigned flags);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * src/app/services.h - the classic services: echo (RFC 862), discard
+ * (RFC 863), daytime (RFC 867), qotd (RFC 865), chargen (RFC 864) and
+ * time (RFC 868).
+ *
+ * Two layers, so the TCP variants can reuse the first unchanged:
+ *  - what each service says, transport-free (services_gen.c): the daytime
+ *    text, the 32-bit time value, chargen's rotating pattern, the quote;
+ *  - the UDP servers (services.c): one datagram socket per service on the
+ *    stack's socket API, event-driven on any loop (real or virtual).
+ * Time: services read the loop's clock and add an epoch offset the caller
+ * supplies (loop microseconds + offset = Unix time in microseconds), so a
+ * test in virtual time gets a known date.
+ * Not inetd: no fork/exec, no per-service config file.
+ */
+#ifndef TERN_APP_SERVICES_H
+#define TERN_APP_SERVICES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tern/loop.h"
+#include "tern/stack.h"
+
+enum tern_svc {
+    TERN_SVC_ECHO = 0, /* port 7,  RFC 862 */
+    TERN_SVC_DISCARD,  /* port 9,  RFC 863 */
+    TERN_SVC_DAYTIME,  /* port 13, RFC 867 */
+    TERN_SVC_QOTD,     /* port 17, RFC 865 */
+    TERN_SVC_CHARGEN,  /* port 19, RFC 864 */
+    TERN_SVC_TIME,     /* port 37, RFC 868 */
+    TERN_SVC_COUNT
+};
+
+/* "echo", "discard", ... and the well-known port of each. */
+const char *tern_svc_name(enum tern_svc svc);
+uint16_t tern_svc_port(enum tern_svc svc);
+
+/* ---- What each service says (no transport) ---- */
+
+/* RFC 868: seconds since 1900-01-01 00:00 UTC, modulo 2^32 (the value
+ * wraps in 2036, as the RFC's 32-bit field does). unix_s may be negative. */
+uint32_t tern_svc_time_value(int64_t unix_s);
+
+/* RFC 867 daytime: "Weekday, Month Day, Year HH:MM:SS-UTC\r\n", the RFC's
+ * suggested syntax ("Tuesday, February 22, 1982 17:37:43-PST") in UTC,
+ * ended with CR LF as inetd's daytime ends its line. Returns the length
+ * (without the NUL; at most TERN_SVC_DAYTIME_MAX - 1). */
+#define TERN_SVC_DAYTIME_MAX 64
+size_t tern_svc_daytime(int64_t unix_s, char buf[TERN_SVC_DAYTIME_MAX]);
+
+/* RFC 864 chargen pattern: the 95 printable ASCII characters (32..126)
+ * in lines of 72, each line starting one character further on, each
+ * ended with CR LF (74 bytes a line, 95 distinct lines). Fills buf with
+ * len bytes of that stream starting at byte `offset` of it; returns the
+ * offset that follows (modulo the pattern's period, 95 * 74 bytes). */
+#define TERN_SVC_CHARGEN_LINE 72
+#define TERN_SVC_CHARGEN_PERIOD (95u * 74u)
+uint32_t tern_svc_chargen(uint32_t offset, uint8_t *buf, size_t len);
+
+/* RFC 865: a quote shorter than 512 bytes. */
+#define TERN_SVC_QOTD_MAX 511
+extern const char tern_svc_default_quote[];
+
+/* ---- The UDP servers ---- */
+
+struct tern_services_opts {
+    unsigned enable;                 /* bits 1u << enum tern_svc */
+    uint16_t port[TERN_SVC_COUNT];   /* 0 = the well-known port */
+    uint32_t addr;                   /* local address to bind, 0 = all of ours */
+    int64_t epoch_offset_us;         /* loop time + this = Unix time (microseconds) */
+    const char *quote;               /* qotd text, NULL = tern_svc_default_quote;
+                                      * cut to TERN_SVC_QOTD_MAX bytes */
+    uint64_t seed;                   /* chargen's datagram lengths */
+};
+
+struct tern_services_stats {
+    uint64_t requests[TERN_SVC_COUNT]; /* datagrams received */
+    uint64_t replies[TERN_SVC_COUNT];  /* datagrams sent */
+    uint64_t send_errors;              /* sendto failed (no route, ARP queue full, ...) */
+    uint64_t ignored;                  /* loop guard: see services.c */
+};
+
+struct tern_services;
+
+/* Opens and binds one UDP socket per enabled service (as a privileged
+ * caller: TERN_SO_PRIVILEGED). NULL on failure, with *err the error and
+ * *failed the service whose socket failed (TERN_SVC_COUNT when none did,
+ * e.g. no memory or nothing enabled). */
+struct tern_services *tern_services_start(struct tern_stack *s, struct tern_loop *loop,
+                                          const struct tern_services_opts *o, int *err,
+                                          enum tern_svc *failed);
+void tern_services_stats(const struct tern_services *sv, struct tern_services_stats *out);
+/* Closes the sockets and frees. NULL is fine. */
+void tern_services_free(struct tern_services *sv);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * tools/cmd_nc.c - `tern nc -u`: UDP netcat between stdin/stdout and a
+ * socket of a tern stack on a TAP or TUN device. The app is src/app/nc.c
+ * (the same code runs in virtual time); this file reads stdin on the loop
+ * and handles flags and signals. Flags follow OpenBSD netcat (Debian's nc):
+ * -u, -l, -p, -q. TCP comes with the TCP issue.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "app/nc.h"
+#include "servport.h"
+#include "stackopts.h"
+#include "tools.h"
+
+static const char nc_help[] =
+    "usage: tern nc -u [OPTIONS] --tap IF|--tun IF --addr A/P HOST PORT\n"
+    "       tern nc -u -l [OPTIONS] --tap IF|--tun IF --addr A/P [ADDR] PORT\n"
+    "UDP netcat: each chunk read from stdin is sent as one datagram to HOST PORT,\n"
+    "and every datagram received from it is written to stdout. With -l, wait on\n"
+    "PORT (on ADDR, default all of ours) for a first datagram and talk to its\n"
+    "sender only, as OpenBSD nc -u -l does. PORT may be a service name from\n"
+    "/etc/services (e.g. echo, daytime, domain).\n"
+    "Exit status: 0 done (end of input, then -q), 1 runtime error (e.g. the peer\n"
+    "answered ICMP port unreachable: connection refused), 2 usage error.\n"
+    "\n"
+    "nc options:\n"
+    "  -u              UDP (required: TCP is not built yet)\n"
+    "  -l              listen for the first datagram instead of sending first\n"
+    "  -p PORT         local (source) port; with -l, the port to listen on\n"
+    "  -q SECONDS      after end of input, wait SECONDS for replies, then quit\n"
+    "                  (default 1; -1 waits until interrupted)\n"
+    "  -h, --help      this help\n"
+    "\n";
+
+#define CHUNK 16384 /* bytes read from stdin per datagram, as OpenBSD nc's BUFSIZE */
+
+struct nc_run {
+    struct tern_loop *loop;
+    struct tern_nc *nc;
+    int status;
+    bool watching, input_on, stdin_eof;
+    struct tern_timer file_timer; /* stdin that epoll refuses (a regular file) */
+    uint8_t buf[CHUNK];
+};
+
+static void read_stdin(struct nc_run *r)
+{
+    ssize_t n = read(STDIN_FILENO, r->buf, sizeof r->buf);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        r->stdin_eof = true;
+        tern_nc_input_eof(r->nc); /* calls want_input(off) */
+        return;
+    }
+    tern_nc_input(r->nc, r->buf, (size_t)n);
+}
+
+static void on_stdin(int fd, void *arg)
+{
+    (void)fd;
+    read_stdin(arg);
+}
+
+static void on_file_timer(struct tern_timer *t, void *arg)
+{
+    struct nc_run *r = arg;
+    read_stdin(r);
+    if (r->input_on && !r->watching)
+        tern_timer_arm(r->loop, t, tern_loop_now(r->loop));
+}
+
+static void want_input(void *ctx, bool on)
+{
+    struct nc_run *r = ctx;
+    if (on == r->input_on || (on && r->stdin_eof))
+        return;
+    r->input_on = on;
+    if (on) {
+        /* epoll takes pipes, terminals and sockets; a regular file or
+         * /dev/null is always readable: read it from a timer at each turn */
+        r->watching = tern_loop_fd_watch(r->loop, STDIN_FILENO, on_stdin, r) == 0;
+        if (!r->watching)
+            tern_timer_arm(r->loop, &r->file_timer, tern_loop_now(r->loop));
+    } else {
+        if (r->watching)
+            tern_loop_fd_unwatch(r->loop, STDIN_FILENO);
+        r->watching = false;
+        tern_timer_cancel(r->loop, &r->file_timer);
+    }
+}
+
+static void nc_done(void *ctx, int status)
+{
+    struct nc_run *r = ctx;
+    r->status = status;
+    tern_loop_stop(r->loop);
+}
+
+static void on_signal(int fd, void *arg)
+{
+    struct nc_run *r = arg;
+    struct signalfd_siginfo si;
+    if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+        tern_nc_stop(r->nc);
+}
+
+int cmd_nc(int argc, char **argv)
+{
+    static const struct option own[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    struct option longopts[STACKOPT_COUNT + 4];
+    stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
+    struct stack_opts so = {0};
+    struct tern_nc_opts no = {.quit_after_eof_us = 1000000};
+    bool udp = false;
+    const char *pflag = NULL;
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":ulp:q:h", longopts, NULL)) != -1) {
+        int r = stackopt_handle(&so, opt, optarg, "tern nc");
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case 'u':
+            udp = true;
+            break;
+        case 'l':
+            no.listen = true;
+            break;
+        case 'p':
+            pflag = optarg;
+            break;
+        case 'q':
+            if (!strcmp(optarg, "-1"))
+                no.quit_after_eof_us = TERN_TIME_NEVER;
+            else if (parse_seconds(optarg, &no.quit_after_eof_us) < 0) {
+                fprintf(stderr, "tern nc: bad value '%s' for -q\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            fputs(nc_help, stdout);
+            fputs(stackopt_help, stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "tern nc: option '%s' needs a value (try 'tern nc --help')\n",
+                    argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "tern nc: unknown option '%s' (try 'tern nc --help')\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (!udp) {
+        fprintf(stderr, "tern nc: only UDP is built so far: give -u (TCP comes with the TCP issue)\n");
+        return 2;
+    }
+    int nargs = argc - optind;
+    const char *host = NULL, *port = NULL;
+    if (no.listen) {
+        /* -l PORT, -l ADDR PORT, or -l -p PORT (Debian's traditional form) */
+        if (nargs == 2) {
+            host = argv[optind];
+            port = argv[optind + 1];
+        } else if (nargs == 1) {
+            port = argv[optind];
+        } else if (nargs != 0 || !pflag) {
+            fprintf(stderr, "tern nc: -l takes [ADDR] PORT (try 'tern nc --help')\n");
+            return 2;
+        }
+        if (port && pflag) {
+            fprintf(stderr, "tern nc: give the listen port once (-p or PORT)\n");
+            return 2;
+        }
+        if (!port)
+            port = pflag;
+        if (tool_parse_port(port, TERN_SERVDB_UDP, "tern nc", &no.local_port) < 0)
+            return 2;
+        if (no.local_port == 0) {
+            fprintf(stderr, "tern nc: cannot listen on port 0\n");
+            return 2;
+        }
+        if (host && tern_ipv4_aton(host, &no.local_addr) < 0) {
+            fprintf(stderr, "tern nc: %s: not an IPv4 address\n", host);
+            return 2;
+        }
+    } else {
+        if (nargs != 2) {
+            fprintf(stderr, "tern nc: expected HOST PORT (try 'tern nc --help')\n");
+            return 2;
+        }
+        host = argv[optind];
+        if (tern_ipv4_aton(host, &no.peer_addr) < 0 || no.peer_addr == 0) {
+            fprintf(stderr, "tern nc: %s: not an IPv4 address (names need DNS: tern resolve)\n",
+                    host);
+            return 2;
+        }
+        if (tool_parse_port(argv[optind + 1], TERN_SERVDB_UDP, "tern nc", &no.peer_port) < 0)
+            return 2;
+        if (no.peer_port == 0) {
+            fprintf(stderr, "tern nc: cannot send to port 0\n");
+            return 2;
+        }
+        if (pflag && tool_parse_port(pflag, TERN_SERVDB_UDP, "tern nc", &no.local_port) < 0)
+            return 2;
+    }
+
+    struct tern_env env;
+    int rc = tern_env_open(&env, &so, "tern nc");
+    if (rc)
+        return rc;
+    struct nc_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        tern_env_close(&env);
+        return 1;
+    }
+    run->loop = env.loop;
+    run->status = 1;
+    tern_timer_init(&run->file_timer, on_file_timer, run);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    struct tern_nc_io io = {.out = stdout, .err = stderr, .want_input = want_input,
+                            .done = nc_done, .ctx = run};
+    int err = 0;
+    run->nc = tern_nc_start(env.stack, env.loop, &no, &io, &err);
+    if (!run->nc) {
+        char a[16];
+        if (no.listen)
+            fprintf(stderr, "tern nc: cannot listen on %s port %u: %s\n",
+                    tern_ipv4_ntoa(no.local_addr, a), no.local_port, tern_strerror(err));
+        else
+            fprintf(stderr, "tern nc: cannot send to %s port %u: %s\n",
+                    tern_ipv4_ntoa(no.peer_addr, a), no.peer_port, tern_strerror(err));
+        rc = 1;
+    } else {
+        if (sigfd >= 0)
+            tern_loop_fd_watch(env.loop, sigfd, on_signal, run);
+        tern_loop_run(env.loop, TERN_TIME_NEVER);
+        rc = run->status;
+        want_input(run, false);
+        if (sigfd >= 0)
+            tern_loop_fd_unwatch(env.loop, sigfd);
+        tern_nc_free(run->nc);
+    }
+    if (sigfd >= 0)
+        close(sigfd);
+    tern_timer_cancel(env.loop, &run->file_timer);
+    free(run);
+    tern_env_close(&env);
+    return rc;
+}

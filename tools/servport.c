@@ -1,0 +1,48 @@
+/* tools/servport.c - the services database for commands (see servport.h). */
+#include "servport.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tern/err.h"
+
+static struct tern_servdb *db;
+static int loaded;
+
+static void free_db(void)
+{
+    tern_servdb_free(db);
+    db = NULL;
+}
+
+const struct tern_servdb *tool_servdb(void)
+{
+    if (!loaded) {
+        loaded = 1;
+        int err = 0;
+        db = tern_servdb_open(NULL, &err);
+        if (!db)
+            fprintf(stderr, "tern: warning: /etc/services: %s\n",
+                    err == TERN_E_IO ? strerror(errno) : tern_strerror(err));
+        else
+            atexit(free_db);
+    }
+    return db;
+}
+
+int tool_parse_port(const char *s, uint8_t proto, const char *prog, uint16_t *port)
+{
+    int r = tern_servdb_parse_port(tool_servdb(), s, proto);
+    if (r >= 0) {
+        *port = (uint16_t)r;
+        return 0;
+    }
+    if (r == TERN_E_NOTFOUND)
+        fprintf(stderr, "%s: unknown service '%s' (not a port number, not in /etc/services)\n",
+                prog, s);
+    else
+        fprintf(stderr, "%s: bad port '%s' (0..65535 or a service name)\n", prog, s);
+    return -1;
+}
