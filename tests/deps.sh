@@ -9,6 +9,10 @@
 #   python3-scapy     builds test frames independently of tern's own codecs
 #   pkg-config        builds examples/ against the installed library
 #   iproute2, iputils-ping   namespaces, TAP/TUN and Linux ping for peer tests
+#   netcat-openbsd    Linux's UDP peer for tern's services and tern nc
+#   dnsutils          dig and host, the DNS clients that query tern's server
+#   dnsmasq-base      a DNS and DHCP server for tern's resolver and DHCP client
+#   busybox           udhcpc, the Linux DHCP client that asks tern's DHCP server
 set -u
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -19,6 +23,10 @@ have_cmd pkg-config || need+=(pkg-config)
 have_cmd ip || need+=(iproute2)
 have_cmd ping || need+=(iputils-ping)
 /usr/bin/python3 -c 'import scapy' >/dev/null 2>&1 || need+=(python3-scapy)
+nc -h 2>&1 | grep -qi openbsd || need+=(netcat-openbsd)
+have_cmd dig && have_cmd host || need+=(dnsutils)
+have_cmd dnsmasq || need+=(dnsmasq-base)
+have_cmd busybox || need+=(busybox)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"
