@@ -16,9 +16,10 @@
 #include "tools.h"
 
 static const char serve_help[] =
-    "usage: tern serve [OPTIONS] --tap IF|--tun IF --addr A/P\n"
-    "Run a tern stack on a device until interrupted (SIGINT/SIGTERM). It answers\n"
-    "ARP and ICMP echo (ping). Prints its counters on exit.\n"
+    "usage: tern serve [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp\n"
+    "Run a tern stack on a device until interrupted (SIGINT/SIGTERM), with the\n"
+    "services chosen below. The stack always answers ARP and ICMP echo (ping).\n"
+    "Prints its counters on exit.\n"
     "\n"
     "serve options:\n"
     "  --for SECONDS   stop after SECONDS (default: run until interrupted)\n"
@@ -95,8 +96,11 @@ int cmd_serve(int argc, char **argv)
         case 'h':
             fputs(serve_help, stdout);
             fputs(serve_dhcp_help, stdout);
+            fputs("\n", stdout);
             fputs(serve_dns_help, stdout);
+            fputs("\n", stdout);
             fputs(serve_classic_help, stdout);
+            fputs("\n", stdout);
             fputs(stackopt_help, stdout);
             return 0;
         case ':':
