@@ -90,6 +90,9 @@ int tern_iface_set_addr(struct tern_stack *s, int ifindex, uint32_t addr, uint8_
  * answered or probed for the same address. TERN_OK or a negative error. */
 int tern_arp_probe(struct tern_stack *s, int ifindex, uint32_t addr,
                    void (*fn)(void *ctx, bool in_use), void *ctx);
+/* Cancels the probe running on ifindex for this ctx; its fn is never called.
+ * Harmless if none is running. */
+void tern_arp_probe_cancel(struct tern_stack *s, int ifindex, void *ctx);
 
 /* Routes: longest-prefix match over connected, static and default (prefix 0)
  * routes. gateway 0 = directly connected. */

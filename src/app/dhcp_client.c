@@ -42,7 +42,7 @@ struct tern_dhcp_client {
     struct tern_dhcp_lease lease; /* BOUND and after */
     bool have_addr, have_route;
     uint64_t t_bound;        /* when the current lease started */
-    bool probing, dead;      /* a probe is outstanding; freed while probing */
+    bool probing;            /* a probe is outstanding (cancelled by free) */
     struct tern_timer retx, t1, t2, expire;
     struct tern_dhcp_client_stats stats;
 };
@@ -281,10 +281,6 @@ static void on_probe(void *ctx, bool in_use)
 {
     struct tern_dhcp_client *c = ctx;
     c->probing = false;
-    if (c->dead) {
-        free(c);
-        return;
-    }
     if (c->st != TERN_DHCPC_PROBING)
         return;
     if (in_use) {
@@ -479,10 +475,8 @@ void tern_dhcp_client_free(struct tern_dhcp_client *c)
     tern_timer_cancel(c->loop, &c->retx);
     tern_sock_close(c->sk);
     c->sk = NULL;
-    if (c->probing) {
-        c->dead = true; /* the probe callback frees it (no way to cancel a probe) */
-        return;
-    }
+    if (c->probing)
+        tern_arp_probe_cancel(c->stack, c->o.ifindex, c);
     free(c);
 }
 

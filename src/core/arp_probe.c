@@ -69,6 +69,18 @@ int tern_arp_probe(struct tern_stack *s, int ifindex, uint32_t addr,
     return TERN_OK;
 }
 
+void tern_arp_probe_cancel(struct tern_stack *s, int ifindex, void *ctx)
+{
+    if (!s || ifindex < 0 || ifindex >= TERN_MAX_IFACES)
+        return;
+    struct arp_probe *p = &s->probes[ifindex];
+    if (!p->active || p->ctx != ctx)
+        return;
+    if (tern_timer_armed(&p->timer))
+        tern_timer_cancel(s->loop, &p->timer);
+    p->active = false; /* fn is never called */
+}
+
 void arp_probe_fini(struct tern_stack *s)
 {
     for (int i = 0; i < TERN_MAX_IFACES; i++)

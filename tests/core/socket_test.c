@@ -187,3 +187,41 @@ TEST(sock_handler_may_close_itself_and_stack_free_cleans_up)
     world_end(w);
     CHECK_EQ(n, 2); /* world_end ran the loop first */
 }
+
+/* A probe cancelled before it ends never calls back, and frees nothing twice. */
+static int cancel_calls;
+static void cancel_cb(void *ctx, bool in_use)
+{
+    (void)ctx;
+    (void)in_use;
+    cancel_calls++;
+}
+
+TEST(arp_probe_cancel_never_calls_back)
+{
+    struct tern_loop *loop = tern_loop_virtual_new(0);
+    struct tern_stack *s = NULL;
+    struct tern_device *a = NULL, *b = NULL;
+    REQUIRE(loop && tern_memlink_pair(loop, TERN_LINK_ETHERNET, 1500, 16, &a, &b) == 0);
+    struct tern_config cfg;
+    tern_config_defaults(&cfg);
+    s = tern_stack_new(&cfg, loop);
+    REQUIRE(s != NULL);
+    struct tern_iface_config ic = {.addr = 0x0a000001, .prefix_len = 24, .up = true};
+    int ifx = tern_stack_add_iface(s, a, &ic);
+    REQUIRE(ifx >= 0);
+    int tag = 0;
+    cancel_calls = 0;
+    REQUIRE(tern_arp_probe(s, ifx, 0x0a000063, cancel_cb, &tag) == TERN_OK);
+    tern_arp_probe_cancel(s, ifx, &tag);
+    tern_loop_run(loop, 20000000);
+    CHECK_EQ(cancel_calls, 0);
+    /* the interface is free for a new probe, which does report */
+    REQUIRE(tern_arp_probe(s, ifx, 0x0a000063, cancel_cb, &tag) == TERN_OK);
+    tern_loop_run(loop, 40000000);
+    CHECK_EQ(cancel_calls, 1);
+    tern_stack_free(s);
+    tern_device_destroy(a);
+    tern_device_destroy(b);
+    tern_loop_destroy(loop);
+}
