@@ -146,11 +146,6 @@ int cmd_resolve(int argc, char **argv)
         fprintf(stderr, "tern resolve: no DNS server: give --dns SERVER (or --dhcp)\n");
         return 2;
     }
-    if (getrandom(&ro.seed, sizeof ro.seed, 0) != (ssize_t)sizeof ro.seed) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ro.seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
-    }
 
     struct tern_env env;
     int rc = tern_env_open(&env, &so, "tern resolve");

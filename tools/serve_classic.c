@@ -98,8 +98,6 @@ int serve_classic_start(struct serve_classic *c, struct tern_env *env)
     clock_gettime(CLOCK_REALTIME, &rt);
     c->o.epoch_offset_us = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 -
                            (int64_t)tern_loop_now(env->loop);
-    if (getrandom(&c->o.seed, sizeof c->o.seed, 0) != (ssize_t)sizeof c->o.seed)
-        c->o.seed = (uint64_t)rt.tv_nsec;
     int err = 0;
     enum tern_svc failed = TERN_SVC_COUNT;
     c->sv = tern_services_start(env->stack, env->loop, &c->o, &err, &failed);

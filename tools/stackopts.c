@@ -181,7 +181,7 @@ static void on_dhcp_timeout(struct tern_timer *t, void *arg)
 
 static int env_dhcp(struct tern_env *e, const char *prog)
 {
-    struct tern_dhcp_client_opts co = {.ifindex = e->ifindex, .seed = os_seed()};
+    struct tern_dhcp_client_opts co = {.ifindex = e->ifindex};
     char host[64];
     if (gethostname(host, sizeof host) == 0) {
         host[sizeof host - 1] = 0;

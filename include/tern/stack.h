@@ -102,6 +102,12 @@ int tern_route_del(struct tern_stack *s, uint32_t dst, uint8_t prefix_len);
 /* Next hop and interface for dst, or TERN_E_INVAL when no route matches. */
 int tern_route_lookup(struct tern_stack *s, uint32_t dst, uint32_t *next_hop, int *ifindex);
 
+/* A random 64-bit value from the stack's generator: SipHash-2-4 of a
+ * counter under the stack's secret key (derived from cfg.seed), so outputs
+ * do not reveal later ones (ATTACKS G4). Apps draw DNS IDs, DHCP xids and
+ * the like from here; the same seed replays the same values. */
+uint64_t tern_stack_random(struct tern_stack *s);
+
 /* Counters; every dropped frame is counted under exactly one reason. */
 struct tern_stats {
     struct {

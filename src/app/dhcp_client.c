@@ -34,7 +34,6 @@ struct tern_dhcp_client {
     uint8_t cid[7];          /* option 61: type 1 (Ethernet) + MAC, RFC 2132 s9.14 */
     enum tern_dhcp_state st;
     uint32_t xid;
-    uint64_t rng;
     uint64_t rto;            /* current retransmission delay */
     uint32_t tries;          /* REQUESTs sent in REQUESTING */
     uint64_t started;        /* start of this exchange, for 'secs' */
@@ -58,14 +57,8 @@ const char *tern_dhcp_state_name(enum tern_dhcp_state st)
     return (unsigned)st < sizeof n / sizeof n[0] ? n[st] : "?";
 }
 
-static uint64_t rnd(struct tern_dhcp_client *c)
-{
-    /* xorshift64*: enough for xids and jitter; seeded by the owner */
-    c->rng ^= c->rng >> 12;
-    c->rng ^= c->rng << 25;
-    c->rng ^= c->rng >> 27;
-    return c->rng * 0x2545F4914F6CDD1Dull;
-}
+/* xids and jitter from the stack's keyed generator (ATTACKS G4) */
+static uint64_t rnd(struct tern_dhcp_client *c) { return tern_stack_random(c->stack); }
 
 static uint64_t now(struct tern_dhcp_client *c) { return tern_loop_now(c->loop); }
 
@@ -424,9 +417,6 @@ struct tern_dhcp_client *tern_dhcp_client_start(struct tern_stack *s, struct ter
     memcpy(c->mac, ic.mac, 6);
     c->cid[0] = 1;
     memcpy(c->cid + 1, ic.mac, 6);
-    c->rng = (o->seed ^ 0x9e3779b97f4a7c15ull) | 1;
-    for (int i = 0; i < 6; i++)
-        c->rng = (c->rng ^ ic.mac[i]) * 0x100000001b3ull | 1;
     tern_timer_init(&c->retx, on_retx, c);
     tern_timer_init(&c->t1, on_t1, c);
     tern_timer_init(&c->t2, on_t2, c);

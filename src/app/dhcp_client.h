@@ -61,7 +61,6 @@ typedef void (*tern_dhcp_fn)(void *ctx, enum tern_dhcp_event ev, const struct te
 struct tern_dhcp_client_opts {
     int ifindex;              /* an Ethernet interface (chaddr = its MAC) */
     const char *hostname;     /* sent as option 12, NULL = none */
-    uint64_t seed;            /* xids and retransmission jitter (tools: OS randomness) */
     uint64_t rto_initial_us;  /* 0 = 4 s (RFC 2131 s4.1) */
     uint64_t rto_max_us;      /* 0 = 64 s */
     uint64_t jitter_us;       /* each delay +- this; 0 = 1 s, or rto_initial/4 if that is set */

@@ -31,7 +31,6 @@ struct tern_resolve {
     void *ctx;
     struct tern_sock *sk;
     struct tern_timer timer;
-    uint64_t rng;
     bool finished;
     struct tern_dns_name cur; /* the name being asked */
     uint16_t id;
@@ -43,14 +42,6 @@ struct tern_resolve {
     uint8_t rx[RX_MAX];
 };
 
-/* splitmix64 (Steele, Lea, Flood 2014): IDs from the seed. */
-static uint64_t next_rand(struct tern_resolve *q)
-{
-    uint64_t z = (q->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static void finish(struct tern_resolve *q, enum tern_resolve_status st)
 {
@@ -96,7 +87,7 @@ static bool next_server(struct tern_resolve *q)
 static int ask(struct tern_resolve *q, const struct tern_dns_name *name)
 {
     q->cur = *name;
-    q->id = (uint16_t)next_rand(q);
+    q->id = (uint16_t)tern_stack_random(q->stack); /* keyed PRF: ATTACKS G4 */
     q->round = 0;
     q->asked_mask = q->failed_mask = 0;
     struct tern_dns_writer w;
@@ -318,7 +309,6 @@ struct tern_resolve *tern_resolve_start(struct tern_stack *s, struct tern_loop *
         q->o.rounds = 4;
     q->done = done;
     q->ctx = ctx;
-    q->rng = o->seed;
     q->res.qtype = q->o.qtype;
     q->res.chain[0] = n;
     tern_timer_init(&q->timer, on_timeout, q);

@@ -16,8 +16,8 @@
  * DEVIATION: no TCP retry for truncated replies yet - that comes with the
  * TCP issue (RFC 7766 s5 wants it); until then the caller is told.
  * Not: a cache, recursion, EDNS(0), DNSSEC, search lists, /etc/hosts.
- * Randomness (IDs) comes from opts.seed (tools: OS randomness; tests: a
- * fixed seed), so a virtual-time run replays exactly.
+ * Query IDs come from tern_stack_random() (the stack's keyed generator), so
+ * they are unpredictable and a virtual-time run replays exactly by seed.
  */
 #ifndef TERN_APP_RESOLVER_H
 #define TERN_APP_RESOLVER_H
@@ -41,7 +41,6 @@ struct tern_resolve_opts {
     uint16_t qtype;       /* TERN_DNS_T_A (also when 0) or TERN_DNS_T_AAAA */
     uint64_t timeout_us;  /* first wait per query, 0 = 1 s; doubles each round */
     unsigned rounds;      /* rounds over all servers, 0 = 4 (1+2+4+8 s with one server) */
-    uint64_t seed;        /* query IDs */
 };
 
 enum tern_resolve_status {

@@ -39,19 +39,11 @@ struct tern_services {
     struct svc_sock socks[TERN_SVC_COUNT];
     char quote[TERN_SVC_QOTD_MAX + 1];
     size_t quote_len;
-    uint64_t rng;               /* splitmix64 state: chargen lengths */
     uint32_t chargen_line;      /* next reply starts at this line of the pattern */
     struct tern_services_stats st;
     uint8_t *buf;               /* BUF_MAX bytes: request, then reply */
 };
 
-static uint64_t next_rand(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static int64_t unix_now(const struct tern_services *sv)
 {
@@ -85,7 +77,7 @@ static long reply(struct tern_services *sv, enum tern_svc which, size_t len)
         memcpy(sv->buf, sv->quote, sv->quote_len);
         return (long)sv->quote_len;
     case TERN_SVC_CHARGEN: {
-        size_t n = (size_t)(next_rand(&sv->rng) % 513); /* 0..512 */
+        size_t n = (size_t)(tern_stack_random(sv->stack) % 513); /* 0..512 */
         tern_svc_chargen(sv->chargen_line * 74u, sv->buf, n);
         sv->chargen_line = (sv->chargen_line + 1) % 95;
         return (long)n;
@@ -168,7 +160,6 @@ struct tern_services *tern_services_start(struct tern_stack *s, struct tern_loop
     sv->stack = s;
     sv->loop = loop;
     sv->o = *o;
-    sv->rng = o->seed;
     const char *q = o->quote ? o->quote : tern_svc_default_quote;
     sv->quote_len = strlen(q);
     if (sv->quote_len > TERN_SVC_QOTD_MAX)

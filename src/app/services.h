@@ -72,7 +72,6 @@ struct tern_services_opts {
     int64_t epoch_offset_us;         /* loop time + this = Unix time (microseconds) */
     const char *quote;               /* qotd text, NULL = tern_svc_default_quote;
                                       * cut to TERN_SVC_QOTD_MAX bytes */
-    uint64_t seed;                   /* chargen's datagram lengths */
 };
 
 struct tern_services_stats {

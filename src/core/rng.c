@@ -25,28 +25,25 @@ static inline uint64_t rotl(uint64_t x, int k)
 void tern_rng_init(struct tern_rng *r, uint64_t seed)
 {
     uint64_t x = seed;
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
-    /* xoshiro must not start from the all-zero state; splitmix64 never
-     * yields four zeros in a row, but keep the guard explicit. */
-    if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3]))
-        r->s[0] = 1;
     r->k0 = splitmix64(&x);
     r->k1 = splitmix64(&x);
+    r->ctr = 0;
 }
 
+/* The stream is SipHash-2-4 of a counter under the stack key (a keyed PRF):
+ * seeing any number of outputs tells nothing about the next one without the
+ * key (ATTACKS G4: DNS IDs, DHCP xids, ephemeral ports, echo ids). A linear
+ * generator such as xoshiro would give its state away after a few hundred
+ * observed outputs. The tag byte keeps the stream apart from the keyed
+ * hashes other modules take of their own data. */
 uint64_t tern_rng_next(struct tern_rng *r)
 {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
+    uint8_t in[9];
+    uint64_t c = r->ctr++;
+    in[0] = 'R';
+    for (int i = 0; i < 8; i++)
+        in[1 + i] = (uint8_t)(c >> (8 * i));
+    return tern_siphash24(r->k0, r->k1, in, sizeof in);
 }
 
 uint64_t tern_rng_below(struct tern_rng *r, uint64_t n)

@@ -5,9 +5,11 @@
  *  - a keyed hash, SipHash-2-4 (Aumasson & Bernstein 2012), for values that
  *    must be unpredictable yet stable per flow: IP ID counter selection
  *    (RFC 7739 s5.3), later RFC 6528 ISNs and RFC 6056 port offsets;
- *  - a random number stream, xoshiro256** (Blackman & Vigna), for one-off
- *    choices: echo ids, initial counter values, later DNS ids.
- * Not a CSPRNG for key material. No global state: two stacks never share one.
+ *  - a random number stream: SipHash-2-4 of a counter under the same key
+ *    (a keyed PRF, so outputs do not reveal later ones: ATTACKS G4), for
+ *    one-off choices: echo ids, ephemeral ports, DNS ids, DHCP xids.
+ * The key is derived from the 64-bit seed, so it holds 64 bits of secret.
+ * Not for key material. No global state: two stacks never share one.
  */
 #ifndef TERN_CORE_RNG_H
 #define TERN_CORE_RNG_H
@@ -16,8 +18,8 @@
 #include <stdint.h>
 
 struct tern_rng {
-    uint64_t s[4];      /* xoshiro256** state */
     uint64_t k0, k1;    /* SipHash key */
+    uint64_t ctr;       /* position in the stream */
 };
 
 void tern_rng_init(struct tern_rng *r, uint64_t seed);

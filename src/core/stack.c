@@ -107,6 +107,8 @@ void tern_stack_free(struct tern_stack *s)
     free(s);
 }
 
+uint64_t tern_stack_random(struct tern_stack *s) { return tern_rng_next(&s->rng); }
+
 const struct tern_stats *tern_stack_stats(const struct tern_stack *s)
 {
     return &s->stats;

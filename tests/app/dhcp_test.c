@@ -110,7 +110,7 @@ TEST(dhcp_client_gets_lease_from_server)
 {
     struct net n;
     REQUIRE(net_open(&n, 0, 1, 3600) == 0);
-    struct tern_dhcp_client_opts co = {.seed = 7, .hostname = "laptop"};
+    struct tern_dhcp_client_opts co = {.hostname = "laptop"};
     REQUIRE_EQ(client_on(&n, n.cli, &co), 0);
     n.ev.stop_on_bound = true;
     run_until(&n, 30 * S);
@@ -149,7 +149,7 @@ TEST(dhcp_client_renews_at_t1)
 {
     struct net n;
     REQUIRE(net_open(&n, 0, 2, 100) == 0);
-    struct tern_dhcp_client_opts co = {.seed = 8};
+    struct tern_dhcp_client_opts co = {0};
     REQUIRE_EQ(client_on(&n, n.cli, &co), 0);
     run_until(&n, 49 * S);
     CHECK_EQ(n.ev.n[TERN_DHCP_EV_BOUND], 1);
@@ -176,7 +176,7 @@ TEST(dhcp_client_rebinds_at_t2_then_expires)
 {
     struct net n;
     REQUIRE(net_open(&n, 0, 3, 100) == 0);
-    struct tern_dhcp_client_opts co = {.seed = 9, .renew_min_us = 10 * S};
+    struct tern_dhcp_client_opts co = {.renew_min_us = 10 * S};
     REQUIRE_EQ(client_on(&n, n.cli, &co), 0);
     run_until(&n, 20 * S);
     REQUIRE_EQ(n.ev.n[TERN_DHCP_EV_BOUND], 1);
@@ -219,7 +219,7 @@ TEST(dhcp_client_nak_on_renew_restarts)
      * (s4.3.2), the client drops the address and gets one from the new pool. */
     struct net n;
     REQUIRE(net_open(&n, 0, 4, 100) == 0);
-    struct tern_dhcp_client_opts co = {.seed = 10};
+    struct tern_dhcp_client_opts co = {0};
     REQUIRE_EQ(client_on(&n, n.cli, &co), 0);
     run_until(&n, 20 * S);
     REQUIRE_EQ(n.ev.n[TERN_DHCP_EV_BOUND], 1);
@@ -345,7 +345,7 @@ TEST(dhcp_client_declines_address_in_use)
     struct net n;
     REQUIRE(net_open(&n, 0, 7, 3600) == 0);
     REQUIRE(hub_add(n.h, 999, A50) == 2);
-    struct tern_dhcp_client_opts co = {.seed = 11};
+    struct tern_dhcp_client_opts co = {0};
     REQUIRE_EQ(client_on(&n, n.cli, &co), 0);
     run_until(&n, 60 * S);
     CHECK_EQ(n.ev.n[TERN_DHCP_EV_DECLINED], 1);
@@ -367,7 +367,7 @@ static void lossy(uint64_t seed, char *out, size_t cap, int *bound)
     *bound = -1;
     if (net_open(&n, 0.3, seed, 3600) < 0)
         return;
-    struct tern_dhcp_client_opts co = {.seed = seed};
+    struct tern_dhcp_client_opts co = {0};
     if (client_on(&n, n.cli, &co) == 0) {
         n.ev.stop_on_bound = true;
         run_until(&n, 600 * S);
@@ -394,7 +394,7 @@ TEST(dhcp_server_lease_file_round_trip)
 {
     struct net n;
     REQUIRE(net_open(&n, 0, 8, 3600) == 0);
-    struct tern_dhcp_client_opts co = {.seed = 12};
+    struct tern_dhcp_client_opts co = {0};
     REQUIRE_EQ(client_on(&n, n.cli, &co), 0);
     n.ev.stop_on_bound = true;
     run_until(&n, 30 * S);
@@ -456,7 +456,7 @@ TEST(attack_47_spoofed_replies_ignored)
     REQUIRE((n.h = hub_new(0, 30)) != NULL);
     n.ev.loop = n.h->loop;
     REQUIRE_EQ(hub_add(n.h, 31, 0), 0); /* the client alone; we play the server */
-    struct tern_dhcp_client_opts co = {.seed = 13, .no_probe = true};
+    struct tern_dhcp_client_opts co = {.no_probe = true};
     REQUIRE_EQ(client_on(&n, 0, &co), 0);
     run_until(&n, S / 2);
     int d = hub_last(n.h, 0, TERN_DHCP_DISCOVER);

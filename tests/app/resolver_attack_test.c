@@ -122,7 +122,7 @@ static void on_wdone(void *ctx, const struct tern_resolve_result *r)
 
 static struct tern_resolve *wstart(struct world *w, const char *name, struct wdone *d)
 {
-    struct tern_resolve_opts o = {.servers = {W_PEER}, .nservers = 1, .seed = 99};
+    struct tern_resolve_opts o = {.servers = {W_PEER}, .nservers = 1};
     memset(d, 0, sizeof *d);
     int err;
     world_learn_peer(w);
@@ -286,7 +286,7 @@ TEST(resolver_free_inside_done)
     REQUIRE(w != NULL);
     world_learn_peer(w);
     struct self_free sf = {0};
-    struct tern_resolve_opts o = {.servers = {W_PEER}, .nservers = 1, .seed = 5};
+    struct tern_resolve_opts o = {.servers = {W_PEER}, .nservers = 1};
     int err;
     sf.q = tern_resolve_start(w->s, w->loop, "x.example.test", &o, free_in_done, &sf, &err);
     REQUIRE(sf.q != NULL);

@@ -175,7 +175,7 @@ static int ask(struct net2 *n, uint16_t port, const void *req, size_t len, uint8
 static struct tern_services *start_all(struct net2 *n, int64_t offset_us)
 {
     struct tern_services_opts o = {.enable = (1u << TERN_SVC_COUNT) - 1,
-                                   .epoch_offset_us = offset_us, .seed = 7};
+                                   .epoch_offset_us = offset_us};
     int err = 1;
     enum tern_svc failed = TERN_SVC_ECHO;
     struct tern_services *sv = tern_services_start(n->sa, n->loop, &o, &err, &failed);
