@@ -7,6 +7,7 @@
 
 #include "app/nc.h"
 #include "app/services.h"
+#include "common/net2.h"
 #include "harness.h"
 #include "tern/device.h"
 #include "tern/err.h"
@@ -18,43 +19,8 @@
 #define B_ADDR 0x0a000002u
 #define SEC 1000000ull
 
-struct net2 {
-    struct tern_loop *loop;
-    struct tern_device *a, *b;
-    struct tern_stack *sa, *sb;
-};
 
-static int net2_open(struct net2 *n)
-{
-    memset(n, 0, sizeof *n);
-    n->loop = tern_loop_virtual_new(0);
-    if (!n->loop || tern_memlink_pair(n->loop, TERN_LINK_ETHERNET, 1500, 256, &n->a, &n->b) < 0)
-        return -1;
-    struct tern_config cfg;
-    tern_config_defaults(&cfg);
-    cfg.seed = 21;
-    n->sa = tern_stack_new(&cfg, n->loop);
-    cfg.seed = 22;
-    n->sb = tern_stack_new(&cfg, n->loop);
-    if (!n->sa || !n->sb)
-        return -1;
-    struct tern_iface_config ca = {.addr = A_ADDR, .prefix_len = 24, .up = true,
-                                   .mac = {2, 0, 0, 0, 0, 1}};
-    struct tern_iface_config cb = {.addr = B_ADDR, .prefix_len = 24, .up = true,
-                                   .mac = {2, 0, 0, 0, 0, 2}};
-    if (tern_stack_add_iface(n->sa, n->a, &ca) < 0 || tern_stack_add_iface(n->sb, n->b, &cb) < 0)
-        return -1;
-    return 0;
-}
 
-static void net2_close(struct net2 *n)
-{
-    tern_stack_free(n->sa);
-    tern_stack_free(n->sb);
-    tern_device_destroy(n->a);
-    tern_device_destroy(n->b);
-    tern_loop_destroy(n->loop);
-}
 
 struct run {
     struct tern_loop *loop;
@@ -107,7 +73,7 @@ static void run_fini(struct run *r)
 TEST(nc_udp_client_to_echo)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 21, NULL) == 0);
     struct tern_services_opts so = {.enable = 1u << TERN_SVC_ECHO};
     struct tern_services *sv = tern_services_start(n.sa, n.loop, &so, NULL, NULL);
     REQUIRE(sv != NULL);
@@ -144,7 +110,7 @@ TEST(nc_udp_client_to_echo)
 TEST(nc_udp_connection_refused_exit_1)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 21, NULL) == 0);
     struct run r;
     struct tern_nc_io io;
     run_init(&r, n.loop, &io);
@@ -169,7 +135,7 @@ TEST(nc_udp_connection_refused_exit_1)
 TEST(nc_udp_listen_takes_first_peer_only)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 21, NULL) == 0);
     struct run r;
     struct tern_nc_io io;
     run_init(&r, n.loop, &io);
@@ -215,7 +181,7 @@ TEST(nc_udp_listen_takes_first_peer_only)
 TEST(nc_udp_start_errors_and_stop)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 21, NULL) == 0);
     struct run r;
     struct tern_nc_io io;
     run_init(&r, n.loop, &io);

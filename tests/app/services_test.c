@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "app/services.h"
+#include "common/net2.h"
 #include "harness.h"
 #include "tern/device.h"
 #include "tern/err.h"
@@ -99,43 +100,8 @@ TEST(svc_chargen_pattern)
 
 /* ---- two stacks on a memory link ---- */
 
-struct net2 {
-    struct tern_loop *loop;
-    struct tern_device *a, *b;
-    struct tern_stack *sa, *sb;
-};
 
-static int net2_open(struct net2 *n)
-{
-    memset(n, 0, sizeof *n);
-    n->loop = tern_loop_virtual_new(0);
-    if (!n->loop || tern_memlink_pair(n->loop, TERN_LINK_ETHERNET, 1500, 256, &n->a, &n->b) < 0)
-        return -1;
-    struct tern_config cfg;
-    tern_config_defaults(&cfg);
-    cfg.seed = 11;
-    n->sa = tern_stack_new(&cfg, n->loop);
-    cfg.seed = 12;
-    n->sb = tern_stack_new(&cfg, n->loop);
-    if (!n->sa || !n->sb)
-        return -1;
-    struct tern_iface_config ca = {.addr = A_ADDR, .prefix_len = 24, .up = true,
-                                   .mac = {2, 0, 0, 0, 0, 1}};
-    struct tern_iface_config cb = {.addr = B_ADDR, .prefix_len = 24, .up = true,
-                                   .mac = {2, 0, 0, 0, 0, 2}};
-    if (tern_stack_add_iface(n->sa, n->a, &ca) < 0 || tern_stack_add_iface(n->sb, n->b, &cb) < 0)
-        return -1;
-    return 0;
-}
 
-static void net2_close(struct net2 *n)
-{
-    tern_stack_free(n->sa);
-    tern_stack_free(n->sb);
-    tern_device_destroy(n->a);
-    tern_device_destroy(n->b);
-    tern_loop_destroy(n->loop);
-}
 
 /* Sends req to A:port from a fresh client socket on B (source port 40000),
  * runs the loop for 1 s and returns the number of replies; the first is
@@ -187,7 +153,7 @@ static struct tern_services *start_all(struct net2 *n, int64_t offset_us)
 TEST(svc_udp_echo_byte_exact)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 11, NULL) == 0);
     struct tern_services *sv = start_all(&n, 0);
     REQUIRE(sv != NULL);
     static uint8_t req[8000], got[65536];
@@ -213,7 +179,7 @@ TEST(svc_udp_echo_byte_exact)
 TEST(svc_udp_discard_no_reply)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 11, NULL) == 0);
     struct tern_services *sv = start_all(&n, 0);
     REQUIRE(sv != NULL);
     uint8_t got[16];
@@ -230,7 +196,7 @@ TEST(svc_udp_discard_no_reply)
 TEST(svc_udp_time_and_daytime_from_loop_clock)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 11, NULL) == 0);
     /* The request reaches the server at loop time 5 s (the link has no
      * delay); offset so that this is 2026-11-21 12:34:56 UTC. */
     struct tern_services *sv = start_all(&n, (1795264496ll - 5) * 1000000 + 250000);
@@ -257,7 +223,7 @@ TEST(svc_udp_time_and_daytime_from_loop_clock)
 TEST(svc_udp_qotd)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 11, NULL) == 0);
     struct tern_services *sv = start_all(&n, 0);
     REQUIRE(sv != NULL);
     uint8_t got[600];
@@ -287,7 +253,7 @@ TEST(svc_udp_qotd)
 TEST(svc_udp_chargen_rfc864)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 11, NULL) == 0);
     struct tern_services *sv = start_all(&n, 0);
     REQUIRE(sv != NULL);
     /* RFC 864: 0..512 characters of the pattern per answer; ours start at
@@ -314,7 +280,7 @@ TEST(svc_udp_chargen_rfc864)
 TEST(svc_udp_loop_guard_and_port_override)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 11, NULL) == 0);
     struct tern_services_opts o = {.enable = (1u << TERN_SVC_ECHO) | (1u << TERN_SVC_CHARGEN),
                                    .port = {[TERN_SVC_ECHO] = 7007}};
     struct tern_services *sv = tern_services_start(n.sa, n.loop, &o, NULL, NULL);
@@ -344,7 +310,7 @@ TEST(svc_udp_loop_guard_and_port_override)
 TEST(svc_udp_start_errors)
 {
     struct net2 n;
-    REQUIRE(net2_open(&n) == 0);
+    REQUIRE(net2_open(&n, 11, NULL) == 0);
     /* daytime's port is taken: start fails naming daytime, nothing leaks */
     struct tern_sock *c = tern_sock_open(n.sa, TERN_SOCK_DGRAM, NULL);
     REQUIRE(c != NULL);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "core/socket_impl.h"
+#include "common/net2.h"
 #include "harness.h"
 #include "tern/socket.h"
 #include "tern/wire/arp.h"
@@ -105,54 +106,16 @@ static const struct tern_stats *st(const struct tern_stack *s)
 
 /* ---- two stacks on a memory link ---------------------------------------- */
 
-struct net2 {
-    struct tern_loop *loop;
-    struct tern_device *a, *b;
-    struct tern_stack *sa, *sb;
-};
 
 #define A_ADDR 0x0a000001u
 #define B_ADDR 0x0a000002u
 
-static int net2_open(struct net2 *n)
-{
-    memset(n, 0, sizeof *n);
-    n->loop = tern_loop_virtual_new(0);
-    if (!n->loop || tern_memlink_pair(n->loop, TERN_LINK_ETHERNET, 1500, 256, &n->a, &n->b) < 0)
-        return -1;
-    struct tern_config cfg;
-    tern_config_defaults(&cfg);
-    cfg.seed = 11;
-    n->sa = tern_stack_new(&cfg, n->loop);
-    cfg.seed = 12;
-    n->sb = tern_stack_new(&cfg, n->loop);
-    if (!n->sa || !n->sb)
-        return -1;
-    struct tern_iface_config ca = {.addr = A_ADDR, .prefix_len = 24, .up = true,
-                                   .mac = {2, 0, 0, 0, 0, 1}};
-    struct tern_iface_config cb = {.addr = B_ADDR, .prefix_len = 24, .up = true,
-                                   .mac = {2, 0, 0, 0, 0, 2}};
-    if (tern_stack_add_iface(n->sa, n->a, &ca) < 0 || tern_stack_add_iface(n->sb, n->b, &cb) < 0)
-        return -1;
-    return 0;
-}
 
 static void net2_run(struct net2 *n, uint64_t us)
 {
     tern_loop_run(n->loop, tern_loop_now(n->loop) + us);
 }
 
-static void net2_close(struct net2 *n)
-{
-    net2_run(n, 1000000);
-    CHECK_EQ(n->sa->sock_count, 0); /* every socket was closed */
-    CHECK_EQ(n->sb->sock_count, 0);
-    tern_stack_free(n->sa);
-    tern_stack_free(n->sb);
-    tern_device_destroy(n->a);
-    tern_device_destroy(n->b);
-    tern_loop_destroy(n->loop);
-}
 
 static struct tern_sock *udp_open_bound(struct tern_stack *s, uint32_t addr, uint16_t port)
 {
@@ -171,7 +134,7 @@ static struct tern_sock *udp_open_bound(struct tern_stack *s, uint32_t addr, uin
 TEST(udp_send_recv_boundaries_and_trunc)
 {
     struct net2 n;
-    REQUIRE_EQ(net2_open(&n), 0);
+    REQUIRE_EQ(net2_open(&n, 11, NULL), 0);
     int err = 1;
     struct tern_sock *a = tern_sock_open(n.sa, TERN_SOCK_DGRAM, &err);
     CHECK_EQ(err, 0);
@@ -221,7 +184,7 @@ TEST(udp_send_recv_boundaries_and_trunc)
 TEST(udp_connect_filters_peer)
 {
     struct net2 n;
-    REQUIRE_EQ(net2_open(&n), 0);
+    REQUIRE_EQ(net2_open(&n, 11, NULL), 0);
     struct tern_sock *a1 = udp_open_bound(n.sa, 0, 6001), *a2 = udp_open_bound(n.sa, 0, 6002);
     struct tern_sock *b = udp_open_bound(n.sb, 0, 7000);
     REQUIRE(a1 && a2 && b);
@@ -279,7 +242,7 @@ static void on_ev(struct tern_sock *sk, unsigned events, void *ctx)
 TEST(udp_port_unreachable_gives_connrefused)
 {
     struct net2 n;
-    REQUIRE_EQ(net2_open(&n), 0);
+    REQUIRE_EQ(net2_open(&n, 11, NULL), 0);
     int err;
     struct tern_sock *a = tern_sock_open(n.sa, TERN_SOCK_DGRAM, &err);
     struct tern_sock *u = tern_sock_open(n.sa, TERN_SOCK_DGRAM, &err);
@@ -315,7 +278,7 @@ TEST(udp_port_unreachable_gives_connrefused)
 TEST(udp_65507_fragmented_and_reassembled)
 {
     struct net2 n;
-    REQUIRE_EQ(net2_open(&n), 0);
+    REQUIRE_EQ(net2_open(&n, 11, NULL), 0);
     struct tern_sock *a = udp_open_bound(n.sa, A_ADDR, 5555), *b = udp_open_bound(n.sb, 0, 7000);
     REQUIRE(a && b);
     struct tern_sockaddr to = {B_ADDR, 7000};
@@ -373,7 +336,7 @@ static void on_readable(struct tern_sock *sk, unsigned events, void *ctx)
 TEST(udp_readiness_delivered_on_loop)
 {
     struct net2 n;
-    REQUIRE_EQ(net2_open(&n), 0);
+    REQUIRE_EQ(net2_open(&n, 11, NULL), 0);
     struct tern_sock *a = udp_open_bound(n.sa, 0, 5000);
     struct tern_sock *b = udp_open_bound(n.sb, 0, 7000), *c = udp_open_bound(n.sb, 0, 7001);
     REQUIRE(a && b && c);
