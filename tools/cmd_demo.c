@@ -92,9 +92,7 @@ int cmd_demo(int argc, char **argv)
             fputs(demo_help, stdout);
             return 0;
         default:
-            fprintf(stderr, "tern demo: unknown option '%s' (try 'tern demo --help')\n",
-                    argv[optind - 1]);
-            return 2;
+            return tool_opt_error("demo", opt, argv);
         }
     }
     if (optind != argc) {

@@ -150,14 +150,8 @@ int cmd_nc(int argc, char **argv)
             fputs(nc_help, stdout);
             fputs(stackopt_help, stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "tern nc: option '%s' needs a value (try 'tern nc --help')\n",
-                    argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "tern nc: unknown option '%s' (try 'tern nc --help')\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* ':' missing value, '?' unknown */
+            return tool_opt_error("nc", opt, argv);
         }
     }
     if (!udp) {

@@ -109,14 +109,8 @@ int cmd_ping(int argc, char **argv)
             fputs(ping_help, stdout);
             fputs(stackopt_help, stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "tern ping: option '%s' needs a value (try 'tern ping --help')\n",
-                    argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "tern ping: unknown option '%s' (try 'tern ping --help')\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* ':' missing value, '?' unknown */
+            return tool_opt_error("ping", opt, argv);
         }
         continue;
     bad_value:

@@ -118,14 +118,8 @@ int cmd_resolve(int argc, char **argv)
             fputs(resolve_help, stdout);
             fputs(stackopt_help, stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "tern resolve: option '%s' needs a value (try 'tern resolve --help')\n",
-                    argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "tern resolve: unknown option '%s' (try 'tern resolve --help')\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* ':' missing value, '?' unknown */
+            return tool_opt_error("resolve", opt, argv);
         }
         continue;
     bad_value:

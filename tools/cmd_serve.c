@@ -103,14 +103,8 @@ int cmd_serve(int argc, char **argv)
             fputs("\n", stdout);
             fputs(stackopt_help, stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "tern serve: option '%s' needs a value (try 'tern serve --help')\n",
-                    argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "tern serve: unknown option '%s' (try 'tern serve --help')\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* ':' missing value, '?' unknown */
+            return tool_opt_error("serve", opt, argv);
         }
     }
     if (optind != argc) {

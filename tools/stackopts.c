@@ -38,6 +38,21 @@ const char stackopt_help[] =
     "  --trace         print every frame tcpdump-style as it passes\n"
     "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP)\n";
 
+int tool_opt_error(const char *cmd, int opt, char **argv)
+{
+    const char *a = argv[optind - 1];
+    char name[64];
+    if (a[0] == '-' && a[1] != '-' && optopt > 0 && optopt < 128)
+        snprintf(name, sizeof name, "-%c", optopt); /* a short option, maybe in a cluster */
+    else
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(a, "="), a);
+    if (opt == ':')
+        fprintf(stderr, "tern %s: option '%s' needs a value (try 'tern %s --help')\n", cmd, name, cmd);
+    else
+        fprintf(stderr, "tern %s: unknown option '%s' (try 'tern %s --help')\n", cmd, name, cmd);
+    return 2;
+}
+
 int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
     if (!s || !*s || *s == '-' || *s == '+')

@@ -77,6 +77,11 @@ void tern_env_close(struct tern_env *e);
  * (capacity cap entries). */
 void stackopt_merge(struct option *out, size_t cap, const struct option *cmd);
 
+/* The one line every command prints for a getopt_long failure (opt ':' =
+ * option without its value, anything else = unknown option), naming the
+ * option as the user typed it; returns 2, the usage-error exit status. */
+int tool_opt_error(const char *cmd, int opt, char **argv);
+
 /* Parses a strict decimal in [lo, hi]; 0 ok, -1 bad. */
 int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
 /* Parses seconds with a fraction ("0.2", "1", "10.5") into microseconds. */
