@@ -8,6 +8,10 @@
  * endpoint and UDP sockets are bound so those paths run too: two sharing
  * port 7000 (SO_REUSEADDR), one on port 68 bound to the interface (DHCP),
  * one connected to 10.0.0.2:53; their handlers drain them, and they send.
+ * TCP: a listener on port 80 whose connections echo what they read and
+ * close at end of stream, and a connect to 10.0.0.2:80 (SYN-SENT paths);
+ * at the end everything is closed and the clock runs until every
+ * connection is gone (TIME_WAIT, retries, the user timeout).
  * Checks: no crash, hang or leak (ASan), the bounded tables stay bounded
  * and are empty at the end.
  */
@@ -50,6 +54,43 @@ static void on_sock(struct tern_sock *sk, unsigned events, void *ctx)
     while ((n = tern_sock_recvfrom(sk, buf, sizeof buf, 0, &from, &fl)) >= 0)
         for (ssize_t i = 0; i < n; i++)
             *sum += buf[i];
+}
+
+#define TCP_MAX_CONN 32
+struct tcp_fz {
+    struct tern_sock *conn[TCP_MAX_CONN];
+    int n;
+    volatile size_t *sum;
+};
+
+static void on_tcp_conn(struct tern_sock *sk, unsigned events, void *ctx)
+{
+    struct tcp_fz *z = ctx;
+    uint8_t buf[512];
+    ssize_t n;
+    if (events & TERN_POLLERR)
+        *z->sum += (size_t)-tern_sock_error(sk);
+    while ((n = tern_sock_recv(sk, buf, sizeof buf, 0)) > 0)
+        tern_sock_send(sk, buf, (size_t)n, 0); /* echo what fits */
+    if (n == 0)
+        tern_sock_shutdown(sk, TERN_SHUT_WR);
+}
+
+static void on_tcp_listen(struct tern_sock *sk, unsigned events, void *ctx)
+{
+    struct tcp_fz *z = ctx;
+    struct tern_sock *c;
+    (void)events;
+    while ((c = tern_sock_accept(sk, NULL, NULL))) {
+        if (z->n == TCP_MAX_CONN) {
+            tern_sock_abort(c);
+            continue;
+        }
+        z->conn[z->n++] = c;
+        tern_sock_setopt(c, TERN_SO_KEEPALIVE, 1);
+        tern_sock_setopt(c, TERN_TCP_KEEPIDLE, 5);
+        tern_sock_set_handler(c, TERN_POLLIN | TERN_POLLOUT, on_tcp_conn, z);
+    }
 }
 
 static void check_bounds(const struct tern_stack *s, const struct tern_config *c)
@@ -103,6 +144,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tern_sock_setopt(sk[2], TERN_SO_BROADCAST, 1);
     tern_sock_bind(sk[2], &(struct tern_sockaddr){0, 68});
     tern_sock_connect(sk[3], &(struct tern_sockaddr){0x0a000002u, 53});
+    struct tcp_fz z = {.sum = &sum};
+    struct tern_sock *tl = tern_sock_open(s, TERN_SOCK_STREAM, NULL);
+    struct tern_sock *tc = tern_sock_open(s, TERN_SOCK_STREAM, NULL);
+    if (!tl || !tc)
+        abort();
+    tern_sock_setopt(tl, TERN_SO_RCVBUF, 2048); /* small windows: edge cases run */
+    tern_sock_bind(tl, &(struct tern_sockaddr){0, 80});
+    tern_sock_listen(tl, 4);
+    tern_sock_set_handler(tl, TERN_POLLIN, on_tcp_listen, &z);
+    tern_sock_bind(tc, &(struct tern_sockaddr){0, 40000});
+    tern_sock_connect(tc, &(struct tern_sockaddr){0x0a000002u, 80});
+    tern_sock_set_handler(tc, TERN_POLLIN | TERN_POLLOUT, on_tcp_conn, &z);
 
     size_t pos = 0;
     uint16_t seq = 0;
@@ -140,6 +193,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     tern_loop_run(loop, tern_loop_now(loop) + 120000000ull);
     check_bounds(s, &c);
+    for (int i = 0; i < z.n; i++)
+        tern_sock_close(z.conn[i]);
+    tern_sock_close(tc);
+    tern_sock_close(tl);
+    /* Orphans finish: FIN retries end by the user timeout (300 s), then
+     * TIME_WAIT (60 s). */
+    tern_loop_run(loop, tern_loop_now(loop) + 800000000ull);
     struct tern_stack_mem m;
     tern_stack_mem_usage(s, &m);
     if (m.arp_queued || m.reasm_bytes || m.reasm_datagrams || m.loop_queued)

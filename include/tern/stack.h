@@ -57,6 +57,15 @@ struct tern_config {
     /* ICMP errors we send: a token bucket, RFC 1812 s4.3.2.8 */
     uint32_t icmp_rate_per_s;     /* 100 tokens a second */
     uint32_t icmp_burst;          /* 50 */
+    /* TCP (RFC 9293), src/core/tcp*.c */
+    uint32_t tcp_sndbuf;          /* 262144 bytes of send queue per connection */
+    uint32_t tcp_rcvbuf;          /* 262144 bytes of receive queue (the window) */
+    uint64_t tcp_msl_us;          /* 30 s: TIME_WAIT lasts 2*MSL = 60 s (Linux's
+                                   * TCP_TIMEWAIT_LEN; RFC 9293 s3.4.2 suggests 2 min) */
+    uint32_t tcp_tw_max;          /* 4096 TIME_WAIT connections; beyond, the oldest is recycled */
+    uint32_t tcp_syn_backlog;     /* 128 half-open per listener; beyond, SYN cookies */
+    uint64_t tcp_user_timeout_us; /* 300 s (RFC 9293 s3.8.4 / RFC 5482): no progress -> abort */
+    uint64_t tcp_rto_min_us;      /* 1 s (RFC 6298 s2.4); Linux uses 200 ms */
 };
 
 void tern_config_defaults(struct tern_config *cfg);
@@ -133,6 +142,14 @@ struct tern_stats {
          * broadcast); rcvbuf_errors: a socket's receive queue was full. */
         uint64_t rx, tx, drop_csum, drop_len, no_port, rcvbuf_errors;
     } udp;
+    struct {
+        /* rx/tx: segments; drop_bad: malformed (ATTACKS 23-28); no_conn: no
+         * socket (RST sent unless the segment was a RST); the rest count
+         * RFC 5961 / RFC 7323 / RFC 4987 events. */
+        uint64_t rx, tx, drop_csum, drop_bad, no_conn, rst_tx, retransmits, timeouts,
+            challenge_acks, challenge_limited, paws_drops, syncookies_tx, syncookies_ok,
+            syncookies_bad, syn_dropped, tw_recycled, icmp_ignored;
+    } tcp;
 };
 const struct tern_stats *tern_stack_stats(const struct tern_stack *s);
 

@@ -33,6 +33,13 @@ void tern_config_defaults(struct tern_config *cfg)
     cfg->udp_rcvbuf = 65536;           /* one maximal datagram + record header fits */
     cfg->icmp_rate_per_s = 100;        /* RFC 1812 s4.3.2.8 token bucket */
     cfg->icmp_burst = 50;
+    cfg->tcp_sndbuf = 262144;
+    cfg->tcp_rcvbuf = 262144;
+    cfg->tcp_msl_us = 30000000;        /* 2*MSL = 60 s, Linux TCP_TIMEWAIT_LEN */
+    cfg->tcp_tw_max = 4096;
+    cfg->tcp_syn_backlog = 128;
+    cfg->tcp_user_timeout_us = 300000000; /* 5 min */
+    cfg->tcp_rto_min_us = 1000000;     /* RFC 6298 s2.4 */
 }
 
 static bool config_valid(const struct tern_config *c)
@@ -47,7 +54,12 @@ static bool config_valid(const struct tern_config *c)
            c->reasm_timeout_us <= (1ull << 40) && c->icmp_rate_per_s <= 1000000 &&
            c->icmp_burst <= 1000000 && c->max_sockets >= 1 && c->max_sockets <= (1u << 20) &&
            c->ephemeral_lo >= 1 && c->ephemeral_lo <= c->ephemeral_hi &&
-           c->udp_rcvbuf >= 256 && c->udp_rcvbuf <= (8u << 20);
+           c->udp_rcvbuf >= 256 && c->udp_rcvbuf <= (8u << 20) && c->tcp_sndbuf >= 1024 &&
+           c->tcp_sndbuf <= (64u << 20) && c->tcp_rcvbuf >= 1024 &&
+           c->tcp_rcvbuf <= (64u << 20) && c->tcp_msl_us >= 1 && c->tcp_msl_us <= (1ull << 36) &&
+           c->tcp_tw_max >= 1 && c->tcp_syn_backlog >= 1 && c->tcp_syn_backlog <= 65535 &&
+           c->tcp_user_timeout_us >= 1 && c->tcp_user_timeout_us <= (1ull << 40) &&
+           c->tcp_rto_min_us >= 1000 && c->tcp_rto_min_us <= 60000000;
 }
 
 struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loop *loop)
@@ -76,7 +88,7 @@ struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loo
     s->icmpbuf = malloc(TERN_IPV4_MAX_LEN);
     s->lq.buf = malloc(TERN_LOOPQ_BYTES);
     if (!s->reasm || !s->txbuf || !s->icmpbuf || !s->lq.buf || arp_init(s) < 0 ||
-        sock_init(s) < 0 || udp_init(s) < 0) {
+        sock_init(s) < 0 || udp_init(s) < 0 || tcp_init(s) < 0) {
         tern_stack_free(s);
         return NULL;
     }
@@ -99,6 +111,7 @@ void tern_stack_free(struct tern_stack *s)
     }
     arp_probe_fini(s);
     arp_free(s);
+    tcp_fini(s);
     sock_fini(s);
     tern_reasm_free(s->reasm);
     free(s->txbuf);

@@ -145,6 +145,7 @@ struct tern_stack {
     const struct ip_rx *cur_rx; /* the datagram a proto handler is being given */
     uint64_t cur_now;
     struct arp_probe probes[TERN_MAX_IFACES];
+    struct tcp_stack *tcp;    /* tcp.c */
 };
 
 /* A received datagram as the layers above IP see it. */
@@ -219,6 +220,9 @@ int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
 int sock_init(struct tern_stack *s);
 void sock_fini(struct tern_stack *s);
 int udp_init(struct tern_stack *s);
+struct tcp_stack;
+int tcp_init(struct tern_stack *s);  /* tcp.c */
+void tcp_fini(struct tern_stack *s);
 
 /* arp.c: sends one ARP packet from ifc (sha = ifc's MAC). */
 struct tern_arp_repr;

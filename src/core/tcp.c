@@ -1,0 +1,266 @@
+/*
+ * tcp.c - TCP (RFC 9293) per-stack state: the TCB table, registration with
+ * IP (protocol 6) and the socket layer, connection setup and teardown
+ * helpers, listener lookup, ISN choice (RFC 6528 via tcp_isn.h).
+ * Not: segment processing (tcp_in.c), what to send (tcp_out.c), timers
+ * (tcp_timer.c), the socket ops (tcp_sock.c).
+ *
+ * TCBs: a table of cfg.max_sockets allocated with the stack, indexed like
+ * the socket pool; a connection's rings are allocated when it starts and
+ * freed when it ends. Demultiplexing: the 4-tuple table of ports.c (O(1)),
+ * then the listeners bound to the port (a specific address beats 0.0.0.0).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/tcp_impl.h"
+#include "core/tcp_isn.h"
+
+static const char *const state_names[] = {
+    "CLOSE", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT1",
+    "FIN_WAIT2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"}; /* netstat's names */
+
+const char *tcp_state_name(int state)
+{
+    return state >= 0 && state <= TCP_TIME_WAIT ? state_names[state] : "UNKNOWN";
+}
+
+int tcp_init(struct tern_stack *s)
+{
+    struct tcp_stack *t = calloc(1, sizeof *t);
+    if (!t)
+        return TERN_E_NOMEM;
+    s->tcp = t;
+    t->cbs = calloc(s->cfg.max_sockets, sizeof *t->cbs);
+    t->buf = malloc(TERN_IPV4_MAX_LEN);
+    t->pbuf = malloc(TERN_IPV4_MAX_LEN);
+    if (!t->cbs || !t->buf || !t->pbuf)
+        return TERN_E_NOMEM;
+    t->tw_head = t->tw_tail = SOCK_NIL;
+    s->sock_ops[TERN_SOCK_STREAM] = &tcp_sock_ops;
+    struct tern_proto_handler h = {.input = tcp_input, .icmp_error = tcp_icmp_error, .ctx = s};
+    return tern_stack_register_proto(s, TERN_IPPROTO_TCP, &h);
+}
+
+static void cb_free_mem(struct tcp_cb *cb)
+{
+    if (cb->rings) {
+        tern_ringbuf_fini(&cb->snd);
+        tern_ringbuf_fini(&cb->rcv);
+        tern_tcp_ooo_fini(&cb->ooo);
+        cb->rings = false;
+    }
+}
+
+void tcp_fini(struct tern_stack *s)
+{
+    struct tcp_stack *t = s->tcp;
+    if (!t)
+        return;
+    if (t->cbs && s->socks) {
+        for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
+            struct tcp_cb *cb = &t->cbs[i];
+            if (!cb->sk)
+                continue;
+            if (cb->timer.fn && tern_timer_armed(&cb->timer))
+                tern_timer_cancel(s->loop, &cb->timer);
+            cb_free_mem(cb);
+        }
+    }
+    free(t->cbs);
+    free(t->buf);
+    free(t->pbuf);
+    free(t);
+    s->tcp = NULL;
+}
+
+struct tcp_cb *tcp_cb_new(struct tern_sock *sk)
+{
+    struct tern_stack *s = sk->s;
+    struct tcp_cb *cb = &s->tcp->cbs[sk->idx];
+    memset(cb, 0, sizeof *cb);
+    cb->sk = sk;
+    sk->pcb = cb;
+    cb->state = TCP_CLOSED;
+    cb->parent = cb->qnext = cb->aq_head = cb->aq_tail = SOCK_NIL;
+    cb->tw_prev = cb->tw_next = SOCK_NIL;
+    cb->keepidle_s = TCP_KEEPIDLE_S;
+    cb->keepintvl_s = TCP_KEEPINTVL_S;
+    cb->keepcnt = TCP_KEEPCNT;
+    tern_timer_init(&cb->timer, tcp_timer_fn, cb);
+    sk->rcvbuf = s->cfg.tcp_rcvbuf;
+    sk->sndbuf = s->cfg.tcp_sndbuf;
+    return cb;
+}
+
+int tcp_alloc_rings(struct tcp_cb *cb)
+{
+    if (cb->rings)
+        return TERN_OK;
+    struct tern_sock *sk = cb->sk;
+    if (tern_ringbuf_init(&cb->snd, NULL, sk->sndbuf) < 0)
+        return TERN_E_NOMEM;
+    if (tern_ringbuf_init(&cb->rcv, NULL, sk->rcvbuf) < 0) {
+        tern_ringbuf_fini(&cb->snd);
+        return TERN_E_NOMEM;
+    }
+    /* Out-of-order bytes parked: at most half the receive buffer. */
+    tern_tcp_ooo_init(&cb->ooo, cb->ooo_r, TCP_OOO_RANGES, sk->rcvbuf / 2);
+    cb->rings = true;
+    /* RFC 7323 s2.3: the smallest shift that lets the window cover rcvbuf. */
+    cb->rcv_ws = 0;
+    while (cb->rcv_ws < TERN_TCP_WSCALE_MAX && (sk->rcvbuf >> cb->rcv_ws) > 65535)
+        cb->rcv_ws++;
+    return TERN_OK;
+}
+
+void tcp_test_force_iss(struct tern_stack *s, uint32_t iss)
+{
+    s->tcp->force_iss = iss;
+    s->tcp->force_iss_set = true;
+}
+
+uint32_t tcp_new_iss(struct tern_stack *s, const struct tern_sockaddr *l,
+                     const struct tern_sockaddr *r, uint64_t now)
+{
+    if (s->tcp->force_iss_set) {
+        s->tcp->force_iss_set = false;
+        return s->tcp->force_iss;
+    }
+    struct tern_isn_tuple t = {.laddr = l->addr, .raddr = r->addr, .lport = l->port,
+                               .rport = r->port};
+    return tern_isn(&s->rng, &t, now); /* RFC 6528 s3, ATTACKS 38 */
+}
+
+/* The effective MSS toward dst from the route's MTU (RFC 9293 s3.7.1,
+ * RFC 1122 4.2.2.6): MTU - 40, never below the floor (ATTACKS 19/26). */
+uint16_t tcp_route_mss(struct tern_stack *s, uint32_t dst)
+{
+    uint32_t mtu = 1500;
+    int ifindex;
+    struct tern_iface *ifc = stack_iface_by_addr(s, dst);
+    if (!ifc && tern_route_lookup(s, dst, NULL, &ifindex) == TERN_OK)
+        ifc = stack_iface(s, ifindex);
+    if (ifc)
+        mtu = ifc->mtu;
+    uint32_t mss = mtu > 40 ? mtu - 40 : 0;
+    if (mss < TERN_TCP_MSS_FLOOR)
+        mss = TERN_TCP_MSS_FLOOR;
+    return (uint16_t)(mss > 65495 ? 65495 : mss);
+}
+
+/* After the handshake settled the options: effective send MSS (RFC 9293
+ * s3.7.1: min of the peer's MSS and our path's, less the timestamp
+ * option), RTO estimator, congestion control (CUBIC, IW10: RFC 6928). */
+void tcp_init_conn(struct tcp_cb *cb, uint64_t now)
+{
+    struct tern_stack *s = cb->sk->s;
+    uint32_t mss = cb->peer_mss ? cb->peer_mss : TCP_DEFAULT_MSS;
+    uint32_t ours = tcp_route_mss(s, cb->sk->peer.addr);
+    if (ours < mss)
+        mss = ours;
+    if (cb->user_mss && cb->user_mss < mss)
+        mss = cb->user_mss;
+    if (cb->ts_ok)
+        mss -= 12; /* the timestamp option rides on every segment */
+    if (mss < TCP_MIN_EFF_MSS)
+        mss = TCP_MIN_EFF_MSS;
+    cb->mss = (uint16_t)mss;
+    tern_cc_init(&cb->cc, NULL, mss, tern_cc_initial_window(mss, cb->syn_rtx), now);
+    tcp_rec_start(cb);
+    if (cb->syn_rtx)
+        tern_rtt_syn_retransmitted(&cb->rtt);
+    cb->stall_since = now;
+}
+
+void tcp_set_state(struct tcp_cb *cb, int state, uint64_t now)
+{
+    cb->state = (uint8_t)state;
+    if (state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT)
+        tcp_arm_keepalive(cb, now);
+    sock_notify(cb->sk);
+}
+
+void tcp_child_remove(struct tcp_cb *cb)
+{
+    struct tern_stack *s = cb->sk->s;
+    if (cb->parent == SOCK_NIL)
+        return;
+    struct tern_sock *lsk = sock_at(s, cb->parent);
+    struct tcp_cb *l = tcp_cb_of(lsk);
+    if (cb->in_synq && l->synq_len)
+        l->synq_len--;
+    cb->in_synq = false;
+    /* The accept queue is a singly linked list through qnext. */
+    uint32_t prev = SOCK_NIL;
+    for (uint32_t i = l->aq_head, n = 0; i != SOCK_NIL && n < s->cfg.max_sockets; n++) {
+        struct tcp_cb *c = &s->tcp->cbs[i];
+        if (c == cb) {
+            if (prev == SOCK_NIL)
+                l->aq_head = c->qnext;
+            else
+                s->tcp->cbs[prev].qnext = c->qnext;
+            if (l->aq_tail == i)
+                l->aq_tail = prev;
+            l->aq_len--;
+            break;
+        }
+        prev = i;
+        i = c->qnext;
+    }
+    cb->parent = SOCK_NIL;
+    cb->qnext = SOCK_NIL;
+}
+
+void tcp_release(struct tcp_cb *cb)
+{
+    struct tern_sock *sk = cb->sk;
+    struct tern_stack *s = sk->s;
+    if (tern_timer_armed(&cb->timer))
+        tern_timer_cancel(s->loop, &cb->timer);
+    tcp_tw_unlink(cb);
+    tcp_child_remove(cb);
+    cb_free_mem(cb);
+    cb->sk = NULL;
+    sk->pcb = NULL;
+    sock_release(sk);
+}
+
+void tcp_done(struct tcp_cb *cb, int err)
+{
+    struct tern_sock *sk = cb->sk;
+    cb->state = TCP_CLOSED;
+    cb->t_rtx = cb->t_dack = cb->t_keep = cb->t_2msl = cb->t_persist = 0;
+    tcp_timer_update(cb);
+    tcp_tw_unlink(cb);
+    ports_conn_clear(sk->s, sk); /* later segments for this tuple get a RST */
+    if (sk->app_closed || (cb->parent != SOCK_NIL && !cb->accepted)) {
+        tcp_release(cb);
+        return;
+    }
+    sk->shut_rd = sk->shut_wr = true;
+    if (err)
+        sock_set_error(sk, err);
+    else
+        sock_notify(sk);
+}
+
+struct tern_sock *tcp_find_listener(struct tern_stack *s, uint32_t addr, uint16_t port)
+{
+    struct tern_sock *best = NULL;
+    for (struct tern_sock *sk = ports_first(s, TERN_IPPROTO_TCP, port); sk;
+         sk = ports_next(s, sk)) {
+        if (!sk->listening || (sk->local.addr && sk->local.addr != addr))
+            continue;
+        if (sk->local.addr)
+            return sk;
+        if (!best)
+            best = sk;
+    }
+    return best;
+}
+
+size_t tcp_tw_count(const struct tern_stack *s)
+{
+    return s->tcp->tw_count;
+}

@@ -1,0 +1,180 @@
+/*
+ * src/core/tcp_impl.h - the TCP connection core's internals: the TCB
+ * (RFC 9293 s3.3.1 send/receive sequence variables), the per-stack TCP
+ * state, and the functions tcp.c, tcp_in.c, tcp_listen.c, tcp_out.c,
+ * tcp_recover.c, tcp_timer.c and tcp_sock.c share. Not a public API
+ * (tests include it for hooks).
+ *
+ * Storage: one struct tcp_cb per socket slot, allocated with the stack
+ * (cfg.max_sockets of them); sk->pcb points at cbs[sk->idx]. A connection's
+ * send and receive rings are allocated when it is created (connect, or the
+ * SYN/cookie that creates a child) and freed when it ends: bounded by
+ * max_sockets, the per-listener SYN queue and the TIME_WAIT cap, never per
+ * segment. The out-of-order ranges live inside the TCB.
+ * Lookup: established/child connections sit in the 4-tuple table of
+ * ports.c (one hash lookup per segment); listeners on the bind table.
+ * RFCs: 9293, 5961, 7323, 2018, 6298, 5681, 6582, 6928, 4987, 5927.
+ */
+#ifndef TERN_CORE_TCP_IMPL_H
+#define TERN_CORE_TCP_IMPL_H
+
+#include "core/ringbuf.h"
+#include "core/socket_impl.h"
+#include "core/tcp_cc.h"
+#include "core/tcp_ooo.h"
+#include "core/tcp_rtt.h"
+#include "core/tcp_sack.h"
+#include "tern/wire/seq.h"
+#include "tern/wire/tcp.h"
+
+enum tcp_state {
+    TCP_CLOSED = 0, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RECEIVED, TCP_ESTABLISHED,
+    TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_LAST_ACK, TCP_TIME_WAIT
+};
+
+#define TCP_OOO_RANGES 32          /* holes kept per connection (ATTACKS 33) */
+#define TCP_SACK_RANGES 32         /* SACK scoreboard ranges (ATTACKS 34) */
+#define TCP_DACK_US 40000u         /* delayed ACK: 40 ms (<= 200 ms, RFC 9293 s3.8.6.3) */
+#define TCP_SYN_RETRIES 6          /* Linux tcp_syn_retries: ~127 s with 1 s initial RTO */
+#define TCP_RETRIES2 15            /* Linux tcp_retries2 (the user timeout usually ends first) */
+#define TCP_CHACK_PER_S 10         /* RFC 5961 s7: challenge ACKs per second per connection */
+#define TCP_KEEPIDLE_S 7200        /* RFC 1122 4.2.3.6: at least two hours */
+#define TCP_KEEPINTVL_S 75
+#define TCP_KEEPCNT 9
+#define TCP_PAWS_IDLE_US (24ull * 86400 * 1000000) /* RFC 7323 s5.5: 24 days */
+#define TCP_DEFAULT_MSS 536        /* RFC 9293 s3.7.1: no MSS option */
+#define TCP_MIN_EFF_MSS 64
+#define TCP_WIN_MAX_PROBE_US 60000000u
+
+struct tcp_cb {
+    struct tern_sock *sk;
+    uint8_t state;
+    bool passive, syn_rtx, from_cookie;
+    bool ws_ok, sack_ok, ts_ok;
+    bool fin_pending, fin_acked, fin_rcvd, fin_ooo;
+    uint32_t fin_ooo_seq;      /* a FIN seen beyond a hole */
+    bool nodelay, ack_now, accepted, in_synq;
+    uint8_t snd_ws, rcv_ws;
+    /* RFC 9293 s3.3.1 */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent;
+    /* RFC 7323 */
+    uint32_t ts_recent, ts_offset;
+    uint64_t ts_recent_at;
+    uint16_t mss, rcv_mss, peer_mss, user_mss;
+    struct tern_ringbuf snd, rcv;
+    bool rings;
+    struct tern_tcp_ooo ooo;
+    struct tern_tcp_ooo_range ooo_r[TCP_OOO_RANGES];
+    struct tern_rtt rtt;
+    struct tern_cc cc;
+    struct tern_recovery rec;
+    bool sack_on;              /* RFC 6675 recovery in use (both sides SACK) */
+    uint32_t sack_dups;
+    struct tern_tcp_sack sb;
+    struct tern_tcp_sack_range sb_r[TCP_SACK_RANGES];
+    /* timers: one loop timer at the earliest deadline (0 = off) */
+    struct tern_timer timer;
+    uint64_t t_rtx, t_dack, t_keep, t_2msl, t_persist;
+    uint32_t rtx_count, persist_count, keep_probes, retransmits;
+    uint64_t stall_since;      /* user timeout: since when no forward progress */
+    uint64_t last_rx;
+    uint32_t dack_bytes;       /* in-order segments not yet ACKed (delayed ACK) */
+    uint32_t keepidle_s, keepintvl_s, keepcnt;
+    /* RFC 5961 s7 per-connection challenge ACK limit */
+    uint64_t chack_start;
+    uint32_t chack_count;
+    int soft_err;
+    /* listener / child */
+    uint32_t parent;           /* listener's socket index (child not yet accepted) */
+    uint32_t qnext;            /* accept queue / SYN queue chain */
+    uint32_t aq_head, aq_tail, aq_len, backlog, synq_len;
+    /* TIME_WAIT list */
+    uint32_t tw_prev, tw_next;
+    bool on_tw;
+};
+
+struct tcp_stack {
+    struct tcp_cb *cbs;
+    uint8_t *buf;              /* a segment being built (IP payload) */
+    uint8_t *pbuf;             /* payload gathered from the send ring */
+    uint32_t tw_head, tw_tail, tw_count;
+    uint32_t force_iss;        /* test hook: next ISN if force_iss_set */
+    bool force_iss_set;
+};
+
+static inline struct tcp_cb *tcp_cb_of(const struct tern_sock *sk) { return sk->pcb; }
+
+/* tcp.c */
+const char *tcp_state_name(int state);
+struct tcp_cb *tcp_cb_new(struct tern_sock *sk);
+int tcp_alloc_rings(struct tcp_cb *cb);
+uint32_t tcp_new_iss(struct tern_stack *s, const struct tern_sockaddr *l,
+                     const struct tern_sockaddr *r, uint64_t now);
+void tcp_set_state(struct tcp_cb *cb, int state, uint64_t now);
+/* The connection is over (err 0: orderly). Releases the socket if the app
+ * has let go of it, else keeps it CLOSED with the error pending. */
+void tcp_done(struct tcp_cb *cb, int err);
+void tcp_release(struct tcp_cb *cb);
+struct tern_sock *tcp_find_listener(struct tern_stack *s, uint32_t addr, uint16_t port);
+void tcp_child_remove(struct tcp_cb *cb); /* from its listener's queues */
+uint16_t tcp_route_mss(struct tern_stack *s, uint32_t dst);
+void tcp_init_conn(struct tcp_cb *cb, uint64_t now); /* rtt/cc/ooo after the handshake params */
+/* test hook: the next ISN chosen by this stack */
+void tcp_test_force_iss(struct tern_stack *s, uint32_t iss);
+size_t tcp_tw_count(const struct tern_stack *s);
+
+/* tcp_in.c */
+void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, size_t len,
+               int ifindex);
+/* s3.10.7.4: a segment for a synchronized connection (or SYN-RECEIVED). */
+void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint64_t now);
+void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
+                    const struct tern_icmp_quote *q);
+
+/* tcp_listen.c */
+void tcp_listen_input(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
+                      const struct tern_tcp_repr *seg, uint64_t now);
+void tcp_child_established(struct tcp_cb *cb);
+
+/* tcp_out.c */
+void tcp_output(struct tcp_cb *cb, uint64_t now);            /* data/FIN/ACK as allowed */
+void tcp_send_ack(struct tcp_cb *cb, uint64_t now);          /* a pure ACK now */
+void tcp_send_syn(struct tcp_cb *cb, uint64_t now);          /* SYN or SYN-ACK per state */
+void tcp_send_rst_for(struct tcp_cb *cb, uint64_t now);      /* RST on a connection */
+void tcp_send_probe(struct tcp_cb *cb, uint64_t now);        /* seq SND.UNA-1: window/keepalive probe */
+/* Sends one segment [seq, seq+len) from the send ring (retransmission). */
+void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint64_t now);
+/* RFC 9293 s3.10.7.1 reset for a segment that matches no connection. */
+void tcp_send_reset(struct tern_stack *s, const struct tern_ipv4_repr *ip,
+                    const struct tern_tcp_repr *seg, uint64_t now);
+/* A stateless segment (SYN cookie SYN-ACK). */
+void tcp_send_raw(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
+                  uint64_t now);
+uint32_t tcp_ts_now(const struct tcp_cb *cb, uint64_t now);
+uint32_t tcp_rcv_wnd(const struct tcp_cb *cb); /* window we could offer now */
+void tcp_maybe_window_update(struct tcp_cb *cb, uint64_t now);
+uint32_t tcp_flight(const struct tcp_cb *cb);
+
+/* tcp_recover.c */
+void tcp_rec_start(struct tcp_cb *cb);                 /* after the handshake */
+void tcp_rec_sent(struct tcp_cb *cb, uint32_t end);    /* new data up to end */
+void tcp_rec_set_mss(struct tcp_cb *cb);
+void tcp_rec_rto(struct tcp_cb *cb, uint64_t now);
+void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t acked, bool dup,
+                    uint64_t now);
+bool tcp_rec_output(struct tcp_cb *cb, uint64_t now); /* true: SACK recovery sent */
+
+/* tcp_timer.c */
+void tcp_timer_fn(struct tern_timer *t, void *arg);
+void tcp_timer_update(struct tcp_cb *cb);
+void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now);
+void tcp_arm_keepalive(struct tcp_cb *cb, uint64_t now);
+void tcp_arm_persist(struct tcp_cb *cb, uint64_t now);
+void tcp_enter_time_wait(struct tcp_cb *cb, uint64_t now);
+void tcp_tw_unlink(struct tcp_cb *cb);
+
+/* tcp_sock.c */
+extern const struct sock_proto_ops tcp_sock_ops;
+
+#endif

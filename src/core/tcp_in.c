@@ -1,0 +1,474 @@
+/*
+ * tcp_in.c - TCP input: demultiplexing, then RFC 9293 s3.10.7 SEGMENT
+ * ARRIVES step by step (CLOSED, LISTEN, SYN-SENT, then the synchronized
+ * states), with RFC 5961 (s3 RST, s4 SYN, s5 ACK checks, challenge ACKs
+ * rate-limited per connection), RFC 7323 s5.3 PAWS, SYN cookies (RFC 4987
+ * via tcp_isn.h) when a listener's SYN queue is full, and ICMP errors
+ * (RFC 5927).
+ * Not: what is sent in reply (tcp_out.c), timers (tcp_timer.c).
+ * Urgent data is ordinary data (RFC 6093 s6; ATTACKS 27). ATTACKS 28
+ * (SYN+FIN, ...) never reaches here: the codec rejects those segments.
+ * LISTEN-state processing and SYN cookies are in tcp_listen.c; what an ACK
+ * means for loss recovery (NewReno / RFC 6675 SACK) is in tcp_recover.c.
+ * DEVIATION: a SYN in TIME-WAIT gets a challenge ACK like any synchronized
+ * state; RFC 6191 reuse of a TIME-WAIT 4-tuple is not implemented.
+ */
+#include <string.h>
+
+#include "core/tcp_impl.h"
+#include "core/tcp_isn.h"
+
+/* RFC 5961 s7: challenge ACKs limited per connection (no global counter an
+ * off-path attacker could observe, CVE-2016-5696). */
+static void challenge_ack(struct tcp_cb *cb, uint64_t now)
+{
+    struct tern_stack *s = cb->sk->s;
+    if (now - cb->chack_start >= 1000000u) {
+        cb->chack_start = now;
+        cb->chack_count = 0;
+    }
+    if (cb->chack_count >= TCP_CHACK_PER_S) {
+        s->stats.tcp.challenge_limited++;
+        return;
+    }
+    cb->chack_count++;
+    s->stats.tcp.challenge_acks++;
+    tcp_send_ack(cb, now);
+}
+
+static void read_syn_opts(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint64_t now)
+{
+    const struct tern_tcp_opts *o = &seg->opts;
+    cb->peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
+    if (o->has_wscale) {
+        cb->ws_ok = true;
+        cb->snd_ws = o->wscale;
+    } else {
+        cb->ws_ok = false;
+        cb->snd_ws = 0;
+        cb->rcv_ws = 0; /* RFC 7323 s2.2: scaling needs both sides */
+    }
+    cb->sack_ok = o->sack_perm;
+    cb->ts_ok = o->has_ts;
+    if (o->has_ts) {
+        cb->ts_recent = o->ts_val;
+        cb->ts_recent_at = now;
+    }
+}
+
+/* s3.10.7.3 SYN-SENT */
+static void syn_sent(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
+                     const struct tern_ipv4_repr *ip, uint64_t now)
+{
+    struct tern_stack *s = cb->sk->s;
+    bool ack = seg->flags & TERN_TCP_ACK, rst = seg->flags & TERN_TCP_RST;
+    /* First: the ACK must acknowledge our SYN: ISS < SEG.ACK =< SND.NXT. */
+    if (ack && (tern_seq_leq(seg->ack, cb->iss) || tern_seq_gt(seg->ack, cb->snd_max))) {
+        tcp_send_reset(s, ip, seg, now); /* (nothing for a RST, s3.10.7.1 rule) */
+        return;
+    }
+    /* Second: RST - only with an acceptable ACK (RFC 5961 s3: the blind
+     * attacker must guess SND.NXT exactly); "connection reset" = refused. */
+    if (rst) {
+        if (ack)
+            tcp_done(cb, TERN_E_CONNREFUSED);
+        return;
+    }
+    /* Third (security) skipped. Fourth: SYN. */
+    if (!(seg->flags & TERN_TCP_SYN))
+        return;
+    cb->irs = seg->seq;
+    cb->rcv_nxt = seg->seq + 1;
+    cb->rcv_adv = cb->rcv_nxt;
+    read_syn_opts(cb, seg, now);
+    /* RFC 7323 s2.2: the window of a SYN is never scaled. */
+    cb->snd_wnd = seg->win;
+    cb->max_snd_wnd = cb->snd_wnd;
+    cb->snd_wl1 = seg->seq;
+    cb->snd_wl2 = seg->ack;
+    if (ack) {
+        cb->snd_una = seg->ack;
+        if (cb->ts_ok && seg->opts.ts_ecr)
+            tern_rtt_sample_ts(&cb->rtt, tcp_ts_now(cb, now), seg->opts.ts_ecr, 1000, 0, 0);
+        else if (!cb->syn_rtx)
+            tern_rtt_on_ack(&cb->rtt, seg->ack, now);
+        tcp_init_conn(cb, now);
+        cb->t_rtx = 0;
+        cb->rtx_count = 0;
+        tcp_set_state(cb, TCP_ESTABLISHED, now);
+        /* Data or FIN in the SYN-ACK is not taken (the peer retransmits). */
+        cb->ack_now = true;
+        tcp_output(cb, now);
+        return;
+    }
+    /* Simultaneous open (s3.5 Figure 7): SYN-RECEIVED, send SYN,ACK. */
+    tcp_set_state(cb, TCP_SYN_RECEIVED, now);
+    tcp_send_syn(cb, now);
+    tcp_arm_rtx(cb, now);
+    tcp_timer_update(cb);
+}
+
+static bool acceptable(const struct tcp_cb *cb, uint32_t seq, uint32_t slen, uint32_t wnd)
+{
+    /* s3.10.7.4 table: the four cases of SEG.LEN and RCV.WND. */
+    uint32_t lo = cb->rcv_nxt, hi = cb->rcv_nxt + wnd;
+    if (slen == 0)
+        return wnd == 0 ? seq == lo : tern_seq_in(seq, lo, hi);
+    if (wnd == 0)
+        return false;
+    return tern_seq_in(seq, lo, hi) || tern_seq_in(seq + slen - 1, lo, hi);
+}
+
+/* Fifth step for ESTABLISHED and later: SND.UNA, the send ring, RTT,
+ * congestion control, fast retransmit (RFC 5681 s3.2, RFC 6582), the
+ * send window (SND.WL1/WL2 rule). Returns false if the segment is done. */
+static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint64_t now)
+{
+    uint32_t ack = seg->ack;
+    uint32_t new_wnd = (uint32_t)seg->win << cb->snd_ws;
+    bool win_upd = tern_seq_lt(cb->snd_wl1, seg->seq) ||
+                   (cb->snd_wl1 == seg->seq && tern_seq_leq(cb->snd_wl2, ack));
+    if (tern_seq_gt(ack, cb->snd_una)) {
+        uint32_t acked = ack - cb->snd_una;
+        size_t queued = tern_ringbuf_len(&cb->snd);
+        uint32_t bytes = acked;
+        if (cb->fin_pending && !cb->fin_acked && ack == cb->snd_una + (uint32_t)queued + 1) {
+            cb->fin_acked = true;
+            bytes--;
+        }
+        if (bytes > queued)
+            bytes = (uint32_t)queued;
+        tern_ringbuf_consume(&cb->snd, bytes);
+        /* RTT: RFC 7323 s4 with timestamps, else Karn (RFC 6298 s3). */
+        if (cb->ts_ok && seg->opts.has_ts && seg->opts.ts_ecr)
+            tern_rtt_sample_ts(&cb->rtt, tcp_ts_now(cb, now), seg->opts.ts_ecr, 1000,
+                               tcp_flight(cb), cb->mss);
+        else if (!cb->ts_ok)
+            tern_rtt_on_ack(&cb->rtt, ack, now);
+        tern_rtt_reset_backoff(&cb->rtt);
+        cb->snd_una = ack;
+        if (tern_seq_lt(cb->snd_nxt, ack))
+            cb->snd_nxt = ack;
+        cb->rtx_count = 0;
+        cb->stall_since = now;
+        tcp_rec_on_ack(cb, seg, acked, false, now);
+        sock_notify(cb->sk);
+    } else {
+        /* RFC 5681 s2 duplicate ACK (or, with SACK, new SACK information). */
+        bool dup = ack == cb->snd_una && seg->payload_len == 0 &&
+                   !(seg->flags & (TERN_TCP_SYN | TERN_TCP_FIN)) &&
+                   cb->snd_max != cb->snd_una && new_wnd == cb->snd_wnd;
+        if (dup || (cb->sack_on && seg->opts.sack_count))
+            tcp_rec_on_ack(cb, seg, 0, dup, now);
+    }
+    if (win_upd) {
+        cb->snd_wnd = new_wnd;
+        cb->snd_wl1 = seg->seq;
+        cb->snd_wl2 = ack;
+        if (new_wnd > cb->max_snd_wnd)
+            cb->max_snd_wnd = new_wnd;
+        if (new_wnd) {
+            cb->t_persist = 0;
+            cb->persist_count = 0;
+        }
+    }
+    /* State-specific parts of the fifth step. */
+    if (cb->fin_acked) {
+        switch (cb->state) {
+        case TCP_FIN_WAIT_1:
+            tcp_set_state(cb, TCP_FIN_WAIT_2, now);
+            if (cb->sk->app_closed) /* orphan: don't wait for the peer forever */
+                cb->t_2msl = now + 2 * cb->sk->s->cfg.tcp_msl_us;
+            break;
+        case TCP_CLOSING:
+            tcp_enter_time_wait(cb, now);
+            return false;
+        case TCP_LAST_ACK:
+            tcp_done(cb, 0);
+            return false;
+        default:
+            break;
+        }
+    }
+    return true;
+}
+
+/* Seventh step: segment text into the receive ring / out-of-order queue. */
+static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t wnd,
+                         uint64_t now)
+{
+    struct tern_tcp_ooo_result res;
+    if (tern_tcp_ooo_input(&cb->ooo, &cb->rcv, cb->rcv_nxt, wnd, seg->seq, seg->payload,
+                           seg->payload_len, &res) < 0)
+        return;
+    cb->rcv_nxt += res.advanced;
+    if (res.advanced)
+        sock_notify(cb->sk);
+    /* RFC 5681 s4.2 / RFC 9293 s3.8.6.3: ACK at once for out-of-order or
+     * duplicate data and when a hole fills; else every second segment, or
+     * after the delayed-ACK timer. */
+    if (res.queued || res.dup || res.trimmed || res.dropped || tern_tcp_ooo_ranges(&cb->ooo) ||
+        res.advanced != seg->payload_len) {
+        cb->ack_now = true;
+    } else if (++cb->dack_bytes >= 2) {
+        cb->ack_now = true;
+    } else if (!cb->t_dack) {
+        cb->t_dack = now + TCP_DACK_US;
+    }
+}
+
+/* The FIN at RCV.NXT (s3.10.7.4 eighth step). Returns false when the
+ * connection went to TIME-WAIT (the segment is done). */
+static bool take_fin(struct tcp_cb *cb, uint64_t now)
+{
+    cb->rcv_nxt++;
+    cb->fin_rcvd = true;
+    cb->fin_ooo = false;
+    cb->ack_now = true;
+    tern_tcp_ooo_clear(&cb->ooo);
+    switch (cb->state) {
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+        tcp_set_state(cb, TCP_CLOSE_WAIT, now);
+        break;
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+        if (cb->state == TCP_FIN_WAIT_1 && !cb->fin_acked) {
+            tcp_set_state(cb, TCP_CLOSING, now);
+            break;
+        }
+        tcp_send_ack(cb, now); /* our FIN is acknowledged too */
+        tcp_enter_time_wait(cb, now);
+        return false;
+    default:
+        break;
+    }
+    sock_notify(cb->sk);
+    return true;
+}
+
+void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
+                              uint64_t now)
+{
+    struct tern_sock *sk = cb->sk;
+    struct tern_stack *s = sk->s;
+    uint16_t fl = seg->flags;
+    bool rst = fl & TERN_TCP_RST, syn = fl & TERN_TCP_SYN, fin = fl & TERN_TCP_FIN;
+    uint32_t slen = tern_tcp_seg_len(seg);
+    uint32_t wnd = tern_seq_gt(cb->rcv_adv, cb->rcv_nxt) ? cb->rcv_adv - cb->rcv_nxt : 0;
+    cb->last_rx = now;
+    if (sk->keepalive && (cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT))
+        tcp_arm_keepalive(cb, now);
+
+    /* SYN-RECEIVED: a retransmitted SYN repeats our SYN-ACK. */
+    if (cb->state == TCP_SYN_RECEIVED && syn && !(fl & TERN_TCP_ACK) && seg->seq == cb->irs) {
+        tcp_send_syn(cb, now);
+        return;
+    }
+    /* RFC 7323 s5.3 PAWS (R1-R3), before the sequence check: a segment
+     * whose TSval is older than TS.Recent is dropped with an ACK (ATTACKS
+     * 37), unless TS.Recent is more than 24 days old (s5.5). */
+    if (cb->ts_ok && seg->opts.has_ts && !rst && tern_seq_lt(seg->opts.ts_val, cb->ts_recent) &&
+        now - cb->ts_recent_at <= TCP_PAWS_IDLE_US) {
+        s->stats.tcp.paws_drops++;
+        tcp_send_ack(cb, now);
+        return;
+    }
+    /* First: sequence number check (acceptability table). */
+    if (!acceptable(cb, seg->seq, slen, wnd)) {
+        if (!rst) {
+            if (cb->state == TCP_TIME_WAIT && fin) /* s3.10.7.4 eighth: restart 2MSL */
+                cb->t_2msl = now + 2 * s->cfg.tcp_msl_us;
+            tcp_send_ack(cb, now); /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+        }
+        return; /* an out-of-window RST is dropped silently (RFC 5961 s3.2) */
+    }
+    /* RFC 7323 s4.3: TS.Recent from a segment covering Last.ACK.sent. */
+    if (cb->ts_ok && seg->opts.has_ts && tern_seq_geq(seg->opts.ts_val, cb->ts_recent) &&
+        tern_seq_leq(seg->seq, cb->last_ack_sent)) {
+        cb->ts_recent = seg->opts.ts_val;
+        cb->ts_recent_at = now;
+    }
+    /* Second: RST (RFC 5961 s3.2): exactly RCV.NXT resets, anything else in
+     * the window earns a challenge ACK (ATTACKS 29). */
+    if (rst) {
+        if (seg->seq != cb->rcv_nxt) {
+            challenge_ack(cb, now);
+            return;
+        }
+        if (cb->state == TCP_SYN_RECEIVED)
+            tcp_done(cb, cb->passive ? 0 : TERN_E_CONNREFUSED); /* passive: back to LISTEN */
+        else if (cb->state >= TCP_CLOSING)
+            tcp_done(cb, 0);
+        else
+            tcp_done(cb, TERN_E_CONNRESET);
+        return;
+    }
+    /* Third: security/precedence - not used. Fourth: SYN in a synchronized
+     * state -> challenge ACK, never a reset (RFC 5961 s4, ATTACKS 30). */
+    if (syn) {
+        challenge_ack(cb, now);
+        return;
+    }
+    /* Fifth: the ACK field. */
+    if (!(fl & TERN_TCP_ACK))
+        return;
+    /* RFC 5961 s5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else a
+     * challenge ACK and drop (ATTACKS 31). */
+    if (!tern_seq_in_incl(seg->ack, cb->snd_una - cb->max_snd_wnd, cb->snd_max)) {
+        challenge_ack(cb, now);
+        return;
+    }
+    if (cb->state == TCP_SYN_RECEIVED) {
+        if (!tern_seq_gt(seg->ack, cb->snd_una)) {
+            struct tern_ipv4_repr ip = {.src = sk->peer.addr, .dst = sk->local.addr};
+            tcp_send_reset(s, &ip, seg, now); /* <SEQ=SEG.ACK><CTL=RST> */
+            return;
+        }
+        cb->snd_una = seg->ack;
+        cb->snd_wnd = (uint32_t)seg->win << cb->snd_ws;
+        cb->max_snd_wnd = cb->snd_wnd;
+        cb->snd_wl1 = seg->seq;
+        cb->snd_wl2 = seg->ack;
+        if (cb->ts_ok && seg->opts.ts_ecr)
+            tern_rtt_sample_ts(&cb->rtt, tcp_ts_now(cb, now), seg->opts.ts_ecr, 1000, 0, 0);
+        tcp_init_conn(cb, now);
+        cb->t_rtx = 0;
+        cb->rtx_count = 0;
+        tcp_set_state(cb, TCP_ESTABLISHED, now);
+        tcp_child_established(cb);
+    } else if (!process_ack(cb, seg, now)) {
+        return;
+    }
+    /* Sixth: URG - ignored; urgent data is ordinary data (RFC 6093). */
+    /* Seventh: segment text. */
+    bool in_data_state = cb->state == TCP_ESTABLISHED || cb->state == TCP_FIN_WAIT_1 ||
+                         cb->state == TCP_FIN_WAIT_2;
+    if (seg->payload_len && in_data_state) {
+        if (sk->app_closed && cb->state != TCP_ESTABLISHED) {
+            /* RFC 9293 s3.10.4 / RFC 1122 4.2.2.13: nobody will read it. */
+            tcp_send_rst_for(cb, now);
+            tcp_done(cb, 0);
+            return;
+        }
+        process_text(cb, seg, wnd, now);
+    }
+    /* Eighth: FIN, taken once everything before it is in; a FIN beyond a
+     * hole (inside the window) is remembered until the hole fills. */
+    if (fin && cb->state != TCP_CLOSED && !cb->fin_rcvd) {
+        uint32_t fseq = seg->seq + (uint32_t)seg->payload_len;
+        cb->ack_now = true;
+        if (fseq == cb->rcv_nxt) {
+            if (!take_fin(cb, now))
+                return;
+        } else if (tern_seq_gt(fseq, cb->rcv_nxt) && tern_seq_leq(fseq, cb->rcv_adv)) {
+            cb->fin_ooo = true;
+            cb->fin_ooo_seq = fseq;
+        }
+    } else if (fin) {
+        cb->ack_now = true;
+    }
+    if (cb->fin_ooo && !cb->fin_rcvd && cb->rcv_nxt == cb->fin_ooo_seq) {
+        if (!take_fin(cb, now))
+            return;
+    } else if (cb->fin_ooo && tern_seq_gt(cb->rcv_nxt, cb->fin_ooo_seq)) {
+        cb->fin_ooo = false; /* data went past it: it was not the end */
+    }
+    tcp_output(cb, now);
+}
+
+void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, size_t len,
+               int ifindex)
+{
+    struct tern_stack *s = ctx;
+    (void)ifindex;
+    uint64_t now = tern_loop_now(s->loop);
+    struct tern_tcp_repr seg;
+    s->stats.tcp.rx++;
+    /* RFC 1122 4.2.3.10: no TCP to broadcast or multicast addresses. */
+    if (stack_is_bcast(s, ip->dst) || ip_is_multicast(ip->dst) || stack_is_bcast(s, ip->src) ||
+        ip_is_multicast(ip->src)) {
+        s->stats.tcp.drop_bad++;
+        return;
+    }
+    int rc = tern_tcp_parse(p, len, ip->src, ip->dst, 0, &seg);
+    if (rc == TERN_E_BAD_CSUM) {
+        s->stats.tcp.drop_csum++;
+        return;
+    }
+    if (rc < 0) { /* ATTACKS 23-28: dropped, no state touched */
+        s->stats.tcp.drop_bad++;
+        return;
+    }
+    struct tern_sock *sk =
+        ports_find_conn(s, TERN_IPPROTO_TCP, ip->dst, seg.dport, ip->src, seg.sport);
+    if (sk && sk->pcb) {
+        struct tcp_cb *cb = sk->pcb;
+        if (cb->state == TCP_SYN_SENT)
+            syn_sent(cb, &seg, ip, now);
+        else if (cb->state != TCP_CLOSED && cb->state != TCP_LISTEN)
+            tcp_established_input(cb, &seg, now);
+        return;
+    }
+    struct tern_sock *lsk = tcp_find_listener(s, ip->dst, seg.dport);
+    if (lsk) {
+        tcp_listen_input(lsk, ip, &seg, now);
+        return;
+    }
+    /* s3.10.7.1 CLOSED: no connection - a reset. */
+    s->stats.tcp.no_conn++;
+    tcp_send_reset(s, ip, &seg, now);
+}
+
+/* RFC 5927: ICMP errors about our segments. */
+void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
+                    const struct tern_icmp_quote *q)
+{
+    struct tern_stack *s = ctx;
+    uint64_t now = tern_loop_now(s->loop);
+    if (q->ip.frag_off != 0)
+        return;
+    struct tern_sock *sk =
+        ports_find_conn(s, TERN_IPPROTO_TCP, q->ip.src, q->sport, q->ip.dst, q->dport);
+    struct tcp_cb *cb = sk ? sk->pcb : NULL;
+    /* RFC 5927 s4.1 / ATTACKS 18: the quoted sequence number must be one
+     * we sent and is not yet acknowledged: SND.UNA =< seq < SND.NXT. */
+    if (!cb || cb->state == TCP_LISTEN || cb->state == TCP_CLOSED ||
+        !tern_seq_in(q->tcp_seq, cb->snd_una, cb->snd_max)) {
+        s->stats.tcp.icmp_ignored++;
+        s->stats.icmp.errors_ignored++;
+        return;
+    }
+    if (type == TERN_ICMP_UNREACH && code == 4) {
+        /* Fragmentation needed (RFC 1191): a lower MSS, clamped so it never
+         * reaches 0 (ATTACKS 19): MTU below 68 counts as 68, MSS >= 64. */
+        uint32_t mtu = next_mtu < 68 ? 68 : next_mtu;
+        uint32_t mss = mtu > 40 ? mtu - 40 : 0;
+        if (cb->ts_ok && mss > 12)
+            mss -= 12;
+        if (mss < TCP_MIN_EFF_MSS)
+            mss = TCP_MIN_EFF_MSS;
+        if (mss < cb->mss && cb->state != TCP_SYN_SENT) {
+            cb->mss = (uint16_t)mss;
+            tcp_rec_set_mss(cb);
+            cb->snd_nxt = cb->snd_una; /* resend what was too big */
+            tcp_output(cb, now);
+        }
+        return;
+    }
+    int err = TERN_E_HOSTUNREACH;
+    if (type == TERN_ICMP_UNREACH && (code == 2 || code == 3))
+        err = TERN_E_CONNREFUSED;
+    else if (type == TERN_ICMP_UNREACH && (code == 0 || code == 6))
+        err = TERN_E_NETUNREACH;
+    /* RFC 5927 s4.1 / RFC 1122 4.2.3.9: on a synchronized connection every
+     * error is soft (remembered, reported if the connection times out). A
+     * hard error during SYN-SENT aborts the attempt, as Linux does. */
+    bool hard = type == TERN_ICMP_UNREACH && (code == 2 || code == 3 || code == 9 ||
+                                              code == 10 || code == 13);
+    if (cb->state == TCP_SYN_SENT && hard) {
+        tcp_done(cb, err);
+        return;
+    }
+    cb->soft_err = err;
+}

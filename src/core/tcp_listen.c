@@ -1,0 +1,215 @@
+/*
+ * tcp_listen.c - TCP passive open: RFC 9293 s3.10.7.2 (LISTEN state), the
+ * per-listener SYN queue (children in SYN-RECEIVED, capped by
+ * cfg.tcp_syn_backlog) and accept queue (capped by the backlog), and SYN
+ * cookies (RFC 4987 s3.6, tcp_isn.h) once the SYN queue is full, so a
+ * flood of spoofed SYNs never holds more than the cap (ATTACKS 35).
+ * Not: the synchronized-state input (tcp_in.c), the listen()/accept()
+ * socket ops (tcp_sock.c).
+ * A connection made from a cookie runs without window scaling, SACK and
+ * timestamps (the cookie does not encode them, see tcp_isn.h).
+ */
+#include <string.h>
+
+#include "core/tcp_impl.h"
+#include "core/tcp_isn.h"
+
+/* A new socket for a connection of listener lsk, not yet accepted. */
+static struct tcp_cb *child_new(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
+                                const struct tern_tcp_repr *seg)
+{
+    struct tern_stack *s = lsk->s;
+    struct tcp_cb *l = tcp_cb_of(lsk);
+    int err;
+    struct tern_sock *sk = tern_sock_open(s, TERN_SOCK_STREAM, &err);
+    if (!sk)
+        return NULL;
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    sk->app_closed = true; /* no handle and no notifications until accepted */
+    sk->keepalive = lsk->keepalive;
+    sk->ttl = lsk->ttl;
+    sk->tos = lsk->tos;
+    sk->rcvbuf = lsk->rcvbuf;
+    sk->sndbuf = lsk->sndbuf;
+    cb->nodelay = l->nodelay;
+    cb->user_mss = l->user_mss;
+    cb->keepidle_s = l->keepidle_s;
+    cb->keepintvl_s = l->keepintvl_s;
+    cb->keepcnt = l->keepcnt;
+    cb->passive = true;
+    if (tcp_alloc_rings(cb) < 0) {
+        tcp_release(cb);
+        return NULL;
+    }
+    sk->local.addr = ip->dst;
+    sk->local.port = seg->dport;
+    sk->peer.addr = ip->src;
+    sk->peer.port = seg->sport;
+    sk->connected = true;
+    ports_conn_set(s, sk);
+    cb->parent = lsk->idx;
+    cb->rcv_mss = tcp_route_mss(s, ip->src);
+    if (cb->user_mss && cb->user_mss < cb->rcv_mss)
+        cb->rcv_mss = cb->user_mss;
+    struct tern_rtt_cfg rc;
+    tern_rtt_cfg_default(&rc);
+    rc.min_us = s->cfg.tcp_rto_min_us;
+    tern_rtt_init(&cb->rtt, &rc);
+    cb->ts_offset = (uint32_t)tern_rng_next(&s->rng);
+    return cb;
+}
+
+static void aq_append(struct tcp_cb *l, struct tcp_cb *cb)
+{
+    struct tcp_cb *cbs = cb->sk->s->tcp->cbs;
+    uint32_t idx = cb->sk->idx;
+    cb->qnext = SOCK_NIL;
+    if (l->aq_tail != SOCK_NIL)
+        cbs[l->aq_tail].qnext = idx;
+    else
+        l->aq_head = idx;
+    l->aq_tail = idx;
+    l->aq_len++;
+    sock_notify(l->sk);
+}
+
+/* SYN-RECEIVED -> ESTABLISHED for a passive child: SYN queue to accept
+ * queue (RFC 9293 leaves queueing to the implementation). */
+void tcp_child_established(struct tcp_cb *cb)
+{
+    if (cb->parent == SOCK_NIL)
+        return;
+    struct tern_sock *lsk = sock_at(cb->sk->s, cb->parent);
+    struct tcp_cb *l = tcp_cb_of(lsk);
+    if (cb->in_synq && l->synq_len)
+        l->synq_len--;
+    cb->in_synq = false;
+    aq_append(l, cb);
+}
+
+static void cookie_syn_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
+                           const struct tern_tcp_repr *seg, uint64_t now)
+{
+    struct tern_stack *s = lsk->s;
+    struct tern_isn_tuple t = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dport,
+                               .rport = seg->sport};
+    uint16_t mss = seg->opts.has_mss ? seg->opts.mss : TCP_DEFAULT_MSS;
+    uint16_t ours = tcp_route_mss(s, ip->src);
+    if (ours < mss)
+        mss = ours;
+    uint16_t used;
+    struct tern_tcp_repr r;
+    memset(&r, 0, sizeof r);
+    r.sport = seg->dport;
+    r.dport = seg->sport;
+    r.seq = tern_syncookie_encode(&s->rng, &t, seg->seq, mss, now, &used);
+    r.ack = seg->seq + 1;
+    r.flags = TERN_TCP_SYN | TERN_TCP_ACK;
+    r.win = (uint16_t)(lsk->rcvbuf > 65535 ? 65535 : lsk->rcvbuf);
+    r.opts.has_mss = true;
+    r.opts.mss = ours;
+    s->stats.tcp.syncookies_tx++;
+    tcp_send_raw(s, ip->dst, ip->src, &r, now);
+}
+
+/* An ACK to a listener: the end of a cookie handshake, or a reset. */
+static void cookie_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
+                       const struct tern_tcp_repr *seg, uint64_t now)
+{
+    struct tern_stack *s = lsk->s;
+    struct tcp_cb *l = tcp_cb_of(lsk);
+    struct tern_isn_tuple t = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dport,
+                               .rport = seg->sport};
+    int mss = tern_syncookie_decode(&s->rng, &t, seg->seq, seg->ack, now);
+    if (mss <= 0 || l->aq_len >= l->backlog) {
+        if (mss <= 0)
+            s->stats.tcp.syncookies_bad++;
+        tcp_send_reset(s, ip, seg, now); /* s3.10.7.2: <SEQ=SEG.ACK><CTL=RST> */
+        return;
+    }
+    struct tcp_cb *cb = child_new(lsk, ip, seg);
+    if (!cb)
+        return;
+    s->stats.tcp.syncookies_ok++;
+    cb->from_cookie = true;
+    cb->iss = seg->ack - 1;
+    cb->irs = seg->seq - 1;
+    cb->snd_una = cb->snd_nxt = cb->snd_max = seg->ack;
+    cb->rcv_nxt = seg->seq;
+    cb->rcv_adv = cb->rcv_nxt;
+    cb->rcv_ws = 0;
+    cb->peer_mss = (uint16_t)mss;
+    cb->snd_wnd = cb->max_snd_wnd = seg->win;
+    cb->snd_wl1 = seg->seq;
+    cb->snd_wl2 = seg->ack;
+    cb->rcv_adv = cb->rcv_nxt + (lsk->rcvbuf > 65535 ? 65535 : lsk->rcvbuf);
+    tcp_init_conn(cb, now);
+    tcp_set_state(cb, TCP_ESTABLISHED, now);
+    aq_append(l, cb);
+    /* Data or FIN riding on the ACK: the ordinary input path takes it. */
+    if (seg->payload_len || (seg->flags & TERN_TCP_FIN))
+        tcp_established_input(cb, seg, now);
+}
+
+/* s3.10.7.2 LISTEN */
+void tcp_listen_input(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
+                      const struct tern_tcp_repr *seg, uint64_t now)
+{
+    struct tern_stack *s = lsk->s;
+    struct tcp_cb *l = tcp_cb_of(lsk);
+    /* First: a RST is ignored. */
+    if (seg->flags & TERN_TCP_RST)
+        return;
+    /* Second: an ACK is bad here - unless it completes a cookie handshake. */
+    if (seg->flags & TERN_TCP_ACK) {
+        if (!(seg->flags & TERN_TCP_SYN))
+            cookie_ack(lsk, ip, seg, now);
+        else
+            tcp_send_reset(s, ip, seg, now);
+        return;
+    }
+    /* Third: SYN. */
+    if (!(seg->flags & TERN_TCP_SYN))
+        return;
+    if (l->aq_len >= l->backlog) {
+        s->stats.tcp.syn_dropped++; /* accept queue full: the client retries */
+        return;
+    }
+    if (l->synq_len >= s->cfg.tcp_syn_backlog) {
+        cookie_syn_ack(lsk, ip, seg, now); /* ATTACKS 35: no state */
+        return;
+    }
+    struct tcp_cb *cb = child_new(lsk, ip, seg);
+    if (!cb) {
+        cookie_syn_ack(lsk, ip, seg, now); /* socket table full: still stateless */
+        return;
+    }
+    l->synq_len++;
+    cb->in_synq = true;
+    cb->irs = seg->seq;
+    cb->rcv_nxt = seg->seq + 1;
+    cb->rcv_adv = cb->rcv_nxt;
+    cb->iss = tcp_new_iss(s, &cb->sk->local, &cb->sk->peer, now);
+    cb->snd_una = cb->iss;
+    cb->snd_max = cb->iss;
+    cb->snd_wnd = cb->max_snd_wnd = seg->win; /* RFC 7323 s2.2: unscaled in a SYN */
+    cb->snd_wl1 = seg->seq;
+    const struct tern_tcp_opts *o = &seg->opts;
+    cb->peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
+    cb->ws_ok = o->has_wscale;
+    cb->snd_ws = o->has_wscale ? o->wscale : 0;
+    if (!cb->ws_ok)
+        cb->rcv_ws = 0;
+    cb->sack_ok = o->sack_perm;
+    cb->ts_ok = o->has_ts;
+    if (o->has_ts) {
+        cb->ts_recent = o->ts_val;
+        cb->ts_recent_at = now;
+    }
+    cb->state = TCP_SYN_RECEIVED;
+    /* Data in the SYN is not queued; the peer sends it again (RFC 9293
+     * allows either). */
+    tcp_send_syn(cb, now);
+    tcp_arm_rtx(cb, now);
+    tcp_timer_update(cb);
+}

@@ -1,0 +1,299 @@
+/*
+ * tcp_out.c - what TCP sends: SYN/SYN-ACK with options (MSS from the route
+ * MTU, window scale, SACK-permitted, timestamps), data segmented by the
+ * effective MSS under cwnd and the peer's window, Nagle (unless
+ * TCP_NODELAY), the receive window with silly window avoidance, ACKs
+ * carrying timestamps and SACK blocks, RSTs.
+ * Not: when to retransmit (tcp_timer.c, tcp_in.c), segment processing.
+ * RFCs: 9293 s3.7 (segmentation), s3.8.6.2 (SWS avoidance both sides),
+ * s3.10.7.1 (RST for no connection), 7323 (WS, TS), 2018 (SACK), 896/1122
+ * 4.2.3.4 (Nagle), 5681 (cwnd), 6928 (IW).
+ * DEVIATION (principle 7): payload is gathered from the send ring into a
+ * scratch buffer and copied again by the codec and by IP.
+ */
+#include <string.h>
+
+#include "core/tcp_impl.h"
+
+uint32_t tcp_ts_now(const struct tcp_cb *cb, uint64_t now)
+{
+    return (uint32_t)(now / 1000) + cb->ts_offset; /* 1 ms ticks, RFC 7323 s5.4 */
+}
+
+uint32_t tcp_flight(const struct tcp_cb *cb)
+{
+    return cb->snd_max - cb->snd_una;
+}
+
+/* The free receive space, the window we could offer. */
+uint32_t tcp_rcv_wnd(const struct tcp_cb *cb)
+{
+    if (!cb->rings)
+        return 0;
+    size_t f = tern_ringbuf_free(&cb->rcv);
+    uint32_t maxw = (uint32_t)65535 << cb->rcv_ws;
+    return f > maxw ? maxw : (uint32_t)f;
+}
+
+/* RFC 9293 s3.8.6.2.2 receiver SWS avoidance: the right edge advances
+ * only by at least min(RCV.BUFF/2, Eff.snd.MSS); it never shrinks
+ * (RFC 9293 s3.8.6 MUST-NOT-shrink, SHLD-14). Returns the field value. */
+static uint16_t window_field(struct tcp_cb *cb, bool syn)
+{
+    uint32_t avail = tcp_rcv_wnd(cb);
+    if (syn) { /* RFC 7323 s2.2: the window of a SYN is not scaled */
+        uint16_t f = (uint16_t)(avail > 65535 ? 65535 : avail);
+        if (tern_seq_lt(cb->rcv_adv, cb->rcv_nxt + f))
+            cb->rcv_adv = cb->rcv_nxt + f;
+        return f;
+    }
+    uint32_t edge = cb->rcv_nxt + avail;
+    uint32_t thresh = (uint32_t)(cb->rcv.cap / 2);
+    if (cb->rcv_mss && cb->rcv_mss < thresh)
+        thresh = cb->rcv_mss;
+    if (tern_seq_gt(edge, cb->rcv_adv) &&
+        (edge - cb->rcv_adv >= thresh || tern_seq_leq(cb->rcv_adv, cb->rcv_nxt)))
+        cb->rcv_adv = edge;
+    if (tern_seq_lt(cb->rcv_adv, cb->rcv_nxt))
+        cb->rcv_adv = cb->rcv_nxt;
+    uint32_t w = cb->rcv_adv - cb->rcv_nxt;
+    /* Round the scaled value up so the offer is not shrunk by scaling. */
+    uint32_t field = (w + (1u << cb->rcv_ws) - 1) >> cb->rcv_ws;
+    if (field > 65535)
+        field = 65535;
+    if (tern_seq_gt(cb->rcv_nxt + (field << cb->rcv_ws), cb->rcv_adv))
+        cb->rcv_adv = cb->rcv_nxt + (field << cb->rcv_ws);
+    return (uint16_t)field;
+}
+
+void tcp_send_raw(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
+                  uint64_t now)
+{
+    int n = tern_tcp_emit(r, src, dst, s->tcp->buf, TERN_IPV4_MAX_LEN);
+    if (n < 0)
+        return;
+    struct tern_ip_out o = {.src = src, .dst = dst, .proto = TERN_IPPROTO_TCP, .df = true};
+    if (ip_output_oif(s, &o, -1, s->tcp->buf, (size_t)n, now) >= 0)
+        s->stats.tcp.tx++;
+    if (r->flags & TERN_TCP_RST)
+        s->stats.tcp.rst_tx++;
+}
+
+/* Builds and sends one segment of the connection. data: payload or NULL. */
+static void xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags, const uint8_t *data,
+                 size_t len, uint64_t now)
+{
+    struct tern_sock *sk = cb->sk;
+    struct tern_tcp_repr r;
+    memset(&r, 0, sizeof r);
+    r.sport = sk->local.port;
+    r.dport = sk->peer.port;
+    r.seq = seq;
+    r.flags = flags;
+    bool syn = flags & TERN_TCP_SYN;
+    if (flags & TERN_TCP_ACK)
+        r.ack = cb->rcv_nxt;
+    if (!(flags & TERN_TCP_RST) || (flags & TERN_TCP_ACK))
+        r.win = cb->rings ? window_field(cb, syn) : 0;
+    if (syn) {
+        r.opts.has_mss = true;
+        r.opts.mss = cb->rcv_mss;
+        /* Active open offers everything; a SYN-ACK echoes what was offered. */
+        bool act = cb->state == TCP_SYN_SENT && !cb->passive;
+        if (act || cb->ws_ok) {
+            r.opts.has_wscale = true;
+            r.opts.wscale = cb->rcv_ws;
+        }
+        r.opts.sack_perm = act || cb->sack_ok;
+        if (act || cb->ts_ok) {
+            r.opts.has_ts = true;
+            r.opts.ts_val = tcp_ts_now(cb, now);
+            r.opts.ts_ecr = cb->ts_ok ? cb->ts_recent : 0;
+        }
+    } else if (!(flags & TERN_TCP_RST)) {
+        if (cb->ts_ok) {
+            r.opts.has_ts = true;
+            r.opts.ts_val = tcp_ts_now(cb, now);
+            r.opts.ts_ecr = cb->ts_recent;
+        }
+        if (cb->sack_ok && cb->rings && (flags & TERN_TCP_ACK))
+            r.opts.sack_count = (uint8_t)tern_tcp_ooo_sack_blocks(&cb->ooo, r.opts.sack,
+                                                                  cb->ts_ok ? 3 : 4);
+    }
+    r.payload = data;
+    r.payload_len = len;
+    if (flags & TERN_TCP_ACK) {
+        cb->last_ack_sent = cb->rcv_nxt;
+        cb->t_dack = 0;
+        cb->dack_bytes = 0;
+        cb->ack_now = false;
+    }
+    tcp_send_raw(sk->s, sk->local.addr, sk->peer.addr, &r, now);
+}
+
+void tcp_send_ack(struct tcp_cb *cb, uint64_t now)
+{
+    xmit(cb, cb->snd_nxt, TERN_TCP_ACK, NULL, 0, now);
+    tcp_timer_update(cb);
+}
+
+void tcp_send_probe(struct tcp_cb *cb, uint64_t now)
+{
+    /* An old sequence number: the peer must answer with an ACK showing
+     * its window (RFC 9293 s3.8.6.1 probe; RFC 1122 4.2.3.6 keepalive). */
+    xmit(cb, cb->snd_una - 1, TERN_TCP_ACK, NULL, 0, now);
+}
+
+void tcp_send_syn(struct tcp_cb *cb, uint64_t now)
+{
+    uint16_t f = TERN_TCP_SYN;
+    if (cb->state == TCP_SYN_RECEIVED)
+        f |= TERN_TCP_ACK;
+    xmit(cb, cb->iss, f, NULL, 0, now);
+    if (tern_seq_lt(cb->snd_max, cb->iss + 1))
+        cb->snd_max = cb->iss + 1;
+    cb->snd_nxt = cb->iss + 1;
+}
+
+void tcp_send_rst_for(struct tcp_cb *cb, uint64_t now)
+{
+    /* RFC 9293 s3.10.4 ABORT / RFC 1122 4.2.2.13: <SEQ=SND.NXT><CTL=RST>. */
+    xmit(cb, cb->snd_nxt, TERN_TCP_RST | TERN_TCP_ACK, NULL, 0, now);
+}
+
+void tcp_send_reset(struct tern_stack *s, const struct tern_ipv4_repr *ip,
+                    const struct tern_tcp_repr *seg, uint64_t now)
+{
+    /* RFC 9293 s3.10.7.1: an incoming RST is discarded; if the ACK bit is
+     * off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; else <SEQ=SEG.ACK>
+     * <CTL=RST>. */
+    if (seg->flags & TERN_TCP_RST)
+        return;
+    struct tern_tcp_repr r;
+    memset(&r, 0, sizeof r);
+    r.sport = seg->dport;
+    r.dport = seg->sport;
+    if (seg->flags & TERN_TCP_ACK) {
+        r.seq = seg->ack;
+        r.flags = TERN_TCP_RST;
+    } else {
+        r.seq = 0;
+        r.ack = seg->seq + tern_tcp_seg_len(seg);
+        r.flags = TERN_TCP_RST | TERN_TCP_ACK;
+    }
+    tcp_send_raw(s, ip->dst, ip->src, &r, now);
+}
+
+/* Data segment [seq, seq+len) from the send ring; FIN added when it ends
+ * where the queued data ends and a FIN is pending. */
+void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint64_t now)
+{
+    struct tcp_stack *t = cb->sk->s->tcp;
+    uint32_t off = seq - cb->snd_una;
+    size_t queued = tern_ringbuf_len(&cb->snd);
+    uint32_t fin_seq = cb->snd_una + (uint32_t)queued;
+    if (off > queued)
+        return;
+    if (len > queued - off)
+        len = (uint32_t)(queued - off);
+    if (len)
+        tern_ringbuf_peek_at(&cb->snd, off, t->pbuf, len);
+    uint16_t flags = TERN_TCP_ACK;
+    bool fin = cb->fin_pending && !cb->fin_acked && seq + len == fin_seq;
+    if (fin)
+        flags |= TERN_TCP_FIN;
+    if (len && (off + len == queued))
+        flags |= TERN_TCP_PSH;
+    if (!len && !fin)
+        return;
+    xmit(cb, seq, flags, t->pbuf, len, now);
+    uint32_t end = seq + len + (fin ? 1 : 0);
+    if (!cb->ts_ok)
+        tern_rtt_on_send(&cb->rtt, end, rtx || tern_seq_lt(seq, cb->snd_max), now);
+    if (rtx || tern_seq_lt(seq, cb->snd_max)) {
+        cb->retransmits++;
+        cb->sk->s->stats.tcp.retransmits++;
+    }
+    if (tern_seq_gt(end, cb->snd_max)) {
+        cb->snd_max = end;
+        tcp_rec_sent(cb, end);
+    }
+    if (!cb->t_rtx)
+        tcp_arm_rtx(cb, now);
+}
+
+/* Decide and send: RFC 9293 s3.8.6.2.1 sender SWS avoidance and Nagle
+ * (RFC 1122 4.2.3.4), limited by min(cwnd, SND.WND) (RFC 5681 s3.1). */
+void tcp_output(struct tcp_cb *cb, uint64_t now)
+{
+    int st = cb->state;
+    bool can_send = st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_FIN_WAIT_1 ||
+                    st == TCP_CLOSING || st == TCP_LAST_ACK;
+    if (!can_send || !cb->rings) {
+        if (cb->ack_now && st != TCP_CLOSED && st != TCP_LISTEN && st != TCP_SYN_SENT)
+            tcp_send_ack(cb, now);
+        return;
+    }
+    if (tcp_rec_output(cb, now)) { /* RFC 6675: NextSeg() decides */
+        if (cb->ack_now)
+            tcp_send_ack(cb, now);
+        tcp_timer_update(cb);
+        return;
+    }
+    bool sent = false;
+    /* The user timeout measures a stall of outstanding data (or of a shut
+     * window, while the persist timer runs); idle time does not count. */
+    if (cb->snd_max == cb->snd_una && !cb->t_persist)
+        cb->stall_since = now;
+    for (int guard = 0; guard < 65536; guard++) {
+        size_t queued = tern_ringbuf_len(&cb->snd);
+        uint32_t off = cb->snd_nxt - cb->snd_una;
+        uint32_t fin_seq = cb->snd_una + (uint32_t)queued;
+        bool fin_now = cb->fin_pending && !cb->fin_acked && cb->snd_nxt == fin_seq;
+        uint32_t avail = off < queued ? (uint32_t)(queued - off) : 0;
+        if (!avail && !fin_now)
+            break;
+        uint32_t wnd = cb->snd_wnd < cb->cc.cwnd ? cb->snd_wnd : cb->cc.cwnd;
+        uint32_t inflight = cb->snd_nxt - cb->snd_una;
+        uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+        uint32_t len = avail < cb->mss ? avail : cb->mss;
+        if (len > usable)
+            len = usable;
+        if (avail) {
+            if (!len)
+                break; /* window closed: the persist timer takes over */
+            if (len < cb->mss && len < avail && len < cb->max_snd_wnd / 2)
+                break; /* sender SWS: a full segment or half the largest window */
+            if (len < cb->mss && len == avail && !cb->nodelay && inflight > 0 &&
+                !cb->fin_pending)
+                break; /* Nagle: a small segment waits for the outstanding ACK */
+        }
+        bool with_fin = cb->fin_pending && !cb->fin_acked && cb->snd_nxt + len == fin_seq;
+        tcp_send_data(cb, cb->snd_nxt, len, false, now);
+        cb->snd_nxt += len + (with_fin ? 1 : 0);
+        sent = true;
+        if (with_fin)
+            break;
+    }
+    if (!sent && cb->ack_now)
+        tcp_send_ack(cb, now);
+    if (tern_ringbuf_len(&cb->snd) > (size_t)(cb->snd_nxt - cb->snd_una) && cb->snd_wnd == 0 &&
+        cb->snd_nxt == cb->snd_una)
+        tcp_arm_persist(cb, now);
+    tcp_timer_update(cb);
+}
+
+/* After the app read: a window update when the offer grows enough
+ * (RFC 9293 s3.8.6.2.2; also RFC 1122 4.2.3.3). */
+void tcp_maybe_window_update(struct tcp_cb *cb, uint64_t now)
+{
+    if (cb->state != TCP_ESTABLISHED && cb->state != TCP_FIN_WAIT_1 &&
+        cb->state != TCP_FIN_WAIT_2)
+        return;
+    uint32_t edge = cb->rcv_nxt + tcp_rcv_wnd(cb);
+    uint32_t thresh = (uint32_t)(cb->rcv.cap / 2);
+    if (2u * cb->rcv_mss < thresh)
+        thresh = 2u * cb->rcv_mss;
+    if (tern_seq_gt(edge, cb->rcv_adv) && edge - cb->rcv_adv >= thresh)
+        tcp_send_ack(cb, now);
+}

@@ -1,0 +1,409 @@
+/*
+ * tcp_sock.c - TCP's socket ops (struct sock_proto_ops, socket_impl.h):
+ * connect (TERN_E_INPROGRESS, then POLLOUT or POLLERR), listen with a
+ * backlog, accept, send into the send ring (TERN_E_AGAIN when full), recv
+ * from the receive ring (0 at end of stream), shutdown(WR) (FIN after the
+ * queued data), close (graceful; a RST instead when unread data is pending,
+ * RFC 9293 s3.10.4 / RFC 1122 4.2.2.13), abort (RST), poll, netstat rows
+ * and the TCP options.
+ * Not: protocol processing (tcp_in.c, tcp_out.c, tcp_timer.c).
+ */
+#include <string.h>
+
+#include "core/tcp_impl.h"
+
+static int tcp_open(struct tern_sock *sk)
+{
+    tcp_cb_new(sk);
+    return TERN_OK;
+}
+
+static int tcp_bind(struct tern_sock *sk, const struct tern_sockaddr *local)
+{
+    if (tcp_cb_of(sk)->state != TCP_CLOSED || sk->connected)
+        return TERN_E_INVAL;
+    return ports_bind(sk->s, sk, local->addr, local->port, NULL);
+}
+
+/* RFC 1122 s3.3.4.3: the bound address, else the outgoing interface's. */
+static int tcp_source(struct tern_sock *sk, uint32_t dst, uint32_t *src)
+{
+    struct tern_stack *s = sk->s;
+    if (stack_is_our_addr(s, dst) || ip_is_loopback(dst)) {
+        *src = sk->local.addr ? sk->local.addr : dst;
+        return TERN_OK;
+    }
+    int ifindex;
+    if (tern_route_lookup(s, dst, NULL, &ifindex) < 0)
+        return TERN_E_NETUNREACH;
+    struct tern_iface *ifc = stack_iface(s, ifindex);
+    if (!ifc || !ifc->up || !ifc->addr)
+        return TERN_E_NETUNREACH;
+    *src = sk->local.addr ? sk->local.addr : ifc->addr;
+    return TERN_OK;
+}
+
+static int tcp_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
+{
+    struct tern_stack *s = sk->s;
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    uint64_t now = tern_loop_now(s->loop);
+    if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RECEIVED)
+        return TERN_E_ALREADY;
+    if (cb->state != TCP_CLOSED || sk->listening)
+        return TERN_E_ISCONN;
+    if (sk->connected) /* a finished connection is not reused (as Linux after close) */
+        return TERN_E_ISCONN;
+    if (!peer || peer->addr == 0 || peer->port == 0)
+        return TERN_E_INVAL;
+    if (stack_is_bcast(s, peer->addr) || ip_is_multicast(peer->addr))
+        return TERN_E_NETUNREACH; /* RFC 1122 4.2.3.10 */
+    uint32_t src;
+    int rc = tcp_source(sk, peer->addr, &src);
+    if (rc < 0)
+        return rc;
+    if (!sk->bound) {
+        rc = ports_bind(s, sk, 0, 0, peer);
+        if (rc < 0)
+            return rc;
+    }
+    if (ports_find_conn(s, TERN_IPPROTO_TCP, sk->local.addr ? sk->local.addr : src,
+                        sk->local.port, peer->addr, peer->port))
+        return TERN_E_ADDRINUSE; /* that 4-tuple is taken (TIME_WAIT included) */
+    rc = tcp_alloc_rings(cb);
+    if (rc < 0)
+        return rc;
+    if (sk->local.addr == 0) {
+        sk->local.addr = src;
+        sk->autoaddr = true;
+    }
+    sk->peer = *peer;
+    sk->connected = true;
+    ports_conn_set(s, sk);
+    cb->rcv_mss = tcp_route_mss(s, peer->addr);
+    if (cb->user_mss && cb->user_mss < cb->rcv_mss)
+        cb->rcv_mss = cb->user_mss;
+    struct tern_rtt_cfg rcfg;
+    tern_rtt_cfg_default(&rcfg);
+    rcfg.min_us = s->cfg.tcp_rto_min_us;
+    tern_rtt_init(&cb->rtt, &rcfg);
+    cb->ts_offset = (uint32_t)tern_rng_next(&s->rng);
+    cb->iss = tcp_new_iss(s, &sk->local, peer, now);
+    cb->snd_una = cb->snd_max = cb->iss;
+    cb->state = TCP_SYN_SENT;
+    tcp_send_syn(cb, now);
+    tern_rtt_on_send(&cb->rtt, cb->iss + 1, false, now);
+    cb->stall_since = now;
+    tcp_arm_rtx(cb, now);
+    tcp_timer_update(cb);
+    return TERN_E_INPROGRESS;
+}
+
+static int tcp_listen(struct tern_sock *sk, int backlog)
+{
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    if (cb->state != TCP_CLOSED && cb->state != TCP_LISTEN)
+        return TERN_E_INVAL;
+    if (sk->connected)
+        return TERN_E_INVAL;
+    int rc;
+    if (!sk->bound && (rc = ports_bind(sk->s, sk, 0, 0, NULL)) < 0)
+        return rc;
+    if ((rc = ports_check_listen(sk->s, sk)) < 0)
+        return rc;
+    if (backlog < 1)
+        backlog = 1;
+    if (backlog > 4096)
+        backlog = 4096; /* Linux somaxconn */
+    cb->backlog = (uint32_t)backlog;
+    sk->listening = true;
+    cb->state = TCP_LISTEN;
+    return TERN_OK;
+}
+
+static struct tern_sock *tcp_accept(struct tern_sock *sk, struct tern_sockaddr *peer, int *err)
+{
+    struct tcp_cb *l = tcp_cb_of(sk);
+    int e = TERN_OK;
+    struct tern_sock *c = NULL;
+    if (!sk->listening)
+        e = TERN_E_INVAL;
+    else if (l->aq_head == SOCK_NIL)
+        e = TERN_E_AGAIN;
+    else {
+        struct tcp_cb *cb = &sk->s->tcp->cbs[l->aq_head];
+        tcp_child_remove(cb);
+        cb->accepted = true;
+        c = cb->sk;
+        c->app_closed = false;
+        if (peer)
+            *peer = c->peer;
+        sock_notify(c);
+    }
+    if (err)
+        *err = e;
+    return c;
+}
+
+static ssize_t tcp_sendto(struct tern_sock *sk, const void *buf, size_t len, int flags,
+                          const struct tern_sockaddr *to)
+{
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    (void)flags, (void)to;
+    int e = sock_take_error(sk);
+    if (e)
+        return e;
+    if (sk->shut_wr || cb->fin_pending)
+        return TERN_E_PIPE;
+    switch (cb->state) {
+    case TCP_SYN_SENT:
+    case TCP_SYN_RECEIVED:
+        return TERN_E_AGAIN; /* POLLOUT comes with ESTABLISHED */
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT:
+        break;
+    case TCP_CLOSED:
+        return sk->connected ? TERN_E_PIPE : TERN_E_NOTCONN;
+    default:
+        return TERN_E_NOTCONN;
+    }
+    size_t n = tern_ringbuf_write(&cb->snd, buf, len);
+    if (n == 0 && len)
+        return TERN_E_AGAIN;
+    tcp_output(cb, tern_loop_now(sk->s->loop));
+    return (ssize_t)n;
+}
+
+static ssize_t tcp_recvfrom(struct tern_sock *sk, void *buf, size_t len, int flags,
+                            struct tern_sockaddr *from, int *out_flags)
+{
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    (void)out_flags;
+    if (from)
+        *from = sk->peer;
+    if (cb->rings && tern_ringbuf_len(&cb->rcv)) {
+        size_t n = (flags & TERN_MSG_PEEK) ? tern_ringbuf_peek(&cb->rcv, buf, len)
+                                           : tern_ringbuf_read(&cb->rcv, buf, len);
+        if (!(flags & TERN_MSG_PEEK))
+            tcp_maybe_window_update(cb, tern_loop_now(sk->s->loop));
+        return (ssize_t)n;
+    }
+    int e = sock_take_error(sk);
+    if (e)
+        return e;
+    if (cb->fin_rcvd || sk->shut_rd)
+        return 0;
+    if (cb->state == TCP_CLOSED)
+        return sk->connected ? 0 : TERN_E_NOTCONN;
+    if (cb->state == TCP_LISTEN)
+        return TERN_E_NOTCONN;
+    return TERN_E_AGAIN;
+}
+
+/* RFC 9293 s3.10.4 CLOSE for the sending side: the FIN goes after the
+ * queued data; the state changes now. */
+static void close_send_side(struct tcp_cb *cb, uint64_t now)
+{
+    if (cb->fin_pending)
+        return;
+    if (cb->state == TCP_ESTABLISHED) {
+        cb->fin_pending = true;
+        tcp_set_state(cb, TCP_FIN_WAIT_1, now);
+    } else if (cb->state == TCP_CLOSE_WAIT) {
+        cb->fin_pending = true;
+        tcp_set_state(cb, TCP_LAST_ACK, now);
+    } else {
+        return;
+    }
+    tcp_output(cb, now);
+}
+
+static int tcp_shutdown(struct tern_sock *sk, int how)
+{
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    uint64_t now = tern_loop_now(sk->s->loop);
+    if (cb->state == TCP_CLOSED || cb->state == TCP_LISTEN || cb->state == TCP_SYN_SENT)
+        return TERN_E_NOTCONN;
+    if (how != TERN_SHUT_WR)
+        sk->shut_rd = true;
+    if (how != TERN_SHUT_RD) {
+        sk->shut_wr = true;
+        close_send_side(cb, now);
+    }
+    sock_notify(sk);
+    return TERN_OK;
+}
+
+static void abort_children(struct tcp_cb *l, uint64_t now)
+{
+    struct tern_stack *s = l->sk->s;
+    /* Accepted-queue children: reset and freed. SYN-queue children are
+     * found through the table of TCBs whose parent is this listener. */
+    for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
+        struct tcp_cb *c = &s->tcp->cbs[i];
+        if (c->sk && c->parent == l->sk->idx && !c->accepted) {
+            tcp_send_rst_for(c, now);
+            tcp_release(c);
+        }
+    }
+}
+
+static void tcp_abort(struct tern_sock *sk)
+{
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    uint64_t now = tern_loop_now(sk->s->loop);
+    if (cb->state == TCP_LISTEN)
+        abort_children(cb, now);
+    else if (cb->state >= TCP_SYN_RECEIVED && cb->state != TCP_TIME_WAIT)
+        tcp_send_rst_for(cb, now); /* RFC 9293 s3.10.5 ABORT */
+    tcp_release(cb);
+}
+
+static int tcp_close(struct tern_sock *sk)
+{
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    uint64_t now = tern_loop_now(sk->s->loop);
+    switch (cb->state) {
+    case TCP_CLOSED:
+    case TCP_LISTEN:
+    case TCP_SYN_SENT:
+    case TCP_SYN_RECEIVED: /* DEVIATION: RFC 9293 queues a FIN; we reset */
+        tcp_abort(sk);
+        return TERN_OK;
+    default:
+        break;
+    }
+    /* RFC 1122 4.2.2.13 / RFC 9293 s3.10.4: unread data -> RST, not FIN. */
+    if (cb->rings && tern_ringbuf_len(&cb->rcv)) {
+        tcp_abort(sk);
+        return TERN_OK;
+    }
+    sk->shut_rd = sk->shut_wr = true;
+    close_send_side(cb, now);
+    if (cb->state == TCP_FIN_WAIT_2 && !cb->t_2msl) {
+        cb->t_2msl = now + 2 * sk->s->cfg.tcp_msl_us;
+        tcp_timer_update(cb);
+    }
+    return TERN_OK;
+}
+
+static unsigned tcp_poll(const struct tern_sock *sk)
+{
+    const struct tcp_cb *cb = tcp_cb_of(sk);
+    unsigned m = 0;
+    if (cb->state == TCP_LISTEN)
+        return cb->aq_head != SOCK_NIL ? TERN_POLLIN : 0;
+    if ((cb->rings && tern_ringbuf_len(&cb->rcv)) || cb->fin_rcvd || sk->shut_rd ||
+        (cb->state == TCP_CLOSED && sk->connected))
+        m |= TERN_POLLIN;
+    if ((cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT) && !sk->shut_wr &&
+        !cb->fin_pending && tern_ringbuf_free(&cb->snd) > 0)
+        m |= TERN_POLLOUT;
+    if (sk->so_error)
+        m |= TERN_POLLERR;
+    if (cb->state == TCP_CLOSED && sk->connected)
+        m |= TERN_POLLHUP;
+    else if (cb->fin_rcvd && (cb->fin_pending || sk->shut_wr))
+        m |= TERN_POLLHUP;
+    return m;
+}
+
+static void tcp_info(const struct tern_sock *sk, struct tern_sock_info *out)
+{
+    const struct tcp_cb *cb = tcp_cb_of(sk);
+    out->type = TERN_SOCK_STREAM;
+    out->state = tcp_state_name(cb->state);
+    out->local = sk->local;
+    if (sk->connected)
+        out->peer = sk->peer;
+    if (cb->state == TCP_LISTEN) {
+        out->recv_q = cb->aq_len; /* ss: accept queue length and backlog */
+        out->send_q = cb->backlog;
+        return;
+    }
+    if (cb->rings) {
+        out->recv_q = (uint32_t)tern_ringbuf_len(&cb->rcv);
+        out->send_q = (uint32_t)tern_ringbuf_len(&cb->snd);
+    }
+    if (cb->state >= TCP_SYN_SENT) {
+        out->rtt_us = (uint32_t)tern_rtt_srtt_us(&cb->rtt);
+        out->rttvar_us = (uint32_t)tern_rtt_rttvar_us(&cb->rtt);
+        out->rto_us = (uint32_t)tern_rtt_rto(&cb->rtt);
+        out->cwnd = cb->cc.cwnd;
+        out->ssthresh = cb->cc.ssthresh;
+        out->mss = cb->mss;
+        out->retransmits = cb->retransmits;
+    }
+}
+
+static int tcp_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value)
+{
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    uint64_t now = tern_loop_now(sk->s->loop);
+    switch (opt) {
+    case TERN_SO_RCVBUF:
+    case TERN_SO_SNDBUF: {
+        uint32_t v = (uint32_t)value;
+        if (v < 1024)
+            v = 1024;
+        if (v > (64u << 20))
+            v = 64u << 20;
+        if (cb->rings)
+            return TERN_OK; /* DEVIATION: fixed once the connection has started */
+        if (opt == TERN_SO_RCVBUF)
+            sk->rcvbuf = v;
+        else
+            sk->sndbuf = v;
+        return TERN_OK;
+    }
+    case TERN_SO_KEEPALIVE:
+        if (cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT) {
+            tcp_arm_keepalive(cb, now);
+            tcp_timer_update(cb);
+        }
+        return TERN_OK;
+    case TERN_TCP_NODELAY:
+        cb->nodelay = value != 0;
+        if (cb->nodelay)
+            tcp_output(cb, now);
+        return TERN_OK;
+    case TERN_TCP_MAXSEG:
+        if (value < TERN_TCP_MSS_FLOOR || value > 65495)
+            return TERN_E_INVAL;
+        cb->user_mss = (uint16_t)value;
+        return TERN_OK;
+    case TERN_TCP_KEEPIDLE:
+    case TERN_TCP_KEEPINTVL:
+        if (value < 1 || value > 32767)
+            return TERN_E_INVAL;
+        if (opt == TERN_TCP_KEEPIDLE)
+            cb->keepidle_s = (uint32_t)value;
+        else
+            cb->keepintvl_s = (uint32_t)value;
+        return TERN_OK;
+    case TERN_TCP_KEEPCNT:
+        if (value < 1 || value > 127)
+            return TERN_E_INVAL;
+        cb->keepcnt = (uint32_t)value;
+        return TERN_OK;
+    default:
+        return TERN_E_OPNOTSUPP;
+    }
+}
+
+const struct sock_proto_ops tcp_sock_ops = {
+    .proto = TERN_IPPROTO_TCP,
+    .open = tcp_open,
+    .bind = tcp_bind,
+    .connect = tcp_connect,
+    .listen = tcp_listen,
+    .accept = tcp_accept,
+    .sendto = tcp_sendto,
+    .recvfrom = tcp_recvfrom,
+    .shutdown = tcp_shutdown,
+    .close = tcp_close,
+    .abort = tcp_abort,
+    .poll = tcp_poll,
+    .info = tcp_info,
+    .setopt = tcp_setopt,
+};

@@ -1,0 +1,221 @@
+/*
+ * tcp_timer.c - TCP's timers, one loop timer per connection armed at the
+ * earliest of its deadlines: retransmission (RFC 6298 with tcp_rtt's
+ * backoff; SYN and SYN-ACK retries), persist with zero-window probes and
+ * backoff (RFC 9293 s3.8.6.1, ATTACKS 36), delayed ACK (RFC 9293
+ * s3.8.6.3), TIME_WAIT 2*MSL (s3.4.2; also the orphaned FIN_WAIT_2
+ * timeout, as Linux's tcp_fin_timeout), the user timeout (s3.8.4: no
+ * forward progress for cfg.tcp_user_timeout_us -> abort), keepalive
+ * (RFC 1122 4.2.3.6, idle/interval/count per socket).
+ * Not: the RTO arithmetic (tcp_rtt.c), congestion response (tcp_cc.c).
+ * The user timeout is checked when the retransmission or persist timer
+ * fires, so a connection is aborted at the first expiry after it passed
+ * (within one backed-off RTO, at most 60 s late).
+ */
+#include "core/tcp_impl.h"
+
+static void set_min(uint64_t *m, uint64_t t)
+{
+    if (t && (!*m || t < *m))
+        *m = t;
+}
+
+void tcp_timer_update(struct tcp_cb *cb)
+{
+    struct tern_loop *loop = cb->sk->s->loop;
+    uint64_t m = 0;
+    set_min(&m, cb->t_rtx);
+    set_min(&m, cb->t_dack);
+    set_min(&m, cb->t_keep);
+    set_min(&m, cb->t_2msl);
+    set_min(&m, cb->t_persist);
+    if (!m) {
+        if (tern_timer_armed(&cb->timer))
+            tern_timer_cancel(loop, &cb->timer);
+        return;
+    }
+    if (!tern_timer_armed(&cb->timer) || cb->timer.when != m)
+        tern_timer_arm(loop, &cb->timer, m);
+}
+
+void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now)
+{
+    cb->t_rtx = now + tern_rtt_rto(&cb->rtt);
+    cb->t_persist = 0;
+}
+
+void tcp_arm_persist(struct tcp_cb *cb, uint64_t now)
+{
+    if (cb->t_persist || cb->t_rtx)
+        return;
+    uint64_t d = tern_rtt_rto(&cb->rtt) << (cb->persist_count < 16 ? cb->persist_count : 16);
+    if (d > TCP_WIN_MAX_PROBE_US)
+        d = TCP_WIN_MAX_PROBE_US;
+    cb->t_persist = now + d;
+}
+
+void tcp_arm_keepalive(struct tcp_cb *cb, uint64_t now)
+{
+    cb->t_keep = cb->sk->keepalive ? now + (uint64_t)cb->keepidle_s * 1000000u : 0;
+    cb->keep_probes = 0;
+}
+
+void tcp_tw_unlink(struct tcp_cb *cb)
+{
+    if (!cb->on_tw)
+        return;
+    struct tcp_stack *t = cb->sk->s->tcp;
+    if (cb->tw_prev != SOCK_NIL)
+        t->cbs[cb->tw_prev].tw_next = cb->tw_next;
+    else
+        t->tw_head = cb->tw_next;
+    if (cb->tw_next != SOCK_NIL)
+        t->cbs[cb->tw_next].tw_prev = cb->tw_prev;
+    else
+        t->tw_tail = cb->tw_prev;
+    cb->on_tw = false;
+    cb->tw_prev = cb->tw_next = SOCK_NIL;
+    t->tw_count--;
+}
+
+void tcp_enter_time_wait(struct tcp_cb *cb, uint64_t now)
+{
+    struct tern_stack *s = cb->sk->s;
+    struct tcp_stack *t = s->tcp;
+    cb->state = TCP_TIME_WAIT;
+    cb->t_rtx = cb->t_persist = cb->t_keep = cb->t_dack = 0;
+    cb->t_2msl = now + 2 * s->cfg.tcp_msl_us;
+    if (!cb->on_tw) {
+        /* Bounded: when full, the oldest TIME_WAIT connection is recycled. */
+        if (t->tw_count >= s->cfg.tcp_tw_max && t->tw_head != SOCK_NIL) {
+            s->stats.tcp.tw_recycled++;
+            tcp_done(&t->cbs[t->tw_head], 0);
+        }
+        uint32_t idx = cb->sk->idx;
+        cb->tw_prev = t->tw_tail;
+        cb->tw_next = SOCK_NIL;
+        if (t->tw_tail != SOCK_NIL)
+            t->cbs[t->tw_tail].tw_next = idx;
+        else
+            t->tw_head = idx;
+        t->tw_tail = idx;
+        t->tw_count++;
+        cb->on_tw = true;
+    }
+    sock_notify(cb->sk);
+    tcp_timer_update(cb);
+}
+
+static bool user_timeout(struct tcp_cb *cb, uint64_t now)
+{
+    uint64_t ut = cb->sk->s->cfg.tcp_user_timeout_us;
+    return now - cb->stall_since >= ut;
+}
+
+static void on_rtx(struct tcp_cb *cb, uint64_t now)
+{
+    struct tern_stack *s = cb->sk->s;
+    cb->t_rtx = 0;
+    s->stats.tcp.timeouts++;
+    if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RECEIVED) {
+        if (++cb->rtx_count > TCP_SYN_RETRIES) {
+            tcp_done(cb, cb->soft_err ? cb->soft_err : TERN_E_TIMEDOUT);
+            return;
+        }
+        cb->syn_rtx = true;
+        tern_rtt_backoff(&cb->rtt);
+        cb->retransmits++;
+        s->stats.tcp.retransmits++;
+        tcp_send_syn(cb, now);
+        tcp_arm_rtx(cb, now);
+        return;
+    }
+    if (cb->snd_una == cb->snd_max)
+        return; /* nothing outstanding */
+    if (++cb->rtx_count > TCP_RETRIES2 || user_timeout(cb, now)) {
+        tcp_send_rst_for(cb, now);
+        tcp_done(cb, cb->soft_err ? cb->soft_err : TERN_E_TIMEDOUT);
+        return;
+    }
+    /* RFC 6298 s5.4-5.6: retransmit the earliest segment, back off, restart;
+     * RFC 5681 s3.1 / RFC 6582 s3.2 step 6 through tcp_cc. Go-back-N from
+     * SND.UNA within the (now one-segment) window. */
+    tcp_rec_rto(cb, now);
+    tern_rtt_backoff(&cb->rtt);
+    cb->snd_nxt = cb->snd_una;
+    uint32_t len = cb->mss;
+    size_t q = tern_ringbuf_len(&cb->snd);
+    if (len > q)
+        len = (uint32_t)q;
+    bool fin = cb->fin_pending && !cb->fin_acked && len == q;
+    tcp_send_data(cb, cb->snd_una, len, true, now);
+    cb->snd_nxt = cb->snd_una + len + (fin ? 1 : 0);
+    tcp_arm_rtx(cb, now);
+}
+
+static void on_persist(struct tcp_cb *cb, uint64_t now)
+{
+    cb->t_persist = 0;
+    if (cb->snd_wnd != 0 || tern_ringbuf_len(&cb->snd) == 0) {
+        cb->persist_count = 0;
+        tcp_output(cb, now);
+        return;
+    }
+    /* ATTACKS 36: a window that stays shut ends by the user timeout. */
+    if (user_timeout(cb, now)) {
+        tcp_send_rst_for(cb, now);
+        tcp_done(cb, TERN_E_TIMEDOUT);
+        return;
+    }
+    tcp_send_probe(cb, now);
+    cb->persist_count++;
+    tcp_arm_persist(cb, now);
+}
+
+static void on_keepalive(struct tcp_cb *cb, uint64_t now)
+{
+    cb->t_keep = 0;
+    if (!cb->sk->keepalive ||
+        (cb->state != TCP_ESTABLISHED && cb->state != TCP_CLOSE_WAIT))
+        return;
+    if (cb->keep_probes >= cb->keepcnt) {
+        tcp_send_rst_for(cb, now);
+        tcp_done(cb, TERN_E_TIMEDOUT);
+        return;
+    }
+    tcp_send_probe(cb, now);
+    cb->keep_probes++;
+    cb->t_keep = now + (uint64_t)cb->keepintvl_s * 1000000u;
+}
+
+void tcp_timer_fn(struct tern_timer *t, void *arg)
+{
+    struct tcp_cb *cb = arg;
+    (void)t;
+    struct tern_stack *s = cb->sk->s;
+    uint64_t now = tern_loop_now(s->loop);
+    uint32_t idx = cb->sk->idx;
+    if (cb->t_2msl && cb->t_2msl <= now) {
+        cb->t_2msl = 0;
+        tcp_done(cb, 0); /* TIME_WAIT over, or orphaned FIN_WAIT_2 given up */
+        return;
+    }
+    if (cb->t_dack && cb->t_dack <= now) {
+        cb->t_dack = 0;
+        cb->ack_now = true;
+        tcp_output(cb, now);
+    }
+    if (cb->t_rtx && cb->t_rtx <= now)
+        on_rtx(cb, now);
+    if (!cb->sk || cb->sk->idx != idx || cb->state == TCP_CLOSED)
+        return;
+    if (cb->t_persist && cb->t_persist <= now)
+        on_persist(cb, now);
+    if (!cb->sk || cb->state == TCP_CLOSED)
+        return;
+    if (cb->t_keep && cb->t_keep <= now)
+        on_keepalive(cb, now);
+    if (!cb->sk || cb->state == TCP_CLOSED)
+        return;
+    tcp_timer_update(cb);
+}

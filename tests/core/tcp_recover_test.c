@@ -1,0 +1,115 @@
+/*
+ * TCP loss recovery on the state world: RFC 6675 SACK-based recovery
+ * retransmits exactly the lost segment; without SACK, RFC 5681 fast
+ * retransmit on the third duplicate ACK and RFC 6582 partial ACKs.
+ * Our MSS toward the peer is 1460 (no timestamps), IW10 = 14600 bytes
+ * (RFC 6928), the peer's window 128000.
+ */
+#include "harness.h"
+#include "tcp_util.h"
+
+#define MSS 1460u
+
+static struct tern_tcp_repr sack_ack(uint32_t ack, int nblocks, const uint32_t *lr)
+{
+    struct tern_tcp_repr a = wt_seg(P_PORT, 80, P_ISN + 1, ack, ACKF, 1000);
+    a.opts.sack_count = (uint8_t)nblocks;
+    for (int i = 0; i < nblocks; i++) {
+        a.opts.sack[i].left = lr[2 * i];
+        a.opts.sack[i].right = lr[2 * i + 1];
+    }
+    return a;
+}
+
+static int send_ten(struct world *w, struct tern_sock *sk)
+{
+    static uint8_t data[10 * MSS];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)i;
+    CHECK_EQ(tern_sock_send(sk, data, sizeof data, 0), (ssize_t)sizeof data);
+    int n = 0;
+    struct tern_tcp_repr r;
+    while (wt_pop(w, &r)) {
+        CHECK_EQ(r.seq, ISS + 1 + n * MSS);
+        CHECK_EQ(r.payload_len, MSS);
+        n++;
+    }
+    return n;
+}
+
+TEST(tcp_recover_sack_retransmits_only_the_hole)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    REQUIRE(tcp_cb_of(sk)->sack_on);
+    CHECK_EQ(send_ten(w, sk), 10); /* IW10 */
+    /* Segment 0 lost: three ACKs SACK segments 1, 1-2, 1-3. */
+    uint32_t s1 = ISS + 1 + MSS;
+    struct tern_tcp_repr r;
+    for (int k = 1; k <= 3; k++) {
+        uint32_t lr[2] = {s1, s1 + (uint32_t)k * MSS};
+        struct tern_tcp_repr a = sack_ack(ISS + 1, 1, lr);
+        wt_inject(w, &a);
+        if (k < 3)
+            CHECK_EQ(world_pending_ip(w), 0); /* nothing new to send (limited transmit) */
+    }
+    /* RFC 6675 s5 (4.3): the segment at HighACK + 1, and nothing else. */
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.seq, ISS + 1);
+    CHECK_EQ(r.payload_len, MSS);
+    CHECK(!wt_pop(w, &r));
+    CHECK(tcp_cb_of(sk)->sb.in_recovery);
+    /* The hole fills: cumulative ACK past segment 3; then everything. */
+    struct tern_tcp_repr a = sack_ack(ISS + 1 + 4 * MSS, 0, NULL);
+    wt_inject(w, &a);
+    /* Segments 4-9 are not lost (RFC 6675 IsLost), but HighACK now passed
+     * RescueRxt: NextSeg rule (4) sends one rescue retransmission holding
+     * the highest outstanding unSACKed octet - segment 9. */
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.seq, ISS + 1 + 9 * MSS);
+    CHECK(!wt_pop(w, &r));
+    a = sack_ack(ISS + 1 + 10 * MSS, 0, NULL);
+    wt_inject(w, &a);
+    CHECK(!tcp_cb_of(sk)->sb.in_recovery);
+    CHECK_EQ(tcp_cb_of(sk)->retransmits, 2);
+    CHECK_EQ(tcp_cb_of(sk)->cc.cwnd, tcp_cb_of(sk)->cc.ssthresh);
+    world_drain(w);
+    tern_sock_abort(sk);
+    tern_sock_close(l);
+    world_end(w);
+}
+
+TEST(tcp_recover_newreno_fast_retransmit_and_partial_ack)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, WT_NOSACK, &l);
+    REQUIRE(sk != NULL);
+    CHECK(!tcp_cb_of(sk)->sack_on);
+    CHECK_EQ(send_ten(w, sk), 10);
+    /* Segments 0 and 5 lost: duplicate ACKs for ISS+1. */
+    struct tern_tcp_repr r, a = sack_ack(ISS + 1, 0, NULL);
+    wt_inject(w, &a);
+    wt_inject(w, &a);
+    CHECK_EQ(world_pending_ip(w), 0);
+    wt_inject(w, &a); /* the third: RFC 5681 s3.2 step 2, fast retransmit */
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.seq, ISS + 1);
+    CHECK_EQ(r.payload_len, MSS);
+    CHECK(tcp_cb_of(sk)->rec.in_recovery);
+    /* A partial ACK up to segment 5 (RFC 6582 s3.2 step 5): retransmit it. */
+    a = sack_ack(ISS + 1 + 5 * MSS, 0, NULL);
+    wt_inject(w, &a);
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.seq, ISS + 1 + 5 * MSS);
+    CHECK(tcp_cb_of(sk)->rec.in_recovery);
+    /* The full ACK ends recovery. */
+    a = sack_ack(ISS + 1 + 10 * MSS, 0, NULL);
+    wt_inject(w, &a);
+    CHECK(!tcp_cb_of(sk)->rec.in_recovery);
+    CHECK_EQ(tcp_cb_of(sk)->retransmits, 2);
+    world_drain(w);
+    tern_sock_abort(sk);
+    tern_sock_close(l);
+    world_end(w);
+}
