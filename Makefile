@@ -6,7 +6,8 @@
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make fuzz [FUZZ_SECONDS=60]   libFuzzer targets (clang)
 #
-# Variants: SAN=1 builds into build/asan with clang + ASan + UBSan.
+# Variants: SAN=1 builds into build/asan with clang + ASan + UBSan;
+#           SAN=thread into build/tsan with clang + ThreadSanitizer.
 #           CC=clang builds into build/clang.
 
 VERSION := 0.1.0
@@ -20,6 +21,11 @@ ifeq ($(SAN),1)
   BUILD ?= build/asan
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
   LDSAN := -fsanitize=address,undefined
+else ifeq ($(SAN),thread)
+  CC := clang
+  BUILD ?= build/tsan
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+  LDSAN := -fsanitize=thread
 else
   BUILD ?= build/$(notdir $(CC))
   OPT := -O2 -g
@@ -82,12 +88,14 @@ $(TEST_OBJ): CPPFLAGS += -Itests
 
 tests: all $(UNIT) $(FUZZ_REPLAY)
 
-# The whole suite: gcc build, then clang ASan+UBSan build, each run in full.
+# The whole suite: gcc build, then clang ASan+UBSan build, each run in full;
+# then the threaded tests (the BSD facade) under ThreadSanitizer.
 test:
 	@tests/deps.sh
 	$(MAKE) --no-print-directory -j$$(nproc) tests
 	$(MAKE) --no-print-directory -j$$(nproc) SAN=1 tests
-	@tests/run.sh $(BUILD) build/asan
+	$(MAKE) --no-print-directory -j$$(nproc) SAN=thread build/tsan/unit_tests
+	@tests/run.sh $(BUILD) build/asan build/tsan:posix
 
 # One variant only, e.g. `make test-one SAN=1`.
 test-one: tests

@@ -7,6 +7,8 @@
 #   BUILD/unit_tests                unit and state tests (tests/*/*_test.c)
 #   BUILD/fuzz/*_replay             every file of fuzz/corpus/NAME/ through its target
 #   tests/scripts/*.sh BUILD        peer and tool tests (tcpdump, tshark, pkg-config, ...)
+# A BUILD_DIR:PREFIX argument runs only the unit tests whose names start with
+# PREFIX (the ThreadSanitizer build runs the threaded posix_* tests).
 # With CI=true a skipped test counts as a failure: nothing may be skipped in CI.
 set -u
 cd "$(dirname "$0")/.."
@@ -17,8 +19,10 @@ trap 'rm -f "$log"' EXIT
 run_suite() { # label, command...
     local label=$1; shift
     local start=$SECONDS
-    "$@" >"$log" 2>&1
+    # A hung suite fails (exit 124) instead of eating CI's time budget.
+    timeout -k 10 "${SUITE_TIMEOUT:-600}" "$@" >"$log" 2>&1
     local rc=$?
+    [ "$rc" -eq 124 ] && echo "not ok - $label timed out after ${SUITE_TIMEOUT:-600} s" >>"$log"
     local p f s
     p=$(grep -c '^ok - ' "$log")
     f=$(grep -c '^not ok - ' "$log")
@@ -57,11 +61,20 @@ replay_corpus() { # build dir
     done
 }
 
-for b in "$@"; do
+export -f replay_corpus
+
+for arg in "$@"; do
+    b=${arg%%:*}
+    if [ "$b" != "$arg" ]; then
+        prefix=${arg#*:}
+        [ -x "$b/unit_tests" ] || { echo "not ok - $b/unit_tests missing"; failed=$((failed + 1)); continue; }
+        run_suite "[$b] unit ($prefix*)" "$b/unit_tests" "$prefix"
+        continue
+    fi
     [ -d "$b" ] || { echo "not ok - build dir $b missing"; failed=$((failed + 1)); continue; }
     export TERN_BUILD=$b
     run_suite "[$b] unit" "$b/unit_tests"
-    run_suite "[$b] fuzz corpus replay" replay_corpus "$b"
+    run_suite "[$b] fuzz corpus replay" bash -c 'replay_corpus "$1"' _ "$b"
     for s in tests/scripts/*.sh; do
         [ -e "$s" ] || continue
         run_suite "[$b] $(basename "$s" .sh)" bash "$s" "$b"

@@ -108,6 +108,13 @@ struct tern_loop *tern_loop_real_new(uint64_t (*clock)(void *ctx), void *clock_c
  * another thread left for it and call run() again. The only thread-safe
  * call on a loop. No-op on other loops. */
 void tern_loop_wake(struct tern_loop *l);
+/* Real loop: before(ctx) runs just before each epoll_wait (the sleep) and
+ * after(ctx) right after it, on the loop's thread. The POSIX facade uses
+ * them to release its runtime mutex while the loop sleeps, so the loop holds
+ * it only while it processes timers and fds. NULLs remove the hooks. No-op
+ * on other loops. */
+void tern_loop_real_set_sleep_hooks(struct tern_loop *l, void (*before)(void *ctx),
+                                    void (*after)(void *ctx), void *ctx);
 
 /* The virtual loop, starting at time `start`. run() pops events in order and
  * jumps time to each; no wall-clock time passes. */

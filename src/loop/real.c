@@ -6,7 +6,9 @@
  * fires early) or until a watched fd is readable, and dispatches the fds.
  * tern_loop_wake() writes an eventfd so another thread can interrupt the
  * sleep; run() then returns 0 so its caller can do the cross-thread work.
- * Linux only (epoll, eventfd). Not thread-safe apart from tern_loop_wake().
+ * Optional sleep hooks run just before and after each epoll_wait (the POSIX
+ * facade drops its runtime mutex there). Linux only (epoll, eventfd). Not
+ * thread-safe apart from tern_loop_wake().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,6 +40,8 @@ struct rloop {
     int stopped;
     struct watch *w; /* a handful of fds (devices): a linear table is enough */
     size_t nw, capw;
+    void (*before_sleep)(void *ctx), (*after_sleep)(void *ctx); /* tern_loop_real_set_sleep_hooks */
+    void *hook_ctx;
 };
 
 static const struct tern_loop_ops rloop_ops;
@@ -155,9 +159,15 @@ static int r_run(struct tern_loop *l, uint64_t until)
         fire_due(r);
         if (r->stopped || (until != TERN_TIME_NEVER && r_now(l) >= until))
             break;
-        int n = epoll_wait(r->epfd, ev, MAX_EVENTS, sleep_ms(r, until));
+        int ms = sleep_ms(r, until);
+        if (r->before_sleep)
+            r->before_sleep(r->hook_ctx);
+        int n = epoll_wait(r->epfd, ev, MAX_EVENTS, ms);
+        int err = errno;
+        if (r->after_sleep)
+            r->after_sleep(r->hook_ctx);
         if (n < 0) {
-            if (errno == EINTR)
+            if (err == EINTR)
                 continue;
             rc = TERN_E_IO;
             break;
@@ -221,6 +231,16 @@ struct tern_loop *tern_loop_real_new(uint64_t (*clock)(void *ctx), void *clock_c
         return NULL;
     }
     return &r->base;
+}
+
+void tern_loop_real_set_sleep_hooks(struct tern_loop *l, void (*before)(void *ctx),
+                                    void (*after)(void *ctx), void *ctx)
+{
+    if (!l || l->ops != &rloop_ops)
+        return;
+    rl(l)->before_sleep = before;
+    rl(l)->after_sleep = after;
+    rl(l)->hook_ctx = ctx;
 }
 
 void tern_loop_wake(struct tern_loop *l)
