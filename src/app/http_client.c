@@ -1,0 +1,348 @@
+/*
+ * src/app/http_client.c - one HTTP/1.1 GET over the socket API (see
+ * http_client.h). Steps: [resolve] -> connect (POLLOUT or POLLERR reports
+ * the outcome) -> send the request -> read and parse the response
+ * incrementally (http_msg.c), body to io.out -> done.
+ * RFC 9110 s7.2 (Host), s9.3.1 (GET); RFC 9112 s6.3 (body length), s9.6.
+ */
+#include "app/http_client.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/http_msg.h"
+#include "tern/err.h"
+#include "tern/socket.h"
+#include "tern/wire/ipv4.h"
+
+#define RX_BUF 16384
+
+struct tern_http_get {
+    struct tern_stack *stack;
+    struct tern_loop *loop;
+    struct tern_http_get_opts o;
+    struct tern_http_get_io io;
+    struct tern_http_url url;
+    struct tern_resolve *rq;
+    struct tern_sock *sk;
+    struct tern_timer timer, start_timer;
+    uint64_t started, resp_started;
+    bool connected, finished;
+    char req[4096 + 512];
+    size_t req_len, req_off;
+    uint8_t rx[RX_BUF];
+    struct tern_http_resp resp; /* large: last */
+};
+
+__attribute__((format(printf, 2, 3))) static void msg(struct tern_http_get *g, const char *fmt, ...)
+{
+    if (!g->io.err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tern get: ", g->io.err);
+    vfprintf(g->io.err, fmt, ap);
+    fputc('\n', g->io.err);
+    fflush(g->io.err);
+    va_end(ap);
+}
+
+static void progress(struct tern_http_get *g, bool final)
+{
+    if (!g->io.progress)
+        return;
+    uint64_t now = tern_loop_now(g->loop);
+    struct tern_http_progress p = {.bytes = g->resp.body.received,
+                                   .total = g->resp.has_length ? (int64_t)g->resp.content_length : -1,
+                                   .elapsed_us = now - g->started,
+                                   .final = final};
+    uint64_t dt = g->resp_started ? now - g->resp_started : 0;
+    p.rate = dt ? (double)p.bytes * 1e6 / (double)dt : 0;
+    g->io.progress(g->io.ctx, &p);
+}
+
+static void finish(struct tern_http_get *g, int status)
+{
+    if (g->finished)
+        return;
+    g->finished = true;
+    tern_timer_cancel(g->loop, &g->timer);
+    tern_timer_cancel(g->loop, &g->start_timer);
+    if (g->resp_started)
+        progress(g, true);
+    if (g->io.out)
+        fflush(g->io.out);
+    if (g->sk) {
+        tern_sock_close(g->sk);
+        g->sk = NULL;
+    }
+    if (g->io.done)
+        g->io.done(g->io.ctx, status);
+}
+
+static const char *net_error(int e)
+{
+    switch (e) {
+    case TERN_E_CONNREFUSED: return "connection refused";
+    case TERN_E_CONNRESET: return "connection reset by peer";
+    case TERN_E_TIMEDOUT: return "connection timed out";
+    case TERN_E_HOSTUNREACH: return "host unreachable";
+    case TERN_E_NETUNREACH: return "network unreachable (no route)";
+    default: return tern_strerror(e);
+    }
+}
+
+static void fail_net(struct tern_http_get *g, int e)
+{
+    msg(g, "%s port %u: %s", g->url.host, g->url.port, net_error(e));
+    finish(g, TERN_GET_NETWORK);
+}
+
+static void on_timer(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    struct tern_http_get *g = arg;
+    msg(g, "%s port %u: %s", g->url.host, g->url.port,
+        !g->connected ? "connection timed out" : "timed out waiting for data");
+    finish(g, TERN_GET_NETWORK);
+}
+
+static void response_done(struct tern_http_get *g)
+{
+    int st = g->resp.status;
+    if (st >= 400) {
+        msg(g, "the server answered %d %s", st, g->resp.reason ? g->resp.reason : "");
+        finish(g, TERN_GET_HTTP_STATUS);
+        return;
+    }
+    if (st >= 300) {
+        const char *loc = tern_http_resp_field(&g->resp, "Location");
+        msg(g, "the server answered %d, redirecting to %s (not followed)", st, loc ? loc : "?");
+    }
+    finish(g, TERN_GET_OK);
+}
+
+/* Feeds received bytes to the parser; body to io.out. */
+static void consume(struct tern_http_get *g, const uint8_t *p, size_t n)
+{
+    while (n && g->resp.state != TERN_HTTP_DONE && g->resp.state != TERN_HTTP_ERROR) {
+        const uint8_t *b;
+        size_t bl;
+        size_t k = tern_http_resp_feed(&g->resp, p, n, &b, &bl);
+        if (g->resp.state >= TERN_HTTP_BODY && !g->resp_started)
+            g->resp_started = tern_loop_now(g->loop);
+        if (bl && g->resp.status < 400 && g->io.out &&
+            fwrite(b, 1, bl, g->io.out) != bl) {
+            msg(g, "writing the body: output error");
+            finish(g, TERN_GET_NETWORK);
+            return;
+        }
+        p += k;
+        n -= k;
+    }
+}
+
+static void on_sock(struct tern_sock *sk, unsigned events, void *ctx)
+{
+    struct tern_http_get *g = ctx;
+    if (g->finished)
+        return;
+    if (!g->connected) {
+        if (events & TERN_POLLERR) {
+            int e = tern_sock_error(sk);
+            fail_net(g, e ? e : TERN_E_CONNREFUSED);
+            return;
+        }
+        if (!(events & TERN_POLLOUT))
+            return;
+        g->connected = true;
+    }
+    /* send what is left of the request */
+    while (g->req_off < g->req_len) {
+        ssize_t k = tern_sock_send(sk, g->req + g->req_off, g->req_len - g->req_off, 0);
+        if (k == TERN_E_AGAIN)
+            break;
+        if (k < 0) {
+            fail_net(g, (int)k);
+            return;
+        }
+        g->req_off += (size_t)k;
+    }
+    for (;;) {
+        ssize_t n = tern_sock_recv(sk, g->rx, sizeof g->rx, 0);
+        if (n == TERN_E_AGAIN)
+            break;
+        if (n < 0) {
+            fail_net(g, (int)n);
+            return;
+        }
+        tern_timer_arm(g->loop, &g->timer, tern_loop_now(g->loop) + g->o.idle_timeout_us);
+        if (n == 0) { /* end of stream */
+            if (tern_http_resp_eof(&g->resp) == TERN_HTTP_DONE) {
+                response_done(g);
+            } else {
+                msg(g, "%s", g->resp.error);
+                finish(g, TERN_GET_NETWORK);
+            }
+            return;
+        }
+        consume(g, g->rx, (size_t)n);
+        if (g->finished)
+            return;
+        if (g->resp.state == TERN_HTTP_ERROR) {
+            msg(g, "bad response: %s", g->resp.error);
+            finish(g, TERN_GET_NETWORK);
+            return;
+        }
+        if (g->resp.state == TERN_HTTP_DONE) {
+            response_done(g);
+            return;
+        }
+        progress(g, false);
+    }
+    if (events & TERN_POLLERR) {
+        int e = tern_sock_error(sk);
+        if (e < 0)
+            fail_net(g, e);
+    }
+}
+
+static void connect_to(struct tern_http_get *g, uint32_t addr)
+{
+    int e = 0;
+    g->sk = tern_sock_open(g->stack, TERN_SOCK_STREAM, &e);
+    if (!g->sk) {
+        msg(g, "%s", e == TERN_E_UNSUPPORTED ? "TCP is not available in this build"
+                                             : tern_strerror(e));
+        finish(g, TERN_GET_NETWORK);
+        return;
+    }
+    tern_sock_set_handler(g->sk, TERN_POLLIN | TERN_POLLOUT, on_sock, g);
+    struct tern_sockaddr peer = {.addr = addr, .port = g->url.port};
+    e = tern_sock_connect(g->sk, &peer);
+    if (e < 0 && e != TERN_E_INPROGRESS)
+        fail_net(g, e);
+}
+
+static void on_resolved(void *ctx, const struct tern_resolve_result *r)
+{
+    struct tern_http_get *g = ctx;
+    if (r->status != TERN_RESOLVE_OK || r->naddr == 0) {
+        const char *why = r->status == TERN_RESOLVE_NXDOMAIN ? "name not found (NXDOMAIN)"
+                          : r->status == TERN_RESOLVE_TIMEOUT ? "no answer from the DNS servers"
+                          : r->status == TERN_RESOLVE_NODATA  ? "the name has no IPv4 address"
+                                                              : "name lookup failed";
+        msg(g, "%s: %s", g->url.host, why);
+        finish(g, TERN_GET_NETWORK);
+        return;
+    }
+    connect_to(g, r->addr[0]);
+}
+
+static void on_start(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    struct tern_http_get *g = arg;
+    if (g->url.host_is_ipv4) {
+        connect_to(g, g->url.addr);
+        return;
+    }
+    int e = 0;
+    g->rq = tern_resolve_start(g->stack, g->loop, g->url.host, &g->o.dns, on_resolved, g, &e);
+    if (!g->rq) {
+        msg(g, "%s: %s", g->url.host, tern_strerror(e));
+        finish(g, TERN_GET_NETWORK);
+    }
+}
+
+struct tern_http_get *tern_http_get_start(struct tern_stack *s, struct tern_loop *loop,
+                                          const struct tern_http_get_opts *o,
+                                          const struct tern_http_get_io *io, int *err)
+{
+    int dummy;
+    if (!err)
+        err = &dummy;
+    *err = TERN_E_INVAL;
+    if (!s || !loop || !o || !o->url || !io)
+        return NULL;
+    struct tern_http_get *g = calloc(1, sizeof *g);
+    if (!g) {
+        *err = TERN_E_NOMEM;
+        return NULL;
+    }
+    g->stack = s;
+    g->loop = loop;
+    g->o = *o;
+    g->io = *io;
+    char why[512];
+    if (tern_http_url_parse(o->url, &g->url, why, sizeof why) < 0) {
+        if (io->err)
+            fprintf(io->err, "tern get: %s\n", why);
+        free(g);
+        return NULL;
+    }
+    if (!g->url.host_is_ipv4 && !o->dns.nservers) {
+        if (io->err)
+            fprintf(io->err, "tern get: %s: no DNS server to look the name up (give --dns)\n",
+                    g->url.host);
+        free(g);
+        return NULL;
+    }
+    if (!g->o.connect_timeout_us)
+        g->o.connect_timeout_us = 10000000ull;
+    if (!g->o.idle_timeout_us)
+        g->o.idle_timeout_us = 30000000ull;
+    /* RFC 9110 s7.2: Host carries the port when it is not the default */
+    char hostport[TERN_HTTP_HOST_MAX + 8];
+    if (g->url.port == 80)
+        snprintf(hostport, sizeof hostport, "%s", g->url.host);
+    else
+        snprintf(hostport, sizeof hostport, "%s:%u", g->url.host, g->url.port);
+    int n = snprintf(g->req, sizeof g->req,
+                     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n"
+                     "Connection: close\r\n\r\n",
+                     g->url.path, hostport, o->user_agent ? o->user_agent : "tern/0.1");
+    if (n < 0 || (size_t)n >= sizeof g->req) {
+        if (io->err)
+            fprintf(io->err, "tern get: %s: URL too long\n", o->url);
+        free(g);
+        return NULL;
+    }
+    g->req_len = (size_t)n;
+    tern_http_resp_init(&g->resp, false);
+    g->started = tern_loop_now(loop);
+    tern_timer_init(&g->timer, on_timer, g);
+    tern_timer_init(&g->start_timer, on_start, g);
+    /* the connect deadline covers lookup and handshake; replaced by the
+     * idle deadline once data flows */
+    tern_timer_arm(loop, &g->timer, g->started + g->o.connect_timeout_us);
+    tern_timer_arm(loop, &g->start_timer, g->started); /* begin on the loop */
+    return g;
+}
+
+int tern_http_get_status(const struct tern_http_get *g)
+{
+    return g->resp.status;
+}
+
+void tern_http_get_stop(struct tern_http_get *g)
+{
+    if (g && !g->finished) {
+        msg(g, "interrupted");
+        finish(g, TERN_GET_NETWORK);
+    }
+}
+
+void tern_http_get_free(struct tern_http_get *g)
+{
+    if (!g)
+        return;
+    tern_timer_cancel(g->loop, &g->timer);
+    tern_timer_cancel(g->loop, &g->start_timer);
+    if (g->rq)
+        tern_resolve_free(g->rq);
+    if (g->sk)
+        tern_sock_abort(g->sk);
+    free(g);
+}

@@ -1,0 +1,66 @@
+/*
+ * src/app/http_server.h - a static file server (HTTP/1.1, RFC 9112/9110)
+ * written once as an event-driven app on the core socket API: it runs on
+ * TAP/TUN with the real loop (`tern serve --http DIR[:PORT]`) and in
+ * virtual time in tests.
+ *
+ * GET and HEAD of regular files under one directory; 400 (bad request or
+ * path), 404, 405 (with Allow), 413, 414, 431, 500, 501, 505 from the
+ * parser and the file system; 301 to add the '/' of a directory; an
+ * index.html in a directory is served for it, else (with opts.index) an
+ * HTML listing with escaped names. Keep-alive by default in HTTP/1.1
+ * (RFC 9112 s9.3), "Connection: close" honoured, pipelined requests
+ * answered in order, one at a time. Each connection has a deadline: the
+ * whole request head must arrive within idle_timeout_us, and a response
+ * that makes no progress for that long is aborted.
+ *
+ * DEVIATION (like the DNS zone loader and servdb): files are read with
+ * stdio/stat/opendir - the only OS calls in this app, in one small section
+ * of http_server.c. Symbolic links are followed only when their target
+ * stays inside the served directory (checked with realpath).
+ * Not: ranges, conditional requests, compression, request bodies (framed
+ * and discarded, 413 over 64 KiB), HTTPS.
+ */
+#ifndef TERN_APP_HTTP_SERVER_H
+#define TERN_APP_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tern/loop.h"
+#include "tern/stack.h"
+
+struct tern_http_server_opts {
+    const char *root;          /* the directory served */
+    uint32_t addr;             /* listen address, 0 = any */
+    uint16_t port;             /* 0 = 80 */
+    unsigned max_conns;        /* simultaneous connections, 0 = 64; more are refused (closed) */
+    int backlog;               /* listen backlog, 0 = 16 */
+    uint64_t idle_timeout_us;  /* 0 = 30 s */
+    bool index;                /* HTML listings of directories without index.html */
+    /* Wall-clock seconds for the Date header (RFC 9110 s6.6.1); NULL = send no Date. */
+    int64_t (*wall_clock)(void *ctx);
+    void *clock_ctx;
+    FILE *log;                 /* one line per response ("PEER \"METHOD TARGET\" STATUS BYTES"); NULL = none */
+};
+
+struct tern_http_server_stats {
+    uint64_t accepted, refused; /* connections */
+    uint64_t requests, status_2xx, status_3xx, status_4xx, status_5xx;
+    uint64_t body_bytes;        /* file bytes queued to sockets */
+    uint64_t timeouts;
+};
+
+struct tern_http_server;
+
+/* Opens the listening socket. NULL with *err: TERN_E_INVAL (no root, or not
+ * a directory), TERN_E_UNSUPPORTED (no TCP in this build), a bind error. */
+struct tern_http_server *tern_http_server_start(struct tern_stack *s, struct tern_loop *loop,
+                                                const struct tern_http_server_opts *o, int *err);
+const struct tern_http_server_stats *tern_http_server_stats(const struct tern_http_server *srv);
+unsigned tern_http_server_conns(const struct tern_http_server *srv);
+/* Aborts every connection, closes the listener and frees. NULL is fine. */
+void tern_http_server_free(struct tern_http_server *srv);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * Tests for src/app/http_server.c and http_client.c over TCP: server on
+ * stack A (10.0.0.1:80), client on stack B, a memory link in virtual time
+ * (tests/common/net2.h). Files live in a temporary directory made per
+ * test. Needs TCP (TERN_SOCK_STREAM); until TCP landed this file was named
+ * http_tcp_test.c.pending so the build skipped it.
+ */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/http_client.h"
+#include "app/http_msg.h"
+#include "app/http_server.h"
+#include "common/net2.h"
+#include "harness.h"
+#include "tern/err.h"
+#include "tern/socket.h"
+
+#define BIG 300000
+
+struct site {
+    char dir[64];
+    uint8_t *big;
+};
+
+static void put(const char *dir, const char *name, const void *data, size_t n)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fwrite(data, 1, n, f);
+        fclose(f);
+    }
+}
+
+static int site_make(struct site *s)
+{
+    strcpy(s->dir, "/tmp/tern-http-XXXXXX");
+    if (!mkdtemp(s->dir))
+        return -1;
+    char p[256];
+    put(s->dir, "hello.txt", "hello, world\n", 13);
+    s->big = malloc(BIG);
+    for (size_t i = 0; i < BIG; i++)
+        s->big[i] = (uint8_t)(tern_test_rand() >> 17);
+    put(s->dir, "big.bin", s->big, BIG);
+    snprintf(p, sizeof p, "%s/sub", s->dir);
+    mkdir(p, 0755);
+    put(s->dir, "sub/index.html", "<p>sub</p>", 10);
+    snprintf(p, sizeof p, "%s/list", s->dir);
+    mkdir(p, 0755);
+    put(s->dir, "list/<b>.txt", "x", 1);
+    put(s->dir, "secret-outside", "no", 2); /* target of a symlink from inside */
+    snprintf(p, sizeof p, "%s/list/link", s->dir);
+    if (symlink("/etc/passwd", p) < 0)
+        return -1;
+    return 0;
+}
+
+static void site_free(struct site *s)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s->dir);
+    free(s->big);
+}
+
+static int64_t fixed_clock(void *ctx)
+{
+    (void)ctx;
+    return 784111777; /* RFC 9110 s5.6.7's example date */
+}
+
+static struct tern_http_server *server(struct net2 *n, struct site *s, int *err)
+{
+    struct tern_http_server_opts o = {.root = s->dir, .index = true, .wall_clock = fixed_clock,
+                                      .idle_timeout_us = 5000000};
+    return tern_http_server_start(n->sa, n->loop, &o, err);
+}
+
+/* ---- raw TCP exchanges: send text, collect everything until EOF ---- */
+
+struct raw {
+    struct tern_loop *loop;
+    const char *req;
+    size_t req_off;
+    char *got;
+    size_t len, cap;
+    bool eof, connected;
+    int err;
+};
+
+static void raw_ready(struct tern_sock *sk, unsigned ev, void *ctx)
+{
+    struct raw *r = ctx;
+    if (ev & TERN_POLLERR) {
+        r->err = tern_sock_error(sk);
+        if (r->err) {
+            tern_loop_stop(r->loop);
+            return;
+        }
+    }
+    while (r->req[r->req_off]) {
+        ssize_t k = tern_sock_send(sk, r->req + r->req_off, strlen(r->req + r->req_off), 0);
+        if (k <= 0)
+            break;
+        r->req_off += (size_t)k;
+    }
+    for (;;) {
+        if (r->cap - r->len < 4096) {
+            r->cap = r->cap * 2 + 65536;
+            r->got = realloc(r->got, r->cap);
+        }
+        ssize_t k = tern_sock_recv(sk, r->got + r->len, r->cap - r->len - 1, 0);
+        if (k == 0) {
+            r->eof = true;
+            tern_loop_stop(r->loop);
+            break;
+        }
+        if (k < 0) {
+            if (k != TERN_E_AGAIN) {
+                r->err = (int)k;
+                tern_loop_stop(r->loop);
+            }
+            break;
+        }
+        r->len += (size_t)k;
+        r->got[r->len] = '\0';
+    }
+}
+
+/* Sends req to A:80 from B; returns what came back before the server closed
+ * (malloc'd, NUL-terminated), within 10 s of virtual time. */
+static char *raw_exchange(struct net2 *n, const char *req, size_t *len)
+{
+    struct raw r = {.loop = n->loop, .req = req};
+    int e;
+    struct tern_sock *sk = tern_sock_open(n->sb, TERN_SOCK_STREAM, &e);
+    if (!sk)
+        return NULL;
+    tern_sock_set_handler(sk, TERN_POLLIN | TERN_POLLOUT, raw_ready, &r);
+    struct tern_sockaddr to = {.addr = NET2_A, .port = 80};
+    tern_sock_connect(sk, &to);
+    tern_loop_run(n->loop, tern_loop_now(n->loop) + 10000000);
+    tern_sock_close(sk);
+    tern_loop_run(n->loop, tern_loop_now(n->loop) + 1000000); /* let the close finish */
+    if (!r.got)
+        r.got = calloc(1, 1);
+    *len = r.len;
+    return r.got;
+}
+
+/* Parses the i-th response in buf (head_request for HEAD); NULL if none. */
+static const char *nth_response(const char *buf, size_t len, bool head, struct tern_http_resp *p,
+                                size_t *body_len)
+{
+    tern_http_resp_init(p, head);
+    size_t off = 0;
+    *body_len = 0;
+    while (off < len && p->state != TERN_HTTP_DONE && p->state != TERN_HTTP_ERROR) {
+        size_t bl;
+        const uint8_t *b;
+        off += tern_http_resp_feed(p, (const uint8_t *)buf + off, len - off, &b, &bl);
+        *body_len += bl;
+    }
+    return p->state == TERN_HTTP_DONE ? buf + off : NULL;
+}
+
+TEST(http_tcp_stream_available)
+{
+    /* loud failure if this file is enabled before TCP exists */
+    struct net2 n;
+    REQUIRE(net2_open(&n, 1, NULL) == 0);
+    int e = 0;
+    struct tern_sock *sk = tern_sock_open(n.sa, TERN_SOCK_STREAM, &e);
+    CHECK(sk != NULL);
+    CHECK(e != TERN_E_UNSUPPORTED);
+    if (sk)
+        tern_sock_close(sk);
+    net2_close(&n);
+}
+
+/* ---- the client ---- */
+
+struct get_state {
+    struct tern_loop *loop;
+    int status, calls;
+    uint64_t last_bytes;
+    bool saw_final;
+};
+
+static void get_progress(void *ctx, const struct tern_http_progress *p)
+{
+    struct get_state *g = ctx;
+    g->last_bytes = p->bytes;
+    if (p->final)
+        g->saw_final = true;
+}
+
+static void get_done(void *ctx, int status)
+{
+    struct get_state *g = ctx;
+    g->status = status;
+    g->calls++;
+    tern_loop_stop(g->loop);
+}
+
+/* Runs tern get on B; body and messages into malloc'd buffers. */
+static int run_get(struct net2 *n, const char *url, char **body, size_t *blen, char **msgs)
+{
+    size_t mlen;
+    FILE *out = open_memstream(body, blen), *err = open_memstream(msgs, &mlen);
+    struct get_state g = {.loop = n->loop, .status = -1};
+    struct tern_http_get_opts o = {.url = url, .connect_timeout_us = 3000000};
+    struct tern_http_get_io io = {.out = out, .err = err, .progress = get_progress,
+                                  .done = get_done, .ctx = &g};
+    int e;
+    struct tern_http_get *h = tern_http_get_start(n->sb, n->loop, &o, &io, &e);
+    if (h) {
+        tern_loop_run(n->loop, tern_loop_now(n->loop) + 60000000);
+        tern_http_get_free(h);
+    }
+    tern_loop_run(n->loop, tern_loop_now(n->loop) + 1000000);
+    fclose(out);
+    fclose(err);
+    if (h && g.calls != 1)
+        return -2;
+    return h ? g.status : -1;
+}
+
+TEST(http_tcp_get_file_byte_exact)
+{
+    struct net2 n;
+    struct site s;
+    REQUIRE(net2_open(&n, 2, NULL) == 0);
+    REQUIRE(site_make(&s) == 0);
+    int e;
+    struct tern_http_server *srv = server(&n, &s, &e);
+    REQUIRE(srv);
+    char *body, *msgs;
+    size_t blen;
+    CHECK_EQ(run_get(&n, "http://10.0.0.1/big.bin", &body, &blen, &msgs), TERN_GET_OK);
+    CHECK_EQ(blen, BIG);
+    if (blen == BIG)
+        CHECK(memcmp(body, s.big, BIG) == 0);
+    free(body);
+    free(msgs);
+    CHECK_EQ(run_get(&n, "http://10.0.0.1/sub/", &body, &blen, &msgs), TERN_GET_OK);
+    CHECK_EQ(blen, 10);
+    CHECK_MEM(body, "<p>sub</p>", 10);
+    free(body);
+    free(msgs);
+    tern_http_server_free(srv);
+    site_free(&s);
+    net2_close(&n);
+}
+
+TEST(http_tcp_client_errors)
+{
+    struct net2 n;
+    struct site s;
+    REQUIRE(net2_open(&n, 3, NULL) == 0);
+    REQUIRE(site_make(&s) == 0);
+    int e;
+    struct tern_http_server *srv = server(&n, &s, &e);
+    REQUIRE(srv);
+    char *body, *msgs;
+    size_t blen;
+    /* 404: status 3 (curl --fail), nothing written */
+    CHECK_EQ(run_get(&n, "http://10.0.0.1/nope", &body, &blen, &msgs), TERN_GET_HTTP_STATUS);
+    CHECK_EQ(blen, 0);
+    CHECK(strstr(msgs, "404") != NULL);
+    free(body);
+    free(msgs);
+    /* nobody listens on port 81: refused (RST) */
+    CHECK_EQ(run_get(&n, "http://10.0.0.1:81/", &body, &blen, &msgs), TERN_GET_NETWORK);
+    CHECK(strstr(msgs, "connection refused") != NULL);
+    free(body);
+    free(msgs);
+    /* nobody at 10.0.0.9: timed out */
+    CHECK_EQ(run_get(&n, "http://10.0.0.9/", &body, &blen, &msgs), TERN_GET_NETWORK);
+    CHECK(strstr(msgs, "timed out") != NULL || strstr(msgs, "unreachable") != NULL);
+    free(body);
+    free(msgs);
+    /* bad URLs never start */
+    CHECK_EQ(run_get(&n, "https://10.0.0.1/", &body, &blen, &msgs), -1);
+    CHECK(strstr(msgs, "https") != NULL);
+    free(body);
+    free(msgs);
+    tern_http_server_free(srv);
+    site_free(&s);
+    net2_close(&n);
+}
+
+/* ---- the server, with raw requests ---- */
+
+TEST(http_tcp_server_statuses)
+{
+    struct net2 n;
+    struct site s;
+    REQUIRE(net2_open(&n, 4, NULL) == 0);
+    REQUIRE(site_make(&s) == 0);
+    int e;
+    struct tern_http_server *srv = server(&n, &s, &e);
+    REQUIRE(srv);
+    struct tern_http_resp *p = malloc(sizeof *p);
+    size_t len, bl;
+    char *got;
+    /* HEAD: the GET head, no body (RFC 9110 s9.3.2) */
+    got = raw_exchange(&n, "HEAD /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &len);
+    REQUIRE(got);
+    const char *rest = nth_response(got, len, true, p, &bl);
+    CHECK(rest != NULL);
+    CHECK_EQ(p->status, 200);
+    CHECK_EQ(p->content_length, 13);
+    CHECK(rest && *rest == '\0'); /* nothing after the head */
+    CHECK_STR(tern_http_resp_field(p, "Date"), "Sun, 06 Nov 1994 08:49:37 GMT");
+    CHECK_STR(tern_http_resp_field(p, "Content-Type"), "text/plain; charset=utf-8");
+    free(got);
+    /* 405 with Allow (RFC 9110 s15.5.6) */
+    got = raw_exchange(&n, "DELETE /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                       &len);
+    CHECK(nth_response(got, len, false, p, &bl) != NULL);
+    CHECK_EQ(p->status, 405);
+    CHECK_STR(tern_http_resp_field(p, "Allow"), "GET, HEAD");
+    free(got);
+    /* traversal: 400, whatever the spelling; a symlink out of the root: 404 */
+    static const char *const bad[] = {"/../secret-outside", "/%2e%2e/x", "/a/..%2f..%2fx",
+                                      "/%00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char req[256];
+        snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", bad[i]);
+        got = raw_exchange(&n, req, &len);
+        CHECK(nth_response(got, len, false, p, &bl) != NULL);
+        CHECK_EQ(p->status, 400);
+        free(got);
+    }
+    got = raw_exchange(&n, "GET /list/link HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &len);
+    CHECK(nth_response(got, len, false, p, &bl) != NULL);
+    CHECK_EQ(p->status, 404);
+    CHECK(strstr(got, "root:") == NULL);
+    free(got);
+    /* a directory without its slash: 301 to it */
+    got = raw_exchange(&n, "GET /sub HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &len);
+    CHECK(nth_response(got, len, false, p, &bl) != NULL);
+    CHECK_EQ(p->status, 301);
+    CHECK_STR(tern_http_resp_field(p, "Location"), "/sub/");
+    free(got);
+    /* the listing escapes names */
+    got = raw_exchange(&n, "GET /list/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &len);
+    CHECK(nth_response(got, len, false, p, &bl) != NULL);
+    CHECK_EQ(p->status, 200);
+    CHECK(strstr(got, "<a href=\"%3Cb%3E.txt\">&lt;b&gt;.txt</a>") != NULL);
+    free(got);
+    /* parser errors: 505, 431, missing Host */
+    got = raw_exchange(&n, "GET / HTTP/2.0\r\nHost: a\r\n\r\n", &len);
+    CHECK(nth_response(got, len, false, p, &bl) != NULL);
+    CHECK_EQ(p->status, 505);
+    free(got);
+    got = raw_exchange(&n, "GET / HTTP/1.1\r\n\r\n", &len);
+    CHECK(nth_response(got, len, false, p, &bl) != NULL);
+    CHECK_EQ(p->status, 400);
+    free(got);
+    free(p);
+    CHECK_EQ(tern_http_server_conns(srv), 0);
+    tern_http_server_free(srv);
+    site_free(&s);
+    net2_close(&n);
+}
+
+TEST(http_tcp_keep_alive)
+{
+    struct net2 n;
+    struct site s;
+    REQUIRE(net2_open(&n, 5, NULL) == 0);
+    REQUIRE(site_make(&s) == 0);
+    int e;
+    struct tern_http_server *srv = server(&n, &s, &e);
+    REQUIRE(srv);
+    struct tern_http_resp *p = malloc(sizeof *p);
+    size_t len, bl;
+    /* two pipelined requests on one connection; the second asks to close */
+    char *got = raw_exchange(&n, "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n"
+                                 "GET /sub/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                             &len);
+    const char *rest = nth_response(got, len, false, p, &bl);
+    REQUIRE(rest);
+    CHECK_EQ(p->status, 200);
+    CHECK_EQ(bl, 13);
+    CHECK(p->keep_alive);
+    rest = nth_response(rest, len - (size_t)(rest - got), false, p, &bl);
+    CHECK(rest != NULL);
+    CHECK_EQ(p->status, 200);
+    CHECK_EQ(bl, 10);
+    CHECK_STR(tern_http_resp_field(p, "Connection"), "close");
+    CHECK_EQ(tern_http_server_stats(srv)->accepted, 1);
+    CHECK_EQ(tern_http_server_stats(srv)->requests, 2);
+    free(got);
+    free(p);
+    /* an idle connection is closed after the timeout */
+    got = raw_exchange(&n, "", &len);
+    CHECK_EQ(len, 0);
+    CHECK_EQ(tern_http_server_stats(srv)->timeouts, 1);
+    free(got);
+    CHECK_EQ(tern_http_server_conns(srv), 0);
+    tern_http_server_free(srv);
+    site_free(&s);
+    net2_close(&n);
+}
