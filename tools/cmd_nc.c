@@ -1,9 +1,9 @@
 /*
- * tools/cmd_nc.c - `tern nc -u`: UDP netcat between stdin/stdout and a
- * socket of a tern stack on a TAP or TUN device. The app is src/app/nc.c
- * (the same code runs in virtual time); this file reads stdin on the loop
- * and handles flags and signals. Flags follow OpenBSD netcat (Debian's nc):
- * -u, -l, -p, -q. TCP comes with the TCP issue.
+ * tools/cmd_nc.c - `tern nc`: TCP (default) or UDP (-u) netcat between
+ * stdin/stdout and a socket of a tern stack on a TAP or TUN device. The app
+ * is src/app/nc.c + nc_tcp.c (the same code runs in virtual time); this
+ * file reads stdin on the loop and handles flags and signals. Flags follow
+ * OpenBSD netcat (Debian's nc): -u, -l, -p, -q, -w, -N.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,22 +18,30 @@
 #include "tools.h"
 
 static const char nc_help[] =
-    "usage: tern nc -u [OPTIONS] --tap IF|--tun IF --addr A/P HOST PORT\n"
-    "       tern nc -u -l [OPTIONS] --tap IF|--tun IF --addr A/P [ADDR] PORT\n"
-    "UDP netcat: each chunk read from stdin is sent as one datagram to HOST PORT,\n"
-    "and every datagram received from it is written to stdout. With -l, wait on\n"
-    "PORT (on ADDR, default all of ours) for a first datagram and talk to its\n"
-    "sender only, as OpenBSD nc -u -l does. PORT may be a service name from\n"
-    "/etc/services (e.g. echo, daytime, domain).\n"
-    "Exit status: 0 done (end of input, then -q), 1 runtime error (e.g. the peer\n"
-    "answered ICMP port unreachable: connection refused), 2 usage error.\n"
+    "usage: tern nc [-u] [OPTIONS] --tap IF|--tun IF --addr A/P HOST PORT\n"
+    "       tern nc -l [-u] [OPTIONS] --tap IF|--tun IF --addr A/P [ADDR] PORT\n"
+    "netcat: stdin goes to HOST PORT and what comes back goes to stdout.\n"
+    "TCP (default): connect to HOST PORT, or with -l accept one connection on PORT\n"
+    "(on ADDR, default all of ours). At end of stdin the sending side is shut down\n"
+    "(a half-close, as Debian's nc -N) and reading goes on until the peer closes;\n"
+    "the run ends when both directions have ended.\n"
+    "UDP (-u): each chunk read from stdin is one datagram; with -l, wait for a first\n"
+    "datagram and talk to its sender only, as OpenBSD nc -u -l does.\n"
+    "PORT may be a service name from /etc/services (e.g. echo, daytime, domain).\n"
+    "Exit status: 0 done, 1 runtime error (\"connection refused\": TCP RST to our SYN\n"
+    "or UDP ICMP port unreachable; \"connection timed out\"; \"connection reset by\n"
+    "peer\"), 2 usage error.\n"
     "\n"
     "nc options:\n"
-    "  -u              UDP (required: TCP is not built yet)\n"
-    "  -l              listen for the first datagram instead of sending first\n"
+    "  -u              UDP instead of TCP\n"
+    "  -l              listen: accept one connection (TCP) or wait for the first\n"
+    "                  datagram (UDP) instead of connecting\n"
     "  -p PORT         local (source) port; with -l, the port to listen on\n"
-    "  -q SECONDS      after end of input, wait SECONDS for replies, then quit\n"
-    "                  (default 1; -1 waits until interrupted)\n"
+    "  -q SECONDS      after end of input, wait at most SECONDS, then quit (-1: no\n"
+    "                  limit); default: TCP until the peer closes, UDP 1 s\n"
+    "  -w SECONDS      TCP: give up connecting after SECONDS (default: the stack's\n"
+    "                  SYN retries, about two minutes); bounds only the connect\n"
+    "  -N              accepted for Debian nc compatibility (always on for TCP)\n"
     "  -h, --help      this help\n"
     "\n";
 
@@ -117,12 +125,12 @@ int cmd_nc(int argc, char **argv)
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
     struct stack_opts so = {0};
     struct tern_nc_opts no = {.quit_after_eof_us = 1000000};
-    bool udp = false;
+    bool udp = false, qflag = false;
     const char *pflag = NULL;
     int opt;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ulp:q:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":ulp:q:w:Nh", longopts, NULL)) != -1) {
         int r = stackopt_handle(&so, opt, optarg, "tern nc");
         if (r < 0)
             return 2;
@@ -138,7 +146,16 @@ int cmd_nc(int argc, char **argv)
         case 'p':
             pflag = optarg;
             break;
+        case 'N':
+            break;
+        case 'w':
+            if (parse_seconds(optarg, &no.connect_timeout_us) < 0 || !no.connect_timeout_us) {
+                fprintf(stderr, "tern nc: bad value '%s' for -w\n", optarg);
+                return 2;
+            }
+            break;
         case 'q':
+            qflag = true;
             if (!strcmp(optarg, "-1"))
                 no.quit_after_eof_us = TERN_TIME_NEVER;
             else if (parse_seconds(optarg, &no.quit_after_eof_us) < 0) {
@@ -154,10 +171,10 @@ int cmd_nc(int argc, char **argv)
             return tool_opt_error("nc", opt, argv);
         }
     }
-    if (!udp) {
-        fprintf(stderr, "tern nc: only UDP is built so far: give -u (TCP comes with the TCP issue)\n");
-        return 2;
-    }
+    no.tcp = !udp;
+    if (no.tcp && !qflag)
+        no.quit_after_eof_us = TERN_TIME_NEVER; /* until the peer closes */
+    uint8_t proto = udp ? TERN_SERVDB_UDP : TERN_SERVDB_TCP;
     int nargs = argc - optind;
     const char *host = NULL, *port = NULL;
     if (no.listen) {
@@ -177,7 +194,7 @@ int cmd_nc(int argc, char **argv)
         }
         if (!port)
             port = pflag;
-        if (tool_parse_port(port, TERN_SERVDB_UDP, "tern nc", &no.local_port) < 0)
+        if (tool_parse_port(port, proto, "tern nc", &no.local_port) < 0)
             return 2;
         if (no.local_port == 0) {
             fprintf(stderr, "tern nc: cannot listen on port 0\n");
@@ -198,13 +215,13 @@ int cmd_nc(int argc, char **argv)
                     host);
             return 2;
         }
-        if (tool_parse_port(argv[optind + 1], TERN_SERVDB_UDP, "tern nc", &no.peer_port) < 0)
+        if (tool_parse_port(argv[optind + 1], proto, "tern nc", &no.peer_port) < 0)
             return 2;
         if (no.peer_port == 0) {
             fprintf(stderr, "tern nc: cannot send to port 0\n");
             return 2;
         }
-        if (pflag && tool_parse_port(pflag, TERN_SERVDB_UDP, "tern nc", &no.local_port) < 0)
+        if (pflag && tool_parse_port(pflag, proto, "tern nc", &no.local_port) < 0)
             return 2;
     }
 
@@ -236,8 +253,9 @@ int cmd_nc(int argc, char **argv)
             fprintf(stderr, "tern nc: cannot listen on %s port %u: %s\n",
                     tern_ipv4_ntoa(no.local_addr, a), no.local_port, tern_strerror(err));
         else
-            fprintf(stderr, "tern nc: cannot send to %s port %u: %s\n",
-                    tern_ipv4_ntoa(no.peer_addr, a), no.peer_port, tern_strerror(err));
+            fprintf(stderr, "tern nc: cannot %s %s port %u: %s\n",
+                    udp ? "send to" : "connect to", tern_ipv4_ntoa(no.peer_addr, a), no.peer_port,
+                    tern_strerror(err));
         rc = 1;
     } else {
         if (sigfd >= 0)

@@ -12,6 +12,7 @@
 #include "serve_classic.h"
 #include "serve_dhcp.h"
 #include "serve_dns.h"
+#include "serve_http.h"
 #include "stackopts.h"
 #include "tools.h"
 
@@ -47,7 +48,9 @@ int cmd_serve(int argc, char **argv)
 {
     static const struct option own[] = {
         {"help", no_argument, NULL, 'h'}, {"for", required_argument, NULL, 'F'},
-        {"dns", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0}};
+        {"dns", required_argument, NULL, 'D'},
+        {"http", required_argument, NULL, SERVE_HTTP_OPT_DIR},
+        {"http-index", no_argument, NULL, SERVE_HTTP_OPT_INDEX}, {NULL, 0, NULL, 0}};
     struct option own_dhcp[sizeof own / sizeof own[0] + SERVE_DHCP_COUNT];
     size_t nown = 0;
     for (const struct option *p = own; p->name; p++)
@@ -57,11 +60,13 @@ int cmd_serve(int argc, char **argv)
     memset(&own_dhcp[nown], 0, sizeof own_dhcp[nown]);
     struct option own_all[sizeof own_dhcp / sizeof own_dhcp[0] + SERVE_CLASSIC_COUNT];
     serve_classic_merge(own_all, sizeof own_all / sizeof own_all[0], own_dhcp);
-    struct option longopts[STACKOPT_COUNT + SERVE_DHCP_COUNT + SERVE_CLASSIC_COUNT + 4];
+    struct option longopts[STACKOPT_COUNT + SERVE_DHCP_COUNT + SERVE_CLASSIC_COUNT + 4 +
+                           SERVE_HTTP_COUNT];
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own_all);
     struct serve_classic classic = {0};
     struct serve_dhcp dh = {0};
     struct serve_dns dns = {0};
+    struct serve_http http = {0};
     struct stack_opts so = {0};
     uint64_t duration = 0;
     int opt;
@@ -83,6 +88,11 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             continue;
         }
+        if ((r = serve_http_opt(&http, opt, optarg)) != 0) {
+            if (r < 0)
+                return 2;
+            continue;
+        }
         switch (opt) {
         case 'D':
             dns.zonefile = optarg;
@@ -98,6 +108,8 @@ int cmd_serve(int argc, char **argv)
             fputs(serve_dhcp_help, stdout);
             fputs("\n", stdout);
             fputs(serve_dns_help, stdout);
+            fputs("\n", stdout);
+            fputs(serve_http_help, stdout);
             fputs("\n", stdout);
             fputs(serve_classic_help, stdout);
             fputs("\n", stdout);
@@ -126,6 +138,13 @@ int cmd_serve(int argc, char **argv)
         return rc;
     }
     if ((rc = serve_dns_start(&dns, &env)) != 0) {
+        serve_classic_stop(&classic);
+        serve_dhcp_stop(&dh);
+        tern_env_close(&env);
+        return rc;
+    }
+    if ((rc = serve_http_start(&http, &env)) != 0) {
+        serve_dns_stop(&dns);
         serve_classic_stop(&classic);
         serve_dhcp_stop(&dh);
         tern_env_close(&env);
@@ -163,6 +182,7 @@ int cmd_serve(int argc, char **argv)
         tern_loop_fd_unwatch(env.loop, sigfd);
         close(sigfd);
     }
+    serve_http_stop(&http);
     serve_dns_stop(&dns);
     serve_classic_stop(&classic);
     serve_dhcp_stop(&dh);

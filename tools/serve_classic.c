@@ -24,7 +24,8 @@ const struct option serve_classic_longopts[] = {
 };
 
 const char serve_classic_help[] =
-    "classic UDP services (PORT: a number or a name from /etc/services):\n"
+    "classic services, each on UDP and TCP (PORT: a number or a name from /etc/services;\n"
+    "TCP: at most 32 connections per service at once, more wait in the backlog):\n"
     "  --echo[=PORT]      echo, RFC 862 (port 7)\n"
     "  --discard[=PORT]   discard, RFC 863 (port 9)\n"
     "  --daytime[=PORT]   daytime, RFC 867 (port 13): \"Saturday, November 21, 2026 12:34:56-UTC\"\n"
@@ -110,12 +111,26 @@ int serve_classic_start(struct serve_classic *c, struct tern_env *env)
             fprintf(stderr, "tern serve: classic services: %s\n", tern_strerror(err));
         return 1;
     }
-    fprintf(stderr, "tern serve: udp");
-    for (int i = 0; i < TERN_SVC_COUNT; i++)
-        if (c->o.enable & (1u << i))
-            fprintf(stderr, " %s/%u", tern_svc_name((enum tern_svc)i),
-                    c->o.port[i] ? c->o.port[i] : tern_svc_port((enum tern_svc)i));
-    fprintf(stderr, "\n");
+    c->svt = tern_services_tcp_start(env->stack, env->loop, &c->o, &err, &failed);
+    if (!c->svt && err != TERN_E_UNSUPPORTED) {
+        if (failed < TERN_SVC_COUNT)
+            fprintf(stderr, "tern serve: %s on tcp port %u: %s\n", tern_svc_name(failed),
+                    c->o.port[failed] ? c->o.port[failed] : tern_svc_port(failed),
+                    tern_strerror(err));
+        else
+            fprintf(stderr, "tern serve: classic services over tcp: %s\n", tern_strerror(err));
+        return 1;
+    }
+    for (int t = 0; t < 2; t++) {
+        if (t == 1 && !c->svt)
+            break; /* a stack built without TCP */
+        fprintf(stderr, "tern serve: %s", t ? "tcp" : "udp");
+        for (int i = 0; i < TERN_SVC_COUNT; i++)
+            if (c->o.enable & (1u << i))
+                fprintf(stderr, " %s/%u", tern_svc_name((enum tern_svc)i),
+                        c->o.port[i] ? c->o.port[i] : tern_svc_port((enum tern_svc)i));
+        fprintf(stderr, "\n");
+    }
     return 0;
 }
 
@@ -145,6 +160,18 @@ void serve_classic_stop(struct serve_classic *c)
         fprintf(stderr, " (requests/replies), %llu ignored, %llu send errors\n",
                 (unsigned long long)st.ignored, (unsigned long long)st.send_errors);
     }
+    if (c->svt) {
+        struct tern_services_tcp_stats st;
+        tern_services_tcp_stats(c->svt, &st);
+        fprintf(stderr, "tern serve: classic services over tcp:");
+        for (int i = 0; i < TERN_SVC_COUNT; i++)
+            if (c->o.enable & (1u << i))
+                fprintf(stderr, " %s %llu", tern_svc_name((enum tern_svc)i),
+                        (unsigned long long)st.accepted[i]);
+        fprintf(stderr, " (connections), %llu errors\n", (unsigned long long)st.errors);
+    }
+    tern_services_tcp_free(c->svt);
+    c->svt = NULL;
     tern_services_free(c->sv);
     c->sv = NULL;
     c->stack = NULL;

@@ -1,5 +1,6 @@
 /*
- * tools/serve_classic.h - the classic UDP services and the socket table for
+ * tools/serve_classic.h - the classic services (each on UDP and TCP, as
+ * inetd's usual configuration has them) and the socket table for
  * `tern serve`: --echo --discard --daytime --qotd --chargen --time (each
  * with an optional =PORT), --all-classic, --quote TEXT, --netstat, -n.
  * Kept apart from cmd_serve.c so that file only wires these calls in.
@@ -23,6 +24,7 @@ struct serve_classic {
     struct tern_services_opts o;
     bool netstat_at_exit, numeric;
     struct tern_services *sv;
+    struct tern_services_tcp *svt;
     struct tern_stack *stack;
 };
 

@@ -17,5 +17,6 @@ int cmd_ping(int argc, char **argv);
 int cmd_nc(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
+int cmd_get(int argc, char **argv);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * src/app/nc.c - UDP netcat as an event-driven app (see nc.h).
+ * src/app/nc.c - netcat as an event-driven app (see nc.h): the entry
+ * points and UDP; TCP is in nc_tcp.c.
  *
  * Follows OpenBSD netcat 1.219 (Debian's netcat-openbsd) with -u: a
  * client connect()s its UDP socket; a listener waits for one datagram,
@@ -8,49 +9,32 @@
  * unreachable on the connected socket ends the run with "connection
  * refused" and status 1, as nc's "read(net): Connection refused".
  */
-#include "app/nc.h"
+#include "app/nc_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "tern/err.h"
-#include "tern/socket.h"
 #include "tern/wire/ipv4.h"
-
-#define NC_BUF 65536
-
-struct tern_nc {
-    struct tern_stack *stack;
-    struct tern_loop *loop;
-    struct tern_nc_opts o;
-    struct tern_nc_io io;
-    struct tern_sock *sk;
-    bool have_peer, eof, finished;
-    struct tern_sockaddr peer;
-    struct tern_timer quit_timer, retry_timer;
-    uint8_t *buf;
-    uint8_t *pending;      /* a chunk the stack could not take yet */
-    size_t pending_len;
-    uint64_t pending_since;
-};
 
 #define RETRY_US 10000ull          /* try a held chunk again every 10 ms ... */
 #define RETRY_GIVEUP_US 5000000ull /* ... for at most 5 s */
 
-static void finish(struct tern_nc *nc, int status)
+void nc_finish(struct tern_nc *nc, int status)
 {
     if (nc->finished)
         return;
     nc->finished = true;
     tern_timer_cancel(nc->loop, &nc->quit_timer);
     tern_timer_cancel(nc->loop, &nc->retry_timer);
+    tern_timer_cancel(nc->loop, &nc->connect_timer);
     if (nc->io.want_input && !nc->eof)
         nc->io.want_input(nc->io.ctx, false);
     if (nc->io.done)
         nc->io.done(nc->io.ctx, status);
 }
 
-static void report(struct tern_nc *nc, int err, const char *what)
+void nc_report(struct tern_nc *nc, int err, const char *what)
 {
     if (!nc->io.err)
         return;
@@ -66,10 +50,10 @@ static void report(struct tern_nc *nc, int err, const char *what)
 static void on_quit(struct tern_timer *t, void *arg)
 {
     (void)t;
-    finish(arg, 0);
+    nc_finish(arg, 0);
 }
 
-static void arm_quit(struct tern_nc *nc)
+void nc_arm_quit(struct tern_nc *nc)
 {
     if (nc->o.quit_after_eof_us != TERN_TIME_NEVER)
         tern_timer_arm(nc->loop, &nc->quit_timer,
@@ -89,8 +73,8 @@ static int send_pending(struct tern_nc *nc)
     }
     nc->pending_len = 0;
     if (r < 0) {
-        report(nc, (int)r, "send");
-        finish(nc, 1);
+        nc_report(nc, (int)r, "send");
+        nc_finish(nc, 1);
         return (int)r;
     }
     return 0;
@@ -103,7 +87,7 @@ static void on_retry(struct tern_timer *t, void *arg)
     if (nc->finished || !nc->pending_len || send_pending(nc) != 0)
         return;
     if (nc->eof)
-        arm_quit(nc);
+        nc_arm_quit(nc);
     else if (nc->io.want_input)
         nc->io.want_input(nc->io.ctx, true);
 }
@@ -114,8 +98,8 @@ static void take_peer(struct tern_nc *nc, const struct tern_sockaddr *from)
     nc->peer = *from;
     nc->have_peer = true;
     if (r < 0) {
-        report(nc, r, "connect");
-        finish(nc, 1);
+        nc_report(nc, r, "connect");
+        nc_finish(nc, 1);
         return;
     }
     if (nc->io.want_input && !nc->eof)
@@ -134,8 +118,8 @@ static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
         if (n == TERN_E_AGAIN)
             break;
         if (n < 0) {
-            report(nc, (int)n, "receive");
-            finish(nc, 1);
+            nc_report(nc, (int)n, "receive");
+            nc_finish(nc, 1);
             return;
         }
         if (!nc->have_peer) {
@@ -153,8 +137,8 @@ static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
     if (events & TERN_POLLERR) {
         int e = tern_sock_error(sk);
         if (e < 0) {
-            report(nc, e, "receive");
-            finish(nc, 1);
+            nc_report(nc, e, "receive");
+            nc_finish(nc, 1);
         }
     }
 }
@@ -183,7 +167,14 @@ struct tern_nc *tern_nc_start(struct tern_stack *s, struct tern_loop *loop,
     nc->io = *io;
     tern_timer_init(&nc->quit_timer, on_quit, nc);
     tern_timer_init(&nc->retry_timer, on_retry, nc);
+    tern_timer_init(&nc->connect_timer, nc_tcp_connect_timeout, nc);
     int r = 0;
+    if (o->tcp) {
+        if ((r = nc_tcp_open(nc)) < 0)
+            goto fail;
+        *err = TERN_OK;
+        return nc;
+    }
     nc->sk = tern_sock_open(s, TERN_SOCK_DGRAM, &r);
     if (!nc->sk)
         goto fail;
@@ -217,6 +208,8 @@ int tern_nc_input(struct tern_nc *nc, const void *buf, size_t len)
 {
     if (nc->finished || nc->eof)
         return TERN_E_PIPE;
+    if (nc->o.tcp)
+        return nc_tcp_input(nc, buf, len);
     if (!nc->have_peer)
         return TERN_E_DESTADDRREQ;
     if (nc->pending_len)
@@ -225,8 +218,8 @@ int tern_nc_input(struct tern_nc *nc, const void *buf, size_t len)
         /* an empty datagram is a datagram; never held */
         ssize_t r = tern_sock_send(nc->sk, buf, 0, 0);
         if (r < 0 && r != TERN_E_AGAIN && r != TERN_E_NOMEM) {
-            report(nc, (int)r, "send");
-            finish(nc, 1);
+            nc_report(nc, (int)r, "send");
+            nc_finish(nc, 1);
             return (int)r;
         }
         return 0;
@@ -246,16 +239,20 @@ void tern_nc_input_eof(struct tern_nc *nc)
 {
     if (nc->eof || nc->finished)
         return;
+    if (nc->o.tcp) {
+        nc_tcp_input_eof(nc);
+        return;
+    }
     nc->eof = true;
     if (nc->io.want_input)
         nc->io.want_input(nc->io.ctx, false);
     if (!nc->pending_len)
-        arm_quit(nc); /* else once the held chunk is out */
+        nc_arm_quit(nc); /* else once the held chunk is out */
 }
 
 void tern_nc_stop(struct tern_nc *nc)
 {
-    finish(nc, 0);
+    nc_finish(nc, 0);
 }
 
 void tern_nc_free(struct tern_nc *nc)
@@ -264,6 +261,9 @@ void tern_nc_free(struct tern_nc *nc)
         return;
     tern_timer_cancel(nc->loop, &nc->quit_timer);
     tern_timer_cancel(nc->loop, &nc->retry_timer);
+    tern_timer_cancel(nc->loop, &nc->connect_timer);
+    if (nc->lsk)
+        tern_sock_close(nc->lsk);
     if (nc->sk)
         tern_sock_close(nc->sk);
     free(nc->buf);

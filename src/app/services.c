@@ -14,7 +14,7 @@
  * (echo <-> chargen, CERT CA-1996-01), and a forged source port 7/19 is how
  * that loop is started. Also ignored: source 0.0.0.0, 255.255.255.255 and
  * multicast (there is no one to answer).
- * Not TCP: the TCP issue adds stream variants on top of services_gen.c.
+ * The TCP variants are in services_tcp.c, on the same services_gen.c.
  */
 #include "app/services.h"
 
@@ -45,13 +45,6 @@ struct tern_services {
 };
 
 
-static int64_t unix_now(const struct tern_services *sv)
-{
-    int64_t us = (int64_t)tern_loop_now(sv->loop) + sv->o.epoch_offset_us;
-    int64_t s = us / 1000000;
-    return (us % 1000000 < 0) ? s - 1 : s;
-}
-
 static bool ignore_source(const struct tern_sockaddr *from)
 {
     return from->port < 1024 || from->addr == 0 || from->addr == 0xffffffffu ||
@@ -67,29 +60,16 @@ static long reply(struct tern_services *sv, enum tern_svc which, size_t len)
         return (long)len;
     case TERN_SVC_DISCARD:
         return -1;
-    case TERN_SVC_DAYTIME: {
-        char t[TERN_SVC_DAYTIME_MAX];
-        size_t n = tern_svc_daytime(unix_now(sv), t);
-        memcpy(sv->buf, t, n);
-        return (long)n;
-    }
+    case TERN_SVC_DAYTIME:
     case TERN_SVC_QOTD:
-        memcpy(sv->buf, sv->quote, sv->quote_len);
-        return (long)sv->quote_len;
+    case TERN_SVC_TIME:
+        return (long)tern_svc_answer(which, tern_svc_unix_now(sv->loop, sv->o.epoch_offset_us),
+                                     sv->quote, sv->quote_len, sv->buf);
     case TERN_SVC_CHARGEN: {
         size_t n = (size_t)(tern_stack_random(sv->stack) % 513); /* 0..512 */
         tern_svc_chargen(sv->chargen_line * 74u, sv->buf, n);
         sv->chargen_line = (sv->chargen_line + 1) % 95;
         return (long)n;
-    }
-    case TERN_SVC_TIME: {
-        /* RFC 868: "send the time as a 32 bit binary number", big-endian */
-        uint32_t v = tern_svc_time_value(unix_now(sv));
-        sv->buf[0] = (uint8_t)(v >> 24);
-        sv->buf[1] = (uint8_t)(v >> 16);
-        sv->buf[2] = (uint8_t)(v >> 8);
-        sv->buf[3] = (uint8_t)v;
-        return 4;
     }
     default:
         return -1;

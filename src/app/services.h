@@ -7,7 +7,9 @@
  *  - what each service says, transport-free (services_gen.c): the daytime
  *    text, the 32-bit time value, chargen's rotating pattern, the quote;
  *  - the UDP servers (services.c): one datagram socket per service on the
- *    stack's socket API, event-driven on any loop (real or virtual).
+ *    stack's socket API, event-driven on any loop (real or virtual);
+ *  - the TCP servers (services_tcp.c): one listener per service and a
+ *    bounded set of connections each, on the same socket API.
  * Time: services read the loop's clock and add an epoch offset the caller
  * supplies (loop microseconds + offset = Unix time in microseconds), so a
  * test in virtual time gets a known date.
@@ -63,6 +65,18 @@ uint32_t tern_svc_chargen(uint32_t offset, uint8_t *buf, size_t len);
 #define TERN_SVC_QOTD_MAX 511
 extern const char tern_svc_default_quote[];
 
+/* The whole answer of a service that says one thing per request (daytime,
+ * qotd, time) at Unix time unix_s into out (TERN_SVC_ANSWER_MAX bytes);
+ * quote is qotd's text (quote_len <= TERN_SVC_QOTD_MAX). Returns the length;
+ * 0 for the other services. Used by the UDP and TCP servers alike. */
+#define TERN_SVC_ANSWER_MAX (TERN_SVC_QOTD_MAX + 1)
+size_t tern_svc_answer(enum tern_svc svc, int64_t unix_s, const char *quote, size_t quote_len,
+                       uint8_t *out);
+
+/* Unix time in whole seconds (floor) from the loop clock plus an offset in
+ * microseconds (struct tern_services_opts.epoch_offset_us). */
+int64_t tern_svc_unix_now(struct tern_loop *loop, int64_t epoch_offset_us);
+
 /* ---- The UDP servers ---- */
 
 struct tern_services_opts {
@@ -72,6 +86,8 @@ struct tern_services_opts {
     int64_t epoch_offset_us;         /* loop time + this = Unix time (microseconds) */
     const char *quote;               /* qotd text, NULL = tern_svc_default_quote;
                                       * cut to TERN_SVC_QOTD_MAX bytes */
+    uint32_t tcp_max_conns;          /* TCP: connections per service at once,
+                                      * 0 = TERN_SVC_TCP_MAX_CONNS (UDP ignores it) */
 };
 
 struct tern_services_stats {
@@ -93,5 +109,39 @@ struct tern_services *tern_services_start(struct tern_stack *s, struct tern_loop
 void tern_services_stats(const struct tern_services *sv, struct tern_services_stats *out);
 /* Closes the sockets and frees. NULL is fine. */
 void tern_services_free(struct tern_services *sv);
+
+/* ---- The TCP servers (services_tcp.c) ----
+ * RFC 862/863/864/865/867/868 "TCP Based ..." variants: echo echoes until
+ * the client closes, discard reads until it closes, chargen streams its
+ * pattern until it closes, daytime/qotd/time send their text and close.
+ * At most tcp_max_conns connections per service at once; while a service
+ * is full it stops accepting and further clients wait in its listen backlog
+ * (TERN_SVC_TCP_BACKLOG; beyond that the TCP layer's SYN-queue/cookie rules
+ * apply), and it accepts again as soon as one of its connections ends. */
+#define TERN_SVC_TCP_MAX_CONNS 32
+#define TERN_SVC_TCP_BACKLOG 16
+
+struct tern_services_tcp_stats {
+    uint64_t accepted[TERN_SVC_COUNT];  /* connections accepted */
+    uint64_t bytes_in[TERN_SVC_COUNT];  /* bytes read from clients */
+    uint64_t bytes_out[TERN_SVC_COUNT]; /* bytes queued to clients */
+    uint32_t active[TERN_SVC_COUNT];    /* open now */
+    uint64_t full;                      /* times a service stopped accepting at its cap */
+    uint64_t errors;                    /* connections ended by an error (reset, timeout) */
+};
+
+struct tern_services_tcp;
+
+/* Opens, binds (TERN_SO_PRIVILEGED, TERN_SO_REUSEADDR as inetd sets it)
+ * and listens on one TCP socket per enabled service; same errors and
+ * *failed convention as tern_services_start. */
+struct tern_services_tcp *tern_services_tcp_start(struct tern_stack *s, struct tern_loop *loop,
+                                                  const struct tern_services_opts *o, int *err,
+                                                  enum tern_svc *failed);
+void tern_services_tcp_stats(const struct tern_services_tcp *sv,
+                             struct tern_services_tcp_stats *out);
+/* Closes the listeners and every connection (gracefully: queued data and a
+ * FIN go out; the stack finishes those closes), then frees. NULL is fine. */
+void tern_services_tcp_free(struct tern_services_tcp *sv);
 
 #endif

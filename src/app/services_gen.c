@@ -1,12 +1,14 @@
 /*
  * src/app/services_gen.c - what the classic services say, with no
  * transport: RFC 868's time value, RFC 867's daytime text, RFC 864's
- * chargen pattern and RFC 865's quote. Pure functions; the UDP servers
- * (services.c) and, later, the TCP ones call them.
+ * chargen pattern and RFC 865's quote. Pure functions (but for reading
+ * the loop's clock); the UDP servers (services.c) and the TCP ones
+ * (services_tcp.c) call them.
  * Dates are computed here (proleptic Gregorian, UTC) rather than with
  * gmtime(3), so the text never depends on the host's time zone or libc.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "app/services.h"
 
@@ -88,4 +90,40 @@ uint32_t tern_svc_chargen(uint32_t offset, uint8_t *buf, size_t len)
         }
     }
     return line * 74 + col;
+}
+
+size_t tern_svc_answer(enum tern_svc svc, int64_t unix_s, const char *quote, size_t quote_len,
+                       uint8_t *out)
+{
+    switch (svc) {
+    case TERN_SVC_DAYTIME: {
+        char t[TERN_SVC_DAYTIME_MAX];
+        size_t n = tern_svc_daytime(unix_s, t);
+        memcpy(out, t, n);
+        return n;
+    }
+    case TERN_SVC_QOTD:
+        if (quote_len > TERN_SVC_QOTD_MAX)
+            quote_len = TERN_SVC_QOTD_MAX;
+        memcpy(out, quote, quote_len);
+        return quote_len;
+    case TERN_SVC_TIME: {
+        /* RFC 868: "send the time as a 32 bit binary number", big-endian */
+        uint32_t v = tern_svc_time_value(unix_s);
+        out[0] = (uint8_t)(v >> 24);
+        out[1] = (uint8_t)(v >> 16);
+        out[2] = (uint8_t)(v >> 8);
+        out[3] = (uint8_t)v;
+        return 4;
+    }
+    default:
+        return 0;
+    }
+}
+
+int64_t tern_svc_unix_now(struct tern_loop *loop, int64_t epoch_offset_us)
+{
+    int64_t us = (int64_t)tern_loop_now(loop) + epoch_offset_us;
+    int64_t s = us / 1000000;
+    return (us % 1000000 < 0) ? s - 1 : s;
 }
