@@ -140,6 +140,9 @@ struct tern_impair {
     uint64_t rate_bps;    /* serialization rate, 0 = unlimited */
     size_t queue_frames;  /* frames waiting (delay/rate); beyond: drop-tail. 0 = 1000 */
     uint64_t seed;        /* all randomness comes from here: same seed, same run */
+    bool ingress;         /* impair the frames `inner` receives (on their way up
+                           * to the stack) instead of those sent; wrap twice
+                           * to impair both directions of a real device */
 };
 /* The wrapper takes over inner's rx handler (install yours on the wrapper)
  * and copies its link, mtu, mac and name. Destroying the wrapper destroys

@@ -107,8 +107,13 @@ static struct held heap_pop(struct impair_dev *w)
     return top;
 }
 
+/* A frame leaves the wrapper: down to inner (egress) or up (ingress). */
 static void pass_on(struct impair_dev *w, const uint8_t *frame, size_t len)
 {
+    if (w->cfg.ingress) {
+        tern_device_deliver(&w->dev, frame, len);
+        return;
+    }
     tern_dev_count_tx(&w->dev, len);
     tern_device_send(w->inner, frame, len);
 }
@@ -125,6 +130,14 @@ static void release(struct tern_timer *t, void *arg)
     }
     if (w->n > 0)
         tern_timer_arm(w->loop, &w->timer, w->heap[0].release);
+}
+
+static void count_drop(struct impair_dev *w)
+{
+    if (w->cfg.ingress)
+        w->dev.stats.rx_dropped++;
+    else
+        w->dev.stats.tx_dropped++;
 }
 
 /* One copy of a frame: corrupt it, time it, send it now or hold it. */
@@ -162,7 +175,7 @@ static int emit_copy(struct impair_dev *w, const uint8_t *frame, size_t len)
         return 0;
     }
     if (w->n == w->cap) {
-        w->dev.stats.tx_dropped++; /* tail drop; the serializer did no work */
+        count_drop(w); /* tail drop; the serializer did no work */
         return TERN_E_NOMEM;
     }
     w->tx_done = done;
@@ -178,16 +191,17 @@ static int emit_copy(struct impair_dev *w, const uint8_t *frame, size_t len)
     return 0;
 }
 
-static int imp_send(struct tern_device *d, const uint8_t *frame, size_t len)
+
+/* Loss, duplication, then emit_copy's corruption, delay and reordering. */
+static int impair_frame(struct impair_dev *w, const uint8_t *frame, size_t len)
 {
-    struct impair_dev *w = (struct impair_dev *)d;
     if (len > w->slot_size) {
-        d->stats.tx_dropped++;
+        count_drop(w);
         return TERN_E_BAD_LEN;
     }
     uint64_t r_loss = rng_next(w->rng), r_dup = rng_next(w->rng);
     if (chance(r_loss, w->cfg.loss)) {
-        d->stats.tx_dropped++; /* lost on the wire: the sender sees success */
+        count_drop(w); /* lost on the wire: the sender sees success */
         return 0;
     }
     int rc = emit_copy(w, frame, len);
@@ -196,10 +210,23 @@ static int imp_send(struct tern_device *d, const uint8_t *frame, size_t len)
     return rc;
 }
 
+static int imp_send(struct tern_device *d, const uint8_t *frame, size_t len)
+{
+    struct impair_dev *w = (struct impair_dev *)d;
+    if (!w->cfg.ingress)
+        return impair_frame(w, frame, len);
+    tern_dev_count_tx(d, len); /* an ingress impairer lets sent frames through */
+    return tern_device_send(w->inner, frame, len);
+}
+
 static void imp_rx(void *ctx, struct tern_device *inner, const uint8_t *frame, size_t len)
 {
     (void)inner;
-    tern_device_deliver(&((struct impair_dev *)ctx)->dev, frame, len);
+    struct impair_dev *w = ctx;
+    if (w->cfg.ingress)
+        impair_frame(w, frame, len);
+    else
+        tern_device_deliver(&w->dev, frame, len);
 }
 
 static void imp_destroy(struct tern_device *d)

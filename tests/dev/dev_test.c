@@ -498,6 +498,44 @@ TEST(impair_rx_passes_through_and_config_checked)
     free(rx);
 }
 
+/* ingress = true: received frames are impaired on their way up, sent frames
+ * pass straight through. */
+TEST(impair_ingress_impairs_received_frames_only)
+{
+    struct rig r;
+    struct tern_impair c = {.delay_us = 5000, .seed = 9, .ingress = true};
+    REQUIRE(rig_open(&r, &c) == 0);
+    struct sink *rx = sink_new(r.l);
+    REQUIRE(rx);
+    tern_device_set_rx(r.w, sink_rx, rx);
+    uint8_t f[64];
+    make_frame(f, sizeof f, 6);
+    tern_device_send(r.w, f, sizeof f); /* egress: not delayed */
+    CHECK_EQ(r.out->n, 1);
+    tern_device_deliver(r.inner, f, sizeof f); /* ingress: held 5 ms */
+    CHECK_EQ(rx->n, 0);
+    tern_loop_run(r.l, tern_loop_now(r.l) + 4999);
+    CHECK_EQ(rx->n, 0);
+    tern_loop_run(r.l, tern_loop_now(r.l) + 1);
+    CHECK_EQ(rx->n, 1);
+    CHECK_MEM(rx->last, f, sizeof f);
+    rig_close(&r);
+    free(rx);
+    /* loss 1.0 on ingress: nothing comes up, drops counted as rx_dropped */
+    struct tern_impair lossy = {.loss = 1.0, .seed = 10, .ingress = true};
+    REQUIRE(rig_open(&r, &lossy) == 0);
+    rx = sink_new(r.l);
+    REQUIRE(rx);
+    tern_device_set_rx(r.w, sink_rx, rx);
+    for (uint32_t i = 0; i < 10; i++)
+        tern_device_deliver(r.inner, f, sizeof f);
+    tern_loop_run(r.l, tern_loop_now(r.l) + 1000000);
+    CHECK_EQ(rx->n, 0);
+    CHECK_EQ(r.w->stats.rx_dropped, 10);
+    rig_close(&r);
+    free(rx);
+}
+
 /* ---- TAP / TUN (root only; creates and removes its own interfaces) ---- */
 
 static int if_exists(const char *name)
