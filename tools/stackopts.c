@@ -23,6 +23,7 @@ const struct option stackopt_longopts[] = {
     {"pcap", required_argument, NULL, STACKOPT_BASE + 6},
     {"trace", no_argument, NULL, STACKOPT_BASE + 7},
     {"dhcp", no_argument, NULL, STACKOPT_BASE + 8},
+    {"impair", required_argument, NULL, STACKOPT_BASE + 9},
     {NULL, 0, NULL, 0},
 };
 
@@ -36,7 +37,67 @@ const char stackopt_help[] =
     "  --mac M         our MAC address (default: random, locally administered)\n"
     "  --pcap FILE     write every frame to FILE (pcap)\n"
     "  --trace         print every frame tcpdump-style as it passes\n"
-    "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP)\n";
+    "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP)\n"
+    "  --impair SPEC   impair frames both ways, e.g. loss=5%,reorder=5%,dup=1%,delay=2ms\n"
+    "                  keys: loss dup reorder corrupt (% or 0..1), delay jitter\n"
+    "                  reorder-delay (us/ms/s, default ms), rate (bit/s, k/M/G), seed\n";
+
+/* "loss=5%,reorder=5%,delay=2ms,seed=7" into *imp. 0 ok, -1 bad. */
+static int parse_impair(const char *spec, struct tern_impair *imp)
+{
+    memset(imp, 0, sizeof *imp);
+    imp->reorder_delay_us = 10000;
+    char buf[256];
+    if (strlen(spec) >= sizeof buf)
+        return -1;
+    strcpy(buf, spec);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq || eq == tok || !eq[1])
+            return -1;
+        *eq = 0;
+        const char *k = tok, *v = eq + 1;
+        char *end;
+        errno = 0;
+        double x = strtod(v, &end);
+        if (errno || end == v || !(x >= 0))
+            return -1;
+        if (!strcmp(k, "loss") || !strcmp(k, "dup") || !strcmp(k, "reorder") ||
+            !strcmp(k, "corrupt")) {
+            if (!strcmp(end, "%"))
+                x /= 100;
+            else if (*end)
+                return -1;
+            if (x > 1)
+                return -1;
+            *(!strcmp(k, "loss") ? &imp->loss
+              : !strcmp(k, "dup") ? &imp->dup
+              : !strcmp(k, "reorder") ? &imp->reorder
+                                      : &imp->corrupt) = x;
+        } else if (!strcmp(k, "delay") || !strcmp(k, "jitter") || !strcmp(k, "reorder-delay")) {
+            double mult = !strcmp(end, "us") ? 1 : !strcmp(end, "s") ? 1e6
+                          : (!*end || !strcmp(end, "ms")) ? 1e3 : -1;
+            if (mult < 0 || x * mult > 60e6)
+                return -1;
+            uint64_t us = (uint64_t)(x * mult + 0.5);
+            *(!strcmp(k, "delay") ? &imp->delay_us
+              : !strcmp(k, "jitter") ? &imp->jitter_us : &imp->reorder_delay_us) = us;
+        } else if (!strcmp(k, "rate")) {
+            double mult = !*end ? 1 : !strcmp(end, "k") ? 1e3 : !strcmp(end, "M") ? 1e6
+                          : !strcmp(end, "G") ? 1e9 : -1;
+            if (mult < 0 || x * mult > 1e12)
+                return -1;
+            imp->rate_bps = (uint64_t)(x * mult);
+        } else if (!strcmp(k, "seed")) {
+            if (*end || x != (double)(uint64_t)x)
+                return -1;
+            imp->seed = (uint64_t)x;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
 
 int tool_opt_error(const char *cmd, int opt, char **argv)
 {
@@ -140,6 +201,11 @@ int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *
         break;
     case 8:
         o->dhcp = true;
+        break;
+    case 9:
+        if (parse_impair(arg, &o->imp) < 0)
+            goto bad;
+        o->impair = true;
         break;
     default:
         return 0;
@@ -253,6 +319,25 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
                 strerror(errno));
         tern_env_close(e);
         return 1;
+    }
+    if (o->impair) {
+        /* tern's own impairment, both ways: egress, then ingress (the trace
+         * below sits outside, so pcaps show what the stack sent and got) */
+        struct tern_impair eg = o->imp, in = o->imp;
+        if (!eg.seed)
+            eg.seed = os_seed();
+        in.seed = eg.seed + 1;
+        in.ingress = true;
+        struct tern_device *w = tern_impair_wrap(e->loop, e->dev, &eg);
+        struct tern_device *w2 = w ? tern_impair_wrap(e->loop, w, &in) : NULL;
+        if (!w2) {
+            fprintf(stderr, "%s: cannot set up --impair\n", prog);
+            if (w)
+                e->dev = w;
+            tern_env_close(e);
+            return 1;
+        }
+        e->dev = w2;
     }
     if (o->pcap || o->trace) {
         if (o->pcap && !(e->pcap = fopen(o->pcap, "wb"))) {

@@ -10,6 +10,7 @@
  *   --pcap FILE           write every frame to FILE
  *   --trace               print every frame tcpdump-style as it passes
  *   --dhcp                get the address, router and DNS servers by DHCP
+ *   --impair SPEC         impair both directions (tern's impairment wrapper)
  *                         (in place of --addr; TAP only)
  */
 #ifndef TERN_TOOLS_STACKOPTS_H
@@ -38,6 +39,8 @@ struct stack_opts {
     const char *pcap;
     bool trace;
     bool dhcp;
+    bool impair;
+    struct tern_impair imp;       /* --impair: applied to each direction */
 };
 
 /* getopt_long option table entries for the stack flags (their `val`s are
@@ -45,7 +48,7 @@ struct stack_opts {
  * entry. */
 #define STACKOPT_BASE 1000
 extern const struct option stackopt_longopts[];
-#define STACKOPT_COUNT 9
+#define STACKOPT_COUNT 10
 
 /* Help text for the stack flags (for a command's --help). */
 extern const char stackopt_help[];
