@@ -65,7 +65,7 @@ struct tern_config {
     uint32_t tcp_tw_max;          /* 4096 TIME_WAIT connections; beyond, the oldest is recycled */
     uint32_t tcp_syn_backlog;     /* 128 half-open per listener; beyond, SYN cookies */
     uint64_t tcp_user_timeout_us; /* 300 s (RFC 9293 s3.8.4 / RFC 5482): no progress -> abort */
-    uint64_t tcp_rto_min_us;      /* 1 s (RFC 6298 s2.4); Linux uses 200 ms */
+    uint64_t tcp_rto_min_us;      /* 200 ms as Linux (RFC 6298 s2.4 says 1 s: DEVIATION) */
 };
 
 void tern_config_defaults(struct tern_config *cfg);

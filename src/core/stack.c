@@ -39,7 +39,12 @@ void tern_config_defaults(struct tern_config *cfg)
     cfg->tcp_tw_max = 4096;
     cfg->tcp_syn_backlog = 128;
     cfg->tcp_user_timeout_us = 300000000; /* 5 min */
-    cfg->tcp_rto_min_us = 1000000;     /* RFC 6298 s2.4 */
+    /* DEVIATION: RFC 6298 s2.4 says the RTO SHOULD be at least 1 s; like
+     * Linux we floor it at 200 ms. Without RACK-TLP (RFC 8985) a lost
+     * retransmission is found only by the RTO, and a 1 s floor turned each
+     * one into a 1 s stall (measured: 100 MB through 5% loss over TAP
+     * stalled; 2 MB over a 4 ms RTT with 5% loss took 12.9 s). */
+    cfg->tcp_rto_min_us = 200000;
 }
 
 static bool config_valid(const struct tern_config *c)
