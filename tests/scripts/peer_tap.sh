@@ -12,6 +12,7 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
+. tests/scripts/lib/pcap_check.sh
 if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_tap: needs root for namespaces and TAP"; exit 0; fi
 for c in ip ping tshark; do
     command -v $c >/dev/null || { echo "skip - peer_tap: $c missing"; exit 0; }
@@ -95,15 +96,7 @@ rc=$?
 check "tern ping to a silent address exits 1" [ $rc -eq 1 ]
 check "tern ping to a silent address: 100% loss" grep -q '100% packet loss' "$tmp/ternping_none"
 
-for f in "$tmp"/*.pcap; do
-    n=$(tshark -r "$f" 2>/dev/null | wc -l)
-    bad=$(tshark -r "$f" -o ip.check_checksum:TRUE \
-        -Y '_ws.malformed || ip.checksum.status == "Bad" || icmp.checksum.status == "Bad" || _ws.expert.severity >= 6291456' \
-        2>&1 | grep -v 'Running as user' | head -5)
-    check "tshark: $(basename "$f") has $n frames, none malformed or with a bad checksum" \
-        test "$n" -gt 0 -a -z "$bad"
-    [ -n "$bad" ] && echo "$bad"
-done
+pcap_check "$tmp"/*.pcap
 # show diagnostics for any failure
 if grep -q . "$tmp"/serve_tap.err 2>/dev/null; then sed 's/^/# /' "$tmp"/serve_tap.err; fi
 exit 0

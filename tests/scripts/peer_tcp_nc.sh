@@ -19,6 +19,7 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
+. tests/scripts/lib/pcap_check.sh
 if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_tcp_nc: needs root for namespaces and TAP"; exit 0; fi
 for c in ip nc tshark sha256sum timeout head; do
     command -v $c >/dev/null || { echo "skip - peer_tcp_nc: $c missing"; exit 0; }
@@ -152,15 +153,7 @@ check "tern nc -w 2: 'connection timed out' after ${ms} ms" \
 check "tern nc -w 2: gave up after 2 s (${ms} ms)" [ $ms -ge 1900 -a $ms -lt 5000 ]
 check "tern nc -w 0: usage error, exit 2" [ "$("$tern" nc -w 0 1.2.3.4 5 2>/dev/null; echo $?)" -eq 2 ]
 
-for f in "$tmp"/*.pcap; do
-    n=$(tshark -r "$f" 2>/dev/null | wc -l)
-    bad=$(tshark -r "$f" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
-        -Y '_ws.malformed || ip.checksum.status == "Bad" || tcp.checksum.status == "Bad"' \
-        2>&1 | grep -v 'Running as user' | head -5)
-    check "tshark: $(basename "$f") has $n frames, none malformed or with a bad checksum" \
-        test "$n" -gt 0 -a -z "$bad"
-    [ -n "$bad" ] && echo "$bad"
-done
+pcap_check "$tmp"/*.pcap
 san=$(grep -l -E 'Sanitizer|runtime error' "$tmp"/*.err 2>/dev/null)
 check "no sanitizer reports from tern" [ -z "$san" ]
 for f in $san; do sed 's/^/# /' "$f" | head -20; done

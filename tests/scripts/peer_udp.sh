@@ -22,6 +22,7 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
+. tests/scripts/lib/pcap_check.sh
 if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_udp: needs root for namespaces and TAP"; exit 0; fi
 for c in ip nc tshark od timeout; do
     command -v $c >/dev/null || { echo "skip - peer_udp: $c missing"; exit 0; }
@@ -188,15 +189,7 @@ check "tern nc -u to a closed linux port: 'connection refused'" \
     grep -q '^tern nc: 10.79.0.1 port 9999: connection refused (ICMP port unreachable)$' "$tmp/ref.err"
 check "tern nc usage error: exit 2" [ "$("$tern" nc -u 2>/dev/null; echo $?)" -eq 2 ]
 
-for f in "$tmp"/*.pcap; do
-    n=$(tshark -r "$f" 2>/dev/null | wc -l)
-    bad=$(tshark -r "$f" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
-        -Y '_ws.malformed || ip.checksum.status == "Bad" || icmp.checksum.status == "Bad" || udp.checksum.status == "Bad" || _ws.expert.severity >= 6291456' \
-        2>&1 | grep -v 'Running as user' | head -5)
-    check "tshark: $(basename "$f") has $n frames, none malformed or with a bad checksum" \
-        test "$n" -gt 0 -a -z "$bad"
-    [ -n "$bad" ] && echo "$bad"
-done
+pcap_check "$tmp"/*.pcap
 san=$(grep -l -E 'Sanitizer|runtime error' "$tmp"/*.err 2>/dev/null)
 check "no sanitizer reports from tern" [ -z "$san" ]
 for f in $san; do sed 's/^/# /' "$f" | head -20; done

@@ -1,0 +1,26 @@
+# tests/scripts/lib/pcap_check.sh - sourced by the peer tests.
+#
+# pcap_check FILE... prints one "ok - " / "not ok - " line per capture: tshark
+# reads it with no malformed frame and no bad IPv4, ICMP, UDP or TCP checksum.
+# One exemption, exact: a stored 0xffff where the checksum computes to 0x0000
+# is the other ones' complement zero (RFC 1624 s3); both verify, and Linux
+# writes 0xffff on purpose (skb_checksum_help's CSUM_MANGLED_0), about once in
+# 65536 segments. tshark compares the literal values and would call it bad.
+pcap_check() {
+    local f n bad
+    local filter='_ws.malformed
+        || (ip.checksum.status == "Bad" && !(ip.checksum == 0xffff && ip.checksum_calculated == 0x0000))
+        || (tcp.checksum.status == "Bad" && !(tcp.checksum == 0xffff && tcp.checksum_calculated == 0x0000))
+        || icmp.checksum.status == "Bad" || udp.checksum.status == "Bad"'
+    for f in "$@"; do
+        n=$(tshark -r "$f" 2>/dev/null | wc -l)
+        bad=$(tshark -r "$f" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
+            -o udp.check_checksum:TRUE -Y "$filter" 2>&1 | grep -v 'Running as user' | head -5)
+        if [ "$n" -gt 0 ] && [ -z "$bad" ]; then
+            echo "ok - tshark: $(basename "$f") has $n frames, none malformed or with a bad checksum"
+        else
+            echo "not ok - tshark: $(basename "$f") has $n frames, none malformed or with a bad checksum"
+            [ -n "$bad" ] && printf '%s\n' "$bad" | sed 's/^/#   /'
+        fi
+    done
+}
