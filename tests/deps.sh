@@ -13,6 +13,7 @@
 #   dnsutils          dig and host, the DNS clients that query tern's server
 #   dnsmasq-base      a DNS and DHCP server for tern's resolver and DHCP client
 #   busybox           udhcpc, the Linux DHCP client that asks tern's DHCP server
+#   curl              Linux's HTTP client against tern serve --http
 set -u
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -27,6 +28,7 @@ nc -h 2>&1 | grep -qi openbsd || need+=(netcat-openbsd)
 have_cmd dig && have_cmd host || need+=(dnsutils)
 have_cmd dnsmasq || need+=(dnsmasq-base)
 have_cmd busybox || need+=(busybox)
+have_cmd curl || need+=(curl)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"
