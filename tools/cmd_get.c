@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "app/http_client.h"
@@ -94,28 +93,6 @@ static void on_done(void *ctx, int status)
     tern_loop_stop(run->loop);
 }
 
-static void on_signal(int fd, void *arg)
-{
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
-        tern_loop_stop(arg);
-}
-
-static int parse_servers(const char *arg, struct tern_resolve_opts *o)
-{
-    char buf[256];
-    if (strlen(arg) >= sizeof buf)
-        return -1;
-    strcpy(buf, arg);
-    o->nservers = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (o->nservers >= TERN_RESOLVE_MAX_SERVERS || tern_ipv4_aton(t, &o->servers[o->nservers]) < 0)
-            return -1;
-        o->nservers++;
-    }
-    return o->nservers ? 0 : -1;
-}
-
 int cmd_get(int argc, char **argv)
 {
     static const struct option own[] = {{"help", no_argument, NULL, 'h'},
@@ -144,14 +121,17 @@ int cmd_get(int argc, char **argv)
         case 'q':
             quiet = true;
             break;
-        case 'D':
-            if (parse_servers(optarg, &go.dns) < 0) {
+        case 'D': {
+            int n = parse_addr_list(optarg, go.dns.servers, TERN_RESOLVE_MAX_SERVERS);
+            go.dns.nservers = n > 0 ? (unsigned)n : 0;
+            if (n < 0) {
                 fprintf(stderr, "tern get: bad value '%s' for --dns (IPv4 addresses, "
                                 "comma-separated, at most %d)\n",
                         optarg, TERN_RESOLVE_MAX_SERVERS);
                 return 2;
             }
             break;
+        }
         case 'T':
             if (parse_seconds(optarg, &go.connect_timeout_us) < 0 || go.connect_timeout_us < 1000) {
                 fprintf(stderr, "tern get: bad value '%s' for --timeout\n", optarg);
@@ -207,14 +187,8 @@ int cmd_get(int argc, char **argv)
         tern_env_close(&env);
         return 1;
     }
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sigfd >= 0)
-        tern_loop_fd_watch(env.loop, sigfd, on_signal, env.loop);
+    struct tool_signals sig;
+    tool_signals_open(&sig, env.loop, false, tool_stop_loop, env.loop);
     struct get_run run = {.loop = env.loop, .status = 1, .bar = !quiet && isatty(2)};
     struct tern_http_get_io io = {.out = out, .err = stderr, .progress = on_progress,
                                   .done = on_done, .ctx = &run};
@@ -239,10 +213,7 @@ int cmd_get(int argc, char **argv)
     } else {
         fflush(stdout);
     }
-    if (sigfd >= 0) {
-        tern_loop_fd_unwatch(env.loop, sigfd);
-        close(sigfd);
-    }
+    tool_signals_close(&sig);
     tern_env_close(&env);
     return rc;
 }

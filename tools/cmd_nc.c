@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "app/nc.h"
@@ -110,12 +109,11 @@ static void nc_done(void *ctx, int status)
     tern_loop_stop(r->loop);
 }
 
-static void on_signal(int fd, void *arg)
+static void on_signal(int signo, void *arg)
 {
+    (void)signo;
     struct nc_run *r = arg;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
-        tern_nc_stop(r->nc);
+    tern_nc_stop(r->nc);
 }
 
 int cmd_nc(int argc, char **argv)
@@ -237,12 +235,6 @@ int cmd_nc(int argc, char **argv)
     run->loop = env.loop;
     run->status = 1;
     tern_timer_init(&run->file_timer, on_file_timer, run);
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     struct tern_nc_io io = {.out = stdout, .err = stderr, .want_input = want_input,
                             .done = nc_done, .ctx = run};
     int err = 0;
@@ -258,17 +250,14 @@ int cmd_nc(int argc, char **argv)
                     tern_strerror(err));
         rc = 1;
     } else {
-        if (sigfd >= 0)
-            tern_loop_fd_watch(env.loop, sigfd, on_signal, run);
+        struct tool_signals sig;
+        tool_signals_open(&sig, env.loop, false, on_signal, run);
         tern_loop_run(env.loop, TERN_TIME_NEVER);
         rc = run->status;
         want_input(run, false);
-        if (sigfd >= 0)
-            tern_loop_fd_unwatch(env.loop, sigfd);
+        tool_signals_close(&sig);
         tern_nc_free(run->nc);
     }
-    if (sigfd >= 0)
-        close(sigfd);
     tern_timer_cancel(env.loop, &run->file_timer);
     free(run);
     tern_env_close(&env);

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "app/ping.h"
@@ -33,7 +32,6 @@ struct ping_run {
     struct tern_loop *loop;
     struct tern_ping *ping;
     int status;
-    int sigfd;
 };
 
 static void ping_done(void *ctx, int status)
@@ -43,12 +41,11 @@ static void ping_done(void *ctx, int status)
     tern_loop_stop(r->loop);
 }
 
-static void on_signal(int fd, void *arg)
+static void on_signal(int signo, void *arg)
 {
+    (void)signo;
     struct ping_run *r = arg;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
-        tern_ping_stop(r->ping);
+    tern_ping_stop(r->ping);
 }
 
 int cmd_ping(int argc, char **argv)
@@ -132,13 +129,7 @@ int cmd_ping(int argc, char **argv)
     int rc = tern_env_open(&env, &so, "tern ping");
     if (rc)
         return rc;
-    struct ping_run run = {.loop = env.loop, .status = 2, .sigfd = -1};
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    run.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    struct ping_run run = {.loop = env.loop, .status = 2};
     setvbuf(stdout, NULL, _IOLBF, 0);
     run.ping = tern_ping_start(env.stack, env.loop, &po, stdout, ping_done, &run);
     if (!run.ping) {
@@ -146,13 +137,10 @@ int cmd_ping(int argc, char **argv)
         tern_env_close(&env);
         return 2;
     }
-    if (run.sigfd >= 0)
-        tern_loop_fd_watch(env.loop, run.sigfd, on_signal, &run);
+    struct tool_signals sig;
+    tool_signals_open(&sig, env.loop, false, on_signal, &run);
     tern_loop_run(env.loop, TERN_TIME_NEVER);
-    if (run.sigfd >= 0) {
-        tern_loop_fd_unwatch(env.loop, run.sigfd);
-        close(run.sigfd);
-    }
+    tool_signals_close(&sig);
     tern_ping_free(run.ping);
     tern_env_close(&env);
     return run.status;

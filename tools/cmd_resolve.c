@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,29 +45,6 @@ static void resolve_done(void *ctx, const struct tern_resolve_result *r)
     tern_loop_stop(run->loop);
 }
 
-static void on_signal(int fd, void *arg)
-{
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
-        tern_loop_stop(arg);
-}
-
-/* "A,B,C" -> servers; -1 on a bad list. */
-static int parse_servers(const char *arg, struct tern_resolve_opts *o)
-{
-    char buf[256];
-    if (strlen(arg) >= sizeof buf)
-        return -1;
-    strcpy(buf, arg);
-    o->nservers = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (o->nservers >= TERN_RESOLVE_MAX_SERVERS || tern_ipv4_aton(t, &o->servers[o->nservers]) < 0)
-            return -1;
-        o->nservers++;
-    }
-    return o->nservers ? 0 : -1;
-}
-
 int cmd_resolve(int argc, char **argv)
 {
     static const struct option own[] = {{"help", no_argument, NULL, 'h'},
@@ -89,14 +65,17 @@ int cmd_resolve(int argc, char **argv)
         if (r > 0)
             continue;
         switch (opt) {
-        case 'D':
-            if (parse_servers(optarg, &ro) < 0) {
+        case 'D': {
+            int n = parse_addr_list(optarg, ro.servers, TERN_RESOLVE_MAX_SERVERS);
+            ro.nservers = n > 0 ? (unsigned)n : 0;
+            if (n < 0) {
                 fprintf(stderr, "tern resolve: bad value '%s' for --dns (IPv4 addresses, "
                                 "comma-separated, at most %d)\n",
                         optarg, TERN_RESOLVE_MAX_SERVERS);
                 return 2;
             }
             break;
+        }
         case 't':
             if (!strcasecmp(optarg, "A"))
                 ro.qtype = TERN_DNS_T_A;
@@ -154,14 +133,8 @@ int cmd_resolve(int argc, char **argv)
             return 1;
         }
     }
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sigfd >= 0)
-        tern_loop_fd_watch(env.loop, sigfd, on_signal, env.loop);
+    struct tool_signals sig;
+    tool_signals_open(&sig, env.loop, false, tool_stop_loop, env.loop);
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct resolve_run run = {.loop = env.loop, .name = name, .status = 1};
     int err;
@@ -174,10 +147,7 @@ int cmd_resolve(int argc, char **argv)
         rc = run.done ? run.status : 1; /* interrupted */
         tern_resolve_free(q);
     }
-    if (sigfd >= 0) {
-        tern_loop_fd_unwatch(env.loop, sigfd);
-        close(sigfd);
-    }
+    tool_signals_close(&sig);
     tern_env_close(&env);
     return rc;
 }

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "serve_classic.h"
@@ -27,12 +26,9 @@ static const char serve_help[] =
     "  -h, --help      this help\n"
     "\n";
 
-static void on_signal(int fd, void *arg)
+static void on_signal(int signo, void *arg)
 {
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) != (ssize_t)sizeof si)
-        return;
-    if (si.ssi_signo == SIGUSR1)
+    if (signo == SIGUSR1)
         serve_classic_netstat(NULL, stdout); /* the socket table, netstat -a style */
     else
         tern_loop_stop(arg);
@@ -150,15 +146,8 @@ int cmd_serve(int argc, char **argv)
         tern_env_close(&env);
         return rc;
     }
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGUSR1);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sigfd >= 0)
-        tern_loop_fd_watch(env.loop, sigfd, on_signal, env.loop);
+    struct tool_signals sig;
+    tool_signals_open(&sig, env.loop, true, on_signal, env.loop);
     struct tern_timer stop_timer;
     tern_timer_init(&stop_timer, on_timeout, env.loop);
     if (duration)
@@ -178,10 +167,7 @@ int cmd_serve(int argc, char **argv)
             (unsigned long long)st->ip.rx, (unsigned long long)st->ip.tx,
             (unsigned long long)st->icmp.echo_requests, (unsigned long long)st->arp.rx,
             (unsigned long long)st->ip.reasm_ok, (unsigned long long)st->ip.frag_tx);
-    if (sigfd >= 0) {
-        tern_loop_fd_unwatch(env.loop, sigfd);
-        close(sigfd);
-    }
+    tool_signals_close(&sig);
     serve_http_stop(&http);
     serve_dns_stop(&dns);
     serve_classic_stop(&classic);

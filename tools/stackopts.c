@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/signalfd.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,6 +114,65 @@ int tool_opt_error(const char *cmd, int opt, char **argv)
     else
         fprintf(stderr, "tern %s: unknown option '%s' (try 'tern %s --help')\n", cmd, name, cmd);
     return 2;
+}
+
+static void signals_readable(int fd, void *arg)
+{
+    struct tool_signals *t = arg;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+        t->fn((int)si.ssi_signo, t->ctx);
+}
+
+void tool_signals_open(struct tool_signals *t, struct tern_loop *loop, bool usr1,
+                       void (*fn)(int signo, void *ctx), void *ctx)
+{
+    *t = (struct tool_signals){.loop = loop, .fd = -1, .fn = fn, .ctx = ctx};
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    if (usr1)
+        sigaddset(&mask, SIGUSR1);
+    int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (tern_loop_fd_watch(loop, fd, signals_readable, t) < 0) {
+        close(fd);
+        return;
+    }
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    t->fd = fd;
+}
+
+void tool_signals_close(struct tool_signals *t)
+{
+    if (t->fd < 0)
+        return;
+    tern_loop_fd_unwatch(t->loop, t->fd);
+    close(t->fd);
+    t->fd = -1;
+}
+
+void tool_stop_loop(int signo, void *loop)
+{
+    (void)signo;
+    tern_loop_stop(loop);
+}
+
+int parse_addr_list(const char *arg, uint32_t *out, int max)
+{
+    char buf[256];
+    if (strlen(arg) >= sizeof buf)
+        return -1;
+    strcpy(buf, arg);
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (n >= max || tern_ipv4_aton(t, &out[n]) < 0)
+            return -1;
+        n++;
+    }
+    return n ? n : -1;
 }
 
 int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)

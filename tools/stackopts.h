@@ -85,6 +85,24 @@ void stackopt_merge(struct option *out, size_t cap, const struct option *cmd);
  * option as the user typed it; returns 2, the usage-error exit status. */
 int tool_opt_error(const char *cmd, int opt, char **argv);
 
+/* SIGINT and SIGTERM (and SIGUSR1 with usr1) delivered through the loop:
+ * fn(signo, ctx) runs from the loop, never inside a signal handler. The
+ * signals stay blocked after close (the process is about to exit). */
+struct tool_signals {
+    struct tern_loop *loop;
+    int fd; /* -1 when signalfd failed: the signals then keep their defaults */
+    void (*fn)(int signo, void *ctx);
+    void *ctx;
+};
+void tool_signals_open(struct tool_signals *t, struct tern_loop *loop, bool usr1,
+                       void (*fn)(int signo, void *ctx), void *ctx);
+void tool_signals_close(struct tool_signals *t);
+/* A tool_signals fn that stops the loop given as ctx. */
+void tool_stop_loop(int signo, void *loop);
+
+/* "A,B,C" (IPv4 addresses) into out[0..max); returns the count, -1 if bad. */
+int parse_addr_list(const char *arg, uint32_t *out, int max);
+
 /* Parses a strict decimal in [lo, hi]; 0 ok, -1 bad. */
 int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
 /* Parses seconds with a fraction ("0.2", "1", "10.5") into microseconds. */
