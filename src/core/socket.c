@@ -412,7 +412,7 @@ int tern_sock_getopt(const struct tern_sock *sk, enum tern_sockopt opt, int *val
     case TERN_SO_SNDBUF: *value = (int)sk->sndbuf; return TERN_OK;
     case TERN_IP_TTL: *value = sk->ttl ? sk->ttl : sk->s->cfg.default_ttl; return TERN_OK;
     case TERN_IP_TOS: *value = sk->tos; return TERN_OK;
-    default: return TERN_E_OPNOTSUPP; /* TCP options: the TCP module's getopt later */
+    default: return sk->ops->getopt ? sk->ops->getopt(sk, opt, value) : TERN_E_OPNOTSUPP;
     }
 }
 

@@ -49,6 +49,9 @@ struct sock_proto_ops {
     /* Protocol-specific options, called after the generic code stored the
      * common ones; TERN_E_OPNOTSUPP if not for this protocol. */
     int (*setopt)(struct tern_sock *sk, enum tern_sockopt opt, int value);
+    /* Protocol-specific options the generic code does not keep; NULL or
+     * TERN_E_OPNOTSUPP if not for this protocol. */
+    int (*getopt)(const struct tern_sock *sk, enum tern_sockopt opt, int *value);
 };
 
 struct tern_sock {

@@ -391,6 +391,23 @@ static int tcp_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value)
     }
 }
 
+static int tcp_getopt(const struct tern_sock *sk, enum tern_sockopt opt, int *value)
+{
+    const struct tcp_cb *cb = tcp_cb_of(sk);
+    switch (opt) {
+    case TERN_TCP_NODELAY: *value = cb->nodelay; return TERN_OK;
+    /* Linux: the MSS in use once connected, else the user's cap or 536
+     * (RFC 9293 s3.7.1 default). */
+    case TERN_TCP_MAXSEG:
+        *value = cb->mss ? cb->mss : cb->user_mss ? cb->user_mss : 536;
+        return TERN_OK;
+    case TERN_TCP_KEEPIDLE: *value = (int)cb->keepidle_s; return TERN_OK;
+    case TERN_TCP_KEEPINTVL: *value = (int)cb->keepintvl_s; return TERN_OK;
+    case TERN_TCP_KEEPCNT: *value = (int)cb->keepcnt; return TERN_OK;
+    default: return TERN_E_OPNOTSUPP;
+    }
+}
+
 const struct sock_proto_ops tcp_sock_ops = {
     .proto = TERN_IPPROTO_TCP,
     .open = tcp_open,
@@ -406,4 +423,5 @@ const struct sock_proto_ops tcp_sock_ops = {
     .poll = tcp_poll,
     .info = tcp_info,
     .setopt = tcp_setopt,
+    .getopt = tcp_getopt,
 };

@@ -147,17 +147,14 @@ TEST(posix_tcp_nonblocking_connect_poll_so_error)
     CHECK_EQ(v, SOCK_STREAM);
     int one = 1;
     CHECK_EQ(tern_setsockopt(ra, c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
-    /* Reading TCP options needs a getopt in the core's TCP (socket.c
-     * answers TERN_E_OPNOTSUPP for them today): the facade passes that on
-     * as EOPNOTSUPP; the values are checked once the core has it. */
-    if (tern_getsockopt(ra, c, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0) {
-        CHECK_EQ(v, 1);
-        CHECK_EQ(tern_getsockopt(ra, c, IPPROTO_TCP, TCP_MAXSEG, &v, &vl), 0);
-        CHECK(v > 0 && v <= 1460); /* Ethernet MTU 1500 - 40 */
-    } else {
-        CHECK_EQ(errno, EOPNOTSUPP);
-        fprintf(stderr, "# getsockopt(TCP_NODELAY/TCP_MAXSEG): no core getopt for TCP yet\n");
-    }
+    CHECK_EQ(tern_getsockopt(ra, c, IPPROTO_TCP, TCP_NODELAY, &v, &vl), 0);
+    CHECK_EQ(v, 1);
+    CHECK_EQ(tern_getsockopt(ra, c, IPPROTO_TCP, TCP_MAXSEG, &v, &vl), 0);
+    CHECK(v > 0 && v <= 1460); /* Ethernet MTU 1500 - 40 */
+    int idle = 17;
+    CHECK_EQ(tern_setsockopt(ra, c, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle), 0);
+    CHECK_EQ(tern_getsockopt(ra, c, IPPROTO_TCP, TCP_KEEPIDLE, &v, &vl), 0);
+    CHECK_EQ(v, 17);
     /* A non-blocking read with nothing queued: EAGAIN; then data. */
     char buf[8];
     CHECK_ERRNO(tern_read(ra, c, buf, sizeof buf), EAGAIN);
