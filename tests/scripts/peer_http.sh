@@ -6,6 +6,8 @@
 #   - the same with tern's impairment wrapper (--impair) at 5% loss, 5%
 #     reordering, 1% duplication, both directions: tern get 100 MB; curl
 #     from tern 8 MB (see below);
+#   - every byte tern sent through loss had the same value each time its
+#     sequence number went out (retransmissions never change the stream);
 #   - tern get: connection refused -> exit 1, HTTP 404 -> exit 3;
 #   - tshark finds no malformed frame or bad checksum in tern's pcaps (taken
 #     of the smaller runs: tshark needs minutes for a 100 MB capture).
@@ -72,6 +74,9 @@ ip netns exec "$ns" timeout 120 curl -s -o "$tmp/c2.bin" http://10.77.0.2:8080/m
 check "curl downloads 8 MB from tern through 5% loss, reordering, duplication" \
     same "$tmp/www/mid.bin" "$tmp/c2.bin"
 stop_bg
+line=$(/usr/bin/python3 tests/scripts/lib/tcp_stream_check.py "$tmp/serve_impaired.pcap" 10.77.0.2 2>/dev/null)
+check "tern's retransmissions never change the stream: $line" \
+    /usr/bin/python3 tests/scripts/lib/tcp_stream_check.py "$tmp/serve_impaired.pcap" 10.77.0.2
 
 # 3. tern get <- python3 http.server (clean, then impaired), and errors
 (cd "$tmp/linux" && exec ip netns exec "$ns" /usr/bin/python3 -m http.server 8000 \
