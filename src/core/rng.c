@@ -1,8 +1,8 @@
 /*
- * rng.c - SipHash-2-4 keyed hash and the xoshiro256** stream behind every
- * random choice of a stack (DESIGN.md principle 5, ATTACKS G4 and 39).
- * Seeding: splitmix64 expands the 64-bit seed into the xoshiro state and the
- * SipHash key, so one scenario seed replays a run exactly. Not: OS entropy
+ * rng.c - SipHash-2-4: the keyed hash and, over a counter, the stream behind
+ * every random choice of a stack (DESIGN.md principle 5, ATTACKS G4 and 39).
+ * Seeding: splitmix64 expands the 64-bit seed into the SipHash key, so one
+ * scenario seed replays a run exactly. Not: OS entropy
  * (tools pass it in as the seed).
  */
 #include "core/rng.h"

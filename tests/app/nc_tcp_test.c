@@ -10,6 +10,7 @@
 #include "app/services.h"
 #include "common/net2.h"
 #include "harness.h"
+#include "nc_run.h"
 #include "tern/err.h"
 #include "tern/loop.h"
 #include "tern/socket.h"
@@ -18,53 +19,6 @@
 #define SEC 1000000ull
 #define MS 1000ull
 #define CHUNK 16384
-
-struct run {
-    struct tern_loop *loop;
-    char *out, *err;
-    size_t out_len, err_len;
-    FILE *fo, *fe;
-    int status, done_calls, want_on, want_off;
-    bool wanting;
-    uint64_t done_at;
-};
-
-static void want(void *ctx, bool on)
-{
-    struct run *r = ctx;
-    r->wanting = on;
-    if (on)
-        r->want_on++;
-    else
-        r->want_off++;
-}
-
-static void done(void *ctx, int status)
-{
-    struct run *r = ctx;
-    r->status = status;
-    r->done_calls++;
-    r->done_at = tern_loop_now(r->loop);
-}
-
-static void run_init(struct run *r, struct tern_loop *loop, struct tern_nc_io *io)
-{
-    memset(r, 0, sizeof *r);
-    r->loop = loop;
-    r->status = -1;
-    r->fo = open_memstream(&r->out, &r->out_len);
-    r->fe = open_memstream(&r->err, &r->err_len);
-    *io = (struct tern_nc_io){.out = r->fo, .err = r->fe, .want_input = want, .done = done,
-                              .ctx = r};
-}
-
-static void run_fini(struct run *r)
-{
-    fclose(r->fo);
-    fclose(r->fe);
-    free(r->out);
-    free(r->err);
-}
 
 static void run_for(struct net2 *n, uint64_t us)
 {
@@ -159,7 +113,7 @@ TEST(nc_tcp_client_half_close_both_directions)
     REQUIRE(p.l && tern_sock_bind(p.l, &la) == 0 && tern_sock_listen(p.l, 4) == 0);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, false);
     struct tern_nc_opts o = {.tcp = true, .peer_addr = NET2_A, .peer_port = 5000,
                              .quit_after_eof_us = TERN_TIME_NEVER};
     int err = 1;
@@ -211,7 +165,7 @@ TEST(nc_tcp_to_echo_service)
     REQUIRE(data != NULL);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, false);
     struct tern_nc_opts o = {.tcp = true, .peer_addr = NET2_A, .peer_port = 7,
                              .quit_after_eof_us = TERN_TIME_NEVER};
     struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
@@ -239,7 +193,7 @@ TEST(nc_tcp_listen_accepts_one)
     REQUIRE(net2_open(&n, 43, NULL) == 0);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, false);
     struct tern_nc_opts o = {.tcp = true, .listen = true, .local_port = 5000,
                              .quit_after_eof_us = TERN_TIME_NEVER};
     struct tern_nc *nc = tern_nc_start(n.sa, n.loop, &o, &io, NULL);
@@ -286,7 +240,7 @@ TEST(nc_tcp_connection_refused_exit_1)
     REQUIRE(net2_open(&n, 44, NULL) == 0);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, false);
     /* nothing listens on A:9999: A answers the SYN with RST (RFC 9293
      * s3.10.7.1), which is ECONNREFUSED */
     struct tern_nc_opts o = {.tcp = true, .peer_addr = NET2_A, .peer_port = 9999,
@@ -323,7 +277,7 @@ TEST(nc_tcp_connect_timeout_w)
     blackhole_route(&n);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, false);
     struct tern_nc_opts o = {.tcp = true, .peer_addr = 0xc0000201u, .peer_port = 80,
                              .connect_timeout_us = 3 * SEC};
     struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
@@ -347,7 +301,7 @@ TEST(nc_tcp_connect_timeout_syn_retries)
     blackhole_route(&n);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, false);
     /* no -w: the stack gives up after its SYN retries (Linux: 6, ~127 s) */
     struct tern_nc_opts o = {.tcp = true, .peer_addr = 0xc0000201u, .peer_port = 80};
     struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
@@ -372,7 +326,7 @@ TEST(nc_tcp_reset_by_peer)
     REQUIRE(l && tern_sock_bind(l, &la) == 0 && tern_sock_listen(l, 4) == 0);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, false);
     struct tern_nc_opts o = {.tcp = true, .peer_addr = NET2_A, .peer_port = 5000};
     struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);

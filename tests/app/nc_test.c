@@ -9,6 +9,7 @@
 #include "app/services.h"
 #include "common/net2.h"
 #include "harness.h"
+#include "nc_run.h"
 #include "tern/device.h"
 #include "tern/err.h"
 #include "tern/loop.h"
@@ -19,57 +20,6 @@
 #define B_ADDR 0x0a000002u
 #define SEC 1000000ull
 
-
-
-
-struct run {
-    struct tern_loop *loop;
-    char *out, *err;
-    size_t out_len, err_len;
-    FILE *fo, *fe;
-    int status, done_calls, want_on, want_off;
-    bool wanting;
-    uint64_t done_at;
-};
-
-static void want(void *ctx, bool on)
-{
-    struct run *r = ctx;
-    r->wanting = on;
-    if (on)
-        r->want_on++;
-    else
-        r->want_off++;
-}
-
-static void done(void *ctx, int status)
-{
-    struct run *r = ctx;
-    r->status = status;
-    r->done_calls++;
-    r->done_at = tern_loop_now(r->loop);
-    tern_loop_stop(r->loop);
-}
-
-static void run_init(struct run *r, struct tern_loop *loop, struct tern_nc_io *io)
-{
-    memset(r, 0, sizeof *r);
-    r->loop = loop;
-    r->status = -1;
-    r->fo = open_memstream(&r->out, &r->out_len);
-    r->fe = open_memstream(&r->err, &r->err_len);
-    *io = (struct tern_nc_io){.out = r->fo, .err = r->fe, .want_input = want, .done = done,
-                              .ctx = r};
-}
-
-static void run_fini(struct run *r)
-{
-    fclose(r->fo);
-    fclose(r->fe);
-    free(r->out);
-    free(r->err);
-}
-
 TEST(nc_udp_client_to_echo)
 {
     struct net2 n;
@@ -79,7 +29,7 @@ TEST(nc_udp_client_to_echo)
     REQUIRE(sv != NULL);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, true);
     struct tern_nc_opts o = {.peer_addr = A_ADDR, .peer_port = 7, .quit_after_eof_us = SEC};
     int err = 1;
     struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, &err);
@@ -113,7 +63,7 @@ TEST(nc_udp_connection_refused_exit_1)
     REQUIRE(net2_open(&n, 21, NULL) == 0);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, true);
     /* nothing listens on A:9999: A answers ICMP port unreachable (RFC 1122
      * s4.1.3.1), which the connected socket turns into ECONNREFUSED */
     struct tern_nc_opts o = {.peer_addr = A_ADDR, .peer_port = 9999, .quit_after_eof_us = SEC};
@@ -138,7 +88,7 @@ TEST(nc_udp_listen_takes_first_peer_only)
     REQUIRE(net2_open(&n, 21, NULL) == 0);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, true);
     struct tern_nc_opts o = {.listen = true, .local_port = 5000, .quit_after_eof_us = SEC};
     struct tern_nc *nc = tern_nc_start(n.sa, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);
@@ -184,7 +134,7 @@ TEST(nc_udp_start_errors_and_stop)
     REQUIRE(net2_open(&n, 21, NULL) == 0);
     struct run r;
     struct tern_nc_io io;
-    run_init(&r, n.loop, &io);
+    run_init(&r, n.loop, &io, true);
     int err = 0;
     struct tern_nc_opts bad = {.peer_addr = A_ADDR, .peer_port = 0};
     CHECK(tern_nc_start(n.sb, n.loop, &bad, &io, &err) == NULL);

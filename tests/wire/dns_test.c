@@ -5,6 +5,7 @@
  * tests/wire/dns_attack_test.c. */
 #include <stdlib.h>
 
+#include "dns_util.h"
 #include "harness.h"
 #include "tern/wire/bytes.h"
 #include "tern/wire/dns.h"
@@ -107,50 +108,6 @@ static const uint8_t r_txt_z[47] = {
     0x00, 0x01, 0x00, 0x00, 0x00, 0x05, 0x00, 0x03, 0x02, 0x68, 0x69,
 };
 
-
-struct parsed {
-    uint8_t *copy; /* the message in an exact-size heap block (ASan sees overreads) */
-    struct tern_dns_header h;
-    int nq, nrr, err;
-    bool short_count;
-    struct tern_dns_question q[4];
-    struct tern_dns_rr rr[8];
-    int sec[8];
-};
-
-static void parse_msg(const uint8_t *m, size_t n, struct parsed *p)
-{
-    memset(p, 0, sizeof *p);
-    p->copy = malloc(n ? n : 1);
-    if (n)
-        memcpy(p->copy, m, n);
-    struct tern_dns_reader r;
-    int k = tern_dns_reader_init(&r, p->copy, n);
-    if (k < 0) {
-        p->err = k;
-        return;
-    }
-    p->h = r.h;
-    while (p->nq < 4 && (k = tern_dns_next_question(&r, &p->q[p->nq])) == 1)
-        p->nq++;
-    if (k < 0) {
-        p->err = k;
-        return;
-    }
-    while (p->nrr < 8 && (k = tern_dns_next_rr(&r, &p->rr[p->nrr], &p->sec[p->nrr])) == 1)
-        p->nrr++;
-    if (k < 0)
-        p->err = k;
-    p->short_count = r.short_count;
-}
-
-static void name_is(const struct tern_dns_name *n, const char *want, const char *file, int line)
-{
-    char t[TERN_DNS_TEXT_MAX];
-    if (tern_dns_name_to_text(n, t, sizeof t) < 0 || strcmp(t, want) != 0)
-        tern_test_fail(file, line, "name \"%s\" != \"%s\"", t, want);
-}
-#define NAME_IS(n, s) name_is((n), (s), __FILE__, __LINE__)
 
 static struct tern_dns_name nm(const char *text)
 {
