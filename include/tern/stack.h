@@ -31,6 +31,8 @@ extern "C" {
 #define TERN_MAX_IFACES 8
 #define TERN_MAX_ROUTES 64
 
+enum tern_ecmp_mode { TERN_ECMP_FLOW = 0, TERN_ECMP_PACKET = 1 };
+
 /* Limits and timers; tern_config_defaults() documents each default. */
 struct tern_config {
     uint64_t seed;                /* keys every random choice (IP IDs, echo ids, ...);
@@ -66,6 +68,14 @@ struct tern_config {
     uint32_t tcp_syn_backlog;     /* 128 half-open per listener; beyond, SYN cookies */
     uint64_t tcp_user_timeout_us; /* 300 s (RFC 9293 s3.8.4 / RFC 5482): no progress -> abort */
     uint64_t tcp_rto_min_us;      /* 200 ms as Linux (RFC 6298 s2.4 says 1 s: DEVIATION) */
+    /* Forwarding, RFC 1812 (src/core/forward.c) */
+    bool ip_forward;              /* false (a host); true: forward datagrams not for us */
+    enum tern_ecmp_mode ecmp;     /* TERN_ECMP_FLOW: routes sharing a prefix are chosen by
+                                   * a keyed hash of the 5-tuple; TERN_ECMP_PACKET: per
+                                   * packet from the stack's generator (reorders flows) */
+    /* Path MTU discovery, RFC 1191 (and RFC 4821 in TCP) */
+    uint32_t pmtu_max;            /* 64 destinations cached; the oldest is evicted beyond */
+    uint64_t pmtu_timeout_us;     /* 10 min (RFC 1191 s6.3): then the route MTU again */
 };
 
 void tern_config_defaults(struct tern_config *cfg);
@@ -201,6 +211,25 @@ int tern_echo_bind(struct tern_stack *s, uint16_t id, tern_echo_fn fn, void *ctx
 void tern_echo_unbind(struct tern_stack *s, uint16_t id);
 int tern_echo_send(struct tern_stack *s, const struct tern_ip_out *o, uint16_t id, uint16_t seq,
                    const uint8_t *data, size_t len);
+
+/* ICMP error observers (traceroute, tests): every checked ICMP error that
+ * reaches this stack (its inner datagram is one we sent) is also shown to
+ * each observer, after the normal dispatch. At most TERN_ICMP_OBSERVERS. */
+#define TERN_ICMP_OBSERVERS 4
+struct tern_icmp_event {
+    uint32_t from;                   /* the error's source address */
+    uint8_t type, code, ttl;         /* ttl: of the datagram carrying the error */
+    uint16_t next_mtu;               /* frag needed */
+    const struct tern_icmp_quote *q; /* the quoted datagram (valid for the call) */
+};
+typedef void (*tern_icmp_fn)(void *ctx, const struct tern_icmp_event *ev);
+/* Returns a handle >= 0 or TERN_E_NOMEM (all slots taken). */
+int tern_icmp_observe(struct tern_stack *s, tern_icmp_fn fn, void *ctx);
+void tern_icmp_unobserve(struct tern_stack *s, int handle);
+
+/* Path MTU for dst: the cached RFC 1191 value if one is known and fresh,
+ * else the MTU of the route's interface; TERN_E_INVAL without a route. */
+int tern_pmtu_get(struct tern_stack *s, uint32_t dst);
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,10 @@ void tern_config_defaults(struct tern_config *cfg)
      * one into a 1 s stall (measured: 100 MB through 5% loss over TAP
      * stalled; 2 MB over a 4 ms RTT with 5% loss took 12.9 s). */
     cfg->tcp_rto_min_us = 200000;
+    cfg->ip_forward = false;
+    cfg->ecmp = TERN_ECMP_FLOW;
+    cfg->pmtu_max = 64;
+    cfg->pmtu_timeout_us = 600ull * 1000000;
 }
 
 static bool config_valid(const struct tern_config *c)
