@@ -12,6 +12,10 @@
  * close at end of stream, and a connect to 10.0.0.2:80 (SYN-SENT paths);
  * at the end everything is closed and the clock runs until every
  * connection is gone (TIME_WAIT, retries, the user timeout).
+ * Router variant (odd input length): cfg.ip_forward with a second
+ * interface 10.1.0.1/24 (MTU 576, so forwarding fragments and answers
+ * "fragmentation needed"), two equal default routes (ECMP; per packet when
+ * the length's bit 1 is set too) and a 2-entry PMTU cache.
  * Checks: no crash, hang or leak (ASan), the bounded tables stay bounded
  * and are empty at the end.
  */
@@ -99,7 +103,7 @@ static void check_bounds(const struct tern_stack *s, const struct tern_config *c
     tern_stack_mem_usage(s, &m);
     if (m.arp_entries > c->arp_cache_max || m.arp_queued > c->arp_queue_total ||
         m.reasm_bytes > c->reasm_max_bytes || m.reasm_datagrams > c->reasm_max_datagrams ||
-        m.loop_queued > TERN_LOOPQ_MAX)
+        m.loop_queued > TERN_LOOPQ_MAX || pmtu_count(s) > c->pmtu_max)
         abort();
     for (uint32_t i = 0; i < c->max_sockets; i++)
         if (s->socks[i].used && s->socks[i].rq.used > s->socks[i].rq.cap)
@@ -118,6 +122,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.arp_queue_total = 8;
     c.reasm_max_datagrams = 4;
     c.reasm_max_bytes = 8192;
+    bool router = size & 1;
+    c.ip_forward = router;
+    c.ecmp = (size & 2) ? TERN_ECMP_PACKET : TERN_ECMP_FLOW;
+    c.pmtu_max = 2;
     struct tern_loop *loop = tern_loop_virtual_new(1000000);
     struct tern_stack *s = tern_stack_new(&c, loop);
     struct tern_device *dev = tern_custom_device_new(TERN_LINK_ETHERNET, 1500, mac, cap_send, &sent);
@@ -127,6 +135,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (tern_stack_add_iface(s, dev, &ic) < 0)
         abort();
     tern_route_add(s, 0, 0, 0x0a0000feu, 0);
+    static const uint8_t mac2[6] = {0x02, 0, 0, 0, 1, 0x01};
+    struct tern_device *dev2 = NULL;
+    if (router) {
+        dev2 = tern_custom_device_new(TERN_LINK_ETHERNET, 576, mac2, cap_send, &sent);
+        struct tern_iface_config ic2 = {.addr = 0x0a010001u, .prefix_len = 24, .up = true};
+        if (!dev2 || tern_stack_add_iface(s, dev2, &ic2) < 0)
+            abort();
+        tern_route_add(s, 0, 0, 0x0a0100feu, 1); /* an ECMP pair of defaults */
+    }
     int id = tern_echo_bind(s, 0x1234, on_echo, (void *)&sum);
     struct tern_sock *sk[4];
     for (int i = 0; i < 4; i++) {
@@ -212,6 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     tern_stack_free(s);
     tern_device_destroy(dev);
+    tern_device_destroy(dev2);
     tern_loop_destroy(loop);
     return 0;
 }

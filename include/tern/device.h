@@ -128,7 +128,12 @@ void tern_trace_set_clock(struct tern_device *trace_dev, int64_t epoch_offset_us
  * jitter larger than the gap between frames reorders them too, as netem
  * does. A lost frame's send returns 0 (the wire ate it); a full queue
  * returns TERN_E_NOMEM. Both count in tx_dropped; tx_frames counts frames
- * handed to inner (a duplicate counts twice). */
+ * handed to inner (a duplicate counts twice).
+ * As a router's link queue (the simulator): rate_bps is the link, and
+ * queue_bytes bounds the bytes waiting for the serializer (drop-tail);
+ * queue_frames bounds the frames held in all (waiting, or in flight for
+ * delay/jitter), so make it large enough for rate * delay. drop_at lists
+ * frames to drop deterministically (scripted loss for tests/scenarios). */
 struct tern_impair {
     double loss;          /* drop */
     double dup;           /* send twice */
@@ -138,7 +143,12 @@ struct tern_impair {
     uint64_t jitter_us;   /* + uniform [0, jitter_us) */
     uint64_t reorder_delay_us;
     uint64_t rate_bps;    /* serialization rate, 0 = unlimited */
-    size_t queue_frames;  /* frames waiting (delay/rate); beyond: drop-tail. 0 = 1000 */
+    size_t queue_frames;  /* frames held (delay/rate); beyond: drop-tail. 0 = 1000 */
+    size_t queue_bytes;   /* bytes waiting for the serializer (with rate_bps: not yet
+                           * sent at the link rate; without: all held); a frame that
+                           * would exceed it is dropped (tail). 0 = unlimited */
+    uint32_t drop_at[8];  /* 1-based numbers of frames to drop (counted as they are
+                           * offered, before any other impairment); 0 = unused */
     uint64_t seed;        /* all randomness comes from here: same seed, same run */
     bool ingress;         /* impair the frames `inner` receives (on their way up
                            * to the stack) instead of those sent; wrap twice
@@ -150,6 +160,19 @@ struct tern_impair {
  * no memory. */
 struct tern_device *tern_impair_wrap(struct tern_loop *loop, struct tern_device *inner,
                                      const struct tern_impair *cfg);
+
+/* What an impairment wrapper did, each frame counted once per fate. */
+struct tern_impair_stats {
+    uint64_t frames;      /* offered to the wrapper */
+    uint64_t lost;        /* random loss (cfg.loss) */
+    uint64_t scripted;    /* dropped by cfg.drop_at */
+    uint64_t queue_drops; /* queue overflow: queue_bytes, queue_frames, or too large */
+    uint64_t duplicated;  /* extra copies made (cfg.dup) */
+    uint64_t corrupted;   /* copies with a flipped bit */
+    uint64_t reordered;   /* copies held back by reorder_delay_us */
+};
+/* Zeros for a device that is not an impairment wrapper. */
+void tern_impair_get_stats(const struct tern_device *d, struct tern_impair_stats *st);
 
 #ifdef __cplusplus
 }

@@ -114,11 +114,16 @@ int tern_arp_probe(struct tern_stack *s, int ifindex, uint32_t addr,
 void tern_arp_probe_cancel(struct tern_stack *s, int ifindex, void *ctx);
 
 /* Routes: longest-prefix match over connected, static and default (prefix 0)
- * routes. gateway 0 = directly connected. */
+ * routes. gateway 0 = directly connected. Adding a route whose dst/prefix is
+ * already there with another gateway or interface adds a member to that
+ * prefix's equal-cost group (ECMP, at most 8; cfg.ecmp picks among them);
+ * adding an identical route is a no-op; del removes the whole group. */
 int tern_route_add(struct tern_stack *s, uint32_t dst, uint8_t prefix_len, uint32_t gateway,
                    int ifindex);
 int tern_route_del(struct tern_stack *s, uint32_t dst, uint8_t prefix_len);
-/* Next hop and interface for dst, or TERN_E_INVAL when no route matches. */
+/* Next hop and interface for dst, or TERN_E_INVAL when no route matches.
+ * Among an ECMP group it hashes dst alone (never draws from the generator);
+ * the stack's own traffic and forwarding hash the whole flow. */
 int tern_route_lookup(struct tern_stack *s, uint32_t dst, uint32_t *next_hop, int *ifindex);
 
 /* A random 64-bit value from the stack's generator: SipHash-2-4 of a
@@ -140,6 +145,13 @@ struct tern_stats {
         uint64_t rx, tx, delivered, drop_short, drop_version, drop_len, drop_csum, drop_opt,
             drop_martian, drop_not_for_us, drop_no_route, drop_unknown_proto, drop_df_too_big,
             frag_rx, frag_tx, reasm_ok, reasm_drop, reasm_timeout, reasm_evicted;
+        /* Forwarding (cfg.ip_forward, RFC 1812): forwarded datagrams (in
+         * fragments: fwd_fragmented too); drops: TTL expired (time exceeded
+         * sent), no route (net unreachable sent), DF and too big for the
+         * next hop (fragmentation needed sent), fwd_errors (the output
+         * path was busy or the device refused). ARP failures count in
+         * arp.queue_drops (host unreachable sent). */
+        uint64_t forwarded, fwd_fragmented, drop_ttl, fwd_no_route, fwd_needfrag, fwd_errors;
     } ip;
     struct {
         uint64_t rx, tx, drop_short, drop_csum, echo_requests, echo_replies_tx,
@@ -159,6 +171,9 @@ struct tern_stats {
         uint64_t rx, tx, drop_csum, drop_bad, no_conn, rst_tx, retransmits, timeouts,
             challenge_acks, challenge_limited, paws_drops, syncookies_tx, syncookies_ok,
             syncookies_bad, syn_dropped, tw_recycled, icmp_ignored;
+        /* RFC 8985: segments RACK marked lost, tail loss probes sent,
+         * probes that repaired a loss (s7.4), D-SACKs received (RFC 2883). */
+        uint64_t rack_lost, tlp_probes, tlp_recoveries, dsacks_rx;
     } tcp;
 };
 const struct tern_stats *tern_stack_stats(const struct tern_stack *s);
@@ -214,7 +229,11 @@ int tern_echo_send(struct tern_stack *s, const struct tern_ip_out *o, uint16_t i
 
 /* ICMP error observers (traceroute, tests): every checked ICMP error that
  * reaches this stack (its inner datagram is one we sent) is also shown to
- * each observer, after the normal dispatch. At most TERN_ICMP_OBSERVERS. */
+ * each observer, after the normal dispatch - also when no socket or echo
+ * id owns the datagram (UDP sent with tern_ip_output), and for the local
+ * "host unreachable" when ARP gives up on a queued datagram (from = our
+ * address). An observer may unobserve from inside its callback. At most
+ * TERN_ICMP_OBSERVERS. */
 #define TERN_ICMP_OBSERVERS 4
 struct tern_icmp_event {
     uint32_t from;                   /* the error's source address */

@@ -148,14 +148,13 @@ static void on_echo(void *ctx, const struct tern_echo_event *ev)
         finish(p);
 }
 
+/* The path MTU (RFC 1191 cache, else the route's interface MTU), as Linux's
+ * ping sees it through the socket: -M want fragments above it, -M do fails
+ * locally ("message too long"). 0: no route. */
 static uint16_t route_mtu(struct tern_ping *p)
 {
-    uint32_t nh;
-    int ifx;
-    struct tern_iface_config ic;
-    if (tern_route_lookup(p->stack, p->o.dst, &nh, &ifx) < 0 || tern_iface_get(p->stack, ifx, &ic) < 0)
-        return 0;
-    return ic.mtu;
+    int mtu = tern_pmtu_get(p->stack, p->o.dst);
+    return mtu > 0 ? (uint16_t)mtu : 0;
 }
 
 static void send_one(struct tern_timer *t, void *arg)
@@ -180,7 +179,9 @@ static void send_one(struct tern_timer *t, void *arg)
     struct tern_ip_out o = {.dst = p->o.dst, .proto = TERN_IPPROTO_ICMP, .ttl = p->o.ttl};
     size_t dgram = (size_t)p->o.size + TERN_ICMP_HLEN + TERN_IPV4_HLEN_MIN;
     o.df = p->o.pmtu == TERN_PMTU_DO || (p->o.pmtu == TERN_PMTU_WANT && mtu && dgram <= mtu);
-    int r = tern_echo_send(p->stack, &o, (uint16_t)p->id, seq, p->data, p->o.size);
+    int r = o.df && mtu && dgram > mtu
+                ? TERN_E_BAD_LEN
+                : tern_echo_send(p->stack, &o, (uint16_t)p->id, seq, p->data, p->o.size);
     if (r < 0) {
         p->nerrors++;
         if (r == TERN_E_BAD_LEN && o.df)

@@ -384,8 +384,8 @@ static void arp_timer_fn(struct tern_timer *t, void *arg)
     for (uint32_t k = failed, steps = 0; k != TERN_ARP_NIL && steps < c->arp_queue_total; steps++) {
         uint32_t nk = a->slot[k].next;
         if (a->slot[k].len > TERN_ETH_HLEN)
-            icmp_local_unreach(s, slot_data(a, k) + TERN_ETH_HLEN, a->slot[k].len - TERN_ETH_HLEN,
-                               TERN_ICMP_UNREACH_HOST);
+            ip_queued_unreach(s, slot_data(a, k) + TERN_ETH_HLEN, a->slot[k].len - TERN_ETH_HLEN,
+                              TERN_ICMP_UNREACH_HOST, now);
         s->stats.arp.queue_drops++;
         slot_release(a, k);
         k = nk;

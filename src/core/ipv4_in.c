@@ -6,7 +6,8 @@
  * checksum, addressing s3.2.1.3, options s3.2.1.8), s3.3.2 (reassembly
  * timeout), s3.3.4 weak end-system model (any of our addresses on any
  * interface), RFC 1812 s5.3.7 (martian addresses).
- * Not: forwarding (a later issue: datagrams not for us are dropped), option
+ * Not: forwarding (forward.c, with cfg.ip_forward; else datagrams not for
+ * us are dropped), option
  * processing (options are validated by the codec and otherwise ignored),
  * multicast reception.
  */
@@ -170,7 +171,7 @@ void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, 
         return;
     }
     /* RFC 1122 s3.2.1.3: accept our addresses, our directed broadcasts and
-     * the limited broadcast. No forwarding yet. */
+     * the limited broadcast. */
     uint32_t d = rx.ip.dst;
     /* RFC 2131 s4.1 / RFC 1122 s3.3.2 note: an interface with no address
      * yet (a DHCP client) takes UDP for any address; udp.c hands it only
@@ -179,7 +180,11 @@ void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, 
                            !ip_is_multicast(d) && !ip_is_class_e(d) && !ip_is_loopback(d);
     if (!stack_is_our_addr(s, d) && !stack_is_bcast(s, d) && !(local && ip_is_loopback(d)) &&
         !unaddressed_udp) {
-        s->stats.ip.drop_not_for_us++;
+        /* A router forwards what came from the wire (forward.c). */
+        if (s->cfg.ip_forward && !local)
+            ip_forward(s, &rx, now);
+        else
+            s->stats.ip.drop_not_for_us++;
         return;
     }
     if (rx.ip.mf || rx.ip.frag_off) {

@@ -5,7 +5,8 @@
  * RFC 791 s3.2, RFC 1122 s3.3.1 (routing outbound datagrams), s3.3.3
  * (fragmentation), RFC 1112 s6.4 (multicast MAC mapping), RFC 6864 and
  * RFC 7739 s5.3 (IP ID selection).
- * Not: forwarding, path MTU discovery state (the transport keeps it).
+ * Not: forwarding (forward.c), path MTU discovery state (pmtu.c; the
+ * transport sizes its segments from it).
  */
 #include <string.h>
 
@@ -38,9 +39,8 @@ uint16_t ip_next_id(struct tern_stack *s, uint32_t src, uint32_t dst, uint8_t pr
     return (uint16_t)((uint16_t)(h >> 32) + s->ip_id[h % TERN_IPID_BUCKETS]++);
 }
 
-/* Sends the datagram at frame + 14 (frame[0..len)) on ifc toward next_hop. */
-static int link_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_hop,
-                       uint32_t dst, uint8_t *frame, size_t len, uint64_t now)
+int ip_link_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_hop, uint32_t dst,
+                   uint8_t *frame, size_t len, uint64_t now)
 {
     if (ifc->link == TERN_LINK_RAW_IP)
         return tern_device_send(ifc->dev, frame + TERN_ETH_HLEN, len - TERN_ETH_HLEN);
@@ -71,7 +71,7 @@ static int frag_emit(void *arg, const uint8_t *frag, size_t len)
     if (frag != at)
         memmove(at, frag, len);
     c->s->stats.ip.frag_tx++;
-    return link_output(c->s, c->ifc, c->next_hop, c->dst, c->s->txbuf, TERN_ETH_HLEN + len,
+    return ip_link_output(c->s, c->ifc, c->next_hop, c->dst, c->s->txbuf, TERN_ETH_HLEN + len,
                        c->now);
 }
 
@@ -174,20 +174,24 @@ int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
 
     struct tern_iface *ifc;
     uint32_t next_hop = o->dst;
+    /* ECMP (route.c): the flow is what our source would be, the
+     * destination, the protocol and its ports. */
+    struct route_key key;
+    route_key_make(&key, o->src, o->dst, o->proto, false, payload, len);
     if (oif >= 0) {
         /* Bound to an interface (TERN_SO_BINDTOIFACE): out there; through
          * its route's gateway when the route uses it, else on-link. */
         int ifindex;
         ifc = stack_iface(s, oif);
         if (o->dst != 0xffffffffu &&
-            (tern_route_lookup(s, o->dst, &next_hop, &ifindex) != TERN_OK || ifindex != oif))
+            (route_lookup_key(s, &key, &next_hop, &ifindex) != TERN_OK || ifindex != oif))
             next_hop = o->dst;
     } else if (o->dst == 0xffffffffu) {
         ifc = bcast_iface(s, o->src);
     } else {
         int ifindex;
-        ifc = tern_route_lookup(s, o->dst, &next_hop, &ifindex) == TERN_OK ? stack_iface(s, ifindex)
-                                                                          : NULL;
+        ifc = route_lookup_key(s, &key, &next_hop, &ifindex) == TERN_OK ? stack_iface(s, ifindex)
+                                                                       : NULL;
     }
     if (!ifc || !ifc->up) {
         s->stats.ip.drop_no_route++;
@@ -205,7 +209,8 @@ int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
         int h = tern_ipv4_emit(&ip, at, TERN_IPV4_MAX_LEN);
         if (len)
             memcpy(at + h, payload, len); /* the one copy */
-        rc = link_output(s, ifc, next_hop, o->dst, s->txbuf, TERN_ETH_HLEN + (size_t)h + len, now);
+        rc = ip_link_output(s, ifc, next_hop, o->dst, s->txbuf, TERN_ETH_HLEN + (size_t)h + len,
+                            now);
     } else if (o->df) {
         /* RFC 791 s3.2: DF set and too big - the caller learns it. */
         s->stats.ip.drop_df_too_big++;

@@ -68,7 +68,9 @@ static bool config_valid(const struct tern_config *c)
            c->tcp_rcvbuf <= (64u << 20) && c->tcp_msl_us >= 1 && c->tcp_msl_us <= (1ull << 36) &&
            c->tcp_tw_max >= 1 && c->tcp_syn_backlog >= 1 && c->tcp_syn_backlog <= 65535 &&
            c->tcp_user_timeout_us >= 1 && c->tcp_user_timeout_us <= (1ull << 40) &&
-           c->tcp_rto_min_us >= 1000 && c->tcp_rto_min_us <= 60000000;
+           c->tcp_rto_min_us >= 1000 && c->tcp_rto_min_us <= 60000000 &&
+           (c->ecmp == TERN_ECMP_FLOW || c->ecmp == TERN_ECMP_PACKET) && c->pmtu_max <= 4096 &&
+           c->pmtu_timeout_us >= 1 && c->pmtu_timeout_us <= (1ull << 40);
 }
 
 struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loop *loop)
@@ -96,8 +98,8 @@ struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loo
     s->txbuf = malloc(TERN_ETH_HLEN + TERN_IPV4_MAX_LEN);
     s->icmpbuf = malloc(TERN_IPV4_MAX_LEN);
     s->lq.buf = malloc(TERN_LOOPQ_BYTES);
-    if (!s->reasm || !s->txbuf || !s->icmpbuf || !s->lq.buf || arp_init(s) < 0 ||
-        sock_init(s) < 0 || udp_init(s) < 0 || tcp_init(s) < 0) {
+    if (!s->reasm || !s->txbuf || !s->icmpbuf || !s->lq.buf || pmtu_init(s) < 0 ||
+        arp_init(s) < 0 || sock_init(s) < 0 || udp_init(s) < 0 || tcp_init(s) < 0) {
         tern_stack_free(s);
         return NULL;
     }
@@ -123,6 +125,7 @@ void tern_stack_free(struct tern_stack *s)
     tcp_fini(s);
     sock_fini(s);
     tern_reasm_free(s->reasm);
+    pmtu_fini(s);
     free(s->txbuf);
     free(s->icmpbuf);
     free(s->lq.buf);
@@ -143,6 +146,8 @@ void tern_stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
     m->reasm_bytes = tern_reasm_bytes_held(s->reasm);
     m->reasm_datagrams = tern_reasm_datagrams_held(s->reasm);
     m->loop_queued = s->lq.count;
+    m->sockets = s->sock_count;
+    tcp_mem_usage(s, m);
 }
 
 struct tern_iface *stack_iface(struct tern_stack *s, int ifindex)

@@ -48,6 +48,24 @@ struct tern_route {
     int ifindex;
 };
 
+#define TERN_ECMP_MAX 8           /* routes in one equal-cost group (route.c) */
+
+/* The flow a datagram belongs to, for ECMP (route.c). Ports are 0 for
+ * protocols without them and for every fragment. */
+struct route_key {
+    uint32_t src, dst;
+    uint8_t proto;
+    uint16_t sport, dport;
+};
+
+/* One RFC 1191 path MTU estimate (pmtu.c). */
+struct pmtu_entry {
+    uint32_t dst;
+    uint16_t mtu;
+    bool used;
+    uint64_t when;            /* learned (or lowered) at */
+};
+
 enum { ARP_FREE = 0, ARP_INCOMPLETE = 1, ARP_VALID = 2 };
 
 struct arp_entry {
@@ -89,6 +107,12 @@ struct echo_ep {
     void *ctx;
 };
 
+/* An ICMP error observer (tern_icmp_observe). */
+struct icmp_obs {
+    tern_icmp_fn fn;          /* NULL: free slot */
+    void *ctx;
+};
+
 struct loopq {
     uint8_t *buf;             /* records: [u32 len][u32 ifindex][datagram] */
     size_t used;
@@ -120,12 +144,14 @@ struct tern_stack {
     struct tern_iface ifaces[TERN_MAX_IFACES];
     int n_ifaces;
     struct tern_route routes[TERN_MAX_ROUTES];
+    struct pmtu_entry *pmtu;  /* cfg.pmtu_max entries (pmtu.c) */
     struct tern_arp arp;
     struct tern_reasm *reasm;
     struct tern_timer reasm_timer;
     uint16_t ip_id[TERN_IPID_BUCKETS];
     struct tern_proto_handler proto[256];
     struct echo_ep echo[TERN_ECHO_MAX];
+    struct icmp_obs icmp_obs[TERN_ICMP_OBSERVERS]; /* icmp.c */
     uint64_t icmp_tokens;     /* token bucket in millionths of a token */
     uint64_t icmp_last;
     struct loopq lq;
@@ -163,8 +189,14 @@ struct ip_rx {
 /* Memory held by the bounded tables, for "back to baseline" checks. */
 struct tern_stack_mem {
     size_t arp_entries, arp_queued, reasm_bytes, reasm_datagrams, loop_queued;
+    size_t sockets;           /* sockets in the pool (any protocol, TIME_WAIT too) */
+    size_t tcp_conns;         /* TCBs holding send/receive rings */
+    size_t tcp_ring_bytes;    /* bytes of those rings */
+    size_t tcp_time_wait;     /* TCBs in TIME_WAIT */
 };
 void tern_stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m);
+/* tcp.c: the TCP part of tern_stack_mem (zeros before tcp_init). */
+void tcp_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m);
 
 /* stack.c */
 struct tern_iface *stack_iface(struct tern_stack *s, int ifindex); /* NULL if unused */
@@ -177,6 +209,32 @@ static inline bool ip_is_loopback(uint32_t a) { return (a >> 24) == 127; }
 
 /* route.c */
 void route_iface_changed(struct tern_stack *s, struct tern_iface *ifc);
+/* Longest-prefix match; among an equal-cost group, the member chosen by
+ * cfg.ecmp (flow: keyed hash of k; packet: the stack's generator). */
+int route_lookup_key(struct tern_stack *s, const struct route_key *k, uint32_t *next_hop,
+                     int *ifindex);
+/* The flow key of a datagram: ports from payload for unfragmented TCP and
+ * UDP (frag: part of a fragmented datagram - every fragment hashes alike). */
+void route_key_make(struct route_key *k, uint32_t src, uint32_t dst, uint8_t proto, bool frag,
+                    const uint8_t *payload, size_t len);
+
+/* forward.c: a datagram not for us, from the wire (RFC 1812 s5). */
+void ip_forward(struct tern_stack *s, const struct ip_rx *rx, uint64_t now);
+/* forward.c: a datagram queued behind ARP could not be sent (RFC 1122
+ * s2.3.2.2): ours -> icmp_local_unreach; forwarded -> host unreachable
+ * to its source (RFC 1812 s5.2.7.1). */
+void ip_queued_unreach(struct tern_stack *s, const uint8_t *dgram, size_t len, uint8_t code,
+                       uint64_t now);
+
+/* pmtu.c: RFC 1191 cache. */
+int pmtu_init(struct tern_stack *s);
+void pmtu_fini(struct tern_stack *s);
+/* An ICMP error quoting one of our datagrams: a frag needed lowers the
+ * estimate for q->ip.dst (other types are ignored). */
+struct tern_icmp_quote;
+void pmtu_icmp_error(struct tern_stack *s, uint8_t type, uint8_t code, uint16_t next_mtu,
+                     const struct tern_icmp_quote *q);
+size_t pmtu_count(const struct tern_stack *s);
 
 /* arp.c */
 int arp_init(struct tern_stack *s);
@@ -210,6 +268,11 @@ void loopq_timer_fn(struct tern_timer *t, void *arg);
 /* ipv4_in.c: during a proto handler's input call, sends an ICMP error
  * about the datagram being delivered (RFC 1122 s3.2.2 rules apply). */
 void ip_deliver_icmp_error(struct tern_stack *s, uint8_t type, uint8_t code);
+
+/* ipv4_out.c: sends the datagram at frame + 14 (frame[0..len)) on ifc
+ * toward next_hop (ARP, or the broadcast/multicast mapping for dst). */
+int ip_link_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_hop, uint32_t dst,
+                   uint8_t *frame, size_t len, uint64_t now);
 
 /* ipv4_out.c: ip_output on interface oif (>= 0; limited broadcasts go out
  * there, unicast must route through it) or routed (oif < 0). */

@@ -17,6 +17,12 @@
  * Rate: the serializer is busy until tx_done; a frame starts at
  * max(now, tx_done), takes len*8/rate_bps seconds (remainders carried, so
  * long runs are exact), then travels delay + jitter (+ reorder_delay).
+ * queue_bytes: the serializer's backlog is (tx_done - now) * rate_bps / 8
+ * bytes (the fluid view of what is waiting or being sent); a frame that
+ * would take it past queue_bytes is dropped, as a drop-tail router queue
+ * does. Without a rate, the backlog is every byte held.
+ * Scripted drops (drop_at) come first and draw the same random numbers as
+ * any frame, so adding one does not reshuffle the rest of a run.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +50,8 @@ struct impair_dev {
     size_t *free_slots;           /* nfree unused slot numbers */
     uint8_t *slots;               /* cap * slot_size bytes */
     uint8_t *scratch;             /* a corrupted frame sent at once */
+    size_t held_bytes;            /* bytes of the n held frames */
+    struct tern_impair_stats st;
 };
 
 static uint64_t splitmix64(uint64_t *x)
@@ -126,6 +134,7 @@ static void release(struct tern_timer *t, void *arg)
     while (w->n > 0 && w->heap[0].release <= now) {
         struct held h = heap_pop(w);
         w->free_slots[w->nfree++] = h.slot;
+        w->held_bytes -= h.len;
         pass_on(w, w->slots + h.slot * w->slot_size, h.len);
     }
     if (w->n > 0)
@@ -157,10 +166,25 @@ static int emit_copy(struct impair_dev *w, const uint8_t *frame, size_t len)
     t += c->delay_us;
     if (c->jitter_us)
         t += r_jitter % c->jitter_us;
-    if (chance(r_reorder, c->reorder))
+    bool reordered = chance(r_reorder, c->reorder) && c->reorder_delay_us;
+    if (reordered)
         t += c->reorder_delay_us;
     bool corrupt = len > 0 && chance(r_corrupt, c->corrupt);
     size_t bit = len ? (size_t)(r_bit % ((uint64_t)len * 8)) : 0;
+    if (c->queue_bytes) {
+        /* Drop-tail on the serializer's backlog (see the top comment). */
+        uint64_t backlog = w->held_bytes;
+        if (c->rate_bps)
+            backlog = w->tx_done > now ? (w->tx_done - now) * c->rate_bps / 8000000u : 0;
+        if (backlog + len > c->queue_bytes) {
+            count_drop(w);
+            w->st.queue_drops++;
+            return TERN_E_NOMEM;
+        }
+    }
+    /* Counted for copies that go on (a queue drop below takes it back). */
+    w->st.corrupted += corrupt;
+    w->st.reordered += reordered;
 
     /* Due now and nothing held for the same moment: no copy needed. */
     if (t <= now && (w->n == 0 || w->heap[0].release > t)) {
@@ -176,6 +200,9 @@ static int emit_copy(struct impair_dev *w, const uint8_t *frame, size_t len)
     }
     if (w->n == w->cap) {
         count_drop(w); /* tail drop; the serializer did no work */
+        w->st.queue_drops++;
+        w->st.corrupted -= corrupt;
+        w->st.reordered -= reordered;
         return TERN_E_NOMEM;
     }
     w->tx_done = done;
@@ -186,6 +213,7 @@ static int emit_copy(struct impair_dev *w, const uint8_t *frame, size_t len)
     if (corrupt)
         p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     heap_push(w, (struct held){t, w->seq++, len, slot});
+    w->held_bytes += len;
     if (w->heap[0].seq == w->seq - 1) /* the new frame is the earliest */
         tern_timer_arm(w->loop, &w->timer, t);
     return 0;
@@ -195,18 +223,30 @@ static int emit_copy(struct impair_dev *w, const uint8_t *frame, size_t len)
 /* Loss, duplication, then emit_copy's corruption, delay and reordering. */
 static int impair_frame(struct impair_dev *w, const uint8_t *frame, size_t len)
 {
+    uint64_t number = ++w->st.frames;
     if (len > w->slot_size) {
         count_drop(w);
+        w->st.queue_drops++;
         return TERN_E_BAD_LEN;
     }
     uint64_t r_loss = rng_next(w->rng), r_dup = rng_next(w->rng);
+    for (size_t i = 0; i < sizeof w->cfg.drop_at / sizeof w->cfg.drop_at[0]; i++) {
+        if (w->cfg.drop_at[i] && w->cfg.drop_at[i] == number) {
+            count_drop(w); /* scripted: the sender sees success, as for loss */
+            w->st.scripted++;
+            return 0;
+        }
+    }
     if (chance(r_loss, w->cfg.loss)) {
         count_drop(w); /* lost on the wire: the sender sees success */
+        w->st.lost++;
         return 0;
     }
     int rc = emit_copy(w, frame, len);
-    if (chance(r_dup, w->cfg.dup))
+    if (chance(r_dup, w->cfg.dup)) {
+        w->st.duplicated++;
         emit_copy(w, frame, len);
+    }
     return rc;
 }
 
@@ -242,6 +282,17 @@ static void imp_destroy(struct tern_device *d)
 }
 
 static const struct tern_device_ops imp_ops = {.send = imp_send, .destroy = imp_destroy};
+
+void tern_impair_get_stats(const struct tern_device *d, struct tern_impair_stats *st)
+{
+    if (!st)
+        return;
+    if (!d || d->ops != &imp_ops) {
+        memset(st, 0, sizeof *st);
+        return;
+    }
+    *st = ((const struct impair_dev *)d)->st;
+}
 
 static bool is_prob(double p) { return p >= 0.0 && p <= 1.0; } /* false for NaN */
 
