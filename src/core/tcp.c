@@ -7,8 +7,9 @@
  *
  * TCBs: a table of cfg.max_sockets allocated with the stack, indexed like
  * the socket pool; a connection's rings are allocated when it starts and
- * freed when it ends. Demultiplexing: the 4-tuple table of ports.c (O(1)),
- * then the listeners bound to the port (a specific address beats 0.0.0.0).
+ * freed when it ends (counted for tern_stack_mem: tcp_mem_usage).
+ * Demultiplexing: the 4-tuple table of ports.c (O(1)), then the listeners
+ * bound to the port (a specific address beats 0.0.0.0).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,9 @@ int tcp_init(struct tern_stack *s)
 static void cb_free_mem(struct tcp_cb *cb)
 {
     if (cb->rings) {
+        struct tcp_stack *t = cb->sk->s->tcp;
+        t->mem_conns--;
+        t->mem_ring_bytes -= tern_ringbuf_cap(&cb->snd) + tern_ringbuf_cap(&cb->rcv);
         tern_ringbuf_fini(&cb->snd);
         tern_ringbuf_fini(&cb->rcv);
         tern_tcp_ooo_fini(&cb->ooo);
@@ -107,6 +111,8 @@ int tcp_alloc_rings(struct tcp_cb *cb)
     /* Out-of-order bytes parked: at most half the receive buffer. */
     tern_tcp_ooo_init(&cb->ooo, cb->ooo_r, TCP_OOO_RANGES, sk->rcvbuf / 2);
     cb->rings = true;
+    sk->s->tcp->mem_conns++;
+    sk->s->tcp->mem_ring_bytes += tern_ringbuf_cap(&cb->snd) + tern_ringbuf_cap(&cb->rcv);
     /* RFC 7323 s2.3: the smallest shift that lets the window cover rcvbuf. */
     cb->rcv_ws = 0;
     while (cb->rcv_ws < TERN_TCP_WSCALE_MAX && (sk->rcvbuf >> cb->rcv_ws) > 65535)
@@ -132,17 +138,17 @@ uint32_t tcp_new_iss(struct tern_stack *s, const struct tern_sockaddr *l,
     return tern_isn(&s->rng, &t, now); /* RFC 6528 s3, ATTACKS 38 */
 }
 
-/* The effective MSS toward dst from the route's MTU (RFC 9293 s3.7.1,
- * RFC 1122 4.2.2.6): MTU - 40, never below the floor (ATTACKS 19/26). */
+/* The effective MSS toward dst from the path MTU (RFC 9293 s3.7.1,
+ * RFC 1122 4.2.2.6, RFC 1191 s3.1): MTU - 40, never below the floor
+ * (ATTACKS 19/26). The path MTU is the RFC 1191 cache's estimate when one
+ * is fresh (pmtu.c), else the route's interface MTU; 1500 without a route.
+ * DEVIATION: the MSS we advertise uses it too (RFC 1191 s3.1 bases the
+ * option on the first hop); a path known to be narrow is usually narrow
+ * both ways, and the peer's segments then need no ICMP round. */
 uint16_t tcp_route_mss(struct tern_stack *s, uint32_t dst)
 {
-    uint32_t mtu = 1500;
-    int ifindex;
-    struct tern_iface *ifc = stack_iface_by_addr(s, dst);
-    if (!ifc && tern_route_lookup(s, dst, NULL, &ifindex) == TERN_OK)
-        ifc = stack_iface(s, ifindex);
-    if (ifc)
-        mtu = ifc->mtu;
+    int pmtu = tern_pmtu_get(s, dst);
+    uint32_t mtu = pmtu > 0 ? (uint32_t)pmtu : 1500;
     uint32_t mss = mtu > 40 ? mtu - 40 : 0;
     if (mss < TERN_TCP_MSS_FLOOR)
         mss = TERN_TCP_MSS_FLOOR;
@@ -263,4 +269,12 @@ struct tern_sock *tcp_find_listener(struct tern_stack *s, uint32_t addr, uint16_
 size_t tcp_tw_count(const struct tern_stack *s)
 {
     return s->tcp->tw_count;
+}
+
+void tcp_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
+{
+    const struct tcp_stack *t = s->tcp;
+    m->tcp_conns = t ? t->mem_conns : 0;
+    m->tcp_ring_bytes = t ? t->mem_ring_bytes : 0;
+    m->tcp_time_wait = t ? t->tw_count : 0;
 }

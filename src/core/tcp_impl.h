@@ -13,7 +13,9 @@
  * segment. The out-of-order ranges live inside the TCB.
  * Lookup: established/child connections sit in the 4-tuple table of
  * ports.c (one hash lookup per segment); listeners on the bind table.
- * RFCs: 9293, 5961, 7323, 2018, 6298, 5681, 6582, 6928, 4987, 5927.
+ * The RACK-TLP transmission table (RFC 8985) is also inside the TCB:
+ * TCP_RACK_SEGS entries of 16 bytes (2 KiB per socket slot).
+ * RFCs: 9293, 5961, 7323, 2018, 6298, 5681, 6582, 6928, 4987, 5927, 8985.
  */
 #ifndef TERN_CORE_TCP_IMPL_H
 #define TERN_CORE_TCP_IMPL_H
@@ -22,6 +24,7 @@
 #include "core/socket_impl.h"
 #include "core/tcp_cc.h"
 #include "core/tcp_ooo.h"
+#include "core/tcp_rack.h"
 #include "core/tcp_rtt.h"
 #include "core/tcp_sack.h"
 #include "tern/wire/seq.h"
@@ -34,6 +37,7 @@ enum tcp_state {
 
 #define TCP_OOO_RANGES 32          /* holes kept per connection (ATTACKS 33) */
 #define TCP_SACK_RANGES 32         /* SACK scoreboard ranges (ATTACKS 34) */
+#define TCP_RACK_SEGS 128          /* RACK transmission table entries (tcp_rack.h) */
 #define TCP_DACK_US 40000u         /* delayed ACK: 40 ms (<= 200 ms, RFC 9293 s3.8.6.3) */
 #define TCP_SYN_RETRIES 6          /* Linux tcp_syn_retries: ~127 s with 1 s initial RTO */
 #define TCP_RETRIES2 15            /* Linux tcp_retries2 (the user timeout usually ends first) */
@@ -73,9 +77,14 @@ struct tcp_cb {
     uint32_t sack_dups;
     struct tern_tcp_sack sb;
     struct tern_tcp_sack_range sb_r[TCP_SACK_RANGES];
+    /* RFC 8985 RACK-TLP, used when sack_on */
+    bool rack_on, rto_recovery, tlp_sending;
+    struct tern_rack rack;
+    struct tern_rack_seg rack_s[TCP_RACK_SEGS];
     /* timers: one loop timer at the earliest deadline (0 = off) */
     struct tern_timer timer;
     uint64_t t_rtx, t_dack, t_keep, t_2msl, t_persist;
+    uint64_t t_reo, t_tlp;     /* RFC 8985 reordering timer, loss probe (PTO) */
     uint32_t rtx_count, persist_count, keep_probes, retransmits;
     uint64_t stall_since;      /* user timeout: since when no forward progress */
     uint64_t last_rx;
@@ -101,6 +110,7 @@ struct tcp_stack {
     uint32_t tw_head, tw_tail, tw_count;
     uint32_t force_iss;        /* test hook: next ISN if force_iss_set */
     bool force_iss_set;
+    size_t mem_conns, mem_ring_bytes; /* rings held (tcp.c), for tern_stack_mem */
 };
 
 static inline struct tcp_cb *tcp_cb_of(const struct tern_sock *sk) { return sk->pcb; }
@@ -164,6 +174,10 @@ void tcp_rec_rto(struct tcp_cb *cb, uint64_t now);
 void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t acked, bool dup,
                     uint64_t now);
 bool tcp_rec_output(struct tcp_cb *cb, uint64_t now); /* true: SACK recovery sent */
+/* tcp_send_data sent [seq, end) (end counts a FIN): RACK's table, PTO. */
+void tcp_rec_data_sent(struct tcp_cb *cb, uint32_t seq, uint32_t end, uint64_t now);
+void tcp_rec_reo_timeout(struct tcp_cb *cb, uint64_t now); /* RFC 8985 s6.2 timer */
+void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now); /* RFC 8985 s7.3 probe */
 
 /* tcp_timer.c */
 void tcp_timer_fn(struct tern_timer *t, void *arg);

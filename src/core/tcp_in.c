@@ -279,6 +279,17 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         if (!rst) {
             if (cb->state == TCP_TIME_WAIT && fin) /* s3.10.7.4 eighth: restart 2MSL */
                 cb->t_2msl = now + 2 * s->cfg.tcp_msl_us;
+            /* RFC 2883 s4: data we already have (a spurious retransmission,
+             * or an original that lost a race with its retransmission) is
+             * reported by a D-SACK block below the cumulative ACK, so the
+             * sender can tell (RFC 8985 s6.2 step 4). */
+            uint32_t dend = seg->seq + (uint32_t)seg->payload_len;
+            if (seg->payload_len && cb->sack_ok && cb->rings && tern_seq_leq(dend, cb->rcv_nxt) &&
+                tern_seq_gt(seg->seq, cb->irs)) {
+                cb->ooo.dsack.left = seg->seq;
+                cb->ooo.dsack.right = dend;
+                cb->ooo.dsack_pending = true;
+            }
             tcp_send_ack(cb, now); /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
         }
         return; /* an out-of-window RST is dropped silently (RFC 5961 s3.2) */

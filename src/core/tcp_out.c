@@ -79,12 +79,14 @@ void tcp_send_raw(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_
         s->stats.tcp.rst_tx++;
 }
 
-/* Builds and sends one segment of the connection. data: payload or NULL. */
-static void xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags, const uint8_t *data,
+/* Builds and sends one segment of the connection. data: payload or NULL.
+ * Returns true when SACK blocks were left out for want of room. */
+static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags, const uint8_t *data,
                  size_t len, uint64_t now)
 {
     struct tern_sock *sk = cb->sk;
     struct tern_tcp_repr r;
+    bool trimmed = false;
     memset(&r, 0, sizeof r);
     r.sport = sk->local.port;
     r.dport = sk->peer.port;
@@ -116,9 +118,26 @@ static void xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags, const uint8_t 
             r.opts.ts_val = tcp_ts_now(cb, now);
             r.opts.ts_ecr = cb->ts_recent;
         }
-        if (cb->sack_ok && cb->rings && (flags & TERN_TCP_ACK))
-            r.opts.sack_count = (uint8_t)tern_tcp_ooo_sack_blocks(&cb->ooo, r.opts.sack,
-                                                                  cb->ts_ok ? 3 : 4);
+        if (cb->sack_ok && cb->rings && (flags & TERN_TCP_ACK)) {
+            /* SACK blocks (NOP NOP + 2 + 8n bytes) must not push a data
+             * segment past the path MTU: the effective MSS only reserved
+             * room for timestamps (RFC 9293 s3.7.1: the MSS counts data
+             * only, options come out of the MTU). Data at full MSS goes
+             * without blocks and a pure ACK follows with them. */
+            unsigned maxb = cb->ts_ok ? 3 : 4;
+            uint32_t room = len < cb->mss ? cb->mss - (uint32_t)len : 0;
+            if (len && room < 12)
+                maxb = 0;
+            else if (len && (room - 4) / 8 < maxb)
+                maxb = (room - 4) / 8;
+            uint32_t want = tern_tcp_ooo_ranges(&cb->ooo) + (cb->ooo.dsack_pending ? 1u : 0u);
+            if (want > (cb->ts_ok ? 3u : 4u))
+                want = cb->ts_ok ? 3u : 4u;
+            if (maxb)
+                r.opts.sack_count =
+                    (uint8_t)tern_tcp_ooo_sack_blocks(&cb->ooo, r.opts.sack, maxb);
+            trimmed = r.opts.sack_count < want;
+        }
     }
     r.payload = data;
     r.payload_len = len;
@@ -129,11 +148,19 @@ static void xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags, const uint8_t 
         cb->ack_now = false;
     }
     tcp_send_raw(sk->s, sk->local.addr, sk->peer.addr, &r, now);
+    return trimmed;
 }
 
 void tcp_send_ack(struct tcp_cb *cb, uint64_t now)
 {
-    xmit(cb, cb->snd_nxt, TERN_TCP_ACK, NULL, 0, now);
+    /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with SND.NXT the highest sequence
+     * sent: after an RTO, go-back-N rewinds snd_nxt below what the peer
+     * already received, and a pure ACK carrying that old SEQ would fail the
+     * peer's acceptability test (RFC 9293 s3.10.7.4) and be dropped with
+     * its acknowledgment - two ends that both timed out would then never
+     * hear each other (Linux likewise keeps snd_nxt at the highest). */
+    xmit(cb, tern_seq_gt(cb->snd_max, cb->snd_nxt) ? cb->snd_max : cb->snd_nxt, TERN_TCP_ACK,
+         NULL, 0, now);
     tcp_timer_update(cb);
 }
 
@@ -206,7 +233,7 @@ void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint
         flags |= TERN_TCP_PSH;
     if (!len && !fin)
         return;
-    xmit(cb, seq, flags, t->pbuf, len, now);
+    bool sack_owed = xmit(cb, seq, flags, t->pbuf, len, now);
     uint32_t end = seq + len + (fin ? 1 : 0);
     if (!cb->ts_ok)
         tern_rtt_on_send(&cb->rtt, end, rtx || tern_seq_lt(seq, cb->snd_max), now);
@@ -220,6 +247,9 @@ void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint
     }
     if (!cb->t_rtx)
         tcp_arm_rtx(cb, now);
+    tcp_rec_data_sent(cb, seq, end, now); /* RFC 8985 transmit times, PTO */
+    if (sack_owed) /* the SACK information the full segment had no room for */
+        xmit(cb, cb->snd_max, TERN_TCP_ACK, NULL, 0, now);
 }
 
 /* Decide and send: RFC 9293 s3.8.6.2.1 sender SWS avoidance and Nagle

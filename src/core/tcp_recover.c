@@ -6,7 +6,13 @@
  * conservative SACK-based recovery through tcp_sack's scoreboard - enter
  * on DupThresh SACK-bearing duplicate ACKs or IsLost(HighACK + 1), cwnd =
  * ssthresh, then send by NextSeg() while cwnd - pipe >= SMSS; leave when a
- * cumulative ACK passes RecoveryPoint.
+ * cumulative ACK passes RecoveryPoint. With SACK, RACK-TLP (RFC 8985,
+ * tcp_rack.c) runs beside it: segments RACK marks lost (lost
+ * retransmissions included) are retransmitted first by the same sending
+ * loop and leave pipe; RACK-detected loss also starts recovery; the
+ * reordering timer and the tail loss probe avoid waiting for the RTO.
+ * Congestion response (RFC 8985 s9): one reduction per recovery episode,
+ * plus one when a loss probe repaired a loss (s7.4).
  * Not: the timers (tcp_timer.c) or RTT estimation (tcp_rtt.c); the
  * cumulative ACK bookkeeping (SND.UNA, the send ring) stays in tcp_in.c.
  */
@@ -16,10 +22,16 @@ void tcp_rec_start(struct tcp_cb *cb)
 {
     tern_rec_init(&cb->rec, cb->iss);
     cb->sack_on = false;
+    cb->rack_on = false;
+    cb->rto_recovery = false;
     cb->sack_dups = 0;
+    cb->t_reo = cb->t_tlp = 0;
     if (cb->sack_ok &&
-        tern_tcp_sack_init(&cb->sb, cb->sb_r, TCP_SACK_RANGES, cb->snd_una, cb->mss, 0) == 0)
+        tern_tcp_sack_init(&cb->sb, cb->sb_r, TCP_SACK_RANGES, cb->snd_una, cb->mss, 0) == 0) {
         cb->sack_on = true;
+        /* RFC 8985 needs SACK: RACK-TLP only when both sides agreed on it. */
+        cb->rack_on = tern_rack_init(&cb->rack, cb->rack_s, TCP_RACK_SEGS, cb->snd_una) == 0;
+    }
 }
 
 void tcp_rec_sent(struct tcp_cb *cb, uint32_t end)
@@ -40,6 +52,14 @@ void tcp_rec_rto(struct tcp_cb *cb, uint64_t now)
     tern_rec_on_rto(&cb->rec, &cb->cc, cb->snd_max, tcp_flight(cb), cb->rtx_count > 1, now);
     if (cb->sack_on)
         tern_tcp_sack_on_rto(&cb->sb); /* RFC 6675 s5.1 */
+    if (cb->rack_on) {
+        /* DEVIATION (RFC 8985 s6.3 marks lost only what RACK's timing
+         * says is overdue): go-back-N from SND.UNA resends everything
+         * (tcp_timer.c), a superset; RACK keeps timing the resent segments. */
+        tern_rack_on_rto(&cb->rack);
+        cb->rto_recovery = true;
+        cb->t_reo = cb->t_tlp = 0;
+    }
     cb->sack_dups = 0;
 }
 
@@ -54,14 +74,39 @@ static uint32_t new_avail(const struct tcp_cb *cb)
     return unsent < room ? unsent : room;
 }
 
-/* RFC 6675 s5 step (C): send while cwnd - pipe >= 1 SMSS. */
+/* What SetPipe() counts for segments RACK marked lost and that were not
+ * resent since: RFC 8985 considers them gone from the network. */
+static uint32_t rack_lost_pipe(const struct tcp_cb *cb)
+{
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < tern_rack_count(&cb->rack); i++)
+        if (tern_rack_at(&cb->rack, i)->flags & TERN_RACK_LOST)
+            sum += tern_tcp_sack_pipe_of(&cb->sb, tern_rack_start(&cb->rack, i),
+                                         tern_rack_at(&cb->rack, i)->end);
+    return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+}
+
+/* RFC 6675 s5 step (C): send while cwnd - pipe >= 1 SMSS. With RACK, the
+ * segments it marked lost go first (RFC 8985 s6.2: they are retransmitted
+ * "as in RFC 6675" - a lost retransmission included), then NextSeg(). */
 static void sack_xmit(struct tcp_cb *cb, uint64_t now)
 {
     for (int guard = 0; guard < 4096; guard++) {
         uint32_t pipe = tern_tcp_sack_set_pipe(&cb->sb);
+        if (cb->rack_on) {
+            uint32_t gone = rack_lost_pipe(cb);
+            pipe = pipe > gone ? pipe - gone : 0;
+        }
         if (cb->cc.cwnd < pipe || cb->cc.cwnd - pipe < cb->mss)
             break;
         struct tern_tcp_sack_seg sg;
+        if (cb->rack_on &&
+            tern_rack_next_lost(&cb->rack, cb->snd_una, cb->mss, &sg.seq, &sg.len)) {
+            sg.rule = 1; /* a retransmission of lost data: HighRxt, pipe (C.2-C.4) */
+            tern_tcp_sack_sent(&cb->sb, &sg);
+            tcp_send_data(cb, sg.seq, sg.len, true, now);
+            continue;
+        }
         int rule = tern_tcp_sack_next_seg(&cb->sb, new_avail(cb), &sg);
         if (!rule || !sg.len)
             break;
@@ -103,15 +148,134 @@ static void sack_enter(struct tcp_cb *cb, uint64_t now)
 {
     struct tern_tcp_sack_seg first;
     /* RFC 6675 s5 (4.2): ssthresh per the algorithm (RFC 5681 (4) for
-     * NewReno, RFC 9438 s4.6 for CUBIC), cwnd = ssthresh. */
+     * NewReno, RFC 9438 s4.6 for CUBIC), cwnd = ssthresh. RFC 8985 s9: the
+     * same single reduction when RACK detected the loss. */
     cb->cc.ops->on_loss(&cb->cc, tcp_flight(cb), now);
     cb->cc.cwnd = cb->cc.ssthresh;
     cb->rec.recover = cb->snd_max;
+    cb->t_tlp = 0;
     if (tern_tcp_sack_enter_recovery(&cb->sb, &first) < 0)
         return;
     tcp_send_data(cb, first.seq, first.len, true, now); /* (4.3) */
     tcp_arm_rtx(cb, now);
     sack_xmit(cb, now);
+}
+
+/* RFC 8985 s7.2: (re)start the PTO after new data or an ACK of new data,
+ * unless in fast or RTO recovery, with SACKed data outstanding, or while a
+ * probe episode is open (s7.3: one at a time). */
+static void arm_pto(struct tcp_cb *cb, uint64_t now)
+{
+    cb->t_tlp = 0;
+    if (!cb->rack_on || cb->sb.in_recovery || cb->rto_recovery || cb->sb.sacked ||
+        cb->rack.tlp_active || cb->snd_una == cb->snd_max)
+        return;
+    uint64_t rto_left = UINT64_MAX;
+    if (cb->t_rtx)
+        rto_left = cb->t_rtx > now ? cb->t_rtx - now : 0;
+    uint64_t pto = tern_rack_pto(tern_rtt_srtt_us(&cb->rtt), tcp_flight(cb) <= cb->mss,
+                                 TERN_RACK_TLP_MAX_ACK_DELAY, rto_left);
+    if (pto)
+        cb->t_tlp = now + pto;
+}
+
+void tcp_rec_data_sent(struct tcp_cb *cb, uint32_t seq, uint32_t end, uint64_t now)
+{
+    if (!cb->rack_on)
+        return;
+    bool fresh = tern_seq_gt(end, cb->rack.snd_max);
+    tern_rack_on_send(&cb->rack, seq, end, now);
+    if (fresh && !cb->tlp_sending)
+        arm_pto(cb, now);
+}
+
+/* RFC 8985 s6.2 step 5 with the reordering timer: returns the segments
+ * newly marked lost. */
+static uint32_t rack_detect(struct tcp_cb *cb, uint64_t now)
+{
+    uint32_t segs_sacked = (cb->sb.sacked + cb->mss - 1) / cb->mss;
+    uint64_t w = tern_rack_reo_wnd(&cb->rack, tern_rtt_srtt_us(&cb->rtt),
+                                   cb->sb.in_recovery || cb->rto_recovery, segs_sacked,
+                                   TERN_TCP_DUPTHRESH);
+    uint32_t lost = 0;
+    uint64_t left = tern_rack_detect_loss(&cb->rack, now, w, &lost);
+    cb->sk->s->stats.tcp.rack_lost += lost;
+    cb->t_reo = left ? now + left : 0;
+    return lost;
+}
+
+/* May a loss start a new recovery episode? Not for data sent before an
+ * earlier recovery or timeout ended (RFC 6582 s3.2 style; recover is
+ * HighData + 1, so "SEG.ACK > HighData" reads ack >= recover). */
+static bool may_enter(const struct tcp_cb *cb, uint32_t ack)
+{
+    return cb->snd_max != cb->snd_una && !cb->rto_recovery && tern_seq_geq(ack, cb->rec.recover);
+}
+
+/* A state in which data may still be (re)sent. */
+static bool sending_state(const struct tcp_cb *cb)
+{
+    int st = cb->state;
+    return cb->rings && (st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_FIN_WAIT_1 ||
+                         st == TCP_CLOSING || st == TCP_LAST_ACK);
+}
+
+void tcp_rec_reo_timeout(struct tcp_cb *cb, uint64_t now)
+{
+    cb->t_reo = 0;
+    if (!cb->rack_on || !sending_state(cb) || cb->snd_una == cb->snd_max)
+        return;
+    rack_detect(cb, now);
+    if (!tern_rack_any_lost(&cb->rack))
+        return;
+    if (cb->sb.in_recovery)
+        tcp_rec_output(cb, now);
+    else if (may_enter(cb, cb->snd_una))
+        sack_enter(cb, now);
+}
+
+void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now)
+{
+    cb->t_tlp = 0;
+    if (!cb->rack_on || !sending_state(cb) || cb->snd_una == cb->snd_max || cb->sb.in_recovery || cb->rto_recovery ||
+        cb->rack.tlp_active || cb->snd_nxt != cb->snd_max)
+        return;
+    /* RFC 8985 s7.3: new data if the window allows, else the highest
+     * segment sent so far. */
+    uint32_t avail = new_avail(cb);
+    bool rtx = avail == 0;
+    cb->tlp_sending = true;
+    if (!rtx) {
+        tcp_send_data(cb, cb->snd_max, avail < cb->mss ? avail : cb->mss, false, now);
+        cb->snd_nxt = cb->snd_max;
+    } else {
+        uint32_t data_end = cb->snd_una + (uint32_t)tern_ringbuf_len(&cb->snd);
+        uint32_t out = data_end - cb->snd_una;
+        uint32_t len = out < cb->mss ? out : cb->mss;
+        tcp_send_data(cb, data_end - len, len, true, now); /* the FIN rides along */
+    }
+    cb->tlp_sending = false;
+    tern_rack_tlp_sent(&cb->rack, cb->snd_max, rtx);
+    cb->sk->s->stats.tcp.tlp_probes++;
+    tcp_arm_rtx(cb, now); /* s7.3: the RTO, not another PTO */
+}
+
+/* RFC 8985 s6.2 steps 1-4 and s7.4 for one ACK (the scoreboard has it). */
+static void rack_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
+                        const struct tern_tcp_sack_ack_info *info, bool dup, uint64_t now)
+{
+    struct tern_rack_ack ra = {.now = now, .ack = cb->snd_una, .ranges = cb->sb.r,
+                               .nranges = cb->sb.n, .dsack = info->dsack,
+                               .snd_nxt = cb->snd_max};
+    tern_rack_on_ack(&cb->rack, &ra);
+    if (tern_rack_tlp_on_ack(&cb->rack, seg->ack, info->dsack, info->dsack_block.right,
+                             dup && !seg->opts.sack_count)) {
+        cb->sk->s->stats.tcp.tlp_recoveries++;
+        if (!cb->sb.in_recovery) { /* s7.4: the probe hid a loss: respond once */
+            cb->cc.ops->on_loss(&cb->cc, tcp_flight(cb), now);
+            cb->cc.cwnd = cb->cc.ssthresh;
+        }
+    }
 }
 
 /* An acceptable ACK (RFC 5961 checks passed). acked: bytes SND.UNA moved
@@ -144,6 +308,10 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
     }
     struct tern_tcp_sack_ack_info info;
     tern_tcp_sack_on_ack(&cb->sb, ack, seg->opts.sack, seg->opts.sack_count, &info);
+    if (info.dsack)
+        cb->sk->s->stats.tcp.dsacks_rx++;
+    if (cb->rack_on)
+        rack_on_ack(cb, seg, &info, dup, now);
     if (acked) {
         cb->sack_dups = 0;
         bool was = cb->sb.in_recovery;
@@ -152,6 +320,12 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
         if (was && tern_tcp_sack_recovery_done(&cb->sb)) {
             tern_tcp_sack_exit_recovery(&cb->sb);
             cb->cc.cwnd = cb->cc.ssthresh; /* RFC 5681 s3.2 step 6 */
+            if (cb->rack_on)
+                tern_rack_recovery_done(&cb->rack);
+        }
+        if (cb->rto_recovery && tern_seq_geq(cb->snd_una, cb->rec.recover)) {
+            cb->rto_recovery = false; /* RFC 8985 s6.2 step 4: RTO recovery over */
+            tern_rack_recovery_done(&cb->rack);
         }
         if (cb->snd_una == cb->snd_max)
             cb->t_rtx = 0;
@@ -160,15 +334,18 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
     } else if (ack == cb->snd_una && info.newly_sacked && cb->sack_dups < UINT32_MAX) {
         cb->sack_dups++; /* RFC 6675 s2 "duplicate acknowledgment" */
     }
-    (void)dup;
+    if (cb->rack_on) {
+        rack_detect(cb, now);
+        arm_pto(cb, now);
+    }
     if (cb->sb.in_recovery) {
         tcp_rec_output(cb, now);
         return;
     }
-    /* RFC 6675 s5 step (4) trigger; RFC 6582-style guard: not for data sent
-     * before an earlier recovery or timeout ended. */
-    if (cb->snd_max != cb->snd_una && tern_seq_gt(ack, cb->rec.recover) &&
-        (cb->sack_dups >= TERN_TCP_DUPTHRESH || tern_tcp_sack_is_lost(&cb->sb, cb->snd_una)))
+    /* RFC 6675 s5 step (4) trigger, or a loss RACK detected (RFC 8985). */
+    if (may_enter(cb, ack) &&
+        (cb->sack_dups >= TERN_TCP_DUPTHRESH || tern_tcp_sack_is_lost(&cb->sb, cb->snd_una) ||
+         (cb->rack_on && tern_rack_any_lost(&cb->rack))))
         sack_enter(cb, now);
     else if (!acked && info.newly_sacked && cb->sack_dups < TERN_TCP_DUPTHRESH)
         limited_transmit(cb, now);

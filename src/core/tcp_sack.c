@@ -241,6 +241,27 @@ uint32_t tern_tcp_sack_set_pipe(struct tern_tcp_sack *sb)
     return sb->pipe;
 }
 
+uint32_t tern_tcp_sack_pipe_of(const struct tern_tcp_sack *sb, uint32_t left, uint32_t right)
+{
+    /* SetPipe()'s walk, restricted to [left, right). */
+    uint64_t pipe = 0, above = sb->sacked;
+    uint32_t cur = sb->snd_una;
+    for (uint32_t k = 0;; k++) {
+        uint32_t hole_end = k < sb->n ? sb->r[k].left : sb->snd_max;
+        uint32_t lo = tern_seq_max(cur, left), hi = tern_seq_min(hole_end, right);
+        if (tern_seq_lt(lo, hi)) {
+            if (!lost_above(sb, sb->n - k, above))
+                pipe += hi - lo;
+            pipe += part_below(lo, hi, sb->high_rxt_end);
+        }
+        if (k == sb->n || !tern_seq_lt(hole_end, right))
+            break;
+        above -= sb->r[k].right - sb->r[k].left;
+        cur = sb->r[k].right;
+    }
+    return pipe > UINT32_MAX ? UINT32_MAX : (uint32_t)pipe;
+}
+
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
 int tern_tcp_sack_next_seg(const struct tern_tcp_sack *sb, uint32_t new_avail,

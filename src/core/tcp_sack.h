@@ -104,6 +104,9 @@ void tern_tcp_sack_on_ack(struct tern_tcp_sack *sb, uint32_t ack,
 bool tern_tcp_sack_is_lost(const struct tern_tcp_sack *sb, uint32_t seq);
 /* RFC 6675 s4 SetPipe(): stores and returns pipe. */
 uint32_t tern_tcp_sack_set_pipe(struct tern_tcp_sack *sb);
+/* What SetPipe() counts for the octets of [left, right) (RACK, RFC 8985:
+ * the caller subtracts segments it knows are lost and not yet resent). */
+uint32_t tern_tcp_sack_pipe_of(const struct tern_tcp_sack *sb, uint32_t left, uint32_t right);
 
 /* RFC 6675 s5 step (4): enter loss recovery. RecoveryPoint = HighData; *first
  * = the segment at SND.UNA to retransmit (4.3), HighRxt and RescueRxt set to

@@ -6,7 +6,9 @@
  * s3.8.6.3), TIME_WAIT 2*MSL (s3.4.2; also the orphaned FIN_WAIT_2
  * timeout, as Linux's tcp_fin_timeout), the user timeout (s3.8.4: no
  * forward progress for cfg.tcp_user_timeout_us -> abort), keepalive
- * (RFC 1122 4.2.3.6, idle/interval/count per socket).
+ * (RFC 1122 4.2.3.6, idle/interval/count per socket), and with SACK the
+ * RFC 8985 RACK reordering timer and tail loss probe (PTO; tcp_recover.c
+ * decides what they do).
  * Not: the RTO arithmetic (tcp_rtt.c), congestion response (tcp_cc.c).
  * The user timeout is checked when the retransmission or persist timer
  * fires, so a connection is aborted at the first expiry after it passed
@@ -24,11 +26,15 @@ void tcp_timer_update(struct tcp_cb *cb)
 {
     struct tern_loop *loop = cb->sk->s->loop;
     uint64_t m = 0;
+    if (cb->state == TCP_CLOSED || cb->state == TCP_TIME_WAIT)
+        cb->t_reo = cb->t_tlp = 0; /* tcp_done clears the others */
     set_min(&m, cb->t_rtx);
     set_min(&m, cb->t_dack);
     set_min(&m, cb->t_keep);
     set_min(&m, cb->t_2msl);
     set_min(&m, cb->t_persist);
+    set_min(&m, cb->t_reo);
+    set_min(&m, cb->t_tlp);
     if (!m) {
         if (tern_timer_armed(&cb->timer))
             tern_timer_cancel(loop, &cb->timer);
@@ -83,7 +89,7 @@ void tcp_enter_time_wait(struct tcp_cb *cb, uint64_t now)
     struct tern_stack *s = cb->sk->s;
     struct tcp_stack *t = s->tcp;
     cb->state = TCP_TIME_WAIT;
-    cb->t_rtx = cb->t_persist = cb->t_keep = cb->t_dack = 0;
+    cb->t_rtx = cb->t_persist = cb->t_keep = cb->t_dack = cb->t_reo = cb->t_tlp = 0;
     cb->t_2msl = now + 2 * s->cfg.tcp_msl_us;
     if (!cb->on_tw) {
         /* Bounded: when full, the oldest TIME_WAIT connection is recycled. */
@@ -205,6 +211,12 @@ void tcp_timer_fn(struct tern_timer *t, void *arg)
         cb->ack_now = true;
         tcp_output(cb, now);
     }
+    /* RFC 8985: the reordering timer and the probe run before the RTO; a
+     * probe re-arms the RTO (s7.3). */
+    if (cb->t_reo && cb->t_reo <= now)
+        tcp_rec_reo_timeout(cb, now);
+    if (cb->t_tlp && cb->t_tlp <= now)
+        tcp_rec_tlp_timeout(cb, now);
     if (cb->t_rtx && cb->t_rtx <= now)
         on_rtx(cb, now);
     if (!cb->sk || cb->sk->idx != idx || cb->state == TCP_CLOSED)

@@ -44,7 +44,13 @@ TEST(tcp_recover_sack_retransmits_only_the_hole)
     REQUIRE(sk != NULL);
     REQUIRE(tcp_cb_of(sk)->sack_on);
     CHECK_EQ(send_ten(w, sk), 10); /* IW10 */
-    /* Segment 0 lost: three ACKs SACK segments 1, 1-2, 1-3. */
+    /* One 10 ms round trip later (RACK, RFC 8985, times segments: with no
+     * time passing every SACK would make segment 0 overdue at once)... */
+    world_run(w, 10000);
+    CHECK_EQ(world_pending_ip(w), 0);
+    /* ...segment 0 lost: three ACKs SACK segments 1, 1-2, 1-3. RACK's
+     * reordering window is min_RTT/4 = 2.5 ms until DupThresh segments are
+     * SACKed (s6.2 step 4), then 0. */
     uint32_t s1 = ISS + 1 + MSS;
     struct tern_tcp_repr r;
     for (int k = 1; k <= 3; k++) {

@@ -426,3 +426,36 @@ TEST(tcp_sack_init_errors)
     CHECK_EQ(sb.recovery_end, 5000);
     tern_tcp_sack_fini(&sb);
 }
+
+/* tern_tcp_sack_pipe_of (for RACK's lost segments) is SetPipe() restricted
+ * to a range. The discontiguous scenario above, in recovery with segments 1
+ * to 3 retransmitted: seg 1-3 count 1 each (lost, (b) only), 5 and 7 count
+ * 1 ((a): not lost), 9-10 count 1 each, SACKed 4, 6, 8 count 0. */
+TEST(tcp_sack_pipe_of_ranges)
+{
+    struct tern_tcp_sack sb;
+    const uint32_t B = 0xfffff000u; /* across 2^32 */
+    REQUIRE_EQ(tern_tcp_sack_init(&sb, NULL, 32, B, MSS, 3), 0);
+    tern_tcp_sack_on_send(&sb, S(B, 11));
+    struct tern_tcp_sack_block bl[3] = {{S(B, 8), S(B, 9)}, {S(B, 6), S(B, 7)}, {S(B, 4), S(B, 5)}};
+    struct tern_tcp_sack_ack_info info;
+    tern_tcp_sack_on_ack(&sb, B, bl, 3, &info);
+    struct tern_tcp_sack_seg first, seg;
+    REQUIRE_EQ(tern_tcp_sack_enter_recovery(&sb, &first), 0);
+    for (int k = 0; k < 2; k++) {
+        REQUIRE_EQ(tern_tcp_sack_next_seg(&sb, 0, &seg), 1);
+        tern_tcp_sack_sent(&sb, &seg);
+    }
+    uint32_t pipe = tern_tcp_sack_set_pipe(&sb);
+    CHECK_EQ(pipe, 7000);
+    CHECK_EQ(tern_tcp_sack_pipe_of(&sb, S(B, 1), S(B, 11)), pipe);
+    CHECK_EQ(tern_tcp_sack_pipe_of(&sb, S(B, 1), S(B, 2)), 1000);
+    CHECK_EQ(tern_tcp_sack_pipe_of(&sb, S(B, 4), S(B, 5)), 0);    /* SACKed */
+    CHECK_EQ(tern_tcp_sack_pipe_of(&sb, S(B, 3), S(B, 6)), 2000); /* 3 and 5 */
+    CHECK_EQ(tern_tcp_sack_pipe_of(&sb, S(B, 9) + 500, S(B, 11)), 1500);
+    uint32_t sum = 0;
+    for (int k = 1; k <= 10; k++)
+        sum += tern_tcp_sack_pipe_of(&sb, S(B, k), S(B, k + 1));
+    CHECK_EQ(sum, pipe);
+    tern_tcp_sack_fini(&sb);
+}

@@ -145,6 +145,10 @@ void world_end(struct world *w)
     CHECK_EQ(m.reasm_bytes, 0);
     CHECK_EQ(m.reasm_datagrams, 0);
     CHECK_EQ(m.loop_queued, 0);
+    /* No TCP connection outlives its test (TIME_WAIT is over after 200 s). */
+    CHECK_EQ(m.tcp_conns, 0);
+    CHECK_EQ(m.tcp_ring_bytes, 0);
+    CHECK_EQ(m.tcp_time_wait, 0);
     world_drain(w);
     tern_stack_free(w->s);
     tern_device_destroy(w->dev);

@@ -1,0 +1,258 @@
+/*
+ * RACK-TLP (RFC 8985) end to end: stack A sends to stack B over a memory
+ * link with 2 ms delay each way (4 ms RTT); A's device is a custom one that
+ * drops or delays chosen data frames of A. A lost fast retransmission is
+ * repaired without an RTO, a tail loss by a loss probe, a spurious
+ * retransmission's D-SACK widens the reordering window; every transfer is
+ * byte-exact and every socket is gone at the end. Virtual time, fixed
+ * seeds. (Without SACK RACK is off: tcp_recover_test.c's NewReno case.)
+ */
+#include <string.h>
+
+#include "harness.h"
+#include "tcp_util.h"
+
+#define MAXRULE 4
+
+struct dnet {
+    struct tnet t;            /* t.a: the custom device, t.b: B's link end */
+    struct tern_device *ia;   /* A's end of the memory link */
+    uint32_t data_frames;     /* A's data frames so far (1-based numbering) */
+    uint32_t drop_nth[MAXRULE];
+    size_t ndrop;
+    bool drop_first_rtx;      /* also drop the first resend of a dropped seq */
+    uint32_t dropped_seq[MAXRULE];
+    bool rtx_seen[MAXRULE];
+    size_t nds;
+    uint32_t delay_nth;       /* hold this data frame back ... */
+    uint64_t delay_us;        /* ... this long */
+    uint8_t held[1600];
+    size_t held_len;
+    struct tern_timer ht;
+    uint32_t dropped, delayed;
+};
+
+static bool data_seq(const uint8_t *frame, size_t len, uint32_t *seq)
+{
+    struct tern_ipv4_repr h;
+    struct tern_tcp_repr t;
+    if (len < 14 + 20 || frame[12] != 0x08 || frame[13] != 0x00 ||
+        tern_ipv4_parse(frame + 14, len - 14, 0, &h) < 0 || h.proto != TERN_IPPROTO_TCP ||
+        tern_tcp_parse(frame + 14 + h.hdr_len, h.payload_len, h.src, h.dst, 0, &t) < 0 ||
+        t.payload_len == 0)
+        return false;
+    *seq = t.seq;
+    return true;
+}
+
+static void release_held(struct tern_timer *tm, void *arg)
+{
+    (void)tm;
+    struct dnet *n = arg;
+    tern_device_send(n->ia, n->held, n->held_len);
+    n->held_len = 0;
+}
+
+static int dn_send(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct dnet *n = ctx;
+    uint32_t seq;
+    if (data_seq(frame, len, &seq)) {
+        n->data_frames++;
+        for (size_t i = 0; i < n->nds; i++) {
+            if (n->dropped_seq[i] == seq && n->drop_first_rtx && !n->rtx_seen[i]) {
+                n->rtx_seen[i] = true;
+                n->dropped++;
+                return 0; /* the retransmission is lost too */
+            }
+        }
+        for (size_t i = 0; i < n->ndrop; i++) {
+            if (n->drop_nth[i] == n->data_frames && n->nds < MAXRULE) {
+                n->dropped_seq[n->nds++] = seq;
+                n->dropped++;
+                return 0;
+            }
+        }
+        if (n->delay_nth == n->data_frames && len <= sizeof n->held) {
+            memcpy(n->held, frame, len);
+            n->held_len = len;
+            n->delayed++;
+            tern_timer_arm(n->t.loop, &n->ht, tern_loop_now(n->t.loop) + n->delay_us);
+            return 0;
+        }
+    }
+    return tern_device_send(n->ia, frame, len);
+}
+
+static void dn_rx(void *ctx, struct tern_device *d, const uint8_t *frame, size_t len)
+{
+    (void)d;
+    struct dnet *n = ctx;
+    tern_device_deliver(n->t.a, frame, len);
+}
+
+static int dn_open(struct dnet *n, uint64_t seed)
+{
+    memset(n, 0, sizeof *n);
+    tern_timer_init(&n->ht, release_held, n);
+    n->t.loop = tern_loop_virtual_new(1000000);
+    struct tern_device *a, *b;
+    if (!n->t.loop || tern_memlink_pair(n->t.loop, TERN_LINK_ETHERNET, 1500, 4096, &a, &b) < 0)
+        return -1;
+    struct tern_impair imp = {.delay_us = 2000, .seed = seed * 2 + 1};
+    n->ia = tern_impair_wrap(n->t.loop, a, &imp);
+    imp.seed = seed * 2 + 2;
+    n->t.b = tern_impair_wrap(n->t.loop, b, &imp);
+    const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+    n->t.a = tern_custom_device_new(TERN_LINK_ETHERNET, 1500, mac, dn_send, n);
+    if (!n->ia || !n->t.b || !n->t.a)
+        return -1;
+    tern_device_set_rx(n->ia, dn_rx, n);
+    struct tern_config c;
+    tern_config_defaults(&c);
+    c.seed = seed;
+    n->t.sa = tern_stack_new(&c, n->t.loop);
+    c.seed = seed + 1000;
+    n->t.sb = tern_stack_new(&c, n->t.loop);
+    struct tern_iface_config ca = {.addr = TN_A, .prefix_len = 24, .up = true,
+                                   .mac = {2, 0, 0, 0, 0, 1}};
+    struct tern_iface_config cb = {.addr = TN_B, .prefix_len = 24, .up = true,
+                                   .mac = {2, 0, 0, 0, 0, 2}};
+    if (!n->t.sa || !n->t.sb || tern_stack_add_iface(n->t.sa, n->t.a, &ca) < 0 ||
+        tern_stack_add_iface(n->t.sb, n->t.b, &cb) < 0)
+        return -1;
+    return 0;
+}
+
+static void dn_close(struct dnet *n)
+{
+    if (tern_timer_armed(&n->ht))
+        tern_timer_cancel(n->t.loop, &n->ht);
+    tern_stack_free(n->t.sa);
+    tern_stack_free(n->t.sb);
+    tern_device_destroy(n->t.a);
+    tern_device_destroy(n->ia);
+    tern_device_destroy(n->t.b);
+    tern_loop_destroy(n->t.loop);
+}
+
+static uint8_t pat(size_t i) { return (uint8_t)(i * 7 + i / 251); }
+
+/* A writes len pattern bytes to B, B reads and checks them; stops when all
+ * arrived or after max_us. Returns the bytes B got in order and intact. */
+static size_t transfer(struct dnet *n, struct tern_sock *a, struct tern_sock *b, size_t len,
+                       uint64_t max_us)
+{
+    static uint8_t buf[65536];
+    size_t sent = 0, got = 0;
+    bool ok = true;
+    uint64_t end = tern_loop_now(n->t.loop) + max_us;
+    while (got < len && tern_loop_now(n->t.loop) < end) {
+        while (sent < len) {
+            size_t k = len - sent < sizeof buf ? len - sent : sizeof buf;
+            for (size_t i = 0; i < k; i++)
+                buf[i] = pat(sent + i);
+            ssize_t w = tern_sock_send(a, buf, k, 0);
+            if (w <= 0)
+                break;
+            sent += (size_t)w;
+        }
+        tnet_run(&n->t, 1000);
+        ssize_t r;
+        while ((r = tern_sock_recv(b, buf, sizeof buf, 0)) > 0) {
+            for (ssize_t i = 0; i < r; i++)
+                ok = ok && buf[i] == pat(got + (size_t)i);
+            got += (size_t)r;
+        }
+    }
+    return ok ? got : 0;
+}
+
+static void finish(struct dnet *n, struct tern_sock *l, struct tern_sock *a, struct tern_sock *b)
+{
+    tern_sock_close(a);
+    tern_sock_close(b);
+    tern_sock_close(l);
+    tnet_run(&n->t, 200000000); /* past TIME_WAIT */
+    CHECK_EQ(n->t.sa->sock_count, 0);
+    CHECK_EQ(n->t.sb->sock_count, 0);
+    dn_close(n);
+}
+
+TEST(tcp_rack_e2e_lost_fast_retransmission_without_rto)
+{
+    struct dnet n;
+    REQUIRE(dn_open(&n, 31) == 0);
+    n.drop_nth[0] = 40; /* mid-stream, with data flowing behind it */
+    n.ndrop = 1;
+    n.drop_first_rtx = true; /* ... and its fast retransmission */
+    struct tern_sock *l, *a, *b;
+    REQUIRE(tnet_connect(&n.t, 80, &l, &a, &b) == 0);
+    REQUIRE(tcp_cb_of(a)->rack_on);
+    const struct tern_stats *st = tern_stack_stats(n.t.sa);
+    uint64_t rtx0 = st->tcp.retransmits;
+    CHECK_EQ(transfer(&n, a, b, 400000, 10000000), 400000);
+    CHECK_EQ(n.dropped, 2);
+    CHECK(n.rtx_seen[0]);
+    /* RFC 6675 alone finds a lost retransmission only by the RTO; RACK
+     * sees segments sent after it SACKed and marks it lost again. */
+    CHECK_EQ(st->tcp.timeouts, 0);
+    CHECK(st->tcp.rack_lost >= 2);
+    CHECK(st->tcp.retransmits - rtx0 >= 2);
+    finish(&n, l, a, b);
+}
+
+TEST(tcp_rack_e2e_tail_loss_repaired_by_probe)
+{
+    struct dnet n;
+    REQUIRE(dn_open(&n, 32) == 0);
+    struct tern_sock *l, *a, *b;
+    REQUIRE(tnet_connect(&n.t, 80, &l, &a, &b) == 0);
+    const struct tern_stats *st = tern_stack_stats(n.t.sa);
+    /* A first exchange gives A an SRTT (4 ms). */
+    CHECK_EQ(transfer(&n, a, b, 20000, 1000000), 20000);
+    uint32_t mss = tcp_cb_of(a)->mss;
+    /* Then ten full segments, the last two lost: nothing follows them, so
+     * no ACK can reveal the loss - only a probe (PTO = 2*SRTT, about 8 ms)
+     * or the RTO (at least 200 ms). */
+    n.drop_nth[0] = n.data_frames + 9;
+    n.drop_nth[1] = n.data_frames + 10;
+    n.ndrop = 2;
+    uint64_t t0 = tern_loop_now(n.t.loop);
+    CHECK_EQ(transfer(&n, a, b, 10 * (size_t)mss, 1000000), 10 * (size_t)mss);
+    uint64_t took = tern_loop_now(n.t.loop) - t0;
+    CHECK_EQ(n.dropped, 2);
+    CHECK_EQ(st->tcp.timeouts, 0);
+    CHECK_EQ(st->tcp.tlp_probes, 1);
+    CHECK(took < tern_rtt_rto(&tcp_cb_of(a)->rtt)); /* done before an RTO could fire */
+    /* The probe (the last segment) was SACKed; RACK found the other one. */
+    CHECK(st->tcp.rack_lost >= 1);
+    finish(&n, l, a, b);
+}
+
+TEST(tcp_rack_e2e_dsack_of_spurious_retransmission_widens_reo_wnd)
+{
+    struct dnet n;
+    REQUIRE(dn_open(&n, 33) == 0);
+    n.delay_nth = 40; /* held back 30 ms: RACK retransmits it, then it arrives */
+    n.delay_us = 30000;
+    struct tern_sock *l, *a, *b;
+    REQUIRE(tnet_connect(&n.t, 80, &l, &a, &b) == 0);
+    const struct tern_stats *st = tern_stack_stats(n.t.sa);
+    struct tcp_cb *cb = tcp_cb_of(a);
+    CHECK_EQ(cb->rack.reo_wnd_mult, 1);
+    CHECK_EQ(transfer(&n, a, b, 400000, 10000000), 400000);
+    CHECK_EQ(n.delayed, 1);
+    CHECK_EQ(st->tcp.timeouts, 0);
+    CHECK(st->tcp.dsacks_rx >= 1);
+    /* RFC 8985 s6.2 step 4: one D-SACK round -> reo_wnd_mult 2, persisting
+     * for 16 recoveries; the window is now 2 * min_RTT / 4 (<= SRTT). */
+    CHECK_EQ(cb->rack.reo_wnd_mult, 2);
+    CHECK_EQ(cb->rack.reo_wnd_persist, 16);
+    uint64_t srtt = tern_rtt_srtt_us(&cb->rtt);
+    uint64_t want = 2 * cb->rack.min_rtt / 4;
+    CHECK(cb->rack.min_rtt >= 4000);
+    CHECK_EQ(tern_rack_reo_wnd(&cb->rack, srtt, false, 0, 3), want < srtt ? want : srtt);
+    CHECK(tern_rack_reo_wnd(&cb->rack, srtt, false, 0, 3) > cb->rack.min_rtt / 4);
+    finish(&n, l, a, b);
+}
