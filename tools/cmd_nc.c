@@ -3,7 +3,8 @@
  * stdin/stdout and a socket of a tern stack on a TAP or TUN device. The app
  * is src/app/nc.c + nc_tcp.c (the same code runs in virtual time); this
  * file reads stdin on the loop and handles flags and signals. Flags follow
- * OpenBSD netcat (Debian's nc): -u, -l, -p, -q, -w, -N.
+ * OpenBSD netcat (Debian's nc): -u, -l, -p, -q, -w, -N; --keepalive is
+ * tern's (nc has no such flag; the socket options are Linux's).
  */
 #include <errno.h>
 #include <signal.h>
@@ -41,6 +42,11 @@ static const char nc_help[] =
     "  -w SECONDS      TCP: give up connecting after SECONDS (default: the stack's\n"
     "                  SYN retries, about two minutes); bounds only the connect\n"
     "  -N              accepted for Debian nc compatibility (always on for TCP)\n"
+    "  --keepalive IDLE[,INTVL[,CNT]]\n"
+    "                  TCP: send keep-alive probes after IDLE seconds without\n"
+    "                  traffic, every INTVL seconds (default 75), and give up\n"
+    "                  (\"connection timed out\", exit 1) after CNT unanswered\n"
+    "                  probes (default 9): SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT\n"
     "  -h, --help      this help\n"
     "\n";
 
@@ -109,6 +115,35 @@ static void nc_done(void *ctx, int status)
     tern_loop_stop(r->loop);
 }
 
+/* IDLE[,INTVL[,CNT]]: the ranges of Linux's TCP_KEEPIDLE/INTVL (1..32767 s)
+ * and TCP_KEEPCNT (1..127). */
+static int parse_keepalive(const char *arg, struct tern_nc_opts *no)
+{
+    static const unsigned long max[3] = {32767, 32767, 127};
+    uint32_t v[3] = {0, 0, 0};
+    const char *p = arg;
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        if (*p < '0' || *p > '9')
+            return -1;
+        errno = 0;
+        unsigned long x = strtoul(p, &end, 10);
+        if (errno || x < 1 || x > max[i])
+            return -1;
+        v[i] = (uint32_t)x;
+        if (*end == 0)
+            break;
+        if (*end != ',' || i == 2)
+            return -1;
+        p = end + 1;
+    }
+    no->keepalive = true;
+    no->keepidle_s = v[0];
+    no->keepintvl_s = v[1];
+    no->keepcnt = v[2];
+    return 0;
+}
+
 static void on_signal(int signo, void *arg)
 {
     (void)signo;
@@ -118,7 +153,9 @@ static void on_signal(int signo, void *arg)
 
 int cmd_nc(int argc, char **argv)
 {
-    static const struct option own[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option own[] = {{"help", no_argument, NULL, 'h'},
+                                        {"keepalive", required_argument, NULL, 'K'},
+                                        {NULL, 0, NULL, 0}};
     struct option longopts[STACKOPT_COUNT + 4];
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
     struct stack_opts so = {0};
@@ -146,6 +183,13 @@ int cmd_nc(int argc, char **argv)
             break;
         case 'N':
             break;
+        case 'K':
+            if (parse_keepalive(optarg, &no) < 0) {
+                fprintf(stderr, "tern nc: bad value '%s' for --keepalive (IDLE[,INTVL[,CNT]]: "
+                                "seconds 1-32767, count 1-127)\n", optarg);
+                return 2;
+            }
+            break;
         case 'w':
             if (parse_seconds(optarg, &no.connect_timeout_us) < 0 || !no.connect_timeout_us) {
                 fprintf(stderr, "tern nc: bad value '%s' for -w\n", optarg);
@@ -170,6 +214,10 @@ int cmd_nc(int argc, char **argv)
         }
     }
     no.tcp = !udp;
+    if (udp && no.keepalive) {
+        fprintf(stderr, "tern nc: --keepalive is for TCP, not -u\n");
+        return 2;
+    }
     if (no.tcp && !qflag)
         no.quit_after_eof_us = TERN_TIME_NEVER; /* until the peer closes */
     uint8_t proto = udp ? TERN_SERVDB_UDP : TERN_SERVDB_TCP;

@@ -19,6 +19,7 @@ const struct option serve_classic_longopts[] = {
     {"all-classic", no_argument, NULL, SERVE_CLASSIC_BASE + 6},
     {"quote", required_argument, NULL, SERVE_CLASSIC_BASE + 7},
     {"netstat", no_argument, NULL, SERVE_CLASSIC_BASE + 8},
+    {"netstat-info", no_argument, NULL, SERVE_CLASSIC_BASE + 9},
     {"numeric", no_argument, NULL, 'n'},
     {NULL, 0, NULL, 0},
 };
@@ -37,6 +38,8 @@ const char serve_classic_help[] =
     "socket table:\n"
     "  --netstat          print the socket table (netstat -a style) at exit;\n"
     "                     SIGUSR1 prints it at any time\n"
+    "  --netstat-info     under each TCP connection of the table, its details as\n"
+    "                     `ss -ti` prints them (cc, wscale, rto, rtt, mss, cwnd, ...)\n"
     "  -n, --numeric      port numbers in the table, not service names\n"
     "\n";
 
@@ -59,7 +62,7 @@ int serve_classic_handle(struct serve_classic *c, int opt, const char *arg)
         return 1;
     }
     int k = opt - SERVE_CLASSIC_BASE;
-    if (k < 0 || k > 8)
+    if (k < 0 || k > 9)
         return 0;
     if (k < TERN_SVC_COUNT) {
         c->o.enable |= 1u << k;
@@ -82,8 +85,10 @@ int serve_classic_handle(struct serve_classic *c, int opt, const char *arg)
             return -1;
         }
         c->o.quote = arg;
-    } else {
+    } else if (k == 8) {
         c->netstat_at_exit = true;
+    } else {
+        c->netstat_info = true;
     }
     return 1;
 }
@@ -141,7 +146,8 @@ void serve_classic_netstat(struct serve_classic *c, FILE *out)
     if (!c || !c->stack)
         return;
     tern_netstat_print(out, c->stack, c->numeric ? NULL : tool_servdb(),
-                       c->numeric ? TERN_NETSTAT_NUMERIC : 0);
+                       (c->numeric ? TERN_NETSTAT_NUMERIC : 0) |
+                           (c->netstat_info ? TERN_NETSTAT_INFO : 0));
     fflush(out);
 }
 

@@ -2,7 +2,8 @@
  * tools/serve_classic.h - the classic services (each on UDP and TCP, as
  * inetd's usual configuration has them) and the socket table for
  * `tern serve`: --echo --discard --daytime --qotd --chargen --time (each
- * with an optional =PORT), --all-classic, --quote TEXT, --netstat, -n.
+ * with an optional =PORT), --all-classic, --quote TEXT, --netstat,
+ * --netstat-info, -n.
  * Kept apart from cmd_serve.c so that file only wires these calls in.
  */
 #ifndef TERN_TOOLS_SERVE_CLASSIC_H
@@ -16,13 +17,13 @@
 #include "stackopts.h"
 
 #define SERVE_CLASSIC_BASE 1100 /* option values (stack flags use 1000+) */
-#define SERVE_CLASSIC_COUNT 10  /* entries in serve_classic_longopts */
+#define SERVE_CLASSIC_COUNT 11  /* entries in serve_classic_longopts */
 extern const struct option serve_classic_longopts[];
 extern const char serve_classic_help[];
 
 struct serve_classic {
     struct tern_services_opts o;
-    bool netstat_at_exit, numeric;
+    bool netstat_at_exit, numeric, netstat_info;
     struct tern_services *sv;
     struct tern_services_tcp *svt;
     struct tern_stack *stack;

@@ -7,8 +7,9 @@
 
 const char serve_dns_help[] =
     "DNS server options:\n"
-    "  --dns ZONEFILE   answer authoritatively for the zone in ZONEFILE on UDP port 53\n"
-    "                   (A, AAAA, CNAME, NS, SOA; format: docs/dns.md)\n";
+    "  --dns ZONEFILE   answer authoritatively for the zone in ZONEFILE on UDP and TCP\n"
+    "                   port 53 (A, AAAA, CNAME, NS, SOA; format: docs/dns.md); UDP\n"
+    "                   answers over 512 octets are cut with TC (no EDNS), TCP ones not\n";
 
 int serve_dns_start(struct serve_dns *d, struct tern_env *env)
 {
@@ -30,7 +31,7 @@ int serve_dns_start(struct serve_dns *d, struct tern_env *env)
     }
     char apex[TERN_DNS_TEXT_MAX];
     tern_dns_name_to_text(tern_dns_zone_apex(d->zone), apex, sizeof apex);
-    fprintf(stderr, "tern serve: dns: zone %s (%zu records) on udp port 53\n", apex,
+    fprintf(stderr, "tern serve: dns: zone %s (%zu records) on udp and tcp port 53\n", apex,
             tern_dns_zone_count(d->zone));
     return 0;
 }
@@ -41,11 +42,14 @@ void serve_dns_stop(struct serve_dns *d)
         const struct tern_dns_server_stats *s = tern_dns_server_stats(d->srv);
         fprintf(stderr,
                 "tern serve: dns queries %llu, answers %llu, nxdomain %llu, nodata %llu, "
-                "refused %llu, formerr %llu, dropped %llu\n",
+                "refused %llu, formerr %llu, dropped %llu, truncated %llu, tcp queries %llu "
+                "(%llu connections, %llu reset for lack of a slot)\n",
                 (unsigned long long)s->queries, (unsigned long long)s->answers,
                 (unsigned long long)s->nxdomain, (unsigned long long)s->nodata,
                 (unsigned long long)s->refused, (unsigned long long)s->formerr,
-                (unsigned long long)s->dropped);
+                (unsigned long long)s->dropped, (unsigned long long)s->truncated,
+                (unsigned long long)s->tcp_queries, (unsigned long long)s->tcp_conns,
+                (unsigned long long)s->tcp_refused);
     }
     tern_dns_server_free(d->srv);
     tern_dns_zone_free(d->zone);

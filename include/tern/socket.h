@@ -148,8 +148,19 @@ struct tern_sock_info {
     uint32_t recv_q, send_q; /* bytes queued */
     struct tern_sockaddr local, peer;
     uint64_t rx_drops;       /* datagrams dropped because the queue was full */
-    /* TCP details (ss -ti), zero for UDP */
+    /* TCP details (ss -ti), zero for UDP and before SYN-SENT.
+     * cwnd and ssthresh in bytes (ssthresh UINT32_MAX = not set yet);
+     * rto_us includes the current backoff. */
     uint32_t rtt_us, rttvar_us, rto_us, cwnd, ssthresh, mss, retransmits;
+    const char *cc;               /* congestion control: "cubic", "newreno"; NULL for UDP */
+    bool ts, sack, wscale;        /* options agreed in the handshake (RFC 7323, 2018) */
+    uint8_t snd_wscale, rcv_wscale; /* shift applied to the peer's window / to ours */
+    uint32_t backoff;             /* RTO doublings since the last RTT sample */
+    uint32_t advmss;              /* the MSS we advertised */
+    uint32_t unacked;             /* bytes sent, not yet acknowledged (SND.NXT-SND.UNA) */
+    uint32_t retrans_out;         /* bytes retransmitted and not yet acknowledged */
+    uint32_t snd_wnd;             /* the peer's last window, bytes (scaled) */
+    uint32_t notsent;             /* bytes queued but never sent */
 };
 
 /* Fills up to cap rows (sorted: type, local address, local port); returns the

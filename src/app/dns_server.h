@@ -1,7 +1,8 @@
 /*
  * src/app/dns_server.h - a small authoritative DNS server: one zone from a
- * master file, answered over UDP on the socket API (RFC 1035 s4, s5,
- * s6.2; RFC 1034 s4.3.2; RFC 2308 negative answers; RFC 3596 AAAA).
+ * master file, answered over UDP and TCP on the socket API (RFC 1035 s4,
+ * s5, s6.2; RFC 1034 s4.3.2; RFC 2308 negative answers; RFC 3596 AAAA;
+ * RFC 7766 DNS over TCP).
  *
  * Three parts:
  *  - the zone (dns_zone.c): a documented subset of RFC 1035 s5 master-file
@@ -12,7 +13,15 @@
  *    CNAME chains followed inside the zone, NXDOMAIN or NODATA with the SOA
  *    in the authority section, REFUSED outside the zone, FORMERR for
  *    garbage, NOTIMP for other opcodes, TC when 512 octets are not enough;
- *  - the server (dns_server.c): a UDP socket on port 53 of a stack.
+ *  - the server (dns_server.c): a UDP socket and a TCP listener on port 53
+ *    of a stack. Over TCP (RFC 1035 s4.2.2, RFC 7766) each message has a
+ *    2-octet length prefix, answers may be up to TERN_DNS_TCP_ANSWER_MAX
+ *    octets, queries on one connection are answered in order (pipelining,
+ *    RFC 7766 s6.2.1.1), and everything is bounded: at most
+ *    TERN_DNS_TCP_CLIENTS connections at once (one more is reset), a query
+ *    longer than TERN_DNS_TCP_QUERY_MAX octets closes its connection, and
+ *    a connection idle for TERN_DNS_TCP_IDLE_US is closed (RFC 7766
+ *    s6.2.3).
  * For tests, the simulator and `tern serve --dns`: a linear scan over the
  * records per query, no zone transfers, no delegation (NS records below the
  * apex are plain data - DEVIATION from RFC 1034 s4.3.2 step 3b, which
@@ -32,6 +41,10 @@
 
 #define TERN_DNS_ZONE_MAX_RECORDS 10000
 #define TERN_DNS_ZONE_MAX_BYTES (1u << 20) /* zone file size */
+#define TERN_DNS_TCP_CLIENTS 16            /* TCP connections served at once */
+#define TERN_DNS_TCP_QUERY_MAX 1024        /* octets of one query over TCP */
+#define TERN_DNS_TCP_ANSWER_MAX 16384      /* octets of one answer over TCP */
+#define TERN_DNS_TCP_IDLE_US 10000000ull   /* 10 s without a query closes a connection */
 
 struct tern_dns_zone;
 
@@ -54,15 +67,23 @@ const struct tern_dns_rr *tern_dns_zone_record(const struct tern_dns_zone *z, si
  * than a header, or QR set: never answer a response). */
 int tern_dns_zone_answer(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
                          uint8_t *out, size_t cap);
+/* The same for a query that came over TCP: the reply may use all of cap
+ * (at most 65535; TC only if even that is not enough). */
+int tern_dns_zone_answer_tcp(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
+                             uint8_t *out, size_t cap);
 
 struct tern_dns_server_stats {
     uint64_t queries, answers, nxdomain, nodata, refused, formerr, notimp, dropped, truncated;
+    /* TCP: queries is counted above as well; connections accepted, reset
+     * for lack of a slot, closed idle, closed for a too-long query */
+    uint64_t tcp_queries, tcp_conns, tcp_refused, tcp_idle_closed, tcp_too_long;
 };
 
 struct tern_dns_server;
 
 /* Serves z (borrowed: keep it alive until tern_dns_server_free) on UDP
- * port `port` (0 = 53) of every address of s. NULL with *err set. */
+ * and TCP port `port` (0 = 53) of every address of s. NULL with *err set
+ * (a stack without TCP serves UDP only). */
 struct tern_dns_server *tern_dns_server_start(struct tern_stack *s, struct tern_loop *loop,
                                               const struct tern_dns_zone *z, uint16_t port,
                                               int *err);

@@ -53,6 +53,11 @@ struct tern_nc_opts {
     bool tcp;                   /* TCP instead of UDP */
     uint64_t connect_timeout_us; /* TCP client: give up connecting after this (nc -w);
                                   * 0 = when the stack's SYN retries end */
+    /* TCP: SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (0 = the stack's
+     * default for that one); a peer silent through all the probes ends the
+     * run with "connection timed out" (status 1). */
+    bool keepalive;
+    uint32_t keepidle_s, keepintvl_s, keepcnt;
 };
 
 struct tern_nc_io {

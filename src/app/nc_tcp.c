@@ -11,6 +11,8 @@
  * listener, `-w` bounding the connect. Messages name the peer and the
  * error as Linux's strerror words them ("Connection refused" ->
  * "connection refused", ETIMEDOUT -> "connection timed out").
+ * Keep-alives (--keepalive, RFC 1122 s4.2.3.6) are the socket options
+ * SO_KEEPALIVE, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, as Linux programs set them.
  * DEVIATION: -w bounds only the connect; OpenBSD nc also ends an
  * established connection idle for -w seconds.
  */
@@ -190,6 +192,16 @@ int nc_tcp_open(struct tern_nc *nc)
         return r;
     if (o->listen && (r = tern_sock_setopt(sk, TERN_SO_REUSEADDR, 1)) < 0)
         return r;
+    /* RFC 1122 s4.2.3.6 keep-alives, set before the connection exists (an
+     * accepted connection inherits them from the listener) */
+    if (o->keepalive) {
+        if ((o->keepidle_s && (r = tern_sock_setopt(sk, TERN_TCP_KEEPIDLE, (int)o->keepidle_s)) < 0) ||
+            (o->keepintvl_s &&
+             (r = tern_sock_setopt(sk, TERN_TCP_KEEPINTVL, (int)o->keepintvl_s)) < 0) ||
+            (o->keepcnt && (r = tern_sock_setopt(sk, TERN_TCP_KEEPCNT, (int)o->keepcnt)) < 0) ||
+            (r = tern_sock_setopt(sk, TERN_SO_KEEPALIVE, 1)) < 0)
+            return r;
+    }
     if (o->listen || o->local_port || o->local_addr) {
         struct tern_sockaddr local = {.addr = o->local_addr, .port = o->local_port};
         if ((r = tern_sock_bind(sk, &local)) < 0)

@@ -4,6 +4,8 @@
  * row "%-5s %6ld %6ld %-23s %-23s %-11s" (udp_do_one; tcp_do_one prints the
  * same for three-letter protocol names) and the address cut
  * "if ((strlen(addr) + strlen(port)) > 22) addr[22 - strlen(port)] = 0".
+ * The details line (TERN_NETSTAT_INFO) is iproute2 6.1 ss's tcp_show_info:
+ * a tab, then " name" or " name:value" per field in ss's order.
  * The rows come from tern_sock_list() (public API only).
  */
 #include "app/netstat.h"
@@ -50,6 +52,51 @@ void tern_netstat_row(FILE *out, const struct tern_sock_info *row, const struct 
             (unsigned long)row->recv_q, (unsigned long)row->send_q, local, peer, state);
 }
 
+static uint32_t segs_up(uint32_t bytes, uint32_t mss)
+{
+    return mss ? (uint32_t)(((uint64_t)bytes + mss - 1) / mss) : 0;
+}
+
+void tern_netstat_info(FILE *out, const struct tern_sock_info *r)
+{
+    if (r->type != TERN_SOCK_STREAM || !r->cc)
+        return;
+    uint32_t mss = r->mss;
+    fputc('\t', out);
+    if (r->ts)
+        fputs(" ts", out);
+    if (r->sack)
+        fputs(" sack", out);
+    fprintf(out, " %s", r->cc);
+    if (r->wscale)
+        fprintf(out, " wscale:%u,%u", r->snd_wscale, r->rcv_wscale);
+    if (r->rto_us)
+        fprintf(out, " rto:%g", r->rto_us / 1000.0);
+    if (r->backoff)
+        fprintf(out, " backoff:%u", r->backoff);
+    if (r->rtt_us)
+        fprintf(out, " rtt:%g/%g", r->rtt_us / 1000.0, r->rttvar_us / 1000.0);
+    if (mss)
+        fprintf(out, " mss:%u", mss);
+    if (r->advmss)
+        fprintf(out, " advmss:%u", r->advmss);
+    uint32_t cwnd = mss ? r->cwnd / mss : 0;
+    if (cwnd)
+        fprintf(out, " cwnd:%u", cwnd);
+    /* ss: only an ssthresh below 0xFFFF (the kernel's "infinite") */
+    if (mss && r->ssthresh != UINT32_MAX && r->ssthresh / mss < 0xFFFF && r->ssthresh / mss)
+        fprintf(out, " ssthresh:%u", r->ssthresh / mss);
+    if (r->unacked)
+        fprintf(out, " unacked:%u", mss ? segs_up(r->unacked, mss) : r->unacked);
+    if (r->retrans_out || r->retransmits)
+        fprintf(out, " retrans:%u/%u", segs_up(r->retrans_out, mss), r->retransmits);
+    if (r->notsent)
+        fprintf(out, " notsent:%u", r->notsent);
+    if (r->snd_wnd)
+        fprintf(out, " snd_wnd:%u", r->snd_wnd);
+    fputc('\n', out);
+}
+
 int tern_netstat_print(FILE *out, struct tern_stack *s, const struct tern_servdb *db,
                        unsigned flags)
 {
@@ -78,6 +125,8 @@ int tern_netstat_print(FILE *out, struct tern_stack *s, const struct tern_servdb
             if (rows[i].type != order[k].type || rows[i].local.port == 0)
                 continue;
             tern_netstat_row(out, &rows[i], db, flags);
+            if (flags & TERN_NETSTAT_INFO)
+                tern_netstat_info(out, &rows[i]);
             printed++;
         }
     }

@@ -12,6 +12,9 @@
  * owner is the current name count, and a chain that ends at an alias
  * without data is asked again for the alias's target. Authority and
  * additional records are never taken as answers (RFC 2181 s5.4.1).
+ * Truncated replies are asked again over TCP (RFC 7766 s5, framing RFC
+ * 1035 s4.2.2): one connection per retry, its answer read into a buffer
+ * allocated at the first retry and capped at TERN_RESOLVE_TCP_MAX.
  */
 #include "app/resolver.h"
 
@@ -20,8 +23,10 @@
 #include <string.h>
 
 #include "tern/socket.h"
+#include "tern/wire/bytes.h"
 
 #define RX_MAX 4096 /* a reply longer than this is cut, and ignored */
+#define TCP_MAX_MSGS 4 /* messages read on one TCP connection before giving up */
 
 struct tern_resolve {
     struct tern_stack *stack;
@@ -40,7 +45,28 @@ struct tern_resolve {
     uint8_t query[TERN_DNS_UDP_MAX];
     size_t query_len;
     uint8_t rx[RX_MAX];
+    /* the TCP retry */
+    struct tern_sock *tsk;
+    unsigned tserver;          /* index of the server asked over TCP */
+    bool tsent;
+    unsigned tmsgs;            /* messages received on this connection */
+    size_t tlen;               /* octets of tbuf filled */
+    uint8_t *tbuf;             /* 2 + TERN_RESOLVE_TCP_MAX */
 };
+
+static bool tcp_start(struct tern_resolve *q, unsigned si);
+
+static void tcp_drop(struct tern_resolve *q, bool reset)
+{
+    if (!q->tsk)
+        return;
+    tern_sock_set_handler(q->tsk, 0, NULL, NULL);
+    if (reset)
+        tern_sock_abort(q->tsk);
+    else
+        tern_sock_close(q->tsk);
+    q->tsk = NULL;
+}
 
 
 static void finish(struct tern_resolve *q, enum tern_resolve_status st)
@@ -50,6 +76,7 @@ static void finish(struct tern_resolve *q, enum tern_resolve_status st)
     q->finished = true;
     q->res.status = st;
     tern_timer_cancel(q->loop, &q->timer);
+    tcp_drop(q, true);
     tern_sock_set_handler(q->sk, 0, NULL, NULL);
     if (q->done)
         q->done(q->ctx, &q->res); /* last: done may free q */
@@ -105,6 +132,10 @@ static void on_timeout(struct tern_timer *t, void *arg)
 {
     (void)t;
     struct tern_resolve *q = arg;
+    if (q->tsk) {
+        finish(q, TERN_RESOLVE_TRUNCATED); /* the TCP retry took too long */
+        return;
+    }
     if (!next_server(q)) {
         finish(q, TERN_RESOLVE_TIMEOUT);
         return;
@@ -202,9 +233,14 @@ static bool on_reply(struct tern_resolve *q, const uint8_t *msg, size_t len,
     }
     q->res.rcode = r.h.rcode;
     if (r.h.tc) {
+        /* RFC 7766 s5: ask the same server again over TCP; a TC over TCP
+         * (the answer does not fit even there) is a failure. */
         q->res.server = from->addr;
-        finish(q, TERN_RESOLVE_TRUNCATED);
-        return true;
+        if (q->tsk || !tcp_start(q, (unsigned)si)) {
+            finish(q, TERN_RESOLVE_TRUNCATED);
+            return true;
+        }
+        return false;
     }
     if (r.h.rcode != TERN_DNS_R_NOERROR && r.h.rcode != TERN_DNS_R_NXDOMAIN) {
         /* RFC 1035 s7.3: this server cannot help; try the next one now. */
@@ -255,6 +291,102 @@ static bool on_reply(struct tern_resolve *q, const uint8_t *msg, size_t len,
     return true;
 }
 
+/* One whole message arrived over TCP (tbuf + 2, len octets). */
+static bool on_tcp_message(struct tern_resolve *q, size_t len)
+{
+    struct tern_dns_reader r;
+    if (tern_dns_reader_init(&r, q->tbuf + 2, len) < 0 || !reply_matches(q, &r)) {
+        q->res.ignored++; /* ATTACKS 46 over TCP too; read on, boundedly */
+        if (++q->tmsgs >= TCP_MAX_MSGS) {
+            finish(q, TERN_RESOLVE_TRUNCATED);
+            return true;
+        }
+        q->tlen = 0;
+        return false;
+    }
+    /* the answer is in: this connection is done (RFC 7766 s6.2.1: the
+     * client may close once it has its answers) */
+    tcp_drop(q, false);
+    struct tern_sockaddr from = {.addr = q->o.servers[q->tserver], .port = q->o.port};
+    if (r.h.tc) {
+        q->res.server = from.addr;
+        finish(q, TERN_RESOLVE_TRUNCATED);
+        return true;
+    }
+    return on_reply(q, q->tbuf + 2, len, &from);
+}
+
+static void on_tcp(struct tern_sock *sk, unsigned events, void *ctx)
+{
+    struct tern_resolve *q = ctx;
+    if (q->finished || sk != q->tsk)
+        return;
+    if ((events & (TERN_POLLERR | TERN_POLLHUP)) && tern_sock_error(sk) < 0) {
+        finish(q, TERN_RESOLVE_TRUNCATED); /* refused, reset, unreachable */
+        return;
+    }
+    if (!q->tsent) {
+        if (!(tern_sock_poll(sk) & TERN_POLLOUT))
+            return; /* still connecting */
+        uint8_t m[2 + TERN_DNS_UDP_MAX];
+        tern_put16(m, (uint16_t)q->query_len);
+        memcpy(m + 2, q->query, q->query_len);
+        ssize_t n = tern_sock_send(sk, m, 2 + q->query_len, 0);
+        if (n == TERN_E_AGAIN)
+            return;
+        if (n != (ssize_t)(2 + q->query_len)) {
+            finish(q, TERN_RESOLVE_TRUNCATED); /* 514 octets fit any fresh send queue */
+            return;
+        }
+        q->tsent = true;
+    }
+    for (;;) {
+        size_t want = q->tlen < 2 ? 2 : 2 + (size_t)tern_get16(q->tbuf);
+        ssize_t n = tern_sock_recv(sk, q->tbuf + q->tlen, want - q->tlen, 0);
+        if (n == TERN_E_AGAIN)
+            return;
+        if (n <= 0) {
+            finish(q, TERN_RESOLVE_TRUNCATED); /* closed before a whole answer */
+            return;
+        }
+        q->tlen += (size_t)n;
+        if (q->tlen < 2)
+            continue;
+        size_t mlen = tern_get16(q->tbuf);
+        if (mlen < TERN_DNS_HLEN || mlen > TERN_RESOLVE_TCP_MAX) {
+            q->res.ignored++;
+            finish(q, TERN_RESOLVE_TRUNCATED); /* nothing we would take: give up */
+            return;
+        }
+        if (q->tlen == 2 + mlen && on_tcp_message(q, mlen))
+            return;
+    }
+}
+
+static bool tcp_start(struct tern_resolve *q, unsigned si)
+{
+    if (!q->tbuf && !(q->tbuf = malloc(2 + TERN_RESOLVE_TCP_MAX)))
+        return false;
+    int e = 0;
+    q->tsk = tern_sock_open(q->stack, TERN_SOCK_STREAM, &e);
+    if (!q->tsk)
+        return false;
+    q->tserver = si;
+    q->tsent = false;
+    q->tlen = 0;
+    q->tmsgs = 0;
+    q->res.tcp_queries++;
+    tern_sock_set_handler(q->tsk, TERN_POLLIN | TERN_POLLOUT, on_tcp, q);
+    struct tern_sockaddr to = {.addr = q->o.servers[si], .port = q->o.port};
+    int r = tern_sock_connect(q->tsk, &to);
+    if (r < 0 && r != TERN_E_INPROGRESS) {
+        tcp_drop(q, true);
+        return false;
+    }
+    tern_timer_arm(q->loop, &q->timer, tern_loop_now(q->loop) + TERN_RESOLVE_TCP_TIMEOUT_US);
+    return true;
+}
+
 static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
 {
     struct tern_resolve *q = ctx;
@@ -272,8 +404,8 @@ static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
                 return;
             continue;
         }
-        if (fl & TERN_MSG_TRUNC) {
-            q->res.ignored++;
+        if ((fl & TERN_MSG_TRUNC) || q->tsk) {
+            q->res.ignored++; /* cut, or the question is being asked over TCP */
             continue;
         }
         if (on_reply(q, q->rx, (size_t)n, &from))
@@ -337,7 +469,9 @@ void tern_resolve_free(struct tern_resolve *q)
     if (!q)
         return;
     tern_timer_cancel(q->loop, &q->timer);
+    tcp_drop(q, true);
     tern_sock_close(q->sk);
+    free(q->tbuf);
     free(q);
 }
 
@@ -377,7 +511,7 @@ int tern_resolve_print(const struct tern_resolve_result *r, const char *asked, F
         fprintf(out, ";; connection timed out; no servers could be reached\n");
         return 1;
     case TERN_RESOLVE_TRUNCATED:
-        fprintf(out, ";; Truncated answer for %s: TCP retry is not built yet\n", asked);
+        fprintf(out, ";; Truncated answer for %s, and the retry over TCP failed\n", asked);
         return 1;
     case TERN_RESOLVE_LOOP:
     default:

@@ -11,10 +11,15 @@
  * again for the chain's target when the answer stops at an alias.
  * Replies are accepted only from a server asked, from its port, with our
  * ID, QR=1, opcode QUERY and exactly our question; anything else is
- * ignored and the lookup keeps waiting (ATTACKS 46). A reply with TC set
- * ends the lookup as TERN_RESOLVE_TRUNCATED.
- * DEVIATION: no TCP retry for truncated replies yet - that comes with the
- * TCP issue (RFC 7766 s5 wants it); until then the caller is told.
+ * ignored and the lookup keeps waiting (ATTACKS 46).
+ * A reply with TC set (RFC 1035 s4.2.2, RFC 7766 s5) is asked again over
+ * TCP, of the server that sent it: the same query with a 2-octet length
+ * prefix, one connection, at most TERN_RESOLVE_TCP_MAX octets of answer
+ * (a longer length prefix fails the retry), the whole exchange bounded by
+ * TERN_RESOLVE_TCP_TIMEOUT_US. The TCP answer is validated like a
+ * datagram (ID, QR, opcode, question; TC again is a failure); UDP replies
+ * that arrive meanwhile are ignored. A failed retry ends the lookup as
+ * TERN_RESOLVE_TRUNCATED.
  * Not: a cache, recursion, EDNS(0), DNSSEC, search lists, /etc/hosts.
  * Query IDs come from tern_stack_random() (the stack's keyed generator), so
  * they are unpredictable and a virtual-time run replays exactly by seed.
@@ -31,7 +36,9 @@
 #include "tern/wire/dns.h"
 
 #define TERN_RESOLVE_MAX_SERVERS 4
-#define TERN_RESOLVE_MAX_ADDRS 16
+#define TERN_RESOLVE_MAX_ADDRS 64
+#define TERN_RESOLVE_TCP_MAX 16384              /* octets of an answer over TCP */
+#define TERN_RESOLVE_TCP_TIMEOUT_US 5000000ull  /* connect + query + answer */
 #define TERN_RESOLVE_MAX_CNAMES 8
 
 struct tern_resolve_opts {
@@ -49,7 +56,7 @@ enum tern_resolve_status {
     TERN_RESOLVE_NXDOMAIN,   /* the name does not exist (rcode 3) */
     TERN_RESOLVE_SERVFAIL,   /* every server answered with an error rcode (see rcode) */
     TERN_RESOLVE_TIMEOUT,    /* no valid reply from any server */
-    TERN_RESOLVE_TRUNCATED,  /* TC set: the answer needs TCP (not yet, see above) */
+    TERN_RESOLVE_TRUNCATED,  /* TC set, and the TCP retry failed */
     TERN_RESOLVE_LOOP        /* CNAME chain longer than TERN_RESOLVE_MAX_CNAMES */
 };
 
@@ -66,6 +73,7 @@ struct tern_resolve_result {
     uint8_t addr6[TERN_RESOLVE_MAX_ADDRS][16];  /* AAAA */
     uint32_t server;         /* the server whose reply ended the lookup (0: none) */
     unsigned queries_sent;   /* datagrams sent, retries included */
+    unsigned tcp_queries;    /* TCP retries after a truncated reply */
     unsigned ignored;        /* replies dropped by validation (ATTACKS 46) */
 };
 

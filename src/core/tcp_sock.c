@@ -308,6 +308,23 @@ static unsigned tcp_poll(const struct tern_sock *sk)
     return m;
 }
 
+/* Bytes retransmitted and not yet acknowledged (Linux's retrans_out counts
+ * segments): in RFC 6675 recovery up to HighRxt; after a timeout the
+ * go-back-N range resent so far (at least the first segment); in NewReno
+ * fast recovery the one segment resent. */
+static uint32_t retrans_out(const struct tcp_cb *cb)
+{
+    uint32_t out = cb->snd_max - cb->snd_una;
+    uint32_t one = cb->mss && cb->mss < out ? cb->mss : out;
+    if (cb->sack_on && cb->sb.in_recovery && tern_seq_gt(cb->sb.high_rxt_end, cb->snd_una))
+        return cb->sb.high_rxt_end - cb->snd_una;
+    if (cb->rtx_count > 0) {
+        uint32_t resent = cb->snd_nxt - cb->snd_una;
+        return tern_seq_lt(cb->snd_nxt, cb->snd_max) && resent > one ? resent : one;
+    }
+    return cb->rec.in_recovery ? one : 0;
+}
+
 static void tcp_info(const struct tern_sock *sk, struct tern_sock_info *out)
 {
     const struct tcp_cb *cb = tcp_cb_of(sk);
@@ -333,6 +350,24 @@ static void tcp_info(const struct tern_sock *sk, struct tern_sock_info *out)
         out->ssthresh = cb->cc.ssthresh;
         out->mss = cb->mss;
         out->retransmits = cb->retransmits;
+        out->cc = cb->cc.ops ? cb->cc.ops->name : NULL;
+        out->ts = cb->ts_ok;
+        out->sack = cb->sack_ok;
+        out->wscale = cb->ws_ok;
+        out->snd_wscale = cb->snd_ws;
+        out->rcv_wscale = cb->rcv_ws;
+        out->backoff = cb->rtt.backoff;
+        out->advmss = cb->rcv_mss;
+        out->unacked = cb->snd_max - cb->snd_una;
+        out->retrans_out = retrans_out(cb);
+        out->snd_wnd = cb->snd_wnd;
+        if (cb->rings) {
+            uint32_t q = (uint32_t)tern_ringbuf_len(&cb->snd);
+            uint32_t sent = cb->snd_max - cb->snd_una;
+            if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RECEIVED)
+                sent = 0; /* the SYN is not in the ring */
+            out->notsent = q > sent ? q - sent : 0;
+        }
     }
 }
 

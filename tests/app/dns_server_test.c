@@ -324,3 +324,33 @@ TEST(dns_server_truncates_at_512_with_tc)
     CHECK_EQ(n, 12 + 12 + 30 * 16);
     tern_dns_zone_free(z);
 }
+
+TEST(dns_server_tcp_answer_is_whole)
+{
+    /* The zone of dns_server_truncates_at_512_with_tc asked over TCP
+     * (RFC 1035 s4.2.2: no 512-octet limit): all 40 records, no TC,
+     * 12 + 12 + 40 * 16 = 664 octets. */
+    char text[4096];
+    size_t o = (size_t)snprintf(text, sizeof text, "$ORIGIN t.\n@ IN SOA ns hm 1 2 3 4 5\n");
+    for (int i = 0; i < 40; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "many IN A 10.1.0.%d\n", i);
+    char err[256];
+    struct tern_dns_zone *z = tern_dns_zone_parse(text, o, "big", err, sizeof err);
+    REQUIRE(z != NULL);
+    uint8_t q[512], out[2048];
+    int ql = query(q, sizeof q, 0x77, "many.t", TERN_DNS_T_A);
+    REQUIRE(ql > 0);
+    int n = tern_dns_zone_answer_tcp(z, q, (size_t)ql, out, sizeof out);
+    CHECK_EQ(n, 12 + 12 + 40 * 16);
+    struct tern_dns_header h;
+    REQUIRE(tern_dns_header_parse(out, (size_t)n, &h) == TERN_DNS_HLEN);
+    CHECK(!h.tc);
+    CHECK_EQ(h.ancount, 40);
+    CHECK_EQ(h.id, 0x77);
+    /* a smaller buffer still truncates with TC, as over UDP */
+    n = tern_dns_zone_answer_tcp(z, q, (size_t)ql, out, 600);
+    REQUIRE(tern_dns_header_parse(out, (size_t)n, &h) == TERN_DNS_HLEN);
+    CHECK(h.tc);
+    CHECK_EQ(h.ancount, (600 - 24) / 16);
+    tern_dns_zone_free(z);
+}

@@ -7,10 +7,13 @@
  * netstat_au.txt. Linux lists rows in hash order and tern sorted, so rows
  * are compared as sets; the header lines and every byte of each row must
  * match (padding, "0.0.0.0:*", ESTABLISHED, the cut of long addresses).
+ * The TCP details line (ss -ti) is checked on a live connection between
+ * two stacks, against values derived from the link and the RFCs.
  */
 #include <stdlib.h>
 
 #include "app/netstat.h"
+#include "common/net2.h"
 #include "harness.h"
 #include "tern/device.h"
 #include "tern/err.h"
@@ -212,4 +215,140 @@ TEST(netstat_filters_and_empty)
     CHECK(strncmp(out, "udp ", 4) == 0);
     free(out);
     ns_close(&w);
+}
+
+/* ---- TCP details (TERN_NETSTAT_INFO, ss -ti) on a live connection ---- */
+
+static bool find_row(struct tern_stack *s, uint16_t peer_port, struct tern_sock_info *out)
+{
+    struct tern_sock_info rows[8];
+    size_t n = tern_sock_list(s, rows, 8);
+    for (size_t i = 0; i < n && i < 8; i++)
+        if (rows[i].type == TERN_SOCK_STREAM && rows[i].peer.port == peer_port) {
+            *out = rows[i];
+            return true;
+        }
+    return false;
+}
+
+__attribute__((noinline)) static char *info_line(const struct tern_sock_info *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    tern_netstat_info(f, r);
+    fclose(f);
+    return buf;
+}
+
+static void run_for(struct net2 *n, uint64_t us)
+{
+    tern_loop_run(n->loop, tern_loop_now(n->loop) + us);
+}
+
+TEST(netstat_info_tcp_connection_like_ss_ti)
+{
+    /* 10 ms each way: the handshake's RTT sample is 20 ms */
+    struct tern_impair imp = {.delay_us = 10000};
+    struct net2 n;
+    REQUIRE(net2_open(&n, 11, &imp) == 0);
+    /* ARP first (a datagram to B's discard port), so the SYN's RTT sample
+     * is the path's alone */
+    struct tern_sock *u = tern_sock_open(n.sa, TERN_SOCK_DGRAM, NULL);
+    struct tern_sockaddr disc = {NET2_B, 9};
+    REQUIRE(u && tern_sock_sendto(u, "x", 1, 0, &disc) == 1);
+    run_for(&n, 200000);
+    tern_sock_close(u);
+    struct tern_sock *l = tern_sock_open(n.sb, TERN_SOCK_STREAM, NULL);
+    struct tern_sockaddr la = {NET2_B, 5001};
+    REQUIRE(l && tern_sock_bind(l, &la) == 0 && tern_sock_listen(l, 4) == 0);
+    struct tern_sock *c = tern_sock_open(n.sa, TERN_SOCK_STREAM, NULL);
+    REQUIRE(c && tern_sock_connect(c, &la) == TERN_E_INPROGRESS);
+    run_for(&n, 1000000);
+    struct tern_sock *b = tern_sock_accept(l, NULL, NULL);
+    REQUIRE(b != NULL);
+
+    struct tern_sock_info r;
+    REQUIRE(find_row(n.sa, 5001, &r));
+    CHECK_STR(r.state, "ESTABLISHED");
+    /* Expected, derived independently:
+     * - ts sack wscale: both stacks offer all three (RFC 7323, 2018);
+     *   the shift is the smallest one that fits the default 262144-byte
+     *   receive buffer in 16 bits: 262144 >> 3 = 32768 <= 65535 < 65536.
+     * - cubic: the default congestion control (RFC 9438).
+     * - rtt 20/10: the first sample R = 20 ms gives SRTT = R,
+     *   RTTVAR = R/2 (RFC 6298 s2.2).
+     * - rto 200: SRTT + 4*RTTVAR = 60 ms, raised to the 200 ms floor
+     *   (tern's default, Linux's TCP_RTO_MIN).
+     * - advmss 1460: MTU 1500 - 20 (IPv4) - 20 (TCP); mss 1448: the
+     *   payload that fits next to the 12 bytes of timestamp option every
+     *   segment carries (RFC 6691 s2; Linux's ss shows the same 1448).
+     * - cwnd 10: RFC 6928 IW = min(10*MSS, max(2*MSS, 14600)) = 14480 bytes.
+     * - no ssthresh (not set before a loss), nothing unacked or resent.
+     * - snd_wnd 65535: B's SYN-ACK window, never scaled (RFC 7323 s2.2),
+     *   min(262144, 65535). */
+    char *line = info_line(&r);
+    CHECK_STR(line, "\t ts sack cubic wscale:3,3 rto:200 rtt:20/10 mss:1448 advmss:1460 "
+                    "cwnd:10 snd_wnd:65535\n");
+    free(line);
+
+    /* The table with details: one line under the connection, none under
+     * the listener (whose Send-Q is its backlog, 4, as ss shows it). */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CHECK_EQ(tern_netstat_print(f, n.sb, NULL, TERN_NETSTAT_NUMERIC | TERN_NETSTAT_INFO |
+                                                   TERN_NETSTAT_NO_HEADER), 2);
+    fclose(f);
+    const char *want_b_head =
+        "tcp        0      4 10.0.0.2:5001           0.0.0.0:*               LISTEN     \n"
+        "tcp        0      0 10.0.0.2:5001           10.0.0.1:";
+    CHECK(strncmp(buf, want_b_head, strlen(want_b_head)) == 0);
+    char *second = strchr(strchr(buf, '\n') + 1, '\n') + 1;
+    CHECK(strncmp(second, "\t ts sack cubic wscale:3,3 ", 27) == 0);
+    CHECK(strchr(second, '\n')[1] == 0);
+    free(buf);
+
+    /* B goes silent; A sends 3000 bytes = 1448 + 1448 + 104: the two full
+     * segments go out, Nagle holds the 104-byte tail while data is
+     * unacknowledged (RFC 1122 s4.2.3.4). The tail loss probe fires first
+     * (PTO = 2*SRTT = 40 ms, RFC 8985 s7.2) and, new data being available,
+     * sends the tail (s7.3): 3 segments unacked, nothing left unsent, no
+     * retransmission yet. Then the RTO (200 ms) fires once: RFC 6298 s5.5
+     * doubles it (backoff 1, rto 400) and resends the first segment
+     * (retrans 1/1); RFC 5681 s3.1 sets ssthresh = max(FlightSize/2,
+     * 2*SMSS) = 2896 (CUBIC's max(0.7*FlightSize, 2*SMSS), RFC 9438 s4.6,
+     * gives the same) = 2 segments, and cwnd = 1 segment. */
+    REQUIRE(tern_iface_set_up(n.sb, 0, false) == 0); /* its only interface */
+    uint8_t data[3000];
+    memset(data, 'x', sizeof data);
+    CHECK_EQ(tern_sock_send(c, data, sizeof data, 0), 3000);
+    run_for(&n, 300000);
+    REQUIRE(find_row(n.sa, 5001, &r));
+    CHECK_EQ(r.send_q, 3000);
+    CHECK_EQ(r.retransmits, 1);
+    CHECK_EQ(r.unacked, 3000);
+    line = info_line(&r);
+    CHECK_STR(line, "\t ts sack cubic wscale:3,3 rto:400 backoff:1 rtt:20/10 mss:1448 "
+                    "advmss:1460 cwnd:1 ssthresh:2 unacked:3 retrans:1/1 snd_wnd:65535\n");
+    free(line);
+
+    tern_sock_abort(c);
+    tern_sock_abort(b);
+    tern_sock_close(l);
+    run_for(&n, 1000000);
+    CHECK_EQ(tern_sock_list(n.sa, NULL, 0), 0);
+    CHECK_EQ(tern_sock_list(n.sb, NULL, 0), 0);
+    net2_close(&n);
+}
+
+TEST(netstat_info_skips_udp_and_listeners)
+{
+    struct tern_sock_info u = {.type = TERN_SOCK_DGRAM, .state = ""};
+    struct tern_sock_info t = {.type = TERN_SOCK_STREAM, .state = "LISTEN"};
+    char *a = info_line(&u), *b = info_line(&t);
+    CHECK_STR(a, "");
+    CHECK_STR(b, "");
+    free(a);
+    free(b);
 }

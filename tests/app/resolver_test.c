@@ -4,6 +4,8 @@
  *    (src/app/dns_server.c with examples/zones/example.test.zone): answer,
  *    CNAME chain, AAAA, NXDOMAIN, NODATA, REFUSED, timeout with retries,
  *    a dead first server, 30% loss (seeded impairment).
+ *  - A truncated UDP answer (40 A records > 512 octets) asked again over
+ *    TCP (RFC 7766 s5) of tern's server, which answers on TCP port 53 too.
  *  - Crafted replies in the state world (ATTACKS 46): resolver_attack_test.c.
  * Expected output lines are host(1)'s formats (bind9-host 9.18).
  */
@@ -14,6 +16,7 @@
 #include "harness.h"
 #include "tern/device.h"
 #include "tern/loop.h"
+#include "tern/socket.h"
 #include "tern/stack.h"
 
 #define SERVER 0x0a000002u
@@ -26,11 +29,15 @@ struct net2 {
     struct tern_dns_server *srv;
 };
 
+static FILE *g_trace; /* set: B's frames printed tcpdump-style */
+
 static int net2_open(struct net2 *n, uint64_t seed, const struct tern_impair *imp)
 {
     memset(n, 0, sizeof *n);
     n->loop = tern_loop_virtual_new(0);
     if (!n->loop || tern_memlink_pair(n->loop, TERN_LINK_ETHERNET, 1500, 256, &n->a, &n->b) < 0)
+        return -1;
+    if (g_trace && !(n->b = tern_trace_wrap(n->loop, n->b, NULL, g_trace)))
         return -1;
     if (imp) {
         struct tern_impair ia = *imp, ib = *imp;
@@ -282,4 +289,68 @@ TEST(resolver_retries_under_30_percent_loss)
     REQUIRE_EQ(lossy(105, &a), lossy(105, &b));
     CHECK_EQ(a.at, b.at);
     CHECK_EQ(a.res.queries_sent, b.res.queries_sent);
+}
+
+TEST(resolver_truncated_udp_answer_retried_over_tcp)
+{
+    /* 40 A records at one name: over UDP 30 fit in 512 octets
+     * ((512 - 12 header - 19 question) / 16 per compressed record) and TC
+     * is set; over TCP the whole answer, 12 + 19 + 40 * 16 = 671 octets. */
+    char *trace = NULL;
+    size_t tlen = 0;
+    FILE *tf = open_memstream(&trace, &tlen);
+    g_trace = tf;
+    struct net2 n;
+    int rc = net2_open(&n, 7, NULL);
+    g_trace = NULL;
+    REQUIRE(rc == 0);
+    tern_dns_server_free(n.srv);
+    tern_dns_zone_free(n.zone);
+    char text[4096];
+    size_t o = (size_t)snprintf(text, sizeof text,
+                                "$ORIGIN big.test.\n@ IN SOA ns hm 1 3600 600 86400 300\n");
+    for (int i = 1; i <= 40; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "many IN A 192.0.2.%d\n", i);
+    char err[256];
+    int e;
+    n.zone = tern_dns_zone_parse(text, o, "big", err, sizeof err);
+    REQUIRE(n.zone != NULL);
+    n.srv = tern_dns_server_start(n.sb, n.loop, n.zone, 0, &e);
+    REQUIRE(n.srv != NULL);
+
+    struct done_state d;
+    int st;
+    char *out = resolve(&n, "many.big.test", NULL, &d, &st);
+    REQUIRE(out != NULL);
+    CHECK_EQ(st, 0);
+    CHECK_EQ(d.res.status, TERN_RESOLVE_OK);
+    REQUIRE_EQ(d.res.naddr, 40);
+    for (unsigned i = 0; i < 40; i++)
+        CHECK_EQ(d.res.addr[i], 0xc0000201u + i);
+    CHECK_EQ(d.res.queries_sent, 1); /* one datagram */
+    CHECK_EQ(d.res.tcp_queries, 1);  /* one TCP retry */
+    CHECK(strncmp(out, "many.big.test has address 192.0.2.1\n", 36) == 0);
+    free(out);
+    const struct tern_dns_server_stats *ss = tern_dns_server_stats(n.srv);
+    CHECK_EQ(ss->queries, 2);
+    CHECK_EQ(ss->truncated, 1);
+    CHECK_EQ(ss->tcp_queries, 1);
+    CHECK_EQ(ss->tcp_conns, 1);
+    /* let both sides finish closing (TIME_WAIT is 2 MSL) */
+    tern_loop_run(n.loop, tern_loop_now(n.loop) + 600ull * 1000000);
+    CHECK_EQ(tern_sock_list(n.sa, NULL, 0), 0);
+    net2_close(&n);
+    fclose(tf);
+    /* The capture (tcpdump lines at B): the UDP query, the cut UDP answer
+     * (12 + 19 + 30 * 16 = 511 octets), then a TCP connection to port 53
+     * carrying the query (2 + 31 octets) and the whole answer (2 + 671). */
+    const char *udp_q = strstr(trace, " > 10.0.0.2.53: UDP, length 31\n");
+    const char *udp_a = strstr(trace, "UDP, length 511\n");
+    const char *syn = strstr(trace, " > 10.0.0.2.53: Flags [S], ");
+    const char *tq = strstr(trace, " > 10.0.0.2.53: Flags [P.], seq 1:34, ");
+    const char *ta = strstr(trace, "IP 10.0.0.2.53 > 10.0.0.1.");
+    ta = ta ? strstr(ta, "length 673\n") : NULL;
+    CHECK(udp_q && udp_a && syn && tq && ta);
+    CHECK(udp_q < udp_a && udp_a < syn && syn < tq && tq < ta);
+    free(trace);
 }
