@@ -22,6 +22,9 @@
  *         in += k; n -= k;
  *     }
  * The result never depends on how the input was split (fuzz/http_fuzz.c).
+ * Implemented in http_msg.c (the parsers), http_fields.c (head lines and
+ * fields), http_body.c (body decoding) and http_text.c (URLs, paths,
+ * response heads).
  */
 #ifndef TERN_APP_HTTP_MSG_H
 #define TERN_APP_HTTP_MSG_H

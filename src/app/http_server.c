@@ -1,145 +1,28 @@
 /*
  * src/app/http_server.c - static file server on the socket API (see
- * http_server.h). Per connection: READ (parse a request) -> WRITE (head,
- * then the body from memory or a file, as send space allows: POLLOUT) ->
- * READ again (keep-alive) or LINGER (after a close-type response: shut
- * down our side, read and discard until EOF or 2 s, then close - so the
- * client sees the response before any RST, RFC 9112 s9.6).
- * RFC 9112 s9.3 (persistence), RFC 9110 s15 (status codes), s9.3.2 (HEAD).
+ * http_server.h): the listener and the connections. Per connection: READ
+ * (parse a request) -> WRITE (head, then the body from memory or a file,
+ * as send space allows: POLLOUT) -> READ again (keep-alive) or LINGER
+ * (after a close-type response: shut down our side, read and discard until
+ * EOF or 2 s, then close - so the client sees the response before any RST,
+ * RFC 9112 s9.6). What to answer: http_server_files.c.
+ * RFC 9112 s9.3 (persistence), s9.6 (tear-down).
  */
-#include "app/http_server.h"
+#include "app/http_server_impl.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "app/http_msg.h"
 #include "tern/err.h"
-#include "tern/socket.h"
 #include "tern/wire/ipv4.h"
 
-#define OUT_MAX 16384
-#define IN_MAX 4096
 #define MAX_BODY 65536              /* request bodies are read and dropped; more: 413 */
 #define LINGER_US 2000000ull
-#define LISTING_MAX_ENTRIES 4096
-
-enum phase { P_READ, P_WRITE, P_LINGER };
-
-struct conn {
-    struct tern_http_server *srv;
-    struct tern_sock *sk;
-    struct tern_sockaddr peer;
-    enum phase phase;
-    struct tern_timer timer;
-    bool close_after, busy;
-    uint8_t in[IN_MAX];
-    size_t in_off, in_len;       /* input not yet fed to the parser */
-    char out[OUT_MAX];
-    size_t out_off, out_len;
-    char *mem;                   /* a generated body (listing, error page) */
-    size_t mem_off, mem_len;
-    FILE *file;
-    uint64_t file_left;
-    int status;
-    uint64_t sent_body;
-    struct tern_http_req req;    /* large: last */
-};
-
-struct tern_http_server {
-    struct tern_stack *stack;
-    struct tern_loop *loop;
-    struct tern_http_server_opts o;
-    char root[PATH_MAX];         /* realpath of o.root */
-    struct tern_sock *listener;
-    struct conn **conns;
-    unsigned nconns;
-    struct tern_http_server_stats st;
-};
-
-/* ---- file access: the only OS calls of this app (DEVIATION, see the header) ---- */
-
-enum fs_kind { FS_FILE, FS_DIR, FS_NOTFOUND, FS_FORBIDDEN, FS_ERROR };
-
-struct fs_entry {
-    FILE *f;
-    uint64_t size;
-    int64_t mtime;
-};
-
-/* Opens root/rel (rel from tern_http_target_to_path). A directory is
- * reported as FS_DIR (nothing opened). The real path must stay in root. */
-static enum fs_kind fs_open(const char *root, const char *rel, struct fs_entry *e)
-{
-    char path[PATH_MAX], real[PATH_MAX];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path)
-        return FS_NOTFOUND;
-    if (!realpath(path, real))
-        return errno == EACCES ? FS_FORBIDDEN : FS_NOTFOUND;
-    size_t rl = strlen(root);
-    if (strncmp(real, root, rl) || (real[rl] != '/' && real[rl] != '\0'))
-        return FS_NOTFOUND; /* a symbolic link out of the served directory */
-    struct stat sb;
-    if (stat(real, &sb) < 0)
-        return FS_NOTFOUND;
-    if (S_ISDIR(sb.st_mode))
-        return FS_DIR;
-    if (!S_ISREG(sb.st_mode))
-        return FS_NOTFOUND;
-    e->f = fopen(real, "rb");
-    if (!e->f)
-        return errno == EACCES ? FS_FORBIDDEN : FS_ERROR;
-    if (fstat(fileno(e->f), &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        fclose(e->f);
-        return FS_ERROR;
-    }
-    e->size = (uint64_t)sb.st_size;
-    e->mtime = (int64_t)sb.st_mtime;
-    return FS_FILE;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names in root/rel, sorted, directories with a '/' appended; NULL on error. */
-static char **fs_list(const char *root, const char *rel, size_t *count)
-{
-    char path[PATH_MAX];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path)
-        return NULL;
-    DIR *d = opendir(path);
-    if (!d)
-        return NULL;
-    char **names = calloc(LISTING_MAX_ENTRIES, sizeof *names);
-    size_t n = 0;
-    struct dirent *de;
-    while (names && n < LISTING_MAX_ENTRIES && (de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        bool dir = de->d_type == DT_DIR;
-        size_t l = strlen(de->d_name);
-        if (!(names[n] = malloc(l + 2)))
-            break;
-        memcpy(names[n], de->d_name, l);
-        names[n][l] = dir ? '/' : '\0';
-        names[n][l + 1] = '\0';
-        n++;
-    }
-    closedir(d);
-    if (names)
-        qsort(names, n, sizeof *names, name_cmp);
-    *count = n;
-    return names;
-}
 
 /* ---- connections ---- */
 
-static void conn_free(struct conn *c, bool abort)
+static void conn_free(struct http_srv_conn *c, bool abort)
 {
     struct tern_http_server *srv = c->srv;
     tern_timer_cancel(srv->loop, &c->timer);
@@ -158,7 +41,7 @@ static void conn_free(struct conn *c, bool abort)
     free(c);
 }
 
-static void arm(struct conn *c, uint64_t us)
+static void arm(struct http_srv_conn *c, uint64_t us)
 {
     tern_timer_arm(c->srv->loop, &c->timer, tern_loop_now(c->srv->loop) + us);
 }
@@ -166,183 +49,13 @@ static void arm(struct conn *c, uint64_t us)
 static void on_timer(struct tern_timer *t, void *arg)
 {
     (void)t;
-    struct conn *c = arg;
+    struct http_srv_conn *c = arg;
     if (c->phase != P_LINGER)
         c->srv->st.timeouts++;
     conn_free(c, c->phase == P_WRITE);
 }
 
-static void count_status(struct tern_http_server *srv, int status)
-{
-    if (status < 300)
-        srv->st.status_2xx++;
-    else if (status < 400)
-        srv->st.status_3xx++;
-    else if (status < 500)
-        srv->st.status_4xx++;
-    else
-        srv->st.status_5xx++;
-}
-
-/* Queues the head (and a generated body) for status; body is copied. */
-static void respond(struct conn *c, const struct tern_http_head_opts *ho, const char *body,
-                    size_t body_len, bool head_only)
-{
-    int n = tern_http_head_write(c->out, OUT_MAX, ho);
-    c->out_len = n > 0 ? (size_t)n : 0;
-    c->out_off = 0;
-    c->status = ho->status;
-    if (body && body_len && !head_only && (c->mem = malloc(body_len))) {
-        memcpy(c->mem, body, body_len);
-        c->mem_len = body_len;
-        c->mem_off = 0;
-    }
-    c->close_after = ho->close;
-    c->phase = P_WRITE;
-    count_status(c->srv, ho->status);
-}
-
-static void base_head(struct conn *c, struct tern_http_head_opts *ho, int status)
-{
-    memset(ho, 0, sizeof *ho);
-    ho->status = status;
-    ho->last_modified = -1;
-    ho->content_length = -1;
-    if (c->srv->o.wall_clock) {
-        ho->has_date = true;
-        ho->date = c->srv->o.wall_clock(c->srv->o.clock_ctx);
-    }
-    bool ka = c->req.state == TERN_HTTP_DONE && c->req.keep_alive;
-    ho->close = !ka;
-    ho->keep_alive_token = ka && c->req.version_minor == 0;
-}
-
-static void error_page(struct conn *c, int status, bool head_only, const char *allow,
-                       const char *location)
-{
-    char body[256];
-    int n = snprintf(body, sizeof body, "<!DOCTYPE html>\n<title>%d %s</title>\n<h1>%d %s</h1>\n",
-                     status, tern_http_reason(status), status, tern_http_reason(status));
-    struct tern_http_head_opts ho;
-    base_head(c, &ho, status);
-    if (status >= 500 || c->req.state != TERN_HTTP_DONE)
-        ho.close = true; /* framing unknown after a parse error: close (RFC 9112 s9.6) */
-    ho.content_type = "text/html; charset=utf-8";
-    ho.content_length = n;
-    ho.allow = allow;
-    ho.location = location;
-    respond(c, &ho, body, (size_t)n, head_only);
-}
-
-static void listing(struct conn *c, const char *rel, bool head_only)
-{
-    size_t n = 0;
-    char **names = fs_list(c->srv->root, rel, &n);
-    if (!names) {
-        error_page(c, 500, head_only, NULL, NULL);
-        return;
-    }
-    size_t cap = 512 + n * 1600, len = 0;
-    char *html = malloc(cap);
-    char esc[1200], url[800];
-    if (html) {
-        if (tern_http_html_escape(c->req.target, esc, sizeof esc) < 0)
-            strcpy(esc, "/");
-        len += (size_t)snprintf(html + len, cap - len,
-                                "<!DOCTYPE html>\n<title>Index of %s</title>\n<h1>Index of %s</h1>\n"
-                                "<ul>\n",
-                                esc, esc);
-        for (size_t i = 0; i < n; i++)
-            if (tern_http_path_escape(names[i], url, sizeof url) >= 0 &&
-                tern_http_html_escape(names[i], esc, sizeof esc) >= 0) {
-                /* the '/' of a directory was escaped as %2F: put it back */
-                size_t ul = strlen(url);
-                if (ul >= 3 && !strcmp(url + ul - 3, "%2F"))
-                    strcpy(url + ul - 3, "/");
-                len += (size_t)snprintf(html + len, cap - len, "<li><a href=\"%s\">%s</a></li>\n",
-                                        url, esc);
-            }
-        len += (size_t)snprintf(html + len, cap - len, "</ul>\n");
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    if (!html) {
-        error_page(c, 500, head_only, NULL, NULL);
-        return;
-    }
-    struct tern_http_head_opts ho;
-    base_head(c, &ho, 200);
-    ho.content_type = "text/html; charset=utf-8";
-    ho.content_length = (int64_t)len;
-    respond(c, &ho, html, len, head_only);
-    free(html);
-}
-
-/* A complete (or failed) request: decide the response. */
-static void handle(struct conn *c)
-{
-    struct tern_http_server *srv = c->srv;
-    srv->st.requests++;
-    struct tern_http_req *r = &c->req;
-    if (r->state == TERN_HTTP_ERROR) {
-        error_page(c, r->status, false, NULL, NULL);
-        return;
-    }
-    bool head = !strcmp(r->method, "HEAD");
-    if (!head && strcmp(r->method, "GET")) {
-        error_page(c, 405, false, "GET, HEAD", NULL); /* RFC 9110 s15.5.6 */
-        return;
-    }
-    char rel[PATH_MAX];
-    bool dir;
-    int st = tern_http_target_to_path(r->target, rel, sizeof rel - 16, &dir);
-    if (st) {
-        error_page(c, st, head, NULL, NULL);
-        return;
-    }
-    struct fs_entry e = {0};
-    enum fs_kind k = fs_open(srv->root, rel, &e);
-    if (k == FS_DIR) {
-        if (!dir) {
-            /* RFC 9110 s15.4.2: add the slash so relative links work */
-            char loc[PATH_MAX + 2];
-            size_t q = strcspn(r->target, "?");
-            snprintf(loc, sizeof loc, "%.*s/%s", (int)q, r->target, r->target + q);
-            error_page(c, 301, head, NULL, loc);
-            return;
-        }
-        char idx[PATH_MAX + 16];
-        snprintf(idx, sizeof idx, "%s%sindex.html", rel, *rel ? "/" : "");
-        k = fs_open(srv->root, idx, &e);
-        if (k == FS_DIR || k == FS_NOTFOUND) {
-            if (srv->o.index)
-                listing(c, rel, head);
-            else
-                error_page(c, 404, head, NULL, NULL);
-            return;
-        }
-        memcpy(rel, idx, strlen(idx) + 1); /* fits: rel was cut 16 bytes short */
-    }
-    if (k != FS_FILE) {
-        error_page(c, k == FS_NOTFOUND ? 404 : k == FS_FORBIDDEN ? 403 : 500, head, NULL, NULL);
-        return;
-    }
-    struct tern_http_head_opts ho;
-    base_head(c, &ho, 200);
-    ho.content_type = tern_http_content_type(rel);
-    ho.content_length = (int64_t)e.size;
-    ho.last_modified = e.mtime;
-    respond(c, &ho, NULL, 0, head);
-    if (head || e.size == 0) {
-        fclose(e.f);
-    } else {
-        c->file = e.f;
-        c->file_left = e.size;
-    }
-}
-
-static void log_response(struct conn *c)
+static void log_response(struct http_srv_conn *c)
 {
     if (!c->srv->o.log)
         return;
@@ -358,7 +71,7 @@ enum wr { W_WAIT, W_DONE, W_GONE };
 /* Sends as much as the socket takes. W_WAIT: waiting for POLLOUT; W_DONE:
  * the response is complete and c is reading again (next request, or
  * lingering before the close); W_GONE: c was freed. */
-static enum wr do_write(struct conn *c)
+static enum wr do_write(struct http_srv_conn *c)
 {
     for (;;) {
         const char *p;
@@ -372,7 +85,7 @@ static enum wr do_write(struct conn *c)
             n = c->mem_len - c->mem_off;
             body = true;
         } else if (c->file && c->file_left) {
-            size_t want = c->file_left < OUT_MAX ? (size_t)c->file_left : OUT_MAX;
+            size_t want = c->file_left < HTTP_SRV_OUT_MAX ? (size_t)c->file_left : HTTP_SRV_OUT_MAX;
             size_t got = fread(c->out, 1, want, c->file);
             if (got == 0) { /* the file shrank or failed: the framing is broken, abort */
                 log_response(c);
@@ -428,7 +141,7 @@ static enum wr do_write(struct conn *c)
 /* Reads and answers requests until the socket has no more data, a
  * response waits for send space, or c is freed. Iterative (no recursion
  * however many requests are pipelined). */
-static void do_read(struct conn *c)
+static void do_read(struct http_srv_conn *c)
 {
     for (;;) {
         if (c->phase == P_WRITE)
@@ -453,7 +166,7 @@ static void do_read(struct conn *c)
             c->in_off += tern_http_req_feed(&c->req, c->in + c->in_off, c->in_len - c->in_off,
                                             NULL, NULL); /* request bodies are dropped */
         if (c->req.state == TERN_HTTP_DONE || c->req.state == TERN_HTTP_ERROR) {
-            handle(c);
+            http_srv_handle(c);
             if (do_write(c) != W_DONE)
                 return; /* waiting for POLLOUT, or gone */
         }
@@ -463,7 +176,7 @@ static void do_read(struct conn *c)
 static void on_conn(struct tern_sock *sk, unsigned events, void *ctx)
 {
     (void)sk;
-    struct conn *c = ctx;
+    struct http_srv_conn *c = ctx;
     if (c->phase == P_WRITE && (events & TERN_POLLOUT)) {
         if (do_write(c) != W_DONE)
             return;
@@ -491,7 +204,7 @@ static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
         struct tern_sock *nsk = tern_sock_accept(sk, &peer, &err);
         if (!nsk)
             return;
-        struct conn *c = srv->nconns < srv->o.max_conns ? calloc(1, sizeof *c) : NULL;
+        struct http_srv_conn *c = srv->nconns < srv->o.max_conns ? calloc(1, sizeof *c) : NULL;
         if (!c) {
             srv->st.refused++;
             tern_sock_abort(nsk);

@@ -16,7 +16,8 @@
  *
  * DEVIATION (like the DNS zone loader and servdb): files are read with
  * stdio/stat/opendir - the only OS calls in this app, in one small section
- * of http_server.c. Symbolic links are followed only when their target
+ * of http_server_files.c (and the root's realpath/stat at start in
+ * http_server.c). Symbolic links are followed only when their target
  * stays inside the served directory (checked with realpath).
  * Not: ranges, conditional requests, compression, request bodies (framed
  * and discarded, 413 over 64 KiB), HTTPS.
