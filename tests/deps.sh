@@ -14,6 +14,8 @@
 #   dnsmasq-base      a DNS and DHCP server for tern's resolver and DHCP client
 #   busybox           udhcpc, the Linux DHCP client that asks tern's DHCP server
 #   curl              Linux's HTTP client against tern serve --http
+#   traceroute        Linux traceroute through tern router; reference for tern traceroute
+#   libxml2-utils     xmllint, which checks that tern's SVG plots are well-formed XML
 set -u
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -29,6 +31,8 @@ have_cmd dig && have_cmd host || need+=(dnsutils)
 have_cmd dnsmasq || need+=(dnsmasq-base)
 have_cmd busybox || need+=(busybox)
 have_cmd curl || need+=(curl)
+have_cmd traceroute || need+=(traceroute)
+have_cmd xmllint || need+=(libxml2-utils)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"

@@ -221,25 +221,11 @@ int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *
     case 1:
         o->tun = arg;
         break;
-    case 2: {
-        char buf[32];
-        const char *slash = strchr(arg, '/');
-        size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
-        if (n >= sizeof buf)
+    case 2:
+        if (parse_addr_prefix(arg, 24, &o->addr, &o->prefix) < 0)
             goto bad;
-        memcpy(buf, arg, n);
-        buf[n] = 0;
-        if (tern_ipv4_aton(buf, &o->addr) < 0)
-            goto bad;
-        o->prefix = 24;
-        if (slash) {
-            if (parse_ulong(slash + 1, 0, 32, &v) < 0)
-                goto bad;
-            o->prefix = (uint8_t)v;
-        }
         o->have_addr = true;
         break;
-    }
     case 3:
         if (tern_ipv4_aton(arg, &o->gw) < 0)
             goto bad;
@@ -278,7 +264,28 @@ bad:
     return -1;
 }
 
-static uint64_t os_seed(void)
+int parse_addr_prefix(const char *arg, uint8_t def_prefix, uint32_t *addr, uint8_t *prefix)
+{
+    char buf[32];
+    unsigned long v;
+    const char *slash = strchr(arg, '/');
+    size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
+    if (n >= sizeof buf)
+        return -1;
+    memcpy(buf, arg, n);
+    buf[n] = 0;
+    if (tern_ipv4_aton(buf, addr) < 0)
+        return -1;
+    *prefix = def_prefix;
+    if (slash) {
+        if (parse_ulong(slash + 1, 0, 32, &v) < 0)
+            return -1;
+        *prefix = (uint8_t)v;
+    }
+    return 0;
+}
+
+uint64_t tool_os_seed(void)
 {
     uint64_t s = 0;
     if (getrandom(&s, sizeof s, 0) != (ssize_t)sizeof s) {
@@ -349,6 +356,23 @@ static int env_dhcp(struct tern_env *e, const char *prog)
     return 0;
 }
 
+struct tern_device *tool_trace_wrap(struct tern_loop *loop, struct tern_device *dev, FILE *pcap,
+                                    bool trace)
+{
+    struct tern_device *t = tern_trace_wrap(loop, dev, pcap, trace ? stdout : NULL);
+    if (!t)
+        return NULL;
+    /* pcap timestamps in wall-clock time, trace lines in local time */
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t wall = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000;
+    struct tm tm;
+    time_t now = rt.tv_sec;
+    localtime_r(&now, &tm);
+    tern_trace_set_clock(t, wall - (int64_t)tern_loop_now(loop), tm.tm_gmtoff);
+    return t;
+}
+
 int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
 {
     memset(e, 0, sizeof *e);
@@ -386,7 +410,7 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
          * below sits outside, so pcaps show what the stack sent and got) */
         struct tern_impair eg = o->imp, in = o->imp;
         if (!eg.seed)
-            eg.seed = os_seed();
+            eg.seed = tool_os_seed();
         in.seed = eg.seed + 1;
         in.ingress = true;
         struct tern_device *w = tern_impair_wrap(e->loop, e->dev, &eg);
@@ -406,25 +430,17 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
             tern_env_close(e);
             return 1;
         }
-        struct tern_device *t = tern_trace_wrap(e->loop, e->dev, e->pcap, o->trace ? stdout : NULL);
+        struct tern_device *t = tool_trace_wrap(e->loop, e->dev, e->pcap, o->trace);
         if (!t) {
             fprintf(stderr, "%s: cannot set up --pcap/--trace\n", prog);
             tern_env_close(e);
             return 1;
         }
         e->dev = t;
-        /* pcap timestamps in wall-clock time, trace lines in local time */
-        struct timespec rt;
-        clock_gettime(CLOCK_REALTIME, &rt);
-        int64_t wall = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000;
-        struct tm tm;
-        time_t now = rt.tv_sec;
-        localtime_r(&now, &tm);
-        tern_trace_set_clock(t, wall - (int64_t)tern_loop_now(e->loop), tm.tm_gmtoff);
     }
     struct tern_config cfg;
     tern_config_defaults(&cfg);
-    cfg.seed = os_seed();
+    cfg.seed = tool_os_seed();
     e->stack = tern_stack_new(&cfg, e->loop);
     if (!e->stack) {
         fprintf(stderr, "%s: cannot create the stack\n", prog);

@@ -103,6 +103,16 @@ void tool_stop_loop(int signo, void *loop);
 /* "A,B,C" (IPv4 addresses) into out[0..max); returns the count, -1 if bad. */
 int parse_addr_list(const char *arg, uint32_t *out, int max);
 
+/* "A.B.C.D/P" (or "A.B.C.D", prefix def_prefix) into addr/prefix; 0 ok, -1 bad. */
+int parse_addr_prefix(const char *arg, uint8_t def_prefix, uint32_t *addr, uint8_t *prefix);
+/* 64 random bits from the OS (getrandom; the clock if that fails): stack seeds. */
+uint64_t tool_os_seed(void);
+/* A trace wrapper around dev (--pcap/--trace: pcap may be NULL, trace
+ * prints to stdout) with wall-clock pcap timestamps and local-time trace
+ * lines; NULL on failure (dev is then still the caller's). */
+struct tern_device *tool_trace_wrap(struct tern_loop *loop, struct tern_device *dev, FILE *pcap,
+                                    bool trace);
+
 /* Parses a strict decimal in [lo, hi]; 0 ok, -1 bad. */
 int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
 /* Parses seconds with a fraction ("0.2", "1", "10.5") into microseconds. */

@@ -9,7 +9,12 @@
  *    1  10.0.1.1  0.512 ms  0.401 ms  0.398 ms
  *    2  * * *
  * Probes: UDP to ports 33434 upwards by default (one port per probe, as
- * Linux), ICMP echo with -I.
+ * Linux), ICMP echo with -I. One probe is in flight at a time (Linux's
+ * -N 1 -z 0): the next goes out when the answer arrives or the wait ends,
+ * so RTTs in virtual time are exact and routers' ICMP rate limits are
+ * met by one error per probe.
+ * first_ttl, max_ttl, nqueries, port, packetlen and wait_us: 0 means the
+ * default (first_ttl 1, max_ttl 30, nqueries 3).
  */
 #ifndef TERN_APP_TRACEROUTE_H
 #define TERN_APP_TRACEROUTE_H
@@ -28,9 +33,10 @@ struct tern_traceroute_opts {
     uint8_t first_ttl;        /* -f, default 1 */
     uint8_t max_ttl;          /* -m, default 30 */
     uint32_t nqueries;        /* -q, default 3 */
-    uint16_t port;            /* -p, default 33434 (UDP: first port; ICMP: first seq) */
-    uint32_t packetlen;       /* total IP length, default 60 */
-    uint64_t wait_us;         /* -w: per-probe wait, default 5 s */
+    uint16_t port;            /* -p; 0 = default: UDP first port 33434, ICMP first seq 1 */
+    uint32_t packetlen;       /* total IP length, default 60 (0 = default); 28..65000,
+                               * less than the headers is raised to them, as Linux */
+    uint64_t wait_us;         /* -w: per-probe wait, default 5 s (0 = default) */
 };
 
 struct tern_traceroute;

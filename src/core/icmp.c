@@ -2,7 +2,8 @@
  * icmp.c - ICMP for a host: echo replies, the errors we send (with the
  * RFC 1122 s3.2.2 "MUST NOT send" rules and an RFC 1812 s4.3.2.8 token
  * bucket), the errors we receive (checked, then handed to the protocol or
- * echo endpoint that owns the quoted datagram), and echo endpoints (ping).
+ * echo endpoint that owns the quoted datagram, then shown to the error
+ * observers, tern_icmp_observe), and echo endpoints (ping).
  * RFC 792, RFC 1122 s3.2.2, RFC 1191 s4 (next-hop MTU), RFC 1812 s4.3.2.3
  * (quote size), RFC 6633 (source quench deprecated), RFC 5927 (checks on
  * quoted datagrams).
@@ -115,7 +116,24 @@ void icmp_reasm_expired(void *ctx, const uint8_t *quote, size_t quote_len)
     icmp_send_error(c->s, &rx, TERN_ICMP_TIMXCEED, TERN_ICMP_TIMXCEED_REASS, 0, c->now);
 }
 
-/* Hands a checked error about one of our datagrams to its owner. */
+/* Shows a checked error to each observer (tern_icmp_observe). A slot is
+ * read again before each call, so an observer may unobserve itself (or
+ * another) from inside its callback. */
+static void error_observe(struct tern_stack *s, uint32_t from, uint8_t ttl, uint8_t type,
+                          uint8_t code, uint16_t next_mtu, const struct tern_icmp_quote *q)
+{
+    struct tern_icmp_event ev = {.from = from, .type = type, .code = code, .ttl = ttl,
+                                 .next_mtu = next_mtu, .q = q};
+    for (int i = 0; i < TERN_ICMP_OBSERVERS; i++) {
+        tern_icmp_fn fn = s->icmp_obs[i].fn;
+        if (fn)
+            fn(s->icmp_obs[i].ctx, &ev);
+    }
+}
+
+/* Hands a checked error about one of our datagrams to its owner, then to
+ * the observers (also when no owner took it: traceroute's UDP probes are
+ * sent without a socket). */
 static void error_dispatch(struct tern_stack *s, uint32_t from, uint8_t ttl, uint8_t type,
                            uint8_t code, uint16_t next_mtu, const struct tern_icmp_quote *q)
 {
@@ -126,20 +144,20 @@ static void error_dispatch(struct tern_stack *s, uint32_t from, uint8_t ttl, uin
                                  : NULL;
         if (!ep) {
             s->stats.icmp.errors_ignored++;
-            return;
+        } else {
+            struct tern_echo_event ev = {.is_error = true, .from = from, .id = q->sport,
+                                         .seq = q->dport, .ttl = ttl, .type = type,
+                                         .code = code, .next_mtu = next_mtu};
+            ep->fn(ep->ctx, &ev);
         }
-        struct tern_echo_event ev = {.is_error = true, .from = from, .id = q->sport,
-                                     .seq = q->dport, .ttl = ttl, .type = type, .code = code,
-                                     .next_mtu = next_mtu};
-        ep->fn(ep->ctx, &ev);
-        return;
+    } else {
+        const struct tern_proto_handler *h = &s->proto[q->ip.proto];
+        if (!h->icmp_error)
+            s->stats.icmp.errors_ignored++;
+        else
+            h->icmp_error(h->ctx, type, code, next_mtu, q);
     }
-    const struct tern_proto_handler *h = &s->proto[q->ip.proto];
-    if (!h->icmp_error) {
-        s->stats.icmp.errors_ignored++;
-        return;
-    }
-    h->icmp_error(h->ctx, type, code, next_mtu, q);
+    error_observe(s, from, ttl, type, code, next_mtu, q);
 }
 
 static void error_input(struct tern_stack *s, const struct ip_rx *rx,
@@ -160,6 +178,7 @@ static void error_input(struct tern_stack *s, const struct ip_rx *rx,
          * RFC 1191 s5 "0" from an old router); transports clamp further. */
         mtu = m->next_mtu < 68 ? 68 : m->next_mtu;
     }
+    pmtu_icmp_error(s, m->type, m->code, m->next_mtu, &q); /* RFC 1191 cache (pmtu.c) */
     error_dispatch(s, rx->ip.src, rx->ip.ttl, m->type, m->code, mtu, &q);
 }
 
@@ -302,4 +321,23 @@ int tern_echo_send(struct tern_stack *s, const struct tern_ip_out *o, uint16_t i
     if (rc == TERN_OK)
         s->stats.icmp.tx++;
     return rc;
+}
+
+int tern_icmp_observe(struct tern_stack *s, tern_icmp_fn fn, void *ctx)
+{
+    if (!s || !fn)
+        return TERN_E_INVAL;
+    for (int i = 0; i < TERN_ICMP_OBSERVERS; i++) {
+        if (!s->icmp_obs[i].fn) {
+            s->icmp_obs[i] = (struct icmp_obs){.fn = fn, .ctx = ctx};
+            return i;
+        }
+    }
+    return TERN_E_NOMEM;
+}
+
+void tern_icmp_unobserve(struct tern_stack *s, int handle)
+{
+    if (s && handle >= 0 && handle < TERN_ICMP_OBSERVERS)
+        s->icmp_obs[handle] = (struct icmp_obs){0};
 }

@@ -372,3 +372,175 @@ TEST(core_echo_send_exact_and_time_exceeded_to_owner)
     tern_echo_unbind(w->s, 0x1234);
     world_end(w);
 }
+
+/* ---- ICMP error observers (tern_icmp_observe) ---- */
+
+struct obs_log {
+    int n;
+    struct tern_icmp_event last; /* last.q points into q */
+    struct tern_icmp_quote q;
+    int handler_calls_seen;      /* the TCP handler's count when we ran */
+    struct w_proto_log *plog;
+    struct tern_stack *s;
+    int self_handle;             /* >= 0: unobserve ourselves on the first call */
+};
+
+static void obs_cb(void *ctx, const struct tern_icmp_event *ev)
+{
+    struct obs_log *l = ctx;
+    l->n++;
+    l->last = *ev;
+    l->q = *ev->q;
+    l->last.q = &l->q;
+    if (l->plog)
+        l->handler_calls_seen = l->plog->n_err;
+    if (l->self_handle >= 0) {
+        tern_icmp_unobserve(l->s, l->self_handle);
+        l->self_handle = -1;
+    }
+}
+
+/* A UDP datagram sent with tern_ip_output (no socket, as traceroute
+ * does): 8-byte header, checksum 0 (RFC 768: none computed). */
+static const uint8_t *send_udp_probe(struct world *w, uint16_t dport, uint8_t ttl, size_t *n)
+{
+    uint8_t udp[12] = {0x80, 0x00, (uint8_t)(dport >> 8), (uint8_t)dport, 0, 12, 0, 0,
+                       'p', 'r', 'o', 'b'};
+    struct tern_ip_out o = {.dst = W_PEER, .proto = TERN_IPPROTO_UDP, .ttl = ttl};
+    CHECK_EQ(tern_ip_output(w->s, &o, udp, sizeof udp), 0);
+    const uint8_t *f = world_pop_ip(w, n);
+    CHECK(f != NULL);
+    if (f)
+        CHECK_EQ(f[14 + 8], ttl);
+    return f;
+}
+
+TEST(core_icmp_observer_sees_socketless_udp_errors)
+{
+    struct world *w = world_new(NULL);
+    world_learn_peer(w);
+    struct obs_log ol = {.self_handle = -1};
+    int h = tern_icmp_observe(w->s, obs_cb, &ol);
+    REQUIRE(h >= 0);
+    /* Time exceeded from a router 10.0.0.254, quoting the probe's first 28
+     * bytes (RFC 792: header + 64 bits). */
+    size_t n;
+    const uint8_t *f = send_udp_probe(w, 33434, 1, &n);
+    REQUIRE(f != NULL);
+    uint8_t dg[64], m[128];
+    memcpy(dg, f + 14, 28);
+    size_t ml = w_icmp(m, TERN_ICMP_TIMXCEED, TERN_ICMP_TIMXCEED_TTL, 0, dg, 28);
+    inject_icmp(w, 0x0a0000feu, m, ml);
+    REQUIRE_EQ(ol.n, 1);
+    CHECK_EQ(ol.last.from, 0x0a0000feu);
+    CHECK_EQ(ol.last.type, TERN_ICMP_TIMXCEED);
+    CHECK_EQ(ol.last.code, TERN_ICMP_TIMXCEED_TTL);
+    CHECK_EQ(ol.last.ttl, 64); /* w_ip's TTL on the error datagram */
+    CHECK_EQ(ol.q.ip.proto, TERN_IPPROTO_UDP);
+    CHECK_EQ(ol.q.ip.src, W_US);
+    CHECK_EQ(ol.q.ip.dst, W_PEER);
+    CHECK_EQ(ol.q.ip.ttl, 1);
+    CHECK_EQ(ol.q.ip.id, tern_get16(f + 18));
+    CHECK_EQ(ol.q.sport, 0x8000);
+    CHECK_EQ(ol.q.dport, 33434);
+    /* Port unreachable from the destination, quoting the whole probe. */
+    f = send_udp_probe(w, 33435, 64, &n);
+    REQUIRE(f != NULL);
+    memcpy(dg, f + 14, 32);
+    ml = w_icmp(m, TERN_ICMP_UNREACH, TERN_ICMP_UNREACH_PORT, 0, dg, 32);
+    inject_icmp(w, W_PEER, m, ml);
+    REQUIRE_EQ(ol.n, 2);
+    CHECK_EQ(ol.last.from, W_PEER);
+    CHECK_EQ(ol.last.type, TERN_ICMP_UNREACH);
+    CHECK_EQ(ol.last.code, TERN_ICMP_UNREACH_PORT);
+    CHECK_EQ(ol.q.dport, 33435);
+    CHECK_EQ(ol.q.l4_len, 12);
+    /* Needfrag: the observer gets the clamped next-hop MTU like owners do. */
+    ml = w_icmp(m, TERN_ICMP_UNREACH, TERN_ICMP_UNREACH_NEEDFRAG, 1200, dg, 32);
+    inject_icmp(w, 0x0a0000feu, m, ml);
+    REQUIRE_EQ(ol.n, 3);
+    CHECK_EQ(ol.last.next_mtu, 1200);
+    /* Not ours (quoted source is another host): nobody sees it. */
+    dg[12 + 3] = 0x03; /* inner src 10.0.0.3 (checksum not verified in quotes) */
+    ml = w_icmp(m, TERN_ICMP_UNREACH, TERN_ICMP_UNREACH_PORT, 0, dg, 32);
+    inject_icmp(w, W_PEER, m, ml);
+    CHECK_EQ(ol.n, 3);
+    /* Unobserved: no more calls. */
+    tern_icmp_unobserve(w->s, h);
+    dg[12 + 3] = 0x01;
+    inject_icmp(w, W_PEER, m, w_icmp(m, TERN_ICMP_UNREACH, TERN_ICMP_UNREACH_PORT, 0, dg, 32));
+    CHECK_EQ(ol.n, 3);
+    CHECK_EQ(world_pending_ip(w), 0);
+    world_end(w);
+}
+
+TEST(core_icmp_observer_after_owner_and_slots_bounded)
+{
+    struct world *w = world_new(NULL);
+    struct w_proto_log *plog = malloc(sizeof *plog);
+    w_proto_record(w, TERN_IPPROTO_TCP, plog);
+    struct obs_log ol[TERN_ICMP_OBSERVERS];
+    int h[TERN_ICMP_OBSERVERS];
+    for (int i = 0; i < TERN_ICMP_OBSERVERS; i++) {
+        ol[i] = (struct obs_log){.plog = plog, .s = w->s, .self_handle = -1};
+        h[i] = tern_icmp_observe(w->s, obs_cb, &ol[i]);
+        CHECK_EQ(h[i], i);
+    }
+    struct obs_log extra = {.self_handle = -1};
+    CHECK_EQ(tern_icmp_observe(w->s, obs_cb, &extra), TERN_E_NOMEM);
+    CHECK_EQ(tern_icmp_observe(w->s, NULL, &extra), TERN_E_INVAL);
+    /* Observer 1 removes itself from inside its first call. */
+    ol[1].self_handle = h[1];
+    uint8_t tcp[20] = {0x9c, 0x40, 0x00, 0x50, 0, 0, 0, 1};
+    uint8_t q[64], m[128];
+    size_t ql = our_dgram(q, 0x08080808u, TERN_IPPROTO_TCP, tcp, 20);
+    size_t ml = w_icmp(m, TERN_ICMP_UNREACH, TERN_ICMP_UNREACH_HOST, 0, q, ql);
+    inject_icmp(w, 0x0a0000feu, m, ml);
+    REQUIRE_EQ(plog->n_err, 1);
+    for (int i = 0; i < TERN_ICMP_OBSERVERS; i++) {
+        CHECK_EQ(ol[i].n, 1);
+        CHECK_EQ(ol[i].handler_calls_seen, 1); /* the owner ran first */
+        CHECK_EQ(ol[i].q.tcp_seq, 1);
+    }
+    inject_icmp(w, 0x0a0000feu, m, ml);
+    CHECK_EQ(ol[0].n, 2);
+    CHECK_EQ(ol[1].n, 1);
+    CHECK_EQ(ol[3].n, 2);
+    /* The freed slot is taken again; unobserve of a bad handle is harmless. */
+    CHECK_EQ(tern_icmp_observe(w->s, obs_cb, &extra), h[1]);
+    tern_icmp_unobserve(w->s, -1);
+    tern_icmp_unobserve(w->s, TERN_ICMP_OBSERVERS);
+    inject_icmp(w, 0x0a0000feu, m, ml);
+    CHECK_EQ(extra.n, 1);
+    CHECK_EQ(ol[0].n, 3);
+    for (int i = 0; i < TERN_ICMP_OBSERVERS; i++)
+        tern_icmp_unobserve(w->s, h[i]);
+    free(plog);
+    world_end(w);
+}
+
+TEST(core_icmp_observer_sees_local_host_unreachable)
+{
+    /* A socketless UDP datagram to 10.0.0.3, which never answers ARP: when
+     * the stack gives up (3 requests, 1 + 2 + 4 s by the defaults), the
+     * observer hears "host unreachable" from our own address, as Linux
+     * reports a local EHOSTUNREACH to traceroute. */
+    struct world *w = world_new(NULL);
+    struct obs_log ol = {.self_handle = -1};
+    int h = tern_icmp_observe(w->s, obs_cb, &ol);
+    REQUIRE(h >= 0);
+    uint8_t udp[12] = {0x80, 0x00, 0x82, 0x9a, 0, 12, 0, 0, 'p', 'r', 'o', 'b'};
+    struct tern_ip_out o = {.dst = W_OTHER, .proto = TERN_IPPROTO_UDP, .ttl = 3};
+    CHECK_EQ(tern_ip_output(w->s, &o, udp, sizeof udp), 0);
+    world_run(w, 10000000);
+    world_drain(w);
+    REQUIRE_EQ(ol.n, 1);
+    CHECK_EQ(ol.last.from, W_US);
+    CHECK_EQ(ol.last.type, TERN_ICMP_UNREACH);
+    CHECK_EQ(ol.last.code, TERN_ICMP_UNREACH_HOST);
+    CHECK_EQ(ol.q.ip.dst, W_OTHER);
+    CHECK_EQ(ol.q.ip.ttl, 3);
+    CHECK_EQ(ol.q.dport, 33434);
+    tern_icmp_unobserve(w->s, h);
+    world_end(w);
+}
