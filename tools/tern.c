@@ -14,14 +14,17 @@ static const struct tern_cmd cmds[] = {
     {"serve", "run a stack with services: classics, DNS, DHCP, HTTP (TAP or TUN)", cmd_serve},
     {"resolve", "look up a DNS name as host(1) does (over TAP or TUN)", cmd_resolve},
     {"get", "download an http:// URL (HTTP/1.1 client, over TAP or TUN)", cmd_get},
-    {"demo", "the demo: two stacks ping across an impaired link in virtual time", cmd_demo},
+    {"traceroute", "print the route to a host as Linux traceroute -n (UDP or -I ICMP probes)", cmd_traceroute},
+    {"router", "forward IPv4 between two or more TAP devices (an RFC 1812 router)", cmd_router},
+    {"sim", "run a scenario file: hosts, routers, links and a timeline, in virtual time", cmd_sim},
+    {"demo", "the demo: the seed texts' Internet in a built-in scenario, in virtual time", cmd_demo},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: tern COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+        fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
     fprintf(f, "\n`tern COMMAND --help` describes each command.\n");
 }
 

@@ -18,5 +18,8 @@ int cmd_nc(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_get(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_traceroute(int argc, char **argv);
+int cmd_router(int argc, char **argv);
 
 #endif

@@ -37,4 +37,15 @@ size_t tern_tcpplot_retransmissions(const struct tern_tcpplot *p);
 int tern_tcpplot_write_tsg(const struct tern_tcpplot *p, FILE *out, const char *title);
 int tern_tcpplot_write_cwnd(const struct tern_tcpplot *p, FILE *out, const char *title);
 
+/* What the recorder saw and kept. `seen` counts every point offered, `stored`
+ * those kept (at most max_points of each kind: segments, retransmitted
+ * segments, ACK points, SACK blocks, socket samples); mem is the bytes
+ * allocated, fixed by tern_tcpplot_new. max_points 0 means 20000. */
+struct tern_tcpplot_counts {
+    size_t segments, rtx, acks, sacks, samples;        /* seen */
+    size_t segments_stored, rtx_stored, acks_stored, sacks_stored, samples_stored;
+    size_t mem;
+};
+void tern_tcpplot_counts(const struct tern_tcpplot *p, struct tern_tcpplot_counts *out);
+
 #endif

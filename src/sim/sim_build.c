@@ -1,0 +1,399 @@
+/*
+ * src/sim/sim_build.c - builds the network of a scenario: one stack per
+ * node (seeded from the scenario seed, forwarding on for routers), for
+ * each link a memory link pair whose two ends each get an impairment
+ * wrapper (that direction's rate, delay, loss, queue, ...) and a trace tap,
+ * then routes, and the servers each node runs (classic services, HTTP on a
+ * generated page or a directory, a DNS zone, a DHCP server).
+ * Generated pages live in a temporary directory removed at teardown.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/dhcp_client.h"
+#include "app/dhcp_server.h"
+#include "app/dns_server.h"
+#include "app/http_server.h"
+#include "app/services.h"
+#include "sim/sim_impl.h"
+#include "tern/err.h"
+#include "tern/wire/ipv4.h"
+
+/* 2026-01-01 00:00:00 UTC: what the daytime/time services say at virtual 0. */
+#define SIM_EPOCH_US (1767225600ll * 1000000)
+
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull; /* splitmix64 */
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static int fail(struct sim *sim, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct sim *sim, int line, const char *fmt, ...)
+{
+    int n = snprintf(sim->err, sim->errcap, "%s:%d: ", sim->sc->fname, line);
+    if (n >= 0 && (size_t)n < sim->errcap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(sim->err + n, sim->errcap - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static void dir_impair(const struct scn_dir *d, uint16_t mtu, uint64_t seed, struct tern_impair *im)
+{
+    memset(im, 0, sizeof *im);
+    im->loss = d->loss;
+    im->dup = d->dup;
+    im->reorder = d->reorder;
+    im->corrupt = d->corrupt;
+    im->delay_us = d->delay_us;
+    im->jitter_us = d->jitter_us;
+    im->reorder_delay_us = d->reorder_gap_us ? d->reorder_gap_us : 10000;
+    im->rate_bps = d->rate_bps;
+    im->queue_frames = 100000;
+    /* "queue N" counts full-size frames waiting for the serializer. */
+    im->queue_bytes = d->queue_bytes ? d->queue_bytes
+                                     : (size_t)d->queue_pkts * (size_t)(mtu + 14u);
+    memcpy(im->drop_at, d->drop_at, sizeof im->drop_at);
+    im->seed = seed;
+}
+
+static int build_links(struct sim *sim)
+{
+    const struct scenario *sc = sim->sc;
+    for (unsigned i = 0; i < sc->nlinks; i++) {
+        const struct scn_link *l = &sc->links[i];
+        struct sim_link *sl = &sim->links[i];
+        sl->cfg = l;
+        sl->down = l->down;
+        if (sim->opts->pcap_dir) {
+            char path[1200];
+            snprintf(path, sizeof path, "%s/%s.pcap", sim->opts->pcap_dir, l->name);
+            sl->pcap = fopen(path, "wb");
+            if (!sl->pcap)
+                return fail(sim, l->line, "cannot write %s: %s", path, strerror(errno));
+        }
+        struct tern_device *dev[2];
+        if (tern_memlink_pair(sim->loop, TERN_LINK_ETHERNET, l->mtu, 1024, &dev[0], &dev[1]) < 0)
+            return fail(sim, l->line, "link %s: out of memory%s", l->name, "");
+        for (int e = 0; e < 2; e++) {
+            struct tern_impair im;
+            dir_impair(&l->dir[e], l->mtu, mix(sim->seed ^ mix(i * 2u + (unsigned)e + 1)), &im);
+            struct tern_device *imp = tern_impair_wrap(sim->loop, dev[e], &im);
+            if (!imp) {
+                tern_device_destroy(dev[e]);
+                if (!e)
+                    tern_device_destroy(dev[1]);
+                return fail(sim, l->line, "link %s: bad impairment%s", l->name, "");
+            }
+            struct sim_iface *si = &sim->nodes[l->node[e]].ifaces[l->iface[e]];
+            si->impair = imp;
+            si->dev = sim_tap_wrap(sim, imp, l->node[e], l->iface[e], (int)i, e,
+                                   e == 0 ? sl->pcap : NULL);
+            if (!si->dev) {
+                tern_device_destroy(imp);
+                if (!e)
+                    tern_device_destroy(dev[1]);
+                return fail(sim, l->line, "link %s: out of memory%s", l->name, "");
+            }
+            si->tap = (struct sim_tap *)si->dev;
+        }
+    }
+    return 0;
+}
+
+/* The interface of node n whose subnet holds addr, -1 if none. */
+static int iface_for(struct sim *sim, int n, uint32_t addr)
+{
+    const struct scn_node *c = sim->nodes[n].cfg;
+    for (unsigned i = 0; i < c->nifaces; i++) {
+        const struct scn_iface *f = &c->ifaces[i];
+        uint32_t mask = f->prefix ? ~0u << (32 - f->prefix) : 0;
+        if (!f->dhcp && (f->addr & mask) == (addr & mask))
+            return sim->nodes[n].ifaces[i].ifindex;
+    }
+    return -1;
+}
+
+static int build_routes(struct sim *sim, int n)
+{
+    const struct scn_node *c = sim->nodes[n].cfg;
+    struct tern_stack *s = sim->nodes[n].stack;
+    char a[16];
+    if (c->gateway) {
+        int ifi = iface_for(sim, n, c->gateway);
+        if (ifi < 0 || tern_route_add(s, 0, 0, c->gateway, ifi) < 0)
+            return fail(sim, c->line, "%s: gateway %s is on none of its subnets", c->name,
+                        tern_ipv4_ntoa(c->gateway, a));
+    }
+    for (unsigned r = 0; r < c->nroutes; r++) {
+        const struct scn_route *rt = &c->routes[r];
+        for (unsigned v = 0; v < rt->nvia; v++) {
+            int ifi = iface_for(sim, n, rt->via[v]);
+            if (ifi < 0)
+                return fail(sim, rt->line, "route via %s: not on any subnet of %s",
+                            tern_ipv4_ntoa(rt->via[v], a), c->name);
+            int rc = tern_route_add(s, rt->dst, rt->prefix, rt->via[v], ifi);
+            if (rc < 0)
+                return fail(sim, rt->line, "route: %s%s", tern_strerror(rc), "");
+        }
+    }
+    return 0;
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return 0;
+}
+
+/* A deterministic page of exactly `bytes` bytes: an HTML head, then the
+ * chargen pattern (RFC 864), then the closing tags when they fit. */
+static int gen_page(struct sim *sim, struct sim_node *sn)
+{
+    const struct scn_node *c = sn->cfg;
+    if (!sim->tmpdir[0]) {
+        snprintf(sim->tmpdir, sizeof sim->tmpdir, "/tmp/tern-sim-XXXXXX");
+        if (!mkdtemp(sim->tmpdir)) {
+            sim->tmpdir[0] = 0;
+            return fail(sim, c->http_line, "cannot create a temporary directory: %s%s",
+                        strerror(errno), "");
+        }
+    }
+    snprintf(sn->http_root, sizeof sn->http_root, "%s/%s", sim->tmpdir, c->name);
+    snprintf(sn->page_file, sizeof sn->page_file, "%s%s", sn->http_root, c->http_page);
+    sn->http_generated = true;
+    if (mkdir(sn->http_root, 0755) < 0 || mkdirs(sn->page_file) < 0)
+        return fail(sim, c->http_line, "cannot create %s: %s", sn->http_root, strerror(errno));
+    FILE *f = fopen(sn->page_file, "wb");
+    if (!f)
+        return fail(sim, c->http_line, "cannot write %s: %s", sn->page_file, strerror(errno));
+    char head[256], tail[] = "\n</pre></body></html>\n";
+    int hl = snprintf(head, sizeof head,
+                      "<!DOCTYPE html>\n<html><head><title>%s</title></head><body><pre>\n",
+                      c->http_page);
+    uint64_t left = c->http_page_bytes, off = 0;
+    uint64_t body = left > (uint64_t)hl + sizeof tail - 1 ? left - (uint64_t)hl - (sizeof tail - 1) : 0;
+    if (body)
+        fwrite(head, 1, (size_t)hl, f);
+    uint8_t buf[8192];
+    uint64_t n = body ? body : left;
+    while (n) {
+        size_t k = n < sizeof buf ? (size_t)n : sizeof buf;
+        tern_svc_chargen((uint32_t)(off % TERN_SVC_CHARGEN_PERIOD), buf, k);
+        fwrite(buf, 1, k, f);
+        off += k;
+        n -= k;
+    }
+    if (body)
+        fwrite(tail, 1, sizeof tail - 1, f);
+    if (fclose(f) != 0)
+        return fail(sim, c->http_line, "cannot write %s: %s", sn->page_file, strerror(errno));
+    return 0;
+}
+
+static int build_zone(struct sim *sim, struct sim_node *sn)
+{
+    const struct scn_node *c = sn->cfg;
+    char err[300];
+    if (c->zone_file[0]) {
+        char path[1200];
+        if (c->zone_file[0] == '/' || !sim->sc->dir[0])
+            snprintf(path, sizeof path, "%s", c->zone_file);
+        else
+            snprintf(path, sizeof path, "%s/%s", sim->sc->dir, c->zone_file);
+        sn->zone = tern_dns_zone_load(path, err, sizeof err);
+        if (!sn->zone)
+            return fail(sim, c->zone_line, "dns-zone: %s%s", err, "");
+    } else {
+        /* The records become master-file lines 4.. after a generated SOA/NS. */
+        size_t cap = 512 + (size_t)c->nrecords * 2 * (SCN_TEXT_MAX + 16);
+        char *t = malloc(cap);
+        if (!t)
+            return fail(sim, c->zone_line, "out of memory%s%s", "", "");
+        const char *dot = c->zone[strlen(c->zone) - 1] == '.' ? "" : ".";
+        size_t off = (size_t)snprintf(t, cap,
+                                      "$ORIGIN %s%s\n$TTL 300\n@ IN SOA ns hostmaster 1 3600 600 "
+                                      "86400 60\n",
+                                      c->zone, dot);
+        for (unsigned i = 0; i < c->nrecords; i++)
+            off += (size_t)snprintf(t + off, cap - off, "%s IN %s %s\n", c->records[i].owner,
+                                    c->records[i].type, c->records[i].data);
+        sn->zone = tern_dns_zone_parse(t, off, "zone", err, sizeof err);
+        free(t);
+        if (!sn->zone) {
+            /* "zone:LINE: what" -> the scenario line of that record */
+            int zl = atoi(err + 5);
+            const char *what = strchr(err + 5, ':');
+            int line = zl >= 4 && (unsigned)(zl - 4) < c->nrecords ? c->records[zl - 4].line
+                                                                   : c->zone_line;
+            return fail(sim, line, "dns record: %s%s", what ? what + 2 : err, "");
+        }
+    }
+    int e = 0;
+    sn->dnsd = tern_dns_server_start(sn->stack, sim->loop, sn->zone, 53, &e);
+    if (!sn->dnsd)
+        return fail(sim, c->zone_line, "dns server: %s%s", tern_strerror(e), "");
+    return 0;
+}
+
+static int build_servers(struct sim *sim, int n)
+{
+    struct sim_node *sn = &sim->nodes[n];
+    const struct scn_node *c = sn->cfg;
+    int e = 0;
+    if (c->services) {
+        struct tern_services_opts o = {.enable = c->services, .epoch_offset_us = SIM_EPOCH_US};
+        enum tern_svc failed;
+        sn->svc_udp = tern_services_start(sn->stack, sim->loop, &o, &e, &failed);
+        if (sn->svc_udp)
+            sn->svc_tcp = tern_services_tcp_start(sn->stack, sim->loop, &o, &e, &failed);
+        if (!sn->svc_tcp)
+            return fail(sim, c->line, "%s: cannot start its services: %s", c->name,
+                        tern_strerror(e));
+    }
+    if (c->http_port) {
+        if (c->http_page[0]) {
+            if (gen_page(sim, sn) < 0)
+                return -1;
+        } else if (c->http_dir[0] == '/' || !sim->sc->dir[0]) {
+            snprintf(sn->http_root, sizeof sn->http_root, "%s", c->http_dir);
+        } else {
+            snprintf(sn->http_root, sizeof sn->http_root, "%s/%s", sim->sc->dir, c->http_dir);
+        }
+        struct tern_http_server_opts o = {.root = sn->http_root, .port = c->http_port,
+                                          .log = sn->out};
+        sn->http = tern_http_server_start(sn->stack, sim->loop, &o, &e);
+        if (!sn->http)
+            return fail(sim, c->http_line, "http: cannot serve %s: %s", sn->http_root,
+                        tern_strerror(e));
+    }
+    if (c->zone[0] && build_zone(sim, sn) < 0)
+        return -1;
+    if (c->dhcpd.on) {
+        struct tern_dhcp_server_opts o = {.ifindex = sn->ifaces[c->dhcpd.iface].ifindex,
+                                          .first = c->dhcpd.first, .last = c->dhcpd.last,
+                                          .lease_s = c->dhcpd.lease_s, .router = c->dhcpd.router};
+        if (c->dhcpd.dns) {
+            o.n_dns = 1;
+            o.dns[0] = c->dhcpd.dns;
+        }
+        sn->dhcpd = tern_dhcp_server_start(sn->stack, sim->loop, &o, &e);
+        if (!sn->dhcpd)
+            return fail(sim, c->dhcpd.line, "dhcp-server: %s%s", tern_strerror(e), "");
+    }
+    return 0;
+}
+
+int sim_build(struct sim *sim)
+{
+    const struct scenario *sc = sim->sc;
+    sim->nnodes = sc->nnodes;
+    sim->nlinks = sc->nlinks;
+    for (unsigned n = 0; n < sc->nnodes; n++) {
+        struct sim_node *sn = &sim->nodes[n];
+        sn->cfg = &sc->nodes[n];
+        sn->dns = sn->cfg->dns;
+        sn->out = sim_line_file(sim, sn->cfg->name);
+        struct tern_config cfg;
+        tern_config_defaults(&cfg);
+        cfg.seed = mix(sim->seed ^ mix(0x5eed0000u + n));
+        cfg.ip_forward = sn->cfg->router;
+        cfg.ecmp = sn->cfg->ecmp_packet ? TERN_ECMP_PACKET : TERN_ECMP_FLOW;
+        sn->stack = tern_stack_new(&cfg, sim->loop);
+        if (!sn->stack || !sn->out)
+            return fail(sim, sn->cfg->line, "%s: out of memory%s", sn->cfg->name, "");
+    }
+    if (build_links(sim) < 0)
+        return -1;
+    if (sim->opts->trace && sim_trace_select(sim, sim->opts->trace) < 0)
+        return -1;
+    for (unsigned n = 0; n < sc->nnodes; n++) {
+        struct sim_node *sn = &sim->nodes[n];
+        for (unsigned i = 0; i < sn->cfg->nifaces; i++) {
+            const struct scn_iface *f = &sn->cfg->ifaces[i];
+            struct tern_iface_config ic = {.addr = f->dhcp ? 0 : f->addr,
+                                           .prefix_len = f->dhcp ? 0 : f->prefix, .mtu = f->mtu,
+                                           .mac = {0x02, 0, 0, 0, (uint8_t)(n + 1),
+                                                   (uint8_t)(i + 1)},
+                                           .up = true};
+            int ifi = tern_stack_add_iface(sn->stack, sn->ifaces[i].dev, &ic);
+            if (ifi < 0)
+                return fail(sim, f->line, "iface %s: %s", f->name, tern_strerror(ifi));
+            sn->ifaces[i].ifindex = ifi;
+        }
+    }
+    for (unsigned n = 0; n < sc->nnodes; n++)
+        if (build_routes(sim, (int)n) < 0 || build_servers(sim, (int)n) < 0)
+            return -1;
+    return 0;
+}
+
+static void rm_tree(const char *root, const char *page)
+{
+    /* Only what gen_page made: the page, its directories, the root. */
+    char p[1200];
+    snprintf(p, sizeof p, "%s", page);
+    unlink(p);
+    size_t rl = strlen(root);
+    for (char *s = strrchr(p, '/'); s && (size_t)(s - p) > rl; s = strrchr(p, '/')) {
+        *s = 0;
+        rmdir(p);
+    }
+    rmdir(root);
+}
+
+void sim_teardown(struct sim *sim)
+{
+    for (unsigned i = 0; i < sim->nacts; i++)
+        sim_act_free(&sim->acts[i]);
+    for (unsigned n = 0; n < sim->nnodes; n++) {
+        struct sim_node *sn = &sim->nodes[n];
+        if (sn->dhcpc)
+            tern_dhcp_client_free(sn->dhcpc);
+        if (sn->dhcpd)
+            tern_dhcp_server_free(sn->dhcpd);
+        tern_services_free(sn->svc_udp);
+        tern_services_tcp_free(sn->svc_tcp);
+        tern_http_server_free(sn->http);
+        if (sn->dnsd)
+            tern_dns_server_free(sn->dnsd);
+        if (sn->zone)
+            tern_dns_zone_free(sn->zone);
+        if (sn->http_generated)
+            rm_tree(sn->http_root, sn->page_file);
+    }
+    for (unsigned n = 0; n < sim->nnodes; n++)
+        if (sim->nodes[n].stack)
+            tern_stack_free(sim->nodes[n].stack);
+    for (unsigned n = 0; n < sim->nnodes; n++) {
+        struct sim_node *sn = &sim->nodes[n];
+        for (unsigned i = 0; i < SCN_MAX_IFACES; i++)
+            tern_device_destroy(sn->ifaces[i].dev);
+        if (sn->out)
+            fclose(sn->out);
+    }
+    for (unsigned l = 0; l < sim->nlinks; l++)
+        if (sim->links[l].pcap)
+            fclose(sim->links[l].pcap);
+    if (sim->tmpdir[0])
+        rmdir(sim->tmpdir);
+    sim_flow_free_all(sim);
+}

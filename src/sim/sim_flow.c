@@ -1,0 +1,164 @@
+/*
+ * src/sim/sim_flow.c - the TCP flows of a simulation, as the hosts' taps see
+ * them: per direction the bytes sent (highest sequence end - ISN), segments,
+ * retransmissions (data segments starting below the highest end already
+ * sent), the time the receiver last got data; RTT samples from the
+ * endpoints' socket tables (tern_sock_list); and the tcpplot recorder of
+ * each direction, fed at its sender (packets both ways + socket samples).
+ * Bounded: SIM_MAX_FLOWS flows, beyond that counted and ignored.
+ */
+#include <string.h>
+
+#include "sim/sim_impl.h"
+#include "sim/tcpplot.h"
+#include "tern/wire/seq.h"
+
+#define SAMPLE_US 10000 /* socket samples every 10 ms of virtual time */
+#define PLOT_POINTS 20000
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void on_sample(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    struct sim *sim = arg;
+    sim_flow_sample(sim);
+    tern_timer_arm(sim->loop, &sim->sampler, tern_loop_now(sim->loop) + SAMPLE_US);
+}
+
+static struct sim_flow *find(struct sim *sim, uint32_t src, uint16_t sport, uint32_t dst,
+                             uint16_t dport, int *dir)
+{
+    for (unsigned i = 0; i < sim->nflows; i++) {
+        struct sim_flow *f = &sim->flows[i];
+        for (int d = 0; d < 2; d++)
+            if (f->addr[d] == src && f->port[d] == sport && f->addr[!d] == dst &&
+                f->port[!d] == dport) {
+                *dir = d;
+                return f;
+            }
+    }
+    return NULL;
+}
+
+void sim_flow_packet(struct sim *sim, int node, bool tx, const uint8_t *ip, size_t len)
+{
+    if (ip[9] != 6)
+        return;
+    size_t ihl = (size_t)(ip[0] & 15) * 4;
+    if (((ip[6] & 0x1f) | ip[7]) != 0 || len < ihl + 20)
+        return;
+    const uint8_t *th = ip + ihl;
+    size_t doff = (size_t)(th[12] >> 4) * 4;
+    if (doff < 20 || doff > len - ihl)
+        return;
+    uint32_t src = be32(ip + 12), dst = be32(ip + 16);
+    uint16_t sport = (uint16_t)(th[0] << 8 | th[1]), dport = (uint16_t)(th[2] << 8 | th[3]);
+    uint32_t seq = be32(th + 4);
+    uint8_t flags = th[13];
+    size_t payload = len - ihl - doff;
+    /* Only the endpoints count: the sender on tx, the receiver on rx. */
+    if (sim_addr_node(sim, tx ? src : dst) != node)
+        return;
+    int d;
+    struct sim_flow *f = find(sim, src, sport, dst, dport, &d);
+    uint64_t now = tern_loop_now(sim->loop);
+    if (!f) {
+        if (!tx || (flags & 0x12) != 0x02)
+            return; /* flows start with the client's SYN */
+        if (sim->nflows >= SIM_MAX_FLOWS) {
+            sim->flows_dropped++;
+            return;
+        }
+        f = &sim->flows[sim->nflows++];
+        memset(f, 0, sizeof *f);
+        f->addr[0] = src;
+        f->port[0] = sport;
+        f->addr[1] = dst;
+        f->port[1] = dport;
+        f->node[0] = node;
+        f->node[1] = sim_addr_node(sim, dst);
+        f->syn_us = now;
+        if (sim->opts->plot_dir)
+            for (int k = 0; k < 2; k++)
+                f->plot[k] = tern_tcpplot_new(f->addr[k], f->port[k], f->addr[!k], f->port[!k],
+                                              PLOT_POINTS);
+        if (!tern_timer_armed(&sim->sampler))
+            tern_timer_arm(sim->loop, &sim->sampler, now + SAMPLE_US);
+        d = 0;
+    }
+    /* The plot of direction k is fed at its sender, both ways. */
+    for (int k = 0; k < 2; k++)
+        if (f->plot[k] && f->node[k] == node)
+            tern_tcpplot_packet(f->plot[k], now, ip, len);
+    if (!tx) {
+        if (payload)
+            f->dir[d].last_rx_us = now;
+        return;
+    }
+    uint32_t end = seq + (uint32_t)payload + ((flags & 0x02) ? 1u : 0u) + ((flags & 0x01) ? 1u : 0u);
+    if (flags & 0x02) {
+        f->dir[d].isn = seq;
+        f->dir[d].isn_known = true;
+    }
+    if (!f->dir[d].isn_known)
+        return;
+    f->dir[d].segs++;
+    if (payload && tern_seq_lt(seq, f->dir[d].max_end))
+        f->dir[d].retrans++;
+    if (tern_seq_gt(end, f->dir[d].max_end) || f->dir[d].max_end == 0)
+        f->dir[d].max_end = end;
+    if (flags & 0x01)
+        f->dir[d].fin = true;
+}
+
+void sim_flow_sample(struct sim *sim)
+{
+    struct tern_sock_info rows[64];
+    uint64_t now = tern_loop_now(sim->loop);
+    for (unsigned n = 0; n < sim->nnodes; n++) {
+        bool any = false;
+        for (unsigned i = 0; i < sim->nflows && !any; i++)
+            any = sim->flows[i].node[0] == (int)n || sim->flows[i].node[1] == (int)n;
+        if (!any)
+            continue;
+        size_t cnt = tern_sock_list(sim->nodes[n].stack, rows, 64);
+        if (cnt > 64)
+            cnt = 64;
+        for (size_t r = 0; r < cnt; r++) {
+            if (rows[r].type != TERN_SOCK_STREAM)
+                continue;
+            int d;
+            struct sim_flow *f = find(sim, rows[r].local.addr, rows[r].local.port,
+                                      rows[r].peer.addr, rows[r].peer.port, &d);
+            if (!f || f->node[d] != (int)n)
+                continue;
+            if (rows[r].rtt_us) {
+                f->rtt_us[d] = rows[r].rtt_us;
+                if (!f->rtt_min_us[d] || rows[r].rtt_us < f->rtt_min_us[d])
+                    f->rtt_min_us[d] = rows[r].rtt_us;
+                if (rows[r].rtt_us > f->rtt_max_us[d])
+                    f->rtt_max_us[d] = rows[r].rtt_us;
+            }
+            if (f->plot[d])
+                tern_tcpplot_sample(f->plot[d], now, &rows[r]);
+        }
+    }
+}
+
+void sim_flow_free_all(struct sim *sim)
+{
+    for (unsigned i = 0; i < sim->nflows; i++)
+        for (int k = 0; k < 2; k++) {
+            tern_tcpplot_free(sim->flows[i].plot[k]);
+            sim->flows[i].plot[k] = NULL;
+        }
+}
+
+void sim_flow_init(struct sim *sim)
+{
+    tern_timer_init(&sim->sampler, on_sample, sim);
+}
