@@ -5,6 +5,7 @@
 #   make demo            the main job (see README.md)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make fuzz [FUZZ_SECONDS=60]   libFuzzer targets (clang)
+#   make bench [BENCH=NAME]       benchmarks beside their peers (docs/performance.md)
 #
 # Variants: SAN=1 builds into build/asan with clang + ASan + UBSan;
 #           SAN=thread into build/tsan with clang + ThreadSanitizer.
@@ -138,10 +139,41 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
-# Benchmarks print tern's figures beside peers measured in the same run.
+# Benchmarks print tern's figures beside peers measured in the same run
+# (docs/performance.md). Every bench/NAME_bench.c is built and run, every
+# bench/NAME_bench.sh is run with the binaries' directory; BENCH=NAME runs
+# only NAME_bench.*. bench/deps.sh installs the peer library (liblwip-dev)
+# when root, then a sub-make sees what is installed.
+BENCH ?=
 bench: $(LIB_A)
-	@mkdir -p $(BUILD)/bench
-	@if [ -e /usr/lib/$$($(CC) -print-multiarch)/liblwip.so ]; then lwip="-DHAVE_LWIP -llwip"; \
-	 else echo "liblwip-dev missing: apt-get install liblwip-dev for the lwIP column"; lwip=""; fi; \
-	 $(CC) $(CPPFLAGS) $(CFLAGS) -o $(BUILD)/bench/checksum_bench bench/checksum_bench.c $(LIB_A) $$lwip
-	$(BUILD)/bench/checksum_bench
+	@bash bench/deps.sh
+	@$(MAKE) --no-print-directory bench-run
+
+BENCH_DIR := $(BUILD)/bench
+BENCH_C := $(sort $(wildcard bench/*_bench.c))
+BENCH_SH := $(sort $(wildcard bench/*_bench.sh))
+ifneq ($(BENCH),)
+  BENCH_C := $(filter bench/$(BENCH)_bench.c,$(BENCH_C))
+  BENCH_SH := $(filter bench/$(BENCH)_bench.sh,$(BENCH_SH))
+endif
+BENCH_LWIP := $(shell test -e /usr/lib/$$($(CC) -print-multiarch)/liblwip.so && echo yes)
+BENCH_BIN := $(BENCH_C:bench/%.c=$(BENCH_DIR)/%) $(if $(BENCH_SH),$(BENCH_DIR)/tcpblast \
+             $(BENCH_DIR)/tap_tern $(if $(BENCH_LWIP),$(BENCH_DIR)/tap_lwip))
+BENCH_LIBS := $(LIB_A) -lpthread $(if $(BENCH_LWIP),-llwip)
+BENCH_DEFS := -Ibench $(if $(BENCH_LWIP),-DHAVE_LWIP)
+
+$(BENCH_DIR)/tap_lwip: bench/tap_lwip.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I/usr/include/lwip $(CFLAGS) -o $@ $< -llwip -lpthread
+$(BENCH_DIR)/%: bench/%.c bench/bench_util.h $(LIB_A) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BENCH_DEFS) $(CFLAGS) -o $@ $< $(BENCH_LIBS)
+
+.PHONY: bench-run
+bench-run: $(BENCH_BIN)
+	@$(if $(BENCH_C)$(BENCH_SH),,echo "no benchmark named '$(BENCH)' in bench/"; exit 2;)
+	@$(if $(BENCH_LWIP),,echo "liblwip-dev missing: the lwIP columns print n/a";)
+	@echo "machine: $$(nproc) cores, $$(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)," \
+	     "$$(sed -n 's/^cpu MHz\t*: //p' /proc/cpuinfo | head -1) MHz; $$(uname -sr); $$($(CC) --version | head -1)"
+	@for b in $(BENCH_C:bench/%.c=%); do echo; echo "== $$b"; $(BENCH_DIR)/$$b || echo "$$b: exit $$?"; done
+	@for b in $(BENCH_SH); do echo; echo "== $$(basename $$b .sh)"; bash $$b $(BENCH_DIR) || echo "$$b: exit $$?"; done

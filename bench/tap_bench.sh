@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/tap_bench.sh - TCP bulk throughput over a Linux TAP device, MTU
+# 1500, both directions, tern against the Linux kernel, next to Linux to
+# Linux over a veth pair between two namespaces and next to Debian's lwIP
+# on the same kind of TAP, all in one run:
+#   tern  <-> Linux: bench/tap_tern.c on TAP tbN0 in namespace tb-tap-$$,
+#                    Linux's address on the TAP, bench/tcpblast.c in the ns
+#   lwIP  <-> Linux: bench/tap_lwip.c the same way (liblwip-dev)
+#   Linux <-> Linux: tcpblast in namespaces tb-va-$$ and tb-vb-$$ over veth
+# Each figure is the receiver's: bytes / (accept .. last byte), the best of
+# BENCH_TAP_RUNS (2) runs; beside it the user-space stack's process CPU
+# cycles per byte (CPU seconds x cpu MHz / bytes; its TAP system calls
+# included), "-" for Linux to Linux. Traffic
+# stays inside the namespaces this script creates (no route out); a trap
+# deletes them. Needs root; prints "n/a: reason" for what cannot run.
+#
+#   bash bench/tap_bench.sh BUILD/bench     (make bench BENCH=tap)
+#   BENCH_TAP_BYTES=N overrides 256 MiB per run.
+set -u
+bin=${1:?usage: tap_bench.sh BENCH_BIN_DIR}
+bytes=${BENCH_TAP_BYTES:-268435456}
+ns=tb-tap-$$ va=tb-va-$$ vb=tb-vb-$$
+cleanup() {
+    jobs -p | xargs -r kill 2>/dev/null
+    wait 2>/dev/null
+    for n in "$ns" "$va" "$vb"; do ip netns del "$n" 2>/dev/null; done
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+row() { printf '%-34s %s\n' "$1" "$2"; }
+
+echo "TCP bulk over TAP / veth, MTU 1500, $bytes bytes per run, best of ${BENCH_TAP_RUNS:-2}"
+printf '%-34s %10s %14s\n' "" "Gb/s" "stack cycles" "" "(receiver)" "per byte"
+if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null; then
+    row "all" "n/a: needs root, /dev/net/tun and iproute2"
+    exit 0
+fi
+
+mhz=$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -1)
+runs=${BENCH_TAP_RUNS:-2}
+# One pairing, run $runs times; prints the best run's receiver Gb/s and, when
+# a user-space stack took part, its process's CPU cycles per byte (CPU
+# seconds x cpu MHz / bytes) in that run.
+xfer() { # label, namespace-of-receiver, rx command..., --, namespace-of-sender, tx command...
+    local label=$1 rns=$2; shift 2
+    local rx=() tx=()
+    while [ "$1" != -- ]; do rx+=("$1"); shift; done
+    shift
+    local tns=$1; shift
+    tx=("$@")
+    local out best="" bestcyc="-" err="" i g c
+    out=$(mktemp)
+    for ((i = 0; i < runs; i++)); do
+        ip netns exec "$rns" timeout 90 "${rx[@]}" >"$out.rx" 2>&1 &
+        local rpid=$!
+        sleep 0.3
+        ip netns exec "$tns" timeout 90 "${tx[@]}" >"$out.tx" 2>&1
+        wait $rpid
+        g=$(sed -n 's/^RESULT .*gbps=\([0-9.]*\).*$/\1/p' "$out.rx")
+        c=$(cat "$out.rx" "$out.tx" | sed -n 's/^RESULT .*cpu=\([0-9.]*\)$/\1/p' | head -1)
+        if [ -z "$g" ]; then err=$(cat "$out.rx" "$out.tx" | grep -v '^RESULT' | head -c 160 | tr '\n' ' '); continue; fi
+        if [ -z "$best" ] || awk "BEGIN{exit !($g > $best)}"; then
+            best=$g
+            bestcyc=-
+            [ -n "$c" ] && bestcyc=$(awk "BEGIN{printf \"%.2f\", $c * $mhz * 1e6 / $bytes}")
+        fi
+    done
+    rm -f "$out" "$out.rx" "$out.tx"
+    if [ -n "$best" ]; then printf '%-34s %10s %14s\n' "$label" "$best" "$bestcyc"
+    else row "$label" "n/a: ${err:-no result}"; fi
+}
+
+# The TAP namespace: Linux 10.79.0.1 on tbt0, the user-space stack 10.79.0.2.
+ip netns add "$ns" && ip -n "$ns" link set lo up &&
+    ip -n "$ns" tuntap add dev tbt0 mode tap && ip -n "$ns" link set tbt0 mtu 1500 &&
+    ip -n "$ns" addr add 10.79.0.1/24 dev tbt0 && ip -n "$ns" link set tbt0 up ||
+    { row "TAP" "n/a: could not create the namespace/TAP"; exit 0; }
+L=10.79.0.1 U=10.79.0.2
+
+xfer "tern  -> Linux (TAP)" "$ns" "$bin/tcpblast" recv 5001 "$bytes" -- \
+    "$ns" "$bin/tap_tern" tbt0 $U/24 send $L 5001 "$bytes"
+xfer "Linux -> tern  (TAP)" "$ns" "$bin/tap_tern" tbt0 $U/24 recv 5002 "$bytes" -- \
+    "$ns" "$bin/tcpblast" send $U 5002 "$bytes"
+if [ -x "$bin/tap_lwip" ]; then
+    # A fresh ARP entry for lwIP's MAC (the kernel still caches tern's).
+    ip -n "$ns" neigh flush dev tbt0 2>/dev/null
+    xfer "lwIP  -> Linux (TAP)" "$ns" "$bin/tcpblast" recv 5003 "$bytes" -- \
+        "$ns" "$bin/tap_lwip" tbt0 $U 24 send $L 5003 "$bytes"
+    xfer "Linux -> lwIP  (TAP)" "$ns" "$bin/tap_lwip" tbt0 $U 24 recv 5004 "$bytes" -- \
+        "$ns" "$bin/tcpblast" send $U 5004 "$bytes"
+else
+    row "lwIP  <-> Linux (TAP)" "n/a: liblwip-dev not installed (apt-get install liblwip-dev)"
+fi
+
+# Linux to Linux over veth, MTU 1500, offloads as the kernel sets them.
+ip netns add "$va" && ip netns add "$vb" &&
+    ip link add tbva0 netns "$va" type veth peer name tbvb0 netns "$vb" &&
+    ip -n "$va" link set tbva0 mtu 1500 up && ip -n "$vb" link set tbvb0 mtu 1500 up &&
+    ip -n "$va" addr add 10.79.1.1/24 dev tbva0 && ip -n "$vb" addr add 10.79.1.2/24 dev tbvb0 ||
+    { row "Linux <-> Linux (veth)" "n/a: could not create the veth pair"; exit 0; }
+xfer "Linux -> Linux (veth, a->b)" "$vb" "$bin/tcpblast" recv 5005 "$bytes" -- \
+    "$va" "$bin/tcpblast" send 10.79.1.2 5005 "$bytes"
+xfer "Linux -> Linux (veth, b->a)" "$va" "$bin/tcpblast" recv 5006 "$bytes" -- \
+    "$vb" "$bin/tcpblast" send 10.79.1.1 5006 "$bytes"
