@@ -174,6 +174,11 @@ struct tern_stats {
         /* RFC 8985: segments RACK marked lost, tail loss probes sent,
          * probes that repaired a loss (s7.4), D-SACKs received (RFC 2883). */
         uint64_t rack_lost, tlp_probes, tlp_recoveries, dsacks_rx;
+        /* TIME-WAIT connections reopened by a new SYN (RFC 6191), MSS
+         * reductions after a suspected PMTU black hole (RFC 4821 s7.7),
+         * congestion responses undone as spurious (RFC 2883 D-SACK /
+         * RFC 4015 Eifel). */
+        uint64_t tw_reopened, blackhole_mss_downs, spurious_undos;
     } tcp;
 };
 const struct tern_stats *tern_stack_stats(const struct tern_stack *s);

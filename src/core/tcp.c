@@ -108,8 +108,15 @@ int tcp_alloc_rings(struct tcp_cb *cb)
         tern_ringbuf_fini(&cb->snd);
         return TERN_E_NOMEM;
     }
-    /* Out-of-order bytes parked: at most half the receive buffer. */
-    tern_tcp_ooo_init(&cb->ooo, cb->ooo_r, TCP_OOO_RANGES, sk->rcvbuf / 2);
+    /* Out-of-order bytes are parked in the receive ring's free space at
+     * their final offsets, inside the window we offered (tcp_ooo.h), so the
+     * byte cap is the ring itself: RFC 9293 s3.10.7.4 (SHLD-31) - keep
+     * every in-window segment we invited. (A cap of half the buffer threw
+     * away offered data: one loss with a full window in flight cost ~90
+     * retransmissions.) ATTACKS 33's bound is the range cap, TCP_OOO_RANGES;
+     * the bytes never exceed the ring, which is allocated anyway. */
+    tern_tcp_ooo_init(&cb->ooo, cb->ooo_r, TCP_OOO_RANGES,
+                      (uint32_t)tern_ringbuf_cap(&cb->rcv));
     cb->rings = true;
     sk->s->tcp->mem_conns++;
     sk->s->tcp->mem_ring_bytes += tern_ringbuf_cap(&cb->snd) + tern_ringbuf_cap(&cb->rcv);

@@ -15,7 +15,8 @@
  * ports.c (one hash lookup per segment); listeners on the bind table.
  * The RACK-TLP transmission table (RFC 8985) is also inside the TCB:
  * TCP_RACK_SEGS entries of 16 bytes (2 KiB per socket slot).
- * RFCs: 9293, 5961, 7323, 2018, 6298, 5681, 6582, 6928, 4987, 5927, 8985.
+ * RFCs: 9293, 5961, 7323, 2018, 6298, 5681, 6582, 6928, 4987, 5927, 8985,
+ * 6191, 4821.
  */
 #ifndef TERN_CORE_TCP_IMPL_H
 #define TERN_CORE_TCP_IMPL_H
@@ -48,6 +49,7 @@ enum tcp_state {
 #define TCP_PAWS_IDLE_US (24ull * 86400 * 1000000) /* RFC 7323 s5.5: 24 days */
 #define TCP_DEFAULT_MSS 536        /* RFC 9293 s3.7.1: no MSS option */
 #define TCP_MIN_EFF_MSS 64
+#define TCP_BLACKHOLE_RTOS 2       /* RFC 4821 s7.7: consecutive RTOs before the MSS drops */
 #define TCP_WIN_MAX_PROBE_US 60000000u
 
 struct tcp_cb {
@@ -94,6 +96,8 @@ struct tcp_cb {
     uint64_t chack_start;
     uint32_t chack_count;
     int soft_err;
+    bool ptb_seen;             /* ICMP frag-needed since the last forward progress */
+    uint64_t rto_at;           /* the last RTO of the current stall (0: none) */
     /* listener / child */
     uint32_t parent;           /* listener's socket index (child not yet accepted) */
     uint32_t qnext;            /* accept queue / SYN queue chain */
@@ -146,6 +150,11 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
 void tcp_listen_input(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
                       const struct tern_tcp_repr *seg, uint64_t now);
 void tcp_child_established(struct tcp_cb *cb);
+/* The same with the ISN chosen by the caller (iss NULL: RFC 6528). */
+void tcp_listen_input_iss(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
+                          const struct tern_tcp_repr *seg, const uint32_t *iss, uint64_t now);
+/* Room in the SYN queue and the accept queue for one more child. */
+bool tcp_listen_can_take(const struct tern_sock *lsk);
 
 /* tcp_out.c */
 void tcp_output(struct tcp_cb *cb, uint64_t now);            /* data/FIN/ACK as allowed */
@@ -182,6 +191,9 @@ void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now); /* RFC 8985 s7.3 prob
 /* tcp_timer.c */
 void tcp_timer_fn(struct tern_timer *t, void *arg);
 void tcp_timer_update(struct tcp_cb *cb);
+/* Sets one of the t_* deadlines and re-arms the loop timer: the only way a
+ * deadline is set (clearing one may be done directly). */
+void tcp_deadline(struct tcp_cb *cb, uint64_t *slot, uint64_t when);
 void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now);
 void tcp_arm_keepalive(struct tcp_cb *cb, uint64_t now);
 void tcp_arm_persist(struct tcp_cb *cb, uint64_t now);

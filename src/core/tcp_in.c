@@ -10,8 +10,9 @@
  * (SYN+FIN, ...) never reaches here: the codec rejects those segments.
  * LISTEN-state processing and SYN cookies are in tcp_listen.c; what an ACK
  * means for loss recovery (NewReno / RFC 6675 SACK) is in tcp_recover.c.
- * DEVIATION: a SYN in TIME-WAIT gets a challenge ACK like any synchronized
- * state; RFC 6191 reuse of a TIME-WAIT 4-tuple is not implemented.
+ * A SYN in TIME-WAIT may reopen the connection (RFC 1122 4.2.2.13 with
+ * RFC 6191: timestamps, else sequence numbers, show it is new); any other
+ * SYN in a synchronized state gets a challenge ACK (RFC 5961 s4).
  */
 #include <string.h>
 
@@ -54,6 +55,44 @@ static void read_syn_opts(struct tcp_cb *cb, const struct tern_tcp_repr *seg, ui
         cb->ts_recent = o->ts_val;
         cb->ts_recent_at = now;
     }
+}
+
+/* RFC 1122 4.2.2.13 / RFC 6191 s2: a SYN for a connection in TIME-WAIT
+ * starts a new incarnation when it cannot belong to the old one - its
+ * TSval is above TS.Recent (or equal, with SEG.SEQ above RCV.NXT), or,
+ * without timestamps on either incarnation, SEG.SEQ > RCV.NXT - and a
+ * listener takes it. The old connection ends and the listener answers
+ * with an ISN above anything the old one sent (SND.MAX + 65535 + 2, the
+ * margin Linux uses), so old duplicates cannot fall into the new window.
+ * Returns false (nothing done) otherwise: the caller answers as before.
+ * DEVIATION: RFC 6191 drops the SYN it does not honor silently; we keep
+ * RFC 5961 s4's challenge ACK (the peer learns where we are, and a real
+ * client answers it with a RST that ends the TIME-WAIT). */
+static bool tw_reopen(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint64_t now)
+{
+    struct tern_sock *sk = cb->sk;
+    struct tern_stack *s = sk->s;
+    if (seg->flags & (TERN_TCP_ACK | TERN_TCP_RST))
+        return false;
+    bool seq_new = tern_seq_gt(seg->seq, cb->rcv_nxt);
+    bool ok;
+    if (cb->ts_ok && seg->opts.has_ts)
+        ok = tern_seq_gt(seg->opts.ts_val, cb->ts_recent) ||
+             (seg->opts.ts_val == cb->ts_recent && seq_new);
+    else
+        ok = seq_new;
+    if (!ok)
+        return false;
+    struct tern_ipv4_repr ip = {.src = sk->peer.addr, .dst = sk->local.addr,
+                                .proto = TERN_IPPROTO_TCP};
+    struct tern_sock *lsk = tcp_find_listener(s, sk->local.addr, sk->local.port);
+    if (!lsk || !tcp_listen_can_take(lsk))
+        return false;
+    uint32_t iss = cb->snd_max + 65535u + 2u;
+    s->stats.tcp.tw_reopened++;
+    tcp_done(cb, 0); /* frees the 4-tuple (and the socket if let go of) */
+    tcp_listen_input_iss(lsk, &ip, seg, &iss, now);
+    return true;
 }
 
 /* s3.10.7.3 SYN-SENT */
@@ -150,6 +189,8 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
         if (tern_seq_lt(cb->snd_nxt, ack))
             cb->snd_nxt = ack;
         cb->rtx_count = 0;
+        cb->ptb_seen = false;
+        cb->rto_at = 0;
         cb->stall_since = now;
         tcp_rec_on_ack(cb, seg, acked, false, now);
         sock_notify(cb->sk);
@@ -178,7 +219,7 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
         case TCP_FIN_WAIT_1:
             tcp_set_state(cb, TCP_FIN_WAIT_2, now);
             if (cb->sk->app_closed) /* orphan: don't wait for the peer forever */
-                cb->t_2msl = now + 2 * cb->sk->s->cfg.tcp_msl_us;
+                tcp_deadline(cb, &cb->t_2msl, now + 2 * cb->sk->s->cfg.tcp_msl_us);
             break;
         case TCP_CLOSING:
             tcp_enter_time_wait(cb, now);
@@ -213,7 +254,7 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
     } else if (++cb->dack_bytes >= 2) {
         cb->ack_now = true;
     } else if (!cb->t_dack) {
-        cb->t_dack = now + TCP_DACK_US;
+        tcp_deadline(cb, &cb->t_dack, now + TCP_DACK_US); /* any state, FIN-WAIT-2 too */
     }
 }
 
@@ -265,6 +306,8 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         tcp_send_syn(cb, now);
         return;
     }
+    if (cb->state == TCP_TIME_WAIT && syn && tw_reopen(cb, seg, now))
+        return;
     /* RFC 7323 s5.3 PAWS (R1-R3), before the sequence check: a segment
      * whose TSval is older than TS.Recent is dropped with an ACK (ATTACKS
      * 37), unless TS.Recent is more than 24 days old (s5.5). */
@@ -278,7 +321,7 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     if (!acceptable(cb, seg->seq, slen, wnd)) {
         if (!rst) {
             if (cb->state == TCP_TIME_WAIT && fin) /* s3.10.7.4 eighth: restart 2MSL */
-                cb->t_2msl = now + 2 * s->cfg.tcp_msl_us;
+                tcp_deadline(cb, &cb->t_2msl, now + 2 * s->cfg.tcp_msl_us);
             /* RFC 2883 s4: data we already have (a spurious retransmission,
              * or an original that lost a race with its retransmission) is
              * reported by a D-SACK block below the cumulative ACK, so the
@@ -459,6 +502,7 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
             mss -= 12;
         if (mss < TCP_MIN_EFF_MSS)
             mss = TCP_MIN_EFF_MSS;
+        cb->ptb_seen = true; /* PMTUD works on this path: no black hole */
         if (mss < cb->mss && cb->state != TCP_SYN_SENT) {
             cb->mss = (uint16_t)mss;
             tcp_rec_set_mss(cb);

@@ -151,9 +151,21 @@ static void cookie_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
         tcp_established_input(cb, seg, now);
 }
 
-/* s3.10.7.2 LISTEN */
+bool tcp_listen_can_take(const struct tern_sock *lsk)
+{
+    const struct tcp_cb *l = tcp_cb_of(lsk);
+    return l->aq_len < l->backlog && l->synq_len < lsk->s->cfg.tcp_syn_backlog;
+}
+
 void tcp_listen_input(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
                       const struct tern_tcp_repr *seg, uint64_t now)
+{
+    tcp_listen_input_iss(lsk, ip, seg, NULL, now);
+}
+
+/* s3.10.7.2 LISTEN */
+void tcp_listen_input_iss(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
+                          const struct tern_tcp_repr *seg, const uint32_t *iss, uint64_t now)
 {
     struct tern_stack *s = lsk->s;
     struct tcp_cb *l = tcp_cb_of(lsk);
@@ -189,7 +201,7 @@ void tcp_listen_input(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
     cb->irs = seg->seq;
     cb->rcv_nxt = seg->seq + 1;
     cb->rcv_adv = cb->rcv_nxt;
-    cb->iss = tcp_new_iss(s, &cb->sk->local, &cb->sk->peer, now);
+    cb->iss = iss ? *iss : tcp_new_iss(s, &cb->sk->local, &cb->sk->peer, now);
     cb->snd_una = cb->iss;
     cb->snd_max = cb->iss;
     cb->snd_wnd = cb->max_snd_wnd = seg->win; /* RFC 7323 s2.2: unscaled in a SYN */

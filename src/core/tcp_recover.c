@@ -176,7 +176,7 @@ static void arm_pto(struct tcp_cb *cb, uint64_t now)
     uint64_t pto = tern_rack_pto(tern_rtt_srtt_us(&cb->rtt), tcp_flight(cb) <= cb->mss,
                                  TERN_RACK_TLP_MAX_ACK_DELAY, rto_left);
     if (pto)
-        cb->t_tlp = now + pto;
+        tcp_deadline(cb, &cb->t_tlp, now + pto);
 }
 
 void tcp_rec_data_sent(struct tcp_cb *cb, uint32_t seq, uint32_t end, uint64_t now)
@@ -200,7 +200,7 @@ static uint32_t rack_detect(struct tcp_cb *cb, uint64_t now)
     uint32_t lost = 0;
     uint64_t left = tern_rack_detect_loss(&cb->rack, now, w, &lost);
     cb->sk->s->stats.tcp.rack_lost += lost;
-    cb->t_reo = left ? now + left : 0;
+    tcp_deadline(cb, &cb->t_reo, left ? now + left : 0);
     return lost;
 }
 

@@ -314,6 +314,13 @@ int tern_tcp_sack_next_seg(const struct tern_tcp_sack *sb, uint32_t new_avail,
     }
     if (!tern_seq_lt(lo, hi_end))
         return 0;
+    /* The rescue is for a tail nothing has retransmitted. When the highest
+     * unSACKed octet is already below HighRxt (RACK's lost-segment pass,
+     * RFC 8985 s6.2, resent the tail - often the lone FIN - under rule
+     * (1)'s bookkeeping), a rescue would send the same segment again at
+     * the same instant: the duplicate FIN `tern demo --seed 59` showed. */
+    if (!tern_seq_gt(hi_end, sb->high_rxt_end))
+        return 0;
     seg->len = min32(sb->smss, hi_end - lo);
     seg->seq = hi_end - seg->len;
     seg->rule = 4;

@@ -281,8 +281,7 @@ static int tcp_close(struct tern_sock *sk)
     sk->shut_rd = sk->shut_wr = true;
     close_send_side(cb, now);
     if (cb->state == TCP_FIN_WAIT_2 && !cb->t_2msl) {
-        cb->t_2msl = now + 2 * sk->s->cfg.tcp_msl_us;
-        tcp_timer_update(cb);
+        tcp_deadline(cb, &cb->t_2msl, now + 2 * sk->s->cfg.tcp_msl_us);
     }
     return TERN_OK;
 }

@@ -10,6 +10,8 @@
  * RFC 8985 RACK reordering timer and tail loss probe (PTO; tcp_recover.c
  * decides what they do).
  * Not: the RTO arithmetic (tcp_rtt.c), congestion response (tcp_cc.c).
+ * RFC 4821 s7.7 black-hole detection lowers the MSS after repeated
+ * timeouts of full-size segments (blackhole_check).
  * The user timeout is checked when the retransmission or persist timer
  * fires, so a connection is aborted at the first expiry after it passed
  * (within one backed-off RTO, at most 60 s late).
@@ -44,10 +46,20 @@ void tcp_timer_update(struct tcp_cb *cb)
         tern_timer_arm(loop, &cb->timer, m);
 }
 
+/* Every deadline that is set goes through here, so the loop timer can
+ * never be left later than a deadline (a delayed ACK set in a state where
+ * tcp_output sends nothing was once never armed). Clearing a deadline
+ * needs no update: a timer firing with nothing due just re-arms. */
+void tcp_deadline(struct tcp_cb *cb, uint64_t *slot, uint64_t when)
+{
+    *slot = when;
+    tcp_timer_update(cb);
+}
+
 void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now)
 {
-    cb->t_rtx = now + tern_rtt_rto(&cb->rtt);
     cb->t_persist = 0;
+    tcp_deadline(cb, &cb->t_rtx, now + tern_rtt_rto(&cb->rtt));
 }
 
 void tcp_arm_persist(struct tcp_cb *cb, uint64_t now)
@@ -57,13 +69,14 @@ void tcp_arm_persist(struct tcp_cb *cb, uint64_t now)
     uint64_t d = tern_rtt_rto(&cb->rtt) << (cb->persist_count < 16 ? cb->persist_count : 16);
     if (d > TCP_WIN_MAX_PROBE_US)
         d = TCP_WIN_MAX_PROBE_US;
-    cb->t_persist = now + d;
+    tcp_deadline(cb, &cb->t_persist, now + d);
 }
 
 void tcp_arm_keepalive(struct tcp_cb *cb, uint64_t now)
 {
-    cb->t_keep = cb->sk->keepalive ? now + (uint64_t)cb->keepidle_s * 1000000u : 0;
     cb->keep_probes = 0;
+    tcp_deadline(cb, &cb->t_keep,
+                 cb->sk->keepalive ? now + (uint64_t)cb->keepidle_s * 1000000u : 0);
 }
 
 void tcp_tw_unlink(struct tcp_cb *cb)
@@ -118,6 +131,42 @@ static bool user_timeout(struct tcp_cb *cb, uint64_t now)
     return now - cb->stall_since >= ut;
 }
 
+/* RFC 4821 s7.7 (full-stop timeout) with Linux's tcp_mtu_probing=1
+ * policy: when full-size segments time out again and again and no ICMP
+ * "fragmentation needed" came back (RFC 2923 s2.1: a PMTUD black hole - a
+ * router that drops DF packets silently, or an ICMP filter), the path MTU
+ * is suspect: the second consecutive RTO of a segment of len == MSS with
+ * nothing received from the peer since the previous RTO, and the fourth,
+ * lower the effective MSS one step, to 1024 and then 536 bytes (less the
+ * timestamp option), never below TCP_MIN_EFF_MSS. Heavy random loss that
+ * is not about size costs at most those steps. DEVIATION: no probing back
+ * up (RFC 4821 s7.2 search); the smaller MSS stays for the connection. */
+static const uint16_t blackhole_steps[] = {1024, 536};
+
+static void blackhole_check(struct tcp_cb *cb, size_t queued, uint64_t now)
+{
+    /* Nothing at all from the peer since the previous RTO: what we sent
+     * since then (full-size) went nowhere. */
+    bool quiet = cb->rto_at && cb->last_rx < cb->rto_at;
+    cb->rto_at = now;
+    if (cb->rtx_count < TCP_BLACKHOLE_RTOS || (cb->rtx_count - TCP_BLACKHOLE_RTOS) % 2 ||
+        !quiet || cb->ptb_seen || queued < cb->mss)
+        return;
+    for (size_t i = 0; i < sizeof blackhole_steps / sizeof blackhole_steps[0]; i++) {
+        uint32_t m = blackhole_steps[i];
+        if (cb->ts_ok)
+            m -= 12;
+        if (m < TCP_MIN_EFF_MSS)
+            m = TCP_MIN_EFF_MSS;
+        if (m < cb->mss) {
+            cb->mss = (uint16_t)m;
+            tcp_rec_set_mss(cb);
+            cb->sk->s->stats.tcp.blackhole_mss_downs++;
+            return;
+        }
+    }
+}
+
 static void on_rtx(struct tcp_cb *cb, uint64_t now)
 {
     struct tern_stack *s = cb->sk->s;
@@ -149,8 +198,9 @@ static void on_rtx(struct tcp_cb *cb, uint64_t now)
     tcp_rec_rto(cb, now);
     tern_rtt_backoff(&cb->rtt);
     cb->snd_nxt = cb->snd_una;
-    uint32_t len = cb->mss;
     size_t q = tern_ringbuf_len(&cb->snd);
+    blackhole_check(cb, q, now);
+    uint32_t len = cb->mss;
     if (len > q)
         len = (uint32_t)q;
     bool fin = cb->fin_pending && !cb->fin_acked && len == q;
@@ -191,7 +241,7 @@ static void on_keepalive(struct tcp_cb *cb, uint64_t now)
     }
     tcp_send_probe(cb, now);
     cb->keep_probes++;
-    cb->t_keep = now + (uint64_t)cb->keepintvl_s * 1000000u;
+    tcp_deadline(cb, &cb->t_keep, now + (uint64_t)cb->keepintvl_s * 1000000u);
 }
 
 void tcp_timer_fn(struct tern_timer *t, void *arg)

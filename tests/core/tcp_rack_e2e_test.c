@@ -91,7 +91,8 @@ static void dn_rx(void *ctx, struct tern_device *d, const uint8_t *frame, size_t
     tern_device_deliver(n->t.a, frame, len);
 }
 
-static int dn_open(struct dnet *n, uint64_t seed)
+/* a_sndbuf: A's send buffer (0: the default). */
+static int dn_open_buf(struct dnet *n, uint64_t seed, uint32_t a_sndbuf)
 {
     memset(n, 0, sizeof *n);
     tern_timer_init(&n->ht, release_held, n);
@@ -111,7 +112,11 @@ static int dn_open(struct dnet *n, uint64_t seed)
     struct tern_config c;
     tern_config_defaults(&c);
     c.seed = seed;
+    uint32_t def_sndbuf = c.tcp_sndbuf;
+    if (a_sndbuf)
+        c.tcp_sndbuf = a_sndbuf;
     n->t.sa = tern_stack_new(&c, n->t.loop);
+    c.tcp_sndbuf = def_sndbuf;
     c.seed = seed + 1000;
     n->t.sb = tern_stack_new(&c, n->t.loop);
     struct tern_iface_config ca = {.addr = TN_A, .prefix_len = 24, .up = true,
@@ -122,6 +127,11 @@ static int dn_open(struct dnet *n, uint64_t seed)
         tern_stack_add_iface(n->t.sb, n->t.b, &cb) < 0)
         return -1;
     return 0;
+}
+
+static int dn_open(struct dnet *n, uint64_t seed)
+{
+    return dn_open_buf(n, seed, 0);
 }
 
 static void dn_close(struct dnet *n)
@@ -254,5 +264,35 @@ TEST(tcp_rack_e2e_dsack_of_spurious_retransmission_widens_reo_wnd)
     CHECK(cb->rack.min_rtt >= 4000);
     CHECK_EQ(tern_rack_reo_wnd(&cb->rack, srtt, false, 0, 3), want < srtt ? want : srtt);
     CHECK(tern_rack_reo_wnd(&cb->rack, srtt, false, 0, 3) > cb->rack.min_rtt / 4);
+    finish(&n, l, a, b);
+}
+
+/* RFC 9293 s3.10.7.4 / SHLD-31: a receiver should keep in-window segments
+ * that arrive out of order - everything it offered. B offers its whole
+ * 256 KiB receive buffer; A fills it (cwnd grows past it on the clean 4 ms
+ * path), then one segment is lost. Every segment behind the hole lies
+ * inside the offered window, so B must park all of them and the single
+ * fast retransmission fills the hole: one retransmission, no RTO. (With
+ * out-of-order bytes capped at half the buffer, the rest of the window
+ * was discarded and cost ~90 retransmissions and an RTO.) */
+TEST(tcp_rack_e2e_one_loss_full_window_one_retransmission)
+{
+    struct dnet n;
+    /* A's send buffer is larger than B's window, so the window limits. */
+    REQUIRE(dn_open_buf(&n, 34, 1u << 20) == 0);
+    n.drop_nth[0] = 855; /* the 2nd segment of a window-limited flight */
+    n.ndrop = 1;
+    struct tern_sock *l, *a, *b;
+    REQUIRE(tnet_connect(&n.t, 80, &l, &a, &b) == 0);
+    const struct tern_stats *st = tern_stack_stats(n.t.sa);
+    uint64_t rtx0 = st->tcp.retransmits;
+    CHECK_EQ(transfer(&n, a, b, 4000000, 20000000), 4000000);
+    CHECK_EQ(n.dropped, 1);
+    /* The window really was full when the loss happened: more than half
+     * the receive buffer was parked behind the hole at some point. */
+    CHECK(tcp_cb_of(b)->ooo.stats.bytes_queued > tcp_cb_of(b)->rcv.cap / 2);
+    CHECK_EQ(tcp_cb_of(b)->ooo.stats.cap_bytes_dropped, 0);
+    CHECK_EQ(st->tcp.retransmits - rtx0, 1);
+    CHECK_EQ(st->tcp.timeouts, 0);
     finish(&n, l, a, b);
 }

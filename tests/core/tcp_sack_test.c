@@ -214,6 +214,28 @@ TEST(tcp_sack_rfc6675_rescue_retransmission)
     tern_tcp_sack_fini(&sb);
 }
 
+/* The same loss, but the tail (seg 10) was already retransmitted in this
+ * recovery, as RACK does with a segment it marked lost (rule (1)
+ * bookkeeping, HighRxt = its end): rule (4) must not send it a second time
+ * (it did - the same FIN twice in one microsecond in `tern demo`). */
+TEST(tcp_sack_rescue_not_repeated_after_tail_retransmitted)
+{
+    struct tern_tcp_sack sb;
+    const uint32_t B = 0xfffff000u;
+    REQUIRE_EQ(tern_tcp_sack_init(&sb, NULL, 32, B, MSS, 3), 0);
+    tern_tcp_sack_on_send(&sb, S(B, 11));
+    ack1(&sb, B, S(B, 2), S(B, 9));
+    struct tern_tcp_sack_seg first, seg;
+    REQUIRE_EQ(tern_tcp_sack_enter_recovery(&sb, &first), 0);
+    struct tern_tcp_sack_seg tail = {.seq = S(B, 10), .len = MSS, .rule = 1};
+    tern_tcp_sack_sent(&sb, &tail);
+    CHECK_EQ(sb.high_rxt_end, S(B, 11));
+    ack1(&sb, S(B, 9), 0, 0);
+    CHECK_EQ(tern_tcp_sack_next_seg(&sb, 0, &seg), 0); /* was 4: seg 10 again */
+    tern_tcp_sack_exit_recovery(&sb);
+    tern_tcp_sack_fini(&sb);
+}
+
 /* RFC 2883 s4-5 as seen by the sender. */
 TEST(tcp_sack_dsack_detection)
 {

@@ -1,0 +1,128 @@
+/*
+ * tests/core/tcp_timewait_test.c - a SYN for a connection in TIME-WAIT
+ * (RFC 1122 4.2.2.13, RFC 6191 s2): honored when timestamps or sequence
+ * numbers show it is a new incarnation, with an ISN above the old one's
+ * sequence space; otherwise the old connection stays and the SYN gets the
+ * RFC 5961 s4 challenge ACK (state world, tcp_util.h).
+ */
+#include "harness.h"
+#include "tcp_util.h"
+
+/* We (the server, 10.0.0.1:80) close first: FIN, the peer's ACK+FIN, our
+ * ACK -> TIME-WAIT with RCV.NXT = P_ISN + 2, SND.MAX = ISS + 2. */
+static void to_time_wait(struct world *w, unsigned flags, struct tern_sock **lsk)
+{
+    struct tern_sock *sk = wt_establish(w, flags, lsk);
+    REQUIRE(sk);
+    tern_sock_close(sk);
+    world_run(w, 0);
+    struct tern_tcp_repr out;
+    REQUIRE(wt_pop(w, &out));
+    CHECK(out.flags & TERN_TCP_FIN);
+    CHECK_EQ(out.seq, ISS + 1);
+    struct tern_tcp_repr fin = wt_seg(P_PORT, 80, P_ISN + 1, ISS + 2, ACKF | TERN_TCP_FIN, 1000);
+    if (flags & WT_TS) {
+        fin.opts.has_ts = true;
+        fin.opts.ts_val = ++g_peer_ts;
+        fin.opts.ts_ecr = out.opts.ts_val;
+    }
+    wt_inject(w, &fin);
+    REQUIRE(wt_pop(w, &out));
+    CHECK_EQ(out.flags, ACKF);
+    CHECK_EQ(out.ack, P_ISN + 2);
+    CHECK_EQ(tcp_tw_count(w->s), 1);
+}
+
+static struct tern_tcp_repr new_syn(uint32_t seq, bool ts, uint32_t tsval)
+{
+    struct tern_tcp_repr syn = wt_seg(P_PORT, 80, seq, 0, TERN_TCP_SYN, 65535);
+    syn.opts.has_mss = true;
+    syn.opts.mss = 1460;
+    if (ts) {
+        syn.opts.has_ts = true;
+        syn.opts.ts_val = tsval;
+    }
+    return syn;
+}
+
+/* The new incarnation answers with ISN = old SND.MAX + 65535 + 2 and is
+ * accepted on the listener once the handshake completes. */
+static void check_reopened(struct world *w, struct tern_sock *lsk, uint32_t seq)
+{
+    struct tern_tcp_repr out;
+    REQUIRE(wt_pop(w, &out));
+    CHECK_EQ(out.flags, TERN_TCP_SYN | ACKF);
+    uint32_t iss = ISS + 2 + 65535 + 2;
+    CHECK_EQ(out.seq, iss);
+    CHECK_EQ(out.ack, seq + 1);
+    CHECK_EQ(tcp_tw_count(w->s), 0);
+    CHECK_EQ(tern_stack_stats(w->s)->tcp.tw_reopened, 1);
+    struct tern_tcp_repr ack = wt_seg(P_PORT, 80, seq + 1, iss + 1, ACKF, 1000);
+    if (out.opts.has_ts) {
+        ack.opts.has_ts = true;
+        ack.opts.ts_val = ++g_peer_ts;
+        ack.opts.ts_ecr = out.opts.ts_val;
+    }
+    wt_inject(w, &ack);
+    int err;
+    struct tern_sock *sk = tern_sock_accept(lsk, NULL, &err);
+    REQUIRE(sk);
+    CHECK_STR(tcp_state_name(tcp_cb_of(sk)->state), "ESTABLISHED");
+    CHECK_EQ(tcp_cb_of(sk)->snd_una, iss + 1);
+    tern_sock_abort(sk);
+}
+
+/* Without timestamps: SEG.SEQ > RCV.NXT of the old connection. */
+TEST(tcp_timewait_syn_with_higher_seq_reopens)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *lsk;
+    to_time_wait(w, 0, &lsk);
+    struct tern_tcp_repr syn = new_syn(P_ISN + 100000, false, 0);
+    wt_inject(w, &syn);
+    check_reopened(w, lsk, P_ISN + 100000);
+    tern_sock_close(lsk);
+    world_end(w);
+}
+
+/* With timestamps: a newer TSval decides, even with a lower SEG.SEQ
+ * (RFC 6191 s2: the timestamp rule comes first). */
+TEST(tcp_timewait_syn_with_newer_timestamp_reopens)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *lsk;
+    to_time_wait(w, WT_TS, &lsk);
+    g_peer_ts += 1000;
+    struct tern_tcp_repr syn = new_syn(P_ISN - 5000, true, g_peer_ts);
+    wt_inject(w, &syn);
+    check_reopened(w, lsk, P_ISN - 5000);
+    tern_sock_close(lsk);
+    world_end(w);
+}
+
+/* Not new: an old sequence number (no timestamps), or an older TSval
+ * (even with a higher SEG.SEQ): TIME-WAIT stays, the SYN gets an ACK of
+ * the old connection (RFC 5961 s4 / RFC 7323 s5.3), nothing is reopened. */
+TEST(tcp_timewait_old_syn_keeps_time_wait)
+{
+    for (int ts = 0; ts < 2; ts++) {
+        struct world *w = world_new(NULL);
+        struct tern_sock *lsk;
+        to_time_wait(w, ts ? WT_TS : 0, &lsk);
+        uint32_t old_ts = g_peer_ts;
+        struct tern_tcp_repr syn = ts ? new_syn(P_ISN + 100000, true, old_ts - 1)
+                                      : new_syn(P_ISN, false, 0);
+        wt_inject(w, &syn);
+        struct tern_tcp_repr out;
+        REQUIRE(wt_pop(w, &out));
+        CHECK_EQ(out.flags, ACKF);
+        CHECK_EQ(out.seq, ISS + 2);
+        CHECK_EQ(out.ack, P_ISN + 2);
+        CHECK_EQ(tcp_tw_count(w->s), 1);
+        CHECK_EQ(tern_stack_stats(w->s)->tcp.tw_reopened, 0);
+        int err;
+        CHECK(tern_sock_accept(lsk, NULL, &err) == NULL);
+        tern_sock_close(lsk);
+        world_end(w);
+    }
+}
