@@ -48,8 +48,11 @@ void tern_netstat_row(FILE *out, const struct tern_sock_info *row, const struct 
     /* netstat's udp_do_one: a UDP socket with a remote end is ESTABLISHED */
     if (udp && !*state && row->peer.port)
         state = "ESTABLISHED";
+    /* A listener's row carries ss's view (Recv-Q = accept queue, Send-Q =
+     * backlog); /proc/net/tcp, which netstat reads, has tx_queue 0 for it. */
+    unsigned long send_q = !udp && !strcmp(state, "LISTEN") ? 0 : (unsigned long)row->send_q;
     fprintf(out, "%-5s %6lu %6lu %-23s %-23s %-11s\n", udp ? "udp" : "tcp",
-            (unsigned long)row->recv_q, (unsigned long)row->send_q, local, peer, state);
+            (unsigned long)row->recv_q, send_q, local, peer, state);
 }
 
 static uint32_t segs_up(uint32_t bytes, uint32_t mss)

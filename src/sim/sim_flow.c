@@ -143,7 +143,9 @@ void sim_flow_sample(struct sim *sim)
                 if (rows[r].rtt_us > f->rtt_max_us[d])
                     f->rtt_max_us[d] = rows[r].rtt_us;
             }
-            if (f->plot[d])
+            /* A connection in TIME_WAIT sends nothing more: its frozen cwnd
+             * would only draw a flat line to the end of the run. */
+            if (f->plot[d] && strcmp(rows[r].state, "TIME_WAIT") != 0)
                 tern_tcpplot_sample(f->plot[d], now, &rows[r]);
         }
     }
