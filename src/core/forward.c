@@ -49,24 +49,6 @@ static void ttl_decrement(uint8_t *h)
     tern_put16(h + 10, (uint16_t)~sum);
 }
 
-struct fwd_frag {
-    struct tern_stack *s;
-    struct tern_iface *ifc;
-    uint32_t next_hop, dst;
-    uint64_t now;
-};
-
-static int fwd_frag_emit(void *arg, const uint8_t *frag, size_t len)
-{
-    struct fwd_frag *c = arg;
-    uint8_t *at = c->s->txbuf + TERN_ETH_HLEN;
-    if (frag != at)
-        memmove(at, frag, len);
-    c->s->stats.ip.frag_tx++;
-    return ip_link_output(c->s, c->ifc, c->next_hop, c->dst, c->s->txbuf, TERN_ETH_HLEN + len,
-                          c->now);
-}
-
 void ip_forward(struct tern_stack *s, const struct ip_rx *rx, uint64_t now)
 {
     const struct tern_ipv4_repr *ip = &rx->ip;
@@ -138,9 +120,9 @@ void ip_forward(struct tern_stack *s, const struct ip_rx *rx, uint64_t now)
         h.ttl = (uint8_t)(ip->ttl - 1);
         h.opts = rx->hdr_len > TERN_IPV4_HLEN_MIN ? rx->hdr + TERN_IPV4_HLEN_MIN : NULL;
         h.opts_len = (uint8_t)(rx->hdr_len - TERN_IPV4_HLEN_MIN);
-        struct fwd_frag c = {.s = s, .ifc = ifc, .next_hop = next_hop, .dst = ip->dst, .now = now};
+        struct ip_frag_ctx c = {.s = s, .ifc = ifc, .next_hop = next_hop, .dst = ip->dst, .now = now};
         rc = tern_ipv4_fragment(&h, rx->payload, rx->len, ifc->mtu, at, TERN_IPV4_MAX_LEN,
-                                fwd_frag_emit, &c);
+                                ip_frag_emit, &c);
         if (rc >= 0)
             s->stats.ip.fwd_fragmented++;
     }

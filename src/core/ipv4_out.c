@@ -57,22 +57,17 @@ int ip_link_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_h
     return eth_xmit(s, ifc, mac, TERN_ETHERTYPE_IPV4, frame, len);
 }
 
-struct frag_ctx {
-    struct tern_stack *s;
-    struct tern_iface *ifc;
-    uint32_t next_hop, dst;
-    uint64_t now;
-};
-
-static int frag_emit(void *arg, const uint8_t *frag, size_t len)
+/* tern_frag_emit_fn for ip_output and the forwarder: each fragment is
+ * moved behind the Ethernet header room of txbuf and sent to the next hop. */
+int ip_frag_emit(void *arg, const uint8_t *frag, size_t len)
 {
-    struct frag_ctx *c = arg;
+    struct ip_frag_ctx *c = arg;
     uint8_t *at = c->s->txbuf + TERN_ETH_HLEN;
     if (frag != at)
         memmove(at, frag, len);
     c->s->stats.ip.frag_tx++;
     return ip_link_output(c->s, c->ifc, c->next_hop, c->dst, c->s->txbuf, TERN_ETH_HLEN + len,
-                       c->now);
+                          c->now);
 }
 
 /* Our own addresses (and 127/8) never reach a device: the datagram waits
@@ -216,9 +211,9 @@ int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
         s->stats.ip.drop_df_too_big++;
         rc = TERN_E_BAD_LEN;
     } else {
-        struct frag_ctx c = {.s = s, .ifc = ifc, .next_hop = next_hop, .dst = o->dst, .now = now};
+        struct ip_frag_ctx c = {.s = s, .ifc = ifc, .next_hop = next_hop, .dst = o->dst, .now = now};
         rc = tern_ipv4_fragment(&ip, payload, len, ifc->mtu, s->txbuf + TERN_ETH_HLEN,
-                                TERN_IPV4_MAX_LEN, frag_emit, &c);
+                                TERN_IPV4_MAX_LEN, ip_frag_emit, &c);
     }
     s->tx_busy = false;
     return rc < 0 ? rc : TERN_OK;

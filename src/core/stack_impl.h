@@ -273,6 +273,15 @@ void ip_deliver_icmp_error(struct tern_stack *s, uint8_t type, uint8_t code);
  * toward next_hop (ARP, or the broadcast/multicast mapping for dst). */
 int ip_link_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_hop, uint32_t dst,
                    uint8_t *frame, size_t len, uint64_t now);
+/* Fragments of one datagram leaving on ifc (tern_fragment's emit callback,
+ * ctx a struct ip_frag_ctx): local output and forwarding share it. */
+struct ip_frag_ctx {
+    struct tern_stack *s;
+    struct tern_iface *ifc;
+    uint32_t next_hop, dst;
+    uint64_t now;
+};
+int ip_frag_emit(void *arg, const uint8_t *frag, size_t len);
 
 /* ipv4_out.c: ip_output on interface oif (>= 0; limited broadcasts go out
  * there, unicast must route through it) or routed (oif < 0). */
