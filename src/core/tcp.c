@@ -183,6 +183,9 @@ void tcp_init_conn(struct tcp_cb *cb, uint64_t now)
     tcp_rec_start(cb);
     if (cb->syn_rtx)
         tern_rtt_syn_retransmitted(&cb->rtt);
+    /* RFC 6298 s5.7: data starts with the (re-initialized) RTO, not with
+     * the doublings of the SYN's retransmissions. */
+    tern_rtt_reset_backoff(&cb->rtt);
     cb->stall_since = now;
 }
 

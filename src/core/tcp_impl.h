@@ -88,6 +88,7 @@ struct tcp_cb {
     uint64_t t_rtx, t_dack, t_keep, t_2msl, t_persist;
     uint64_t t_reo, t_tlp;     /* RFC 8985 reordering timer, loss probe (PTO) */
     uint32_t rtx_count, persist_count, keep_probes, retransmits;
+    uint64_t rtx_last_at;      /* the latest retransmission (0: none): RTT guard */
     uint64_t stall_since;      /* user timeout: since when no forward progress */
     uint64_t last_rx;
     uint32_t dack_bytes;       /* in-order segments not yet ACKed (delayed ACK) */
@@ -197,6 +198,9 @@ void tcp_deadline(struct tcp_cb *cb, uint64_t *slot, uint64_t when);
 void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now);
 void tcp_arm_keepalive(struct tcp_cb *cb, uint64_t now);
 void tcp_arm_persist(struct tcp_cb *cb, uint64_t now);
+/* The RTT sample an ACK gives (RFC 6298, RFC 7323 s4): advanced = it
+ * moved SND.UNA; with RACK, call after tern_rack_on_ack saw it. */
+void tcp_rtt_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, bool advanced, uint64_t now);
 void tcp_enter_time_wait(struct tcp_cb *cb, uint64_t now);
 void tcp_tw_unlink(struct tcp_cb *cb);
 

@@ -127,10 +127,7 @@ static void syn_sent(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     cb->snd_wl2 = seg->ack;
     if (ack) {
         cb->snd_una = seg->ack;
-        if (cb->ts_ok && seg->opts.ts_ecr)
-            tern_rtt_sample_ts(&cb->rtt, tcp_ts_now(cb, now), seg->opts.ts_ecr, 1000, 0, 0);
-        else if (!cb->syn_rtx)
-            tern_rtt_on_ack(&cb->rtt, seg->ack, now);
+        tcp_rtt_ack(cb, seg, true, now); /* a stale echo of a resent SYN: none */
         tcp_init_conn(cb, now);
         cb->t_rtx = 0;
         cb->rtx_count = 0;
@@ -178,12 +175,10 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
         if (bytes > queued)
             bytes = (uint32_t)queued;
         tern_ringbuf_consume(&cb->snd, bytes);
-        /* RTT: RFC 7323 s4 with timestamps, else Karn (RFC 6298 s3). */
-        if (cb->ts_ok && seg->opts.has_ts && seg->opts.ts_ecr)
-            tern_rtt_sample_ts(&cb->rtt, tcp_ts_now(cb, now), seg->opts.ts_ecr, 1000,
-                               tcp_flight(cb), cb->mss);
-        else if (!cb->ts_ok)
-            tern_rtt_on_ack(&cb->rtt, ack, now);
+        /* RTT (tcp_timer.c); with RACK once the ACK is in its table
+         * (tcp_rec_on_ack). */
+        if (!cb->rack_on)
+            tcp_rtt_ack(cb, seg, true, now);
         tern_rtt_reset_backoff(&cb->rtt);
         cb->snd_una = ack;
         if (tern_seq_lt(cb->snd_nxt, ack))
@@ -303,6 +298,7 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
 
     /* SYN-RECEIVED: a retransmitted SYN repeats our SYN-ACK. */
     if (cb->state == TCP_SYN_RECEIVED && syn && !(fl & TERN_TCP_ACK) && seg->seq == cb->irs) {
+        cb->rtx_last_at = now;
         tcp_send_syn(cb, now);
         return;
     }
@@ -384,8 +380,7 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         cb->max_snd_wnd = cb->snd_wnd;
         cb->snd_wl1 = seg->seq;
         cb->snd_wl2 = seg->ack;
-        if (cb->ts_ok && seg->opts.ts_ecr)
-            tern_rtt_sample_ts(&cb->rtt, tcp_ts_now(cb, now), seg->opts.ts_ecr, 1000, 0, 0);
+        tcp_rtt_ack(cb, seg, true, now);
         tcp_init_conn(cb, now);
         cb->t_rtx = 0;
         cb->rtx_count = 0;

@@ -238,6 +238,7 @@ void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint
     if (!cb->ts_ok)
         tern_rtt_on_send(&cb->rtt, end, rtx || tern_seq_lt(seq, cb->snd_max), now);
     if (rtx || tern_seq_lt(seq, cb->snd_max)) {
+        cb->rtx_last_at = now;
         cb->retransmits++;
         cb->sk->s->stats.tcp.retransmits++;
     }

@@ -34,6 +34,7 @@ int tern_rack_init(struct tern_rack *r, struct tern_rack_seg *storage, uint32_t 
     r->cap = cap;
     r->una = r->snd_max = snd_una;
     r->reo_wnd_mult = 1;
+    r->ack_rtt = UINT64_MAX;
     return 0;
 }
 
@@ -59,7 +60,7 @@ static void merge_pair(struct tern_rack *r, uint32_t i)
 {
     struct tern_rack_seg *a = at(r, i), *b = at(r, i + 1);
     uint32_t keep = (a->flags & b->flags) & (TERN_RACK_SACKED | TERN_RACK_LOST);
-    a->flags = keep | ((a->flags | b->flags) & TERN_RACK_RETRANS);
+    a->flags = keep | ((a->flags | b->flags) & (TERN_RACK_RETRANS | TERN_RACK_WAS_SACKED));
     if (b->xmit_ts > a->xmit_ts)
         a->xmit_ts = b->xmit_ts;
     a->end = b->end;
@@ -175,6 +176,23 @@ static void delivered(struct tern_rack *r, const struct tern_rack_seg *e, uint32
 {
     bool rtx = e->flags & TERN_RACK_RETRANS;
     uint64_t rtt = now >= e->xmit_ts ? now - e->xmit_ts : 0;
+    if (e->flags & TERN_RACK_WAS_SACKED) {
+        /* SACKed before an RTO cleared the mark (tern_rack_on_rto): it
+         * was delivered back then; its cumulative ACK now measures
+         * nothing about the path (steps 2 and 3 saw it the first time). */
+        return;
+    }
+    /* The connection's RTT sample (RFC 6298 s3: never from a segment that
+     * was retransmitted). Like Linux (tcp_clean_rtx_queue / sacktag), from
+     * newly cumulatively ACKed or SACKed never-retransmitted data; unlike
+     * its first_ackt, the shortest such sample - the segment that most
+     * likely triggered this ACK - so that a block reported again after it
+     * fell out of the 3-4 a SACK option carries, or an entry delivered
+     * earlier whose ACK was lost, cannot inflate SRTT. */
+    if (!rtx && rtt < r->ack_rtt)
+        r->ack_rtt = rtt;
+    if (rtx)
+        r->ack_rtx_seen = true;
     /* Step 2 RACK_update(): a retransmitted segment's sample is ambiguous;
      * without its TSecr, one shorter than min_RTT must be the original's
      * ACK (DEVIATION: the TSecr test is not made - timestamps are in 1 ms
@@ -201,6 +219,8 @@ static void delivered(struct tern_rack *r, const struct tern_rack_seg *e, uint32
 uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a)
 {
     uint32_t count = 0, ack = a->ack;
+    r->ack_rtt = UINT64_MAX;
+    r->ack_rtx_seen = false;
     /* Cumulatively acknowledged entries (a straddling one is delivered up
      * to the ACK and trimmed). */
     if (tern_seq_gt(ack, r->una) && tern_seq_leq(ack, r->snd_max)) {
@@ -236,11 +256,20 @@ uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a)
                 break;
             if (tern_seq_lt(tern_rack_start(r, i), lo) || (e->flags & TERN_RACK_SACKED))
                 continue;
-            e->flags = (e->flags & ~(uint32_t)TERN_RACK_LOST) | TERN_RACK_SACKED;
             delivered(r, e, e->end, a->now);
+            e->flags = (e->flags & ~(uint32_t)TERN_RACK_LOST) | TERN_RACK_SACKED |
+                       TERN_RACK_WAS_SACKED;
             count++;
         }
     }
+    /* Karn (RFC 6298 s3) for the whole ACK, as Linux's
+     * FLAG_RETRANS_DATA_ACKED (tcp_clean_rtx_queue), here for SACKed data
+     * too: an ACK that newly delivers retransmitted data may have been
+     * sent when the retransmission arrived, so the never-retransmitted
+     * data it also reports (delivered long before, its ACKs or SACK blocks
+     * lost) would be timed from its send to this later arrival. */
+    if (r->ack_rtx_seen)
+        r->ack_rtt = UINT64_MAX;
     /* Step 4: one reo_wnd_mult step per round trip that sees a D-SACK. */
     if (r->dsack_round_valid && tern_seq_geq(r->una, r->dsack_round))
         r->dsack_round_valid = false;

@@ -42,6 +42,7 @@ enum {
     TERN_RACK_SACKED = 1,  /* selectively acknowledged */
     TERN_RACK_LOST = 2,    /* marked lost, not retransmitted since */
     TERN_RACK_RETRANS = 4, /* retransmitted at least once (Segment.retransmitted) */
+    TERN_RACK_WAS_SACKED = 8, /* SACKed once: kept when an RTO clears SACKED */
 };
 
 struct tern_rack_seg {
@@ -74,6 +75,12 @@ struct tern_rack {
     bool tlp_is_retrans;   /* TLP.is_retrans */
     uint32_t tlp_end_seq;  /* TLP.end_seq */
     uint64_t lost_marks, merges; /* statistics */
+    /* The RTT sample of the last tern_rack_on_ack (RFC 6298 s3, Karn):
+     * the shortest now - xmit_ts over the entries it newly delivered that
+     * were never retransmitted nor SACKed before (UINT64_MAX: none, also
+     * when it delivered any retransmitted data). */
+    uint64_t ack_rtt;
+    bool ack_rtx_seen;     /* it delivered retransmitted data: no ack_rtt */
 };
 
 /* What an ACK carries, for tern_rack_on_ack. ranges: the SACK scoreboard
@@ -100,8 +107,9 @@ void tern_rack_on_send(struct tern_rack *r, uint32_t seq, uint32_t end, uint64_t
 
 /* RFC 8985 s6.2 steps 2-4 for one ACK: every segment newly cumulatively
  * acknowledged or SACKed updates RACK.rtt/xmit_ts/end_seq (RACK_update) and
- * RACK.fack/reordering_seen; D-SACK rounds grow reo_wnd_mult. Returns the
- * number of entries newly delivered. */
+ * RACK.fack/reordering_seen; D-SACK rounds grow reo_wnd_mult. Sets
+ * ack_rtt (the connection's RTT sample). Returns the number
+ * of entries newly delivered. */
 uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a);
 
 /* s6.2 step 4 "exiting Fast or RTO recovery": a recovery episode ended. */

@@ -310,8 +310,10 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
     tern_tcp_sack_on_ack(&cb->sb, ack, seg->opts.sack, seg->opts.sack_count, &info);
     if (info.dsack)
         cb->sk->s->stats.tcp.dsacks_rx++;
-    if (cb->rack_on)
+    if (cb->rack_on) {
         rack_on_ack(cb, seg, &info, dup, now);
+        tcp_rtt_ack(cb, seg, acked != 0, now); /* before the RTO is re-armed */
+    }
     if (acked) {
         cb->sack_dups = 0;
         bool was = cb->sb.in_recovery;

@@ -62,6 +62,45 @@ void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now)
     tcp_deadline(cb, &cb->t_rtx, now + tern_rtt_rto(&cb->rtt));
 }
 
+/* Where an ACK's RTT sample comes from, best first:
+ * 1. With RACK (SACK), its transmit-time table: the newly cumulatively
+ *    ACKed or SACKed data that was never retransmitted nor SACKed before an
+ *    RTO, and none if the ACK also delivers retransmitted data (RFC 6298
+ *    s3, Karn; tcp_rack.c picks the sample). As Linux's tcp_ack_update_rtt,
+ *    this is preferred to the timestamp echo, and taken on SACK-only ACKs.
+ * 2. RFC 7323 s4 timestamps, only on an ACK that advances SND.UNA (s4.2
+ *    RTTM rule) and only if the echoed TSval is not older than our latest
+ *    retransmission. The receiver echoes TS.Recent, which s4.3 updates only
+ *    from in-sequence segments (SEG.SEQ =< Last.ACK.sent): a retransmission
+ *    that arrives as a duplicate (its earlier ACKs were lost) is ACKed
+ *    with the TSval of the last in-sequence segment, possibly sent minutes
+ *    before, and an ACK whose TSecr predates the retransmission may be
+ *    for the original (RFC 3522 s2 - Eifel: ambiguous). Those echoes are
+ *    exactly the ones that cannot say which transmission is measured, the
+ *    premise of RFC 6298 s3's timestamp exception, so they give no sample.
+ * 3. Without timestamps, Karn's timed segment (tcp_rtt.c). */
+void tcp_rtt_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, bool advanced, uint64_t now)
+{
+    if (cb->rack_on && cb->rack.ack_rtt != UINT64_MAX) {
+        tern_rtt_sample(&cb->rtt, cb->rack.ack_rtt);
+        if (cb->rtt.timing && advanced && tern_seq_geq(seg->ack, cb->rtt.timed_end))
+            cb->rtt.timing = false; /* measured already: no later, stale Karn sample */
+        return;
+    }
+    if (!advanced)
+        return;
+    if (!cb->ts_ok) {
+        tern_rtt_on_ack(&cb->rtt, seg->ack, now);
+        return;
+    }
+    if (!seg->opts.has_ts || !seg->opts.ts_ecr)
+        return;
+    if (cb->rtx_last_at && tern_seq_lt(seg->opts.ts_ecr, tcp_ts_now(cb, cb->rtx_last_at)))
+        return;
+    tern_rtt_sample_ts(&cb->rtt, tcp_ts_now(cb, now), seg->opts.ts_ecr, 1000, tcp_flight(cb),
+                       cb->mss);
+}
+
 void tcp_arm_persist(struct tcp_cb *cb, uint64_t now)
 {
     if (cb->t_persist || cb->t_rtx)
@@ -178,6 +217,7 @@ static void on_rtx(struct tcp_cb *cb, uint64_t now)
             return;
         }
         cb->syn_rtx = true;
+        cb->rtx_last_at = now;
         tern_rtt_backoff(&cb->rtt);
         cb->retransmits++;
         s->stats.tcp.retransmits++;
