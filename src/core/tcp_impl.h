@@ -51,6 +51,7 @@ enum tcp_state {
 #define TCP_MIN_EFF_MSS 64
 #define TCP_BLACKHOLE_RTOS 2       /* RFC 4821 s7.7: consecutive RTOs before the MSS drops */
 #define TCP_WIN_MAX_PROBE_US 60000000u
+#define TCP_UNDO_MAX 16            /* retransmissions one D-SACK undo can account for */
 
 struct tcp_cb {
     struct tern_sock *sk;
@@ -81,6 +82,16 @@ struct tcp_cb {
     struct tern_tcp_sack_range sb_r[TCP_SACK_RANGES];
     /* RFC 8985 RACK-TLP, used when sack_on */
     bool rack_on, rto_recovery, tlp_sending;
+    /* D-SACK undo of a spurious recovery (tcp_recover.c; RFC 3708 detection,
+     * RFC 4015 s3 response): cwnd/ssthresh before the reduction and the start
+     * sequence of each retransmission of the episode, struck off as D-SACKs
+     * report them; none left -> every retransmission was needless. */
+    struct {
+        bool active, overflow, struck;
+        uint8_t n;
+        uint32_t prior_cwnd, prior_ssthresh;
+        uint32_t seq[TCP_UNDO_MAX];
+    } undo;
     struct tern_rack rack;
     struct tern_rack_seg rack_s[TCP_RACK_SEGS];
     /* timers: one loop timer at the earliest deadline (0 = off) */

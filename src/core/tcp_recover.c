@@ -61,6 +61,7 @@ void tcp_rec_rto(struct tcp_cb *cb, uint64_t now)
         cb->t_reo = cb->t_tlp = 0;
     }
     cb->sack_dups = 0;
+    cb->undo.active = false;
 }
 
 static uint32_t new_avail(const struct tcp_cb *cb)
@@ -86,6 +87,63 @@ static uint32_t rack_lost_pipe(const struct tcp_cb *cb)
     return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
 }
 
+/* Spurious recovery undo. Detection per RFC 3708 s3: a recovery episode
+ * was needless when every segment it retransmitted is reported by a D-SACK
+ * (RFC 2883), i.e. the receiver got each twice. Response per RFC 4015 s3
+ * (as Linux's tcp_try_undo_dsack): restore the congestion window and slow
+ * start threshold saved when the episode began. Only retransmissions the
+ * episode sent are counted (a D-SACK for a frame the network duplicated
+ * matches none of them); beyond TCP_UNDO_MAX of them no undo is tried (a
+ * burst that large is rarely reordering). An RTO cancels the episode's
+ * undo (F-RTO, RFC 5682, is not implemented). */
+static void undo_begin(struct tcp_cb *cb)
+{
+    cb->undo.active = true;
+    cb->undo.overflow = cb->undo.struck = false;
+    cb->undo.n = 0;
+    cb->undo.prior_cwnd = cb->cc.cwnd;
+    cb->undo.prior_ssthresh = cb->cc.ssthresh;
+}
+
+static void undo_note_rtx(struct tcp_cb *cb, uint32_t seq)
+{
+    if (!cb->undo.active)
+        return;
+    for (unsigned i = 0; i < cb->undo.n; i++)
+        if (cb->undo.seq[i] == seq)
+            return; /* sent again (a lost retransmission): one D-SACK still clears it */
+    if (cb->undo.n < TCP_UNDO_MAX)
+        cb->undo.seq[cb->undo.n++] = seq;
+    else
+        cb->undo.overflow = true;
+}
+
+static void undo_try(struct tcp_cb *cb)
+{
+    if (!cb->undo.active || cb->undo.overflow || !cb->undo.struck || cb->undo.n ||
+        cb->sb.in_recovery)
+        return;
+    if (cb->cc.cwnd < cb->undo.prior_cwnd)
+        cb->cc.cwnd = cb->undo.prior_cwnd;
+    if (cb->cc.ssthresh < cb->undo.prior_ssthresh)
+        cb->cc.ssthresh = cb->undo.prior_ssthresh;
+    cb->undo.active = false;
+    cb->sk->s->stats.tcp.spurious_undos++;
+}
+
+static void undo_on_dsack(struct tcp_cb *cb, const struct tern_tcp_sack_block *b)
+{
+    if (!cb->undo.active)
+        return;
+    for (unsigned i = 0; i < cb->undo.n; i++) {
+        if (tern_seq_geq(cb->undo.seq[i], b->left) && tern_seq_lt(cb->undo.seq[i], b->right)) {
+            cb->undo.seq[i] = cb->undo.seq[--cb->undo.n];
+            cb->undo.struck = true;
+            return;
+        }
+    }
+}
+
 /* RFC 6675 s5 step (C): send while cwnd - pipe >= 1 SMSS. With RACK, the
  * segments it marked lost go first (RFC 8985 s6.2: they are retransmitted
  * "as in RFC 6675" - a lost retransmission included), then NextSeg(). */
@@ -104,6 +162,7 @@ static void sack_xmit(struct tcp_cb *cb, uint64_t now)
             tern_rack_next_lost(&cb->rack, cb->snd_una, cb->mss, &sg.seq, &sg.len)) {
             sg.rule = 1; /* a retransmission of lost data: HighRxt, pipe (C.2-C.4) */
             tern_tcp_sack_sent(&cb->sb, &sg);
+            undo_note_rtx(cb, sg.seq);
             tcp_send_data(cb, sg.seq, sg.len, true, now);
             continue;
         }
@@ -113,6 +172,8 @@ static void sack_xmit(struct tcp_cb *cb, uint64_t now)
         bool fresh = rule == 2;
         /* Scoreboard first: sent() must see new data as new (C.2-C.4). */
         tern_tcp_sack_sent(&cb->sb, &sg);
+        if (!fresh)
+            undo_note_rtx(cb, sg.seq);
         tcp_send_data(cb, sg.seq, sg.len, !fresh, now);
         if (fresh && cb->snd_nxt == sg.seq)
             cb->snd_nxt = cb->snd_max;
@@ -150,12 +211,14 @@ static void sack_enter(struct tcp_cb *cb, uint64_t now)
     /* RFC 6675 s5 (4.2): ssthresh per the algorithm (RFC 5681 (4) for
      * NewReno, RFC 9438 s4.6 for CUBIC), cwnd = ssthresh. RFC 8985 s9: the
      * same single reduction when RACK detected the loss. */
+    undo_begin(cb);
     cb->cc.ops->on_loss(&cb->cc, tcp_flight(cb), now);
     cb->cc.cwnd = cb->cc.ssthresh;
     cb->rec.recover = cb->snd_max;
     cb->t_tlp = 0;
     if (tern_tcp_sack_enter_recovery(&cb->sb, &first) < 0)
         return;
+    undo_note_rtx(cb, first.seq);
     tcp_send_data(cb, first.seq, first.len, true, now); /* (4.3) */
     tcp_arm_rtx(cb, now);
     sack_xmit(cb, now);
@@ -308,8 +371,11 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
     }
     struct tern_tcp_sack_ack_info info;
     tern_tcp_sack_on_ack(&cb->sb, ack, seg->opts.sack, seg->opts.sack_count, &info);
-    if (info.dsack)
+    if (info.dsack) {
         cb->sk->s->stats.tcp.dsacks_rx++;
+        undo_on_dsack(cb, &info.dsack_block);
+        undo_try(cb); /* the last D-SACK often comes after the episode ended */
+    }
     if (cb->rack_on) {
         rack_on_ack(cb, seg, &info, dup, now);
         tcp_rtt_ack(cb, seg, acked != 0, now); /* before the RTO is re-armed */
@@ -325,6 +391,7 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
             if (cb->rack_on)
                 tern_rack_recovery_done(&cb->rack);
         }
+        undo_try(cb); /* after the exit's cwnd = ssthresh: the restore wins */
         if (cb->rto_recovery && tern_seq_geq(cb->snd_una, cb->rec.recover)) {
             cb->rto_recovery = false; /* RFC 8985 s6.2 step 4: RTO recovery over */
             tern_rack_recovery_done(&cb->rack);

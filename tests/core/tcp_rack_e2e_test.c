@@ -208,6 +208,9 @@ TEST(tcp_rack_e2e_lost_fast_retransmission_without_rto)
      * sees segments sent after it SACKed and marks it lost again. */
     CHECK_EQ(st->tcp.timeouts, 0);
     CHECK(st->tcp.rack_lost >= 2);
+    /* A real loss: no D-SACK ever reports the retransmissions, no undo. */
+    CHECK_EQ(st->tcp.spurious_undos, 0);
+    CHECK(tcp_cb_of(a)->cc.ssthresh != TERN_CC_SSTHRESH_INF);
     CHECK(st->tcp.retransmits - rtx0 >= 2);
     finish(&n, l, a, b);
 }
@@ -264,6 +267,11 @@ TEST(tcp_rack_e2e_dsack_of_spurious_retransmission_widens_reo_wnd)
     CHECK(cb->rack.min_rtt >= 4000);
     CHECK_EQ(tern_rack_reo_wnd(&cb->rack, srtt, false, 0, 3), want < srtt ? want : srtt);
     CHECK(tern_rack_reo_wnd(&cb->rack, srtt, false, 0, 3) > cb->rack.min_rtt / 4);
+    /* RFC 3708/4015: the episode's only retransmission was D-SACKed, so the
+     * reduction is undone - nothing was lost on this path, and ssthresh is
+     * back at its initial "arbitrarily high" value (RFC 5681 s3.1). */
+    CHECK_EQ(st->tcp.spurious_undos, 1);
+    CHECK_EQ(cb->cc.ssthresh, TERN_CC_SSTHRESH_INF);
     finish(&n, l, a, b);
 }
 
