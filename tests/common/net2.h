@@ -27,4 +27,14 @@ struct net2 {
 int net2_open(struct net2 *n, uint64_t seed, const struct tern_impair *imp);
 void net2_close(struct net2 *n);
 
+/* The building blocks net2_open and the TCP test networks share: wrap both
+ * ends in imp (seeds seed*2+1 and seed*2+2; imp NULL: nothing), and make the
+ * two stacks (cfg NULL: defaults; seeds seed and seed + 1000) with their
+ * addresses and MACs on devices a and b. 0 or -1. */
+int net2_impair_pair(struct tern_loop *loop, struct tern_device **a, struct tern_device **b,
+                     const struct tern_impair *imp, uint64_t seed);
+int net2_add_stacks(struct tern_loop *loop, struct tern_device *a, struct tern_device *b,
+                    const struct tern_config *cfg, uint64_t seed, struct tern_stack **sa,
+                    struct tern_stack **sb);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/net2.h"
 #include "harness.h"
 #include "tern/wire/eth.h"
 #include "tern/wire/ipv4.h"
@@ -17,33 +18,9 @@ int tnet_open(struct tnet *n, uint64_t seed, const struct tern_impair *imp,
     n->loop = tern_loop_virtual_new(1000000);
     if (!n->loop || tern_memlink_pair(n->loop, TERN_LINK_ETHERNET, 1500, 4096, &n->a, &n->b) < 0)
         return -1;
-    if (imp) {
-        struct tern_impair ia = *imp, ib = *imp;
-        ia.seed = seed * 2 + 1;
-        ib.seed = seed * 2 + 2;
-        n->a = tern_impair_wrap(n->loop, n->a, &ia);
-        n->b = tern_impair_wrap(n->loop, n->b, &ib);
-        if (!n->a || !n->b)
-            return -1;
-    }
-    struct tern_config c;
-    if (cfg)
-        c = *cfg;
-    else
-        tern_config_defaults(&c);
-    c.seed = seed;
-    n->sa = tern_stack_new(&c, n->loop);
-    c.seed = seed + 1000;
-    n->sb = tern_stack_new(&c, n->loop);
-    if (!n->sa || !n->sb)
+    if (net2_impair_pair(n->loop, &n->a, &n->b, imp, seed) < 0)
         return -1;
-    struct tern_iface_config ca = {.addr = TN_A, .prefix_len = 24, .up = true,
-                                   .mac = {2, 0, 0, 0, 0, 1}};
-    struct tern_iface_config cb = {.addr = TN_B, .prefix_len = 24, .up = true,
-                                   .mac = {2, 0, 0, 0, 0, 2}};
-    if (tern_stack_add_iface(n->sa, n->a, &ca) < 0 || tern_stack_add_iface(n->sb, n->b, &cb) < 0)
-        return -1;
-    return 0;
+    return net2_add_stacks(n->loop, n->a, n->b, cfg, seed, &n->sa, &n->sb);
 }
 
 void tnet_close(struct tnet *n)
