@@ -219,8 +219,8 @@ struct tern_sock *tern_sock_open(struct tern_stack *s, enum tern_sock_type type,
         e = TERN_E_INVAL;
     else if (!s->sock_ops[type])
         e = TERN_E_UNSUPPORTED;
-    else if (s->sock_free == SOCK_NIL)
-        e = TERN_E_NOMEM; /* the table is full (G3) */
+    else if (s->sock_free == SOCK_NIL && !tcp_tw_reclaim(s))
+        e = TERN_E_NOMEM; /* the table is full, no TIME_WAIT to give way (G3) */
     if (e == TERN_OK) {
         sk = &s->socks[s->sock_free];
         s->sock_free = sk->free_next;

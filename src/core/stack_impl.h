@@ -295,6 +295,8 @@ int udp_init(struct tern_stack *s);
 struct tcp_stack;
 int tcp_init(struct tern_stack *s);  /* tcp.c */
 void tcp_fini(struct tern_stack *s);
+/* tcp_timer.c: frees the slot of the oldest unheld TIME_WAIT connection. */
+bool tcp_tw_reclaim(struct tern_stack *s);
 
 /* arp.c: sends one ARP packet from ifc (sha = ifc's MAC). */
 struct tern_arp_repr;

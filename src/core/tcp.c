@@ -127,6 +127,16 @@ int tcp_alloc_rings(struct tcp_cb *cb)
     return TERN_OK;
 }
 
+/* RFC 7323 s5.4: the timestamp clock gets an offset so TSvals reveal no
+ * uptime; keyed by the address pair only (as Linux's secure_tcp_ts_off),
+ * so successive connections between two hosts see one monotonic clock -
+ * what RFC 6191 s2 needs to let a newer SYN reopen a TIME-WAIT 4-tuple. */
+uint32_t tcp_ts_offset(const struct tern_stack *s, uint32_t local, uint32_t remote)
+{
+    uint32_t k[3] = {0x74737466u /* "tstf": not an ISN input */, local, remote};
+    return (uint32_t)tern_rng_hash(&s->rng, k, sizeof k);
+}
+
 void tcp_test_force_iss(struct tern_stack *s, uint32_t iss)
 {
     s->tcp->force_iss = iss;

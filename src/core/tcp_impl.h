@@ -146,6 +146,8 @@ struct tern_sock *tcp_find_listener(struct tern_stack *s, uint32_t addr, uint16_
 void tcp_child_remove(struct tcp_cb *cb); /* from its listener's queues */
 uint16_t tcp_route_mss(struct tern_stack *s, uint32_t dst);
 void tcp_init_conn(struct tcp_cb *cb, uint64_t now); /* rtt/cc/ooo after the handshake params */
+/* RFC 7323 s5.4 timestamp offset, per address pair (RFC 6191). */
+uint32_t tcp_ts_offset(const struct tern_stack *s, uint32_t local, uint32_t remote);
 /* test hook: the next ISN chosen by this stack */
 void tcp_test_force_iss(struct tern_stack *s, uint32_t iss);
 size_t tcp_tw_count(const struct tern_stack *s);

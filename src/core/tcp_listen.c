@@ -55,7 +55,7 @@ static struct tcp_cb *child_new(struct tern_sock *lsk, const struct tern_ipv4_re
     tern_rtt_cfg_default(&rc);
     rc.min_us = s->cfg.tcp_rto_min_us;
     tern_rtt_init(&cb->rtt, &rc);
-    cb->ts_offset = (uint32_t)tern_rng_next(&s->rng);
+    cb->ts_offset = tcp_ts_offset(s, ip->dst, ip->src);
     return cb;
 }
 

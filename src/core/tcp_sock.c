@@ -87,7 +87,7 @@ static int tcp_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
     tern_rtt_cfg_default(&rcfg);
     rcfg.min_us = s->cfg.tcp_rto_min_us;
     tern_rtt_init(&cb->rtt, &rcfg);
-    cb->ts_offset = (uint32_t)tern_rng_next(&s->rng);
+    cb->ts_offset = tcp_ts_offset(s, sk->local.addr, peer->addr);
     cb->iss = tcp_new_iss(s, &sk->local, peer, now);
     cb->snd_una = cb->snd_max = cb->iss;
     cb->state = TCP_SYN_SENT;

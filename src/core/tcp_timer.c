@@ -136,6 +136,28 @@ void tcp_tw_unlink(struct tcp_cb *cb)
     t->tw_count--;
 }
 
+/* The socket table is full: end the oldest TIME_WAIT connection whose
+ * socket nobody holds, so its slot can carry a new connection (ATTACKS G3:
+ * quiet 4-tuples must not lock out live ones; the same trade as the
+ * tcp_tw_max cap - RFC 9293 s3.6.1's 2*MSL is cut short, Linux does the
+ * same when its TIME_WAIT buckets run out). true if a slot was freed. */
+bool tcp_tw_reclaim(struct tern_stack *s)
+{
+    struct tcp_stack *t = s->tcp;
+    if (!t)
+        return false;
+    for (uint32_t i = t->tw_head, n = 0; i != SOCK_NIL && n < t->tw_count; n++) {
+        struct tcp_cb *cb = &t->cbs[i];
+        i = cb->tw_next;
+        if (cb->sk->app_closed) {
+            s->stats.tcp.tw_recycled++;
+            tcp_done(cb, 0);
+            return true;
+        }
+    }
+    return false;
+}
+
 void tcp_enter_time_wait(struct tcp_cb *cb, uint64_t now)
 {
     struct tern_stack *s = cb->sk->s;

@@ -5,6 +5,8 @@
  * sequence space; otherwise the old connection stays and the SYN gets the
  * RFC 5961 s4 challenge ACK (state world, tcp_util.h).
  */
+#include <string.h>
+
 #include "harness.h"
 #include "tcp_util.h"
 
@@ -125,4 +127,101 @@ TEST(tcp_timewait_old_syn_keeps_time_wait)
         tern_sock_close(lsk);
         world_end(w);
     }
+}
+
+/* End to end, two tern stacks: the server closes first and keeps the
+ * 4-tuple in TIME-WAIT; the client connects again from the same port at
+ * once. Its timestamp clock must read later than before (RFC 6191 s2 needs
+ * one monotonic clock per host pair, hence the offset keyed by the address
+ * pair, RFC 7323 s5.4), so the SYN reopens the connection: no SYN
+ * retransmission (>= 1 s), for every seed. With a random offset per
+ * connection half the seeds would wait. */
+static struct tern_sock *tw_client(struct tnet *n, uint16_t lport)
+{
+    int err;
+    struct tern_sock *c = tern_sock_open(n->sa, TERN_SOCK_STREAM, &err);
+    struct tern_sockaddr la = {0, lport}, pa = {TN_B, 80};
+    bool ok = c && tern_sock_setopt(c, TERN_SO_REUSEADDR, 1) == 0 &&
+              tern_sock_bind(c, &la) == 0 && tern_sock_connect(c, &pa) == TERN_E_INPROGRESS;
+    CHECK(ok);
+    return ok ? c : NULL;
+}
+
+TEST(tcp_timewait_same_port_reconnect_reopens_without_stall)
+{
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        struct tnet n;
+        REQUIRE(tnet_open(&n, seed, NULL, NULL) == 0);
+        int err;
+        struct tern_sock *l = tern_sock_open(n.sb, TERN_SOCK_STREAM, &err);
+        struct tern_sockaddr la = {0, 80};
+        REQUIRE(l && tern_sock_bind(l, &la) == 0 && tern_sock_listen(l, 16) == 0);
+        for (int round = 0; round < 2; round++) {
+            uint64_t t0 = tern_loop_now(n.loop);
+            struct tern_sock *c = tw_client(&n, 40000), *s = NULL;
+            REQUIRE(c != NULL);
+            for (int i = 0; i < 300 && !s; i++) {
+                tnet_run(&n, 1000);
+                s = tern_sock_accept(l, NULL, &err);
+            }
+            REQUIRE(s != NULL);
+            CHECK(tern_loop_now(n.loop) - t0 < 100000); /* no 1 s SYN retransmission */
+            tern_sock_close(s); /* the server closes first: TIME-WAIT on B */
+            tnet_run(&n, 50000);
+            tern_sock_close(c);
+            tnet_run(&n, 50000);
+        }
+        CHECK_EQ(tern_stack_stats(n.sb)->tcp.tw_reopened, 1);
+        CHECK_EQ(tern_stack_stats(n.sb)->tcp.challenge_acks, 0);
+        tern_sock_close(l);
+        tnet_run(&n, 200000000);
+        CHECK_EQ(n.sa->sock_count, 0);
+        CHECK_EQ(n.sb->sock_count, 0);
+        tnet_close(&n);
+    }
+}
+
+/* ATTACKS G3: TIME-WAIT connections must not lock live ones out of a full
+ * socket table. B has 6 socket slots; 30 connections in a row, each closed
+ * by the server first, leave a TIME-WAIT behind every time (different client
+ * ports, so no reopening): the oldest unheld one gives way to each new
+ * connection, and every exchange completes. */
+TEST(tcp_timewait_full_table_recycles_oldest)
+{
+    struct tern_config cfg;
+    tern_config_defaults(&cfg);
+    cfg.max_sockets = 6;
+    struct tnet n;
+    REQUIRE(tnet_open(&n, 5, NULL, &cfg) == 0);
+    int err;
+    struct tern_sock *l = tern_sock_open(n.sb, TERN_SOCK_STREAM, &err);
+    struct tern_sockaddr la = {0, 80};
+    REQUIRE(l && tern_sock_bind(l, &la) == 0 && tern_sock_listen(l, 4) == 0);
+    int ok = 0;
+    for (int round = 0; round < 30; round++) {
+        struct tern_sock *c = tw_client(&n, (uint16_t)(41000 + round)), *s = NULL;
+        REQUIRE(c != NULL);
+        for (int i = 0; i < 300 && !s; i++) {
+            tnet_run(&n, 1000);
+            s = tern_sock_accept(l, NULL, &err);
+        }
+        if (s) {
+            char b[4] = {0};
+            CHECK_EQ(tern_sock_send(c, "ping", 4, 0), 4);
+            tnet_run(&n, 5000);
+            if (tern_sock_recv(s, b, 4, 0) == 4 && !memcmp(b, "ping", 4))
+                ok++;
+            tern_sock_close(s);
+        }
+        tnet_run(&n, 50000);
+        tern_sock_close(c);
+        tnet_run(&n, 50000);
+    }
+    CHECK_EQ(ok, 30);
+    CHECK(tern_stack_stats(n.sb)->tcp.tw_recycled >= 25);
+    tern_sock_close(l);
+    tnet_run(&n, 200000000);
+    CHECK_EQ(n.sa->sock_count, 0);
+    CHECK_EQ(n.sb->sock_count, 0);
+    tnet_close(&n);
 }
