@@ -9,7 +9,7 @@
 #   python3-scapy     builds test frames independently of tern's own codecs
 #   pkg-config        builds examples/ against the installed library
 #   iproute2, iputils-ping   namespaces, TAP/TUN and Linux ping for peer tests
-#   netcat-openbsd    Linux's UDP peer for tern's services and tern nc
+#   netcat-openbsd    Linux's UDP and TCP peer for tern's services and tern nc
 #   dnsutils          dig and host, the DNS clients that query tern's server
 #   dnsmasq-base      a DNS and DHCP server for tern's resolver and DHCP client
 #   busybox           udhcpc, the Linux DHCP client that asks tern's DHCP server

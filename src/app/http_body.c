@@ -10,17 +10,6 @@
  */
 #include "app/http_msg_impl.h"
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One step of body parsing (see http_msg_impl.h). */
 size_t http_body_step(struct tern_http_body *b, const uint8_t *in, size_t n, const uint8_t **span,
                       size_t *span_len, bool *finished, const char **err)
@@ -54,7 +43,7 @@ size_t http_body_step(struct tern_http_body *b, const uint8_t *in, size_t n, con
     unsigned char c = in[0];
     switch (b->cstate) {
     case HTTP_C_SIZE: {
-        int h = hexval(c);
+        int h = http_hexval(c);
         if (h >= 0) {
             if (b->remaining > (UINT64_MAX >> 4) || ++b->ndigits > 16) {
                 *err = "chunk size overflow";

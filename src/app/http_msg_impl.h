@@ -13,6 +13,19 @@
 /* OWS (RFC 9110 s5.6.3): SP or HTAB. */
 static inline bool http_is_ows(unsigned char c) { return c == ' ' || c == '\t'; }
 
+/* HEXDIG (RFC 5234 B.1, case-insensitive): its value, or -1. Used by the
+ * chunk-size parser (http_body.c) and percent-decoding (http_text.c). */
+static inline int http_hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* http_fields.c */
 enum http_line { HTTP_LINE_MORE, HTTP_LINE_DONE, HTTP_LINE_ERR };
 

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "app/http_msg.h"
+#include "app/http_msg_impl.h"
 #include "tern/wire/ipv4.h"
 
 /* err = "URL: msg" */
@@ -112,17 +113,6 @@ int tern_http_url_parse(const char *url, struct tern_http_url *u, char *err, siz
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int tern_http_target_to_path(const char *target, char *out, size_t cap, bool *dir)
 {
     if (!cap)
@@ -161,8 +151,8 @@ int tern_http_target_to_path(const char *target, char *out, size_t cap, bool *di
         while (i < end && p[i] != '/') {
             char c = p[i];
             if (c == '%') {
-                int h1 = i + 1 < end ? hexval(p[i + 1]) : -1;
-                int h2 = i + 2 < end ? hexval(p[i + 2]) : -1;
+                int h1 = i + 1 < end ? http_hexval((unsigned char)p[i + 1]) : -1;
+                int h2 = i + 2 < end ? http_hexval((unsigned char)p[i + 2]) : -1;
                 if (h1 < 0 || h2 < 0)
                     return 400; /* malformed escape */
                 c = (char)(h1 * 16 + h2);

@@ -2,8 +2,7 @@
  * Tests for src/app/http_server.c and http_client.c over TCP: server on
  * stack A (10.0.0.1:80), client on stack B, a memory link in virtual time
  * (tests/common/net2.h). Files live in a temporary directory made per
- * test. Needs TCP (TERN_SOCK_STREAM); until TCP landed this file was named
- * http_tcp_test.c.pending so the build skipped it.
+ * test.
  */
 #include <stdlib.h>
 #include <sys/stat.h>

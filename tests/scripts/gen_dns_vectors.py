@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# Generates the DNS known answers in tests/wire/dns_test.c with scapy
+# Generates the DNS known answers in tests/wire/dns_vectors.h with scapy
 # (run with Debian's /usr/bin/python3, which has scapy).
 #
 # scapy builds each message uncompressed; compress() below applies RFC 1035
