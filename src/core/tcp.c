@@ -131,7 +131,7 @@ int tcp_alloc_rings(struct tcp_cb *cb)
  * uptime; keyed by the address pair only (as Linux's secure_tcp_ts_off),
  * so successive connections between two hosts see one monotonic clock -
  * what RFC 6191 s2 needs to let a newer SYN reopen a TIME-WAIT 4-tuple. */
-uint32_t tcp_ts_offset(const struct tern_stack *s, uint32_t local, uint32_t remote)
+static uint32_t tcp_ts_offset(const struct tern_stack *s, uint32_t local, uint32_t remote)
 {
     uint32_t k[3] = {0x74737466u /* "tstf": not an ISN input */, local, remote};
     return (uint32_t)tern_rng_hash(&s->rng, k, sizeof k);
@@ -170,6 +170,24 @@ uint16_t tcp_route_mss(struct tern_stack *s, uint32_t dst)
     if (mss < TERN_TCP_MSS_FLOOR)
         mss = TERN_TCP_MSS_FLOOR;
     return (uint16_t)(mss > 65495 ? 65495 : mss);
+}
+
+/* A new connection's pre-handshake setup, once sk's local and peer
+ * addresses are set (active open and a listener's child alike): the MSS
+ * we advertise (path MSS, capped by the user's), the RTO estimator
+ * (RFC 6298 s2.1) and the timestamp offset (RFC 7323 s5.4). */
+void tcp_conn_setup(struct tcp_cb *cb)
+{
+    struct tern_sock *sk = cb->sk;
+    struct tern_stack *s = sk->s;
+    cb->rcv_mss = tcp_route_mss(s, sk->peer.addr);
+    if (cb->user_mss && cb->user_mss < cb->rcv_mss)
+        cb->rcv_mss = cb->user_mss;
+    struct tern_rtt_cfg rc;
+    tern_rtt_cfg_default(&rc);
+    rc.min_us = s->cfg.tcp_rto_min_us;
+    tern_rtt_init(&cb->rtt, &rc);
+    cb->ts_offset = tcp_ts_offset(s, sk->local.addr, sk->peer.addr);
 }
 
 /* After the handshake settled the options: effective send MSS (RFC 9293

@@ -56,7 +56,7 @@ enum tcp_state {
 struct tcp_cb {
     struct tern_sock *sk;
     uint8_t state;
-    bool passive, syn_rtx, from_cookie;
+    bool passive, syn_rtx;
     bool ws_ok, sack_ok, ts_ok;
     bool fin_pending, fin_acked, fin_rcvd, fin_ooo;
     uint32_t fin_ooo_seq;      /* a FIN seen beyond a hole */
@@ -145,9 +145,10 @@ void tcp_release(struct tcp_cb *cb);
 struct tern_sock *tcp_find_listener(struct tern_stack *s, uint32_t addr, uint16_t port);
 void tcp_child_remove(struct tcp_cb *cb); /* from its listener's queues */
 uint16_t tcp_route_mss(struct tern_stack *s, uint32_t dst);
-void tcp_init_conn(struct tcp_cb *cb, uint64_t now); /* rtt/cc/ooo after the handshake params */
-/* RFC 7323 s5.4 timestamp offset, per address pair (RFC 6191). */
-uint32_t tcp_ts_offset(const struct tern_stack *s, uint32_t local, uint32_t remote);
+/* Before the handshake, once local/peer are set: advertised MSS, RTO
+ * estimator, timestamp offset (connect and a listener's child). */
+void tcp_conn_setup(struct tcp_cb *cb);
+void tcp_init_conn(struct tcp_cb *cb, uint64_t now); /* MSS, cc, recovery, RTO after the handshake */
 /* test hook: the next ISN chosen by this stack */
 void tcp_test_force_iss(struct tern_stack *s, uint32_t iss);
 size_t tcp_tw_count(const struct tern_stack *s);

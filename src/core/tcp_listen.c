@@ -48,14 +48,7 @@ static struct tcp_cb *child_new(struct tern_sock *lsk, const struct tern_ipv4_re
     sk->connected = true;
     ports_conn_set(s, sk);
     cb->parent = lsk->idx;
-    cb->rcv_mss = tcp_route_mss(s, ip->src);
-    if (cb->user_mss && cb->user_mss < cb->rcv_mss)
-        cb->rcv_mss = cb->user_mss;
-    struct tern_rtt_cfg rc;
-    tern_rtt_cfg_default(&rc);
-    rc.min_us = s->cfg.tcp_rto_min_us;
-    tern_rtt_init(&cb->rtt, &rc);
-    cb->ts_offset = tcp_ts_offset(s, ip->dst, ip->src);
+    tcp_conn_setup(cb);
     return cb;
 }
 
@@ -131,7 +124,6 @@ static void cookie_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
     if (!cb)
         return;
     s->stats.tcp.syncookies_ok++;
-    cb->from_cookie = true;
     cb->iss = seg->ack - 1;
     cb->irs = seg->seq - 1;
     cb->snd_una = cb->snd_nxt = cb->snd_max = seg->ack;

@@ -319,7 +319,6 @@ uint64_t tern_rack_detect_loss(struct tern_rack *r, uint64_t now, uint64_t reo_w
             timeout = deadline - now;
         }
     }
-    r->lost_marks += lost;
     if (newly_lost)
         *newly_lost = lost;
     return timeout;

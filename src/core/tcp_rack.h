@@ -74,7 +74,7 @@ struct tern_rack {
     bool tlp_active;       /* TLP.end_seq is not None */
     bool tlp_is_retrans;   /* TLP.is_retrans */
     uint32_t tlp_end_seq;  /* TLP.end_seq */
-    uint64_t lost_marks, merges; /* statistics */
+    uint64_t merges;       /* statistics (tests) */
     /* The RTT sample of the last tern_rack_on_ack (RFC 6298 s3, Karn):
      * the shortest now - xmit_ts over the entries it newly delivered that
      * were never retransmitted nor SACKed before (UINT64_MAX: none, also

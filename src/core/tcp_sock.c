@@ -80,14 +80,7 @@ static int tcp_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
     sk->peer = *peer;
     sk->connected = true;
     ports_conn_set(s, sk);
-    cb->rcv_mss = tcp_route_mss(s, peer->addr);
-    if (cb->user_mss && cb->user_mss < cb->rcv_mss)
-        cb->rcv_mss = cb->user_mss;
-    struct tern_rtt_cfg rcfg;
-    tern_rtt_cfg_default(&rcfg);
-    rcfg.min_us = s->cfg.tcp_rto_min_us;
-    tern_rtt_init(&cb->rtt, &rcfg);
-    cb->ts_offset = tcp_ts_offset(s, sk->local.addr, peer->addr);
+    tcp_conn_setup(cb);
     cb->iss = tcp_new_iss(s, &sk->local, peer, now);
     cb->snd_una = cb->snd_max = cb->iss;
     cb->state = TCP_SYN_SENT;

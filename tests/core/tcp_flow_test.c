@@ -7,39 +7,13 @@
 #include "harness.h"
 #include "tcp_util.h"
 
-static struct tern_tcp_repr peer(uint32_t seq, uint32_t ack, uint16_t flags, uint16_t win)
-{
-    return wt_seg(P_PORT, 80, seq, ack, flags, win);
-}
-
-static struct tern_sock *establish(struct world *w, bool ts, struct tern_sock **lsk)
-{
-    return wt_establish(w, ts, lsk);
-}
-
-static const char *st(struct tern_sock *sk)
-{
-    return tcp_state_name(tcp_cb_of(sk)->state);
-}
-
-static void finish(struct world *w, struct tern_sock *sk, struct tern_sock *lsk)
-{
-    if (sk)
-        tern_sock_abort(sk);
-    if (lsk)
-        tern_sock_close(lsk);
-    world_drain(w);
-    CHECK_EQ(w->s->sock_count, 0);
-    world_end(w);
-}
-
 TEST(tcp_state_delayed_ack_every_second_segment)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, 0, &l);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
     static uint8_t d[1460];
-    struct tern_tcp_repr s = peer(P_ISN + 1, ISS + 1, ACKF, 1000);
+    struct tern_tcp_repr s = wt_peer(P_ISN + 1, ISS + 1, ACKF, 1000);
     s.payload = d;
     s.payload_len = sizeof d;
     wt_inject(w, &s);
@@ -58,20 +32,20 @@ TEST(tcp_state_delayed_ack_every_second_segment)
     REQUIRE_EQ(a.opts.sack_count, 1);
     CHECK_EQ(a.opts.sack[0].left, P_ISN + 1 + 3 * 1460);
     CHECK_EQ(a.opts.sack[0].right, P_ISN + 1 + 4 * 1460);
-    finish(w, sk, l);
+    wt_finish(w, sk, l);
 }
 
 TEST(tcp_state_nagle_and_nodelay)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, 0, &l);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
     struct tern_tcp_repr a;
     CHECK_EQ(tern_sock_send(sk, "a", 1, 0), 1);
     REQUIRE(wt_pop(w, &a)); /* nothing outstanding: it goes */
     CHECK_EQ(tern_sock_send(sk, "b", 1, 0), 1);
     CHECK_EQ(world_pending_ip(w), 0); /* RFC 1122 4.2.3.4: waits for the ACK */
-    struct tern_tcp_repr ack = peer(P_ISN + 1, ISS + 2, ACKF, 1000);
+    struct tern_tcp_repr ack = wt_peer(P_ISN + 1, ISS + 2, ACKF, 1000);
     wt_inject(w, &ack);
     REQUIRE(wt_pop(w, &a));
     CHECK_EQ(a.seq, ISS + 2);
@@ -80,13 +54,13 @@ TEST(tcp_state_nagle_and_nodelay)
     CHECK_EQ(tern_sock_send(sk, "c", 1, 0), 1);
     REQUIRE(wt_pop(w, &a)); /* with TCP_NODELAY: at once, "b" still unacknowledged */
     CHECK_EQ(a.seq, ISS + 3);
-    finish(w, sk, l);
+    wt_finish(w, sk, l);
 }
 
 TEST(tcp_state_netstat_rows)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, 0, &l);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
     struct tern_sock_info rows[4];
     CHECK_EQ(tern_sock_list(w->s, rows, 4), 2);
@@ -98,16 +72,16 @@ TEST(tcp_state_netstat_rows)
     CHECK_EQ(rows[1].mss, 1460);
     CHECK_EQ(rows[1].cwnd, 14600); /* RFC 6928 IW10 */
     CHECK_EQ(rows[1].rto_us, 1000000); /* RFC 6298 s2.1 before any sample */
-    finish(w, sk, l);
+    wt_finish(w, sk, l);
 }
 
 TEST(attack_33_one_byte_segments_every_other_offset_bounded)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, 0, &l);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
     for (uint32_t i = 0; i < 5000; i++) {
-        struct tern_tcp_repr s = peer(P_ISN + 2 + 2 * i, ISS + 1, ACKF, 1000);
+        struct tern_tcp_repr s = wt_peer(P_ISN + 2 + 2 * i, ISS + 1, ACKF, 1000);
         s.payload = (const uint8_t *)"z";
         s.payload_len = 1;
         wt_inject(w, &s);
@@ -117,34 +91,34 @@ TEST(attack_33_one_byte_segments_every_other_offset_bounded)
     CHECK(tern_tcp_ooo_ranges(&cb->ooo) <= TCP_OOO_RANGES);
     CHECK(tern_tcp_ooo_bytes(&cb->ooo) <= TCP_OOO_RANGES);
     /* The hole at RCV.NXT fills and the parked bytes become readable. */
-    struct tern_tcp_repr s = peer(P_ISN + 1, ISS + 1, ACKF, 1000);
+    struct tern_tcp_repr s = wt_peer(P_ISN + 1, ISS + 1, ACKF, 1000);
     s.payload = (const uint8_t *)"z";
     s.payload_len = 1;
     wt_inject(w, &s);
     CHECK_EQ(cb->rcv_nxt, P_ISN + 3);
-    finish(w, sk, l);
+    wt_finish(w, sk, l);
 }
 
 TEST(tcp_state_fin_beyond_hole_taken_when_filled)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, 0, &l);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
-    struct tern_tcp_repr s = peer(P_ISN + 11, ISS + 1, ACKF | TERN_TCP_FIN, 1000);
+    struct tern_tcp_repr s = wt_peer(P_ISN + 11, ISS + 1, ACKF | TERN_TCP_FIN, 1000);
     s.payload = (const uint8_t *)"0123456789";
     s.payload_len = 10;
     wt_inject(w, &s);
     struct tern_tcp_repr a;
     REQUIRE(wt_pop(w, &a));
     CHECK_EQ(a.ack, P_ISN + 1); /* out of order: a duplicate ACK */
-    CHECK_STR(st(sk), "ESTABLISHED");
-    s = peer(P_ISN + 1, ISS + 1, ACKF, 1000);
+    CHECK_STR(wt_state(sk), "ESTABLISHED");
+    s = wt_peer(P_ISN + 1, ISS + 1, ACKF, 1000);
     s.payload = (const uint8_t *)"abcdefghij";
     s.payload_len = 10;
     wt_inject(w, &s);
     REQUIRE(wt_pop(w, &a));
     CHECK_EQ(a.ack, P_ISN + 1 + 20 + 1); /* the data and the FIN */
-    CHECK_STR(st(sk), "CLOSE_WAIT");
+    CHECK_STR(wt_state(sk), "CLOSE_WAIT");
     char buf[32];
     CHECK_EQ(tern_sock_recv(sk, buf, sizeof buf, 0), 20);
     CHECK_MEM(buf, "abcdefghij0123456789", 20);
@@ -154,8 +128,8 @@ TEST(tcp_state_fin_beyond_hole_taken_when_filled)
     REQUIRE(wt_pop(w, &a));
     CHECK_EQ(a.flags, ACKF | TERN_TCP_FIN);
     CHECK_EQ(a.seq, ISS + 1);
-    s = peer(P_ISN + 22, ISS + 2, ACKF, 1000);
+    s = wt_peer(P_ISN + 22, ISS + 2, ACKF, 1000);
     wt_inject(w, &s);
     CHECK_EQ(w->s->sock_count, 1);
-    finish(w, NULL, l);
+    wt_finish(w, NULL, l);
 }

@@ -10,40 +10,13 @@
 #include "harness.h"
 #include "tcp_util.h"
 
-
-static struct tern_tcp_repr peer(uint32_t seq, uint32_t ack, uint16_t flags, uint16_t win)
-{
-    return wt_seg(P_PORT, 80, seq, ack, flags, win);
-}
-
-static struct tern_sock *establish(struct world *w, bool ts, struct tern_sock **lsk)
-{
-    return wt_establish(w, ts, lsk);
-}
-
-static const char *st(struct tern_sock *sk)
-{
-    return tcp_state_name(tcp_cb_of(sk)->state);
-}
-
-static void finish(struct world *w, struct tern_sock *sk, struct tern_sock *lsk)
-{
-    if (sk)
-        tern_sock_abort(sk);
-    if (lsk)
-        tern_sock_close(lsk);
-    world_drain(w);
-    CHECK_EQ(w->s->sock_count, 0);
-    world_end(w);
-}
-
 TEST(tcp_state_passive_open_data_and_ack)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, false, &l);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
-    CHECK_STR(st(sk), "ESTABLISHED");
-    struct tern_tcp_repr d = peer(P_ISN + 1, ISS + 1, ACKF | TERN_TCP_PSH, 1000);
+    CHECK_STR(wt_state(sk), "ESTABLISHED");
+    struct tern_tcp_repr d = wt_peer(P_ISN + 1, ISS + 1, ACKF | TERN_TCP_PSH, 1000);
     d.payload = (const uint8_t *)"hello";
     d.payload_len = 5;
     wt_inject(w, &d);
@@ -65,7 +38,7 @@ TEST(tcp_state_passive_open_data_and_ack)
     CHECK_EQ(a.seq, ISS + 1);
     CHECK_EQ(a.payload_len, 5);
     CHECK_MEM(a.payload, "world", 5);
-    finish(w, sk, l);
+    wt_finish(w, sk, l);
 }
 
 TEST(tcp_state_rst_on_closed_port_exact)
@@ -110,17 +83,17 @@ TEST(tcp_state_listen_ack_gets_rst_and_rst_ignored)
     CHECK_EQ(tern_sock_listen(l, 8), 0);
     /* s3.10.7.2: an ACK to a listener -> <SEQ=SEG.ACK><CTL=RST> (a forged
      * cookie does not verify). */
-    struct tern_tcp_repr s = peer(1, 12345, ACKF, 100);
+    struct tern_tcp_repr s = wt_peer(1, 12345, ACKF, 100);
     wt_inject(w, &s);
     struct tern_tcp_repr r;
     REQUIRE(wt_pop(w, &r));
     CHECK_EQ(r.flags, TERN_TCP_RST);
     CHECK_EQ(r.seq, 12345);
-    s = peer(1, 0, TERN_TCP_RST, 0);
+    s = wt_peer(1, 0, TERN_TCP_RST, 0);
     wt_inject(w, &s);
     CHECK_EQ(world_pending_ip(w), 0);
     CHECK_EQ(w->s->sock_count, 1);
-    finish(w, NULL, l);
+    wt_finish(w, NULL, l);
 }
 
 TEST(tcp_state_active_open_exact_and_rst_in_syn_sent)
@@ -138,7 +111,7 @@ TEST(tcp_state_active_open_exact_and_rst_in_syn_sent)
     CHECK_EQ(syn.flags, TERN_TCP_SYN);
     CHECK_EQ(syn.seq, 0x10000);
     CHECK(syn.opts.has_mss && syn.opts.has_wscale && syn.opts.sack_perm && syn.opts.has_ts);
-    CHECK_STR(st(sk), "SYN_SENT");
+    CHECK_STR(wt_state(sk), "SYN_SENT");
     /* s3.10.7.3: an ACK not acknowledging our SYN (SEG.ACK =< ISS) ->
      * <SEQ=SEG.ACK><CTL=RST>, state unchanged. */
     struct tern_tcp_repr bad = wt_seg(80, 3333, 9, 0x10000, ACKF, 100);
@@ -151,11 +124,11 @@ TEST(tcp_state_active_open_exact_and_rst_in_syn_sent)
     bad = wt_seg(80, 3333, 9, 0, TERN_TCP_RST, 0);
     wt_inject(w, &bad);
     CHECK_EQ(world_pending_ip(w), 0);
-    CHECK_STR(st(sk), "SYN_SENT");
+    CHECK_STR(wt_state(sk), "SYN_SENT");
     /* RST with ACK = ISS+1: connection refused. */
     bad = wt_seg(80, 3333, 0, 0x10001, TERN_TCP_RST | ACKF, 0);
     wt_inject(w, &bad);
-    CHECK_STR(st(sk), "CLOSE");
+    CHECK_STR(wt_state(sk), "CLOSE");
     CHECK_EQ(tern_sock_error(sk), TERN_E_CONNREFUSED);
     tern_sock_close(sk);
     CHECK_EQ(w->s->sock_count, 0);
@@ -193,42 +166,42 @@ TEST(tcp_state_syn_retries_then_timeout)
 TEST(attack_29_rst_in_window_challenge_exact_resets_outside_dropped)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, false, &l);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
     /* In the window, not RCV.NXT: a challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT>. */
-    struct tern_tcp_repr rst = peer(P_ISN + 1 + 100, 0, TERN_TCP_RST, 0);
+    struct tern_tcp_repr rst = wt_peer(P_ISN + 1 + 100, 0, TERN_TCP_RST, 0);
     wt_inject(w, &rst);
     struct tern_tcp_repr a;
     REQUIRE(wt_pop(w, &a));
     CHECK_EQ(a.flags, ACKF);
     CHECK_EQ(a.seq, ISS + 1);
     CHECK_EQ(a.ack, P_ISN + 1);
-    CHECK_STR(st(sk), "ESTABLISHED");
+    CHECK_STR(wt_state(sk), "ESTABLISHED");
     /* Outside the window: silently dropped. */
-    rst = peer(P_ISN + 1 + 10000000, 0, TERN_TCP_RST, 0);
+    rst = wt_peer(P_ISN + 1 + 10000000, 0, TERN_TCP_RST, 0);
     wt_inject(w, &rst);
-    rst = peer(P_ISN - 5, 0, TERN_TCP_RST, 0);
+    rst = wt_peer(P_ISN - 5, 0, TERN_TCP_RST, 0);
     wt_inject(w, &rst);
     CHECK_EQ(world_pending_ip(w), 0);
-    CHECK_STR(st(sk), "ESTABLISHED");
+    CHECK_STR(wt_state(sk), "ESTABLISHED");
     /* Exactly RCV.NXT: reset. */
-    rst = peer(P_ISN + 1, 0, TERN_TCP_RST, 0);
+    rst = wt_peer(P_ISN + 1, 0, TERN_TCP_RST, 0);
     wt_inject(w, &rst);
     CHECK_EQ(world_pending_ip(w), 0);
-    CHECK_STR(st(sk), "CLOSE");
+    CHECK_STR(wt_state(sk), "CLOSE");
     CHECK_EQ(tern_sock_error(sk), TERN_E_CONNRESET);
     CHECK(tern_sock_poll(sk) & TERN_POLLHUP);
-    finish(w, sk, l);
+    wt_finish(w, sk, l);
 }
 
 TEST(attack_30_syn_on_synchronized_challenge_ack)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, false, &l);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
     uint32_t seqs[] = {P_ISN + 1, P_ISN + 50, P_ISN + 100000000u, 7};
     for (int i = 0; i < 4; i++) {
-        struct tern_tcp_repr s = peer(seqs[i], 0, TERN_TCP_SYN, 1000);
+        struct tern_tcp_repr s = wt_peer(seqs[i], 0, TERN_TCP_SYN, 1000);
         wt_inject(w, &s);
         struct tern_tcp_repr a;
         REQUIRE(wt_pop(w, &a));
@@ -236,24 +209,24 @@ TEST(attack_30_syn_on_synchronized_challenge_ack)
         CHECK_EQ(a.seq, ISS + 1);
         CHECK_EQ(a.ack, P_ISN + 1);
     }
-    CHECK_STR(st(sk), "ESTABLISHED");
+    CHECK_STR(wt_state(sk), "ESTABLISHED");
     /* The two out-of-window SYNs fail the first step (sequence check) and
      * get its ACK; the in-window ones reach the fourth step's challenge
      * ACK. Either way: an ACK, no reset, no state change. */
     CHECK_EQ(tern_stack_stats(w->s)->tcp.challenge_acks, 2);
-    finish(w, sk, l);
+    wt_finish(w, sk, l);
 }
 
 TEST(attack_31_ack_outside_window_challenge_rate_limited)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, false, &l);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
     /* SEG.ACK > SND.NXT (RFC 5961 s5.2): dropped with a challenge ACK; the
      * data it carries is not taken. */
     int acks = 0;
     for (int i = 0; i < 30; i++) {
-        struct tern_tcp_repr s = peer(P_ISN + 1, ISS + 1 + 100000, ACKF, 1000);
+        struct tern_tcp_repr s = wt_peer(P_ISN + 1, ISS + 1 + 100000, ACKF, 1000);
         s.payload = (const uint8_t *)"x";
         s.payload_len = 1;
         wt_inject(w, &s);
@@ -268,13 +241,13 @@ TEST(attack_31_ack_outside_window_challenge_rate_limited)
     CHECK_EQ(tern_sock_recv(sk, (char[4]){0}, 4, 0), TERN_E_AGAIN);
     /* A second later the budget is back. */
     world_run(w, 1000000);
-    struct tern_tcp_repr s = peer(P_ISN + 1, ISS - 200000, ACKF, 1000); /* below SND.UNA-MAX.SND.WND */
+    struct tern_tcp_repr s = wt_peer(P_ISN + 1, ISS - 200000, ACKF, 1000); /* below SND.UNA-MAX.SND.WND */
     wt_inject(w, &s);
     struct tern_tcp_repr a;
     CHECK(wt_pop(w, &a));
     CHECK_EQ(tern_stack_stats(w->s)->tcp.challenge_limited, 20);
-    CHECK_STR(st(sk), "ESTABLISHED");
-    finish(w, sk, l);
+    CHECK_STR(wt_state(sk), "ESTABLISHED");
+    wt_finish(w, sk, l);
 }
 
 TEST(attack_32_data_beyond_window_trimmed)
@@ -287,20 +260,20 @@ TEST(attack_32_data_beyond_window_trimmed)
     CHECK_EQ(tern_sock_bind(l, &la), 0);
     CHECK_EQ(tern_sock_listen(l, 8), 0);
     tcp_test_force_iss(w->s, ISS);
-    struct tern_tcp_repr syn = peer(P_ISN, 0, TERN_TCP_SYN, 65535);
+    struct tern_tcp_repr syn = wt_peer(P_ISN, 0, TERN_TCP_SYN, 65535);
     wt_inject(w, &syn);
     struct tern_tcp_repr a;
     REQUIRE(wt_pop(w, &a));
     CHECK_EQ(a.win, 4096);
     CHECK(!a.opts.has_wscale); /* the peer did not offer it */
-    struct tern_tcp_repr ack = peer(P_ISN + 1, ISS + 1, ACKF, 65535);
+    struct tern_tcp_repr ack = wt_peer(P_ISN + 1, ISS + 1, ACKF, 65535);
     wt_inject(w, &ack);
     struct tern_sock *sk = tern_sock_accept(l, NULL, NULL);
     REQUIRE(sk != NULL);
     static uint8_t big[6000];
     for (size_t i = 0; i < sizeof big; i++)
         big[i] = (uint8_t)i;
-    struct tern_tcp_repr d = peer(P_ISN + 1, ISS + 1, ACKF, 65535);
+    struct tern_tcp_repr d = wt_peer(P_ISN + 1, ISS + 1, ACKF, 65535);
     d.payload = big;
     d.payload_len = sizeof big;
     wt_inject(w, &d);
@@ -322,15 +295,15 @@ TEST(attack_32_data_beyond_window_trimmed)
     REQUIRE(wt_pop(w, &a));
     CHECK_EQ(a.ack, P_ISN + 1 + 4096);
     CHECK_EQ(tern_tcp_ooo_bytes(&tcp_cb_of(sk)->ooo), 0);
-    finish(w, sk, l);
+    wt_finish(w, sk, l);
 }
 
 TEST(attack_37_paws_old_timestamp_dropped_with_ack)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, true, &l);
+    struct tern_sock *l, *sk = wt_establish(w, WT_TS, &l);
     REQUIRE(sk != NULL);
-    struct tern_tcp_repr d = peer(P_ISN + 1, ISS + 1, ACKF, 1000);
+    struct tern_tcp_repr d = wt_peer(P_ISN + 1, ISS + 1, ACKF, 1000);
     d.opts.has_ts = true;
     d.opts.ts_val = 50; /* older than TS.Recent = 101 */
     d.payload = (const uint8_t *)"old";
@@ -354,31 +327,31 @@ TEST(attack_37_paws_old_timestamp_dropped_with_ack)
     CHECK_EQ(a.opts.ts_ecr, 102);
     CHECK_EQ(tern_sock_recv(sk, (char[4]){0}, 4, 0), 3);
     /* An RST is not subject to PAWS (R1: "and the RST bit is off"). */
-    struct tern_tcp_repr rst = peer(P_ISN + 4, 0, TERN_TCP_RST, 0);
+    struct tern_tcp_repr rst = wt_peer(P_ISN + 4, 0, TERN_TCP_RST, 0);
     rst.opts.has_ts = true;
     rst.opts.ts_val = 1;
     wt_inject(w, &rst);
-    CHECK_STR(st(sk), "CLOSE");
-    finish(w, sk, l);
+    CHECK_STR(wt_state(sk), "CLOSE");
+    wt_finish(w, sk, l);
 }
 
 TEST(attack_28_bad_flag_combinations_change_nothing)
 {
     struct world *w = world_new(NULL);
-    struct tern_sock *l, *sk = establish(w, false, &l);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
     uint16_t bad[] = {TERN_TCP_SYN | TERN_TCP_FIN, TERN_TCP_SYN | TERN_TCP_RST, 0,
                       TERN_TCP_FIN | TERN_TCP_SYN | TERN_TCP_RST | TERN_TCP_PSH | ACKF |
                           TERN_TCP_URG};
     for (int i = 0; i < 4; i++) {
-        struct tern_tcp_repr s = peer(P_ISN + 1, ISS + 1, bad[i], 1000);
+        struct tern_tcp_repr s = wt_peer(P_ISN + 1, ISS + 1, bad[i], 1000);
         wt_inject(w, &s); /* on the connection */
         s.sport = 40001;
         wt_inject(w, &s); /* to the listener */
     }
     CHECK_EQ(world_pending_ip(w), 0);
-    CHECK_STR(st(sk), "ESTABLISHED");
+    CHECK_STR(wt_state(sk), "ESTABLISHED");
     CHECK_EQ(w->s->sock_count, 2);
     CHECK_EQ(tern_stack_stats(w->s)->tcp.drop_bad, 8);
-    finish(w, sk, l);
+    wt_finish(w, sk, l);
 }

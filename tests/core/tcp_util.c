@@ -112,6 +112,27 @@ struct tern_tcp_repr wt_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32
     return r;
 }
 
+struct tern_tcp_repr wt_peer(uint32_t seq, uint32_t ack, uint16_t flags, uint16_t win)
+{
+    return wt_seg(P_PORT, 80, seq, ack, flags, win);
+}
+
+const char *wt_state(const struct tern_sock *sk)
+{
+    return tcp_state_name(tcp_cb_of(sk)->state);
+}
+
+void wt_finish(struct world *w, struct tern_sock *sk, struct tern_sock *lsk)
+{
+    if (sk)
+        tern_sock_abort(sk);
+    if (lsk)
+        tern_sock_close(lsk);
+    world_drain(w);
+    CHECK_EQ(w->s->sock_count, 0);
+    world_end(w);
+}
+
 uint32_t g_peer_ts = 100;
 
 /* Passive open of one connection; *lsk gets the listener. ts: both sides

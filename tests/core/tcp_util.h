@@ -51,5 +51,11 @@ extern uint32_t g_peer_ts;
 #define WT_TS 1     /* both sides use timestamps */
 #define WT_NOSACK 2 /* the peer does not offer SACK */
 struct tern_sock *wt_establish(struct world *w, unsigned flags, struct tern_sock **lsk);
+/* Shorthands of the state tests: a segment from the peer (P_PORT -> 80),
+ * a socket's state name, and the end of a test (abort sk, close lsk,
+ * drain, check that no socket is left). */
+struct tern_tcp_repr wt_peer(uint32_t seq, uint32_t ack, uint16_t flags, uint16_t win);
+const char *wt_state(const struct tern_sock *sk);
+void wt_finish(struct world *w, struct tern_sock *sk, struct tern_sock *lsk);
 
 #endif
