@@ -121,17 +121,10 @@ int cmd_get(int argc, char **argv)
         case 'q':
             quiet = true;
             break;
-        case 'D': {
-            int n = parse_addr_list(optarg, go.dns.servers, TERN_RESOLVE_MAX_SERVERS);
-            go.dns.nservers = n > 0 ? (unsigned)n : 0;
-            if (n < 0) {
-                fprintf(stderr, "tern get: bad value '%s' for --dns (IPv4 addresses, "
-                                "comma-separated, at most %d)\n",
-                        optarg, TERN_RESOLVE_MAX_SERVERS);
+        case 'D':
+            if (parse_dns_opt("get", optarg, &go.dns) < 0)
                 return 2;
-            }
             break;
-        }
         case 'T':
             if (parse_seconds(optarg, &go.connect_timeout_us) < 0 || go.connect_timeout_us < 1000) {
                 fprintf(stderr, "tern get: bad value '%s' for --timeout\n", optarg);
@@ -142,14 +135,8 @@ int cmd_get(int argc, char **argv)
             fputs(get_help, stdout);
             fputs(stackopt_help, stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "tern get: option '%s' needs a value (try 'tern get --help')\n",
-                    argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "tern get: unknown option '%s' (try 'tern get --help')\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* ':' missing value, '?' unknown */
+            return tool_opt_error("get", opt, argv);
         }
     }
     if (optind != argc - 1) {

@@ -65,17 +65,10 @@ int cmd_resolve(int argc, char **argv)
         if (r > 0)
             continue;
         switch (opt) {
-        case 'D': {
-            int n = parse_addr_list(optarg, ro.servers, TERN_RESOLVE_MAX_SERVERS);
-            ro.nservers = n > 0 ? (unsigned)n : 0;
-            if (n < 0) {
-                fprintf(stderr, "tern resolve: bad value '%s' for --dns (IPv4 addresses, "
-                                "comma-separated, at most %d)\n",
-                        optarg, TERN_RESOLVE_MAX_SERVERS);
+        case 'D':
+            if (parse_dns_opt("resolve", optarg, &ro) < 0)
                 return 2;
-            }
             break;
-        }
         case 't':
             if (!strcasecmp(optarg, "A"))
                 ro.qtype = TERN_DNS_T_A;

@@ -136,17 +136,10 @@ int cmd_traceroute(int argc, char **argv)
                 goto bad_value;
             to.port = (uint16_t)v;
             break;
-        case 'D': {
-            int n = parse_addr_list(optarg, ro.servers, TERN_RESOLVE_MAX_SERVERS);
-            if (n < 0) {
-                fprintf(stderr, "tern traceroute: bad value '%s' for --dns (IPv4 addresses, "
-                                "comma-separated, at most %d)\n",
-                        optarg, TERN_RESOLVE_MAX_SERVERS);
+        case 'D':
+            if (parse_dns_opt("traceroute", optarg, &ro) < 0)
                 return 2;
-            }
-            ro.nservers = (unsigned)n;
             break;
-        }
         case 'h':
             fputs(traceroute_help, stdout);
             fputs(stackopt_help, stdout);

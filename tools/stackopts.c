@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app/dhcp_client.h"
+#include "app/resolver.h"
 #include "tern/wire/eth.h"
 
 #define DHCP_WAIT_US 30000000 /* --dhcp: give up after 30 s without a lease */
@@ -173,6 +174,20 @@ int parse_addr_list(const char *arg, uint32_t *out, int max)
         n++;
     }
     return n ? n : -1;
+}
+
+int parse_dns_opt(const char *cmd, const char *arg, struct tern_resolve_opts *ro)
+{
+    int n = parse_addr_list(arg, ro->servers, TERN_RESOLVE_MAX_SERVERS);
+    if (n < 0) {
+        fprintf(stderr, "tern %s: bad value '%s' for --dns (IPv4 addresses, comma-separated, "
+                        "at most %d)\n",
+                cmd, arg, TERN_RESOLVE_MAX_SERVERS);
+        ro->nservers = 0;
+        return -1;
+    }
+    ro->nservers = (unsigned)n;
+    return 0;
 }
 
 int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)

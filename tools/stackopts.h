@@ -102,6 +102,10 @@ void tool_stop_loop(int signo, void *loop);
 
 /* "A,B,C" (IPv4 addresses) into out[0..max); returns the count, -1 if bad. */
 int parse_addr_list(const char *arg, uint32_t *out, int max);
+/* --dns SERVER[,SERVER...] into ro->servers/nservers; on a bad list prints
+ * "tern CMD: bad value ..." and returns -1 (the caller exits 2). */
+struct tern_resolve_opts;
+int parse_dns_opt(const char *cmd, const char *arg, struct tern_resolve_opts *ro);
 
 /* "A.B.C.D/P" (or "A.B.C.D", prefix def_prefix) into addr/prefix; 0 ok, -1 bad. */
 int parse_addr_prefix(const char *arg, uint8_t def_prefix, uint32_t *addr, uint8_t *prefix);
