@@ -155,6 +155,25 @@ static bool acceptable(const struct tcp_cb *cb, uint32_t seq, uint32_t slen, uin
     return tern_seq_in(seq, lo, hi) || tern_seq_in(seq + slen - 1, lo, hi);
 }
 
+/* The segment passed every check of RFC 9293 s3.10.7.4 up to the ACK
+ * field: only now may it change state. RFC 7323 s4.3: TS.Recent from a
+ * segment covering Last.ACK.sent (a segment that is then rejected - an
+ * ACK of unsent data, an in-window RST or SYN - must not move it, or the
+ * next valid segment fails PAWS); keepalive idle time and the "heard from
+ * the peer" mark of black-hole detection restart only on an acceptable
+ * segment, so forged or stale segments keep neither alive. */
+static void accepted(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint64_t now)
+{
+    if (cb->ts_ok && seg->opts.has_ts && tern_seq_geq(seg->opts.ts_val, cb->ts_recent) &&
+        tern_seq_leq(seg->seq, cb->last_ack_sent)) {
+        cb->ts_recent = seg->opts.ts_val;
+        cb->ts_recent_at = now;
+    }
+    cb->last_rx = now;
+    if (cb->sk->keepalive && (cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT))
+        tcp_arm_keepalive(cb, now);
+}
+
 /* Fifth step for ESTABLISHED and later: SND.UNA, the send ring, RTT,
  * congestion control, fast retransmit (RFC 5681 s3.2, RFC 6582), the
  * send window (SND.WL1/WL2 rule). Returns false if the segment is done. */
@@ -292,9 +311,10 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     bool rst = fl & TERN_TCP_RST, syn = fl & TERN_TCP_SYN, fin = fl & TERN_TCP_FIN;
     uint32_t slen = tern_tcp_seg_len(seg);
     uint32_t wnd = tern_seq_gt(cb->rcv_adv, cb->rcv_nxt) ? cb->rcv_adv - cb->rcv_nxt : 0;
-    cb->last_rx = now;
-    if (sk->keepalive && (cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT))
-        tcp_arm_keepalive(cb, now);
+    /* Nothing below changes connection state until the segment has passed
+     * the sequence, RST, SYN and ACK checks (RFC 9293 s3.10.7.4: a segment
+     * that fails one is dropped, at most answered with an ACK; RFC 7323
+     * s4.3): see accepted(). */
 
     /* SYN-RECEIVED: a retransmitted SYN repeats our SYN-ACK. */
     if (cb->state == TCP_SYN_RECEIVED && syn && !(fl & TERN_TCP_ACK) && seg->seq == cb->irs) {
@@ -333,12 +353,6 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         }
         return; /* an out-of-window RST is dropped silently (RFC 5961 s3.2) */
     }
-    /* RFC 7323 s4.3: TS.Recent from a segment covering Last.ACK.sent. */
-    if (cb->ts_ok && seg->opts.has_ts && tern_seq_geq(seg->opts.ts_val, cb->ts_recent) &&
-        tern_seq_leq(seg->seq, cb->last_ack_sent)) {
-        cb->ts_recent = seg->opts.ts_val;
-        cb->ts_recent_at = now;
-    }
     /* Second: RST (RFC 5961 s3.2): exactly RCV.NXT resets, anything else in
      * the window earns a challenge ACK (ATTACKS 29). */
     if (rst) {
@@ -363,18 +377,17 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     /* Fifth: the ACK field. */
     if (!(fl & TERN_TCP_ACK))
         return;
-    /* RFC 5961 s5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else a
-     * challenge ACK and drop (ATTACKS 31). */
-    if (!tern_seq_in_incl(seg->ack, cb->snd_una - cb->max_snd_wnd, cb->snd_max)) {
-        challenge_ack(cb, now);
-        return;
-    }
     if (cb->state == TCP_SYN_RECEIVED) {
-        if (!tern_seq_gt(seg->ack, cb->snd_una)) {
+        /* s3.10.7.4 fifth, SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT,
+         * then enter ESTABLISHED ... If the segment acknowledgment is not
+         * acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST>" (RFC
+         * 5961 s5.2's challenge ACK is for synchronized states). */
+        if (!tern_seq_gt(seg->ack, cb->snd_una) || tern_seq_gt(seg->ack, cb->snd_max)) {
             struct tern_ipv4_repr ip = {.src = sk->peer.addr, .dst = sk->local.addr};
-            tcp_send_reset(s, &ip, seg, now); /* <SEQ=SEG.ACK><CTL=RST> */
+            tcp_send_reset(s, &ip, seg, now);
             return;
         }
+        accepted(cb, seg, now);
         cb->snd_una = seg->ack;
         cb->snd_wnd = (uint32_t)seg->win << cb->snd_ws;
         cb->max_snd_wnd = cb->snd_wnd;
@@ -386,8 +399,17 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         cb->rtx_count = 0;
         tcp_set_state(cb, TCP_ESTABLISHED, now);
         tcp_child_established(cb);
-    } else if (!process_ack(cb, seg, now)) {
-        return;
+    } else {
+        /* RFC 5961 s5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else
+         * a challenge ACK and drop (ATTACKS 31); RFC 9293 s3.10.7.4: an
+         * ACK of something not yet sent is answered and dropped. */
+        if (!tern_seq_in_incl(seg->ack, cb->snd_una - cb->max_snd_wnd, cb->snd_max)) {
+            challenge_ack(cb, now);
+            return;
+        }
+        accepted(cb, seg, now);
+        if (!process_ack(cb, seg, now))
+            return;
     }
     /* Sixth: URG - ignored; urgent data is ordinary data (RFC 6093). */
     /* Seventh: segment text. */
