@@ -181,8 +181,20 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
 {
     uint32_t ack = seg->ack;
     uint32_t new_wnd = (uint32_t)seg->win << cb->snd_ws;
-    bool win_upd = tern_seq_lt(cb->snd_wl1, seg->seq) ||
-                   (cb->snd_wl1 == seg->seq && tern_seq_leq(cb->snd_wl2, ack));
+    /* RFC 9293 s3.10.7.4 fifth step: "If SND.UNA =< SEG.ACK =< SND.NXT, the
+     * send window should be updated. If (SND.WL1 < SEG.SEQ or (SND.WL1 =
+     * SEG.SEQ and SND.WL2 =< SEG.ACK))" - the WL1/WL2 guard keeps an old,
+     * reordered segment from installing an old window. An ACK that
+     * advances SND.UNA is newer than anything that set the window, whatever
+     * its SEG.SEQ: a retransmission of old data (SEG.SEQ < SND.WL1)
+     * carrying the peer's latest ACK and window must update it too, or a
+     * window that was closed (or shrunk) stays so until the peer sends new
+     * data, which it may never do. So the update is also accepted when the
+     * ACK advances SND.UNA (as Linux's tcp_may_update_window does). An ACK
+     * below SND.UNA never updates it. */
+    bool win_upd = tern_seq_geq(ack, cb->snd_una) &&
+                   (tern_seq_gt(ack, cb->snd_una) || tern_seq_lt(cb->snd_wl1, seg->seq) ||
+                    (cb->snd_wl1 == seg->seq && tern_seq_leq(cb->snd_wl2, ack)));
     if (tern_seq_gt(ack, cb->snd_una)) {
         uint32_t acked = ack - cb->snd_una;
         size_t queued = tern_ringbuf_len(&cb->snd);

@@ -124,3 +124,46 @@ TEST(tcp_in_syn_received_ack_above_snd_nxt_gets_reset)
     CHECK_STR(wt_state(sk), "ESTABLISHED");
     wt_finish(w, sk, l);
 }
+
+/* RFC 9293 s3.10.7.4 window update: a retransmission of old data (SEG.SEQ
+ * below SND.WL1) that carries an ACK advancing SND.UNA updates the send
+ * window; an old ACK (below SND.UNA) with a newer SEG.SEQ does not. */
+TEST(tcp_in_window_update_from_old_segment_with_new_ack)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    static uint8_t data[1000];
+    CHECK_EQ(tern_sock_send(sk, data, sizeof data, 0), 1000);
+    struct tern_tcp_repr a;
+    REQUIRE(wt_pop(w, &a));
+    CHECK_EQ(a.payload_len, 1000);
+    /* The peer's data: two segments of 100 bytes, SND.WL1 = P_ISN + 101. */
+    static uint8_t pd[300];
+    struct tern_tcp_repr d = wt_peer(P_ISN + 1, ISS + 1, ACKF, 1000);
+    d.payload = pd;
+    d.payload_len = 100;
+    wt_inject(w, &d);
+    d.seq = P_ISN + 101;
+    wt_inject(w, &d);
+    world_drain(w);
+    CHECK_EQ(cb->snd_wl1, P_ISN + 101);
+    CHECK_EQ(cb->snd_wnd, 1000u << 7);
+    /* A repacketized retransmission from P_ISN + 1 (it ends in the window,
+     * so it is acceptable) with the newest ACK and a smaller window. */
+    d = wt_peer(P_ISN + 1, ISS + 1001, ACKF, 20);
+    d.payload = pd;
+    d.payload_len = 300;
+    wt_inject(w, &d);
+    CHECK_EQ(cb->snd_una, ISS + 1001);
+    CHECK_EQ(cb->snd_wnd, 20u << 7);
+    CHECK_EQ(cb->snd_wl1, P_ISN + 1);
+    CHECK_EQ(cb->snd_wl2, ISS + 1001);
+    /* An ACK below SND.UNA with a newer SEG.SEQ: no update. */
+    d = wt_peer(P_ISN + 301, ISS + 1, ACKF, 5);
+    wt_inject(w, &d);
+    CHECK_EQ(cb->snd_wnd, 20u << 7);
+    world_drain(w);
+    wt_finish(w, sk, l);
+}
