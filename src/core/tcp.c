@@ -217,8 +217,12 @@ void tcp_init_conn(struct tcp_cb *cb, uint64_t now)
     cb->stall_since = now;
 }
 
+/* Readiness notifications follow changes only, never a call that changed
+ * nothing (an app acting on each wake-up would re-arm itself forever). */
 void tcp_set_state(struct tcp_cb *cb, int state, uint64_t now)
 {
+    if (cb->state == state)
+        return;
     cb->state = (uint8_t)state;
     if (state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT)
         tcp_arm_keepalive(cb, now);

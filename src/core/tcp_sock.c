@@ -217,13 +217,20 @@ static int tcp_shutdown(struct tern_sock *sk, int how)
     uint64_t now = tern_loop_now(sk->s->loop);
     if (cb->state == TCP_CLOSED || cb->state == TCP_LISTEN || cb->state == TCP_SYN_SENT)
         return TERN_E_NOTCONN;
-    if (how != TERN_SHUT_WR)
-        sk->shut_rd = true;
+    /* Readiness is notified on a change only (a state change notifies in
+     * tcp_set_state): an app that calls shutdown on every end-of-stream
+     * wake-up would otherwise re-arm its own wake-up at the same instant
+     * and spin the loop forever. */
+    bool changed = false;
+    if (how != TERN_SHUT_WR && !sk->shut_rd)
+        sk->shut_rd = changed = true;
     if (how != TERN_SHUT_RD) {
-        sk->shut_wr = true;
+        if (!sk->shut_wr)
+            sk->shut_wr = changed = true;
         close_send_side(cb, now);
     }
-    sock_notify(sk);
+    if (changed)
+        sock_notify(sk);
     return TERN_OK;
 }
 

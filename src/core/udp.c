@@ -363,11 +363,14 @@ static ssize_t udp_recvfrom(struct tern_sock *sk, void *buf, size_t len, int fla
 
 static int udp_shutdown(struct tern_sock *sk, int how)
 {
+    /* Notified on a change only (see tcp_shutdown: no self-re-arming). */
+    bool changed = (how != TERN_SHUT_WR && !sk->shut_rd) || (how != TERN_SHUT_RD && !sk->shut_wr);
     if (how != TERN_SHUT_WR)
         sk->shut_rd = true;
     if (how != TERN_SHUT_RD)
         sk->shut_wr = true;
-    sock_notify(sk);
+    if (changed)
+        sock_notify(sk);
     /* Linux inet_shutdown: the flags are set, but ENOTCONN if unconnected. */
     return sk->connected ? TERN_OK : TERN_E_NOTCONN;
 }

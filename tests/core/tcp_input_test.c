@@ -167,3 +167,88 @@ TEST(tcp_in_window_update_from_old_segment_with_new_ack)
     world_drain(w);
     wt_finish(w, sk, l);
 }
+
+/* An app that acts on every wake-up - reads to end of stream, then calls
+ * shutdown, getsockopt and setsockopt again each time (as fuzz/stack_fuzz.c's
+ * handler does) - must not be woken by its own calls: notifications follow
+ * state changes only, or the loop spins at one instant forever. */
+struct wake_app {
+    int calls;
+    bool eof;
+};
+
+static void wake_app_fn(struct tern_sock *sk, unsigned ev, void *ctx)
+{
+    struct wake_app *a = ctx;
+    (void)ev;
+    if (++a->calls > 10000) { /* livelocked: let the test end and fail */
+        tern_sock_set_handler(sk, 0, NULL, NULL);
+        return;
+    }
+    char buf[256];
+    ssize_t n;
+    while ((n = tern_sock_recv(sk, buf, sizeof buf, 0)) > 0)
+        ;
+    if (n == 0) {
+        a->eof = true;
+        tern_sock_shutdown(sk, TERN_SHUT_WR);
+        tern_sock_shutdown(sk, TERN_SHUT_RDWR);
+    }
+    int v;
+    tern_sock_getopt(sk, TERN_TCP_NODELAY, &v);
+    tern_sock_setopt(sk, TERN_TCP_NODELAY, 1);
+}
+
+TEST(tcp_in_shutdown_on_every_wakeup_does_not_livelock)
+{
+    struct tnet n;
+    struct tern_impair imp = {.delay_us = 10000}; /* the FIN's ACK takes 20 ms */
+    REQUIRE(tnet_open(&n, 7, &imp, NULL) == 0);
+    struct tern_sock *lsk, *ca, *cb;
+    REQUIRE(tnet_connect(&n, 80, &lsk, &ca, &cb) == 0);
+    struct wake_app app = {0};
+    tern_sock_set_handler(cb, TERN_POLLIN | TERN_POLLOUT, wake_app_fn, &app);
+    tnet_run(&n, 10000);
+    CHECK(app.calls >= 1);
+    CHECK_EQ(tern_sock_send(ca, "bye", 3, 0), 3);
+    CHECK_EQ(tern_sock_shutdown(ca, TERN_SHUT_WR), 0);
+    tnet_run(&n, 1000000); /* one virtual second */
+    CHECK(app.eof);
+    /* The connect, the data, the FIN, the end: a handful of wake-ups. */
+    CHECK(app.calls < 20);
+    CHECK(app.calls <= 10000);
+    CHECK_STR(tcp_state_name(tcp_cb_of(cb)->state), "CLOSE");
+    tern_sock_close(cb);
+    tern_sock_close(ca);
+    tern_sock_close(lsk);
+    tnet_close(&n);
+}
+
+/* UDP's shutdown had the same self-notification. */
+static void udp_wake_fn(struct tern_sock *sk, unsigned ev, void *ctx)
+{
+    int *calls = ctx;
+    (void)ev;
+    if (++*calls > 10000) {
+        tern_sock_set_handler(sk, 0, NULL, NULL);
+        return;
+    }
+    tern_sock_shutdown(sk, TERN_SHUT_RD);
+}
+
+TEST(udp_shutdown_on_every_wakeup_does_not_livelock)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *u = tern_sock_open(w->s, TERN_SOCK_DGRAM, NULL);
+    REQUIRE(u != NULL);
+    struct tern_sockaddr la = {0, 5353};
+    CHECK_EQ(tern_sock_bind(u, &la), 0);
+    int calls = 0;
+    tern_sock_set_handler(u, TERN_POLLIN, udp_wake_fn, &calls);
+    tern_sock_shutdown(u, TERN_SHUT_RD);
+    world_run(w, 1000000);
+    CHECK(calls >= 1);
+    CHECK(calls < 5);
+    tern_sock_close(u);
+    world_end(w);
+}
