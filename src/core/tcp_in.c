@@ -137,8 +137,10 @@ static void syn_sent(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         tcp_output(cb, now);
         return;
     }
-    /* Simultaneous open (s3.5 Figure 7): SYN-RECEIVED, send SYN,ACK. */
+    /* Simultaneous open (s3.5 Figure 7): SYN-RECEIVED, send SYN,ACK - our
+     * SYN again, so its ACK no longer times either (RFC 6298 s3, Karn). */
     tcp_set_state(cb, TCP_SYN_RECEIVED, now);
+    tern_rtt_on_send(&cb->rtt, cb->iss + 1, true, now);
     tcp_send_syn(cb, now);
     tcp_arm_rtx(cb, now);
     tcp_timer_update(cb);
@@ -331,6 +333,7 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     /* SYN-RECEIVED: a retransmitted SYN repeats our SYN-ACK. */
     if (cb->state == TCP_SYN_RECEIVED && syn && !(fl & TERN_TCP_ACK) && seg->seq == cb->irs) {
         cb->rtx_last_at = now;
+        tern_rtt_on_send(&cb->rtt, cb->iss + 1, true, now); /* Karn: ambiguous now */
         tcp_send_syn(cb, now);
         return;
     }

@@ -214,6 +214,12 @@ void tcp_listen_input_iss(struct tern_sock *lsk, const struct tern_ipv4_repr *ip
     /* Data in the SYN is not queued; the peer sends it again (RFC 9293
      * allows either). */
     tcp_send_syn(cb, now);
+    /* RFC 6298 s2/s3: the ACK of the SYN-ACK gives the first RTT sample
+     * (without timestamps, from this timing; Karn: none if the SYN-ACK is
+     * sent again, see tcp_established_input and the retransmission timer),
+     * so an accepted connection starts with an SRTT - a tail loss probe
+     * (RFC 8985 s7.2) and an RTO from the path, not the 1 s default. */
+    tern_rtt_on_send(&cb->rtt, cb->iss + 1, false, now);
     tcp_arm_rtx(cb, now);
     tcp_timer_update(cb);
 }

@@ -252,3 +252,75 @@ TEST(udp_shutdown_on_every_wakeup_does_not_livelock)
     tern_sock_close(u);
     world_end(w);
 }
+
+/* A passive open without timestamps, the peer's ACK rtt_us after our
+ * SYN-ACK; peer_syn_twice: the peer sends its SYN again first (we resend
+ * the SYN-ACK: Karn). Returns the accepted socket. */
+static struct tern_sock *passive_open_rtt(struct world *w, uint64_t rtt_us, bool peer_syn_twice,
+                                          struct tern_sock **lsk)
+{
+    world_learn_peer(w);
+    *lsk = tern_sock_open(w->s, TERN_SOCK_STREAM, NULL);
+    struct tern_sockaddr la = {0, 80};
+    CHECK_EQ(tern_sock_bind(*lsk, &la), 0);
+    CHECK_EQ(tern_sock_listen(*lsk, 8), 0);
+    tcp_test_force_iss(w->s, ISS);
+    struct tern_tcp_repr syn = wt_peer(P_ISN, 0, TERN_TCP_SYN, 65535);
+    syn.opts.has_mss = true;
+    syn.opts.mss = 1460;
+    syn.opts.sack_perm = true;
+    wt_inject(w, &syn);
+    struct tern_tcp_repr a;
+    if (!wt_pop(w, &a) || a.flags != (TERN_TCP_SYN | ACKF))
+        return NULL;
+    if (peer_syn_twice) {
+        world_run(w, rtt_us / 2);
+        wt_inject(w, &syn);
+        if (!wt_pop(w, &a) || a.flags != (TERN_TCP_SYN | ACKF))
+            return NULL;
+    }
+    world_run(w, rtt_us);
+    struct tern_tcp_repr ack = wt_peer(P_ISN + 1, ISS + 1, ACKF, 65535);
+    wt_inject(w, &ack);
+    return tern_sock_accept(*lsk, NULL, NULL);
+}
+
+/* RFC 6298 s2 (first measurement from the SYN-ACK's ACK), RFC 8985 s7.2:
+ * an accepted connection has an SRTT, so its first data segment, if lost,
+ * is repaired after an RTO from the path (min 200 ms here), not after the
+ * 1 s of an estimator without samples. */
+TEST(tcp_in_passive_open_rtt_from_syn_ack)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = passive_open_rtt(w, 20000, false, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    CHECK(!cb->ts_ok);
+    CHECK_EQ(tern_rtt_srtt_us(&cb->rtt), 20000);
+    /* One data segment, lost. */
+    CHECK_EQ(tern_sock_send(sk, "request!", 8, 0), 8);
+    struct tern_tcp_repr a;
+    REQUIRE(wt_pop(w, &a));
+    CHECK_EQ(a.seq, ISS + 1);
+    uint64_t sent = tern_loop_now(w->loop), resent = 0;
+    for (int i = 0; i < 200 && !resent; i++) {
+        world_run(w, 5000);
+        while (wt_pop(w, &a))
+            if (a.seq == ISS + 1 && a.payload_len == 8)
+                resent = tern_loop_now(w->loop);
+    }
+    REQUIRE(resent != 0);
+    CHECK(resent - sent <= 300000); /* was 1 s */
+    wt_finish(w, sk, l);
+}
+
+/* Karn (RFC 6298 s3): when the SYN-ACK was sent twice, its ACK is no
+ * sample. */
+TEST(tcp_in_passive_open_no_rtt_from_resent_syn_ack)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = passive_open_rtt(w, 20000, true, &l);
+    REQUIRE(sk != NULL);
+    CHECK_EQ(tern_rtt_srtt_us(&tcp_cb_of(sk)->rtt), 0);
+    wt_finish(w, sk, l);
+}
