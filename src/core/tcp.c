@@ -190,6 +190,46 @@ void tcp_conn_setup(struct tcp_cb *cb)
     cb->ts_offset = tcp_ts_offset(s, sk->local.addr, sk->peer.addr);
 }
 
+struct tcp_syn_result tcp_syn_negotiate(const struct tern_tcp_opts *peer,
+                                        const struct tcp_syn_offer *ours)
+{
+    struct tcp_syn_result r = {0};
+    /* RFC 9293 s3.7.1 (MUST-15): without an MSS option, assume 536. */
+    r.peer_mss = peer->has_mss ? peer->mss : TCP_DEFAULT_MSS;
+    /* RFC 7323 s2.2: "both sides MUST send Window Scale options in their
+     * <SYN> segments to enable window scaling in either direction"; s2.3:
+     * a shift.cnt above 14 is used as 14. Otherwise both shifts are 0. */
+    if (ours->ws && peer->has_wscale) {
+        r.ws_ok = true;
+        r.snd_ws = peer->wscale > TERN_TCP_WSCALE_MAX ? TERN_TCP_WSCALE_MAX : peer->wscale;
+        r.rcv_ws = ours->ws_shift > TERN_TCP_WSCALE_MAX ? TERN_TCP_WSCALE_MAX : ours->ws_shift;
+    }
+    /* RFC 2018 s2: SACK only when both SYNs carried SACK-permitted. */
+    r.sack_ok = ours->sack && peer->sack_perm;
+    /* RFC 7323 s3.2: timestamps are in use when both the <SYN> and the
+     * <SYN,ACK> carry TSopt (a responder sends it only if the SYN had it). */
+    r.ts_ok = ours->ts && peer->has_ts;
+    return r;
+}
+
+void tcp_syn_options(struct tcp_cb *cb, const struct tern_tcp_opts *peer, bool offer_all,
+                     uint64_t now)
+{
+    struct tcp_syn_offer ours = {.ws = offer_all, .sack = offer_all, .ts = offer_all,
+                                 .ws_shift = cb->rcv_ws};
+    struct tcp_syn_result r = tcp_syn_negotiate(peer, &ours);
+    cb->peer_mss = r.peer_mss;
+    cb->ws_ok = r.ws_ok;
+    cb->snd_ws = r.snd_ws;
+    cb->rcv_ws = r.rcv_ws;
+    cb->sack_ok = r.sack_ok;
+    cb->ts_ok = r.ts_ok;
+    if (r.ts_ok) { /* RFC 7323 s4.3: TS.Recent starts from the SYN's TSval */
+        cb->ts_recent = peer->ts_val;
+        cb->ts_recent_at = now;
+    }
+}
+
 /* After the handshake settled the options: effective send MSS (RFC 9293
  * s3.7.1: min of the peer's MSS and our path's, less the timestamp
  * option), RTO estimator, congestion control (CUBIC, IW10: RFC 6928). */

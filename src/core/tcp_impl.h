@@ -149,6 +149,25 @@ uint16_t tcp_route_mss(struct tern_stack *s, uint32_t dst);
  * estimator, timestamp offset (connect and a listener's child). */
 void tcp_conn_setup(struct tcp_cb *cb);
 void tcp_init_conn(struct tcp_cb *cb, uint64_t now); /* MSS, cc, recovery, RTO after the handshake */
+/* SYN option negotiation (RFC 9293 s3.7.1, RFC 7323 s1.3/s2.2/s3.2, RFC
+ * 2018 s2): the one place that decides a connection's MSS, window scaling,
+ * SACK and timestamps from the peer's SYN (or SYN-ACK) options and ours. */
+struct tcp_syn_offer {         /* what our SYN (or SYN-ACK) offers */
+    bool ws, sack, ts;
+    uint8_t ws_shift;          /* our shift.cnt (rcv_ws) */
+};
+struct tcp_syn_result {
+    uint16_t peer_mss;         /* the peer's MSS option, or the 536 default */
+    bool ws_ok, sack_ok, ts_ok;
+    uint8_t snd_ws, rcv_ws;    /* 0 unless ws_ok */
+};
+struct tcp_syn_result tcp_syn_negotiate(const struct tern_tcp_opts *peer,
+                                        const struct tcp_syn_offer *ours);
+/* Negotiates with what cb offers (offer_all: everything we implement, with
+ * cb->rcv_ws; else nothing but the MSS - a SYN cookie's SYN-ACK) and sets
+ * the result in cb, with TS.Recent from the SYN's TSval (RFC 7323 s4.3). */
+void tcp_syn_options(struct tcp_cb *cb, const struct tern_tcp_opts *peer, bool offer_all,
+                     uint64_t now);
 /* test hook: the next ISN chosen by this stack */
 void tcp_test_force_iss(struct tern_stack *s, uint32_t iss);
 size_t tcp_tw_count(const struct tern_stack *s);

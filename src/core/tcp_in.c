@@ -37,26 +37,6 @@ static void challenge_ack(struct tcp_cb *cb, uint64_t now)
     tcp_send_ack(cb, now);
 }
 
-static void read_syn_opts(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint64_t now)
-{
-    const struct tern_tcp_opts *o = &seg->opts;
-    cb->peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
-    if (o->has_wscale) {
-        cb->ws_ok = true;
-        cb->snd_ws = o->wscale;
-    } else {
-        cb->ws_ok = false;
-        cb->snd_ws = 0;
-        cb->rcv_ws = 0; /* RFC 7323 s2.2: scaling needs both sides */
-    }
-    cb->sack_ok = o->sack_perm;
-    cb->ts_ok = o->has_ts;
-    if (o->has_ts) {
-        cb->ts_recent = o->ts_val;
-        cb->ts_recent_at = now;
-    }
-}
-
 /* RFC 1122 4.2.2.13 / RFC 6191 s2: a SYN for a connection in TIME-WAIT
  * starts a new incarnation when it cannot belong to the old one - its
  * TSval is above TS.Recent (or equal, with SEG.SEQ above RCV.NXT), or,
@@ -119,7 +99,7 @@ static void syn_sent(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     cb->irs = seg->seq;
     cb->rcv_nxt = seg->seq + 1;
     cb->rcv_adv = cb->rcv_nxt;
-    read_syn_opts(cb, seg, now);
+    tcp_syn_options(cb, &seg->opts, true, now); /* our SYN offered everything */
     /* RFC 7323 s2.2: the window of a SYN is never scaled. */
     cb->snd_wnd = seg->win;
     cb->max_snd_wnd = cb->snd_wnd;

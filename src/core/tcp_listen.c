@@ -86,7 +86,9 @@ static void cookie_syn_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *i
     struct tern_stack *s = lsk->s;
     struct tern_isn_tuple t = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dport,
                                .rport = seg->sport};
-    uint16_t mss = seg->opts.has_mss ? seg->opts.mss : TCP_DEFAULT_MSS;
+    /* The cookie carries no options but the MSS (tcp_isn.h): offer none. */
+    struct tcp_syn_offer none = {0};
+    uint16_t mss = tcp_syn_negotiate(&seg->opts, &none).peer_mss;
     uint16_t ours = tcp_route_mss(s, ip->src);
     if (ours < mss)
         mss = ours;
@@ -129,8 +131,10 @@ static void cookie_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
     cb->snd_una = cb->snd_nxt = cb->snd_max = seg->ack;
     cb->rcv_nxt = seg->seq;
     cb->rcv_adv = cb->rcv_nxt;
-    cb->rcv_ws = 0;
-    cb->peer_mss = (uint16_t)mss;
+    /* What the cookie's SYN-ACK agreed to: the MSS it encodes, no other
+     * option (the SYN's other options are not known any more). */
+    struct tern_tcp_opts syn_opts = {.has_mss = true, .mss = (uint16_t)mss};
+    tcp_syn_options(cb, &syn_opts, false, now);
     cb->snd_wnd = cb->max_snd_wnd = seg->win;
     cb->snd_wl1 = seg->seq;
     cb->snd_wl2 = seg->ack;
@@ -198,18 +202,8 @@ void tcp_listen_input_iss(struct tern_sock *lsk, const struct tern_ipv4_repr *ip
     cb->snd_max = cb->iss;
     cb->snd_wnd = cb->max_snd_wnd = seg->win; /* RFC 7323 s2.2: unscaled in a SYN */
     cb->snd_wl1 = seg->seq;
-    const struct tern_tcp_opts *o = &seg->opts;
-    cb->peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
-    cb->ws_ok = o->has_wscale;
-    cb->snd_ws = o->has_wscale ? o->wscale : 0;
-    if (!cb->ws_ok)
-        cb->rcv_ws = 0;
-    cb->sack_ok = o->sack_perm;
-    cb->ts_ok = o->has_ts;
-    if (o->has_ts) {
-        cb->ts_recent = o->ts_val;
-        cb->ts_recent_at = now;
-    }
+    /* We implement every option: the SYN-ACK echoes what was agreed. */
+    tcp_syn_options(cb, &seg->opts, true, now);
     cb->state = TCP_SYN_RECEIVED;
     /* Data in the SYN is not queued; the peer sends it again (RFC 9293
      * allows either). */

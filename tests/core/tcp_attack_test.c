@@ -62,6 +62,10 @@ TEST(attack_35_syn_flood_capped_cookies_let_clients_in)
     struct tern_sock *c = tern_sock_accept(l, &from, NULL);
     REQUIRE(c != NULL);
     CHECK_EQ(from.port, 41000);
+    /* tcp_syn_options with the cookie's offer: its MSS, no other option. */
+    CHECK(!tcp_cb_of(c)->ts_ok && !tcp_cb_of(c)->ws_ok && !tcp_cb_of(c)->sack_ok);
+    CHECK_EQ(tcp_cb_of(c)->peer_mss, 1460);
+    CHECK_EQ(tcp_cb_of(c)->rcv_ws, 0);
     CHECK_EQ(tern_sock_recv(c, buf, sizeof buf, 0), 5);
     CHECK_MEM(buf, "GET /", 5);
     CHECK_EQ(tern_sock_send(c, "200", 3, 0), 3);

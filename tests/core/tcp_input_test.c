@@ -324,3 +324,80 @@ TEST(tcp_in_passive_open_no_rtt_from_resent_syn_ack)
     CHECK_EQ(tern_rtt_srtt_us(&tcp_cb_of(sk)->rtt), 0);
     wt_finish(w, sk, l);
 }
+
+/* The one SYN option negotiation (RFC 9293 s3.7.1, RFC 7323 s2.2/s2.3/s3.2,
+ * RFC 2018 s2): an option is in use only when both SYNs carried it. */
+TEST(tcp_syn_negotiate_table)
+{
+    struct tern_tcp_opts all = {.has_mss = true, .mss = 1400, .has_wscale = true, .wscale = 7,
+                                .sack_perm = true, .has_ts = true, .ts_val = 9};
+    struct tern_tcp_opts bare = {0};
+    struct tcp_syn_offer full = {.ws = true, .sack = true, .ts = true, .ws_shift = 3};
+    struct tcp_syn_offer none = {0};
+    struct tcp_syn_result r = tcp_syn_negotiate(&all, &full);
+    CHECK_EQ(r.peer_mss, 1400);
+    CHECK(r.ws_ok && r.sack_ok && r.ts_ok);
+    CHECK_EQ(r.snd_ws, 7);
+    CHECK_EQ(r.rcv_ws, 3);
+    /* The peer offered nothing: MSS 536 (MUST-15), no scaling either way. */
+    r = tcp_syn_negotiate(&bare, &full);
+    CHECK_EQ(r.peer_mss, 536);
+    CHECK(!r.ws_ok && !r.sack_ok && !r.ts_ok);
+    CHECK_EQ(r.snd_ws, 0);
+    CHECK_EQ(r.rcv_ws, 0);
+    /* We offered nothing (a SYN cookie): the peer's offers are not taken. */
+    r = tcp_syn_negotiate(&all, &none);
+    CHECK_EQ(r.peer_mss, 1400);
+    CHECK(!r.ws_ok && !r.sack_ok && !r.ts_ok);
+    CHECK_EQ(r.snd_ws, 0);
+    CHECK_EQ(r.rcv_ws, 0);
+    /* Each option on its own; a shift above 14 counts as 14 (s2.3). */
+    struct tern_tcp_opts ws = {.has_wscale = true, .wscale = 15};
+    r = tcp_syn_negotiate(&ws, &full);
+    CHECK(r.ws_ok && !r.sack_ok && !r.ts_ok);
+    CHECK_EQ(r.snd_ws, 14);
+    struct tern_tcp_opts ts = {.has_ts = true, .ts_val = 5};
+    struct tcp_syn_offer only_ts = {.ts = true};
+    r = tcp_syn_negotiate(&ts, &only_ts);
+    CHECK(r.ts_ok && !r.ws_ok && !r.sack_ok);
+    r = tcp_syn_negotiate(&all, &only_ts);
+    CHECK(r.ts_ok && !r.ws_ok && !r.sack_ok);
+    CHECK_EQ(r.rcv_ws, 0);
+}
+
+/* tcp_syn_options sets the TCB: a passive open where the peer offers only
+ * timestamps gets exactly that, TS.Recent from the SYN, and a SYN-ACK that
+ * echoes only the TSopt (the cookie child: attack_35). */
+TEST(tcp_syn_options_passive)
+{
+    struct world *w = world_new(NULL);
+    world_learn_peer(w);
+    struct tern_sock *l = tern_sock_open(w->s, TERN_SOCK_STREAM, NULL);
+    struct tern_sockaddr la = {0, 80};
+    CHECK_EQ(tern_sock_bind(l, &la), 0);
+    CHECK_EQ(tern_sock_listen(l, 8), 0);
+    struct tern_tcp_repr syn = wt_peer(P_ISN, 0, TERN_TCP_SYN, 65535);
+    syn.opts.has_ts = true;
+    syn.opts.ts_val = 777;
+    wt_inject(w, &syn);
+    struct tern_tcp_repr a;
+    REQUIRE(wt_pop(w, &a));
+    CHECK(a.opts.has_ts && !a.opts.has_wscale && !a.opts.sack_perm);
+    CHECK_EQ(a.opts.ts_ecr, 777);
+    struct tern_tcp_repr ack = wt_peer(P_ISN + 1, a.seq + 1, ACKF, 65535);
+    ack.opts.has_ts = true;
+    ack.opts.ts_val = 778;
+    ack.opts.ts_ecr = a.opts.ts_val;
+    wt_inject(w, &ack);
+    struct tern_sock *sk = tern_sock_accept(l, NULL, NULL);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    CHECK(cb->ts_ok && !cb->ws_ok && !cb->sack_ok);
+    CHECK_EQ(cb->snd_ws, 0);
+    CHECK_EQ(cb->rcv_ws, 0);
+    CHECK_EQ(cb->peer_mss, 536);
+    CHECK_EQ(cb->ts_recent, 778);
+    tern_sock_abort(sk);
+    world_drain(w);
+    wt_finish(w, NULL, l);
+}
