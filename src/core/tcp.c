@@ -190,6 +190,39 @@ void tcp_conn_setup(struct tcp_cb *cb)
     cb->ts_offset = tcp_ts_offset(s, sk->local.addr, sk->peer.addr);
 }
 
+void tcp_seq_init_send(struct tcp_cb *cb, uint32_t iss)
+{
+    cb->iss = iss;
+    cb->snd_una = cb->snd_nxt = cb->snd_max = iss;
+}
+
+void tcp_seq_init_recv(struct tcp_cb *cb, uint32_t irs)
+{
+    cb->irs = irs;
+    cb->rcv_nxt = irs + 1;
+    cb->rcv_adv = cb->rcv_nxt;
+}
+
+void tcp_seq_syn_acked(struct tcp_cb *cb, uint32_t ack)
+{
+    cb->snd_una = ack;
+    if (tern_seq_lt(cb->snd_nxt, ack))
+        cb->snd_nxt = ack;
+    if (tern_seq_lt(cb->snd_max, ack))
+        cb->snd_max = ack;
+}
+
+void tcp_snd_wnd_set(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint32_t wnd)
+{
+    cb->snd_wnd = wnd;
+    cb->snd_wl1 = seq;
+    cb->snd_wl2 = ack;
+    /* RFC 5961 s5.2 MAX.SND.WND: "the largest window that the local sender
+     * has ever received from its peer" (the SYN's included). */
+    if (wnd > cb->max_snd_wnd)
+        cb->max_snd_wnd = wnd;
+}
+
 struct tcp_syn_result tcp_syn_negotiate(const struct tern_tcp_opts *peer,
                                         const struct tcp_syn_offer *ours)
 {

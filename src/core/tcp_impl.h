@@ -168,6 +168,19 @@ struct tcp_syn_result tcp_syn_negotiate(const struct tern_tcp_opts *peer,
  * the result in cb, with TS.Recent from the SYN's TSval (RFC 7323 s4.3). */
 void tcp_syn_options(struct tcp_cb *cb, const struct tern_tcp_opts *peer, bool offer_all,
                      uint64_t now);
+/* Sequence-space initialisation (RFC 9293 s3.4.1, s3.10.7.2/3), the one
+ * place for each side. Send side from ISS: nothing sent yet, SND.UNA =
+ * SND.NXT = SND.MAX = ISS (sending the SYN advances SND.NXT/SND.MAX). */
+void tcp_seq_init_send(struct tcp_cb *cb, uint32_t iss);
+/* Receive side from the peer's SYN: IRS = SEG.SEQ, RCV.NXT = IRS + 1, the
+ * advertised edge at RCV.NXT (widened by the first window we send). */
+void tcp_seq_init_recv(struct tcp_cb *cb, uint32_t irs);
+/* Our SYN is acknowledged (s3.10.7.3 / s3.10.7.4 SYN-RECEIVED, or a SYN
+ * cookie's ACK): SND.UNA = SEG.ACK, which also counts as sent. */
+void tcp_seq_syn_acked(struct tcp_cb *cb, uint32_t ack);
+/* SND.WND <- wnd, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK (s3.10.7.3, and
+ * the fifth step's update once its guard passed); MAX.SND.WND follows. */
+void tcp_snd_wnd_set(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint32_t wnd);
 /* test hook: the next ISN chosen by this stack */
 void tcp_test_force_iss(struct tern_stack *s, uint32_t iss);
 size_t tcp_tw_count(const struct tern_stack *s);

@@ -96,17 +96,14 @@ static void syn_sent(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     /* Third (security) skipped. Fourth: SYN. */
     if (!(seg->flags & TERN_TCP_SYN))
         return;
-    cb->irs = seg->seq;
-    cb->rcv_nxt = seg->seq + 1;
-    cb->rcv_adv = cb->rcv_nxt;
+    /* s3.10.7.3 fourth: RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ, SND.UNA <-
+     * SEG.ACK (if there is an ACK); the window of a SYN is never scaled
+     * (RFC 7323 s2.2). */
+    tcp_seq_init_recv(cb, seg->seq);
     tcp_syn_options(cb, &seg->opts, true, now); /* our SYN offered everything */
-    /* RFC 7323 s2.2: the window of a SYN is never scaled. */
-    cb->snd_wnd = seg->win;
-    cb->max_snd_wnd = cb->snd_wnd;
-    cb->snd_wl1 = seg->seq;
-    cb->snd_wl2 = seg->ack;
+    tcp_snd_wnd_set(cb, seg->seq, ack ? seg->ack : cb->snd_una, seg->win);
     if (ack) {
-        cb->snd_una = seg->ack;
+        tcp_seq_syn_acked(cb, seg->ack);
         tcp_rtt_ack(cb, seg, true, now); /* a stale echo of a resent SYN: none */
         tcp_init_conn(cb, now);
         cb->t_rtx = 0;
@@ -211,11 +208,7 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
             tcp_rec_on_ack(cb, seg, 0, dup, now);
     }
     if (win_upd) {
-        cb->snd_wnd = new_wnd;
-        cb->snd_wl1 = seg->seq;
-        cb->snd_wl2 = ack;
-        if (new_wnd > cb->max_snd_wnd)
-            cb->max_snd_wnd = new_wnd;
+        tcp_snd_wnd_set(cb, seg->seq, ack, new_wnd);
         if (new_wnd) {
             cb->t_persist = 0;
             cb->persist_count = 0;
@@ -383,11 +376,9 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
             return;
         }
         accepted(cb, seg, now);
-        cb->snd_una = seg->ack;
-        cb->snd_wnd = (uint32_t)seg->win << cb->snd_ws;
-        cb->max_snd_wnd = cb->snd_wnd;
-        cb->snd_wl1 = seg->seq;
-        cb->snd_wl2 = seg->ack;
+        /* "set SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK" */
+        tcp_seq_syn_acked(cb, seg->ack);
+        tcp_snd_wnd_set(cb, seg->seq, seg->ack, (uint32_t)seg->win << cb->snd_ws);
         tcp_rtt_ack(cb, seg, true, now);
         tcp_init_conn(cb, now);
         cb->t_rtx = 0;

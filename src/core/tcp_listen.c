@@ -126,18 +126,17 @@ static void cookie_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
     if (!cb)
         return;
     s->stats.tcp.syncookies_ok++;
-    cb->iss = seg->ack - 1;
-    cb->irs = seg->seq - 1;
-    cb->snd_una = cb->snd_nxt = cb->snd_max = seg->ack;
-    cb->rcv_nxt = seg->seq;
-    cb->rcv_adv = cb->rcv_nxt;
+    /* The cookie was our ISS, the peer's ISN one below its ACK's SEG.SEQ;
+     * our SYN-ACK went out statelessly and is acknowledged now. */
+    tcp_seq_init_send(cb, seg->ack - 1);
+    tcp_seq_init_recv(cb, seg->seq - 1);
+    tcp_seq_syn_acked(cb, seg->ack);
     /* What the cookie's SYN-ACK agreed to: the MSS it encodes, no other
      * option (the SYN's other options are not known any more). */
     struct tern_tcp_opts syn_opts = {.has_mss = true, .mss = (uint16_t)mss};
     tcp_syn_options(cb, &syn_opts, false, now);
-    cb->snd_wnd = cb->max_snd_wnd = seg->win;
-    cb->snd_wl1 = seg->seq;
-    cb->snd_wl2 = seg->ack;
+    tcp_snd_wnd_set(cb, seg->seq, seg->ack, seg->win); /* no scaling with a cookie */
+    /* The window the cookie's SYN-ACK offered (cookie_syn_ack). */
     cb->rcv_adv = cb->rcv_nxt + (lsk->rcvbuf > 65535 ? 65535 : lsk->rcvbuf);
     tcp_init_conn(cb, now);
     tcp_set_state(cb, TCP_ESTABLISHED, now);
@@ -194,14 +193,10 @@ void tcp_listen_input_iss(struct tern_sock *lsk, const struct tern_ipv4_repr *ip
     }
     l->synq_len++;
     cb->in_synq = true;
-    cb->irs = seg->seq;
-    cb->rcv_nxt = seg->seq + 1;
-    cb->rcv_adv = cb->rcv_nxt;
-    cb->iss = iss ? *iss : tcp_new_iss(s, &cb->sk->local, &cb->sk->peer, now);
-    cb->snd_una = cb->iss;
-    cb->snd_max = cb->iss;
-    cb->snd_wnd = cb->max_snd_wnd = seg->win; /* RFC 7323 s2.2: unscaled in a SYN */
-    cb->snd_wl1 = seg->seq;
+    /* s3.10.7.2: RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ, select an ISS. */
+    tcp_seq_init_recv(cb, seg->seq);
+    tcp_seq_init_send(cb, iss ? *iss : tcp_new_iss(s, &cb->sk->local, &cb->sk->peer, now));
+    tcp_snd_wnd_set(cb, seg->seq, cb->iss, seg->win); /* RFC 7323 s2.2: unscaled in a SYN */
     /* We implement every option: the SYN-ACK echoes what was agreed. */
     tcp_syn_options(cb, &seg->opts, true, now);
     cb->state = TCP_SYN_RECEIVED;

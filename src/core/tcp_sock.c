@@ -81,8 +81,7 @@ static int tcp_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
     sk->connected = true;
     ports_conn_set(s, sk);
     tcp_conn_setup(cb);
-    cb->iss = tcp_new_iss(s, &sk->local, peer, now);
-    cb->snd_una = cb->snd_max = cb->iss;
+    tcp_seq_init_send(cb, tcp_new_iss(s, &sk->local, peer, now));
     cb->state = TCP_SYN_SENT;
     tcp_send_syn(cb, now);
     tern_rtt_on_send(&cb->rtt, cb->iss + 1, false, now);

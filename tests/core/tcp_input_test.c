@@ -401,3 +401,68 @@ TEST(tcp_syn_options_passive)
     world_drain(w);
     wt_finish(w, NULL, l);
 }
+
+/* The sequence-space functions (RFC 9293 s3.4.1, s3.10.7.2/3) on their
+ * own, then through every opening: active (SYN-SENT -> ESTABLISHED),
+ * simultaneous open, passive. */
+TEST(tcp_seq_init_functions)
+{
+    struct tcp_cb cb = {0};
+    tcp_seq_init_send(&cb, 0xfffffff0u);
+    CHECK_EQ(cb.iss, 0xfffffff0u);
+    CHECK(cb.snd_una == cb.iss && cb.snd_nxt == cb.iss && cb.snd_max == cb.iss);
+    tcp_seq_init_recv(&cb, 0xffffffffu); /* RCV.NXT wraps */
+    CHECK_EQ(cb.irs, 0xffffffffu);
+    CHECK_EQ(cb.rcv_nxt, 0);
+    CHECK_EQ(cb.rcv_adv, 0);
+    tcp_seq_syn_acked(&cb, 0xfffffff1u);
+    CHECK(cb.snd_una == 0xfffffff1u && cb.snd_nxt == 0xfffffff1u && cb.snd_max == 0xfffffff1u);
+    tcp_snd_wnd_set(&cb, 7, 0xfffffff1u, 5000);
+    tcp_snd_wnd_set(&cb, 8, 0xfffffff1u, 3000);
+    CHECK_EQ(cb.snd_wnd, 3000);
+    CHECK_EQ(cb.max_snd_wnd, 5000); /* RFC 5961 s5.2 MAX.SND.WND */
+    CHECK_EQ(cb.snd_wl1, 8);
+    CHECK_EQ(cb.snd_wl2, 0xfffffff1u);
+}
+
+TEST(tcp_seq_init_active_and_simultaneous_open)
+{
+    for (int simul = 0; simul < 2; simul++) {
+        struct world *w = world_new(NULL);
+        world_learn_peer(w);
+        struct tern_sock *sk = tern_sock_open(w->s, TERN_SOCK_STREAM, NULL);
+        struct tern_sockaddr me = {0, 3333}, to = {W_PEER, 80};
+        CHECK_EQ(tern_sock_bind(sk, &me), 0);
+        tcp_test_force_iss(w->s, 0x10000);
+        CHECK_EQ(tern_sock_connect(sk, &to), TERN_E_INPROGRESS);
+        struct tcp_cb *cb = tcp_cb_of(sk);
+        CHECK(cb->iss == 0x10000 && cb->snd_una == 0x10000);
+        CHECK(cb->snd_nxt == 0x10001 && cb->snd_max == 0x10001); /* the SYN */
+        struct tern_tcp_repr a;
+        REQUIRE(wt_pop(w, &a));
+        struct tern_tcp_repr in = wt_seg(80, 3333, 700, simul ? 0 : 0x10001,
+                                         simul ? TERN_TCP_SYN : TERN_TCP_SYN | ACKF, 4000);
+        wt_inject(w, &in);
+        CHECK_EQ(cb->irs, 700);
+        CHECK_EQ(cb->rcv_nxt, 701);
+        CHECK_EQ(cb->snd_wnd, 4000); /* RFC 7323 s2.2: not scaled in a SYN */
+        CHECK_EQ(cb->snd_wl1, 700);
+        REQUIRE(wt_pop(w, &a));
+        CHECK_EQ(a.ack, 701);
+        if (simul) {
+            CHECK_STR(wt_state(sk), "SYN_RECV");
+            CHECK_EQ(a.flags, TERN_TCP_SYN | ACKF);
+            CHECK_EQ(a.seq, 0x10000);
+            CHECK_EQ(cb->snd_una, 0x10000);
+            struct tern_tcp_repr ack = wt_seg(80, 3333, 701, 0x10001, ACKF, 50);
+            wt_inject(w, &ack);
+        }
+        CHECK_STR(wt_state(sk), "ESTABLISHED");
+        CHECK(cb->snd_una == 0x10001 && cb->snd_nxt == 0x10001 && cb->snd_max == 0x10001);
+        CHECK_EQ(cb->snd_wl2, 0x10001);
+        tern_sock_abort(sk);
+        world_drain(w);
+        CHECK_EQ(w->s->sock_count, 0);
+        world_end(w);
+    }
+}
