@@ -496,7 +496,13 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
         s->stats.icmp.errors_ignored++;
         return;
     }
-    if (type == TERN_ICMP_UNREACH && code == 4) {
+    struct icmp_err_class c; /* the table UDP uses too (icmp.c) */
+    if (!icmp_classify(type, code, &c)) {
+        s->stats.tcp.icmp_ignored++;
+        s->stats.icmp.errors_ignored++;
+        return;
+    }
+    if (c.pmtu) {
         /* Fragmentation needed (RFC 1191): a lower MSS, clamped so it never
          * reaches 0 (ATTACKS 19): MTU below 68 counts as 68, MSS >= 64. */
         uint32_t mtu = next_mtu < 68 ? 68 : next_mtu;
@@ -514,19 +520,12 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
         }
         return;
     }
-    int err = TERN_E_HOSTUNREACH;
-    if (type == TERN_ICMP_UNREACH && (code == 2 || code == 3))
-        err = TERN_E_CONNREFUSED;
-    else if (type == TERN_ICMP_UNREACH && (code == 0 || code == 6))
-        err = TERN_E_NETUNREACH;
     /* RFC 5927 s4.1 / RFC 1122 4.2.3.9: on a synchronized connection every
      * error is soft (remembered, reported if the connection times out). A
      * hard error during SYN-SENT aborts the attempt, as Linux does. */
-    bool hard = type == TERN_ICMP_UNREACH && (code == 2 || code == 3 || code == 9 ||
-                                              code == 10 || code == 13);
-    if (cb->state == TCP_SYN_SENT && hard) {
-        tcp_done(cb, err);
+    if (cb->state == TCP_SYN_SENT && c.hard) {
+        tcp_done(cb, c.err);
         return;
     }
-    cb->soft_err = err;
+    cb->soft_err = c.err;
 }

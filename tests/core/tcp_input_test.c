@@ -8,7 +8,11 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "core/stack_impl.h"
 #include "tcp_util.h"
+#include "tern/wire/bytes.h"
+#include "tern/wire/icmp.h"
+#include "tern/wire/ipv4.h"
 
 /* A peer segment with a timestamp option. */
 static struct tern_tcp_repr ts_peer(uint32_t seq, uint32_t ack, uint16_t flags, uint32_t tsval)
@@ -465,4 +469,83 @@ TEST(tcp_seq_init_active_and_simultaneous_open)
         CHECK_EQ(w->s->sock_count, 0);
         world_end(w);
     }
+}
+
+/* One ICMP classification for TCP and UDP (RFC 792, RFC 1122 3.2.2.1 and
+ * 4.2.3.9, RFC 1812 s5.2.7.1, RFC 5927). */
+TEST(icmp_classify_table)
+{
+    static const struct {
+        uint8_t code;
+        int err;
+        bool hard;
+    } want[] = {
+        {0, TERN_E_NETUNREACH, false},   {1, TERN_E_HOSTUNREACH, false},
+        {2, TERN_E_CONNREFUSED, true},   {3, TERN_E_CONNREFUSED, true},
+        {4, TERN_E_MSGSIZE, false},      {5, TERN_E_HOSTUNREACH, false},
+        {6, TERN_E_NETUNREACH, true},    {7, TERN_E_HOSTUNREACH, true},
+        {8, TERN_E_HOSTUNREACH, true},   {9, TERN_E_NETUNREACH, true},
+        {10, TERN_E_HOSTUNREACH, true},  {11, TERN_E_NETUNREACH, true},
+        {12, TERN_E_HOSTUNREACH, true},  {13, TERN_E_HOSTUNREACH, true},
+        {14, TERN_E_HOSTUNREACH, true},  {15, TERN_E_HOSTUNREACH, true},
+        {200, TERN_E_HOSTUNREACH, false},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        struct icmp_err_class c;
+        REQUIRE(icmp_classify(TERN_ICMP_UNREACH, want[i].code, &c));
+        CHECK_EQ(c.err, want[i].err);
+        CHECK_EQ(c.hard, want[i].hard);
+        CHECK_EQ(c.pmtu, want[i].code == 4);
+    }
+    struct icmp_err_class c;
+    REQUIRE(icmp_classify(TERN_ICMP_TIMXCEED, 0, &c));
+    CHECK(!c.hard && c.err == TERN_E_HOSTUNREACH);
+    REQUIRE(icmp_classify(TERN_ICMP_PARAMPROB, 0, &c));
+    CHECK(!c.hard);
+    CHECK(!icmp_classify(TERN_ICMP_ECHO, 0, &c));
+    CHECK(!icmp_classify(TERN_ICMP_REDIRECT, 0, &c));
+}
+
+/* An ICMP error from the peer about a TCP segment lport -> rport, seq. */
+static void icmp_tcp(struct world *w, uint8_t code, uint16_t lport, uint16_t rport, uint32_t seq)
+{
+    uint8_t inner[28], msg[64], frame[128];
+    struct tern_ipv4_repr in = w_ip(W_US, W_PEER, TERN_IPPROTO_TCP, 9);
+    in.payload_len = 20;
+    tern_ipv4_emit(&in, inner, sizeof inner);
+    tern_put16(inner + 20, lport);
+    tern_put16(inner + 22, rport);
+    tern_put32(inner + 24, seq);
+    size_t n = w_icmp(msg, TERN_ICMP_UNREACH, code, 0, inner, sizeof inner);
+    struct tern_ipv4_repr out = w_ip(W_PEER, W_US, TERN_IPPROTO_ICMP, 10);
+    world_inject(w, frame, w_ip_frame(frame, &out, msg, n));
+}
+
+/* Code 11 is "network unreachable for TOS": TCP reported it as a host
+ * error and did not treat it as hard; now both transports read the one
+ * table - a connect attempt ends with ENETUNREACH, an established
+ * connection remembers it as its soft error. */
+TEST(tcp_icmp_code_11_is_network_unreachable)
+{
+    struct world *w = world_new(NULL);
+    world_learn_peer(w);
+    struct tern_sock *sk = tern_sock_open(w->s, TERN_SOCK_STREAM, NULL);
+    struct tern_sockaddr me = {0, 3333}, to = {W_PEER, 80};
+    CHECK_EQ(tern_sock_bind(sk, &me), 0);
+    tcp_test_force_iss(w->s, 0x10000);
+    CHECK_EQ(tern_sock_connect(sk, &to), TERN_E_INPROGRESS);
+    world_drain(w);
+    icmp_tcp(w, 11, 3333, 80, 0x10000);
+    CHECK_STR(wt_state(sk), "CLOSE");
+    CHECK_EQ(tern_sock_error(sk), TERN_E_NETUNREACH);
+    tern_sock_close(sk);
+    world_drain(w);
+    struct tern_sock *l, *c = wt_establish(w, 0, &l);
+    REQUIRE(c != NULL);
+    CHECK_EQ(tern_sock_send(c, "x", 1, 0), 1);
+    world_drain(w);
+    icmp_tcp(w, 11, 80, P_PORT, ISS + 1);
+    CHECK_STR(wt_state(c), "ESTABLISHED"); /* RFC 5927 s4.1: soft when synchronized */
+    CHECK_EQ(tcp_cb_of(c)->soft_err, TERN_E_NETUNREACH);
+    wt_finish(w, c, l);
 }
