@@ -6,7 +6,8 @@
  * via tcp_isn.h) when a listener's SYN queue is full, and ICMP errors
  * (RFC 5927).
  * Not: what is sent in reply (tcp_out.c), timers (tcp_timer.c).
- * Urgent data is ordinary data (RFC 6093 s6; ATTACKS 27). ATTACKS 28
+ * Urgent data is ordinary data (RFC 6093 s6; ATTACKS 27; a DEVIATION, see
+ * the sixth step). Deliberate deviations from s3.10.7 are marked DEVIATION. ATTACKS 28
  * (SYN+FIN, ...) never reaches here: the codec rejects those segments.
  * LISTEN-state processing and SYN cookies are in tcp_listen.c; what an ACK
  * means for loss recovery (NewReno / RFC 6675 SACK) is in tcp_recover.c.
@@ -109,7 +110,9 @@ static void syn_sent(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         cb->t_rtx = 0;
         cb->rtx_count = 0;
         tcp_set_state(cb, TCP_ESTABLISHED, now);
-        /* Data or FIN in the SYN-ACK is not taken (the peer retransmits). */
+        /* DEVIATION: s3.10.7.3 continues with the sixth step for text or
+         * a FIN riding on the SYN-ACK; we drop them (as Linux does without
+         * TCP Fast Open) and the peer retransmits them. */
         cb->ack_now = true;
         tcp_output(cb, now);
         return;
@@ -129,8 +132,14 @@ static bool acceptable(const struct tcp_cb *cb, uint32_t seq, uint32_t slen, uin
     uint32_t lo = cb->rcv_nxt, hi = cb->rcv_nxt + wnd;
     if (slen == 0)
         return wnd == 0 ? seq == lo : tern_seq_in(seq, lo, hi);
+    /* "If the RCV.WND is zero, no segments will be acceptable, but special
+     * allowance should be made to accept valid ACKs, URGs, and RSTs": a
+     * segment at exactly RCV.NXT goes on to the RST, SYN and ACK checks
+     * (a peer's window probe or data may carry the ACK our sending waits
+     * for); its text finds no room in the seventh step and is answered
+     * with an ACK there. A FIN alone needs no room and is taken. */
     if (wnd == 0)
-        return false;
+        return seq == lo;
     return tern_seq_in(seq, lo, hi) || tern_seq_in(seq + slen - 1, lo, hi);
 }
 
@@ -314,7 +323,10 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         return;
     /* RFC 7323 s5.3 PAWS (R1-R3), before the sequence check: a segment
      * whose TSval is older than TS.Recent is dropped with an ACK (ATTACKS
-     * 37), unless TS.Recent is more than 24 days old (s5.5). */
+     * 37), unless TS.Recent is more than 24 days old (s5.5).
+     * DEVIATION: RFC 7323 s3.2 says a non-RST segment without a TSopt on a
+     * connection that negotiated timestamps SHOULD be dropped; we accept
+     * it (as Linux does): it gets no PAWS check and moves no TS.Recent. */
     if (cb->ts_ok && seg->opts.has_ts && !rst && tern_seq_lt(seg->opts.ts_val, cb->ts_recent) &&
         now - cb->ts_recent_at <= TCP_PAWS_IDLE_US) {
         s->stats.tcp.paws_drops++;
@@ -356,8 +368,14 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
             tcp_done(cb, TERN_E_CONNRESET);
         return;
     }
-    /* Third: security/precedence - not used. Fourth: SYN in a synchronized
-     * state -> challenge ACK, never a reset (RFC 5961 s4, ATTACKS 30). */
+    /* Third: security. DEVIATION: tern neither sends nor checks the IP
+     * security/compartment option (RFC 791/1108), so this check never
+     * fails. Fourth: SYN in a synchronized state -> challenge ACK, never a
+     * reset (RFC 5961 s4, ATTACKS 30). DEVIATION: s3.10.7.4 returns a
+     * passively opened SYN-RECEIVED connection to LISTEN on a SYN; we send
+     * the challenge ACK there too, so a blind SYN cannot tear down a
+     * half-open connection (a retransmission of the peer's own SYN was
+     * answered with our SYN-ACK above). */
     if (syn) {
         challenge_ack(cb, now);
         return;
@@ -397,7 +415,10 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         if (!process_ack(cb, seg, now))
             return;
     }
-    /* Sixth: URG - ignored; urgent data is ordinary data (RFC 6093). */
+    /* Sixth: URG. DEVIATION: RFC 9293 s3.8.5 (MUST-30..33) asks for the
+     * urgent pointer to be passed up; RFC 6093 s6 advises applications not
+     * to use it, and we treat urgent data as ordinary data in sequence
+     * (the urgent pointer is ignored, ATTACKS 27). */
     /* Seventh: segment text. */
     bool in_data_state = cb->state == TCP_ESTABLISHED || cb->state == TCP_FIN_WAIT_1 ||
                          cb->state == TCP_FIN_WAIT_2;

@@ -200,8 +200,9 @@ void tcp_listen_input_iss(struct tern_sock *lsk, const struct tern_ipv4_repr *ip
     /* We implement every option: the SYN-ACK echoes what was agreed. */
     tcp_syn_options(cb, &seg->opts, true, now);
     cb->state = TCP_SYN_RECEIVED;
-    /* Data in the SYN is not queued; the peer sends it again (RFC 9293
-     * allows either). */
+    /* DEVIATION: s3.10.7.2 says text in the SYN "should be queued for
+     * processing later"; we drop it (as Linux does without TCP Fast Open)
+     * and the peer sends it again after the handshake. */
     tcp_send_syn(cb, now);
     /* RFC 6298 s2/s3: the ACK of the SYN-ACK gives the first RTT sample
      * (without timestamps, from this timing; Karn: none if the SYN-ACK is

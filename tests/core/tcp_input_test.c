@@ -549,3 +549,58 @@ TEST(tcp_icmp_code_11_is_network_unreachable)
     CHECK_EQ(tcp_cb_of(c)->soft_err, TERN_E_NETUNREACH);
     wt_finish(w, c, l);
 }
+
+/* RFC 9293 s3.10.7.4 first step: with RCV.WND zero, "special allowance
+ * should be made to accept valid ACKs, URGs, and RSTs" - a data segment
+ * at RCV.NXT (a peer's window probe) still delivers its ACK; its text is
+ * not taken and an ACK says so. */
+TEST(tcp_in_zero_window_segment_at_rcv_nxt_delivers_its_ack)
+{
+    struct world *w = world_new(NULL);
+    world_learn_peer(w);
+    struct tern_sock *l = tern_sock_open(w->s, TERN_SOCK_STREAM, NULL);
+    CHECK_EQ(tern_sock_setopt(l, TERN_SO_RCVBUF, 4096), 0);
+    struct tern_sockaddr la = {0, 80};
+    CHECK_EQ(tern_sock_bind(l, &la), 0);
+    CHECK_EQ(tern_sock_listen(l, 8), 0);
+    tcp_test_force_iss(w->s, ISS);
+    struct tern_tcp_repr syn = wt_peer(P_ISN, 0, TERN_TCP_SYN, 65535);
+    wt_inject(w, &syn);
+    struct tern_tcp_repr a;
+    REQUIRE(wt_pop(w, &a));
+    struct tern_tcp_repr ack = wt_peer(P_ISN + 1, ISS + 1, ACKF, 65535);
+    wt_inject(w, &ack);
+    struct tern_sock *sk = tern_sock_accept(l, NULL, NULL);
+    REQUIRE(sk != NULL);
+    static uint8_t fill[4096];
+    struct tern_tcp_repr d = wt_peer(P_ISN + 1, ISS + 1, ACKF, 65535);
+    d.payload = fill;
+    d.payload_len = sizeof fill;
+    wt_inject(w, &d);
+    world_run(w, 200000); /* the delayed ACK */
+    REQUIRE(wt_pop(w, &a));
+    CHECK_EQ(a.win, 0); /* our window is shut */
+    CHECK_EQ(tern_sock_send(sk, "0123456789", 10, 0), 10);
+    REQUIRE(wt_pop(w, &a));
+    CHECK_EQ(a.payload_len, 10);
+    /* The peer's 1-byte probe at RCV.NXT acknowledges our 10 bytes. */
+    struct tern_tcp_repr p = wt_peer(P_ISN + 1 + 4096, ISS + 11, ACKF, 65535);
+    p.payload = (const uint8_t *)"z";
+    p.payload_len = 1;
+    wt_inject(w, &p);
+    CHECK_EQ(tcp_cb_of(sk)->snd_una, ISS + 11);
+    REQUIRE(wt_pop(w, &a)); /* the byte is not taken */
+    CHECK_EQ(a.flags, ACKF);
+    CHECK_EQ(a.ack, P_ISN + 1 + 4096);
+    CHECK_EQ(a.win, 0);
+    /* Beyond RCV.NXT with a zero window: not acceptable, nothing taken. */
+    p = wt_peer(P_ISN + 2 + 4096, ISS + 11, ACKF, 65535);
+    p.payload = (const uint8_t *)"y";
+    p.payload_len = 1;
+    wt_inject(w, &p);
+    REQUIRE(wt_pop(w, &a));
+    CHECK_EQ(a.ack, P_ISN + 1 + 4096);
+    static uint8_t got[8192];
+    CHECK_EQ(tern_sock_recv(sk, got, sizeof got, 0), 4096);
+    wt_finish(w, sk, l);
+}
