@@ -403,6 +403,13 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         cb->rtx_count = 0;
         tcp_set_state(cb, TCP_ESTABLISHED, now);
         tcp_child_established(cb);
+        /* RFC 9293 s3.10.4 CLOSE in SYN-RECEIVED (a simultaneous open
+         * shut for writing): the FIN was "queued for processing after
+         * entering ESTABLISHED state" - it goes now (tcp_output below). */
+        if (sk->shut_wr && !cb->fin_pending) {
+            cb->fin_pending = true;
+            tcp_set_state(cb, TCP_FIN_WAIT_1, now);
+        }
     } else {
         /* RFC 5961 s5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else
          * a challenge ACK and drop (ATTACKS 31); RFC 9293 s3.10.7.4: an

@@ -604,3 +604,35 @@ TEST(tcp_in_zero_window_segment_at_rcv_nxt_delivers_its_ack)
     CHECK_EQ(tern_sock_recv(sk, got, sizeof got, 0), 4096);
     wt_finish(w, sk, l);
 }
+
+/* RFC 9293 s3.10.4: shutdown(WR) in SYN-RECEIVED (simultaneous open)
+ * queues the FIN until ESTABLISHED; it used to be forgotten, the socket
+ * shut for writing and no FIN ever sent. */
+TEST(tcp_in_shutdown_in_syn_received_sends_fin_once_established)
+{
+    struct world *w = world_new(NULL);
+    world_learn_peer(w);
+    struct tern_sock *sk = tern_sock_open(w->s, TERN_SOCK_STREAM, NULL);
+    struct tern_sockaddr me = {0, 3333}, to = {W_PEER, 80};
+    CHECK_EQ(tern_sock_bind(sk, &me), 0);
+    tcp_test_force_iss(w->s, 0x10000);
+    CHECK_EQ(tern_sock_connect(sk, &to), TERN_E_INPROGRESS);
+    struct tern_tcp_repr a;
+    REQUIRE(wt_pop(w, &a));
+    struct tern_tcp_repr syn = wt_seg(80, 3333, 700, 0, TERN_TCP_SYN, 4000);
+    wt_inject(w, &syn);
+    REQUIRE(wt_pop(w, &a)); /* our SYN-ACK */
+    CHECK_STR(wt_state(sk), "SYN_RECV");
+    CHECK_EQ(tern_sock_shutdown(sk, TERN_SHUT_WR), 0);
+    CHECK_EQ(world_pending_ip(w), 0); /* nothing before ESTABLISHED */
+    struct tern_tcp_repr ack = wt_seg(80, 3333, 701, 0x10001, ACKF, 4000);
+    wt_inject(w, &ack);
+    REQUIRE(wt_pop(w, &a));
+    CHECK_EQ(a.flags & TERN_TCP_FIN, TERN_TCP_FIN);
+    CHECK_EQ(a.seq, 0x10001);
+    CHECK_STR(wt_state(sk), "FIN_WAIT1");
+    tern_sock_abort(sk);
+    world_drain(w);
+    CHECK_EQ(w->s->sock_count, 0);
+    world_end(w);
+}
