@@ -61,6 +61,7 @@ struct tcp_cb {
     bool fin_pending, fin_acked, fin_rcvd, fin_ooo;
     uint32_t fin_ooo_seq;      /* a FIN seen beyond a hole */
     bool nodelay, ack_now, accepted, in_synq;
+    bool sws_override;         /* the override timeout expired (tcp_timer.c on_persist) */
     uint8_t snd_ws, rcv_ws;
     /* RFC 9293 s3.3.1 */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
@@ -177,8 +178,12 @@ void tcp_send_ack(struct tcp_cb *cb, uint64_t now);          /* a pure ACK now *
 void tcp_send_syn(struct tcp_cb *cb, uint64_t now);          /* SYN or SYN-ACK per state */
 void tcp_send_rst_for(struct tcp_cb *cb, uint64_t now);      /* RST on a connection */
 void tcp_send_probe(struct tcp_cb *cb, uint64_t now);        /* seq SND.UNA-1: window/keepalive probe */
-/* Sends one segment [seq, seq+len) from the send ring (retransmission). */
-void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint64_t now);
+/* Data bytes from seq that may leave the send ring now: a retransmission
+ * (rtx) within [SND.UNA, SND.MAX), new data also up to SND.UNA + SND.WND. */
+uint32_t tcp_send_room(const struct tcp_cb *cb, uint32_t seq, bool rtx);
+/* Sends one segment [seq, seq+len) from the send ring, cut by
+ * tcp_send_room; returns the sequence space sent (FIN included). */
+uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint64_t now);
 /* RFC 9293 s3.10.7.1 reset for a segment that matches no connection. */
 void tcp_send_reset(struct tern_stack *s, const struct tern_ipv4_repr *ip,
                     const struct tern_tcp_repr *seg, uint64_t now);

@@ -303,8 +303,13 @@ void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now)
     if (!cb->rack_on || !sending_state(cb) || cb->snd_una == cb->snd_max || cb->sb.in_recovery || cb->rto_recovery ||
         cb->rack.tlp_active || cb->snd_nxt != cb->snd_max)
         return;
-    /* RFC 8985 s7.3: new data if the window allows, else the highest
-     * segment sent so far. */
+    /* RFC 8985 s7.3: "If a previously unsent segment exists AND the
+     * receive window allows new data to be sent", send it; else
+     * "retransmit the highest-sequence segment sent so far". That is the
+     * last MSS of what was sent - [., SND.MAX), not the end of the send
+     * queue: data held back by the peer's window was never sent, and a
+     * probe made of it would go past the window and move SND.MAX over a
+     * hole (tcp_send_room enforces it). */
     uint32_t avail = new_avail(cb);
     bool rtx = avail == 0;
     cb->tlp_sending = true;
@@ -313,9 +318,10 @@ void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now)
         cb->snd_nxt = cb->snd_max;
     } else {
         uint32_t data_end = cb->snd_una + (uint32_t)tern_ringbuf_len(&cb->snd);
-        uint32_t out = data_end - cb->snd_una;
+        uint32_t sent_end = tern_seq_min(cb->snd_max, data_end);
+        uint32_t out = sent_end - cb->snd_una;
         uint32_t len = out < cb->mss ? out : cb->mss;
-        tcp_send_data(cb, data_end - len, len, true, now); /* the FIN rides along */
+        tcp_send_data(cb, sent_end - len, len, true, now); /* a sent FIN rides along */
     }
     cb->tlp_sending = false;
     tern_rack_tlp_sent(&cb->rack, cb->snd_max, rtx);

@@ -260,14 +260,11 @@ static void on_rtx(struct tcp_cb *cb, uint64_t now)
     tcp_rec_rto(cb, now);
     tern_rtt_backoff(&cb->rtt);
     cb->snd_nxt = cb->snd_una;
-    size_t q = tern_ringbuf_len(&cb->snd);
-    blackhole_check(cb, q, now);
-    uint32_t len = cb->mss;
-    if (len > q)
-        len = (uint32_t)q;
-    bool fin = cb->fin_pending && !cb->fin_acked && len == q;
-    tcp_send_data(cb, cb->snd_una, len, true, now);
-    cb->snd_nxt = cb->snd_una + len + (fin ? 1 : 0);
+    blackhole_check(cb, tern_ringbuf_len(&cb->snd), now);
+    /* The first segment again: what was sent of [SND.UNA, SND.UNA + MSS)
+     * (tcp_send_room: never data beyond SND.MAX, which may lie past the
+     * window), with the FIN if it was sent and is the last. */
+    cb->snd_nxt = cb->snd_una + tcp_send_data(cb, cb->snd_una, cb->mss, true, now);
     tcp_arm_rtx(cb, now);
 }
 
@@ -275,8 +272,13 @@ static void on_persist(struct tcp_cb *cb, uint64_t now)
 {
     cb->t_persist = 0;
     if (cb->snd_wnd != 0 || tern_ringbuf_len(&cb->snd) == 0) {
+        /* The window is open but sender SWS avoidance held the data: the
+         * override timeout expired (RFC 1122 4.2.3.4, RFC 9293
+         * s3.8.6.2.1): send what the window allows now. */
         cb->persist_count = 0;
+        cb->sws_override = true;
         tcp_output(cb, now);
+        cb->sws_override = false;
         return;
     }
     /* ATTACKS 36: a window that stays shut ends by the user timeout. */

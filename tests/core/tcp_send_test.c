@@ -1,0 +1,214 @@
+/*
+ * What the TCP sender may put on the wire, on the state world: every path
+ * that sends from the send ring keeps retransmissions within [SND.UNA,
+ * SND.MAX) and new data within SND.UNA + SND.WND (tcp_send_room); the
+ * tail-loss probe (RFC 8985 s7.3), the RTO (RFC 6298 s5.4) and the rest of
+ * a segment cut down by ICMP "fragmentation needed" (RFC 1191) included;
+ * the override timeout of sender SWS avoidance (RFC 1122 4.2.3.4).
+ * The peer's window scale is 7: a window field of n offers n * 128 bytes.
+ */
+#include "harness.h"
+#include "tcp_util.h"
+#include "tern/wire/bytes.h"
+
+#define MSS 1460u
+
+static uint8_t g_data[20000];
+
+/* The peer's ACK of `ack` with window field `win` (bytes: win << 7). */
+static void peer_ack(struct world *w, uint32_t ack, uint16_t win)
+{
+    struct tern_tcp_repr a = wt_peer(P_ISN + 1, ack, ACKF, win);
+    wt_inject(w, &a);
+}
+
+/* Pops every segment sent; the highest end of their data (seq + payload)
+ * and their number. */
+static int pop_all(struct world *w, uint32_t *max_end, uint32_t *bytes)
+{
+    struct tern_tcp_repr r;
+    int n = 0;
+    while (wt_pop(w, &r)) {
+        uint32_t end = r.seq + (uint32_t)r.payload_len;
+        if (n == 0 || tern_seq_gt(end, *max_end))
+            *max_end = end;
+        if (bytes)
+            *bytes += (uint32_t)r.payload_len;
+        n++;
+    }
+    return n;
+}
+
+/* RFC 8985 s7.3: the window is full (SND.MAX = SND.UNA + SND.WND) and more
+ * data waits behind it. The probe must retransmit the last data sent, not
+ * send the never-sent end of the send queue beyond the window. */
+TEST(tcp_send_tlp_probe_stays_within_what_was_sent)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    REQUIRE(cb->rack_on);
+    peer_ack(w, ISS + 1, 23); /* window 2944 */
+    CHECK_EQ(cb->snd_wnd, 2944);
+    cb->nodelay = true;
+    CHECK_EQ(tern_sock_send(sk, g_data, 2944, 0), 2944);
+    uint32_t end = 0, bytes = 0;
+    CHECK_EQ(pop_all(w, &end, &bytes), 3); /* 1460 + 1460 + 24 */
+    CHECK_EQ(end, ISS + 1 + 2944);
+    CHECK_EQ(tern_sock_send(sk, g_data, 5000, 0), 5000); /* held by the window */
+    CHECK_EQ(world_pending_ip(w), 0);
+    /* The peer is silent: the PTO fires (then the RTO). */
+    uint64_t probes = tern_stack_stats(w->s)->tcp.tlp_probes;
+    world_run(w, 1500000);
+    CHECK(tern_stack_stats(w->s)->tcp.tlp_probes > probes);
+    end = 0;
+    CHECK(pop_all(w, &end, NULL) >= 1);
+    CHECK_EQ(end, ISS + 1 + 2944); /* nothing beyond the window */
+    CHECK_EQ(cb->snd_max, ISS + 1 + 2944);
+    wt_finish(w, sk, l);
+}
+
+/* RFC 6298 s5.4: the RTO retransmits "the earliest segment that has not
+ * been acknowledged" - 1000 bytes were sent; the window (1024) holds the
+ * rest back. The retransmission must not grow into never-sent data past
+ * SND.MAX and the window. */
+TEST(tcp_send_rto_retransmits_only_what_was_sent)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, WT_NOSACK, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    CHECK_EQ(tern_sock_send(sk, g_data, 1000, 0), 1000);
+    struct tern_tcp_repr r;
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.payload_len, 1000);
+    peer_ack(w, ISS + 1, 8); /* a window update: 1024 */
+    CHECK_EQ(cb->snd_wnd, 1024);
+    CHECK_EQ(tern_sock_send(sk, g_data, 5000, 0), 5000);
+    CHECK_EQ(world_pending_ip(w), 0); /* 24 usable bytes: sender SWS holds */
+    world_run(w, 1500000);
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.seq, ISS + 1);
+    CHECK_EQ(r.payload_len, 1000);
+    CHECK_EQ(cb->snd_max, ISS + 1001);
+    wt_finish(w, sk, l);
+}
+
+/* RFC 5681 s3.2 / RFC 6582: the fast retransmission is "the lost segment"
+ * - with small segments in flight (TCP_NODELAY writes) and the window
+ * holding the rest, not an MSS of never-sent data. */
+TEST(tcp_send_fast_retransmit_only_what_was_sent)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, WT_NOSACK, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    cb->nodelay = true;
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(tern_sock_send(sk, g_data, 100, 0), 100);
+    uint32_t end = 0;
+    CHECK_EQ(pop_all(w, &end, NULL), 5);
+    peer_ack(w, ISS + 1, 4); /* window 512 < 500 + 100: the next write waits */
+    CHECK_EQ(tern_sock_send(sk, g_data, 3000, 0), 3000);
+    CHECK_EQ(world_pending_ip(w), 0);
+    for (int i = 0; i < 3; i++)
+        peer_ack(w, ISS + 1, 4); /* duplicate ACKs: the first 100 bytes lost */
+    struct tern_tcp_repr r;
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.seq, ISS + 1);
+    CHECK(r.payload_len <= 500);
+    CHECK_EQ(cb->snd_max, ISS + 501);
+    wt_finish(w, sk, l);
+}
+
+/* An ICMP error from the peer quoting our segment with sequence seq. */
+static void icmp_frag_needed(struct world *w, uint16_t mtu, uint32_t seq)
+{
+    uint8_t inner[28], msg[64], frame[128];
+    struct tern_ipv4_repr in = w_ip(W_US, W_PEER, TERN_IPPROTO_TCP, 9);
+    in.payload_len = 120;
+    tern_ipv4_emit(&in, inner, sizeof inner);
+    tern_put16(inner + 20, 80);
+    tern_put16(inner + 22, P_PORT);
+    tern_put32(inner + 24, seq);
+    size_t n = w_icmp(msg, 3, 4, mtu, inner, sizeof inner);
+    struct tern_ipv4_repr out = w_ip(W_PEER, W_US, TERN_IPPROTO_ICMP, 10);
+    size_t fl = w_ip_frame(frame, &out, msg, n);
+    world_inject(w, frame, fl);
+}
+
+/* RFC 1191 s6.5 / RFC 5927: after "fragmentation needed" the data that was
+ * too big is resent at the new MSS - all of it at once: the last 40 bytes
+ * are a retransmission, not new data, and Nagle (RFC 9293 s3.8.6.2.1) does
+ * not hold them until the RTO. */
+TEST(tcp_send_frag_needed_resends_all_without_nagle)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    CHECK_EQ(tern_sock_send(sk, g_data, 2 * MSS, 0), (ssize_t)(2 * MSS));
+    uint32_t end = 0;
+    CHECK_EQ(pop_all(w, &end, NULL), 2);
+    icmp_frag_needed(w, 1000, ISS + 1);
+    CHECK_EQ(tcp_cb_of(sk)->mss, 960);
+    uint32_t bytes = 0;
+    end = 0;
+    CHECK_EQ(pop_all(w, &end, &bytes), 4); /* 960 960 960 40 */
+    CHECK_EQ(bytes, 2 * MSS);
+    CHECK_EQ(end, ISS + 1 + 2 * MSS);
+    wt_finish(w, sk, l);
+}
+
+/* The peer ACKs everything with a window below the MSS and below half its
+ * largest, then goes silent. Sender SWS avoidance holds the data, nothing
+ * is in flight and the window is not zero: RFC 1122 4.2.3.4 / RFC 9293
+ * s3.8.6.2.1 require the override timeout - send anyway - and then the
+ * silent peer must end the connection (retransmissions, user timeout)
+ * instead of leaving it established forever. */
+TEST(tcp_send_sws_override_then_silent_peer_times_out)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    CHECK_EQ(tern_sock_send(sk, g_data, 2 * MSS, 0), (ssize_t)(2 * MSS));
+    uint32_t end = 0;
+    CHECK_EQ(pop_all(w, &end, NULL), 2);
+    peer_ack(w, ISS + 1 + 2 * MSS, 8); /* all ACKed, window 1024 */
+    CHECK_EQ(tern_sock_send(sk, g_data, 5000, 0), 5000);
+    CHECK_EQ(world_pending_ip(w), 0); /* sender SWS */
+    world_run(w, 5000000);
+    struct tern_tcp_repr r;
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.seq, ISS + 1 + 2 * MSS);
+    CHECK(r.payload_len > 0 && r.payload_len <= 1024); /* within the window */
+    for (int i = 0; i < 100 && tcp_cb_of(sk)->state != TCP_CLOSED; i++)
+        world_run(w, 10000000);
+    CHECK_STR(wt_state(sk), "CLOSE");
+    /* Timed out; the soft error (the peer's unanswered ARP revalidation:
+     * host unreachable) is what is reported then (RFC 1122 4.2.3.9). */
+    int err = tern_sock_error(sk);
+    CHECK(err == TERN_E_TIMEDOUT || err == TERN_E_HOSTUNREACH);
+    wt_finish(w, sk, l);
+}
+
+/* The same after close(): the connection must not sit in FIN-WAIT-1 for
+ * good (a remote peer could pin every socket slot so). */
+TEST(tcp_send_sws_stall_after_close_ends)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    CHECK_EQ(tern_sock_send(sk, g_data, 2 * MSS, 0), (ssize_t)(2 * MSS));
+    world_drain(w);
+    peer_ack(w, ISS + 1 + 2 * MSS, 8);
+    CHECK_EQ(tern_sock_send(sk, g_data, 5000, 0), 5000);
+    tern_sock_close(sk);
+    CHECK_EQ(w->s->sock_count, 2);
+    for (int i = 0; i < 100 && w->s->sock_count > 1; i++) {
+        world_run(w, 10000000);
+        world_drain(w);
+    }
+    CHECK_EQ(w->s->sock_count, 1); /* only the listener */
+    wt_finish(w, NULL, l);
+}
