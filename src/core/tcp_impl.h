@@ -70,6 +70,7 @@ struct tcp_cb {
     uint32_t ts_recent, ts_offset;
     uint64_t ts_recent_at;
     uint16_t mss, rcv_mss, peer_mss, user_mss;
+    uint16_t mss_cap;          /* RFC 1191 frag-needed / RFC 4821 fallback cap (0: none) */
     struct tern_ringbuf snd, rcv;
     bool rings;
     struct tern_tcp_ooo ooo;
@@ -146,6 +147,8 @@ void tcp_release(struct tcp_cb *cb);
 struct tern_sock *tcp_find_listener(struct tern_stack *s, uint32_t addr, uint16_t port);
 void tcp_child_remove(struct tcp_cb *cb); /* from its listener's queues */
 uint16_t tcp_route_mss(struct tern_stack *s, uint32_t dst);
+/* The effective send MSS (RFC 9293 s3.7.1): the only place it is computed. */
+uint32_t tcp_eff_mss(const struct tcp_cb *cb);
 /* Before the handshake, once local/peer are set: advertised MSS, RTO
  * estimator, timestamp offset (connect and a listener's child). */
 void tcp_conn_setup(struct tcp_cb *cb);

@@ -199,7 +199,7 @@ static bool user_timeout(struct tcp_cb *cb, uint64_t now)
  * is suspect: the second consecutive RTO of a segment of len == MSS with
  * nothing received from the peer since the previous RTO, and the fourth,
  * lower the effective MSS one step, to 1024 and then 536 bytes (less the
- * timestamp option), never below TCP_MIN_EFF_MSS. Heavy random loss that
+ * timestamp option; as a cap in tcp_eff_mss), never below TCP_MIN_EFF_MSS. Heavy random loss that
  * is not about size costs at most those steps. DEVIATION: no probing back
  * up (RFC 4821 s7.2 search); the smaller MSS stays for the connection. */
 static const uint16_t blackhole_steps[] = {1024, 536};
@@ -214,17 +214,18 @@ static void blackhole_check(struct tcp_cb *cb, size_t queued, uint64_t now)
         !quiet || cb->ptb_seen || queued < cb->mss)
         return;
     for (size_t i = 0; i < sizeof blackhole_steps / sizeof blackhole_steps[0]; i++) {
-        uint32_t m = blackhole_steps[i];
-        if (cb->ts_ok)
-            m -= 12;
-        if (m < TCP_MIN_EFF_MSS)
-            m = TCP_MIN_EFF_MSS;
-        if (m < cb->mss) {
-            cb->mss = (uint16_t)m;
-            tcp_rec_set_mss(cb);
-            cb->sk->s->stats.tcp.blackhole_mss_downs++;
-            return;
+        uint16_t old_cap = cb->mss_cap;
+        if (!cb->mss_cap || blackhole_steps[i] < cb->mss_cap)
+            cb->mss_cap = blackhole_steps[i];
+        uint32_t m = tcp_eff_mss(cb);
+        if (m >= cb->mss) {
+            cb->mss_cap = old_cap; /* no lower: try the next step */
+            continue;
         }
+        cb->mss = (uint16_t)m;
+        tcp_rec_set_mss(cb);
+        cb->sk->s->stats.tcp.blackhole_mss_downs++;
+        return;
     }
 }
 

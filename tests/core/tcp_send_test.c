@@ -212,3 +212,43 @@ TEST(tcp_send_sws_stall_after_close_ends)
     CHECK_EQ(w->s->sock_count, 1); /* only the listener */
     wt_finish(w, NULL, l);
 }
+
+/* RFC 9293 s3.7.1 / RFC 1122 4.2.2.6: Eff.snd.MSS = min(SendMSS + 20,
+ * MMS_S) - TCPhdrsize - IPoptionsize, one function (tcp_eff_mss) for the
+ * handshake, ICMP "fragmentation needed" and the RFC 4821 fallback. */
+TEST(tcp_send_effective_mss_one_rule)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, WT_TS, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    /* Peer 1460, route MTU 1500 (1460), timestamps: 1460 - 12. */
+    CHECK_EQ(cb->mss, 1448);
+    CHECK_EQ(tcp_eff_mss(cb), 1448);
+    cb->peer_mss = 1000; /* SendMSS below the path */
+    CHECK_EQ(tcp_eff_mss(cb), 988);
+    cb->user_mss = 900; /* TCP_MAXSEG */
+    CHECK_EQ(tcp_eff_mss(cb), 888);
+    cb->mss_cap = 536; /* a learned cap (black-hole fallback) */
+    CHECK_EQ(tcp_eff_mss(cb), 524);
+    cb->ts_ok = false;
+    CHECK_EQ(tcp_eff_mss(cb), 536);
+    cb->ts_ok = true;
+    cb->mss_cap = 28; /* MTU 68: never below the floor */
+    CHECK_EQ(tcp_eff_mss(cb), TCP_MIN_EFF_MSS);
+    cb->peer_mss = 0; /* no MSS option: 536 */
+    cb->user_mss = 0;
+    cb->mss_cap = 0;
+    CHECK_EQ(tcp_eff_mss(cb), 524);
+    cb->peer_mss = 1460;
+    /* ICMP frag-needed, MTU 1000: 960 less the timestamp option, through
+     * the same function. */
+    CHECK_EQ(tern_sock_send(sk, g_data, 2000, 0), 2000);
+    world_drain(w);
+    icmp_frag_needed(w, 1000, ISS + 1);
+    CHECK_EQ(cb->mss_cap, 960);
+    CHECK_EQ(cb->mss, 948);
+    CHECK_EQ(tcp_eff_mss(cb), 948);
+    world_drain(w);
+    wt_finish(w, sk, l);
+}
