@@ -84,6 +84,12 @@ struct tcp_cb {
     struct tern_tcp_sack_range sb_r[TCP_SACK_RANGES];
     /* RFC 8985 RACK-TLP, used when sack_on */
     bool rack_on, rto_recovery, tlp_sending;
+    /* Proportional Rate Reduction during fast recovery (tcp_recover.c,
+     * RFC 6937 s3 with PRR-SSRB; RFC 9937 keeps both): bytes delivered to
+     * and sent since recovery began, FlightSize then, and (without SACK)
+     * the bytes duplicate ACKs are taken to have delivered. */
+    bool prr_on;
+    uint32_t prr_delivered, prr_out, prr_recover_fs, prr_dup_est;
     /* D-SACK undo of a spurious recovery (tcp_recover.c; RFC 3708 detection,
      * RFC 4015 s3 response): cwnd/ssthresh before the reduction and the start
      * sequence of each retransmission of the episode, struck off as D-SACKs

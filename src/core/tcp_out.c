@@ -275,6 +275,8 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
         cb->retransmits++;
         cb->sk->s->stats.tcp.retransmits++;
     }
+    if (cb->prr_on) /* RFC 6937 s3: "prr_out += (data sent)" */
+        cb->prr_out = end - seq > UINT32_MAX - cb->prr_out ? UINT32_MAX : cb->prr_out + (end - seq);
     if (tern_seq_gt(end, cb->snd_max)) {
         cb->snd_max = end;
         tcp_rec_sent(cb, end);

@@ -252,3 +252,130 @@ TEST(tcp_send_effective_mss_one_rule)
     world_drain(w);
     wt_finish(w, sk, l);
 }
+
+static struct tern_tcp_repr sack_ack(uint32_t ack, uint32_t l, uint32_t r)
+{
+    struct tern_tcp_repr a = wt_peer(P_ISN + 1, ack, ACKF, 1000);
+    if (l != r) {
+        a.opts.sack_count = 1;
+        a.opts.sack[0].left = l;
+        a.opts.sack[0].right = r;
+    }
+    return a;
+}
+
+/* Proportional Rate Reduction (RFC 6937 s3, PRR-SSRB; kept by RFC 9937).
+ * A flight of 40 segments (20 more wait) loses its first 20; the next 20
+ * arrive and each is SACKed by its own ACK. The first two ACKs release a
+ * limited-transmit segment each (RFC 3042): 42 in flight. On the third,
+ * recovery starts (RFC 6675 DupThresh; RACK marks the 20 lost): ssthresh
+ * = 0.7 * 42 segments (CUBIC, RFC 9438 s4.6), pipe = 42 - 20 lost - 3
+ * SACKed = 19. RFC 6675 alone sets cwnd = ssthresh and sends cwnd - pipe
+ * = 10 segments on that one ACK; PRR-SSRB sends at most
+ * MAX(prr_delivered - prr_out, DeliveredData) + 1 SMSS per ACK (after the
+ * forced first retransmission), like slow start, until pipe reaches
+ * ssthresh, then one for one. */
+TEST(tcp_send_prr_no_burst_in_recovery)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    REQUIRE(cb->rack_on);
+    cb->cc.cwnd = 40 * MSS; /* a large flight (the peer's window is 128000) */
+    static uint8_t big[60 * MSS]; /* 20 more segments wait for cwnd */
+    CHECK_EQ(tern_sock_send(sk, big, sizeof big, 0), (ssize_t)sizeof big);
+    uint32_t end = 0;
+    CHECK_EQ(pop_all(w, &end, NULL), 40);
+    world_run(w, 10000);
+    uint32_t s20 = ISS + 1 + 20 * MSS;
+    int max_per_ack = 0, sent_in_rec = 0, acks_in_rec = 0;
+    for (uint32_t k = 1; k <= 20; k++) {
+        struct tern_tcp_repr a = sack_ack(ISS + 1, s20, s20 + k * MSS);
+        wt_inject(w, &a);
+        bool rec = cb->sb.in_recovery;
+        struct tern_tcp_repr r;
+        int n = 0;
+        while (wt_pop(w, &r))
+            n += r.payload_len > 0;
+        if (rec) {
+            acks_in_rec++;
+            sent_in_rec += n;
+            if (n > max_per_ack)
+                max_per_ack = n;
+        }
+        world_run(w, 100);
+    }
+    CHECK(acks_in_rec >= 17);
+    CHECK(max_per_ack <= 3); /* no burst: RFC 6675 alone sent 11 at once */
+    uint32_t ss = cb->cc.ssthresh;
+    CHECK(ss > 29 * MSS && ss < 30 * MSS); /* 0.7 * 42 segments */
+    /* PRR brought the data in flight to ssthresh by the end of recovery. */
+    uint32_t pipe = tern_tcp_sack_set_pipe(&cb->sb);
+    CHECK(pipe <= ss && pipe + 2 * MSS >= ss);
+    CHECK(sent_in_rec >= 20); /* every lost segment resent */
+    /* Everything arrives: a cumulative ACK of all sent ends recovery. */
+    struct tern_tcp_repr a = sack_ack(cb->snd_max, 0, 0);
+    wt_inject(w, &a);
+    CHECK(!cb->sb.in_recovery);
+    CHECK(!cb->prr_on);
+    CHECK_EQ(cb->cc.cwnd, ss); /* RFC 6937 s3 / RFC 6675: cwnd = ssthresh on exit */
+    world_drain(w);
+    wt_finish(w, sk, l);
+}
+
+/* PRR without SACK (RFC 6937 s3: a duplicate ACK delivered 1 SMSS) in
+ * RFC 6582 NewReno fast recovery. 40 segments in flight, the first lost,
+ * the others arrive and each draws a duplicate ACK. After the fast
+ * retransmission, RFC 5681's inflation sends nothing until cwnd = ssthresh
+ * + 3 SMSS + the inflation passes FlightSize (about 10 ACKs), then one
+ * segment per ACK; PRR sends from the start, ssthresh / RecoverFS (0.7)
+ * of a segment per ACK - never a burst - and over the recovery about
+ * ssthresh in all. */
+TEST(tcp_send_prr_newreno_proportional)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, WT_NOSACK, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    REQUIRE(!cb->sack_on);
+    cb->cc.cwnd = 40 * MSS;
+    static uint8_t big[80 * MSS];
+    CHECK_EQ(tern_sock_send(sk, big, sizeof big, 0), (ssize_t)sizeof big);
+    uint32_t end = 0;
+    CHECK_EQ(pop_all(w, &end, NULL), 40);
+    world_run(w, 10000);
+    int first10 = 0, total = 0, max_per_ack = 0, in_rec = 0;
+    for (int k = 1; k <= 39; k++) {
+        struct tern_tcp_repr a = sack_ack(ISS + 1, 0, 0);
+        wt_inject(w, &a);
+        struct tern_tcp_repr r;
+        int n = 0;
+        while (wt_pop(w, &r))
+            n += r.payload_len > 0 && r.seq != ISS + 1; /* new data */
+        if (cb->rec.in_recovery) {
+            in_rec++;
+            total += n;
+            if (in_rec <= 10)
+                first10 += n;
+            if (n > max_per_ack)
+                max_per_ack = n;
+        }
+        world_run(w, 100);
+    }
+    CHECK_EQ(in_rec, 37);
+    CHECK(first10 >= 5);     /* RFC 5681 inflation: none yet */
+    CHECK(max_per_ack <= 1); /* no burst */
+    uint32_t ss = cb->cc.ssthresh;
+    /* prr_out (the retransmission and new data) tracks
+     * CEIL(prr_delivered * ssthresh / RecoverFS). */
+    CHECK(total + 1 <= (int)(ss / MSS) + 1);
+    CHECK(total + 1 >= (int)(37 * 7 / 10) - 1);
+    /* The retransmission arrives: the full ACK ends fast recovery. */
+    struct tern_tcp_repr a = sack_ack(cb->snd_max, 0, 0);
+    wt_inject(w, &a);
+    CHECK(!cb->rec.in_recovery);
+    CHECK(!cb->prr_on);
+    world_drain(w);
+    wt_finish(w, sk, l);
+}
