@@ -303,12 +303,15 @@ static void sack_enter(struct tcp_cb *cb, uint32_t delivered, uint64_t now)
 }
 
 /* RFC 8985 s7.2: (re)start the PTO after new data or an ACK of new data,
- * unless in fast or RTO recovery, with SACKed data outstanding, or while a
- * probe episode is open (s7.3: one at a time). */
+ * unless in fast or RTO recovery, with SACKed segments outstanding
+ * ("RACK.segs_sacked": whole segments, as RACK counts them - a partial
+ * SACK does not stop the probe), or while a probe episode is open (s7.3:
+ * one at a time). */
 static void arm_pto(struct tcp_cb *cb, uint64_t now)
 {
     cb->t_tlp = 0;
-    if (!cb->rack_on || cb->sb.in_recovery || cb->rto_recovery || cb->sb.sacked ||
+    if (!cb->rack_on || cb->sb.in_recovery || cb->rto_recovery ||
+        tern_rack_any_sacked(&cb->rack) ||
         cb->rack.tlp_active || cb->snd_una == cb->snd_max)
         return;
     uint64_t rto_left = UINT64_MAX;
@@ -413,7 +416,7 @@ static void rack_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
 {
     struct tern_rack_ack ra = {.now = now, .ack = cb->snd_una, .ranges = cb->sb.r,
                                .nranges = cb->sb.n, .dsack = info->dsack,
-                               .snd_nxt = cb->snd_max};
+                               .snd_nxt = cb->snd_max, .smss = cb->mss};
     tern_rack_on_ack(&cb->rack, &ra);
     if (tern_rack_tlp_on_ack(&cb->rack, seg->ack, info->dsack, info->dsack_block.right,
                              dup && !seg->opts.sack_count)) {

@@ -379,3 +379,40 @@ TEST(tcp_send_prr_newreno_proportional)
     world_drain(w);
     wt_finish(w, sk, l);
 }
+
+/* A SACK block covering only the last byte of a segment (RFC 2018 allows
+ * any byte range; an honest receiver reports whole segments as they
+ * arrived, so this is a re-segmenting middlebox or a lying receiver).
+ * RFC 6675 keeps the byte-wise scoreboard: one SACKed byte is far from
+ * IsLost()'s DupThresh * SMSS. RFC 8985 s6.2 works on segments ("for each
+ * segment newly acknowledged"): the segment is not delivered until all of
+ * it is, so RACK must not time everything sent before it as lost. No loss
+ * recovery; the tail loss probe (s7) finds out. */
+TEST(tcp_send_partial_sack_is_not_a_delivered_segment)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    REQUIRE(cb->rack_on);
+    CHECK_EQ(tern_sock_send(sk, g_data, 10 * MSS, 0), (ssize_t)(10 * MSS));
+    uint32_t end = 0;
+    CHECK_EQ(pop_all(w, &end, NULL), 10);
+    world_run(w, 10000);
+    uint32_t s2 = ISS + 1 + 2 * MSS;
+    struct tern_tcp_repr a = sack_ack(ISS + 1, s2 - 1, s2);
+    wt_inject(w, &a);
+    CHECK_EQ(cb->sb.sacked, 1); /* the scoreboard has the byte */
+    world_run(w, 50000);        /* far past RACK's reordering window */
+    CHECK(!cb->sb.in_recovery);
+    CHECK(!tern_rack_any_lost(&cb->rack));
+    struct tern_tcp_repr r;
+    /* Nothing resent from the front: the first retransmission is the
+     * loss probe of the last segment (s7.3). */
+    world_run(w, 1500000);
+    CHECK(tern_stack_stats(w->s)->tcp.tlp_probes >= 1);
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.seq, ISS + 1 + 9 * MSS);
+    world_drain(w);
+    wt_finish(w, sk, l);
+}
