@@ -53,7 +53,17 @@ struct cr {
     unsigned done, started;
     size_t c_got;
     int failed;
+    /* connections during which either stack's retransmission timer fired
+     * (each waits at least the 1 s initial RTO, RFC 6298 s2.1) */
+    unsigned rto_waits;
+    uint64_t timeouts_at_start;
+    uint64_t slowest_us, conn_start;
 };
+
+static uint64_t cr_timeouts(const struct cr *r)
+{
+    return tern_stack_stats(r->sa)->tcp.timeouts + tern_stack_stats(r->sb)->tcp.timeouts;
+}
 
 struct srv_conn {
     struct cr *r;
@@ -84,6 +94,11 @@ static void on_client(struct tern_sock *sk, unsigned ev, void *ctx)
     if (n == 0 && r->c_got == MSG) { /* response + EOF */
         tern_sock_close(sk);
         r->done++;
+        if (cr_timeouts(r) != r->timeouts_at_start)
+            r->rto_waits++;
+        uint64_t took = tern_loop_now(r->loop) - r->conn_start;
+        if (took > r->slowest_us)
+            r->slowest_us = took;
         if (r->done == nconns)
             tern_loop_stop(r->loop);
         else
@@ -96,6 +111,8 @@ static void client_start(struct cr *r)
     int err;
     struct tern_sockaddr peer = {0x0a000002, 8080};
     r->c_got = 0;
+    r->timeouts_at_start = cr_timeouts(r);
+    r->conn_start = tern_loop_now(r->loop);
     r->c = tern_sock_open(r->sa, TERN_SOCK_STREAM, &err);
     if (!r->c || tern_sock_connect(r->c, &peer) != TERN_E_INPROGRESS) {
         r->failed = 1;
@@ -170,9 +187,13 @@ static int tern_rate(void)
     }
     report("tern -> tern (memlink, virtual loop)", r.done, wall, cpu);
     const struct tern_stats *st = tern_stack_stats(r.sb);
-    printf("    (%.1f s of virtual time; server: %llu segments in, %llu TIME_WAIT recycled)\n",
+    printf("    (%.1f s of virtual time; server: %llu segments in, %llu TIME_WAIT recycled,\n"
+           "     %llu TIME_WAIT reopened by a SYN (RFC 6191), %llu challenge ACKs)\n",
            (double)vt / 1e6, (unsigned long long)st->tcp.rx,
-           (unsigned long long)st->tcp.tw_recycled);
+           (unsigned long long)st->tcp.tw_recycled, (unsigned long long)st->tcp.tw_reopened,
+           (unsigned long long)st->tcp.challenge_acks);
+    printf("    (%u connections waited a retransmission timeout; slowest %.3f s virtual)\n",
+           r.rto_waits, (double)r.slowest_us / 1e6);
     tern_sock_close(r.lsk);
     tern_stack_free(r.sa);
     tern_stack_free(r.sb);

@@ -42,6 +42,10 @@ static const char nc_help[] =
     "  -w SECONDS      TCP: give up connecting after SECONDS (default: the stack's\n"
     "                  SYN retries, about two minutes); bounds only the connect\n"
     "  -N              accepted for Debian nc compatibility (always on for TCP)\n"
+    "  -v              at exit, print the stack's TCP counters to stderr (\"tern nc: tcp\n"
+    "                  rx N tx N retransmits N timeouts N ...\") and, with --impair,\n"
+    "                  what the impairment did each way (\"tern nc: impair out frames N\n"
+    "                  lost N ...\"); not Debian nc's -v\n"
     "  --keepalive IDLE[,INTVL[,CNT]]\n"
     "                  TCP: send keep-alive probes after IDLE seconds without\n"
     "                  traffic, every INTVL seconds (default 75), and give up\n"
@@ -160,12 +164,12 @@ int cmd_nc(int argc, char **argv)
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
     struct stack_opts so = {0};
     struct tern_nc_opts no = {.quit_after_eof_us = 1000000};
-    bool udp = false, qflag = false;
+    bool udp = false, qflag = false, verbose = false;
     const char *pflag = NULL;
     int opt;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":ulp:q:w:Nh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":ulp:q:w:Nvh", longopts, NULL)) != -1) {
         int r = stackopt_handle(&so, opt, optarg, "tern nc");
         if (r < 0)
             return 2;
@@ -182,6 +186,9 @@ int cmd_nc(int argc, char **argv)
             pflag = optarg;
             break;
         case 'N':
+            break;
+        case 'v':
+            verbose = true;
             break;
         case 'K':
             if (parse_keepalive(optarg, &no) < 0) {
@@ -305,6 +312,8 @@ int cmd_nc(int argc, char **argv)
         want_input(run, false);
         tool_signals_close(&sig);
         tern_nc_free(run->nc);
+        if (verbose)
+            tool_print_tcp_stats(&env, "tern nc");
     }
     tern_timer_cancel(env.loop, &run->file_timer);
     free(run);

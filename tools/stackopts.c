@@ -438,6 +438,8 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
             return 1;
         }
         e->dev = w2;
+        e->imp_out = w;
+        e->imp_in = w2;
     }
     if (o->pcap || o->trace) {
         if (o->pcap && !(e->pcap = fopen(o->pcap, "wb"))) {
@@ -488,6 +490,31 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
         }
     }
     return 0;
+}
+
+void tool_print_tcp_stats(const struct tern_env *e, const char *prog)
+{
+    const struct tern_stats *st = tern_stack_stats(e->stack);
+    fprintf(stderr,
+            "%s: tcp rx %llu tx %llu retransmits %llu timeouts %llu rack_lost %llu "
+            "tlp_probes %llu dsacks_rx %llu spurious_undos %llu challenge_acks %llu\n",
+            prog, (unsigned long long)st->tcp.rx, (unsigned long long)st->tcp.tx,
+            (unsigned long long)st->tcp.retransmits, (unsigned long long)st->tcp.timeouts,
+            (unsigned long long)st->tcp.rack_lost, (unsigned long long)st->tcp.tlp_probes,
+            (unsigned long long)st->tcp.dsacks_rx, (unsigned long long)st->tcp.spurious_undos,
+            (unsigned long long)st->tcp.challenge_acks);
+    if (!e->imp_out)
+        return;
+    struct tern_impair_stats o, i;
+    tern_impair_get_stats(e->imp_out, &o);
+    tern_impair_get_stats(e->imp_in, &i);
+    fprintf(stderr,
+            "%s: impair out frames %llu lost %llu duplicated %llu reordered %llu "
+            "in frames %llu lost %llu duplicated %llu reordered %llu\n",
+            prog, (unsigned long long)o.frames, (unsigned long long)o.lost,
+            (unsigned long long)o.duplicated, (unsigned long long)o.reordered,
+            (unsigned long long)i.frames, (unsigned long long)i.lost,
+            (unsigned long long)i.duplicated, (unsigned long long)i.reordered);
 }
 
 void tern_env_close(struct tern_env *e)

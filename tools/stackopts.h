@@ -67,6 +67,7 @@ struct tern_env {
     struct tern_dhcp_client *dhcp; /* --dhcp: keeps the lease (renewals) while the loop runs */
     uint32_t dns[4];               /* --dhcp: DNS servers from the lease (0 = none) */
     bool dhcp_waiting;
+    struct tern_device *imp_out, *imp_in; /* --impair's two wrappers (inside dev), or NULL */
 };
 
 /* Builds a real loop, the device, the stack, the interface and routes.
@@ -75,6 +76,16 @@ struct tern_env {
  * Returns 0, or prints one line and returns 2 (bad setup) or 1 (OS error). */
 int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog);
 void tern_env_close(struct tern_env *e);
+
+/* Two lines on stderr for scripts (`tern nc -v` at exit), each counter as
+ * "NAME VALUE" after the prefix, NAME a field of struct tern_stats.tcp:
+ *   PROG: tcp rx N tx N retransmits N timeouts N rack_lost N tlp_probes N
+ *         dsacks_rx N spurious_undos N challenge_acks N   (one line)
+ *   PROG: impair out frames N lost N duplicated N reordered N in frames N
+ *         lost N duplicated N reordered N          (only with --impair)
+ * retransmits counts every segment sent again (RTO, fast retransmit, RACK,
+ * tail loss probes); timeouts the retransmission timer's expiries. */
+void tool_print_tcp_stats(const struct tern_env *e, const char *prog);
 
 /* Merges a command's long options with stackopt_longopts into out
  * (capacity cap entries). */

@@ -28,6 +28,7 @@ void nc_finish(struct tern_nc *nc, int status)
     tern_timer_cancel(nc->loop, &nc->quit_timer);
     tern_timer_cancel(nc->loop, &nc->retry_timer);
     tern_timer_cancel(nc->loop, &nc->connect_timer);
+    tern_timer_cancel(nc->loop, &nc->linger_timer);
     if (nc->io.want_input && !nc->eof)
         nc->io.want_input(nc->io.ctx, false);
     if (nc->io.done)
@@ -168,6 +169,7 @@ struct tern_nc *tern_nc_start(struct tern_stack *s, struct tern_loop *loop,
     tern_timer_init(&nc->quit_timer, on_quit, nc);
     tern_timer_init(&nc->retry_timer, on_retry, nc);
     tern_timer_init(&nc->connect_timer, nc_tcp_connect_timeout, nc);
+    tern_timer_init(&nc->linger_timer, nc_tcp_linger, nc);
     int r = 0;
     if (o->tcp) {
         if ((r = nc_tcp_open(nc)) < 0)
@@ -262,6 +264,7 @@ void tern_nc_free(struct tern_nc *nc)
     tern_timer_cancel(nc->loop, &nc->quit_timer);
     tern_timer_cancel(nc->loop, &nc->retry_timer);
     tern_timer_cancel(nc->loop, &nc->connect_timer);
+    tern_timer_cancel(nc->loop, &nc->linger_timer);
     if (nc->lsk)
         tern_sock_close(nc->lsk);
     if (nc->sk)

@@ -29,6 +29,7 @@ struct tern_nc {
     size_t pending_off;    /* pending[pending_off..pending_len) still to send */
     bool connected, peer_eof, shut_wr;
     struct tern_timer connect_timer;
+    struct tern_timer linger_timer; /* both ends closed: wait for our FIN's ACK */
 };
 
 /* Ends the run once: timers off, input off, done(status). */
@@ -43,5 +44,6 @@ int nc_tcp_open(struct tern_nc *nc);
 int nc_tcp_input(struct tern_nc *nc, const void *buf, size_t len);
 void nc_tcp_input_eof(struct tern_nc *nc);
 void nc_tcp_connect_timeout(struct tern_timer *t, void *arg);
+void nc_tcp_linger(struct tern_timer *t, void *arg);
 
 #endif

@@ -35,10 +35,51 @@ static void tcp_fail(struct tern_nc *nc, int err)
     nc_finish(nc, 1);
 }
 
+#define LINGER_POLL_US 5000 /* how often a finished run checks for its FIN's ACK */
+
+/* Everything we sent, FIN included, is acknowledged (FIN-WAIT-2,
+ * TIME-WAIT, or CLOSED after LAST-ACK), or the connection is gone. */
+static bool delivered(struct tern_nc *nc)
+{
+    struct tern_sockaddr local;
+    struct tern_sock_info rows[8];
+    if (tern_sock_getsockname(nc->sk, &local) < 0)
+        return true;
+    size_t n = tern_sock_list(nc->stack, rows, 8);
+    for (size_t i = 0; i < n && i < 8; i++) {
+        const struct tern_sock_info *r = &rows[i];
+        if (r->type != TERN_SOCK_STREAM || r->local.port != local.port ||
+            r->peer.addr != nc->peer.addr || r->peer.port != nc->peer.port)
+            continue;
+        return !strcmp(r->state, "FIN_WAIT2") || !strcmp(r->state, "TIME_WAIT") ||
+               !strcmp(r->state, "CLOSE");
+    }
+    return true;
+}
+
+/* Both directions have ended. A kernel's nc exits here and the kernel goes
+ * on delivering what is queued; our stack lives in this process, so the
+ * run ends only once the peer has acknowledged all of it, FIN included
+ * (RFC 9293 s3.6: CLOSE hands the data over "reliably"): through loss the
+ * peer may close before our last segments arrive. A reset or the stack
+ * giving up ends it through on_stream's POLLERR (status 1); -q still bounds
+ * it. */
 static void maybe_done(struct tern_nc *nc)
 {
-    if (nc->peer_eof && nc->shut_wr)
+    if (nc->finished || !nc->peer_eof || !nc->shut_wr)
+        return;
+    if (tern_sock_poll(nc->sk) & TERN_POLLERR)
+        return; /* on_stream reports it */
+    if (delivered(nc))
         nc_finish(nc, 0);
+    else
+        tern_timer_arm(nc->loop, &nc->linger_timer, tern_loop_now(nc->loop) + LINGER_POLL_US);
+}
+
+void nc_tcp_linger(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    maybe_done(arg);
 }
 
 static void half_close(struct tern_nc *nc)

@@ -130,11 +130,54 @@ int tcp_alloc_rings(struct tcp_cb *cb)
 /* RFC 7323 s5.4: the timestamp clock gets an offset so TSvals reveal no
  * uptime; keyed by the address pair only (as Linux's secure_tcp_ts_off),
  * so successive connections between two hosts see one monotonic clock -
- * what RFC 6191 s2 needs to let a newer SYN reopen a TIME-WAIT 4-tuple. */
-static uint32_t tcp_ts_offset(const struct tern_stack *s, uint32_t local, uint32_t remote)
+ * what RFC 6191 s2 needs to let a newer SYN reopen a TIME-WAIT 4-tuple.
+ * The hash's high bits pick the pair's slot in tcp_stack.ts_floor. */
+static uint32_t tcp_ts_offset(const struct tern_stack *s, uint32_t local, uint32_t remote,
+                              uint8_t *slot)
 {
     uint32_t k[3] = {0x74737466u /* "tstf": not an ISN input */, local, remote};
-    return (uint32_t)tern_rng_hash(&s->rng, k, sizeof k);
+    uint64_t h = tern_rng_hash(&s->rng, k, sizeof k);
+    *slot = (uint8_t)((h >> 32) % TCP_TS_SLOTS);
+    return (uint32_t)h;
+}
+
+/* RFC 6191 s2 at high rates: a peer in TIME-WAIT honors our SYN for the
+ * same 4-tuple when its TSval is above the last one it saw from us, or
+ * equal with SEG.SEQ above its RCV.NXT. A 1 ms clock gives a connection
+ * that opens within the tick in which the previous one ended (a few
+ * hundred microseconds on a LAN) an EQUAL TSval, and the RFC 6528 ISN
+ * (4 us clock) has then moved less than the bytes the old connection
+ * carried: the peer cannot tell our SYN from an old duplicate of the last
+ * one, keeps TIME-WAIT, and we wait a SYN retransmission timeout (1 s).
+ * The receiving side cannot fix that without accepting old duplicates, so
+ * the sender does: a new connection's clock starts one tick above the
+ * highest TSval any connection of the pair has sent (ts_bump extra ticks
+ * on top of the pair's offset, constant for the connection: RTT samples
+ * and PAWS see a clock of exactly 1 ms per tick). The bump shrinks back
+ * to 0 as real time catches up, so the clock never runs ahead by more
+ * than the connections opened inside one tick - and at most
+ * TCP_TS_BUMP_MAX ticks, far inside RFC 7323 s5.4's limit that the
+ * clock's sign bit must not wrap within MSL. Pairs that share a slot only
+ * bump each other more: TSvals to every peer still never go back. */
+static void tcp_ts_start(struct tcp_cb *cb, uint64_t now)
+{
+    struct tcp_stack *t = cb->sk->s->tcp;
+    uint32_t tick = (uint32_t)(now / 1000);
+    uint32_t ahead = t->ts_floor[cb->ts_slot] + 1u - tick; /* floor + 1 - tick */
+    cb->ts_bump = 0;
+    if (t->ts_floor_set[cb->ts_slot] && (int32_t)ahead > 0 && ahead <= TCP_TS_BUMP_MAX)
+        cb->ts_bump = ahead;
+    cb->ts_offset += cb->ts_bump;
+}
+
+void tcp_ts_sent(struct tcp_cb *cb, uint64_t now)
+{
+    struct tcp_stack *t = cb->sk->s->tcp;
+    uint32_t v = (uint32_t)(now / 1000) + cb->ts_bump;
+    if (!t->ts_floor_set[cb->ts_slot] || tern_seq_gt(v, t->ts_floor[cb->ts_slot])) {
+        t->ts_floor[cb->ts_slot] = v;
+        t->ts_floor_set[cb->ts_slot] = true;
+    }
 }
 
 void tcp_test_force_iss(struct tern_stack *s, uint32_t iss)
@@ -204,7 +247,8 @@ uint32_t tcp_eff_mss(const struct tcp_cb *cb)
 /* A new connection's pre-handshake setup, once sk's local and peer
  * addresses are set (active open and a listener's child alike): the MSS
  * we advertise (path MSS, capped by the user's), the RTO estimator
- * (RFC 6298 s2.1) and the timestamp offset (RFC 7323 s5.4). */
+ * (RFC 6298 s2.1) and the timestamp offset (RFC 7323 s5.4, above every
+ * TSval sent to the peer so far: tcp_ts_start). */
 void tcp_conn_setup(struct tcp_cb *cb)
 {
     struct tern_sock *sk = cb->sk;
@@ -216,7 +260,8 @@ void tcp_conn_setup(struct tcp_cb *cb)
     tern_rtt_cfg_default(&rc);
     rc.min_us = s->cfg.tcp_rto_min_us;
     tern_rtt_init(&cb->rtt, &rc);
-    cb->ts_offset = tcp_ts_offset(s, sk->local.addr, sk->peer.addr);
+    cb->ts_offset = tcp_ts_offset(s, sk->local.addr, sk->peer.addr, &cb->ts_slot);
+    tcp_ts_start(cb, tern_loop_now(s->loop));
 }
 
 void tcp_seq_init_send(struct tcp_cb *cb, uint32_t iss)

@@ -51,6 +51,8 @@ enum tcp_state {
 #define TCP_MIN_EFF_MSS 64
 #define TCP_BLACKHOLE_RTOS 2       /* RFC 4821 s7.7: consecutive RTOs before the MSS drops */
 #define TCP_WIN_MAX_PROBE_US 60000000u
+#define TCP_TS_SLOTS 64            /* timestamp floors, by address-pair hash (tcp.c) */
+#define TCP_TS_BUMP_MAX (1u << 24) /* ticks a clock may run ahead (4.7 h at 1 ms/tick) */
 #define TCP_UNDO_MAX 16            /* retransmissions one D-SACK undo can account for */
 
 struct tcp_cb {
@@ -69,6 +71,8 @@ struct tcp_cb {
     /* RFC 7323 */
     uint32_t ts_recent, ts_offset;
     uint64_t ts_recent_at;
+    uint32_t ts_bump;          /* ticks added to the clock so TSvals to the peer never repeat */
+    uint8_t ts_slot;           /* index into tcp_stack.ts_floor */
     uint16_t mss, rcv_mss, peer_mss, user_mss;
     uint16_t mss_cap;          /* RFC 1191 frag-needed / RFC 4821 fallback cap (0: none) */
     struct tern_ringbuf snd, rcv;
@@ -135,6 +139,13 @@ struct tcp_stack {
     uint32_t force_iss;        /* test hook: next ISN if force_iss_set */
     bool force_iss_set;
     size_t mem_conns, mem_ring_bytes; /* rings held (tcp.c), for tern_stack_mem */
+    /* The highest timestamp tick (now in ms + the connection's ts_bump,
+     * without the pair's offset) sent on any connection of an address
+     * pair hashed to the slot: a new connection's clock starts above it,
+     * so a host's TSvals to a peer increase strictly from one connection
+     * to the next even within one 1 ms tick (tcp.c, tcp_ts_start). */
+    uint32_t ts_floor[TCP_TS_SLOTS];
+    bool ts_floor_set[TCP_TS_SLOTS];
 };
 
 static inline struct tcp_cb *tcp_cb_of(const struct tern_sock *sk) { return sk->pcb; }
@@ -232,6 +243,8 @@ void tcp_send_reset(struct tern_stack *s, const struct tern_ipv4_repr *ip,
 void tcp_send_raw(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
                   uint64_t now);
 uint32_t tcp_ts_now(const struct tcp_cb *cb, uint64_t now);
+/* tcp.c: a TSval goes out at now: raises the pair's floor (tcp_stack.ts_floor). */
+void tcp_ts_sent(struct tcp_cb *cb, uint64_t now);
 uint32_t tcp_rcv_wnd(const struct tcp_cb *cb); /* window we could offer now */
 void tcp_maybe_window_update(struct tcp_cb *cb, uint64_t now);
 uint32_t tcp_flight(const struct tcp_cb *cb);

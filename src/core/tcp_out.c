@@ -111,12 +111,14 @@ static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags, const uint8_t 
             r.opts.has_ts = true;
             r.opts.ts_val = tcp_ts_now(cb, now);
             r.opts.ts_ecr = cb->ts_ok ? cb->ts_recent : 0;
+            tcp_ts_sent(cb, now);
         }
     } else if (!(flags & TERN_TCP_RST)) {
         if (cb->ts_ok) {
             r.opts.has_ts = true;
             r.opts.ts_val = tcp_ts_now(cb, now);
             r.opts.ts_ecr = cb->ts_recent;
+            tcp_ts_sent(cb, now);
         }
         if (cb->sack_ok && cb->rings && (flags & TERN_TCP_ACK)) {
             /* SACK blocks (NOP NOP + 2 + 8n bytes) must not push a data

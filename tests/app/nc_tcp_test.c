@@ -153,6 +153,61 @@ TEST(nc_tcp_client_half_close_both_directions)
     net2_close(&n);
 }
 
+/* The peer closes its side at once (Linux `nc -l -N </dev/null`) and only
+ * reads. nc has both directions ended as soon as its input is queued, with
+ * most of it not yet sent; a process whose stack lives inside it must not
+ * end then. When done() fires, everything nc sent must already be
+ * acknowledged, FIN included: A holds all bytes without the loop running
+ * again (the tool exits right after done()). */
+TEST(nc_tcp_done_only_after_the_peer_has_everything)
+{
+    struct net2 n;
+    REQUIRE(net2_open(&n, 46, NULL) == 0);
+    enum { LEN = 600000 };
+    uint8_t *data = pattern(LEN, 5), *got = malloc(LEN + 1);
+    REQUIRE(data && got);
+    struct tern_sock *l = tern_sock_open(n.sa, TERN_SOCK_STREAM, NULL), *c = NULL;
+    struct tern_sockaddr la = {.port = 5000};
+    REQUIRE(l && tern_sock_bind(l, &la) == 0 && tern_sock_listen(l, 4) == 0);
+    struct run r;
+    struct tern_nc_io io;
+    run_init(&r, n.loop, &io, true);
+    struct tern_nc_opts o = {.tcp = true, .peer_addr = NET2_A, .peer_port = 5000,
+                             .quit_after_eof_us = TERN_TIME_NEVER};
+    struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
+    REQUIRE(nc != NULL);
+    struct feeder f = {.data = data, .len = LEN};
+    size_t got_len = 0;
+    for (int i = 0; i < 20000 && !r.done_calls; i++) {
+        feed(nc, &r, &f);
+        if (!c && (c = tern_sock_accept(l, NULL, NULL)))
+            CHECK_EQ(tern_sock_shutdown(c, TERN_SHUT_WR), 0);
+        for (ssize_t k; c && (k = tern_sock_recv(c, got + got_len, LEN + 1 - got_len, 0)) > 0;)
+            got_len += (size_t)k;
+        run_for(&n, MS);
+    }
+    CHECK_EQ(r.done_calls, 1);
+    CHECK_EQ(r.status, 0);
+    REQUIRE(c != NULL);
+    /* no more loop turns: what A has now is all it would ever get */
+    ssize_t k;
+    while ((k = tern_sock_recv(c, got + got_len, LEN + 1 - got_len, 0)) > 0)
+        got_len += (size_t)k;
+    CHECK_EQ(k, 0); /* nc's FIN arrived too */
+    CHECK_EQ(got_len, LEN);
+    CHECK(got_len == LEN && memcmp(got, data, LEN) == 0);
+    tern_nc_free(nc);
+    tern_sock_close(c);
+    tern_sock_close(l);
+    run_for(&n, 200 * SEC); /* TIME_WAIT */
+    CHECK_EQ(tern_sock_list(n.sa, NULL, 0), 0);
+    CHECK_EQ(tern_sock_list(n.sb, NULL, 0), 0);
+    free(data);
+    free(got);
+    run_fini(&r);
+    net2_close(&n);
+}
+
 TEST(nc_tcp_to_echo_service)
 {
     struct net2 n;

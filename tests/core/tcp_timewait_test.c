@@ -102,18 +102,21 @@ TEST(tcp_timewait_syn_with_newer_timestamp_reopens)
     world_end(w);
 }
 
-/* Not new: an old sequence number (no timestamps), or an older TSval
- * (even with a higher SEG.SEQ): TIME-WAIT stays, the SYN gets an ACK of
- * the old connection (RFC 5961 s4 / RFC 7323 s5.3), nothing is reopened. */
+/* Not new: an old sequence number (no timestamps), an older TSval (even
+ * with a higher SEG.SEQ), or the same TSval with an old sequence number (a
+ * duplicate of the old connection's SYN, RFC 6191 s2): TIME-WAIT stays,
+ * the SYN gets an ACK of the old connection (RFC 5961 s4 / RFC 7323
+ * s5.3), nothing is reopened. */
 TEST(tcp_timewait_old_syn_keeps_time_wait)
 {
-    for (int ts = 0; ts < 2; ts++) {
+    for (int ts = 0; ts < 3; ts++) {
         struct world *w = world_new(NULL);
         struct tern_sock *lsk;
         to_time_wait(w, ts ? WT_TS : 0, &lsk);
         uint32_t old_ts = g_peer_ts;
-        struct tern_tcp_repr syn = ts ? new_syn(P_ISN + 100000, true, old_ts - 1)
-                                      : new_syn(P_ISN, false, 0);
+        struct tern_tcp_repr syn = ts == 1   ? new_syn(P_ISN + 100000, true, old_ts - 1)
+                                   : ts == 2 ? new_syn(P_ISN, true, old_ts)
+                                             : new_syn(P_ISN, false, 0);
         wt_inject(w, &syn);
         struct tern_tcp_repr out;
         REQUIRE(wt_pop(w, &out));
@@ -173,6 +176,84 @@ TEST(tcp_timewait_same_port_reconnect_reopens_without_stall)
         }
         CHECK_EQ(tern_stack_stats(n.sb)->tcp.tw_reopened, 1);
         CHECK_EQ(tern_stack_stats(n.sb)->tcp.challenge_acks, 0);
+        tern_sock_close(l);
+        tnet_run(&n, 200000000);
+        CHECK_EQ(n.sa->sock_count, 0);
+        CHECK_EQ(n.sb->sock_count, 0);
+        tnet_close(&n);
+    }
+}
+
+/* One exchange from A:lport to B:80 inside microseconds of virtual time
+ * (the memory link has no delay): connect, 1000 bytes, the server closes
+ * first (TIME-WAIT on B), the client closes; returns the client's timestamp
+ * offset, or 0 on a failure (checked). Steps of 10 us, at most 500 us. */
+static uint32_t quick_exchange(struct tnet *n, struct tern_sock *l, uint16_t lport)
+{
+    int err;
+    struct tern_sock *c = tw_client(n, lport), *s = NULL;
+    if (!c)
+        return 0;
+    uint32_t off = tcp_cb_of(c)->ts_offset;
+    for (int i = 0; i < 50 && !s; i++) {
+        tnet_run(n, 10);
+        s = tern_sock_accept(l, NULL, &err);
+    }
+    CHECK(s != NULL);
+    if (!s)
+        return 0;
+    /* 1000 bytes: more than the ISN clock (4 us) advances meanwhile, so
+     * the next SYN's SEG.SEQ is below the old RCV.NXT */
+    static char b[1000];
+    CHECK_EQ(tern_sock_send(c, b, sizeof b, 0), (ssize_t)sizeof b);
+    tnet_run(n, 10);
+    CHECK_EQ(tern_sock_recv(s, b, sizeof b, 0), (ssize_t)sizeof b);
+    tern_sock_close(s); /* the server closes first: TIME-WAIT on B */
+    tnet_run(n, 10);
+    CHECK_EQ(tern_sock_recv(c, b, sizeof b, 0), 0); /* EOF */
+    tern_sock_close(c);
+    for (int i = 0; i < 50 && n->sa->sock_count; i++)
+        tnet_run(n, 10);
+    CHECK_EQ(n->sa->sock_count, 0);
+    return off;
+}
+
+/* RFC 6191 at high rates: the client reconnects from the same port within
+ * the same 1 ms timestamp tick in which the first connection ended, with
+ * the same RFC 6528 ISN (no time passed). With one 1 ms clock per pair its
+ * SYN would carry TSval == TS.Recent and SEG.SEQ < RCV.NXT: B could not
+ * tell it from an old duplicate of the first SYN, would keep TIME-WAIT,
+ * and A would wait a 1 s SYN retransmission timeout. A's clock for the
+ * second connection starts one tick higher (tcp_ts_start), so B reopens at
+ * once; a connection made after the tick has passed is back on the plain
+ * clock (the bump only covers the burst). */
+TEST(tcp_timewait_reopen_in_the_same_ms_tick)
+{
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        struct tnet n;
+        REQUIRE(tnet_open(&n, seed, NULL, NULL) == 0);
+        int err;
+        struct tern_sock *l = tern_sock_open(n.sb, TERN_SOCK_STREAM, &err);
+        struct tern_sockaddr la = {0, 80};
+        REQUIRE(l && tern_sock_bind(l, &la) == 0 && tern_sock_listen(l, 16) == 0);
+        uint64_t t0 = tern_loop_now(n.loop);
+        REQUIRE(t0 % 1000 == 0); /* a tick starts here */
+        uint32_t off1 = quick_exchange(&n, l, 40000);
+        REQUIRE(off1 != 0);
+        CHECK_EQ(tcp_tw_count(n.sb), 1);
+        /* The same 4-tuple again, still inside the first tick. */
+        REQUIRE(tern_loop_now(n.loop) - t0 < 1000);
+        uint32_t off2 = quick_exchange(&n, l, 40000);
+        CHECK(tern_loop_now(n.loop) - t0 < 1000); /* no SYN retransmission */
+        CHECK_EQ(off2, off1 + 1);                  /* one tick above the first */
+        CHECK_EQ(tern_stack_stats(n.sb)->tcp.tw_reopened, 1);
+        CHECK_EQ(tern_stack_stats(n.sb)->tcp.challenge_acks, 0);
+        CHECK_EQ(tern_stack_stats(n.sa)->tcp.timeouts, 0);
+        CHECK_EQ(tcp_tw_count(n.sb), 1); /* the second one's */
+        /* Later, another port: the plain clock again (bump 0). */
+        tnet_run(&n, 5000);
+        uint32_t off3 = quick_exchange(&n, l, 40001);
+        CHECK_EQ(off3, off1);
         tern_sock_close(l);
         tnet_run(&n, 200000000);
         CHECK_EQ(n.sa->sock_count, 0);
