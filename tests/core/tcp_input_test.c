@@ -622,8 +622,15 @@ TEST(tcp_in_zero_window_segment_at_rcv_nxt_delivers_its_ack)
     wt_inject(w, &p);
     REQUIRE(wt_pop(w, &a));
     CHECK_EQ(a.ack, P_ISN + 1 + 4096);
+    /* A FIN alone at RCV.NXT needs no room: taken, acknowledged. */
+    struct tern_tcp_repr f = wt_peer(P_ISN + 1 + 4096, ISS + 11, ACKF | TERN_TCP_FIN, 65535);
+    wt_inject(w, &f);
+    CHECK_STR(wt_state(sk), "CLOSE_WAIT");
+    REQUIRE(wt_pop(w, &a));
+    CHECK_EQ(a.ack, P_ISN + 2 + 4096);
     static uint8_t got[8192];
     CHECK_EQ(tern_sock_recv(sk, got, sizeof got, 0), 4096);
+    CHECK_EQ(tern_sock_recv(sk, got, sizeof got, 0), 0);
     wt_finish(w, sk, l);
 }
 
