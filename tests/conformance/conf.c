@@ -1378,7 +1378,7 @@ static int conn_state(struct run *r)
         if (k->local.port == r->tport && k->peer.addr == W_PEER && k->peer.port == r->sc->pport)
             return cb->state;
     }
-    return r->lsk ? TCP_LISTEN : TCP_CLOSED;
+    return -1; /* no connection: CLOSED, or LISTEN if the script listens */
 }
 
 static void do_call(struct run *r, const struct event *ev)
@@ -1513,9 +1513,12 @@ static void do_call(struct run *r, const struct event *ev)
     }
     case C_STATE: {
         int st = conn_state(r);
-        trace(r, "%.6f state %s", rel_s(r, tern_loop_now(r->w->loop)), state_rfc[st]);
-        if (st != ev->arg)
-            fail(r, ev, "tern's connection is in %s", state_rfc[st]);
+        const char *name = st >= 0 ? state_rfc[st] : r->lsk ? "none (LISTEN, CLOSED)" : "none (CLOSED)";
+        trace(r, "%.6f state %s", rel_s(r, tern_loop_now(r->w->loop)), name);
+        bool ok = st >= 0 ? st == ev->arg
+                          : ev->arg == TCP_CLOSED || (ev->arg == TCP_LISTEN && r->lsk);
+        if (!ok)
+            fail(r, ev, "tern's connection is in %s", name);
         return;
     }
     case C_ERROR: {
