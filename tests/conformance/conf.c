@@ -1348,6 +1348,14 @@ static void fmt_result(long v, bool err, char *b, size_t cap)
         snprintf(b, cap, "%ld", v);
 }
 
+/* A call's result for the transcript: a count or an errno name. */
+static const char *rs(long v)
+{
+    static char b[80];
+    fmt_result(v, true, b, sizeof b);
+    return b;
+}
+
 /* got: a count (>= 0) or a tern_err (< 0); as_err: a 0 means `ok`. */
 static void check_result(struct run *r, const struct event *ev, long got, bool as_err)
 {
@@ -1403,7 +1411,7 @@ static void do_call(struct run *r, const struct event *ev)
         check_result(r, ev, rc, true);
         if (!ev->nres && rc)
             fail(r, ev, "listen failed: %s", tern_strerror(rc));
-        trace(r, "%.6f listen %u = %d", rel_s(r, tern_loop_now(r->w->loop)), r->tport, rc);
+        trace(r, "%.6f listen %u = %s", rel_s(r, tern_loop_now(r->w->loop)), r->tport, rs(rc));
         return;
     }
     case C_CONNECT: {
@@ -1424,7 +1432,7 @@ static void do_call(struct run *r, const struct event *ev)
         rc = tern_sock_connect(sk, &pa);
         r->sk = sk;
         r->woff = r->roff = 0;
-        trace(r, "%.6f connect = %d", rel_s(r, tern_loop_now(r->w->loop)), rc);
+        trace(r, "%.6f connect = %s", rel_s(r, tern_loop_now(r->w->loop)), rs(rc));
         check_result(r, ev, rc, true);
         return;
     }
@@ -1435,7 +1443,7 @@ static void do_call(struct run *r, const struct event *ev)
         }
         int err = 0;
         sk = tern_sock_accept(r->lsk, NULL, &err);
-        trace(r, "%.6f accept = %s", rel_s(r, tern_loop_now(r->w->loop)), sk ? "ok" : tern_strerror(err));
+        trace(r, "%.6f accept = %s", rel_s(r, tern_loop_now(r->w->loop)), sk ? "ok" : rs(err));
         check_result(r, ev, sk ? 0 : err, true);
         if (sk) {
             hold(r, sk);
@@ -1450,7 +1458,7 @@ static void do_call(struct run *r, const struct event *ev)
         for (long i = 0; i < ev->arg; i++)
             buf[i] = out_pat(r->woff + (uint64_t)i);
         ssize_t n = tern_sock_send(sk, buf, (size_t)ev->arg, 0);
-        trace(r, "%.6f write %ld = %zd", rel_s(r, tern_loop_now(r->w->loop)), ev->arg, n);
+        trace(r, "%.6f write %ld = %s", rel_s(r, tern_loop_now(r->w->loop)), ev->arg, rs((long)n));
         if (n > 0)
             r->woff += (uint64_t)n;
         check_result(r, ev, (long)n, false);
@@ -1460,7 +1468,7 @@ static void do_call(struct run *r, const struct event *ev)
         if (!(sk = target(r, ev, false)))
             return;
         ssize_t n = tern_sock_recv(sk, buf, (size_t)ev->arg, 0);
-        trace(r, "%.6f read %ld = %zd", rel_s(r, tern_loop_now(r->w->loop)), ev->arg, n);
+        trace(r, "%.6f read %ld = %s", rel_s(r, tern_loop_now(r->w->loop)), ev->arg, rs((long)n));
         if (n > 0) {
             uint32_t base = tcp_cb_of(sk)->irs + 1 + (uint32_t)r->roff;
             for (ssize_t i = 0; i < n; i++)
@@ -1479,7 +1487,7 @@ static void do_call(struct run *r, const struct event *ev)
         if (!(sk = target(r, ev, false)))
             return;
         int rc = tern_sock_shutdown(sk, (int)ev->arg);
-        trace(r, "%.6f shutdown = %d", rel_s(r, tern_loop_now(r->w->loop)), rc);
+        trace(r, "%.6f shutdown = %s", rel_s(r, tern_loop_now(r->w->loop)), rs(rc));
         check_result(r, ev, rc, true);
         return;
     }
@@ -1488,7 +1496,7 @@ static void do_call(struct run *r, const struct event *ev)
             return;
         int rc = tern_sock_close(sk);
         unhold(r, sk);
-        trace(r, "%.6f close = %d", rel_s(r, tern_loop_now(r->w->loop)), rc);
+        trace(r, "%.6f close = %s", rel_s(r, tern_loop_now(r->w->loop)), rs(rc));
         check_result(r, ev, rc, true);
         return;
     }
@@ -1504,7 +1512,7 @@ static void do_call(struct run *r, const struct event *ev)
         if (!(sk = target(r, ev, true)))
             return;
         int rc = tern_sock_setopt(sk, (enum tern_sockopt)ev->arg, (int)ev->arg2);
-        trace(r, "%.6f setsockopt = %d", rel_s(r, tern_loop_now(r->w->loop)), rc);
+        trace(r, "%.6f setsockopt = %s", rel_s(r, tern_loop_now(r->w->loop)), rs(rc));
         if (ev->nres)
             check_result(r, ev, rc, true);
         else if (rc)
@@ -1525,7 +1533,7 @@ static void do_call(struct run *r, const struct event *ev)
         if (!(sk = target(r, ev, false)))
             return;
         int e = tern_sock_error(sk);
-        trace(r, "%.6f error = %d", rel_s(r, tern_loop_now(r->w->loop)), e);
+        trace(r, "%.6f error = %s", rel_s(r, tern_loop_now(r->w->loop)), rs(e));
         check_result(r, ev, e, true);
         return;
     }
