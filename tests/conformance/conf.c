@@ -95,6 +95,7 @@ struct event {
     enum ev_kind kind;
     struct ctime t1, t2;
     bool range;
+    bool optional;        /* `>?`: the segment may or may not be sent */
     struct cseg seg;
     /* ICMP */
     uint8_t itype, icode;
@@ -136,6 +137,7 @@ struct run {
     uint32_t last_tsval;
     bool have_tsval;
     uint32_t last_seq;           /* of tern's latest TCP segment */
+    uint32_t iss;                /* relative 0 of tern's numbers: its latest SYN's seq */
     uint64_t woff, roff;
     bool failed;
     char tr[TRANSCRIPT][240];
@@ -741,6 +743,10 @@ static int parse_line(struct script *sc, int ln, char *line, FILE *out, bool *ev
     if (*p == '<' || *p == '>') {
         bool outb = *p == '>';
         p++;
+        if (outb && *p == '?') {
+            ev->optional = true;
+            p++;
+        }
         if (!outb && lit(&p, "icmp")) {
             e = parse_icmp(&p, ev);
         } else {
@@ -830,11 +836,11 @@ static int fmt_flags(uint16_t f, char *b)
 }
 
 /* tern's segment in script syntax (relative numbers). */
-static void fmt_seg(const struct tern_tcp_repr *t, char *b, size_t cap)
+static void fmt_seg(const struct tern_tcp_repr *t, uint32_t iss, char *b, size_t cap)
 {
     char fl[12];
     fmt_flags(t->flags, fl);
-    uint32_t s = t->seq - CONF_ISS;
+    uint32_t s = t->seq - iss;
     size_t n = (size_t)snprintf(b, cap, "%s %u:%u(%zu)", fl, s, s + (uint32_t)t->payload_len,
                                 t->payload_len);
     if (t->flags & TERN_TCP_ACK)
@@ -879,7 +885,8 @@ static void fmt_seg(const struct tern_tcp_repr *t, char *b, size_t cap)
 }
 
 /* A frame tern sent, described (a TCP segment in script syntax). */
-static bool frame_tcp(const uint8_t *f, size_t len, struct tern_tcp_repr *t, char *desc, size_t cap)
+static bool frame_tcp(struct run *r, const uint8_t *f, size_t len, struct tern_tcp_repr *t,
+                      char *desc, size_t cap)
 {
     struct tern_ipv4_repr ip;
     if (len < TERN_ETH_HLEN || f[12] != 0x08 || f[13] != 0x00 ||
@@ -899,7 +906,11 @@ static bool frame_tcp(const uint8_t *f, size_t len, struct tern_tcp_repr *t, cha
         snprintf(desc, cap, "a TCP segment that does not parse (%u bytes)", ip.total_len);
         return false;
     }
-    fmt_seg(t, desc, cap);
+    /* Each SYN tern sends starts its numbering: relative 0 is its ISS (the
+     * forced one, or what tern chose to reopen a TIME-WAIT connection). */
+    if ((t->flags & TERN_TCP_SYN) && t->sport == r->tport)
+        r->iss = t->seq;
+    fmt_seg(t, r->iss, desc, cap);
     return true;
 }
 
@@ -923,7 +934,7 @@ static void fail(struct run *r, const struct event *ev, const char *fmt, ...)
     vfprintf(o, fmt, ap);
     va_end(ap);
     fprintf(o, "\n#   (time %.6f s; tern ISS %u and the peer's ISN %u are relative 0)\n",
-            rel_s(r, tern_loop_now(r->w->loop)), CONF_ISS, CONF_ISN);
+            rel_s(r, tern_loop_now(r->w->loop)), r->iss, CONF_ISN);
     if (!r->verbose && r->ntr) {
         int first = r->ntr > TRANSCRIPT ? r->ntr - TRANSCRIPT : 0;
         fprintf(o, "#   the last events before it:\n");
@@ -978,29 +989,44 @@ static void run_to(struct run *r, uint64_t t)
     handle_arp(r);
 }
 
-/* Pops the next frame tern sent into a TCP repr (payload copied to keep). */
-static bool pop_frame(struct run *r, struct tern_tcp_repr *t, char *desc, size_t cap, uint64_t *at,
-                      uint8_t *keep, size_t keepcap)
+/* The next frame tern sent, parsed into a TCP repr (the frame is copied
+ * to keep); it stays queued. */
+static bool peek_frame(struct run *r, struct tern_tcp_repr *t, char *desc, size_t cap,
+                       uint64_t *at, uint8_t *keep, size_t keepcap)
 {
     struct world *w = r->w;
     if (!w->count)
         return false;
     *at = w->at[w->head];
-    size_t len;
-    const uint8_t *f = world_pop(w, &len);
+    size_t len = w->flen[w->head];
     if (len > keepcap)
         len = keepcap;
-    memcpy(keep, f, len);
-    bool tcp = frame_tcp(keep, len, t, desc, cap);
-    if (!tcp) {
+    memcpy(keep, w->f[w->head], len);
+    if (!frame_tcp(r, keep, len, t, desc, cap))
         memset(t, 0, sizeof *t);
-        return true;
-    }
+    return true;
+}
+
+/* Takes the peeked frame off the queue. */
+static void consume_frame(struct run *r, const struct tern_tcp_repr *t)
+{
+    size_t len;
+    world_pop(r->w, &len);
+    if (!t->sport)
+        return;
     r->last_seq = t->seq;
     if (t->opts.has_ts) {
         r->last_tsval = t->opts.ts_val;
         r->have_tsval = true;
     }
+}
+
+static bool pop_frame(struct run *r, struct tern_tcp_repr *t, char *desc, size_t cap, uint64_t *at,
+                      uint8_t *keep, size_t keepcap)
+{
+    if (!peek_frame(r, t, desc, cap, at, keep, keepcap))
+        return false;
+    consume_frame(r, t);
     return true;
 }
 
@@ -1019,7 +1045,10 @@ static void report_unexpected(struct run *r, const struct event *ev, const char 
 /* ---- inbound ---- */
 
 static uint32_t in_seq(const struct cnum *n) { return n->abs ? n->v : CONF_ISN + n->v; }
-static uint32_t in_ack(const struct cnum *n) { return n->abs ? n->v : CONF_ISS + n->v; }
+static uint32_t in_ack(const struct run *r, const struct cnum *n)
+{
+    return n->abs ? n->v : r->iss + n->v;
+}
 
 static size_t build_opts(struct run *r, const struct cseg *sg, uint8_t *o)
 {
@@ -1050,8 +1079,8 @@ static size_t build_opts(struct run *r, const struct cseg *sg, uint8_t *o)
             o[n] = 1, o[n + 1] = 1, o[n + 2] = 5, o[n + 3] = (uint8_t)(2 + 8 * c->nsack);
             n += 4;
             for (int k = 0; k < c->nsack; k++) {
-                tern_put32(o + n, in_ack(&c->sl[k]));
-                tern_put32(o + n + 4, in_ack(&c->sr[k]));
+                tern_put32(o + n, in_ack(r, &c->sl[k]));
+                tern_put32(o + n + 4, in_ack(r, &c->sr[k]));
                 n += 8;
             }
             break;
@@ -1080,7 +1109,7 @@ static void do_inbound(struct run *r, const struct event *ev)
     tern_put16(t, r->sc->pport);
     tern_put16(t + 2, r->tport);
     tern_put32(t + 4, seq);
-    tern_put32(t + 8, sg->has_ack ? in_ack(&sg->ack) : 0);
+    tern_put32(t + 8, sg->has_ack ? in_ack(r, &sg->ack) : 0);
     t[12] = (uint8_t)((hl / 4) << 4);
     t[13] = (uint8_t)sg->flags;
     tern_put16(t + 14, (uint16_t)sg->win.v);
@@ -1113,7 +1142,7 @@ static void do_icmp(struct run *r, const struct event *ev)
     }
     tern_put16(q + 20, r->tport);
     tern_put16(q + 22, r->sc->pport);
-    tern_put32(q + 24, ev->iseq_given ? CONF_ISS + ev->iseq : r->last_seq);
+    tern_put32(q + 24, ev->iseq_given ? r->iss + ev->iseq : r->last_seq);
     uint32_t rest = ev->itype == 3 && ev->icode == 4 ? ev->mtu : 0;
     size_t ml = w_icmp(msg, ev->itype, ev->icode, rest, q, sizeof q);
     struct tern_ipv4_repr ip = w_ip(W_PEER, W_US, TERN_IPPROTO_ICMP, 2);
@@ -1206,6 +1235,11 @@ static void do_outbound(struct run *r, const struct event *ev, uint64_t t1, uint
                 run_to(r, t2);
             if (r->w->count)
                 break;
+            if (ev->optional) {
+                r->last = tern_loop_now(l);
+                trace(r, "%.6f (optional line: nothing sent) %s", rel_s(r, r->last), ev->body);
+                return;
+            }
             fail(r, ev, "tern sent nothing by %.6f s (%s)", rel_s(r, t2),
                  d == TERN_TIME_NEVER ? "no timer is armed" : "its next timer is later");
             return;
@@ -1214,31 +1248,26 @@ static void do_outbound(struct run *r, const struct event *ev, uint64_t t1, uint
         handle_arp(r);
     }
     struct tern_tcp_repr t;
-    char d[400], why[120];
+    char d[400], why[160];
     uint64_t at;
-    pop_frame(r, &t, d, sizeof d, &at, keep, sizeof keep);
-    trace(r, "%.6f > %s", rel_s(r, at), d);
+    peek_frame(r, &t, d, sizeof d, &at, keep, sizeof keep);
     r->last = at;
-    if (!t.flags && !t.sport) {
-        fail(r, ev, "tern sent %s", d);
-        return;
-    }
-    if (at < t1 || at > t2) {
-        if (t1 == t2)
-            fail(r, ev, "tern sent %s at %.6f s, expected at %.6f s", d, rel_s(r, at), rel_s(r, t1));
-        else
-            fail(r, ev, "tern sent %s at %.6f s, expected within %.6f..%.6f s", d, rel_s(r, at),
-                 rel_s(r, t1), rel_s(r, t2));
-        return;
-    }
     const struct cseg *sg = &ev->seg;
     why[0] = 0;
-    if (t.sport != r->tport || t.dport != r->sc->pport)
+    if (!t.sport)
+        snprintf(why, sizeof why, "not a TCP segment");
+    else if (at < t1 || at > t2) {
+        if (t1 == t2)
+            snprintf(why, sizeof why, "sent at %.6f s, expected at %.6f s", rel_s(r, at), rel_s(r, t1));
+        else
+            snprintf(why, sizeof why, "sent at %.6f s, expected within %.6f..%.6f s", rel_s(r, at),
+                     rel_s(r, t1), rel_s(r, t2));
+    } else if (t.sport != r->tport || t.dport != r->sc->pport)
         snprintf(why, sizeof why, "ports %u -> %u, expected %u -> %u", t.sport, t.dport, r->tport,
                  r->sc->pport);
     else if (t.flags != sg->flags)
         snprintf(why, sizeof why, "flags differ");
-    else if (!sg->seq_any && !num_eq(&sg->seq, t.seq, CONF_ISS))
+    else if (!sg->seq_any && !num_eq(&sg->seq, t.seq, r->iss))
         snprintf(why, sizeof why, "seq differs");
     else if (!sg->seq_any && t.payload_len != sg->len)
         snprintf(why, sizeof why, "length differs");
@@ -1254,7 +1283,7 @@ static void do_outbound(struct run *r, const struct event *ev, uint64_t t1, uint
         opts_match(sg, &t, why, sizeof why);
     if (!why[0] && t.payload_len) {
         /* The payload is what the app wrote, by stream offset. */
-        uint32_t first = t.seq - CONF_ISS - ((t.flags & TERN_TCP_SYN) ? 0 : 1);
+        uint32_t first = t.seq - r->iss - ((t.flags & TERN_TCP_SYN) ? 0 : 1);
         for (size_t i = 0; i < t.payload_len; i++)
             if (t.payload[i] != out_pat(first + i)) {
                 snprintf(why, sizeof why,
@@ -1263,6 +1292,13 @@ static void do_outbound(struct run *r, const struct event *ev, uint64_t t1, uint
                 break;
             }
     }
+    if (why[0] && ev->optional) {
+        /* Not this optional segment: the frame is left for the next line. */
+        trace(r, "%.6f (optional line, not matched: %s) %s", rel_s(r, at), why, ev->body);
+        return;
+    }
+    consume_frame(r, &t);
+    trace(r, "%.6f > %s", rel_s(r, at), d);
     if (why[0])
         fail(r, ev, "%s: tern sent %s", why, d);
 }
@@ -1587,6 +1623,7 @@ static void run_script(struct run *r)
     world_learn_peer(w);
     world_drain(w);
     r->tport = CONF_TPORT;
+    r->iss = CONF_ISS;
     struct tern_stack_mem m0;
     tern_stack_mem_usage(w->s, &m0);
     r->t0 = r->last = tern_loop_now(w->loop);
