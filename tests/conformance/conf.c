@@ -140,6 +140,7 @@ struct run {
     uint32_t iss;                /* relative 0 of tern's numbers: its latest SYN's seq */
     uint64_t woff, roff;
     bool failed;
+    int fail_line;
     char tr[TRANSCRIPT][240];
     int ntr;
 };
@@ -923,7 +924,16 @@ static void fail(struct run *r, const struct event *ev, const char *fmt, ...)
     if (r->failed)
         return;
     r->failed = true;
+    r->fail_line = ev ? ev->line : 0;
     FILE *o = r->out;
+    /* The transcript first, the failure last: CI logs show the lines just
+     * before "not ok". */
+    if (!r->verbose && r->ntr) {
+        int first = r->ntr > TRANSCRIPT ? r->ntr - TRANSCRIPT : 0;
+        fprintf(o, "#   the events before the failure (time, what happened):\n");
+        for (int i = first; i < r->ntr; i++)
+            fprintf(o, "#     %s\n", r->tr[i % TRANSCRIPT]);
+    }
     if (ev)
         fprintf(o, "# %s:%d: %s\n", r->sc->path, ev->line, ev->text);
     else
@@ -935,12 +945,6 @@ static void fail(struct run *r, const struct event *ev, const char *fmt, ...)
     va_end(ap);
     fprintf(o, "\n#   (time %.6f s; tern ISS %u and the peer's ISN %u are relative 0)\n",
             rel_s(r, tern_loop_now(r->w->loop)), r->iss, CONF_ISN);
-    if (!r->verbose && r->ntr) {
-        int first = r->ntr > TRANSCRIPT ? r->ntr - TRANSCRIPT : 0;
-        fprintf(o, "#   the last events before it:\n");
-        for (int i = first; i < r->ntr; i++)
-            fprintf(o, "#     %s\n", r->tr[i % TRANSCRIPT]);
-    }
 }
 
 /* ---- the world ---- */
@@ -1714,6 +1718,7 @@ void conf_run_file(const char *path, FILE *out, bool verbose, struct conf_result
         r->out = out;
         r->verbose = verbose;
         run_script(r);
+        res->line = r->fail_line;
         if (sc.xfail)
             res->verdict = r->failed ? CONF_XFAIL : CONF_XPASS;
         else

@@ -116,7 +116,10 @@ TEST(conformance)
         case CONF_FAIL:
             if (log)
                 fputs(log, stdout);
-            tern_test_result(false, "conformance %s", name);
+            if (res.line)
+                tern_test_result(false, "conformance %s (line %d)", name, res.line);
+            else
+                tern_test_result(false, "conformance %s", name);
             break;
         }
         free(log);
