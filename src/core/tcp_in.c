@@ -314,7 +314,23 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         return;
     }
     /* First: sequence number check (acceptability table). */
-    if (!acceptable(cb, seg->seq, slen, wnd)) {
+    struct tern_tcp_repr zw;
+    if (!acceptable(cb, seg->seq, slen, wnd) && wnd == 0 && seg->seq == cb->rcv_nxt && !rst &&
+        !syn && (fl & TERN_TCP_ACK)) {
+        /* "If the RCV.WND is zero, no segments will be acceptable, but
+         * special allowance should be made to accept valid ACKs, URGs, and
+         * RSTs": text at RCV.NXT that cannot fit is dropped (and a FIN with
+         * it), its ACK field still processed; the ACK we send shows the
+         * zero window. */
+        zw = *seg;
+        zw.payload_len = 0;
+        zw.flags &= (uint16_t)~TERN_TCP_FIN;
+        seg = &zw;
+        fl = zw.flags;
+        fin = false;
+        slen = 0;
+        cb->ack_now = true;
+    } else if (!acceptable(cb, seg->seq, slen, wnd)) {
         if (!rst) {
             if (cb->state == TCP_TIME_WAIT && fin) /* s3.10.7.4 eighth: restart 2MSL */
                 tcp_deadline(cb, &cb->t_2msl, now + 2 * s->cfg.tcp_msl_us);
