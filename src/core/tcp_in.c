@@ -307,11 +307,14 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     /* RFC 7323 s5.3 PAWS (R1-R3), before the sequence check: a segment
      * whose TSval is older than TS.Recent is dropped with an ACK (ATTACKS
      * 37), unless TS.Recent is more than 24 days old (s5.5). */
-    if (cb->ts_ok && seg->opts.has_ts && !rst && tern_seq_lt(seg->opts.ts_val, cb->ts_recent) &&
-        now - cb->ts_recent_at <= TCP_PAWS_IDLE_US) {
-        s->stats.tcp.paws_drops++;
-        tcp_send_ack(cb, now);
-        return;
+    bool ts_stale = false; /* s5.5: TS.Recent invalid after 24 days idle */
+    if (cb->ts_ok && seg->opts.has_ts && !rst && tern_seq_lt(seg->opts.ts_val, cb->ts_recent)) {
+        if (now - cb->ts_recent_at <= TCP_PAWS_IDLE_US) {
+            s->stats.tcp.paws_drops++;
+            tcp_send_ack(cb, now);
+            return;
+        }
+        ts_stale = true;
     }
     /* First: sequence number check (acceptability table). */
     struct tern_tcp_repr zw;
@@ -349,8 +352,11 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         }
         return; /* an out-of-window RST is dropped silently (RFC 5961 s3.2) */
     }
-    /* RFC 7323 s4.3: TS.Recent from a segment covering Last.ACK.sent. */
-    if (cb->ts_ok && seg->opts.has_ts && tern_seq_geq(seg->opts.ts_val, cb->ts_recent) &&
+    /* RFC 7323 s4.3: TS.Recent from a segment covering Last.ACK.sent; an
+     * older TSval replaces a TS.Recent gone stale (s5.5, Appendix D: "save
+     * SEG.TSval in variable TS.Recent"). */
+    if (cb->ts_ok && seg->opts.has_ts &&
+        (tern_seq_geq(seg->opts.ts_val, cb->ts_recent) || ts_stale) &&
         tern_seq_leq(seg->seq, cb->last_ack_sent)) {
         cb->ts_recent = seg->opts.ts_val;
         cb->ts_recent_at = now;
