@@ -2,6 +2,7 @@
 #
 #   make                 libtern.a, libtern.so and the tern command (gcc, -Werror)
 #   make test            every test, then every test again under ASan+UBSan (clang)
+#   make conformance [SCRIPT=path.pkt] [V=1]   the TCP conformance scripts alone
 #   make demo            the main job (see README.md)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make fuzz [FUZZ_SECONDS=60]   libFuzzer targets (clang)
@@ -56,7 +57,7 @@ LIB_SO := $(BUILD)/libtern.so.$(SOVERSION)
 TERN := $(BUILD)/tern
 UNIT := $(BUILD)/unit_tests
 
-.PHONY: all tests test test-one demo install uninstall fuzz bench clean
+.PHONY: all tests test test-one conformance demo install uninstall fuzz bench clean
 # Keep fuzz objects (intermediates of a pattern rule) so reruns do not rebuild them.
 .SECONDARY:
 all: $(LIB_A) $(LIB_SO) $(TERN)
@@ -101,6 +102,12 @@ test:
 # One variant only, e.g. `make test-one SAN=1`.
 test-one: tests
 	@tests/run.sh $(BUILD)
+
+# The TCP conformance scripts alone (tests/conformance/README.md); one
+# script or directory: `make conformance SCRIPT=tests/conformance/scripts/rfc9293/x.pkt`,
+# with a trace of every event: add V=1.
+conformance: $(UNIT)
+	@$(if $(V),CONF_VERBOSE=1) $(UNIT) conformance $(SCRIPT)
 
 demo: all
 	$(TERN) demo

@@ -15,6 +15,9 @@ struct entry {
 static struct entry tests[MAX_TESTS];
 static int ntests;
 static int cur_failed;
+static int sub_passed, sub_failed; /* tern_test_result, this test */
+int tern_test_argc;
+char **tern_test_argv;
 static uint64_t rng_state;
 
 void tern_test_register(const char *name, tern_test_fn fn, const char *file)
@@ -40,6 +43,20 @@ void tern_test_fail(const char *file, int line, const char *fmt, ...)
 }
 
 int tern_test_failed_now(void) { return cur_failed; }
+
+void tern_test_result(bool ok, const char *fmt, ...)
+{
+    va_list ap;
+    fputs(ok ? "ok - " : "not ok - ", stdout);
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    fputc('\n', stdout);
+    if (ok)
+        sub_passed++;
+    else
+        sub_failed++;
+}
 
 uint64_t tern_test_rand(void)
 {
@@ -72,12 +89,19 @@ int main(int argc, char **argv)
 {
     int passed = 0, failed = 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    tern_test_argc = argc > 2 ? argc - 2 : 0;
+    tern_test_argv = argv + (argc > 2 ? 2 : argc);
     for (int i = 0; i < ntests; i++) {
         if (argc > 1 && strncmp(tests[i].name, argv[1], strlen(argv[1])) != 0)
             continue;
         cur_failed = 0;
+        sub_passed = sub_failed = 0;
         rng_state = hash_name(tests[i].name);
         tests[i].fn();
+        passed += sub_passed;
+        failed += sub_failed;
+        if ((sub_passed || sub_failed) && !cur_failed)
+            continue; /* counted by its results */
         if (cur_failed) {
             failed++;
             printf("not ok - %s (%s)\n", tests[i].name, tests[i].file);

@@ -10,6 +10,7 @@
 #ifndef TERN_TESTS_HARNESS_H
 #define TERN_TESTS_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,14 @@ void tern_test_register(const char *name, tern_test_fn fn, const char *file);
 void tern_test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int tern_test_failed_now(void);
+/* A test that runs many cases (e.g. the conformance scripts) reports each
+ * as its own counted result: prints "ok - NAME" or "not ok - NAME". The
+ * test's own line is then left out unless it failed on its own. */
+void tern_test_result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The command line after the test-name prefix (argv[2..]), for tests that
+ * take arguments: `unit_tests PREFIX ARG...`. */
+extern int tern_test_argc;
+extern char **tern_test_argv;
 /* Deterministic random numbers for tests (xorshift64*, seeded per test). */
 uint64_t tern_test_rand(void);
 /* Hex dump helper for failure messages: writes at most cap-1 chars. */

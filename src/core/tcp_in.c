@@ -152,7 +152,11 @@ static bool acceptable(const struct tcp_cb *cb, uint32_t seq, uint32_t slen, uin
  * segment, so forged or stale segments keep neither alive. */
 static void accepted(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint64_t now)
 {
-    if (cb->ts_ok && seg->opts.has_ts && tern_seq_geq(seg->opts.ts_val, cb->ts_recent) &&
+    /* An older TSval replaces a TS.Recent gone stale after 24 days idle
+     * (s5.5, Appendix D: "save SEG.TSval in variable TS.Recent"). */
+    bool ts_stale = now - cb->ts_recent_at > TCP_PAWS_IDLE_US;
+    if (cb->ts_ok && seg->opts.has_ts &&
+        (tern_seq_geq(seg->opts.ts_val, cb->ts_recent) || ts_stale) &&
         tern_seq_leq(seg->seq, cb->last_ack_sent)) {
         cb->ts_recent = seg->opts.ts_val;
         cb->ts_recent_at = now;

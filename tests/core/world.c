@@ -30,6 +30,7 @@ static int cap_send(void *ctx, const uint8_t *frame, size_t len)
     w->f[i] = malloc(len ? len : 1);
     memcpy(w->f[i], frame, len);
     w->flen[i] = len;
+    w->at[i] = tern_loop_now(w->loop);
     w->count++;
     return 0;
 }
@@ -114,6 +115,7 @@ size_t world_pending_ip(struct world *w)
             size_t j = (w->head + keep) % W_MAXF;
             w->f[j] = w->f[i];
             w->flen[j] = w->flen[i];
+            w->at[j] = w->at[i];
             keep++;
         }
     }

@@ -37,6 +37,7 @@ struct world {
     int ifindex;
     uint8_t *f[W_MAXF];
     size_t flen[W_MAXF];
+    uint64_t at[W_MAXF]; /* the loop's time when each frame was sent */
     size_t head, count, total_sent;
 };
 
