@@ -363,14 +363,17 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     /* Fifth: the ACK field. */
     if (!(fl & TERN_TCP_ACK))
         return;
-    /* RFC 5961 s5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else a
-     * challenge ACK and drop (ATTACKS 31). */
-    if (!tern_seq_in_incl(seg->ack, cb->snd_una - cb->max_snd_wnd, cb->snd_max)) {
+    /* RFC 5961 s5.2 (synchronized states): SND.UNA - MAX.SND.WND =< SEG.ACK
+     * =< SND.NXT, else a challenge ACK and drop (ATTACKS 31). */
+    if (cb->state != TCP_SYN_RECEIVED &&
+        !tern_seq_in_incl(seg->ack, cb->snd_una - cb->max_snd_wnd, cb->snd_max)) {
         challenge_ack(cb, now);
         return;
     }
     if (cb->state == TCP_SYN_RECEIVED) {
-        if (!tern_seq_gt(seg->ack, cb->snd_una)) {
+        /* s3.10.7.4 SYN-RECEIVED, fifth: an ACK outside SND.UNA < SEG.ACK =<
+         * SND.NXT, above SND.NXT too, is answered <SEQ=SEG.ACK><CTL=RST>. */
+        if (!tern_seq_gt(seg->ack, cb->snd_una) || tern_seq_gt(seg->ack, cb->snd_max)) {
             struct tern_ipv4_repr ip = {.src = sk->peer.addr, .dst = sk->local.addr};
             tcp_send_reset(s, &ip, seg, now); /* <SEQ=SEG.ACK><CTL=RST> */
             return;

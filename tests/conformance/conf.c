@@ -95,6 +95,7 @@ struct event {
     enum ev_kind kind;
     struct ctime t1, t2;
     bool range;
+    bool optional;        /* `>?`: the segment may or may not be sent */
     struct cseg seg;
     /* ICMP */
     uint8_t itype, icode;
@@ -136,8 +137,10 @@ struct run {
     uint32_t last_tsval;
     bool have_tsval;
     uint32_t last_seq;           /* of tern's latest TCP segment */
+    uint32_t iss;                /* relative 0 of tern's numbers: its latest SYN's seq */
     uint64_t woff, roff;
     bool failed;
+    int fail_line;
     char tr[TRANSCRIPT][240];
     int ntr;
 };
@@ -741,6 +744,10 @@ static int parse_line(struct script *sc, int ln, char *line, FILE *out, bool *ev
     if (*p == '<' || *p == '>') {
         bool outb = *p == '>';
         p++;
+        if (outb && *p == '?') {
+            ev->optional = true;
+            p++;
+        }
         if (!outb && lit(&p, "icmp")) {
             e = parse_icmp(&p, ev);
         } else {
@@ -830,11 +837,11 @@ static int fmt_flags(uint16_t f, char *b)
 }
 
 /* tern's segment in script syntax (relative numbers). */
-static void fmt_seg(const struct tern_tcp_repr *t, char *b, size_t cap)
+static void fmt_seg(const struct tern_tcp_repr *t, uint32_t iss, char *b, size_t cap)
 {
     char fl[12];
     fmt_flags(t->flags, fl);
-    uint32_t s = t->seq - CONF_ISS;
+    uint32_t s = t->seq - iss;
     size_t n = (size_t)snprintf(b, cap, "%s %u:%u(%zu)", fl, s, s + (uint32_t)t->payload_len,
                                 t->payload_len);
     if (t->flags & TERN_TCP_ACK)
@@ -879,7 +886,8 @@ static void fmt_seg(const struct tern_tcp_repr *t, char *b, size_t cap)
 }
 
 /* A frame tern sent, described (a TCP segment in script syntax). */
-static bool frame_tcp(const uint8_t *f, size_t len, struct tern_tcp_repr *t, char *desc, size_t cap)
+static bool frame_tcp(struct run *r, const uint8_t *f, size_t len, struct tern_tcp_repr *t,
+                      char *desc, size_t cap)
 {
     struct tern_ipv4_repr ip;
     if (len < TERN_ETH_HLEN || f[12] != 0x08 || f[13] != 0x00 ||
@@ -899,7 +907,11 @@ static bool frame_tcp(const uint8_t *f, size_t len, struct tern_tcp_repr *t, cha
         snprintf(desc, cap, "a TCP segment that does not parse (%u bytes)", ip.total_len);
         return false;
     }
-    fmt_seg(t, desc, cap);
+    /* Each SYN tern sends starts its numbering: relative 0 is its ISS (the
+     * forced one, or what tern chose to reopen a TIME-WAIT connection). */
+    if ((t->flags & TERN_TCP_SYN) && t->sport == r->tport)
+        r->iss = t->seq;
+    fmt_seg(t, r->iss, desc, cap);
     return true;
 }
 
@@ -912,7 +924,16 @@ static void fail(struct run *r, const struct event *ev, const char *fmt, ...)
     if (r->failed)
         return;
     r->failed = true;
+    r->fail_line = ev ? ev->line : 0;
     FILE *o = r->out;
+    /* The transcript first, the failure last: CI logs show the lines just
+     * before "not ok". */
+    if (!r->verbose && r->ntr) {
+        int first = r->ntr > TRANSCRIPT ? r->ntr - TRANSCRIPT : 0;
+        fprintf(o, "#   the events before the failure (time, what happened):\n");
+        for (int i = first; i < r->ntr; i++)
+            fprintf(o, "#     %s\n", r->tr[i % TRANSCRIPT]);
+    }
     if (ev)
         fprintf(o, "# %s:%d: %s\n", r->sc->path, ev->line, ev->text);
     else
@@ -923,13 +944,7 @@ static void fail(struct run *r, const struct event *ev, const char *fmt, ...)
     vfprintf(o, fmt, ap);
     va_end(ap);
     fprintf(o, "\n#   (time %.6f s; tern ISS %u and the peer's ISN %u are relative 0)\n",
-            rel_s(r, tern_loop_now(r->w->loop)), CONF_ISS, CONF_ISN);
-    if (!r->verbose && r->ntr) {
-        int first = r->ntr > TRANSCRIPT ? r->ntr - TRANSCRIPT : 0;
-        fprintf(o, "#   the last events before it:\n");
-        for (int i = first; i < r->ntr; i++)
-            fprintf(o, "#     %s\n", r->tr[i % TRANSCRIPT]);
-    }
+            rel_s(r, tern_loop_now(r->w->loop)), r->iss, CONF_ISN);
 }
 
 /* ---- the world ---- */
@@ -978,29 +993,44 @@ static void run_to(struct run *r, uint64_t t)
     handle_arp(r);
 }
 
-/* Pops the next frame tern sent into a TCP repr (payload copied to keep). */
-static bool pop_frame(struct run *r, struct tern_tcp_repr *t, char *desc, size_t cap, uint64_t *at,
-                      uint8_t *keep, size_t keepcap)
+/* The next frame tern sent, parsed into a TCP repr (the frame is copied
+ * to keep); it stays queued. */
+static bool peek_frame(struct run *r, struct tern_tcp_repr *t, char *desc, size_t cap,
+                       uint64_t *at, uint8_t *keep, size_t keepcap)
 {
     struct world *w = r->w;
     if (!w->count)
         return false;
     *at = w->at[w->head];
-    size_t len;
-    const uint8_t *f = world_pop(w, &len);
+    size_t len = w->flen[w->head];
     if (len > keepcap)
         len = keepcap;
-    memcpy(keep, f, len);
-    bool tcp = frame_tcp(keep, len, t, desc, cap);
-    if (!tcp) {
+    memcpy(keep, w->f[w->head], len);
+    if (!frame_tcp(r, keep, len, t, desc, cap))
         memset(t, 0, sizeof *t);
-        return true;
-    }
+    return true;
+}
+
+/* Takes the peeked frame off the queue. */
+static void consume_frame(struct run *r, const struct tern_tcp_repr *t)
+{
+    size_t len;
+    world_pop(r->w, &len);
+    if (!t->sport)
+        return;
     r->last_seq = t->seq;
     if (t->opts.has_ts) {
         r->last_tsval = t->opts.ts_val;
         r->have_tsval = true;
     }
+}
+
+static bool pop_frame(struct run *r, struct tern_tcp_repr *t, char *desc, size_t cap, uint64_t *at,
+                      uint8_t *keep, size_t keepcap)
+{
+    if (!peek_frame(r, t, desc, cap, at, keep, keepcap))
+        return false;
+    consume_frame(r, t);
     return true;
 }
 
@@ -1019,7 +1049,10 @@ static void report_unexpected(struct run *r, const struct event *ev, const char 
 /* ---- inbound ---- */
 
 static uint32_t in_seq(const struct cnum *n) { return n->abs ? n->v : CONF_ISN + n->v; }
-static uint32_t in_ack(const struct cnum *n) { return n->abs ? n->v : CONF_ISS + n->v; }
+static uint32_t in_ack(const struct run *r, const struct cnum *n)
+{
+    return n->abs ? n->v : r->iss + n->v;
+}
 
 static size_t build_opts(struct run *r, const struct cseg *sg, uint8_t *o)
 {
@@ -1050,8 +1083,8 @@ static size_t build_opts(struct run *r, const struct cseg *sg, uint8_t *o)
             o[n] = 1, o[n + 1] = 1, o[n + 2] = 5, o[n + 3] = (uint8_t)(2 + 8 * c->nsack);
             n += 4;
             for (int k = 0; k < c->nsack; k++) {
-                tern_put32(o + n, in_ack(&c->sl[k]));
-                tern_put32(o + n + 4, in_ack(&c->sr[k]));
+                tern_put32(o + n, in_ack(r, &c->sl[k]));
+                tern_put32(o + n + 4, in_ack(r, &c->sr[k]));
                 n += 8;
             }
             break;
@@ -1080,7 +1113,7 @@ static void do_inbound(struct run *r, const struct event *ev)
     tern_put16(t, r->sc->pport);
     tern_put16(t + 2, r->tport);
     tern_put32(t + 4, seq);
-    tern_put32(t + 8, sg->has_ack ? in_ack(&sg->ack) : 0);
+    tern_put32(t + 8, sg->has_ack ? in_ack(r, &sg->ack) : 0);
     t[12] = (uint8_t)((hl / 4) << 4);
     t[13] = (uint8_t)sg->flags;
     tern_put16(t + 14, (uint16_t)sg->win.v);
@@ -1113,7 +1146,7 @@ static void do_icmp(struct run *r, const struct event *ev)
     }
     tern_put16(q + 20, r->tport);
     tern_put16(q + 22, r->sc->pport);
-    tern_put32(q + 24, ev->iseq_given ? CONF_ISS + ev->iseq : r->last_seq);
+    tern_put32(q + 24, ev->iseq_given ? r->iss + ev->iseq : r->last_seq);
     uint32_t rest = ev->itype == 3 && ev->icode == 4 ? ev->mtu : 0;
     size_t ml = w_icmp(msg, ev->itype, ev->icode, rest, q, sizeof q);
     struct tern_ipv4_repr ip = w_ip(W_PEER, W_US, TERN_IPPROTO_ICMP, 2);
@@ -1206,6 +1239,11 @@ static void do_outbound(struct run *r, const struct event *ev, uint64_t t1, uint
                 run_to(r, t2);
             if (r->w->count)
                 break;
+            if (ev->optional) {
+                r->last = tern_loop_now(l);
+                trace(r, "%.6f (optional line: nothing sent) %s", rel_s(r, r->last), ev->body);
+                return;
+            }
             fail(r, ev, "tern sent nothing by %.6f s (%s)", rel_s(r, t2),
                  d == TERN_TIME_NEVER ? "no timer is armed" : "its next timer is later");
             return;
@@ -1214,31 +1252,26 @@ static void do_outbound(struct run *r, const struct event *ev, uint64_t t1, uint
         handle_arp(r);
     }
     struct tern_tcp_repr t;
-    char d[400], why[120];
+    char d[400], why[160];
     uint64_t at;
-    pop_frame(r, &t, d, sizeof d, &at, keep, sizeof keep);
-    trace(r, "%.6f > %s", rel_s(r, at), d);
+    peek_frame(r, &t, d, sizeof d, &at, keep, sizeof keep);
     r->last = at;
-    if (!t.flags && !t.sport) {
-        fail(r, ev, "tern sent %s", d);
-        return;
-    }
-    if (at < t1 || at > t2) {
-        if (t1 == t2)
-            fail(r, ev, "tern sent %s at %.6f s, expected at %.6f s", d, rel_s(r, at), rel_s(r, t1));
-        else
-            fail(r, ev, "tern sent %s at %.6f s, expected within %.6f..%.6f s", d, rel_s(r, at),
-                 rel_s(r, t1), rel_s(r, t2));
-        return;
-    }
     const struct cseg *sg = &ev->seg;
     why[0] = 0;
-    if (t.sport != r->tport || t.dport != r->sc->pport)
+    if (!t.sport)
+        snprintf(why, sizeof why, "not a TCP segment");
+    else if (at < t1 || at > t2) {
+        if (t1 == t2)
+            snprintf(why, sizeof why, "sent at %.6f s, expected at %.6f s", rel_s(r, at), rel_s(r, t1));
+        else
+            snprintf(why, sizeof why, "sent at %.6f s, expected within %.6f..%.6f s", rel_s(r, at),
+                     rel_s(r, t1), rel_s(r, t2));
+    } else if (t.sport != r->tport || t.dport != r->sc->pport)
         snprintf(why, sizeof why, "ports %u -> %u, expected %u -> %u", t.sport, t.dport, r->tport,
                  r->sc->pport);
     else if (t.flags != sg->flags)
         snprintf(why, sizeof why, "flags differ");
-    else if (!sg->seq_any && !num_eq(&sg->seq, t.seq, CONF_ISS))
+    else if (!sg->seq_any && !num_eq(&sg->seq, t.seq, r->iss))
         snprintf(why, sizeof why, "seq differs");
     else if (!sg->seq_any && t.payload_len != sg->len)
         snprintf(why, sizeof why, "length differs");
@@ -1254,7 +1287,7 @@ static void do_outbound(struct run *r, const struct event *ev, uint64_t t1, uint
         opts_match(sg, &t, why, sizeof why);
     if (!why[0] && t.payload_len) {
         /* The payload is what the app wrote, by stream offset. */
-        uint32_t first = t.seq - CONF_ISS - ((t.flags & TERN_TCP_SYN) ? 0 : 1);
+        uint32_t first = t.seq - r->iss - ((t.flags & TERN_TCP_SYN) ? 0 : 1);
         for (size_t i = 0; i < t.payload_len; i++)
             if (t.payload[i] != out_pat(first + i)) {
                 snprintf(why, sizeof why,
@@ -1263,6 +1296,13 @@ static void do_outbound(struct run *r, const struct event *ev, uint64_t t1, uint
                 break;
             }
     }
+    if (why[0] && ev->optional) {
+        /* Not this optional segment: the frame is left for the next line. */
+        trace(r, "%.6f (optional line, not matched: %s) %s", rel_s(r, at), why, ev->body);
+        return;
+    }
+    consume_frame(r, &t);
+    trace(r, "%.6f > %s", rel_s(r, at), d);
     if (why[0])
         fail(r, ev, "%s: tern sent %s", why, d);
 }
@@ -1348,6 +1388,14 @@ static void fmt_result(long v, bool err, char *b, size_t cap)
         snprintf(b, cap, "%ld", v);
 }
 
+/* A call's result for the transcript: a count or an errno name. */
+static const char *rs(long v)
+{
+    static char b[80];
+    fmt_result(v, true, b, sizeof b);
+    return b;
+}
+
 /* got: a count (>= 0) or a tern_err (< 0); as_err: a 0 means `ok`. */
 static void check_result(struct run *r, const struct event *ev, long got, bool as_err)
 {
@@ -1378,7 +1426,7 @@ static int conn_state(struct run *r)
         if (k->local.port == r->tport && k->peer.addr == W_PEER && k->peer.port == r->sc->pport)
             return cb->state;
     }
-    return r->lsk ? TCP_LISTEN : TCP_CLOSED;
+    return -1; /* no connection: CLOSED, or LISTEN if the script listens */
 }
 
 static void do_call(struct run *r, const struct event *ev)
@@ -1403,7 +1451,7 @@ static void do_call(struct run *r, const struct event *ev)
         check_result(r, ev, rc, true);
         if (!ev->nres && rc)
             fail(r, ev, "listen failed: %s", tern_strerror(rc));
-        trace(r, "%.6f listen %u = %d", rel_s(r, tern_loop_now(r->w->loop)), r->tport, rc);
+        trace(r, "%.6f listen %u = %s", rel_s(r, tern_loop_now(r->w->loop)), r->tport, rs(rc));
         return;
     }
     case C_CONNECT: {
@@ -1424,7 +1472,7 @@ static void do_call(struct run *r, const struct event *ev)
         rc = tern_sock_connect(sk, &pa);
         r->sk = sk;
         r->woff = r->roff = 0;
-        trace(r, "%.6f connect = %d", rel_s(r, tern_loop_now(r->w->loop)), rc);
+        trace(r, "%.6f connect = %s", rel_s(r, tern_loop_now(r->w->loop)), rs(rc));
         check_result(r, ev, rc, true);
         return;
     }
@@ -1435,7 +1483,7 @@ static void do_call(struct run *r, const struct event *ev)
         }
         int err = 0;
         sk = tern_sock_accept(r->lsk, NULL, &err);
-        trace(r, "%.6f accept = %s", rel_s(r, tern_loop_now(r->w->loop)), sk ? "ok" : tern_strerror(err));
+        trace(r, "%.6f accept = %s", rel_s(r, tern_loop_now(r->w->loop)), sk ? "ok" : rs(err));
         check_result(r, ev, sk ? 0 : err, true);
         if (sk) {
             hold(r, sk);
@@ -1450,7 +1498,7 @@ static void do_call(struct run *r, const struct event *ev)
         for (long i = 0; i < ev->arg; i++)
             buf[i] = out_pat(r->woff + (uint64_t)i);
         ssize_t n = tern_sock_send(sk, buf, (size_t)ev->arg, 0);
-        trace(r, "%.6f write %ld = %zd", rel_s(r, tern_loop_now(r->w->loop)), ev->arg, n);
+        trace(r, "%.6f write %ld = %s", rel_s(r, tern_loop_now(r->w->loop)), ev->arg, rs((long)n));
         if (n > 0)
             r->woff += (uint64_t)n;
         check_result(r, ev, (long)n, false);
@@ -1460,7 +1508,7 @@ static void do_call(struct run *r, const struct event *ev)
         if (!(sk = target(r, ev, false)))
             return;
         ssize_t n = tern_sock_recv(sk, buf, (size_t)ev->arg, 0);
-        trace(r, "%.6f read %ld = %zd", rel_s(r, tern_loop_now(r->w->loop)), ev->arg, n);
+        trace(r, "%.6f read %ld = %s", rel_s(r, tern_loop_now(r->w->loop)), ev->arg, rs((long)n));
         if (n > 0) {
             uint32_t base = tcp_cb_of(sk)->irs + 1 + (uint32_t)r->roff;
             for (ssize_t i = 0; i < n; i++)
@@ -1479,7 +1527,7 @@ static void do_call(struct run *r, const struct event *ev)
         if (!(sk = target(r, ev, false)))
             return;
         int rc = tern_sock_shutdown(sk, (int)ev->arg);
-        trace(r, "%.6f shutdown = %d", rel_s(r, tern_loop_now(r->w->loop)), rc);
+        trace(r, "%.6f shutdown = %s", rel_s(r, tern_loop_now(r->w->loop)), rs(rc));
         check_result(r, ev, rc, true);
         return;
     }
@@ -1488,7 +1536,7 @@ static void do_call(struct run *r, const struct event *ev)
             return;
         int rc = tern_sock_close(sk);
         unhold(r, sk);
-        trace(r, "%.6f close = %d", rel_s(r, tern_loop_now(r->w->loop)), rc);
+        trace(r, "%.6f close = %s", rel_s(r, tern_loop_now(r->w->loop)), rs(rc));
         check_result(r, ev, rc, true);
         return;
     }
@@ -1504,7 +1552,7 @@ static void do_call(struct run *r, const struct event *ev)
         if (!(sk = target(r, ev, true)))
             return;
         int rc = tern_sock_setopt(sk, (enum tern_sockopt)ev->arg, (int)ev->arg2);
-        trace(r, "%.6f setsockopt = %d", rel_s(r, tern_loop_now(r->w->loop)), rc);
+        trace(r, "%.6f setsockopt = %s", rel_s(r, tern_loop_now(r->w->loop)), rs(rc));
         if (ev->nres)
             check_result(r, ev, rc, true);
         else if (rc)
@@ -1513,16 +1561,19 @@ static void do_call(struct run *r, const struct event *ev)
     }
     case C_STATE: {
         int st = conn_state(r);
-        trace(r, "%.6f state %s", rel_s(r, tern_loop_now(r->w->loop)), state_rfc[st]);
-        if (st != ev->arg)
-            fail(r, ev, "tern's connection is in %s", state_rfc[st]);
+        const char *name = st >= 0 ? state_rfc[st] : r->lsk ? "none (LISTEN, CLOSED)" : "none (CLOSED)";
+        trace(r, "%.6f state %s", rel_s(r, tern_loop_now(r->w->loop)), name);
+        bool ok = st >= 0 ? st == ev->arg
+                          : ev->arg == TCP_CLOSED || (ev->arg == TCP_LISTEN && r->lsk);
+        if (!ok)
+            fail(r, ev, "tern's connection is in %s", name);
         return;
     }
     case C_ERROR: {
         if (!(sk = target(r, ev, false)))
             return;
         int e = tern_sock_error(sk);
-        trace(r, "%.6f error = %d", rel_s(r, tern_loop_now(r->w->loop)), e);
+        trace(r, "%.6f error = %s", rel_s(r, tern_loop_now(r->w->loop)), rs(e));
         check_result(r, ev, e, true);
         return;
     }
@@ -1576,6 +1627,7 @@ static void run_script(struct run *r)
     world_learn_peer(w);
     world_drain(w);
     r->tport = CONF_TPORT;
+    r->iss = CONF_ISS;
     struct tern_stack_mem m0;
     tern_stack_mem_usage(w->s, &m0);
     r->t0 = r->last = tern_loop_now(w->loop);
@@ -1666,6 +1718,7 @@ void conf_run_file(const char *path, FILE *out, bool verbose, struct conf_result
         r->out = out;
         r->verbose = verbose;
         run_script(r);
+        res->line = r->fail_line;
         if (sc.xfail)
             res->verdict = r->failed ? CONF_XFAIL : CONF_XPASS;
         else

@@ -20,6 +20,7 @@ enum conf_verdict {
 struct conf_result {
     enum conf_verdict verdict;
     char xfail[200]; /* the xfail reason, if any */
+    int line;        /* the line that failed (0: the end, or none) */
 };
 
 /* Runs the script at path. The diagnostics of a failure (FILE:LINE, the
