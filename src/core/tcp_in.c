@@ -307,14 +307,33 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     /* RFC 7323 s5.3 PAWS (R1-R3), before the sequence check: a segment
      * whose TSval is older than TS.Recent is dropped with an ACK (ATTACKS
      * 37), unless TS.Recent is more than 24 days old (s5.5). */
-    if (cb->ts_ok && seg->opts.has_ts && !rst && tern_seq_lt(seg->opts.ts_val, cb->ts_recent) &&
-        now - cb->ts_recent_at <= TCP_PAWS_IDLE_US) {
-        s->stats.tcp.paws_drops++;
-        tcp_send_ack(cb, now);
-        return;
+    bool ts_stale = false; /* s5.5: TS.Recent invalid after 24 days idle */
+    if (cb->ts_ok && seg->opts.has_ts && !rst && tern_seq_lt(seg->opts.ts_val, cb->ts_recent)) {
+        if (now - cb->ts_recent_at <= TCP_PAWS_IDLE_US) {
+            s->stats.tcp.paws_drops++;
+            tcp_send_ack(cb, now);
+            return;
+        }
+        ts_stale = true;
     }
     /* First: sequence number check (acceptability table). */
-    if (!acceptable(cb, seg->seq, slen, wnd)) {
+    struct tern_tcp_repr zw;
+    if (!acceptable(cb, seg->seq, slen, wnd) && wnd == 0 && seg->seq == cb->rcv_nxt && !rst &&
+        !syn && (fl & TERN_TCP_ACK)) {
+        /* "If the RCV.WND is zero, no segments will be acceptable, but
+         * special allowance should be made to accept valid ACKs, URGs, and
+         * RSTs": text at RCV.NXT that cannot fit is dropped (and a FIN with
+         * it), its ACK field still processed; the ACK we send shows the
+         * zero window. */
+        zw = *seg;
+        zw.payload_len = 0;
+        zw.flags &= (uint16_t)~TERN_TCP_FIN;
+        seg = &zw;
+        fl = zw.flags;
+        fin = false;
+        slen = 0;
+        cb->ack_now = true;
+    } else if (!acceptable(cb, seg->seq, slen, wnd)) {
         if (!rst) {
             if (cb->state == TCP_TIME_WAIT && fin) /* s3.10.7.4 eighth: restart 2MSL */
                 tcp_deadline(cb, &cb->t_2msl, now + 2 * s->cfg.tcp_msl_us);
@@ -333,8 +352,11 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         }
         return; /* an out-of-window RST is dropped silently (RFC 5961 s3.2) */
     }
-    /* RFC 7323 s4.3: TS.Recent from a segment covering Last.ACK.sent. */
-    if (cb->ts_ok && seg->opts.has_ts && tern_seq_geq(seg->opts.ts_val, cb->ts_recent) &&
+    /* RFC 7323 s4.3: TS.Recent from a segment covering Last.ACK.sent; an
+     * older TSval replaces a TS.Recent gone stale (s5.5, Appendix D: "save
+     * SEG.TSval in variable TS.Recent"). */
+    if (cb->ts_ok && seg->opts.has_ts &&
+        (tern_seq_geq(seg->opts.ts_val, cb->ts_recent) || ts_stale) &&
         tern_seq_leq(seg->seq, cb->last_ack_sent)) {
         cb->ts_recent = seg->opts.ts_val;
         cb->ts_recent_at = now;
