@@ -137,6 +137,14 @@ struct run {
     uint32_t last_tsval;
     bool have_tsval;
     uint32_t last_seq;           /* of tern's latest TCP segment */
+    /* The IP total length of tern's latest segments, by sequence number, so
+     * an ICMP error quotes the datagram that was sent (RFC 1191 s5: a host
+     * without a next-hop MTU estimates from the quoted length). */
+    struct {
+        uint32_t seq;
+        uint16_t len;
+    } sent[64];
+    unsigned nsent;
     uint32_t iss;                /* relative 0 of tern's numbers: its latest SYN's seq */
     uint64_t woff, roff;
     bool failed;
@@ -1015,10 +1023,15 @@ static bool peek_frame(struct run *r, struct tern_tcp_repr *t, char *desc, size_
 static void consume_frame(struct run *r, const struct tern_tcp_repr *t)
 {
     size_t len;
-    world_pop(r->w, &len);
+    const uint8_t *f = world_pop(r->w, &len);
     if (!t->sport)
         return;
     r->last_seq = t->seq;
+    if (f && len >= TERN_ETH_HLEN + 4) {
+        unsigned i = r->nsent++ % (sizeof r->sent / sizeof r->sent[0]);
+        r->sent[i].seq = t->seq;
+        r->sent[i].len = tern_get16(f + TERN_ETH_HLEN + 2);
+    }
     if (t->opts.has_ts) {
         r->last_tsval = t->opts.ts_val;
         r->have_tsval = true;
@@ -1137,7 +1150,16 @@ static void do_icmp(struct run *r, const struct event *ev)
     static uint8_t frame[1600];
     uint8_t q[28], msg[64];
     struct tern_ipv4_repr qip = w_ip(W_US, W_PEER, TERN_IPPROTO_TCP, 0);
-    qip.payload_len = 40;
+    uint32_t qseq = ev->iseq_given ? r->iss + ev->iseq : r->last_seq;
+    qip.payload_len = 40; /* no segment with that seq sent: a header-only quote */
+    unsigned cap = sizeof r->sent / sizeof r->sent[0];
+    for (unsigned k = 0; k < cap && k < r->nsent; k++) { /* latest first */
+        unsigned i = (r->nsent - 1 - k) % cap;
+        if (r->sent[i].seq == qseq && r->sent[i].len > 20) {
+            qip.payload_len = (uint16_t)(r->sent[i].len - 20);
+            break;
+        }
+    }
     qip.df = true;
     int h = tern_ipv4_emit(&qip, q, sizeof q);
     if (h != 20) {
@@ -1146,7 +1168,7 @@ static void do_icmp(struct run *r, const struct event *ev)
     }
     tern_put16(q + 20, r->tport);
     tern_put16(q + 22, r->sc->pport);
-    tern_put32(q + 24, ev->iseq_given ? r->iss + ev->iseq : r->last_seq);
+    tern_put32(q + 24, qseq);
     uint32_t rest = ev->itype == 3 && ev->icode == 4 ? ev->mtu : 0;
     size_t ml = w_icmp(msg, ev->itype, ev->icode, rest, q, sizeof q);
     struct tern_ipv4_repr ip = w_ip(W_PEER, W_US, TERN_IPPROTO_ICMP, 2);
