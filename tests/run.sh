@@ -10,6 +10,16 @@
 # A BUILD_DIR:PREFIX argument runs only the unit tests whose names start with
 # PREFIX (the ThreadSanitizer build runs the threaded posix_* tests).
 # With CI=true a skipped test counts as a failure: nothing may be skipped in CI.
+#
+# Slow scripts run once, not once per build: a script with a line "# slow"
+# among its first five lines (long transfers through loss: peer_http,
+# peer_tcp_impair, ...) runs only against the sanitizer build - the first
+# BUILD_DIR named asan (make SAN=1) - or, when no such build is given, the
+# last BUILD_DIR given, so every test still runs in each invocation. Other
+# builds print "[BUILD] NAME (slow: runs against DIR)" instead. The project's
+# rule: a slow peer case runs once, against the sanitizer build, and
+# `make test` stays well under 20 minutes on 2 cores. A script is slow when it
+# takes more than ~20 s (the "(Ns)" figure below).
 set -u
 cd "$(dirname "$0")/.."
 passed=0 failed=0 skipped=0
@@ -63,6 +73,18 @@ replay_corpus() { # build dir
 
 export -f replay_corpus
 
+is_slow() { head -n 5 "$1" | grep -qx '# slow.*'; }
+slow_build=
+for arg in "$@"; do
+    [ "${arg%%:*}" = "$arg" ] || continue
+    [ "$(basename "$arg")" = asan ] && { slow_build=$arg; break; }
+done
+if [ -z "$slow_build" ]; then
+    for arg in "$@"; do
+        [ "${arg%%:*}" = "$arg" ] && slow_build=$arg
+    done
+fi
+
 for arg in "$@"; do
     b=${arg%%:*}
     if [ "$b" != "$arg" ]; then
@@ -77,6 +99,10 @@ for arg in "$@"; do
     run_suite "[$b] fuzz corpus replay" bash -c 'replay_corpus "$1"' _ "$b"
     for s in tests/scripts/*.sh; do
         [ -e "$s" ] || continue
+        if [ "$b" != "$slow_build" ] && is_slow "$s"; then
+            printf '%-44s (slow: runs against %s)\n' "[$b] $(basename "$s" .sh)" "$slow_build"
+            continue
+        fi
         run_suite "[$b] $(basename "$s" .sh)" bash "$s" "$b"
     done
 done

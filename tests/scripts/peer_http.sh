@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh)
 # HTTP over tern's TCP against Linux, over a TAP device in a namespace this
 # script creates (no route out; removed on exit):
 #   - Linux curl downloads 100 MB from `tern serve --http`, SHA-256 equal;

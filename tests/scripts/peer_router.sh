@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh)
 # Real peers for issue 6's routers and traceroute, in namespaces this script
 # creates (no route out; removed on exit).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh)
 # Real peers for UDP: the Linux kernel and Debian's netcat-openbsd talk to
 # tern over a TAP device inside a network namespace this script creates (no
 # route out; removed on exit).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh)
 # tern sim and tern demo end to end (docs/scenarios.md):
 #   - the demo finishes in a few seconds and prints the same bytes twice;
 #   - a scenario run twice with the same seed prints the same bytes, and
