@@ -11,7 +11,12 @@ arch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     echo "bench/deps.sh: installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null ||
+    # Another apt or dpkg run (unattended-upgrades, a second make test)
+    # holds the package manager's locks: wait for them, up to 10 minutes,
+    # instead of failing.
+    apt_wait=(-o DPkg::Lock::Timeout=600)
+    apt-get "${apt_wait[@]}" update -qq >/dev/null &&
+        apt-get "${apt_wait[@]}" install -y -qq "${need[@]}" >/dev/null ||
         echo "bench/deps.sh: apt-get failed; the lwIP figures will print n/a" >&2
 else
     echo "bench/deps.sh: missing ${need[*]} (run as root to install); their figures print n/a" >&2

@@ -37,7 +37,12 @@ have_cmd xmllint || need+=(libxml2-utils)
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null ||
+    # Another apt or dpkg run (unattended-upgrades, a second make test)
+    # holds the package manager's locks: wait for them, up to 10 minutes,
+    # instead of failing.
+    apt_wait=(-o DPkg::Lock::Timeout=600)
+    apt-get "${apt_wait[@]}" update -qq >/dev/null &&
+        apt-get "${apt_wait[@]}" install -y -qq "${need[@]}" >/dev/null ||
         echo "tests/deps.sh: apt-get failed; tests that need ${need[*]} will not run" >&2
 else
     echo "tests/deps.sh: missing ${need[*]} (run as root to install); tests that need them will skip" >&2

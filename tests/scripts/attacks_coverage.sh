@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every ATTACKS.md line that the code claims to handle must have at least one
+# Every docs/attacks.md line that the code claims to handle must have at least one
 # test named attack_NN_... (NN two digits). The list of lines grows as
 # issues land; it lives in tests/attacks_covered.txt (one number per line).
 set -u
