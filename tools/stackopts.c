@@ -74,22 +74,22 @@ static int parse_impair(const char *spec, struct tern_impair *imp, char *why, si
         }
         *eq = 0;
         const char *k = tok, *v = eq + 1;
-        bool rate = !strcmp(k, "loss") || !strcmp(k, "dup") || !strcmp(k, "reorder") ||
+        bool is_rate = !strcmp(k, "loss") || !strcmp(k, "dup") || !strcmp(k, "reorder") ||
                     !strcmp(k, "corrupt");
-        bool time = !strcmp(k, "delay") || !strcmp(k, "jitter") || !strcmp(k, "reorder-delay");
-        if (!rate && !time && strcmp(k, "rate") && strcmp(k, "seed")) {
+        bool is_time = !strcmp(k, "delay") || !strcmp(k, "jitter") || !strcmp(k, "reorder-delay");
+        if (!is_rate && !is_time && strcmp(k, "rate") && strcmp(k, "seed")) {
             snprintf(why, wlen, "unknown key '%s' (keys: %s)", k, impair_keys);
             return -1;
         }
-        const char *expect = rate ? "a fraction 0..1 or a percentage, e.g. 5%"
-                             : time ? "a time up to 60 s, e.g. 20ms, 500us, 1s (default ms)"
+        const char *expect = is_rate ? "a fraction 0..1 or a percentage, e.g. 5%"
+                             : is_time ? "a time up to 60 s, e.g. 20ms, 500us, 1s (default ms)"
                              : !strcmp(k, "rate") ? "bit/s with an optional k, M or G, e.g. 10M"
                                                   : "a whole number";
         char *end;
         errno = 0;
         double x = strtod(v, &end);
         bool bad = errno || end == v || !(x >= 0);
-        if (!bad && rate) {
+        if (!bad && is_rate) {
             if (!strcmp(end, "%"))
                 x /= 100;
             else if (*end)
@@ -101,7 +101,7 @@ static int parse_impair(const char *spec, struct tern_impair *imp, char *why, si
                   : !strcmp(k, "dup") ? &imp->dup
                   : !strcmp(k, "reorder") ? &imp->reorder
                                           : &imp->corrupt) = x;
-        } else if (!bad && time) {
+        } else if (!bad && is_time) {
             double mult = !strcmp(end, "us") ? 1 : !strcmp(end, "s") ? 1e6
                           : (!*end || !strcmp(end, "ms")) ? 1e3 : -1;
             if (mult < 0 || x * mult > 60e6)
