@@ -13,7 +13,8 @@
  * first (if_nametoindex, then /sys/class/net/NAME/tun_flags), since
  * TUNSETIFF alone would quietly create a mistyped one. Deleting the
  * interface under us makes read() fail (EBADFD) while epoll keeps reporting
- * the fd: the device then unwatches it and reports down (ENODEV) once. MTU comes from SIOCGIFMTU (1500 if unknown).
+ * the fd: the device then unwatches it and reports down (ENODEV) once.
+ * MTU comes from SIOCGIFMTU (1500 if unknown).
  * A TAP device's `mac` is tern's own address, a random locally
  * administered unicast MAC from getrandom(), not the kernel side's.
  * Not here: IFF_VNET_HDR offloads, multiqueue, IPv6.
