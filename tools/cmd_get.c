@@ -201,6 +201,8 @@ int cmd_get(int argc, char **argv)
         fflush(stdout);
     }
     tool_signals_close(&sig);
+    if (env.dev_gone.gone)
+        rc = 1;
     tern_env_close(&env);
     return rc;
 }

@@ -317,6 +317,8 @@ int cmd_nc(int argc, char **argv)
     }
     tern_timer_cancel(env.loop, &run->file_timer);
     free(run);
+    if (env.dev_gone.gone)
+        rc = 1;
     tern_env_close(&env);
     return rc;
 }

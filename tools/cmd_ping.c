@@ -142,6 +142,7 @@ int cmd_ping(int argc, char **argv)
     tern_loop_run(env.loop, TERN_TIME_NEVER);
     tool_signals_close(&sig);
     tern_ping_free(run.ping);
+    rc = env.dev_gone.gone ? 1 : run.status;
     tern_env_close(&env);
-    return run.status;
+    return rc;
 }

@@ -141,6 +141,8 @@ int cmd_resolve(int argc, char **argv)
         tern_resolve_free(q);
     }
     tool_signals_close(&sig);
+    if (env.dev_gone.gone)
+        rc = 1;
     tern_env_close(&env);
     return rc;
 }

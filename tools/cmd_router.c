@@ -20,15 +20,17 @@ static const char router_help[] =
     "decrement, longest-prefix routes, ICMP time exceeded / unreachable /\n"
     "fragmentation needed, fragmentation on a smaller MTU, equal-cost multipath.\n"
     "Runs until SIGINT or SIGTERM, then prints its counters to stderr.\n"
-    "Exit status: 0 ok, 1 OS error (a TAP could not be opened), 2 usage error.\n"
+    "Exit status: 0 ok, 1 OS error (a TAP could not be opened or was removed),\n"
+    "2 usage error.\n"
     "\n"
     "router options:\n"
-    "  --tap IF A/P    a TAP device (created if missing, needs root) and the router's\n"
-    "                  address and prefix length on it, e.g. --tap rt0 10.1.0.1/24\n"
+    "  --tap IF A/P    an existing TAP device (needs root or CAP_NET_ADMIN) and the\n"
+    "                  router's address and prefix length on it, e.g. --tap rt0 10.1.0.1/24\n"
+    "  --create        create the --tap devices that do not exist (removed at exit)\n"
     "  --route D/P,GW  a static route: destination prefix D/P through gateway GW (on\n"
     "                  one of the TAPs' subnets); repeat a prefix for ECMP\n"
     "  --ecmp flow|packet  spread equal-cost routes per flow (default) or per packet\n"
-    "  --mtu N         MTU of every TAP (68..65535, default: the device's)\n"
+    "  --mtu N         MTU of every TAP (68..the smallest TAP's MTU, default: the device's)\n"
     "  --pcap FILE     write each TAP's frames to a pcap: FILE with the device name\n"
     "                  before the extension (r.pcap -> r-rt0.pcap, r-rt1.pcap)\n"
     "  --trace         print every frame tcpdump-style as it passes\n"
@@ -56,6 +58,8 @@ struct router {
     uint16_t mtu;
     const char *pcap;
     bool trace;
+    bool create;
+    struct tool_dev_gone gone[TERN_MAX_IFACES]; /* a TAP deleted under us: exit 1 */
     struct tern_loop *loop;
     struct tern_stack *stack;
 };
@@ -136,11 +140,14 @@ static int router_open(struct router *r)
     }
     for (int i = 0; i < r->nifs; i++) {
         struct router_if *f = &r->ifs[i];
-        f->dev = tern_tap_open(r->loop, f->name);
+        f->dev = tern_tuntap_open(r->loop, f->name, TERN_LINK_ETHERNET,
+                                  r->create ? TERN_TUNTAP_CREATE : 0);
         if (!f->dev) {
-            fprintf(stderr, "tern router: cannot open TAP %s: %s\n", f->name, strerror(errno));
+            tool_dev_open_error("tern router", f->name, true, errno);
             return 1;
         }
+        if (tool_check_mtu("tern router", f->dev, r->mtu) < 0)
+            return 2;
         if (r->pcap || r->trace) {
             char path[4096];
             if (r->pcap) {
@@ -157,6 +164,8 @@ static int router_open(struct router *r)
             }
             f->dev = t;
         }
+        r->gone[i] = (struct tool_dev_gone){.name = f->name, .loop = r->loop};
+        tern_device_set_down(f->dev, tool_dev_down, &r->gone[i]);
     }
     struct tern_config cfg;
     tern_config_defaults(&cfg);
@@ -194,7 +203,7 @@ static int router_open(struct router *r)
 
 int cmd_router(int argc, char **argv)
 {
-    enum { O_TAP = 1000, O_ROUTE, O_ECMP, O_MTU, O_PCAP, O_TRACE };
+    enum { O_TAP = 1000, O_ROUTE, O_ECMP, O_MTU, O_PCAP, O_TRACE, O_CREATE };
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
                                          {"tap", required_argument, NULL, O_TAP},
                                          {"route", required_argument, NULL, O_ROUTE},
@@ -202,6 +211,7 @@ int cmd_router(int argc, char **argv)
                                          {"mtu", required_argument, NULL, O_MTU},
                                          {"pcap", required_argument, NULL, O_PCAP},
                                          {"trace", no_argument, NULL, O_TRACE},
+                                         {"create", no_argument, NULL, O_CREATE},
                                          {NULL, 0, NULL, 0}};
     struct router r;
     memset(&r, 0, sizeof r);
@@ -276,6 +286,9 @@ int cmd_router(int argc, char **argv)
         case O_TRACE:
             r.trace = true;
             break;
+        case O_CREATE:
+            r.create = true;
+            break;
         case 'h':
             fputs(router_help, stdout);
             return 0;
@@ -318,6 +331,10 @@ int cmd_router(int argc, char **argv)
     if (r.trace)
         fflush(stdout);
     print_stats(r.stack);
+    rc = 0;
+    for (int i = 0; i < r.nifs; i++)
+        if (r.gone[i].gone)
+            rc = 1;
     router_close(&r);
-    return 0;
+    return rc;
 }

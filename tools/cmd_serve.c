@@ -172,6 +172,7 @@ int cmd_serve(int argc, char **argv)
     serve_dns_stop(&dns);
     serve_classic_stop(&classic);
     serve_dhcp_stop(&dh);
+    rc = env.dev_gone.gone ? 1 : 0;
     tern_env_close(&env);
-    return 0;
+    return rc;
 }

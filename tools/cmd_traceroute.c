@@ -223,6 +223,8 @@ int cmd_traceroute(int argc, char **argv)
     }
     fflush(stdout);
     tool_signals_close(&sig);
+    if (env.dev_gone.gone)
+        rc = 1;
     tern_env_close(&env);
     return rc;
 }

@@ -26,7 +26,8 @@ const struct option serve_classic_longopts[] = {
 
 const char serve_classic_help[] =
     "classic services, each on UDP and TCP (PORT: a number or a name from /etc/services;\n"
-    "TCP: at most 32 connections per service at once, more wait in the backlog):\n"
+    "TCP: at most 32 connections per service at once, a newcomer closes the one\n"
+    "longest without a byte moved; 60 s without a byte either way closes one):\n"
     "  --echo[=PORT]      echo, RFC 862 (port 7)\n"
     "  --discard[=PORT]   discard, RFC 863 (port 9)\n"
     "  --daytime[=PORT]   daytime, RFC 867 (port 13): \"Saturday, November 21, 2026 12:34:56-UTC\"\n"
@@ -174,7 +175,9 @@ void serve_classic_stop(struct serve_classic *c)
             if (c->o.enable & (1u << i))
                 fprintf(stderr, " %s %llu", tern_svc_name((enum tern_svc)i),
                         (unsigned long long)st.accepted[i]);
-        fprintf(stderr, " (connections), %llu errors\n", (unsigned long long)st.errors);
+        fprintf(stderr, " (connections), %llu errors, %llu closed idle, %llu closed for a newcomer\n",
+                (unsigned long long)st.errors, (unsigned long long)st.idle_closed,
+                (unsigned long long)st.evicted);
     }
     tern_services_tcp_free(c->svt);
     c->svt = NULL;

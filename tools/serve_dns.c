@@ -9,7 +9,9 @@ const char serve_dns_help[] =
     "DNS server options:\n"
     "  --dns ZONEFILE   answer authoritatively for the zone in ZONEFILE on UDP and TCP\n"
     "                   port 53 (A, AAAA, CNAME, NS, SOA; format: docs/dns.md); UDP\n"
-    "                   answers over 512 octets are cut with TC (no EDNS), TCP ones not\n";
+    "                   answers over 512 octets are cut with TC (no EDNS), TCP ones not;\n"
+    "                   TCP: at most 16 connections (a 17th closes the one longest\n"
+    "                   without a query), 10 s without a complete query closes one\n";
 
 int serve_dns_start(struct serve_dns *d, struct tern_env *env)
 {
@@ -43,13 +45,13 @@ void serve_dns_stop(struct serve_dns *d)
         fprintf(stderr,
                 "tern serve: dns queries %llu, answers %llu, nxdomain %llu, nodata %llu, "
                 "refused %llu, formerr %llu, dropped %llu, truncated %llu, tcp queries %llu "
-                "(%llu connections, %llu reset for lack of a slot)\n",
+                "(%llu connections, %llu idle ones closed to make room)\n",
                 (unsigned long long)s->queries, (unsigned long long)s->answers,
                 (unsigned long long)s->nxdomain, (unsigned long long)s->nodata,
                 (unsigned long long)s->refused, (unsigned long long)s->formerr,
                 (unsigned long long)s->dropped, (unsigned long long)s->truncated,
                 (unsigned long long)s->tcp_queries, (unsigned long long)s->tcp_conns,
-                (unsigned long long)s->tcp_refused);
+                (unsigned long long)s->tcp_evicted);
     }
     tern_dns_server_free(d->srv);
     tern_dns_zone_free(d->zone);

@@ -12,7 +12,10 @@ const char serve_http_help[] =
     "HTTP server options:\n"
     "  --http DIR[:PORT]  serve the files under DIR with HTTP/1.1 (GET, HEAD, keep-alive)\n"
     "                   on TCP port PORT (default 80); a DIR whose name ends in\n"
-    "                   ':DIGITS' needs an explicit :PORT\n"
+    "                   ':DIGITS' needs an explicit :PORT; at most 64 connections (a\n"
+    "                   newcomer closes the one waiting longest for its request),\n"
+    "                   30 s to start a request (or between requests), 10 s to send\n"
+    "                   a whole request once started\n"
     "  --http-index     list directories that have no index.html\n";
 
 int serve_http_opt(struct serve_http *h, int opt, const char *arg)
@@ -80,10 +83,10 @@ void serve_http_stop(struct serve_http *h)
     if (h->srv) {
         const struct tern_http_server_stats *s = tern_http_server_stats(h->srv);
         fprintf(stderr,
-                "tern serve: http connections %llu (refused %llu), requests %llu, 2xx %llu, "
+                "tern serve: http connections %llu (refused %llu, evicted %llu), requests %llu, 2xx %llu, "
                 "3xx %llu, 4xx %llu, 5xx %llu, body bytes %llu, timeouts %llu\n",
                 (unsigned long long)s->accepted, (unsigned long long)s->refused,
-                (unsigned long long)s->requests, (unsigned long long)s->status_2xx,
+                (unsigned long long)s->evicted, (unsigned long long)s->requests, (unsigned long long)s->status_2xx,
                 (unsigned long long)s->status_3xx, (unsigned long long)s->status_4xx,
                 (unsigned long long)s->status_5xx, (unsigned long long)s->body_bytes,
                 (unsigned long long)s->timeouts);

@@ -27,75 +27,104 @@ const struct option stackopt_longopts[] = {
     {"trace", no_argument, NULL, STACKOPT_BASE + 7},
     {"dhcp", no_argument, NULL, STACKOPT_BASE + 8},
     {"impair", required_argument, NULL, STACKOPT_BASE + 9},
+    {"create", no_argument, NULL, STACKOPT_BASE + 10},
     {NULL, 0, NULL, 0},
 };
 
 const char stackopt_help[] =
     "stack options:\n"
-    "  --tap IF        use Linux TAP device IF (Ethernet; created if missing, needs root)\n"
-    "  --tun IF        use Linux TUN device IF (raw IPv4, no ARP)\n"
+    "  --tap IF        use the existing Linux TAP device IF (Ethernet), e.g. made by\n"
+    "                  'ip tuntap add dev IF mode tap' (needs root or CAP_NET_ADMIN)\n"
+    "  --tun IF        use the existing Linux TUN device IF (raw IPv4, no ARP)\n"
+    "  --create        create the --tap/--tun device if it does not exist (removed\n"
+    "                  again at exit); without it a missing device is an error\n"
     "  --addr A/P      our IPv4 address and prefix length, e.g. 10.0.0.2/24\n"
     "  --gw G          default gateway\n"
-    "  --mtu N         interface MTU, 68..65535 (default: the device's)\n"
+    "  --mtu N         interface MTU, 68..(the device's MTU) (default: the device's)\n"
     "  --mac M         our MAC address (default: random, locally administered)\n"
     "  --pcap FILE     write every frame to FILE (pcap)\n"
     "  --trace         print every frame tcpdump-style as it passes\n"
     "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP)\n"
     "  --impair SPEC   impair frames both ways, e.g. loss=5%,reorder=5%,dup=1%,delay=2ms\n"
     "                  keys: loss dup reorder corrupt (% or 0..1), delay jitter\n"
-    "                  reorder-delay (us/ms/s, default ms), rate (bit/s, k/M/G), seed\n";
+    "                  reorder-delay (us/ms/s, default ms), rate (bit/s, k/M/G), seed\n"
+    "If the device is deleted while the command runs, it prints\n"
+    "'tern: IF: device removed' and exits with status 1.\n";
 
-/* "loss=5%,reorder=5%,delay=2ms,seed=7" into *imp. 0 ok, -1 bad. */
-static int parse_impair(const char *spec, struct tern_impair *imp)
+static const char impair_keys[] =
+    "loss, dup, reorder, corrupt, delay, jitter, reorder-delay, rate, seed";
+
+/* "loss=5%,reorder=5%,delay=2ms,seed=7" into *imp. 0 ok; -1 bad, with why
+ * (one phrase naming the item at fault) in why[0..wlen). */
+static int parse_impair(const char *spec, struct tern_impair *imp, char *why, size_t wlen)
 {
     memset(imp, 0, sizeof *imp);
     imp->reorder_delay_us = 10000;
     char buf[256];
-    if (strlen(spec) >= sizeof buf)
+    if (strlen(spec) >= sizeof buf) {
+        snprintf(why, wlen, "too long (at most %zu characters)", sizeof buf - 1);
         return -1;
+    }
     strcpy(buf, spec);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
-        if (!eq || eq == tok || !eq[1])
+        if (!eq || eq == tok || !eq[1]) {
+            snprintf(why, wlen, "'%s' is not KEY=VALUE (keys: %s)", tok, impair_keys);
             return -1;
+        }
         *eq = 0;
         const char *k = tok, *v = eq + 1;
+        bool is_rate = !strcmp(k, "loss") || !strcmp(k, "dup") || !strcmp(k, "reorder") ||
+                    !strcmp(k, "corrupt");
+        bool is_time = !strcmp(k, "delay") || !strcmp(k, "jitter") || !strcmp(k, "reorder-delay");
+        if (!is_rate && !is_time && strcmp(k, "rate") && strcmp(k, "seed")) {
+            snprintf(why, wlen, "unknown key '%s' (keys: %s)", k, impair_keys);
+            return -1;
+        }
+        const char *expect = is_rate ? "a fraction 0..1 or a percentage, e.g. 5%"
+                             : is_time ? "a time up to 60 s, e.g. 20ms, 500us, 1s (default ms)"
+                             : !strcmp(k, "rate") ? "bit/s with an optional k, M or G, e.g. 10M"
+                                                  : "a whole number";
         char *end;
         errno = 0;
         double x = strtod(v, &end);
-        if (errno || end == v || !(x >= 0))
-            return -1;
-        if (!strcmp(k, "loss") || !strcmp(k, "dup") || !strcmp(k, "reorder") ||
-            !strcmp(k, "corrupt")) {
+        bool bad = errno || end == v || !(x >= 0);
+        if (!bad && is_rate) {
             if (!strcmp(end, "%"))
                 x /= 100;
             else if (*end)
-                return -1;
+                bad = true;
             if (x > 1)
-                return -1;
-            *(!strcmp(k, "loss") ? &imp->loss
-              : !strcmp(k, "dup") ? &imp->dup
-              : !strcmp(k, "reorder") ? &imp->reorder
-                                      : &imp->corrupt) = x;
-        } else if (!strcmp(k, "delay") || !strcmp(k, "jitter") || !strcmp(k, "reorder-delay")) {
+                bad = true;
+            if (!bad)
+                *(!strcmp(k, "loss") ? &imp->loss
+                  : !strcmp(k, "dup") ? &imp->dup
+                  : !strcmp(k, "reorder") ? &imp->reorder
+                                          : &imp->corrupt) = x;
+        } else if (!bad && is_time) {
             double mult = !strcmp(end, "us") ? 1 : !strcmp(end, "s") ? 1e6
                           : (!*end || !strcmp(end, "ms")) ? 1e3 : -1;
             if (mult < 0 || x * mult > 60e6)
-                return -1;
-            uint64_t us = (uint64_t)(x * mult + 0.5);
-            *(!strcmp(k, "delay") ? &imp->delay_us
-              : !strcmp(k, "jitter") ? &imp->jitter_us : &imp->reorder_delay_us) = us;
-        } else if (!strcmp(k, "rate")) {
+                bad = true;
+            else
+                *(!strcmp(k, "delay") ? &imp->delay_us
+                  : !strcmp(k, "jitter") ? &imp->jitter_us : &imp->reorder_delay_us) =
+                    (uint64_t)(x * mult + 0.5);
+        } else if (!bad && !strcmp(k, "rate")) {
             double mult = !*end ? 1 : !strcmp(end, "k") ? 1e3 : !strcmp(end, "M") ? 1e6
                           : !strcmp(end, "G") ? 1e9 : -1;
             if (mult < 0 || x * mult > 1e12)
-                return -1;
-            imp->rate_bps = (uint64_t)(x * mult);
-        } else if (!strcmp(k, "seed")) {
+                bad = true;
+            else
+                imp->rate_bps = (uint64_t)(x * mult);
+        } else if (!bad) { /* seed */
             if (*end || x != (double)(uint64_t)x)
-                return -1;
-            imp->seed = (uint64_t)x;
-        } else {
+                bad = true;
+            else
+                imp->seed = (uint64_t)x;
+        }
+        if (bad) {
+            snprintf(why, wlen, "bad value '%s' for %s (expected %s)", v, k, expect);
             return -1;
         }
     }
@@ -264,10 +293,17 @@ int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *
     case 8:
         o->dhcp = true;
         break;
-    case 9:
-        if (parse_impair(arg, &o->imp) < 0)
-            goto bad;
+    case 9: {
+        char why[200];
+        if (parse_impair(arg, &o->imp, why, sizeof why) < 0) {
+            fprintf(stderr, "%s: --impair %s: %s\n", prog, arg, why);
+            return -1;
+        }
         o->impair = true;
+        break;
+    }
+    case 10:
+        o->create = true;
         break;
     default:
         return 0;
@@ -364,6 +400,8 @@ static int env_dhcp(struct tern_env *e, const char *prog)
     tern_loop_run(e->loop, TERN_TIME_NEVER);
     e->dhcp_waiting = false;
     tern_timer_cancel(e->loop, &t);
+    if (e->dev_gone.gone)
+        return 1; /* said why */
     if (tern_dhcp_client_state(e->dhcp) != TERN_DHCPC_BOUND) {
         fprintf(stderr, "%s: no DHCP lease after %d s\n", prog, DHCP_WAIT_US / 1000000);
         return 1;
@@ -386,6 +424,53 @@ struct tern_device *tool_trace_wrap(struct tern_loop *loop, struct tern_device *
     localtime_r(&now, &tm);
     tern_trace_set_clock(t, wall - (int64_t)tern_loop_now(loop), tm.tm_gmtoff);
     return t;
+}
+
+void tool_dev_open_error(const char *prog, const char *ifname, bool tap, int err)
+{
+    int kind = tern_tuntap_kind(ifname);
+    switch (err) {
+    case ENODEV:
+        fprintf(stderr, "%s: %s: no such device (use --create to make one)\n", prog, ifname);
+        break;
+    case EPERM:
+    case EACCES:
+        fprintf(stderr, "%s: cannot open %s: needs root or CAP_NET_ADMIN\n", prog, ifname);
+        break;
+    case EBUSY:
+        fprintf(stderr, "%s: %s is in use by another program\n", prog, ifname);
+        break;
+    case EMEDIUMTYPE:
+        if (kind == TERN_LINK_ETHERNET || kind == TERN_LINK_RAW_IP)
+            fprintf(stderr, "%s: %s is a %s device, not %s\n", prog, ifname,
+                    kind == TERN_LINK_ETHERNET ? "TAP" : "TUN", tap ? "TAP" : "TUN");
+        else
+            fprintf(stderr, "%s: %s is not a TUN/TAP device\n", prog, ifname);
+        break;
+    default:
+        fprintf(stderr, "%s: cannot open %s %s: %s\n", prog, tap ? "TAP" : "TUN", ifname,
+                strerror(err));
+    }
+}
+
+int tool_check_mtu(const char *prog, const struct tern_device *dev, uint16_t mtu)
+{
+    if (mtu <= dev->mtu)
+        return 0;
+    fprintf(stderr, "%s: MTU %u exceeds %s's MTU %u\n", prog, mtu, dev->name, dev->mtu);
+    return -1;
+}
+
+void tool_dev_down(void *ctx, struct tern_device *dev, int err)
+{
+    (void)dev;
+    struct tool_dev_gone *g = ctx;
+    if (err == ENODEV)
+        fprintf(stderr, "tern: %s: device removed\n", g->name);
+    else
+        fprintf(stderr, "tern: %s: device failed: %s\n", g->name, strerror(err));
+    g->gone = true;
+    tern_loop_stop(g->loop);
 }
 
 int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
@@ -413,12 +498,17 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
         return 1;
     }
     const char *ifname = o->tap ? o->tap : o->tun;
-    e->dev = o->tap ? tern_tap_open(e->loop, ifname) : tern_tun_open(e->loop, ifname);
+    e->ifname = ifname;
+    e->dev = tern_tuntap_open(e->loop, ifname, o->tap ? TERN_LINK_ETHERNET : TERN_LINK_RAW_IP,
+                              o->create ? TERN_TUNTAP_CREATE : 0);
     if (!e->dev) {
-        fprintf(stderr, "%s: cannot open %s %s: %s\n", prog, o->tap ? "TAP" : "TUN", ifname,
-                strerror(errno));
+        tool_dev_open_error(prog, ifname, o->tap != NULL, errno);
         tern_env_close(e);
         return 1;
+    }
+    if (tool_check_mtu(prog, e->dev, o->mtu) < 0) {
+        tern_env_close(e);
+        return 2;
     }
     if (o->impair) {
         /* tern's own impairment, both ways: egress, then ingress (the trace
@@ -455,6 +545,8 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
         }
         e->dev = t;
     }
+    e->dev_gone = (struct tool_dev_gone){.name = ifname, .loop = e->loop};
+    tern_device_set_down(e->dev, tool_dev_down, &e->dev_gone);
     struct tern_config cfg;
     tern_config_defaults(&cfg);
     cfg.seed = tool_os_seed();

@@ -2,7 +2,8 @@
  * tools/stackopts.h - the stack flags every network command accepts, and
  * the wiring of loop + device (+ trace) + stack they describe.
  *
- *   --tap IF | --tun IF   attach to a Linux TAP (Ethernet) or TUN (raw IPv4) device
+ *   --tap IF | --tun IF   attach to an existing Linux TAP (Ethernet) or TUN (raw IPv4) device
+ *   --create              create it if missing
  *   --addr A/P            our address and prefix length
  *   --gw G                default gateway
  *   --mtu N               interface MTU (68..65535)
@@ -41,6 +42,7 @@ struct stack_opts {
     bool dhcp;
     bool impair;
     struct tern_impair imp;       /* --impair: applied to each direction */
+    bool create;                  /* --create: make the --tap/--tun device if missing */
 };
 
 /* getopt_long option table entries for the stack flags (their `val`s are
@@ -48,7 +50,7 @@ struct stack_opts {
  * entry. */
 #define STACKOPT_BASE 1000
 extern const struct option stackopt_longopts[];
-#define STACKOPT_COUNT 10
+#define STACKOPT_COUNT 11
 
 /* Help text for the stack flags (for a command's --help). */
 extern const char stackopt_help[];
@@ -57,6 +59,24 @@ extern const char stackopt_help[];
  * flag (stored), 0 if not, -1 on a bad value (one line printed to stderr,
  * prefixed by prog). */
 int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *prog);
+
+/* The device's down handler (tool_dev_down) stops the loop and sets gone;
+ * the command then exits 1. */
+struct tool_dev_gone {
+    const char *name; /* as the user gave it */
+    struct tern_loop *loop;
+    bool gone;
+};
+/* A tern_down_fn (ctx: struct tool_dev_gone): prints "tern: IF: device
+ * removed" (or "device failed: ERROR"), sets gone and stops the loop. */
+void tool_dev_down(void *ctx, struct tern_device *dev, int err);
+/* The one line for a failed tern_tuntap_open (err: its errno), in plain
+ * words: no such device (use --create), needs root, a TUN not a TAP, ... */
+void tool_dev_open_error(const char *prog, const char *ifname, bool tap, int err);
+/* --mtu N above the device's own MTU: prints "PROG: MTU N exceeds IF's MTU M"
+ * and returns -1 (frames larger than the kernel side's MTU are dropped);
+ * 0 if mtu fits (0 = the device's). */
+int tool_check_mtu(const char *prog, const struct tern_device *dev, uint16_t mtu);
 
 struct tern_env {
     struct tern_loop *loop;
@@ -68,12 +88,16 @@ struct tern_env {
     uint32_t dns[4];               /* --dhcp: DNS servers from the lease (0 = none) */
     bool dhcp_waiting;
     struct tern_device *imp_out, *imp_in; /* --impair's two wrappers (inside dev), or NULL */
+    const char *ifname;
+    struct tool_dev_gone dev_gone;         /* .gone: the device went away; exit 1 */
 };
 
 /* Builds a real loop, the device, the stack, the interface and routes.
  * With --dhcp it then runs the loop until a DHCP lease is bound (printed
  * to stderr as "tern: DHCP lease ...") or 30 s pass (exit status 1).
- * Returns 0, or prints one line and returns 2 (bad setup) or 1 (OS error). */
+ * Returns 0, or prints one line and returns 2 (bad setup) or 1 (OS error).
+ * If the device goes away later (its TAP deleted), the loop stops with
+ * e->dev_gone.gone set and the message printed: the command exits 1. */
 int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog);
 void tern_env_close(struct tern_env *e);
 

@@ -17,6 +17,10 @@
  * delivered, rx_dropped those with no rx handler installed or lost to a
  * read error.
  * Do not destroy a device from inside its own rx handler.
+ * A device that can carry no more frames (its TAP deleted under it) says so
+ * once, through the handler installed with tern_device_set_down(), and
+ * stops watching its fd; from then on its sends fail. Wrappers pass the
+ * condition outward, so the outermost device is the one to watch.
  * Thread safety: a device belongs to the thread of its loop.
  */
 #ifndef TERN_DEVICE_H
@@ -40,6 +44,8 @@ enum tern_link_type {
 
 struct tern_device;
 typedef void (*tern_rx_fn)(void *ctx, struct tern_device *dev, const uint8_t *frame, size_t len);
+/* err: the errno that ended the device (ENODEV: the interface was removed). */
+typedef void (*tern_down_fn)(void *ctx, struct tern_device *dev, int err);
 
 struct tern_dev_stats {
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
@@ -61,6 +67,9 @@ struct tern_device {
     tern_rx_fn rx;       /* set with tern_device_set_rx */
     void *rx_ctx;
     struct tern_dev_stats stats;
+    tern_down_fn down;   /* set with tern_device_set_down */
+    void *down_ctx;
+    int down_err;        /* 0 while the device works; else why it stopped (errno) */
 };
 
 static inline void tern_device_set_rx(struct tern_device *d, tern_rx_fn fn, void *ctx)
@@ -76,20 +85,43 @@ static inline int tern_device_send(struct tern_device *d, const uint8_t *frame, 
  * received frame: counts it and hands it to the rx handler (no handler: the
  * frame is also counted in rx_dropped). */
 void tern_device_deliver(struct tern_device *d, const uint8_t *frame, size_t len);
+/* The handler called (once, from the loop) when d stops for good, e.g. the
+ * TAP interface was deleted; a loop blocked on nothing else would otherwise
+ * wait forever. Installing it on a device already down calls it at once. */
+void tern_device_set_down(struct tern_device *d, tern_down_fn fn, void *ctx);
+/* Called by device implementations (and embedders' custom devices) when the
+ * device can carry no more frames: records err (errno-style, nonzero; the
+ * first report wins) and calls the down handler. */
+void tern_device_report_down(struct tern_device *d, int err);
 static inline void tern_device_destroy(struct tern_device *d)
 {
     if (d)
         d->ops->destroy(d);
 }
 
-/* Linux TAP (Ethernet) and TUN (raw IPv4, IFF_NO_PI) on /dev/net/tun. The
- * interface is created if missing (needs CAP_NET_ADMIN) and left as it was
- * found on destroy. The fd is watched on `loop` (a real loop; a virtual loop
- * fails with EINVAL). mtu is the interface's (SIOCGIFMTU, else 1500); a TAP
- * device's mac is a fresh random locally administered address for tern's
- * side, not the kernel's. NULL + errno on failure. */
+/* Linux TAP (Ethernet) and TUN (raw IPv4, IFF_NO_PI) on /dev/net/tun.
+ * tern_tap_open/tern_tun_open attach to an EXISTING interface of that kind
+ * (`ip tuntap add dev NAME mode tap`): a mistyped name fails instead of
+ * quietly making a new, unconnected interface. tern_tuntap_open with
+ * TERN_TUNTAP_CREATE also creates a missing one (non-persistent: the kernel
+ * removes it when the device is destroyed). Needs CAP_NET_ADMIN unless the
+ * interface is a persistent one owned by the caller. The fd is watched on
+ * `loop` (a real loop; a virtual loop fails with EINVAL). mtu is the
+ * interface's (SIOCGIFMTU, else 1500); a TAP device's mac is a fresh random
+ * locally administered address for tern's side, not the kernel's.
+ * NULL + errno on failure: ENODEV no such interface (and no CREATE),
+ * EMEDIUMTYPE it exists but is not a TUN/TAP of the kind asked for (see
+ * tern_tuntap_kind), EPERM not allowed, EBUSY attached by another program,
+ * EINVAL a bad name. If the interface is deleted while open, the device
+ * reports down with ENODEV (tern_device_set_down). */
+#define TERN_TUNTAP_CREATE 0x1u
+struct tern_device *tern_tuntap_open(struct tern_loop *loop, const char *ifname,
+                                     enum tern_link_type link, unsigned flags);
 struct tern_device *tern_tap_open(struct tern_loop *loop, const char *ifname);
 struct tern_device *tern_tun_open(struct tern_loop *loop, const char *ifname);
+/* What interface ifname is: TERN_LINK_ETHERNET (a TAP), TERN_LINK_RAW_IP
+ * (a TUN), 0 no such interface, -1 an interface that is neither. */
+int tern_tuntap_kind(const char *ifname);
 
 /* Two devices joined back to back in memory: what one sends, the other
  * receives, on the next turn of `loop` (never re-entrantly). The queue in

@@ -46,8 +46,8 @@ struct tern_runtime;
 
 struct tern_runtime_cfg {
     /* The device: exactly one of these three. */
-    const char *tap;            /* open (or create) this Linux TAP interface */
-    const char *tun;            /* ... or this TUN interface */
+    const char *tap;            /* open this existing Linux TAP interface */
+    const char *tun;            /* ... or this TUN interface (see tern_tuntap_open) */
     struct tern_device *device; /* ... or this device, which must not need a loop
                                  * (tern_custom_device_new); the runtime owns it
                                  * from the call on, also when the call fails */

@@ -289,8 +289,62 @@ static void on_probe(void *ctx, bool in_use)
     bind_lease(c, TERN_DHCP_EV_BOUND);
 }
 
+/* The prefix length of a contiguous mask, or -1. */
+static int mask_len(uint32_t mask)
+{
+    int p = 0;
+    while (p < 32 && (mask & (0x80000000u >> p)))
+        p++;
+    return p == 32 || (mask << p) == 0 ? p : -1;
+}
+
+/* 0/8 ("this network"), 127/8 (loopback), 224/4 (multicast) and 240/4
+ * (class E, with 255.255.255.255): never a host's or a router's address,
+ * RFC 1122 s3.2.1.3 (a), (b), (c), (g) and RFC 5771/1112. */
+static bool special_addr(uint32_t a)
+{
+    uint8_t first = (uint8_t)(a >> 24);
+    return first == 0 || first == 127 || first >= 224;
+}
+
+/*
+ * Whether an OFFER's (or ACK's) address and options can be configured. A
+ * rogue or broken server must not make us take 127.0.0.1, a multicast or
+ * broadcast address, or a mask that puts the whole Internet (or nothing) on
+ * the link: such a reply is ignored and the client keeps waiting for a
+ * usable one. RFC 1122 s3.2.1.3: no address has 0 or -1 as its host number
+ * (the network address and the directed broadcast of the offered subnet);
+ * a /31 (RFC 3021) has neither. Mask 0.0.0.0, /32 or a non-contiguous mask
+ * (RFC 4632 s2) and a router that is not a unicast address (e.g.
+ * 255.255.255.255) are refused too.
+ */
+static bool reply_usable(const struct tern_dhcp_repr *r)
+{
+    uint32_t a = r->yiaddr;
+    if (special_addr(a))
+        return false;
+    int p = r->has_mask ? mask_len(r->mask)
+                        : a < 0x80000000u ? 8 : a < 0xc0000000u ? 16 : 24; /* classful */
+    if (p < 1 || p > 31)
+        return false;
+    if (p <= 30) {
+        uint32_t host = a & (0xffffffffu >> p);
+        if (host == 0 || host == 0xffffffffu >> p)
+            return false;
+    }
+    for (unsigned i = 0; i < r->n_routers; i++)
+        if (special_addr(r->routers[i]))
+            return false;
+    return true;
+}
+
 static void on_reply(struct tern_dhcp_client *c, const struct tern_dhcp_repr *r)
 {
+    if ((r->msg_type == TERN_DHCP_OFFER || r->msg_type == TERN_DHCP_ACK) && r->yiaddr &&
+        !reply_usable(r)) {
+        c->stats.unusable++; /* keep waiting for a usable one */
+        return;
+    }
     switch (c->st) {
     case TERN_DHCPC_SELECTING:
         /* s4.4.1: collect OFFERs; we take the first usable one */

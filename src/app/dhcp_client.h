@@ -74,6 +74,11 @@ struct tern_dhcp_client_opts {
 struct tern_dhcp_client_stats {
     uint64_t discovers, requests, declines, offers, acks, naks;
     uint64_t ignored; /* malformed, wrong xid/chaddr/op, or unexpected in this state */
+    uint64_t unusable; /* OFFERs/ACKs (of our xid) refused for their address or options:
+                        * not a unicast host address of the offered subnet (0/8, 127/8,
+                        * multicast, class E, the subnet's network or broadcast
+                        * address), mask 0.0.0.0, /32 or non-contiguous, or a router
+                        * that is not unicast; the client keeps waiting */
 };
 
 struct tern_dhcp_client;

@@ -144,6 +144,7 @@ struct dns_tcp_conn {
     struct tern_dns_server *sv;
     struct tern_sock *sk;      /* NULL: a free slot */
     struct tern_timer idle;
+    uint64_t last;             /* accepted, or its last query answered */
     size_t rx_len;             /* octets of rx held: length prefix + query */
     size_t tx_off, tx_len;     /* the answer being sent (prefix included) */
     bool peer_eof;
@@ -287,7 +288,8 @@ static void tcp_serve(struct dns_tcp_conn *c)
                                          TERN_DNS_TCP_ANSWER_MAX);
         count(sv, c->tx + 2, k);
         c->rx_len = 0;
-        tern_timer_arm(sv->loop, &c->idle, tern_loop_now(sv->loop) + TERN_DNS_TCP_IDLE_US);
+        c->last = tern_loop_now(sv->loop);
+        tern_timer_arm(sv->loop, &c->idle, c->last + TERN_DNS_TCP_IDLE_US);
         if (k > 0) {
             tern_put16(c->tx, (uint16_t)k);
             c->tx_off = 0;
@@ -311,6 +313,27 @@ static void on_tcp_conn(struct tern_sock *sk, unsigned events, void *ctx)
     tcp_serve(c);
 }
 
+/*
+ * Every slot busy: RFC 7766 s6.2.3 - "servers MAY close idle connections to
+ * make room for new ones" rather than refuse the newcomer (which a few
+ * silent connections would otherwise do to every real query). The victim is
+ * the connection longest without an answered query (accepted, or last
+ * answered, earliest), preferring one with no answer still being sent.
+ */
+static struct dns_tcp_conn *tcp_evict(struct tern_dns_server *sv)
+{
+    struct dns_tcp_conn *v = NULL;
+    for (int i = 0; i < TERN_DNS_TCP_CLIENTS; i++) {
+        struct dns_tcp_conn *c = &sv->tcp[i];
+        if (!v || (c->tx_len == 0) > (v->tx_len == 0) ||
+            ((c->tx_len == 0) == (v->tx_len == 0) && c->last < v->last))
+            v = c;
+    }
+    sv->st.tcp_evicted++;
+    tcp_release(v, false);
+    return v;
+}
+
 static void on_tcp_listen(struct tern_sock *lsk, unsigned events, void *ctx)
 {
     struct tern_dns_server *sv = ctx;
@@ -324,16 +347,14 @@ static void on_tcp_listen(struct tern_sock *lsk, unsigned events, void *ctx)
         for (int i = 0; i < TERN_DNS_TCP_CLIENTS && !c; i++)
             if (!sv->tcp[i].sk)
                 c = &sv->tcp[i];
-        if (!c) {
-            sv->st.tcp_refused++; /* every slot busy: reset, the client retries later */
-            tern_sock_abort(sk);
-            continue;
-        }
+        if (!c)
+            c = tcp_evict(sv);
         sv->st.tcp_conns++;
         c->sk = sk;
         c->rx_len = c->tx_off = c->tx_len = 0;
         c->peer_eof = false;
-        tern_timer_arm(sv->loop, &c->idle, tern_loop_now(sv->loop) + TERN_DNS_TCP_IDLE_US);
+        c->last = tern_loop_now(sv->loop);
+        tern_timer_arm(sv->loop, &c->idle, c->last + TERN_DNS_TCP_IDLE_US);
         tern_sock_set_handler(sk, TERN_POLLIN | TERN_POLLOUT, on_tcp_conn, c);
         tcp_serve(c); /* data may have come with the handshake */
     }

@@ -18,7 +18,8 @@
  *    2-octet length prefix, answers may be up to TERN_DNS_TCP_ANSWER_MAX
  *    octets, queries on one connection are answered in order (pipelining,
  *    RFC 7766 s6.2.1.1), and everything is bounded: at most
- *    TERN_DNS_TCP_CLIENTS connections at once (one more is reset), a query
+ *    TERN_DNS_TCP_CLIENTS connections at once (one more closes the one
+ *    longest without an answered query, RFC 7766 s6.2.3), a query
  *    longer than TERN_DNS_TCP_QUERY_MAX octets closes its connection, and
  *    a connection idle for TERN_DNS_TCP_IDLE_US is closed (RFC 7766
  *    s6.2.3).
@@ -74,9 +75,10 @@ int tern_dns_zone_answer_tcp(const struct tern_dns_zone *z, const uint8_t *query
 
 struct tern_dns_server_stats {
     uint64_t queries, answers, nxdomain, nodata, refused, formerr, notimp, dropped, truncated;
-    /* TCP: queries is counted above as well; connections accepted, reset
-     * for lack of a slot, closed idle, closed for a too-long query */
-    uint64_t tcp_queries, tcp_conns, tcp_refused, tcp_idle_closed, tcp_too_long;
+    /* TCP: queries is counted above as well; connections accepted, closed
+     * to make room for a newcomer when all slots were busy, closed idle,
+     * closed for a too-long query */
+    uint64_t tcp_queries, tcp_conns, tcp_evicted, tcp_idle_closed, tcp_too_long;
 };
 
 struct tern_dns_server;

@@ -6,7 +6,10 @@
  * (after a close-type response: shut down our side, read and discard until
  * EOF or 2 s, then close - so the client sees the response before any RST,
  * RFC 9112 s9.6). What to answer: http_server_files.c.
- * RFC 9112 s9.3 (persistence), s9.6 (tear-down).
+ * RFC 9112 s9.3 (persistence), s9.6 (tear-down). Exhaustion (ATTACKS G3):
+ * idle_timeout_us while waiting for a request, request_timeout_us for the
+ * whole request once it started, and a full table evicts the connection
+ * waiting longest for its request (see http_server.h).
  */
 #include "app/http_server_impl.h"
 
@@ -52,6 +55,8 @@ static void on_timer(struct tern_timer *t, void *arg)
     struct http_srv_conn *c = arg;
     if (c->phase != P_LINGER)
         c->srv->st.timeouts++;
+    if (c->phase == P_READ && c->started)
+        c->srv->st.request_timeouts++;
     conn_free(c, c->phase == P_WRITE);
 }
 
@@ -133,6 +138,8 @@ static enum wr do_write(struct http_srv_conn *c)
         return W_DONE;
     }
     c->phase = P_READ;
+    c->since = tern_loop_now(c->srv->loop);
+    c->started = false;
     tern_http_req_init(&c->req, MAX_BODY);
     arm(c, c->srv->o.idle_timeout_us);
     return W_DONE; /* the caller reads on: a pipelined request may be waiting */
@@ -160,6 +167,13 @@ static void do_read(struct http_srv_conn *c)
         if (c->phase == P_LINGER) {
             c->in_off = c->in_len = 0; /* discarded */
             continue;
+        }
+        if (!c->started && c->in_off < c->in_len) {
+            /* a request begins: all of it must be in within request_timeout_us
+             * from now, however slowly it trickles (a slowloris client that
+             * sends a byte now and then no longer holds the slot) */
+            c->started = true;
+            arm(c, c->srv->o.request_timeout_us);
         }
         while (c->in_off < c->in_len && c->req.state != TERN_HTTP_DONE &&
                c->req.state != TERN_HTTP_ERROR)
@@ -194,6 +208,28 @@ static void on_conn(struct tern_sock *sk, unsigned events, void *ctx)
     }
 }
 
+/* Every slot taken: the connection that has waited longest for its request
+ * (or is lingering in its close) makes room - it has cost the server
+ * nothing yet - so slow or silent clients cannot lock the others out. NULL
+ * when every connection is busy answering a request. */
+static bool evict_waiting(struct tern_http_server *srv)
+{
+    struct http_srv_conn *v = NULL;
+    for (unsigned i = 0; i < srv->nconns; i++) {
+        struct http_srv_conn *c = srv->conns[i];
+        if (c->phase == P_WRITE)
+            continue;
+        if (!v || (c->phase == P_LINGER) > (v->phase == P_LINGER) ||
+            ((c->phase == P_LINGER) == (v->phase == P_LINGER) && c->since < v->since))
+            v = c;
+    }
+    if (!v)
+        return false;
+    srv->st.evicted++;
+    conn_free(v, false);
+    return true;
+}
+
 static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
 {
     (void)events;
@@ -204,6 +240,8 @@ static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
         struct tern_sock *nsk = tern_sock_accept(sk, &peer, &err);
         if (!nsk)
             return;
+        if (srv->nconns >= srv->o.max_conns)
+            evict_waiting(srv);
         struct http_srv_conn *c = srv->nconns < srv->o.max_conns ? calloc(1, sizeof *c) : NULL;
         if (!c) {
             srv->st.refused++;
@@ -215,6 +253,7 @@ static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
         c->sk = nsk;
         c->peer = peer;
         c->phase = P_READ;
+        c->since = tern_loop_now(srv->loop);
         tern_http_req_init(&c->req, MAX_BODY);
         tern_timer_init(&c->timer, on_timer, c);
         srv->conns[srv->nconns++] = c;
@@ -249,6 +288,8 @@ struct tern_http_server *tern_http_server_start(struct tern_stack *s, struct ter
         srv->o.backlog = 16;
     if (!srv->o.idle_timeout_us)
         srv->o.idle_timeout_us = 30000000ull;
+    if (!srv->o.request_timeout_us)
+        srv->o.request_timeout_us = 10000000ull;
     struct stat sb;
     if (!realpath(o->root, srv->root) || stat(srv->root, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
         free(srv);

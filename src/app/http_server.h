@@ -10,9 +10,17 @@
  * index.html in a directory is served for it, else (with opts.index) an
  * HTML listing with escaped names. Keep-alive by default in HTTP/1.1
  * (RFC 9112 s9.3), "Connection: close" honoured, pipelined requests
- * answered in order, one at a time. Each connection has a deadline: the
- * whole request head must arrive within idle_timeout_us, and a response
- * that makes no progress for that long is aborted.
+ * answered in order, one at a time. Each connection has a deadline: a
+ * connection waiting for a request is closed after idle_timeout_us without
+ * one starting; once its first byte is in, the whole request (head and
+ * the body we drop) must arrive within request_timeout_us, however slowly
+ * it trickles (as Apache's mod_reqtimeout and nginx's client_header_timeout
+ * bound it); a response that makes no progress for idle_timeout_us is
+ * aborted. With max_conns connections open, a newcomer closes the one that
+ * has waited longest for its request (or is closing): it has cost the
+ * server nothing yet, and a few slow clients can no longer lock everyone
+ * out. Only when every connection is busy answering is the newcomer
+ * refused.
  *
  * DEVIATION (like the DNS zone loader and servdb): files are read with
  * stdio/stat/opendir - the only OS calls in this app, in one small section
@@ -36,9 +44,10 @@ struct tern_http_server_opts {
     const char *root;          /* the directory served */
     uint32_t addr;             /* listen address, 0 = any */
     uint16_t port;             /* 0 = 80 */
-    unsigned max_conns;        /* simultaneous connections, 0 = 64; more are refused (closed) */
+    unsigned max_conns;        /* simultaneous connections, 0 = 64; beyond: see above */
     int backlog;               /* listen backlog, 0 = 16 */
-    uint64_t idle_timeout_us;  /* 0 = 30 s */
+    uint64_t idle_timeout_us;  /* no request started / no response progress, 0 = 30 s */
+    uint64_t request_timeout_us; /* a whole request from its first byte, 0 = 10 s */
     bool index;                /* HTML listings of directories without index.html */
     /* Wall-clock seconds for the Date header (RFC 9110 s6.6.1); NULL = send no Date. */
     int64_t (*wall_clock)(void *ctx);
@@ -47,10 +56,12 @@ struct tern_http_server_opts {
 };
 
 struct tern_http_server_stats {
-    uint64_t accepted, refused; /* connections */
+    uint64_t accepted, refused; /* connections (refused: every one busy answering) */
+    uint64_t evicted;           /* waiting for a request, closed to make room for a newcomer */
     uint64_t requests, status_2xx, status_3xx, status_4xx, status_5xx;
     uint64_t body_bytes;        /* file bytes queued to sockets */
-    uint64_t timeouts;
+    uint64_t timeouts;          /* idle or request timeouts (all of them) */
+    uint64_t request_timeouts;  /* of which: a request that took too long to arrive */
 };
 
 struct tern_http_server;

@@ -27,6 +27,8 @@ struct http_srv_conn {
     struct tern_sockaddr peer;
     enum http_srv_phase phase;
     struct tern_timer timer;
+    uint64_t since;              /* P_READ: waiting for a request since (accept, last response) */
+    bool started;                /* P_READ: a request's first byte is in (request_timeout runs) */
     bool close_after, busy;
     uint8_t in[HTTP_SRV_IN_MAX];
     size_t in_off, in_len;       /* input not yet fed to the parser */

@@ -88,6 +88,8 @@ struct tern_services_opts {
                                       * cut to TERN_SVC_QOTD_MAX bytes */
     uint32_t tcp_max_conns;          /* TCP: connections per service at once,
                                       * 0 = TERN_SVC_TCP_MAX_CONNS (UDP ignores it) */
+    uint64_t tcp_idle_us;            /* TCP: a connection that moves no byte either
+                                      * way this long is closed, 0 = TERN_SVC_TCP_IDLE_US */
 };
 
 struct tern_services_stats {
@@ -114,19 +116,24 @@ void tern_services_free(struct tern_services *sv);
  * RFC 862/863/864/865/867/868 "TCP Based ..." variants: echo echoes until
  * the client closes, discard reads until it closes, chargen streams its
  * pattern until it closes, daytime/qotd/time send their text and close.
- * At most tcp_max_conns connections per service at once; while a service
- * is full it stops accepting and further clients wait in its listen backlog
- * (TERN_SVC_TCP_BACKLOG; beyond that the TCP layer's SYN-queue/cookie rules
- * apply), and it accepts again as soon as one of its connections ends. */
+ * At most tcp_max_conns connections per service at once; a newcomer to a
+ * full service takes the place of the connection that has gone longest
+ * without moving a byte (closed with a FIN), so silent connections cannot
+ * lock clients out. A connection that moves no byte in either direction for
+ * tcp_idle_us (a client that neither sends nor reads) is closed. Clients
+ * waiting to be accepted: TERN_SVC_TCP_BACKLOG (beyond that the TCP layer's
+ * SYN-queue/cookie rules apply). */
 #define TERN_SVC_TCP_MAX_CONNS 32
 #define TERN_SVC_TCP_BACKLOG 16
+#define TERN_SVC_TCP_IDLE_US 60000000ull /* 60 s */
 
 struct tern_services_tcp_stats {
     uint64_t accepted[TERN_SVC_COUNT];  /* connections accepted */
     uint64_t bytes_in[TERN_SVC_COUNT];  /* bytes read from clients */
     uint64_t bytes_out[TERN_SVC_COUNT]; /* bytes queued to clients */
     uint32_t active[TERN_SVC_COUNT];    /* open now */
-    uint64_t full;                      /* times a service stopped accepting at its cap */
+    uint64_t evicted;                   /* closed (longest idle) to make room for a newcomer */
+    uint64_t idle_closed;               /* closed after tcp_idle_us without a byte moved */
     uint64_t errors;                    /* connections ended by an error (reset, timeout) */
 };
 

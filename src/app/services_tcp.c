@@ -25,6 +25,11 @@
  * drained first so a close never finds unread data (which RFC 9293 s3.10.4
  * and Linux answer with RST). A connection that fails (RST, timeout) is
  * closed and counted in errors.
+ * Exhaustion (ATTACKS G3): a connection that moves no byte either way for
+ * tcp_idle_us is closed, and a newcomer to a full service closes the
+ * connection longest without a byte moved (a FIN, after its input is
+ * drained) rather than waiting behind it: 32 silent connections used to
+ * deny the service until they chose to leave.
  * Not inetd: no fork/exec, no rate limiting beyond the connection cap.
  */
 #include "app/services.h"
@@ -50,6 +55,8 @@ struct svc_conn {
     bool eof;              /* the client sent FIN */
     bool shut;             /* daytime/qotd/time: answer sent, our FIN queued */
     struct tern_timer linger;
+    struct tern_timer idle; /* fires at last + idle_us at the latest (lazily re-armed) */
+    uint64_t last;          /* accepted, or a byte moved either way */
 };
 
 struct svc_listen {
@@ -58,7 +65,6 @@ struct svc_listen {
     struct tern_sock *sk;
     struct svc_conn *conns; /* max_conns slots */
     uint32_t active;
-    bool full;
 };
 
 struct tern_services_tcp {
@@ -66,6 +72,7 @@ struct tern_services_tcp {
     struct tern_loop *loop;
     struct tern_services_opts o;
     uint32_t max_conns;
+    uint64_t idle_us;
     struct svc_listen ls[TERN_SVC_COUNT];
     char quote[TERN_SVC_QOTD_MAX + 1];
     size_t quote_len;
@@ -73,13 +80,12 @@ struct tern_services_tcp {
     uint8_t *scratch;
 };
 
-static void accept_more(struct svc_listen *l);
-
 static void conn_end(struct svc_conn *c, bool failed)
 {
     struct svc_listen *l = c->l;
     struct tern_services_tcp *sv = l->sv;
     tern_timer_cancel(sv->loop, &c->linger);
+    tern_timer_cancel(sv->loop, &c->idle);
     tern_sock_close(c->sk);
     c->sk = NULL;
     free(c->buf);
@@ -88,13 +94,10 @@ static void conn_end(struct svc_conn *c, bool failed)
     sv->st.active[l->which]--;
     if (failed)
         sv->st.errors++;
-    if (l->full) {
-        /* a slot is free: take the clients waiting in the backlog (no new
-         * POLLIN edge will come for them) */
-        l->full = false;
-        accept_more(l);
-    }
 }
+
+/* A byte moved: the connection is not idle. */
+static void touch(struct svc_conn *c) { c->last = tern_loop_now(c->l->sv->loop); }
 
 /* Sends buf[off..len). 1: all sent, 0: wait for POLLOUT, < 0: error. */
 static int flush(struct svc_conn *c)
@@ -108,6 +111,7 @@ static int flush(struct svc_conn *c)
             return (int)n;
         c->off += (size_t)n;
         sv->st.bytes_out[c->l->which] += (uint64_t)n;
+        touch(c);
     }
     c->off = c->len = 0;
     return 1;
@@ -127,6 +131,7 @@ static int drain(struct svc_conn *c)
         if (n == 0)
             c->eof = true;
         sv->st.bytes_in[c->l->which] += (uint64_t)n;
+        touch(c);
     }
     return 0;
 }
@@ -160,6 +165,7 @@ static void run_echo(struct svc_conn *c)
         c->off = 0;
         c->len = (size_t)n;
         sv->st.bytes_in[TERN_SVC_ECHO] += (uint64_t)n;
+        touch(c);
     }
 }
 
@@ -186,6 +192,8 @@ static void run_chargen(struct svc_conn *c)
         }
         c->chargen_off = (uint32_t)((c->chargen_off + (uint64_t)n) % TERN_SVC_CHARGEN_PERIOD);
         sv->st.bytes_out[TERN_SVC_CHARGEN] += (uint64_t)n;
+        if (n > 0)
+            touch(c);
     }
 }
 
@@ -253,6 +261,21 @@ static void on_linger(struct tern_timer *t, void *arg)
     conn_end(c, drain(c) < 0);
 }
 
+/* No byte moved either way for idle_us: close (a FIN after draining the
+ * input). Activity only moves c->last; the timer catches up when it fires. */
+static void on_idle(struct tern_timer *t, void *arg)
+{
+    struct svc_conn *c = arg;
+    struct tern_services_tcp *sv = c->l->sv;
+    uint64_t due = c->last + sv->idle_us;
+    if (tern_loop_now(sv->loop) < due) {
+        tern_timer_arm(sv->loop, t, due);
+        return;
+    }
+    sv->st.idle_closed++;
+    conn_end(c, drain(c) < 0);
+}
+
 static bool conn_init(struct svc_listen *l, struct svc_conn *c, struct tern_sock *sk)
 {
     struct tern_services_tcp *sv = l->sv;
@@ -260,6 +283,9 @@ static bool conn_init(struct svc_listen *l, struct svc_conn *c, struct tern_sock
     c->l = l;
     c->sk = sk;
     tern_timer_init(&c->linger, on_linger, c);
+    tern_timer_init(&c->idle, on_idle, c);
+    touch(c);
+    tern_timer_arm(sv->loop, &c->idle, c->last + sv->idle_us);
     unsigned interest = TERN_POLLIN | TERN_POLLOUT;
     switch (l->which) {
     case TERN_SVC_ECHO:
@@ -285,10 +311,27 @@ static bool conn_init(struct svc_listen *l, struct svc_conn *c, struct tern_sock
     return true;
 }
 
+/* The service is full: the connection longest without a byte moved makes
+ * room for the newcomer (it has had the server's time the longest for
+ * nothing). Its unread input is drained so the close is a FIN. */
+static struct svc_conn *evict(struct svc_listen *l)
+{
+    struct tern_services_tcp *sv = l->sv;
+    struct svc_conn *v = NULL;
+    for (uint32_t i = 0; i < sv->max_conns; i++)
+        if (l->conns[i].sk && (!v || l->conns[i].last < v->last))
+            v = &l->conns[i];
+    if (!v)
+        return NULL;
+    sv->st.evicted++;
+    conn_end(v, drain(v) < 0);
+    return v;
+}
+
 static void accept_more(struct svc_listen *l)
 {
     struct tern_services_tcp *sv = l->sv;
-    while (l->active < sv->max_conns) {
+    for (;;) {
         int err = 0;
         struct tern_sock *sk = tern_sock_accept(l->sk, NULL, &err);
         if (!sk)
@@ -297,6 +340,8 @@ static void accept_more(struct svc_listen *l)
         for (uint32_t i = 0; i < sv->max_conns && !c; i++)
             if (!l->conns[i].sk)
                 c = &l->conns[i];
+        if (!c)
+            c = evict(l);
         if (!c || !conn_init(l, c, sk)) {
             if (c) {
                 free(c->buf);
@@ -310,10 +355,6 @@ static void accept_more(struct svc_listen *l)
         sv->st.active[l->which]++;
         sv->st.accepted[l->which]++;
     }
-    if (!l->full) {
-        l->full = true; /* clients wait in the listen backlog meanwhile */
-        sv->st.full++;
-    }
 }
 
 static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
@@ -321,8 +362,7 @@ static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
     struct svc_listen *l = ctx;
     if (events & TERN_POLLERR)
         (void)tern_sock_error(sk);
-    if (!l->full)
-        accept_more(l);
+    accept_more(l);
 }
 
 struct tern_services_tcp *tern_services_tcp_start(struct tern_stack *s, struct tern_loop *loop,
@@ -350,6 +390,7 @@ struct tern_services_tcp *tern_services_tcp_start(struct tern_stack *s, struct t
     sv->loop = loop;
     sv->o = *o;
     sv->max_conns = o->tcp_max_conns ? o->tcp_max_conns : TERN_SVC_TCP_MAX_CONNS;
+    sv->idle_us = o->tcp_idle_us ? o->tcp_idle_us : TERN_SVC_TCP_IDLE_US;
     const char *q = o->quote ? o->quote : tern_svc_default_quote;
     sv->quote_len = strlen(q);
     if (sv->quote_len > TERN_SVC_QOTD_MAX)
@@ -406,6 +447,7 @@ void tern_services_tcp_free(struct tern_services_tcp *sv)
             if (!c->sk)
                 continue;
             tern_timer_cancel(sv->loop, &c->linger);
+            tern_timer_cancel(sv->loop, &c->idle);
             (void)drain(c);
             tern_sock_close(c->sk);
             free(c->buf);

@@ -2,6 +2,8 @@
  * device.c - what every device shares: handing a received frame to the
  * stack. Not a device itself; see memlink.c, custom.c, impair.c, tuntap.c.
  */
+#include <errno.h>
+
 #include "tern/device.h"
 
 void tern_device_deliver(struct tern_device *d, const uint8_t *frame, size_t len)
@@ -12,4 +14,21 @@ void tern_device_deliver(struct tern_device *d, const uint8_t *frame, size_t len
         d->rx(d->rx_ctx, d, frame, len);
     else
         d->stats.rx_dropped++; /* nobody attached yet */
+}
+
+void tern_device_set_down(struct tern_device *d, tern_down_fn fn, void *ctx)
+{
+    d->down = fn;
+    d->down_ctx = ctx;
+    if (fn && d->down_err)
+        fn(ctx, d, d->down_err);
+}
+
+void tern_device_report_down(struct tern_device *d, int err)
+{
+    if (d->down_err)
+        return; /* said once */
+    d->down_err = err ? err : EIO;
+    if (d->down)
+        d->down(d->down_ctx, d, d->down_err);
 }

@@ -30,4 +30,13 @@ static inline void tern_dev_count_tx(struct tern_device *d, size_t len)
     d->stats.tx_bytes += len;
 }
 
+/* A wrapper's down handler on its inner device: the wrapper (ctx, a struct
+ * tern_device *) goes down with it, so whoever watches the outermost device
+ * hears of it. */
+static inline void tern_dev_pass_down(void *ctx, struct tern_device *inner, int err)
+{
+    (void)inner;
+    tern_device_report_down(ctx, err);
+}
+
 #endif

@@ -334,5 +334,6 @@ struct tern_device *tern_impair_wrap(struct tern_loop *loop, struct tern_device 
         w->free_slots[i] = w->cap - 1 - i;
     w->nfree = w->cap;
     tern_device_set_rx(inner, imp_rx, w);
+    tern_device_set_down(inner, tern_dev_pass_down, &w->dev);
     return &w->dev;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/devpriv.h"
 #include "tern/device.h"
 #include "tern/pcap.h"
 #include "tern/print.h"
@@ -103,6 +104,7 @@ struct tern_device *tern_trace_wrap(struct tern_loop *loop, struct tern_device *
         t->have_pcap = true;
     }
     tern_device_set_rx(inner, trace_rx, t);
+    tern_device_set_down(inner, tern_dev_pass_down, &t->dev);
     return &t->dev;
 }
 

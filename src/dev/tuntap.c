@@ -8,7 +8,13 @@
  * write(); a full kernel queue or any error drops the frame (counted).
  * TUNSETIFF attaches to an existing interface or creates a non-persistent
  * one, which the kernel removes when the fd closes: either way the system
- * is left as it was found. MTU comes from SIOCGIFMTU (1500 if unknown).
+ * is left as it was found. Creating is asked for (TERN_TUNTAP_CREATE): by
+ * default the name must be an existing interface of the right kind, checked
+ * first (if_nametoindex, then /sys/class/net/NAME/tun_flags), since
+ * TUNSETIFF alone would quietly create a mistyped one. Deleting the
+ * interface under us makes read() fail (EBADFD) while epoll keeps reporting
+ * the fd: the device then unwatches it and reports down (ENODEV) once.
+ * MTU comes from SIOCGIFMTU (1500 if unknown).
  * A TAP device's `mac` is tern's own address, a random locally
  * administered unicast MAC from getrandom(), not the kernel side's.
  * Not here: IFF_VNET_HDR offloads, multiqueue, IPv6.
@@ -17,6 +23,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -41,6 +48,10 @@ struct tuntap_dev {
 static int tt_send(struct tern_device *d, const uint8_t *frame, size_t len)
 {
     struct tuntap_dev *t = (struct tuntap_dev *)d;
+    if (d->down_err) {
+        d->stats.tx_dropped++;
+        return TERN_E_IO;
+    }
     if (len > tern_dev_max_frame(d)) {
         d->stats.tx_dropped++;
         return TERN_E_BAD_LEN;
@@ -57,6 +68,16 @@ static int tt_send(struct tern_device *d, const uint8_t *frame, size_t len)
     return 0;
 }
 
+/* A read error other than EAGAIN is not transient on a tun fd: the
+ * interface is gone (EBADFD) or the fd is broken, and epoll would report it
+ * readable forever. Stop watching it and say so, once. */
+static void tt_down(struct tuntap_dev *t, int err)
+{
+    t->dev.stats.rx_dropped++;
+    tern_loop_fd_unwatch(t->loop, t->fd);
+    tern_device_report_down(&t->dev, err == EBADFD || err == ENXIO || err == ENODEV ? ENODEV : err);
+}
+
 static void tt_readable(int fd, void *arg)
 {
     struct tuntap_dev *t = arg;
@@ -64,8 +85,10 @@ static void tt_readable(int fd, void *arg)
         ssize_t n = read(fd, t->rxbuf, RX_BUF_SIZE);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-            t->dev.stats.rx_dropped++;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            tt_down(t, errno);
+            return;
+        }
         if (n <= 0)
             return;
         tern_device_deliver(&t->dev, t->rxbuf, (size_t)n);
@@ -133,11 +156,48 @@ static int random_mac(uint8_t mac[6])
     return 0;
 }
 
-static struct tern_device *tt_open(struct tern_loop *loop, const char *ifname, short flags)
+int tern_tuntap_kind(const char *ifname)
+{
+    size_t nlen = ifname ? strlen(ifname) : 0;
+    if (nlen == 0 || nlen >= IFNAMSIZ || strchr(ifname, '/') || !strcmp(ifname, ".") ||
+        !strcmp(ifname, ".."))
+        return 0;
+    if (if_nametoindex(ifname) == 0)
+        return 0;
+    char path[64], buf[32];
+    snprintf(path, sizeof path, "/sys/class/net/%s/tun_flags", ifname);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1; /* an interface, but no TUN/TAP (or no sysfs to tell) */
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    unsigned long fl = strtoul(buf, NULL, 0); /* "0x1002" */
+    if ((fl & (IFF_TUN | IFF_TAP)) == IFF_TAP)
+        return TERN_LINK_ETHERNET;
+    if ((fl & (IFF_TUN | IFF_TAP)) == IFF_TUN)
+        return TERN_LINK_RAW_IP;
+    return -1;
+}
+
+static struct tern_device *tt_open(struct tern_loop *loop, const char *ifname, short flags,
+                                   unsigned oflags)
 {
     size_t nlen = ifname ? strlen(ifname) : 0;
     if (!loop || nlen == 0 || nlen >= IFNAMSIZ) {
         errno = EINVAL;
+        return NULL;
+    }
+    int kind = tern_tuntap_kind(ifname);
+    int want = flags == IFF_TAP ? TERN_LINK_ETHERNET : TERN_LINK_RAW_IP;
+    if (kind == 0 && !(oflags & TERN_TUNTAP_CREATE)) {
+        errno = ENODEV;
+        return NULL;
+    }
+    if (kind != 0 && kind != want) {
+        errno = EMEDIUMTYPE;
         return NULL;
     }
     struct tuntap_dev *t = calloc(1, sizeof *t);
@@ -179,12 +239,22 @@ static struct tern_device *tt_open(struct tern_loop *loop, const char *ifname, s
     return &t->dev;
 }
 
+struct tern_device *tern_tuntap_open(struct tern_loop *loop, const char *ifname,
+                                     enum tern_link_type link, unsigned flags)
+{
+    if (link != TERN_LINK_ETHERNET && link != TERN_LINK_RAW_IP) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return tt_open(loop, ifname, link == TERN_LINK_ETHERNET ? IFF_TAP : IFF_TUN, flags);
+}
+
 struct tern_device *tern_tap_open(struct tern_loop *loop, const char *ifname)
 {
-    return tt_open(loop, ifname, IFF_TAP);
+    return tt_open(loop, ifname, IFF_TAP, 0);
 }
 
 struct tern_device *tern_tun_open(struct tern_loop *loop, const char *ifname)
 {
-    return tt_open(loop, ifname, IFF_TUN);
+    return tt_open(loop, ifname, IFF_TUN, 0);
 }

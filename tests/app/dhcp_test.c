@@ -535,3 +535,107 @@ TEST(attack_47_server_ignores_malformed)
     CHECK_EQ(tern_dhcp_server_leases(n.server, NULL, 0), 0);
     net_close(&n);
 }
+
+/* A rogue OFFER whose address or options cannot be a host's on the offered
+ * subnet (RFC 1122 s3.2.1.3) is refused, and the genuine OFFER that follows
+ * is taken: the client used to configure 127.0.0.1 (or a multicast, or the
+ * subnet's broadcast address) and ignore the real server. */
+TEST(dhcp_client_refuses_unusable_offers)
+{
+    struct net n;
+    memset(&n, 0, sizeof n);
+    REQUIRE((n.h = hub_new(0, 40)) != NULL);
+    n.ev.loop = n.h->loop;
+    REQUIRE_EQ(hub_add(n.h, 41, 0), 0); /* the client alone; we play the servers */
+    struct tern_dhcp_client_opts co = {.no_probe = true};
+    REQUIRE_EQ(client_on(&n, 0, &co), 0);
+    run_until(&n, S / 2);
+    int d = hub_last(n.h, 0, TERN_DHCP_DISCOVER);
+    REQUIRE(d >= 0);
+    uint32_t xid = n.h->log[d].xid;
+    const uint32_t fake = 0x0a000009;
+    n.h->fake_src = fake;
+    static const struct {
+        uint32_t addr, mask, router;
+    } bad[] = {
+        {0x7f000001, 0xff000000, 0},          /* 127.0.0.1 */
+        {0x0a000063, 0xffffff00, 0},          /* fine ... */
+        {0xe0000001, 0xffffff00, 0},          /* 224.0.0.1 multicast */
+        {0xef010203, 0xffffff00, 0},          /* 239.1.2.3 multicast */
+        {0x0a0000ff, 0xffffff00, 0},          /* 10.0.0.255: the /24's broadcast */
+        {0x0a000000, 0xffffff00, 0},          /* 10.0.0.0: the /24's network */
+        {0x0a00007f, 0xffffff80, 0},          /* 10.0.0.127: broadcast of a /25 */
+        {0xf0000001, 0xffffff00, 0},          /* 240.0.0.1 class E */
+        {0x00000005, 0xffffff00, 0},          /* 0.0.0.5: "this network" */
+        {0x0a000063, 0x00000000, 0},          /* mask 0.0.0.0 */
+        {0x0a000063, 0xffffffff, 0},          /* mask /32 */
+        {0x0a000063, 0xff00ff00, 0},          /* non-contiguous mask */
+        {0x0a000063, 0xffffff00, 0xffffffff}, /* router 255.255.255.255 */
+        {0x0a000063, 0xffffff00, 0x7f000001}, /* router 127.0.0.1 */
+    };
+    unsigned nbad = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (i == 1)
+            continue; /* the fine one is the genuine offer below */
+        struct tern_dhcp_repr r = fake_reply(xid, TERN_DHCP_OFFER, fake);
+        r.yiaddr = bad[i].addr;
+        r.mask = bad[i].mask;
+        if (bad[i].router) {
+            r.n_routers = 1;
+            r.routers[0] = bad[i].router;
+        }
+        hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
+        nbad++;
+    }
+    run_until(&n, S);
+    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_SELECTING);
+    CHECK_EQ(tern_dhcp_client_stats(n.client)->unusable, nbad);
+    CHECK_EQ(tern_dhcp_client_stats(n.client)->offers, 0);
+    CHECK_EQ(hub_count(n.h, 0, TERN_DHCP_REQUEST), 0);
+    /* The genuine offer (10.0.0.99/24, router 10.0.0.9) is taken. */
+    struct tern_dhcp_repr r = fake_reply(xid, TERN_DHCP_OFFER, fake);
+    r.n_routers = 1;
+    r.routers[0] = fake;
+    hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
+    run_until(&n, S + S / 2);
+    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
+    int q = hub_last(n.h, 0, TERN_DHCP_REQUEST);
+    REQUIRE(q >= 0);
+    CHECK_EQ(n.h->log[q].req_ip, 0x0a000063u);
+    /* An ACK naming an unusable address is refused as well. */
+    r = fake_reply(xid, TERN_DHCP_ACK, fake);
+    r.yiaddr = 0x0a0000ff;
+    hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
+    run_until(&n, 2 * S);
+    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
+    CHECK_EQ(iface_addr(&n, 0), 0);
+    r = fake_reply(xid, TERN_DHCP_ACK, fake);
+    hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
+    run_until(&n, 3 * S);
+    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_BOUND);
+    CHECK_EQ(iface_addr(&n, 0), 0x0a000063u);
+    net_close(&n);
+}
+
+/* A /31 point-to-point offer (RFC 3021): both addresses are hosts. */
+TEST(dhcp_client_takes_slash31_offer)
+{
+    struct net n;
+    memset(&n, 0, sizeof n);
+    REQUIRE((n.h = hub_new(0, 42)) != NULL);
+    n.ev.loop = n.h->loop;
+    REQUIRE_EQ(hub_add(n.h, 43, 0), 0);
+    struct tern_dhcp_client_opts co = {.no_probe = true};
+    REQUIRE_EQ(client_on(&n, 0, &co), 0);
+    run_until(&n, S / 2);
+    int d = hub_last(n.h, 0, TERN_DHCP_DISCOVER);
+    REQUIRE(d >= 0);
+    n.h->fake_src = 0x0a000062;
+    struct tern_dhcp_repr r = fake_reply(n.h->log[d].xid, TERN_DHCP_OFFER, 0x0a000062);
+    r.mask = 0xfffffffe;
+    hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
+    run_until(&n, S);
+    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
+    CHECK_EQ(tern_dhcp_client_stats(n.client)->unusable, 0);
+    net_close(&n);
+}

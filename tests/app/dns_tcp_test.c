@@ -2,7 +2,8 @@
  * Tests for DNS over TCP in src/app/dns_server.c (RFC 1035 s4.2.2,
  * RFC 7766) in virtual time: tern's server on stack B (10.0.0.2), plain
  * TCP sockets on stack A as clients. Pipelined queries answered in order;
- * the bounds of ATTACKS G3 (connections capped, a too-long length prefix
+ * the bounds of ATTACKS G3 (connections capped, the longest-idle one
+ * closed for a newcomer, a too-long length prefix
  * closes the connection, idle connections closed after
  * TERN_DNS_TCP_IDLE_US whatever trickles in).
  */
@@ -134,41 +135,53 @@ TEST(dns_tcp_query_length_over_cap_closes_connection)
     dt_close(&t);
 }
 
-TEST(dns_tcp_connections_capped)
+/* 16 connections that never ask anything must not lock a real client out
+ * (they used to: the 17th was reset, for as long as they stayed): RFC 7766
+ * s6.2.3, the longest-idle one is closed to make room. */
+TEST(dns_tcp_connections_capped_idle_ones_make_room)
 {
     struct dt t;
     REQUIRE(dt_open(&t) == 0);
-    struct tern_sock *c[TERN_DNS_TCP_CLIENTS + 1];
-    for (int i = 0; i <= TERN_DNS_TCP_CLIENTS; i++) {
+    struct tern_sock *c[TERN_DNS_TCP_CLIENTS];
+    for (int i = 0; i < TERN_DNS_TCP_CLIENTS; i++) {
         c[i] = dial(&t);
         REQUIRE(c[i] != NULL);
         run(&t, 10000);
     }
     run(&t, 100000);
-    /* the first 16 are served, the 17th is reset */
-    uint8_t a[512];
-    CHECK_EQ(tern_sock_recv(c[TERN_DNS_TCP_CLIENTS], a, sizeof a, 0), TERN_E_CONNRESET);
-    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_refused, 1);
-    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_conns, TERN_DNS_TCP_CLIENTS);
-    uint8_t q[600];
+    uint8_t a[512], q[600];
     size_t l = framed_query(q, 0x3333, "www.example.test");
-    REQUIRE_EQ(tern_sock_send(c[TERN_DNS_TCP_CLIENTS - 1], q, l, 0), (ssize_t)l);
+    /* c[0], the oldest, asks a query: it is no longer the longest idle */
+    REQUIRE_EQ(tern_sock_send(c[0], q, l, 0), (ssize_t)l);
     run(&t, 100000);
-    ssize_t n = tern_sock_recv(c[TERN_DNS_TCP_CLIENTS - 1], a, sizeof a, 0);
+    ssize_t n = tern_sock_recv(c[0], a, sizeof a, 0);
     REQUIRE(n > 2);
     CHECK_EQ((size_t)n, 2 + (size_t)tern_get16(a));
-    /* one leaves, a newcomer gets its slot */
-    tern_sock_close(c[0]);
+    /* a real client comes while all 16 slots are held */
+    struct tern_sock *real = dial(&t);
+    REQUIRE(real != NULL);
     run(&t, 100000);
-    struct tern_sock *late = dial(&t);
-    REQUIRE(late != NULL);
+    REQUIRE_EQ(tern_sock_send(real, q, l, 0), (ssize_t)l);
     run(&t, 100000);
-    REQUIRE_EQ(tern_sock_send(late, q, l, 0), (ssize_t)l);
+    n = tern_sock_recv(real, a, sizeof a, 0);
+    REQUIRE(n > 2);
+    CHECK_EQ((size_t)n, 2 + (size_t)tern_get16(a)); /* served */
+    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_evicted, 1);
+    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_conns, TERN_DNS_TCP_CLIENTS + 1);
+    /* the victim was c[1] (longest without a query), closed with a FIN;
+     * c[0] and the rest still hold */
+    CHECK_EQ(tern_sock_recv(c[1], a, sizeof a, 0), 0);
+    CHECK_EQ(tern_sock_recv(c[0], a, sizeof a, 0), TERN_E_AGAIN);
+    CHECK_EQ(tern_sock_recv(c[2], a, sizeof a, 0), TERN_E_AGAIN);
+    /* a second newcomer takes c[2]'s place */
+    struct tern_sock *real2 = dial(&t);
+    REQUIRE(real2 != NULL);
     run(&t, 100000);
-    CHECK(tern_sock_recv(late, a, sizeof a, 0) > 2);
-    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_refused, 1);
-    tern_sock_close(late);
-    for (int i = 1; i <= TERN_DNS_TCP_CLIENTS; i++)
+    CHECK_EQ(tern_sock_recv(c[2], a, sizeof a, 0), 0);
+    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_evicted, 2);
+    tern_sock_close(real);
+    tern_sock_close(real2);
+    for (int i = 0; i < TERN_DNS_TCP_CLIENTS; i++)
         tern_sock_close(c[i]);
     run(&t, 300000000);
     CHECK_EQ(tern_sock_list(t.n.sa, NULL, 0), 0);

@@ -409,3 +409,132 @@ TEST(http_tcp_keep_alive)
     site_free(&s);
     net2_close(&n);
 }
+
+/* ---- exhaustion (ATTACKS G3) ---- */
+
+static struct tern_sock *dial80(struct net2 *n)
+{
+    struct tern_sock *sk = tern_sock_open(n->sb, TERN_SOCK_STREAM, NULL);
+    struct tern_sockaddr to = {.addr = NET2_A, .port = 80};
+    if (sk && tern_sock_connect(sk, &to) != TERN_E_INPROGRESS) {
+        tern_sock_close(sk);
+        return NULL;
+    }
+    return sk;
+}
+
+static void run_us(struct net2 *n, uint64_t us)
+{
+    tern_loop_run(n->loop, tern_loop_now(n->loop) + us);
+}
+
+/* Every slot held by a client that sends nothing (or a byte now and then)
+ * used to refuse every newcomer; now the one waiting longest for its
+ * request makes room, and the newcomer is answered. */
+TEST(http_tcp_full_table_evicts_longest_waiting)
+{
+    struct net2 n;
+    struct site s;
+    REQUIRE(net2_open(&n, 7, NULL) == 0);
+    REQUIRE(site_make(&s) == 0);
+    struct tern_http_server_opts o = {.root = s.dir, .max_conns = 4};
+    int e;
+    struct tern_http_server *srv = tern_http_server_start(n.sa, n.loop, &o, &e);
+    REQUIRE(srv);
+    struct tern_sock *slow[4];
+    for (int i = 0; i < 4; i++) {
+        slow[i] = dial80(&n);
+        REQUIRE(slow[i] != NULL);
+        run_us(&n, 100000);
+    }
+    /* slow[0] trickles a byte: still waiting for its request head */
+    CHECK_EQ(tern_sock_send(slow[0], "G", 1, 0), 1);
+    run_us(&n, 1000000);
+    CHECK_EQ(tern_http_server_conns(srv), 4);
+    size_t len;
+    char *got = raw_exchange(&n, "GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                             &len);
+    struct tern_http_resp *p = malloc(sizeof *p);
+    size_t bl;
+    CHECK(nth_response(got, len, false, p, &bl) != NULL);
+    CHECK_EQ(p->status, 200);
+    CHECK_EQ(bl, 13);
+    CHECK_EQ(tern_http_server_stats(srv)->evicted, 1);
+    CHECK_EQ(tern_http_server_stats(srv)->refused, 0);
+    /* the victim: slow[0], the longest waiting (its byte does not count) */
+    char b[16];
+    ssize_t k = tern_sock_recv(slow[0], b, sizeof b, 0);
+    CHECK(k == 0 || k == TERN_E_CONNRESET);
+    CHECK_EQ(tern_sock_recv(slow[1], b, sizeof b, 0), TERN_E_AGAIN);
+    free(got);
+    free(p);
+    for (int i = 0; i < 4; i++)
+        tern_sock_close(slow[i]);
+    tern_http_server_free(srv);
+    site_free(&s);
+    net2_close(&n);
+}
+
+/* Once a request's first byte is in, the whole request must arrive within
+ * request_timeout_us (10 s), however slowly it trickles; before a request
+ * starts, idle_timeout_us (30 s) applies. */
+TEST(http_tcp_request_must_arrive_within_timeout)
+{
+    struct net2 n;
+    struct site s;
+    REQUIRE(net2_open(&n, 8, NULL) == 0);
+    REQUIRE(site_make(&s) == 0);
+    struct tern_http_server_opts o = {.root = s.dir};
+    int e;
+    struct tern_http_server *srv = tern_http_server_start(n.sa, n.loop, &o, &e);
+    REQUIRE(srv);
+    /* a slowloris: one header byte every 2 s */
+    struct tern_sock *sl = dial80(&n);
+    REQUIRE(sl != NULL);
+    run_us(&n, 100000);
+    uint64_t t0 = tern_loop_now(n.loop);
+    const char *req = "GET /hello.txt HTTP/1.1\r\nHost: a\r\nX-Pad: aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    char b[256];
+    bool closed = false;
+    uint64_t t_closed = 0;
+    for (size_t i = 0; req[i] && !closed; i++) {
+        if (tern_sock_send(sl, req + i, 1, 0) != 1)
+            break;
+        for (int k = 0; k < 20 && !closed; k++) {
+            run_us(&n, 100000);
+            ssize_t r = tern_sock_recv(sl, b, sizeof b, 0);
+            if (r == 0 || (r < 0 && r != TERN_E_AGAIN)) {
+                closed = true;
+                t_closed = tern_loop_now(n.loop);
+            }
+        }
+    }
+    CHECK(closed);
+    CHECK(t_closed - t0 >= 10000000);
+    CHECK(t_closed - t0 <= 10300000); /* 10 s from its first byte, not 30 s */
+    CHECK_EQ(tern_http_server_stats(srv)->request_timeouts, 1);
+    CHECK_EQ(tern_http_server_stats(srv)->requests, 0);
+    tern_sock_close(sl);
+    /* a client that waits 20 s, then sends its request at once, is served */
+    struct tern_sock *late = dial80(&n);
+    REQUIRE(late != NULL);
+    run_us(&n, 20000000);
+    const char *r2 = "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n";
+    CHECK_EQ(tern_sock_send(late, r2, strlen(r2), 0), (ssize_t)strlen(r2));
+    run_us(&n, 500000);
+    ssize_t r = tern_sock_recv(late, b, sizeof b - 1, 0);
+    REQUIRE(r > 12);
+    b[r] = 0;
+    CHECK(strncmp(b, "HTTP/1.1 200", 12) == 0);
+    /* and then closed 30 s after its response (keep-alive idle), not before */
+    run_us(&n, 29000000);
+    CHECK_EQ(tern_sock_recv(late, b, sizeof b, 0), TERN_E_AGAIN);
+    run_us(&n, 2000000);
+    CHECK_EQ(tern_sock_recv(late, b, sizeof b, 0), 0);
+    CHECK_EQ(tern_http_server_stats(srv)->timeouts, 2);
+    CHECK_EQ(tern_http_server_stats(srv)->request_timeouts, 1);
+    tern_sock_close(late);
+    tern_http_server_free(srv);
+    site_free(&s);
+    net2_close(&n);
+}

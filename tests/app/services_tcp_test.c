@@ -4,7 +4,8 @@
  * for byte against the RFCs: daytime/time values from Python's datetime
  * (as in services_test.c), RFC 864's pattern written out independently,
  * echo of 1 MB through a client that stops reading (back-pressure), the
- * per-service connection cap. Linux's nc against the same services:
+ * per-service connection cap (the longest-idle connection makes room) and
+ * the idle timeout. Linux's nc against the same services:
  * tests/scripts/peer_tcp_nc.sh.
  */
 #include <stdlib.h>
@@ -360,46 +361,101 @@ TEST(svc_tcp_echo_1mb_back_pressure)
     net2_close(&n);
 }
 
-TEST(svc_tcp_connection_cap_waits_in_backlog)
+/* A full service (cap 2) used to make newcomers wait in the backlog for
+ * as long as the silent connections chose to stay: now the one longest
+ * without a byte moved is closed (a FIN) and the newcomer served. */
+TEST(svc_tcp_full_service_evicts_longest_idle)
 {
     struct net2 n;
     REQUIRE(net2_open(&n, 36, NULL) == 0);
     struct tern_services_tcp *sv = start(&n, 1u << TERN_SVC_ECHO, 0, 2);
     REQUIRE(sv != NULL);
     struct tern_sock *c[3];
-    for (int i = 0; i < 3; i++) {
-        c[i] = dial(&n, 7);
-        REQUIRE(c[i] != NULL);
-    }
+    c[0] = dial(&n, 7);
     run_for(&n, 10 * MS);
-    for (int i = 0; i < 3; i++)
-        CHECK_EQ(tern_sock_send(c[i], "ping", 4, 0), 4);
+    c[1] = dial(&n, 7);
+    REQUIRE(c[0] != NULL && c[1] != NULL);
     run_for(&n, SEC);
+    /* c[0], older, echoes something: c[1] is now the longest idle */
     uint8_t got[16];
     size_t len[3] = {0, 0, 0};
-    for (int i = 0; i < 3; i++)
-        CHECK_EQ(slurp(c[i], got, sizeof got, &len[i]), 0);
+    CHECK_EQ(tern_sock_send(c[0], "ping", 4, 0), 4);
+    run_for(&n, SEC);
+    CHECK_EQ(slurp(c[0], got, sizeof got, &len[0]), 0);
     CHECK_EQ(len[0], 4);
-    CHECK_EQ(len[1], 4);
-    CHECK_EQ(len[2], 0); /* third client: in the listen backlog, not served */
+    c[2] = dial(&n, 7);
+    REQUIRE(c[2] != NULL);
+    run_for(&n, 10 * MS);
+    CHECK_EQ(tern_sock_send(c[2], "pong", 4, 0), 4);
+    run_for(&n, SEC);
+    CHECK_EQ(slurp(c[2], got, sizeof got, &len[2]), 0);
+    CHECK_EQ(len[2], 4); /* the newcomer is served at once */
+    CHECK(len[2] == 4 && memcmp(got, "pong", 4) == 0);
+    CHECK_EQ(slurp(c[1], got, sizeof got, &len[1]), 1); /* c[1]: the server's FIN */
+    CHECK_EQ(len[1], 0);
     struct tern_services_tcp_stats st;
     tern_services_tcp_stats(sv, &st);
-    CHECK_EQ(st.active[TERN_SVC_ECHO], 2);
-    CHECK_EQ(st.full, 1);
-    /* the first ends (half-close -> the server closes): the third is served */
-    CHECK_EQ(tern_sock_shutdown(c[0], TERN_SHUT_WR), 0);
-    run_for(&n, SEC);
-    len[2] = 0;
-    CHECK_EQ(slurp(c[2], got, sizeof got, &len[2]), 0);
-    CHECK_EQ(len[2], 4);
-    CHECK(len[2] == 4 && memcmp(got, "ping", 4) == 0);
-    len[0] = 0;
-    CHECK_EQ(slurp(c[0], got, sizeof got, &len[0]), 1);
-    tern_services_tcp_stats(sv, &st);
+    CHECK_EQ(st.evicted, 1);
     CHECK_EQ(st.accepted[TERN_SVC_ECHO], 3);
     CHECK_EQ(st.active[TERN_SVC_ECHO], 2);
+    CHECK_EQ(st.errors, 0);
+    /* c[0] still echoes */
+    len[0] = 0;
+    CHECK_EQ(tern_sock_send(c[0], "more", 4, 0), 4);
+    run_for(&n, SEC);
+    CHECK_EQ(slurp(c[0], got, sizeof got, &len[0]), 0);
+    CHECK_EQ(len[0], 4);
     for (int i = 0; i < 3; i++)
         tern_sock_close(c[i]);
+    run_for(&n, SEC);
+    tern_services_tcp_free(sv);
+    check_all_closed(&n);
+    net2_close(&n);
+}
+
+/* A connection that moves no byte either way for tcp_idle_us is closed (a
+ * FIN); one that keeps talking is not. */
+TEST(svc_tcp_idle_connection_closed)
+{
+    struct net2 n;
+    REQUIRE(net2_open(&n, 38, NULL) == 0);
+    struct tern_services_opts o = {.enable = (1u << TERN_SVC_ECHO) | (1u << TERN_SVC_DISCARD)};
+    int err = 1;
+    struct tern_services_tcp *sv = tern_services_tcp_start(n.sa, n.loop, &o, &err, NULL);
+    REQUIRE(sv != NULL);
+    struct tern_sock *quiet = dial(&n, 9), *talker = dial(&n, 7);
+    REQUIRE(quiet != NULL && talker != NULL);
+    run_for(&n, 10 * MS);
+    uint64_t t0 = tern_loop_now(n.loop);
+    uint8_t got[64];
+    size_t len = 0;
+    /* the talker echoes a byte every 10 s, for 70 s */
+    for (int i = 0; i < 7; i++) {
+        CHECK_EQ(tern_sock_send(talker, "x", 1, 0), 1);
+        run_for(&n, 10 * SEC);
+    }
+    CHECK_EQ(slurp(talker, got, sizeof got, &len), 0);
+    CHECK_EQ(len, 7);
+    /* the quiet one was closed once TERN_SVC_TCP_IDLE_US had passed */
+    size_t ql = 0;
+    CHECK_EQ(slurp(quiet, got, sizeof got, &ql), 1);
+    CHECK(tern_loop_now(n.loop) - t0 >= TERN_SVC_TCP_IDLE_US);
+    struct tern_services_tcp_stats st;
+    tern_services_tcp_stats(sv, &st);
+    CHECK_EQ(st.idle_closed, 1);
+    CHECK_EQ(st.active[TERN_SVC_DISCARD], 0);
+    CHECK_EQ(st.active[TERN_SVC_ECHO], 1);
+    /* and not before: a fresh quiet connection still stands 59 s later */
+    struct tern_sock *q2 = dial(&n, 9);
+    REQUIRE(q2 != NULL);
+    run_for(&n, TERN_SVC_TCP_IDLE_US - SEC);
+    ql = 0;
+    CHECK_EQ(slurp(q2, got, sizeof got, &ql), 0);
+    run_for(&n, 2 * SEC);
+    CHECK_EQ(slurp(q2, got, sizeof got, &ql), 1);
+    tern_sock_close(quiet);
+    tern_sock_close(q2);
+    tern_sock_close(talker);
     run_for(&n, SEC);
     tern_services_tcp_free(sv);
     check_all_closed(&n);

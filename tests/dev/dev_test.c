@@ -545,6 +545,50 @@ static int if_exists(const char *name)
     return access(path, F_OK) == 0;
 }
 
+struct down_seen {
+    int calls, err;
+    struct tern_device *dev;
+};
+static void on_down(void *ctx, struct tern_device *dev, int err)
+{
+    struct down_seen *d = ctx;
+    d->calls++;
+    d->err = err;
+    d->dev = dev;
+}
+
+/* A device that goes down says so once; wrappers pass it outward, and a
+ * handler installed late hears it at once. */
+TEST(dev_down_reported_once_through_wrappers)
+{
+    struct tern_loop *l = tern_loop_virtual_new(0);
+    struct sink tx = {.l = l};
+    struct tern_device *inner = tern_custom_device_new(TERN_LINK_ETHERNET, 1500, NULL, sink_send, &tx);
+    REQUIRE(inner);
+    struct tern_impair imp = {.seed = 1};
+    struct tern_device *w = tern_impair_wrap(l, inner, &imp);
+    REQUIRE(w);
+    struct tern_device *t = tern_trace_wrap(l, w, NULL, NULL);
+    REQUIRE(t);
+    struct down_seen seen = {0};
+    tern_device_set_down(t, on_down, &seen);
+    CHECK_EQ(seen.calls, 0);
+    tern_device_report_down(inner, ENODEV);
+    CHECK_EQ(seen.calls, 1);
+    CHECK_EQ(seen.err, ENODEV);
+    CHECK(seen.dev == t);
+    CHECK_EQ(t->down_err, ENODEV);
+    tern_device_report_down(inner, EIO); /* the first report wins, said once */
+    CHECK_EQ(seen.calls, 1);
+    CHECK_EQ(inner->down_err, ENODEV);
+    struct down_seen late = {0};
+    tern_device_set_down(w, on_down, &late);
+    CHECK_EQ(late.calls, 1);
+    CHECK_EQ(late.err, ENODEV);
+    tern_device_destroy(t);
+    tern_loop_destroy(l);
+}
+
 TEST(tuntap_open_creates_and_removes_interface)
 {
     if (geteuid() != 0) {
@@ -554,17 +598,36 @@ TEST(tuntap_open_creates_and_removes_interface)
     REQUIRE(!if_exists("ternt0") && !if_exists("ternt1") && !if_exists("ternt2"));
     struct tern_loop *l = tern_loop_real_new(NULL, NULL);
     REQUIRE(l);
-    struct tern_device *tap = tern_tap_open(l, "ternt0");
+    /* Opening is not creating: a missing name fails and makes nothing. */
+    errno = 0;
+    CHECK(tern_tap_open(l, "ternt0") == NULL);
+    CHECK_EQ(errno, ENODEV);
+    CHECK(!if_exists("ternt0"));
+    CHECK_EQ(tern_tuntap_kind("ternt0"), 0);
+    struct tern_device *tap = tern_tuntap_open(l, "ternt0", TERN_LINK_ETHERNET, TERN_TUNTAP_CREATE);
     REQUIRE(tap);
+    CHECK_EQ(tern_tuntap_kind("ternt0"), TERN_LINK_ETHERNET);
+    CHECK_EQ(tern_tuntap_kind("lo"), -1);
     CHECK(if_exists("ternt0"));
     CHECK_STR(tap->name, "ternt0");
     CHECK_EQ(tap->link, TERN_LINK_ETHERNET);
     CHECK_EQ(tap->mtu, 1500);
     CHECK_EQ(tap->mac[0] & 3, 2); /* unicast, locally administered */
-    struct tern_device *tun = tern_tun_open(l, "ternt1");
+    struct tern_device *tun = tern_tuntap_open(l, "ternt1", TERN_LINK_RAW_IP, TERN_TUNTAP_CREATE);
     REQUIRE(tun);
     CHECK(if_exists("ternt1"));
     CHECK_EQ(tun->link, TERN_LINK_RAW_IP);
+    CHECK_EQ(tern_tuntap_kind("ternt1"), TERN_LINK_RAW_IP);
+    /* The wrong kind, or not a TUN/TAP at all: EMEDIUMTYPE, even with CREATE. */
+    errno = 0;
+    CHECK(tern_tap_open(l, "ternt1") == NULL);
+    CHECK_EQ(errno, EMEDIUMTYPE);
+    errno = 0;
+    CHECK(tern_tuntap_open(l, "ternt0", TERN_LINK_RAW_IP, TERN_TUNTAP_CREATE) == NULL);
+    CHECK_EQ(errno, EMEDIUMTYPE);
+    errno = 0;
+    CHECK(tern_tun_open(l, "lo") == NULL);
+    CHECK_EQ(errno, EMEDIUMTYPE);
     tern_device_destroy(tap);
     tern_device_destroy(tun);
     CHECK(!if_exists("ternt0"));
@@ -572,7 +635,7 @@ TEST(tuntap_open_creates_and_removes_interface)
     /* A virtual loop has no fds: open fails and leaves nothing behind. */
     struct tern_loop *v = tern_loop_virtual_new(0);
     errno = 0;
-    CHECK(tern_tap_open(v, "ternt2") == NULL);
+    CHECK(tern_tuntap_open(v, "ternt2", TERN_LINK_ETHERNET, TERN_TUNTAP_CREATE) == NULL);
     CHECK(errno != 0);
     CHECK(!if_exists("ternt2"));
     CHECK(tern_tap_open(l, "a-name-longer-than-ifnamsiz") == NULL);
