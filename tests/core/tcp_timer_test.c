@@ -39,3 +39,60 @@ TEST(tcp_timer_delayed_ack_fires_in_fin_wait_2)
     tern_sock_close(lsk);
     world_end(w);
 }
+
+/* RFC 6298 s5 (note after 5.7) and s3 (Karn): the RTO backed off by an
+ * expiry collapses only once a valid RTT sample is taken. With timestamps
+ * (and, with SACK, RACK's transmit-time table) an ACK of the retransmitted
+ * segment whose TSecr echoes the ORIGINAL transmission (older than the
+ * retransmission) cannot say which transmission it answers: no sample, the
+ * backoff stays. An ACK echoing the retransmission's TSval is a valid sample
+ * and resets it. (The conformance script rto/backoff_kept_until_valid_sample
+ * covers the Karn path without timestamps.) process_ack used to reset the
+ * backoff on every ACK that advanced SND.UNA. */
+TEST(tcp_timer_backoff_kept_without_rtt_sample_ts)
+{
+    for (int v = 0; v < 2; v++) {
+        struct world *w = world_new(NULL);
+        struct tern_sock *lsk, *sk = wt_establish(w, WT_TS | (v ? WT_NOSACK : 0), &lsk);
+        REQUIRE(sk);
+        struct tcp_cb *cb = tcp_cb_of(sk);
+        CHECK_EQ(cb->rack_on, v == 0);
+        static uint8_t d[1000];
+        struct tern_tcp_repr out, ack;
+        REQUIRE(tern_sock_send(sk, d, sizeof d, 0) == (ssize_t)sizeof d);
+        world_run(w, 0);
+        REQUIRE(wt_pop(w, &out));
+        uint32_t orig_ts = out.opts.ts_val, rtx_ts = 0;
+        uint64_t rto = tern_rtt_rto(&cb->rtt);
+        /* Until the RTO fires (a TLP probe may come first). */
+        for (int i = 0; i < 1000 && cb->rtt.backoff == 0; i++)
+            world_run(w, 10000);
+        CHECK_EQ(cb->rtt.backoff, 1u);
+        while (wt_pop(w, &out)) {
+            CHECK_EQ(out.seq, ISS + 1);
+            rtx_ts = out.opts.ts_val;
+        }
+        REQUIRE(rtx_ts != orig_ts);
+        /* The ACK echoes the original transmission: no sample. */
+        ack = wt_peer(P_ISN + 1, ISS + 1 + sizeof d, ACKF, 1000);
+        ack.opts.has_ts = true;
+        ack.opts.ts_val = ++g_peer_ts;
+        ack.opts.ts_ecr = orig_ts;
+        wt_inject(w, &ack);
+        CHECK_EQ(cb->snd_una, ISS + 1 + sizeof d);
+        CHECK_EQ(cb->rtt.backoff, 1u);
+        CHECK_EQ(tern_rtt_rto(&cb->rtt), 2 * rto);
+        /* New data, ACKed with its own TSval echoed: a valid sample. */
+        REQUIRE(tern_sock_send(sk, d, sizeof d, 0) == (ssize_t)sizeof d);
+        world_run(w, 0);
+        REQUIRE(wt_pop(w, &out));
+        world_run(w, 20000);
+        ack = wt_peer(P_ISN + 1, ISS + 1 + 2 * sizeof d, ACKF, 1000);
+        ack.opts.has_ts = true;
+        ack.opts.ts_val = ++g_peer_ts;
+        ack.opts.ts_ecr = out.opts.ts_val;
+        wt_inject(w, &ack);
+        CHECK_EQ(cb->rtt.backoff, 0u);
+        wt_finish(w, sk, lsk);
+    }
+}
