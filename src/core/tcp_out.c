@@ -35,9 +35,23 @@ uint32_t tcp_rcv_wnd(const struct tcp_cb *cb)
     return f > maxw ? maxw : (uint32_t)f;
 }
 
+/* RFC 9293 s3.8.6.2.2 (RFC 1122 4.2.3.3) receiver SWS avoidance: "keep
+ * RCV.NXT+RCV.WND fixed until the reduction satisfies RCV.BUFF - RCV.USER
+ * - RCV.WND >= min(Fr * RCV.BUFF, Eff.snd.MSS)", Fr = 1/2. The MSS is the
+ * one we offered (rcv_mss), which bounds the peer's segments. */
+static uint32_t rcv_sws_thresh(const struct tcp_cb *cb)
+{
+    uint32_t thresh = (uint32_t)(cb->rcv.cap / 2);
+    if (cb->rcv_mss && cb->rcv_mss < thresh)
+        thresh = cb->rcv_mss;
+    return thresh;
+}
+
 /* RFC 9293 s3.8.6.2.2 receiver SWS avoidance: the right edge advances
- * only by at least min(RCV.BUFF/2, Eff.snd.MSS); it never shrinks
- * (RFC 9293 s3.8.6 MUST-NOT-shrink, SHLD-14). Returns the field value. */
+ * only by at least min(RCV.BUFF/2, Eff.snd.MSS) - a closed window too:
+ * reopening it by less would invite the small segments the rule is
+ * there to prevent; it never shrinks (RFC 9293 s3.8.6 MUST-NOT-shrink,
+ * SHLD-14). Returns the field value. */
 static uint16_t window_field(struct tcp_cb *cb, bool syn)
 {
     uint32_t avail = tcp_rcv_wnd(cb);
@@ -48,11 +62,7 @@ static uint16_t window_field(struct tcp_cb *cb, bool syn)
         return f;
     }
     uint32_t edge = cb->rcv_nxt + avail;
-    uint32_t thresh = (uint32_t)(cb->rcv.cap / 2);
-    if (cb->rcv_mss && cb->rcv_mss < thresh)
-        thresh = cb->rcv_mss;
-    if (tern_seq_gt(edge, cb->rcv_adv) &&
-        (edge - cb->rcv_adv >= thresh || tern_seq_leq(cb->rcv_adv, cb->rcv_nxt)))
+    if (tern_seq_gt(edge, cb->rcv_adv) && edge - cb->rcv_adv >= rcv_sws_thresh(cb))
         cb->rcv_adv = edge;
     if (tern_seq_lt(cb->rcv_adv, cb->rcv_nxt))
         cb->rcv_adv = cb->rcv_nxt;
@@ -386,6 +396,11 @@ void tcp_maybe_window_update(struct tcp_cb *cb, uint64_t now)
     uint32_t thresh = (uint32_t)(cb->rcv.cap / 2);
     if (2u * cb->rcv_mss < thresh)
         thresh = 2u * cb->rcv_mss;
+    /* A closed window: the peer can only probe it, at backed-off
+     * intervals, so the reopening is announced as soon as SWS avoidance
+     * lets the edge move (window_field), as Linux does for a zero window. */
+    if (tern_seq_leq(cb->rcv_adv, cb->rcv_nxt))
+        thresh = rcv_sws_thresh(cb);
     if (tern_seq_gt(edge, cb->rcv_adv) && edge - cb->rcv_adv >= thresh)
         tcp_send_ack(cb, now);
 }
