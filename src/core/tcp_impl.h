@@ -116,6 +116,7 @@ struct tcp_cb {
     uint64_t last_rx;
     uint32_t dack_bytes;       /* in-order segments not yet ACKed (delayed ACK) */
     uint32_t keepidle_s, keepintvl_s, keepcnt;
+    uint64_t keep_last;        /* keep-alive timer last started: idle start or last probe */
     /* RFC 5961 s7 per-connection challenge ACK limit */
     uint64_t chack_start;
     uint32_t chack_count;
@@ -270,6 +271,8 @@ void tcp_timer_update(struct tcp_cb *cb);
 void tcp_deadline(struct tcp_cb *cb, uint64_t *slot, uint64_t when);
 void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now);
 void tcp_arm_keepalive(struct tcp_cb *cb, uint64_t now);
+/* TCP_KEEPIDLE (idle) or TCP_KEEPINTVL changed: moves the running timer. */
+void tcp_keepalive_retime(struct tcp_cb *cb, bool idle, uint64_t now);
 void tcp_arm_persist(struct tcp_cb *cb, uint64_t now);
 /* The RTT sample an ACK gives (RFC 6298, RFC 7323 s4): advanced = it
  * moved SND.UNA; with RACK, call after tern_rack_on_ack saw it. */

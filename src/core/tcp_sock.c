@@ -413,6 +413,7 @@ static int tcp_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value)
             cb->keepidle_s = (uint32_t)value;
         else
             cb->keepintvl_s = (uint32_t)value;
+        tcp_keepalive_retime(cb, opt == TERN_TCP_KEEPIDLE, now);
         return TERN_OK;
     case TERN_TCP_KEEPCNT:
         if (value < 1 || value > 127)
