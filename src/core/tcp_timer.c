@@ -255,7 +255,8 @@ static void on_rtx(struct tcp_cb *cb, uint64_t now)
     cb->t_rtx = 0;
     s->stats.tcp.timeouts++;
     if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RECEIVED) {
-        if (++cb->rtx_count > TCP_SYN_RETRIES) {
+        ++cb->rtx_count;
+        if (now - cb->syn_at >= TCP_SYN_R2_US) { /* RFC 9293 s3.8.3 R2 (tcp_impl.h) */
             tcp_done(cb, cb->soft_err ? cb->soft_err : TERN_E_TIMEDOUT);
             return;
         }
