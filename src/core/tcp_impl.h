@@ -122,6 +122,7 @@ struct tcp_cb {
     uint64_t rtx_last_at;      /* the latest retransmission (0: none): RTT guard */
     uint64_t stall_since;      /* user timeout: since when no forward progress */
     uint64_t last_rx;
+    uint64_t data_tx_at;       /* the latest data or FIN segment sent (0: none) */
     uint64_t syn_at;           /* the first SYN (or SYN-ACK) sent: R2 of the open */
     uint32_t dack_bytes;       /* in-order segments not yet ACKed (delayed ACK) */
     uint32_t keepidle_s, keepintvl_s, keepcnt;

@@ -279,6 +279,7 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
     if (!len && !fin)
         return 0;
     bool sack_owed = xmit(cb, seq, flags, t->pbuf, len, now);
+    cb->data_tx_at = now; /* RFC 5681 s4.1 idle restart (tcp_output) */
     uint32_t end = seq + len + (fin ? 1 : 0);
     if (!cb->ts_ok)
         tern_rtt_on_send(&cb->rtt, end, rtx || tern_seq_lt(seq, cb->snd_max), now);
@@ -324,6 +325,13 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
      * window, while the persist timer runs); idle time does not count. */
     if (cb->snd_max == cb->snd_una && !cb->t_persist)
         cb->stall_since = now;
+    /* RFC 5681 s4.1: nothing sent for longer than the RTO: the restart
+     * window before sending again (tcp_cc.c). */
+    if (cb->snd_max == cb->snd_una && cb->data_tx_at &&
+        now - cb->data_tx_at > tern_rtt_rto(&cb->rtt)) {
+        tern_cc_restart_after_idle(&cb->cc, tern_cc_initial_window(cb->mss, cb->syn_rtx), now);
+        cb->data_tx_at = 0; /* once per idle period */
+    }
     for (int guard = 0; guard < 65536; guard++) {
         size_t queued = tern_ringbuf_len(&cb->snd);
         uint32_t off = cb->snd_nxt - cb->snd_una;
