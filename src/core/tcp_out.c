@@ -334,18 +334,33 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
     }
     for (int guard = 0; guard < 65536; guard++) {
         size_t queued = tern_ringbuf_len(&cb->snd);
-        uint32_t off = cb->snd_nxt - cb->snd_una;
         uint32_t fin_seq = cb->snd_una + (uint32_t)queued;
+        /* Go-back-N (below SND.MAX) with SACK skips what the peer SACKed
+         * since the RTO (RFC 6675 s5.1: "utilize all SACK information made
+         * available during the loss recovery following an RTO"; the older
+         * information was expunged, RFC 2018 s8), and counts it out of the
+         * flight (as SetPipe does). A FIN is resent whatever a SACK says. */
+        uint32_t gbn_room = UINT32_MAX, gbn_sacked = 0;
+        if (cb->sack_on && tern_seq_lt(cb->snd_nxt, cb->snd_max)) {
+            uint32_t nxt = tern_tcp_sack_skip(&cb->sb, cb->snd_nxt, &gbn_room, &gbn_sacked);
+            cb->snd_nxt = tern_seq_min(nxt, tern_seq_max(fin_seq, cb->snd_nxt));
+            if (!tern_seq_lt(cb->snd_nxt, cb->snd_max) ||
+                gbn_sacked > cb->snd_nxt - cb->snd_una)
+                gbn_sacked = 0; /* new data again: the flight is FlightSize */
+        }
+        uint32_t off = cb->snd_nxt - cb->snd_una;
         bool fin_now = cb->fin_pending && !cb->fin_acked && cb->snd_nxt == fin_seq;
         uint32_t avail = off < queued ? (uint32_t)(queued - off) : 0;
         if (!avail && !fin_now)
             break;
         uint32_t wnd = cb->snd_wnd < cb->cc.cwnd ? cb->snd_wnd : cb->cc.cwnd;
-        uint32_t inflight = cb->snd_nxt - cb->snd_una;
+        uint32_t inflight = cb->snd_nxt - cb->snd_una - gbn_sacked;
         uint32_t usable = wnd > inflight ? wnd - inflight : 0;
         uint32_t len = avail < cb->mss ? avail : cb->mss;
         if (len > usable)
             len = usable;
+        if (len > gbn_room)
+            len = gbn_room; /* up to the next SACKed range */
         /* Below SND.MAX (go-back-N after an RTO, the rest of a segment an
          * ICMP "fragmentation needed" cut down): a retransmission, kept to
          * data sent before. Nagle and sender SWS avoidance are about new

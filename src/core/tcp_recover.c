@@ -55,8 +55,9 @@ void tcp_rec_rto(struct tcp_cb *cb, uint64_t now)
         tern_tcp_sack_on_rto(&cb->sb); /* RFC 6675 s5.1 */
     if (cb->rack_on) {
         /* DEVIATION (RFC 8985 s6.3 marks lost only what RACK's timing
-         * says is overdue): go-back-N from SND.UNA resends everything
-         * (tcp_timer.c), a superset; RACK keeps timing the resent segments. */
+         * says is overdue): go-back-N from SND.UNA resends everything not
+         * SACKed since the RTO (tcp_timer.c, tcp_output), a superset; RACK
+         * keeps timing the resent segments. */
         tern_rack_on_rto(&cb->rack);
         cb->rto_recovery = true;
         cb->t_reo = cb->t_tlp = 0;
