@@ -220,12 +220,17 @@ static void error_input(struct tern_stack *s, const struct ip_rx *rx,
         return;
     }
     uint16_t mtu = 0;
+    uint32_t implied = 0;
     if (m->type == TERN_ICMP_UNREACH && m->code == TERN_ICMP_UNREACH_NEEDFRAG) {
-        /* ATTACKS 19: RFC 791's 68-byte minimum is the floor (also for an
-         * RFC 1191 s5 "0" from an old router); transports clamp further. */
-        mtu = m->next_mtu < 68 ? 68 : m->next_mtu;
+        /* RFC 1191 s5: an old router's next-hop MTU of 0 is replaced by the
+         * plateau estimate from the quoted datagram (pmtu.c), for the
+         * transports as for the cache; never read as "68", which would
+         * shrink TCP to 28-byte segments. ATTACKS 19: RFC 791's 68-byte
+         * minimum is the floor; transports clamp further. */
+        implied = pmtu_implied(s, m->next_mtu, &q);
+        mtu = (uint16_t)(implied < 68 ? 68 : implied > 65535 ? 65535 : implied);
     }
-    pmtu_icmp_error(s, m->type, m->code, m->next_mtu, &q); /* RFC 1191 cache (pmtu.c) */
+    pmtu_icmp_error(s, m->type, m->code, implied, &q); /* RFC 1191 cache (pmtu.c) */
     error_dispatch(s, rx->ip.src, rx->ip.ttl, m->type, m->code, mtu, &q);
 }
 

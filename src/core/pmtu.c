@@ -75,14 +75,32 @@ static uint32_t plateau_below(uint32_t len)
     return 0;
 }
 
-void pmtu_icmp_error(struct tern_stack *s, uint8_t type, uint8_t code, uint16_t next_mtu,
+uint32_t pmtu_implied(struct tern_stack *s, uint16_t next_mtu, const struct tern_icmp_quote *q)
+{
+    if (next_mtu)
+        return next_mtu; /* RFC 1191 s4: the constricting hop's MTU */
+    /* RFC 1191 s5 (old-style message, field 0): "use as the next PMTU
+     * estimate the greatest plateau value that is less than the returned
+     * Total Length field (corrected, if necessary, according to the Note
+     * above)". The Note: routers derived from 4.2BSD return Total Length
+     * plus the header length, and "the host must be conservative and
+     * assume that it is. If the Total Length field returned is not less
+     * than the current PMTU estimate, it must be reduced by 4 times the
+     * value of the returned Header Length field" (hdr_len is IHL * 4). */
+    uint32_t len = q->ip.total_len;
+    int cur = tern_pmtu_get(s, q->ip.dst);
+    if (cur > 0 && len >= (uint32_t)cur && len > q->ip.hdr_len)
+        len -= q->ip.hdr_len;
+    return plateau_below(len);
+}
+
+void pmtu_icmp_error(struct tern_stack *s, uint8_t type, uint8_t code, uint32_t mtu,
                      const struct tern_icmp_quote *q)
 {
     if (type != TERN_ICMP_UNREACH || code != TERN_ICMP_UNREACH_NEEDFRAG || !s->pmtu)
         return;
     uint64_t now = tern_loop_now(s->loop);
     uint32_t dst = q->ip.dst, sent = q->ip.total_len;
-    uint32_t mtu = next_mtu ? next_mtu : plateau_below(sent);
     /* ATTACKS 19: an MTU below 68 is not believed at all (RFC 1191 s6.3:
      * a host MUST never reduce its estimate below 68). An MTU the quoted
      * datagram would have fitted is not a reason to shrink either. */

@@ -229,10 +229,16 @@ void ip_queued_unreach(struct tern_stack *s, const uint8_t *dgram, size_t len, u
 /* pmtu.c: RFC 1191 cache. */
 int pmtu_init(struct tern_stack *s);
 void pmtu_fini(struct tern_stack *s);
-/* An ICMP error quoting one of our datagrams: a frag needed lowers the
- * estimate for q->ip.dst (other types are ignored). */
+/* The path MTU a "fragmentation needed" error quoting q implies: its
+ * next-hop MTU, or for an old router's 0 the RFC 1191 s5 plateau estimate
+ * from the quoted total length (0 if none). Call before pmtu_icmp_error:
+ * it compares with the current estimate. */
 struct tern_icmp_quote;
-void pmtu_icmp_error(struct tern_stack *s, uint8_t type, uint8_t code, uint16_t next_mtu,
+uint32_t pmtu_implied(struct tern_stack *s, uint16_t next_mtu, const struct tern_icmp_quote *q);
+/* An ICMP error quoting one of our datagrams: a frag needed lowers the
+ * estimate for q->ip.dst to mtu (pmtu_implied's; other types are
+ * ignored). */
+void pmtu_icmp_error(struct tern_stack *s, uint8_t type, uint8_t code, uint32_t mtu,
                      const struct tern_icmp_quote *q);
 size_t pmtu_count(const struct tern_stack *s);
 

@@ -67,6 +67,21 @@ void tern_cc_init(struct tern_cc *cc, const struct tern_cc_ops *ops, uint32_t ms
     cc->ops->init(cc, now_us);
 }
 
+void tern_cc_restart_after_idle(struct tern_cc *cc, uint32_t iw, uint64_t now_us)
+{
+    /* RFC 5681 s4.1: "a TCP SHOULD set cwnd to no more than RW before
+     * beginning transmission if the TCP has not sent data in an interval
+     * exceeding the retransmission timeout", RW = min(IW, cwnd): the
+     * window measured before the silence may no longer be safe to send in
+     * one burst. (RFC 7661 is the experimental alternative; Linux does
+     * this with tcp_slow_start_after_idle = 1, its default.) */
+    if (cc->cwnd > iw)
+        cc->cwnd = max32(iw, cc->mss);
+    cc->bytes_acked = 0;
+    if (cc->ops->on_idle_restart)
+        cc->ops->on_idle_restart(cc, now_us);
+}
+
 void tern_cc_set_mss(struct tern_cc *cc, uint32_t mss)
 {
     cc->mss = clamp_mss(mss);

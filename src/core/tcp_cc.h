@@ -50,6 +50,9 @@ struct tern_cc_ops {
      * had already been retransmitted by the timer (ssthresh is then held,
      * RFC 5681 s3.1). */
     void (*on_rto)(struct tern_cc *cc, uint32_t flight, bool repeated, uint64_t now_us);
+    /* Optional: sending restarts after an idle period longer than the RTO
+     * (tern_cc_restart_after_idle has already applied the restart window). */
+    void (*on_idle_restart)(struct tern_cc *cc, uint64_t now_us);
 };
 
 /* CUBIC state (RFC 9438 s4.1 names). Windows in bytes; K in 1/1024 s. */
@@ -93,6 +96,11 @@ uint32_t tern_cc_initial_window(uint32_t mss, bool syn_retransmitted);
  * [mss, TERN_CC_CWND_MAX]. */
 void tern_cc_init(struct tern_cc *cc, const struct tern_cc_ops *ops, uint32_t mss, uint32_t iw,
                   uint64_t now_us);
+/* RFC 5681 s4.1: no data sent for longer than the RTO: before sending
+ * again, cwnd <- at most RW = min(IW, cwnd) (iw: the connection's IW); the
+ * algorithm forgets its growth epoch (CUBIC, RFC 9438 s5.8). ssthresh is
+ * kept. */
+void tern_cc_restart_after_idle(struct tern_cc *cc, uint32_t iw, uint64_t now_us);
 /* The path MSS changed (PMTU, RFC 5927 "fragmentation needed"). */
 void tern_cc_set_mss(struct tern_cc *cc, uint32_t mss);
 

@@ -7,7 +7,8 @@
  * Not: HyStart++ (DEVIATION: s4.10 says SHOULD; plain slow start with byte
  * counting is used until it lands), spurious-loss undo (s4.9, MAY), the
  * application-limited rule of s5.8 (the sender must stop calling on_ack
- * growth while it is not cwnd-limited; not enforced here).
+ * growth while it is not cwnd-limited; not enforced here) - except that
+ * an idle period longer than the RTO ends the epoch (on_idle_restart).
  *
  * Arithmetic is integer only, so runs replay exactly on every machine: time
  * in units of 1/1024 s (as Linux does), windows in bytes, with
@@ -222,10 +223,24 @@ static void cubic_on_rto(struct tern_cc *cc, uint32_t flight, bool repeated, uin
     cc->ss_after_rto = true;
 }
 
+static void cubic_on_idle_restart(struct tern_cc *cc, uint64_t now_us)
+{
+    (void)now_us;
+    /* s5.8: "t in Figure 1 [must] not include periods during which cwnd
+     * has not been updated due to application-limited behavior, such as a
+     * lack of new data sent": the idle time would count in t and make
+     * W_cubic jump. The epoch ends; the next congestion avoidance ACK
+     * starts a new one from the restarted cwnd toward the W_max kept
+     * (s4.2 Figure 2), with W_est from that cwnd (s4.3). */
+    cc->cubic.epoch_valid = false;
+    cc->cubic.grow_frac = 0;
+}
+
 const struct tern_cc_ops tern_cc_cubic = {
     .name = "cubic",
     .init = cubic_init,
     .on_ack = cubic_on_ack,
     .on_loss = cubic_on_loss,
     .on_rto = cubic_on_rto,
+    .on_idle_restart = cubic_on_idle_restart,
 };

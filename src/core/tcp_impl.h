@@ -40,7 +40,15 @@ enum tcp_state {
 #define TCP_SACK_RANGES 32         /* SACK scoreboard ranges (ATTACKS 34) */
 #define TCP_RACK_SEGS 128          /* RACK transmission table entries (tcp_rack.h) */
 #define TCP_DACK_US 40000u         /* delayed ACK: 40 ms (<= 200 ms, RFC 9293 s3.8.6.3) */
-#define TCP_SYN_RETRIES 6          /* Linux tcp_syn_retries: ~127 s with 1 s initial RTO */
+/* RFC 9293 s3.8.3 (MUST-23, RFC 1122 4.2.3.5): "R2 for a SYN segment MUST
+ * be set large enough to provide retransmission of the segment for at
+ * least 3 minutes". An open attempt (SYN, or SYN-ACK: a SYN segment too)
+ * gives up at the first expiry 3 minutes or more after its first SYN -
+ * 183 s with the 1 s initial RTO and the 60 s cap (SYNs at 0, 1, 3, 7, 15,
+ * 31, 63, 123 s). Not Linux's defaults, which fall short of the MUST:
+ * tcp_syn_retries 6 gives up after 127 s, tcp_synack_retries 5 after 63 s
+ * (a connect to a dead host fails ~1 minute later here than there). */
+#define TCP_SYN_R2_US (180ull * 1000000)
 #define TCP_RETRIES2 15            /* Linux tcp_retries2 (the user timeout usually ends first) */
 #define TCP_CHACK_PER_S 10         /* RFC 5961 s7: challenge ACKs per second per connection */
 #define TCP_KEEPIDLE_S 7200        /* RFC 1122 4.2.3.6: at least two hours */
@@ -114,8 +122,11 @@ struct tcp_cb {
     uint64_t rtx_last_at;      /* the latest retransmission (0: none): RTT guard */
     uint64_t stall_since;      /* user timeout: since when no forward progress */
     uint64_t last_rx;
+    uint64_t data_tx_at;       /* the latest data or FIN segment sent (0: none) */
+    uint64_t syn_at;           /* the first SYN (or SYN-ACK) sent: R2 of the open */
     uint32_t dack_bytes;       /* in-order segments not yet ACKed (delayed ACK) */
     uint32_t keepidle_s, keepintvl_s, keepcnt;
+    uint64_t keep_last;        /* keep-alive timer last started: idle start or last probe */
     /* RFC 5961 s7 per-connection challenge ACK limit */
     uint64_t chack_start;
     uint32_t chack_count;
@@ -270,6 +281,8 @@ void tcp_timer_update(struct tcp_cb *cb);
 void tcp_deadline(struct tcp_cb *cb, uint64_t *slot, uint64_t when);
 void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now);
 void tcp_arm_keepalive(struct tcp_cb *cb, uint64_t now);
+/* TCP_KEEPIDLE (idle) or TCP_KEEPINTVL changed: moves the running timer. */
+void tcp_keepalive_retime(struct tcp_cb *cb, bool idle, uint64_t now);
 void tcp_arm_persist(struct tcp_cb *cb, uint64_t now);
 /* The RTT sample an ACK gives (RFC 6298, RFC 7323 s4): advanced = it
  * moved SND.UNA; with RACK, call after tern_rack_on_ack saw it. */

@@ -202,7 +202,11 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
          * (tcp_rec_on_ack). */
         if (!cb->rack_on)
             tcp_rtt_ack(cb, seg, true, now);
-        tern_rtt_reset_backoff(&cb->rtt);
+        /* No tern_rtt_reset_backoff here: RFC 6298 s5 (note after 5.7)
+         * collapses a backed-off RTO only "once a new RTT measurement is
+         * obtained", and s3 (Karn) forbids a sample from a retransmitted
+         * segment: an ACK that advances SND.UNA without a valid sample keeps
+         * the backoff. A sample resets it (tcp_rtt.c update). */
         cb->snd_una = ack;
         if (tern_seq_lt(cb->snd_nxt, ack))
             cb->snd_nxt = ack;

@@ -204,6 +204,7 @@ void tcp_listen_input_iss(struct tern_sock *lsk, const struct tern_ipv4_repr *ip
      * processing later"; we drop it (as Linux does without TCP Fast Open)
      * and the peer sends it again after the handshake. */
     tcp_send_syn(cb, now);
+    cb->syn_at = now;
     /* RFC 6298 s2/s3: the ACK of the SYN-ACK gives the first RTT sample
      * (without timestamps, from this timing; Karn: none if the SYN-ACK is
      * sent again, see tcp_established_input and the retransmission timer),

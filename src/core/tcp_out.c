@@ -35,9 +35,23 @@ uint32_t tcp_rcv_wnd(const struct tcp_cb *cb)
     return f > maxw ? maxw : (uint32_t)f;
 }
 
+/* RFC 9293 s3.8.6.2.2 (RFC 1122 4.2.3.3) receiver SWS avoidance: "keep
+ * RCV.NXT+RCV.WND fixed until the reduction satisfies RCV.BUFF - RCV.USER
+ * - RCV.WND >= min(Fr * RCV.BUFF, Eff.snd.MSS)", Fr = 1/2. The MSS is the
+ * one we offered (rcv_mss), which bounds the peer's segments. */
+static uint32_t rcv_sws_thresh(const struct tcp_cb *cb)
+{
+    uint32_t thresh = (uint32_t)(cb->rcv.cap / 2);
+    if (cb->rcv_mss && cb->rcv_mss < thresh)
+        thresh = cb->rcv_mss;
+    return thresh;
+}
+
 /* RFC 9293 s3.8.6.2.2 receiver SWS avoidance: the right edge advances
- * only by at least min(RCV.BUFF/2, Eff.snd.MSS); it never shrinks
- * (RFC 9293 s3.8.6 MUST-NOT-shrink, SHLD-14). Returns the field value. */
+ * only by at least min(RCV.BUFF/2, Eff.snd.MSS) - a closed window too:
+ * reopening it by less would invite the small segments the rule is
+ * there to prevent; it never shrinks (RFC 9293 s3.8.6 MUST-NOT-shrink,
+ * SHLD-14). Returns the field value. */
 static uint16_t window_field(struct tcp_cb *cb, bool syn)
 {
     uint32_t avail = tcp_rcv_wnd(cb);
@@ -48,11 +62,7 @@ static uint16_t window_field(struct tcp_cb *cb, bool syn)
         return f;
     }
     uint32_t edge = cb->rcv_nxt + avail;
-    uint32_t thresh = (uint32_t)(cb->rcv.cap / 2);
-    if (cb->rcv_mss && cb->rcv_mss < thresh)
-        thresh = cb->rcv_mss;
-    if (tern_seq_gt(edge, cb->rcv_adv) &&
-        (edge - cb->rcv_adv >= thresh || tern_seq_leq(cb->rcv_adv, cb->rcv_nxt)))
+    if (tern_seq_gt(edge, cb->rcv_adv) && edge - cb->rcv_adv >= rcv_sws_thresh(cb))
         cb->rcv_adv = edge;
     if (tern_seq_lt(cb->rcv_adv, cb->rcv_nxt))
         cb->rcv_adv = cb->rcv_nxt;
@@ -269,6 +279,7 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
     if (!len && !fin)
         return 0;
     bool sack_owed = xmit(cb, seq, flags, t->pbuf, len, now);
+    cb->data_tx_at = now; /* RFC 5681 s4.1 idle restart (tcp_output) */
     uint32_t end = seq + len + (fin ? 1 : 0);
     if (!cb->ts_ok)
         tern_rtt_on_send(&cb->rtt, end, rtx || tern_seq_lt(seq, cb->snd_max), now);
@@ -314,20 +325,42 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
      * window, while the persist timer runs); idle time does not count. */
     if (cb->snd_max == cb->snd_una && !cb->t_persist)
         cb->stall_since = now;
+    /* RFC 5681 s4.1: nothing sent for longer than the RTO: the restart
+     * window before sending again (tcp_cc.c). */
+    if (cb->snd_max == cb->snd_una && cb->data_tx_at &&
+        now - cb->data_tx_at > tern_rtt_rto(&cb->rtt)) {
+        tern_cc_restart_after_idle(&cb->cc, tern_cc_initial_window(cb->mss, cb->syn_rtx), now);
+        cb->data_tx_at = 0; /* once per idle period */
+    }
     for (int guard = 0; guard < 65536; guard++) {
         size_t queued = tern_ringbuf_len(&cb->snd);
-        uint32_t off = cb->snd_nxt - cb->snd_una;
         uint32_t fin_seq = cb->snd_una + (uint32_t)queued;
+        /* Go-back-N (below SND.MAX) with SACK skips what the peer SACKed
+         * since the RTO (RFC 6675 s5.1: "utilize all SACK information made
+         * available during the loss recovery following an RTO"; the older
+         * information was expunged, RFC 2018 s8), and counts it out of the
+         * flight (as SetPipe does). A FIN is resent whatever a SACK says. */
+        uint32_t gbn_room = UINT32_MAX, gbn_sacked = 0;
+        if (cb->sack_on && tern_seq_lt(cb->snd_nxt, cb->snd_max)) {
+            uint32_t nxt = tern_tcp_sack_skip(&cb->sb, cb->snd_nxt, &gbn_room, &gbn_sacked);
+            cb->snd_nxt = tern_seq_min(nxt, tern_seq_max(fin_seq, cb->snd_nxt));
+            if (!tern_seq_lt(cb->snd_nxt, cb->snd_max) ||
+                gbn_sacked > cb->snd_nxt - cb->snd_una)
+                gbn_sacked = 0; /* new data again: the flight is FlightSize */
+        }
+        uint32_t off = cb->snd_nxt - cb->snd_una;
         bool fin_now = cb->fin_pending && !cb->fin_acked && cb->snd_nxt == fin_seq;
         uint32_t avail = off < queued ? (uint32_t)(queued - off) : 0;
         if (!avail && !fin_now)
             break;
         uint32_t wnd = cb->snd_wnd < cb->cc.cwnd ? cb->snd_wnd : cb->cc.cwnd;
-        uint32_t inflight = cb->snd_nxt - cb->snd_una;
+        uint32_t inflight = cb->snd_nxt - cb->snd_una - gbn_sacked;
         uint32_t usable = wnd > inflight ? wnd - inflight : 0;
         uint32_t len = avail < cb->mss ? avail : cb->mss;
         if (len > usable)
             len = usable;
+        if (len > gbn_room)
+            len = gbn_room; /* up to the next SACKed range */
         /* Below SND.MAX (go-back-N after an RTO, the rest of a segment an
          * ICMP "fragmentation needed" cut down): a retransmission, kept to
          * data sent before. Nagle and sender SWS avoidance are about new
@@ -386,6 +419,11 @@ void tcp_maybe_window_update(struct tcp_cb *cb, uint64_t now)
     uint32_t thresh = (uint32_t)(cb->rcv.cap / 2);
     if (2u * cb->rcv_mss < thresh)
         thresh = 2u * cb->rcv_mss;
+    /* A closed window: the peer can only probe it, at backed-off
+     * intervals, so the reopening is announced as soon as SWS avoidance
+     * lets the edge move (window_field), as Linux does for a zero window. */
+    if (tern_seq_leq(cb->rcv_adv, cb->rcv_nxt))
+        thresh = rcv_sws_thresh(cb);
     if (tern_seq_gt(edge, cb->rcv_adv) && edge - cb->rcv_adv >= thresh)
         tcp_send_ack(cb, now);
 }

@@ -58,8 +58,9 @@ void tcp_rec_rto(struct tcp_cb *cb, uint64_t now)
         tern_tcp_sack_on_rto(&cb->sb); /* RFC 6675 s5.1 */
     if (cb->rack_on) {
         /* DEVIATION (RFC 8985 s6.3 marks lost only what RACK's timing
-         * says is overdue): go-back-N from SND.UNA resends everything
-         * (tcp_timer.c), a superset; RACK keeps timing the resent segments. */
+         * says is overdue): go-back-N from SND.UNA resends everything not
+         * SACKed since the RTO (tcp_timer.c, tcp_output), a superset; RACK
+         * keeps timing the resent segments. */
         tern_rack_on_rto(&cb->rack);
         cb->rto_recovery = true;
         cb->t_reo = cb->t_tlp = 0;
@@ -310,12 +311,17 @@ static void sack_enter(struct tcp_cb *cb, uint32_t delivered, uint64_t now)
  * ("RACK.segs_sacked": whole segments, as RACK counts them - a partial
  * SACK does not stop the probe), or while a probe episode is open (s7.3:
  * one at a time). */
+static bool pto_allowed(const struct tcp_cb *cb)
+{
+    return cb->rack_on && !cb->sb.in_recovery && !cb->rto_recovery &&
+           !tern_rack_any_sacked(&cb->rack) && !cb->rack.tlp_active &&
+           cb->snd_una != cb->snd_max;
+}
+
 static void arm_pto(struct tcp_cb *cb, uint64_t now)
 {
     cb->t_tlp = 0;
-    if (!cb->rack_on || cb->sb.in_recovery || cb->rto_recovery ||
-        tern_rack_any_sacked(&cb->rack) ||
-        cb->rack.tlp_active || cb->snd_una == cb->snd_max)
+    if (!pto_allowed(cb))
         return;
     uint64_t rto_left = UINT64_MAX;
     if (cb->t_rtx)
@@ -522,7 +528,14 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
     }
     if (cb->rack_on) {
         rack_detect(cb, now);
-        arm_pto(cb, now);
+        /* RFC 8985 s7.2: only an ACK that "cumulatively acknowledges new
+         * data" restarts the PTO; any other (a duplicate, a D-SACK) leaves
+         * it running, or stops it if it no longer applies (a SACK made
+         * RACK.segs_sacked non-zero). */
+        if (acked)
+            arm_pto(cb, now);
+        else if (!pto_allowed(cb))
+            cb->t_tlp = 0;
     }
     if (cb->sb.in_recovery) {
         prr_sack_ack(cb, delivered); /* RFC 6937: what this ACK lets us send */

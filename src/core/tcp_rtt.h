@@ -68,6 +68,9 @@ uint64_t tern_rtt_rto(const struct tern_rtt *r);
 /* The retransmission timer expired (RFC 6298 s5.5): double the RTO (capped).
  * Cancels any Karn timing in progress. */
 void tern_rtt_backoff(struct tern_rtt *r);
+/* Forgets the backoff without a sample: only for the start of data after
+ * the handshake (RFC 6298 s5.7). Never on a mere ACK: s5 keeps the
+ * backed-off RTO until a valid sample (which resets it itself). */
 void tern_rtt_reset_backoff(struct tern_rtt *r);
 
 /* RFC 6298 s5.7: the SYN (or SYN-ACK) was retransmitted and the handshake

@@ -264,6 +264,26 @@ uint32_t tern_tcp_sack_pipe_of(const struct tern_tcp_sack *sb, uint32_t left, ui
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
+uint32_t tern_tcp_sack_skip(const struct tern_tcp_sack *sb, uint32_t seq, uint32_t *to_sacked,
+                            uint32_t *sacked_below)
+{
+    /* Ranges are sorted, disjoint and inside [SND.UNA, HighData + 1). */
+    uint64_t below = 0;
+    *to_sacked = UINT32_MAX;
+    for (uint32_t k = 0; k < sb->n; k++) {
+        const struct tern_tcp_sack_range *r = &sb->r[k];
+        if (tern_seq_lt(seq, r->left)) {
+            *to_sacked = r->left - seq;
+            break;
+        }
+        below += r->right - r->left;
+        if (tern_seq_lt(seq, r->right))
+            seq = r->right; /* inside a SACKed range: past it */
+    }
+    *sacked_below = below > UINT32_MAX ? UINT32_MAX : (uint32_t)below;
+    return seq;
+}
+
 int tern_tcp_sack_next_seg(const struct tern_tcp_sack *sb, uint32_t new_avail,
                            struct tern_tcp_sack_seg *seg)
 {

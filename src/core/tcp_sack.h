@@ -121,6 +121,14 @@ void tern_tcp_sack_exit_recovery(struct tern_tcp_sack *sb);
  * receiver may have reneged). */
 void tern_tcp_sack_on_rto(struct tern_tcp_sack *sb);
 
+/* Go-back-N retransmission with SACK (after an RTO, RFC 6675 s5.1: use
+ * the SACK information that arrives during the recovery that follows):
+ * the first sequence number at or after seq, in [SND.UNA, HighData + 1],
+ * that is not SACKed; *to_sacked = the bytes from there to the next SACKed
+ * range (UINT32_MAX: none), *sacked_below = the SACKed bytes below it. */
+uint32_t tern_tcp_sack_skip(const struct tern_tcp_sack *sb, uint32_t seq, uint32_t *to_sacked,
+                            uint32_t *sacked_below);
+
 /* RFC 6675 s4 NextSeg(): new_avail = bytes of new data the caller could send
  * now (unsent data within the peer's window; 0 if none). Pure: returns the
  * rule used (1..4) with *seg filled, or 0 when nothing qualifies. Rule 4

@@ -86,6 +86,7 @@ static int tcp_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
     tcp_send_syn(cb, now);
     tern_rtt_on_send(&cb->rtt, cb->iss + 1, false, now);
     cb->stall_since = now;
+    cb->syn_at = now;
     tcp_arm_rtx(cb, now);
     tcp_timer_update(cb);
     return TERN_E_INPROGRESS;
@@ -413,6 +414,7 @@ static int tcp_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value)
             cb->keepidle_s = (uint32_t)value;
         else
             cb->keepintvl_s = (uint32_t)value;
+        tcp_keepalive_retime(cb, opt == TERN_TCP_KEEPIDLE, now);
         return TERN_OK;
     case TERN_TCP_KEEPCNT:
         if (value < 1 || value > 127)

@@ -114,8 +114,28 @@ void tcp_arm_persist(struct tcp_cb *cb, uint64_t now)
 void tcp_arm_keepalive(struct tcp_cb *cb, uint64_t now)
 {
     cb->keep_probes = 0;
+    cb->keep_last = now;
     tcp_deadline(cb, &cb->t_keep,
                  cb->sk->keepalive ? now + (uint64_t)cb->keepidle_s * 1000000u : 0);
+}
+
+/* RFC 1122 4.2.3.6: the keep-alive interval "MUST be configurable" - and
+ * a new value counts at once, not after the next segment re-arms the
+ * timer (as Linux's TCP_KEEPIDLE): the running timer is moved to the new
+ * idle time after the last time it was (re)started (idle), or to the new
+ * interval after the last probe (probing). Never into the past: a time
+ * already passed fires now. TCP_KEEPCNT needs nothing: on_keepalive reads
+ * it each time. */
+void tcp_keepalive_retime(struct tcp_cb *cb, bool idle, uint64_t now)
+{
+    if (!cb->t_keep || !cb->sk->keepalive ||
+        (cb->state != TCP_ESTABLISHED && cb->state != TCP_CLOSE_WAIT))
+        return;
+    if (idle != (cb->keep_probes == 0))
+        return; /* the other phase's value: used when that phase comes */
+    uint64_t at = cb->keep_last +
+                  (uint64_t)(idle ? cb->keepidle_s : cb->keepintvl_s) * 1000000u;
+    tcp_deadline(cb, &cb->t_keep, at > now ? at : now);
 }
 
 void tcp_tw_unlink(struct tcp_cb *cb)
@@ -235,7 +255,8 @@ static void on_rtx(struct tcp_cb *cb, uint64_t now)
     cb->t_rtx = 0;
     s->stats.tcp.timeouts++;
     if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RECEIVED) {
-        if (++cb->rtx_count > TCP_SYN_RETRIES) {
+        ++cb->rtx_count;
+        if (now - cb->syn_at >= TCP_SYN_R2_US) { /* RFC 9293 s3.8.3 R2 (tcp_impl.h) */
             tcp_done(cb, cb->soft_err ? cb->soft_err : TERN_E_TIMEDOUT);
             return;
         }
@@ -306,6 +327,7 @@ static void on_keepalive(struct tcp_cb *cb, uint64_t now)
     }
     tcp_send_probe(cb, now);
     cb->keep_probes++;
+    cb->keep_last = now;
     tcp_deadline(cb, &cb->t_keep, now + (uint64_t)cb->keepintvl_s * 1000000u);
 }
 

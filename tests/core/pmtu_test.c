@@ -61,14 +61,19 @@ TEST(pmtu_needfrag_lowers_never_raises)
 TEST(pmtu_plateau_when_router_sends_zero)
 {
     struct world *w = gw_world(NULL);
-    /* RFC 1191 s5 table: the next plateau below the quoted total length:
-     * below 1500 -> 1492, below 1492 -> 1006, below 1006 -> 508. */
+    /* RFC 1191 s5 table: the greatest plateau below the quoted total
+     * length, corrected per the s5 Note (4.2BSD routers add the header
+     * length): a length not less than the current estimate is first
+     * reduced by the header length (IHL * 4 = 20 here). 1500 against
+     * 1500 -> 1480 -> 1006 (not 1492); 1006 against 1006 -> 986 -> 508. */
     inject_needfrag(w, W_US, FAR1, 1500, 0);
-    CHECK_EQ(tern_pmtu_get(w->s, FAR1), 1492);
-    inject_needfrag(w, W_US, FAR1, 1492, 0);
     CHECK_EQ(tern_pmtu_get(w->s, FAR1), 1006);
     inject_needfrag(w, W_US, FAR1, 1006, 0);
     CHECK_EQ(tern_pmtu_get(w->s, FAR1), 508);
+    /* A length below the current estimate is used as it stands: 1496
+     * against 1500 -> 1492 (corrected it would give 1006). */
+    inject_needfrag(w, W_US, FAR1 + 1, 1496, 0);
+    CHECK_EQ(tern_pmtu_get(w->s, FAR1 + 1), 1492);
     world_end(w);
 }
 

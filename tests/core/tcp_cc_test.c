@@ -400,3 +400,61 @@ TEST(tcp_cc_cubic_uses_the_same_recovery)
     CHECK_EQ(cc.cwnd, 2 * MSS); /* min(ssthresh, max(0, SMSS) + SMSS) */
     CHECK(!cc.cubic.epoch_valid);
 }
+
+/* RFC 5681 s4.1: after an idle period longer than the RTO, cwnd restarts
+ * at no more than RW = min(IW, cwnd); ssthresh is kept. A cwnd already
+ * below IW stays. Both algorithms. */
+TEST(tcp_cc_restart_after_idle_sets_restart_window)
+{
+    const struct tern_cc_ops *algs[] = {&tern_cc_newreno, &tern_cc_cubic};
+    uint32_t iw = tern_cc_initial_window(MSS, false);
+    for (int a = 0; a < 2; a++) {
+        struct tern_cc cc;
+        setup(&cc, algs[a]);
+        cc.cwnd = 40 * MSS;
+        cc.ops->on_loss(&cc, 40 * MSS, 0);
+        uint32_t ss = cc.ssthresh;
+        tern_cc_restart_after_idle(&cc, iw, 10000000);
+        CHECK_EQ(cc.cwnd, iw);
+        CHECK_EQ(cc.ssthresh, ss);
+        cc.cwnd = 3 * MSS;
+        tern_cc_restart_after_idle(&cc, iw, 20000000);
+        CHECK_EQ(cc.cwnd, 3 * MSS);
+    }
+}
+
+/* RFC 9438 s5.8: t of W_cubic(t) must not include time in which cwnd was
+ * not updated for lack of data to send. After the restart the CUBIC
+ * epoch is new: once slow start has brought cwnd back to ssthresh, the
+ * first congestion avoidance ACK starts a new epoch, and the curve starts
+ * at the cwnd of then, below W_max - it does not resume 100 s into the old
+ * curve, where the target would be the 1.5 * cwnd bound (+500 bytes on
+ * one 1000-byte ACK here). */
+TEST(tcp_cc_cubic_restart_after_idle_starts_new_epoch)
+{
+    struct tern_cc cc;
+    setup(&cc, &tern_cc_cubic);
+    cc.cwnd = 40 * MSS;
+    cc.ops->on_loss(&cc, 40 * MSS, 0); /* W_max 40, cwnd = ssthresh = 28 segments */
+    const uint64_t rtt = 100000;
+    uint64_t now = one_rtt(&cc, MSS, rtt, 1000000); /* congestion avoidance */
+    REQUIRE(cc.cubic.epoch_valid);
+    CHECK_EQ(cc.cubic.t_epoch_us, 1000000 + rtt / 28);
+    now += 100000000; /* 100 s idle */
+    tern_cc_restart_after_idle(&cc, tern_cc_initial_window(MSS, false), now);
+    CHECK(!cc.cubic.epoch_valid);
+    CHECK_EQ(cc.cwnd, 10 * MSS);
+    /* Slow start back to ssthresh. */
+    int guard = 0;
+    while (cc.cwnd < cc.ssthresh && guard++ < 1000) {
+        now += 1000;
+        cc.ops->on_ack(&cc, MSS, rtt, now, false);
+    }
+    uint32_t before = cc.cwnd;
+    now += 1000;
+    cc.ops->on_ack(&cc, MSS, rtt, now, false);
+    REQUIRE(cc.cubic.epoch_valid);
+    CHECK_EQ(cc.cubic.t_epoch_us, now);
+    CHECK_EQ(cc.cubic.w_max, 40 * MSS);
+    CHECK(cc.cwnd - before < 100);
+}

@@ -119,3 +119,50 @@ TEST(tcp_recover_newreno_fast_retransmit_and_partial_ack)
     tern_sock_close(l);
     world_end(w);
 }
+
+/* Go-back-N after an RTO with SACK (RFC 6675 s5.1: use the SACK
+ * information that arrives during the recovery that follows an RTO):
+ * segments 0, 4 and 7 lost, the RTO resends segment 0, then SACKs arrive
+ * for 1-3, 5-6 and 8-9. The ACK of 0-3 makes cwnd 2 SMSS (slow start after
+ * the RTO, RFC 3465 L = 1 SMSS): segment 4 goes, then segment 7 - 5-6 are
+ * skipped and, being SACKed, are not counted in flight (as SetPipe does),
+ * so the second SMSS of cwnd holds segment 7. Nothing SACKed is resent. */
+TEST(tcp_recover_rto_go_back_n_skips_sacked_and_counts_them_out)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    REQUIRE(cb->sack_on);
+    CHECK_EQ(send_ten(w, sk), 10);
+    struct tern_tcp_repr r;
+    /* Silence until the RTO (a loss probe of segment 9 may come first). */
+    for (int i = 0; i < 1000 && cb->rtt.backoff == 0; i++)
+        world_run(w, 10000);
+    REQUIRE_EQ(cb->rtt.backoff, 1u);
+    uint32_t last = 0;
+    while (wt_pop(w, &r))
+        last = r.seq;
+    CHECK_EQ(last, ISS + 1); /* the RTO resent segment 0 */
+#define SEG(k) (ISS + 1 + (uint32_t)(k) * MSS)
+    uint32_t lr[6] = {SEG(1), SEG(4), SEG(5), SEG(7), SEG(8), SEG(10)};
+    struct tern_tcp_repr a = sack_ack(ISS + 1, 3, lr);
+    wt_inject(w, &a);
+    CHECK(!wt_pop(w, &r)); /* cwnd (1 SMSS) is full */
+    a = sack_ack(SEG(4), 2, lr + 2);
+    wt_inject(w, &a);
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.seq, SEG(4));
+    REQUIRE(wt_pop(w, &r));
+    CHECK_EQ(r.seq, SEG(7));
+    CHECK_EQ(r.payload_len, MSS);
+    CHECK(!wt_pop(w, &r));
+    a = sack_ack(SEG(10), 0, NULL);
+    wt_inject(w, &a);
+    CHECK(!wt_pop(w, &r));
+#undef SEG
+    world_drain(w);
+    tern_sock_abort(sk);
+    tern_sock_close(l);
+    world_end(w);
+}

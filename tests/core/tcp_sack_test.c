@@ -481,3 +481,43 @@ TEST(tcp_sack_pipe_of_ranges)
     CHECK_EQ(sum, pipe);
     tern_tcp_sack_fini(&sb);
 }
+
+/* tern_tcp_sack_skip (go-back-N after an RTO with SACK, RFC 6675 s5.1):
+ * segments 1..10 sent, the scoreboard expunged by the RTO (RFC 2018 s8),
+ * then segments 3-4 and 7-8 SACKed. From segment 1: not SACKed, 2000
+ * bytes to the next range, none below. From inside or at the start of
+ * 3-4: segment 5, 2000 bytes to 7-8, 2000 SACKed below. From 8: segment 9,
+ * no range above, 4000 below. Across 2^32 as well. */
+TEST(tcp_sack_skip_moves_past_sacked_ranges)
+{
+    static const uint32_t bases[] = {1000, 0xfffff000u};
+    for (int b = 0; b < 2; b++) {
+        uint32_t B = bases[b];
+        struct tern_tcp_sack sb;
+        REQUIRE_EQ(tern_tcp_sack_init(&sb, NULL, 32, B, MSS, 0), 0);
+        tern_tcp_sack_on_send(&sb, S(B, 11));
+        ack1(&sb, B, S(B, 5), S(B, 6)); /* before the RTO: forgotten */
+        tern_tcp_sack_on_rto(&sb);
+        uint32_t room, below;
+        CHECK_EQ(tern_tcp_sack_skip(&sb, S(B, 5), &room, &below), S(B, 5));
+        CHECK_EQ(room, UINT32_MAX);
+        CHECK_EQ(below, 0u);
+        struct tern_tcp_sack_block blk[2] = {{S(B, 3), S(B, 5)}, {S(B, 7), S(B, 9)}};
+        struct tern_tcp_sack_ack_info info;
+        tern_tcp_sack_on_ack(&sb, B, blk, 2, &info);
+        CHECK_EQ(tern_tcp_sack_skip(&sb, S(B, 1), &room, &below), S(B, 1));
+        CHECK_EQ(room, 2000u);
+        CHECK_EQ(below, 0u);
+        CHECK_EQ(tern_tcp_sack_skip(&sb, S(B, 3), &room, &below), S(B, 5));
+        CHECK_EQ(room, 2000u);
+        CHECK_EQ(below, 2000u);
+        CHECK_EQ(tern_tcp_sack_skip(&sb, S(B, 3) + 500, &room, &below), S(B, 5));
+        CHECK_EQ(tern_tcp_sack_skip(&sb, S(B, 6), &room, &below), S(B, 6));
+        CHECK_EQ(room, 1000u);
+        CHECK_EQ(below, 2000u);
+        CHECK_EQ(tern_tcp_sack_skip(&sb, S(B, 8), &room, &below), S(B, 9));
+        CHECK_EQ(room, UINT32_MAX);
+        CHECK_EQ(below, 4000u);
+        tern_tcp_sack_fini(&sb);
+    }
+}
