@@ -10,11 +10,22 @@
 # Variants: SAN=1 builds into build/asan with clang + ASan + UBSan;
 #           SAN=thread into build/tsan with clang + ThreadSanitizer.
 #           CC=clang builds into build/clang.
+#           RELEASE=1 builds into build/release without TERN_ASSERT checks
+#           (`make RELEASE=1 install` installs that build).
 
 VERSION := 0.1.0
 SOVERSION := 0
 PREFIX ?= /usr/local
 DESTDIR ?=
+
+# TERN_ASSERT (src/core/assert.h) invariants: on in every build unless
+# RELEASE=1 (docs/architecture.md, "Assertions").
+RELEASE ?= 0
+ifeq ($(RELEASE),1)
+  BUILD ?= build/release
+else
+  ASSERTS := -DTERN_ASSERTS
+endif
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -37,7 +48,7 @@ else
 endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
-CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE $(ASSERTS)
 CFLAGS += -std=c11 $(OPT) $(WARN) -fPIC -MMD -MP
 LDFLAGS += $(LDSAN)
 
