@@ -172,6 +172,35 @@ uint16_t tcp_route_mss(struct tern_stack *s, uint32_t dst)
     return (uint16_t)(mss > 65495 ? 65495 : mss);
 }
 
+/* The effective send MSS, the one place it is computed (RFC 9293 s3.7.1,
+ * RFC 1122 4.2.2.6): Eff.snd.MSS = min(SendMSS + 20, MMS_S) - TCPhdrsize -
+ * IPoptionsize, where
+ * - SendMSS is the peer's MSS option (536 without one, RFC 9293 s3.7.1),
+ *   capped by TCP_MAXSEG (user_mss) like Linux's mss_clamp;
+ * - MMS_S = path MTU - 20: the RFC 1191 cache's estimate or the route's
+ *   MTU (tcp_route_mss), and the lower caps this connection learned
+ *   (mss_cap: ICMP "fragmentation needed", RFC 1191/5927, or the RFC 4821
+ *   black-hole fallback), so min(SendMSS + 20, MMS_S) - 20 = min(SendMSS,
+ *   MTU - 40, caps);
+ * - TCPhdrsize beyond the fixed 20 bytes is the 12-byte timestamp option,
+ *   on every segment once agreed (RFC 7323 s3); SACK blocks are fitted
+ *   into the room left (tcp_out.c xmit); no IP options are sent.
+ * Never below TCP_MIN_EFF_MSS (ATTACKS 19). */
+uint32_t tcp_eff_mss(const struct tcp_cb *cb)
+{
+    uint32_t mss = cb->peer_mss ? cb->peer_mss : TCP_DEFAULT_MSS;
+    uint32_t path = tcp_route_mss(cb->sk->s, cb->sk->peer.addr);
+    if (path < mss)
+        mss = path;
+    if (cb->user_mss && cb->user_mss < mss)
+        mss = cb->user_mss;
+    if (cb->mss_cap && cb->mss_cap < mss)
+        mss = cb->mss_cap;
+    if (cb->ts_ok)
+        mss = mss > 12 ? mss - 12 : 0;
+    return mss < TCP_MIN_EFF_MSS ? TCP_MIN_EFF_MSS : mss;
+}
+
 /* A new connection's pre-handshake setup, once sk's local and peer
  * addresses are set (active open and a listener's child alike): the MSS
  * we advertise (path MSS, capped by the user's), the RTO estimator
@@ -190,22 +219,11 @@ void tcp_conn_setup(struct tcp_cb *cb)
     cb->ts_offset = tcp_ts_offset(s, sk->local.addr, sk->peer.addr);
 }
 
-/* After the handshake settled the options: effective send MSS (RFC 9293
- * s3.7.1: min of the peer's MSS and our path's, less the timestamp
- * option), RTO estimator, congestion control (CUBIC, IW10: RFC 6928). */
+/* After the handshake settled the options: effective send MSS
+ * (tcp_eff_mss), RTO estimator, congestion control (CUBIC, IW10: RFC 6928). */
 void tcp_init_conn(struct tcp_cb *cb, uint64_t now)
 {
-    struct tern_stack *s = cb->sk->s;
-    uint32_t mss = cb->peer_mss ? cb->peer_mss : TCP_DEFAULT_MSS;
-    uint32_t ours = tcp_route_mss(s, cb->sk->peer.addr);
-    if (ours < mss)
-        mss = ours;
-    if (cb->user_mss && cb->user_mss < mss)
-        mss = cb->user_mss;
-    if (cb->ts_ok)
-        mss -= 12; /* the timestamp option rides on every segment */
-    if (mss < TCP_MIN_EFF_MSS)
-        mss = TCP_MIN_EFF_MSS;
+    uint32_t mss = tcp_eff_mss(cb); /* RFC 9293 s3.7.1 */
     cb->mss = (uint16_t)mss;
     tern_cc_init(&cb->cc, NULL, mss, tern_cc_initial_window(mss, cb->syn_rtx), now);
     tcp_rec_start(cb);

@@ -62,6 +62,7 @@ struct tcp_cb {
     bool fin_pending, fin_acked, fin_rcvd, fin_ooo;
     uint32_t fin_ooo_seq;      /* a FIN seen beyond a hole */
     bool nodelay, ack_now, accepted, in_synq;
+    bool sws_override;         /* the override timeout expired (tcp_timer.c on_persist) */
     uint8_t snd_ws, rcv_ws;
     /* RFC 9293 s3.3.1 */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
@@ -70,6 +71,7 @@ struct tcp_cb {
     uint32_t ts_recent, ts_offset;
     uint64_t ts_recent_at;
     uint16_t mss, rcv_mss, peer_mss, user_mss;
+    uint16_t mss_cap;          /* RFC 1191 frag-needed / RFC 4821 fallback cap (0: none) */
     struct tern_ringbuf snd, rcv;
     bool rings;
     struct tern_tcp_ooo ooo;
@@ -83,6 +85,12 @@ struct tcp_cb {
     struct tern_tcp_sack_range sb_r[TCP_SACK_RANGES];
     /* RFC 8985 RACK-TLP, used when sack_on */
     bool rack_on, rto_recovery, tlp_sending;
+    /* Proportional Rate Reduction during fast recovery (tcp_recover.c,
+     * RFC 6937 s3 with PRR-SSRB; RFC 9937 keeps both): bytes delivered to
+     * and sent since recovery began, FlightSize then, and (without SACK)
+     * the bytes duplicate ACKs are taken to have delivered. */
+    bool prr_on;
+    uint32_t prr_delivered, prr_out, prr_recover_fs, prr_dup_est;
     /* D-SACK undo of a spurious recovery (tcp_recover.c; RFC 3708 detection,
      * RFC 4015 s3 response): cwnd/ssthresh before the reduction and the start
      * sequence of each retransmission of the episode, struck off as D-SACKs
@@ -146,6 +154,8 @@ void tcp_release(struct tcp_cb *cb);
 struct tern_sock *tcp_find_listener(struct tern_stack *s, uint32_t addr, uint16_t port);
 void tcp_child_remove(struct tcp_cb *cb); /* from its listener's queues */
 uint16_t tcp_route_mss(struct tern_stack *s, uint32_t dst);
+/* The effective send MSS (RFC 9293 s3.7.1): the only place it is computed. */
+uint32_t tcp_eff_mss(const struct tcp_cb *cb);
 /* Before the handshake, once local/peer are set: advertised MSS, RTO
  * estimator, timestamp offset (connect and a listener's child). */
 void tcp_conn_setup(struct tcp_cb *cb);
@@ -186,8 +196,12 @@ void tcp_send_ack(struct tcp_cb *cb, uint64_t now);          /* a pure ACK now *
 void tcp_send_syn(struct tcp_cb *cb, uint64_t now);          /* SYN or SYN-ACK per state */
 void tcp_send_rst_for(struct tcp_cb *cb, uint64_t now);      /* RST on a connection */
 void tcp_send_probe(struct tcp_cb *cb, uint64_t now);        /* seq SND.UNA-1: window/keepalive probe */
-/* Sends one segment [seq, seq+len) from the send ring (retransmission). */
-void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint64_t now);
+/* Data bytes from seq that may leave the send ring now: a retransmission
+ * (rtx) within [SND.UNA, SND.MAX), new data also up to SND.UNA + SND.WND. */
+uint32_t tcp_send_room(const struct tcp_cb *cb, uint32_t seq, bool rtx);
+/* Sends one segment [seq, seq+len) from the send ring, cut by
+ * tcp_send_room; returns the sequence space sent (FIN included). */
+uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint64_t now);
 /* RFC 9293 s3.10.7.1 reset for a segment that matches no connection. */
 void tcp_send_reset(struct tern_stack *s, const struct tern_ipv4_repr *ip,
                     const struct tern_tcp_repr *seg, uint64_t now);

@@ -495,11 +495,9 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
         /* Fragmentation needed (RFC 1191): a lower MSS, clamped so it never
          * reaches 0 (ATTACKS 19): MTU below 68 counts as 68, MSS >= 64. */
         uint32_t mtu = next_mtu < 68 ? 68 : next_mtu;
-        uint32_t mss = mtu > 40 ? mtu - 40 : 0;
-        if (cb->ts_ok && mss > 12)
-            mss -= 12;
-        if (mss < TCP_MIN_EFF_MSS)
-            mss = TCP_MIN_EFF_MSS;
+        if (!cb->mss_cap || mtu - 40 < cb->mss_cap)
+            cb->mss_cap = (uint16_t)(mtu - 40);
+        uint32_t mss = tcp_eff_mss(cb);
         cb->ptb_seen = true; /* PMTUD works on this path: no black hole */
         if (mss < cb->mss && cb->state != TCP_SYN_SENT) {
             cb->mss = (uint16_t)mss;

@@ -211,18 +211,51 @@ void tcp_send_reset(struct tern_stack *s, const struct tern_ipv4_repr *ip,
     tcp_send_raw(s, ip->dst, ip->src, &r, now);
 }
 
-/* Data segment [seq, seq+len) from the send ring; FIN added when it ends
- * where the queued data ends and a FIN is pending. */
-void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint64_t now)
+/* The one rule for what may leave the send ring from seq (every sending
+ * path goes through tcp_send_data, which applies it): data bytes from seq
+ * that may be sent now.
+ * - A retransmission (rtx) lies within [SND.UNA, SND.MAX): only data that
+ *   was sent before is sent again (RFC 9293 s3.8.1, RFC 6298 s5.4, RFC 6675
+ *   NextSeg rules 1, 3, 4, RFC 8985 s7.3); it is not bounded by the offered
+ *   window, which may have shrunk under data already sent (RFC 9293
+ *   s3.8.6: the sender must tolerate it).
+ * - New data (!rtx) may also go up to SND.UNA + SND.WND (RFC 9293 s3.8.6,
+ *   RFC 5681 s3.1: never beyond the receiver's window). The persist timer's
+ *   zero-window probe carries no data (tcp_send_probe), so no exception.
+ * - Nothing starts above SND.MAX: a segment there would leave a hole that
+ *   was never sent (the send ring is one contiguous stream).
+ * The congestion window, Nagle and sender SWS avoidance are the callers'
+ * business (they apply to new data only: RFC 9293 s3.8.6.2.1). */
+uint32_t tcp_send_room(const struct tcp_cb *cb, uint32_t seq, bool rtx)
+{
+    uint32_t data_end = cb->snd_una + (uint32_t)tern_ringbuf_len(&cb->snd);
+    uint32_t sent_end = tern_seq_min(cb->snd_max, data_end); /* SND.MAX may count a FIN */
+    if (tern_seq_lt(seq, cb->snd_una) || tern_seq_gt(seq, sent_end))
+        return 0;
+    uint32_t lim = sent_end;
+    if (!rtx) {
+        uint32_t e = tern_seq_min(data_end, cb->snd_una + cb->snd_wnd);
+        if (tern_seq_gt(e, lim))
+            lim = e;
+    }
+    return lim - seq;
+}
+
+/* Data segment [seq, seq+len) from the send ring, cut to what
+ * tcp_send_room allows; FIN added when it ends where the queued data ends
+ * and a FIN is pending. Returns the sequence space sent (data + FIN), 0 if
+ * nothing was. */
+uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint64_t now)
 {
     struct tcp_stack *t = cb->sk->s->tcp;
     uint32_t off = seq - cb->snd_una;
     size_t queued = tern_ringbuf_len(&cb->snd);
     uint32_t fin_seq = cb->snd_una + (uint32_t)queued;
     if (off > queued)
-        return;
-    if (len > queued - off)
-        len = (uint32_t)(queued - off);
+        return 0;
+    uint32_t room = tcp_send_room(cb, seq, rtx);
+    if (len > room)
+        len = room;
     if (len)
         tern_ringbuf_peek_at(&cb->snd, off, t->pbuf, len);
     uint16_t flags = TERN_TCP_ACK;
@@ -232,7 +265,7 @@ void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint
     if (len && (off + len == queued))
         flags |= TERN_TCP_PSH;
     if (!len && !fin)
-        return;
+        return 0;
     /* RFC 9293 s3.3.1: what we send lies in the send sequence space. A
      * segment starts at or after SND.UNA and no later than SND.MAX (a
      * retransmission, or new data continuing where the sent data ends -
@@ -254,6 +287,8 @@ void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint
         cb->retransmits++;
         cb->sk->s->stats.tcp.retransmits++;
     }
+    if (cb->prr_on) /* RFC 6937 s3: "prr_out += (data sent)" */
+        cb->prr_out = end - seq > UINT32_MAX - cb->prr_out ? UINT32_MAX : cb->prr_out + (end - seq);
     if (tern_seq_gt(end, cb->snd_max)) {
         cb->snd_max = end;
         tcp_rec_sent(cb, end);
@@ -263,6 +298,7 @@ void tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint
     tcp_rec_data_sent(cb, seq, end, now); /* RFC 8985 transmit times, PTO */
     if (sack_owed) /* the SACK information the full segment had no room for */
         xmit(cb, cb->snd_max, TERN_TCP_ACK, NULL, 0, now);
+    return end - seq;
 }
 
 /* Decide and send: RFC 9293 s3.8.6.2.1 sender SWS avoidance and Nagle
@@ -302,26 +338,49 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
         uint32_t len = avail < cb->mss ? avail : cb->mss;
         if (len > usable)
             len = usable;
+        /* Below SND.MAX (go-back-N after an RTO, the rest of a segment an
+         * ICMP "fragmentation needed" cut down): a retransmission, kept to
+         * data sent before. Nagle and sender SWS avoidance are about new
+         * data (RFC 9293 s3.8.6.2.1, RFC 1122 4.2.3.4): a retransmission
+         * never waits for them. */
+        uint32_t sent_end = tern_seq_min(cb->snd_max, fin_seq);
+        bool rtx = tern_seq_lt(cb->snd_nxt, sent_end);
+        if (rtx && len > sent_end - cb->snd_nxt)
+            len = sent_end - cb->snd_nxt;
         if (avail) {
             if (!len)
                 break; /* window closed: the persist timer takes over */
-            if (len < cb->mss && len < avail && len < cb->max_snd_wnd / 2)
+            /* RFC 1122 4.2.3.4 / RFC 9293 s3.8.6.2.1: when the override
+             * timeout (the persist timer, below) expired, send anyway. */
+            bool hold = !rtx && !cb->sws_override;
+            if (hold && len < cb->mss && len < avail && len < cb->max_snd_wnd / 2)
                 break; /* sender SWS: a full segment or half the largest window */
-            if (len < cb->mss && len == avail && !cb->nodelay && inflight > 0 &&
+            if (hold && len < cb->mss && len == avail && !cb->nodelay && inflight > 0 &&
                 !cb->fin_pending)
                 break; /* Nagle: a small segment waits for the outstanding ACK */
         }
-        bool with_fin = cb->fin_pending && !cb->fin_acked && cb->snd_nxt + len == fin_seq;
-        tcp_send_data(cb, cb->snd_nxt, len, false, now);
-        cb->snd_nxt += len + (with_fin ? 1 : 0);
+        uint32_t used = tcp_send_data(cb, cb->snd_nxt, len, rtx, now);
+        if (!used)
+            break;
+        bool with_fin = cb->fin_pending && !cb->fin_acked && cb->snd_nxt + used == fin_seq + 1;
+        cb->snd_nxt += used;
         sent = true;
+        cb->sws_override = false;
         if (with_fin)
             break;
     }
     if (!sent && cb->ack_now)
         tcp_send_ack(cb, now);
-    if (tern_ringbuf_len(&cb->snd) > (size_t)(cb->snd_nxt - cb->snd_una) && cb->snd_wnd == 0 &&
-        cb->snd_nxt == cb->snd_una)
+    /* Data (or a FIN) waits and nothing is in flight, so no ACK will come
+     * to release it: a shut window (RFC 9293 s3.8.6.1 zero-window probes),
+     * or one the sender SWS rule will not fill (less than an MSS and half
+     * the largest window). For the latter RFC 1122 4.2.3.4 and RFC 9293
+     * s3.8.6.2.1 require the override timeout, "a segment is sent anyway
+     * when it expires"; the persist timer serves as both (as in Linux),
+     * so a peer that goes silent behind a small window still meets the
+     * retransmission timer and the user timeout. */
+    if (tern_ringbuf_len(&cb->snd) > (size_t)(cb->snd_nxt - cb->snd_una) &&
+        cb->snd_nxt == cb->snd_una && cb->snd_max == cb->snd_una)
         tcp_arm_persist(cb, now);
     tcp_timer_update(cb);
 }

@@ -216,6 +216,48 @@ static void delivered(struct tern_rack *r, const struct tern_rack_seg *e, uint32
     }
 }
 
+/* Narrows a SACKed range [*lo, *hi) to the whole segments inside it. RFC
+ * 8985 s6.2 steps 2-3 take "each segment newly acknowledged"; a segment is
+ * delivered when all of it is, not when a block covers part of it - say
+ * its last byte, which would time every segment sent before it as
+ * overdue and start recovery on one byte (the RFC 6675 scoreboard, byte
+ * by byte, keeps the part: IsLost() needs DupThresh * SMSS bytes, s4).
+ * The table has no segment boundaries inside an entry (tcp_rack.h: a run
+ * sent at one instant); the sender cut such a run into SMSS pieces from
+ * its start (tcp_out.c), so the boundaries are start + k * SMSS and the
+ * entry's end. DEVIATION: after a partial cumulative ACK, an entry merge
+ * or an MSS change they are approximate; a part then left unmarked is
+ * marked by a later block or cumulative ACK. (Linux likewise ignores a
+ * SACK of less than an MSS of a packet.) */
+static void whole_segments(const struct tern_rack *r, uint32_t smss, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t i = find(r, *lo);
+    if (i < r->n) {
+        uint32_t start = tern_rack_start(r, i), end = at(r, i)->end;
+        uint32_t off = *lo - start;
+        if (off % smss) {
+            uint64_t up = (uint64_t)(off / smss + 1) * smss;
+            *lo = up >= end - start ? end : start + (uint32_t)up;
+        }
+    }
+    if (!tern_seq_lt(*lo, *hi))
+        return;
+    uint32_t j = find(r, *hi - 1);
+    if (j < r->n) {
+        uint32_t start = tern_rack_start(r, j), end = at(r, j)->end;
+        if (*hi != end)
+            *hi = start + (*hi - start) / smss * smss;
+    }
+}
+
+bool tern_rack_any_sacked(const struct tern_rack *r)
+{
+    for (uint32_t i = 0; i < r->n; i++)
+        if (at(r, i)->flags & TERN_RACK_SACKED)
+            return true;
+    return false;
+}
+
 uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a)
 {
     uint32_t count = 0, ack = a->ack;
@@ -246,6 +288,8 @@ uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a)
     for (uint32_t b = 0; a->ranges && b < a->nranges; b++) {
         uint32_t lo = tern_seq_max(a->ranges[b].left, r->una);
         uint32_t hi = tern_seq_min(a->ranges[b].right, r->snd_max);
+        if (a->smss)
+            whole_segments(r, a->smss, &lo, &hi);
         if (!tern_seq_lt(lo, hi))
             continue;
         split_at(r, lo);

@@ -92,6 +92,7 @@ struct tern_rack_ack {
     uint32_t nranges;
     bool dsack;       /* the ACK carried a D-SACK (RFC 2883) */
     uint32_t snd_nxt; /* SND.NXT (highest sent + 1): RACK.dsack_round */
+    uint32_t smss;    /* segment size for partial-SACK rounding (0: none) */
 };
 
 /* storage NULL: allocate cap entries. snd_una: the first sequence number of
@@ -111,6 +112,9 @@ void tern_rack_on_send(struct tern_rack *r, uint32_t seq, uint32_t end, uint64_t
  * ack_rtt (the connection's RTT sample). Returns the number
  * of entries newly delivered. */
 uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a);
+
+/* Some entry is SACKed (RFC 8985 s7.2 "RACK.segs_sacked" is not zero). */
+bool tern_rack_any_sacked(const struct tern_rack *r);
 
 /* s6.2 step 4 "exiting Fast or RTO recovery": a recovery episode ended. */
 void tern_rack_recovery_done(struct tern_rack *r);

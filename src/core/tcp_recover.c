@@ -25,6 +25,7 @@ void tcp_rec_start(struct tcp_cb *cb)
     cb->rack_on = false;
     cb->rto_recovery = false;
     cb->sack_dups = 0;
+    cb->prr_on = false;
     cb->t_reo = cb->t_tlp = 0;
     if (cb->sack_ok &&
         tern_tcp_sack_init(&cb->sb, cb->sb_r, TCP_SACK_RANGES, cb->snd_una, cb->mss, 0) == 0) {
@@ -61,6 +62,7 @@ void tcp_rec_rto(struct tcp_cb *cb, uint64_t now)
         cb->t_reo = cb->t_tlp = 0;
     }
     cb->sack_dups = 0;
+    cb->prr_on = false; /* RFC 6937: PRR is for fast recovery; the RTO ends it */
     cb->undo.active = false;
 }
 
@@ -144,17 +146,89 @@ static void undo_on_dsack(struct tcp_cb *cb, const struct tern_tcp_sack_block *b
     }
 }
 
+/* RFC 6675 SetPipe(), less what RACK marked lost and was not resent. */
+static uint32_t rec_pipe(struct tcp_cb *cb)
+{
+    uint32_t pipe = tern_tcp_sack_set_pipe(&cb->sb);
+    if (cb->rack_on) {
+        uint32_t gone = rack_lost_pipe(cb);
+        pipe = pipe > gone ? pipe - gone : 0;
+    }
+    return pipe;
+}
+
+/* Proportional Rate Reduction, RFC 6937 s3 with the PRR-SSRB reduction
+ * bound (RFC 9937, which obsoletes RFC 6937, keeps the algorithm and this
+ * bound; its text could not be consulted here, so the RFC 6937 form is
+ * what is implemented): during fast recovery the data sent per ACK follows
+ * the data delivered, so that the flight glides from RecoverFS down to
+ * ssthresh instead of stopping and then bursting.
+ *   on entering recovery: prr_delivered = prr_out = 0,
+ *                         RecoverFS = snd.nxt - snd.una
+ *   on every ACK:  prr_delivered += DeliveredData
+ *     pipe > ssthresh:  sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out
+ *     else (SSRB):      sndcnt = MIN(ssthresh - pipe,
+ *                                    MAX(prr_delivered - prr_out, DeliveredData) + MSS)
+ *     sndcnt = MAX(sndcnt, 0); cwnd = pipe + sndcnt
+ *   on any transmission: prr_out += data sent (tcp_send_data)
+ * Returns sndcnt. */
+static uint32_t prr_sndcnt(struct tcp_cb *cb, uint32_t delivered, uint32_t pipe)
+{
+    uint64_t pd = (uint64_t)cb->prr_delivered + delivered;
+    cb->prr_delivered = pd > UINT32_MAX ? UINT32_MAX : (uint32_t)pd;
+    uint64_t ss = cb->cc.ssthresh;
+    int64_t sndcnt;
+    if (pipe > ss) {
+        uint64_t rfs = cb->prr_recover_fs ? cb->prr_recover_fs : 1;
+        sndcnt = (int64_t)((cb->prr_delivered * ss + rfs - 1) / rfs) - (int64_t)cb->prr_out;
+    } else {
+        int64_t lim = (int64_t)cb->prr_delivered - (int64_t)cb->prr_out;
+        if (lim < (int64_t)delivered)
+            lim = delivered;
+        lim += cb->mss;
+        sndcnt = (int64_t)(ss - pipe) < lim ? (int64_t)(ss - pipe) : lim;
+    }
+    return sndcnt > 0 ? (uint32_t)(sndcnt > UINT32_MAX / 2 ? UINT32_MAX / 2 : sndcnt) : 0;
+}
+
+static void prr_begin(struct tcp_cb *cb)
+{
+    cb->prr_on = true;
+    cb->prr_delivered = cb->prr_out = 0;
+    cb->prr_recover_fs = tcp_flight(cb); /* RecoverFS = snd.nxt - snd.una */
+    cb->prr_dup_est = 0;
+}
+
+/* NewReno recovery (RFC 6582) with PRR: pipe is FlightSize less what the
+ * duplicate ACKs say left the network; cwnd = FlightSize + sndcnt, so
+ * that tcp_output (which counts FlightSize) sends sndcnt new bytes - the
+ * retransmissions of RFC 6582 were already counted in prr_out. This
+ * replaces RFC 5681's inflation and RFC 6582's deflation of cwnd. */
+static void prr_reno_ack(struct tcp_cb *cb, uint32_t delivered)
+{
+    uint32_t flight = tcp_flight(cb);
+    uint32_t pipe = flight > cb->prr_dup_est ? flight - cb->prr_dup_est : 0;
+    uint64_t c = (uint64_t)flight + prr_sndcnt(cb, delivered, pipe);
+    if (c < cb->mss)
+        c = cb->mss;
+    cb->cc.cwnd = c > TERN_CC_CWND_MAX ? TERN_CC_CWND_MAX : (uint32_t)c;
+}
+
+/* SACK recovery: one ACK's PRR step sets cwnd for sack_xmit. */
+static void prr_sack_ack(struct tcp_cb *cb, uint32_t delivered)
+{
+    uint32_t pipe = rec_pipe(cb);
+    uint64_t c = (uint64_t)pipe + prr_sndcnt(cb, delivered, pipe);
+    cb->cc.cwnd = c > TERN_CC_CWND_MAX ? TERN_CC_CWND_MAX : (uint32_t)c;
+}
+
 /* RFC 6675 s5 step (C): send while cwnd - pipe >= 1 SMSS. With RACK, the
  * segments it marked lost go first (RFC 8985 s6.2: they are retransmitted
  * "as in RFC 6675" - a lost retransmission included), then NextSeg(). */
 static void sack_xmit(struct tcp_cb *cb, uint64_t now)
 {
     for (int guard = 0; guard < 4096; guard++) {
-        uint32_t pipe = tern_tcp_sack_set_pipe(&cb->sb);
-        if (cb->rack_on) {
-            uint32_t gone = rack_lost_pipe(cb);
-            pipe = pipe > gone ? pipe - gone : 0;
-        }
+        uint32_t pipe = rec_pipe(cb);
         if (cb->cc.cwnd < pipe || cb->cc.cwnd - pipe < cb->mss)
             break;
         struct tern_tcp_sack_seg sg;
@@ -205,7 +279,7 @@ bool tcp_rec_output(struct tcp_cb *cb, uint64_t now)
     return true;
 }
 
-static void sack_enter(struct tcp_cb *cb, uint64_t now)
+static void sack_enter(struct tcp_cb *cb, uint32_t delivered, uint64_t now)
 {
     struct tern_tcp_sack_seg first;
     /* RFC 6675 s5 (4.2): ssthresh per the algorithm (RFC 5681 (4) for
@@ -218,19 +292,26 @@ static void sack_enter(struct tcp_cb *cb, uint64_t now)
     cb->t_tlp = 0;
     if (tern_tcp_sack_enter_recovery(&cb->sb, &first) < 0)
         return;
+    prr_begin(cb);
     undo_note_rtx(cb, first.seq);
-    tcp_send_data(cb, first.seq, first.len, true, now); /* (4.3) */
+    /* (4.3): the first retransmission goes regardless of PRR (RFC 6937
+     * s3 lets the fast retransmit through; it counts in prr_out). */
+    tcp_send_data(cb, first.seq, first.len, true, now);
     tcp_arm_rtx(cb, now);
+    prr_sack_ack(cb, delivered); /* the ACK that started recovery */
     sack_xmit(cb, now);
 }
 
 /* RFC 8985 s7.2: (re)start the PTO after new data or an ACK of new data,
- * unless in fast or RTO recovery, with SACKed data outstanding, or while a
- * probe episode is open (s7.3: one at a time). */
+ * unless in fast or RTO recovery, with SACKed segments outstanding
+ * ("RACK.segs_sacked": whole segments, as RACK counts them - a partial
+ * SACK does not stop the probe), or while a probe episode is open (s7.3:
+ * one at a time). */
 static void arm_pto(struct tcp_cb *cb, uint64_t now)
 {
     cb->t_tlp = 0;
-    if (!cb->rack_on || cb->sb.in_recovery || cb->rto_recovery || cb->sb.sacked ||
+    if (!cb->rack_on || cb->sb.in_recovery || cb->rto_recovery ||
+        tern_rack_any_sacked(&cb->rack) ||
         cb->rack.tlp_active || cb->snd_una == cb->snd_max)
         return;
     uint64_t rto_left = UINT64_MAX;
@@ -292,9 +373,9 @@ void tcp_rec_reo_timeout(struct tcp_cb *cb, uint64_t now)
     if (!tern_rack_any_lost(&cb->rack))
         return;
     if (cb->sb.in_recovery)
-        tcp_rec_output(cb, now);
+        tcp_rec_output(cb, now); /* within the cwnd PRR set at the last ACK */
     else if (may_enter(cb, cb->snd_una))
-        sack_enter(cb, now);
+        sack_enter(cb, 0, now);
 }
 
 void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now)
@@ -303,8 +384,13 @@ void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now)
     if (!cb->rack_on || !sending_state(cb) || cb->snd_una == cb->snd_max || cb->sb.in_recovery || cb->rto_recovery ||
         cb->rack.tlp_active || cb->snd_nxt != cb->snd_max)
         return;
-    /* RFC 8985 s7.3: new data if the window allows, else the highest
-     * segment sent so far. */
+    /* RFC 8985 s7.3: "If a previously unsent segment exists AND the
+     * receive window allows new data to be sent", send it; else
+     * "retransmit the highest-sequence segment sent so far". That is the
+     * last MSS of what was sent - [., SND.MAX), not the end of the send
+     * queue: data held back by the peer's window was never sent, and a
+     * probe made of it would go past the window and move SND.MAX over a
+     * hole (tcp_send_room enforces it). */
     uint32_t avail = new_avail(cb);
     bool rtx = avail == 0;
     cb->tlp_sending = true;
@@ -313,9 +399,10 @@ void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now)
         cb->snd_nxt = cb->snd_max;
     } else {
         uint32_t data_end = cb->snd_una + (uint32_t)tern_ringbuf_len(&cb->snd);
-        uint32_t out = data_end - cb->snd_una;
+        uint32_t sent_end = tern_seq_min(cb->snd_max, data_end);
+        uint32_t out = sent_end - cb->snd_una;
         uint32_t len = out < cb->mss ? out : cb->mss;
-        tcp_send_data(cb, data_end - len, len, true, now); /* the FIN rides along */
+        tcp_send_data(cb, sent_end - len, len, true, now); /* a sent FIN rides along */
     }
     cb->tlp_sending = false;
     tern_rack_tlp_sent(&cb->rack, cb->snd_max, rtx);
@@ -329,7 +416,7 @@ static void rack_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
 {
     struct tern_rack_ack ra = {.now = now, .ack = cb->snd_una, .ranges = cb->sb.r,
                                .nranges = cb->sb.n, .dsack = info->dsack,
-                               .snd_nxt = cb->snd_max};
+                               .snd_nxt = cb->snd_max, .smss = cb->mss};
     tern_rack_on_ack(&cb->rack, &ra);
     if (tern_rack_tlp_on_ack(&cb->rack, seg->ack, info->dsack, info->dsack_block.right,
                              dup && !seg->opts.sack_count)) {
@@ -355,22 +442,45 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
                 cb->t_rtx = 0;
             else if (!(act & TERN_REC_RETRANSMIT) || (act & TERN_REC_RESET_TIMER))
                 tcp_arm_rtx(cb, now); /* RFC 6298 s5.3 */
-            if (act & TERN_REC_RETRANSMIT) /* RFC 6582 partial ACK */
+            if (act & TERN_REC_EXITED)
+                cb->prr_on = false; /* cwnd per RFC 6582 s3.2 step 5 option (1) */
+            /* RFC 6937 s3 without SACK: a cumulative ACK delivered the
+             * change in snd.una less what the duplicate ACKs before it
+             * were already counted for. */
+            uint32_t d = acked > cb->prr_dup_est ? acked - cb->prr_dup_est : 0;
+            cb->prr_dup_est = cb->prr_dup_est > acked ? cb->prr_dup_est - acked : 0;
+            if (act & TERN_REC_RETRANSMIT) /* RFC 6582 partial ACK (counts in prr_out) */
                 tcp_send_data(cb, cb->snd_una, cb->mss, true, now);
+            if (cb->prr_on)
+                prr_reno_ack(cb, d);
         } else if (dup) {
             unsigned act = tern_rec_on_dupack(&cb->rec, &cb->cc, ack, cb->snd_max,
                                               tcp_flight(cb), now);
             if (act & TERN_REC_LIMITED_TX)
                 limited_transmit(cb, now);
-            if (act & TERN_REC_RETRANSMIT) {
+            if (act & TERN_REC_ENTERED) {
+                prr_begin(cb);
+                /* The DupThresh duplicate ACKs each stand for a segment
+                 * that left the network (RFC 5681 s3.2 step 3). */
+                cb->prr_dup_est = TERN_REC_DUPTHRESH * cb->mss;
+            } else if (cb->prr_on) {
+                cb->prr_dup_est += cb->prr_dup_est < tcp_flight(cb) ? cb->mss : 0;
+            }
+            if (act & TERN_REC_RETRANSMIT) { /* the fast retransmit goes regardless */
                 tcp_send_data(cb, cb->snd_una, cb->mss, true, now);
                 tcp_arm_rtx(cb, now);
             }
+            if (cb->prr_on) /* RFC 6937 s3: a duplicate ACK delivered one SMSS */
+                prr_reno_ack(cb, cb->mss);
         }
         return;
     }
     struct tern_tcp_sack_ack_info info;
+    uint32_t sacked_before = cb->sb.sacked;
     tern_tcp_sack_on_ack(&cb->sb, ack, seg->opts.sack, seg->opts.sack_count, &info);
+    /* RFC 6937 s3: DeliveredData = change_in(snd.una) + change_in(SACKd). */
+    int64_t dd = (int64_t)acked + (int64_t)cb->sb.sacked - (int64_t)sacked_before;
+    uint32_t delivered = dd > 0 ? (uint32_t)dd : 0;
     if (info.dsack) {
         cb->sk->s->stats.tcp.dsacks_rx++;
         undo_on_dsack(cb, &info.dsack_block);
@@ -387,7 +497,8 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
         cb->cc.ops->on_ack(&cb->cc, acked, tern_rtt_srtt_us(&cb->rtt), now, was);
         if (was && tern_tcp_sack_recovery_done(&cb->sb)) {
             tern_tcp_sack_exit_recovery(&cb->sb);
-            cb->cc.cwnd = cb->cc.ssthresh; /* RFC 5681 s3.2 step 6 */
+            cb->prr_on = false;
+            cb->cc.cwnd = cb->cc.ssthresh; /* RFC 5681 s3.2 step 6, RFC 6937 s3 */
             if (cb->rack_on)
                 tern_rack_recovery_done(&cb->rack);
         }
@@ -408,6 +519,7 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
         arm_pto(cb, now);
     }
     if (cb->sb.in_recovery) {
+        prr_sack_ack(cb, delivered); /* RFC 6937: what this ACK lets us send */
         tcp_rec_output(cb, now);
         return;
     }
@@ -415,7 +527,7 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
     if (may_enter(cb, ack) &&
         (cb->sack_dups >= TERN_TCP_DUPTHRESH || tern_tcp_sack_is_lost(&cb->sb, cb->snd_una) ||
          (cb->rack_on && tern_rack_any_lost(&cb->rack))))
-        sack_enter(cb, now);
+        sack_enter(cb, delivered, now);
     else if (!acked && info.newly_sacked && cb->sack_dups < TERN_TCP_DUPTHRESH)
         limited_transmit(cb, now);
 }

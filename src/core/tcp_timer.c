@@ -199,7 +199,7 @@ static bool user_timeout(struct tcp_cb *cb, uint64_t now)
  * is suspect: the second consecutive RTO of a segment of len == MSS with
  * nothing received from the peer since the previous RTO, and the fourth,
  * lower the effective MSS one step, to 1024 and then 536 bytes (less the
- * timestamp option), never below TCP_MIN_EFF_MSS. Heavy random loss that
+ * timestamp option; as a cap in tcp_eff_mss), never below TCP_MIN_EFF_MSS. Heavy random loss that
  * is not about size costs at most those steps. DEVIATION: no probing back
  * up (RFC 4821 s7.2 search); the smaller MSS stays for the connection. */
 static const uint16_t blackhole_steps[] = {1024, 536};
@@ -214,17 +214,18 @@ static void blackhole_check(struct tcp_cb *cb, size_t queued, uint64_t now)
         !quiet || cb->ptb_seen || queued < cb->mss)
         return;
     for (size_t i = 0; i < sizeof blackhole_steps / sizeof blackhole_steps[0]; i++) {
-        uint32_t m = blackhole_steps[i];
-        if (cb->ts_ok)
-            m -= 12;
-        if (m < TCP_MIN_EFF_MSS)
-            m = TCP_MIN_EFF_MSS;
-        if (m < cb->mss) {
-            cb->mss = (uint16_t)m;
-            tcp_rec_set_mss(cb);
-            cb->sk->s->stats.tcp.blackhole_mss_downs++;
-            return;
+        uint16_t old_cap = cb->mss_cap;
+        if (!cb->mss_cap || blackhole_steps[i] < cb->mss_cap)
+            cb->mss_cap = blackhole_steps[i];
+        uint32_t m = tcp_eff_mss(cb);
+        if (m >= cb->mss) {
+            cb->mss_cap = old_cap; /* no lower: try the next step */
+            continue;
         }
+        cb->mss = (uint16_t)m;
+        tcp_rec_set_mss(cb);
+        cb->sk->s->stats.tcp.blackhole_mss_downs++;
+        return;
     }
 }
 
@@ -260,14 +261,11 @@ static void on_rtx(struct tcp_cb *cb, uint64_t now)
     tcp_rec_rto(cb, now);
     tern_rtt_backoff(&cb->rtt);
     cb->snd_nxt = cb->snd_una;
-    size_t q = tern_ringbuf_len(&cb->snd);
-    blackhole_check(cb, q, now);
-    uint32_t len = cb->mss;
-    if (len > q)
-        len = (uint32_t)q;
-    bool fin = cb->fin_pending && !cb->fin_acked && len == q;
-    tcp_send_data(cb, cb->snd_una, len, true, now);
-    cb->snd_nxt = cb->snd_una + len + (fin ? 1 : 0);
+    blackhole_check(cb, tern_ringbuf_len(&cb->snd), now);
+    /* The first segment again: what was sent of [SND.UNA, SND.UNA + MSS)
+     * (tcp_send_room: never data beyond SND.MAX, which may lie past the
+     * window), with the FIN if it was sent and is the last. */
+    cb->snd_nxt = cb->snd_una + tcp_send_data(cb, cb->snd_una, cb->mss, true, now);
     tcp_arm_rtx(cb, now);
 }
 
@@ -275,8 +273,13 @@ static void on_persist(struct tcp_cb *cb, uint64_t now)
 {
     cb->t_persist = 0;
     if (cb->snd_wnd != 0 || tern_ringbuf_len(&cb->snd) == 0) {
+        /* The window is open but sender SWS avoidance held the data: the
+         * override timeout expired (RFC 1122 4.2.3.4, RFC 9293
+         * s3.8.6.2.1): send what the window allows now. */
         cb->persist_count = 0;
+        cb->sws_override = true;
         tcp_output(cb, now);
+        cb->sws_override = false;
         return;
     }
     /* ATTACKS 36: a window that stays shut ends by the user timeout. */

@@ -288,3 +288,38 @@ TEST(tcp_rack_rto_clears_marks)
         CHECK_EQ(tern_rack_at(&r, k)->flags & (TERN_RACK_SACKED | TERN_RACK_LOST), 0);
     tern_rack_fini(&r);
 }
+
+/* Partial SACKs (tcp_rack.c whole_segments): with smss set, a block
+ * counts only for the whole segments it covers; segment boundaries inside
+ * an entry (a run sent at one instant) are start + k * SMSS and its end. */
+TEST(tcp_rack_partial_sack_counts_whole_segments_only)
+{
+    struct tern_rack r;
+    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
+    tern_rack_on_send(&r, P(0), P(3) + 24, 0); /* 3 segments + a 24-byte one, one entry */
+    CHECK_EQ(tern_rack_count(&r), 1);
+    struct tern_tcp_sack_range rg = {P(1) - 1, P(1)}; /* the last byte of segment 0 */
+    struct tern_rack_ack a = {.now = 10000, .ack = B, .ranges = &rg, .nranges = 1,
+                              .snd_nxt = P(3) + 24, .smss = L};
+    CHECK_EQ(tern_rack_on_ack(&r, &a), 0);
+    CHECK(!tern_rack_any_sacked(&r));
+    CHECK(!r.have_xmit); /* nothing delivered: RACK.xmit_ts untouched */
+    rg = (struct tern_tcp_sack_range){P(1) - 1, P(2) + 5}; /* all of segment 1 and bits */
+    CHECK_EQ(tern_rack_on_ack(&r, &a), 1);
+    CHECK_EQ(r.end_seq, P(2));
+    rg = (struct tern_tcp_sack_range){P(3), P(3) + 24}; /* the short last segment */
+    a.ranges = &rg;
+    CHECK_EQ(tern_rack_on_ack(&r, &a), 1);
+    CHECK_EQ(r.end_seq, P(3) + 24);
+    /* Without smss (the module's plain use) the byte counts. */
+    struct tern_rack r2;
+    static struct tern_rack_seg store2[8];
+    REQUIRE(tern_rack_init(&r2, store2, 8, B) == 0);
+    tern_rack_on_send(&r2, P(0), P(2), 0);
+    rg = (struct tern_tcp_sack_range){P(1) - 1, P(1)};
+    a.smss = 0;
+    a.snd_nxt = P(2);
+    CHECK_EQ(tern_rack_on_ack(&r2, &a), 1);
+    tern_rack_fini(&r2);
+    tern_rack_fini(&r);
+}
