@@ -131,6 +131,53 @@ static void error_observe(struct tern_stack *s, uint32_t from, uint8_t ttl, uint
     }
 }
 
+/* Destination Unreachable codes: RFC 792 (0-5), RFC 1122 3.2.2.1 (6-12),
+ * RFC 1812 s5.2.7.1 (13-15). Hard/soft: RFC 1122 4.2.3.9 - codes 0, 1 and
+ * 5 are soft ("TCP MUST NOT abort the connection"), 2-4 hard; 4 is PMTU
+ * (RFC 1191). The later codes name a destination that is unknown,
+ * isolated, or refused by policy (9/10/13 administratively prohibited,
+ * 14/15 precedence), or unreachable for the requested TOS (11 network,
+ * 12 host): nothing a retry would change, so hard, as Linux treats them.
+ * The error follows what the code names: a network (ENETUNREACH) or a
+ * host (EHOSTUNREACH). DEVIATION: protocol unreachable (2) is
+ * ECONNREFUSED (Linux: ENOPROTOOPT, no tern code); source route failed
+ * (5) is EHOSTUNREACH (Linux: EOPNOTSUPP). */
+static const struct icmp_err_class unreach_class[16] = {
+    [0] = {TERN_E_NETUNREACH, false, false},
+    [1] = {TERN_E_HOSTUNREACH, false, false},
+    [2] = {TERN_E_CONNREFUSED, true, false},
+    [3] = {TERN_E_CONNREFUSED, true, false},
+    [4] = {TERN_E_MSGSIZE, false, true},
+    [5] = {TERN_E_HOSTUNREACH, false, false},
+    [6] = {TERN_E_NETUNREACH, true, false},   /* destination network unknown */
+    [7] = {TERN_E_HOSTUNREACH, true, false},  /* destination host unknown */
+    [8] = {TERN_E_HOSTUNREACH, true, false},  /* source host isolated */
+    [9] = {TERN_E_NETUNREACH, true, false},   /* network administratively prohibited */
+    [10] = {TERN_E_HOSTUNREACH, true, false}, /* host administratively prohibited */
+    [11] = {TERN_E_NETUNREACH, true, false},  /* network unreachable for TOS */
+    [12] = {TERN_E_HOSTUNREACH, true, false}, /* host unreachable for TOS */
+    [13] = {TERN_E_HOSTUNREACH, true, false}, /* communication administratively prohibited */
+    [14] = {TERN_E_HOSTUNREACH, true, false}, /* host precedence violation */
+    [15] = {TERN_E_HOSTUNREACH, true, false}, /* precedence cutoff in effect */
+};
+
+bool icmp_classify(uint8_t type, uint8_t code, struct icmp_err_class *out)
+{
+    switch (type) {
+    case TERN_ICMP_UNREACH:
+        /* An unknown code still says the datagram did not arrive: soft. */
+        *out = code < 16 ? unreach_class[code]
+                         : (struct icmp_err_class){TERN_E_HOSTUNREACH, false, false};
+        return true;
+    case TERN_ICMP_TIMXCEED:  /* RFC 1122 4.2.3.9: soft (a routing loop, reassembly) */
+    case TERN_ICMP_PARAMPROB: /* RFC 1122 4.2.3.9: soft */
+        *out = (struct icmp_err_class){TERN_E_HOSTUNREACH, false, false};
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Hands a checked error about one of our datagrams to its owner, then to
  * the observers (also when no owner took it: traceroute's UDP probes are
  * sent without a socket). */

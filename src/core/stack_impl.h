@@ -320,6 +320,17 @@ struct reasm_cb_ctx {
     uint64_t now;
 };
 void icmp_reasm_expired(void *ctx, const uint8_t *quote, size_t quote_len);
+/* What an ICMP error about one of our datagrams means to a transport - the
+ * one table TCP and UDP share (icmp.c): the socket error, and whether it
+ * is hard (the destination cannot be reached at all: an attempt may be
+ * given up, RFC 1122 4.2.3.9, RFC 5927 s4) or soft. pmtu: fragmentation
+ * needed, for the RFC 1191 path (the transport's own business). Returns
+ * false for a message that means nothing to a transport. */
+struct icmp_err_class {
+    int err;
+    bool hard, pmtu;
+};
+bool icmp_classify(uint8_t type, uint8_t code, struct icmp_err_class *out);
 /* A datagram we queued could not be sent (ARP failure): tell its echo owner. */
 void icmp_local_unreach(struct tern_stack *s, const uint8_t *dgram, size_t len, uint8_t code);
 

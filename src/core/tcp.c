@@ -219,6 +219,79 @@ void tcp_conn_setup(struct tcp_cb *cb)
     cb->ts_offset = tcp_ts_offset(s, sk->local.addr, sk->peer.addr);
 }
 
+void tcp_seq_init_send(struct tcp_cb *cb, uint32_t iss)
+{
+    cb->iss = iss;
+    cb->snd_una = cb->snd_nxt = cb->snd_max = iss;
+}
+
+void tcp_seq_init_recv(struct tcp_cb *cb, uint32_t irs)
+{
+    cb->irs = irs;
+    cb->rcv_nxt = irs + 1;
+    cb->rcv_adv = cb->rcv_nxt;
+}
+
+void tcp_seq_syn_acked(struct tcp_cb *cb, uint32_t ack)
+{
+    cb->snd_una = ack;
+    if (tern_seq_lt(cb->snd_nxt, ack))
+        cb->snd_nxt = ack;
+    if (tern_seq_lt(cb->snd_max, ack))
+        cb->snd_max = ack;
+}
+
+void tcp_snd_wnd_set(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint32_t wnd)
+{
+    cb->snd_wnd = wnd;
+    cb->snd_wl1 = seq;
+    cb->snd_wl2 = ack;
+    /* RFC 5961 s5.2 MAX.SND.WND: "the largest window that the local sender
+     * has ever received from its peer" (the SYN's included). */
+    if (wnd > cb->max_snd_wnd)
+        cb->max_snd_wnd = wnd;
+}
+
+struct tcp_syn_result tcp_syn_negotiate(const struct tern_tcp_opts *peer,
+                                        const struct tcp_syn_offer *ours)
+{
+    struct tcp_syn_result r = {0};
+    /* RFC 9293 s3.7.1 (MUST-15): without an MSS option, assume 536. */
+    r.peer_mss = peer->has_mss ? peer->mss : TCP_DEFAULT_MSS;
+    /* RFC 7323 s2.2: "both sides MUST send Window Scale options in their
+     * <SYN> segments to enable window scaling in either direction"; s2.3:
+     * a shift.cnt above 14 is used as 14. Otherwise both shifts are 0. */
+    if (ours->ws && peer->has_wscale) {
+        r.ws_ok = true;
+        r.snd_ws = peer->wscale > TERN_TCP_WSCALE_MAX ? TERN_TCP_WSCALE_MAX : peer->wscale;
+        r.rcv_ws = ours->ws_shift > TERN_TCP_WSCALE_MAX ? TERN_TCP_WSCALE_MAX : ours->ws_shift;
+    }
+    /* RFC 2018 s2: SACK only when both SYNs carried SACK-permitted. */
+    r.sack_ok = ours->sack && peer->sack_perm;
+    /* RFC 7323 s3.2: timestamps are in use when both the <SYN> and the
+     * <SYN,ACK> carry TSopt (a responder sends it only if the SYN had it). */
+    r.ts_ok = ours->ts && peer->has_ts;
+    return r;
+}
+
+void tcp_syn_options(struct tcp_cb *cb, const struct tern_tcp_opts *peer, bool offer_all,
+                     uint64_t now)
+{
+    struct tcp_syn_offer ours = {.ws = offer_all, .sack = offer_all, .ts = offer_all,
+                                 .ws_shift = cb->rcv_ws};
+    struct tcp_syn_result r = tcp_syn_negotiate(peer, &ours);
+    cb->peer_mss = r.peer_mss;
+    cb->ws_ok = r.ws_ok;
+    cb->snd_ws = r.snd_ws;
+    cb->rcv_ws = r.rcv_ws;
+    cb->sack_ok = r.sack_ok;
+    cb->ts_ok = r.ts_ok;
+    if (r.ts_ok) { /* RFC 7323 s4.3: TS.Recent starts from the SYN's TSval */
+        cb->ts_recent = peer->ts_val;
+        cb->ts_recent_at = now;
+    }
+}
+
 /* After the handshake settled the options: effective send MSS
  * (tcp_eff_mss), RTO estimator, congestion control (CUBIC, IW10: RFC 6928). */
 void tcp_init_conn(struct tcp_cb *cb, uint64_t now)
@@ -235,8 +308,12 @@ void tcp_init_conn(struct tcp_cb *cb, uint64_t now)
     cb->stall_since = now;
 }
 
+/* Readiness notifications follow changes only, never a call that changed
+ * nothing (an app acting on each wake-up would re-arm itself forever). */
 void tcp_set_state(struct tcp_cb *cb, int state, uint64_t now)
 {
+    if (cb->state == state)
+        return;
     cb->state = (uint8_t)state;
     if (state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT)
         tcp_arm_keepalive(cb, now);

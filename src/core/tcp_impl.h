@@ -160,6 +160,38 @@ uint32_t tcp_eff_mss(const struct tcp_cb *cb);
  * estimator, timestamp offset (connect and a listener's child). */
 void tcp_conn_setup(struct tcp_cb *cb);
 void tcp_init_conn(struct tcp_cb *cb, uint64_t now); /* MSS, cc, recovery, RTO after the handshake */
+/* SYN option negotiation (RFC 9293 s3.7.1, RFC 7323 s1.3/s2.2/s3.2, RFC
+ * 2018 s2): the one place that decides a connection's MSS, window scaling,
+ * SACK and timestamps from the peer's SYN (or SYN-ACK) options and ours. */
+struct tcp_syn_offer {         /* what our SYN (or SYN-ACK) offers */
+    bool ws, sack, ts;
+    uint8_t ws_shift;          /* our shift.cnt (rcv_ws) */
+};
+struct tcp_syn_result {
+    uint16_t peer_mss;         /* the peer's MSS option, or the 536 default */
+    bool ws_ok, sack_ok, ts_ok;
+    uint8_t snd_ws, rcv_ws;    /* 0 unless ws_ok */
+};
+struct tcp_syn_result tcp_syn_negotiate(const struct tern_tcp_opts *peer,
+                                        const struct tcp_syn_offer *ours);
+/* Negotiates with what cb offers (offer_all: everything we implement, with
+ * cb->rcv_ws; else nothing but the MSS - a SYN cookie's SYN-ACK) and sets
+ * the result in cb, with TS.Recent from the SYN's TSval (RFC 7323 s4.3). */
+void tcp_syn_options(struct tcp_cb *cb, const struct tern_tcp_opts *peer, bool offer_all,
+                     uint64_t now);
+/* Sequence-space initialisation (RFC 9293 s3.4.1, s3.10.7.2/3), the one
+ * place for each side. Send side from ISS: nothing sent yet, SND.UNA =
+ * SND.NXT = SND.MAX = ISS (sending the SYN advances SND.NXT/SND.MAX). */
+void tcp_seq_init_send(struct tcp_cb *cb, uint32_t iss);
+/* Receive side from the peer's SYN: IRS = SEG.SEQ, RCV.NXT = IRS + 1, the
+ * advertised edge at RCV.NXT (widened by the first window we send). */
+void tcp_seq_init_recv(struct tcp_cb *cb, uint32_t irs);
+/* Our SYN is acknowledged (s3.10.7.3 / s3.10.7.4 SYN-RECEIVED, or a SYN
+ * cookie's ACK): SND.UNA = SEG.ACK, which also counts as sent. */
+void tcp_seq_syn_acked(struct tcp_cb *cb, uint32_t ack);
+/* SND.WND <- wnd, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK (s3.10.7.3, and
+ * the fifth step's update once its guard passed); MAX.SND.WND follows. */
+void tcp_snd_wnd_set(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint32_t wnd);
 /* test hook: the next ISN chosen by this stack */
 void tcp_test_force_iss(struct tern_stack *s, uint32_t iss);
 size_t tcp_tw_count(const struct tern_stack *s);

@@ -6,7 +6,8 @@
  * via tcp_isn.h) when a listener's SYN queue is full, and ICMP errors
  * (RFC 5927).
  * Not: what is sent in reply (tcp_out.c), timers (tcp_timer.c).
- * Urgent data is ordinary data (RFC 6093 s6; ATTACKS 27). ATTACKS 28
+ * Urgent data is ordinary data (RFC 6093 s6; ATTACKS 27; a DEVIATION, see
+ * the sixth step). Deliberate deviations from s3.10.7 are marked DEVIATION. ATTACKS 28
  * (SYN+FIN, ...) never reaches here: the codec rejects those segments.
  * LISTEN-state processing and SYN cookies are in tcp_listen.c; what an ACK
  * means for loss recovery (NewReno / RFC 6675 SACK) is in tcp_recover.c.
@@ -35,26 +36,6 @@ static void challenge_ack(struct tcp_cb *cb, uint64_t now)
     cb->chack_count++;
     s->stats.tcp.challenge_acks++;
     tcp_send_ack(cb, now);
-}
-
-static void read_syn_opts(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint64_t now)
-{
-    const struct tern_tcp_opts *o = &seg->opts;
-    cb->peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
-    if (o->has_wscale) {
-        cb->ws_ok = true;
-        cb->snd_ws = o->wscale;
-    } else {
-        cb->ws_ok = false;
-        cb->snd_ws = 0;
-        cb->rcv_ws = 0; /* RFC 7323 s2.2: scaling needs both sides */
-    }
-    cb->sack_ok = o->sack_perm;
-    cb->ts_ok = o->has_ts;
-    if (o->has_ts) {
-        cb->ts_recent = o->ts_val;
-        cb->ts_recent_at = now;
-    }
 }
 
 /* RFC 1122 4.2.2.13 / RFC 6191 s2: a SYN for a connection in TIME-WAIT
@@ -116,29 +97,30 @@ static void syn_sent(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     /* Third (security) skipped. Fourth: SYN. */
     if (!(seg->flags & TERN_TCP_SYN))
         return;
-    cb->irs = seg->seq;
-    cb->rcv_nxt = seg->seq + 1;
-    cb->rcv_adv = cb->rcv_nxt;
-    read_syn_opts(cb, seg, now);
-    /* RFC 7323 s2.2: the window of a SYN is never scaled. */
-    cb->snd_wnd = seg->win;
-    cb->max_snd_wnd = cb->snd_wnd;
-    cb->snd_wl1 = seg->seq;
-    cb->snd_wl2 = seg->ack;
+    /* s3.10.7.3 fourth: RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ, SND.UNA <-
+     * SEG.ACK (if there is an ACK); the window of a SYN is never scaled
+     * (RFC 7323 s2.2). */
+    tcp_seq_init_recv(cb, seg->seq);
+    tcp_syn_options(cb, &seg->opts, true, now); /* our SYN offered everything */
+    tcp_snd_wnd_set(cb, seg->seq, ack ? seg->ack : cb->snd_una, seg->win);
     if (ack) {
-        cb->snd_una = seg->ack;
+        tcp_seq_syn_acked(cb, seg->ack);
         tcp_rtt_ack(cb, seg, true, now); /* a stale echo of a resent SYN: none */
         tcp_init_conn(cb, now);
         cb->t_rtx = 0;
         cb->rtx_count = 0;
         tcp_set_state(cb, TCP_ESTABLISHED, now);
-        /* Data or FIN in the SYN-ACK is not taken (the peer retransmits). */
+        /* DEVIATION: s3.10.7.3 continues with the sixth step for text or
+         * a FIN riding on the SYN-ACK; we drop them (as Linux does without
+         * TCP Fast Open) and the peer retransmits them. */
         cb->ack_now = true;
         tcp_output(cb, now);
         return;
     }
-    /* Simultaneous open (s3.5 Figure 7): SYN-RECEIVED, send SYN,ACK. */
+    /* Simultaneous open (s3.5 Figure 7): SYN-RECEIVED, send SYN,ACK - our
+     * SYN again, so its ACK no longer times either (RFC 6298 s3, Karn). */
     tcp_set_state(cb, TCP_SYN_RECEIVED, now);
+    tern_rtt_on_send(&cb->rtt, cb->iss + 1, true, now);
     tcp_send_syn(cb, now);
     tcp_arm_rtx(cb, now);
     tcp_timer_update(cb);
@@ -150,9 +132,34 @@ static bool acceptable(const struct tcp_cb *cb, uint32_t seq, uint32_t slen, uin
     uint32_t lo = cb->rcv_nxt, hi = cb->rcv_nxt + wnd;
     if (slen == 0)
         return wnd == 0 ? seq == lo : tern_seq_in(seq, lo, hi);
+    /* "If the RCV.WND is zero, no segments will be acceptable, but special
+     * allowance should be made to accept valid ACKs, URGs, and RSTs": a
+     * segment at exactly RCV.NXT goes on to the RST, SYN and ACK checks
+     * (a peer's window probe or data may carry the ACK our sending waits
+     * for); its text finds no room in the seventh step and is answered
+     * with an ACK there. A FIN alone needs no room and is taken. */
     if (wnd == 0)
-        return false;
+        return seq == lo;
     return tern_seq_in(seq, lo, hi) || tern_seq_in(seq + slen - 1, lo, hi);
+}
+
+/* The segment passed every check of RFC 9293 s3.10.7.4 up to the ACK
+ * field: only now may it change state. RFC 7323 s4.3: TS.Recent from a
+ * segment covering Last.ACK.sent (a segment that is then rejected - an
+ * ACK of unsent data, an in-window RST or SYN - must not move it, or the
+ * next valid segment fails PAWS); keepalive idle time and the "heard from
+ * the peer" mark of black-hole detection restart only on an acceptable
+ * segment, so forged or stale segments keep neither alive. */
+static void accepted(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint64_t now)
+{
+    if (cb->ts_ok && seg->opts.has_ts && tern_seq_geq(seg->opts.ts_val, cb->ts_recent) &&
+        tern_seq_leq(seg->seq, cb->last_ack_sent)) {
+        cb->ts_recent = seg->opts.ts_val;
+        cb->ts_recent_at = now;
+    }
+    cb->last_rx = now;
+    if (cb->sk->keepalive && (cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT))
+        tcp_arm_keepalive(cb, now);
 }
 
 /* Fifth step for ESTABLISHED and later: SND.UNA, the send ring, RTT,
@@ -162,8 +169,20 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
 {
     uint32_t ack = seg->ack;
     uint32_t new_wnd = (uint32_t)seg->win << cb->snd_ws;
-    bool win_upd = tern_seq_lt(cb->snd_wl1, seg->seq) ||
-                   (cb->snd_wl1 == seg->seq && tern_seq_leq(cb->snd_wl2, ack));
+    /* RFC 9293 s3.10.7.4 fifth step: "If SND.UNA =< SEG.ACK =< SND.NXT, the
+     * send window should be updated. If (SND.WL1 < SEG.SEQ or (SND.WL1 =
+     * SEG.SEQ and SND.WL2 =< SEG.ACK))" - the WL1/WL2 guard keeps an old,
+     * reordered segment from installing an old window. An ACK that
+     * advances SND.UNA is newer than anything that set the window, whatever
+     * its SEG.SEQ: a retransmission of old data (SEG.SEQ < SND.WL1)
+     * carrying the peer's latest ACK and window must update it too, or a
+     * window that was closed (or shrunk) stays so until the peer sends new
+     * data, which it may never do. So the update is also accepted when the
+     * ACK advances SND.UNA (as Linux's tcp_may_update_window does). An ACK
+     * below SND.UNA never updates it. */
+    bool win_upd = tern_seq_geq(ack, cb->snd_una) &&
+                   (tern_seq_gt(ack, cb->snd_una) || tern_seq_lt(cb->snd_wl1, seg->seq) ||
+                    (cb->snd_wl1 == seg->seq && tern_seq_leq(cb->snd_wl2, ack)));
     if (tern_seq_gt(ack, cb->snd_una)) {
         uint32_t acked = ack - cb->snd_una;
         size_t queued = tern_ringbuf_len(&cb->snd);
@@ -198,11 +217,7 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
             tcp_rec_on_ack(cb, seg, 0, dup, now);
     }
     if (win_upd) {
-        cb->snd_wnd = new_wnd;
-        cb->snd_wl1 = seg->seq;
-        cb->snd_wl2 = ack;
-        if (new_wnd > cb->max_snd_wnd)
-            cb->max_snd_wnd = new_wnd;
+        tcp_snd_wnd_set(cb, seg->seq, ack, new_wnd);
         if (new_wnd) {
             cb->t_persist = 0;
             cb->persist_count = 0;
@@ -292,13 +307,15 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     bool rst = fl & TERN_TCP_RST, syn = fl & TERN_TCP_SYN, fin = fl & TERN_TCP_FIN;
     uint32_t slen = tern_tcp_seg_len(seg);
     uint32_t wnd = tern_seq_gt(cb->rcv_adv, cb->rcv_nxt) ? cb->rcv_adv - cb->rcv_nxt : 0;
-    cb->last_rx = now;
-    if (sk->keepalive && (cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT))
-        tcp_arm_keepalive(cb, now);
+    /* Nothing below changes connection state until the segment has passed
+     * the sequence, RST, SYN and ACK checks (RFC 9293 s3.10.7.4: a segment
+     * that fails one is dropped, at most answered with an ACK; RFC 7323
+     * s4.3): see accepted(). */
 
     /* SYN-RECEIVED: a retransmitted SYN repeats our SYN-ACK. */
     if (cb->state == TCP_SYN_RECEIVED && syn && !(fl & TERN_TCP_ACK) && seg->seq == cb->irs) {
         cb->rtx_last_at = now;
+        tern_rtt_on_send(&cb->rtt, cb->iss + 1, true, now); /* Karn: ambiguous now */
         tcp_send_syn(cb, now);
         return;
     }
@@ -306,7 +323,10 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         return;
     /* RFC 7323 s5.3 PAWS (R1-R3), before the sequence check: a segment
      * whose TSval is older than TS.Recent is dropped with an ACK (ATTACKS
-     * 37), unless TS.Recent is more than 24 days old (s5.5). */
+     * 37), unless TS.Recent is more than 24 days old (s5.5).
+     * DEVIATION: RFC 7323 s3.2 says a non-RST segment without a TSopt on a
+     * connection that negotiated timestamps SHOULD be dropped; we accept
+     * it (as Linux does): it gets no PAWS check and moves no TS.Recent. */
     if (cb->ts_ok && seg->opts.has_ts && !rst && tern_seq_lt(seg->opts.ts_val, cb->ts_recent) &&
         now - cb->ts_recent_at <= TCP_PAWS_IDLE_US) {
         s->stats.tcp.paws_drops++;
@@ -333,12 +353,6 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         }
         return; /* an out-of-window RST is dropped silently (RFC 5961 s3.2) */
     }
-    /* RFC 7323 s4.3: TS.Recent from a segment covering Last.ACK.sent. */
-    if (cb->ts_ok && seg->opts.has_ts && tern_seq_geq(seg->opts.ts_val, cb->ts_recent) &&
-        tern_seq_leq(seg->seq, cb->last_ack_sent)) {
-        cb->ts_recent = seg->opts.ts_val;
-        cb->ts_recent_at = now;
-    }
     /* Second: RST (RFC 5961 s3.2): exactly RCV.NXT resets, anything else in
      * the window earns a challenge ACK (ATTACKS 29). */
     if (rst) {
@@ -354,8 +368,14 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
             tcp_done(cb, TERN_E_CONNRESET);
         return;
     }
-    /* Third: security/precedence - not used. Fourth: SYN in a synchronized
-     * state -> challenge ACK, never a reset (RFC 5961 s4, ATTACKS 30). */
+    /* Third: security. DEVIATION: tern neither sends nor checks the IP
+     * security/compartment option (RFC 791/1108), so this check never
+     * fails. Fourth: SYN in a synchronized state -> challenge ACK, never a
+     * reset (RFC 5961 s4, ATTACKS 30). DEVIATION: s3.10.7.4 returns a
+     * passively opened SYN-RECEIVED connection to LISTEN on a SYN; we send
+     * the challenge ACK there too, so a blind SYN cannot tear down a
+     * half-open connection (a retransmission of the peer's own SYN was
+     * answered with our SYN-ACK above). */
     if (syn) {
         challenge_ack(cb, now);
         return;
@@ -363,33 +383,49 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     /* Fifth: the ACK field. */
     if (!(fl & TERN_TCP_ACK))
         return;
-    /* RFC 5961 s5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else a
-     * challenge ACK and drop (ATTACKS 31). */
-    if (!tern_seq_in_incl(seg->ack, cb->snd_una - cb->max_snd_wnd, cb->snd_max)) {
-        challenge_ack(cb, now);
-        return;
-    }
     if (cb->state == TCP_SYN_RECEIVED) {
-        if (!tern_seq_gt(seg->ack, cb->snd_una)) {
+        /* s3.10.7.4 fifth, SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT,
+         * then enter ESTABLISHED ... If the segment acknowledgment is not
+         * acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST>" (RFC
+         * 5961 s5.2's challenge ACK is for synchronized states). */
+        if (!tern_seq_gt(seg->ack, cb->snd_una) || tern_seq_gt(seg->ack, cb->snd_max)) {
             struct tern_ipv4_repr ip = {.src = sk->peer.addr, .dst = sk->local.addr};
-            tcp_send_reset(s, &ip, seg, now); /* <SEQ=SEG.ACK><CTL=RST> */
+            tcp_send_reset(s, &ip, seg, now);
             return;
         }
-        cb->snd_una = seg->ack;
-        cb->snd_wnd = (uint32_t)seg->win << cb->snd_ws;
-        cb->max_snd_wnd = cb->snd_wnd;
-        cb->snd_wl1 = seg->seq;
-        cb->snd_wl2 = seg->ack;
+        accepted(cb, seg, now);
+        /* "set SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK" */
+        tcp_seq_syn_acked(cb, seg->ack);
+        tcp_snd_wnd_set(cb, seg->seq, seg->ack, (uint32_t)seg->win << cb->snd_ws);
         tcp_rtt_ack(cb, seg, true, now);
         tcp_init_conn(cb, now);
         cb->t_rtx = 0;
         cb->rtx_count = 0;
         tcp_set_state(cb, TCP_ESTABLISHED, now);
         tcp_child_established(cb);
-    } else if (!process_ack(cb, seg, now)) {
-        return;
+        /* RFC 9293 s3.10.4 CLOSE in SYN-RECEIVED (a simultaneous open
+         * shut for writing): the FIN was "queued for processing after
+         * entering ESTABLISHED state" - it goes now (tcp_output below). */
+        if (sk->shut_wr && !cb->fin_pending) {
+            cb->fin_pending = true;
+            tcp_set_state(cb, TCP_FIN_WAIT_1, now);
+        }
+    } else {
+        /* RFC 5961 s5.2: SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, else
+         * a challenge ACK and drop (ATTACKS 31); RFC 9293 s3.10.7.4: an
+         * ACK of something not yet sent is answered and dropped. */
+        if (!tern_seq_in_incl(seg->ack, cb->snd_una - cb->max_snd_wnd, cb->snd_max)) {
+            challenge_ack(cb, now);
+            return;
+        }
+        accepted(cb, seg, now);
+        if (!process_ack(cb, seg, now))
+            return;
     }
-    /* Sixth: URG - ignored; urgent data is ordinary data (RFC 6093). */
+    /* Sixth: URG. DEVIATION: RFC 9293 s3.8.5 (MUST-30..33) asks for the
+     * urgent pointer to be passed up; RFC 6093 s6 advises applications not
+     * to use it, and we treat urgent data as ordinary data in sequence
+     * (the urgent pointer is ignored, ATTACKS 27). */
     /* Seventh: segment text. */
     bool in_data_state = cb->state == TCP_ESTABLISHED || cb->state == TCP_FIN_WAIT_1 ||
                          cb->state == TCP_FIN_WAIT_2;
@@ -491,7 +527,13 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
         s->stats.icmp.errors_ignored++;
         return;
     }
-    if (type == TERN_ICMP_UNREACH && code == 4) {
+    struct icmp_err_class c; /* the table UDP uses too (icmp.c) */
+    if (!icmp_classify(type, code, &c)) {
+        s->stats.tcp.icmp_ignored++;
+        s->stats.icmp.errors_ignored++;
+        return;
+    }
+    if (c.pmtu) {
         /* Fragmentation needed (RFC 1191): a lower MSS, clamped so it never
          * reaches 0 (ATTACKS 19): MTU below 68 counts as 68, MSS >= 64. */
         uint32_t mtu = next_mtu < 68 ? 68 : next_mtu;
@@ -508,19 +550,12 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
         }
         return;
     }
-    int err = TERN_E_HOSTUNREACH;
-    if (type == TERN_ICMP_UNREACH && (code == 2 || code == 3))
-        err = TERN_E_CONNREFUSED;
-    else if (type == TERN_ICMP_UNREACH && (code == 0 || code == 6))
-        err = TERN_E_NETUNREACH;
     /* RFC 5927 s4.1 / RFC 1122 4.2.3.9: on a synchronized connection every
      * error is soft (remembered, reported if the connection times out). A
      * hard error during SYN-SENT aborts the attempt, as Linux does. */
-    bool hard = type == TERN_ICMP_UNREACH && (code == 2 || code == 3 || code == 9 ||
-                                              code == 10 || code == 13);
-    if (cb->state == TCP_SYN_SENT && hard) {
-        tcp_done(cb, err);
+    if (cb->state == TCP_SYN_SENT && c.hard) {
+        tcp_done(cb, c.err);
         return;
     }
-    cb->soft_err = err;
+    cb->soft_err = c.err;
 }

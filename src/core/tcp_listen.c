@@ -86,7 +86,9 @@ static void cookie_syn_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *i
     struct tern_stack *s = lsk->s;
     struct tern_isn_tuple t = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dport,
                                .rport = seg->sport};
-    uint16_t mss = seg->opts.has_mss ? seg->opts.mss : TCP_DEFAULT_MSS;
+    /* The cookie carries no options but the MSS (tcp_isn.h): offer none. */
+    struct tcp_syn_offer none = {0};
+    uint16_t mss = tcp_syn_negotiate(&seg->opts, &none).peer_mss;
     uint16_t ours = tcp_route_mss(s, ip->src);
     if (ours < mss)
         mss = ours;
@@ -124,16 +126,17 @@ static void cookie_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
     if (!cb)
         return;
     s->stats.tcp.syncookies_ok++;
-    cb->iss = seg->ack - 1;
-    cb->irs = seg->seq - 1;
-    cb->snd_una = cb->snd_nxt = cb->snd_max = seg->ack;
-    cb->rcv_nxt = seg->seq;
-    cb->rcv_adv = cb->rcv_nxt;
-    cb->rcv_ws = 0;
-    cb->peer_mss = (uint16_t)mss;
-    cb->snd_wnd = cb->max_snd_wnd = seg->win;
-    cb->snd_wl1 = seg->seq;
-    cb->snd_wl2 = seg->ack;
+    /* The cookie was our ISS, the peer's ISN one below its ACK's SEG.SEQ;
+     * our SYN-ACK went out statelessly and is acknowledged now. */
+    tcp_seq_init_send(cb, seg->ack - 1);
+    tcp_seq_init_recv(cb, seg->seq - 1);
+    tcp_seq_syn_acked(cb, seg->ack);
+    /* What the cookie's SYN-ACK agreed to: the MSS it encodes, no other
+     * option (the SYN's other options are not known any more). */
+    struct tern_tcp_opts syn_opts = {.has_mss = true, .mss = (uint16_t)mss};
+    tcp_syn_options(cb, &syn_opts, false, now);
+    tcp_snd_wnd_set(cb, seg->seq, seg->ack, seg->win); /* no scaling with a cookie */
+    /* The window the cookie's SYN-ACK offered (cookie_syn_ack). */
     cb->rcv_adv = cb->rcv_nxt + (lsk->rcvbuf > 65535 ? 65535 : lsk->rcvbuf);
     tcp_init_conn(cb, now);
     tcp_set_state(cb, TCP_ESTABLISHED, now);
@@ -190,30 +193,23 @@ void tcp_listen_input_iss(struct tern_sock *lsk, const struct tern_ipv4_repr *ip
     }
     l->synq_len++;
     cb->in_synq = true;
-    cb->irs = seg->seq;
-    cb->rcv_nxt = seg->seq + 1;
-    cb->rcv_adv = cb->rcv_nxt;
-    cb->iss = iss ? *iss : tcp_new_iss(s, &cb->sk->local, &cb->sk->peer, now);
-    cb->snd_una = cb->iss;
-    cb->snd_max = cb->iss;
-    cb->snd_wnd = cb->max_snd_wnd = seg->win; /* RFC 7323 s2.2: unscaled in a SYN */
-    cb->snd_wl1 = seg->seq;
-    const struct tern_tcp_opts *o = &seg->opts;
-    cb->peer_mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
-    cb->ws_ok = o->has_wscale;
-    cb->snd_ws = o->has_wscale ? o->wscale : 0;
-    if (!cb->ws_ok)
-        cb->rcv_ws = 0;
-    cb->sack_ok = o->sack_perm;
-    cb->ts_ok = o->has_ts;
-    if (o->has_ts) {
-        cb->ts_recent = o->ts_val;
-        cb->ts_recent_at = now;
-    }
+    /* s3.10.7.2: RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ, select an ISS. */
+    tcp_seq_init_recv(cb, seg->seq);
+    tcp_seq_init_send(cb, iss ? *iss : tcp_new_iss(s, &cb->sk->local, &cb->sk->peer, now));
+    tcp_snd_wnd_set(cb, seg->seq, cb->iss, seg->win); /* RFC 7323 s2.2: unscaled in a SYN */
+    /* We implement every option: the SYN-ACK echoes what was agreed. */
+    tcp_syn_options(cb, &seg->opts, true, now);
     cb->state = TCP_SYN_RECEIVED;
-    /* Data in the SYN is not queued; the peer sends it again (RFC 9293
-     * allows either). */
+    /* DEVIATION: s3.10.7.2 says text in the SYN "should be queued for
+     * processing later"; we drop it (as Linux does without TCP Fast Open)
+     * and the peer sends it again after the handshake. */
     tcp_send_syn(cb, now);
+    /* RFC 6298 s2/s3: the ACK of the SYN-ACK gives the first RTT sample
+     * (without timestamps, from this timing; Karn: none if the SYN-ACK is
+     * sent again, see tcp_established_input and the retransmission timer),
+     * so an accepted connection starts with an SRTT - a tail loss probe
+     * (RFC 8985 s7.2) and an RTO from the path, not the 1 s default. */
+    tern_rtt_on_send(&cb->rtt, cb->iss + 1, false, now);
     tcp_arm_rtx(cb, now);
     tcp_timer_update(cb);
 }

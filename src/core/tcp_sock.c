@@ -81,8 +81,7 @@ static int tcp_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
     sk->connected = true;
     ports_conn_set(s, sk);
     tcp_conn_setup(cb);
-    cb->iss = tcp_new_iss(s, &sk->local, peer, now);
-    cb->snd_una = cb->snd_max = cb->iss;
+    tcp_seq_init_send(cb, tcp_new_iss(s, &sk->local, peer, now));
     cb->state = TCP_SYN_SENT;
     tcp_send_syn(cb, now);
     tern_rtt_on_send(&cb->rtt, cb->iss + 1, false, now);
@@ -219,13 +218,20 @@ static int tcp_shutdown(struct tern_sock *sk, int how)
     uint64_t now = tern_loop_now(sk->s->loop);
     if (cb->state == TCP_CLOSED || cb->state == TCP_LISTEN || cb->state == TCP_SYN_SENT)
         return TERN_E_NOTCONN;
-    if (how != TERN_SHUT_WR)
-        sk->shut_rd = true;
+    /* Readiness is notified on a change only (a state change notifies in
+     * tcp_set_state): an app that calls shutdown on every end-of-stream
+     * wake-up would otherwise re-arm its own wake-up at the same instant
+     * and spin the loop forever. */
+    bool changed = false;
+    if (how != TERN_SHUT_WR && !sk->shut_rd)
+        sk->shut_rd = changed = true;
     if (how != TERN_SHUT_RD) {
-        sk->shut_wr = true;
+        if (!sk->shut_wr)
+            sk->shut_wr = changed = true;
         close_send_side(cb, now);
     }
-    sock_notify(sk);
+    if (changed)
+        sock_notify(sk);
     tcp_check(cb);
     return TERN_OK;
 }

@@ -144,8 +144,9 @@ static void udp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t 
 /* An ICMP error quoting one of our datagrams. Linux semantics (udp_err
  * without IP_RECVERR): only a connected socket with the exact 4-tuple
  * learns of it, and only of "hard" errors (RFC 1122 s4.1.3.3 passes them
- * up). Soft ones - net/host unreachable (codes 0, 1), fragmentation
- * needed, time exceeded, parameter problem - are ignored, as on Linux. */
+ * up), as icmp_classify calls them. Soft ones - net/host unreachable
+ * (codes 0, 1), fragmentation needed, source route failed, time exceeded,
+ * parameter problem - are ignored, as on Linux. */
 static void udp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
                            const struct tern_icmp_quote *q)
 {
@@ -157,27 +158,12 @@ static void udp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_
         ports_find_conn(s, TERN_IPPROTO_UDP, q->ip.src, q->sport, q->ip.dst, q->dport);
     if (!sk)
         sk = ports_find_conn(s, TERN_IPPROTO_UDP, 0, q->sport, q->ip.dst, q->dport);
-    if (!sk || type != TERN_ICMP_UNREACH) {
+    struct icmp_err_class c; /* the table TCP uses too (icmp.c) */
+    if (!sk || !icmp_classify(type, code, &c) || !c.hard) {
         s->stats.icmp.errors_ignored++;
         return;
     }
-    int err;
-    switch (code) {
-    case TERN_ICMP_UNREACH_PORT:
-    case TERN_ICMP_UNREACH_PROTO: /* DEVIATION: Linux ENOPROTOOPT, no tern code */
-        err = TERN_E_CONNREFUSED;
-        break;
-    case 6: case 9: case 11: /* net unknown / prohibited / for TOS */
-        err = TERN_E_NETUNREACH;
-        break;
-    case 7: case 8: case 10: case 12: case 13: case 14: case 15:
-        err = TERN_E_HOSTUNREACH;
-        break;
-    default: /* 0, 1 (soft), 4 (PMTU), 5 (source route) */
-        s->stats.icmp.errors_ignored++;
-        return;
-    }
-    sock_set_error(sk, err);
+    sock_set_error(sk, c.err);
 }
 
 /* ---- socket ops --------------------------------------------------------- */
@@ -363,11 +349,14 @@ static ssize_t udp_recvfrom(struct tern_sock *sk, void *buf, size_t len, int fla
 
 static int udp_shutdown(struct tern_sock *sk, int how)
 {
+    /* Notified on a change only (see tcp_shutdown: no self-re-arming). */
+    bool changed = (how != TERN_SHUT_WR && !sk->shut_rd) || (how != TERN_SHUT_RD && !sk->shut_wr);
     if (how != TERN_SHUT_WR)
         sk->shut_rd = true;
     if (how != TERN_SHUT_RD)
         sk->shut_wr = true;
-    sock_notify(sk);
+    if (changed)
+        sock_notify(sk);
     /* Linux inet_shutdown: the flags are set, but ENOTCONN if unconnected. */
     return sk->connected ? TERN_OK : TERN_E_NOTCONN;
 }

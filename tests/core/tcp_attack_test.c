@@ -62,6 +62,10 @@ TEST(attack_35_syn_flood_capped_cookies_let_clients_in)
     struct tern_sock *c = tern_sock_accept(l, &from, NULL);
     REQUIRE(c != NULL);
     CHECK_EQ(from.port, 41000);
+    /* tcp_syn_options with the cookie's offer: its MSS, no other option. */
+    CHECK(!tcp_cb_of(c)->ts_ok && !tcp_cb_of(c)->ws_ok && !tcp_cb_of(c)->sack_ok);
+    CHECK_EQ(tcp_cb_of(c)->peer_mss, 1460);
+    CHECK_EQ(tcp_cb_of(c)->rcv_ws, 0);
     CHECK_EQ(tern_sock_recv(c, buf, sizeof buf, 0), 5);
     CHECK_MEM(buf, "GET /", 5);
     CHECK_EQ(tern_sock_send(c, "200", 3, 0), 3);
@@ -89,7 +93,12 @@ TEST(attack_35_syn_flood_capped_cookies_let_clients_in)
 
 TEST(attack_36_zero_window_persist_backoff_user_timeout)
 {
-    struct world *w = world_new(NULL);
+    /* RFC 6298 s2.4's 1 s minimum RTO: the handshake's sample (0 us in the
+     * state world) leaves the RTO at 1 s, the base of the schedule below. */
+    struct tern_config cfg;
+    tern_config_defaults(&cfg);
+    cfg.tcp_rto_min_us = 1000000;
+    struct world *w = world_new(&cfg);
     struct tern_sock *l, *sk = wt_establish(w, 0, &l);
     REQUIRE(sk != NULL);
     uint64_t t0 = tern_loop_now(w->loop);

@@ -71,7 +71,9 @@ TEST(tcp_state_netstat_rows)
     CHECK_EQ(rows[1].peer.port, P_PORT);
     CHECK_EQ(rows[1].mss, 1460);
     CHECK_EQ(rows[1].cwnd, 14600); /* RFC 6928 IW10 */
-    CHECK_EQ(rows[1].rto_us, 1000000); /* RFC 6298 s2.1 before any sample */
+    /* RFC 6298 s2.2: the ACK of our SYN-ACK gave the first sample (0 us in
+     * the state world), so RTO = the configured minimum (s2.4), 200 ms. */
+    CHECK_EQ(rows[1].rto_us, 200000);
     wt_finish(w, sk, l);
 }
 
