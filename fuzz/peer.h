@@ -67,6 +67,7 @@ struct pr_conn {
     /* what the stack sent, as seen on the wire */
     bool st_syn;             /* its SYN seen: st_iss valid */
     uint32_t st_iss, st_max, st_ack, st_tsval;
+    uint32_t st_synack;      /* the ACK of its last SYN-ACK */
     uint16_t st_win;
     uint8_t st_ws;
     bool st_fin;
@@ -92,10 +93,13 @@ struct pr {
     uint32_t events;
     uint32_t states_seen;    /* bit per tcp_state the connections passed through */
     uint64_t frames_out;
+    /* UDP datagrams the stack sends (the UDP target's oracle) */
+    void (*udp_out)(struct pr *p, const struct tern_ipv4_repr *ip, const uint8_t *udp,
+                    size_t len);
     uint8_t buf[70000], seg[70000];
 };
 
-static void pr_event(struct pr *p)
+static inline void pr_event(struct pr *p)
 {
     uint64_t sec = tern_loop_now(p->loop) / 1000000u;
     if (sec != p->ev_sec) {
@@ -107,12 +111,12 @@ static void pr_event(struct pr *p)
 }
 
 /* The harness acts: the livelock count restarts. */
-static void pr_act(struct pr *p)
+static inline void pr_act(struct pr *p)
 {
     p->events = 0;
 }
 
-static struct pr_conn *pr_find(struct pr *p, uint16_t lport, uint16_t pport)
+static inline struct pr_conn *pr_find(struct pr *p, uint16_t lport, uint16_t pport)
 {
     for (int i = 0; i < p->nconn; i++)
         if (p->c[i].lport == lport && p->c[i].pport == pport)
@@ -120,7 +124,7 @@ static struct pr_conn *pr_find(struct pr *p, uint16_t lport, uint16_t pport)
     return NULL;
 }
 
-static void pr_check_out(struct pr *p, const struct tern_tcp_repr *r)
+static inline void pr_check_out(struct pr *p, const struct tern_tcp_repr *r)
 {
     struct pr_conn *c = pr_find(p, r->sport, r->dport);
     if (!c)
@@ -134,13 +138,24 @@ static void pr_check_out(struct pr *p, const struct tern_tcp_repr *r)
     if (r->flags & TERN_TCP_RST)
         return;
     if (r->flags & TERN_TCP_SYN) {
-        if (!c->st_syn || c->st_iss != r->seq) {
-            /* A new incarnation (or the first): its ISS. */
+        /* A new incarnation (or the first): another ISS, or a SYN-ACK for
+         * another SYN of the peer (a new incarnation may get the same ISS
+         * when no virtual time passed: RFC 6528's clock did not move). */
+        bool fresh = !c->st_syn || c->st_iss != r->seq ||
+                     ((r->flags & TERN_TCP_ACK) && r->ack != c->st_synack);
+        if (r->flags & TERN_TCP_ACK)
+            c->st_synack = r->ack;
+        if (fresh) {
             c->st_syn = true;
             c->st_iss = r->seq;
             c->st_max = r->seq + 1;
             c->st_fin = false;
             c->acked = r->seq; /* nothing of it acknowledged yet */
+            /* Nothing written on this incarnation yet: the app's counters
+             * belong to the socket it holds, which is an older one (a
+             * listener's new child is counted from its accept). */
+            c->written = 0;
+            c->wr_shut = false;
         }
         c->st_ws = r->opts.has_wscale ? r->opts.wscale : 0;
     }
@@ -177,7 +192,7 @@ static void pr_check_out(struct pr *p, const struct tern_tcp_repr *r)
         c->st_max = r->seq + slen;
 }
 
-static int pr_cap_send(void *ctx, const uint8_t *f, size_t len)
+static inline int pr_cap_send(void *ctx, const uint8_t *f, size_t len)
 {
     struct pr *p = ctx;
     pr_event(p);
@@ -189,6 +204,10 @@ static int pr_cap_send(void *ctx, const uint8_t *f, size_t len)
     int h = tern_ipv4_parse(f + TERN_ETH_HLEN, len - TERN_ETH_HLEN, 0, &ip);
     if (h < 0)
         PR_DIE("the stack sent a bad IPv4 header");
+    if (ip.proto == TERN_IPPROTO_UDP && p->udp_out && !ip.frag_off && !ip.mf) {
+        p->udp_out(p, &ip, f + TERN_ETH_HLEN + h, ip.payload_len);
+        return 0;
+    }
     if (ip.proto != TERN_IPPROTO_TCP || ip.frag_off || ip.mf)
         return 0;
     struct tern_tcp_repr r;
@@ -201,14 +220,14 @@ static int pr_cap_send(void *ctx, const uint8_t *f, size_t len)
     return 0;
 }
 
-/* Delivers an IPv4 packet from the peer. */
-static void pr_ip_in(struct pr *p, uint8_t proto, const uint8_t *pl, size_t n)
+/* Delivers an IPv4 packet from the peer to dst. */
+static inline void pr_ip_in_to(struct pr *p, uint32_t dst, uint8_t proto, const uint8_t *pl, size_t n)
 {
     struct tern_ipv4_repr ip;
     memset(&ip, 0, sizeof ip);
     ip.ttl = 64;
     ip.src = PR_PEER;
-    ip.dst = PR_US;
+    ip.dst = dst;
     ip.proto = proto;
     ip.payload_len = (uint16_t)n;
     struct tern_eth_repr e = {.ethertype = TERN_ETHERTYPE_IPV4};
@@ -226,9 +245,14 @@ static void pr_ip_in(struct pr *p, uint8_t proto, const uint8_t *pl, size_t n)
     free(copy);
 }
 
+static inline void pr_ip_in(struct pr *p, uint8_t proto, const uint8_t *pl, size_t n)
+{
+    pr_ip_in_to(p, PR_US, proto, pl, n);
+}
+
 /* A segment from the peer on connection c (payload = the peer's pattern
  * at its sequence numbers). */
-static void pr_send(struct pr *p, struct pr_conn *c, uint32_t seq, uint32_t ack, uint16_t flags,
+static inline void pr_send(struct pr *p, struct pr_conn *c, uint32_t seq, uint32_t ack, uint16_t flags,
                     uint16_t win, size_t plen, const struct tern_tcp_opts *extra)
 {
     static uint8_t data[65536];
@@ -285,7 +309,7 @@ static void pr_send(struct pr *p, struct pr_conn *c, uint32_t seq, uint32_t ack,
 }
 
 /* The peer's ARP request, so the stack knows its MAC. */
-static void pr_arp(struct pr *p)
+static inline void pr_arp(struct pr *p)
 {
     struct tern_arp_repr a = {.op = TERN_ARP_REQUEST, .spa = PR_PEER, .tpa = PR_US};
     memcpy(a.sha, pr_mac_peer, 6);
@@ -300,7 +324,7 @@ static void pr_arp(struct pr *p)
 }
 
 /* An ICMP error from the peer quoting a segment of c with sequence seq. */
-static void pr_icmp(struct pr *p, struct pr_conn *c, uint8_t type, uint8_t code, uint16_t mtu,
+static inline void pr_icmp(struct pr *p, struct pr_conn *c, uint8_t type, uint8_t code, uint16_t mtu,
                     uint32_t seq)
 {
     uint8_t m[8 + 20 + 8];
@@ -326,7 +350,7 @@ static void pr_icmp(struct pr *p, struct pr_conn *c, uint8_t type, uint8_t code,
 }
 
 /* Reads what the app may read on c, checking every byte. */
-static void pr_read(struct pr *p, struct pr_conn *c, size_t max)
+static inline void pr_read(struct pr *p, struct pr_conn *c, size_t max)
 {
     static uint8_t b[8192];
     (void)p;
@@ -354,12 +378,23 @@ static void pr_read(struct pr *p, struct pr_conn *c, size_t max)
 }
 
 /* Writes up to n bytes of the pattern on c. */
-static void pr_write(struct pr *p, struct pr_conn *c, size_t n)
+/* The app's socket is the incarnation the peer now talks to. */
+static inline bool pr_app_current(const struct pr_conn *c)
+{
+    return c->app && tcp_cb_of(c->app) && tcp_cb_of(c->app)->iss == c->st_iss;
+}
+
+static inline void pr_write(struct pr *p, struct pr_conn *c, size_t n)
 {
     static uint8_t b[65536];
     (void)p;
     if (!c->app || !tcp_cb_of(c->app))
         return;
+    if (!pr_app_current(c)) { /* an old incarnation: the call must fail */
+        if (tern_sock_send(c->app, b, n ? n : 1, 0) > 0)
+            PR_DIE("an ended connection took data");
+        return;
+    }
     if (n > sizeof b)
         n = sizeof b;
     uint32_t base = c->st_iss + 1 + (uint32_t)c->written;
@@ -371,13 +406,17 @@ static void pr_write(struct pr *p, struct pr_conn *c, size_t n)
     c->written += n;
     ssize_t k = tern_sock_send(c->app, b, n, 0);
     c->written = before + (k > 0 ? (uint64_t)k : 0);
-    if (tern_seq_gt(c->st_max, c->st_iss + 1 + (uint32_t)c->written + (c->wr_shut ? 1u : 0u)))
+    if (tern_seq_gt(c->st_max, c->st_iss + 1 + (uint32_t)c->written + (c->wr_shut ? 1u : 0u))) {
+        if (getenv("TERN_FUZZ_VERBOSE"))
+            fprintf(stderr, "st_max %u iss %u written %llu shut %d k %zd n %zu\n", c->st_max,
+                    c->st_iss, (unsigned long long)c->written, c->wr_shut, k, n);
         PR_DIE("sent beyond what the application wrote");
+    }
 }
 
-static void pr_on_sock(struct tern_sock *sk, unsigned events, void *ctx);
+static inline void pr_on_sock(struct tern_sock *sk, unsigned events, void *ctx);
 
-static void pr_attach(struct pr *p, struct pr_conn *c, struct tern_sock *sk)
+static inline void pr_attach(struct pr *p, struct pr_conn *c, struct tern_sock *sk)
 {
     c->app = sk;
     c->written = c->readn = 0;
@@ -388,7 +427,7 @@ static void pr_attach(struct pr *p, struct pr_conn *c, struct tern_sock *sk)
     tern_sock_set_handler(sk, TERN_POLLIN | TERN_POLLOUT, pr_on_sock, p);
 }
 
-static void pr_on_sock(struct tern_sock *sk, unsigned events, void *ctx)
+static inline void pr_on_sock(struct tern_sock *sk, unsigned events, void *ctx)
 {
     struct pr *p = ctx;
     pr_event(p);
@@ -406,13 +445,14 @@ static void pr_on_sock(struct tern_sock *sk, unsigned events, void *ctx)
          * (as many event loops do): must not make the stack wake it again
          * and again at the same instant. */
         if (c->app_eof && p->reactive) {
-            c->wr_shut = true;
+            if (pr_app_current(c))
+                c->wr_shut = true;
             tern_sock_shutdown(sk, TERN_SHUT_WR);
         }
     }
 }
 
-static void pr_note_states(struct pr *p)
+static inline void pr_note_states(struct pr *p)
 {
     for (int i = 0; i < p->nconn; i++) {
         struct tern_sock *sk = p->c[i].app;
@@ -427,7 +467,7 @@ static void pr_note_states(struct pr *p)
     }
 }
 
-static void pr_open(struct pr *p, struct tern_config *cfg)
+static inline void pr_open(struct pr *p, struct tern_config *cfg)
 {
     p->loop = tern_loop_virtual_new(1000000000ull);
     p->s = tern_stack_new(cfg, p->loop);
@@ -441,7 +481,7 @@ static void pr_open(struct pr *p, struct tern_config *cfg)
 }
 
 /* Lets the loop run for `us` (the livelock count is per virtual second). */
-static void pr_run(struct pr *p, uint64_t us)
+static inline void pr_run(struct pr *p, uint64_t us)
 {
     tern_loop_run(p->loop, tern_loop_now(p->loop) + us);
     pr_act(p);
@@ -450,11 +490,12 @@ static void pr_run(struct pr *p, uint64_t us)
 /* The end of every input: the app closes everything, the peer goes away;
  * after 30 virtual minutes no socket may be left (orphans end by the user
  * timeout, TIME_WAIT by 2*MSL) and the stack's memory is back to baseline. */
-static void pr_close(struct pr *p, struct tern_sock *extra)
+static inline void pr_close(struct pr *p, struct tern_sock *extra)
 {
     for (int i = 0; i < p->nconn; i++)
         if (p->c[i].app) {
-            p->c[i].wr_shut = true;
+            if (pr_app_current(&p->c[i]))
+                p->c[i].wr_shut = true;
             tern_sock_close(p->c[i].app);
             p->c[i].app = NULL;
         }

@@ -170,7 +170,8 @@ static void app_close_write(struct pr_conn *c, bool use_close)
 {
     if (!c->app)
         return;
-    c->wr_shut = true;
+    if (pr_app_current(c))
+        c->wr_shut = true;
     if (use_close) {
         tern_sock_close(c->app);
         c->app = NULL;
@@ -265,7 +266,9 @@ static void op(struct in *in, struct tern_sock *lsk, int *cur, uint8_t opt)
     case 4: { /* SYN: a new peer (listener), a challenge, a TIME-WAIT reopen */
         uint8_t s = getb(in);
         if (!c->used || (s & 0x80)) {
-            c->isn = (s & 0x40) ? c->nxt + 100000u : (uint32_t)s * 0x01010101u;
+            /* A new ISN, forward of anything sent (so "the highest
+             * sequence number the peer sent" stays well defined). */
+            c->isn = c->hi + 1 + ((s & 0x40) ? 100000u : (uint32_t)(s & 0x3f) * 1000u);
             c->nxt = c->isn + 1;
             pr_send(&g, c, c->isn, 0, TERN_TCP_SYN, 65535, 0, NULL);
         } else {
@@ -292,7 +295,7 @@ static void op(struct in *in, struct tern_sock *lsk, int *cur, uint8_t opt)
     case 8: { /* shutdown */
         uint8_t how = getb(in) % 3;
         if (c->app) {
-            if (how != TERN_SHUT_RD)
+            if (how != TERN_SHUT_RD && pr_app_current(c))
                 c->wr_shut = true;
             tern_sock_shutdown(c->app, how);
         }
