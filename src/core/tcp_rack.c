@@ -126,7 +126,8 @@ static void append(struct tern_rack *r, uint32_t end, uint64_t now)
 {
     if (r->n) {
         struct tern_rack_seg *last = at(r, r->n - 1);
-        if (last->xmit_ts == now && last->flags == 0) {
+        bool full = !r->smss || (last->end - tern_rack_start(r, r->n - 1)) % r->smss == 0;
+        if (last->xmit_ts == now && last->flags == 0 && full) {
             last->end = end;
             r->snd_max = end;
             return;
@@ -223,14 +224,20 @@ static void delivered(struct tern_rack *r, const struct tern_rack_seg *e, uint32
  * overdue and start recovery on one byte (the RFC 6675 scoreboard, byte
  * by byte, keeps the part: IsLost() needs DupThresh * SMSS bytes, s4).
  * The table has no segment boundaries inside an entry (tcp_rack.h: a run
- * sent at one instant); the sender cut such a run into SMSS pieces from
- * its start (tcp_out.c), so the boundaries are start + k * SMSS and the
- * entry's end. DEVIATION: after a partial cumulative ACK, an entry merge
- * or an MSS change they are approximate; a part then left unmarked is
- * marked by a later block or cumulative ACK. (Linux likewise ignores a
+ * sent at one instant); with r->smss set, a segment joins an entry only
+ * when all before it there are full (append), so the boundaries are
+ * start + k * SMSS and the entry's end. DEVIATION: after a partial
+ * cumulative ACK, a merge forced by a full table (make_room) or an MSS
+ * change they are approximate; a part then left unmarked is marked by a
+ * later block or cumulative ACK. (Linux likewise ignores a
  * SACK of less than an MSS of a packet.) */
-static void whole_segments(const struct tern_rack *r, uint32_t smss, uint32_t *lo, uint32_t *hi)
+static void whole_segments(const struct tern_rack *r, uint32_t smss, bool fin_sent, uint32_t *lo,
+                           uint32_t *hi)
 {
+    /* A FIN takes the last sequence number but no SACK block covers it
+     * (blocks report data, RFC 2018 s3): a block ending where the data
+     * ends covers the last segment. */
+    uint32_t data_end = fin_sent ? r->snd_max - 1 : r->snd_max;
     uint32_t i = find(r, *lo);
     if (i < r->n) {
         uint32_t start = tern_rack_start(r, i), end = at(r, i)->end;
@@ -245,7 +252,7 @@ static void whole_segments(const struct tern_rack *r, uint32_t smss, uint32_t *l
     uint32_t j = find(r, *hi - 1);
     if (j < r->n) {
         uint32_t start = tern_rack_start(r, j), end = at(r, j)->end;
-        if (*hi != end)
+        if (*hi != end && *hi != data_end)
             *hi = start + (*hi - start) / smss * smss;
     }
 }
@@ -289,7 +296,7 @@ uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a)
         uint32_t lo = tern_seq_max(a->ranges[b].left, r->una);
         uint32_t hi = tern_seq_min(a->ranges[b].right, r->snd_max);
         if (a->smss)
-            whole_segments(r, a->smss, &lo, &hi);
+            whole_segments(r, a->smss, a->fin_sent, &lo, &hi);
         if (!tern_seq_lt(lo, hi))
             continue;
         split_at(r, lo);

@@ -56,6 +56,11 @@ struct tern_rack {
     uint32_t first, n, cap; /* live entries seg[first .. first+n) */
     bool owned;
     uint32_t una, snd_max; /* the table covers [una, snd_max) */
+    /* The sender's segment size (0: unknown). When set, a segment joins
+     * the entry before it (sent at the same instant) only if every segment
+     * already there is full, so an entry's segment boundaries are start +
+     * k * smss and its end (whole_segments in tcp_rack.c relies on it). */
+    uint32_t smss;
     /* RFC 8985 s6.1 */
     bool have_xmit;        /* RACK.xmit_ts / end_seq defined */
     uint64_t xmit_ts;      /* RACK.xmit_ts */
@@ -93,6 +98,7 @@ struct tern_rack_ack {
     bool dsack;       /* the ACK carried a D-SACK (RFC 2883) */
     uint32_t snd_nxt; /* SND.NXT (highest sent + 1): RACK.dsack_round */
     uint32_t smss;    /* segment size for partial-SACK rounding (0: none) */
+    bool fin_sent;    /* the last sequence number sent (snd_max - 1) is a FIN */
 };
 
 /* storage NULL: allocate cap entries. snd_una: the first sequence number of

@@ -32,6 +32,7 @@ void tcp_rec_start(struct tcp_cb *cb)
         cb->sack_on = true;
         /* RFC 8985 needs SACK: RACK-TLP only when both sides agreed on it. */
         cb->rack_on = tern_rack_init(&cb->rack, cb->rack_s, TCP_RACK_SEGS, cb->snd_una) == 0;
+        cb->rack.smss = cb->mss;
     }
 }
 
@@ -46,6 +47,8 @@ void tcp_rec_set_mss(struct tcp_cb *cb)
     tern_cc_set_mss(&cb->cc, cb->mss);
     if (cb->sack_on)
         tern_tcp_sack_set_smss(&cb->sb, cb->mss);
+    if (cb->rack_on)
+        cb->rack.smss = cb->mss;
 }
 
 void tcp_rec_rto(struct tcp_cb *cb, uint64_t now)
@@ -416,7 +419,10 @@ static void rack_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
 {
     struct tern_rack_ack ra = {.now = now, .ack = cb->snd_una, .ranges = cb->sb.r,
                                .nranges = cb->sb.n, .dsack = info->dsack,
-                               .snd_nxt = cb->snd_max, .smss = cb->mss};
+                               .snd_nxt = cb->snd_max, .smss = cb->mss,
+                               .fin_sent = cb->fin_pending &&
+                                           cb->snd_max == cb->snd_una +
+                                               (uint32_t)tern_ringbuf_len(&cb->snd) + 1};
     tern_rack_on_ack(&cb->rack, &ra);
     if (tern_rack_tlp_on_ack(&cb->rack, seg->ack, info->dsack, info->dsack_block.right,
                              dup && !seg->opts.sack_count)) {

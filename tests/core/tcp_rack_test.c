@@ -323,3 +323,39 @@ TEST(tcp_rack_partial_sack_counts_whole_segments_only)
     tern_rack_fini(&r2);
     tern_rack_fini(&r);
 }
+
+/* The boundaries whole_segments relies on: with smss set, a segment sent
+ * at the same instant joins the entry before it only if all there are
+ * full; a FIN's sequence number is never in a SACK block, so a block that
+ * ends where the data ends covers the last segment. */
+TEST(tcp_rack_entry_boundaries_and_fin)
+{
+    struct tern_rack r;
+    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
+    r.smss = L;
+    tern_rack_on_send(&r, P(0), P(1), 0);
+    tern_rack_on_send(&r, P(1), P(2) - 24, 0); /* short: joins (P(0) was full) */
+    CHECK_EQ(tern_rack_count(&r), 1);
+    tern_rack_on_send(&r, P(2) - 24, P(3) - 24, 0); /* after a short one: own entry */
+    CHECK_EQ(tern_rack_count(&r), 2);
+    tern_rack_on_send(&r, P(3) - 24, P(3) - 23, 0); /* a FIN after a full one: joins */
+    CHECK_EQ(tern_rack_count(&r), 2);
+    /* The second entry [P(2) - 24, P(3) - 24) is one segment: SACKed whole. */
+    struct tern_tcp_sack_range rg = {P(2) - 24, P(3) - 24};
+    struct tern_rack_ack a = {.now = 10000, .ack = B, .ranges = &rg, .nranges = 1,
+                              .snd_nxt = P(3) - 23, .smss = L, .fin_sent = true};
+    CHECK_EQ(tern_rack_on_ack(&r, &a), 1);
+    tern_rack_fini(&r);
+    /* One entry of data + FIN: a block up to the data's end is whole. */
+    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
+    r.smss = L;
+    tern_rack_on_send(&r, P(0), P(2) - 23, 0); /* L + (L - 24) bytes, the FIN on the last */
+    rg = (struct tern_tcp_sack_range){P(1), P(2) - 24};
+    a.snd_nxt = P(2) - 23;
+    a.fin_sent = false; /* not known as a FIN: the block misses a byte */
+    CHECK_EQ(tern_rack_on_ack(&r, &a), 0);
+    a.fin_sent = true;
+    CHECK_EQ(tern_rack_on_ack(&r, &a), 1);
+    CHECK_EQ(r.end_seq, P(2) - 24);
+    tern_rack_fini(&r);
+}
