@@ -260,8 +260,8 @@ TEST(udp_shutdown_on_every_wakeup_does_not_livelock)
 /* A passive open without timestamps, the peer's ACK rtt_us after our
  * SYN-ACK; peer_syn_twice: the peer sends its SYN again first (we resend
  * the SYN-ACK: Karn). Returns the accepted socket. */
-static struct tern_sock *passive_open_rtt(struct world *w, uint64_t rtt_us, bool peer_syn_twice,
-                                          struct tern_sock **lsk)
+static struct tern_sock *passive_open_rtt_ts(struct world *w, uint64_t rtt_us, bool peer_syn_twice,
+                                             bool ts, struct tern_sock **lsk)
 {
     world_learn_peer(w);
     *lsk = tern_sock_open(w->s, TERN_SOCK_STREAM, NULL);
@@ -273,6 +273,8 @@ static struct tern_sock *passive_open_rtt(struct world *w, uint64_t rtt_us, bool
     syn.opts.has_mss = true;
     syn.opts.mss = 1460;
     syn.opts.sack_perm = true;
+    syn.opts.has_ts = ts;
+    syn.opts.ts_val = 100;
     wt_inject(w, &syn);
     struct tern_tcp_repr a;
     if (!wt_pop(w, &a) || a.flags != (TERN_TCP_SYN | ACKF))
@@ -285,8 +287,28 @@ static struct tern_sock *passive_open_rtt(struct world *w, uint64_t rtt_us, bool
     }
     world_run(w, rtt_us);
     struct tern_tcp_repr ack = wt_peer(P_ISN + 1, ISS + 1, ACKF, 65535);
+    ack.opts.has_ts = ts;
+    ack.opts.ts_val = 101;
+    ack.opts.ts_ecr = a.opts.ts_val;
     wt_inject(w, &ack);
     return tern_sock_accept(*lsk, NULL, NULL);
+}
+
+static struct tern_sock *passive_open_rtt(struct world *w, uint64_t rtt_us, bool peer_syn_twice,
+                                          struct tern_sock **lsk)
+{
+    return passive_open_rtt_ts(w, rtt_us, peer_syn_twice, false, lsk);
+}
+
+/* With timestamps the SYN-ACK's echo gives the sample (RFC 7323 s4). */
+TEST(tcp_in_passive_open_rtt_from_syn_ack_timestamps)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = passive_open_rtt_ts(w, 20000, false, true, &l);
+    REQUIRE(sk != NULL);
+    CHECK(tcp_cb_of(sk)->ts_ok);
+    CHECK_EQ(tern_rtt_srtt_us(&tcp_cb_of(sk)->rtt), 20000);
+    wt_finish(w, sk, l);
 }
 
 /* RFC 6298 s2 (first measurement from the SYN-ACK's ACK), RFC 8985 s7.2:
@@ -600,8 +622,15 @@ TEST(tcp_in_zero_window_segment_at_rcv_nxt_delivers_its_ack)
     wt_inject(w, &p);
     REQUIRE(wt_pop(w, &a));
     CHECK_EQ(a.ack, P_ISN + 1 + 4096);
+    /* A FIN alone at RCV.NXT needs no room: taken, acknowledged. */
+    struct tern_tcp_repr f = wt_peer(P_ISN + 1 + 4096, ISS + 11, ACKF | TERN_TCP_FIN, 65535);
+    wt_inject(w, &f);
+    CHECK_STR(wt_state(sk), "CLOSE_WAIT");
+    REQUIRE(wt_pop(w, &a));
+    CHECK_EQ(a.ack, P_ISN + 2 + 4096);
     static uint8_t got[8192];
     CHECK_EQ(tern_sock_recv(sk, got, sizeof got, 0), 4096);
+    CHECK_EQ(tern_sock_recv(sk, got, sizeof got, 0), 0);
     wt_finish(w, sk, l);
 }
 
