@@ -64,6 +64,10 @@ static void on_udp_out(struct pr *p, const struct tern_ipv4_repr *ip, const uint
     if (out_seen[id])
         PR_DIE("a datagram sent twice");
     out_seen[id] = true;
+    if (out_port[id] == 0) /* sendto bound an ephemeral port during the call */
+        out_port[id] = r.sport;
+    if (getenv("TERN_FUZZ_VERBOSE"))
+        fprintf(stderr, "out id %u len %u/%u port %u/%u\n", id, r.payload_len, out_len[id], r.sport, out_port[id]);
     if (r.payload_len != out_len[id] || r.sport != out_port[id])
         PR_DIE("a datagram's length or source port changed");
     for (size_t i = 3; i < r.payload_len; i++)
@@ -203,8 +207,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             learn_port(k);
             if (n < 0 && !out_seen[id])
                 n_out--; /* refused: not sent */
-            else
-                out_port[id] = sport_of[k];
+            else if (out_seen[id] && out_port[id] != sport_of[k])
+                PR_DIE("a datagram sent from another port than the socket's");
             break;
         }
         case 2: { /* recv */
