@@ -6,16 +6,28 @@
 #   make demo            the main job (see README.md)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make fuzz [FUZZ_SECONDS=60]   libFuzzer targets (clang)
+#   make fuzz-long                 every target 10 min, TCP connections 30 min
 #   make bench [BENCH=NAME]       benchmarks beside their peers (docs/performance.md)
 #
 # Variants: SAN=1 builds into build/asan with clang + ASan + UBSan;
 #           SAN=thread into build/tsan with clang + ThreadSanitizer.
 #           CC=clang builds into build/clang.
+#           RELEASE=1 builds into build/release without TERN_ASSERT checks
+#           (`make RELEASE=1 install` installs that build).
 
 VERSION := 0.1.0
 SOVERSION := 0
 PREFIX ?= /usr/local
 DESTDIR ?=
+
+# TERN_ASSERT (src/core/assert.h) invariants: on in every build unless
+# RELEASE=1 (docs/architecture.md, "Assertions").
+RELEASE ?= 0
+ifeq ($(RELEASE),1)
+  BUILD ?= build/release
+else
+  ASSERTS := -DTERN_ASSERTS
+endif
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -38,7 +50,7 @@ else
 endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
-CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE $(ASSERTS)
 CFLAGS += -std=c11 $(OPT) $(WARN) -fPIC -MMD -MP
 LDFLAGS += $(LDSAN)
 
@@ -127,24 +139,41 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libtern.a $(DESTDIR)$(PREFIX)/lib/libtern.so $(DESTDIR)$(PREFIX)/lib/libtern.so.$(SOVERSION)
 	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc $(DESTDIR)$(PREFIX)/bin/tern
 
+# libFuzzer targets (clang, ASan+UBSan, TERN_ASSERT on), one per
+# fuzz/NAME_fuzz.c, built into build/fuzz/NAME; FUZZ_TARGETS picks some.
+# `make fuzz` runs each for FUZZ_SECONDS; `make fuzz-long` for
+# FUZZ_LONG_SECONDS (default 10 min), the TCP-connection targets
+# (FUZZ_CONN) for FUZZ_CONN_SECONDS (30 min), and prints each one's figures
+# (fuzz/run.sh). FUZZ_FLAGS adds libFuzzer flags (e.g. -fork=1
+# -ignore_crashes=1 to go on after a crash). New inputs land in
+# build/fuzz/corpus/NAME; fuzz/corpus/NAME is the committed, replayed one.
 FUZZ_SECONDS ?= 60
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_CONN_SECONDS ?= 1800
+FUZZ_CONN := tcp_conn stack
 FUZZ_BUILD := build/fuzz
-fuzz:
-	@mkdir -p $(FUZZ_BUILD)
-	@set -e; for src in $(FUZZ_SRC); do \
-	  name=$$(basename $$src _fuzz.c); \
-	  echo "== fuzz $$name ($(FUZZ_SECONDS) s)"; \
-	  clang $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) \
-	    -o $(FUZZ_BUILD)/$$name $$src $(LIB_SRC); \
-	  mkdir -p $(FUZZ_BUILD)/corpus/$$name fuzz/corpus/$$name; \
-	  $(FUZZ_BUILD)/$$name -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    $(FUZZ_BUILD)/corpus/$$name fuzz/corpus/$$name; \
-	done
+FUZZ_TARGETS ?= $(FUZZ_SRC:fuzz/%_fuzz.c=%)
+FUZZ_FLAGS ?=
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+.PHONY: fuzz-long fuzz-build
+fuzz-build: $(FUZZ_BIN)
+$(FUZZ_BUILD)/%: fuzz/%_fuzz.c $(LIB_SRC) $(wildcard fuzz/*.h src/*/*.h include/tern/*.h) Makefile
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) \
+	  -o $@ $< $(LIB_SRC)
+fuzz: $(FUZZ_BIN)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  bash fuzz/run.sh $(FUZZ_BUILD) $$t $(FUZZ_SECONDS) $(FUZZ_FLAGS); done
+fuzz-long: $(FUZZ_BIN)
+	@rc=0; for t in $(FUZZ_TARGETS); do \
+	  secs=$(FUZZ_LONG_SECONDS); \
+	  case " $(FUZZ_CONN) " in *" $$t "*) secs=$(FUZZ_CONN_SECONDS);; esac; \
+	  bash fuzz/run.sh $(FUZZ_BUILD) $$t $$secs $(FUZZ_FLAGS) || rc=1; done; exit $$rc
 
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d)
 
 # Benchmarks print tern's figures beside peers measured in the same run
 # (docs/performance.md). Every bench/NAME_bench.c is built and run, every

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/assert.h"
 #include "tern/err.h"
 
 int tern_ringbuf_init(struct tern_ringbuf *rb, void *storage, size_t cap)
@@ -86,6 +87,7 @@ size_t tern_ringbuf_write(struct tern_ringbuf *rb, const void *src, size_t n)
         n = room;
     copy_in(rb, rb->len, src, n);
     rb->len += n;
+    TERN_ASSERT(rb->len <= rb->cap);
     return n;
 }
 
@@ -135,6 +137,7 @@ size_t tern_ringbuf_commit(struct tern_ringbuf *rb, size_t n)
     if (n > rb->cap - rb->len)
         return 0;
     rb->len += n;
+    TERN_ASSERT(rb->len <= rb->cap);
     return n;
 }
 

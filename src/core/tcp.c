@@ -456,3 +456,67 @@ void tcp_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
     m->tcp_ring_bytes = t ? t->mem_ring_bytes : 0;
     m->tcp_time_wait = t ? t->tw_count : 0;
 }
+
+#if TERN_ASSERTS_ON
+static bool synchronized_or_opening(int st)
+{
+    return st != TCP_CLOSED && st != TCP_LISTEN;
+}
+
+/* The connection invariants, each with the clause it comes from. */
+void tcp_check(const struct tcp_cb *cb)
+{
+    const struct tern_sock *sk = cb->sk;
+    if (!sk)
+        return; /* released */
+    int st = cb->state;
+    TERN_ASSERT(st >= TCP_CLOSED && st <= TCP_TIME_WAIT);
+    /* State and tables agree. A connection is found by its 4-tuple from
+     * SYN-SENT/SYN-RECEIVED to TIME-WAIT (RFC 9293 s3.3.2: the TCB exists
+     * from OPEN until CLOSED; s3.10.7.1: a segment for a CLOSED connection
+     * gets a reset, so a CLOSED or LISTEN socket must not be found). */
+    TERN_ASSERT(synchronized_or_opening(st) == sk->in_conn_table);
+    /* RFC 9293 s3.6.1 TIME-WAIT: exactly the TIME-WAIT connections are on
+     * the TIME-WAIT list (bounded by cfg.tcp_tw_max, ATTACKS G3). */
+    TERN_ASSERT(cb->on_tw == (st == TCP_TIME_WAIT));
+    TERN_ASSERT(!cb->in_synq || (st == TCP_SYN_RECEIVED && cb->parent != SOCK_NIL));
+    TERN_ASSERT(sk->listening == (st == TCP_LISTEN));
+    /* Ring lengths <= capacity (ringbuf.h). */
+    if (cb->rings) {
+        TERN_ASSERT(tern_ringbuf_len(&cb->snd) <= tern_ringbuf_cap(&cb->snd));
+        TERN_ASSERT(tern_ringbuf_len(&cb->rcv) <= tern_ringbuf_cap(&cb->rcv));
+    }
+    if (synchronized_or_opening(st)) {
+        TERN_ASSERT(cb->rings);
+        /* RFC 9293 s3.3.1 (send sequence space): SND.UNA =< SND.NXT =<
+         * SND.MAX (the highest sequence sent; RFC 6675/RFC 8985 keep it
+         * apart from SND.NXT after go-back-N). */
+        TERN_ASSERT(tern_seq_leq(cb->snd_una, cb->snd_nxt));
+        TERN_ASSERT(tern_seq_leq(cb->snd_nxt, cb->snd_max));
+        /* Nothing sent beyond what the application wrote: the
+         * unacknowledged sequence space is the queued bytes plus the SYN
+         * while it is unacknowledged and the FIN once it is due
+         * (RFC 9293 s3.4: SYN and FIN each occupy one sequence number). */
+        uint32_t limit = (uint32_t)tern_ringbuf_len(&cb->snd) +
+                         (cb->snd_una == cb->iss ? 1u : 0u) +
+                         (cb->fin_pending && !cb->fin_acked ? 1u : 0u);
+        TERN_ASSERT(cb->snd_max - cb->snd_una <= limit);
+    }
+    /* One loop timer per connection, never later than the earliest pending
+     * deadline (tcp_timer.c: every deadline set re-arms it; a cleared one
+     * may leave it early, a harmless wake-up that re-arms). RFC 6298 s5,
+     * RFC 9293 s3.8.6.3 and s3.6.1 need each deadline to fire. */
+    uint64_t d[] = {cb->t_rtx, cb->t_dack, cb->t_keep, cb->t_2msl, cb->t_persist, cb->t_reo,
+                    cb->t_tlp};
+    uint64_t m = 0;
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        if (d[i] && (!m || d[i] < m))
+            m = d[i];
+    if (m) {
+        TERN_ASSERT(tern_timer_armed(&cb->timer));
+        TERN_ASSERT(cb->timer.when <= m);
+    }
+    if (st == TCP_CLOSED)
+        TERN_ASSERT(!cb->t_rtx && !cb->t_dack && !cb->t_keep && !cb->t_2msl && !cb->t_persist);
+}
+#endif

@@ -21,6 +21,7 @@
 #ifndef TERN_CORE_TCP_IMPL_H
 #define TERN_CORE_TCP_IMPL_H
 
+#include "core/assert.h"
 #include "core/ringbuf.h"
 #include "core/socket_impl.h"
 #include "core/tcp_cc.h"
@@ -216,6 +217,14 @@ void tcp_snd_wnd_set(struct tcp_cb *cb, uint32_t seq, uint32_t ack, uint32_t wnd
 /* test hook: the next ISN chosen by this stack */
 void tcp_test_force_iss(struct tern_stack *s, uint32_t iss);
 size_t tcp_tw_count(const struct tern_stack *s);
+/* TERN_ASSERTs the connection's invariants (no-op in release builds);
+ * called where the engine hands control back: after a segment, a timer,
+ * an ICMP error or an application call on the connection. */
+#if TERN_ASSERTS_ON
+void tcp_check(const struct tcp_cb *cb);
+#else
+static inline void tcp_check(const struct tcp_cb *cb) { (void)cb; }
+#endif
 
 /* tcp_in.c */
 void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, size_t len,

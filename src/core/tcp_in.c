@@ -501,11 +501,14 @@ void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, siz
             syn_sent(cb, &seg, ip, now);
         else if (cb->state != TCP_CLOSED && cb->state != TCP_LISTEN)
             tcp_established_input(cb, &seg, now);
+        if (sk->pcb == cb)
+            tcp_check(cb);
         return;
     }
     struct tern_sock *lsk = tcp_find_listener(s, ip->dst, seg.dport);
     if (lsk) {
         tcp_listen_input(lsk, ip, &seg, now);
+        tcp_check(tcp_cb_of(lsk));
         return;
     }
     /* s3.10.7.1 CLOSED: no connection - a reset. */
@@ -551,6 +554,7 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
             tcp_rec_set_mss(cb);
             cb->snd_nxt = cb->snd_una; /* resend what was too big */
             tcp_output(cb, now);
+            tcp_check(cb);
         }
         return;
     }

@@ -278,6 +278,18 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
         flags |= TERN_TCP_PSH;
     if (!len && !fin)
         return 0;
+    /* RFC 9293 s3.3.1: what we send lies in the send sequence space. A
+     * segment starts at or after SND.UNA and no later than SND.MAX (a
+     * retransmission, or new data continuing where the sent data ends -
+     * never leaving a hole); the part beyond SND.MAX is new data and must
+     * fit the offered window, SND.UNA + SND.WND (s3.8.6.2.1 / RFC 5681
+     * s3.1), except a 1-byte zero-window probe (s3.8.6.1). A FIN takes
+     * no window. */
+    TERN_ASSERT(tern_seq_geq(seq, cb->snd_una));
+    TERN_ASSERT(tern_seq_leq(seq, cb->snd_max));
+    TERN_ASSERT(tern_seq_leq(seq + len, cb->snd_max) ||
+                tern_seq_leq(seq + len, cb->snd_una + cb->snd_wnd) ||
+                (cb->snd_wnd == 0 && len == 1 && seq == cb->snd_una));
     bool sack_owed = xmit(cb, seq, flags, t->pbuf, len, now);
     cb->data_tx_at = now; /* RFC 5681 s4.1 idle restart (tcp_output) */
     uint32_t end = seq + len + (fin ? 1 : 0);

@@ -164,6 +164,7 @@ static ssize_t tcp_sendto(struct tern_sock *sk, const void *buf, size_t len, int
     if (n == 0 && len)
         return TERN_E_AGAIN;
     tcp_output(cb, tern_loop_now(sk->s->loop));
+    tcp_check(cb);
     return (ssize_t)n;
 }
 
@@ -179,6 +180,7 @@ static ssize_t tcp_recvfrom(struct tern_sock *sk, void *buf, size_t len, int fla
                                            : tern_ringbuf_read(&cb->rcv, buf, len);
         if (!(flags & TERN_MSG_PEEK))
             tcp_maybe_window_update(cb, tern_loop_now(sk->s->loop));
+        tcp_check(cb);
         return (ssize_t)n;
     }
     int e = sock_take_error(sk);
@@ -231,6 +233,7 @@ static int tcp_shutdown(struct tern_sock *sk, int how)
     }
     if (changed)
         sock_notify(sk);
+    tcp_check(cb);
     return TERN_OK;
 }
 

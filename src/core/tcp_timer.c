@@ -367,4 +367,5 @@ void tcp_timer_fn(struct tern_timer *t, void *arg)
     if (!cb->sk || cb->state == TCP_CLOSED)
         return;
     tcp_timer_update(cb);
+    tcp_check(cb);
 }
