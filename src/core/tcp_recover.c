@@ -294,15 +294,31 @@ static void sack_enter(struct tcp_cb *cb, uint32_t delivered, uint64_t now)
     cb->cc.cwnd = cb->cc.ssthresh;
     cb->rec.recover = cb->snd_max;
     cb->t_tlp = 0;
+    if (!tern_seq_lt(cb->snd_una, cb->snd_max))
+        return;
+    /* RFC 6937 s3: the event that starts recovery (an ACK, or RACK's
+     * reordering timer with DeliveredData = 0, RFC 8985 s6.3) computes
+     * sndcnt first, with prr_out = 0 and the pipe before any
+     * retransmission; everything sent in response, the fast retransmit
+     * included ("On any data transmission or retransmission: prr_out +=
+     * (data sent) // strictly less than or equal to sndcnt"), spends
+     * that one sndcnt. Computing it after the fast retransmit would let
+     * PRR-SSRB's MAX(prr_delivered - prr_out, DeliveredData) + MSS floor
+     * forget the retransmission and send one segment more. */
+    prr_begin(cb);
+    uint32_t pipe0 = rec_pipe(cb);
+    uint32_t sndcnt = prr_sndcnt(cb, delivered, pipe0);
     if (tern_tcp_sack_enter_recovery(&cb->sb, &first) < 0)
         return;
-    prr_begin(cb);
     undo_note_rtx(cb, first.seq);
-    /* (4.3): the first retransmission goes regardless of PRR (RFC 6937
-     * s3 lets the fast retransmit through; it counts in prr_out). */
+    /* (4.3): the first retransmission goes even when sndcnt < its size:
+     * RFC 9937 s4 forces the fast retransmit when prr_out and sndcnt are
+     * both 0 (sndcnt = SMSS), as RFC 6675 (4.3) does. */
     tcp_send_data(cb, first.seq, first.len, true, now);
     tcp_arm_rtx(cb, now);
-    prr_sack_ack(cb, delivered); /* the ACK that started recovery */
+    uint32_t left = sndcnt > first.len ? sndcnt - first.len : 0;
+    uint64_t c = (uint64_t)rec_pipe(cb) + left; /* cwnd = pipe + what sndcnt has left */
+    cb->cc.cwnd = c > TERN_CC_CWND_MAX ? TERN_CC_CWND_MAX : (uint32_t)c;
     sack_xmit(cb, now);
 }
 
