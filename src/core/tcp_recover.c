@@ -322,8 +322,10 @@ static void sack_enter(struct tcp_cb *cb, uint32_t delivered, uint64_t now)
     prr_begin(cb);
     uint32_t pipe0 = rec_pipe(cb);
     uint32_t sndcnt = prr_sndcnt(cb, delivered, pipe0);
-    if (tern_tcp_sack_enter_recovery(&cb->sb, &first) < 0)
+    if (tern_tcp_sack_enter_recovery(&cb->sb, &first) < 0) {
+        cb->prr_on = false; /* not reached: SND.UNA < SND.MAX was checked */
         return;
+    }
     undo_note_rtx(cb, first.seq);
     /* (4.3): the first retransmission goes even when sndcnt < its size:
      * RFC 9937 s4 forces the fast retransmit when prr_out and sndcnt are
