@@ -208,11 +208,25 @@ static void prr_begin(struct tcp_cb *cb)
  * that tcp_output (which counts FlightSize) sends sndcnt new bytes - the
  * retransmissions of RFC 6582 were already counted in prr_out. This
  * replaces RFC 5681's inflation and RFC 6582's deflation of cwnd. */
-static void prr_reno_ack(struct tcp_cb *cb, uint32_t delivered)
+static void prr_reno_ack(struct tcp_cb *cb, uint32_t delivered, bool rtx, uint64_t now)
 {
     uint32_t flight = tcp_flight(cb);
     uint32_t pipe = flight > cb->prr_dup_est ? flight - cb->prr_dup_est : 0;
-    uint64_t c = (uint64_t)flight + prr_sndcnt(cb, delivered, pipe);
+    uint32_t sndcnt = prr_sndcnt(cb, delivered, pipe);
+    if (rtx) {
+        /* RFC 6937 s3: sndcnt is computed once for this ACK; the
+         * retransmission RFC 6582 makes on it (the fast retransmit, or the
+         * first unacknowledged segment on a partial ACK) goes regardless
+         * but spends it ("prr_out += (data sent) // strictly less than or
+         * equal to sndcnt"). Computed after the retransmission, PRR-SSRB's
+         * MAX(prr_delivered - prr_out, DeliveredData) + MSS would ignore
+         * it and allow one segment more. */
+        uint32_t before = cb->prr_out;
+        tcp_send_data(cb, cb->snd_una, cb->mss, true, now);
+        uint32_t sent = cb->prr_out - before;
+        sndcnt = sndcnt > sent ? sndcnt - sent : 0;
+    }
+    uint64_t c = (uint64_t)flight + sndcnt;
     if (c < cb->mss)
         c = cb->mss;
     cb->cc.cwnd = c > TERN_CC_CWND_MAX ? TERN_CC_CWND_MAX : (uint32_t)c;
@@ -294,15 +308,33 @@ static void sack_enter(struct tcp_cb *cb, uint32_t delivered, uint64_t now)
     cb->cc.cwnd = cb->cc.ssthresh;
     cb->rec.recover = cb->snd_max;
     cb->t_tlp = 0;
-    if (tern_tcp_sack_enter_recovery(&cb->sb, &first) < 0)
+    if (!tern_seq_lt(cb->snd_una, cb->snd_max))
         return;
+    /* RFC 6937 s3: the event that starts recovery (an ACK, or RACK's
+     * reordering timer with DeliveredData = 0, RFC 8985 s6.3) computes
+     * sndcnt first, with prr_out = 0 and the pipe before any
+     * retransmission; everything sent in response, the fast retransmit
+     * included ("On any data transmission or retransmission: prr_out +=
+     * (data sent) // strictly less than or equal to sndcnt"), spends
+     * that one sndcnt. Computing it after the fast retransmit would let
+     * PRR-SSRB's MAX(prr_delivered - prr_out, DeliveredData) + MSS floor
+     * forget the retransmission and send one segment more. */
     prr_begin(cb);
+    uint32_t pipe0 = rec_pipe(cb);
+    uint32_t sndcnt = prr_sndcnt(cb, delivered, pipe0);
+    if (tern_tcp_sack_enter_recovery(&cb->sb, &first) < 0) {
+        cb->prr_on = false; /* not reached: SND.UNA < SND.MAX was checked */
+        return;
+    }
     undo_note_rtx(cb, first.seq);
-    /* (4.3): the first retransmission goes regardless of PRR (RFC 6937
-     * s3 lets the fast retransmit through; it counts in prr_out). */
+    /* (4.3): the first retransmission goes even when sndcnt < its size:
+     * RFC 9937 s4 forces the fast retransmit when prr_out and sndcnt are
+     * both 0 (sndcnt = SMSS), as RFC 6675 (4.3) does. */
     tcp_send_data(cb, first.seq, first.len, true, now);
     tcp_arm_rtx(cb, now);
-    prr_sack_ack(cb, delivered); /* the ACK that started recovery */
+    uint32_t left = sndcnt > first.len ? sndcnt - first.len : 0;
+    uint64_t c = (uint64_t)rec_pipe(cb) + left; /* cwnd = pipe + what sndcnt has left */
+    cb->cc.cwnd = c > TERN_CC_CWND_MAX ? TERN_CC_CWND_MAX : (uint32_t)c;
     sack_xmit(cb, now);
 }
 
@@ -461,10 +493,11 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
              * were already counted for. */
             uint32_t d = acked > cb->prr_dup_est ? acked - cb->prr_dup_est : 0;
             cb->prr_dup_est = cb->prr_dup_est > acked ? cb->prr_dup_est - acked : 0;
-            if (act & TERN_REC_RETRANSMIT) /* RFC 6582 partial ACK (counts in prr_out) */
-                tcp_send_data(cb, cb->snd_una, cb->mss, true, now);
+            bool rtx = act & TERN_REC_RETRANSMIT; /* RFC 6582 partial ACK */
             if (cb->prr_on)
-                prr_reno_ack(cb, d);
+                prr_reno_ack(cb, d, rtx, now); /* the retransmission spends sndcnt */
+            else if (rtx)
+                tcp_send_data(cb, cb->snd_una, cb->mss, true, now);
         } else if (dup) {
             unsigned act = tern_rec_on_dupack(&cb->rec, &cb->cc, ack, cb->snd_max,
                                               tcp_flight(cb), now);
@@ -478,12 +511,13 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
             } else if (cb->prr_on) {
                 cb->prr_dup_est += cb->prr_dup_est < tcp_flight(cb) ? cb->mss : 0;
             }
-            if (act & TERN_REC_RETRANSMIT) { /* the fast retransmit goes regardless */
-                tcp_send_data(cb, cb->snd_una, cb->mss, true, now);
-                tcp_arm_rtx(cb, now);
-            }
+            bool rtx = act & TERN_REC_RETRANSMIT; /* the fast retransmit goes regardless */
             if (cb->prr_on) /* RFC 6937 s3: a duplicate ACK delivered one SMSS */
-                prr_reno_ack(cb, cb->mss);
+                prr_reno_ack(cb, cb->mss, rtx, now);
+            else if (rtx)
+                tcp_send_data(cb, cb->snd_una, cb->mss, true, now);
+            if (rtx)
+                tcp_arm_rtx(cb, now);
         }
         return;
     }
