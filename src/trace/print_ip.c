@@ -114,8 +114,8 @@ uint32_t pc_addr_key(const uint8_t *ip, int which)
  * then the next header; TCP and UDP print their own "addr.port" pair.
  * DEVIATION (from tcpdump): extension headers (RFC 8200 s4: hop-by-hop,
  * routing, fragment, destination options), AH, ESP and the other upper
- * layers are printed as " ip-proto-N LEN"; jumbograms (payload length 0)
- * are taken to end with the frame. */
+ * layers are printed as " ip-proto-N LEN"; so are jumbograms (RFC 2675),
+ * whose length is in a hop-by-hop option. */
 void pc_ip6_print(struct pc *c, const uint8_t *bp, uint32_t length)
 {
     c->proto = "ip6";
@@ -133,14 +133,11 @@ void pc_ip6_print(struct pc *c, const uint8_t *bp, uint32_t length)
         pc_printf(c, "version error: %u != 6", bp[0] >> 4);
         return;
     }
-    uint32_t plen = tern_get16(bp + 4), len = length;
-    if (plen != 0) {
-        len = plen + 40;
-        if (len > length) {
-            pc_printf(c, "truncated-ip6 - %u bytes missing!", len - length);
-            len = length;
-        }
-    }
+    /* A payload length of 0 announces a jumbogram (RFC 2675) only with a
+     * hop-by-hop Jumbo Payload option; otherwise the payload is empty. */
+    uint32_t plen = tern_get16(bp + 4), len = plen + 40;
+    if (len > length) /* the payload length is still believed */
+        pc_printf(c, "truncated-ip6 - %u bytes missing!", len - length);
     if (pc_has(c, bp, len)) /* nothing past the datagram is read */
         c->end = bp + len;
     uint8_t nh = bp[6];
@@ -161,6 +158,9 @@ void pc_ip6_print(struct pc *c, const uint8_t *bp, uint32_t length)
     case 58:
         pc_icmp6_print(c, cp, len);
         break;
+    case TERN_IPPROTO_ICMP:
+        pc_printf(c, "[ICMP requires IPv4] (invalid)");
+        break;
     case 59: /* RFC 8200 s4.7 */
         pc_printf(c, "no next header");
         break;
@@ -177,30 +177,34 @@ void pc_ip6_print(struct pc *c, const uint8_t *bp, uint32_t length)
 void pc_icmp6_print(struct pc *c, const uint8_t *bp, uint32_t length)
 {
     c->proto = "icmp6";
+    if (length == 0) {
+        pc_printf(c, "ICMP6, length 0 (invalid)");
+        return;
+    }
     uint8_t type = pc_u8(c, bp);
     char t[PC_ADDR_MAX];
     switch (type) {
     case 128:
     case 129: {
+        pc_printf(c, "ICMP6, echo %s", type == 128 ? "request" : "reply");
         uint16_t id = pc_u16(c, bp + 4), seq = pc_u16(c, bp + 6);
-        pc_printf(c, "ICMP6, echo %s, id %u, seq %u", type == 128 ? "request" : "reply", id, seq);
+        pc_printf(c, ", id %u, seq %u", id, seq);
         break;
     }
     case 133:
-        pc_printf(c, "ICMP6, router solicitation");
-        break;
     case 134:
-        pc_printf(c, "ICMP6, router advertisement");
+        pc_printf(c, "ICMP6, router %s", type == 133 ? "solicitation" : "advertisement");
+        pc_u8(c, bp + 1); /* the code must be captured */
         break;
     case 135:
     case 136:
+        pc_printf(c, "ICMP6, neighbor %s", type == 135 ? "solicitation" : "advertisement");
         if (!pc_has(c, bp + 8, 16)) {
             pc_fail(c);
             return;
         }
         pc_ip6_str(bp + 8, t, sizeof t);
-        pc_printf(c, "ICMP6, neighbor %s, %s %s", type == 135 ? "solicitation" : "advertisement",
-                  type == 135 ? "who has" : "tgt is", t);
+        pc_printf(c, ", %s %s", type == 135 ? "who has" : "tgt is", t);
         break;
     default:
         pc_printf(c, "ICMP6, type %u", type);

@@ -293,13 +293,13 @@ static enum opt_end opts_print(struct pc *c, const uint8_t *cp, uint32_t hlen, b
 enum tcp_app { TCP_APP_NONE, TCP_APP_HTTP, TCP_APP_DNS };
 
 /* tcpdump tries the ports in a fixed order; the first port either side
- * matches wins: 23, 25, 43, 179, 1723, 6379, 22, 139, 445, 10288, 6633,
- * 6653, 21, then 80/8080 (HTTP), 554/8554 (RTSP), 53 (DNS). Segments whose
+ * matches wins: 23, 25, 43, 179, 1723, 6379, 22, 10288, 6633, 6653, 21
+ * (Debian's tcpdump is built without SMB, so not 139, 445), then 80/8080
+ * (HTTP), 554/8554 (RTSP), 53 (DNS). Segments whose
  * other port is one of the earlier ones keep the plain line here. */
 static enum tcp_app tcp_app(uint16_t sport, uint16_t dport)
 {
-    static const uint16_t before[] = {23,  25,    43,   179,  1723, 6379, 22,
-                                      139, 445, 10288, 6633, 6653, 21};
+    static const uint16_t before[] = {23, 25, 43, 179, 1723, 6379, 22, 10288, 6633, 6653, 21};
     for (size_t i = 0; i < sizeof before / sizeof before[0]; i++)
         if (sport == before[i] || dport == before[i])
             return TCP_APP_NONE;

@@ -5,8 +5,8 @@
  * datagram quoted in an ICMP error beyond the fields named in the line
  * (destination, protocol, port), so neither do we.
  *
- * UDP payloads on ports 53 (DNS), 67/68 (BOOTP/DHCP), 123 (NTP) and 5353
- * (mDNS) go to their dissectors, as in tcpdump.
+ * UDP payloads on ports 53 (DNS), 5353 (mDNS), 67/68 (BOOTP/DHCP) and 123
+ * (NTP) go to their dissectors, as in tcpdump.
  * DEVIATION (from tcpdump): the other ports tcpdump hands to an
  * application dissector (69 TFTP, 161 SNMP, 500 ISAKMP, 4789 VXLAN, ...)
  * are printed as plain "UDP, length N" here; tests/scripts/gen_mix.py
@@ -31,24 +31,26 @@ static void udp_addrs(struct pc *c, const uint8_t *ip, int sport, int dport)
 
 enum udp_app { APP_NONE, APP_DNS, APP_MDNS, APP_BOOTP, APP_NTP };
 
-/* tcpdump tries the ports in a fixed order (53, 67/68, 69, 88, 123, ...,
- * 5353, ...): the first port either side matches wins. The ports before
- * ours that tern does not dissect (69 TFTP, 88 Kerberos; for mDNS all the
- * well-known ones below 1024) keep the generic line. */
+/* tcpdump 4.99.3 tries the ports in a fixed order (learnt by sending each
+ * pair): 53, 5353, 525, 69, 67/68, 520, 654, 500, 4500, 7500, 8500, 161,
+ * 162, 123, ...; the first port either side matches wins. The ones tern
+ * does not dissect keep the generic line. */
 static enum udp_app udp_app(int sport, int dport)
 {
+    static const int other[] = {525, 69, 520, 654, 500, 4500, 7500, 8500, 161, 162};
 #define EITHER(p) (sport == (p) || dport == (p))
     if (EITHER(53))
         return APP_DNS; /* RFC 1035 s4.2.1 */
-    if (EITHER(67) || EITHER(68))
-        return APP_BOOTP; /* RFC 951 s3 */
-    if (EITHER(69) || EITHER(88))
-        return APP_NONE;
+    if (EITHER(5353))
+        return APP_MDNS; /* RFC 6762 */
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        if (EITHER(other[i]))
+            return APP_NONE;
+        if (other[i] == 69 && (EITHER(67) || EITHER(68)))
+            return APP_BOOTP; /* RFC 951 s3 */
+    }
     if (EITHER(123))
         return APP_NTP; /* RFC 5905 */
-    if ((sport == 5353 && (dport == 5353 || dport >= 1024)) ||
-        (dport == 5353 && sport >= 1024))
-        return APP_MDNS; /* RFC 6762 */
     return APP_NONE;
 #undef EITHER
 }
