@@ -126,6 +126,9 @@ def app_frames():
     f.append(E / IPv6(src="::ffff:10.0.0.1", dst="::") / UDP(sport=1, dport=2))
     f.append(E / IPv6(src="1:0:0:1:0:0:0:1", dst="1::") / UDP(sport=1, dport=2))
     f.append(E / IPv6(src="0:1:0:0:0:1:0:0", dst="1:2:3:4:5:6:7:8") / UDP(sport=1, dport=2))
+    for a in ("::1", "::", "::ffff:0:0", "::1:0:0", "::2:3:4", "::ffff:0:1.2.3.4", "1:2:3:4:5:6:7::",
+              "1:0:0:1:1:0:0:1", "::0.0.0.2", "::1.2.3.4", "::fffe:1.2.3.4", "0:0:0:0:1:ffff:1.2.3.4"):
+        f.append(E / IPv6(src=a, dst="fe80::200:5eff:fe00:101") / UDP(sport=1, dport=2))
     f.append(E / IPv6(src=S, dst=D, nh=59))
     f.append(E / IPv6(src=S, dst=D, nh=99) / Raw(b"abcd"))
     f.append(E / IPv6(src=S, dst=D, plen=100) / UDP(sport=1, dport=2))
