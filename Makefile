@@ -86,6 +86,11 @@ ifeq ($(HAVE_LIBPCAP),1)
   $(TOOL_OBJ): CPPFLAGS += -DTERN_HAVE_LIBPCAP
   TOOL_LIBS := -lpcap
 endif
+# cmd_dump.c is rebuilt when libpcap appears or goes (the flag file changes).
+$(BUILD)/obj/tools/cmd_dump.o: $(BUILD)/libpcap.flag
+$(BUILD)/libpcap.flag: FORCE
+	@mkdir -p $(dir $@); echo '$(HAVE_LIBPCAP)' | cmp -s - $@ || echo '$(HAVE_LIBPCAP)' >$@
+.PHONY: FORCE
 
 $(TERN): $(TOOL_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(TOOL_LIBS) -lm
