@@ -310,10 +310,80 @@ static const char *edns_opt_name(uint16_t o)
     }
 }
 
+static const char *dnssec_alg_name(uint8_t a) /* RFC 8624 s3.1 numbers */
+{
+    switch (a) {
+    case 0: return "DELETE";
+    case 1: return "RSAMD5";
+    case 2: return "DH";
+    case 3: return "DS"; /* DSA; tcpdump's table says "DS" */
+    case 5: return "RSASHA1";
+    case 6: return "DSA-NSEC3-SHA1";
+    case 7: return "RSASHA1-NSEC3-SHA1";
+    case 8: return "RSASHA256";
+    case 10: return "RSASHA512";
+    case 12: return "ECC-GOST";
+    case 13: return "ECDSAP256SHA256";
+    case 14: return "ECDSAP384SHA384";
+    case 15: return "ED25519";
+    case 16: return "ED448";
+    case 252: return "INDIRECT";
+    case 253: return "PRIVATEDNS";
+    case 254: return "PRIVATEOID";
+    default: return NULL;
+    }
+}
+
+static const char *ds_hash_name(uint8_t a) /* RFC 8624 s3.3 */
+{
+    switch (a) {
+    case 1: return "SHA-1";
+    case 2: return "SHA-256";
+    case 3: return "GOST_R_34.11-94";
+    case 4: return "SHA-384";
+    default: return NULL;
+    }
+}
+
+/* EDNS Client Subnet, RFC 7871 s6: family, source and scope prefix
+ * lengths, then the address cut to the source length. */
+static void ecs_print(struct pc *c, const uint8_t *cp, unsigned len)
+{
+    if (len < 4) {
+        pc_printf(c, " (invalid)");
+        return;
+    }
+    unsigned fam = tern_get16(cp), src = cp[2], scope = cp[3], bits;
+    if (fam == 1)
+        bits = 32;
+    else if (fam == 2)
+        bits = 128;
+    else {
+        pc_printf(c, " (invalid)");
+        return;
+    }
+    if (len - 4 > bits / 8 || src > bits || scope > bits || (src + 7) / 8 != len - 4) {
+        pc_printf(c, " (invalid)");
+        return;
+    }
+    uint8_t a[16] = {0};
+    for (unsigned i = 0; i < len - 4; i++)
+        a[i] = cp[4 + i];
+    char t[PC_ADDR_MAX];
+    if (fam == 1)
+        snprintf(t, sizeof t, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    else
+        pc_ip6_str(a, t, sizeof t);
+    pc_printf(c, "%s/%u/%u", t, src, scope);
+}
+
 /* One EDNS option (RFC 6891 s6.1.2): "NAME DATA"; NULL if cut. Only shown
  * for an OPT record in the answer section (tcpdump prints additional
- * records with -vv only). DEVIATION (from tcpdump): the option data is
- * printed as hex for every option code (tcpdump decodes ECS, COOKIE, ...). */
+ * records with -vv only). Data as tcpdump decodes it: COOKIE (RFC 7873
+ * s4: client and server cookie), ECS (RFC 7871), KEEPALIVE (RFC 7828, in
+ * 100 ms units), EXPIRE (RFC 7314), PADDING (RFC 7830: only its length),
+ * KEY-TAG (RFC 8145), DAU/DHU/N3U (RFC 6975: algorithm names), CHAIN
+ * (RFC 7901: a name), others in hex. */
 static const uint8_t *edns_opt_print(struct pc *c, const uint8_t *cp)
 {
     if (!pc_has(c, cp, 2))
@@ -326,14 +396,72 @@ static const uint8_t *edns_opt_print(struct pc *c, const uint8_t *cp)
         pc_printf(c, "Opt%u", o);
     if (!pc_has(c, cp + 2, 2))
         return NULL;
-    uint16_t len = tern_get16(cp + 2);
+    unsigned len = tern_get16(cp + 2);
     cp += 4;
     if (!pc_has(c, cp, len))
         return NULL;
-    if (len > 0) {
-        pc_printf(c, " ");
-        for (uint16_t i = 0; i < len; i++)
+    if (len == 0)
+        return cp;
+    pc_printf(c, " ");
+    switch (o) {
+    case 8:
+        ecs_print(c, cp, len);
+        break;
+    case 10:
+        if (len < 8 || (len > 8 && len < 16) || len > 40) {
+            pc_printf(c, " (invalid)");
+            break;
+        }
+        for (unsigned i = 0; i < len; i++)
+            pc_printf(c, i == 8 ? " %02x" : "%02x", cp[i]);
+        break;
+    case 11:
+        if (len != 2)
+            pc_printf(c, " (invalid)");
+        else
+            pc_printf(c, "%0.1f sec", tern_get16(cp) / 10.0);
+        break;
+    case 9:
+        if (len != 4)
+            pc_printf(c, " (invalid)");
+        else
+            pc_printf(c, "%u sec", tern_get32(cp));
+        break;
+    case 12:
+        pc_printf(c, "(%u)", len);
+        break;
+    case 14:
+        if (len % 2 != 0) {
+            pc_printf(c, " (invalid)");
+            break;
+        }
+        for (unsigned i = 0; i < len; i += 2)
+            pc_printf(c, i ? " %u" : "%u", tern_get16(cp + i));
+        break;
+    case 5:
+    case 6:
+    case 7:
+        for (unsigned i = 0; i < len; i++) {
+            const char *an = o == 5 ? dnssec_alg_name(cp[i])
+                             : o == 6 ? ds_hash_name(cp[i])
+                                      : (cp[i] == 1 ? "SHA-1" : NULL);
+            if (i > 0)
+                pc_printf(c, " ");
+            if (an)
+                pc_printf(c, "%s", an);
+            else
+                pc_printf(c, "Alg_%u", cp[i]);
+        }
+        break;
+    case 13:
+        /* tcpdump passes the option's end as the message start, so no
+         * compression pointer can be followed (each is "<BAD PTR>") */
+        name_print(c, cp, cp + len);
+        break;
+    default:
+        for (unsigned i = 0; i < len; i++)
             pc_printf(c, "%02x", cp[i]);
+        break;
     }
     return cp + len;
 }
@@ -478,7 +606,8 @@ static const uint8_t *rr_print(struct pc *c, const uint8_t *cp, const uint8_t *b
         if (!pc_has(c, cp, len))
             return NULL;
         pc_printf(c, " %u %u ", pc_u16(c, cp), pc_u16(c, cp + 2));
-        if (c->trunc || !print_n(c, cp + 4, (uint32_t)(uint16_t)(len - 4)))
+        /* len < 4 makes the count wrap (as in tcpdump): printed to the end */
+        if (c->trunc || !print_n(c, cp + 4, (uint32_t)len - 4u))
             return NULL;
         break;
     case 41: /* OPT, RFC 6891 s6.1.2: CLASS is the UDP payload size */

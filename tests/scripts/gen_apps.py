@@ -5,6 +5,7 @@
 #   OUTDIR/apps.pcap       DNS (UDP, TCP, mDNS), BOOTP/DHCP, NTP, HTTP,
 #                          IPv6 (UDP, TCP, ICMPv6 echo and ND, no next header)
 #   OUTDIR/apps.pcapng     the same frames as pcapng (SHB, IDB, EPBs)
+#   OUTDIR/apps_raw.pcap   the same without Ethernet (LINKTYPE_RAW)
 #   OUTDIR/apps_rand.pcap  N (default 4000) seeded random mutations of them
 #                          (bytes changed in the application payload, some
 #                          frames cut short with caplen < wirelen)
@@ -16,7 +17,7 @@ import random
 import struct
 import sys
 
-from scapy.all import (BOOTP, DHCP, DNS, DNSQR, DNSRR, DNSRROPT, IP, IPv6, NTP,
+from scapy.all import (BOOTP, DHCP, DNS, DNSQR, DNSRR, DNSRROPT, EDNS0TLV, IP, IPv6, NTP,
                        TCP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest,
                        ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_RS, Raw)
 
@@ -61,6 +62,19 @@ def dns_msgs():
     m.append(DNS(id=14, qr=1, opcode=5, rcode=5, qd=None, qdcount=0))
     m.append(DNS(id=15, qr=1, qd=q, an=DNSRROPT(rclass=4096, z=0x8000)))
     m.append(DNS(id=16, qr=1, qd=[q, DNSQR(qname="b.test")]))
+    # EDNS options (RFC 6891 s6.1.2) in an answer-section OPT, where tcpdump
+    # shows them: valid and invalid lengths of each decoded option
+    for code, data in ((10, b"12345678"), (10, b"1234567890abcdef"), (10, b"12345"),
+                       (8, b"\x00\x01\x18\x00\x01\x02\x03"), (8, b"\x00\x02\x40\x00" + bytes(8)),
+                       (8, b"\x00\x03\x00\x00"), (8, b"\x00\x01"), (11, b"\x00\x64"), (11, b"\x01"),
+                       (9, b"\x00\x00\x00\x10"), (9, b"\x01"), (12, b"\0\0\0"), (14, b"\x00\x01\x00\x02"),
+                       (14, b"\x01"), (5, bytes(range(0, 20))), (6, b"\x01\x02\x05"), (7, b"\x01\x02"),
+                       (3, b"ab"), (65001, b"xy"), (13, b"\x01a\x00"), (13, b"\xc0\x00"), (1, b"")):
+        m.append(DNS(id=17, qr=1, qd=q, an=DNSRROPT(rclass=512, rdata=[EDNS0TLV(optcode=code, optdata=data)])))
+    for typ, rd in ((256, b"\x00\x01\x00\x02http://x"), (256, b"\x00\x01"),
+                    (38, b"\x40" + bytes(range(1, 9)) + b"\x01x\x00"), (38, b"\x81"),
+                    (38, b"\x00" + bytes(range(16))), (38, b"\x80\x01x\x00"), (250, b"\x01x\x00")):
+        m.append(DNS(id=18, qr=1, qd=q, an=DNSRR(rrname="a.b", type=typ, rdata=rd)))
     # hand-made: pointer loop, forward pointer, bit label, reserved label,
     # name over 255 octets, short header, cut question
     h = b"\x00\x01\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01"
@@ -142,9 +156,9 @@ def app_frames():
     return [bytes(x) for x in f]
 
 
-def write_pcap(path, frames):
+def write_pcap(path, frames, linktype=1):
     with open(path, "wb") as fh:
-        fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
         t = 1700000000 * 1000000 + 500000
         for data, wirelen in frames:
             t += 997
@@ -179,17 +193,20 @@ def main():
     cut = [(b[:k], len(b)) for b in frames for k in (54, 60, 70, 90) if k < len(b)]
     write_pcap(outdir + "/apps.pcap", whole + cut)
     write_pcapng(outdir + "/apps.pcapng", whole + cut)
+    # LINKTYPE_RAW (101): the IP part of every frame, IPv4 and IPv6
+    write_pcap(outdir + "/apps_raw.pcap", [(b[14:], w - 14) for b, w in whole + cut], 101)
     rnd = []
     for _ in range(n):
         b = bytearray(frames[rng.randrange(len(frames))])
         hdr = 14 + (40 if b[12:14] == b"\x86\xdd" else 20)
+        ports = hdr  # the transport header's ports: kept (tern dissects few)
         hdr += 20 if b[hdr - 40 + 6 if hdr == 54 else 23] == 6 else 8
         if hdr >= len(b):
             hdr = 14
         for _ in range(rng.randrange(1, 6)):
             v4 = b[12:14] == b"\x08\x00"
             pos = rng.randrange(14 if v4 and rng.random() < 0.1 else hdr, len(b))
-            if pos == 23:  # the IPv4 protocol: tern prints few others
+            if pos == 23 or ports <= pos < ports + 4:  # protocol, ports
                 continue
             if not v4 and (14 <= pos < 18 or 20 <= pos < 22 or (pos == 54 and b[20] == 58)):
                 continue  # IPv6 next header, ICMPv6 type: tern prints few
