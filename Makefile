@@ -87,8 +87,25 @@ $(LIB_SO): $(LIB_OBJ) Makefile
 	$(CC) -shared -Wl,-soname,libtern.so.$(SOVERSION) $(SODEFS) $(LDFLAGS) -o $@ $(LIB_OBJ) -lm
 	ln -sf libtern.so.$(SOVERSION) $(BUILD)/libtern.so
 
+# libpcap (Debian's libpcap-dev) is linked into the tern command only (never
+# libtern): `tern dump` reads pcapng and compiles tcpdump filter expressions
+# with it. Without it (or with NO_LIBPCAP=1) tern dump reads classic pcap only.
+ifeq ($(NO_LIBPCAP),)
+  HAVE_LIBPCAP := $(shell echo 'int main(void){return pcap_lib_version()==0;}' | \
+    $(CC) -include pcap/pcap.h -x c - -o /dev/null -lpcap >/dev/null 2>&1 && echo 1)
+endif
+ifeq ($(HAVE_LIBPCAP),1)
+  $(TOOL_OBJ): CPPFLAGS += -DTERN_HAVE_LIBPCAP
+  TOOL_LIBS := -lpcap
+endif
+# cmd_dump.c is rebuilt when libpcap appears or goes (the flag file changes).
+$(BUILD)/obj/tools/cmd_dump.o: $(BUILD)/libpcap.flag
+$(BUILD)/libpcap.flag: FORCE
+	@mkdir -p $(dir $@); echo '$(HAVE_LIBPCAP)' | cmp -s - $@ || echo '$(HAVE_LIBPCAP)' >$@
+.PHONY: FORCE
+
 $(TERN): $(TOOL_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) -lm
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(TOOL_LIBS) -lm
 
 $(UNIT): $(TEST_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_A) -lm

@@ -5,6 +5,8 @@
 #
 #   clang             sanitizer build (ASan+UBSan) and libFuzzer targets
 #   tcpdump           the reference the printer must match line for line
+#   libpcap-dev       linked into the tern command (not libtern): `tern dump` reads
+#                     pcapng and compiles tcpdump filter expressions with libpcap
 #   tshark            checks that every pcap tern writes is well-formed
 #   python3-scapy     builds test frames independently of tern's own codecs
 #   pkg-config        builds examples/ against the installed library
@@ -21,6 +23,7 @@ need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_cmd clang || need+=(clang)
 have_cmd tcpdump || need+=(tcpdump)
+[ -e /usr/include/pcap/pcap.h ] || need+=(libpcap-dev)
 have_cmd tshark || need+=(tshark)
 have_cmd pkg-config || need+=(pkg-config)
 have_cmd ip || need+=(iproute2)

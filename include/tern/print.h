@@ -6,10 +6,14 @@
  * IPv4 (truncation, bad lengths, fragments; options are only printed by
  * tcpdump -v, so never), ICMP (echo, unreachable, time exceeded, redirect,
  * parameter problem, timestamp, mask, ...), UDP and TCP (flags, relative
- * sequence numbers, options, SACK). What tcpdump would hand to an
- * application dissector (DNS, BOOTP, NTP, HTTP, ... by port; IPv6, VLAN,
- * LLC by ethertype; GRE, OSPF, ... by IP protocol) is printed generically
- * here: the generic part matches tcpdump, the dissector's part is missing.
+ * sequence numbers, options, SACK), and by port as tcpdump chooses: DNS
+ * (UDP and TCP 53, mDNS 5353: queries and answers), BOOTP/DHCP (67/68), NTP
+ * (123), HTTP request and status lines (TCP 80, 8080). IPv6 gets its header
+ * line with UDP, TCP, ICMPv6 echo and neighbor discovery.
+ * DEVIATIONS (from tcpdump; each marked in the source): other application
+ * protocols (TFTP, SNMP, SSH, FTP, ...), IPv6 extension headers and other
+ * ICMPv6 types, VLAN, LLC, and IP protocols such as GRE or OSPF are printed
+ * generically; the generic part matches tcpdump, the dissector's is missing.
  *
  * The printer shows broken frames instead of rejecting them: it never uses
  * the strict wire parsers, reads every field through bounds-checked getters

@@ -284,10 +284,12 @@ static void ether_print(struct pc *c, const uint8_t *p, uint32_t length)
     uint32_t plen = length - TERN_ETH_HLEN;
     if (type == 0x0800) {
         pc_ip_print(c, pl, plen);
+    } else if (type == 0x86dd) {
+        pc_ip6_print(c, pl, plen);
     } else if (type == 0x0806) {
         arp_print(c, pl, plen, !e);
     } else {
-        /* DEVIATION (from tcpdump): IPv6, VLAN, LLC (type <= 1500), RARP
+        /* DEVIATION (from tcpdump): VLAN, LLC (type <= 1500), RARP
          * and the rest are hex-dumped as tcpdump does for unknown types. */
         if (!e) {
             pc_printf(c, "%s > %s, ", s, d);
@@ -310,7 +312,7 @@ static void raw_print(struct pc *c, const uint8_t *p, uint32_t length)
     if ((v & 0xf0) == 0x40)
         pc_ip_print(c, p, length);
     else if ((v & 0xf0) == 0x60)
-        pc_printf(c, "IP6 (not dissected by tern), length %u", length); /* DEVIATION: no IPv6 */
+        pc_ip6_print(c, p, length);
     else
         pc_printf(c, "unknown ip %u", (v & 0xf0) >> 4);
 }

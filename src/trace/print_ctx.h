@@ -74,15 +74,38 @@ static inline uint32_t pc_u32(struct pc *c, const uint8_t *p)
 /* Dotted quad at p (read through pc_u32) into buf[16]. */
 const char *pc_ip(struct pc *c, const uint8_t *p, char buf[16]);
 
+/* Source and destination of the IPv4 or IPv6 header at ip (version from
+ * its first octet, already checked by the IP printer) as text. */
+#define PC_ADDR_MAX 46
+void pc_addrs(struct pc *c, const uint8_t *ip, char s[PC_ADDR_MAX], char d[PC_ADDR_MAX]);
+/* A 32-bit key for the TCP conversation table: the IPv4 address, or a hash
+ * of the IPv6 address (which = 0 source, 1 destination). */
+uint32_t pc_addr_key(const uint8_t *ip, int which);
+
 /* tcpdump's default printer: "\n\t0x0000:  4500 ..." hex and ASCII lines. */
 void pc_hexdump(struct pc *c, const uint8_t *p, size_t len);
 
 /* Dissectors. length: the length the layer below claims (tcpdump's
  * `length`), which may exceed the captured bytes. */
 void pc_ip_print(struct pc *c, const uint8_t *bp, uint32_t length);
+void pc_ip6_print(struct pc *c, const uint8_t *bp, uint32_t length);
+void pc_icmp6_print(struct pc *c, const uint8_t *bp, uint32_t length);
 void pc_tcp_print(struct pc *c, const uint8_t *bp, uint32_t length, const uint8_t *ip);
 void pc_udp_print(struct pc *c, const uint8_t *bp, uint32_t length, const uint8_t *ip,
                   bool fragmented);
 void pc_icmp_print(struct pc *c, const uint8_t *bp, uint32_t length);
+
+/* Application dissectors (print_dns.c, print_app.c), chosen by port as
+ * tcpdump does (pc_udp_print, pc_tcp_print). */
+void pc_dns_print(struct pc *c, const uint8_t *bp, uint32_t length, bool over_tcp, bool mdns);
+void pc_bootp_print(struct pc *c, const uint8_t *bp, uint32_t length);
+void pc_ntp_print(struct pc *c, const uint8_t *bp, uint32_t length);
+void pc_http_print(struct pc *c, const uint8_t *bp, uint32_t length);
+
+/* tcpdump's escape of one octet: "M-" for bit 7, "^X" for controls. */
+void pc_print_char(struct pc *c, uint8_t ch);
+/* Text of a 16-octet IPv6 address as tcpdump prints it (RFC 5952 zero
+ * compression, IPv4-mapped and -compatible forms dotted). */
+void pc_ip6_str(const uint8_t *a, char *buf, size_t cap);
 
 #endif

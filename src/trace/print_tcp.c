@@ -20,8 +20,9 @@
  * bytes printed (not after N). So it deliberately does not use
  * tern_tcp_opt_next, which stops at such options.
  * DEVIATION (from tcpdump): MPTCP options are printed generically
- * (name + hex), and payloads tcpdump dissects by port (HTTP,
- * SMB, BGP, ...) are not dissected.
+ * (name + hex), and of the payloads tcpdump dissects by port only HTTP
+ * (80, 8080: the request or status line) and DNS (53) are dissected here
+ * (not SMB, BGP, SSH, FTP, ...).
  */
 #include <stdio.h>
 
@@ -40,7 +41,7 @@ static void conv_update(struct tern_printer *p, const uint8_t *ip, uint16_t spor
                         bool syn, uint32_t *seq, uint32_t *ack, uint32_t *bseq, uint32_t *back,
                         bool *rev)
 {
-    uint32_t src = tern_get32(ip + 12), dst = tern_get32(ip + 16);
+    uint32_t src = pc_addr_key(ip, 0), dst = pc_addr_key(ip, 1);
     *rev = sport > dport || (sport == dport && src > dst);
     uint32_t a = *rev ? dst : src, b = *rev ? src : dst;
     uint32_t ports = *rev ? (uint32_t)dport << 16 | sport : (uint32_t)sport << 16 | dport;
@@ -289,12 +290,33 @@ static enum opt_end opts_print(struct pc *c, const uint8_t *cp, uint32_t hlen, b
     return OPT_OK;
 }
 
+enum tcp_app { TCP_APP_NONE, TCP_APP_HTTP, TCP_APP_DNS };
+
+/* tcpdump tries the ports in a fixed order; the first port either side
+ * matches wins: 23, 25, 43, 179, 1723, 6379, 22, 10288, 6633, 6653, 21
+ * (Debian's tcpdump is built without SMB, so not 139, 445), then 80/8080
+ * (HTTP), 554/8554 (RTSP), 53 (DNS). Segments whose
+ * other port is one of the earlier ones keep the plain line here. */
+static enum tcp_app tcp_app(uint16_t sport, uint16_t dport)
+{
+    static const uint16_t before[] = {23, 25, 43, 179, 1723, 6379, 22, 10288, 6633, 6653, 21};
+    for (size_t i = 0; i < sizeof before / sizeof before[0]; i++)
+        if (sport == before[i] || dport == before[i])
+            return TCP_APP_NONE;
+    if (sport == 80 || dport == 80 || sport == 8080 || dport == 8080)
+        return TCP_APP_HTTP;
+    if (sport == 554 || dport == 554 || sport == 8554 || dport == 8554)
+        return TCP_APP_NONE;
+    if (sport == 53 || dport == 53)
+        return TCP_APP_DNS; /* RFC 1035 s4.2.2 */
+    return TCP_APP_NONE;
+}
+
 void pc_tcp_print(struct pc *c, const uint8_t *bp, uint32_t length, const uint8_t *ip)
 {
     c->proto = "tcp";
-    char s[16], d[16], ch = '\0';
-    pc_ip(c, ip + 12, s);
-    pc_ip(c, ip + 16, d);
+    char s[PC_ADDR_MAX], d[PC_ADDR_MAX], ch = '\0';
+    pc_addrs(c, ip, s, d);
     if (!pc_has(c, bp, 4)) {
         pc_printf(c, "%s > %s:", s, d);
         pc_print_trunc(c);
@@ -366,8 +388,22 @@ void pc_tcp_print(struct pc *c, const uint8_t *bp, uint32_t length, const uint8_
     pc_printf(c, ", length %u", length);
     /* tcpdump checks the whole header is captured before it would look at
      * the payload (the options walk may have stopped early at EOL). */
-    if (length > 0 && !pc_has(c, bp, hlen)) {
+    if (length == 0)
+        return;
+    if (!pc_has(c, bp, hlen)) {
         pc_printf(c, " [remaining caplen(%zu) < header length(%u)]", (size_t)(c->end - bp), hlen);
         pc_fail(c);
+        return;
+    }
+    switch (tcp_app(sport, dport)) {
+    case TCP_APP_HTTP:
+        pc_printf(c, ": ");
+        pc_http_print(c, bp + hlen, length);
+        break;
+    case TCP_APP_DNS:
+        pc_dns_print(c, bp + hlen, length, true, false);
+        break;
+    default:
+        break;
     }
 }

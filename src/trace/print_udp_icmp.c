@@ -5,10 +5,12 @@
  * datagram quoted in an ICMP error beyond the fields named in the line
  * (destination, protocol, port), so neither do we.
  *
- * DEVIATION (from tcpdump): UDP payloads that tcpdump hands to an
- * application dissector by port (53 DNS, 67/68 BOOTP, 69 TFTP, 123 NTP,
- * 161 SNMP, 500 ISAKMP, 4789 VXLAN, 5353 mDNS, ...) are printed as plain
- * "UDP, length N" here. tests/scripts/gen_mix.py avoids those ports.
+ * UDP payloads on ports 53 (DNS), 5353 (mDNS), 67/68 (BOOTP/DHCP) and 123
+ * (NTP) go to their dissectors, as in tcpdump.
+ * DEVIATION (from tcpdump): the other ports tcpdump hands to an
+ * application dissector (69 TFTP, 161 SNMP, 500 ISAKMP, 4789 VXLAN, ...)
+ * are printed as plain "UDP, length N" here; tests/scripts/gen_mix.py
+ * avoids those ports.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,13 +21,38 @@
 
 static void udp_addrs(struct pc *c, const uint8_t *ip, int sport, int dport)
 {
-    char s[16], d[16];
-    pc_ip(c, ip + 12, s);
-    pc_ip(c, ip + 16, d);
+    char s[PC_ADDR_MAX], d[PC_ADDR_MAX];
+    pc_addrs(c, ip, s, d);
     if (sport < 0)
         pc_printf(c, "%s > %s: ", s, d);
     else
         pc_printf(c, "%s.%d > %s.%d: ", s, sport, d, dport);
+}
+
+enum udp_app { APP_NONE, APP_DNS, APP_MDNS, APP_BOOTP, APP_NTP };
+
+/* tcpdump 4.99.3 tries the ports in a fixed order (learnt by sending each
+ * pair): 53, 5353, 525, 69, 67/68, 520, 654, 500, 4500, 7500, 8500, 161,
+ * 162, 123, ...; the first port either side matches wins. The ones tern
+ * does not dissect keep the generic line. */
+static enum udp_app udp_app(int sport, int dport)
+{
+    static const int other[] = {525, 69, 520, 654, 500, 4500, 7500, 8500, 161, 162};
+#define EITHER(p) (sport == (p) || dport == (p))
+    if (EITHER(53))
+        return APP_DNS; /* RFC 1035 s4.2.1 */
+    if (EITHER(5353))
+        return APP_MDNS; /* RFC 6762 */
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        if (EITHER(other[i]))
+            return APP_NONE;
+        if (other[i] == 69 && (EITHER(67) || EITHER(68)))
+            return APP_BOOTP; /* RFC 951 s3 */
+    }
+    if (EITHER(123))
+        return APP_NTP; /* RFC 5905 */
+    return APP_NONE;
+#undef EITHER
 }
 
 void pc_udp_print(struct pc *c, const uint8_t *bp, uint32_t length, const uint8_t *ip,
@@ -66,6 +93,23 @@ void pc_udp_print(struct pc *c, const uint8_t *bp, uint32_t length, const uint8_
         return;
     }
     udp_addrs(c, ip, sport, dport);
+    const uint8_t *cp = bp + 8;
+    switch (udp_app(sport, dport)) {
+    case APP_DNS:
+        pc_dns_print(c, cp, length, false, false);
+        return;
+    case APP_MDNS:
+        pc_dns_print(c, cp, length, false, true);
+        return;
+    case APP_BOOTP:
+        pc_bootp_print(c, cp, length);
+        return;
+    case APP_NTP:
+        pc_ntp_print(c, cp, length);
+        return;
+    default:
+        break;
+    }
     if (ulen > length && !fragmented)
         pc_printf(c, "UDP, bad length %u > %u", ulen, length);
     else

@@ -341,15 +341,23 @@ TEST(resolver_truncated_udp_answer_retried_over_tcp)
     CHECK_EQ(tern_sock_list(n.sa, NULL, 0), 0);
     net2_close(&n);
     fclose(tf);
-    /* The capture (tcpdump lines at B): the UDP query, the cut UDP answer
-     * (12 + 19 + 30 * 16 = 511 octets), then a TCP connection to port 53
-     * carrying the query (2 + 31 octets) and the whole answer (2 + 671). */
-    const char *udp_q = strstr(trace, " > 10.0.0.2.53: UDP, length 31\n");
-    const char *udp_a = strstr(trace, "UDP, length 511\n");
+    /* The capture (tcpdump lines at B, DNS dissected as tcpdump -n does):
+     * the UDP query (31 octets), the cut UDP answer (TC set: "|";
+     * 12 + 19 + 30 * 16 = 511 octets), then a TCP connection to port 53
+     * carrying the query (2 + 31 octets) and the whole answer (2 + 671,
+     * all 40 A records). */
+    const char *udp_q = strstr(trace, " > 10.0.0.2.53: ");
+    udp_q = udp_q ? strstr(udp_q, " A? many.big.test. (31)\n") : NULL;
+    const char *udp_a = strstr(trace, "| 30/0/0 A 192.0.2.1, A 192.0.2.2,");
+    CHECK(udp_a && strstr(udp_a, "A 192.0.2.30 (511)\n") != NULL);
     const char *syn = strstr(trace, " > 10.0.0.2.53: Flags [S], ");
     const char *tq = strstr(trace, " > 10.0.0.2.53: Flags [P.], seq 1:34, ");
+    tq = tq ? strstr(tq, ", length 33 ") : NULL;
     const char *ta = strstr(trace, "IP 10.0.0.2.53 > 10.0.0.1.");
-    ta = ta ? strstr(ta, "length 673\n") : NULL;
+    ta = ta ? strstr(ta, ", length 673 ") : NULL;
+    const char *ta_end = ta ? strstr(ta, " 40/0/0 A 192.0.2.1, A 192.0.2.2,") : NULL;
+    CHECK(ta_end != NULL);
+    CHECK(ta_end && strstr(ta_end, "A 192.0.2.40 (671)\n") != NULL);
     CHECK(udp_q && udp_a && syn && tq && ta);
     CHECK(udp_q < udp_a && udp_a < syn && syn < tq && tq < ta);
     free(trace);
