@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app/dhcp_client.h"
+#include "app/hosts.h"
 #include "app/resolver.h"
 #include "tern/wire/eth.h"
 
@@ -526,4 +527,66 @@ void tern_env_close(struct tern_env *e)
         fclose(e->pcap);
     tern_loop_destroy(e->loop);
     memset(e, 0, sizeof *e);
+}
+
+struct resolve_wait {
+    struct tern_loop *loop;
+    bool done;
+    enum tern_resolve_status status;
+    uint32_t addr;
+};
+
+static void resolve_wait_done(void *ctx, const struct tern_resolve_result *r)
+{
+    struct resolve_wait *w = ctx;
+    w->done = true;
+    w->status = r->status;
+    if (r->status == TERN_RESOLVE_OK && r->naddr)
+        w->addr = r->addr[0];
+    else if (r->status == TERN_RESOLVE_OK)
+        w->status = TERN_RESOLVE_NODATA;
+    tern_loop_stop(w->loop);
+}
+
+int tool_resolve_host(struct tern_env *e, const struct tern_resolve_opts *dns, const char *host,
+                      const char *prog, uint32_t *addr)
+{
+    if (tern_ipv4_aton(host, addr) == 0)
+        return 0;
+    if (hosts_lookup_path("/etc/hosts", host, addr) == 0)
+        return 0;
+    struct tern_resolve_opts ro = dns ? *dns : (struct tern_resolve_opts){0};
+    if (!ro.nservers)
+        for (unsigned i = 0; i < 4 && e->dns[i] && ro.nservers < TERN_RESOLVE_MAX_SERVERS; i++)
+            ro.servers[ro.nservers++] = e->dns[i];
+    if (!ro.nservers) {
+        fprintf(stderr, "%s: %s: not an address or a name in /etc/hosts; give --dns SERVER "
+                        "(or --dhcp) to look it up\n", prog, host);
+        return 2;
+    }
+    struct resolve_wait w = {.loop = e->loop};
+    int err;
+    struct tern_resolve *q = tern_resolve_start(e->stack, e->loop, host, &ro, resolve_wait_done,
+                                                &w, &err);
+    if (!q) {
+        fprintf(stderr, "%s: %s: %s\n", prog, host, tern_strerror(err));
+        return err == TERN_E_INVAL ? 2 : 1;
+    }
+    struct tool_signals sig;
+    tool_signals_open(&sig, e->loop, false, tool_stop_loop, e->loop);
+    tern_loop_run(e->loop, TERN_TIME_NEVER);
+    tool_signals_close(&sig);
+    tern_resolve_free(q);
+    if (!w.done)
+        return TOOL_EXIT_INTERRUPTED;
+    if (w.status == TERN_RESOLVE_OK) {
+        *addr = w.addr;
+        return 0;
+    }
+    fprintf(stderr, "%s: %s: %s\n", prog, host,
+            w.status == TERN_RESOLVE_TIMEOUT ? "no answer from the DNS servers"
+            : w.status == TERN_RESOLVE_NODATA ? "no address for this name"
+            : w.status == TERN_RESOLVE_NXDOMAIN ? "name not found"
+                                                 : "name lookup failed");
+    return 1;
 }

@@ -26,6 +26,7 @@
 #include "tern/stack.h"
 
 struct tern_dhcp_client;
+struct tern_resolve_opts;
 
 struct stack_opts {
     const char *tap, *tun;
@@ -110,6 +111,18 @@ void tool_signals_open(struct tool_signals *t, struct tern_loop *loop, bool usr1
 void tool_signals_close(struct tool_signals *t);
 /* A tool_signals fn that stops the loop given as ctx. */
 void tool_stop_loop(int signo, void *loop);
+
+/* The exit status of every command stopped by SIGINT or SIGTERM (as a
+ * shell reports a process killed by SIGINT: 128 + 2). */
+#define TOOL_EXIT_INTERRUPTED 130
+
+/* HOST as an IPv4 address: a literal, else a name from /etc/hosts, else a
+ * DNS lookup (A) through dns's servers or, if none, the DHCP lease's,
+ * running e's loop until it ends. 0 and *addr, or one line on stderr
+ * ("PROG: HOST: name not found", "... give --dns SERVER") and 1 (2 when
+ * no server is known: a usage error). */
+int tool_resolve_host(struct tern_env *e, const struct tern_resolve_opts *dns, const char *host,
+                      const char *prog, uint32_t *addr);
 
 /* "A,B,C" (IPv4 addresses) into out[0..max); returns the count, -1 if bad. */
 int parse_addr_list(const char *arg, uint32_t *out, int max);
