@@ -310,7 +310,8 @@ static uint32_t stream_retrans(struct tern_perf *p, struct pstream *s, struct te
                                bool *have)
 {
     *have = !p->udp_test && p->sender && stream_info(p, s, ti);
-    if (*have && ti->retransmits >= s->retrans_base)
+    /* the count only grows; a connection the peer has closed reports 0 */
+    if (*have && ti->retransmits >= s->retrans_base && ti->retransmits - s->retrans_base > s->retrans)
         s->retrans = ti->retransmits - s->retrans_base;
     return s->retrans;
 }
