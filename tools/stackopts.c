@@ -126,16 +126,38 @@ static void signals_readable(int fd, void *arg)
         t->fn((int)si.ssi_signo, t->ctx);
 }
 
+static void signals_open_mask(struct tool_signals *t, struct tern_loop *loop,
+                              const sigset_t *maskp, void (*fn)(int signo, void *ctx), void *ctx);
+
 void tool_signals_open(struct tool_signals *t, struct tern_loop *loop, bool usr1,
                        void (*fn)(int signo, void *ctx), void *ctx)
 {
-    *t = (struct tool_signals){.loop = loop, .fd = -1, .fn = fn, .ctx = ctx};
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     if (usr1)
         sigaddset(&mask, SIGUSR1);
+    signals_open_mask(t, loop, &mask, fn, ctx);
+}
+
+void tool_signals_open_all(struct tool_signals *t, struct tern_loop *loop,
+                           void (*fn)(int signo, void *ctx), void *ctx)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE,
+                               SIGALRM};
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&mask, sigs[i]);
+    signals_open_mask(t, loop, &mask, fn, ctx);
+}
+
+static void signals_open_mask(struct tool_signals *t, struct tern_loop *loop,
+                              const sigset_t *maskp, void (*fn)(int signo, void *ctx), void *ctx)
+{
+    *t = (struct tool_signals){.loop = loop, .fd = -1, .fn = fn, .ctx = ctx};
+    sigset_t mask = *maskp;
     int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0)
         return;

@@ -108,6 +108,11 @@ struct tool_signals {
 };
 void tool_signals_open(struct tool_signals *t, struct tern_loop *loop, bool usr1,
                        void (*fn)(int signo, void *ctx), void *ctx);
+/* The same for every signal that would end the process silently: SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM (a command
+ * that must clean up - `tern get -o` removing a partial file). */
+void tool_signals_open_all(struct tool_signals *t, struct tern_loop *loop,
+                           void (*fn)(int signo, void *ctx), void *ctx);
 void tool_signals_close(struct tool_signals *t);
 /* A tool_signals fn that stops the loop given as ctx. */
 void tool_stop_loop(int signo, void *loop);
