@@ -237,7 +237,7 @@ int cmd_get(int argc, char **argv)
         tern_loop_run(env.loop, TERN_TIME_NEVER);
         if (!run.done)
             tern_http_get_stop(g); /* interrupted */
-        rc = run.done ? run.status : 128 + run.signo;
+        rc = run.done ? run.status : tool_interrupted_status();
         tern_http_get_free(g);
     }
     if (outfile) {

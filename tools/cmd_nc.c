@@ -308,7 +308,7 @@ int cmd_nc(int argc, char **argv)
         struct tool_signals sig;
         tool_signals_open(&sig, env.loop, false, on_signal, run);
         tern_loop_run(env.loop, TERN_TIME_NEVER);
-        rc = run->status;
+        rc = tool_caught_signal ? tool_interrupted_status() : run->status;
         want_input(run, false);
         tool_signals_close(&sig);
         tern_nc_free(run->nc);

@@ -60,7 +60,7 @@ static void on_signal(int signo, void *ctx)
     (void)signo;
     struct perf_run *r = ctx;
     tern_perf_stop(r->perf);
-    r->status = TOOL_EXIT_INTERRUPTED;
+    r->status = tool_interrupted_status();
     tern_loop_stop(r->loop);
 }
 

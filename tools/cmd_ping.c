@@ -169,7 +169,7 @@ int cmd_ping(int argc, char **argv)
         return rc;
     if ((rc = tool_resolve_host(&env, &dns, host, "tern ping", &po.dst)) != 0) {
         tern_env_close(&env);
-        return rc == TOOL_EXIT_INTERRUPTED ? rc : 2; /* iputils: unknown host is 2 */
+        return rc > 128 ? rc : 2; /* iputils: an unknown host is 2 */
     }
     if (po.timestamps) {
         struct timespec rt;

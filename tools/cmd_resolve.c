@@ -137,7 +137,7 @@ int cmd_resolve(int argc, char **argv)
         rc = 1;
     } else {
         tern_loop_run(env.loop, TERN_TIME_NEVER);
-        rc = run.done ? run.status : 1; /* interrupted */
+        rc = run.done ? run.status : tool_interrupted_status();
         tern_resolve_free(q);
     }
     tool_signals_close(&sig);

@@ -74,7 +74,7 @@ static int resolve_name(struct tern_env *env, const char *name, struct tern_reso
     tern_loop_run(env->loop, TERN_TIME_NEVER);
     tern_resolve_free(q);
     if (!run.done)
-        return 1; /* interrupted */
+        return tool_interrupted_status();
     if (!run.addr) {
         fprintf(stderr, "tern traceroute: %s: Name or service not known\n", name);
         return 1;
@@ -217,7 +217,7 @@ int cmd_traceroute(int argc, char **argv)
             bool interrupted = !run.done;
             if (interrupted)
                 tern_traceroute_stop(t); /* ends the line */
-            rc = interrupted ? 1 : run.status;
+            rc = interrupted ? tool_interrupted_status() : run.status;
             tern_traceroute_free(t);
         }
     }

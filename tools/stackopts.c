@@ -118,12 +118,21 @@ int tool_opt_error(const char *cmd, int opt, char **argv)
     return 2;
 }
 
+int tool_caught_signal;
+
+int tool_interrupted_status(void)
+{
+    return tool_caught_signal ? 128 + tool_caught_signal : TOOL_EXIT_INTERRUPTED;
+}
+
 static void signals_readable(int fd, void *arg)
 {
     struct tool_signals *t = arg;
     struct signalfd_siginfo si;
-    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        tool_caught_signal = (int)si.ssi_signo;
         t->fn((int)si.ssi_signo, t->ctx);
+    }
 }
 
 static void signals_open_mask(struct tool_signals *t, struct tern_loop *loop,
@@ -600,7 +609,7 @@ int tool_resolve_host(struct tern_env *e, const struct tern_resolve_opts *dns, c
     tool_signals_close(&sig);
     tern_resolve_free(q);
     if (!w.done)
-        return TOOL_EXIT_INTERRUPTED;
+        return tool_interrupted_status();
     if (w.status == TERN_RESOLVE_OK) {
         *addr = w.addr;
         return 0;

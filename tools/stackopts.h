@@ -120,6 +120,10 @@ void tool_stop_loop(int signo, void *loop);
 /* The exit status of every command stopped by SIGINT or SIGTERM (as a
  * shell reports a process killed by SIGINT: 128 + 2). */
 #define TOOL_EXIT_INTERRUPTED 130
+/* The last signal a tool_signals delivered (0: none), and the status of a
+ * command it stopped: 128 + that signal (TOOL_EXIT_INTERRUPTED if none). */
+extern int tool_caught_signal;
+int tool_interrupted_status(void);
 
 /* HOST as an IPv4 address: a literal, else a name from /etc/hosts, else a
  * DNS lookup (A) through dns's servers or, if none, the DHCP lease's,
