@@ -12,6 +12,7 @@
 
 #include "app/dhcp_client.h"
 #include "app/hosts.h"
+#include "app/stable_mac.h"
 #include "app/resolver.h"
 #include "tern/wire/eth.h"
 
@@ -28,6 +29,7 @@ const struct option stackopt_longopts[] = {
     {"trace", no_argument, NULL, STACKOPT_BASE + 7},
     {"dhcp", no_argument, NULL, STACKOPT_BASE + 8},
     {"impair", required_argument, NULL, STACKOPT_BASE + 9},
+    {"dhcp-fast", no_argument, NULL, STACKOPT_BASE + 10},
     {NULL, 0, NULL, 0},
 };
 
@@ -38,10 +40,14 @@ const char stackopt_help[] =
     "  --addr A/P      our IPv4 address and prefix length, e.g. 10.0.0.2/24\n"
     "  --gw G          default gateway\n"
     "  --mtu N         interface MTU, 68..65535 (default: the device's)\n"
-    "  --mac M         our MAC address (default: random, locally administered)\n"
+    "  --mac M         our MAC address (default on TAP: the same for IF every run,\n"
+    "                  derived from /etc/machine-id and IF, locally administered)\n"
     "  --pcap FILE     write every frame to FILE (pcap)\n"
     "  --trace         print every frame tcpdump-style as it passes\n"
-    "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP)\n"
+    "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP); the\n"
+    "                  offered address is probed with ARP first (RFC 5227, ~1-2 s)\n"
+    "  --dhcp-fast     --dhcp without the ARP probe (as dhcpcd's noarp): faster, but an\n"
+    "                  address another host already uses is taken anyway\n"
     "  --impair SPEC   impair frames both ways, e.g. loss=5%,reorder=5%,dup=1%,delay=2ms\n"
     "                  keys: loss dup reorder corrupt (% or 0..1), delay jitter\n"
     "                  reorder-delay (us/ms/s, default ms), rate (bit/s, k/M/G), seed\n";
@@ -301,6 +307,10 @@ int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *
             goto bad;
         o->impair = true;
         break;
+    case 10:
+        o->dhcp = true;
+        o->dhcp_fast = true;
+        break;
     default:
         return 0;
     }
@@ -375,9 +385,9 @@ static void on_dhcp_timeout(struct tern_timer *t, void *arg)
     tern_loop_stop(arg);
 }
 
-static int env_dhcp(struct tern_env *e, const char *prog)
+static int env_dhcp(struct tern_env *e, const char *prog, bool fast)
 {
-    struct tern_dhcp_client_opts co = {.ifindex = e->ifindex};
+    struct tern_dhcp_client_opts co = {.ifindex = e->ifindex, .no_probe = fast};
     char host[64];
     if (gethostname(host, sizeof host) == 0) {
         host[sizeof host - 1] = 0;
@@ -498,8 +508,15 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
     }
     struct tern_iface_config ic = {.addr = o->dhcp ? 0 : o->addr, .prefix_len = o->prefix,
                                    .mtu = o->mtu, .up = true};
-    if (o->have_mac)
+    if (o->have_mac) {
         memcpy(ic.mac, o->mac, 6);
+    } else if (o->tap) {
+        /* the same MAC for this interface every run (and so the same DHCP
+         * client identifier, type 1 + MAC): a second run gets its lease back */
+        char id[128];
+        stable_mac_machine_id(id, sizeof id);
+        stable_mac(id, o->tap, ic.mac);
+    }
     e->ifindex = tern_stack_add_iface(e->stack, e->dev, &ic);
     if (e->ifindex < 0) {
         fprintf(stderr, "%s: interface setup: %s\n", prog, tern_strerror(e->ifindex));
@@ -515,7 +532,7 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
         }
     }
     if (o->dhcp) {
-        int r = env_dhcp(e, prog);
+        int r = env_dhcp(e, prog, o->dhcp_fast);
         if (r) {
             tern_env_close(e);
             return r;

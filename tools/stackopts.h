@@ -10,6 +10,7 @@
  *   --pcap FILE           write every frame to FILE
  *   --trace               print every frame tcpdump-style as it passes
  *   --dhcp                get the address, router and DNS servers by DHCP
+ *   --dhcp-fast           the same without the RFC 5227 ARP probe
  *   --impair SPEC         impair both directions (tern's impairment wrapper)
  *                         (in place of --addr; TAP only)
  */
@@ -40,6 +41,7 @@ struct stack_opts {
     const char *pcap;
     bool trace;
     bool dhcp;
+    bool dhcp_fast;               /* --dhcp-fast: no RFC 5227 probe of the offered address */
     bool impair;
     struct tern_impair imp;       /* --impair: applied to each direction */
 };
@@ -49,7 +51,7 @@ struct stack_opts {
  * entry. */
 #define STACKOPT_BASE 1000
 extern const struct option stackopt_longopts[];
-#define STACKOPT_COUNT 10
+#define STACKOPT_COUNT 11
 
 /* Help text for the stack flags (for a command's --help). */
 extern const char stackopt_help[];

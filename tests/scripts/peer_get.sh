@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh)
 # `tern get` against curl: the same URLs from the same namespace (a TAP
 # device in a network namespace this script creates; no route out; removed
 # on exit), served by python3's http.server and by canned replies from nc,
