@@ -1277,7 +1277,9 @@ static void ctrl_event(struct tern_sock *sk, unsigned ev, void *ctx)
     }
     if (p->ctrl_eof && !p->finished) {
         if (p->server) {
-            if (p->running || p->phase != 0)
+            /* after DISPLAY_RESULTS the test is over: a client that closes
+             * without IPERF_DONE has lost nothing */
+            if (p->phase != 0 && p->phase != PS_DISPLAY_RESULTS)
                 fprintf(p->io.out, "iperf3: the client has unexpectedly closed the connection\n");
             test_stop(p);
             p->tests++;
