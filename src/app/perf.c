@@ -388,6 +388,12 @@ static void final_line(struct tern_perf *p, int id, double secs, double bytes, b
         fprintf(p->io.out, "%s                  %s\n", line, who);
 }
 
+/* A count from either end as an integer; iperf3 sends -1 for "none". */
+static uint64_t count(double v)
+{
+    return v > 0 && v < 1.8e19 ? (uint64_t)v : 0;
+}
+
 /* The summary: on the client both ends' lines (the peer's from its
  * results), on the server its own. Fills p->res. */
 static void final_report(struct tern_perf *p)
@@ -429,11 +435,11 @@ static void final_report(struct tern_perf *p)
                 r_sum[k] += rcv[k];
             r_secs = rcv_t;
         }
-        r->sent_bytes += (uint64_t)snd[0];
-        r->received_bytes += (uint64_t)rcv[0];
-        r->retransmits += (uint64_t)snd[1];
-        r->lost += (uint64_t)rcv[3];
-        r->packets += (uint64_t)rcv[4];
+        r->sent_bytes += count(snd[0]);
+        r->received_bytes += count(rcv[0]);
+        r->retransmits += count(snd[1]); /* -1 from a peer without the count */
+        r->lost += count(rcv[3]);
+        r->packets += count(rcv[4]);
         r->jitter_ms += rcv[2] * 1e3 / p->nst;
     }
     if (p->nst > 1) {
