@@ -460,3 +460,64 @@ TEST(http_tcp_get_follows_redirects_when_asked)
     site_free(&s);
     net2_close(&n);
 }
+
+/* A server that answers the first request with a head promising 100 bytes,
+ * 3 of them, then resets the connection (RST). */
+struct rst_server {
+    struct tern_sock *l, *c;
+    bool sent;
+};
+
+static void rst_conn(struct tern_sock *sk, unsigned ev, void *ctx)
+{
+    struct rst_server *r = ctx;
+    (void)ev;
+    char buf[1024];
+    if (r->sent || tern_sock_recv(sk, buf, sizeof buf, 0) <= 0)
+        return;
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc";
+    tern_sock_send(sk, resp, sizeof resp - 1, 0);
+    r->sent = true;
+    tern_sock_set_handler(sk, 0, NULL, NULL);
+    tern_sock_abort(sk);
+    r->c = NULL;
+}
+
+static void rst_accept(struct tern_sock *sk, unsigned ev, void *ctx)
+{
+    struct rst_server *r = ctx;
+    (void)ev;
+    struct tern_sock *c = tern_sock_accept(sk, NULL, NULL);
+    if (!c)
+        return;
+    r->c = c;
+    tern_sock_set_handler(c, TERN_POLLIN, rst_conn, r);
+}
+
+TEST(http_tcp_get_curl_codes_resolve_and_reset)
+{
+    struct net2 n;
+    REQUIRE(net2_open(&n, 6, NULL) == 0);
+    char *body, *msgs;
+    size_t blen;
+    /* a name nobody answers for (no DNS server on A): curl's 6 */
+    struct tern_http_get_opts o = {.dns = {.servers = {NET2_A}, .nservers = 1,
+                                           .timeout_us = 200000, .rounds = 1}};
+    CHECK_EQ(run_get_o(&n, o, "http://nope.test/", &body, &blen, &msgs), TERN_GET_RESOLVE);
+    CHECK(strstr(msgs, "nope.test") != NULL);
+    free(body);
+    free(msgs);
+    /* a reset in the middle of the body: curl's 56 */
+    struct rst_server r = {0};
+    r.l = tern_sock_open(n.sa, TERN_SOCK_STREAM, NULL);
+    struct tern_sockaddr la = {.port = 8080};
+    REQUIRE(r.l && tern_sock_bind(r.l, &la) == 0 && tern_sock_listen(r.l, 4) == 0);
+    tern_sock_set_handler(r.l, TERN_POLLIN, rst_accept, &r);
+    CHECK_EQ(run_get(&n, "http://10.0.0.1:8080/", &body, &blen, &msgs), TERN_GET_RECV_ERROR);
+    CHECK(r.sent);
+    CHECK(strstr(msgs, "reset") != NULL);
+    free(body);
+    free(msgs);
+    tern_sock_close(r.l);
+    net2_close(&n);
+}
