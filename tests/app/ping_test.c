@@ -229,3 +229,28 @@ TEST(ping_deadline_timestamps_flood)
     free(out);
     net2_close(&n);
 }
+
+TEST(ping_source_address_is_used)
+{
+    /* -I: the requests carry the source given; B answers there. With our
+     * own address the replies come back; with an address nobody has, B's
+     * replies go to it (and ARP for it fails), so none come back. */
+    struct net2 n;
+    REQUIRE(net2_open(&n, 10, NULL) == 0);
+    struct tern_ping_opts po = {.dst = 0x0a000002, .dst_name = "10.0.0.2", .count = 2,
+                                .size = 56, .interval_us = 200000, .src = 0x0a000001,
+                                .linger_us = 1000000};
+    int st;
+    char *out = run_ping(&n, &po, &st);
+    REQUIRE(out != NULL);
+    CHECK(strstr(out, "2 packets transmitted, 2 received") != NULL);
+    CHECK_EQ(st, 0);
+    free(out);
+    po.src = 0x0a000063; /* 10.0.0.99: not A's */
+    out = run_ping(&n, &po, &st);
+    REQUIRE(out != NULL);
+    CHECK(strstr(out, "2 packets transmitted, 0 received") != NULL);
+    CHECK_EQ(st, 1);
+    free(out);
+    net2_close(&n);
+}
