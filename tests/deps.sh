@@ -18,6 +18,7 @@
 #   curl              Linux's HTTP client against tern serve --http
 #   traceroute        Linux traceroute through tern router; reference for tern traceroute
 #   libxml2-utils     xmllint, which checks that tern's SVG plots are well-formed XML
+#   iperf3            Linux's iperf3 client and server against tern perf
 set -u
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -36,6 +37,7 @@ have_cmd busybox || need+=(busybox)
 have_cmd curl || need+=(curl)
 have_cmd traceroute || need+=(traceroute)
 have_cmd xmllint || need+=(libxml2-utils)
+have_cmd iperf3 || need+=(iperf3)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"

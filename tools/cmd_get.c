@@ -10,22 +10,36 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <strings.h>
+
+#include "app/hosts.h"
 #include "app/http_client.h"
 #include "app/http_msg.h"
 #include "stackopts.h"
+#include "tern/wire/ipv4.h"
 #include "tools.h"
 
 static const char get_help[] =
     "usage: tern get [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp URL\n"
     "Download URL (http://host[:port]/path) with HTTP/1.1 over a tern stack and\n"
-    "write the body to standard output or FILE. Redirects are not followed.\n"
-    "Exit status: 0 ok, 1 network or protocol error (name not found, connection\n"
-    "refused, timed out, reset, bad response), 2 usage error (bad flags or URL),\n"
-    "3 the server answered with a status >= 400 (the body is not written; with\n"
-    "-o the partial file is removed on any failure).\n"
+    "write the body to standard output or FILE, as curl does: an error status\n"
+    "(>= 400) is written too unless -f, a redirect is not followed unless -L.\n"
+    "HOST is an IPv4 address or a name (--dns, the DHCP lease's server, /etc/hosts).\n"
+    "Exit status, curl's: 0 ok, 1 unsupported protocol (https://), 2 usage error,\n"
+    "3 malformed URL, 6 could not resolve the host, 7 could not connect, 8 the\n"
+    "reply is not HTTP, 18 the body ended early, 22 -f and a status >= 400,\n"
+    "23 write error, 28 timed out, 47 too many redirects, 52 empty reply,\n"
+    "55 send error, 56 receive error (reset); 128+N when stopped by signal N\n"
+    "(130 for SIGINT). With -o the partial file is removed whenever the body is\n"
+    "not complete, signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,\n"
+    "SIGPIPE, SIGALRM) included.\n"
     "\n"
     "get options:\n"
     "  -o FILE         write the body to FILE (default: standard output)\n"
+    "  -f, --fail      a status >= 400 writes nothing and exits 22 (curl -f)\n"
+    "  -L, --location  follow redirects (301, 302, 303, 307, 308), at most\n"
+    "                  --max-redirs (default 50); only the last body is written\n"
+    "  --max-redirs N  with -L, follow at most N redirects (curl's 47 after that)\n"
     "  -q              no progress bar (it is drawn only when stderr is a terminal)\n"
     "  --dns SERVER[,SERVER...]  DNS servers for a host name (default: from --dhcp)\n"
     "  --timeout SECONDS  give up connecting after SECONDS (default 10)\n"
@@ -34,7 +48,7 @@ static const char get_help[] =
 
 struct get_run {
     struct tern_loop *loop;
-    int status;
+    int status, signo;
     bool done, bar;
     uint64_t last_draw;
 };
@@ -85,6 +99,14 @@ static void on_progress(void *ctx, const struct tern_http_progress *p)
     fflush(stderr);
 }
 
+static void on_signal(int signo, void *ctx)
+{
+    struct get_run *run = ctx;
+    if (!run->signo)
+        run->signo = signo;
+    tern_loop_stop(run->loop);
+}
+
 static void on_done(void *ctx, int status)
 {
     struct get_run *run = ctx;
@@ -98,17 +120,21 @@ int cmd_get(int argc, char **argv)
     static const struct option own[] = {{"help", no_argument, NULL, 'h'},
                                         {"dns", required_argument, NULL, 'D'},
                                         {"timeout", required_argument, NULL, 'T'},
+                                        {"fail", no_argument, NULL, 'f'},
+                                        {"location", no_argument, NULL, 'L'},
+                                        {"max-redirs", required_argument, NULL, 'M'},
                                         {NULL, 0, NULL, 0}};
-    struct option longopts[STACKOPT_COUNT + 5];
+    struct option longopts[STACKOPT_COUNT + 8];
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
     struct stack_opts so = {0};
-    struct tern_http_get_opts go = {0};
+    struct tern_http_get_opts go = {.max_redirs = -1};
+    unsigned long v;
     const char *outfile = NULL;
     bool quiet = false;
     int opt;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":o:qfLh", longopts, NULL)) != -1) {
         int r = stackopt_handle(&so, opt, optarg, "tern get");
         if (r < 0)
             return 2;
@@ -120,6 +146,19 @@ int cmd_get(int argc, char **argv)
             break;
         case 'q':
             quiet = true;
+            break;
+        case 'f':
+            go.fail = true;
+            break;
+        case 'L':
+            go.follow = true;
+            break;
+        case 'M':
+            if (parse_ulong(optarg, 0, 1000, &v) < 0) {
+                fprintf(stderr, "tern get: bad value '%s' for --max-redirs (0..1000)\n", optarg);
+                return 2;
+            }
+            go.max_redirs = (int)v;
             break;
         case 'D':
             if (parse_dns_opt("get", optarg, &go.dns) < 0)
@@ -148,35 +187,46 @@ int cmd_get(int argc, char **argv)
     char why[512];
     if (tern_http_url_parse(go.url, &u, why, sizeof why) < 0) {
         fprintf(stderr, "tern get: %s\n", why);
-        return 2;
-    }
-    if (!u.host_is_ipv4 && !go.dns.nservers && !so.dhcp) {
-        fprintf(stderr, "tern get: %s is a name: give --dns SERVER (or --dhcp)\n", u.host);
-        return 2;
+        /* curl: 1 for a protocol it does not speak, 3 for a malformed URL */
+        return strstr(go.url, "://") && strncasecmp(go.url, "http://", 7) ? TERN_GET_UNSUPPORTED
+                                                                          : TERN_GET_URL_MALFORMED;
     }
 
     struct tern_env env;
     int rc = tern_env_open(&env, &so, "tern get");
     if (rc)
         return rc;
-    if (!u.host_is_ipv4 && !go.dns.nservers) {
+    if (!go.dns.nservers)
         for (unsigned i = 0; i < 4 && env.dns[i] && i < TERN_RESOLVE_MAX_SERVERS; i++)
             go.dns.servers[go.dns.nservers++] = env.dns[i];
-        if (!go.dns.nservers) {
-            fprintf(stderr, "tern get: the DHCP lease names no DNS server: give --dns\n");
+    char literal[64];
+    if (!u.host_is_ipv4) {
+        /* a name: /etc/hosts, then DNS in the client (curl's 6 when neither knows it) */
+        uint32_t a;
+        if (hosts_lookup_path("/etc/hosts", u.host, &a) == 0) {
+            static char rewritten[4200];
+            char ab[16];
+            snprintf(literal, sizeof literal, "%s", tern_ipv4_ntoa(a, ab));
+            const char *rest = go.url + 7 + strlen(u.host);
+            snprintf(rewritten, sizeof rewritten, "http://%s%s", literal, rest);
+            go.url = rewritten;
+            go.host_header = u.host;
+        } else if (!go.dns.nservers) {
+            fprintf(stderr, "tern get: %s: not in /etc/hosts and no DNS server to ask (give "
+                            "--dns SERVER or --dhcp)\n", u.host);
             tern_env_close(&env);
-            return 1;
+            return TERN_GET_RESOLVE;
         }
     }
     FILE *out = stdout;
     if (outfile && !(out = fopen(outfile, "wb"))) {
         fprintf(stderr, "tern get: %s: cannot open for writing\n", outfile);
         tern_env_close(&env);
-        return 1;
+        return TERN_GET_WRITE_ERROR;
     }
-    struct tool_signals sig;
-    tool_signals_open(&sig, env.loop, false, tool_stop_loop, env.loop);
     struct get_run run = {.loop = env.loop, .status = 1, .bar = !quiet && isatty(2)};
+    struct tool_signals sig;
+    tool_signals_open_all(&sig, env.loop, on_signal, &run);
     struct tern_http_get_io io = {.out = out, .err = stderr, .progress = on_progress,
                                   .done = on_done, .ctx = &run};
     int err;
@@ -187,13 +237,13 @@ int cmd_get(int argc, char **argv)
         tern_loop_run(env.loop, TERN_TIME_NEVER);
         if (!run.done)
             tern_http_get_stop(g); /* interrupted */
-        rc = run.status;
+        rc = run.done ? run.status : tool_interrupted_status();
         tern_http_get_free(g);
     }
     if (outfile) {
         if (fclose(out) != 0 && rc == 0) {
             fprintf(stderr, "tern get: %s: write error\n", outfile);
-            rc = 1;
+            rc = TERN_GET_WRITE_ERROR;
         }
         if (rc != 0)
             remove(outfile);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app/nc.h"
+#include "app/resolver.h"
 #include "servport.h"
 #include "stackopts.h"
 #include "tools.h"
@@ -42,6 +43,8 @@ static const char nc_help[] =
     "  -w SECONDS      TCP: give up connecting after SECONDS (default: the stack's\n"
     "                  SYN retries, about two minutes); bounds only the connect\n"
     "  -N              accepted for Debian nc compatibility (always on for TCP)\n"
+    "  --dns SERVER[,SERVER...]  DNS servers for a HOST name (default: from --dhcp;\n"
+    "                  /etc/hosts is read first)\n"
     "  -v              at exit, print the stack's TCP counters to stderr (\"tern nc: tcp\n"
     "                  rx N tx N retransmits N timeouts N ...\") and, with --impair,\n"
     "                  what the impairment did each way (\"tern nc: impair out frames N\n"
@@ -159,8 +162,10 @@ int cmd_nc(int argc, char **argv)
 {
     static const struct option own[] = {{"help", no_argument, NULL, 'h'},
                                         {"keepalive", required_argument, NULL, 'K'},
+                                        {"dns", required_argument, NULL, 'D'},
                                         {NULL, 0, NULL, 0}};
-    struct option longopts[STACKOPT_COUNT + 4];
+    struct option longopts[STACKOPT_COUNT + 5];
+    struct tern_resolve_opts dns = {0};
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
     struct stack_opts so = {0};
     struct tern_nc_opts no = {.quit_after_eof_us = 1000000};
@@ -186,6 +191,10 @@ int cmd_nc(int argc, char **argv)
             pflag = optarg;
             break;
         case 'N':
+            break;
+        case 'D':
+            if (parse_dns_opt("nc", optarg, &dns) < 0)
+                return 2;
             break;
         case 'v':
             verbose = true;
@@ -263,9 +272,8 @@ int cmd_nc(int argc, char **argv)
             return 2;
         }
         host = argv[optind];
-        if (tern_ipv4_aton(host, &no.peer_addr) < 0 || no.peer_addr == 0) {
-            fprintf(stderr, "tern nc: %s: not an IPv4 address (names need DNS: tern resolve)\n",
-                    host);
+        if (tern_ipv4_aton(host, &no.peer_addr) == 0 && no.peer_addr == 0) {
+            fprintf(stderr, "tern nc: %s: not a destination\n", host);
             return 2;
         }
         if (tool_parse_port(argv[optind + 1], proto, "tern nc", &no.peer_port) < 0)
@@ -282,6 +290,10 @@ int cmd_nc(int argc, char **argv)
     int rc = tern_env_open(&env, &so, "tern nc");
     if (rc)
         return rc;
+    if (!no.listen && (rc = tool_resolve_host(&env, &dns, host, "tern nc", &no.peer_addr)) != 0) {
+        tern_env_close(&env);
+        return rc;
+    }
     struct nc_run *run = calloc(1, sizeof *run);
     if (!run) {
         tern_env_close(&env);
@@ -308,7 +320,7 @@ int cmd_nc(int argc, char **argv)
         struct tool_signals sig;
         tool_signals_open(&sig, env.loop, false, on_signal, run);
         tern_loop_run(env.loop, TERN_TIME_NEVER);
-        rc = run->status;
+        rc = tool_caught_signal ? tool_interrupted_status() : run->status;
         want_input(run, false);
         tool_signals_close(&sig);
         tern_nc_free(run->nc);

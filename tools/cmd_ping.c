@@ -8,14 +8,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include "app/ping.h"
+#include "app/resolver.h"
+#include "tern/wire/ipv4.h"
 #include "stackopts.h"
 #include "tools.h"
 
 static const char ping_help[] =
     "usage: tern ping [OPTIONS] --tap IF|--tun IF --addr A/P HOST\n"
-    "Send ICMP echo requests to HOST (an IPv4 address) and print the replies\n"
-    "as iputils ping does. Exit status: 0 a reply was received, 1 none, 2 error.\n"
+    "Send ICMP echo requests to HOST (an IPv4 address, or a name: --dns, the DHCP\n"
+    "lease's server, /etc/hosts) and print the replies as iputils ping does. When\n"
+    "ARP gets no answer (7 s), each request waiting for it is reported as \"From\n"
+    "OURS icmp_seq=N Destination Host Unreachable\". SIGINT prints the summary.\n"
+    "Exit status: 0 a reply was received (with -w: -c replies), 1 none, 2 error.\n"
     "\n"
     "ping options:\n"
     "  -c COUNT        stop after COUNT requests (default: until interrupted)\n"
@@ -25,6 +32,14 @@ static const char ping_help[] =
     "  -W SECONDS      time to wait for replies after the last request (default 10)\n"
     "  -M do|dont|want path MTU discovery: always set DF, never, or when it fits\n"
     "  -q              quiet: only the header and the summary\n"
+    "  -w DEADLINE     stop after DEADLINE seconds whatever was sent; with -c, keep\n"
+    "                  sending until COUNT replies came\n"
+    "  -D              print the time (seconds.microseconds since 1970) before each line\n"
+    "  -f              flood: '.' per request, a backspace per reply; the next request\n"
+    "                  when the reply comes or after -i (default 10 ms), at most 1000\n"
+    "                  a second\n"
+    "  -I ADDR         source address of the requests\n"
+    "  --dns SERVER[,SERVER...]  DNS servers for a HOST name (default: from --dhcp)\n"
     "  -h, --help      this help\n"
     "\n";
 
@@ -50,8 +65,12 @@ static void on_signal(int signo, void *arg)
 
 int cmd_ping(int argc, char **argv)
 {
-    static const struct option own[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option own[] = {{"help", no_argument, NULL, 'h'},
+                                        {"dns", required_argument, NULL, 'N'},
+                                        {NULL, 0, NULL, 0}};
     struct option longopts[STACKOPT_COUNT + 4];
+    struct tern_resolve_opts dns = {0};
+    bool interval_given = false;
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
     struct stack_opts so = {0};
     struct tern_ping_opts po = {.size = 56, .interval_us = 1000000, .pmtu = TERN_PMTU_WANT};
@@ -59,7 +78,7 @@ int cmd_ping(int argc, char **argv)
     int opt;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":c:s:i:t:W:M:qh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":c:s:i:t:W:M:qw:DfI:h", longopts, NULL)) != -1) {
         int r = stackopt_handle(&so, opt, optarg, "tern ping");
         if (r < 0)
             return 2;
@@ -77,6 +96,7 @@ int cmd_ping(int argc, char **argv)
             po.size = (uint32_t)v;
             break;
         case 'i':
+            interval_given = true;
             if (parse_seconds(optarg, &po.interval_us) < 0 || po.interval_us < 1000)
                 goto bad_value;
             break;
@@ -102,6 +122,26 @@ int cmd_ping(int argc, char **argv)
         case 'q':
             po.quiet = true;
             break;
+        case 'w':
+            if (parse_seconds(optarg, &po.deadline_us) < 0 || po.deadline_us == 0)
+                goto bad_value;
+            break;
+        case 'D':
+            po.timestamps = true;
+            break;
+        case 'f':
+            po.flood = true;
+            break;
+        case 'I':
+            if (tern_ipv4_aton(optarg, &po.src) < 0) {
+                fprintf(stderr, "tern ping: -I %s: give our IPv4 address\n", optarg);
+                return 2;
+            }
+            break;
+        case 'N':
+            if (parse_dns_opt("ping", optarg, &dns) < 0)
+                return 2;
+            break;
         case 'h':
             fputs(ping_help, stdout);
             fputs(stackopt_help, stdout);
@@ -119,16 +159,24 @@ int cmd_ping(int argc, char **argv)
         return 2;
     }
     const char *host = argv[optind];
-    if (tern_ipv4_aton(host, &po.dst) < 0) {
-        fprintf(stderr, "tern ping: %s: not an IPv4 address (names need DNS, not built yet)\n", host);
-        return 2;
-    }
     po.dst_name = host;
+    if (po.flood && !interval_given)
+        po.interval_us = 0; /* the app's flood default */
 
     struct tern_env env;
     int rc = tern_env_open(&env, &so, "tern ping");
     if (rc)
         return rc;
+    if ((rc = tool_resolve_host(&env, &dns, host, "tern ping", &po.dst)) != 0) {
+        tern_env_close(&env);
+        return rc > 128 ? rc : 2; /* iputils: an unknown host is 2 */
+    }
+    if (po.timestamps) {
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        po.wall_offset_us = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 -
+                            (int64_t)tern_loop_now(env.loop);
+    }
     struct ping_run run = {.loop = env.loop, .status = 2};
     setvbuf(stdout, NULL, _IOLBF, 0);
     run.ping = tern_ping_start(env.stack, env.loop, &po, stdout, ping_done, &run);

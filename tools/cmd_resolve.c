@@ -16,23 +16,24 @@
 #include "tools.h"
 
 static const char resolve_help[] =
-    "usage: tern resolve [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp NAME\n"
+    "usage: tern resolve [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp NAME|ADDRESS\n"
     "Look NAME up with a DNS stub resolver on a tern stack and print the answer as\n"
-    "host(1) does. Exit status: 0 found (or the name has no record of that type),\n"
+    "host(1) does; an IPv4 ADDRESS is looked up backwards (PTR in in-addr.arpa),\n"
+    "as host does. Exit status: 0 found (or the name has no record of that type),\n"
     "1 not found / no answer, 2 usage error.\n"
     "\n"
     "resolve options:\n"
     "  --dns SERVER[,SERVER...]  DNS servers (IPv4), asked in turn (default: from --dhcp)\n"
-    "  -t A|AAAA       record type (default A)\n"
+    "  -t TYPE         record type: A (default), AAAA, CNAME, NS, SOA, MX, TXT, PTR\n"
     "  -W SECONDS      first wait for a reply, doubled after each round (default 1)\n"
     "  -R ROUNDS       rounds over all servers before giving up (default 4)\n"
     "  -h, --help      this help\n"
-    "A reply with TC set (too big for UDP) is reported: TCP retry comes with TCP.\n"
+    "A reply with TC set (too big for UDP) is asked again over TCP (RFC 7766).\n"
     "\n";
 
 struct resolve_run {
     struct tern_loop *loop;
-    const char *name;
+    const char *name, *asked;
     int status;
     bool done;
 };
@@ -40,7 +41,7 @@ struct resolve_run {
 static void resolve_done(void *ctx, const struct tern_resolve_result *r)
 {
     struct resolve_run *run = ctx;
-    run->status = tern_resolve_print(r, run->name, stdout);
+    run->status = tern_resolve_print(r, run->asked, stdout);
     run->done = true;
     tern_loop_stop(run->loop);
 }
@@ -54,6 +55,7 @@ int cmd_resolve(int argc, char **argv)
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
     struct stack_opts so = {0};
     struct tern_resolve_opts ro = {.qtype = TERN_DNS_T_A};
+    bool type_given = false;
     unsigned long v;
     int opt;
     opterr = 0;
@@ -69,14 +71,27 @@ int cmd_resolve(int argc, char **argv)
             if (parse_dns_opt("resolve", optarg, &ro) < 0)
                 return 2;
             break;
-        case 't':
-            if (!strcasecmp(optarg, "A"))
-                ro.qtype = TERN_DNS_T_A;
-            else if (!strcasecmp(optarg, "AAAA"))
-                ro.qtype = TERN_DNS_T_AAAA;
-            else
-                goto bad_value;
+        case 't': {
+            static const struct {
+                const char *n;
+                uint16_t t;
+            } types[] = {{"A", TERN_DNS_T_A},     {"AAAA", TERN_DNS_T_AAAA},
+                         {"CNAME", TERN_DNS_T_CNAME}, {"NS", TERN_DNS_T_NS},
+                         {"SOA", TERN_DNS_T_SOA}, {"MX", TERN_DNS_T_MX},
+                         {"TXT", TERN_DNS_T_TXT}, {"PTR", TERN_DNS_T_PTR}};
+            size_t i;
+            for (i = 0; i < sizeof types / sizeof types[0]; i++)
+                if (!strcasecmp(optarg, types[i].n))
+                    break;
+            if (i == sizeof types / sizeof types[0]) {
+                fprintf(stderr, "tern resolve: bad value '%s' for -t (A, AAAA, CNAME, NS, SOA, "
+                                "MX, TXT or PTR)\n", optarg);
+                return 2;
+            }
+            ro.qtype = types[i].t;
+            type_given = true;
             break;
+        }
         case 'W':
             if (parse_seconds(optarg, &ro.timeout_us) < 0 || ro.timeout_us < 1000)
                 goto bad_value;
@@ -103,6 +118,17 @@ int cmd_resolve(int argc, char **argv)
         return 2;
     }
     const char *name = argv[optind];
+    char ptr[64], asked[72];
+    uint32_t lit;
+    if (tern_ipv4_aton(name, &lit) == 0 && (!type_given || ro.qtype == TERN_DNS_T_PTR)) {
+        /* host(1): an address is looked up backwards, in-addr.arpa PTR */
+        tern_resolve_ptr_name(lit, ptr, sizeof ptr);
+        snprintf(asked, sizeof asked, "%s", ptr);
+        name = ptr;
+        ro.qtype = TERN_DNS_T_PTR;
+    } else {
+        snprintf(asked, sizeof asked, "%.*s", (int)sizeof asked - 1, argv[optind]);
+    }
     struct tern_dns_name check;
     if (tern_dns_name_from_text(name, &check) < 0 || check.len <= 1) {
         fprintf(stderr, "tern resolve: '%s' is not a valid domain name\n", name);
@@ -129,7 +155,7 @@ int cmd_resolve(int argc, char **argv)
     struct tool_signals sig;
     tool_signals_open(&sig, env.loop, false, tool_stop_loop, env.loop);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    struct resolve_run run = {.loop = env.loop, .name = name, .status = 1};
+    struct resolve_run run = {.loop = env.loop, .name = name, .asked = asked, .status = 1};
     int err;
     struct tern_resolve *q = tern_resolve_start(env.stack, env.loop, name, &ro, resolve_done, &run, &err);
     if (!q) {
@@ -137,7 +163,7 @@ int cmd_resolve(int argc, char **argv)
         rc = 1;
     } else {
         tern_loop_run(env.loop, TERN_TIME_NEVER);
-        rc = run.done ? run.status : 1; /* interrupted */
+        rc = run.done ? run.status : tool_interrupted_status();
         tern_resolve_free(q);
     }
     tool_signals_close(&sig);

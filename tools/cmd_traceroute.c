@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/hosts.h"
 #include "app/resolver.h"
 #include "app/traceroute.h"
 #include "stackopts.h"
@@ -20,6 +21,9 @@ static const char traceroute_help[] =
     "upwards (one port per probe) at rising TTLs, or ICMP echo requests with -I;\n"
     "each hop answers with time exceeded, the destination with port unreachable\n"
     "(or an echo reply). PACKETLEN is the total IP length of a probe (default 60).\n"
+    "HOST is an IPv4 address or a name (/etc/hosts, then DNS: --dns or the DHCP\n"
+    "lease's server). A probe nobody answers prints '*'; our own stack's error\n"
+    "when ARP fails for an on-link HOST is no answer either.\n"
     "Exit status: 0 the trace ran (reached or not, as Linux), 1 network error\n"
     "(name not found, no route), 2 usage error.\n"
     "\n"
@@ -74,7 +78,7 @@ static int resolve_name(struct tern_env *env, const char *name, struct tern_reso
     tern_loop_run(env->loop, TERN_TIME_NEVER);
     tern_resolve_free(q);
     if (!run.done)
-        return 1; /* interrupted */
+        return tool_interrupted_status();
     if (!run.addr) {
         fprintf(stderr, "tern traceroute: %s: Name or service not known\n", name);
         return 1;
@@ -180,8 +184,13 @@ int cmd_traceroute(int argc, char **argv)
             fprintf(stderr, "tern traceroute: '%s' is neither an IPv4 address nor a name\n", host);
             return 2;
         }
-        if (!ro.nservers && !so.dhcp) {
-            fprintf(stderr, "tern traceroute: %s is a name: give --dns SERVER (or --dhcp)\n", host);
+        uint32_t a;
+        if (hosts_lookup_path("/etc/hosts", host, &a) == 0) {
+            to.dst = a; /* /etc/hosts first, as the resolver library does */
+            is_addr = true;
+        } else if (!ro.nservers && !so.dhcp) {
+            fprintf(stderr, "tern traceroute: %s is not in /etc/hosts: give --dns SERVER (or "
+                            "--dhcp)\n", host);
             return 2;
         }
     }
@@ -217,7 +226,7 @@ int cmd_traceroute(int argc, char **argv)
             bool interrupted = !run.done;
             if (interrupted)
                 tern_traceroute_stop(t); /* ends the line */
-            rc = interrupted ? 1 : run.status;
+            rc = interrupted ? tool_interrupted_status() : run.status;
             tern_traceroute_free(t);
         }
     }

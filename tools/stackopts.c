@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "app/dhcp_client.h"
+#include "app/hosts.h"
+#include "app/stable_mac.h"
 #include "app/resolver.h"
 #include "tern/wire/eth.h"
 
@@ -28,6 +30,7 @@ const struct option stackopt_longopts[] = {
     {"dhcp", no_argument, NULL, STACKOPT_BASE + 8},
     {"impair", required_argument, NULL, STACKOPT_BASE + 9},
     {"create", no_argument, NULL, STACKOPT_BASE + 10},
+    {"dhcp-fast", no_argument, NULL, STACKOPT_BASE + 11},
     {NULL, 0, NULL, 0},
 };
 
@@ -41,10 +44,14 @@ const char stackopt_help[] =
     "  --addr A/P      our IPv4 address and prefix length, e.g. 10.0.0.2/24\n"
     "  --gw G          default gateway\n"
     "  --mtu N         interface MTU, 68..(the device's MTU) (default: the device's)\n"
-    "  --mac M         our MAC address (default: random, locally administered)\n"
+    "  --mac M         our MAC address (default on TAP: the same for IF every run,\n"
+    "                  derived from /etc/machine-id and IF, locally administered)\n"
     "  --pcap FILE     write every frame to FILE (pcap)\n"
     "  --trace         print every frame tcpdump-style as it passes\n"
-    "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP)\n"
+    "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP); the\n"
+    "                  offered address is probed with ARP first (RFC 5227, ~1-2 s)\n"
+    "  --dhcp-fast     --dhcp without the ARP probe (as dhcpcd's noarp): faster, but an\n"
+    "                  address another host already uses is taken anyway\n"
     "  --impair SPEC   impair frames both ways, e.g. loss=5%,reorder=5%,dup=1%,delay=2ms\n"
     "                  keys: loss dup reorder corrupt (% or 0..1), delay jitter\n"
     "                  reorder-delay (us/ms/s, default ms), rate (bit/s, k/M/G), seed\n"
@@ -146,24 +153,55 @@ int tool_opt_error(const char *cmd, int opt, char **argv)
     return 2;
 }
 
+int tool_caught_signal;
+
+int tool_interrupted_status(void)
+{
+    return tool_caught_signal ? 128 + tool_caught_signal : TOOL_EXIT_INTERRUPTED;
+}
+
 static void signals_readable(int fd, void *arg)
 {
     struct tool_signals *t = arg;
     struct signalfd_siginfo si;
-    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si)
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        tool_caught_signal = (int)si.ssi_signo;
         t->fn((int)si.ssi_signo, t->ctx);
+    }
 }
+
+static void signals_open_mask(struct tool_signals *t, struct tern_loop *loop,
+                              const sigset_t *maskp, void (*fn)(int signo, void *ctx), void *ctx);
 
 void tool_signals_open(struct tool_signals *t, struct tern_loop *loop, bool usr1,
                        void (*fn)(int signo, void *ctx), void *ctx)
 {
-    *t = (struct tool_signals){.loop = loop, .fd = -1, .fn = fn, .ctx = ctx};
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     if (usr1)
         sigaddset(&mask, SIGUSR1);
+    signals_open_mask(t, loop, &mask, fn, ctx);
+}
+
+void tool_signals_open_all(struct tool_signals *t, struct tern_loop *loop,
+                           void (*fn)(int signo, void *ctx), void *ctx)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE,
+                               SIGALRM};
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaddset(&mask, sigs[i]);
+    signals_open_mask(t, loop, &mask, fn, ctx);
+}
+
+static void signals_open_mask(struct tool_signals *t, struct tern_loop *loop,
+                              const sigset_t *maskp, void (*fn)(int signo, void *ctx), void *ctx)
+{
+    *t = (struct tool_signals){.loop = loop, .fd = -1, .fn = fn, .ctx = ctx};
+    sigset_t mask = *maskp;
     int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0)
         return;
@@ -305,6 +343,10 @@ int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *
     case 10:
         o->create = true;
         break;
+    case 11:
+        o->dhcp = true;
+        o->dhcp_fast = true;
+        break;
     default:
         return 0;
     }
@@ -379,9 +421,9 @@ static void on_dhcp_timeout(struct tern_timer *t, void *arg)
     tern_loop_stop(arg);
 }
 
-static int env_dhcp(struct tern_env *e, const char *prog)
+static int env_dhcp(struct tern_env *e, const char *prog, bool fast)
 {
-    struct tern_dhcp_client_opts co = {.ifindex = e->ifindex};
+    struct tern_dhcp_client_opts co = {.ifindex = e->ifindex, .no_probe = fast};
     char host[64];
     if (gethostname(host, sizeof host) == 0) {
         host[sizeof host - 1] = 0;
@@ -558,8 +600,15 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
     }
     struct tern_iface_config ic = {.addr = o->dhcp ? 0 : o->addr, .prefix_len = o->prefix,
                                    .mtu = o->mtu, .up = true};
-    if (o->have_mac)
+    if (o->have_mac) {
         memcpy(ic.mac, o->mac, 6);
+    } else if (o->tap) {
+        /* the same MAC for this interface every run (and so the same DHCP
+         * client identifier, type 1 + MAC): a second run gets its lease back */
+        char id[128];
+        stable_mac_machine_id(id, sizeof id);
+        stable_mac(id, o->tap, ic.mac);
+    }
     e->ifindex = tern_stack_add_iface(e->stack, e->dev, &ic);
     if (e->ifindex < 0) {
         fprintf(stderr, "%s: interface setup: %s\n", prog, tern_strerror(e->ifindex));
@@ -575,7 +624,7 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
         }
     }
     if (o->dhcp) {
-        int r = env_dhcp(e, prog);
+        int r = env_dhcp(e, prog, o->dhcp_fast);
         if (r) {
             tern_env_close(e);
             return r;
@@ -618,4 +667,66 @@ void tern_env_close(struct tern_env *e)
         fclose(e->pcap);
     tern_loop_destroy(e->loop);
     memset(e, 0, sizeof *e);
+}
+
+struct resolve_wait {
+    struct tern_loop *loop;
+    bool done;
+    enum tern_resolve_status status;
+    uint32_t addr;
+};
+
+static void resolve_wait_done(void *ctx, const struct tern_resolve_result *r)
+{
+    struct resolve_wait *w = ctx;
+    w->done = true;
+    w->status = r->status;
+    if (r->status == TERN_RESOLVE_OK && r->naddr)
+        w->addr = r->addr[0];
+    else if (r->status == TERN_RESOLVE_OK)
+        w->status = TERN_RESOLVE_NODATA;
+    tern_loop_stop(w->loop);
+}
+
+int tool_resolve_host(struct tern_env *e, const struct tern_resolve_opts *dns, const char *host,
+                      const char *prog, uint32_t *addr)
+{
+    if (tern_ipv4_aton(host, addr) == 0)
+        return 0;
+    if (hosts_lookup_path("/etc/hosts", host, addr) == 0)
+        return 0;
+    struct tern_resolve_opts ro = dns ? *dns : (struct tern_resolve_opts){0};
+    if (!ro.nservers)
+        for (unsigned i = 0; i < 4 && e->dns[i] && ro.nservers < TERN_RESOLVE_MAX_SERVERS; i++)
+            ro.servers[ro.nservers++] = e->dns[i];
+    if (!ro.nservers) {
+        fprintf(stderr, "%s: %s: not an address or a name in /etc/hosts; give --dns SERVER "
+                        "(or --dhcp) to look it up\n", prog, host);
+        return 2;
+    }
+    struct resolve_wait w = {.loop = e->loop};
+    int err;
+    struct tern_resolve *q = tern_resolve_start(e->stack, e->loop, host, &ro, resolve_wait_done,
+                                                &w, &err);
+    if (!q) {
+        fprintf(stderr, "%s: %s: %s\n", prog, host, tern_strerror(err));
+        return err == TERN_E_INVAL ? 2 : 1;
+    }
+    struct tool_signals sig;
+    tool_signals_open(&sig, e->loop, false, tool_stop_loop, e->loop);
+    tern_loop_run(e->loop, TERN_TIME_NEVER);
+    tool_signals_close(&sig);
+    tern_resolve_free(q);
+    if (!w.done)
+        return tool_interrupted_status();
+    if (w.status == TERN_RESOLVE_OK) {
+        *addr = w.addr;
+        return 0;
+    }
+    fprintf(stderr, "%s: %s: %s\n", prog, host,
+            w.status == TERN_RESOLVE_TIMEOUT ? "no answer from the DNS servers"
+            : w.status == TERN_RESOLVE_NODATA ? "no address for this name"
+            : w.status == TERN_RESOLVE_NXDOMAIN ? "name not found"
+                                                 : "name lookup failed");
+    return 1;
 }

@@ -11,6 +11,7 @@
  *   --pcap FILE           write every frame to FILE
  *   --trace               print every frame tcpdump-style as it passes
  *   --dhcp                get the address, router and DNS servers by DHCP
+ *   --dhcp-fast           the same without the RFC 5227 ARP probe
  *   --impair SPEC         impair both directions (tern's impairment wrapper)
  *                         (in place of --addr; TAP only)
  */
@@ -27,6 +28,7 @@
 #include "tern/stack.h"
 
 struct tern_dhcp_client;
+struct tern_resolve_opts;
 
 struct stack_opts {
     const char *tap, *tun;
@@ -40,6 +42,7 @@ struct stack_opts {
     const char *pcap;
     bool trace;
     bool dhcp;
+    bool dhcp_fast;               /* --dhcp-fast: no RFC 5227 probe of the offered address */
     bool impair;
     struct tern_impair imp;       /* --impair: applied to each direction */
     bool create;                  /* --create: make the --tap/--tun device if missing */
@@ -50,7 +53,7 @@ struct stack_opts {
  * entry. */
 #define STACKOPT_BASE 1000
 extern const struct option stackopt_longopts[];
-#define STACKOPT_COUNT 11
+#define STACKOPT_COUNT 12
 
 /* Help text for the stack flags (for a command's --help). */
 extern const char stackopt_help[];
@@ -131,9 +134,30 @@ struct tool_signals {
 };
 void tool_signals_open(struct tool_signals *t, struct tern_loop *loop, bool usr1,
                        void (*fn)(int signo, void *ctx), void *ctx);
+/* The same for every signal that would end the process silently: SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM (a command
+ * that must clean up - `tern get -o` removing a partial file). */
+void tool_signals_open_all(struct tool_signals *t, struct tern_loop *loop,
+                           void (*fn)(int signo, void *ctx), void *ctx);
 void tool_signals_close(struct tool_signals *t);
 /* A tool_signals fn that stops the loop given as ctx. */
 void tool_stop_loop(int signo, void *loop);
+
+/* The exit status of every command stopped by SIGINT or SIGTERM (as a
+ * shell reports a process killed by SIGINT: 128 + 2). */
+#define TOOL_EXIT_INTERRUPTED 130
+/* The last signal a tool_signals delivered (0: none), and the status of a
+ * command it stopped: 128 + that signal (TOOL_EXIT_INTERRUPTED if none). */
+extern int tool_caught_signal;
+int tool_interrupted_status(void);
+
+/* HOST as an IPv4 address: a literal, else a name from /etc/hosts, else a
+ * DNS lookup (A) through dns's servers or, if none, the DHCP lease's,
+ * running e's loop until it ends. 0 and *addr, or one line on stderr
+ * ("PROG: HOST: name not found", "... give --dns SERVER") and 1 (2 when
+ * no server is known: a usage error). */
+int tool_resolve_host(struct tern_env *e, const struct tern_resolve_opts *dns, const char *host,
+                      const char *prog, uint32_t *addr);
 
 /* "A,B,C" (IPv4 addresses) into out[0..max); returns the count, -1 if bad. */
 int parse_addr_list(const char *arg, uint32_t *out, int max);

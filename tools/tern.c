@@ -15,6 +15,7 @@ static const struct tern_cmd cmds[] = {
     {"resolve", "look up a DNS name as host(1) does (over TAP or TUN)", cmd_resolve},
     {"get", "download an http:// URL (HTTP/1.1 client, over TAP or TUN)", cmd_get},
     {"traceroute", "print the route to a host as Linux traceroute -n (UDP or -I ICMP probes)", cmd_traceroute},
+    {"perf", "measure throughput as iperf3 does: client (-c) or server (-s), iperf3's protocol", cmd_perf},
     {"router", "forward IPv4 between two or more TAP devices (an RFC 1812 router)", cmd_router},
     {"sim", "run a scenario file: hosts, routers, links and a timeline, in virtual time", cmd_sim},
     {"demo", "the demo: the seed texts' Internet in a built-in scenario, in virtual time", cmd_demo},

@@ -44,7 +44,7 @@ struct tern_config {
     uint32_t arp_queue_total;     /* 64 packets may wait in all */
     uint64_t arp_reachable_us;    /* 30 s: an entry is used without re-asking */
     uint64_t arp_stale_us;        /* 60 s after that, an unused entry is removed */
-    uint64_t arp_retry_us;        /* 1 s to the first retry, doubling each time */
+    uint64_t arp_retry_us;        /* 1 s between requests (Linux's retrans_time) */
     uint32_t arp_max_requests;    /* 3 requests, then the queued packets are dropped */
     /* Reassembly, RFC 791 s3.2 / RFC 815; ATTACKS 10-15 */
     uint32_t reasm_max_bytes;     /* 256 KiB held in all */

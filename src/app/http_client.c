@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app/http_msg.h"
 #include "tern/err.h"
@@ -28,7 +29,9 @@ struct tern_http_get {
     struct tern_sock *sk;
     struct tern_timer timer, start_timer;
     uint64_t started, resp_started;
-    bool connected, finished;
+    bool connected, finished, any_reply;
+    unsigned redirects;
+    char cur[4200];                 /* the URL being fetched (after redirects) */
     char req[4096 + 512];
     size_t req_len, req_off;
     uint8_t rx[RX_BUF];
@@ -93,10 +96,15 @@ static const char *net_error(int e)
     }
 }
 
+/* A socket error: while connecting curl's 7 (28 for a timeout), later 55
+ * (sending the request) or 56 (receiving). */
 static void fail_net(struct tern_http_get *g, int e)
 {
     msg(g, "%s port %u: %s", g->url.host, g->url.port, net_error(e));
-    finish(g, TERN_GET_NETWORK);
+    finish(g, e == TERN_E_TIMEDOUT               ? TERN_GET_TIMEOUT
+              : !g->connected                    ? TERN_GET_CONNECT
+              : g->req_off < g->req_len          ? TERN_GET_SEND_ERROR
+                                                 : TERN_GET_RECV_ERROR);
 }
 
 static void on_timer(struct tern_timer *t, void *arg)
@@ -105,20 +113,117 @@ static void on_timer(struct tern_timer *t, void *arg)
     struct tern_http_get *g = arg;
     msg(g, "%s port %u: %s", g->url.host, g->url.port,
         !g->connected ? "connection timed out" : "timed out waiting for data");
-    finish(g, TERN_GET_NETWORK);
+    finish(g, TERN_GET_TIMEOUT);
+}
+
+/* RFC 9110 s15.4: the redirections a user agent may follow automatically. */
+static bool is_redirect(int st)
+{
+    return st == 301 || st == 302 || st == 303 || st == 307 || st == 308;
+}
+
+/* This response is followed (-L), not written. */
+static bool following(const struct tern_http_get *g)
+{
+    return g->o.follow && is_redirect(g->resp.status) &&
+           tern_http_resp_field(&g->resp, "Location") != NULL;
+}
+
+/* The body is not written: a redirect we follow, or an error with -f. */
+static bool suppressed(const struct tern_http_get *g)
+{
+    return following(g) || (g->o.fail && g->resp.status >= 400);
+}
+
+static int build_request(struct tern_http_get *g);
+static void on_start(struct tern_timer *t, void *arg);
+
+/* RFC 3986 s5.2 (simplified): Location against the current URL, into out. */
+static int resolve_ref(const struct tern_http_get *g, const char *loc, char *out, size_t cap)
+{
+    int n;
+    const char *colon = strchr(loc, ':'), *slash = strchr(loc, '/');
+    if (colon && (!slash || colon < slash)) /* a scheme: absolute */
+        n = snprintf(out, cap, "%s", loc);
+    else if (loc[0] == '/' && loc[1] == '/') /* network-path reference */
+        n = snprintf(out, cap, "http:%s", loc);
+    else if (loc[0] == '/')
+        n = snprintf(out, cap, "http://%s:%u%s", g->url.host, g->url.port, loc);
+    else {
+        const char *q = strchr(g->url.path, '?');
+        size_t plen = q ? (size_t)(q - g->url.path) : strlen(g->url.path);
+        while (plen && g->url.path[plen - 1] != '/')
+            plen--; /* the base's directory (s5.2.3 merge) */
+        n = snprintf(out, cap, "http://%s:%u%.*s%s", g->url.host, g->url.port, (int)plen,
+                     g->url.path, loc);
+    }
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static void redirect(struct tern_http_get *g)
+{
+    const char *loc = tern_http_resp_field(&g->resp, "Location");
+    int max = g->o.max_redirs < 0 ? 50 : g->o.max_redirs;
+    if ((int)g->redirects >= max) {
+        msg(g, "maximum (%d) redirects followed", max);
+        finish(g, TERN_GET_TOO_MANY_REDIRECTS);
+        return;
+    }
+    char next[sizeof g->cur], why[512];
+    struct tern_http_url u;
+    if (resolve_ref(g, loc, next, sizeof next) < 0) {
+        msg(g, "redirect to a URL too long");
+        finish(g, TERN_GET_URL_MALFORMED);
+        return;
+    }
+    if (tern_http_url_parse(next, &u, why, sizeof why) < 0) {
+        msg(g, "redirect: %s", why);
+        finish(g, strncasecmp(next, "http:", 5) && strstr(next, "://") ? TERN_GET_UNSUPPORTED
+                                                                      : TERN_GET_URL_MALFORMED);
+        return;
+    }
+    if (!u.host_is_ipv4 && !g->o.dns.nservers) {
+        msg(g, "%s: no DNS server to look the name up (give --dns)", u.host);
+        finish(g, TERN_GET_RESOLVE);
+        return;
+    }
+    g->redirects++;
+    snprintf(g->cur, sizeof g->cur, "%s", next);
+    g->url = u;
+    if (build_request(g) < 0) {
+        msg(g, "%s: URL too long", next);
+        finish(g, TERN_GET_URL_MALFORMED);
+        return;
+    }
+    if (g->sk) {
+        tern_sock_set_handler(g->sk, 0, NULL, NULL);
+        tern_sock_close(g->sk);
+        g->sk = NULL;
+    }
+    if (g->rq) {
+        tern_resolve_free(g->rq);
+        g->rq = NULL;
+    }
+    g->connected = g->any_reply = false;
+    g->resp_started = 0;
+    tern_http_resp_init(&g->resp, false);
+    uint64_t now = tern_loop_now(g->loop);
+    tern_timer_arm(g->loop, &g->timer, now + g->o.connect_timeout_us);
+    tern_timer_arm(g->loop, &g->start_timer, now);
 }
 
 static void response_done(struct tern_http_get *g)
 {
     int st = g->resp.status;
-    if (st >= 400) {
-        msg(g, "the server answered %d %s", st, g->resp.reason ? g->resp.reason : "");
-        finish(g, TERN_GET_HTTP_STATUS);
+    if (following(g)) {
+        redirect(g);
         return;
     }
-    if (st >= 300) {
-        const char *loc = tern_http_resp_field(&g->resp, "Location");
-        msg(g, "the server answered %d, redirecting to %s (not followed)", st, loc ? loc : "?");
+    if (g->o.fail && st >= 400) {
+        /* curl -f's words */
+        msg(g, "the requested URL returned error: %d", st);
+        finish(g, TERN_GET_HTTP_ERROR);
+        return;
     }
     finish(g, TERN_GET_OK);
 }
@@ -132,10 +237,9 @@ static void consume(struct tern_http_get *g, const uint8_t *p, size_t n)
         size_t k = tern_http_resp_feed(&g->resp, p, n, &b, &bl);
         if (g->resp.state >= TERN_HTTP_BODY && !g->resp_started)
             g->resp_started = tern_loop_now(g->loop);
-        if (bl && g->resp.status < 400 && g->io.out &&
-            fwrite(b, 1, bl, g->io.out) != bl) {
+        if (bl && !suppressed(g) && g->io.out && fwrite(b, 1, bl, g->io.out) != bl) {
             msg(g, "writing the body: output error");
-            finish(g, TERN_GET_NETWORK);
+            finish(g, TERN_GET_WRITE_ERROR);
             return;
         }
         p += k;
@@ -179,20 +283,25 @@ static void on_sock(struct tern_sock *sk, unsigned events, void *ctx)
         }
         tern_timer_arm(g->loop, &g->timer, tern_loop_now(g->loop) + g->o.idle_timeout_us);
         if (n == 0) { /* end of stream */
+            bool in_body = g->resp.state == TERN_HTTP_BODY;
             if (tern_http_resp_eof(&g->resp) == TERN_HTTP_DONE) {
                 response_done(g);
+            } else if (!g->any_reply) {
+                msg(g, "empty reply from server");
+                finish(g, TERN_GET_EMPTY_REPLY);
             } else {
                 msg(g, "%s", g->resp.error);
-                finish(g, TERN_GET_NETWORK);
+                finish(g, in_body ? TERN_GET_PARTIAL : TERN_GET_WEIRD_REPLY);
             }
             return;
         }
+        g->any_reply = true;
         consume(g, g->rx, (size_t)n);
         if (g->finished)
             return;
         if (g->resp.state == TERN_HTTP_ERROR) {
             msg(g, "bad response: %s", g->resp.error);
-            finish(g, TERN_GET_NETWORK);
+            finish(g, TERN_GET_WEIRD_REPLY);
             return;
         }
         if (g->resp.state == TERN_HTTP_DONE) {
@@ -201,6 +310,8 @@ static void on_sock(struct tern_sock *sk, unsigned events, void *ctx)
         }
         progress(g, false);
     }
+    if (g->io.out)
+        fflush(g->io.out); /* the body reaches the file as it arrives, as curl writes it */
     if (events & TERN_POLLERR) {
         int e = tern_sock_error(sk);
         if (e < 0)
@@ -215,7 +326,7 @@ static void connect_to(struct tern_http_get *g, uint32_t addr)
     if (!g->sk) {
         msg(g, "%s", e == TERN_E_UNSUPPORTED ? "TCP is not available in this build"
                                              : tern_strerror(e));
-        finish(g, TERN_GET_NETWORK);
+        finish(g, TERN_GET_CONNECT);
         return;
     }
     tern_sock_set_handler(g->sk, TERN_POLLIN | TERN_POLLOUT, on_sock, g);
@@ -234,7 +345,7 @@ static void on_resolved(void *ctx, const struct tern_resolve_result *r)
                           : r->status == TERN_RESOLVE_NODATA  ? "the name has no IPv4 address"
                                                               : "name lookup failed";
         msg(g, "%s: %s", g->url.host, why);
-        finish(g, TERN_GET_NETWORK);
+        finish(g, TERN_GET_RESOLVE);
         return;
     }
     connect_to(g, r->addr[0]);
@@ -252,8 +363,28 @@ static void on_start(struct tern_timer *t, void *arg)
     g->rq = tern_resolve_start(g->stack, g->loop, g->url.host, &g->o.dns, on_resolved, g, &e);
     if (!g->rq) {
         msg(g, "%s: %s", g->url.host, tern_strerror(e));
-        finish(g, TERN_GET_NETWORK);
+        finish(g, TERN_GET_RESOLVE);
     }
+}
+
+static int build_request(struct tern_http_get *g)
+{
+    /* RFC 9110 s7.2: Host carries the port when it is not the default */
+    char hostport[TERN_HTTP_HOST_MAX + 8];
+    const char *h = g->o.host_header && !g->redirects ? g->o.host_header : g->url.host;
+    if (g->url.port == 80)
+        snprintf(hostport, sizeof hostport, "%.*s", TERN_HTTP_HOST_MAX, h);
+    else
+        snprintf(hostport, sizeof hostport, "%.*s:%u", TERN_HTTP_HOST_MAX, h, g->url.port);
+    int n = snprintf(g->req, sizeof g->req,
+                     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n"
+                     "Connection: close\r\n\r\n",
+                     g->url.path, hostport, g->o.user_agent ? g->o.user_agent : "tern/0.1");
+    if (n < 0 || (size_t)n >= sizeof g->req)
+        return -1;
+    g->req_len = (size_t)n;
+    g->req_off = 0;
+    return 0;
 }
 
 struct tern_http_get *tern_http_get_start(struct tern_stack *s, struct tern_loop *loop,
@@ -293,23 +424,14 @@ struct tern_http_get *tern_http_get_start(struct tern_stack *s, struct tern_loop
         g->o.connect_timeout_us = 10000000ull;
     if (!g->o.idle_timeout_us)
         g->o.idle_timeout_us = 30000000ull;
-    /* RFC 9110 s7.2: Host carries the port when it is not the default */
-    char hostport[TERN_HTTP_HOST_MAX + 8];
-    if (g->url.port == 80)
-        snprintf(hostport, sizeof hostport, "%s", g->url.host);
-    else
-        snprintf(hostport, sizeof hostport, "%s:%u", g->url.host, g->url.port);
-    int n = snprintf(g->req, sizeof g->req,
-                     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n"
-                     "Connection: close\r\n\r\n",
-                     g->url.path, hostport, o->user_agent ? o->user_agent : "tern/0.1");
-    if (n < 0 || (size_t)n >= sizeof g->req) {
+    snprintf(g->cur, sizeof g->cur, "%s", o->url);
+    g->o.url = g->cur;
+    if (build_request(g) < 0) {
         if (io->err)
             fprintf(io->err, "tern get: %s: URL too long\n", o->url);
         free(g);
         return NULL;
     }
-    g->req_len = (size_t)n;
     tern_http_resp_init(&g->resp, false);
     g->started = tern_loop_now(loop);
     tern_timer_init(&g->timer, on_timer, g);
@@ -326,11 +448,16 @@ int tern_http_get_status(const struct tern_http_get *g)
     return g->resp.status;
 }
 
+unsigned tern_http_get_redirects(const struct tern_http_get *g)
+{
+    return g->redirects;
+}
+
 void tern_http_get_stop(struct tern_http_get *g)
 {
     if (g && !g->finished) {
-        msg(g, "interrupted");
-        finish(g, TERN_GET_NETWORK);
+        g->io.done = NULL; /* the caller decides the status of an interruption */
+        finish(g, TERN_GET_RECV_ERROR);
     }
 }
 

@@ -7,17 +7,30 @@
  * it is an IPv4 literal, connects to the first address, sends
  *     GET PATH HTTP/1.1 / Host / User-Agent / Accept: * / * / Connection: close
  * and writes the body (Content-Length, chunked or close-delimited) to
- * io.out as it arrives, reporting progress. Redirects are not followed
- * (a 3xx is reported, its body written, status 0 - as curl without -L).
+ * io.out as it arrives, reporting progress. As curl: a status >= 400 is
+ * written and ends with 0 unless fail (-f) is set; a 3xx is written and
+ * ends with 0 unless follow (-L) is set, when Location is followed (RFC
+ * 9110 s15.4; a relative reference resolved against the URL, RFC 3986
+ * s5.2) at most max_redirs times, only the last body written.
  *
- * Exit statuses (done callback), documented for `tern get`:
- *   0  the whole body was received and the status was < 400
- *   1  network or protocol error: name not found, connection refused,
- *      timed out, reset, malformed or truncated response
- *   3  the server answered with a status >= 400 (as curl --fail; the body
- *      is not written)
- * (2 is the tool's usage error, e.g. a bad URL.)
- * Not: HTTPS, IPv6, proxies, redirects, authentication, compression.
+ * Exit statuses (done callback): curl's numbers, documented for `tern get`:
+ *   0  the whole body was received
+ *   1  a redirect to an unsupported protocol (https://)
+ *   3  a redirect to a malformed URL
+ *   6  the host name could not be resolved
+ *   7  could not connect (refused, unreachable)
+ *   8  the server's reply is not HTTP/1.x (malformed head)
+ *  18  the connection closed before the whole body arrived
+ *  22  fail and a status >= 400 (nothing written)
+ *  23  writing the body failed
+ *  28  timed out (connecting, or idle_timeout_us without data)
+ *  47  more than max_redirs redirects
+ *  52  the connection closed without a byte of reply
+ *  55  sending the request failed
+ *  56  receiving failed (connection reset)
+ * (2 is the tool's usage error; the tool also uses 1 for an unsupported
+ * and 3 for a malformed URL given on the command line.)
+ * Not: HTTPS, IPv6, proxies, authentication, compression.
  */
 #ifndef TERN_APP_HTTP_CLIENT_H
 #define TERN_APP_HTTP_CLIENT_H
@@ -31,9 +44,20 @@
 #include "tern/stack.h"
 
 #define TERN_GET_OK 0
-#define TERN_GET_NETWORK 1
+#define TERN_GET_UNSUPPORTED 1
 #define TERN_GET_USAGE 2
-#define TERN_GET_HTTP_STATUS 3
+#define TERN_GET_URL_MALFORMED 3
+#define TERN_GET_RESOLVE 6
+#define TERN_GET_CONNECT 7
+#define TERN_GET_WEIRD_REPLY 8
+#define TERN_GET_PARTIAL 18
+#define TERN_GET_HTTP_ERROR 22
+#define TERN_GET_WRITE_ERROR 23
+#define TERN_GET_TIMEOUT 28
+#define TERN_GET_TOO_MANY_REDIRECTS 47
+#define TERN_GET_EMPTY_REPLY 52
+#define TERN_GET_SEND_ERROR 55
+#define TERN_GET_RECV_ERROR 56
 
 struct tern_http_get_opts {
     const char *url;                /* http://host[:port]/path */
@@ -41,6 +65,11 @@ struct tern_http_get_opts {
     uint64_t connect_timeout_us;    /* 0 = 10 s (name lookup + TCP handshake) */
     uint64_t idle_timeout_us;       /* 0 = 30 s without receiving anything */
     const char *user_agent;         /* NULL = "tern/0.1" */
+    const char *host_header;        /* the Host field's name for the first URL (a name
+                                     * the caller resolved into the URL's literal), or NULL */
+    bool fail;                      /* -f: a status >= 400 ends with 22, body not written */
+    bool follow;                    /* -L: follow redirects */
+    int max_redirs;                 /* with follow: at most this many (0 = none); -1 = 50 */
 };
 
 struct tern_http_progress {
@@ -69,6 +98,8 @@ struct tern_http_get *tern_http_get_start(struct tern_stack *s, struct tern_loop
                                           const struct tern_http_get_io *io, int *err);
 /* The final HTTP status (0 before one arrived). */
 int tern_http_get_status(const struct tern_http_get *g);
+/* The number of redirects followed so far. */
+unsigned tern_http_get_redirects(const struct tern_http_get *g);
 /* Stops early (a signal): done(ctx, 1) unless already done. */
 void tern_http_get_stop(struct tern_http_get *g);
 void tern_http_get_free(struct tern_http_get *g);

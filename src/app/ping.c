@@ -35,7 +35,8 @@ struct tern_ping {
     uint64_t sent_at[SENT_SLOTS];
     uint16_t sent_seq[SENT_SLOTS];
     uint8_t seen[65536 / 8];
-    struct tern_timer send_timer, linger_timer;
+    struct tern_timer send_timer, linger_timer, deadline_timer;
+    uint64_t last_send;
     uint8_t *data;
 };
 
@@ -70,10 +71,22 @@ static const char *unreach_text(uint8_t code)
     }
 }
 
+/* -D: iputils' "[1700000000.123456] " before a line about a packet. */
+static void put_stamp(struct tern_ping *p)
+{
+    if (!p->o.timestamps)
+        return;
+    int64_t t = (int64_t)tern_loop_now(p->loop) + p->o.wall_offset_us;
+    if (t < 0)
+        t = 0;
+    fprintf(p->out, "[%lld.%06lld] ", (long long)(t / 1000000), (long long)(t % 1000000));
+}
+
 static void print_error(struct tern_ping *p, const struct tern_echo_event *ev)
 {
     char a[16];
     FILE *f = p->out;
+    put_stamp(p);
     fprintf(f, "From %s icmp_seq=%u ", tern_ipv4_ntoa(ev->from, a), ev->seq);
     switch (ev->type) {
     case TERN_ICMP_UNREACH:
@@ -116,8 +129,12 @@ static void on_echo(void *ctx, const struct tern_echo_event *ev)
         return;
     if (ev->is_error) {
         p->nerrors++;
-        if (!p->o.quiet)
+        if (p->o.flood) {
+            fputs("\bE", p->out); /* iputils' flood mark for an error */
+            fflush(p->out);
+        } else if (!p->o.quiet) {
             print_error(p, ev);
+        }
     } else {
         bool dup = (p->seen[seq >> 3] >> (seq & 7)) & 1;
         p->seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
@@ -134,8 +151,12 @@ static void on_echo(void *ctx, const struct tern_echo_event *ev)
             p->tsum += rtt;
             p->tsum2 += (double)rtt * (double)rtt;
         }
-        if (!p->o.quiet) {
+        if (p->o.flood) {
+            fputs("\b \b", p->out); /* the request's '.' rubbed out */
+            fflush(p->out);
+        } else if (!p->o.quiet) {
             char a[16];
+            put_stamp(p);
             fprintf(p->out, "%zu bytes from %s: icmp_seq=%u ttl=%u", ev->len + TERN_ICMP_HLEN,
                     tern_ipv4_ntoa(ev->from, a), seq, ev->ttl);
             if (p->timing)
@@ -143,9 +164,23 @@ static void on_echo(void *ctx, const struct tern_echo_event *ev)
             fprintf(p->out, "%s\n", dup ? " (DUP!)" : "");
         }
     }
-    if (p->o.count && p->ntransmitted >= p->o.count &&
-        p->nreceived + p->nerrors >= p->o.count)
+    if (p->o.deadline_us ? p->o.count && p->nreceived >= p->o.count
+                         : p->o.count && p->ntransmitted >= p->o.count &&
+                               p->nreceived + p->nerrors >= p->o.count) {
         finish(p);
+        return;
+    }
+    /* flood: the next request as soon as this one is answered (bounded) */
+    if (p->o.flood && !ev->is_error && tern_timer_armed(&p->send_timer)) {
+        uint64_t at = p->last_send + TERN_PING_FLOOD_MIN_US;
+        tern_timer_arm(p->loop, &p->send_timer, at > now ? at : now);
+    }
+}
+
+static void deadline_done(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    finish(arg);
 }
 
 /* The path MTU (RFC 1191 cache, else the route's interface MTU), as Linux's
@@ -176,12 +211,18 @@ static void send_one(struct tern_timer *t, void *arg)
         tern_put32(p->data + 4, (uint32_t)now);
     }
     uint16_t mtu = route_mtu(p);
-    struct tern_ip_out o = {.dst = p->o.dst, .proto = TERN_IPPROTO_ICMP, .ttl = p->o.ttl};
+    struct tern_ip_out o = {.src = p->o.src, .dst = p->o.dst, .proto = TERN_IPPROTO_ICMP,
+                            .ttl = p->o.ttl};
     size_t dgram = (size_t)p->o.size + TERN_ICMP_HLEN + TERN_IPV4_HLEN_MIN;
     o.df = p->o.pmtu == TERN_PMTU_DO || (p->o.pmtu == TERN_PMTU_WANT && mtu && dgram <= mtu);
     int r = o.df && mtu && dgram > mtu
                 ? TERN_E_BAD_LEN
                 : tern_echo_send(p->stack, &o, (uint16_t)p->id, seq, p->data, p->o.size);
+    p->last_send = now;
+    if (p->o.flood) {
+        fputc('.', p->out);
+        fflush(p->out);
+    }
     if (r < 0) {
         p->nerrors++;
         if (r == TERN_E_BAD_LEN && o.df)
@@ -189,7 +230,7 @@ static void send_one(struct tern_timer *t, void *arg)
         else
             fprintf(p->out, "ping: sendmsg: %s\n", tern_strerror(r));
     }
-    if (!p->o.count || p->ntransmitted < p->o.count)
+    if (!p->o.count || p->ntransmitted < p->o.count || p->o.deadline_us)
         tern_timer_arm(p->loop, &p->send_timer, now + p->o.interval_us);
     else if (p->nreceived + p->nerrors >= p->o.count)
         finish(p);
@@ -210,8 +251,11 @@ static void finish(struct tern_ping *p)
     p->finished = true;
     tern_timer_cancel(p->loop, &p->send_timer);
     tern_timer_cancel(p->loop, &p->linger_timer);
+    tern_timer_cancel(p->loop, &p->deadline_timer);
     uint64_t elapsed = tern_loop_now(p->loop) - p->start_us;
     FILE *f = p->out;
+    if (p->o.flood)
+        fputc('\n', f);
     fprintf(f, "\n--- %s ping statistics ---\n", p->o.dst_name);
     fprintf(f, "%u packets transmitted, %u received", p->ntransmitted, p->nreceived);
     if (p->nrepeats)
@@ -237,15 +281,18 @@ static void finish(struct tern_ping *p)
     }
     fflush(f);
     tern_echo_unbind(p->stack, (uint16_t)p->id);
+    /* iputils: failure without replies, or with -w fewer than -c */
+    bool ok = p->nreceived && !(p->o.deadline_us && p->o.count && p->nreceived < p->o.count);
     if (p->done)
-        p->done(p->ctx, p->nreceived ? 0 : 1);
+        p->done(p->ctx, ok ? 0 : 1);
 }
 
 struct tern_ping *tern_ping_start(struct tern_stack *s, struct tern_loop *loop,
                                   const struct tern_ping_opts *o, FILE *out,
                                   void (*done)(void *ctx, int status), void *ctx)
 {
-    if (!s || !loop || !o || !out || o->size > TERN_PING_MAX_SIZE || o->interval_us == 0)
+    if (!s || !loop || !o || !out || o->size > TERN_PING_MAX_SIZE ||
+        (o->interval_us == 0 && !o->flood))
         return NULL;
     struct tern_ping *p = calloc(1, sizeof *p);
     if (!p)
@@ -278,11 +325,18 @@ struct tern_ping *tern_ping_start(struct tern_stack *s, struct tern_loop *loop,
     }
     tern_timer_init(&p->send_timer, send_one, p);
     tern_timer_init(&p->linger_timer, linger_done, p);
+    tern_timer_init(&p->deadline_timer, deadline_done, p);
+    if (p->o.flood && !o->interval_us)
+        p->o.interval_us = 10000; /* iputils: as fast as replies come, or 100 a second */
+    if (p->o.flood && p->o.interval_us < TERN_PING_FLOOD_MIN_US)
+        p->o.interval_us = TERN_PING_FLOOD_MIN_US;
     char a[16];
     fprintf(out, "PING %s (%s) %u(%u) bytes of data.\n", p->o.dst_name, tern_ipv4_ntoa(o->dst, a),
             o->size, o->size + TERN_ICMP_HLEN + TERN_IPV4_HLEN_MIN);
     p->start_us = tern_loop_now(loop);
     tern_timer_arm(loop, &p->send_timer, p->start_us);
+    if (p->o.deadline_us)
+        tern_timer_arm(loop, &p->deadline_timer, p->start_us + p->o.deadline_us);
     return p;
 }
 
@@ -299,6 +353,7 @@ void tern_ping_free(struct tern_ping *p)
     if (!p->finished) {
         tern_timer_cancel(p->loop, &p->send_timer);
         tern_timer_cancel(p->loop, &p->linger_timer);
+        tern_timer_cancel(p->loop, &p->deadline_timer);
         tern_echo_unbind(p->stack, (uint16_t)p->id);
     }
     free(p->data);

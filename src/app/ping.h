@@ -33,7 +33,19 @@ struct tern_ping_opts {
     uint64_t linger_us;       /* -W: how long to wait for replies after the last
                                * request, default 10 s */
     bool quiet;               /* -q: header and summary only */
+    uint64_t deadline_us;     /* -w: stop this long after the start, whatever was sent
+                               * or received; with count, keep sending until count
+                               * replies came (exit 1 if fewer did). 0 = none */
+    bool timestamps;          /* -D: "[SECONDS.MICROS] " before each line about a packet */
+    int64_t wall_offset_us;   /* -D: the wall clock minus the loop's clock */
+    bool flood;               /* -f: '.' per request, a backspace per reply, 'E' per
+                               * error; the next request when the last is answered or
+                               * after interval_us (default 10 ms), never sooner than
+                               * TERN_PING_FLOOD_MIN_US after the previous */
+    uint32_t src;             /* -I: source address, 0 = the interface's */
 };
+
+#define TERN_PING_FLOOD_MIN_US 1000 /* flood: at most 1000 requests a second */
 
 #define TERN_PING_MAX_SIZE 65507 /* 65535 - 20 (IP) - 8 (ICMP) */
 

@@ -165,6 +165,82 @@ static bool reply_matches(const struct tern_resolve *q, struct tern_dns_reader *
            tern_dns_name_eq(&qq.name, &q->cur);
 }
 
+/* One record as host(1) prints it (bind's host.c formats: "NAME name
+ * server NS.", "NAME mail is handled by PREF HOST.", "NAME descriptive
+ * text \"...\"", "NAME has SOA record ...", "NAME domain name pointer
+ * HOST.", "NAME is an alias for HOST."). 0, or -1 if the RDATA is bad. */
+static int format_rr(const struct tern_dns_rr *rr, const uint8_t *msg, size_t len, char *out,
+                     size_t cap)
+{
+    char n[TERN_DNS_TEXT_MAX], t[TERN_DNS_TEXT_MAX], u[TERN_DNS_TEXT_MAX];
+    tern_dns_name_to_text(&rr->name, n, sizeof n);
+    size_t off = (size_t)(rr->rdata - msg), end = off + rr->rdlength;
+    switch (rr->type) {
+    case TERN_DNS_T_NS:
+    case TERN_DNS_T_PTR:
+    case TERN_DNS_T_CNAME:
+        tern_dns_name_to_text(&rr->u.target, t, sizeof t);
+        if (snprintf(out, cap, "%s %s %s.", n,
+                 rr->type == TERN_DNS_T_NS    ? "name server"
+                 : rr->type == TERN_DNS_T_PTR ? "domain name pointer"
+                                              : "is an alias for",
+                     t) < 0)
+            return -1;
+        return 0;
+    case TERN_DNS_T_SOA:
+        tern_dns_name_to_text(&rr->u.soa.mname, t, sizeof t);
+        tern_dns_name_to_text(&rr->u.soa.rname, u, sizeof u);
+        if (snprintf(out, cap, "%s has SOA record %s. %s. %u %u %u %u %u", n, t, u,
+                     rr->u.soa.serial, rr->u.soa.refresh, rr->u.soa.retry, rr->u.soa.expire,
+                     rr->u.soa.minimum) < 0)
+            return -1;
+        return 0;
+    case TERN_DNS_T_MX: {
+        /* RFC 1035 s3.3.9: PREFERENCE (16 bits), EXCHANGE (a name) */
+        struct tern_dns_name x;
+        if (rr->rdlength < 3 || tern_dns_name_read(msg, len, off + 2, end, &x) < 0)
+            return -1;
+        tern_dns_name_to_text(&x, t, sizeof t);
+        if (snprintf(out, cap, "%s mail is handled by %u %s.", n,
+                     (unsigned)(rr->rdata[0] << 8 | rr->rdata[1]), t) < 0)
+            return -1;
+        return 0;
+    }
+    case TERN_DNS_T_TXT: {
+        /* RFC 1035 s3.3.14: one or more <character-string>s, each quoted
+         * as dig/host print them (\" \\ and \DDD for the unprintable) */
+        int k0 = snprintf(out, cap, "%s descriptive text", n);
+        if (k0 < 0)
+            return -1;
+        size_t k = (size_t)k0 < cap ? (size_t)k0 : cap - 1;
+        for (size_t i = 0; i < rr->rdlength;) {
+            size_t l = rr->rdata[i++];
+            if (i + l > rr->rdlength)
+                return -1;
+            if (k + 3 < cap)
+                k += (size_t)snprintf(out + k, cap - k, " \"");
+            for (size_t j = 0; j < l && k + 6 < cap; j++, i++) {
+                uint8_t c = rr->rdata[i];
+                if (c == '"' || c == '\\')
+                    k += (size_t)snprintf(out + k, cap - k, "\\%c", c);
+                else if (c < 0x20 || c > 0x7e)
+                    k += (size_t)snprintf(out + k, cap - k, "\\%03u", c);
+                else
+                    out[k++] = (char)c;
+            }
+            if (k + 2 < cap) {
+                out[k++] = '"';
+                out[k] = 0;
+            }
+        }
+        out[k < cap ? k : cap - 1] = 0;
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
 /* Walks the answer section for the chain starting at q->cur, collecting
  * aliases into res.chain and addresses of the final name. Returns false if
  * the section is malformed. */
@@ -183,14 +259,17 @@ static bool read_answer(struct tern_resolve *q, const uint8_t *msg, size_t len, 
             if (sec != TERN_DNS_SEC_ANSWER || rr.rclass != TERN_DNS_C_IN ||
                 !tern_dns_name_eq(&rr.name, &name))
                 continue;
-            if (rr.type == TERN_DNS_T_CNAME && !alias) {
+            if (rr.type == TERN_DNS_T_CNAME && !alias && q->o.qtype != TERN_DNS_T_CNAME) {
                 alias = true;
                 target = rr.u.target;
             } else if (rr.type == q->o.qtype && q->res.naddr < TERN_RESOLVE_MAX_ADDRS) {
                 if (rr.type == TERN_DNS_T_A)
                     q->res.addr[q->res.naddr++] = rr.u.a;
-                else
+                else if (rr.type == TERN_DNS_T_AAAA)
                     memcpy(q->res.addr6[q->res.naddr++], rr.u.aaaa, 16);
+                else if (format_rr(&rr, msg, len, q->res.rec[q->res.naddr],
+                                   sizeof q->res.rec[0]) == 0)
+                    q->res.naddr++;
             }
         }
         if (k < 0)
@@ -421,7 +500,10 @@ struct tern_resolve *tern_resolve_start(struct tern_stack *s, struct tern_loop *
     struct tern_dns_name n;
     if (!s || !loop || !o || !name || o->nservers < 1 || o->nservers > TERN_RESOLVE_MAX_SERVERS ||
         tern_dns_name_from_text(name, &n) < 0 || n.len <= 1 ||
-        (o->qtype && o->qtype != TERN_DNS_T_A && o->qtype != TERN_DNS_T_AAAA))
+        (o->qtype && o->qtype != TERN_DNS_T_A && o->qtype != TERN_DNS_T_AAAA &&
+         o->qtype != TERN_DNS_T_CNAME && o->qtype != TERN_DNS_T_NS &&
+         o->qtype != TERN_DNS_T_SOA && o->qtype != TERN_DNS_T_MX &&
+         o->qtype != TERN_DNS_T_TXT && o->qtype != TERN_DNS_T_PTR))
         goto fail;
     struct tern_resolve *q = calloc(1, sizeof *q);
     if (!q) {
@@ -484,10 +566,14 @@ int tern_resolve_print(const struct tern_resolve_result *r, const char *asked, F
         fprintf(out, "%s is an alias for %s.\n", a, b);
     }
     tern_dns_name_to_text(&r->chain[r->ncname], a, sizeof a);
-    const char *tn = r->qtype == TERN_DNS_T_AAAA ? "AAAA" : "A";
+    const char *tn = tern_dns_type_name(r->qtype);
     switch (r->status) {
     case TERN_RESOLVE_OK:
         for (unsigned i = 0; i < r->naddr; i++) {
+            if (r->qtype != TERN_DNS_T_A && r->qtype != TERN_DNS_T_AAAA) {
+                fprintf(out, "%s\n", r->rec[i]);
+                continue;
+            }
             char t[INET6_ADDRSTRLEN];
             if (r->qtype == TERN_DNS_T_AAAA) {
                 inet_ntop(AF_INET6, r->addr6[i], t, sizeof t);
@@ -519,4 +605,10 @@ int tern_resolve_print(const struct tern_resolve_result *r, const char *asked, F
                 TERN_RESOLVE_MAX_CNAMES);
         return 1;
     }
+}
+
+void tern_resolve_ptr_name(uint32_t addr, char *out, size_t cap)
+{
+    snprintf(out, cap, "%u.%u.%u.%u.in-addr.arpa", addr & 0xff, (addr >> 8) & 0xff,
+             (addr >> 16) & 0xff, addr >> 24);
 }

@@ -40,12 +40,14 @@
 #define TERN_RESOLVE_TCP_MAX 16384              /* octets of an answer over TCP */
 #define TERN_RESOLVE_TCP_TIMEOUT_US 5000000ull  /* connect + query + answer */
 #define TERN_RESOLVE_MAX_CNAMES 8
+#define TERN_RESOLVE_REC_MAX 600 /* one record's line (a TXT of 255 escaped octets fits) */
 
 struct tern_resolve_opts {
     uint32_t servers[TERN_RESOLVE_MAX_SERVERS]; /* host order, asked in turn */
     unsigned nservers;                          /* 1.. */
     uint16_t port;        /* server port, 0 = 53 */
-    uint16_t qtype;       /* TERN_DNS_T_A (also when 0) or TERN_DNS_T_AAAA */
+    uint16_t qtype;       /* TERN_DNS_T_A (also when 0), AAAA, CNAME, NS, SOA, MX,
+                           * TXT or PTR */
     uint64_t timeout_us;  /* first wait per query, 0 = 1 s; doubles each round */
     unsigned rounds;      /* rounds over all servers, 0 = 4 (1+2+4+8 s with one server) */
 };
@@ -71,6 +73,9 @@ struct tern_resolve_result {
     unsigned naddr;
     uint32_t addr[TERN_RESOLVE_MAX_ADDRS];      /* A, host order */
     uint8_t addr6[TERN_RESOLVE_MAX_ADDRS][16];  /* AAAA */
+    /* other types: naddr records, each as host(1) prints it, e.g.
+     * "example.test mail is handled by 10 mx.example.test." */
+    char rec[TERN_RESOLVE_MAX_ADDRS][TERN_RESOLVE_REC_MAX];
     uint32_t server;         /* the server whose reply ended the lookup (0: none) */
     unsigned queries_sent;   /* datagrams sent, retries included */
     unsigned tcp_queries;    /* TCP retries after a truncated reply */
@@ -92,6 +97,8 @@ struct tern_resolve *tern_resolve_start(struct tern_stack *s, struct tern_loop *
  * called from inside done. */
 void tern_resolve_free(struct tern_resolve *q);
 
+/* "d.c.b.a.in-addr.arpa" for an IPv4 address (RFC 1035 s3.5), into out. */
+void tern_resolve_ptr_name(uint32_t addr, char *out, size_t cap);
 /* Prints r as host(1) does ("www.example.test has address 10.0.0.5",
  * "x is an alias for y.", "Host nope.example.test not found: 3(NXDOMAIN)")
  * and returns host's exit status: 0 found (or NODATA), 1 otherwise. `asked`

@@ -14,7 +14,8 @@
  * trace follow Linux's parse_icmp_res(): port unreachable (UDP) or an echo
  * reply (-I) means the destination answered; any other unreachable code
  * prints !N !H !P !F-MTU !X !S !V !C or !<code>, and any such final answer
- * ends the trace after the current hop's probes.
+ * ends the trace after the current hop's probes. Errors from our own
+ * addresses (ARP failed for an on-link destination) are no answer: '*'.
  * Not: parallel probes (Linux's -N 16), the -w MAX,HERE,NEAR heuristics,
  * name lookups of hops (always -n), TCP probes, IPv6.
  */
@@ -209,11 +210,26 @@ static const char *annotation(uint8_t type, uint8_t code, uint16_t mtu, char *bu
     }
 }
 
+/* addr is one of the stack's own interface addresses. */
+static bool is_ours(struct tern_stack *s, uint32_t addr)
+{
+    struct tern_iface_config c;
+    for (int i = 0; i < 64; i++)
+        if (tern_iface_get(s, i, &c) == 0 && c.addr == addr)
+            return true;
+    return false;
+}
+
 static void on_icmp_error(void *ctx, const struct tern_icmp_event *ev)
 {
     struct tern_traceroute *t = ctx;
     const struct tern_icmp_quote *q = ev->q;
     if (!t->waiting || q->ip.dst != t->o.dst || q->ip.frag_off != 0)
+        return;
+    /* Our own stack's "host unreachable" when ARP gave up is no hop: the
+     * probe stays unanswered and prints '*', as Linux traceroute shows a
+     * silent on-link address (never its own address as a hop). */
+    if (is_ours(t->stack, ev->from))
         return;
     /* Only the probe in flight (ATTACKS G4: an answer must quote it). */
     if (t->o.icmp) {

@@ -79,6 +79,7 @@ struct scn_node {
     char http_page[SCN_TEXT_MAX]; /* generated page path (e.g. "/index.html") */
     uint64_t http_page_bytes;
     int http_line;
+    uint16_t perf_port;       /* 0 = no `tern perf` (iperf3) server */
     char zone[SCN_TEXT_MAX];  /* DNS zone apex ("example.test"), "" = no server */
     char zone_file[SCN_TEXT_MAX]; /* or a master file */
     int zone_line;
@@ -107,7 +108,7 @@ struct scn_link {
 
 enum scn_act_kind {
     SCN_ACT_PING, SCN_ACT_TRACEROUTE, SCN_ACT_GET, SCN_ACT_NC, SCN_ACT_STREAM,
-    SCN_ACT_RESOLVE, SCN_ACT_DHCP, SCN_ACT_LINK, SCN_ACT_NETSTAT, SCN_ACT_TRACE,
+    SCN_ACT_RESOLVE, SCN_ACT_DHCP, SCN_ACT_PERF, SCN_ACT_LINK, SCN_ACT_NETSTAT, SCN_ACT_TRACE,
     SCN_ACT_SAY
 };
 
@@ -123,6 +124,8 @@ struct scn_action {
     uint64_t interval_us, duration_us, bytes, rate_bps;
     uint16_t port;
     bool icmp, udp, up, noprobe;
+    bool reverse;             /* perf -R */
+    uint32_t parallel;        /* perf -P */
     unsigned trace_what;      /* SCN_TR_* bits */
     uint32_t trace_data, trace_retrans; /* "data N", "retrans N" */
     char text[SCN_TEXT_MAX];  /* say TEXT; the command line echoed */

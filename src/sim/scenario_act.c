@@ -1,6 +1,6 @@
 /*
  * src/sim/scenario_act.c - the timeline lines of a scenario file:
- *   at TIME NODE ping|traceroute|get|nc|stream|resolve|dhcp ARGS...
+ *   at TIME NODE ping|traceroute|get|nc|stream|resolve|dhcp|perf ARGS...
  *   at TIME link NAME up|down
  *   at TIME netstat NODE
  *   at TIME trace TARGET WHAT...
@@ -28,6 +28,10 @@ static int act_opts(struct scn_parser *p, struct scn_action *a, int i, const cha
         }
         if (!strcmp(o, "noprobe") && a->kind == SCN_ACT_DHCP) {
             a->noprobe = true;
+            continue;
+        }
+        if ((!strcmp(o, "reverse") || !strcmp(o, "udp")) && a->kind == SCN_ACT_PERF) {
+            *(o[0] == 'r' ? &a->reverse : &a->udp) = true;
             continue;
         }
         if (!strcmp(o, "count") && a->kind == SCN_ACT_PING) {
@@ -61,6 +65,24 @@ static int act_opts(struct scn_parser *p, struct scn_action *a, int i, const cha
         } else if (!strcmp(o, "rate") && a->kind == SCN_ACT_STREAM) {
             if (!v || scn_parse_rate(v, &a->rate_bps) < 0)
                 return scn_fail(p, "stream rate: bad rate '%s' (e.g. 64k)", v ? v : "");
+        } else if (!strcmp(o, "rate") && a->kind == SCN_ACT_PERF) {
+            if (!v || scn_parse_rate(v, &a->rate_bps) < 0)
+                return scn_fail(p, "perf rate: bad rate '%s' (e.g. 10M)", v ? v : "");
+        } else if (!strcmp(o, "time") && a->kind == SCN_ACT_PERF) {
+            if (!v || scn_parse_time(v, &a->duration_us) < 0 || a->duration_us < 100000)
+                return scn_fail(p, "perf time: bad time '%s' (at least 100ms)", v ? v : "");
+        } else if (!strcmp(o, "parallel") && a->kind == SCN_ACT_PERF) {
+            if (scn_uint(p, v, 1, 128, &n, "perf parallel") < 0)
+                return -1;
+            a->parallel = (uint32_t)n;
+        } else if (!strcmp(o, "port") && a->kind == SCN_ACT_PERF) {
+            if (scn_uint(p, v, 1, 65535, &n, "perf port") < 0)
+                return -1;
+            a->port = (uint16_t)n;
+        } else if (!strcmp(o, "length") && a->kind == SCN_ACT_PERF) {
+            if (scn_uint(p, v, 16, 1048576, &n, "perf length") < 0)
+                return -1;
+            a->size = (uint32_t)n;
         } else if (!strcmp(o, "duration") && a->kind == SCN_ACT_STREAM) {
             if (!v || scn_parse_time(v, &a->duration_us) < 0 || !a->duration_us)
                 return scn_fail(p, "stream duration: bad time '%s'", v ? v : "");
@@ -172,7 +194,7 @@ int scn_parse_at(struct scn_parser *p)
         /* A host action: at TIME NODE VERB ARGS */
         if (p->nw < 4)
             return scn_fail(p, "at: expected 'at TIME NODE ACTION ...' (ping, traceroute, get, "
-                               "nc, stream, resolve, dhcp)");
+                               "nc, stream, resolve, dhcp, perf)");
         if (scn_copy(p, a->text, sizeof a->text, p->w[2], "node name") < 0)
             return -1;
         const char *v = p->w[3];
@@ -205,9 +227,14 @@ int scn_parse_at(struct scn_parser *p)
         } else if (!strcmp(v, "dhcp")) {
             a->kind = SCN_ACT_DHCP;
             nargs = 0;
+        } else if (!strcmp(v, "perf")) {
+            a->kind = SCN_ACT_PERF;
+            a->duration_us = 10000000;
+            a->port = 5201;
+            nargs = 1;
         } else {
             return scn_fail(p, "unknown action '%s' (expected ping, traceroute, get, nc, stream, "
-                               "resolve, dhcp; or at TIME link|netstat|trace|say)", v);
+                               "resolve, dhcp, perf; or at TIME link|netstat|trace|say)", v);
         }
         if (p->nw < 4 + nargs)
             return scn_fail(p, "%s: missing %s", v,
@@ -240,7 +267,8 @@ int scn_parse_at(struct scn_parser *p)
             [SCN_ACT_NC] = "nothing more",
             [SCN_ACT_STREAM] = "rate, size, duration",
             [SCN_ACT_RESOLVE] = "nothing more",
-            [SCN_ACT_DHCP] = "noprobe"};
+            [SCN_ACT_DHCP] = "noprobe",
+            [SCN_ACT_PERF] = "time, reverse, udp, rate, parallel, port, length"};
         if (act_opts(p, a, 4 + nargs, v, expect[a->kind]) < 0)
             return -1;
     }
@@ -285,12 +313,13 @@ int scn_check_actions(struct scn_parser *p)
             return scn_fail(p, "at: no node named '%s'", a->text);
         const struct scn_node *nd = &sc->nodes[a->node];
         if ((a->kind == SCN_ACT_PING || a->kind == SCN_ACT_TRACEROUTE || a->kind == SCN_ACT_NC ||
-             a->kind == SCN_ACT_STREAM) &&
+             a->kind == SCN_ACT_STREAM || a->kind == SCN_ACT_PERF) &&
             !is_addr(a->target) && scenario_node(sc, a->target) < 0)
             return scn_fail(p, "%s: '%s' is no IPv4 address and no node of the scenario",
                             a->kind == SCN_ACT_PING         ? "ping"
                             : a->kind == SCN_ACT_TRACEROUTE ? "traceroute"
                             : a->kind == SCN_ACT_NC         ? "nc"
+                            : a->kind == SCN_ACT_PERF       ? "perf"
                                                             : "stream",
                             a->target);
         if (a->kind == SCN_ACT_DHCP) {

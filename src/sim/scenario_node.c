@@ -257,7 +257,8 @@ static int p_dhcpd(struct scn_parser *p, struct scn_node *n)
 int scn_parse_property(struct scn_parser *p)
 {
     static const char *const props[] = {"iface", "route", "gateway", "dns", "ecmp", "service",
-                                        "http", "dns-zone", "record", "dhcp-server"};
+                                        "http", "dns-zone", "record", "dhcp-server",
+                                        "perf-server"};
     const char *k = p->w[0];
     bool known = false;
     for (size_t i = 0; i < sizeof props / sizeof props[0]; i++)
@@ -265,7 +266,7 @@ int scn_parse_property(struct scn_parser *p)
     if (!known)
         return scn_fail(p, "unknown keyword '%s' (expected host, router, link, at, seed, until, "
                            "title, or a node's iface, gateway, dns, route, ecmp, service, http, "
-                           "dns-zone, record, dhcp-server)", k);
+                           "dns-zone, record, dhcp-server, perf-server)", k);
     if (p->cur_node < 0)
         return scn_fail(p, "'%s' outside a host or router (start one with 'host NAME')", k);
     struct scn_node *n = &p->sc->nodes[p->cur_node];
@@ -294,5 +295,16 @@ int scn_parse_property(struct scn_parser *p)
         return p_record(p, n);
     if (!strcmp(k, "dhcp-server"))
         return p_dhcpd(p, n);
+    if (!strcmp(k, "perf-server")) {
+        unsigned long port = 5201;
+        if (p->nw == 3 && !strcmp(p->w[1], "port")) {
+            if (scn_uint(p, p->w[2], 1, 65535, &port, "perf-server port") < 0)
+                return -1;
+        } else if (p->nw != 1) {
+            return scn_fail(p, "perf-server: expected 'perf-server [port P]'");
+        }
+        n->perf_port = (uint16_t)port;
+        return 0;
+    }
     return -1; /* not reached: unknown keywords are caught above */
 }

@@ -1,7 +1,7 @@
 /*
  * src/sim/sim_act.c - the timeline: each action starts at its virtual time
  * on its node, with the app of src/app that real mode uses (ping,
- * traceroute, the HTTP client, nc, the resolver, the DHCP client), whose
+ * traceroute, the HTTP client, nc, the resolver, the DHCP client, perf), whose
  * output lines are attributed to the node. Also the network actions: link
  * up/down, netstat snapshots, trace filters, and `say` (a caption).
  * An action is "done" when its app reports so; the run ends after the last.
@@ -12,6 +12,7 @@
 #include "app/dhcp_client.h"
 #include "app/http_client.h"
 #include "app/nc.h"
+#include "app/perf.h"
 #include "app/netstat.h"
 #include "app/ping.h"
 #include "app/resolver.h"
@@ -234,8 +235,8 @@ static void do_trace(struct sim *sim, const struct scn_action *c)
 static const char *verb(enum scn_act_kind k)
 {
     static const char *const v[] = {"ping", "traceroute", "get", "nc", "stream", "resolve",
-                                    "dhcp"};
-    return k <= SCN_ACT_DHCP ? v[k] : "?";
+                                    "dhcp", "perf"};
+    return k <= SCN_ACT_PERF ? v[k] : "?";
 }
 
 static void on_stream_done(void *ctx)
@@ -273,7 +274,7 @@ void sim_act_start(struct sim_act *a)
     }
     uint32_t dst = 0;
     if (c->kind == SCN_ACT_PING || c->kind == SCN_ACT_TRACEROUTE || c->kind == SCN_ACT_NC ||
-        c->kind == SCN_ACT_STREAM) {
+        c->kind == SCN_ACT_STREAM || c->kind == SCN_ACT_PERF) {
         dst = sim_target_addr(sim, c->target);
         if (!dst) {
             fprintf(n->out, "%s: %s has no address (yet)\n", verb(c->kind), c->target);
@@ -341,6 +342,24 @@ void sim_act_start(struct sim_act *a)
         fprintf(n->out, "$ dhcp%s\n", c->noprobe ? " (no ARP probe)" : "");
         err = start_dhcp(a, n);
         break;
+    case SCN_ACT_PERF: {
+        fprintf(n->out, "$ iperf3 -c %s -p %u -t %g%s%s", c->target, c->port,
+                (double)c->duration_us / 1e6, c->reverse ? " -R" : "", c->udp ? " -u" : "");
+        if (c->rate_bps)
+            fprintf(n->out, " -b %llu", (unsigned long long)c->rate_bps);
+        if (c->parallel > 1)
+            fprintf(n->out, " -P %u", c->parallel);
+        if (c->size)
+            fprintf(n->out, " -l %u", c->size);
+        fputc('\n', n->out);
+        struct tern_perf_opts o = {.addr = dst, .port = c->port, .duration_us = c->duration_us,
+                                   .reverse = c->reverse, .udp = c->udp,
+                                   .bandwidth_bps = c->rate_bps, .parallel = c->parallel,
+                                   .len = c->size};
+        struct tern_perf_io io = {.out = n->out, .err = n->out, .done = on_app_done, .ctx = a};
+        a->perf = tern_perf_start(n->stack, sim->loop, &o, &io, &err);
+        break;
+    }
     default:
         break;
     }
@@ -365,6 +384,8 @@ void sim_act_free(struct sim_act *a)
         tern_resolve_free(a->res);
     if (a->stream)
         sim_stream_free(a->stream);
+    tern_perf_free(a->perf);
+    a->perf = NULL;
     if (a->body)
         fclose(a->body);
     a->ping = NULL;

@@ -18,6 +18,7 @@
 #include "app/dhcp_server.h"
 #include "app/dns_server.h"
 #include "app/http_server.h"
+#include "app/perf.h"
 #include "app/services.h"
 #include "sim/sim_impl.h"
 #include "tern/err.h"
@@ -36,6 +37,14 @@ static uint64_t mix(uint64_t x)
 
 static int fail(struct sim *sim, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+static ssize_t discard_write(void *c, const char *buf, size_t len)
+{
+    (void)c;
+    (void)buf;
+    return (ssize_t)len;
+}
+
 static int fail(struct sim *sim, int line, const char *fmt, ...)
 {
     int n = snprintf(sim->err, sim->errcap, "%s:%d: ", sim->sc->fname, line);
@@ -285,6 +294,16 @@ static int build_servers(struct sim *sim, int n)
             return fail(sim, c->http_line, "http: cannot serve %s: %s", sn->http_root,
                         tern_strerror(e));
     }
+    if (c->perf_port) {
+        /* an iperf3 server; the client's node prints the reports */
+        static const cookie_io_functions_t discard = {.write = discard_write};
+        sn->perfd_out = fopencookie(NULL, "w", discard);
+        struct tern_perf_opts o = {.server = true, .port = c->perf_port};
+        struct tern_perf_io io = {.out = sn->perfd_out, .err = sn->out};
+        if (!sn->perfd_out || !(sn->perfd = tern_perf_start(sn->stack, sim->loop, &o, &io, &e)))
+            return fail(sim, c->line, "perf-server: %s", tern_strerror(sn->perfd_out ? e
+                                                                         : TERN_E_NOMEM));
+    }
     if (c->zone[0] && build_zone(sim, sn) < 0)
         return -1;
     if (c->dhcpd.on) {
@@ -373,6 +392,9 @@ void sim_teardown(struct sim *sim)
         tern_services_free(sn->svc_udp);
         tern_services_tcp_free(sn->svc_tcp);
         tern_http_server_free(sn->http);
+        tern_perf_free(sn->perfd);
+        if (sn->perfd_out)
+            fclose(sn->perfd_out);
         if (sn->dnsd)
             tern_dns_server_free(sn->dnsd);
         if (sn->zone)

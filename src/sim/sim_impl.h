@@ -18,6 +18,7 @@
 
 struct sim;
 struct tern_tcpplot;
+struct tern_perf;
 
 /* ---- trace taps (sim_tap.c) ---- */
 
@@ -101,6 +102,8 @@ struct sim_node {
     struct tern_services *svc_udp;
     struct tern_services_tcp *svc_tcp;
     struct tern_http_server *http;
+    struct tern_perf *perfd;     /* perf-server */
+    FILE *perfd_out;             /* its reports: discarded (the client prints them) */
     struct tern_dns_zone *zone;
     struct tern_dns_server *dnsd;
     char http_root[600];         /* served directory */
@@ -130,6 +133,7 @@ struct sim_act {
     struct tern_nc *nc;
     struct tern_resolve *res;
     struct sim_stream *stream;
+    struct tern_perf *perf;
     FILE *body;                  /* get / nc output: hashed and counted */
     struct tern_sha256 sha;
     uint64_t body_bytes;

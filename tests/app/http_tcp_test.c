@@ -207,13 +207,17 @@ static void get_done(void *ctx, int status)
     tern_loop_stop(g->loop);
 }
 
-/* Runs tern get on B; body and messages into malloc'd buffers. */
-static int run_get(struct net2 *n, const char *url, char **body, size_t *blen, char **msgs)
+/* Runs tern get on B with options (url set here); body and messages into
+ * malloc'd buffers. */
+static int run_get_o(struct net2 *n, struct tern_http_get_opts o, const char *url, char **body,
+                     size_t *blen, char **msgs)
 {
     size_t mlen;
     FILE *out = open_memstream(body, blen), *err = open_memstream(msgs, &mlen);
     struct get_state g = {.loop = n->loop, .status = -1};
-    struct tern_http_get_opts o = {.url = url, .connect_timeout_us = 3000000};
+    o.url = url;
+    if (!o.connect_timeout_us)
+        o.connect_timeout_us = 3000000;
     struct tern_http_get_io io = {.out = out, .err = err, .progress = get_progress,
                                   .done = get_done, .ctx = &g};
     int e;
@@ -228,6 +232,11 @@ static int run_get(struct net2 *n, const char *url, char **body, size_t *blen, c
     if (h && g.calls != 1)
         return -2;
     return h ? g.status : -1;
+}
+
+static int run_get(struct net2 *n, const char *url, char **body, size_t *blen, char **msgs)
+{
+    return run_get_o(n, (struct tern_http_get_opts){0}, url, body, blen, msgs);
 }
 
 TEST(http_tcp_get_file_byte_exact)
@@ -268,20 +277,26 @@ TEST(http_tcp_client_errors)
     REQUIRE(srv);
     char *body, *msgs;
     size_t blen;
-    /* 404: status 3 (curl --fail), nothing written */
-    CHECK_EQ(run_get(&n, "http://10.0.0.1/nope", &body, &blen, &msgs), TERN_GET_HTTP_STATUS);
-    CHECK_EQ(blen, 0);
-    CHECK(strstr(msgs, "404") != NULL);
+    /* 404 as curl: the body written, status 0 ... */
+    CHECK_EQ(run_get(&n, "http://10.0.0.1/nope", &body, &blen, &msgs), TERN_GET_OK);
+    CHECK(blen > 0);
     free(body);
     free(msgs);
-    /* nobody listens on port 81: refused (RST) */
-    CHECK_EQ(run_get(&n, "http://10.0.0.1:81/", &body, &blen, &msgs), TERN_GET_NETWORK);
+    /* ... and with -f (curl --fail) 22, nothing written */
+    struct tern_http_get_opts f = {.fail = true};
+    CHECK_EQ(run_get_o(&n, f, "http://10.0.0.1/nope", &body, &blen, &msgs), TERN_GET_HTTP_ERROR);
+    CHECK_EQ(blen, 0);
+    CHECK(strstr(msgs, "the requested URL returned error: 404") != NULL);
+    free(body);
+    free(msgs);
+    /* nobody listens on port 81: refused (RST), curl's 7 */
+    CHECK_EQ(run_get(&n, "http://10.0.0.1:81/", &body, &blen, &msgs), TERN_GET_CONNECT);
     CHECK(strstr(msgs, "connection refused") != NULL);
     free(body);
     free(msgs);
-    /* nobody at 10.0.0.9: timed out */
-    CHECK_EQ(run_get(&n, "http://10.0.0.9/", &body, &blen, &msgs), TERN_GET_NETWORK);
-    CHECK(strstr(msgs, "timed out") != NULL || strstr(msgs, "unreachable") != NULL);
+    /* nobody at 10.0.0.9: timed out, curl's 28 */
+    CHECK_EQ(run_get(&n, "http://10.0.0.9/", &body, &blen, &msgs), TERN_GET_TIMEOUT);
+    CHECK(strstr(msgs, "timed out") != NULL);
     free(body);
     free(msgs);
     /* bad URLs never start */
@@ -536,5 +551,102 @@ TEST(http_tcp_request_must_arrive_within_timeout)
     tern_sock_close(late);
     tern_http_server_free(srv);
     site_free(&s);
+    net2_close(&n);
+}
+
+TEST(http_tcp_get_follows_redirects_when_asked)
+{
+    struct net2 n;
+    struct site s;
+    REQUIRE(net2_open(&n, 5, NULL) == 0);
+    REQUIRE(site_make(&s) == 0);
+    int e;
+    struct tern_http_server *srv = server(&n, &s, &e);
+    REQUIRE(srv);
+    char *body, *msgs;
+    size_t blen;
+    /* the server answers /sub with 301 Location: /sub/ */
+    CHECK_EQ(run_get(&n, "http://10.0.0.1/sub", &body, &blen, &msgs), TERN_GET_OK);
+    CHECK(blen > 0 && (blen != 10 || memcmp(body, "<p>sub</p>", 10) != 0)); /* the 301's own body */
+    free(body);
+    free(msgs);
+    /* -L: the page it points to, and only that body */
+    struct tern_http_get_opts o = {.follow = true, .max_redirs = -1};
+    CHECK_EQ(run_get_o(&n, o, "http://10.0.0.1/sub", &body, &blen, &msgs), TERN_GET_OK);
+    CHECK_EQ(blen, 10);
+    CHECK_MEM(body, "<p>sub</p>", 10);
+    free(body);
+    free(msgs);
+    /* bounded: --max-redirs 0 stops at the first, curl's 47 */
+    o.max_redirs = 0;
+    CHECK_EQ(run_get_o(&n, o, "http://10.0.0.1/sub", &body, &blen, &msgs),
+             TERN_GET_TOO_MANY_REDIRECTS);
+    CHECK_EQ(blen, 0);
+    CHECK(strstr(msgs, "maximum (0) redirects followed") != NULL);
+    free(body);
+    free(msgs);
+    tern_http_server_free(srv);
+    site_free(&s);
+    net2_close(&n);
+}
+
+/* A server that answers the first request with a head promising 100 bytes,
+ * 3 of them, then resets the connection (RST). */
+struct rst_server {
+    struct tern_sock *l, *c;
+    bool sent;
+};
+
+static void rst_conn(struct tern_sock *sk, unsigned ev, void *ctx)
+{
+    struct rst_server *r = ctx;
+    (void)ev;
+    char buf[1024];
+    if (r->sent || tern_sock_recv(sk, buf, sizeof buf, 0) <= 0)
+        return;
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc";
+    tern_sock_send(sk, resp, sizeof resp - 1, 0);
+    r->sent = true;
+    tern_sock_set_handler(sk, 0, NULL, NULL);
+    tern_sock_abort(sk);
+    r->c = NULL;
+}
+
+static void rst_accept(struct tern_sock *sk, unsigned ev, void *ctx)
+{
+    struct rst_server *r = ctx;
+    (void)ev;
+    struct tern_sock *c = tern_sock_accept(sk, NULL, NULL);
+    if (!c)
+        return;
+    r->c = c;
+    tern_sock_set_handler(c, TERN_POLLIN, rst_conn, r);
+}
+
+TEST(http_tcp_get_curl_codes_resolve_and_reset)
+{
+    struct net2 n;
+    REQUIRE(net2_open(&n, 6, NULL) == 0);
+    char *body, *msgs;
+    size_t blen;
+    /* a name nobody answers for (no DNS server on A): curl's 6 */
+    struct tern_http_get_opts o = {.dns = {.servers = {NET2_A}, .nservers = 1,
+                                           .timeout_us = 200000, .rounds = 1}};
+    CHECK_EQ(run_get_o(&n, o, "http://nope.test/", &body, &blen, &msgs), TERN_GET_RESOLVE);
+    CHECK(strstr(msgs, "nope.test") != NULL);
+    free(body);
+    free(msgs);
+    /* a reset in the middle of the body: curl's 56 */
+    struct rst_server r = {0};
+    r.l = tern_sock_open(n.sa, TERN_SOCK_STREAM, NULL);
+    struct tern_sockaddr la = {.port = 8080};
+    REQUIRE(r.l && tern_sock_bind(r.l, &la) == 0 && tern_sock_listen(r.l, 4) == 0);
+    tern_sock_set_handler(r.l, TERN_POLLIN, rst_accept, &r);
+    CHECK_EQ(run_get(&n, "http://10.0.0.1:8080/", &body, &blen, &msgs), TERN_GET_RECV_ERROR);
+    CHECK(r.sent);
+    CHECK(strstr(msgs, "reset") != NULL);
+    free(body);
+    free(msgs);
+    tern_sock_close(r.l);
     net2_close(&n);
 }

@@ -4,6 +4,7 @@
  * (tests/scripts/peer_tap.sh).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "app/ping.h"
 #include "common/net2.h"
@@ -141,4 +142,88 @@ TEST(ping_virtual_lossy_link_expected_loss_and_deterministic)
     free(a);
     free(b);
     free(c);
+}
+
+TEST(ping_deadline_timestamps_flood)
+{
+    struct tern_impair imp = {.delay_us = 5000};
+    struct net2 n;
+    REQUIRE(net2_open(&n, 6, &imp) == 0);
+    /* -w 3 -c 10: stops at the deadline with 3 replies; fewer than -c: 1 */
+    struct tern_ping_opts po = {.dst = 0x0a000002, .dst_name = "10.0.0.2", .count = 10,
+                                .size = 56, .interval_us = 1000000, .deadline_us = 3000000,
+                                .timestamps = true, .wall_offset_us = 1700000000000000ll};
+    int st;
+    uint64_t t0 = tern_loop_now(n.loop);
+    char *out = run_ping(&n, &po, &st);
+    REQUIRE(out != NULL);
+    CHECK_EQ(tern_loop_now(n.loop) - t0, 3000000);
+    CHECK(strstr(out, "3 packets transmitted, 3 received, 0% packet loss, time 3000ms") != NULL);
+    CHECK_EQ(st, 1);
+    /* -D: the wall clock in front of every reply */
+    CHECK(strstr(out, "\n[1700000000.0") != NULL);
+    CHECK(strstr(out, "] 64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=") != NULL);
+    free(out);
+    /* -w 3 -c 2: done at the second reply, status 0 */
+    po.count = 2;
+    po.timestamps = false;
+    out = run_ping(&n, &po, &st);
+    REQUIRE(out != NULL);
+    CHECK(strstr(out, "2 packets transmitted, 2 received") != NULL);
+    CHECK_EQ(st, 0);
+    free(out);
+    net2_close(&n);
+    /* -f -c 100 over a 2 ms round trip: the next request when the reply
+     * comes, not every 10 ms; '.' per request rubbed out by each reply */
+    struct tern_impair fast = {.delay_us = 1000};
+    REQUIRE(net2_open(&n, 7, &fast) == 0);
+    struct tern_ping_opts fo = {.dst = 0x0a000002, .dst_name = "10.0.0.2", .count = 100,
+                                .size = 56, .flood = true};
+    t0 = tern_loop_now(n.loop);
+    out = run_ping(&n, &fo, &st);
+    REQUIRE(out != NULL);
+    uint64_t took = tern_loop_now(n.loop) - t0;
+    CHECK(took >= 100 * 2000 && took < 100 * 2000 + 50000);
+    CHECK(strstr(out, "100 packets transmitted, 100 received, 0% packet loss") != NULL);
+    CHECK(strstr(out, ".\b \b.\b \b") != NULL);
+    CHECK(strstr(out, "bytes from") == NULL);
+    CHECK_EQ(st, 0);
+    free(out);
+    net2_close(&n);
+    /* rate-bounded: with no delay at all, still at most one per 1 ms */
+    REQUIRE(net2_open(&n, 8, NULL) == 0);
+    fo.count = 50;
+    t0 = tern_loop_now(n.loop);
+    out = run_ping(&n, &fo, &st);
+    REQUIRE(out != NULL);
+    took = tern_loop_now(n.loop) - t0;
+    CHECK(took >= 49 * TERN_PING_FLOOD_MIN_US);
+    CHECK(strstr(out, "50 packets transmitted, 50 received") != NULL);
+    free(out);
+    net2_close(&n);
+}
+
+TEST(ping_source_address_is_used)
+{
+    /* -I: the requests carry the source given; B answers there. With our
+     * own address the replies come back; with an address nobody has, B's
+     * replies go to it (and ARP for it fails), so none come back. */
+    struct net2 n;
+    REQUIRE(net2_open(&n, 10, NULL) == 0);
+    struct tern_ping_opts po = {.dst = 0x0a000002, .dst_name = "10.0.0.2", .count = 2,
+                                .size = 56, .interval_us = 200000, .src = 0x0a000001,
+                                .linger_us = 1000000};
+    int st;
+    char *out = run_ping(&n, &po, &st);
+    REQUIRE(out != NULL);
+    CHECK(strstr(out, "2 packets transmitted, 2 received") != NULL);
+    CHECK_EQ(st, 0);
+    free(out);
+    po.src = 0x0a000063; /* 10.0.0.99: not A's */
+    out = run_ping(&n, &po, &st);
+    REQUIRE(out != NULL);
+    CHECK(strstr(out, "2 packets transmitted, 0 received") != NULL);
+    CHECK_EQ(st, 1);
+    free(out);
+    net2_close(&n);
 }

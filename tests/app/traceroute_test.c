@@ -17,6 +17,7 @@
 
 #include "app/traceroute.h"
 #include "common/chain.h"
+#include "common/net2.h"
 #include "core/stack_impl.h"
 #include "harness.h"
 #include "tern/wire/icmp.h"
@@ -293,4 +294,32 @@ TEST(traceroute_virtual_deterministic_and_bad_options)
     CHECK_EQ(tern_stack_stats(chain_a(&c))->ip.tx, 0);
     CHECK(chain_settled(&c));
     chain_close(&c);
+}
+
+TEST(traceroute_virtual_silent_onlink_address_is_stars_never_ourselves)
+{
+    /* 10.0.0.9 is on A's subnet and nobody answers ARP: ARP gives up after
+     * 3 s and A's stack reports "host unreachable" from its own address to
+     * the probe waiting for it; Linux traceroute prints '*' for every probe
+     * (its own address is never a hop). */
+    struct net2 n;
+    REQUIRE(net2_open(&n, 9, NULL) == 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct tr_done d = {.loop = n.loop, .status = -1};
+    struct tern_traceroute_opts o = {.dst = 0x0a000009, .dst_name = "10.0.0.9", .max_ttl = 3,
+                                     .wait_us = 1000000};
+    struct tern_traceroute *t = tern_traceroute_start(n.sa, n.loop, &o, f, on_done, &d);
+    REQUIRE(t != NULL);
+    tern_loop_run(n.loop, TERN_TIME_NEVER);
+    tern_traceroute_free(t);
+    fclose(f);
+    CHECK_STR(buf, "traceroute to 10.0.0.9 (10.0.0.9), 3 hops max, 60 byte packets\n"
+                   " 1  * * *\n"
+                   " 2  * * *\n"
+                   " 3  * * *\n");
+    CHECK_EQ(d.calls, 1);
+    free(buf);
+    net2_close(&n);
 }

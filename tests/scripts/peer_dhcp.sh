@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh)
 # Real peers for DHCP (RFC 2131), over TAP devices inside a network
 # namespace this script creates (no route out; removed on exit):
 #   - tern's client (`tern serve --dhcp`) gets a lease from dnsmasq's DHCP
@@ -11,7 +12,7 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_dhcp: needs root for namespaces and TAP"; exit 0; fi
-for c in ip ping dnsmasq busybox; do
+for c in ip ping dnsmasq busybox tcpdump; do
     command -v $c >/dev/null || { echo "skip - peer_dhcp: $c missing"; exit 0; }
 done
 [ -c /dev/net/tun ] || { echo "skip - peer_dhcp: /dev/net/tun missing"; exit 0; }
@@ -71,6 +72,33 @@ check "dnsmasq's lease file has tern's MAC and address" \
 inns ping -c 2 -i 0.2 -W 2 "${addr:-10.79.0.254}" >"$tmp/ping" 2>&1
 check "linux pings tern at its leased address" grep -q '2 packets transmitted, 2 received' "$tmp/ping"
 kill -TERM "$tpid" 2>/dev/null
+wait "$tpid" 2>/dev/null
+
+# 1b. Without --mac, twice: the MAC (and so the client identifier) is the
+# same for tdh0 each run, so dnsmasq gives the same lease back instead of
+# a new address from its pool. --dhcp probes the offer with ARP (RFC 5227:
+# sender address 0.0.0.0); --dhcp-fast does not.
+lease_of() { sed -nE 's/^tern: DHCP lease ([0-9.]+)\/.*/\1/p' "$1" | head -1; }
+for run in 1 2; do
+    ip netns exec "$ns" "$tern" serve --tap tdh0 --dhcp --for 30 --pcap "$tmp/run$run.pcap" \
+        2>"$tmp/run$run.err" &
+    rp=$!
+    wait_for "$tmp/run$run.err" 25 'running' || nok "run $run without --mac got no lease"
+    kill -TERM $rp 2>/dev/null
+    wait $rp 2>/dev/null
+done
+a1=$(lease_of "$tmp/run1.err"); a2=$(lease_of "$tmp/run2.err")
+check "without --mac, a second run gets the same lease ($a1, $a2)" [ -n "$a1" ] && [ "$a1" = "$a2" ]
+probes() { tcpdump -n -r "$1" 'arp and arp[14:4] = 0' 2>/dev/null | wc -l; }
+check "--dhcp probes the offered address with ARP (RFC 5227)" [ "$(probes "$tmp/run1.pcap")" -ge 1 ]
+ip netns exec "$ns" "$tern" serve --tap tdh0 --dhcp-fast --for 30 --pcap "$tmp/fast.pcap" \
+    2>"$tmp/fast.err" &
+rp=$!
+wait_for "$tmp/fast.err" 25 'running' || nok "--dhcp-fast got no lease"
+kill -TERM $rp 2>/dev/null
+wait $rp 2>/dev/null
+check "--dhcp-fast: the same lease ($(lease_of "$tmp/fast.err")), no ARP probe" \
+    [ "$(lease_of "$tmp/fast.err")" = "$a1" ] && [ "$(probes "$tmp/fast.pcap")" -eq 0 ]
 
 # 2. tern's server (10.80.0.1) serves busybox udhcpc on the Linux side
 ip -n "$ns" tuntap add dev tdh1 mode tap

@@ -116,7 +116,10 @@ ip netns exec "$ns" dnsmasq --no-daemon -C /dev/null --no-resolv --no-hosts --bi
     --listen-address=10.79.0.1 --port=53 --pid-file="$tmp/dnsmasq.pid" --user=root \
     --local=/example.test/ --host-record=www.example.test,10.9.8.7,2001:db8::77 \
     --cname=alias.example.test,www.example.test --host-record=mail.example.test,10.9.8.25 \
-    --cname=smtp.example.test,mail.example.test $(for i in $(seq 1 40); do printf ' --host-record=big.example.test,10.2.0.%d' "$i"; done) \
+    --cname=smtp.example.test,mail.example.test \
+    --mx-host=example.test,mail.example.test,10 --mx-host=example.test,backup.example.test,20 \
+    --txt-record=example.test,"v=spf1 -all","second string" --txt-record=q.example.test,'say "hi"' \
+    --ptr-record=7.8.9.10.in-addr.arpa,www.example.test $(for i in $(seq 1 40); do printf ' --host-record=big.example.test,10.2.0.%d' "$i"; done) \
     --log-queries --log-facility="$tmp/dnsmasq.log" \
     2>"$tmp/dnsmasq.err" &
 pids+=($!)
@@ -125,7 +128,10 @@ r() { inns "$tern" resolve --tap tdns0 --addr 10.79.0.2/24 --dns 10.79.0.1 "$@" 
 # host(1) on the Linux side asks dnsmasq the same question: the lines must match.
 hostlines() { inns host "$@" 10.79.0.1 2>&1 | grep -vE '^(Using domain server:|Name: .*|Address: .*|Aliases: .*|)$'; }
 for q in "-t A www.example.test" "-t A alias.example.test" "-t AAAA www.example.test" "-t AAAA alias.example.test" \
-    "-t AAAA mail.example.test" "-t AAAA smtp.example.test"; do
+    "-t AAAA mail.example.test" "-t AAAA smtp.example.test" "-t MX example.test" \
+    "-t TXT example.test" "-t TXT q.example.test" "-t CNAME alias.example.test" \
+    "-t PTR 7.8.9.10.in-addr.arpa" "10.9.8.7" "-t MX www.example.test" "-t NS example.test" \
+    "-t SOA example.test"; do
     # shellcheck disable=SC2086
     got=$(r $q); rc=$?
     # shellcheck disable=SC2086

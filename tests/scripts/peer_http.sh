@@ -9,7 +9,8 @@
 #     from tern 100 MB, then 8 MB again with a pcap;
 #   - every byte tern sent through loss had the same value each time its
 #     sequence number went out (retransmissions never change the stream);
-#   - tern get: connection refused -> exit 1, HTTP 404 -> exit 3;
+#   - tern get: connection refused -> exit 7, HTTP 404 with -f -> exit 22
+#     (curl's; tests/scripts/peer_get.sh compares every case with curl);
 #   - tshark finds no malformed frame or bad checksum in tern's pcaps (taken
 #     of the smaller runs: tshark needs minutes for a 100 MB capture).
 # curl through loss is the slow case (~60 s here): at ~4 ms RTT every frame
@@ -109,15 +110,15 @@ rc=$?
 check "tern get downloads 100 MB through 5% loss, reordering, duplication" \
     test $rc -eq 0 -a "$(sha256sum <"$tmp/linux/big.bin")" = "$(sha256sum <"$tmp/g2.bin" 2>/dev/null)"
 rm -f "$tmp/g2.bin"
-ip netns exec "$ns" "$tern" get -q --tap ttap0 --addr 10.77.0.2/24 -o "$tmp/none.bin" \
+ip netns exec "$ns" "$tern" get -q -f --tap ttap0 --addr 10.77.0.2/24 -o "$tmp/none.bin" \
     --pcap "$tmp/get404.pcap" http://10.77.0.1:8000/missing.bin 2>"$tmp/get404.err"
 rc=$?
-check "tern get: HTTP 404 exits 3 and writes no file" test $rc -eq 3 -a ! -e "$tmp/none.bin"
+check "tern get -f: HTTP 404 exits 22 (curl's) and writes no file" test $rc -eq 22 -a ! -e "$tmp/none.bin"
 ip netns exec "$ns" "$tern" get -q --tap ttap0 --addr 10.77.0.2/24 http://10.77.0.1:9/ \
     >/dev/null 2>"$tmp/refused.err"
 rc=$?
-check "tern get: a closed port exits 1 with 'refused'" \
-    test $rc -eq 1 -a -n "$(grep -i refused "$tmp/refused.err")"
+check "tern get: a closed port exits 7 (curl's) with 'refused'" \
+    test $rc -eq 7 -a -n "$(grep -i refused "$tmp/refused.err")"
 stop_bg
 
 pcap_check "$tmp"/*.pcap

@@ -275,3 +275,62 @@ TEST(sim_scripted_drops_are_counted_and_repaired)
     CHECK(field(o, "b      -> a", "segments ") >= 2);
     free(o);
 }
+
+TEST(sim_perf_measures_the_bottleneck)
+{
+    /* tern perf (iperf3's protocol) through a 10 Mbit/s link with 20 ms of
+     * delay: the client reports what the server received, close to the
+     * link's rate; a UDP test at 2 Mbit/s over 1% loss counts some lost. */
+    static const char scn2[] =
+        "host a\n  iface eth0 10.0.0.1/24\n"
+        "host b\n  iface eth0 10.0.0.2/24\n  perf-server\n"
+        "link l a.eth0 b.eth0 rate 10M delay 20ms queue 100 loss 0/1%\n"
+        "at 0.1 a perf b time 5\n"
+        "at 6 a perf 10.0.0.2 udp reverse rate 2M time 3 length 1000\n";
+    char err[256];
+    int rc;
+    char *o = run(scn2, 3, &rc, err, sizeof err);
+    REQUIRE(o);
+    CHECK_EQ(rc, 0);
+    CHECK(strstr(o, "$ iperf3 -c b -p 5201 -t 5\n") != NULL);
+    /* the receiver's line: between 8 and 10 Mbit/s through a 10 Mbit/s link */
+    const char *r = strstr(o, "  receiver\n");
+    REQUIRE(r);
+    const char *ls = r;
+    while (ls > o && ls[-1] != '\n')
+        ls--;
+    const char *mb = strstr(ls, "Mbits/sec");
+    REQUIRE(mb && mb < r);
+    double rate = strtod(mb - 5, NULL);
+    CHECK(rate > 8.0 && rate <= 10.0);
+    /* the 100-frame queue overflowed in slow start: the sender line counts
+     * the retransmissions (the summary's TCP flow has the same number) */
+    const char *snd = strstr(o, "  sender\n");
+    REQUIRE(snd);
+    const char *sp = snd;
+    while (sp > o && sp[-1] != '\n')
+        sp--;
+    const char *bits = strstr(sp, "Mbits/sec");
+    REQUIRE(bits && bits < snd);
+    long retr = strtol(bits + 9, NULL, 10);
+    CHECK(retr > 0);
+    CHECK_EQ(retr, field(o, "goodput", "segments "));
+    CHECK(strstr(o, "$ iperf3 -c 10.0.0.2 -p 5201 -t 3 -R -u -b 2000000 -l 1000\n") != NULL);
+    /* 750 datagrams, about 1% lost */
+    const char *u = strstr(o, "-u -b 2000000");
+    REQUIRE(u);
+    const char *ur = strstr(u, "  receiver\n");
+    REQUIRE(ur);
+    const char *sl = ur;
+    while (sl > u && sl[-1] != '/')
+        sl--;
+    long total = strtol(sl, NULL, 10);
+    const char *ll = sl - 1;
+    while (ll > u && ll[-1] != ' ')
+        ll--;
+    long lost = strtol(ll, NULL, 10);
+    CHECK(total >= 740 && total <= 760);
+    CHECK(lost >= 1 && lost <= 30);
+    CHECK(strstr(o, "0 failed or unfinished") != NULL);
+    free(o);
+}
