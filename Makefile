@@ -42,17 +42,24 @@ CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS += -std=c11 $(OPT) $(WARN) -fPIC -MMD -MP
 LDFLAGS += $(LDSAN)
 
-LIB_SRC := $(sort $(wildcard src/*/*.c))
+# src/tls is not part of libtern: it links OpenSSL (libssl, libcrypto) and
+# goes into libtern-tls.a, which only the tern command and the unit tests
+# link. libtern stays libc-only (docs/tls.md).
+LIB_SRC := $(filter-out src/tls/%,$(sort $(wildcard src/*/*.c)))
+TLS_SRC := $(sort $(wildcard src/tls/*.c))
+TLS_LIBS := -lssl -lcrypto
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TEST_SRC := $(sort $(wildcard tests/*/*.c)) tests/harness.c
 FUZZ_SRC := $(sort $(wildcard fuzz/*_fuzz.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TLS_OBJ := $(TLS_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%_fuzz.c=$(BUILD)/fuzz/%_replay)
 
 LIB_A := $(BUILD)/libtern.a
+TLS_A := $(BUILD)/libtern-tls.a
 LIB_SO := $(BUILD)/libtern.so.$(SOVERSION)
 TERN := $(BUILD)/tern
 UNIT := $(BUILD)/unit_tests
@@ -71,15 +78,20 @@ $(LIB_A): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+$(TLS_A): $(TLS_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
 $(LIB_SO): $(LIB_OBJ) Makefile
 	$(CC) -shared -Wl,-soname,libtern.so.$(SOVERSION) $(SODEFS) $(LDFLAGS) -o $@ $(LIB_OBJ) -lm
 	ln -sf libtern.so.$(SOVERSION) $(BUILD)/libtern.so
 
-$(TERN): $(TOOL_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) -lm
+$(TERN): $(TOOL_OBJ) $(TLS_A) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) -lm
 
-$(UNIT): $(TEST_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_A) -lm
+$(UNIT): $(TEST_OBJ) $(TLS_A) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) -lm
 
 # Each fuzz target linked with a plain main() that replays files (no libFuzzer).
 $(BUILD)/fuzz/%_replay: $(BUILD)/obj/fuzz/%_fuzz.o $(BUILD)/obj/fuzz/replay.o $(LIB_A)
@@ -144,7 +156,7 @@ fuzz:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TLS_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 # Benchmarks print tern's figures beside peers measured in the same run
 # (docs/performance.md). Every bench/NAME_bench.c is built and run, every

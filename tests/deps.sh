@@ -16,6 +16,10 @@
 #   curl              Linux's HTTP client against tern serve --http
 #   traceroute        Linux traceroute through tern router; reference for tern traceroute
 #   libxml2-utils     xmllint, which checks that tern's SVG plots are well-formed XML
+#   libssl-dev        OpenSSL 3 headers and libraries: libtern-tls.a, the tern command
+#   openssl           the openssl command (s_client, s_server) against tern's TLS
+#   stunnel4          the TLS forwarder tern forward is matched against
+#   telnet            Debian's telnet client against tern's POP3 server
 set -u
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -33,6 +37,10 @@ have_cmd busybox || need+=(busybox)
 have_cmd curl || need+=(curl)
 have_cmd traceroute || need+=(traceroute)
 have_cmd xmllint || need+=(libxml2-utils)
+[ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+have_cmd openssl || need+=(openssl)
+have_cmd stunnel4 || need+=(stunnel4)
+have_cmd telnet || need+=(telnet)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"

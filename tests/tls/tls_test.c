@@ -1,0 +1,403 @@
+/*
+ * Tests for src/tls/tls.c: TLS streams over tern's TCP between two stacks
+ * in virtual time (tests/common/net2.h: A 10.0.0.1 client, B 10.0.0.2
+ * server), with a PKI made at run time (certs.h). OpenSSL checks
+ * certificate dates against the wall clock, not the virtual one.
+ */
+#include <stdlib.h>
+
+#include "common/net2.h"
+#include "harness.h"
+#include "tern/err.h"
+#include "tern/socket.h"
+#include "tls/certs.h"
+#include "tls/tls.h"
+
+struct side {
+    struct tstream *st;
+    uint8_t *rx;
+    size_t rxlen, rxcap;
+    const uint8_t *tx;
+    size_t txlen, txoff;
+    bool eof, shut, ready, no_shut;
+    int err;
+    size_t max_buffered;
+};
+
+static void side_fn(struct tstream *st, void *ctx)
+{
+    struct side *s = ctx;
+    uint8_t buf[8192];
+    if (tstream_ready(st))
+        s->ready = true;
+    for (;;) {
+        ssize_t n = tstream_recv(st, buf, sizeof buf);
+        if (n > 0) {
+            if (s->rxlen + (size_t)n > s->rxcap) {
+                s->rxcap = (s->rxlen + (size_t)n) * 2;
+                s->rx = realloc(s->rx, s->rxcap);
+            }
+            memcpy(s->rx + s->rxlen, buf, (size_t)n);
+            s->rxlen += (size_t)n;
+            continue;
+        }
+        if (n == 0)
+            s->eof = true;
+        break;
+    }
+    while (s->txoff < s->txlen) {
+        ssize_t n = tstream_send(st, s->tx + s->txoff, s->txlen - s->txoff);
+        if (n <= 0)
+            break;
+        s->txoff += (size_t)n;
+    }
+    if (s->txoff == s->txlen && !s->shut && !s->no_shut && tstream_ready(st)) {
+        tstream_shutdown(st);
+        s->shut = true;
+    }
+    if (tstream_buffered(st) > s->max_buffered)
+        s->max_buffered = tstream_buffered(st);
+    if (tstream_failed(st) && !s->err)
+        s->err = tstream_failed(st);
+}
+
+struct tlsnet {
+    struct net2 n;
+    struct tcerts pki;
+    struct ttls_ctx *cctx, *sctx;
+    struct tern_sock *lsk;
+    struct side cli, srv;
+    uint64_t hs_timeout;
+    bool plain_server; /* accept without TLS (the client's peer is plain) */
+};
+
+static void on_accept(struct tern_sock *lsk, unsigned ev, void *ctx)
+{
+    struct tlsnet *t = ctx;
+    (void)ev;
+    struct tern_sockaddr peer;
+    int err;
+    struct tern_sock *sk = tern_sock_accept(lsk, &peer, &err);
+    if (!sk || t->srv.st)
+        return;
+    t->srv.st = tstream_new(t->n.loop, sk, t->plain_server ? NULL : t->sctx, NULL, t->hs_timeout,
+                            side_fn, &t->srv);
+}
+
+/* The PKI, a server context with cert/key, a listener on B:443. */
+static int tlsnet_open(struct tlsnet *t, const char *cert, const char *key)
+{
+    memset(t, 0, sizeof *t);
+    if (tcerts_make(&t->pki) || net2_open(&t->n, 7, NULL))
+        return -1;
+    char err[200];
+    struct ttls_config sc = {.server = true, .cert_file = cert ? cert : t->pki.cert,
+                             .key_file = key ? key : t->pki.key};
+    t->sctx = ttls_ctx_new(&sc, err, sizeof err);
+    if (!t->sctx) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    int e;
+    t->lsk = tern_sock_open(t->n.sb, TERN_SOCK_STREAM, &e);
+    struct tern_sockaddr a = {0, 443};
+    if (!t->lsk || tern_sock_bind(t->lsk, &a) || tern_sock_listen(t->lsk, 8))
+        return -1;
+    tern_sock_set_handler(t->lsk, TERN_POLLIN, on_accept, t);
+    return 0;
+}
+
+/* A client stream from A to B:443 (ctx NULL: plain TCP). */
+static struct tstream *dial(struct tlsnet *t, struct ttls_ctx *ctx, const char *host, struct side *s)
+{
+    int e;
+    struct tern_sock *sk = tern_sock_open(t->n.sa, TERN_SOCK_STREAM, &e);
+    struct tern_sockaddr b = {NET2_B, 443};
+    if (!sk || tern_sock_connect(sk, &b) != TERN_E_INPROGRESS)
+        return NULL;
+    s->st = tstream_new(t->n.loop, sk, ctx, host, t->hs_timeout, side_fn, s);
+    return s->st;
+}
+
+static struct ttls_ctx *client_ctx(const char *ca, bool insecure)
+{
+    char err[200];
+    struct ttls_config cc = {.ca_file = ca, .insecure = insecure};
+    struct ttls_ctx *c = ttls_ctx_new(&cc, err, sizeof err);
+    if (!c)
+        fprintf(stderr, "%s\n", err);
+    return c;
+}
+
+static void tlsnet_close(struct tlsnet *t)
+{
+    if (t->cli.st)
+        tstream_abort(t->cli.st);
+    if (t->srv.st)
+        tstream_abort(t->srv.st);
+    if (t->lsk)
+        tern_sock_close(t->lsk);
+    if (t->n.loop)
+        tern_loop_run(t->n.loop, tern_loop_now(t->n.loop) + 1000000);
+    net2_close(&t->n);
+    ttls_ctx_free(t->cctx);
+    ttls_ctx_free(t->sctx);
+    free(t->cli.rx);
+    free(t->srv.rx);
+    tcerts_free(&t->pki);
+}
+
+static uint8_t *random_bytes(size_t n)
+{
+    uint8_t *p = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(tern_test_rand() >> 13);
+    return p;
+}
+
+/* 300 kB each way, both directions half-closed by close_notify + FIN,
+ * every byte compared; the session is TLS 1.3 (the library's default). */
+TEST(tls_stream_both_ways_with_half_close)
+{
+    struct tlsnet t;
+    REQUIRE(tlsnet_open(&t, NULL, NULL) == 0);
+    t.cctx = client_ctx(t.pki.ca, false);
+    REQUIRE(t.cctx);
+    uint8_t *up = random_bytes(300000), *down = random_bytes(300000);
+    t.cli.tx = up;
+    t.cli.txlen = 300000;
+    t.srv.tx = down;
+    t.srv.txlen = 300000;
+    REQUIRE(dial(&t, t.cctx, "tern.test", &t.cli));
+    tern_loop_run(t.n.loop, 20000000);
+    REQUIRE(t.srv.st);
+    CHECK_EQ(t.cli.err, 0);
+    CHECK_EQ(t.srv.err, 0);
+    CHECK(t.cli.eof && t.srv.eof);
+    CHECK_EQ(t.srv.rxlen, (size_t)300000);
+    CHECK_EQ(t.cli.rxlen, (size_t)300000);
+    CHECK(t.srv.rxlen == 300000 && !memcmp(t.srv.rx, up, 300000));
+    CHECK(t.cli.rxlen == 300000 && !memcmp(t.cli.rx, down, 300000));
+    char d[80];
+    CHECK(!strncmp(tstream_describe(t.cli.st, d, sizeof d), "TLSv1.3 ", 8));
+    CHECK(tstream_flushed(t.cli.st) && tstream_flushed(t.srv.st));
+    /* Memory stayed within the stream's bounds all along. */
+    CHECK(t.cli.max_buffered <= TSTREAM_RBUF + TSTREAM_WMAX + 16384);
+    free(up);
+    free(down);
+    tlsnet_close(&t);
+}
+
+/* One direction closed while the other keeps going: the server ends its
+ * output first, then still receives the client's whole upload. */
+TEST(tls_stream_half_close_one_side_keeps_sending)
+{
+    struct tlsnet t;
+    REQUIRE(tlsnet_open(&t, NULL, NULL) == 0);
+    t.cctx = client_ctx(t.pki.ca, false);
+    REQUIRE(t.cctx);
+    uint8_t *up = random_bytes(200000);
+    t.srv.tx = (const uint8_t *)"bye\n";
+    t.srv.txlen = 4; /* the server shuts its side at once */
+    t.cli.tx = up;
+    t.cli.txlen = 200000;
+    t.cli.no_shut = true;
+    REQUIRE(dial(&t, t.cctx, "tern.test", &t.cli));
+    tern_loop_run(t.n.loop, 5000000);
+    CHECK(t.cli.eof);                  /* close_notify read as the end */
+    CHECK_EQ(t.cli.rxlen, (size_t)4);
+    CHECK_EQ(t.srv.rxlen, (size_t)200000); /* the other direction still works */
+    CHECK(!memcmp(t.srv.rx, up, 200000));
+    CHECK(!t.srv.eof);
+    tstream_shutdown(t.cli.st);
+    tern_loop_run(t.n.loop, 6000000);
+    CHECK(t.srv.eof);
+    CHECK_EQ(t.cli.err, 0);
+    CHECK_EQ(t.srv.err, 0);
+    free(up);
+    tlsnet_close(&t);
+}
+
+static void expect_verify_failure(const char *cert, const char *key, const char *ca, const char *host,
+                                  enum ttls_verify_kind kind, const char *words)
+{
+    struct tlsnet t;
+    REQUIRE(tlsnet_open(&t, NULL, NULL) == 0);
+    if (cert) {
+        ttls_ctx_free(t.sctx);
+        char err[200];
+        struct ttls_config sc = {.server = true,
+                                 .cert_file = !strcmp(cert, "expired") ? t.pki.expired : t.pki.rogue,
+                                 .key_file = !strcmp(cert, "expired") ? t.pki.expired_key : t.pki.rogue_key};
+        (void)key;
+        t.sctx = ttls_ctx_new(&sc, err, sizeof err);
+        REQUIRE(t.sctx);
+    }
+    t.cctx = client_ctx(ca ? ca : t.pki.ca, false);
+    REQUIRE(t.cctx);
+    t.cli.tx = (const uint8_t *)"secret";
+    t.cli.txlen = 6;
+    REQUIRE(dial(&t, t.cctx, host, &t.cli));
+    tern_loop_run(t.n.loop, 3000000);
+    CHECK_EQ(t.cli.err, TTLS_E_VERIFY);
+    CHECK_EQ(tstream_verify_kind(t.cli.st), kind);
+    CHECK(strstr(tstream_errmsg(t.cli.st), words) != NULL);
+    if (!strstr(tstream_errmsg(t.cli.st), words))
+        fprintf(stderr, "message: %s\n", tstream_errmsg(t.cli.st));
+    CHECK(!t.cli.ready);
+    CHECK_EQ(t.srv.rxlen, (size_t)0); /* not one byte of plaintext went out */
+    CHECK(t.srv.err != 0);            /* the server saw our alert */
+    tlsnet_close(&t);
+}
+
+TEST(attack_58_tls_wrong_host_name_fails_closed)
+{
+    expect_verify_failure(NULL, NULL, NULL, "other.example", TTLS_VERIFY_HOSTNAME, "hostname mismatch");
+}
+
+TEST(attack_58_tls_partial_wildcard_label_is_no_match)
+{
+    /* RFC 6125 s6.4.3: *.tern.test matches one whole left-most label only. */
+    expect_verify_failure(NULL, NULL, NULL, "a.b.tern.test", TTLS_VERIFY_HOSTNAME, "hostname mismatch");
+}
+
+TEST(attack_58_tls_expired_certificate_fails_closed)
+{
+    expect_verify_failure("expired", NULL, NULL, "tern.test", TTLS_VERIFY_EXPIRED, "expired");
+}
+
+TEST(attack_58_tls_unknown_ca_fails_closed)
+{
+    expect_verify_failure("rogue", NULL, NULL, "tern.test", TTLS_VERIFY_UNTRUSTED, "issuer certificate");
+}
+
+TEST(tls_stream_wildcard_and_ip_names_verify)
+{
+    const char *hosts[] = {"www.tern.test", "10.0.0.2"};
+    for (int i = 0; i < 2; i++) {
+        struct tlsnet t;
+        REQUIRE(tlsnet_open(&t, NULL, NULL) == 0);
+        t.cctx = client_ctx(t.pki.ca, false);
+        REQUIRE(dial(&t, t.cctx, hosts[i], &t.cli));
+        tern_loop_run(t.n.loop, 2000000);
+        CHECK(t.cli.ready);
+        CHECK_EQ(t.cli.err, 0);
+        tlsnet_close(&t);
+    }
+}
+
+TEST(tls_stream_insecure_accepts_an_unknown_ca)
+{
+    struct tlsnet t;
+    REQUIRE(tlsnet_open(&t, NULL, NULL) == 0);
+    ttls_ctx_free(t.sctx);
+    char err[200];
+    struct ttls_config sc = {.server = true, .cert_file = t.pki.rogue, .key_file = t.pki.rogue_key};
+    t.sctx = ttls_ctx_new(&sc, err, sizeof err);
+    t.cctx = client_ctx(NULL, true);
+    REQUIRE(t.sctx && t.cctx);
+    t.cli.tx = (const uint8_t *)"hello";
+    t.cli.txlen = 5;
+    REQUIRE(dial(&t, t.cctx, "wrong.name", &t.cli));
+    tern_loop_run(t.n.loop, 2000000);
+    CHECK_EQ(t.cli.err, 0);
+    CHECK(t.srv.rxlen == 5 && !memcmp(t.srv.rx, "hello", 5));
+    tlsnet_close(&t);
+}
+
+/* The server's key does not match its certificate: refused at load. */
+TEST(tls_ctx_refuses_a_key_that_is_not_the_certificates)
+{
+    struct tcerts pki;
+    REQUIRE(tcerts_make(&pki) == 0);
+    char err[200] = "";
+    struct ttls_config sc = {.server = true, .cert_file = pki.ca, .key_file = pki.key};
+    struct ttls_ctx *c = ttls_ctx_new(&sc, err, sizeof err);
+    CHECK(c == NULL);
+    CHECK(strstr(err, "cannot use key") != NULL);
+    ttls_ctx_free(c);
+    tcerts_free(&pki);
+}
+
+/* A plain client talks garbage to the TLS server: the server fails at the
+ * first bytes, sends an alert, holds at most TSTREAM_RBUF of input. */
+TEST(attack_57_tls_garbage_fails_fast_with_bounded_memory)
+{
+    struct tlsnet t;
+    REQUIRE(tlsnet_open(&t, NULL, NULL) == 0);
+    uint8_t *junk = random_bytes(200000);
+    junk[0] = 0x16; /* looks like a handshake record, then nonsense */
+    t.cli.tx = junk;
+    t.cli.txlen = 200000;
+    REQUIRE(dial(&t, NULL, NULL, &t.cli));
+    tern_loop_run(t.n.loop, 2000000);
+    REQUIRE(t.srv.st);
+    CHECK_EQ(t.srv.err, TTLS_E_TLS);
+    CHECK(t.srv.max_buffered <= TSTREAM_RBUF);
+    CHECK(t.srv.rxlen == 0);
+    free(junk);
+    tlsnet_close(&t);
+}
+
+/* A record header announcing 65535 bytes (RFC 8446 s5.1: at most 2^14):
+ * record_overflow from the header alone, before the body arrives. */
+TEST(attack_57_tls_oversized_record_is_refused_from_its_header)
+{
+    struct tlsnet t;
+    REQUIRE(tlsnet_open(&t, NULL, NULL) == 0);
+    size_t n = 5 + 65535;
+    uint8_t *rec = random_bytes(n);
+    rec[0] = 0x16;
+    rec[1] = 0x03;
+    rec[2] = 0x01;
+    rec[3] = 0xff;
+    rec[4] = 0xff;
+    t.cli.tx = rec;
+    t.cli.txlen = n;
+    REQUIRE(dial(&t, NULL, NULL, &t.cli));
+    tern_loop_run(t.n.loop, 2000000);
+    REQUIRE(t.srv.st);
+    CHECK_EQ(t.srv.err, TTLS_E_TLS);
+    CHECK(t.srv.max_buffered <= TSTREAM_RBUF);
+    /* Our alert went back: the plain client read a TLS alert record (21). */
+    CHECK(t.cli.rxlen >= 7 && t.cli.rx[0] == 21);
+    free(rec);
+    tlsnet_close(&t);
+}
+
+/* A client that connects and says nothing (or stops mid-handshake): the
+ * handshake timer ends it after the timeout, not before. */
+TEST(attack_57_tls_stalled_handshake_times_out)
+{
+    struct tlsnet t;
+    REQUIRE(tlsnet_open(&t, NULL, NULL) == 0);
+    t.hs_timeout = 5000000;
+    t.cli.no_shut = true;
+    REQUIRE(dial(&t, NULL, NULL, &t.cli));
+    tern_loop_run(t.n.loop, 4900000);
+    REQUIRE(t.srv.st);
+    CHECK_EQ(t.srv.err, 0);
+    tern_loop_run(t.n.loop, 5200000);
+    CHECK_EQ(t.srv.err, TTLS_E_HSTIMEOUT);
+    CHECK(strstr(tstream_errmsg(t.srv.st), "timed out") != NULL);
+    tlsnet_close(&t);
+}
+
+/* TCP's FIN with no close_notify first: a truncation, not an end. */
+TEST(tls_stream_fin_without_close_notify_is_truncation)
+{
+    struct tlsnet t;
+    REQUIRE(tlsnet_open(&t, NULL, NULL) == 0);
+    t.cctx = client_ctx(t.pki.ca, false);
+    t.cli.no_shut = true;
+    t.srv.no_shut = true;
+    REQUIRE(dial(&t, t.cctx, "tern.test", &t.cli));
+    tern_loop_run(t.n.loop, 1000000);
+    REQUIRE(t.cli.ready && t.srv.st);
+    /* The client's TCP half-closes under TLS's feet. */
+    tern_sock_shutdown(tstream_sock(t.cli.st), TERN_SHUT_WR);
+    tern_loop_run(t.n.loop, 2000000);
+    CHECK(!t.srv.eof);
+    CHECK_EQ(t.srv.err, TTLS_E_TRUNCATED);
+    tlsnet_close(&t);
+}
