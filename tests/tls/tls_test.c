@@ -401,3 +401,188 @@ TEST(tls_stream_fin_without_close_notify_is_truncation)
     CHECK_EQ(t.srv.err, TTLS_E_TRUNCATED);
     tlsnet_close(&t);
 }
+
+/* ---- the forwarder (src/tls/forward.c) ---- */
+#include "tls/forward.h"
+
+struct fwdnet {
+    struct tlsnet t;
+    struct tfwd *f1, *f2;
+    char *log;
+    size_t loglen;
+    FILE *logf;
+};
+
+/* client (A) -> B:8000 [f1: plain in, TLS out] -> A:8443 [f2: TLS in,
+ * plain out] -> B:443 (the plain test server, t.srv). tls false: both
+ * forwarders plain. */
+static int fwdnet_open(struct fwdnet *w, bool tls, uint64_t hs_timeout)
+{
+    memset(w, 0, sizeof *w);
+    if (tlsnet_open(&w->t, NULL, NULL))
+        return -1;
+    w->t.plain_server = true;
+    w->t.cctx = client_ctx(w->t.pki.ca, false);
+    w->logf = open_memstream(&w->log, &w->loglen);
+    int err;
+    struct tfwd_opts o1 = {.listen_port = 8000, .dst_addr = NET2_A, .dst_port = 8443,
+                           .connect_tls = tls ? w->t.cctx : NULL, .verify_name = "tern.test",
+                           .handshake_timeout_us = hs_timeout, .log = w->logf};
+    struct tfwd_opts o2 = {.listen_port = 8443, .dst_addr = NET2_B, .dst_port = 443,
+                           .accept_tls = tls ? w->t.sctx : NULL,
+                           .handshake_timeout_us = hs_timeout, .log = w->logf};
+    w->f1 = tfwd_start(w->t.n.sb, w->t.n.loop, &o1, &err);
+    w->f2 = tfwd_start(w->t.n.sa, w->t.n.loop, &o2, &err);
+    return w->t.cctx && w->f1 && w->f2 ? 0 : -1;
+}
+
+static void fwdnet_close(struct fwdnet *w)
+{
+    tfwd_free(w->f1);
+    tfwd_free(w->f2);
+    tlsnet_close(&w->t);
+    fclose(w->logf);
+    free(w->log);
+}
+
+static struct tstream *dial_port(struct tlsnet *t, uint32_t addr, uint16_t port, struct side *s)
+{
+    int e;
+    struct tern_sock *sk = tern_sock_open(t->n.sa, TERN_SOCK_STREAM, &e);
+    struct tern_sockaddr b = {addr, port};
+    if (!sk || tern_sock_connect(sk, &b) != TERN_E_INPROGRESS)
+        return NULL;
+    s->st = tstream_new(t->n.loop, sk, NULL, NULL, 0, side_fn, s);
+    return s->st;
+}
+
+static void forward_chain(bool tls)
+{
+    struct fwdnet w;
+    REQUIRE(fwdnet_open(&w, tls, 0) == 0);
+    uint8_t *up = random_bytes(200000), *down = random_bytes(100000);
+    w.t.cli.tx = up;
+    w.t.cli.txlen = 200000;
+    w.t.srv.tx = down;
+    w.t.srv.txlen = 100000;
+    w.t.srv.no_shut = true; /* the server answers only after the client's end */
+    REQUIRE(dial_port(&w.t, NET2_B, 8000, &w.t.cli));
+    tern_loop_run(w.t.n.loop, 5000000);
+    REQUIRE(w.t.srv.st);
+    /* Half-close passed through: the server saw the client's end while
+     * its own direction is still open. */
+    CHECK(w.t.srv.eof);
+    CHECK(!w.t.cli.eof);
+    CHECK(w.t.srv.rxlen == 200000 && !memcmp(w.t.srv.rx, up, 200000));
+    w.t.srv.no_shut = false;
+    side_fn(w.t.srv.st, &w.t.srv); /* now it answers and closes */
+    tern_loop_run(w.t.n.loop, 10000000);
+    CHECK(w.t.cli.eof);
+    CHECK(w.t.cli.rxlen == 100000 && !memcmp(w.t.cli.rx, down, 100000));
+    CHECK_EQ(w.t.cli.err, 0);
+    struct tfwd_stats s1, s2;
+    tfwd_stats(w.f1, &s1);
+    tfwd_stats(w.f2, &s2);
+    CHECK(s1.closed == 1 && s2.closed == 1 && s1.active == 0 && s2.active == 0);
+    fflush(w.logf);
+    CHECK(strstr(w.log, "tern forward: 10.0.0.1:") != NULL);
+    CHECK(strstr(w.log, "-> 10.0.0.1:8443 closed: 200000 bytes sent, 100000 bytes received") != NULL);
+    CHECK(strstr(w.log, "-> 10.0.0.2:443 closed: 200000 bytes sent, 100000 bytes received") != NULL);
+    CHECK((strstr(w.log, "(TLSv1.3 ") != NULL) == tls);
+    free(up);
+    free(down);
+    fwdnet_close(&w);
+}
+
+TEST(forward_tls_chain_both_ways_with_half_close) { forward_chain(true); }
+TEST(forward_plain_both_ways_with_half_close) { forward_chain(false); }
+
+/* Nothing listens at the destination: the client is reset (stunnel's
+ * "Connection reset") and the log says why. */
+TEST(forward_destination_refused_resets_the_client)
+{
+    struct fwdnet w;
+    REQUIRE(fwdnet_open(&w, false, 0) == 0);
+    tern_sock_close(w.t.lsk);
+    w.t.lsk = NULL;
+    w.t.cli.no_shut = true;
+    REQUIRE(dial_port(&w.t, NET2_B, 8000, &w.t.cli));
+    tern_loop_run(w.t.n.loop, 2000000);
+    CHECK_EQ(w.t.cli.err, TERN_E_CONNRESET);
+    fflush(w.logf);
+    CHECK(strstr(w.log, "reset: destination: ") != NULL);
+    fwdnet_close(&w);
+}
+
+/* A TLS client with the wrong trust: f1 verifies the server as
+ * "other.name", fails, and resets the plain client; the log has the
+ * verification message. */
+TEST(attack_58_forward_wrong_name_resets_and_logs)
+{
+    struct fwdnet w;
+    REQUIRE(fwdnet_open(&w, true, 0) == 0);
+    tfwd_free(w.f1);
+    int err;
+    struct tfwd_opts o1 = {.listen_port = 8000, .dst_addr = NET2_A, .dst_port = 8443,
+                           .connect_tls = w.t.cctx, .verify_name = "other.name", .log = w.logf};
+    w.f1 = tfwd_start(w.t.n.sb, w.t.n.loop, &o1, &err);
+    REQUIRE(w.f1);
+    w.t.cli.tx = (const uint8_t *)"USER alice\r\n";
+    w.t.cli.txlen = 12;
+    REQUIRE(dial_port(&w.t, NET2_B, 8000, &w.t.cli));
+    tern_loop_run(w.t.n.loop, 3000000);
+    CHECK_EQ(w.t.cli.err, TERN_E_CONNRESET);
+    CHECK(w.t.srv.rxlen == 0);
+    fflush(w.logf);
+    CHECK(strstr(w.log, "reset: destination: certificate verify failed: hostname mismatch") != NULL);
+    fwdnet_close(&w);
+}
+
+/* ATTACKS 57 at the forwarder: one client stalls mid-handshake, one sends
+ * garbage, one an oversized record; a good client goes through meanwhile,
+ * and the bad ones are reset (garbage at once, the staller at the
+ * handshake timeout). */
+TEST(attack_57_forward_keeps_serving_during_bad_handshakes)
+{
+    struct fwdnet w;
+    REQUIRE(fwdnet_open(&w, true, 3000000) == 0);
+    struct side stall = {.no_shut = true}, junk = {0}, big = {0};
+    uint8_t *g = random_bytes(50000);
+    uint8_t hdr[5 + 1000] = {0x16, 0x03, 0x01, 0xff, 0xff};
+    junk.tx = g;
+    junk.txlen = 50000;
+    big.tx = hdr;
+    big.txlen = sizeof hdr;
+    big.no_shut = true;
+    REQUIRE(dial_port(&w.t, NET2_A, 8443, &stall));
+    REQUIRE(dial_port(&w.t, NET2_A, 8443, &junk));
+    REQUIRE(dial_port(&w.t, NET2_A, 8443, &big));
+    tern_loop_run(w.t.n.loop, 500000);
+    w.t.cli.tx = (const uint8_t *)"RETR 1\r\n";
+    w.t.cli.txlen = 8;
+    w.t.srv.tx = (const uint8_t *)"+OK\r\n";
+    w.t.srv.txlen = 5;
+    REQUIRE(dial_port(&w.t, NET2_B, 8000, &w.t.cli));
+    tern_loop_run(w.t.n.loop, 1500000); /* before the handshake timeout */
+    CHECK(w.t.cli.rxlen == 5 && !memcmp(w.t.cli.rx, "+OK\r\n", 5));
+    CHECK(w.t.srv.rxlen == 8);
+    CHECK(junk.err != 0 || junk.eof); /* reset (or closed after our alert) */
+    CHECK(big.err != 0 || big.eof);
+    CHECK(stall.err == 0 && !stall.eof);
+    tern_loop_run(w.t.n.loop, 4000000);
+    CHECK(stall.err != 0 || stall.eof);
+    fflush(w.logf);
+    CHECK(strstr(w.log, "reset: client: TLS handshake timed out") != NULL);
+    struct tfwd_stats s2;
+    tfwd_stats(w.f2, &s2);
+    CHECK_EQ(s2.active, 0u);
+    CHECK_EQ(s2.reset, 3u);
+    CHECK_EQ(s2.closed, 1u);
+    for (struct side *s = &stall; s; s = s == &stall ? &junk : s == &junk ? &big : NULL) {
+        if (s->st && !s->err)
+            tstream_abort(s->st);
+        free(s->rx);
+    }
+    free(g);
+    fwdnet_close(&w);
+}
