@@ -65,9 +65,9 @@ static void log_end(struct fconn *c, const char *how, const char *why)
     struct tstream *tls_side = c->f->o.connect_tls ? c->dst : c->f->o.accept_tls ? c->cli : NULL;
     if (tls_side)
         tstream_describe(tls_side, d, sizeof d);
-    fprintf(lf, "tern forward: %s:%u -> %s:%u %s%s%s: %llu bytes sent, %llu bytes received%s%s%s\n",
+    fprintf(lf, "tern forward: %s:%u -> %s:%u %s%s%s%s %llu bytes sent, %llu bytes received%s%s%s\n",
             tern_ipv4_ntoa(c->peer.addr, a), c->peer.port, tern_ipv4_ntoa(c->f->o.dst_addr, b),
-            c->f->o.dst_port, how, why ? ": " : "", why ? why : "",
+            c->f->o.dst_port, how, why ? ": " : "", why ? why : "", why ? ";" : ":",
             (unsigned long long)c->up.bytes, (unsigned long long)c->down.bytes,
             d[0] ? " (" : "", d, d[0] ? ")" : "");
     fflush(lf);

@@ -20,7 +20,7 @@
  * resets the other side (RST), as stunnel's "Connection reset" does.
  * Each connection ends with one log line:
  *   tern forward: 10.0.0.1:40000 -> 10.0.0.2:110 closed: 25 bytes sent, 310 bytes received (TLSv1.3 TLS_AES_256_GCM_SHA384)
- *   tern forward: 10.0.0.1:40001 -> 10.0.0.2:110 reset: certificate verify failed: ... (0 bytes sent, 0 bytes received)
+ *   tern forward: 10.0.0.1:40001 -> 10.0.0.2:110 reset: destination: certificate verify failed: hostname mismatch; 0 bytes sent, 0 bytes received
  * "sent" counts bytes copied from the client to the destination,
  * "received" the other way (plaintext in both TLS modes).
  * At most max_conns connections at once (further ones are reset at once).
