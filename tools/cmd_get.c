@@ -13,22 +13,32 @@
 #include "app/http_client.h"
 #include "app/http_msg.h"
 #include "stackopts.h"
+#include "tls/tls.h"
 #include "tools.h"
 
 static const char get_help[] =
     "usage: tern get [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp URL\n"
-    "Download URL (http://host[:port]/path) with HTTP/1.1 over a tern stack and\n"
-    "write the body to standard output or FILE. Redirects are not followed.\n"
+    "Download URL (http:// or https://host[:port]/path) with HTTP/1.1 over a tern\n"
+    "stack and write the body to standard output or FILE. Redirects are not\n"
+    "followed. https:// speaks TLS 1.2/1.3 (OpenSSL) and verifies the server's\n"
+    "certificate and its name (the URL's host) unless --insecure.\n"
     "Exit status: 0 ok, 1 network or protocol error (name not found, connection\n"
     "refused, timed out, reset, bad response), 2 usage error (bad flags or URL),\n"
     "3 the server answered with a status >= 400 (the body is not written; with\n"
-    "-o the partial file is removed on any failure).\n"
+    "-o the partial file is removed on any failure); https only:\n"
+    "  60 the certificate does not chain to a trusted CA (curl's 60)\n"
+    "  51 the certificate is not for the URL's host (curl's former code for it)\n"
+    "  50 the certificate has expired or is not yet valid (curl gives 60)\n"
+    "  35 any other TLS handshake failure: alert, protocol error (curl's 35)\n"
     "\n"
     "get options:\n"
     "  -o FILE         write the body to FILE (default: standard output)\n"
     "  -q              no progress bar (it is drawn only when stderr is a terminal)\n"
     "  --dns SERVER[,SERVER...]  DNS servers for a host name (default: from --dhcp)\n"
     "  --timeout SECONDS  give up connecting after SECONDS (default 10)\n"
+    "  --cacert FILE   https: trusted CA certificates (PEM; default: the system's)\n"
+    "  --capath DIR    https: a directory of trusted CA certificates\n"
+    "  -k, --insecure  https: do not verify the server's certificate\n"
     "  -h, --help      this help\n"
     "\n";
 
@@ -98,8 +108,11 @@ int cmd_get(int argc, char **argv)
     static const struct option own[] = {{"help", no_argument, NULL, 'h'},
                                         {"dns", required_argument, NULL, 'D'},
                                         {"timeout", required_argument, NULL, 'T'},
+                                        {"cacert", required_argument, NULL, 'C'},
+                                        {"capath", required_argument, NULL, 'P'},
+                                        {"insecure", no_argument, NULL, 'k'},
                                         {NULL, 0, NULL, 0}};
-    struct option longopts[STACKOPT_COUNT + 5];
+    struct option longopts[STACKOPT_COUNT + 8];
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
     struct stack_opts so = {0};
     struct tern_http_get_opts go = {0};
@@ -108,7 +121,8 @@ int cmd_get(int argc, char **argv)
     int opt;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+    struct ttls_config tc = {0};
+    while ((opt = getopt_long(argc, argv, ":o:qhk", longopts, NULL)) != -1) {
         int r = stackopt_handle(&so, opt, optarg, "tern get");
         if (r < 0)
             return 2;
@@ -120,6 +134,15 @@ int cmd_get(int argc, char **argv)
             break;
         case 'q':
             quiet = true;
+            break;
+        case 'C':
+            tc.ca_file = optarg;
+            break;
+        case 'P':
+            tc.ca_dir = optarg;
+            break;
+        case 'k':
+            tc.insecure = true;
             break;
         case 'D':
             if (parse_dns_opt("get", optarg, &go.dns) < 0)
@@ -155,16 +178,33 @@ int cmd_get(int argc, char **argv)
         return 2;
     }
 
+    struct ttls_ctx *tctx = NULL;
+    struct app_tls tls;
+    if (u.https) {
+        char terr[256];
+        if (!(tctx = ttls_ctx_new(&tc, terr, sizeof terr))) {
+            fprintf(stderr, "tern get: %s\n", terr);
+            return 2;
+        }
+        tls_app_fill(&tls, tctx);
+        go.tls = &tls;
+    } else if (tc.ca_file || tc.ca_dir || tc.insecure) {
+        fprintf(stderr, "tern get: --cacert, --capath and --insecure are for https:// URLs\n");
+        return 2;
+    }
     struct tern_env env;
     int rc = tern_env_open(&env, &so, "tern get");
-    if (rc)
+    if (rc) {
+        ttls_ctx_free(tctx);
         return rc;
+    }
     if (!u.host_is_ipv4 && !go.dns.nservers) {
         for (unsigned i = 0; i < 4 && env.dns[i] && i < TERN_RESOLVE_MAX_SERVERS; i++)
             go.dns.servers[go.dns.nservers++] = env.dns[i];
         if (!go.dns.nservers) {
             fprintf(stderr, "tern get: the DHCP lease names no DNS server: give --dns\n");
             tern_env_close(&env);
+            ttls_ctx_free(tctx);
             return 1;
         }
     }
@@ -172,6 +212,7 @@ int cmd_get(int argc, char **argv)
     if (outfile && !(out = fopen(outfile, "wb"))) {
         fprintf(stderr, "tern get: %s: cannot open for writing\n", outfile);
         tern_env_close(&env);
+        ttls_ctx_free(tctx);
         return 1;
     }
     struct tool_signals sig;
@@ -202,5 +243,6 @@ int cmd_get(int argc, char **argv)
     }
     tool_signals_close(&sig);
     tern_env_close(&env);
+    ttls_ctx_free(tctx);
     return rc;
 }

@@ -46,7 +46,10 @@ int cmd_serve(int argc, char **argv)
         {"help", no_argument, NULL, 'h'}, {"for", required_argument, NULL, 'F'},
         {"dns", required_argument, NULL, 'D'},
         {"http", required_argument, NULL, SERVE_HTTP_OPT_DIR},
-        {"http-index", no_argument, NULL, SERVE_HTTP_OPT_INDEX}, {NULL, 0, NULL, 0}};
+        {"http-index", no_argument, NULL, SERVE_HTTP_OPT_INDEX},
+        {"https", required_argument, NULL, SERVE_HTTPS_OPT_DIR},
+        {"cert", required_argument, NULL, SERVE_HTTPS_OPT_CERT},
+        {"key", required_argument, NULL, SERVE_HTTPS_OPT_KEY}, {NULL, 0, NULL, 0}};
     struct option own_dhcp[sizeof own / sizeof own[0] + SERVE_DHCP_COUNT];
     size_t nown = 0;
     for (const struct option *p = own; p->name; p++)

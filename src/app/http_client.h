@@ -17,7 +17,11 @@
  *   3  the server answered with a status >= 400 (as curl --fail; the body
  *      is not written)
  * (2 is the tool's usage error, e.g. a bad URL.)
- * Not: HTTPS, IPv6, proxies, redirects, authentication, compression.
+ * https:// (RFC 9110 s4.2.2) when opts.tls is given (libtern-tls fills it,
+ * src/app/app_tls.h): the server's certificate is verified for the URL's
+ * host; a failed handshake ends with the status opts.tls->exit_status
+ * gives (docs/tls.md: 35, 50, 51, 60) or 1.
+ * Not: IPv6, proxies, redirects, authentication, compression.
  */
 #ifndef TERN_APP_HTTP_CLIENT_H
 #define TERN_APP_HTTP_CLIENT_H
@@ -26,6 +30,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "app/app_tls.h"
 #include "app/resolver.h"
 #include "tern/loop.h"
 #include "tern/stack.h"
@@ -41,6 +46,7 @@ struct tern_http_get_opts {
     uint64_t connect_timeout_us;    /* 0 = 10 s (name lookup + TCP handshake) */
     uint64_t idle_timeout_us;       /* 0 = 30 s without receiving anything */
     const char *user_agent;         /* NULL = "tern/0.1" */
+    const struct app_tls *tls;      /* https://: the TLS functions; NULL = no https */
 };
 
 struct tern_http_progress {

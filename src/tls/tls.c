@@ -30,6 +30,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "app/app_tls.h"
 #include "tern/err.h"
 
 struct ttls_ctx {
@@ -613,3 +614,34 @@ size_t tstream_buffered(const struct tstream *st)
 }
 
 struct tern_sock *tstream_sock(const struct tstream *st) { return st->sk; }
+
+int tstream_exit_status(const struct tstream *st)
+{
+    if (!st->err || st->hs_done)
+        return 0;
+    if (st->err == TTLS_E_VERIFY) {
+        switch (st->vkind) {
+        case TTLS_VERIFY_HOSTNAME: return TLS_EXIT_HOSTNAME;
+        case TTLS_VERIFY_EXPIRED: return TLS_EXIT_EXPIRED;
+        default: return TLS_EXIT_UNTRUSTED;
+        }
+    }
+    if (st->err == TTLS_E_TLS || st->err == TTLS_E_HSTIMEOUT || st->err == TTLS_E_TRUNCATED)
+        return TLS_EXIT_HANDSHAKE;
+    return 0;
+}
+
+void tls_app_fill(struct app_tls *t, struct ttls_ctx *ctx)
+{
+    t->ctx = ctx;
+    t->wrap = tstream_new;
+    t->recv = tstream_recv;
+    t->send = tstream_send;
+    t->shutdown = tstream_shutdown;
+    t->close = tstream_close;
+    t->abort = tstream_abort;
+    t->ready = tstream_ready;
+    t->failed = tstream_failed;
+    t->errmsg = tstream_errmsg;
+    t->exit_status = tstream_exit_status;
+}

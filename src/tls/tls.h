@@ -112,4 +112,16 @@ const char *tstream_describe(const struct tstream *st, char *buf, size_t cap);
 size_t tstream_buffered(const struct tstream *st);
 struct tern_sock *tstream_sock(const struct tstream *st);
 
+/* The table the libtern apps take (src/app/app_tls.h), with ctx set. */
+struct app_tls;
+void tls_app_fill(struct app_tls *t, struct ttls_ctx *ctx);
+
+/* Exit statuses of the tools for a failed TLS client (docs/tls.md):
+ * curl's where it has one. */
+#define TLS_EXIT_HANDSHAKE 35 /* curl's CURLE_SSL_CONNECT_ERROR: alert, protocol error, timeout */
+#define TLS_EXIT_HOSTNAME 51  /* curl's historical "peer certificate ... not OK" (name mismatch) */
+#define TLS_EXIT_EXPIRED 50   /* tern's own: curl folds this into 60 */
+#define TLS_EXIT_UNTRUSTED 60 /* curl's CURLE_PEER_FAILED_VERIFICATION: unknown CA */
+int tstream_exit_status(const struct tstream *st);
+
 #endif

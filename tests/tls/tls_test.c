@@ -241,6 +241,10 @@ static void expect_verify_failure(const char *cert, const char *key, const char 
     tern_loop_run(t.n.loop, 3000000);
     CHECK_EQ(t.cli.err, TTLS_E_VERIFY);
     CHECK_EQ(tstream_verify_kind(t.cli.st), kind);
+    /* and the tools' exit status for it (docs/tls.md) */
+    CHECK_EQ(tstream_exit_status(t.cli.st), kind == TTLS_VERIFY_HOSTNAME  ? TLS_EXIT_HOSTNAME
+                                            : kind == TTLS_VERIFY_EXPIRED ? TLS_EXIT_EXPIRED
+                                                                          : TLS_EXIT_UNTRUSTED);
     CHECK(strstr(tstream_errmsg(t.cli.st), words) != NULL);
     if (!strstr(tstream_errmsg(t.cli.st), words))
         fprintf(stderr, "message: %s\n", tstream_errmsg(t.cli.st));
@@ -585,4 +589,113 @@ TEST(attack_57_forward_keeps_serving_during_bad_handshakes)
     }
     free(g);
     fwdnet_close(&w);
+}
+
+/* ---- HTTPS: src/app/http_client.c and http_server.c over TLS ---- */
+#include <sys/stat.h>
+
+#include "app/app_tls.h"
+#include "app/http_client.h"
+#include "app/http_server.h"
+
+struct get_result {
+    int status;
+    bool done;
+};
+
+static void get_done(void *ctx, int status)
+{
+    struct get_result *r = ctx;
+    r->status = status;
+    r->done = true;
+}
+
+/* tern serve --https on B:443 with cert/key (NULL: the good ones); tern get
+ * URL from A trusting ca. Returns the get's status; body and messages out. */
+static int https_get(const char *url, int which_cert, const char *body, size_t blen, char **out,
+                     size_t *outlen, char **msgs)
+{
+    struct tcerts pki;
+    if (tcerts_make(&pki))
+        return -1;
+    char path[160];
+    snprintf(path, sizeof path, "%s/www", pki.dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/www/f.bin", pki.dir);
+    FILE *f = fopen(path, "wb");
+    fwrite(body, 1, blen, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/www", pki.dir);
+    struct net2 n;
+    if (net2_open(&n, 3, NULL))
+        return -1;
+    char err[200];
+    const char *cert = which_cert == 1 ? pki.expired : which_cert == 2 ? pki.rogue : pki.cert;
+    const char *key = which_cert == 1 ? pki.expired_key : which_cert == 2 ? pki.rogue_key : pki.key;
+    struct ttls_config sc = {.server = true, .cert_file = cert, .key_file = key};
+    struct ttls_config cc = {.ca_file = pki.ca};
+    struct ttls_ctx *sctx = ttls_ctx_new(&sc, err, sizeof err), *cctx = ttls_ctx_new(&cc, err, sizeof err);
+    struct app_tls st, ct;
+    tls_app_fill(&st, sctx);
+    tls_app_fill(&ct, cctx);
+    struct tern_http_server_opts so = {.root = path, .port = 443, .idle_timeout_us = 5000000, .tls = &st};
+    int e;
+    struct tern_http_server *srv = tern_http_server_start(n.sb, n.loop, &so, &e);
+    FILE *o = open_memstream(out, outlen), *m = open_memstream(msgs, &(size_t){0});
+    struct get_result r = {0};
+    struct tern_http_get_opts go = {.url = url, .tls = &ct};
+    struct tern_http_get_io io = {.out = o, .err = m, .done = get_done, .ctx = &r};
+    struct tern_http_get *g = srv ? tern_http_get_start(n.sa, n.loop, &go, &io, &e) : NULL;
+    if (g)
+        tern_loop_run(n.loop, tern_loop_now(n.loop) + 30000000);
+    tern_http_get_free(g);
+    tern_http_server_free(srv);
+    tern_loop_run(n.loop, tern_loop_now(n.loop) + 1000000);
+    fclose(o);
+    fclose(m);
+    net2_close(&n);
+    ttls_ctx_free(sctx);
+    ttls_ctx_free(cctx);
+    tcerts_free(&pki);
+    return g && r.done ? r.status : -1;
+}
+
+TEST(https_get_from_tern_serve_byte_exact)
+{
+    size_t blen = 500000;
+    char *body = (char *)random_bytes(blen), *out = NULL, *msgs = NULL;
+    size_t outlen = 0;
+    CHECK_EQ(https_get("https://10.0.0.2/f.bin", 0, body, blen, &out, &outlen, &msgs), 0);
+    CHECK(outlen == blen && !memcmp(out, body, blen));
+    if (msgs && *msgs)
+        fprintf(stderr, "%s", msgs);
+    free(out);
+    free(msgs);
+    free(body);
+}
+
+/* The exit statuses of docs/tls.md, each with its message. */
+TEST(attack_58_https_get_exit_statuses)
+{
+    struct {
+        const char *url;
+        int cert, status;
+        const char *words;
+    } cases[] = {
+        {"https://10.0.0.2/f.bin", 1, TLS_EXIT_EXPIRED, "certificate has expired"},
+        {"https://10.0.0.2/f.bin", 2, TLS_EXIT_UNTRUSTED, "unable to get local issuer certificate"},
+        {"https://10.0.0.2:443/f.bin", 0, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL, *msgs = NULL;
+        size_t outlen = 0;
+        int st = https_get(cases[i].url, cases[i].cert, "x", 1, &out, &outlen, &msgs);
+        CHECK_EQ(st, cases[i].status);
+        if (cases[i].words) {
+            CHECK(msgs && strstr(msgs, cases[i].words) != NULL);
+            CHECK_EQ(outlen, (size_t)0);
+        }
+        free(out);
+        free(msgs);
+    }
 }
