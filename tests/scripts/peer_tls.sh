@@ -11,7 +11,12 @@
 #     --tls-accept: the chain and the name verify, data goes through;
 #   - tern forward --tls-connect against openssl s_server with a wrong
 #     name, an untrusted CA and an expired certificate: each connection is
-#     reset, the log says which check failed; a good one still goes through.
+#     reset, the log says which check failed; a good one still goes through;
+#   - curl --cacert downloads 20 MB from tern serve --https byte-exact;
+#     openssl s_client -verify_return_error GETs a file from it;
+#   - tern get https:// from openssl s_server -www and from python3's
+#     http.server wrapped in TLS (byte-exact); a wrong name, an unknown CA and
+#     an expired certificate give exit statuses 51, 60 and 50 with a message.
 set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
@@ -51,6 +56,8 @@ pki() {
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr -subj "/CN=tern.test" || return 1
     openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext -out srv.pem || return 1
     openssl x509 -req -in srv.csr -CA other.pem -CAkey other.key -CAcreateserial -days 2 -extfile ext -out rogue.pem || return 1
+    printf 'subjectAltName=DNS:other.example\nbasicConstraints=CA:FALSE\n' >ext2
+    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext2 -out wrongname.pem || return 1
     # expired: `openssl ca` takes explicit dates
     mkdir -p ca.db && : >ca.db/index && echo 1000 >ca.db/serial
     cat >ca.cnf <<CNF
@@ -292,5 +299,65 @@ for what in "openssl s_server -www answers through tern forward --tls-connect" "
     stop_bg
     n=$((n + 1))
 done
+stop_bg
+
+# 5. tern serve --https: curl --cacert 20 MB, openssl s_client
+mkdir -p "$tmp/www"
+head -c 20000000 /dev/urandom >"$tmp/www/big.bin"
+ip -n "$ns" neigh flush dev ttap0
+ip netns exec "$ns" "$tern" serve --tap ttap0 --addr 10.78.0.2/24 --https "$tmp/www:8443" \
+    --cert "$tmp/srv.pem" --key "$tmp/srv.key" --for 120 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+pids+=($!)
+sleep 1
+nsx timeout 100 curl -s --cacert "$tmp/ca.pem" -o "$tmp/curl.bin" https://10.78.0.2:8443/big.bin
+check "curl --cacert downloads 20 MB from tern serve --https, byte-exact" cmp -s "$tmp/www/big.bin" "$tmp/curl.bin"
+printf 'small\n' >"$tmp/www/small.txt"
+out=$(printf 'GET /small.txt HTTP/1.1\r\nHost: tern.test\r\nConnection: close\r\n\r\n' |
+      nsx timeout 10 openssl s_client -connect 10.78.0.2:8443 -CAfile "$tmp/ca.pem" -verify_return_error \
+          -verify_hostname tern.test -servername tern.test -ign_eof 2>&1)
+check "openssl s_client -verify_return_error against tern serve --https: verified" grep -q "Verify return code: 0 (ok)" <<<"$out"
+check "openssl s_client: tern serve --https answers 200 with the file" \
+    bash -c 'grep -q "^HTTP/1.1 200" <<<"$1" && grep -q "^small" <<<"$1"' _ "$out"
+rc=0; nsx timeout 10 curl -s -o /dev/null https://10.78.0.2:8443/small.txt || rc=$?
+check "curl without our CA refuses tern's certificate (exit $rc = 60)" [ "$rc" = 60 ]
+stop_bg
+
+# 6. tern get https:// from openssl s_server -www and python3's http.server in TLS
+srv 4431 "$tmp/srv.pem" "$tmp/srv.key"
+srv 4432 "$tmp/rogue.pem" "$tmp/srv.key"
+srv 4433 "$tmp/expired.pem" "$tmp/srv.key"
+srv 4434 "$tmp/wrongname.pem" "$tmp/srv.key"
+head -c 3000000 /dev/urandom >"$tmp/www/py.bin"
+cat >"$tmp/https.py" <<'PY'
+import http.server, ssl, sys, functools
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+s = http.server.HTTPServer(("10.78.0.1", 4443), h)
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+c.load_cert_chain(sys.argv[2], sys.argv[3])
+s.socket = c.wrap_socket(s.socket, server_side=True)
+s.serve_forever()
+PY
+ip netns exec "$ns" /usr/bin/python3 "$tmp/https.py" "$tmp/www" "$tmp/srv.pem" "$tmp/srv.key" >/dev/null 2>&1 &
+pids+=($!)
+sleep 1
+tget() { # URL OUT -> exit status
+    ip -n "$ns" neigh flush dev ttap0
+    nsx timeout 60 "$tern" get --tap ttap0 --addr 10.78.0.2/24 --cacert "$tmp/ca.pem" -q -o "$2" "$1" 2>"$2.err"
+}
+tget https://10.78.0.1:4431/ "$tmp/g1"; rc=$?
+check "tern get https:// from openssl s_server -www (exit $rc)" \
+    bash -c '[ "$1" = 0 ] && grep -q "s_server" "$2"' _ "$rc" "$tmp/g1"
+tget https://10.78.0.1:4443/py.bin "$tmp/g2"; rc=$?
+check "tern get https:// 3 MB from python3 http.server in TLS, byte-exact (exit $rc)" \
+    bash -c '[ "$1" = 0 ] && cmp -s "$2" "$3"' _ "$rc" "$tmp/g2" "$tmp/www/py.bin"
+tget https://10.78.0.1:4434/ "$tmp/g3"; rc=$?
+check "tern get: wrong host name -> exit 51 and a message (got $rc: $(cat "$tmp/g3.err"))" \
+    bash -c '[ "$1" = 51 ] && grep -q "certificate verify failed: IP address mismatch" "$2"' _ "$rc" "$tmp/g3.err"
+tget https://10.78.0.1:4432/ "$tmp/g4"; rc=$?
+check "tern get: untrusted CA -> exit 60 and a message (got $rc: $(cat "$tmp/g4.err"))" \
+    bash -c '[ "$1" = 60 ] && grep -q "unable to get local issuer certificate" "$2"' _ "$rc" "$tmp/g4.err"
+tget https://10.78.0.1:4433/ "$tmp/g5"; rc=$?
+check "tern get: expired certificate -> exit 50 and a message (got $rc: $(cat "$tmp/g5.err"))" \
+    bash -c '[ "$1" = 50 ] && grep -q "certificate has expired" "$2"' _ "$rc" "$tmp/g5.err"
 stop_bg
 exit 0
