@@ -11,7 +11,7 @@ static const struct tern_cmd cmds[] = {
     {"dump", "print a pcap file as tcpdump -n -r does", cmd_dump},
     {"ping", "send ICMP echo requests, as iputils ping (over TAP or TUN)", cmd_ping},
     {"nc", "netcat over TCP or UDP (-u): stdin/stdout <-> a socket (over TAP or TUN)", cmd_nc},
-    {"serve", "run a stack with services: classics, DNS, DHCP, HTTP (TAP or TUN)", cmd_serve},
+    {"serve", "run a stack with services: classics, DNS, DHCP, HTTP(S), POP3 (TAP or TUN)", cmd_serve},
     {"resolve", "look up a DNS name as host(1) does (over TAP or TUN)", cmd_resolve},
     {"get", "download an http:// URL (HTTP/1.1 client, over TAP or TUN)", cmd_get},
     {"traceroute", "print the route to a host as Linux traceroute -n (UDP or -I ICMP probes)", cmd_traceroute},
