@@ -16,6 +16,7 @@ static const struct tern_cmd cmds[] = {
     {"get", "download an http:// URL (HTTP/1.1 client, over TAP or TUN)", cmd_get},
     {"traceroute", "print the route to a host as Linux traceroute -n (UDP or -I ICMP probes)", cmd_traceroute},
     {"forward", "forward TCP ports, plain or with TLS on one side, as stunnel (ssh -L)", cmd_forward},
+    {"telnet", "a line-mode telnet client (for POP3, SMTP, ... by hand), as Debian's telnet", cmd_telnet},
     {"router", "forward IPv4 between two or more TAP devices (an RFC 1812 router)", cmd_router},
     {"sim", "run a scenario file: hosts, routers, links and a timeline, in virtual time", cmd_sim},
     {"demo", "the demo: the seed texts' Internet in a built-in scenario, in virtual time", cmd_demo},
