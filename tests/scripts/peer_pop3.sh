@@ -84,7 +84,7 @@ check "telnet: Connection closed by foreign host." grep -q "^Connection closed b
 
 # 2. telnet -> stunnel4 (client) -> tern forward --tls-accept (second stack) -> tern's POP3
 ip netns exec "$ns" "$tern" forward --tap ttap1 --addr 10.79.1.3/24 --gw 10.79.1.1 -L 995:10.79.0.2:110 \
-    --tls-accept --cert "$tmp/srv.pem" --key "$tmp/srv.key" --for 60 2>"$tmp/fwd2.log" &
+    --pcap "$tmp/fwd2.pcap" --tls-accept --cert "$tmp/srv.pem" --key "$tmp/srv.key" --for 60 2>"$tmp/fwd2.log" &
 pids+=($!)
 cat >"$tmp/stc.conf" <<EOF2
 foreground = yes
@@ -107,6 +107,19 @@ check "telnet -> stunnel4 -> tern forward --tls-accept -> tern POP3: the message
 sleep 0.5
 check "tern forward logged the session over TLS" grep -q "closed: .* bytes sent, .* bytes received (TLSv1" "$tmp/fwd2.log"
 stop_bg
+# The point of it all: on the wire, the forwarded (TLS) leg carries none of
+# the mailbox's text; the plain leg beside it (forwarder -> POP3) does.
+if command -v tcpdump >/dev/null; then
+    tcpdump -r "$tmp/fwd2.pcap" -w "$tmp/tls-leg.pcap" tcp port 995 2>/dev/null
+    tcpdump -r "$tmp/fwd2.pcap" -w "$tmp/plain-leg.pcap" tcp port 110 2>/dev/null
+    n_tls=$(tcpdump -r "$tmp/tls-leg.pcap" 2>/dev/null | grep -c "Flags \[P")
+    check "the TLS leg's pcap holds $n_tls data segments and not one copy of the mailbox text" \
+        bash -c '[ "$1" -gt 0 ] && ! grep -aq "Meet at the usual place" "$2" && ! grep -aq "PASS secret" "$2"' _ "$n_tls" "$tmp/tls-leg.pcap"
+    check "the plain leg's pcap (forwarder -> POP3) shows the mailbox text and the password" \
+        bash -c 'grep -aq "Meet at the usual place" "$1" && grep -aq "PASS secret" "$1"' _ "$tmp/plain-leg.pcap"
+else
+    nok "tcpdump missing: the pcap check cannot run"
+fi
 ip -n "$ns" neigh flush dev ttap0
 
 # 3. a Linux POP3 stand-in that also proposes TELNET options
