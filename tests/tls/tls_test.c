@@ -699,3 +699,89 @@ TEST(attack_58_https_get_exit_statuses)
         free(msgs);
     }
 }
+
+/* Many connections at once through the TLS chain: 12 clients, each its own
+ * bytes, all served side by side and each answered with its own data; the
+ * forwarders end with every connection closed and none left. */
+struct many {
+    struct side cli[12];
+    struct side srv[12];
+    int nsrv;
+    struct tern_sock *lsk;
+    struct tern_loop *loop;
+};
+
+static void many_accept(struct tern_sock *lsk, unsigned ev, void *ctx)
+{
+    struct many *m = ctx;
+    (void)ev;
+    for (;;) {
+        struct tern_sockaddr peer;
+        int err;
+        struct tern_sock *sk = tern_sock_accept(lsk, &peer, &err);
+        if (!sk)
+            return;
+        if (m->nsrv >= 12) {
+            tern_sock_abort(sk);
+            continue;
+        }
+        struct side *s = &m->srv[m->nsrv++];
+        s->no_shut = true; /* answers once the client's end has come */
+        s->st = tstream_new(m->loop, sk, NULL, NULL, 0, side_fn, s);
+    }
+}
+
+TEST(forward_tls_many_connections_at_once)
+{
+    struct fwdnet w;
+    REQUIRE(fwdnet_open(&w, true, 0) == 0);
+    tern_sock_close(w.t.lsk); /* our own server on B:443 instead */
+    w.t.lsk = NULL;
+    static struct many m;
+    memset(&m, 0, sizeof m);
+    m.loop = w.t.n.loop;
+    int e;
+    m.lsk = tern_sock_open(w.t.n.sb, TERN_SOCK_STREAM, &e);
+    struct tern_sockaddr a = {0, 443};
+    REQUIRE(m.lsk && tern_sock_bind(m.lsk, &a) == 0 && tern_sock_listen(m.lsk, 16) == 0);
+    tern_sock_set_handler(m.lsk, TERN_POLLIN, many_accept, &m);
+    uint8_t *data[12];
+    for (int i = 0; i < 12; i++) {
+        data[i] = random_bytes(20000 + (size_t)i * 1000);
+        m.cli[i].tx = data[i];
+        m.cli[i].txlen = 20000 + (size_t)i * 1000;
+        REQUIRE(dial_port(&w.t, NET2_B, 8000, &m.cli[i]));
+    }
+    tern_loop_run(w.t.n.loop, 5000000);
+    REQUIRE_EQ(m.nsrv, 12);
+    size_t seen = 0;
+    for (int i = 0; i < 12; i++) { /* each server got one client's bytes, whole */
+        CHECK(m.srv[i].eof);
+        for (int j = 0; j < 12; j++)
+            if (m.srv[i].rxlen == m.cli[j].txlen && !memcmp(m.srv[i].rx, data[j], m.srv[i].rxlen))
+                seen |= (size_t)1 << j;
+        m.srv[i].tx = m.srv[i].rx; /* echo it back */
+        m.srv[i].txlen = m.srv[i].rxlen;
+        m.srv[i].no_shut = false;
+        side_fn(m.srv[i].st, &m.srv[i]);
+    }
+    CHECK_EQ(seen, (size_t)0xfff);
+    tern_loop_run(w.t.n.loop, 10000000);
+    for (int i = 0; i < 12; i++) {
+        CHECK(m.cli[i].eof && m.cli[i].err == 0);
+        CHECK(m.cli[i].rxlen == m.cli[i].txlen && !memcmp(m.cli[i].rx, data[i], m.cli[i].rxlen));
+    }
+    struct tfwd_stats s1, s2;
+    tfwd_stats(w.f1, &s1);
+    tfwd_stats(w.f2, &s2);
+    CHECK(s1.closed == 12 && s2.closed == 12 && s1.active == 0 && s2.active == 0);
+    for (int i = 0; i < 12; i++) {
+        tstream_abort(m.cli[i].st);
+        tstream_abort(m.srv[i].st);
+        free(m.cli[i].rx);
+        free(m.srv[i].rx);
+        free(data[i]);
+    }
+    tern_sock_close(m.lsk);
+    fwdnet_close(&w);
+}
