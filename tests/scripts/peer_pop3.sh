@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh)
 # The texts' story over TAP, in a namespace this script creates (removed on
 # exit): POP3 reached by encrypted port forwarding.
 #   - Debian's telnet against `tern serve --pop3`: RFC 1939 answers, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh)
 # TLS through tern forward against Linux's TLS programs, over a TAP device
 # in a namespace this script creates (removed on exit). A throw-away PKI is
 # made here with the openssl command (test-only keys in a temp directory):
