@@ -218,10 +218,13 @@ static int load(const char *path, struct msg **m, size_t *n)
             if (!x)
                 break;
             names = x;
-            names[nn++] = strdup(e->d_name);
+            if (!(names[nn] = strdup(e->d_name)))
+                break;
+            nn++;
         }
         closedir(d);
-        qsort(names, nn, sizeof *names, cmp_str);
+        if (nn) /* an empty cur/ or new/: names is NULL */
+            qsort(names, nn, sizeof *names, cmp_str);
         for (size_t i = 0; i < nn; i++) {
             char fp[8192];
             snprintf(fp, sizeof fp, "%s/%s", dir, names[i]);
