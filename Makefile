@@ -54,17 +54,24 @@ CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE $(ASSERTS)
 CFLAGS += -std=c11 $(OPT) $(WARN) -fPIC -MMD -MP
 LDFLAGS += $(LDSAN)
 
-LIB_SRC := $(sort $(wildcard src/*/*.c))
+# src/tls is not part of libtern: it links OpenSSL (libssl, libcrypto) and
+# goes into libtern-tls.a, which only the tern command and the unit tests
+# link. libtern stays libc-only (docs/tls.md).
+LIB_SRC := $(filter-out src/tls/%,$(sort $(wildcard src/*/*.c)))
+TLS_SRC := $(sort $(wildcard src/tls/*.c))
+TLS_LIBS := -lssl -lcrypto
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TEST_SRC := $(sort $(wildcard tests/*/*.c)) tests/harness.c
 FUZZ_SRC := $(sort $(wildcard fuzz/*_fuzz.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TLS_OBJ := $(TLS_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%_fuzz.c=$(BUILD)/fuzz/%_replay)
 
 LIB_A := $(BUILD)/libtern.a
+TLS_A := $(BUILD)/libtern-tls.a
 LIB_SO := $(BUILD)/libtern.so.$(SOVERSION)
 TERN := $(BUILD)/tern
 UNIT := $(BUILD)/unit_tests
@@ -79,6 +86,11 @@ $(BUILD)/obj/%.o: %.c Makefile
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(TLS_A): $(TLS_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
@@ -104,11 +116,11 @@ $(BUILD)/libpcap.flag: FORCE
 	@mkdir -p $(dir $@); echo '$(HAVE_LIBPCAP)' | cmp -s - $@ || echo '$(HAVE_LIBPCAP)' >$@
 .PHONY: FORCE
 
-$(TERN): $(TOOL_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(LIB_A) $(TOOL_LIBS) -lm
+$(TERN): $(TOOL_OBJ) $(TLS_A) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) $(TOOL_LIBS) -lm
 
-$(UNIT): $(TEST_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB_A) -lm
+$(UNIT): $(TEST_OBJ) $(TLS_A) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) -lm
 
 # Each fuzz target linked with a plain main() that replays files (no libFuzzer).
 $(BUILD)/fuzz/%_replay: $(BUILD)/obj/fuzz/%_fuzz.o $(BUILD)/obj/fuzz/replay.o $(LIB_A)
@@ -190,7 +202,7 @@ fuzz-long: $(FUZZ_BIN)
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d)
+-include $(LIB_OBJ:.o=.d) $(TLS_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d)
 
 # Benchmarks print tern's figures beside peers measured in the same run
 # (docs/performance.md). Every bench/NAME_bench.c is built and run, every

@@ -19,6 +19,10 @@
 #   traceroute        Linux traceroute through tern router; reference for tern traceroute
 #   libxml2-utils     xmllint, which checks that tern's SVG plots are well-formed XML
 #   iperf3            Linux's iperf3 client and server against tern perf
+#   libssl-dev        OpenSSL 3 headers and libraries: libtern-tls.a, the tern command
+#   openssl           the openssl command (s_client, s_server) against tern's TLS
+#   stunnel4          the TLS forwarder tern forward is matched against
+#   telnet            Debian's telnet client against tern's POP3 server
 set -u
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -38,6 +42,10 @@ have_cmd curl || need+=(curl)
 have_cmd traceroute || need+=(traceroute)
 have_cmd xmllint || need+=(libxml2-utils)
 have_cmd iperf3 || need+=(iperf3)
+[ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+have_cmd openssl || need+=(openssl)
+have_cmd stunnel4 || need+=(stunnel4)
+have_cmd telnet || need+=(telnet)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"

@@ -17,22 +17,30 @@
 #include "app/http_msg.h"
 #include "stackopts.h"
 #include "tern/wire/ipv4.h"
+#include "tls/tls.h"
 #include "tools.h"
 
 static const char get_help[] =
     "usage: tern get [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp URL\n"
-    "Download URL (http://host[:port]/path) with HTTP/1.1 over a tern stack and\n"
-    "write the body to standard output or FILE, as curl does: an error status\n"
-    "(>= 400) is written too unless -f, a redirect is not followed unless -L.\n"
+    "Download URL (http:// or https://host[:port]/path) with HTTP/1.1 over a tern\n"
+    "stack and write the body to standard output or FILE, as curl does: an error\n"
+    "status (>= 400) is written too unless -f, a redirect is not followed unless -L.\n"
     "HOST is an IPv4 address or a name (--dns, the DHCP lease's server, /etc/hosts).\n"
-    "Exit status, curl's: 0 ok, 1 unsupported protocol (https://), 2 usage error,\n"
+    "https:// speaks TLS 1.2/1.3 (OpenSSL) and verifies the server's certificate\n"
+    "and its name (the URL's host) unless --insecure.\n"
+    "Exit status, curl's: 0 ok, 1 unsupported protocol, 2 usage error,\n"
     "3 malformed URL, 6 could not resolve the host, 7 could not connect, 8 the\n"
     "reply is not HTTP, 18 the body ended early, 22 -f and a status >= 400,\n"
     "23 write error, 28 timed out, 47 too many redirects, 52 empty reply,\n"
     "55 send error, 56 receive error (reset); 128+N when stopped by signal N\n"
-    "(130 for SIGINT). With -o the partial file is removed whenever the body is\n"
-    "not complete, signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,\n"
-    "SIGPIPE, SIGALRM) included.\n"
+    "(130 for SIGINT); https only:\n"
+    "  60 the certificate does not chain to a trusted CA (curl's 60)\n"
+    "  51 the certificate is not for the URL's host (curl's former code for it)\n"
+    "  50 the certificate has expired or is not yet valid (curl gives 60)\n"
+    "  35 any other TLS handshake failure: alert, protocol error (curl's 35)\n"
+    "With -o the partial file is removed whenever the body is not complete,\n"
+    "signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE,\n"
+    "SIGALRM) included.\n"
     "\n"
     "get options:\n"
     "  -o FILE         write the body to FILE (default: standard output)\n"
@@ -43,6 +51,9 @@ static const char get_help[] =
     "  -q              no progress bar (it is drawn only when stderr is a terminal)\n"
     "  --dns SERVER[,SERVER...]  DNS servers for a host name (default: from --dhcp)\n"
     "  --timeout SECONDS  give up connecting after SECONDS (default 10)\n"
+    "  --cacert FILE   https: trusted CA certificates (PEM; default: the system's)\n"
+    "  --capath DIR    https: a directory of trusted CA certificates\n"
+    "  -k, --insecure  https: do not verify the server's certificate\n"
     "  -h, --help      this help\n"
     "\n";
 
@@ -123,6 +134,9 @@ int cmd_get(int argc, char **argv)
                                         {"fail", no_argument, NULL, 'f'},
                                         {"location", no_argument, NULL, 'L'},
                                         {"max-redirs", required_argument, NULL, 'M'},
+                                        {"cacert", required_argument, NULL, 'C'},
+                                        {"capath", required_argument, NULL, 'P'},
+                                        {"insecure", no_argument, NULL, 'k'},
                                         {NULL, 0, NULL, 0}};
     struct option longopts[STACKOPT_COUNT + 8];
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
@@ -134,7 +148,8 @@ int cmd_get(int argc, char **argv)
     int opt;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":o:qfLh", longopts, NULL)) != -1) {
+    struct ttls_config tc = {0};
+    while ((opt = getopt_long(argc, argv, ":o:qfLhk", longopts, NULL)) != -1) {
         int r = stackopt_handle(&so, opt, optarg, "tern get");
         if (r < 0)
             return 2;
@@ -159,6 +174,15 @@ int cmd_get(int argc, char **argv)
                 return 2;
             }
             go.max_redirs = (int)v;
+            break;
+        case 'C':
+            tc.ca_file = optarg;
+            break;
+        case 'P':
+            tc.ca_dir = optarg;
+            break;
+        case 'k':
+            tc.insecure = true;
             break;
         case 'D':
             if (parse_dns_opt("get", optarg, &go.dns) < 0)
@@ -192,10 +216,26 @@ int cmd_get(int argc, char **argv)
                                                                           : TERN_GET_URL_MALFORMED;
     }
 
+    struct ttls_ctx *tctx = NULL;
+    struct app_tls tls;
+    if (u.https) {
+        char terr[256];
+        if (!(tctx = ttls_ctx_new(&tc, terr, sizeof terr))) {
+            fprintf(stderr, "tern get: %s\n", terr);
+            return 2;
+        }
+        tls_app_fill(&tls, tctx);
+        go.tls = &tls;
+    } else if (tc.ca_file || tc.ca_dir || tc.insecure) {
+        fprintf(stderr, "tern get: --cacert, --capath and --insecure are for https:// URLs\n");
+        return 2;
+    }
     struct tern_env env;
     int rc = tern_env_open(&env, &so, "tern get");
-    if (rc)
+    if (rc) {
+        ttls_ctx_free(tctx);
         return rc;
+    }
     if (!go.dns.nservers)
         for (unsigned i = 0; i < 4 && env.dns[i] && i < TERN_RESOLVE_MAX_SERVERS; i++)
             go.dns.servers[go.dns.nservers++] = env.dns[i];
@@ -207,14 +247,16 @@ int cmd_get(int argc, char **argv)
             static char rewritten[4200];
             char ab[16];
             snprintf(literal, sizeof literal, "%s", tern_ipv4_ntoa(a, ab));
-            const char *rest = go.url + 7 + strlen(u.host);
-            snprintf(rewritten, sizeof rewritten, "http://%s%s", literal, rest);
+            const char *scheme = u.https ? "https://" : "http://";
+            const char *rest = go.url + strlen(scheme) + strlen(u.host);
+            snprintf(rewritten, sizeof rewritten, "%s%s%s", scheme, literal, rest);
             go.url = rewritten;
             go.host_header = u.host;
         } else if (!go.dns.nservers) {
             fprintf(stderr, "tern get: %s: not in /etc/hosts and no DNS server to ask (give "
                             "--dns SERVER or --dhcp)\n", u.host);
             tern_env_close(&env);
+            ttls_ctx_free(tctx);
             return TERN_GET_RESOLVE;
         }
     }
@@ -222,6 +264,7 @@ int cmd_get(int argc, char **argv)
     if (outfile && !(out = fopen(outfile, "wb"))) {
         fprintf(stderr, "tern get: %s: cannot open for writing\n", outfile);
         tern_env_close(&env);
+        ttls_ctx_free(tctx);
         return TERN_GET_WRITE_ERROR;
     }
     struct get_run run = {.loop = env.loop, .status = 1, .bar = !quiet && isatty(2)};
@@ -254,5 +297,6 @@ int cmd_get(int argc, char **argv)
     if (env.dev_gone.gone)
         rc = 1;
     tern_env_close(&env);
+    ttls_ctx_free(tctx);
     return rc;
 }

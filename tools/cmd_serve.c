@@ -12,6 +12,7 @@
 #include "serve_dhcp.h"
 #include "serve_dns.h"
 #include "serve_http.h"
+#include "serve_pop3.h"
 #include "stackopts.h"
 #include "tools.h"
 
@@ -46,7 +47,12 @@ int cmd_serve(int argc, char **argv)
         {"help", no_argument, NULL, 'h'}, {"for", required_argument, NULL, 'F'},
         {"dns", required_argument, NULL, 'D'},
         {"http", required_argument, NULL, SERVE_HTTP_OPT_DIR},
-        {"http-index", no_argument, NULL, SERVE_HTTP_OPT_INDEX}, {NULL, 0, NULL, 0}};
+        {"http-index", no_argument, NULL, SERVE_HTTP_OPT_INDEX},
+        {"https", required_argument, NULL, SERVE_HTTPS_OPT_DIR},
+        {"cert", required_argument, NULL, SERVE_HTTPS_OPT_CERT},
+        {"key", required_argument, NULL, SERVE_HTTPS_OPT_KEY},
+        {"pop3", required_argument, NULL, SERVE_POP3_OPT_DROP},
+        {"pop3-user", required_argument, NULL, SERVE_POP3_OPT_USER}, {NULL, 0, NULL, 0}};
     struct option own_dhcp[sizeof own / sizeof own[0] + SERVE_DHCP_COUNT];
     size_t nown = 0;
     for (const struct option *p = own; p->name; p++)
@@ -57,12 +63,13 @@ int cmd_serve(int argc, char **argv)
     struct option own_all[sizeof own_dhcp / sizeof own_dhcp[0] + SERVE_CLASSIC_COUNT];
     serve_classic_merge(own_all, sizeof own_all / sizeof own_all[0], own_dhcp);
     struct option longopts[STACKOPT_COUNT + SERVE_DHCP_COUNT + SERVE_CLASSIC_COUNT + 4 +
-                           SERVE_HTTP_COUNT];
+                           SERVE_HTTP_COUNT + SERVE_POP3_COUNT];
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own_all);
     struct serve_classic classic = {0};
     struct serve_dhcp dh = {0};
     struct serve_dns dns = {0};
     struct serve_http http = {0};
+    struct serve_pop3 pop3 = {0};
     struct stack_opts so = {0};
     uint64_t duration = 0;
     int opt;
@@ -89,6 +96,11 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             continue;
         }
+        if ((r = serve_pop3_opt(&pop3, opt, optarg)) != 0) {
+            if (r < 0)
+                return 2;
+            continue;
+        }
         switch (opt) {
         case 'D':
             dns.zonefile = optarg;
@@ -106,6 +118,8 @@ int cmd_serve(int argc, char **argv)
             fputs(serve_dns_help, stdout);
             fputs("\n", stdout);
             fputs(serve_http_help, stdout);
+            fputs("\n", stdout);
+            fputs(serve_pop3_help, stdout);
             fputs("\n", stdout);
             fputs(serve_classic_help, stdout);
             fputs("\n", stdout);
@@ -146,6 +160,14 @@ int cmd_serve(int argc, char **argv)
         tern_env_close(&env);
         return rc;
     }
+    if ((rc = serve_pop3_start(&pop3, &env)) != 0) {
+        serve_http_stop(&http);
+        serve_dns_stop(&dns);
+        serve_classic_stop(&classic);
+        serve_dhcp_stop(&dh);
+        tern_env_close(&env);
+        return rc;
+    }
     struct tool_signals sig;
     tool_signals_open(&sig, env.loop, true, on_signal, env.loop);
     struct tern_timer stop_timer;
@@ -168,6 +190,7 @@ int cmd_serve(int argc, char **argv)
             (unsigned long long)st->icmp.echo_requests, (unsigned long long)st->arp.rx,
             (unsigned long long)st->ip.reasm_ok, (unsigned long long)st->ip.frag_tx);
     tool_signals_close(&sig);
+    serve_pop3_stop(&pop3);
     serve_http_stop(&http);
     serve_dns_stop(&dns);
     serve_classic_stop(&classic);

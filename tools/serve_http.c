@@ -2,11 +2,14 @@
 #include "serve_http.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "app/http_server.h"
 #include "tern/err.h"
+#include "tls/tls.h"
+#include "app/app_tls.h"
 
 const char serve_http_help[] =
     "HTTP server options:\n"
@@ -16,12 +19,50 @@ const char serve_http_help[] =
     "                   newcomer closes the one waiting longest for its request),\n"
     "                   30 s to start a request (or between requests), 10 s to send\n"
     "                   a whole request once started\n"
-    "  --http-index     list directories that have no index.html\n";
+    "  --http-index     list directories that have no index.html\n"
+    "  --https DIR[:PORT]  the same over TLS 1.2/1.3 (RFC 9110 s4.2.2; default\n"
+    "                   port 443), with --cert FILE (PEM chain) and --key FILE\n"
+    "  --cert FILE      --https: our certificate chain\n"
+    "  --key FILE       --https: our private key\n";
+
+static int dir_port(const char *opt, const char *arg, char *dir, size_t dircap, uint16_t *port,
+                    uint16_t defport)
+{
+    size_t len = strlen(arg);
+    *port = defport;
+    const char *colon = strrchr(arg, ':');
+    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+        unsigned long p;
+        if (parse_ulong(colon + 1, 1, 65535, &p) < 0) {
+            fprintf(stderr, "tern serve: bad port in %s '%s'\n", opt, arg);
+            return -1;
+        }
+        *port = (uint16_t)p;
+        len = (size_t)(colon - arg);
+    }
+    if (len == 0 || len >= dircap) {
+        fprintf(stderr, "tern serve: bad directory in %s '%s'\n", opt, arg);
+        return -1;
+    }
+    memcpy(dir, arg, len);
+    dir[len] = '\0';
+    return 1;
+}
 
 int serve_http_opt(struct serve_http *h, int opt, const char *arg)
 {
     if (opt == SERVE_HTTP_OPT_INDEX) {
         h->index = true;
+        return 1;
+    }
+    if (opt == SERVE_HTTPS_OPT_DIR)
+        return dir_port("--https", arg, h->sdir, sizeof h->sdir, &h->sport, 443);
+    if (opt == SERVE_HTTPS_OPT_CERT) {
+        h->cert = arg;
+        return 1;
+    }
+    if (opt == SERVE_HTTPS_OPT_KEY) {
+        h->key = arg;
         return 1;
     }
     if (opt != SERVE_HTTP_OPT_DIR)
@@ -53,12 +94,56 @@ static int64_t wall_clock(void *ctx)
     return (int64_t)time(NULL);
 }
 
+static int https_start(struct serve_http *h, struct tern_env *env)
+{
+    if (!h->sdir[0]) {
+        if (h->cert || h->key) {
+            fprintf(stderr, "tern serve: --cert and --key need --https DIR\n");
+            return 2;
+        }
+        return 0;
+    }
+    if (!h->cert || !h->key) {
+        fprintf(stderr, "tern serve: --https needs --cert FILE and --key FILE\n");
+        return 2;
+    }
+    char err[256];
+    struct ttls_config c = {.server = true, .cert_file = h->cert, .key_file = h->key};
+    if (!(h->tctx = ttls_ctx_new(&c, err, sizeof err))) {
+        fprintf(stderr, "tern serve: --https: %s\n", err);
+        return 2;
+    }
+    struct app_tls *t = calloc(1, sizeof *t);
+    if (!t)
+        return 1;
+    tls_app_fill(t, h->tctx);
+    h->tls = t;
+    struct tern_http_server_opts o = {.root = h->sdir, .port = h->sport, .index = h->index,
+                                      .wall_clock = wall_clock, .log = stdout, .tls = t};
+    int e;
+    h->ssrv = tern_http_server_start(env->stack, env->loop, &o, &e);
+    if (!h->ssrv) {
+        if (e == TERN_E_INVAL) {
+            fprintf(stderr, "tern serve: --https: '%s' is not a readable directory\n", h->sdir);
+            return 2;
+        }
+        fprintf(stderr, "tern serve: --https: tcp port %u: %s\n", h->sport, tern_strerror(e));
+        return 1;
+    }
+    fprintf(stderr, "tern serve: https: %s on tcp port %u%s\n", h->sdir, h->sport,
+            h->index ? " (directory listings on)" : "");
+    return 0;
+}
+
 int serve_http_start(struct serve_http *h, struct tern_env *env)
 {
+    int rc = https_start(h, env);
+    if (rc)
+        return rc;
     if (!h->dir[0]) {
-        if (h->index)
+        if (h->index && !h->sdir[0])
             fprintf(stderr, "tern serve: --http-index needs --http DIR\n");
-        return h->index ? 2 : 0;
+        return h->index && !h->sdir[0] ? 2 : 0;
     }
     struct tern_http_server_opts o = {.root = h->dir, .port = h->port, .index = h->index,
                                       .wall_clock = wall_clock, .log = stdout};
@@ -78,19 +163,31 @@ int serve_http_start(struct serve_http *h, struct tern_env *env)
     return 0;
 }
 
-void serve_http_stop(struct serve_http *h)
+static void print_stats(const char *what, struct tern_http_server *srv)
 {
-    if (h->srv) {
-        const struct tern_http_server_stats *s = tern_http_server_stats(h->srv);
+    if (srv) {
+        const struct tern_http_server_stats *s = tern_http_server_stats(srv);
         fprintf(stderr,
-                "tern serve: http connections %llu (refused %llu, evicted %llu), requests %llu, 2xx %llu, "
+                "tern serve: %s connections %llu (refused %llu, evicted %llu), requests %llu, 2xx %llu, "
                 "3xx %llu, 4xx %llu, 5xx %llu, body bytes %llu, timeouts %llu\n",
-                (unsigned long long)s->accepted, (unsigned long long)s->refused,
+                what, (unsigned long long)s->accepted, (unsigned long long)s->refused,
                 (unsigned long long)s->evicted, (unsigned long long)s->requests, (unsigned long long)s->status_2xx,
                 (unsigned long long)s->status_3xx, (unsigned long long)s->status_4xx,
                 (unsigned long long)s->status_5xx, (unsigned long long)s->body_bytes,
                 (unsigned long long)s->timeouts);
     }
+}
+
+void serve_http_stop(struct serve_http *h)
+{
+    print_stats("http", h->srv);
+    print_stats("https", h->ssrv);
     tern_http_server_free(h->srv);
     h->srv = NULL;
+    tern_http_server_free(h->ssrv);
+    h->ssrv = NULL;
+    ttls_ctx_free(h->tctx);
+    h->tctx = NULL;
+    free(h->tls);
+    h->tls = NULL;
 }

@@ -22,5 +22,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_traceroute(int argc, char **argv);
 int cmd_router(int argc, char **argv);
 int cmd_perf(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
+int cmd_telnet(int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ struct tern_http_get {
     struct tern_http_url url;
     struct tern_resolve *rq;
     struct tern_sock *sk;
+    struct tstream *ts;   /* https: the TLS stream that owns the socket */
     struct tern_timer timer, start_timer;
     uint64_t started, resp_started;
     bool connected, finished, any_reply;
@@ -79,6 +80,10 @@ static void finish(struct tern_http_get *g, int status)
     if (g->sk) {
         tern_sock_close(g->sk);
         g->sk = NULL;
+    }
+    if (g->ts) {
+        g->o.tls->close(g->ts);
+        g->ts = NULL;
     }
     if (g->io.done)
         g->io.done(g->io.ctx, status);
@@ -146,16 +151,17 @@ static int resolve_ref(const struct tern_http_get *g, const char *loc, char *out
     if (colon && (!slash || colon < slash)) /* a scheme: absolute */
         n = snprintf(out, cap, "%s", loc);
     else if (loc[0] == '/' && loc[1] == '/') /* network-path reference */
-        n = snprintf(out, cap, "http:%s", loc);
+        n = snprintf(out, cap, "%s:%s", g->url.https ? "https" : "http", loc);
     else if (loc[0] == '/')
-        n = snprintf(out, cap, "http://%s:%u%s", g->url.host, g->url.port, loc);
+        n = snprintf(out, cap, "%s://%s:%u%s", g->url.https ? "https" : "http", g->url.host,
+                     g->url.port, loc);
     else {
         const char *q = strchr(g->url.path, '?');
         size_t plen = q ? (size_t)(q - g->url.path) : strlen(g->url.path);
         while (plen && g->url.path[plen - 1] != '/')
             plen--; /* the base's directory (s5.2.3 merge) */
-        n = snprintf(out, cap, "http://%s:%u%.*s%s", g->url.host, g->url.port, (int)plen,
-                     g->url.path, loc);
+        n = snprintf(out, cap, "%s://%s:%u%.*s%s", g->url.https ? "https" : "http", g->url.host,
+                     g->url.port, (int)plen, g->url.path, loc);
     }
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
@@ -182,6 +188,11 @@ static void redirect(struct tern_http_get *g)
                                                                       : TERN_GET_URL_MALFORMED);
         return;
     }
+    if (u.https && !g->o.tls) {
+        msg(g, "redirect to %s: https is not supported here (no TLS)", next);
+        finish(g, TERN_GET_UNSUPPORTED);
+        return;
+    }
     if (!u.host_is_ipv4 && !g->o.dns.nservers) {
         msg(g, "%s: no DNS server to look the name up (give --dns)", u.host);
         finish(g, TERN_GET_RESOLVE);
@@ -194,6 +205,10 @@ static void redirect(struct tern_http_get *g)
         msg(g, "%s: URL too long", next);
         finish(g, TERN_GET_URL_MALFORMED);
         return;
+    }
+    if (g->ts) { /* the TLS stream owns its socket */
+        g->o.tls->abort(g->ts);
+        g->ts = NULL;
     }
     if (g->sk) {
         tern_sock_set_handler(g->sk, 0, NULL, NULL);
@@ -247,38 +262,52 @@ static void consume(struct tern_http_get *g, const uint8_t *p, size_t n)
     }
 }
 
-static void on_sock(struct tern_sock *sk, unsigned events, void *ctx)
+static ssize_t io_send(struct tern_http_get *g, const void *p, size_t n)
 {
-    struct tern_http_get *g = ctx;
-    if (g->finished)
-        return;
-    if (!g->connected) {
-        if (events & TERN_POLLERR) {
-            int e = tern_sock_error(sk);
-            fail_net(g, e ? e : TERN_E_CONNREFUSED);
-            return;
-        }
-        if (!(events & TERN_POLLOUT))
-            return;
-        g->connected = true;
-    }
+    return g->ts ? g->o.tls->send(g->ts, p, n) : tern_sock_send(g->sk, p, n, 0);
+}
+
+static ssize_t io_recv(struct tern_http_get *g, void *p, size_t n)
+{
+    return g->ts ? g->o.tls->recv(g->ts, p, n) : tern_sock_recv(g->sk, p, n, 0);
+}
+
+/* A TLS failure: the library's reason, and the exit status for it. */
+static void fail_tls(struct tern_http_get *g)
+{
+    const char *m = g->o.tls->errmsg(g->ts);
+    int st = g->o.tls->exit_status ? g->o.tls->exit_status(g->ts) : 0;
+    msg(g, "%s port %u: %s", g->url.host, g->url.port,
+        m && *m ? m : net_error(g->o.tls->failed(g->ts)));
+    finish(g, st ? st : TERN_GET_RECV_ERROR); /* a TLS stream that failed below TLS */
+}
+
+/* Request out, response in; on socket or TLS stream events. */
+static void step(struct tern_http_get *g, unsigned events)
+{
     /* send what is left of the request */
     while (g->req_off < g->req_len) {
-        ssize_t k = tern_sock_send(sk, g->req + g->req_off, g->req_len - g->req_off, 0);
+        ssize_t k = io_send(g, g->req + g->req_off, g->req_len - g->req_off);
         if (k == TERN_E_AGAIN)
             break;
         if (k < 0) {
-            fail_net(g, (int)k);
+            if (g->ts)
+                fail_tls(g);
+            else
+                fail_net(g, (int)k);
             return;
         }
         g->req_off += (size_t)k;
     }
     for (;;) {
-        ssize_t n = tern_sock_recv(sk, g->rx, sizeof g->rx, 0);
+        ssize_t n = io_recv(g, g->rx, sizeof g->rx);
         if (n == TERN_E_AGAIN)
             break;
         if (n < 0) {
-            fail_net(g, (int)n);
+            if (g->ts)
+                fail_tls(g); /* "connection closed without close_notify", an alert, ... */
+            else
+                fail_net(g, (int)n);
             return;
         }
         tern_timer_arm(g->loop, &g->timer, tern_loop_now(g->loop) + g->o.idle_timeout_us);
@@ -312,11 +341,47 @@ static void on_sock(struct tern_sock *sk, unsigned events, void *ctx)
     }
     if (g->io.out)
         fflush(g->io.out); /* the body reaches the file as it arrives, as curl writes it */
-    if (events & TERN_POLLERR) {
-        int e = tern_sock_error(sk);
+    if (g->ts) {
+        if (g->o.tls->failed(g->ts))
+            fail_tls(g);
+    } else if (events & TERN_POLLERR) {
+        int e = tern_sock_error(g->sk);
         if (e < 0)
             fail_net(g, e);
     }
+}
+
+static void on_tls(struct tstream *ts, void *ctx)
+{
+    struct tern_http_get *g = ctx;
+    (void)ts;
+    if (g->finished)
+        return;
+    if (!g->o.tls->ready(g->ts)) {
+        if (g->o.tls->failed(g->ts))
+            fail_tls(g); /* refused, reset, certificate, alert, handshake timeout */
+        return;
+    }
+    g->connected = true;
+    step(g, 0);
+}
+
+static void on_sock(struct tern_sock *sk, unsigned events, void *ctx)
+{
+    struct tern_http_get *g = ctx;
+    if (g->finished)
+        return;
+    if (!g->connected) {
+        if (events & TERN_POLLERR) {
+            int e = tern_sock_error(sk);
+            fail_net(g, e ? e : TERN_E_CONNREFUSED);
+            return;
+        }
+        if (!(events & TERN_POLLOUT))
+            return;
+        g->connected = true;
+    }
+    step(g, events);
 }
 
 static void connect_to(struct tern_http_get *g, uint32_t addr)
@@ -329,8 +394,28 @@ static void connect_to(struct tern_http_get *g, uint32_t addr)
         finish(g, TERN_GET_CONNECT);
         return;
     }
-    tern_sock_set_handler(g->sk, TERN_POLLIN | TERN_POLLOUT, on_sock, g);
     struct tern_sockaddr peer = {.addr = addr, .port = g->url.port};
+    if (g->url.https) {
+        struct tern_sock *sk = g->sk;
+        g->sk = NULL;
+        e = tern_sock_connect(sk, &peer);
+        if (e < 0 && e != TERN_E_INPROGRESS) {
+            tern_sock_abort(sk);
+            fail_net(g, e);
+            return;
+        }
+        /* the certificate is checked for the URL's host (RFC 9110 s4.3.4,
+         * RFC 6125) */
+        const char *name = g->o.host_header && !g->redirects ? g->o.host_header : g->url.host;
+        g->ts = g->o.tls->wrap(g->loop, sk, g->o.tls->ctx, name, g->o.connect_timeout_us,
+                               on_tls, g);
+        if (!g->ts) {
+            msg(g, "out of memory");
+            finish(g, TERN_GET_OUT_OF_MEMORY);
+        }
+        return;
+    }
+    tern_sock_set_handler(g->sk, TERN_POLLIN | TERN_POLLOUT, on_sock, g);
     e = tern_sock_connect(g->sk, &peer);
     if (e < 0 && e != TERN_E_INPROGRESS)
         fail_net(g, e);
@@ -372,7 +457,7 @@ static int build_request(struct tern_http_get *g)
     /* RFC 9110 s7.2: Host carries the port when it is not the default */
     char hostport[TERN_HTTP_HOST_MAX + 8];
     const char *h = g->o.host_header && !g->redirects ? g->o.host_header : g->url.host;
-    if (g->url.port == 80)
+    if (g->url.port == (g->url.https ? 443 : 80))
         snprintf(hostport, sizeof hostport, "%.*s", TERN_HTTP_HOST_MAX, h);
     else
         snprintf(hostport, sizeof hostport, "%.*s:%u", TERN_HTTP_HOST_MAX, h, g->url.port);
@@ -410,6 +495,12 @@ struct tern_http_get *tern_http_get_start(struct tern_stack *s, struct tern_loop
     if (tern_http_url_parse(o->url, &g->url, why, sizeof why) < 0) {
         if (io->err)
             fprintf(io->err, "tern get: %s\n", why);
+        free(g);
+        return NULL;
+    }
+    if (g->url.https && !o->tls) {
+        if (io->err)
+            fprintf(io->err, "tern get: %s: https is not supported here (no TLS)\n", o->url);
         free(g);
         return NULL;
     }
@@ -471,5 +562,7 @@ void tern_http_get_free(struct tern_http_get *g)
         tern_resolve_free(g->rq);
     if (g->sk)
         tern_sock_abort(g->sk);
+    if (g->ts)
+        g->o.tls->abort(g->ts);
     free(g);
 }

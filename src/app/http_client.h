@@ -15,7 +15,7 @@
  *
  * Exit statuses (done callback): curl's numbers, documented for `tern get`:
  *   0  the whole body was received
- *   1  a redirect to an unsupported protocol (https://)
+ *   1  https:// without TLS support (a URL or a redirect)
  *   3  a redirect to a malformed URL
  *   6  the host name could not be resolved
  *   7  could not connect (refused, unreachable)
@@ -23,6 +23,7 @@
  *  18  the connection closed before the whole body arrived
  *  22  fail and a status >= 400 (nothing written)
  *  23  writing the body failed
+ *  27  out of memory (an https:// connection could not be set up)
  *  28  timed out (connecting, or idle_timeout_us without data)
  *  47  more than max_redirs redirects
  *  52  the connection closed without a byte of reply
@@ -30,7 +31,11 @@
  *  56  receiving failed (connection reset)
  * (2 is the tool's usage error; the tool also uses 1 for an unsupported
  * and 3 for a malformed URL given on the command line.)
- * Not: HTTPS, IPv6, proxies, authentication, compression.
+ * https:// (RFC 9110 s4.2.2) when opts.tls is given (libtern-tls fills it,
+ * src/app/app_tls.h): the server's certificate is verified for the URL's
+ * host; a failed handshake ends with the status opts.tls->exit_status
+ * gives (docs/tls.md: 35, 50, 51, 60) or 1.
+ * Not: IPv6, proxies, authentication, compression.
  */
 #ifndef TERN_APP_HTTP_CLIENT_H
 #define TERN_APP_HTTP_CLIENT_H
@@ -39,6 +44,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "app/app_tls.h"
 #include "app/resolver.h"
 #include "tern/loop.h"
 #include "tern/stack.h"
@@ -53,6 +59,7 @@
 #define TERN_GET_PARTIAL 18
 #define TERN_GET_HTTP_ERROR 22
 #define TERN_GET_WRITE_ERROR 23
+#define TERN_GET_OUT_OF_MEMORY 27
 #define TERN_GET_TIMEOUT 28
 #define TERN_GET_TOO_MANY_REDIRECTS 47
 #define TERN_GET_EMPTY_REPLY 52
@@ -70,6 +77,7 @@ struct tern_http_get_opts {
     bool fail;                      /* -f: a status >= 400 ends with 22, body not written */
     bool follow;                    /* -L: follow redirects */
     int max_redirs;                 /* with follow: at most this many (0 = none); -1 = 50 */
+    const struct app_tls *tls;      /* https://: the TLS functions; NULL = no https */
 };
 
 struct tern_http_progress {

@@ -123,12 +123,13 @@ const char *tern_http_resp_field(const struct tern_http_resp *r, const char *nam
 /* ---- URLs (RFC 3986 s3, RFC 9110 s4.2.1) ---- */
 struct tern_http_url {
     char host[TERN_HTTP_HOST_MAX + 1]; /* lower-cased */
-    uint16_t port;        /* default 80 */
+    uint16_t port;        /* default 80, https 443 */
+    bool https;           /* https:// (RFC 9110 s4.2.2): the caller needs TLS */
     bool host_is_ipv4;
     uint32_t addr;        /* host order, when host_is_ipv4 */
     char path[4096];      /* path and query, "/" when empty; the fragment is dropped */
 };
-/* 0, or -1 with a one-line reason in err (e.g. "https is not supported"). */
+/* http:// or https:// URLs: 0, or -1 with a one-line reason in err. */
 int tern_http_url_parse(const char *url, struct tern_http_url *u, char *err, size_t errcap);
 
 /* ---- request-target -> path under the served directory ---- */

@@ -32,10 +32,16 @@ static void conn_free(struct http_srv_conn *c, bool abort)
     if (c->file)
         fclose(c->file);
     free(c->mem);
-    if (abort)
+    if (c->ts) {
+        if (abort)
+            srv->o.tls->abort(c->ts);
+        else
+            srv->o.tls->close(c->ts); /* close_notify, then FIN */
+    } else if (abort) {
         tern_sock_abort(c->sk);
-    else
+    } else {
         tern_sock_close(c->sk);
+    }
     for (unsigned i = 0; i < srv->nconns; i++)
         if (srv->conns[i] == c) {
             srv->conns[i] = srv->conns[--srv->nconns];
@@ -106,7 +112,7 @@ static enum wr do_write(struct http_srv_conn *c)
         } else {
             break;
         }
-        ssize_t k = tern_sock_send(c->sk, p, n, 0);
+        ssize_t k = c->ts ? c->srv->o.tls->send(c->ts, p, n) : tern_sock_send(c->sk, p, n, 0);
         if (k == TERN_E_AGAIN)
             return W_WAIT; /* POLLOUT will call us again */
         if (k < 0) {
@@ -133,7 +139,10 @@ static enum wr do_write(struct http_srv_conn *c)
     c->sent_body = 0;
     if (c->close_after) {
         c->phase = P_LINGER;
-        tern_sock_shutdown(c->sk, TERN_SHUT_WR);
+        if (c->ts)
+            c->srv->o.tls->shutdown(c->ts); /* RFC 8446 s6.1: close_notify, then FIN */
+        else
+            tern_sock_shutdown(c->sk, TERN_SHUT_WR);
         arm(c, LINGER_US);
         return W_DONE;
     }
@@ -154,7 +163,8 @@ static void do_read(struct http_srv_conn *c)
         if (c->phase == P_WRITE)
             return;
         if (c->in_off == c->in_len) {
-            ssize_t n = tern_sock_recv(c->sk, c->in, sizeof c->in, 0);
+            ssize_t n = c->ts ? c->srv->o.tls->recv(c->ts, c->in, sizeof c->in)
+                              : tern_sock_recv(c->sk, c->in, sizeof c->in, 0);
             if (n == TERN_E_AGAIN)
                 return;
             if (n <= 0) { /* EOF or error */
@@ -230,6 +240,18 @@ static bool evict_waiting(struct tern_http_server *srv)
     return true;
 }
 
+/* TLS: the stream says something may have changed (no event bits). */
+static void on_tls_conn(struct tstream *ts, void *ctx)
+{
+    (void)ts;
+    struct http_srv_conn *c = ctx;
+    if (c->phase == P_WRITE) {
+        if (do_write(c) != W_DONE)
+            return;
+    }
+    do_read(c); /* also reports a failed handshake or an alert: recv < 0 frees c */
+}
+
 static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
 {
     (void)events;
@@ -258,6 +280,18 @@ static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
         tern_timer_init(&c->timer, on_timer, c);
         srv->conns[srv->nconns++] = c;
         arm(c, srv->o.idle_timeout_us);
+        if (srv->o.tls) {
+            c->sk = NULL;
+            /* the idle timer bounds the handshake too */
+            c->ts = srv->o.tls->wrap(srv->loop, nsk, srv->o.tls->ctx, NULL, srv->o.idle_timeout_us,
+                                     on_tls_conn, c);
+            if (!c->ts) {
+                tern_timer_cancel(srv->loop, &c->timer);
+                srv->conns[--srv->nconns] = NULL;
+                free(c);
+            }
+            continue;
+        }
         tern_sock_set_handler(nsk, TERN_POLLIN | TERN_POLLOUT, on_conn, c);
         do_read(c);
     }

@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "app/app_tls.h"
 #include "tern/loop.h"
 #include "tern/stack.h"
 
@@ -53,6 +54,9 @@ struct tern_http_server_opts {
     int64_t (*wall_clock)(void *ctx);
     void *clock_ctx;
     FILE *log;                 /* one line per response ("PEER \"METHOD TARGET\" STATUS BYTES"); NULL = none */
+    /* HTTPS (RFC 9110 s4.2.2): every connection speaks TLS through these
+     * functions (libtern-tls fills them, src/app/app_tls.h); NULL = plain. */
+    const struct app_tls *tls;
 };
 
 struct tern_http_server_stats {

@@ -23,7 +23,8 @@ enum http_srv_phase { P_READ, P_WRITE, P_LINGER };
 
 struct http_srv_conn {
     struct tern_http_server *srv;
-    struct tern_sock *sk;
+    struct tern_sock *sk;        /* plain: the socket; NULL with TLS */
+    struct tstream *ts;          /* TLS: the stream that owns the socket */
     struct tern_sockaddr peer;
     enum http_srv_phase phase;
     struct tern_timer timer;

@@ -31,11 +31,10 @@ int tern_http_url_parse(const char *url, struct tern_http_url *u, char *err, siz
         return -1;
     }
     size_t slen = (size_t)(sep - url);
-    if (slen != 4 || strncasecmp(url, "http", 4)) {
-        if (slen == 5 && !strncasecmp(url, "https", 5))
-            seterr(err, errcap, url, "https is not supported (plain http:// only)");
-        else
-            seterr(err, errcap, url, "unsupported scheme (only http:// URLs)");
+    if (slen == 5 && !strncasecmp(url, "https", 5)) {
+        u->https = true; /* RFC 9110 s4.2.2: default port 443 */
+    } else if (slen != 4 || strncasecmp(url, "http", 4)) {
+        seterr(err, errcap, url, "unsupported scheme (only http:// and https:// URLs)");
         return -1;
     }
     const char *a = sep + 3;
@@ -78,7 +77,7 @@ int tern_http_url_parse(const char *url, struct tern_http_url *u, char *err, siz
         }
         u->host_is_ipv4 = true;
     }
-    u->port = 80;
+    u->port = u->https ? 443 : 80;
     if (colon && colon + 1 < a + alen) { /* port = *DIGIT; empty means the default */
         unsigned long p = 0;
         for (const char *q = colon + 1; q < a + alen; q++) {

@@ -423,8 +423,13 @@ TEST(http_url_parse)
     CHECK_EQ(u.port, 80);
     REQUIRE(tern_http_url_parse("http://h?q", &u, err, sizeof err) == 0);
     CHECK_STR(u.path, "/?q");
-    CHECK(tern_http_url_parse("https://h/", &u, err, sizeof err) < 0);
-    CHECK(strstr(err, "https is not supported") != NULL);
+    REQUIRE(tern_http_url_parse("https://h/", &u, err, sizeof err) == 0); /* RFC 9110 s4.2.2 */
+    CHECK(u.https);
+    CHECK_EQ(u.port, 443);
+    REQUIRE(tern_http_url_parse("HTTPS://h:8443/", &u, err, sizeof err) == 0);
+    CHECK(u.https && u.port == 8443);
+    REQUIRE(tern_http_url_parse("http://h/", &u, err, sizeof err) == 0);
+    CHECK(!u.https);
     CHECK(tern_http_url_parse("ftp://h/", &u, err, sizeof err) < 0);
     CHECK(strstr(err, "unsupported scheme") != NULL);
     CHECK(tern_http_url_parse("www.example.com/", &u, err, sizeof err) < 0);
