@@ -87,6 +87,7 @@ struct nat {
     int nfwd;
     struct nat_rule rules[NAT_MAX_FW_RULES];
     int nrules;
+    uint64_t soonest; /* the earliest expiry set since nat_take_soonest */
     struct tern_nat_stats st;
 };
 
@@ -145,6 +146,7 @@ struct nat *nat_new(const struct tern_nat_config *c, uint64_t seed)
     }
     n->free_head = 0;
     n->host_free = 0;
+    n->soonest = UINT64_MAX;
     return n;
 }
 
@@ -660,12 +662,21 @@ static void tcp_track(const struct nat *n, struct nat_entry *x, const uint8_t *t
 /* Refresh: RFC 4787 REQ-6 (outbound refresh MUST), inbound refresh is
  * allowed (s4.3) and done too; RFC 5382 s5 for TCP; RFC 5508 REQ-1 for
  * ICMP queries. */
-static void refresh(const struct nat *n, struct nat_entry *x, uint64_t now)
+static void refresh(struct nat *n, struct nat_entry *x, uint64_t now)
 {
     x->expires = now + timeout_of(n, x);
+    if (x->expires < n->soonest)
+        n->soonest = x->expires;
 }
 
-static void saw(const struct nat *n, struct nat_entry *x, const struct pkt *k, bool out,
+uint64_t nat_take_soonest(struct nat *n)
+{
+    uint64_t t = n->soonest;
+    n->soonest = UINT64_MAX;
+    return t;
+}
+
+static void saw(struct nat *n, struct nat_entry *x, const struct pkt *k, bool out,
                 uint64_t now)
 {
     x->flags |= out ? F_SEEN_OUT : F_SEEN_IN;
@@ -969,7 +980,7 @@ int nat_inbound(struct nat *n, uint8_t *d, size_t len, int ifindex, unsigned fla
     }
     uint32_t i = exact;
     const struct nat_fwd *f = NULL;
-    for (int j = 0; j < n->nfwd && !hairpin && i == NIL; j++)
+    for (int j = 0; j < n->nfwd && i == NIL; j++)
         if (n->fwd[j].proto == k.proto && n->fwd[j].ext_port == dp)
             f = &n->fwd[j];
     if (i == NIL) {

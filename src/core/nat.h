@@ -57,6 +57,9 @@ bool nat_has_mapping(const struct nat *n, uint8_t proto, uint32_t ext_addr, uint
 /* Drops expired entries; returns the time of the next expiry (UINT64_MAX
  * when the table is empty). */
 uint64_t nat_expire(struct nat *n, uint64_t now);
+/* The earliest expiry any datagram set since the last call (UINT64_MAX:
+ * none), so the caller's timer can be pulled earlier. */
+uint64_t nat_take_soonest(struct nat *n);
 /* Next expiry without expiring. */
 uint64_t nat_next_expiry(const struct nat *n);
 

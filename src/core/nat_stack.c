@@ -53,13 +53,16 @@ static void nat_timer_fn(struct tern_timer *t, void *arg)
         tern_timer_arm(s->loop, &s->nat_timer, next > now + NAT_SWEEP_US ? next : now + NAT_SWEEP_US);
 }
 
+/* Keeps the timer at the earliest expiry (no sooner than a sweep period
+ * from now): a new short-lived entry pulls it earlier. */
 static void arm(struct tern_stack *s, uint64_t now)
 {
-    if (!tern_timer_armed(&s->nat_timer) && nat_stats(s->nat)->entries > 0) {
-        uint64_t next = nat_next_expiry(s->nat);
-        tern_timer_arm(s->loop, &s->nat_timer,
-                       next > now + NAT_SWEEP_US ? next : now + NAT_SWEEP_US);
-    }
+    uint64_t soon = nat_take_soonest(s->nat);
+    if (soon == UINT64_MAX)
+        return;
+    uint64_t when = soon > now + NAT_SWEEP_US ? soon : now + NAT_SWEEP_US;
+    if (!tern_timer_armed(&s->nat_timer) || s->nat_timer.when > when)
+        tern_timer_arm(s->loop, &s->nat_timer, when);
 }
 
 static int ensure(struct tern_stack *s, const struct tern_nat_config *c)

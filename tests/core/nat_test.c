@@ -663,5 +663,44 @@ TEST(nat_stack_ping_and_tcp_transfer_through_nat)
     CHECK(tern_stack_stats(c.node[1])->ip.reasm_ok >= frag_before + 2); /* both ways */
     tern_echo_unbind(chain_a(&c), (uint16_t)id);
     CHECK(chain_settled(&c));
+    /* 400 s later the timers have emptied the table (TCP transitory 240 s
+     * after the close, ICMP 60 s). */
+    CHECK_EQ(ns->entries, 0);
+    CHECK_EQ(ns->created, 2); /* one echo id, one TCP connection */
+    CHECK_EQ(ns->expired, 2);
+    chain_close(&c);
+}
+
+TEST(nat_stack_timer_follows_the_shortest_entry)
+{
+    /* A long-lived ICMP session first arms the expiry timer far away; a
+     * TCP session closing later (transitory, 5 s here) must pull it in,
+     * in virtual time. */
+    struct chain c;
+    REQUIRE(chain_open(&c, 1, NULL) == 0);
+    struct tern_nat_config nc;
+    tern_nat_config_defaults(&nc);
+    nc.icmp_timeout_us = 100 * SEC;
+    nc.tcp_trans_timeout_us = 5 * SEC;
+    REQUIRE_EQ(tern_nat_enable(c.node[1], c.link[1].ifindex[0], &nc), 0);
+    struct pings p = {0};
+    int id = tern_echo_bind(chain_a(&c), 0, on_echo, &p);
+    REQUIRE(id > 0);
+    struct tern_ip_out o = {.dst = chain_b_addr(&c)};
+    REQUIRE_EQ(tern_echo_send(chain_a(&c), &o, (uint16_t)id, 1, (const uint8_t *)"hi", 2), 0);
+    chain_run(&c, 100000);
+    REQUIRE_EQ(p.replies, 1);
+    struct chain_xfer x;
+    REQUIRE_EQ(chain_tcp_transfer(&c, chain_a(&c), chain_b(&c), chain_b_addr(&c), 8080, 10000,
+                                  10000000, &x), 0);
+    CHECK(x.hash_ok);
+    const struct tern_nat_stats *ns = tern_nat_stats(c.node[1]);
+    REQUIRE(ns);
+    chain_run(&c, 8 * SEC);
+    CHECK_EQ(ns->expired, 1); /* the TCP session, not the ICMP one */
+    CHECK_EQ(ns->entries, 1);
+    tern_echo_unbind(chain_a(&c), (uint16_t)id);
+    CHECK(chain_settled(&c));
+    CHECK_EQ(ns->entries, 0);
     chain_close(&c);
 }
