@@ -16,6 +16,10 @@
 #   curl              Linux's HTTP client against tern serve --http
 #   traceroute        Linux traceroute through tern router; reference for tern traceroute
 #   libxml2-utils     xmllint, which checks that tern's SVG plots are well-formed XML
+#   coturn            turnserver as an RFC 5780 STUN server and turnutils_natdiscovery,
+#                     which measure the mapping and filtering of tern router --nat
+#                     (tests/scripts/peer_nat_stun.sh; its service is not started)
+#   stun-client       stun, the RFC 3489 client that names tern's NAT's classic type
 set -u
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -33,6 +37,8 @@ have_cmd busybox || need+=(busybox)
 have_cmd curl || need+=(curl)
 have_cmd traceroute || need+=(traceroute)
 have_cmd xmllint || need+=(libxml2-utils)
+have_cmd turnutils_natdiscovery && have_cmd turnserver || need+=(coturn)
+have_cmd stun || need+=(stun-client)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"

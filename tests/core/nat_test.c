@@ -427,7 +427,7 @@ TEST(nat_udp_timer_outbound_refresh_and_expiry)
     nat_free(n);
 }
 
-TEST(nat_quota_syn_flood_evicts_only_own_transitory_attacks48)
+TEST(attack_48_nat_syn_flood_hits_its_own_quota_and_evicts_only_its_own)
 {
     /* ATTACKS 48: host A floods SYNs to 10,000 ports; host B's established
      * connection and B's new flows are unaffected. */
@@ -464,7 +464,7 @@ TEST(nat_quota_syn_flood_evicts_only_own_transitory_attacks48)
     nat_free(n);
 }
 
-TEST(nat_table_full_never_evicts_established_attacks48)
+TEST(attack_48_nat_table_full_never_evicts_established)
 {
     /* A table of 50: 40 established (host B), then a flood of UDP from
      * many hosts (not evictable) fills it; the next new flow is refused,
