@@ -51,6 +51,12 @@ void tern_nat_config_defaults(struct tern_nat_config *c);
  * with the same configuration. 0 or a negative enum tern_err. */
 int tern_nat_enable(struct tern_stack *s, int ifindex, const struct tern_nat_config *c);
 
+/* The address datagrams leaving through NAT interface ifindex are
+ * translated to (0: the interface's own, the default). It must be one of
+ * the router's addresses, on a NAT interface whose network routes it back
+ * (docs/nat.md: the demo NATs both uplinks to one of them). */
+int tern_nat_set_external(struct tern_stack *s, int ifindex, uint32_t addr);
+
 /* Port forwarding (DNAT): new inbound flows to (proto, ext_port) on any
  * NAT interface go to addr:port inside. proto 6 or 17. */
 int tern_nat_forward_add(struct tern_stack *s, uint8_t proto, uint16_t ext_port, uint32_t addr,

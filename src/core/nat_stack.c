@@ -33,11 +33,17 @@
 static bool if_nat(const struct tern_stack *s, int i) { return i >= 0 && (s->nat_ifs >> i) & 1u; }
 static bool if_fw(const struct tern_stack *s, int i) { return i >= 0 && (s->fw_ifs >> i) & 1u; }
 
+/* The address datagrams leaving through NAT interface ifc get. */
+static uint32_t ext_of(const struct tern_stack *s, const struct tern_iface *ifc)
+{
+    return s->nat_ext[ifc->index] ? s->nat_ext[ifc->index] : ifc->addr;
+}
+
 static struct tern_iface *nat_iface_of(struct tern_stack *s, uint32_t addr)
 {
     for (int i = 0; i < TERN_MAX_IFACES; i++) {
         struct tern_iface *ifc = &s->ifaces[i];
-        if (ifc->used && if_nat(s, i) && ifc->addr && ifc->addr == addr)
+        if (ifc->used && if_nat(s, i) && ifc->addr && ext_of(s, ifc) == addr)
             return ifc;
     }
     return NULL;
@@ -102,6 +108,14 @@ int tern_nat_enable(struct tern_stack *s, int ifindex, const struct tern_nat_con
     if (rc < 0)
         return rc;
     s->nat_ifs |= 1u << ifindex;
+    return 0;
+}
+
+int tern_nat_set_external(struct tern_stack *s, int ifindex, uint32_t addr)
+{
+    if (!stack_iface(s, ifindex) || (addr && !stack_is_our_addr(s, addr)))
+        return TERN_E_INVAL;
+    s->nat_ext[ifindex] = addr;
     return 0;
 }
 
@@ -210,7 +224,7 @@ bool nat_stack_input(struct tern_stack *s, struct ip_rx *rx, uint64_t now)
         if (!nat_has_mapping(s->nat, rx->ip.proto, rx->ip.dst, dport_of(rx), now))
             return false;
         d = copy_in(s, rx, &tmp);
-        v = nat_outbound(s->nat, d, rx->hdr_len + rx->len, nif->addr, true, now);
+        v = nat_outbound(s->nat, d, rx->hdr_len + rx->len, ext_of(s, nif), true, now);
         if (v == NAT_PASS)
             v = nat_inbound(s->nat, d, rx->hdr_len + rx->len, nif->index, NAT_IN_HAIRPIN, now);
     }
@@ -244,7 +258,7 @@ const struct ip_rx *nat_stack_forward(struct tern_stack *s, const struct ip_rx *
     } else if ((if_nat(s, out) || if_fw(s, out)) && !if_nat(s, in) && in != out) {
         uint8_t *d = copy_in(s, rx, tmp);
         touched = true;
-        v = nat_outbound(s->nat, d, rx->hdr_len + rx->len, oif->addr, if_nat(s, out), now);
+        v = nat_outbound(s->nat, d, rx->hdr_len + rx->len, ext_of(s, oif), if_nat(s, out), now);
     }
     if (touched)
         arm(s, now);

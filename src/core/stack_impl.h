@@ -177,6 +177,7 @@ struct tern_stack {
     struct nat *nat;
     uint8_t *natbuf;          /* 65535: a datagram being translated */
     uint32_t nat_ifs, fw_ifs; /* interfaces (bit per index) with NAT, firewall */
+    uint32_t nat_ext[TERN_MAX_IFACES]; /* external address per NAT interface, 0 = its own */
     struct tern_timer nat_timer;
 };
 
