@@ -15,6 +15,7 @@
 
 #include "common/chain.h"
 #include "core/nat.h"
+#include "core/stack_impl.h"
 #include "harness.h"
 #include "tern/wire/bytes.h"
 #include "tern/wire/checksum.h"
@@ -702,5 +703,71 @@ TEST(nat_stack_timer_follows_the_shortest_entry)
     tern_echo_unbind(chain_a(&c), (uint16_t)id);
     CHECK(chain_settled(&c));
     CHECK_EQ(ns->entries, 0);
+    chain_close(&c);
+}
+
+/* ---- ATTACKS 48 end to end: a SYN flood from one inside host ---- */
+
+struct flood {
+    struct chain *c;
+    struct tern_timer t;
+    uint8_t mac_r[6];
+    uint32_t sent, total;
+};
+
+static void flood_tick(struct tern_timer *t, void *arg)
+{
+    struct flood *f = arg;
+    (void)t;
+    static const uint8_t mac_c[6] = {0x02, 0x66, 0, 0, 0, 0x03};
+    for (int k = 0; k < 20 && f->sent < f->total; k++, f->sent++) {
+        uint8_t fr[14 + 60];
+        memcpy(fr, f->mac_r, 6);
+        memcpy(fr + 6, mac_c, 6);
+        fr[12] = 0x08;
+        fr[13] = 0x00;
+        /* 10.0.0.3 (another inside host) -> B:80, a new source port each */
+        size_t len = tcp_seg(fr + 14, CHAIN_ADDR(0, 3), (uint16_t)(1024 + f->sent),
+                             chain_b_addr(f->c), 80, TERN_TCP_SYN, f->sent, NULL);
+        tern_device_deliver(f->c->link[0].dev[1], fr, 14 + len);
+    }
+    if (f->sent < f->total)
+        tern_timer_arm(f->c->loop, &f->t, tern_loop_now(f->c->loop) + 1000);
+}
+
+TEST(attack_48_nat_flood_of_10000_syns_while_a_transfer_completes)
+{
+    /* 10,000 SYNs from 10.0.0.3 (20 a millisecond) against a per-host
+     * quota of 200 while A moves 2 MB to B through the NAT: the transfer
+     * completes byte-exact, the flooder never holds more than its quota,
+     * and every session expires by its timer afterwards (virtual time). */
+    struct chain c;
+    REQUIRE(chain_open(&c, 1, NULL) == 0);
+    struct tern_nat_config nc;
+    tern_nat_config_defaults(&nc);
+    nc.max_entries = 1000;
+    nc.max_per_host = 200;
+    REQUIRE_EQ(tern_nat_enable(c.node[1], c.link[1].ifindex[0], &nc), 0);
+    struct tern_iface_config ic;
+    REQUIRE_EQ(tern_iface_get(c.node[1], c.link[0].ifindex[1], &ic), 0);
+    struct flood f = {.c = &c, .total = 10000};
+    memcpy(f.mac_r, ic.mac, 6);
+    tern_timer_init(&f.t, flood_tick, &f);
+    tern_timer_arm(c.loop, &f.t, tern_loop_now(c.loop) + 1000);
+    struct chain_xfer x;
+    REQUIRE_EQ(chain_tcp_transfer(&c, chain_a(&c), chain_b(&c), chain_b_addr(&c), 8080, 2000000,
+                                  60000000, &x), 0);
+    CHECK(x.hash_ok);
+    CHECK_EQ(x.got, 2000000);
+    chain_run(&c, 2 * SEC); /* the flood runs to its end */
+    CHECK_EQ(f.sent, 10000);
+    const struct tern_nat_stats *ns = tern_nat_stats(c.node[1]);
+    REQUIRE(ns);
+    CHECK(ns->evicted >= 9000); /* the flooder churned through its own quota */
+    CHECK_EQ(nat_host_count(c.node[1]->nat, CHAIN_ADDR(0, 3)), 200);
+    CHECK(ns->entries <= 1000);
+    CHECK(chain_settled(&c));
+    CHECK_EQ(ns->entries, 0);
+    CHECK_EQ(ns->expired + ns->evicted, ns->created);
     chain_close(&c);
 }
