@@ -144,7 +144,7 @@ fuzz:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d)
 
 # Benchmarks print tern's figures beside peers measured in the same run
 # (docs/performance.md). Every bench/NAME_bench.c is built and run, every
