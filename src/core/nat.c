@@ -47,11 +47,13 @@
 #define F_FIN_OUT 0x20u
 #define F_FIN_IN 0x40u
 #define F_INBOUND 0x80u   /* created by an inbound datagram (DNAT, EIF, firewall allow) */
+#define F_RST 0x100u      /* a RST was seen: closed for good */
 
 struct nat_entry {
     uint32_t int_addr, rem_addr, ext_addr;
     uint16_t int_port, rem_port, ext_port;
-    uint8_t proto, tcp, flags;
+    uint8_t proto, tcp;
+    uint16_t flags;
     bool used;
     uint64_t expires;
     uint32_t h_sess, h_ext, h_int; /* next in each chain */
@@ -631,7 +633,8 @@ static void tcp_track(const struct nat *n, struct nat_entry *x, const uint8_t *t
          * transitory timeout (no instant removal, so a forged RST cannot
          * kill a mapping at once). */
         x->tcp = NAT_TCP_CLOSE;
-    } else {
+        x->flags |= F_RST;
+    } else if (!(x->flags & F_RST)) {
         if (syn)
             x->flags |= out ? F_SYN_OUT : F_SYN_IN;
         if (fin)
@@ -649,9 +652,8 @@ static void tcp_track(const struct nat *n, struct nat_entry *x, const uint8_t *t
             x->tcp = NAT_TCP_SYN_RECV;
         else if (x->flags & (F_SYN_OUT | F_SYN_IN))
             x->tcp = NAT_TCP_SYN_SENT;
-        else if ((x->flags & (F_SEEN_OUT | F_SEEN_IN)) == (F_SEEN_OUT | F_SEEN_IN) &&
-                 x->tcp == NAT_TCP_CLOSE && (x->flags & F_ASSURED))
-            x->tcp = NAT_TCP_ESTABLISHED; /* picked up mid-stream, replied both ways */
+        else if ((x->flags & (F_SEEN_OUT | F_SEEN_IN)) == (F_SEEN_OUT | F_SEEN_IN))
+            x->tcp = NAT_TCP_ESTABLISHED; /* picked up mid-stream, segments both ways */
     }
     if (x->tcp == NAT_TCP_ESTABLISHED && (x->flags & F_SEEN_IN) && (x->flags & F_SEEN_OUT))
         x->flags |= F_ASSURED;

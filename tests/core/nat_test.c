@@ -771,3 +771,34 @@ TEST(attack_48_nat_flood_of_10000_syns_while_a_transfer_completes)
     CHECK_EQ(ns->expired + ns->evicted, ns->created);
     chain_close(&c);
 }
+
+TEST(nat_tcp_picked_up_mid_stream_and_rst_is_final)
+{
+    /* A connection the table does not know (the router restarted, or the
+     * session expired) is tracked from its next segment: established once
+     * segments went both ways. After a RST it stays closed (RFC 7857
+     * s2.2: 4 minutes, then gone), whatever follows. */
+    struct nat *n = mk(TERN_NAT_EI, TERN_NAT_APD);
+    REQUIRE(n);
+    uint8_t d[2048];
+    size_t len = tcp_seg(d, IN_A, 41000, REM, 22, TERN_TCP_ACK, 500, "more data");
+    REQUIRE_EQ(nat_outbound(n, d, len, EXT, true, T0), NAT_PASS);
+    uint16_t ep = sport_of(d);
+    int st;
+    REQUIRE(nat_lookup(n, 6, IN_A, 41000, REM, 22, T0, NULL, &st));
+    CHECK_EQ(st, NAT_TCP_CLOSE);
+    len = tcp_seg(d, REM, 22, EXT, ep, TERN_TCP_ACK, 9, "reply");
+    REQUIRE_EQ(nat_inbound(n, d, len, 0, 0, T0 + 1), NAT_PASS);
+    REQUIRE(nat_lookup(n, 6, IN_A, 41000, REM, 22, T0 + 1, NULL, &st));
+    CHECK_EQ(st, NAT_TCP_ESTABLISHED);
+    len = tcp_seg(d, REM, 22, EXT, ep, TERN_TCP_RST, 14, NULL);
+    REQUIRE_EQ(nat_inbound(n, d, len, 0, 0, T0 + 2), NAT_PASS);
+    len = tcp_seg(d, IN_A, 41000, REM, 22, TERN_TCP_ACK, 509, "late");
+    REQUIRE_EQ(nat_outbound(n, d, len, EXT, true, T0 + 3), NAT_PASS);
+    len = tcp_seg(d, REM, 22, EXT, ep, TERN_TCP_ACK, 14, "late too");
+    REQUIRE_EQ(nat_inbound(n, d, len, 0, 0, T0 + 4), NAT_PASS);
+    REQUIRE(nat_lookup(n, 6, IN_A, 41000, REM, 22, T0 + 4, NULL, &st));
+    CHECK_EQ(st, NAT_TCP_CLOSE);
+    CHECK(!nat_lookup(n, 6, IN_A, 41000, REM, 22, T0 + 4 + 241 * SEC, NULL, NULL));
+    nat_free(n);
+}
