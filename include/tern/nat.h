@@ -92,6 +92,14 @@ struct tern_nat_stats {
 /* NULL when the stack has no NAT and no firewall. */
 const struct tern_nat_stats *tern_nat_stats(struct tern_stack *s);
 
+/* The inside endpoint of the session using external endpoint (ext_addr,
+ * ext_port) toward remote (rem_addr, rem_port), proto 6 or 17: true and
+ * *int_addr, *int_port set, or false (no such session). For tools that
+ * follow one connection on both sides of the NAT (the simulator's flows). */
+bool tern_nat_inside_of(struct tern_stack *s, uint8_t proto, uint32_t ext_addr,
+                        uint16_t ext_port, uint32_t rem_addr, uint16_t rem_port,
+                        uint32_t *int_addr, uint16_t *int_port);
+
 /* The table as `conntrack -L` prints it, one line per entry, into buf
  * (NUL-terminated, truncated to cap). Returns the length it needed. */
 size_t tern_nat_list(struct tern_stack *s, char *buf, size_t cap);

@@ -440,6 +440,21 @@ bool nat_lookup(const struct nat *n, uint8_t proto, uint32_t int_addr, uint16_t 
     return true;
 }
 
+bool nat_inside_of(const struct nat *n, uint8_t proto, uint32_t ea, uint16_t ep, uint32_t ra,
+                   uint16_t rp, uint64_t now, uint32_t *ia, uint16_t *ip)
+{
+    for (uint32_t i = n->b_ext[h_ext(n, proto, ea, ep)]; i != NIL; i = n->e[i].h_ext) {
+        const struct nat_entry *x = &n->e[i];
+        if (x->proto == proto && x->ext_addr == ea && x->ext_port == ep && x->rem_addr == ra &&
+            x->rem_port == rp && live(x, now)) {
+            *ia = x->int_addr;
+            *ip = x->int_port;
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool fwd_reserved(const struct nat *n, uint8_t p, uint16_t port)
 {
     for (int k = 0; k < n->nfwd; k++)

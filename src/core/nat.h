@@ -77,6 +77,9 @@ const struct tern_nat_config *nat_config(const struct nat *n);
 bool nat_lookup(const struct nat *n, uint8_t proto, uint32_t int_addr, uint16_t int_port,
                 uint32_t rem_addr, uint16_t rem_port, uint64_t now, uint16_t *ext_port,
                 int *tcp_state);
+/* The session with external endpoint (ea, ep) and remote (ra, rp). */
+bool nat_inside_of(const struct nat *n, uint8_t proto, uint32_t ea, uint16_t ep, uint32_t ra,
+                   uint16_t rp, uint64_t now, uint32_t *ia, uint16_t *ip);
 /* Entries held for inside host addr (the RFC 6888 quota's count). */
 uint32_t nat_host_count(const struct nat *n, uint32_t addr);
 

@@ -272,3 +272,11 @@ const struct ip_rx *nat_stack_forward(struct tern_stack *s, const struct ip_rx *
     }
     return rx;
 }
+
+bool tern_nat_inside_of(struct tern_stack *s, uint8_t proto, uint32_t ext_addr,
+                        uint16_t ext_port, uint32_t rem_addr, uint16_t rem_port,
+                        uint32_t *int_addr, uint16_t *int_port)
+{
+    return s->nat && nat_inside_of(s->nat, proto, ext_addr, ext_port, rem_addr, rem_port,
+                                   tern_loop_now(s->loop), int_addr, int_port);
+}
