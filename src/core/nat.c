@@ -1126,7 +1126,21 @@ size_t nat_list(const struct nat *n, char *buf, size_t cap, uint64_t now)
         /* The original tuple (as the inside host sent it), then the reply
          * tuple (as the remote host sends it back), as conntrack -L. An
          * inbound-created (DNAT) entry reads the same way from inside. */
-        if (x->proto == PROTO_ICMP)
+        if (x->flags & F_INBOUND) {
+            /* Started from outside (a port forward, endpoint-independent
+             * filtering, a firewall rule): the original tuple is the
+             * remote host's, as conntrack shows a DNAT entry. */
+            char ra2[16];
+            ip4s(x->int_addr, ra2);
+            m = snprintf(line, sizeof line,
+                         "%-8s %u %llu %s%ssrc=%s dst=%s sport=%u dport=%u %ssrc=%s dst=%s "
+                         "sport=%u dport=%u %smark=0 use=1\n",
+                         x->proto == PROTO_TCP ? "tcp" : x->proto == PROTO_UDP ? "udp" : "unknown",
+                         x->proto, secs, x->proto == PROTO_TCP ? tcp_name(x->tcp) : "",
+                         x->proto == PROTO_TCP ? " " : "", ra, ea, x->rem_port, x->ext_port,
+                         (x->flags & F_SEEN_OUT) ? "" : "[UNREPLIED] ", ra2, ra, x->int_port,
+                         x->rem_port, (x->flags & F_ASSURED) ? "[ASSURED] " : "");
+        } else if (x->proto == PROTO_ICMP)
             m = snprintf(line, sizeof line,
                          "icmp     1 %llu src=%s dst=%s type=8 code=0 id=%u %s"
                          "src=%s dst=%s type=0 code=0 id=%u mark=0 use=1\n",

@@ -561,6 +561,12 @@ TEST(nat_port_forward_and_firewall_rules)
     CHECK_EQ(src_of(d), EXT);
     CHECK_EQ(sport_of(d), 8080);
     CHECK(sums_ok(d, len));
+    /* conntrack shows it as the remote host started it. */
+    char buf[1024];
+    nat_list(n, buf, sizeof buf, T0 + 1);
+    CHECK(strstr(buf, "tcp      6 240 SYN_RECV src=198.51.100.7 dst=203.0.113.1 sport=33000 "
+                      "dport=8080 src=192.168.1.10 dst=198.51.100.7 sport=80 dport=33000 "
+                      "mark=0 use=1\n") != NULL);
     /* REM2 is denied by rule 0; port 22 by the default. */
     len = tcp_seg(d, REM2, 33000, EXT, 8080, TERN_TCP_SYN, 1, NULL);
     CHECK_EQ(nat_inbound(n, d, len, 0, NAT_IN_FW, T0), NAT_DROP);

@@ -202,7 +202,7 @@ sed 's/^/# conntrack: /' "$tmp/nat.out" | head -20
 check "SIGUSR1: conntrack -L lines (TCP to S, through the NAT address)" \
     grep -qE '^tcp +6 [0-9]+ [A-Z_]+ src=192\.168\.71\.10 dst=10\.73\.1\.2 sport=[0-9]+ dport=8071 src=10\.73\.1\.2 dst=10\.73\.0\.1 sport=8071 dport=[0-9]+ ' "$tmp/nat.out"
 check "SIGUSR1: the forwarded port's session" \
-    grep -qE '^tcp +6 [0-9]+ [A-Z_]+ src=192\.168\.71\.10 dst=10\.73\.1\.2 sport=8000 dport=[0-9]+ src=10\.73\.1\.2 dst=10\.73\.0\.1 sport=[0-9]+ dport=8080 ' "$tmp/nat.out"
+    grep -qE '^tcp +6 [0-9]+ [A-Z_]+ src=10\.73\.1\.2 dst=10\.73\.0\.1 sport=[0-9]+ dport=8080 src=192\.168\.71\.10 dst=10\.73\.1\.2 sport=8000 dport=[0-9]+ ' "$tmp/nat.out"
 check "SIGUSR1: the ping sessions" grep -qE '^icmp +1 [0-9]+ src=192\.168\.71\.11 dst=10\.73\.1\.2 type=8' "$tmp/nat.out"
 stop_router nat
 check "NAT counters: translated both ways, ICMP errors translated, hairpinned" \
