@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh)
 # Real peers for issue 14: `tern router --nat` between Linux namespaces this
 # script creates (no route out; removed on exit).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh)
 # Issue 14: the NAT's behaviour measured by independent tools, in
 # namespaces this script creates (removed on exit):
 #
