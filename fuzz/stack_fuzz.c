@@ -15,7 +15,11 @@
  * Router variant (odd input length): cfg.ip_forward with a second
  * interface 10.1.0.1/24 (MTU 576, so forwarding fragments and answers
  * "fragmentation needed"), two equal default routes (ECMP; per packet when
- * the length's bit 1 is set too) and a 2-entry PMTU cache.
+ * the length's bit 1 is set too) and a 2-entry PMTU cache; and a NAT
+ * (src/core/nat.c) of 8 sessions, 4 per host, with short timers: on the
+ * second interface (what arrives is translated out) or, when the length's
+ * bit 2 is set, on the first (what arrives for 10.0.0.1 is looked up and
+ * translated in), with the firewall and a port forward when bit 3 is set.
  * Live connections: a record whose time step has the top bit set (the
  * step is the low 15 bits) is fixed up before delivery when it is an
  * IPv4/TCP frame: IP total length = the frame's, and when its 4-tuple
@@ -32,6 +36,8 @@
 #include <string.h>
 
 #include "core/tcp_impl.h"
+#include "core/nat.h"
+#include "core/socket_impl.h"
 #include "tern/device.h"
 #include "tern/loop.h"
 #include "tern/socket.h"
@@ -147,6 +153,8 @@ static void check_bounds(const struct tern_stack *s, const struct tern_config *c
         m.reasm_bytes > c->reasm_max_bytes || m.reasm_datagrams > c->reasm_max_datagrams ||
         m.loop_queued > TERN_LOOPQ_MAX || pmtu_count(s) > c->pmtu_max)
         abort();
+    if (s->nat && nat_stats(s->nat)->entries > nat_config(s->nat)->max_entries)
+        abort();
     for (uint32_t i = 0; i < c->max_sockets; i++)
         if (s->socks[i].used && s->socks[i].rq.used > s->socks[i].rq.cap)
             abort();
@@ -185,6 +193,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!dev2 || tern_stack_add_iface(s, dev2, &ic2) < 0)
             abort();
         tern_route_add(s, 0, 0, 0x0a0100feu, 1); /* an ECMP pair of defaults */
+        struct tern_nat_config nc;
+        tern_nat_config_defaults(&nc);
+        nc.max_entries = 8;
+        nc.max_per_host = 4;
+        nc.udp_timeout_us = 30000000;
+        nc.icmp_timeout_us = 30000000;
+        nc.tcp_trans_timeout_us = 30000000;
+        nc.tcp_est_timeout_us = 600000000; /* gone before the final 800 s */
+        nc.mapping = (enum tern_nat_behavior)(size / 16 % 3);
+        nc.filtering = (enum tern_nat_behavior)(size / 48 % 3);
+        if (tern_nat_enable(s, (size & 4) ? 0 : 1, &nc) < 0)
+            abort();
+        if (size & 8) {
+            static const struct tern_fw_rule allow80 = {.allow = true, .proto = 6,
+                                                        .dport_lo = 80, .dport_hi = 80};
+            tern_nat_forward_add(s, 6, 8080, 0x0a010002u, 80);
+            tern_fw_rule_add(s, 0, &allow80);
+        }
     }
     int id = tern_echo_bind(s, 0x1234, on_echo, (void *)&sum);
     struct tern_sock *sk[4];
@@ -270,6 +296,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tern_stack_mem_usage(s, &m);
     if (m.arp_queued || m.reasm_bytes || m.reasm_datagrams || m.loop_queued)
         abort();
+    if (s->nat && nat_stats(s->nat)->entries)
+        abort(); /* every NAT session timed out */
     if (id > 0)
         tern_echo_unbind(s, (uint16_t)id);
     for (int i = 0; i < 4; i++)

@@ -23,6 +23,10 @@
 #   openssl           the openssl command (s_client, s_server) against tern's TLS
 #   stunnel4          the TLS forwarder tern forward is matched against
 #   telnet            Debian's telnet client against tern's POP3 server
+#   coturn            turnserver as an RFC 5780 STUN server and turnutils_natdiscovery,
+#                     which measure the mapping and filtering of tern router --nat
+#                     (tests/scripts/peer_nat_stun.sh; its service is not started)
+#   stun-client       stun, the RFC 3489 client that names tern's NAT's classic type
 set -u
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -46,6 +50,8 @@ have_cmd iperf3 || need+=(iperf3)
 have_cmd openssl || need+=(openssl)
 have_cmd stunnel4 || need+=(stunnel4)
 have_cmd telnet || need+=(telnet)
+have_cmd turnutils_natdiscovery && have_cmd turnserver || need+=(coturn)
+have_cmd stun || need+=(stun-client)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"

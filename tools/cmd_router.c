@@ -4,14 +4,20 @@
  * router (src/core/forward.c) until SIGINT or SIGTERM, then printing its
  * forwarding counters. It also answers ping and sends the ICMP errors a
  * router sends (time exceeded: Linux traceroute shows it as a hop).
- * Not: dynamic routing, NAT, firewalling, TUN devices.
+ * With --nat it translates (NAPT, src/core/nat.c) what leaves through the
+ * named interfaces, with --forward it forwards ports inward, with
+ * --firewall it filters new inbound flows by a rule file (docs/nat.md);
+ * SIGUSR1 prints the table as `conntrack -L` does.
+ * Not: dynamic routing, TUN devices.
  */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stackopts.h"
+#include "tern/nat.h"
 #include "tools.h"
 
 static const char router_help[] =
@@ -34,7 +40,23 @@ static const char router_help[] =
     "  --pcap FILE     write each TAP's frames to a pcap: FILE with the device name\n"
     "                  before the extension (r.pcap -> r-rt0.pcap, r-rt1.pcap)\n"
     "  --trace         print every frame tcpdump-style as it passes\n"
-    "  -h, --help      this help\n";
+    "  -h, --help      this help\n"
+    "\n"
+    "NAT and firewall (docs/nat.md):\n"
+    "  --nat IF        translate (NAPT) datagrams leaving through TAP IF to its address\n"
+    "  --nat-mapping eim|adm|apdm    mapping behaviour (RFC 4787; default eim)\n"
+    "  --nat-filtering eif|adf|apdf  filtering behaviour (RFC 4787; default apdf)\n"
+    "  --nat-port-parity             keep the inside port's parity (RFC 4787 REQ-4)\n"
+    "  --nat-timeout KIND=S[,...]    idle timeouts in seconds: udp (300), tcp (7440),\n"
+    "                  trans (240, TCP transitory), icmp (60); values under the RFC\n"
+    "                  floors are for tests\n"
+    "  --nat-max N     sessions in all (16384)\n"
+    "  --nat-per-host N  sessions per inside host (2048, RFC 6888 REQ-4)\n"
+    "  --forward P:EXT=A:PORT  port forwarding: P tcp or udp; new flows to port EXT\n"
+    "                  of a --nat address go to A:PORT inside (repeatable)\n"
+    "  --firewall [IF=]FILE  default-deny new inbound flows on IF (default: each\n"
+    "                  --nat interface) except as FILE's rules allow (docs/nat.md)\n"
+    "SIGUSR1 prints the NAT table to stdout as `conntrack -L` prints it.\n";
 
 struct router_if {
     const char *name;
@@ -60,9 +82,216 @@ struct router {
     bool trace;
     bool create;
     struct tool_dev_gone gone[TERN_MAX_IFACES]; /* a TAP deleted under us: exit 1 */
+    /* NAT and firewall */
+    const char *nat_if[TERN_MAX_IFACES];
+    int nnat;
+    struct tern_nat_config natc;
+    struct router_fwd {
+        uint8_t proto;
+        uint16_t ext, port;
+        uint32_t addr;
+    } fwd[32];
+    int nfwd;
+    struct router_fw {
+        const char *ifname; /* NULL: every --nat interface */
+        const char *file;
+    } fw[TERN_MAX_IFACES];
+    int nfw;
     struct tern_loop *loop;
     struct tern_stack *stack;
 };
+
+static int if_index_of(const struct router *r, const char *name)
+{
+    for (int i = 0; i < r->nifs; i++)
+        if (!strcmp(r->ifs[i].name, name))
+            return i;
+    return -1;
+}
+
+/* "tcp:8080=192.168.1.10:80" */
+static int parse_forward(const char *arg, struct router_fwd *f)
+{
+    char proto[8], addr[32];
+    unsigned ext, port;
+    char tail;
+    if (sscanf(arg, "%7[a-z]:%u=%31[0-9.]:%u%c", proto, &ext, addr, &port, &tail) != 4)
+        return -1;
+    if (!strcmp(proto, "tcp"))
+        f->proto = 6;
+    else if (!strcmp(proto, "udp"))
+        f->proto = 17;
+    else
+        return -1;
+    if (ext == 0 || ext > 65535 || port == 0 || port > 65535 || tern_ipv4_aton(addr, &f->addr) < 0)
+        return -1;
+    f->ext = (uint16_t)ext;
+    f->port = (uint16_t)port;
+    return 0;
+}
+
+/* "A.B.C.D/P" or "A.B.C.D" or "any" into addr/mask. */
+static int parse_net(const char *w, uint32_t *addr, uint32_t *mask)
+{
+    if (!strcmp(w, "any")) {
+        *addr = *mask = 0;
+        return 0;
+    }
+    uint8_t p = 32;
+    if (parse_addr_prefix(w, 32, addr, &p) < 0)
+        return -1;
+    *mask = p ? ~0u << (32 - p) : 0;
+    return 0;
+}
+
+/* One rule line: "allow|deny PROTO [from NET] [to NET] [port N[-M]]";
+ * 1 a rule, 0 blank/comment, -1 bad. */
+static int parse_rule(char *line, struct tern_fw_rule *r)
+{
+    char *save = NULL, *w = strtok_r(line, " \t\r\n", &save);
+    memset(r, 0, sizeof *r);
+    if (!w || w[0] == '#')
+        return 0;
+    if (!strcmp(w, "allow"))
+        r->allow = true;
+    else if (strcmp(w, "deny"))
+        return -1;
+    w = strtok_r(NULL, " \t\r\n", &save);
+    if (!w)
+        return -1;
+    if (!strcmp(w, "tcp"))
+        r->proto = 6;
+    else if (!strcmp(w, "udp"))
+        r->proto = 17;
+    else if (!strcmp(w, "icmp"))
+        r->proto = 1;
+    else if (strcmp(w, "all") && strcmp(w, "any"))
+        return -1;
+    while ((w = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
+        if (w[0] == '#')
+            break;
+        char *v = strtok_r(NULL, " \t\r\n", &save);
+        if (!v)
+            return -1;
+        if (!strcmp(w, "from")) {
+            if (parse_net(v, &r->src, &r->src_mask) < 0)
+                return -1;
+        } else if (!strcmp(w, "to")) {
+            if (parse_net(v, &r->dst, &r->dst_mask) < 0)
+                return -1;
+        } else if (!strcmp(w, "port")) {
+            unsigned lo, hi;
+            char tail;
+            int k = sscanf(v, "%u-%u%c", &lo, &hi, &tail);
+            if (k == 1)
+                hi = lo;
+            else if (k != 2)
+                return -1;
+            if (lo == 0 || hi < lo || hi > 65535 || (r->proto != 6 && r->proto != 17))
+                return -1;
+            r->dport_lo = (uint16_t)lo;
+            r->dport_hi = (uint16_t)hi;
+        } else {
+            return -1;
+        }
+    }
+    return 1;
+}
+
+/* Loads FILE's rules for ifindex; 0, or 2 with a message. */
+static int load_rules(struct tern_stack *s, int ifindex, const char *file)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        fprintf(stderr, "tern router: cannot read %s: %s\n", file, strerror(errno));
+        return 2;
+    }
+    char line[512];
+    int lineno = 0, rc = 0;
+    if (tern_fw_rule_add(s, ifindex, NULL) < 0)
+        rc = 2;
+    while (!rc && fgets(line, sizeof line, f)) {
+        lineno++;
+        struct tern_fw_rule r;
+        int k = parse_rule(line, &r);
+        if (k < 0) {
+            fprintf(stderr, "tern router: %s:%d: bad rule (allow|deny tcp|udp|icmp|all "
+                            "[from NET] [to NET] [port N[-M]])\n", file, lineno);
+            rc = 2;
+        } else if (k > 0 && tern_fw_rule_add(s, ifindex, &r) < 0) {
+            fprintf(stderr, "tern router: %s:%d: too many rules\n", file, lineno);
+            rc = 2;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static int parse_behavior(const char *v, const char *const names[3], enum tern_nat_behavior *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(v, names[i])) {
+            *out = (enum tern_nat_behavior)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* "udp=5,tcp=7440" */
+static int parse_timeouts(const char *arg, struct tern_nat_config *c)
+{
+    char buf[128];
+    if (strlen(arg) >= sizeof buf)
+        return -1;
+    strcpy(buf, arg);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        unsigned long v;
+        if (!eq)
+            return -1;
+        *eq = 0;
+        if (parse_ulong(eq + 1, 1, 86400 * 7, &v) < 0)
+            return -1;
+        uint64_t us = (uint64_t)v * 1000000u;
+        if (!strcmp(t, "udp"))
+            c->udp_timeout_us = us;
+        else if (!strcmp(t, "tcp"))
+            c->tcp_est_timeout_us = us;
+        else if (!strcmp(t, "trans"))
+            c->tcp_trans_timeout_us = us;
+        else if (!strcmp(t, "icmp"))
+            c->icmp_timeout_us = us;
+        else
+            return -1;
+    }
+    return 0;
+}
+
+static struct tern_stack *usr1_stack;
+
+static void print_conntrack(struct tern_stack *s)
+{
+    static char buf[1 << 20];
+    size_t need = tern_nat_list(s, buf, sizeof buf);
+    fputs(buf, stdout);
+    if (need >= sizeof buf)
+        printf("(table truncated: %zu bytes)\n", need);
+    const struct tern_nat_stats *st = tern_nat_stats(s);
+    if (st)
+        printf("conntrack v1.4.7 (tern): %" PRIu64 " flow entries have been shown.\n",
+               st->entries);
+    fflush(stdout);
+}
+
+static void on_signal(int signo, void *loop)
+{
+    if (signo == SIGUSR1) {
+        if (usr1_stack)
+            print_conntrack(usr1_stack);
+    } else {
+        tern_loop_stop(loop);
+    }
+}
 
 /* "D/P,GW" */
 static int parse_route(const char *arg, struct router_route *r)
@@ -100,7 +329,7 @@ static void pcap_name(const char *file, const char *ifname, char *out, size_t ca
         snprintf(out, cap, "%.*s-%s%s", (int)(dot - file), file, ifname, dot);
 }
 
-static void print_stats(const struct tern_stack *s)
+static void print_stats(struct tern_stack *s)
 {
     const struct tern_stats *st = tern_stack_stats(s);
     fprintf(stderr,
@@ -116,6 +345,17 @@ static void print_stats(const struct tern_stack *s)
             "tern router: ICMP errors sent %" PRIu64 " (%" PRIu64 " held back by the rate limit)"
             ", echo replies sent %" PRIu64 "\n",
             st->icmp.errors_tx, st->icmp.errors_rate_limited, st->icmp.echo_replies_tx);
+    const struct tern_nat_stats *n = tern_nat_stats((struct tern_stack *)s);
+    if (n)
+        fprintf(stderr,
+                "tern router: NAT: %" PRIu64 " out, %" PRIu64 " in, %" PRIu64 " hairpinned, %" PRIu64
+                " ICMP errors translated; sessions %" PRIu64 " created, %" PRIu64 " expired, %" PRIu64
+                " evicted, %" PRIu64 " live; dropped %" PRIu64 " by filter, %" PRIu64
+                " by quota, %" PRIu64 " unmatched; firewall %" PRIu64 " allowed, %" PRIu64
+                " denied\n",
+                n->out, n->in, n->hairpin, n->icmp_errors, n->created, n->expired, n->evicted,
+                n->entries, n->drop_filter, n->drop_quota, n->drop_nomatch, n->fw_allow,
+                n->fw_deny);
 }
 
 static void router_close(struct router *r)
@@ -198,12 +438,39 @@ static int router_open(struct router *r)
             return 2;
         }
     }
+    for (int k = 0; k < r->nnat; k++) {
+        int rc = tern_nat_enable(r->stack, ifx[if_index_of(r, r->nat_if[k])], &r->natc);
+        if (rc < 0) {
+            fprintf(stderr, "tern router: --nat %s: %s\n", r->nat_if[k], tern_strerror(rc));
+            return 2;
+        }
+    }
+    for (int k = 0; k < r->nfwd; k++) {
+        int rc = tern_nat_forward_add(r->stack, r->fwd[k].proto, r->fwd[k].ext, r->fwd[k].addr,
+                                      r->fwd[k].port);
+        if (rc < 0) {
+            fprintf(stderr, "tern router: --forward: %s (a port given twice?)\n",
+                    tern_strerror(rc));
+            return 2;
+        }
+    }
+    for (int k = 0; k < r->nfw; k++) {
+        for (int j = 0; j < r->nnat || r->fw[k].ifname; j++) {
+            const char *name = r->fw[k].ifname ? r->fw[k].ifname : r->nat_if[j];
+            int rc = load_rules(r->stack, ifx[if_index_of(r, name)], r->fw[k].file);
+            if (rc)
+                return rc;
+            if (r->fw[k].ifname)
+                break;
+        }
+    }
     return 0;
 }
 
 int cmd_router(int argc, char **argv)
 {
-    enum { O_TAP = 1000, O_ROUTE, O_ECMP, O_MTU, O_PCAP, O_TRACE, O_CREATE };
+    enum { O_TAP = 1000, O_ROUTE, O_ECMP, O_MTU, O_PCAP, O_TRACE, O_CREATE, O_NAT, O_NATMAP,
+           O_NATFILT, O_NATPAR, O_NATTMO, O_NATMAX, O_NATHOST, O_FWD, O_FW };
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
                                          {"tap", required_argument, NULL, O_TAP},
                                          {"route", required_argument, NULL, O_ROUTE},
@@ -212,9 +479,21 @@ int cmd_router(int argc, char **argv)
                                          {"pcap", required_argument, NULL, O_PCAP},
                                          {"trace", no_argument, NULL, O_TRACE},
                                          {"create", no_argument, NULL, O_CREATE},
+                                         {"nat", required_argument, NULL, O_NAT},
+                                         {"nat-mapping", required_argument, NULL, O_NATMAP},
+                                         {"nat-filtering", required_argument, NULL, O_NATFILT},
+                                         {"nat-port-parity", no_argument, NULL, O_NATPAR},
+                                         {"nat-timeout", required_argument, NULL, O_NATTMO},
+                                         {"nat-max", required_argument, NULL, O_NATMAX},
+                                         {"nat-per-host", required_argument, NULL, O_NATHOST},
+                                         {"forward", required_argument, NULL, O_FWD},
+                                         {"firewall", required_argument, NULL, O_FW},
                                          {NULL, 0, NULL, 0}};
+    static const char *const maps[3] = {"eim", "adm", "apdm"};
+    static const char *const filts[3] = {"eif", "adf", "apdf"};
     struct router r;
     memset(&r, 0, sizeof r);
+    tern_nat_config_defaults(&r.natc);
     unsigned long v;
     int opt;
     opterr = 0;
@@ -289,6 +568,79 @@ int cmd_router(int argc, char **argv)
         case O_CREATE:
             r.create = true;
             break;
+        case O_NAT:
+            if (r.nnat >= TERN_MAX_IFACES) {
+                fprintf(stderr, "tern router: too many --nat\n");
+                return 2;
+            }
+            r.nat_if[r.nnat++] = optarg;
+            break;
+        case O_NATMAP:
+            if (parse_behavior(optarg, maps, &r.natc.mapping) < 0) {
+                fprintf(stderr, "tern router: bad value '%s' for --nat-mapping (eim, adm, apdm)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case O_NATFILT:
+            if (parse_behavior(optarg, filts, &r.natc.filtering) < 0) {
+                fprintf(stderr,
+                        "tern router: bad value '%s' for --nat-filtering (eif, adf, apdf)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case O_NATPAR:
+            r.natc.port_parity = true;
+            break;
+        case O_NATTMO:
+            if (parse_timeouts(optarg, &r.natc) < 0) {
+                fprintf(stderr, "tern router: bad value '%s' for --nat-timeout "
+                                "(udp|tcp|trans|icmp=SECONDS,...)\n", optarg);
+                return 2;
+            }
+            break;
+        case O_NATMAX:
+        case O_NATHOST:
+            if (parse_ulong(optarg, 1, 1u << 22, &v) < 0) {
+                fprintf(stderr, "tern router: bad value '%s' for %s\n", optarg,
+                        opt == O_NATMAX ? "--nat-max" : "--nat-per-host");
+                return 2;
+            }
+            if (opt == O_NATMAX)
+                r.natc.max_entries = (uint32_t)v;
+            else
+                r.natc.max_per_host = (uint32_t)v;
+            break;
+        case O_FWD:
+            if (r.nfwd >= 32 || parse_forward(optarg, &r.fwd[r.nfwd]) < 0) {
+                fprintf(stderr, "tern router: bad value '%s' for --forward "
+                                "(tcp|udp:EXTPORT=A.B.C.D:PORT, at most 32)\n", optarg);
+                return 2;
+            }
+            r.nfwd++;
+            break;
+        case O_FW: {
+            if (r.nfw >= TERN_MAX_IFACES) {
+                fprintf(stderr, "tern router: too many --firewall\n");
+                return 2;
+            }
+            const char *eq = strchr(optarg, '=');
+            r.fw[r.nfw].file = eq ? eq + 1 : optarg;
+            r.fw[r.nfw].ifname = NULL;
+            if (eq) {
+                static char names[TERN_MAX_IFACES][16];
+                if ((size_t)(eq - optarg) >= sizeof names[0]) {
+                    fprintf(stderr, "tern router: bad interface in --firewall '%s'\n", optarg);
+                    return 2;
+                }
+                memcpy(names[r.nfw], optarg, (size_t)(eq - optarg));
+                names[r.nfw][eq - optarg] = 0;
+                r.fw[r.nfw].ifname = names[r.nfw];
+            }
+            r.nfw++;
+            break;
+        }
         case 'h':
             fputs(router_help, stdout);
             return 0;
@@ -313,6 +665,25 @@ int cmd_router(int argc, char **argv)
             return 2;
         }
     }
+    for (int k = 0; k < r.nnat; k++)
+        if (if_index_of(&r, r.nat_if[k]) < 0) {
+            fprintf(stderr, "tern router: --nat %s: no such --tap\n", r.nat_if[k]);
+            return 2;
+        }
+    for (int k = 0; k < r.nfw; k++) {
+        if (r.fw[k].ifname && if_index_of(&r, r.fw[k].ifname) < 0) {
+            fprintf(stderr, "tern router: --firewall %s: no such --tap\n", r.fw[k].ifname);
+            return 2;
+        }
+        if (!r.fw[k].ifname && r.nnat == 0) {
+            fprintf(stderr, "tern router: --firewall FILE needs --nat IF (or use IF=FILE)\n");
+            return 2;
+        }
+    }
+    if (r.nfwd && r.nnat == 0) {
+        fprintf(stderr, "tern router: --forward needs --nat IF\n");
+        return 2;
+    }
     int rc = router_open(&r);
     if (rc) {
         router_close(&r);
@@ -320,12 +691,16 @@ int cmd_router(int argc, char **argv)
     }
     for (int i = 0; i < r.nifs; i++) {
         char a[16];
-        fprintf(stderr, "tern router: %s %s/%u\n", r.ifs[i].name,
-                tern_ipv4_ntoa(r.ifs[i].addr, a), r.ifs[i].prefix);
+        bool nat = false;
+        for (int k = 0; k < r.nnat; k++)
+            nat |= !strcmp(r.nat_if[k], r.ifs[i].name);
+        fprintf(stderr, "tern router: %s %s/%u%s\n", r.ifs[i].name,
+                tern_ipv4_ntoa(r.ifs[i].addr, a), r.ifs[i].prefix, nat ? " (NAT outside)" : "");
     }
     fprintf(stderr, "tern router: forwarding (SIGINT or SIGTERM to stop)\n");
     struct tool_signals sig;
-    tool_signals_open(&sig, r.loop, false, tool_stop_loop, r.loop);
+    usr1_stack = r.stack;
+    tool_signals_open(&sig, r.loop, true, on_signal, r.loop);
     tern_loop_run(r.loop, TERN_TIME_NEVER);
     tool_signals_close(&sig);
     if (r.trace)
@@ -335,6 +710,7 @@ int cmd_router(int argc, char **argv)
     for (int i = 0; i < r.nifs; i++)
         if (r.gone[i].gone)
             rc = 1;
+    usr1_stack = NULL;
     router_close(&r);
     return rc;
 }

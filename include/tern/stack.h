@@ -150,8 +150,10 @@ struct tern_stats {
          * sent), no route (net unreachable sent), DF and too big for the
          * next hop (fragmentation needed sent), fwd_errors (the output
          * path was busy or the device refused). ARP failures count in
-         * arp.queue_drops (host unreachable sent). */
-        uint64_t forwarded, fwd_fragmented, drop_ttl, fwd_no_route, fwd_needfrag, fwd_errors;
+         * arp.queue_drops (host unreachable sent). fwd_nat_drop: refused
+         * by the NAT or firewall (tern/nat.h counts why). */
+        uint64_t forwarded, fwd_fragmented, drop_ttl, fwd_no_route, fwd_needfrag, fwd_errors,
+            fwd_nat_drop;
     } ip;
     struct {
         uint64_t rx, tx, drop_short, drop_csum, echo_requests, echo_replies_tx,

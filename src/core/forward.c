@@ -19,6 +19,7 @@
  */
 #include <string.h>
 
+#include "core/nat.h"
 #include "core/stack_impl.h"
 #include "tern/wire/bytes.h"
 #include "tern/wire/eth.h"
@@ -96,6 +97,15 @@ void ip_forward(struct tern_stack *s, const struct ip_rx *rx, uint64_t now)
         s->stats.ip.fwd_needfrag++;
         icmp_send_error(s, rx, TERN_ICMP_UNREACH, TERN_ICMP_UNREACH_NEEDFRAG, ifc->mtu, now);
         return;
+    }
+    /* NAT and firewall (nat_stack.c), after the checks above so that the
+     * router's own ICMP errors quote what the sender sent. */
+    struct ip_rx nat_rx;
+    if (s->nat) {
+        rx = nat_stack_forward(s, rx, ifc, &nat_rx, now);
+        if (!rx)
+            return;
+        ip = &rx->ip;
     }
     if (s->tx_busy) {
         s->stats.ip.fwd_errors++; /* a device re-entered us from its send */

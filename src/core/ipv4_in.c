@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "core/nat.h"
 #include "core/stack_impl.h"
 #include "tern/wire/bytes.h"
 #include "tern/wire/icmp.h"
@@ -135,6 +136,17 @@ static void ip_reassemble(struct tern_stack *s, struct ip_rx *rx, uint64_t now)
     whole.hdr_len = h > 0 ? (size_t)h : 0;
     whole.payload = out;
     whole.len = out_len;
+    if (s->nat) {
+        /* A datagram reassembled for the NAT or firewall (nat_stack.c):
+         * translated and forwarded, forwarded, or ours. */
+        if (nat_stack_input(s, &whole, now))
+            return;
+        uint32_t d = whole.ip.dst;
+        if (!stack_is_our_addr(s, d) && !stack_is_bcast(s, d)) {
+            ip_forward(s, &whole, now);
+            return;
+        }
+    }
     ip_deliver(s, &whole, now);
 }
 
@@ -169,6 +181,17 @@ void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, 
     if (!local && src_is_martian(s, &rx.ip, rx.payload)) {
         s->stats.ip.drop_martian++;
         return;
+    }
+    /* A router with a NAT or firewall (nat_stack.c): what will meet them
+     * is reassembled first (RFC 4787 REQ-14), and what is for a NAT
+     * address may be a reply to translate back rather than ours. */
+    if (s->nat && !local) {
+        if ((rx.ip.mf || rx.ip.frag_off) && nat_stack_wants_whole(s, &rx)) {
+            ip_reassemble(s, &rx, now);
+            return;
+        }
+        if (nat_stack_input(s, &rx, now))
+            return;
     }
     /* RFC 1122 s3.2.1.3: accept our addresses, our directed broadcasts and
      * the limited broadcast. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/nat.h"
 #include "core/stack_impl.h"
 #include "tern/wire/eth.h"
 
@@ -121,6 +122,7 @@ void tern_stack_free(struct tern_stack *s)
             tern_device_set_rx(ifc->dev, NULL, NULL);
     }
     arp_probe_fini(s);
+    nat_stack_free(s);
     arp_free(s);
     tcp_fini(s);
     sock_fini(s);

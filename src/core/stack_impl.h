@@ -121,6 +121,7 @@ struct loopq {
 };
 
 struct tern_sock;
+struct nat;
 struct sock_proto_ops;
 struct ports;
 
@@ -172,6 +173,12 @@ struct tern_stack {
     uint64_t cur_now;
     struct arp_probe probes[TERN_MAX_IFACES];
     struct tcp_stack *tcp;    /* tcp.c */
+    /* NAT and firewall (nat.c, nat_stack.c): NULL until configured */
+    struct nat *nat;
+    uint8_t *natbuf;          /* 65535: a datagram being translated */
+    uint32_t nat_ifs, fw_ifs; /* interfaces (bit per index) with NAT, firewall */
+    uint32_t nat_ext[TERN_MAX_IFACES]; /* external address per NAT interface, 0 = its own */
+    struct tern_timer nat_timer;
 };
 
 /* A received datagram as the layers above IP see it. */

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tern/nat.h"
+
 #define SCN_MAX_NODES 32
 #define SCN_MAX_IFACES 8      /* per node (TERN_MAX_IFACES) */
 #define SCN_MAX_LINKS 64
@@ -23,6 +25,8 @@
 #define SCN_MAX_ACTIONS 128
 #define SCN_MAX_RECORDS 64    /* DNS records per node */
 #define SCN_MAX_ARGS 16       /* words of one timeline action */
+#define SCN_MAX_FWDS 8        /* port forwards per router */
+#define SCN_MAX_FWRULES 16    /* firewall rules per router */
 #define SCN_NAME_MAX 32
 #define SCN_TEXT_MAX 256
 #define SCN_MAX_LINE 1024     /* longer lines are an error */
@@ -86,6 +90,25 @@ struct scn_node {
     unsigned nrecords;
     struct scn_record records[SCN_MAX_RECORDS];
     struct scn_dhcpd dhcpd;
+    /* NAT and firewall (routers; docs/nat.md) */
+    unsigned nat_ifs;         /* bit per iface index: `nat IF` */
+    uint32_t nat_ext[SCN_MAX_IFACES]; /* `nat IF address A`, 0 = the iface's */
+    int nat_line;
+    struct tern_nat_config nat; /* mapping, filtering, timers, quotas */
+    unsigned nfwds;
+    struct scn_fwd {
+        uint8_t proto;
+        uint16_t ext, port;
+        uint32_t addr;
+        int line;
+    } fwds[SCN_MAX_FWDS];
+    unsigned nfw;
+    struct scn_fwrule {
+        int iface;
+        bool has_rule;        /* false: `firewall IF` alone (default deny) */
+        struct tern_fw_rule r;
+        int line;
+    } fw[SCN_MAX_FWRULES];
 };
 
 /* Impairment of one direction of a link (units: us, bps, probabilities). */

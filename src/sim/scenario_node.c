@@ -254,11 +254,191 @@ static int p_dhcpd(struct scn_parser *p, struct scn_node *n)
     return 0;
 }
 
+static int iface_of(const struct scn_node *n, const char *name)
+{
+    for (unsigned i = 0; i < n->nifaces; i++)
+        if (!strcmp(n->ifaces[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+static int behavior(const char *v, const char *const names[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (v && !strcmp(v, names[i]))
+            return i;
+    return -1;
+}
+
+/* nat IF [mapping M] [filtering F] [address A] [udp-timeout T] [tcp-timeout T]
+ *        [transitory-timeout T] [icmp-timeout T] [max N] [per-host N] */
+static int p_nat(struct scn_parser *p, struct scn_node *n)
+{
+    static const char *const maps[3] = {"eim", "adm", "apdm"};
+    static const char *const filts[3] = {"eif", "adf", "apdf"};
+    if (!n->router)
+        return scn_fail(p, "nat: only a router translates (%s is a host)", n->name);
+    if (p->nw < 2)
+        return scn_fail(p, "nat: expected 'nat IFACE [mapping eim|adm|apdm] "
+                           "[filtering eif|adf|apdf] [address A] [udp-timeout T] ...'");
+    int fi = iface_of(n, p->w[1]);
+    if (fi < 0)
+        return scn_fail(p, "nat: %s has no interface '%s' (define it with iface first)", n->name,
+                        p->w[1]);
+    if (!n->nat_ifs)
+        tern_nat_config_defaults(&n->nat);
+    n->nat_ifs |= 1u << fi;
+    n->nat_line = p->line;
+    for (int i = 2; i < p->nw; i += 2) {
+        const char *k = p->w[i], *v = i + 1 < p->nw ? p->w[i + 1] : NULL;
+        uint64_t t;
+        if (!strcmp(k, "mapping") || !strcmp(k, "filtering")) {
+            bool m = !strcmp(k, "mapping");
+            int b = behavior(v, m ? maps : filts);
+            if (b < 0)
+                return scn_fail(p, "nat %s: expected %s, got '%s'", k,
+                                m ? "eim, adm or apdm" : "eif, adf or apdf", v ? v : "");
+            if (m)
+                n->nat.mapping = (enum tern_nat_behavior)b;
+            else
+                n->nat.filtering = (enum tern_nat_behavior)b;
+        } else if (!strcmp(k, "address")) {
+            if (scn_addr(p, v, &n->nat_ext[fi], "nat address") < 0)
+                return -1;
+        } else if (!strcmp(k, "udp-timeout") || !strcmp(k, "tcp-timeout") ||
+                   !strcmp(k, "transitory-timeout") || !strcmp(k, "icmp-timeout")) {
+            if (!v || scn_parse_time(v, &t) < 0 || t < 1000000 || t > SCN_MAX_TIME_US)
+                return scn_fail(p, "nat %s: bad time '%s' (1s..1d)", k, v ? v : "");
+            if (k[0] == 'u')
+                n->nat.udp_timeout_us = t;
+            else if (k[1] == 'c')
+                n->nat.tcp_est_timeout_us = t;
+            else if (k[0] == 't')
+                n->nat.tcp_trans_timeout_us = t;
+            else
+                n->nat.icmp_timeout_us = t;
+        } else if (!strcmp(k, "max") || !strcmp(k, "per-host")) {
+            char *end;
+            unsigned long x = v ? strtoul(v, &end, 10) : 0;
+            if (!v || *end || x < 1 || x > 1000000)
+                return scn_fail(p, "nat %s: bad count '%s' (1..1000000)", k, v ? v : "");
+            if (k[0] == 'm')
+                n->nat.max_entries = (uint32_t)x;
+            else
+                n->nat.max_per_host = (uint32_t)x;
+        } else {
+            return scn_fail(p, "nat: unknown option '%s' (expected mapping, filtering, address, "
+                               "udp-timeout, tcp-timeout, transitory-timeout, icmp-timeout, max, "
+                               "per-host)", k);
+        }
+    }
+    return 0;
+}
+
+/* forward tcp|udp:EXT=A:PORT */
+static int p_forward(struct scn_parser *p, struct scn_node *n)
+{
+    if (!n->router)
+        return scn_fail(p, "forward: only a router forwards ports (%s is a host)", n->name);
+    if (n->nfwds >= SCN_MAX_FWDS)
+        return scn_fail(p, "forward: at most %d on %s", SCN_MAX_FWDS, n->name);
+    struct scn_fwd *f = &n->fwds[n->nfwds];
+    char proto[8], addr[32], tail;
+    unsigned ext, port;
+    if (p->nw != 2 ||
+        sscanf(p->w[1], "%7[a-z]:%u=%31[0-9.]:%u%c", proto, &ext, addr, &port, &tail) != 4 ||
+        (strcmp(proto, "tcp") && strcmp(proto, "udp")) || ext < 1 || ext > 65535 || port < 1 ||
+        port > 65535)
+        return scn_fail(p, "forward: expected 'forward tcp|udp:PORT=ADDR:PORT'");
+    if (scn_addr(p, addr, &f->addr, "forward") < 0)
+        return -1;
+    f->proto = proto[0] == 't' ? 6 : 17;
+    f->ext = (uint16_t)ext;
+    f->port = (uint16_t)port;
+    f->line = p->line;
+    n->nfwds++;
+    return 0;
+}
+
+/* firewall IF [allow|deny tcp|udp|icmp|all [from NET] [to NET] [port N[-M]]] */
+static int p_firewall(struct scn_parser *p, struct scn_node *n)
+{
+    static const char usage[] = "firewall: expected 'firewall IFACE [allow|deny tcp|udp|icmp|all "
+                                "[from NET] [to NET] [port N[-M]]]'";
+    if (!n->router)
+        return scn_fail(p, "firewall: only a router filters (%s is a host)", n->name);
+    if (n->nfw >= SCN_MAX_FWRULES)
+        return scn_fail(p, "firewall: at most %d lines on %s", SCN_MAX_FWRULES, n->name);
+    if (p->nw < 2)
+        return scn_fail(p, "%s", usage);
+    struct scn_fwrule *w = &n->fw[n->nfw];
+    memset(w, 0, sizeof *w);
+    w->iface = iface_of(n, p->w[1]);
+    if (w->iface < 0)
+        return scn_fail(p, "firewall: %s has no interface '%s'", n->name, p->w[1]);
+    w->line = p->line;
+    if (p->nw == 2) {
+        n->nfw++;
+        return 0;
+    }
+    struct tern_fw_rule *r = &w->r;
+    if (p->nw < 4 || (strcmp(p->w[2], "allow") && strcmp(p->w[2], "deny")))
+        return scn_fail(p, "%s", usage);
+    r->allow = !strcmp(p->w[2], "allow");
+    const char *pr = p->w[3];
+    r->proto = !strcmp(pr, "tcp") ? 6 : !strcmp(pr, "udp") ? 17 : !strcmp(pr, "icmp") ? 1 : 0;
+    if (!r->proto && strcmp(pr, "all") && strcmp(pr, "any"))
+        return scn_fail(p, "%s", usage);
+    for (int i = 4; i < p->nw; i += 2) {
+        const char *k = p->w[i], *v = i + 1 < p->nw ? p->w[i + 1] : NULL;
+        if (!v)
+            return scn_fail(p, "%s", usage);
+        if (!strcmp(k, "from") || !strcmp(k, "to")) {
+            uint32_t a = 0;
+            uint8_t pl = 0;
+            if (strcmp(v, "any")) {
+                if (strchr(v, '/')) {
+                    if (scn_prefix(p, v, &a, &pl, "firewall") < 0)
+                        return -1;
+                } else {
+                    if (scn_addr(p, v, &a, "firewall") < 0)
+                        return -1;
+                    pl = 32;
+                }
+            }
+            uint32_t m = pl ? ~0u << (32 - pl) : 0;
+            if (k[0] == 'f') {
+                r->src = a;
+                r->src_mask = m;
+            } else {
+                r->dst = a;
+                r->dst_mask = m;
+            }
+        } else if (!strcmp(k, "port")) {
+            unsigned lo, hi;
+            char tail;
+            int c = sscanf(v, "%u-%u%c", &lo, &hi, &tail);
+            if (c == 1)
+                hi = lo;
+            if ((c != 1 && c != 2) || lo < 1 || hi < lo || hi > 65535 ||
+                (r->proto != 6 && r->proto != 17))
+                return scn_fail(p, "firewall port: expected N or N-M with tcp or udp");
+            r->dport_lo = (uint16_t)lo;
+            r->dport_hi = (uint16_t)hi;
+        } else {
+            return scn_fail(p, "%s", usage);
+        }
+    }
+    w->has_rule = true;
+    n->nfw++;
+    return 0;
+}
+
 int scn_parse_property(struct scn_parser *p)
 {
     static const char *const props[] = {"iface", "route", "gateway", "dns", "ecmp", "service",
                                         "http", "dns-zone", "record", "dhcp-server",
-                                        "perf-server"};
+                                        "perf-server", "nat", "forward", "firewall"};
     const char *k = p->w[0];
     bool known = false;
     for (size_t i = 0; i < sizeof props / sizeof props[0]; i++)
@@ -266,7 +446,7 @@ int scn_parse_property(struct scn_parser *p)
     if (!known)
         return scn_fail(p, "unknown keyword '%s' (expected host, router, link, at, seed, until, "
                            "title, or a node's iface, gateway, dns, route, ecmp, service, http, "
-                           "dns-zone, record, dhcp-server, perf-server)", k);
+                           "dns-zone, record, dhcp-server, perf-server, nat, forward, firewall)", k);
     if (p->cur_node < 0)
         return scn_fail(p, "'%s' outside a host or router (start one with 'host NAME')", k);
     struct scn_node *n = &p->sc->nodes[p->cur_node];
@@ -306,5 +486,11 @@ int scn_parse_property(struct scn_parser *p)
         n->perf_port = (uint16_t)port;
         return 0;
     }
+    if (!strcmp(k, "nat"))
+        return p_nat(p, n);
+    if (!strcmp(k, "forward"))
+        return p_forward(p, n);
+    if (!strcmp(k, "firewall"))
+        return p_firewall(p, n);
     return -1; /* not reached: unknown keywords are caught above */
 }

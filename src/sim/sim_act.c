@@ -14,6 +14,7 @@
 #include "app/nc.h"
 #include "app/perf.h"
 #include "app/netstat.h"
+#include "tern/nat.h"
 #include "app/ping.h"
 #include "app/resolver.h"
 #include "app/services.h"
@@ -270,6 +271,16 @@ void sim_act_start(struct sim_act *a)
     if (c->kind == SCN_ACT_NETSTAT) {
         fprintf(n->out, "$ netstat -a\n");
         tern_netstat_print(n->out, n->stack, sim->servdb, 0);
+        if (tern_nat_stats(n->stack)) {
+            /* A NAT or firewall: its table as conntrack -L prints it. */
+            static char buf[1 << 16];
+            size_t need = tern_nat_list(n->stack, buf, sizeof buf);
+            fprintf(n->out, "$ conntrack -L\n%s", buf);
+            if (need >= sizeof buf)
+                fprintf(n->out, "(%zu more bytes not shown)\n", need - (sizeof buf - 1));
+            fprintf(n->out, "conntrack: %llu flow entries have been shown.\n",
+                    (unsigned long long)tern_nat_stats(n->stack)->entries);
+        }
         return finish(a, 0);
     }
     uint32_t dst = 0;
@@ -316,6 +327,15 @@ void sim_act_start(struct sim_act *a)
         break;
     case SCN_ACT_STREAM: {
         int to = sim_addr_node(sim, dst);
+        /* To a router's NAT address with a port forward for this UDP port:
+         * the receiver is the inside host it forwards to (docs/nat.md). */
+        for (unsigned k = 0; to >= 0 && k < sim->sc->nodes[to].nfwds; k++) {
+            const struct scn_fwd *f = &sim->sc->nodes[to].fwds[k];
+            if (f->proto == 17 && f->ext == c->port && f->port == c->port) {
+                to = sim_addr_node(sim, f->addr);
+                break;
+            }
+        }
         fprintf(n->out, "$ stream %s:%u, %u-byte datagrams at %llu bit/s for %.3f s\n",
                 tern_ipv4_ntoa(dst, d), c->port, c->size, (unsigned long long)c->rate_bps,
                 (double)c->duration_us / 1e6);

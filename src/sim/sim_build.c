@@ -21,6 +21,7 @@
 #include "app/perf.h"
 #include "app/services.h"
 #include "sim/sim_impl.h"
+#include "tern/nat.h"
 #include "tern/err.h"
 #include "tern/wire/ipv4.h"
 
@@ -321,6 +322,39 @@ static int build_servers(struct sim *sim, int n)
     return 0;
 }
 
+/* A router's NAT, port forwards and firewall (docs/nat.md). */
+static int build_nat(struct sim *sim, int n)
+{
+    struct sim_node *sn = &sim->nodes[n];
+    const struct scn_node *c = sn->cfg;
+    for (unsigned i = 0; i < c->nifaces; i++) {
+        if (!(c->nat_ifs >> i & 1u))
+            continue;
+        int ifx = sn->ifaces[i].ifindex;
+        int rc = tern_nat_enable(sn->stack, ifx, &c->nat);
+        if (rc == 0 && c->nat_ext[i])
+            rc = tern_nat_set_external(sn->stack, ifx, c->nat_ext[i]);
+        if (rc < 0)
+            return fail(sim, c->nat_line, "nat: %s%s", tern_strerror(rc),
+                        c->nat_ext[i] ? " (is the address one of this router's?)" : "");
+    }
+    for (unsigned k = 0; k < c->nfwds; k++) {
+        const struct scn_fwd *f = &c->fwds[k];
+        int rc = tern_nat_forward_add(sn->stack, f->proto, f->ext, f->addr, f->port);
+        if (rc < 0)
+            return fail(sim, f->line, "forward: %s%s", tern_strerror(rc),
+                        " (a port given twice, or too many?)");
+    }
+    for (unsigned k = 0; k < c->nfw; k++) {
+        const struct scn_fwrule *w = &c->fw[k];
+        int rc = tern_fw_rule_add(sn->stack, sn->ifaces[w->iface].ifindex,
+                                  w->has_rule ? &w->r : NULL);
+        if (rc < 0)
+            return fail(sim, w->line, "firewall: %s%s", tern_strerror(rc), "");
+    }
+    return 0;
+}
+
 int sim_build(struct sim *sim)
 {
     const struct scenario *sc = sim->sc;
@@ -360,7 +394,8 @@ int sim_build(struct sim *sim)
         }
     }
     for (unsigned n = 0; n < sc->nnodes; n++)
-        if (build_routes(sim, (int)n) < 0 || build_servers(sim, (int)n) < 0)
+        if (build_routes(sim, (int)n) < 0 || build_servers(sim, (int)n) < 0 ||
+            build_nat(sim, (int)n) < 0)
             return -1;
     return 0;
 }

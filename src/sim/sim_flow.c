@@ -11,6 +11,7 @@
 
 #include "sim/sim_impl.h"
 #include "sim/tcpplot.h"
+#include "tern/nat.h"
 #include "tern/wire/seq.h"
 
 #define SAMPLE_US 10000 /* socket samples every 10 ms of virtual time */
@@ -27,6 +28,22 @@ static void on_sample(struct tern_timer *t, void *arg)
     struct sim *sim = arg;
     sim_flow_sample(sim);
     tern_timer_arm(sim->loop, &sim->sampler, tern_loop_now(sim->loop) + SAMPLE_US);
+}
+
+/* An endpoint that is a NAT's external one (a router with a NAT owns the
+ * address and has a session for it toward the other end): the inside
+ * endpoint instead, so one connection is one flow on both sides. */
+static void inside(struct sim *sim, uint32_t *a, uint16_t *p, uint32_t oa, uint16_t op)
+{
+    int n = sim_addr_node(sim, *a);
+    if (n < 0 || !sim->sc->nodes[n].router)
+        return;
+    uint32_t ia;
+    uint16_t ip;
+    if (tern_nat_inside_of(sim->nodes[n].stack, 6, *a, *p, oa, op, &ia, &ip)) {
+        *a = ia;
+        *p = ip;
+    }
 }
 
 static struct sim_flow *find(struct sim *sim, uint32_t src, uint16_t sport, uint32_t dst,
@@ -57,6 +74,10 @@ void sim_flow_packet(struct sim *sim, int node, bool tx, const uint8_t *ip, size
         return;
     uint32_t src = be32(ip + 12), dst = be32(ip + 16);
     uint16_t sport = (uint16_t)(th[0] << 8 | th[1]), dport = (uint16_t)(th[2] << 8 | th[3]);
+    uint32_t raw_src = src, raw_dst = dst;
+    uint16_t raw_sport = sport, raw_dport = dport;
+    inside(sim, &src, &sport, raw_dst, raw_dport);
+    inside(sim, &dst, &dport, raw_src, raw_sport);
     uint32_t seq = be32(th + 4);
     uint8_t flags = th[13];
     size_t payload = len - ihl - doff;
@@ -82,18 +103,25 @@ void sim_flow_packet(struct sim *sim, int node, bool tx, const uint8_t *ip, size
         f->node[0] = node;
         f->node[1] = sim_addr_node(sim, dst);
         f->syn_us = now;
-        if (sim->opts->plot_dir)
-            for (int k = 0; k < 2; k++)
-                f->plot[k] = tern_tcpplot_new(f->addr[k], f->port[k], f->addr[!k], f->port[!k],
-                                              PLOT_POINTS);
         if (!tern_timer_armed(&sim->sampler))
             tern_timer_arm(sim->loop, &sim->sampler, now + SAMPLE_US);
         d = 0;
     }
-    /* The plot of direction k is fed at its sender, both ways. */
-    for (int k = 0; k < 2; k++)
-        if (f->plot[k] && f->node[k] == node)
+    /* The plot of direction k is fed at its sender, both ways, with the
+     * addresses as that sender sees them (the far side of a NAT sees the
+     * NAT's external endpoint): made at its first packet there. */
+    for (int k = 0; k < 2; k++) {
+        if (f->node[k] != node)
+            continue;
+        if (!f->plot[k] && sim->opts->plot_dir) {
+            bool fwd = k == d; /* this packet travels in direction k */
+            f->plot[k] = tern_tcpplot_new(fwd ? raw_src : raw_dst, fwd ? raw_sport : raw_dport,
+                                          fwd ? raw_dst : raw_src, fwd ? raw_dport : raw_sport,
+                                          PLOT_POINTS);
+        }
+        if (f->plot[k])
             tern_tcpplot_packet(f->plot[k], now, ip, len);
+    }
     if (!tx) {
         if (payload)
             f->dir[d].last_rx_us = now;
@@ -132,8 +160,10 @@ void sim_flow_sample(struct sim *sim)
             if (rows[r].type != TERN_SOCK_STREAM)
                 continue;
             int d;
-            struct sim_flow *f = find(sim, rows[r].local.addr, rows[r].local.port,
-                                      rows[r].peer.addr, rows[r].peer.port, &d);
+            uint32_t pa = rows[r].peer.addr;
+            uint16_t pp = rows[r].peer.port;
+            inside(sim, &pa, &pp, rows[r].local.addr, rows[r].local.port);
+            struct sim_flow *f = find(sim, rows[r].local.addr, rows[r].local.port, pa, pp, &d);
             if (!f || f->node[d] != (int)n)
                 continue;
             if (rows[r].rtt_us) {

@@ -14,6 +14,7 @@
 #include "app/http_client.h"
 #include "sim/sim_impl.h"
 #include "sim/tcpplot.h"
+#include "tern/nat.h"
 #include "tern/wire/ipv4.h"
 
 static const char *node_name(struct sim *sim, int n)
@@ -65,6 +66,30 @@ static void streams(struct sim *sim, FILE *out)
             any = true;
             sim_stream_report(sim->acts[i].stream, out);
         }
+}
+
+/* Per router with a NAT or firewall: its counters (docs/nat.md). */
+static void nats(struct sim *sim, FILE *out)
+{
+    bool any = false;
+    for (unsigned n = 0; n < sim->nnodes; n++) {
+        const struct tern_nat_stats *st = tern_nat_stats(sim->nodes[n].stack);
+        if (!st)
+            continue;
+        if (!any)
+            fprintf(out, "NAT (sessions created, expired, evicted; datagrams out, in, "
+                         "hairpinned; dropped by filter, by quota; firewall allowed, denied):\n");
+        any = true;
+        fprintf(out,
+                "  %-8s %6llu created %6llu expired %6llu evicted  %7llu out %7llu in %4llu "
+                "hairpin  %5llu filter %5llu quota  %4llu allowed %4llu denied\n",
+                node_name(sim, (int)n), (unsigned long long)st->created,
+                (unsigned long long)st->expired, (unsigned long long)st->evicted,
+                (unsigned long long)st->out, (unsigned long long)st->in,
+                (unsigned long long)st->hairpin, (unsigned long long)st->drop_filter,
+                (unsigned long long)st->drop_quota, (unsigned long long)st->fw_allow,
+                (unsigned long long)st->fw_deny);
+    }
 }
 
 static void links(struct sim *sim, FILE *out)
@@ -206,6 +231,7 @@ void sim_summary(struct sim *sim)
     fprintf(out, "Actions: %u run, %u failed or unfinished\n", started, failed);
     flows(sim, out);
     streams(sim, out);
+    nats(sim, out);
     links(sim, out);
     downloads(sim, out);
     if (sim->opts->pcap_dir) {

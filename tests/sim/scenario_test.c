@@ -4,6 +4,7 @@
  * line and what is wrong, never crash (fuzz/scenario_fuzz.c does the
  * rest). Expected values are worked out by hand from docs/scenarios.md.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,4 +325,60 @@ TEST(sim_sha256_vectors)
     tern_sha256_final(&c, d);
     tern_sha256_hex(d, hex);
     CHECK_STR(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(scenario_nat_forward_firewall_lines)
+{
+    const char *text = "router gw\n"
+                       "  iface in 192.168.1.1/24\n"
+                       "  iface out 10.0.0.1/24\n"
+                       "  iface out2 10.0.1.1/24\n"
+                       "  nat out mapping adm filtering eif udp-timeout 30s per-host 50\n"
+                       "  nat out2 address 10.0.0.1 max 500\n"
+                       "  forward tcp:8080=192.168.1.10:80\n"
+                       "  firewall out\n"
+                       "  firewall out allow tcp from 10.0.0.0/24 to 192.168.1.10 port 80-81\n"
+                       "  firewall out deny all\n"
+                       "host a\n  iface e 192.168.1.10/24\n"
+                       "host b\n  iface e 10.0.0.2/24\n"
+                       "host c\n  iface e 10.0.1.2/24\n"
+                       "link l1 gw.in a.e\nlink l2 gw.out b.e\nlink l3 gw.out2 c.e\n";
+    char err[512];
+    int rc;
+    struct scenario *sc = parse(text, err, sizeof err, &rc);
+    REQUIRE(sc);
+    if (rc)
+        fprintf(stderr, "# %s\n", err);
+    CHECK_EQ(rc, 0);
+    const struct scn_node *n = &sc->nodes[0];
+    CHECK_EQ(n->nat_ifs, 6u); /* ifaces 1 and 2 */
+    CHECK_EQ(n->nat.mapping, TERN_NAT_AD);
+    CHECK_EQ(n->nat.filtering, TERN_NAT_EI);
+    CHECK_EQ(n->nat.udp_timeout_us, 30000000);
+    CHECK_EQ(n->nat.max_per_host, 50);
+    CHECK_EQ(n->nat.max_entries, 500);
+    CHECK_EQ(n->nat.tcp_est_timeout_us, 7440ull * 1000000); /* default kept */
+    CHECK_EQ(n->nat_ext[2], 0x0a000001u);
+    CHECK_EQ(n->nfwds, 1);
+    CHECK_EQ(n->fwds[0].proto, 6);
+    CHECK_EQ(n->fwds[0].ext, 8080);
+    CHECK_EQ(n->fwds[0].addr, 0xc0a8010au);
+    CHECK_EQ(n->fwds[0].port, 80);
+    CHECK_EQ(n->nfw, 3);
+    CHECK(!n->fw[0].has_rule);
+    CHECK(n->fw[1].has_rule && n->fw[1].r.allow && n->fw[1].r.proto == 6);
+    CHECK_EQ(n->fw[1].r.src_mask, 0xffffff00u);
+    CHECK_EQ(n->fw[1].r.dst_mask, 0xffffffffu);
+    CHECK_EQ(n->fw[1].r.dport_lo, 80);
+    CHECK_EQ(n->fw[1].r.dport_hi, 81);
+    CHECK(n->fw[2].has_rule && !n->fw[2].r.allow && n->fw[2].r.proto == 0);
+    free(sc);
+    EXPECT_ERROR("host h\n  iface e 10.0.0.2/24\n  nat e\n", 3, "only a router translates");
+    EXPECT_ERROR("router r\n  iface e 10.0.0.1/24\n  nat x\n", 3, "no interface 'x'");
+    EXPECT_ERROR("router r\n  iface e 10.0.0.1/24\n  nat e mapping full\n", 3,
+                 "expected eim, adm or apdm");
+    EXPECT_ERROR("router r\n  iface e 10.0.0.1/24\n  forward tcp:0=1.2.3.4:80\n", 3,
+                 "expected 'forward tcp|udp:PORT=ADDR:PORT'");
+    EXPECT_ERROR("router r\n  iface e 10.0.0.1/24\n  firewall e allow udp port 0\n", 3,
+                 "firewall port");
 }
