@@ -9,7 +9,11 @@ cd "$(dirname "$0")/../.."
 command -v pkg-config >/dev/null || { echo "skip - install_pkgconfig: pkg-config missing"; exit 0; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if ! make --no-print-directory -s install BUILD="$b" PREFIX="$tmp/prefix" >"$tmp/log" 2>&1; then
+# The variant's own flags, so an out-of-date object is rebuilt the way the
+# build dir was made (never a gcc object in the ASan dir).
+san=()
+case "$(basename "$b")" in asan) san=(SAN=1) ;; tsan) san=(SAN=thread) ;; esac
+if ! make --no-print-directory -s install "${san[@]}" BUILD="$b" PREFIX="$tmp/prefix" >"$tmp/log" 2>&1; then
     cat "$tmp/log"; echo "not ok - make install"; exit 1
 fi
 echo "ok - make install PREFIX=..."
