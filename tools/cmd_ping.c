@@ -20,7 +20,7 @@ static const char ping_help[] =
     "usage: tern ping [OPTIONS] --tap IF|--tun IF --addr A/P HOST\n"
     "Send ICMP echo requests to HOST (an IPv4 address, or a name: --dns, the DHCP\n"
     "lease's server, /etc/hosts) and print the replies as iputils ping does. When\n"
-    "ARP gets no answer (7 s), each request waiting for it is reported as \"From\n"
+    "ARP gets no answer (3 s), each request waiting for it is reported as \"From\n"
     "OURS icmp_seq=N Destination Host Unreachable\". SIGINT prints the summary.\n"
     "Exit status: 0 a reply was received (with -w: -c replies), 1 none, 2 error.\n"
     "\n"

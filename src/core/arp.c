@@ -10,8 +10,10 @@
  * evicted), a keyed hash table so lookups stay O(1) under attack, and a
  * preallocated pool of arp_queue_total frame slots, at most
  * arp_queue_per_entry per entry. Entry life: INCOMPLETE (requests sent at
- * arp_retry_us, 2x, 4x, ...; after arp_max_requests the queued datagrams are
- * dropped) -> VALID: reachable for arp_reachable_us after the last
+ * arp_retry_us apart; arp_retry_us after the last of arp_max_requests the
+ * queued datagrams are dropped and their senders told: with the defaults,
+ * 3 s after the first, as Linux's mcast_solicit 3 x retrans_time 1 s, so
+ * ping says "Destination Host Unreachable" when iputils does) -> VALID: reachable for arp_reachable_us after the last
  * confirmation, then stale (still used, one refresh request sent on use)
  * for arp_stale_us, then removed.
  */
@@ -365,8 +367,8 @@ static void arp_timer_fn(struct tern_timer *t, void *arg)
                 }
                 continue;
             }
-            /* Exponential backoff: retry, 2x retry, 4x retry, ... */
-            e->next_event = now + (c->arp_retry_us << e->requests);
+            /* RFC 1122 s2.3.2.1: at most one request per arp_retry_us */
+            e->next_event = now + c->arp_retry_us;
             e->requests++;
             send_request(s, e, bcast_mac);
         } else if (e->state == ARP_VALID && now - e->confirmed >= c->arp_reachable_us + c->arp_stale_us) {

@@ -144,6 +144,33 @@ TEST(ping_virtual_lossy_link_expected_loss_and_deterministic)
     free(c);
 }
 
+TEST(ping_unanswered_arp_is_host_unreachable_after_3s)
+{
+    /* iputils over Linux: "From <us> icmp_seq=N Destination Host Unreachable"
+     * once ARP gives up, 3 s after its first request; `ping -c 5` to a
+     * silent address ends after ~6 s (the second resolution fails too), not
+     * after -W's 10 s linger. */
+    struct net2 n;
+    REQUIRE(net2_open(&n, 5, NULL) == 0);
+    struct tern_ping_opts po = {.dst = 0x0a000009, .dst_name = "10.0.0.9", .count = 5,
+                                .size = 56, .interval_us = 1000000};
+    int st;
+    uint64_t t0 = tern_loop_now(n.loop);
+    char *out = run_ping(&n, &po, &st);
+    REQUIRE(out != NULL);
+    uint64_t took = tern_loop_now(n.loop) - t0;
+    for (int seq = 1; seq <= 5; seq++) {
+        char line[80];
+        snprintf(line, sizeof line, "From 10.0.0.1 icmp_seq=%d Destination Host Unreachable\n", seq);
+        CHECK(strstr(out, line) != NULL);
+    }
+    CHECK(strstr(out, "5 packets transmitted, 0 received, +5 errors, 100% packet loss") != NULL);
+    CHECK(took >= 6000000 && took < 6500000);
+    CHECK_EQ(st, 1);
+    free(out);
+    net2_close(&n);
+}
+
 TEST(ping_deadline_timestamps_flood)
 {
     struct tern_impair imp = {.delay_us = 5000};

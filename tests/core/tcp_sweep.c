@@ -159,10 +159,14 @@ static void ep_step(struct sweep_ep *e)
         if (p & TERN_POLLERR) {
             int err = tern_sock_error(e->sk);
             /* The handshake can fail on a bad enough link (all SYN
-             * retries lost): the app tries again on a new socket. */
+             * retries lost): the app tries again on a new socket. A
+             * soft error seen meanwhile (ARP gave up on a SYN: host
+             * unreachable) is what the timeout reports then (RFC 1122
+             * 4.2.3.9), as Linux does: the same case. */
             tern_sock_close(e->sk);
             e->sk = NULL;
-            if (err == TERN_E_TIMEDOUT && c->connects < 4) {
+            if ((err == TERN_E_TIMEDOUT || err == TERN_E_HOSTUNREACH ||
+                 err == TERN_E_NETUNREACH) && c->connects < 4) {
                 conn_connect(c);
                 return;
             }
