@@ -112,5 +112,8 @@ while read -r map filt want_m want_f want_s; do
     pcaps+=("$tmp/$name-sin.pcap" "$tmp/$name-sout.pcap")
 done <<<"$combos"
 
-pcap_check "${pcaps[@]}"
+# The NAT picks random outside ports; tshark guesses an application from a
+# port number (3671 is KNXnet/IP) and calls the STUN payload malformed. The
+# check is about IP/UDP/ICMP and their checksums: those guesses are off.
+PCAP_CHECK_OPTS="--disable-protocol knxnetip" pcap_check "${pcaps[@]}"
 exit 0

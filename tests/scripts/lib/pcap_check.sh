@@ -25,8 +25,10 @@ pcap_check() {
         || icmp.checksum.status == "Bad"'
     for f in "$@"; do
         n=$(tshark -r "$f" 2>/dev/null | wc -l)
+        # shellcheck disable=SC2086 # PCAP_CHECK_OPTS: extra tshark words from the caller
         bad=$(tshark -r "$f" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
-            -o udp.check_checksum:TRUE -o tcp.desegment_tcp_streams:FALSE -Y "$filter" 2>&1 |
+            -o udp.check_checksum:TRUE -o tcp.desegment_tcp_streams:FALSE ${PCAP_CHECK_OPTS:-} \
+            -Y "$filter" 2>&1 |
             grep -v 'Running as user' | head -5)
         if [ "$n" -gt 0 ] && [ -z "$bad" ]; then
             echo "ok - tshark: $(basename "$f") has $n frames, none malformed or with a bad checksum"
