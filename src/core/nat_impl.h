@@ -18,15 +18,15 @@
 #define PROTO_UDP 17
 
 /* entry flags */
-#define F_SEEN_OUT 0x01u  /* a datagram went out */
-#define F_SEEN_IN 0x02u   /* a reply came in */
-#define F_ASSURED 0x04u   /* replied and (TCP) established: conntrack's [ASSURED] */
+#define F_SEEN_OUT 0x01u /* a datagram went out */
+#define F_SEEN_IN 0x02u  /* a reply came in */
+#define F_ASSURED 0x04u  /* replied and (TCP) established: conntrack's [ASSURED] */
 #define F_SYN_OUT 0x08u
 #define F_SYN_IN 0x10u
 #define F_FIN_OUT 0x20u
 #define F_FIN_IN 0x40u
-#define F_INBOUND 0x80u   /* created by an inbound datagram (DNAT, EIF, firewall allow) */
-#define F_RST 0x100u      /* a RST was seen: closed for good */
+#define F_INBOUND 0x80u /* created by an inbound datagram (DNAT, EIF, firewall allow) */
+#define F_RST 0x100u    /* a RST was seen: closed for good */
 
 struct nat_entry {
     uint32_t int_addr, rem_addr, ext_addr;
@@ -75,11 +75,14 @@ struct nat {
 /* nat.c: the table, used by the translation */
 bool nat_fwd_reserved(const struct nat *n, uint8_t p, uint16_t port);
 bool nat_transitory(const struct nat_entry *x);
-uint32_t nat_find_sess(const struct nat *n, uint8_t p, uint32_t ia, uint16_t ip, uint32_t ra, uint16_t rp, uint64_t now);
+uint32_t nat_find_sess(const struct nat *n, uint8_t p, uint32_t ia, uint16_t ip, uint32_t ra,
+                       uint16_t rp, uint64_t now);
 uint32_t nat_h_ext(const struct nat *n, uint8_t p, uint32_t ea, uint16_t ep);
-bool nat_pick_port(struct nat *n, uint8_t p, uint32_t ia, uint16_t ip, uint32_t ra, uint32_t ea, uint64_t now, uint16_t *out);
+bool nat_pick_port(struct nat *n, uint8_t p, uint32_t ia, uint16_t ip, uint32_t ra, uint32_t ea,
+                   uint64_t now, uint16_t *out);
 bool nat_live(const struct nat_entry *x, uint64_t now);
-uint32_t nat_entry_new(struct nat *n, uint8_t p, uint32_t ia, uint16_t ip, uint32_t ra, uint16_t rp, uint32_t ea, uint16_t ep, uint64_t now);
+uint32_t nat_entry_new(struct nat *n, uint8_t p, uint32_t ia, uint16_t ip, uint32_t ra, uint16_t rp,
+                       uint32_t ea, uint16_t ep, uint64_t now);
 uint64_t nat_timeout_of(const struct nat *n, const struct nat_entry *x);
 bool nat_make_room(struct nat *n, uint32_t a, uint64_t now);
 
