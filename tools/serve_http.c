@@ -10,6 +10,7 @@
 #include "tern/err.h"
 #include "tls/tls.h"
 #include "app/app_tls.h"
+#include "servport.h"
 
 const char serve_http_help[] =
     "HTTP server options:\n"
@@ -25,30 +26,6 @@ const char serve_http_help[] =
     "  --cert FILE      --https: our certificate chain\n"
     "  --key FILE       --https: our private key\n";
 
-static int dir_port(const char *opt, const char *arg, char *dir, size_t dircap, uint16_t *port,
-                    uint16_t defport)
-{
-    size_t len = strlen(arg);
-    *port = defport;
-    const char *colon = strrchr(arg, ':');
-    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
-        unsigned long p;
-        if (parse_ulong(colon + 1, 1, 65535, &p) < 0) {
-            fprintf(stderr, "tern serve: bad port in %s '%s'\n", opt, arg);
-            return -1;
-        }
-        *port = (uint16_t)p;
-        len = (size_t)(colon - arg);
-    }
-    if (len == 0 || len >= dircap) {
-        fprintf(stderr, "tern serve: bad directory in %s '%s'\n", opt, arg);
-        return -1;
-    }
-    memcpy(dir, arg, len);
-    dir[len] = '\0';
-    return 1;
-}
-
 int serve_http_opt(struct serve_http *h, int opt, const char *arg)
 {
     if (opt == SERVE_HTTP_OPT_INDEX) {
@@ -56,7 +33,7 @@ int serve_http_opt(struct serve_http *h, int opt, const char *arg)
         return 1;
     }
     if (opt == SERVE_HTTPS_OPT_DIR)
-        return dir_port("--https", arg, h->sdir, sizeof h->sdir, &h->sport, 443);
+        return tool_path_port("--https", "directory", arg, h->sdir, sizeof h->sdir, &h->sport, 443);
     if (opt == SERVE_HTTPS_OPT_CERT) {
         h->cert = arg;
         return 1;
@@ -67,25 +44,7 @@ int serve_http_opt(struct serve_http *h, int opt, const char *arg)
     }
     if (opt != SERVE_HTTP_OPT_DIR)
         return 0;
-    size_t len = strlen(arg);
-    h->port = 80;
-    const char *colon = strrchr(arg, ':');
-    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
-        unsigned long p;
-        if (parse_ulong(colon + 1, 1, 65535, &p) < 0) {
-            fprintf(stderr, "tern serve: bad port in --http '%s'\n", arg);
-            return -1;
-        }
-        h->port = (uint16_t)p;
-        len = (size_t)(colon - arg);
-    }
-    if (len == 0 || len >= sizeof h->dir) {
-        fprintf(stderr, "tern serve: bad directory in --http '%s'\n", arg);
-        return -1;
-    }
-    memcpy(h->dir, arg, len);
-    h->dir[len] = '\0';
-    return 1;
+    return tool_path_port("--http", "directory", arg, h->dir, sizeof h->dir, &h->port, 80);
 }
 
 static int64_t wall_clock(void *ctx)

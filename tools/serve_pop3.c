@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/pop3.h"
+#include "servport.h"
 #include "tern/err.h"
 
 const char serve_pop3_help[] =
@@ -29,25 +30,7 @@ int serve_pop3_opt(struct serve_pop3 *p, int opt, const char *arg)
     }
     if (opt != SERVE_POP3_OPT_DROP)
         return 0;
-    size_t len = strlen(arg);
-    p->port = 110;
-    const char *colon = strrchr(arg, ':');
-    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
-        unsigned long v;
-        if (parse_ulong(colon + 1, 1, 65535, &v) < 0) {
-            fprintf(stderr, "tern serve: bad port in --pop3 '%s'\n", arg);
-            return -1;
-        }
-        p->port = (uint16_t)v;
-        len = (size_t)(colon - arg);
-    }
-    if (len == 0 || len >= sizeof p->drop) {
-        fprintf(stderr, "tern serve: bad maildrop in --pop3 '%s'\n", arg);
-        return -1;
-    }
-    memcpy(p->drop, arg, len);
-    p->drop[len] = 0;
-    return 1;
+    return tool_path_port("--pop3", "maildrop", arg, p->drop, sizeof p->drop, &p->port, 110);
 }
 
 int serve_pop3_start(struct serve_pop3 *p, struct tern_env *env)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stackopts.h"
 #include "tern/err.h"
 
 static struct tern_servdb *db;
@@ -45,4 +46,28 @@ int tool_parse_port(const char *s, uint8_t proto, const char *prog, uint16_t *po
     else
         fprintf(stderr, "%s: bad port '%s' (0..65535 or a service name)\n", prog, s);
     return -1;
+}
+
+int tool_path_port(const char *opt, const char *what, const char *arg, char *buf, size_t cap,
+                   uint16_t *port, uint16_t defport)
+{
+    size_t len = strlen(arg);
+    *port = defport;
+    const char *colon = strrchr(arg, ':');
+    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+        unsigned long p;
+        if (parse_ulong(colon + 1, 1, 65535, &p) < 0) {
+            fprintf(stderr, "tern serve: bad port in %s '%s'\n", opt, arg);
+            return -1;
+        }
+        *port = (uint16_t)p;
+        len = (size_t)(colon - arg);
+    }
+    if (len == 0 || len >= cap) {
+        fprintf(stderr, "tern serve: bad %s in %s '%s'\n", what, opt, arg);
+        return -1;
+    }
+    memcpy(buf, arg, len);
+    buf[len] = '\0';
+    return 1;
 }
