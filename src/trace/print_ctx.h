@@ -30,6 +30,8 @@ struct pc {
     const char *proto;      /* protocol being dissected (tcpdump's ndo_protocol) */
     const char *trunc_proto;
     bool trunc;             /* a read failed: suppress everything else */
+    bool ports_only;        /* IPv6 with extension headers: the addresses were
+                             * printed before them, TCP/UDP print ports alone */
 };
 
 /* printf into the line unless truncated; output beyond cap is dropped. */
@@ -90,6 +92,8 @@ void pc_hexdump(struct pc *c, const uint8_t *p, size_t len);
 void pc_ip_print(struct pc *c, const uint8_t *bp, uint32_t length);
 void pc_ip6_print(struct pc *c, const uint8_t *bp, uint32_t length);
 void pc_icmp6_print(struct pc *c, const uint8_t *bp, uint32_t length);
+/* IGMP v1-v3 (IPv4 protocol 2), print_icmp6.c */
+void pc_igmp_print(struct pc *c, const uint8_t *bp, uint32_t length);
 void pc_tcp_print(struct pc *c, const uint8_t *bp, uint32_t length, const uint8_t *ip);
 void pc_udp_print(struct pc *c, const uint8_t *bp, uint32_t length, const uint8_t *ip,
                   bool fragmented);

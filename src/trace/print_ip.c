@@ -77,8 +77,11 @@ void pc_ip_print(struct pc *c, const uint8_t *bp, uint32_t length)
     case TERN_IPPROTO_ICMP:
         pc_icmp_print(c, cp, plen);
         break;
+    case 2: /* IGMP */
+        pc_igmp_print(c, cp, plen);
+        break;
     default:
-        /* DEVIATION (from tcpdump): protocols tcpdump dissects (IGMP, GRE,
+        /* DEVIATION (from tcpdump): protocols tcpdump dissects (GRE,
          * ESP, AH, OSPF, PIM, SCTP, ...) are printed generically. */
         pc_printf(c, " ip-proto-%u %u", proto, plen);
         break;
@@ -111,11 +114,14 @@ uint32_t pc_addr_key(const uint8_t *ip, int which)
 }
 
 /* IPv6 (RFC 8200 s3) as tcpdump 4.99.3 -n prints it: "IP6 src > dst: "
- * then the next header; TCP and UDP print their own "addr.port" pair.
- * DEVIATION (from tcpdump): extension headers (RFC 8200 s4: hop-by-hop,
- * routing, fragment, destination options), AH, ESP and the other upper
- * layers are printed as " ip-proto-N LEN"; so are jumbograms (RFC 2675),
- * whose length is in a hop-by-hop option. */
+ * then the next header; TCP and UDP right after the fixed header print
+ * their own "addr.port" pair. Extension headers (RFC 8200 s4) print as
+ * tcpdump names them - "HBH ", "DSTOPT ", "frag (OFFSET|LEN) ", "RT6 (...)
+ * " - and a transport after them prints its ports alone.
+ * DEVIATION (from tcpdump): AH, ESP, Mobility and the other upper layers
+ * print as " ip-proto-N LEN"; so do jumbograms (RFC 2675) and what
+ * follows a Routing header of a type other than 0 and 2 (tcpdump
+ * dissects their fields). */
 void pc_ip6_print(struct pc *c, const uint8_t *bp, uint32_t length)
 {
     c->proto = "ip6";
@@ -148,12 +154,98 @@ void pc_ip6_print(struct pc *c, const uint8_t *bp, uint32_t length)
         pc_addrs(c, bp, s, d);
         pc_printf(c, "%s > %s: ", s, d);
     }
+    bool more = false, saw_hbh = false;
+    for (int hdrs = 0;; hdrs++) {
+        uint32_t hl;
+        switch (nh) {
+        case 0:  /* Hop-by-Hop Options, RFC 8200 s4.3 */
+        case 60: /* Destination Options, s4.6 */
+            if (nh == 0 && hdrs > 0) { /* RFC 8200 s4.1: only right after the header */
+                pc_printf(c, saw_hbh ? "[The Hop-by-Hop Options header was already found] (invalid)"
+                                     : "[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)");
+                return;
+            }
+            saw_hbh |= nh == 0;
+            /* tcpdump checks the whole captured header before its label
+             * ("[|hbhopt]", "[|dstopt]"); one longer than the payload
+             * length is the IPv6 printer's ("[|ip6]", below) */
+            c->proto = nh == 0 ? "hbhopt" : "dstopt";
+            hl = ((uint32_t)pc_u8(c, cp + 1) + 1) * 8;
+            if (!c->trunc && !pc_has(c, cp, hl))
+                pc_fail(c);
+            if (c->trunc)
+                return;
+            pc_printf(c, nh == 0 ? "HBH " : "DSTOPT ");
+            c->proto = "ip6";
+            break;
+        case 44: { /* Fragment, s4.5 */
+            hl = 8;
+            c->proto = "frag6";
+            uint16_t off = pc_u16(c, cp + 2);
+            if (c->trunc)
+                return;
+            pc_printf(c, "frag (%u|%u)", off & 0xfff8u, len >= 8 ? len - 8 : 0);
+            if (off & 0xfff8u)
+                return; /* a later fragment: the rest is data */
+            pc_printf(c, " ");
+            if (!pc_has(c, cp, 9))
+                return; /* tcpdump stops quietly when the capture ends with the header */
+            more = off & 1u;
+            break;
+        }
+        case 43: { /* Routing, s4.4 (types 0, RFC 5095, and 2, RFC 6275) */
+            pc_u8(c, cp); /* tcpdump reads the next header first, as "ip6" */
+            if (c->trunc)
+                return;
+            c->proto = "rt6";
+            pc_printf(c, "RT6");
+            uint8_t rlen = pc_u8(c, cp + 1);
+            pc_printf(c, " (len=%u", rlen);
+            uint8_t type = pc_u8(c, cp + 2);
+            if (c->trunc)
+                return;
+            if (type != 0 && type != 2) {
+                c->proto = "ip6";
+                pc_printf(c, ", type=%u) ", type);
+                goto generic;
+            }
+            pc_printf(c, ", type=%u%s", type, type == 0 ? " [Deprecated]" : "");
+            uint8_t left = pc_u8(c, cp + 3);
+            pc_printf(c, ", segleft=%u", left);
+            if (c->trunc)
+                return;
+            hl = ((uint32_t)rlen + 1) * 8;
+            for (uint32_t i = 0; 8 + 16 * (i + 1) <= hl; i++) {
+                if (!pc_has(c, cp + 8 + 16 * i, 16)) {
+                    pc_fail(c);
+                    return;
+                }
+                char a[PC_ADDR_MAX];
+                pc_ip6_str(cp + 8 + 16 * i, a, sizeof a);
+                pc_printf(c, ", [%u]%s", i, a);
+            }
+            pc_printf(c, ") ");
+            break;
+        }
+        default:
+            goto upper;
+        }
+        if (hl > len) {
+            pc_fail(c);
+            return;
+        }
+        nh = pc_u8(c, cp);
+        cp += hl;
+        len -= hl;
+        c->ports_only = true;
+    }
+upper:
     switch (nh) {
     case TERN_IPPROTO_TCP:
         pc_tcp_print(c, cp, len, bp);
         break;
     case TERN_IPPROTO_UDP:
-        pc_udp_print(c, cp, len, bp, false);
+        pc_udp_print(c, cp, len, bp, more);
         break;
     case 58:
         pc_icmp6_print(c, cp, len);
@@ -165,50 +257,8 @@ void pc_ip6_print(struct pc *c, const uint8_t *bp, uint32_t length)
         pc_printf(c, "no next header");
         break;
     default:
+    generic:
         pc_printf(c, " ip-proto-%u %u", nh, len);
         break;
     }
-}
-
-/* ICMPv6 (RFC 4443 s4.1/4.2 echo; RFC 4861 s4.1-4.4 neighbor discovery)
- * as tcpdump -n prints the common messages without -v.
- * DEVIATION (from tcpdump): other types (errors, redirect, MLD, ...) print
- * as "ICMP6, type N, length LEN". */
-void pc_icmp6_print(struct pc *c, const uint8_t *bp, uint32_t length)
-{
-    c->proto = "icmp6";
-    if (length == 0) {
-        pc_printf(c, "ICMP6, length 0 (invalid)");
-        return;
-    }
-    uint8_t type = pc_u8(c, bp);
-    char t[PC_ADDR_MAX];
-    switch (type) {
-    case 128:
-    case 129: {
-        pc_printf(c, "ICMP6, echo %s", type == 128 ? "request" : "reply");
-        uint16_t id = pc_u16(c, bp + 4), seq = pc_u16(c, bp + 6);
-        pc_printf(c, ", id %u, seq %u", id, seq);
-        break;
-    }
-    case 133:
-    case 134:
-        pc_printf(c, "ICMP6, router %s", type == 133 ? "solicitation" : "advertisement");
-        pc_u8(c, bp + 1); /* the code must be captured */
-        break;
-    case 135:
-    case 136:
-        pc_printf(c, "ICMP6, neighbor %s", type == 135 ? "solicitation" : "advertisement");
-        if (!pc_has(c, bp + 8, 16)) {
-            pc_fail(c);
-            return;
-        }
-        pc_ip6_str(bp + 8, t, sizeof t);
-        pc_printf(c, ", %s %s", type == 135 ? "who has" : "tgt is", t);
-        break;
-    default:
-        pc_printf(c, "ICMP6, type %u", type);
-        break;
-    }
-    pc_printf(c, ", length %u", length);
 }

@@ -318,12 +318,15 @@ void pc_tcp_print(struct pc *c, const uint8_t *bp, uint32_t length, const uint8_
     char s[PC_ADDR_MAX], d[PC_ADDR_MAX], ch = '\0';
     pc_addrs(c, ip, s, d);
     if (!pc_has(c, bp, 4)) {
-        pc_printf(c, "%s > %s:", s, d);
+        pc_printf(c, "%s > %s:", s, d); /* even after extension headers */
         pc_print_trunc(c);
         return;
     }
     uint16_t sport = tern_get16(bp), dport = tern_get16(bp + 2);
-    pc_printf(c, "%s.%u > %s.%u: ", s, sport, d, dport);
+    if (c->ports_only) /* tcpdump: the IPv6 header's next header is not TCP */
+        pc_printf(c, "%u > %u: ", sport, dport);
+    else
+        pc_printf(c, "%s.%u > %s.%u: ", s, sport, d, dport);
     if (!pc_has(c, bp, TERN_TCP_HLEN_MIN)) {
         pc_print_trunc(c);
         return;

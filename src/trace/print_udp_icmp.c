@@ -22,6 +22,11 @@
 static void udp_addrs(struct pc *c, const uint8_t *ip, int sport, int dport)
 {
     char s[PC_ADDR_MAX], d[PC_ADDR_MAX];
+    if (c->ports_only) { /* tcpdump: the IPv6 header's next header is not UDP */
+        if (sport >= 0)
+            pc_printf(c, "%d > %d: ", sport, dport);
+        return;
+    }
     pc_addrs(c, ip, s, d);
     if (sport < 0)
         pc_printf(c, "%s > %s: ", s, d);

@@ -17,9 +17,15 @@ import random
 import struct
 import sys
 
+from scapy.contrib.igmp import IGMP
+from scapy.contrib.igmpv3 import IGMPv3, IGMPv3gr, IGMPv3mq, IGMPv3mr
 from scapy.all import (BOOTP, DHCP, DNS, DNSQR, DNSRR, DNSRROPT, EDNS0TLV, IP, IPv6, NTP,
                        TCP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest,
-                       ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_RS, Raw)
+                       ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_RS, Raw,
+                       ICMPv6DestUnreach, ICMPv6TimeExceeded, ICMPv6ParamProblem, ICMPv6PacketTooBig,
+                       ICMPv6MLReport, ICMPv6MLDone, ICMPv6MLQuery, ICMPv6MLQuery2, ICMPv6MLReport2,
+                       ICMPv6MLDMultAddrRec, ICMPv6ND_Redirect, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt,
+                       IPv6ExtHdrFragment, IPv6ExtHdrRouting, RouterAlert, PadN)
 
 A, B = "10.0.0.1", "10.0.0.2"
 MA, MB = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -153,6 +159,52 @@ def app_frames():
     f.append(E / IPv6(src=S, dst=D) / TCP(sport=40000, dport=80, flags="PA", seq=101, ack=201) / Raw(b"GET / HTTP/1.1\r\n\r\n"))
     f.append(E / IPv6(src=D, dst=S) / TCP(sport=80, dport=40000, flags="PA", seq=201, ack=119) / Raw(b"HTTP/1.1 204 No Content\r\n\r\n"))
     del conv
+    # ICMPv6 errors, MLD, redirect, extension headers (RFC 4443, 2710, 3810,
+    # 4861 s4.5, 8200 s4) and IGMP (RFC 2236, 3376)
+    q6 = IPv6(src=D, dst=S) / UDP(sport=5000, dport=53) / Raw(b"x" * 10)
+    for code in range(5):
+        f.append(E / IPv6(src=S, dst=D) / ICMPv6DestUnreach(code=code) / q6)
+    f.append(E / IPv6(src=S, dst=D) / ICMPv6DestUnreach(code=4) / IPv6(src=D, dst=S) / TCP(sport=80, dport=3333))
+    for code in range(3):
+        f.append(E / IPv6(src=S, dst=D) / ICMPv6TimeExceeded(code=code) / q6)
+    for code in range(4):
+        f.append(E / IPv6(src=S, dst=D) / ICMPv6ParamProblem(code=code, ptr=40 + code) / q6)
+    f.append(E / IPv6(src=S, dst=D) / ICMPv6PacketTooBig(mtu=1280) / q6)
+    RA6 = IPv6ExtHdrHopByHop(options=[RouterAlert()])
+    f.append(E / IPv6(src="fe80::1", dst="ff02::1:3", hlim=1) / RA6 / ICMPv6MLReport(mladdr="ff02::1:3"))
+    f.append(E / IPv6(src="fe80::1", dst="ff02::2", hlim=1) / RA6 / ICMPv6MLDone(mladdr="ff02::1:3"))
+    f.append(E / IPv6(src="fe80::1", dst="ff02::1", hlim=1) / RA6 / ICMPv6MLQuery(mladdr="::", mrd=10000))
+    f.append(E / IPv6(src="fe80::1", dst="ff02::1", hlim=1) / RA6 / ICMPv6MLQuery2(mladdr="::"))
+    f.append(E / IPv6(src="fe80::1", dst="ff02::1", hlim=1) / RA6 /
+             ICMPv6MLQuery2(mladdr="ff15::1", sources=["2001:db8::7", "2001:db8::8"]))
+    f.append(E / IPv6(src="fe80::1", dst="ff02::16", hlim=1) / RA6 / ICMPv6MLReport2(records=[
+        ICMPv6MLDMultAddrRec(rtype=4, dst="ff02::1:ff00:1"), ICMPv6MLDMultAddrRec(rtype=3, dst="ff15::abcd")]))
+    f.append(E / IPv6(src="fe80::1", dst="fe80::2", hlim=255) / ICMPv6ND_Redirect(tgt="fe80::3", dst="2001:db8::9"))
+    f.append(E / IPv6(src=S, dst=D) / IPv6ExtHdrHopByHop() / UDP(sport=1, dport=2) / Raw(b"hi"))
+    f.append(E / IPv6(src=S, dst=D) / IPv6ExtHdrHopByHop() / IPv6ExtHdrHopByHop() / UDP())
+    f.append(E / IPv6(src=S, dst=D) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0\0\0\0")]) /
+             TCP(sport=1234, dport=80, flags="S", seq=1000))
+    f.append(E / IPv6(src=S, dst=D) / IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(nh=58, m=1, id=5) /
+             ICMPv6EchoRequest(id=9, seq=9, data=b"z" * 40))
+    f.append(E / IPv6(src=S, dst=D) / IPv6ExtHdrFragment(nh=17, offset=0, m=1, id=6) /
+             UDP(sport=5000, dport=6000, len=200) / Raw(b"A" * 24))
+    f.append(E / IPv6(src=S, dst=D) / IPv6ExtHdrFragment(nh=17, offset=4, m=0, id=6) / Raw(b"B" * 16))
+    f.append(E / IPv6(src=S, dst=D) / IPv6ExtHdrRouting(type=0, segleft=1, addresses=["2001:db8::99", "2001:db8::98"]) /
+             UDP(sport=1, dport=2))
+    f.append(E / IPv6(src=S, dst=D) / IPv6ExtHdrRouting(type=2, segleft=0, addresses=["2001:db8::5"]) /
+             ICMPv6EchoRequest())
+    f.append(E / IPv6(src=S, dst=D) / IPv6ExtHdrDestOpt(nh=59))
+    E4 = Ether(src="02:00:00:00:00:01", dst="01:00:5e:01:02:03")
+    for g in (IGMP(type=0x11, mrcode=0, gaddr="0.0.0.0"), IGMP(type=0x11, mrcode=100, gaddr="0.0.0.0"),
+              IGMP(type=0x11, mrcode=50, gaddr="239.1.2.3"), IGMP(type=0x12, mrcode=0, gaddr="239.1.2.3"),
+              IGMP(type=0x16, mrcode=0, gaddr="239.1.2.3"), IGMP(type=0x17, mrcode=0, gaddr="239.1.2.3"),
+              IGMP(type=0x30, gaddr="0.0.0.0"),
+              IGMPv3(type=0x11, mrcode=100) / IGMPv3mq(gaddr="0.0.0.0"),
+              IGMPv3(type=0x11, mrcode=0x8c) / IGMPv3mq(gaddr="239.1.2.3", srcaddrs=["10.0.0.1", "10.0.0.2"]),
+              IGMPv3(type=0x11, mrcode=25) / IGMPv3mq(gaddr="239.1.2.3"),
+              IGMPv3(type=0x22) / IGMPv3mr(records=[IGMPv3gr(rtype=2, maddr="239.1.1.1"),
+                                                    IGMPv3gr(rtype=1, maddr="239.9.9.9", srcaddrs=["10.0.0.7"])])):
+        f.append(E4 / IP(src="10.0.0.1", dst="224.0.0.1", ttl=1) / g)
     return [bytes(x) for x in f]
 
 
