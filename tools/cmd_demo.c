@@ -98,7 +98,7 @@ int cmd_demo(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     int rc = sim_run(sc, &so, err, sizeof err);
-    if (rc == 0)
+    if (rc >= 0)
         printf("\nEverything above ran in virtual time. Look closer:\n"
                "  tcpdump -n -r %s/slow.pcap     the lossy path, frame by frame\n"
                "  tern dump %s/lan.pcap          the same printer, built into tern\n"
@@ -108,6 +108,9 @@ int cmd_demo(int argc, char **argv)
     fflush(stdout);
     if (rc < 0)
         fprintf(stderr, "tern demo: %s\n", err);
+    else if (rc > 0)
+        fprintf(stderr, "tern demo: %d action%s failed or did not finish (listed in the summary)\n",
+                rc, rc == 1 ? "" : "s");
     free(sc);
-    return rc < 0 ? 1 : 0;
+    return rc != 0 ? 1 : 0;
 }

@@ -30,7 +30,9 @@ static const char sim_help[] =
     "                  link X, node X or interface NODE.IFACE; lines start '[NODE.IFACE] '\n"
     "  --plot DIR      write SVG plots per TCP flow (time-sequence graph, cwnd/RTT)\n"
     "  --quiet         print the summary only\n"
-    "Exit status: 0 the run completed, 1 it could not be built, 2 usage or file errors.\n";
+    "Exit status: 0 every action of the timeline succeeded; 1 an action failed, did not\n"
+    "finish or did not start (the summary lists each with its line), or the system\n"
+    "refused (memory, an output file); 2 usage, or a mistake in the scenario (its line).\n";
 
 static int make_dir(const char *dir)
 {
@@ -124,6 +126,9 @@ int cmd_sim(int argc, char **argv)
     fflush(stdout);
     if (rc < 0)
         fprintf(stderr, "tern sim: %s\n", err);
+    else if (rc > 0)
+        fprintf(stderr, "tern sim: %d action%s failed or did not finish (listed in the summary)\n",
+                rc, rc == 1 ? "" : "s");
     free(sc);
-    return rc < 0 ? 1 : 0;
+    return rc == -2 ? 2 : rc != 0 ? 1 : 0;
 }

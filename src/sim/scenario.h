@@ -70,10 +70,12 @@ struct scn_node {
     char name[SCN_NAME_MAX];
     bool router;              /* forwards (cfg.ip_forward) */
     bool ecmp_packet;         /* per-packet ECMP instead of per flow */
+    char cc[16];              /* TCP congestion control: "" (cubic), "cubic", "newreno" */
     int line;
     unsigned nifaces;
     struct scn_iface ifaces[SCN_MAX_IFACES];
     uint32_t gateway;         /* default route, 0 = none */
+    int gateway_line;
     uint32_t dns;             /* resolver's server, 0 = none (or from DHCP) */
     unsigned nroutes;
     struct scn_route routes[SCN_MAX_ROUTES];

@@ -438,7 +438,7 @@ int scn_parse_property(struct scn_parser *p)
 {
     static const char *const props[] = {"iface", "route", "gateway", "dns", "ecmp", "service",
                                         "http", "dns-zone", "record", "dhcp-server",
-                                        "perf-server", "nat", "forward", "firewall"};
+                                        "perf-server", "nat", "forward", "firewall", "cc"};
     const char *k = p->w[0];
     bool known = false;
     for (size_t i = 0; i < sizeof props / sizeof props[0]; i++)
@@ -446,7 +446,7 @@ int scn_parse_property(struct scn_parser *p)
     if (!known)
         return scn_fail(p, "unknown keyword '%s' (expected host, router, link, at, seed, until, "
                            "title, or a node's iface, gateway, dns, route, ecmp, service, http, "
-                           "dns-zone, record, dhcp-server, perf-server, nat, forward, firewall)", k);
+                           "dns-zone, record, dhcp-server, perf-server, nat, forward, firewall, cc)", k);
     if (p->cur_node < 0)
         return scn_fail(p, "'%s' outside a host or router (start one with 'host NAME')", k);
     struct scn_node *n = &p->sc->nodes[p->cur_node];
@@ -457,7 +457,16 @@ int scn_parse_property(struct scn_parser *p)
     if (!strcmp(k, "gateway") || !strcmp(k, "dns")) {
         if (p->nw != 2)
             return scn_fail(p, "%s: expected one address", k);
+        if (!strcmp(k, "gateway"))
+            n->gateway_line = p->line;
         return scn_addr(p, p->w[1], !strcmp(k, "dns") ? &n->dns : &n->gateway, k);
+    }
+    if (!strcmp(k, "cc")) {
+        /* The congestion control of the node's TCP connections. */
+        if (p->nw != 2 || (strcmp(p->w[1], "cubic") && strcmp(p->w[1], "newreno")))
+            return scn_fail(p, "cc: expected 'cc cubic' or 'cc newreno'");
+        snprintf(n->cc, sizeof n->cc, "%s", p->w[1]);
+        return 0;
     }
     if (!strcmp(k, "ecmp")) {
         if (p->nw != 2 || (strcmp(p->w[1], "flow") && strcmp(p->w[1], "packet")))

@@ -31,9 +31,12 @@ struct sim_opts {
     FILE *out;                /* everything printed goes here */
 };
 
-/* Runs a parsed scenario. Returns 0 (the run completed; failed actions are
- * reported in the output), or -1 with one line in err (the network could
- * not be built: a zone file, directory or output file problem). */
+/* Runs a parsed scenario. Returns the number of timeline actions that
+ * failed, did not finish or did not start (0: all went well; the summary
+ * lists them), -2 with one line in err naming the scenario's line (the
+ * network it describes cannot be built: a gateway off its subnets, a bad
+ * zone, ...), or -1 with one line in err (the system refused: memory, an
+ * output file). */
 int sim_run(const struct scenario *sc, const struct sim_opts *o, char *err, size_t errcap);
 
 /* The demo scenario (`tern demo`), byte for byte examples/scenarios/demo.scn. */

@@ -39,6 +39,9 @@ static uint64_t mix(uint64_t x)
 static int fail(struct sim *sim, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The system said no (memory, a file to write): not the scenario's fault. */
+#define sys_fail(sim, ...) (fail(sim, __VA_ARGS__), (sim)->scn_error = false, -1)
+
 static ssize_t discard_write(void *c, const char *buf, size_t len)
 {
     (void)c;
@@ -46,8 +49,10 @@ static ssize_t discard_write(void *c, const char *buf, size_t len)
     return (ssize_t)len;
 }
 
+/* A mistake in the scenario, named by its line (`tern sim` exits 2). */
 static int fail(struct sim *sim, int line, const char *fmt, ...)
 {
+    sim->scn_error = true;
     int n = snprintf(sim->err, sim->errcap, "%s:%d: ", sim->sc->fname, line);
     if (n >= 0 && (size_t)n < sim->errcap) {
         va_list ap;
@@ -90,11 +95,11 @@ static int build_links(struct sim *sim)
             snprintf(path, sizeof path, "%s/%s.pcap", sim->opts->pcap_dir, l->name);
             sl->pcap = fopen(path, "wb");
             if (!sl->pcap)
-                return fail(sim, l->line, "cannot write %s: %s", path, strerror(errno));
+                return sys_fail(sim, l->line, "cannot write %s: %s", path, strerror(errno));
         }
         struct tern_device *dev[2];
         if (tern_memlink_pair(sim->loop, TERN_LINK_ETHERNET, l->mtu, 1024, &dev[0], &dev[1]) < 0)
-            return fail(sim, l->line, "link %s: out of memory%s", l->name, "");
+            return sys_fail(sim, l->line, "link %s: out of memory%s", l->name, "");
         for (int e = 0; e < 2; e++) {
             struct tern_impair im;
             dir_impair(&l->dir[e], l->mtu, mix(sim->seed ^ mix(i * 2u + (unsigned)e + 1)), &im);
@@ -113,7 +118,7 @@ static int build_links(struct sim *sim)
                 tern_device_destroy(imp);
                 if (!e)
                     tern_device_destroy(dev[1]);
-                return fail(sim, l->line, "link %s: out of memory%s", l->name, "");
+                return sys_fail(sim, l->line, "link %s: out of memory%s", l->name, "");
             }
             si->tap = (struct sim_tap *)si->dev;
         }
@@ -142,7 +147,7 @@ static int build_routes(struct sim *sim, int n)
     if (c->gateway) {
         int ifi = iface_for(sim, n, c->gateway);
         if (ifi < 0 || tern_route_add(s, 0, 0, c->gateway, ifi) < 0)
-            return fail(sim, c->line, "%s: gateway %s is on none of its subnets", c->name,
+            return fail(sim, c->gateway_line, "%s: gateway %s is on none of its subnets", c->name,
                         tern_ipv4_ntoa(c->gateway, a));
     }
     for (unsigned r = 0; r < c->nroutes; r++) {
@@ -183,7 +188,7 @@ static int gen_page(struct sim *sim, struct sim_node *sn)
         snprintf(sim->tmpdir, sizeof sim->tmpdir, "/tmp/tern-sim-XXXXXX");
         if (!mkdtemp(sim->tmpdir)) {
             sim->tmpdir[0] = 0;
-            return fail(sim, c->http_line, "cannot create a temporary directory: %s%s",
+            return sys_fail(sim, c->http_line, "cannot create a temporary directory: %s%s",
                         strerror(errno), "");
         }
     }
@@ -191,10 +196,10 @@ static int gen_page(struct sim *sim, struct sim_node *sn)
     snprintf(sn->page_file, sizeof sn->page_file, "%s%s", sn->http_root, c->http_page);
     sn->http_generated = true;
     if (mkdir(sn->http_root, 0755) < 0 || mkdirs(sn->page_file) < 0)
-        return fail(sim, c->http_line, "cannot create %s: %s", sn->http_root, strerror(errno));
+        return sys_fail(sim, c->http_line, "cannot create %s: %s", sn->http_root, strerror(errno));
     FILE *f = fopen(sn->page_file, "wb");
     if (!f)
-        return fail(sim, c->http_line, "cannot write %s: %s", sn->page_file, strerror(errno));
+        return sys_fail(sim, c->http_line, "cannot write %s: %s", sn->page_file, strerror(errno));
     char head[256], tail[] = "\n</pre></body></html>\n";
     int hl = snprintf(head, sizeof head,
                       "<!DOCTYPE html>\n<html><head><title>%s</title></head><body><pre>\n",
@@ -215,7 +220,7 @@ static int gen_page(struct sim *sim, struct sim_node *sn)
     if (body)
         fwrite(tail, 1, sizeof tail - 1, f);
     if (fclose(f) != 0)
-        return fail(sim, c->http_line, "cannot write %s: %s", sn->page_file, strerror(errno));
+        return sys_fail(sim, c->http_line, "cannot write %s: %s", sn->page_file, strerror(errno));
     return 0;
 }
 
@@ -237,7 +242,7 @@ static int build_zone(struct sim *sim, struct sim_node *sn)
         size_t cap = 512 + (size_t)c->nrecords * 2 * (SCN_TEXT_MAX + 16);
         char *t = malloc(cap);
         if (!t)
-            return fail(sim, c->zone_line, "out of memory%s%s", "", "");
+            return sys_fail(sim, c->zone_line, "out of memory%s%s", "", "");
         const char *dot = c->zone[strlen(c->zone) - 1] == '.' ? "" : ".";
         size_t off = (size_t)snprintf(t, cap,
                                       "$ORIGIN %s%s\n$TTL 300\n@ IN SOA ns hostmaster 1 3600 600 "
@@ -370,9 +375,10 @@ int sim_build(struct sim *sim)
         cfg.seed = mix(sim->seed ^ mix(0x5eed0000u + n));
         cfg.ip_forward = sn->cfg->router;
         cfg.ecmp = sn->cfg->ecmp_packet ? TERN_ECMP_PACKET : TERN_ECMP_FLOW;
+        snprintf(cfg.tcp_cc, sizeof cfg.tcp_cc, "%s", sn->cfg->cc);
         sn->stack = tern_stack_new(&cfg, sim->loop);
         if (!sn->stack || !sn->out)
-            return fail(sim, sn->cfg->line, "%s: out of memory%s", sn->cfg->name, "");
+            return sys_fail(sim, sn->cfg->line, "%s: out of memory%s", sn->cfg->name, "");
     }
     if (build_links(sim) < 0)
         return -1;

@@ -209,7 +209,11 @@ static int tap_send(struct tern_device *d, const uint8_t *frame, size_t len)
         return 0; /* the cable is cut: the frame is lost on the wire */
     }
     record(t, frame, len, true);
+    struct tern_impair_stats before, after;
+    tern_impair_get_stats(t->inner, &before);
     int r = tern_device_send(t->inner, frame, len);
+    tern_impair_get_stats(t->inner, &after);
+    sim_queue_sent(t, len, &before, &after);
     if (r < 0) {
         d->stats.tx_dropped++;
     } else {
@@ -238,6 +242,7 @@ static void tap_destroy(struct tern_device *d)
     if (t->have_pcap)
         tern_pcap_writer_flush(&t->pw);
     tern_device_destroy(t->inner);
+    sim_queue_free(t);
     free(t);
 }
 
