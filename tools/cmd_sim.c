@@ -53,7 +53,7 @@ int cmd_sim(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    struct sim_opts so = {.out = stdout};
+    struct sim_opts so = {.out = stdout, .tls = sim_tls_hooks()};
     unsigned long seed;
     int opt;
     opterr = 0;

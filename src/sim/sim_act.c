@@ -23,7 +23,7 @@
 #include "tern/err.h"
 #include "tern/wire/ipv4.h"
 
-static void finish(struct sim_act *a, int status)
+void sim_act_finish(struct sim_act *a, int status)
 {
     if (a->done)
         return;
@@ -31,6 +31,8 @@ static void finish(struct sim_act *a, int status)
     a->status = status;
     a->done_us = tern_loop_now(a->sim->loop);
 }
+
+#define finish sim_act_finish
 
 static void on_app_done(void *ctx, int status)
 {
@@ -233,8 +235,8 @@ static void do_trace(struct sim *sim, const struct scn_action *c)
 const char *sim_act_verb(enum scn_act_kind k)
 {
     static const char *const v[] = {"ping", "traceroute", "get", "nc", "stream", "resolve",
-                                    "dhcp", "perf", "link", "netstat", "trace", "say"};
-    return k <= SCN_ACT_SAY ? v[k] : "?";
+                                    "dhcp", "perf", "link", "netstat", "trace", "say", "pop3"};
+    return k <= SCN_ACT_POP3 ? v[k] : "?";
 }
 
 #define verb sim_act_verb
@@ -293,7 +295,7 @@ void sim_act_start(struct sim_act *a)
     }
     uint32_t dst = 0;
     if (c->kind == SCN_ACT_PING || c->kind == SCN_ACT_TRACEROUTE || c->kind == SCN_ACT_NC ||
-        c->kind == SCN_ACT_STREAM || c->kind == SCN_ACT_PERF) {
+        c->kind == SCN_ACT_STREAM || c->kind == SCN_ACT_PERF || c->kind == SCN_ACT_POP3) {
         dst = sim_target_addr(sim, c->target);
         if (!dst) {
             fprintf(a->out, "%s: %s has no address (yet)\n", verb(c->kind), c->target);
@@ -388,6 +390,11 @@ void sim_act_start(struct sim_act *a)
         a->perf = tern_perf_start(n->stack, sim->loop, &o, &io, &err);
         break;
     }
+    case SCN_ACT_POP3:
+        fprintf(a->out, "$ telnet %s %u   (then USER %s, PASS, RETR 1, QUIT)\n", c->target,
+                c->port, c->user);
+        a->pop3 = sim_pop3_start(sim, a, n->stack, dst, c->port, &err);
+        break;
     default:
         break;
     }
@@ -412,6 +419,8 @@ void sim_act_free(struct sim_act *a)
         tern_resolve_free(a->res);
     if (a->stream)
         sim_stream_free(a->stream);
+    sim_pop3_free(a->pop3);
+    a->pop3 = NULL;
     tern_perf_free(a->perf);
     a->perf = NULL;
     if (a->body)

@@ -7,6 +7,7 @@
  * generated page or a directory, a DNS zone, a DHCP server).
  * Generated pages live in a temporary directory removed at teardown.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "app/dns_server.h"
 #include "app/http_server.h"
 #include "app/perf.h"
+#include "app/pop3.h"
 #include "app/services.h"
 #include "sim/sim_impl.h"
 #include "tern/nat.h"
@@ -181,17 +183,24 @@ static int mkdirs(const char *path)
 
 /* A deterministic page of exactly `bytes` bytes: an HTML head, then the
  * chargen pattern (RFC 864), then the closing tags when they fit. */
-static int gen_page(struct sim *sim, struct sim_node *sn)
+static int ensure_tmpdir(struct sim *sim, int line)
 {
-    const struct scn_node *c = sn->cfg;
     if (!sim->tmpdir[0]) {
         snprintf(sim->tmpdir, sizeof sim->tmpdir, "/tmp/tern-sim-XXXXXX");
         if (!mkdtemp(sim->tmpdir)) {
             sim->tmpdir[0] = 0;
-            return sys_fail(sim, c->http_line, "cannot create a temporary directory: %s%s",
-                        strerror(errno), "");
+            return sys_fail(sim, line, "cannot create a temporary directory: %s%s",
+                            strerror(errno), "");
         }
     }
+    return 0;
+}
+
+static int gen_page(struct sim *sim, struct sim_node *sn)
+{
+    const struct scn_node *c = sn->cfg;
+    if (ensure_tmpdir(sim, c->http_line) < 0)
+        return -1;
     snprintf(sn->http_root, sizeof sn->http_root, "%s/%s", sim->tmpdir, c->name);
     snprintf(sn->page_file, sizeof sn->page_file, "%s%s", sn->http_root, c->http_page);
     sn->http_generated = true;
@@ -269,6 +278,58 @@ static int build_zone(struct sim *sim, struct sim_node *sn)
     return 0;
 }
 
+/* The POP3 server's maildrop: one message whose body is the scenario's
+ * text, in an mbox (RFC 4155) in the run's temporary directory. */
+static int build_pop3(struct sim *sim, struct sim_node *sn)
+{
+    const struct scn_node *c = sn->cfg;
+    if (ensure_tmpdir(sim, c->pop3_line) < 0)
+        return -1;
+    snprintf(sn->mbox, sizeof sn->mbox, "%s/%s.mbox", sim->tmpdir, c->name);
+    FILE *f = fopen(sn->mbox, "w");
+    if (!f)
+        return sys_fail(sim, c->pop3_line, "cannot write %s: %s", sn->mbox, strerror(errno));
+    fprintf(f, "From postmaster@example.test Thu Jan  1 00:00:00 2026\n"
+               "From: postmaster@example.test\nTo: %s@example.test\nSubject: for your eyes "
+               "only\n\n%s\n",
+            c->pop3_user, c->pop3_text);
+    if (fclose(f) != 0)
+        return sys_fail(sim, c->pop3_line, "cannot write %s: %s", sn->mbox, strerror(errno));
+    struct tern_pop3_opts o = {.maildrop = sn->mbox, .user = c->pop3_user, .pass = c->pop3_pass,
+                               .port = c->pop3_port, .log = sn->out};
+    int e = 0;
+    sn->pop3d = tern_pop3_start(sn->stack, sim->loop, &o, &e);
+    if (!sn->pop3d)
+        return fail(sim, c->pop3_line, "pop3-server: %s%s", tern_strerror(e), "");
+    return 0;
+}
+
+/* A `tunnel` line: the forwarder of libtern-tls, through sim_opts.tls. */
+static int build_tunnel(struct sim *sim, struct sim_node *sn, unsigned k)
+{
+    const struct scn_tunnel *t = &sn->cfg->tunnels[k];
+    if (!sim->opts->tls)
+        return fail(sim, t->line, "tunnel: this program has no TLS forwarder (libtern-tls is "
+                                  "not linked in)%s", "");
+    if (ensure_tmpdir(sim, t->line) < 0)
+        return -1;
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/tls", sim->tmpdir);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return sys_fail(sim, t->line, "cannot create %s: %s", dir, strerror(errno));
+    sn->tunnels[k].log = sim_line_file(sim, sn->cfg->name);
+    if (!sn->tunnels[k].log)
+        return sys_fail(sim, t->line, "out of memory%s%s", "", "");
+    struct sim_tunnel_cfg tc = {.lport = t->lport, .dst = t->dst, .dport = t->dport,
+                                .mode = (enum sim_tunnel_mode)t->mode, .name = t->name};
+    char err[256];
+    sn->tunnels[k].h = sim->opts->tls->start(dir, sn->stack, sim->loop, &tc, sn->tunnels[k].log,
+                                             err, sizeof err);
+    if (!sn->tunnels[k].h)
+        return fail(sim, t->line, "tunnel: %s%s", err, "");
+    return 0;
+}
+
 static int build_servers(struct sim *sim, int n)
 {
     struct sim_node *sn = &sim->nodes[n];
@@ -312,6 +373,11 @@ static int build_servers(struct sim *sim, int n)
     }
     if (c->zone[0] && build_zone(sim, sn) < 0)
         return -1;
+    if (c->pop3_port && build_pop3(sim, sn) < 0)
+        return -1;
+    for (unsigned k = 0; k < c->ntunnels; k++)
+        if (build_tunnel(sim, sn, k) < 0)
+            return -1;
     if (c->dhcpd.on) {
         struct tern_dhcp_server_opts o = {.ifindex = sn->ifaces[c->dhcpd.iface].ifindex,
                                           .first = c->dhcpd.first, .last = c->dhcpd.last,
@@ -382,6 +448,8 @@ int sim_build(struct sim *sim)
     }
     if (build_links(sim) < 0)
         return -1;
+    if (sim_sniff_init(sim) < 0)
+        return sys_fail(sim, 1, "out of memory%s%s", "", "");
     if (sim->opts->trace && sim_trace_select(sim, sim->opts->trace) < 0)
         return -1;
     for (unsigned n = 0; n < sc->nnodes; n++) {
@@ -442,6 +510,33 @@ void sim_teardown(struct sim *sim)
             tern_dns_zone_free(sn->zone);
         if (sn->http_generated)
             rm_tree(sn->http_root, sn->page_file);
+        tern_pop3_free(sn->pop3d);
+        if (sn->mbox[0])
+            unlink(sn->mbox);
+        for (unsigned k = 0; k < SCN_MAX_TUNNELS; k++) {
+            if (sn->tunnels[k].h)
+                sim->opts->tls->stop(sn->tunnels[k].h);
+            if (sn->tunnels[k].log)
+                fclose(sn->tunnels[k].log);
+        }
+    }
+    if (sim->tmpdir[0]) {
+        /* what the TLS glue made: the run's CA and certificates */
+        char dir[300];
+        snprintf(dir, sizeof dir, "%s/tls", sim->tmpdir);
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            char f[600];
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(f, sizeof f, "%s/%s", dir, e->d_name);
+            unlink(f);
+        }
+        if (d) {
+            closedir(d);
+            rmdir(dir);
+        }
     }
     for (unsigned n = 0; n < sim->nnodes; n++)
         if (sim->nodes[n].stack)
@@ -459,4 +554,5 @@ void sim_teardown(struct sim *sim)
     if (sim->tmpdir[0])
         rmdir(sim->tmpdir);
     sim_flow_free_all(sim);
+    sim_sniff_free(sim);
 }

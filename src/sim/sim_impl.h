@@ -131,6 +131,12 @@ struct sim_node {
     char http_root[600];         /* served directory */
     bool http_generated;         /* root is a temporary directory we made */
     char page_file[900];
+    struct tern_pop3 *pop3d;     /* pop3-server */
+    char mbox[600];              /* its generated maildrop */
+    struct {
+        void *h;                 /* from sim_opts.tls->start */
+        FILE *log;
+    } tunnels[SCN_MAX_TUNNELS];
 };
 
 struct sim_link {
@@ -157,6 +163,7 @@ struct sim_act {
     struct tern_resolve *res;
     struct sim_stream *stream;
     struct tern_perf *perf;
+    struct sim_pop3 *pop3;
     FILE *body;                  /* get / nc output: hashed and counted */
     struct tern_sha256 sha;
     uint64_t body_bytes;
@@ -169,6 +176,8 @@ struct sim_act {
 };
 
 void sim_act_start(struct sim_act *a);
+/* The action is over with this exit status (0 = it went well). */
+void sim_act_finish(struct sim_act *a, int status);
 /* "ping", "get", ... as the timeline writes the action. */
 const char *sim_act_verb(enum scn_act_kind k);
 void sim_act_free(struct sim_act *a);
@@ -182,6 +191,24 @@ struct sim_stream *sim_stream_start(struct sim *sim, int from, int to, uint32_t 
                                     int *err);
 void sim_stream_report(const struct sim_stream *st, FILE *out);
 void sim_stream_free(struct sim_stream *st);
+
+/* ---- the sniffer (sim_sniff.c) ---- */
+
+struct sim_sniff;
+int sim_sniff_init(struct sim *sim);
+/* A TCP frame with data at a link's first end. */
+void sim_sniff_frame(struct sim *sim, int link, const uint8_t *frame, size_t len, uint32_t src,
+                     uint16_t sport, uint32_t dst, uint16_t dport, uint32_t seq,
+                     const uint8_t *payload, size_t plen);
+void sim_sniff_summary(struct sim *sim, FILE *out);
+void sim_sniff_free(struct sim *sim);
+
+/* ---- POP3 client (sim_pop3.c) ---- */
+
+struct sim_pop3;
+struct sim_pop3 *sim_pop3_start(struct sim *sim, struct sim_act *a, struct tern_stack *s,
+                                uint32_t dst, uint16_t port, int *err);
+void sim_pop3_free(struct sim_pop3 *p);
 
 /* ---- the run ---- */
 
@@ -204,6 +231,7 @@ struct sim {
     char tmpdir[256];
     char *err;
     size_t errcap;
+    struct sim_sniff *sniff;     /* NULL: no POP3 server, nothing to look for */
     bool scn_error;              /* the build failed on a line of the scenario */
     unsigned failed;             /* actions failed, unfinished or not started (summary) */
 };

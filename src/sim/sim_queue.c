@@ -143,7 +143,7 @@ void sim_queue_summary(struct sim *sim, FILE *out)
     }
 }
 
-/* One SVG per link whose queue ever held a frame: occupancy and delay,
+/* One SVG per link where some frame had to wait: occupancy and delay,
  * both directions. Returns the number written. */
 unsigned sim_queue_plots(struct sim *sim, FILE *out)
 {
@@ -158,7 +158,7 @@ unsigned sim_queue_plots(struct sim *sim, FILE *out)
             const struct sim_queue *q = sim->nodes[c->node[e]].ifaces[c->iface[e]].tap->queue;
             if (!q || !q->frames)
                 continue;
-            queued |= q->peak_bytes > 0;
+            queued |= q->peak_wait_us > 0; /* some frame had to wait */
             snprintf(lab[ns], sizeof lab[ns], "%s -> %s (%.3g Mbit/s)", end_name(sim, c, e),
                      end_name(sim, c, !e), (double)q->rate_bps / 1e6);
             occ[ns] = (struct sim_plot_series){lab[ns], q->occ.t, q->occ.v, q->occ.n, "queue"};

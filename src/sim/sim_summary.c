@@ -423,6 +423,7 @@ void sim_summary(struct sim *sim)
     links(sim, out);
     sim_queue_summary(sim, out);
     downloads(sim, out);
+    sim_sniff_summary(sim, out);
     if (sim->opts->pcap_dir) {
         fprintf(out, "Pcaps (each captured at the link's first end):\n");
         for (unsigned l = 0; l < sim->nlinks; l++) {

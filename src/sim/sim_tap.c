@@ -182,6 +182,9 @@ static void record(struct sim_tap *t, const uint8_t *frame, size_t len, bool tx)
     int is_ip = peek(frame, len, &k);
     if (is_ip)
         sim_flow_packet(sim, t->node, tx, k.ip, k.iplen);
+    if (is_ip && t->end == 0 && k.proto == 6 && k.payload)
+        sim_sniff_frame(sim, t->link, frame, len, k.src, k.sport, k.dst, k.dport, k.seq,
+                        k.ip + k.iplen - k.payload, k.payload);
     if (!t->print_all && !t->what)
         return;
     /* The printer sees every frame while printing is on, so relative
