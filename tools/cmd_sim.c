@@ -20,17 +20,21 @@ static const char sim_help[] =
     "Runs the network a scenario file describes (hosts, routers, links and a timeline;\n"
     "see docs/scenarios.md) in virtual time, deterministically from a seed, and prints\n"
     "what happened: each app's output attributed to its node, the frames a timeline\n"
-    "`trace` picks, netstat snapshots, and a summary (TCP flows, UDP streams, drops\n"
-    "per link queue, SHA-256 of downloads on both ends).\n"
+    "`trace` picks, netstat snapshots, and a summary (TCP flows and their fairness,\n"
+    "UDP streams with RFC 3550 jitter, drops per router and reason, link queues,\n"
+    "SHA-256 of downloads on both ends, what a sniffer finds in the captures).\n"
     "  --seed N        seed of every random choice (default: the file's, else 1)\n"
     "  --until T       stop at virtual time T (e.g. 30s; default: the file's `until`,\n"
     "                  else when the timeline is done)\n"
     "  --pcap DIR      write DIR/LINK.pcap for every link (captured at its first end)\n"
     "  --trace[=X]     print every frame as tcpdump -n prints it: of every link, or of\n"
     "                  link X, node X or interface NODE.IFACE; lines start '[NODE.IFACE] '\n"
-    "  --plot DIR      write SVG plots per TCP flow (time-sequence graph, cwnd/RTT)\n"
+    "  --plot DIR      write SVG plots (docs/plots.md): per TCP flow the time-sequence\n"
+    "                  graph and cwnd/RTT, every flow's throughput, each link's queue\n"
     "  --quiet         print the summary only\n"
-    "Exit status: 0 the run completed, 1 it could not be built, 2 usage or file errors.\n";
+    "Exit status: 0 every action of the timeline succeeded; 1 an action failed, did not\n"
+    "finish or did not start (the summary lists each with its line), or the system\n"
+    "refused (memory, an output file); 2 usage, or a mistake in the scenario (its line).\n";
 
 static int make_dir(const char *dir)
 {
@@ -51,7 +55,7 @@ int cmd_sim(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    struct sim_opts so = {.out = stdout};
+    struct sim_opts so = {.out = stdout, .tls = sim_tls_hooks()};
     unsigned long seed;
     int opt;
     opterr = 0;
@@ -124,6 +128,9 @@ int cmd_sim(int argc, char **argv)
     fflush(stdout);
     if (rc < 0)
         fprintf(stderr, "tern sim: %s\n", err);
+    else if (rc > 0)
+        fprintf(stderr, "tern sim: %d action%s failed or did not finish (listed in the summary)\n",
+                rc, rc == 1 ? "" : "s");
     free(sc);
-    return rc < 0 ? 1 : 0;
+    return rc == -2 ? 2 : rc != 0 ? 1 : 0;
 }

@@ -68,6 +68,8 @@ struct tern_config {
     uint32_t tcp_syn_backlog;     /* 128 half-open per listener; beyond, SYN cookies */
     uint64_t tcp_user_timeout_us; /* 300 s (RFC 9293 s3.8.4 / RFC 5482): no progress -> abort */
     uint64_t tcp_rto_min_us;      /* 200 ms as Linux (RFC 6298 s2.4 says 1 s: DEVIATION) */
+    char tcp_cc[16];              /* congestion control of new connections: "" or "cubic"
+                                   * (RFC 9438, the default), "newreno" (RFC 5681/6582) */
     /* Forwarding, RFC 1812 (src/core/forward.c) */
     bool ip_forward;              /* false (a host); true: forward datagrams not for us */
     enum tern_ecmp_mode ecmp;     /* TERN_ECMP_FLOW: routes sharing a prefix are chosen by

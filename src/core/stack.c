@@ -10,6 +10,7 @@
 
 #include "core/nat.h"
 #include "core/stack_impl.h"
+#include "core/tcp_cc.h"
 #include "tern/wire/eth.h"
 
 void tern_config_defaults(struct tern_config *cfg)
@@ -71,7 +72,9 @@ static bool config_valid(const struct tern_config *c)
            c->tcp_user_timeout_us >= 1 && c->tcp_user_timeout_us <= (1ull << 40) &&
            c->tcp_rto_min_us >= 1000 && c->tcp_rto_min_us <= 60000000 &&
            (c->ecmp == TERN_ECMP_FLOW || c->ecmp == TERN_ECMP_PACKET) && c->pmtu_max <= 4096 &&
-           c->pmtu_timeout_us >= 1 && c->pmtu_timeout_us <= (1ull << 40);
+           c->pmtu_timeout_us >= 1 && c->pmtu_timeout_us <= (1ull << 40) &&
+           memchr(c->tcp_cc, 0, sizeof c->tcp_cc) &&
+           (!c->tcp_cc[0] || tern_cc_by_name(c->tcp_cc));
 }
 
 struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loop *loop)

@@ -343,7 +343,8 @@ void tcp_init_conn(struct tcp_cb *cb, uint64_t now)
 {
     uint32_t mss = tcp_eff_mss(cb); /* RFC 9293 s3.7.1 */
     cb->mss = (uint16_t)mss;
-    tern_cc_init(&cb->cc, NULL, mss, tern_cc_initial_window(mss, cb->syn_rtx), now);
+    tern_cc_init(&cb->cc, tern_cc_by_name(cb->sk->s->cfg.tcp_cc), mss,
+                 tern_cc_initial_window(mss, cb->syn_rtx), now);
     tcp_rec_start(cb);
     if (cb->syn_rtx)
         tern_rtt_syn_retransmitted(&cb->rtt);

@@ -1,7 +1,8 @@
 /*
- * src/sim/demo_scn.c - the demo scenario built into `tern demo`: the same
- * bytes as examples/scenarios/demo.scn (tests/sim/demo_test.c checks they
- * stay identical; edit both together).
+ * src/sim/demo_scn.c - the demo scenarios built into `tern demo`: the same
+ * bytes as examples/scenarios/demo.scn and forward.scn (`tern demo
+ * forward`); tests/sim/sim_test.c and forward_test.c check they stay
+ * identical: edit both together.
  */
 #include "sim/sim.h"
 
@@ -83,3 +84,54 @@ const char sim_demo_scenario[] =
     "at 8.5  laptop get http://www.example.test/index.html\n"
     "at 8.75 netstat www\n"
     "at 8.75 netstat home\n";
+
+const char sim_forward_scenario[] =
+    "# Encrypted port forwarding (`tern demo forward`): the question the texts end\n"
+    "# their TCP chapter with - \"we would like to encrypt our data so that anything\n"
+    "# captured between the client and server will appear garbled\" - answered as\n"
+    "# they answer it, with a port forwarder (ssh -L 12345:pop3-server:110, then\n"
+    "# telnet localhost 12345), here `tern forward` speaking TLS through OpenSSL.\n"
+    "#\n"
+    "#   laptop --lan-- home ==wan== eve --dc-- mail (POP3 on 110, TLS on 995)\n"
+    "#\n"
+    "# alice reads her mail twice: once straight to POP3's port 110, once through\n"
+    "# the tunnel: her laptop's forwarder takes plain POP3 on port 12345 and\n"
+    "# carries it in TLS to port 995 on mail, where the second forwarder (stunnel's\n"
+    "# server mode) hands it to the POP3 server. Router eve sniffs link wan (its\n"
+    "# pcap is captured at eve). The summary's sniffer says in which conversation\n"
+    "# the message's text shows up in captured bytes.\n"
+    "title Encrypted port forwarding: POP3 in the clear, then through a TLS tunnel, past a sniffing router\n"
+    "seed 1\n"
+    "\n"
+    "host laptop\n"
+    "  iface eth0 192.168.1.10/24\n"
+    "  gateway 192.168.1.1\n"
+    "  tunnel 12345:198.51.100.25:995 tls-connect name mail.example.test\n"
+    "\n"
+    "router home\n"
+    "  iface lan 192.168.1.1/24\n"
+    "  iface wan 203.0.113.2/30\n"
+    "  route default via 203.0.113.1\n"
+    "\n"
+    "router eve\n"
+    "  iface wan 203.0.113.1/30\n"
+    "  iface dc 198.51.100.1/24\n"
+    "  route 192.168.1.0/24 via 203.0.113.2\n"
+    "\n"
+    "host mail\n"
+    "  iface eth0 198.51.100.25/24\n"
+    "  gateway 198.51.100.1\n"
+    "  pop3-server user alice:wonderland message Meet me at the old mill at midnight. Bring the map.\n"
+    "  tunnel 995:198.51.100.25:110 tls-accept name mail.example.test\n"
+    "\n"
+    "link lan laptop.eth0 home.lan  rate 100M delay 1ms\n"
+    "link wan eve.wan     home.wan  rate 10M delay 20ms\n"
+    "link dc  eve.dc      mail.eth0 rate 100M delay 1ms\n"
+    "\n"
+    "at 1 say alice reads her mail the plain way: telnet mail 110. Eve's capture of link wan holds every word\n"
+    "at 1 trace wan data 3\n"
+    "at 1 laptop pop3 198.51.100.25 user alice pass wonderland\n"
+    "at 3 trace wan off\n"
+    "at 4 say Now through the tunnel: telnet localhost 12345; the laptop's forwarder carries it in TLS to mail:995\n"
+    "at 4 trace wan handshake data 3\n"
+    "at 4 laptop pop3 127.0.0.1 port 12345 user alice pass wonderland\n";

@@ -27,6 +27,8 @@
 #define SCN_MAX_ARGS 16       /* words of one timeline action */
 #define SCN_MAX_FWDS 8        /* port forwards per router */
 #define SCN_MAX_FWRULES 16    /* firewall rules per router */
+#define SCN_MAX_TUNNELS 4     /* `tunnel` lines (tern forward) per node */
+#define SCN_CRED_MAX 32       /* POP3 user name and password */
 #define SCN_NAME_MAX 32
 #define SCN_TEXT_MAX 256
 #define SCN_MAX_LINE 1024     /* longer lines are an error */
@@ -70,10 +72,12 @@ struct scn_node {
     char name[SCN_NAME_MAX];
     bool router;              /* forwards (cfg.ip_forward) */
     bool ecmp_packet;         /* per-packet ECMP instead of per flow */
+    char cc[16];              /* TCP congestion control: "" (cubic), "cubic", "newreno" */
     int line;
     unsigned nifaces;
     struct scn_iface ifaces[SCN_MAX_IFACES];
     uint32_t gateway;         /* default route, 0 = none */
+    int gateway_line;
     uint32_t dns;             /* resolver's server, 0 = none (or from DHCP) */
     unsigned nroutes;
     struct scn_route routes[SCN_MAX_ROUTES];
@@ -102,6 +106,20 @@ struct scn_node {
         uint32_t addr;
         int line;
     } fwds[SCN_MAX_FWDS];
+    /* POP3 server (src/app/pop3.c) with a generated one-message maildrop */
+    uint16_t pop3_port;       /* 0 = none */
+    char pop3_user[SCN_CRED_MAX], pop3_pass[SCN_CRED_MAX];
+    char pop3_text[SCN_TEXT_MAX]; /* the message's body: what a sniffer looks for */
+    int pop3_line;
+    /* Port forwarders (`tern forward`, stunnel's modes), src/tls/forward.c */
+    unsigned ntunnels;
+    struct scn_tunnel {
+        uint16_t lport, dport;
+        uint32_t dst;
+        int mode;             /* enum sim_tunnel_mode: 0 plain, 1 tls-connect, 2 tls-accept */
+        char name[SCN_NAME_MAX * 2]; /* TLS server name */
+        int line;
+    } tunnels[SCN_MAX_TUNNELS];
     unsigned nfw;
     struct scn_fwrule {
         int iface;
@@ -132,7 +150,7 @@ struct scn_link {
 enum scn_act_kind {
     SCN_ACT_PING, SCN_ACT_TRACEROUTE, SCN_ACT_GET, SCN_ACT_NC, SCN_ACT_STREAM,
     SCN_ACT_RESOLVE, SCN_ACT_DHCP, SCN_ACT_PERF, SCN_ACT_LINK, SCN_ACT_NETSTAT, SCN_ACT_TRACE,
-    SCN_ACT_SAY
+    SCN_ACT_SAY, SCN_ACT_POP3
 };
 
 struct scn_action {
@@ -152,6 +170,7 @@ struct scn_action {
     unsigned trace_what;      /* SCN_TR_* bits */
     uint32_t trace_data, trace_retrans; /* "data N", "retrans N" */
     char text[SCN_TEXT_MAX];  /* say TEXT; the command line echoed */
+    char user[SCN_CRED_MAX], pass[SCN_CRED_MAX]; /* pop3 */
 };
 
 /* Trace filter bits (timeline `trace TARGET WHAT...`). */

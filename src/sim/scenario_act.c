@@ -1,6 +1,6 @@
 /*
  * src/sim/scenario_act.c - the timeline lines of a scenario file:
- *   at TIME NODE ping|traceroute|get|nc|stream|resolve|dhcp|perf ARGS...
+ *   at TIME NODE ping|traceroute|get|nc|stream|resolve|dhcp|perf|pop3 ARGS...
  *   at TIME link NAME up|down
  *   at TIME netstat NODE
  *   at TIME trace TARGET WHAT...
@@ -83,6 +83,15 @@ static int act_opts(struct scn_parser *p, struct scn_action *a, int i, const cha
             if (scn_uint(p, v, 16, 1048576, &n, "perf length") < 0)
                 return -1;
             a->size = (uint32_t)n;
+        } else if (!strcmp(o, "port") && a->kind == SCN_ACT_POP3) {
+            if (scn_uint(p, v, 1, 65535, &n, "pop3 port") < 0)
+                return -1;
+            a->port = (uint16_t)n;
+        } else if ((!strcmp(o, "user") || !strcmp(o, "pass")) && a->kind == SCN_ACT_POP3) {
+            if (!v)
+                return scn_fail(p, "pop3 %s: missing value", o);
+            if (scn_copy(p, o[0] == 'u' ? a->user : a->pass, SCN_CRED_MAX, v, o) < 0)
+                return -1;
         } else if (!strcmp(o, "duration") && a->kind == SCN_ACT_STREAM) {
             if (!v || scn_parse_time(v, &a->duration_us) < 0 || !a->duration_us)
                 return scn_fail(p, "stream duration: bad time '%s'", v ? v : "");
@@ -232,9 +241,13 @@ int scn_parse_at(struct scn_parser *p)
             a->duration_us = 10000000;
             a->port = 5201;
             nargs = 1;
+        } else if (!strcmp(v, "pop3")) {
+            a->kind = SCN_ACT_POP3;
+            a->port = 110;
+            nargs = 1;
         } else {
             return scn_fail(p, "unknown action '%s' (expected ping, traceroute, get, nc, stream, "
-                               "resolve, dhcp, perf; or at TIME link|netstat|trace|say)", v);
+                               "resolve, dhcp, perf, pop3; or at TIME link|netstat|trace|say)", v);
         }
         if (p->nw < 4 + nargs)
             return scn_fail(p, "%s: missing %s", v,
@@ -268,9 +281,12 @@ int scn_parse_at(struct scn_parser *p)
             [SCN_ACT_STREAM] = "rate, size, duration",
             [SCN_ACT_RESOLVE] = "nothing more",
             [SCN_ACT_DHCP] = "noprobe",
-            [SCN_ACT_PERF] = "time, reverse, udp, rate, parallel, port, length"};
+            [SCN_ACT_PERF] = "time, reverse, udp, rate, parallel, port, length",
+            [SCN_ACT_POP3] = "port, user, pass"};
         if (act_opts(p, a, 4 + nargs, v, expect[a->kind]) < 0)
             return -1;
+        if (a->kind == SCN_ACT_POP3 && (!a->user[0] || !a->pass[0]))
+            return scn_fail(p, "pop3: expected 'pop3 TARGET [port P] user NAME pass PASSWORD'");
     }
     sc->nactions++;
     return 0;
@@ -313,13 +329,14 @@ int scn_check_actions(struct scn_parser *p)
             return scn_fail(p, "at: no node named '%s'", a->text);
         const struct scn_node *nd = &sc->nodes[a->node];
         if ((a->kind == SCN_ACT_PING || a->kind == SCN_ACT_TRACEROUTE || a->kind == SCN_ACT_NC ||
-             a->kind == SCN_ACT_STREAM || a->kind == SCN_ACT_PERF) &&
+             a->kind == SCN_ACT_STREAM || a->kind == SCN_ACT_PERF || a->kind == SCN_ACT_POP3) &&
             !is_addr(a->target) && scenario_node(sc, a->target) < 0)
             return scn_fail(p, "%s: '%s' is no IPv4 address and no node of the scenario",
                             a->kind == SCN_ACT_PING         ? "ping"
                             : a->kind == SCN_ACT_TRACEROUTE ? "traceroute"
                             : a->kind == SCN_ACT_NC         ? "nc"
                             : a->kind == SCN_ACT_PERF       ? "perf"
+                            : a->kind == SCN_ACT_POP3       ? "pop3"
                                                             : "stream",
                             a->target);
         if (a->kind == SCN_ACT_DHCP) {

@@ -434,11 +434,92 @@ static int p_firewall(struct scn_parser *p, struct scn_node *n)
     return 0;
 }
 
+/* pop3-server [port P] user NAME:PASSWORD message TEXT... */
+static int p_pop3(struct scn_parser *p, struct scn_node *n)
+{
+    static const char usage[] = "pop3-server: expected 'pop3-server [port P] user NAME:PASSWORD "
+                                "message TEXT...'";
+    if (n->pop3_port)
+        return scn_fail(p, "pop3-server: %s already runs one", n->name);
+    unsigned long port = 110;
+    int i = 1;
+    if (i + 1 < p->nw && !strcmp(p->w[i], "port")) {
+        if (scn_uint(p, p->w[i + 1], 1, 65535, &port, "pop3-server port") < 0)
+            return -1;
+        i += 2;
+    }
+    if (i + 3 >= p->nw || strcmp(p->w[i], "user") || strcmp(p->w[i + 2], "message"))
+        return scn_fail(p, "%s", usage);
+    const char *colon = strchr(p->w[i + 1], ':');
+    size_t ul = colon ? (size_t)(colon - p->w[i + 1]) : 0;
+    if (!colon || !ul || ul >= SCN_CRED_MAX || !colon[1] || strlen(colon + 1) >= SCN_CRED_MAX)
+        return scn_fail(p, "pop3-server user: expected NAME:PASSWORD (each 1..%d characters)",
+                        SCN_CRED_MAX - 1);
+    memcpy(n->pop3_user, p->w[i + 1], ul);
+    n->pop3_user[ul] = 0;
+    snprintf(n->pop3_pass, sizeof n->pop3_pass, "%s", colon + 1);
+    size_t off = 0;
+    for (int k = i + 3; k < p->nw; k++) {
+        size_t l = strlen(p->w[k]);
+        if (off + l + 2 > sizeof n->pop3_text)
+            return scn_fail(p, "pop3-server message: text too long");
+        if (off)
+            n->pop3_text[off++] = ' ';
+        memcpy(n->pop3_text + off, p->w[k], l + 1);
+        off += l;
+    }
+    n->pop3_port = (uint16_t)port;
+    n->pop3_line = p->line;
+    return 0;
+}
+
+/* tunnel LPORT:ADDR:PORT plain | tls-connect name NAME | tls-accept name NAME */
+static int p_tunnel(struct scn_parser *p, struct scn_node *n)
+{
+    static const char usage[] = "tunnel: expected 'tunnel LPORT:ADDRESS:PORT plain', "
+                                "'... tls-connect name NAME' or '... tls-accept name NAME'";
+    if (n->ntunnels >= SCN_MAX_TUNNELS)
+        return scn_fail(p, "tunnel: at most %d on %s", SCN_MAX_TUNNELS, n->name);
+    struct scn_tunnel *t = &n->tunnels[n->ntunnels];
+    memset(t, 0, sizeof *t);
+    t->line = p->line;
+    unsigned lp, dp;
+    char addr[32], tail;
+    if (p->nw < 3 || sscanf(p->w[1], "%u:%31[0-9.]:%u%c", &lp, addr, &dp, &tail) != 3 || !lp ||
+        lp > 65535 || !dp || dp > 65535)
+        return scn_fail(p, "%s", usage);
+    if (scn_addr(p, addr, &t->dst, "tunnel") < 0)
+        return -1;
+    t->lport = (uint16_t)lp;
+    t->dport = (uint16_t)dp;
+    const char *m = p->w[2];
+    t->mode = !strcmp(m, "plain") ? 0 : !strcmp(m, "tls-connect") ? 1
+              : !strcmp(m, "tls-accept") ? 2 : -1;
+    if (t->mode < 0)
+        return scn_fail(p, "%s", usage);
+    if (t->mode == 0 && p->nw != 3)
+        return scn_fail(p, "%s", usage);
+    if (t->mode) {
+        if (p->nw != 5 || strcmp(p->w[3], "name"))
+            return scn_fail(p, "%s", usage);
+        const char *nm = p->w[4];
+        bool ok = *nm && strlen(nm) < sizeof t->name;
+        for (const char *c = nm; ok && *c; c++)
+            ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.';
+        if (!ok)
+            return scn_fail(p, "tunnel name: '%s' is no host name (a-z, 0-9, '-', '.')", nm);
+        memcpy(t->name, nm, strlen(nm) + 1);
+    }
+    n->ntunnels++;
+    return 0;
+}
+
 int scn_parse_property(struct scn_parser *p)
 {
     static const char *const props[] = {"iface", "route", "gateway", "dns", "ecmp", "service",
                                         "http", "dns-zone", "record", "dhcp-server",
-                                        "perf-server", "nat", "forward", "firewall"};
+                                        "perf-server", "nat", "forward", "firewall", "cc",
+                                        "pop3-server", "tunnel"};
     const char *k = p->w[0];
     bool known = false;
     for (size_t i = 0; i < sizeof props / sizeof props[0]; i++)
@@ -446,7 +527,8 @@ int scn_parse_property(struct scn_parser *p)
     if (!known)
         return scn_fail(p, "unknown keyword '%s' (expected host, router, link, at, seed, until, "
                            "title, or a node's iface, gateway, dns, route, ecmp, service, http, "
-                           "dns-zone, record, dhcp-server, perf-server, nat, forward, firewall)", k);
+                           "dns-zone, record, dhcp-server, perf-server, nat, forward, firewall, cc, "
+                           "pop3-server, tunnel)", k);
     if (p->cur_node < 0)
         return scn_fail(p, "'%s' outside a host or router (start one with 'host NAME')", k);
     struct scn_node *n = &p->sc->nodes[p->cur_node];
@@ -457,7 +539,16 @@ int scn_parse_property(struct scn_parser *p)
     if (!strcmp(k, "gateway") || !strcmp(k, "dns")) {
         if (p->nw != 2)
             return scn_fail(p, "%s: expected one address", k);
+        if (!strcmp(k, "gateway"))
+            n->gateway_line = p->line;
         return scn_addr(p, p->w[1], !strcmp(k, "dns") ? &n->dns : &n->gateway, k);
+    }
+    if (!strcmp(k, "cc")) {
+        /* The congestion control of the node's TCP connections. */
+        if (p->nw != 2 || (strcmp(p->w[1], "cubic") && strcmp(p->w[1], "newreno")))
+            return scn_fail(p, "cc: expected 'cc cubic' or 'cc newreno'");
+        snprintf(n->cc, sizeof n->cc, "%s", p->w[1]);
+        return 0;
     }
     if (!strcmp(k, "ecmp")) {
         if (p->nw != 2 || (strcmp(p->w[1], "flow") && strcmp(p->w[1], "packet")))
@@ -486,6 +577,10 @@ int scn_parse_property(struct scn_parser *p)
         n->perf_port = (uint16_t)port;
         return 0;
     }
+    if (!strcmp(k, "pop3-server"))
+        return p_pop3(p, n);
+    if (!strcmp(k, "tunnel"))
+        return p_tunnel(p, n);
     if (!strcmp(k, "nat"))
         return p_nat(p, n);
     if (!strcmp(k, "forward"))

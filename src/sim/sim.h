@@ -18,6 +18,30 @@
 #include <stdio.h>
 
 #include "sim/scenario.h"
+#include "tern/loop.h"
+#include "tern/stack.h"
+
+/* A `tunnel` line: `tern forward` on a node (stunnel's modes). */
+enum sim_tunnel_mode { SIM_TUN_PLAIN, SIM_TUN_CONNECT, SIM_TUN_ACCEPT };
+struct sim_tunnel_cfg {
+    uint16_t lport;           /* accepts on this port (any of the node's addresses) */
+    uint32_t dst;             /* and connects to dst:dport */
+    uint16_t dport;
+    enum sim_tunnel_mode mode;
+    const char *name;         /* TLS: the server's name (its certificate; what is checked) */
+};
+
+/* TLS for tunnels, supplied by libtern-tls (src/tls/sim_tls.c,
+ * sim_tls_hooks()) so that libtern itself never links OpenSSL. start()
+ * keeps its certificates in dir (the run's temporary directory) and
+ * returns a handle for stop(), or NULL with one line in err. */
+struct sim_tls {
+    void *(*start)(const char *dir, struct tern_stack *s, struct tern_loop *loop,
+                   const struct sim_tunnel_cfg *c, FILE *log, char *err, size_t errcap);
+    void (*stop)(void *tunnel);
+};
+/* libtern-tls's table (link it, and -lssl -lcrypto, to use it). */
+const struct sim_tls *sim_tls_hooks(void);
 
 struct sim_opts {
     uint64_t seed;            /* used when have_seed, else the scenario's (default 1) */
@@ -29,14 +53,20 @@ struct sim_opts {
                                * else a link, node or NODE.IFACE */
     bool quiet;               /* no app output or traces: the summary only */
     FILE *out;                /* everything printed goes here */
+    const struct sim_tls *tls; /* NULL: a scenario with `tunnel` lines cannot run */
 };
 
-/* Runs a parsed scenario. Returns 0 (the run completed; failed actions are
- * reported in the output), or -1 with one line in err (the network could
- * not be built: a zone file, directory or output file problem). */
+/* Runs a parsed scenario. Returns the number of timeline actions that
+ * failed, did not finish or did not start (0: all went well; the summary
+ * lists them), -2 with one line in err naming the scenario's line (the
+ * network it describes cannot be built: a gateway off its subnets, a bad
+ * zone, ...), or -1 with one line in err (the system refused: memory, an
+ * output file). */
 int sim_run(const struct scenario *sc, const struct sim_opts *o, char *err, size_t errcap);
 
 /* The demo scenario (`tern demo`), byte for byte examples/scenarios/demo.scn. */
 extern const char sim_demo_scenario[];
+/* `tern demo forward`, byte for byte examples/scenarios/forward.scn. */
+extern const char sim_forward_scenario[];
 
 #endif

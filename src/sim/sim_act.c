@@ -23,7 +23,7 @@
 #include "tern/err.h"
 #include "tern/wire/ipv4.h"
 
-static void finish(struct sim_act *a, int status)
+void sim_act_finish(struct sim_act *a, int status)
 {
     if (a->done)
         return;
@@ -31,6 +31,8 @@ static void finish(struct sim_act *a, int status)
     a->status = status;
     a->done_us = tern_loop_now(a->sim->loop);
 }
+
+#define finish sim_act_finish
 
 static void on_app_done(void *ctx, int status)
 {
@@ -72,12 +74,11 @@ static void print_hash(FILE *out, const char *what, struct tern_sha256 *c)
 static void on_get_done(void *ctx, int status)
 {
     struct sim_act *a = ctx;
-    struct sim_node *n = &a->sim->nodes[a->cfg->node];
     double secs = (double)(tern_loop_now(a->sim->loop) - a->cfg->at_us) / 1e6;
     fflush(a->body);
-    fprintf(n->out, "get %s: exit %d, HTTP %d, %llu bytes in %.3f s\n", a->cfg->target, status,
+    fprintf(a->out, "get %s: exit %d, HTTP %d, %llu bytes in %.3f s\n", a->cfg->target, status,
             tern_http_get_status(a->get), (unsigned long long)a->body_bytes, secs);
-    print_hash(n->out, "get: body", &a->sha);
+    print_hash(a->out, "get: body", &a->sha);
     finish(a, status);
 }
 
@@ -88,7 +89,7 @@ static int start_get(struct sim_act *a, struct sim_node *n)
         o.dns.servers[0] = n->dns;
         o.dns.nservers = 1;
     }
-    struct tern_http_get_io io = {.out = body_file(a), .err = n->out, .done = on_get_done,
+    struct tern_http_get_io io = {.out = body_file(a), .err = a->out, .done = on_get_done,
                                   .ctx = a};
     int err = 0;
     if (!io.out)
@@ -133,15 +134,14 @@ static void nc_want(void *ctx, bool on)
 static void nc_done(void *ctx, int status)
 {
     struct sim_act *a = ctx;
-    struct sim_node *n = &a->sim->nodes[a->cfg->node];
     double secs = (double)(tern_loop_now(a->sim->loop) - a->cfg->at_us) / 1e6;
     fflush(a->body);
-    fprintf(n->out, "nc %s %u: exit %d, sent %llu bytes, received %llu, in %.3f s\n",
+    fprintf(a->out, "nc %s %u: exit %d, sent %llu bytes, received %llu, in %.3f s\n",
             a->cfg->target, a->cfg->port, status, (unsigned long long)a->sent,
             (unsigned long long)a->body_bytes, secs);
-    print_hash(n->out, "nc: sent", &a->sent_sha);
+    print_hash(a->out, "nc: sent", &a->sent_sha);
     if (a->body_bytes)
-        print_hash(n->out, "nc: received", &a->sha);
+        print_hash(a->out, "nc: received", &a->sha);
     finish(a, status);
 }
 
@@ -149,7 +149,7 @@ static int start_nc(struct sim_act *a, struct sim_node *n, uint32_t dst)
 {
     struct tern_nc_opts o = {.peer_addr = dst, .peer_port = a->cfg->port, .tcp = true,
                              .quit_after_eof_us = 30000000, .connect_timeout_us = 20000000};
-    struct tern_nc_io io = {.out = body_file(a), .err = n->out, .want_input = nc_want,
+    struct tern_nc_io io = {.out = body_file(a), .err = a->out, .want_input = nc_want,
                             .done = nc_done, .ctx = a};
     int err = 0;
     if (!io.out)
@@ -165,8 +165,7 @@ static int start_nc(struct sim_act *a, struct sim_node *n, uint32_t dst)
 static void on_resolved(void *ctx, const struct tern_resolve_result *r)
 {
     struct sim_act *a = ctx;
-    struct sim_node *n = &a->sim->nodes[a->cfg->node];
-    finish(a, tern_resolve_print(r, a->cfg->target, n->out));
+    finish(a, tern_resolve_print(r, a->cfg->target, a->out));
 }
 
 static void on_dhcp(void *ctx, enum tern_dhcp_event ev, const struct tern_dhcp_lease *l)
@@ -176,7 +175,7 @@ static void on_dhcp(void *ctx, enum tern_dhcp_event ev, const struct tern_dhcp_l
     char b[160];
     tern_dhcp_lease_format(l, b, sizeof b);
     static const char *const what[] = {"bound", "renewed", "declined", "NAK", "lost"};
-    fprintf(n->out, "dhcp: %s %s\n", what[ev], b);
+    fprintf(a->out, "dhcp: %s %s\n", what[ev], b);
     if (ev == TERN_DHCP_EV_BOUND || ev == TERN_DHCP_EV_RENEWED) {
         if (!n->cfg->dns && l->n_dns)
             n->dns = l->dns[0];
@@ -187,7 +186,7 @@ static void on_dhcp(void *ctx, enum tern_dhcp_event ev, const struct tern_dhcp_l
 static int start_dhcp(struct sim_act *a, struct sim_node *n)
 {
     if (n->dhcpc) {
-        fprintf(n->out, "dhcp: already running\n");
+        fprintf(a->out, "dhcp: already running\n");
         finish(a, 0);
         return 0;
     }
@@ -233,12 +232,14 @@ static void do_trace(struct sim *sim, const struct scn_action *c)
     }
 }
 
-static const char *verb(enum scn_act_kind k)
+const char *sim_act_verb(enum scn_act_kind k)
 {
     static const char *const v[] = {"ping", "traceroute", "get", "nc", "stream", "resolve",
-                                    "dhcp", "perf"};
-    return k <= SCN_ACT_PERF ? v[k] : "?";
+                                    "dhcp", "perf", "link", "netstat", "trace", "say", "pop3"};
+    return k <= SCN_ACT_POP3 ? v[k] : "?";
 }
+
+#define verb sim_act_verb
 
 static void on_stream_done(void *ctx)
 {
@@ -268,27 +269,36 @@ void sim_act_start(struct sim_act *a)
         return finish(a, 0);
     }
     struct sim_node *n = &sim->nodes[c->node];
+    /* Each app writes its lines through its own line-assembling FILE:
+     * two apps of one node printing at the same instant never share a
+     * half-written line (issue 13). */
+    if (!a->out)
+        a->out = sim_line_file(sim, n->cfg->name);
+    if (!a->out) {
+        fprintf(n->out, "%s: out of memory\n", verb(c->kind));
+        return finish(a, 2);
+    }
     if (c->kind == SCN_ACT_NETSTAT) {
-        fprintf(n->out, "$ netstat -a\n");
-        tern_netstat_print(n->out, n->stack, sim->servdb, 0);
+        fprintf(a->out, "$ netstat -a\n");
+        tern_netstat_print(a->out, n->stack, sim->servdb, 0);
         if (tern_nat_stats(n->stack)) {
             /* A NAT or firewall: its table as conntrack -L prints it. */
             static char buf[1 << 16];
             size_t need = tern_nat_list(n->stack, buf, sizeof buf);
-            fprintf(n->out, "$ conntrack -L\n%s", buf);
+            fprintf(a->out, "$ conntrack -L\n%s", buf);
             if (need >= sizeof buf)
-                fprintf(n->out, "(%zu more bytes not shown)\n", need - (sizeof buf - 1));
-            fprintf(n->out, "conntrack: %llu flow entries have been shown.\n",
+                fprintf(a->out, "(%zu more bytes not shown)\n", need - (sizeof buf - 1));
+            fprintf(a->out, "conntrack: %llu flow entries have been shown.\n",
                     (unsigned long long)tern_nat_stats(n->stack)->entries);
         }
         return finish(a, 0);
     }
     uint32_t dst = 0;
     if (c->kind == SCN_ACT_PING || c->kind == SCN_ACT_TRACEROUTE || c->kind == SCN_ACT_NC ||
-        c->kind == SCN_ACT_STREAM || c->kind == SCN_ACT_PERF) {
+        c->kind == SCN_ACT_STREAM || c->kind == SCN_ACT_PERF || c->kind == SCN_ACT_POP3) {
         dst = sim_target_addr(sim, c->target);
         if (!dst) {
-            fprintf(n->out, "%s: %s has no address (yet)\n", verb(c->kind), c->target);
+            fprintf(a->out, "%s: %s has no address (yet)\n", verb(c->kind), c->target);
             return finish(a, 2);
         }
     }
@@ -296,31 +306,31 @@ void sim_act_start(struct sim_act *a)
     int err = 0;
     switch (c->kind) {
     case SCN_ACT_PING: {
-        fprintf(n->out, "$ ping -c %u -s %u %s\n", c->count, c->size, c->target);
+        fprintf(a->out, "$ ping -c %u -s %u %s\n", c->count, c->size, c->target);
         struct tern_ping_opts o = {.dst = dst, .dst_name = c->target, .count = c->count,
                                    .size = c->size, .interval_us = c->interval_us,
                                    .ttl = (uint8_t)c->max_ttl, .linger_us = 5000000};
-        a->ping = tern_ping_start(n->stack, sim->loop, &o, n->out, on_app_done, a);
+        a->ping = tern_ping_start(n->stack, sim->loop, &o, a->out, on_app_done, a);
         err = a->ping ? 0 : TERN_E_INVAL;
         break;
     }
     case SCN_ACT_TRACEROUTE: {
-        fprintf(n->out, "$ traceroute -n%s %s\n", c->icmp ? " -I" : "", c->target);
+        fprintf(a->out, "$ traceroute -n%s %s\n", c->icmp ? " -I" : "", c->target);
         struct tern_traceroute_opts o = {.dst = dst, .dst_name = c->target, .icmp = c->icmp,
                                          .first_ttl = 1, .max_ttl = (uint8_t)(c->max_ttl ? c->max_ttl : 30),
                                          .nqueries = c->nqueries ? c->nqueries : 3,
                                          .port = c->icmp ? 1 : 33434, .packetlen = 60,
                                          .wait_us = 5000000};
-        a->tr = tern_traceroute_start(n->stack, sim->loop, &o, n->out, on_app_done, a);
+        a->tr = tern_traceroute_start(n->stack, sim->loop, &o, a->out, on_app_done, a);
         err = a->tr ? 0 : TERN_E_INVAL;
         break;
     }
     case SCN_ACT_GET:
-        fprintf(n->out, "$ get %s\n", c->target);
+        fprintf(a->out, "$ get %s\n", c->target);
         err = start_get(a, n);
         break;
     case SCN_ACT_NC:
-        fprintf(n->out, "$ nc %s %u < %llu bytes\n", c->target, c->port,
+        fprintf(a->out, "$ nc %s %u < %llu bytes\n", c->target, c->port,
                 (unsigned long long)c->bytes);
         a->peer = dst;
         err = start_nc(a, n, dst);
@@ -336,11 +346,11 @@ void sim_act_start(struct sim_act *a)
                 break;
             }
         }
-        fprintf(n->out, "$ stream %s:%u, %u-byte datagrams at %llu bit/s for %.3f s\n",
+        fprintf(a->out, "$ stream %s:%u, %u-byte datagrams at %llu bit/s for %.3f s\n",
                 tern_ipv4_ntoa(dst, d), c->port, c->size, (unsigned long long)c->rate_bps,
                 (double)c->duration_us / 1e6);
         if (to < 0) {
-            fprintf(n->out, "stream: %s is no node of the scenario\n", d);
+            fprintf(a->out, "stream: %s is no node of the scenario\n", d);
             return finish(a, 2);
         }
         a->stream = sim_stream_start(sim, c->node, to, dst, c->port, c->rate_bps, c->size,
@@ -348,10 +358,10 @@ void sim_act_start(struct sim_act *a)
         break;
     }
     case SCN_ACT_RESOLVE: {
-        fprintf(n->out, "$ host %s\n", c->target);
+        fprintf(a->out, "$ host %s\n", c->target);
         struct tern_resolve_opts o = {.servers = {n->dns}, .nservers = 1};
         if (!n->dns) {
-            fprintf(n->out, "resolve: %s has no DNS server (give 'dns ADDR' or use DHCP)\n",
+            fprintf(a->out, "resolve: %s has no DNS server (give 'dns ADDR' or use DHCP)\n",
                     n->cfg->name);
             return finish(a, 1);
         }
@@ -359,32 +369,37 @@ void sim_act_start(struct sim_act *a)
         break;
     }
     case SCN_ACT_DHCP:
-        fprintf(n->out, "$ dhcp%s\n", c->noprobe ? " (no ARP probe)" : "");
+        fprintf(a->out, "$ dhcp%s\n", c->noprobe ? " (no ARP probe)" : "");
         err = start_dhcp(a, n);
         break;
     case SCN_ACT_PERF: {
-        fprintf(n->out, "$ iperf3 -c %s -p %u -t %g%s%s", c->target, c->port,
+        fprintf(a->out, "$ iperf3 -c %s -p %u -t %g%s%s", c->target, c->port,
                 (double)c->duration_us / 1e6, c->reverse ? " -R" : "", c->udp ? " -u" : "");
         if (c->rate_bps)
-            fprintf(n->out, " -b %llu", (unsigned long long)c->rate_bps);
+            fprintf(a->out, " -b %llu", (unsigned long long)c->rate_bps);
         if (c->parallel > 1)
-            fprintf(n->out, " -P %u", c->parallel);
+            fprintf(a->out, " -P %u", c->parallel);
         if (c->size)
-            fprintf(n->out, " -l %u", c->size);
-        fputc('\n', n->out);
+            fprintf(a->out, " -l %u", c->size);
+        fputc('\n', a->out);
         struct tern_perf_opts o = {.addr = dst, .port = c->port, .duration_us = c->duration_us,
                                    .reverse = c->reverse, .udp = c->udp,
                                    .bandwidth_bps = c->rate_bps, .parallel = c->parallel,
                                    .len = c->size};
-        struct tern_perf_io io = {.out = n->out, .err = n->out, .done = on_app_done, .ctx = a};
+        struct tern_perf_io io = {.out = a->out, .err = a->out, .done = on_app_done, .ctx = a};
         a->perf = tern_perf_start(n->stack, sim->loop, &o, &io, &err);
         break;
     }
+    case SCN_ACT_POP3:
+        fprintf(a->out, "$ telnet %s %u   (then USER %s, PASS, RETR 1, QUIT)\n", c->target,
+                c->port, c->user);
+        a->pop3 = sim_pop3_start(sim, a, n->stack, dst, c->port, &err);
+        break;
     default:
         break;
     }
     if (err < 0) {
-        fprintf(n->out, "%s: %s\n", verb(c->kind), tern_strerror(err));
+        fprintf(a->out, "%s: %s\n", verb(c->kind), tern_strerror(err));
         finish(a, 2);
     }
 }
@@ -404,10 +419,15 @@ void sim_act_free(struct sim_act *a)
         tern_resolve_free(a->res);
     if (a->stream)
         sim_stream_free(a->stream);
+    sim_pop3_free(a->pop3);
+    a->pop3 = NULL;
     tern_perf_free(a->perf);
     a->perf = NULL;
     if (a->body)
         fclose(a->body);
+    if (a->out)
+        fclose(a->out);
+    a->out = NULL;
     a->ping = NULL;
     a->tr = NULL;
     a->get = NULL;

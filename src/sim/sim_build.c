@@ -7,6 +7,7 @@
  * generated page or a directory, a DNS zone, a DHCP server).
  * Generated pages live in a temporary directory removed at teardown.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "app/dns_server.h"
 #include "app/http_server.h"
 #include "app/perf.h"
+#include "app/pop3.h"
 #include "app/services.h"
 #include "sim/sim_impl.h"
 #include "tern/nat.h"
@@ -39,6 +41,9 @@ static uint64_t mix(uint64_t x)
 static int fail(struct sim *sim, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The system said no (memory, a file to write): not the scenario's fault. */
+#define sys_fail(sim, ...) (fail(sim, __VA_ARGS__), (sim)->scn_error = false, -1)
+
 static ssize_t discard_write(void *c, const char *buf, size_t len)
 {
     (void)c;
@@ -46,8 +51,10 @@ static ssize_t discard_write(void *c, const char *buf, size_t len)
     return (ssize_t)len;
 }
 
+/* A mistake in the scenario, named by its line (`tern sim` exits 2). */
 static int fail(struct sim *sim, int line, const char *fmt, ...)
 {
+    sim->scn_error = true;
     int n = snprintf(sim->err, sim->errcap, "%s:%d: ", sim->sc->fname, line);
     if (n >= 0 && (size_t)n < sim->errcap) {
         va_list ap;
@@ -90,11 +97,11 @@ static int build_links(struct sim *sim)
             snprintf(path, sizeof path, "%s/%s.pcap", sim->opts->pcap_dir, l->name);
             sl->pcap = fopen(path, "wb");
             if (!sl->pcap)
-                return fail(sim, l->line, "cannot write %s: %s", path, strerror(errno));
+                return sys_fail(sim, l->line, "cannot write %s: %s", path, strerror(errno));
         }
         struct tern_device *dev[2];
         if (tern_memlink_pair(sim->loop, TERN_LINK_ETHERNET, l->mtu, 1024, &dev[0], &dev[1]) < 0)
-            return fail(sim, l->line, "link %s: out of memory%s", l->name, "");
+            return sys_fail(sim, l->line, "link %s: out of memory%s", l->name, "");
         for (int e = 0; e < 2; e++) {
             struct tern_impair im;
             dir_impair(&l->dir[e], l->mtu, mix(sim->seed ^ mix(i * 2u + (unsigned)e + 1)), &im);
@@ -113,7 +120,7 @@ static int build_links(struct sim *sim)
                 tern_device_destroy(imp);
                 if (!e)
                     tern_device_destroy(dev[1]);
-                return fail(sim, l->line, "link %s: out of memory%s", l->name, "");
+                return sys_fail(sim, l->line, "link %s: out of memory%s", l->name, "");
             }
             si->tap = (struct sim_tap *)si->dev;
         }
@@ -142,7 +149,7 @@ static int build_routes(struct sim *sim, int n)
     if (c->gateway) {
         int ifi = iface_for(sim, n, c->gateway);
         if (ifi < 0 || tern_route_add(s, 0, 0, c->gateway, ifi) < 0)
-            return fail(sim, c->line, "%s: gateway %s is on none of its subnets", c->name,
+            return fail(sim, c->gateway_line, "%s: gateway %s is on none of its subnets", c->name,
                         tern_ipv4_ntoa(c->gateway, a));
     }
     for (unsigned r = 0; r < c->nroutes; r++) {
@@ -176,25 +183,32 @@ static int mkdirs(const char *path)
 
 /* A deterministic page of exactly `bytes` bytes: an HTML head, then the
  * chargen pattern (RFC 864), then the closing tags when they fit. */
-static int gen_page(struct sim *sim, struct sim_node *sn)
+static int ensure_tmpdir(struct sim *sim, int line)
 {
-    const struct scn_node *c = sn->cfg;
     if (!sim->tmpdir[0]) {
         snprintf(sim->tmpdir, sizeof sim->tmpdir, "/tmp/tern-sim-XXXXXX");
         if (!mkdtemp(sim->tmpdir)) {
             sim->tmpdir[0] = 0;
-            return fail(sim, c->http_line, "cannot create a temporary directory: %s%s",
-                        strerror(errno), "");
+            return sys_fail(sim, line, "cannot create a temporary directory: %s%s",
+                            strerror(errno), "");
         }
     }
+    return 0;
+}
+
+static int gen_page(struct sim *sim, struct sim_node *sn)
+{
+    const struct scn_node *c = sn->cfg;
+    if (ensure_tmpdir(sim, c->http_line) < 0)
+        return -1;
     snprintf(sn->http_root, sizeof sn->http_root, "%s/%s", sim->tmpdir, c->name);
     snprintf(sn->page_file, sizeof sn->page_file, "%s%s", sn->http_root, c->http_page);
     sn->http_generated = true;
     if (mkdir(sn->http_root, 0755) < 0 || mkdirs(sn->page_file) < 0)
-        return fail(sim, c->http_line, "cannot create %s: %s", sn->http_root, strerror(errno));
+        return sys_fail(sim, c->http_line, "cannot create %s: %s", sn->http_root, strerror(errno));
     FILE *f = fopen(sn->page_file, "wb");
     if (!f)
-        return fail(sim, c->http_line, "cannot write %s: %s", sn->page_file, strerror(errno));
+        return sys_fail(sim, c->http_line, "cannot write %s: %s", sn->page_file, strerror(errno));
     char head[256], tail[] = "\n</pre></body></html>\n";
     int hl = snprintf(head, sizeof head,
                       "<!DOCTYPE html>\n<html><head><title>%s</title></head><body><pre>\n",
@@ -215,7 +229,7 @@ static int gen_page(struct sim *sim, struct sim_node *sn)
     if (body)
         fwrite(tail, 1, sizeof tail - 1, f);
     if (fclose(f) != 0)
-        return fail(sim, c->http_line, "cannot write %s: %s", sn->page_file, strerror(errno));
+        return sys_fail(sim, c->http_line, "cannot write %s: %s", sn->page_file, strerror(errno));
     return 0;
 }
 
@@ -237,7 +251,7 @@ static int build_zone(struct sim *sim, struct sim_node *sn)
         size_t cap = 512 + (size_t)c->nrecords * 2 * (SCN_TEXT_MAX + 16);
         char *t = malloc(cap);
         if (!t)
-            return fail(sim, c->zone_line, "out of memory%s%s", "", "");
+            return sys_fail(sim, c->zone_line, "out of memory%s%s", "", "");
         const char *dot = c->zone[strlen(c->zone) - 1] == '.' ? "" : ".";
         size_t off = (size_t)snprintf(t, cap,
                                       "$ORIGIN %s%s\n$TTL 300\n@ IN SOA ns hostmaster 1 3600 600 "
@@ -261,6 +275,58 @@ static int build_zone(struct sim *sim, struct sim_node *sn)
     sn->dnsd = tern_dns_server_start(sn->stack, sim->loop, sn->zone, 53, &e);
     if (!sn->dnsd)
         return fail(sim, c->zone_line, "dns server: %s%s", tern_strerror(e), "");
+    return 0;
+}
+
+/* The POP3 server's maildrop: one message whose body is the scenario's
+ * text, in an mbox (RFC 4155) in the run's temporary directory. */
+static int build_pop3(struct sim *sim, struct sim_node *sn)
+{
+    const struct scn_node *c = sn->cfg;
+    if (ensure_tmpdir(sim, c->pop3_line) < 0)
+        return -1;
+    snprintf(sn->mbox, sizeof sn->mbox, "%s/%s.mbox", sim->tmpdir, c->name);
+    FILE *f = fopen(sn->mbox, "w");
+    if (!f)
+        return sys_fail(sim, c->pop3_line, "cannot write %s: %s", sn->mbox, strerror(errno));
+    fprintf(f, "From postmaster@example.test Thu Jan  1 00:00:00 2026\n"
+               "From: postmaster@example.test\nTo: %s@example.test\nSubject: for your eyes "
+               "only\n\n%s\n",
+            c->pop3_user, c->pop3_text);
+    if (fclose(f) != 0)
+        return sys_fail(sim, c->pop3_line, "cannot write %s: %s", sn->mbox, strerror(errno));
+    struct tern_pop3_opts o = {.maildrop = sn->mbox, .user = c->pop3_user, .pass = c->pop3_pass,
+                               .port = c->pop3_port, .log = sn->out};
+    int e = 0;
+    sn->pop3d = tern_pop3_start(sn->stack, sim->loop, &o, &e);
+    if (!sn->pop3d)
+        return fail(sim, c->pop3_line, "pop3-server: %s%s", tern_strerror(e), "");
+    return 0;
+}
+
+/* A `tunnel` line: the forwarder of libtern-tls, through sim_opts.tls. */
+static int build_tunnel(struct sim *sim, struct sim_node *sn, unsigned k)
+{
+    const struct scn_tunnel *t = &sn->cfg->tunnels[k];
+    if (!sim->opts->tls)
+        return fail(sim, t->line, "tunnel: this program has no TLS forwarder (libtern-tls is "
+                                  "not linked in)%s", "");
+    if (ensure_tmpdir(sim, t->line) < 0)
+        return -1;
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/tls", sim->tmpdir);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return sys_fail(sim, t->line, "cannot create %s: %s", dir, strerror(errno));
+    sn->tunnels[k].log = sim_line_file(sim, sn->cfg->name);
+    if (!sn->tunnels[k].log)
+        return sys_fail(sim, t->line, "out of memory%s%s", "", "");
+    struct sim_tunnel_cfg tc = {.lport = t->lport, .dst = t->dst, .dport = t->dport,
+                                .mode = (enum sim_tunnel_mode)t->mode, .name = t->name};
+    char err[256];
+    sn->tunnels[k].h = sim->opts->tls->start(dir, sn->stack, sim->loop, &tc, sn->tunnels[k].log,
+                                             err, sizeof err);
+    if (!sn->tunnels[k].h)
+        return fail(sim, t->line, "tunnel: %s%s", err, "");
     return 0;
 }
 
@@ -307,6 +373,11 @@ static int build_servers(struct sim *sim, int n)
     }
     if (c->zone[0] && build_zone(sim, sn) < 0)
         return -1;
+    if (c->pop3_port && build_pop3(sim, sn) < 0)
+        return -1;
+    for (unsigned k = 0; k < c->ntunnels; k++)
+        if (build_tunnel(sim, sn, k) < 0)
+            return -1;
     if (c->dhcpd.on) {
         struct tern_dhcp_server_opts o = {.ifindex = sn->ifaces[c->dhcpd.iface].ifindex,
                                           .first = c->dhcpd.first, .last = c->dhcpd.last,
@@ -370,12 +441,15 @@ int sim_build(struct sim *sim)
         cfg.seed = mix(sim->seed ^ mix(0x5eed0000u + n));
         cfg.ip_forward = sn->cfg->router;
         cfg.ecmp = sn->cfg->ecmp_packet ? TERN_ECMP_PACKET : TERN_ECMP_FLOW;
+        snprintf(cfg.tcp_cc, sizeof cfg.tcp_cc, "%s", sn->cfg->cc);
         sn->stack = tern_stack_new(&cfg, sim->loop);
         if (!sn->stack || !sn->out)
-            return fail(sim, sn->cfg->line, "%s: out of memory%s", sn->cfg->name, "");
+            return sys_fail(sim, sn->cfg->line, "%s: out of memory%s", sn->cfg->name, "");
     }
     if (build_links(sim) < 0)
         return -1;
+    if (sim_sniff_init(sim) < 0)
+        return sys_fail(sim, 1, "out of memory%s%s", "", "");
     if (sim->opts->trace && sim_trace_select(sim, sim->opts->trace) < 0)
         return -1;
     for (unsigned n = 0; n < sc->nnodes; n++) {
@@ -436,6 +510,33 @@ void sim_teardown(struct sim *sim)
             tern_dns_zone_free(sn->zone);
         if (sn->http_generated)
             rm_tree(sn->http_root, sn->page_file);
+        tern_pop3_free(sn->pop3d);
+        if (sn->mbox[0])
+            unlink(sn->mbox);
+        for (unsigned k = 0; k < SCN_MAX_TUNNELS; k++) {
+            if (sn->tunnels[k].h)
+                sim->opts->tls->stop(sn->tunnels[k].h);
+            if (sn->tunnels[k].log)
+                fclose(sn->tunnels[k].log);
+        }
+    }
+    if (sim->tmpdir[0]) {
+        /* what the TLS glue made: the run's CA and certificates */
+        char dir[300];
+        snprintf(dir, sizeof dir, "%s/tls", sim->tmpdir);
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            char f[600];
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(f, sizeof f, "%s/%s", dir, e->d_name);
+            unlink(f);
+        }
+        if (d) {
+            closedir(d);
+            rmdir(dir);
+        }
     }
     for (unsigned n = 0; n < sim->nnodes; n++)
         if (sim->nodes[n].stack)
@@ -453,4 +554,5 @@ void sim_teardown(struct sim *sim)
     if (sim->tmpdir[0])
         rmdir(sim->tmpdir);
     sim_flow_free_all(sim);
+    sim_sniff_free(sim);
 }

@@ -61,6 +61,46 @@ static struct sim_flow *find(struct sim *sim, uint32_t src, uint16_t sport, uint
     return NULL;
 }
 
+/* Throughput bins: when the run outgrows them, every flow's pairs merge
+ * and the width doubles, so memory stays fixed whatever the run's length. */
+static void bin_add(struct sim *sim, struct sim_flow *f, int k, uint64_t now, uint64_t bytes)
+{
+    uint64_t i = now / sim->bin_us;
+    while (i >= SIM_TPUT_BINS) {
+        for (unsigned n = 0; n < sim->nflows; n++)
+            for (int e = 0; e < 2; e++) {
+                uint64_t *b = sim->flows[n].dl[e].bins;
+                for (unsigned j = 0; j < SIM_TPUT_BINS / 2; j++)
+                    b[j] = b[2 * j] + b[2 * j + 1];
+                memset(b + SIM_TPUT_BINS / 2, 0, SIM_TPUT_BINS / 2 * sizeof *b);
+            }
+        sim->bin_us *= 2;
+        i = now / sim->bin_us;
+    }
+    f->dl[k].bins[i] += bytes;
+}
+
+static void delivered(struct sim *sim, struct sim_flow *f, int k, uint32_t ack, uint64_t now)
+{
+    if (!f->dl[k].any) {
+        f->dl[k].any = true;
+        f->dl[k].ack = f->dir[k].isn + 1; /* the SYN takes one number */
+    }
+    if (!tern_seq_gt(ack, f->dl[k].ack))
+        return;
+    uint32_t n = ack - f->dl[k].ack;
+    f->dl[k].ack = ack;
+    if (f->dir[k].fin && ack == f->dir[k].max_end)
+        n--; /* the FIN's number is no data */
+    if (!n)
+        return;
+    if (!f->dl[k].bytes)
+        f->dl[k].first_us = now;
+    f->dl[k].bytes += n;
+    f->dl[k].last_us = now;
+    bin_add(sim, f, k, now, n);
+}
+
 void sim_flow_packet(struct sim *sim, int node, bool tx, const uint8_t *ip, size_t len)
 {
     if (ip[9] != 6)
@@ -127,6 +167,9 @@ void sim_flow_packet(struct sim *sim, int node, bool tx, const uint8_t *ip, size
             f->dir[d].last_rx_us = now;
         return;
     }
+    /* The receiver's ACK of the other direction: bytes delivered in order. */
+    if ((flags & 0x10) && f->dir[!d].isn_known && sim_addr_node(sim, src) == f->node[d])
+        delivered(sim, f, !d, be32(th + 8), now);
     uint32_t end = seq + (uint32_t)payload + ((flags & 0x02) ? 1u : 0u) + ((flags & 0x01) ? 1u : 0u);
     if (flags & 0x02) {
         f->dir[d].isn = seq;
@@ -166,6 +209,8 @@ void sim_flow_sample(struct sim *sim)
             struct sim_flow *f = find(sim, rows[r].local.addr, rows[r].local.port, pa, pp, &d);
             if (!f || f->node[d] != (int)n)
                 continue;
+            if (rows[r].cc)
+                f->cc[d] = rows[r].cc;
             if (rows[r].rtt_us) {
                 f->rtt_us[d] = rows[r].rtt_us;
                 if (!f->rtt_min_us[d] || rows[r].rtt_us < f->rtt_min_us[d])
@@ -192,5 +237,6 @@ void sim_flow_free_all(struct sim *sim)
 
 void sim_flow_init(struct sim *sim)
 {
+    sim->bin_us = 100000; /* 100 ms */
     tern_timer_init(&sim->sampler, on_sample, sim);
 }

@@ -51,15 +51,28 @@ struct sim_tap {
     struct sim_tap_flow flows[SIM_TAP_FLOWS];
     uint64_t flow_clock;
     uint64_t down_drops;
+    struct sim_queue *queue;     /* this end's egress queue, modelled (sim_queue.c) */
     char line[8192];
 };
 
 struct tern_device *sim_tap_wrap(struct sim *sim, struct tern_device *inner, int node, int iface,
                                  int link, int end, FILE *pcap);
 
+/* ---- link queues (sim_queue.c) ---- */
+
+struct sim_queue;
+/* A frame went into this tap's impairment wrapper, whose counters were
+ * `before` and are `after`: follow the serializer's queue. */
+void sim_queue_sent(struct sim_tap *t, size_t len, const struct tern_impair_stats *before,
+                    const struct tern_impair_stats *after);
+void sim_queue_free(struct sim_tap *t);
+void sim_queue_summary(struct sim *sim, FILE *out);
+unsigned sim_queue_plots(struct sim *sim, FILE *out);
+
 /* ---- TCP flows seen at hosts (sim_flow.c) ---- */
 
 #define SIM_MAX_FLOWS 64
+#define SIM_TPUT_BINS 512        /* throughput bins per flow direction; sim.bin_us wide */
 
 struct sim_flow {
     uint32_t addr[2];            /* [0] the SYN sender (client), [1] the server */
@@ -72,6 +85,15 @@ struct sim_flow {
         uint64_t segs, retrans, last_rx_us;
     } dir[2];                    /* [0] client -> server, [1] server -> client */
     uint32_t rtt_us[2], rtt_min_us[2], rtt_max_us[2]; /* smoothed RTT samples at each end */
+    const char *cc[2];           /* congestion control of each end's socket (sampled) */
+    /* Delivered in order, per direction: the receiver's cumulative ACK as it
+     * leaves the receiver (bytes past the ISN + 1), binned over time. */
+    struct {
+        bool any;
+        uint32_t ack;            /* highest ACK the receiver sent */
+        uint64_t bytes, first_us, last_us;
+        uint64_t bins[SIM_TPUT_BINS];
+    } dl[2];
     struct tern_tcpplot *plot[2]; /* plot of the data flowing in dir d, fed at its sender */
 };
 
@@ -109,6 +131,12 @@ struct sim_node {
     char http_root[600];         /* served directory */
     bool http_generated;         /* root is a temporary directory we made */
     char page_file[900];
+    struct tern_pop3 *pop3d;     /* pop3-server */
+    char mbox[600];              /* its generated maildrop */
+    struct {
+        void *h;                 /* from sim_opts.tls->start */
+        FILE *log;
+    } tunnels[SCN_MAX_TUNNELS];
 };
 
 struct sim_link {
@@ -126,6 +154,7 @@ struct sim_act {
     bool started, done;
     int status;
     uint64_t done_us;
+    FILE *out;                   /* the app's lines, labelled with the node (sim_line_file) */
     /* the running app (one of) */
     struct tern_ping *ping;
     struct tern_traceroute *tr;
@@ -134,6 +163,7 @@ struct sim_act {
     struct tern_resolve *res;
     struct sim_stream *stream;
     struct tern_perf *perf;
+    struct sim_pop3 *pop3;
     FILE *body;                  /* get / nc output: hashed and counted */
     struct tern_sha256 sha;
     uint64_t body_bytes;
@@ -146,6 +176,10 @@ struct sim_act {
 };
 
 void sim_act_start(struct sim_act *a);
+/* The action is over with this exit status (0 = it went well). */
+void sim_act_finish(struct sim_act *a, int status);
+/* "ping", "get", ... as the timeline writes the action. */
+const char *sim_act_verb(enum scn_act_kind k);
 void sim_act_free(struct sim_act *a);
 
 /* ---- UDP streams (sim_stream.c) ---- */
@@ -157,6 +191,24 @@ struct sim_stream *sim_stream_start(struct sim *sim, int from, int to, uint32_t 
                                     int *err);
 void sim_stream_report(const struct sim_stream *st, FILE *out);
 void sim_stream_free(struct sim_stream *st);
+
+/* ---- the sniffer (sim_sniff.c) ---- */
+
+struct sim_sniff;
+int sim_sniff_init(struct sim *sim);
+/* A TCP frame with data at a link's first end. */
+void sim_sniff_frame(struct sim *sim, int link, const uint8_t *frame, size_t len, uint32_t src,
+                     uint16_t sport, uint32_t dst, uint16_t dport, uint32_t seq,
+                     const uint8_t *payload, size_t plen);
+void sim_sniff_summary(struct sim *sim, FILE *out);
+void sim_sniff_free(struct sim *sim);
+
+/* ---- POP3 client (sim_pop3.c) ---- */
+
+struct sim_pop3;
+struct sim_pop3 *sim_pop3_start(struct sim *sim, struct sim_act *a, struct tern_stack *s,
+                                uint32_t dst, uint16_t port, int *err);
+void sim_pop3_free(struct sim_pop3 *p);
 
 /* ---- the run ---- */
 
@@ -173,11 +225,15 @@ struct sim {
     struct sim_flow flows[SIM_MAX_FLOWS];
     unsigned nflows;
     uint64_t flows_dropped;
+    uint64_t bin_us;             /* width of the throughput bins (doubles as the run goes) */
     struct tern_timer sampler;
     struct tern_servdb *servdb;
     char tmpdir[256];
     char *err;
     size_t errcap;
+    struct sim_sniff *sniff;     /* NULL: no POP3 server, nothing to look for */
+    bool scn_error;              /* the build failed on a line of the scenario */
+    unsigned failed;             /* actions failed, unfinished or not started (summary) */
 };
 
 /* Output: a FILE whose lines are printed as "[   T.TTT] LABEL: line". */

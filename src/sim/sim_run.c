@@ -229,8 +229,10 @@ int sim_run(const struct scenario *sc, const struct sim_opts *o, char *err, size
             end = tern_loop_now(sim->loop) + DRAIN_US;
     }
     sim_summary(sim);
-    rc = 0;
+    rc = (int)sim->failed;
 out:
+    if (rc < 0 && sim->scn_error)
+        rc = -2;
     if (sim->loop) {
         sim_teardown(sim);
         tern_timer_cancel(sim->loop, &sim->sampler);

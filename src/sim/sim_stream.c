@@ -2,12 +2,14 @@
  * src/sim/sim_stream.c - a voice-like UDP stream for the simulator: the
  * sender sends fixed-size datagrams at a constant rate for a while, each
  * carrying a sequence number and its send time; the receiver counts what
- * arrives (lost, duplicated, out of order, one-way delay). Nobody resends:
+ * arrives (lost, duplicated, out of order, one-way delay, RFC 3550
+ * interarrival jitter). Nobody resends:
  * what the network loses stays lost, as with RTP voice.
  * Both ends use the socket API (tern/socket.h) on their node's stack.
  * Bounded: the receiver's bitmap has one bit per datagram the sender will
  * send (at most 1 << 22).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,9 @@ struct sim_stream {
     uint32_t received, dups, reordered, highest, send_errors;
     bool any;
     uint64_t delay_sum, delay_min, delay_max;
+    /* RFC 3550 s6.4.1 interarrival jitter, in us (double: the /16 step). */
+    double jitter;
+    uint64_t last_transit;
     void (*done)(void *ctx);
     void *ctx;
 };
@@ -75,6 +80,15 @@ static void on_rx(struct tern_sock *sk, unsigned events, void *ctx)
             st->highest = seq;
         uint64_t now = tern_loop_now(st->sim->loop);
         uint64_t d = now > t ? now - t : 0;
+        /* RFC 3550 s6.4.1: D(i,j) = (Rj - Ri) - (Sj - Si), the change in
+         * transit time between consecutive arrivals (in arrival order, the
+         * sender's and receiver's clocks being the one virtual clock here),
+         * and J(i) = J(i-1) + (|D(i-1,i)| - J(i-1))/16. */
+        if (st->any) {
+            double dd = (double)d - (double)st->last_transit;
+            st->jitter += (fabs(dd) - st->jitter) / 16.0;
+        }
+        st->last_transit = d;
         st->delay_sum += d;
         if (!st->any || d < st->delay_min)
             st->delay_min = d;
@@ -163,8 +177,9 @@ void sim_stream_report(const struct sim_stream *st, FILE *out)
             st->port, st->sent, st->received, lost,
             st->sent ? 100.0 * lost / st->sent : 0.0, st->dups, st->reordered);
     if (st->received)
-        fprintf(out, "  delay min/avg/max %.1f/%.1f/%.1f ms", (double)st->delay_min / 1000,
-                (double)st->delay_sum / st->received / 1000, (double)st->delay_max / 1000);
+        fprintf(out, "  delay min/avg/max %.1f/%.1f/%.1f ms  jitter %.3f ms",
+                (double)st->delay_min / 1000, (double)st->delay_sum / st->received / 1000,
+                (double)st->delay_max / 1000, st->jitter / 1000);
     if (st->send_errors)
         fprintf(out, "  send errors %u", st->send_errors);
     fputc('\n', out);

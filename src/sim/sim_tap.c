@@ -182,6 +182,9 @@ static void record(struct sim_tap *t, const uint8_t *frame, size_t len, bool tx)
     int is_ip = peek(frame, len, &k);
     if (is_ip)
         sim_flow_packet(sim, t->node, tx, k.ip, k.iplen);
+    if (is_ip && t->end == 0 && k.proto == 6 && k.payload)
+        sim_sniff_frame(sim, t->link, frame, len, k.src, k.sport, k.dst, k.dport, k.seq,
+                        k.ip + k.iplen - k.payload, k.payload);
     if (!t->print_all && !t->what)
         return;
     /* The printer sees every frame while printing is on, so relative
@@ -209,7 +212,11 @@ static int tap_send(struct tern_device *d, const uint8_t *frame, size_t len)
         return 0; /* the cable is cut: the frame is lost on the wire */
     }
     record(t, frame, len, true);
+    struct tern_impair_stats before, after;
+    tern_impair_get_stats(t->inner, &before);
     int r = tern_device_send(t->inner, frame, len);
+    tern_impair_get_stats(t->inner, &after);
+    sim_queue_sent(t, len, &before, &after);
     if (r < 0) {
         d->stats.tx_dropped++;
     } else {
@@ -238,6 +245,7 @@ static void tap_destroy(struct tern_device *d)
     if (t->have_pcap)
         tern_pcap_writer_flush(&t->pw);
     tern_device_destroy(t->inner);
+    sim_queue_free(t);
     free(t);
 }
 

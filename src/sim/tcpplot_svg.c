@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "sim/lineplot.h"
 #include "sim/tcpplot_impl.h"
 #include "tern/err.h"
 #include "tern/wire/ipv4.h"
@@ -109,7 +110,7 @@ static void svg_open(FILE *f, double h, const char *title, const char *what)
           ".rtx,.rtx-key{stroke:#d00;fill:#d00;stroke-width:1.5}\n"
           ".ack{stroke:#080;fill:none;stroke-width:1.2}\n"
           ".win{stroke:#c80;fill:none;stroke-width:1}\n"
-          ".sack{stroke:#90c;fill:none;stroke-width:2}\n"
+          ".sack{stroke:#90c;fill:none;stroke-width:1.2;stroke-opacity:0.7}\n"
           ".cwnd{stroke:#00c;fill:none;stroke-width:1.2}\n"
           ".ssthresh{stroke:#c60;fill:none;stroke-width:1.2}\n"
           ".ssthresh-clip{stroke:#c60;fill:none;stroke-dasharray:4 3}\n"
@@ -278,6 +279,18 @@ int tern_tcpplot_write_tsg(const struct tern_tcpplot *p, FILE *out, const char *
     legend(out, 325, 54, "win", "window");
     legend(out, 400, 54, "sack", "SACK");
     ack_path(out, p, &x, &y, true, "win");
+    /* SACK blocks first, beside their ACK and thin: the data bars drawn
+     * after them stay visible where the two meet (a segment sent the
+     * moment a SACK arrives sits at the same x). */
+    if (p->s[TP_SACK].n) {
+        fputs("<path class=\"sack\" d=\"", out);
+        for (size_t i = 0; i < p->s[TP_SACK].n; i++) {
+            struct tp_sack s = TP_AT(&p->s[TP_SACK], struct tp_sack, i);
+            double px = ax_map(&x, (double)s.t / 1e6) + 3.5, yb = ax_map(&y, (double)s.left);
+            fprintf(out, "M%.1f %.1fV%.1f", px, fmin(ax_map(&y, (double)s.right), yb - 1), yb);
+        }
+        fputs("\"/>\n", out);
+    }
     if (seg->n) {
         fputs("<path class=\"seg\" d=\"", out);
         for (size_t i = 0; i < seg->n; i++) {
@@ -285,15 +298,6 @@ int tern_tcpplot_write_tsg(const struct tern_tcpplot *p, FILE *out, const char *
             double px = ax_map(&x, (double)s.t / 1e6), yb = ax_map(&y, (double)s.seq);
             double yt = fmin(ax_map(&y, (double)(s.seq + s.len)), yb - 1);
             fprintf(out, "M%.1f %.1fV%.1fm-2 0h4", px, yt, yb);
-        }
-        fputs("\"/>\n", out);
-    }
-    if (p->s[TP_SACK].n) {
-        fputs("<path class=\"sack\" d=\"", out);
-        for (size_t i = 0; i < p->s[TP_SACK].n; i++) {
-            struct tp_sack s = TP_AT(&p->s[TP_SACK], struct tp_sack, i);
-            double px = ax_map(&x, (double)s.t / 1e6) + 2, yb = ax_map(&y, (double)s.left);
-            fprintf(out, "M%.1f %.1fV%.1f", px, fmin(ax_map(&y, (double)s.right), yb - 1), yb);
         }
         fputs("\"/>\n", out);
     }
@@ -333,6 +337,13 @@ int tern_tcpplot_write_cwnd(const struct tern_tcpplot *p, FILE *out, const char 
         cmax = fmax(cmax, m.cwnd);
         rmax = fmax(rmax, m.rtt_us / 1000.0);
     }
+    /* The time axis covers the retransmissions too: each one is marked. */
+    for (size_t i = 0; i < p->s[TP_RTX].n; i++) {
+        double t = (double)TP_AT(&p->s[TP_RTX], struct tp_seg, i).t / 1e6;
+        bool first = i == 0 && s->n == 0;
+        x.lo = first ? t : fmin(x.lo, t);
+        x.hi = first ? t : fmax(x.hi, t);
+    }
     double clip = fmax(cmax, 1000) * SSTHRESH_CLIP;
     for (size_t i = 0; i < s->n; i++) {
         double v = TP_AT(s, struct tp_sample, i).ssthresh;
@@ -361,6 +372,18 @@ int tern_tcpplot_write_cwnd(const struct tern_tcpplot *p, FILE *out, const char 
     legend(out, 150, 54, "ssthresh", "ssthresh");
     legend(out, 230, 54, "ssthresh-clip", "ssthresh infinite / off scale");
     legend(out, 410, 54, "rtt", "SRTT");
+    legend(out, 470, 54, "rtx-key", "retransmission");
+    /* Each retransmission the recorder kept: a red tick down from the top
+     * of the window panel at its time, one element each (as in the TSG). */
+    const struct tp_series *rx = &p->s[TP_RTX];
+    for (size_t i = 0; i < rx->n; i++) {
+        struct tp_seg g = TP_AT(rx, struct tp_seg, i);
+        double t = (double)g.t / 1e6;
+        double px = ax_map(&x, t);
+        fprintf(out, "<path class=\"rtx\" d=\"M%.1f %.1fV%.1fM%.1f %.1fl4 -6h-8z\">"
+                     "<title>retransmission at %.6f s: bytes %" PRId64 "-%" PRId64 "</title></path>\n",
+                px, yc.p1, yc.p1 + 14, px, yc.p1 + 14, t, g.seq, g.seq + (int64_t)g.len);
+    }
     if (s->n == 0) {
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no samples</text>\n",
                 (X0 + X1) / 2, 250.0);
@@ -391,6 +414,83 @@ int tern_tcpplot_write_cwnd(const struct tern_tcpplot *p, FILE *out, const char 
             pen = on;
         }
         fputs("\"/>\n", out);
+    }
+    return finish(out);
+}
+
+/* ---- line plots of several series (lineplot.h) ---- */
+
+static const char *const palette[] = {"#00c", "#d00", "#080", "#c80", "#90c", "#0aa", "#666",
+                                      "#a50"};
+
+int sim_plot_write(FILE *out, const char *title, const char *subtitle,
+                   const struct sim_plot_panel *panels, size_t npanels)
+{
+    if (!out || !panels || npanels == 0 || npanels > 4)
+        return TERN_E_INVAL;
+    const double ph = 260, gap = 60, top = 70 + 16.0 * 2;
+    size_t nlegend = 0;
+    for (size_t k = 0; k < npanels; k++)
+        nlegend = panels[k].ns > nlegend ? panels[k].ns : nlegend;
+    double ltop = top + (double)(nlegend > 2 ? nlegend - 2 : 0) * 16;
+    const double H = ltop + (double)npanels * (ph + gap) + 10;
+    struct axis x = {.p0 = X0, .p1 = X1};
+    bool any = false;
+    for (size_t k = 0; k < npanels; k++)
+        for (size_t j = 0; j < panels[k].ns; j++)
+            for (size_t i = 0; i < panels[k].s[j].n; i++) {
+                double t = panels[k].s[j].t[i];
+                x.lo = any ? fmin(x.lo, t) : t;
+                x.hi = any ? fmax(x.hi, t) : t;
+                any = true;
+            }
+    ax_fix(&x, 1e-3);
+    x.hi += (x.hi - x.lo) * 0.02;
+    svg_open(out, H, title, "plot");
+    fputs("<text x=\"90\" y=\"36\">", out);
+    xml_text(out, subtitle);
+    fputs("</text>\n", out);
+    /* Legend: one line per series of the first panel that has the most. */
+    for (size_t k = 0; k < npanels; k++) {
+        if (panels[k].ns != nlegend)
+            continue;
+        for (size_t j = 0; j < nlegend; j++) {
+            double ly = 56 + 16.0 * (double)j;
+            fprintf(out, "<path d=\"M90 %.1fh18\" stroke=\"%s\" stroke-width=\"2\"/>"
+                         "<text x=\"112\" y=\"%.1f\">",
+                    ly - 4, palette[j % 8], ly);
+            xml_text(out, panels[k].s[j].label);
+            fputs("</text>\n", out);
+        }
+        break;
+    }
+    for (size_t k = 0; k < npanels; k++) {
+        const struct sim_plot_panel *pn = &panels[k];
+        double p1 = ltop + (double)k * (ph + gap), p0 = p1 + ph;
+        struct axis y = {.p0 = p0, .p1 = p1, .lo = 0, .hi = 0};
+        for (size_t j = 0; j < pn->ns; j++)
+            for (size_t i = 0; i < pn->s[j].n; i++)
+                y.hi = fmax(y.hi, pn->s[j].v[i]);
+        y.hi *= 1.08;
+        ax_fix(&y, pn->unit == SIM_PLOT_BYTES ? 1000 : 1e-3);
+        if (y.lo < 0) {
+            y.hi -= y.lo;
+            y.lo = 0;
+        }
+        draw_axis(out, &x, false, AX_SECONDS, y.p1, y.p0);
+        draw_axis(out, &y, true, pn->unit == SIM_PLOT_BYTES ? AX_BYTES : AX_MS, X0, X1);
+        frame(out, &x, &y, pn->ylabel, k + 1 == npanels);
+        for (size_t j = 0; j < pn->ns; j++) {
+            const struct sim_plot_series *s = &pn->s[j];
+            if (!s->n)
+                continue;
+            fprintf(out, "<path class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.2\" d=\"",
+                    s->cls ? s->cls : "series", palette[j % 8]);
+            for (size_t i = 0; i < s->n; i++)
+                fprintf(out, "%c%.1f %.1f", i ? 'L' : 'M', ax_map(&x, s->t[i]),
+                        ax_map(&y, s->v[i]));
+            fputs("\"/>\n", out);
+        }
     }
     return finish(out);
 }

@@ -35,3 +35,16 @@ if [ "$marks" = "3" ]; then
 else
     echo "not ok - plot_check: scripted loss graph has '$marks' retransmission marks, want 3"
 fi
+marks=$(xmllint --xpath 'count(//*[local-name()="path"][@class="rtx"])' "$tmp/loss_cwnd.svg" 2>/dev/null)
+if [ "$marks" = "3" ]; then
+    echo "ok - plot_check: scripted loss cwnd plot marks the same 3 retransmissions"
+else
+    echo "not ok - plot_check: scripted loss cwnd plot has '$marks' retransmission marks, want 3"
+fi
+# SACK blocks are painted before (under) the data bars (document order)
+order=$(xmllint --xpath 'count(//*[local-name()="path"][@class="seg"][preceding::*[local-name()="path"][@class="sack"][not(contains(@d,"h18"))]])' "$tmp/loss_tsg.svg" 2>/dev/null)
+if [ "$order" = "1" ]; then
+    echo "ok - plot_check: SACK blocks are drawn under the data segments"
+else
+    echo "not ok - plot_check: the data segments' path does not follow the SACK blocks' ($order)"
+fi

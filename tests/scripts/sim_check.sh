@@ -40,7 +40,7 @@ else
 fi
 
 # 2. scenarios: determinism, --trace vs tcpdump, tshark, xmllint
-for scn in examples/scenarios/demo.scn examples/scenarios/two-paths.scn; do
+for scn in examples/scenarios/demo.scn examples/scenarios/two-paths.scn examples/scenarios/forward.scn; do
     name=$(basename "$scn" .scn)
     out=$tmp/$name
     mkdir -p "$out"
@@ -103,3 +103,65 @@ if [ $rc -eq 2 ] && [ "${msg#tern sim: bad.scn:3: }" != "$msg" ]; then
 else
     echo "not ok - sim_check: malformed file: exit $rc, '$msg'"
 fi
+
+# 4. exit statuses: a failed or unstarted action exits 1 and is listed; a
+# gateway off its subnets is a scenario error (2) naming its own line
+printf 'host a\n  iface eth0 10.0.0.1/24\nhost b\n  iface eth0 10.0.0.2/24\nlink l a.eth0 b.eth0\nuntil 3\nat 0.1 a nc b 4444 10\nat 5 a ping b\n' >"$tmp/fail.scn"
+"$tern" sim "$tmp/fail.scn" >"$tmp/fail.out" 2>"$tmp/fail.err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q '^  fail.scn:7: a nc b: failed (exit 1)$' "$tmp/fail.out" &&
+   grep -q '^  fail.scn:8: a ping b: not started' "$tmp/fail.out" &&
+   grep -q '2 actions failed or did not finish' "$tmp/fail.err"; then
+    echo "ok - sim_check: failed and unstarted actions exit 1, each listed with its line"
+else
+    echo "not ok - sim_check: failed actions: exit $rc"
+    sed 's/^/#   /' "$tmp/fail.err"
+fi
+printf 'host a\n  iface eth0 10.0.0.1/24\n\n  gateway 10.9.9.9\nhost b\n  iface eth0 10.0.0.2/24\nlink l a.eth0 b.eth0\n' >"$tmp/gw.scn"
+msg=$("$tern" sim "$tmp/gw.scn" 2>&1 >/dev/null)
+rc=$?
+if [ $rc -eq 2 ] && [ "$msg" = "tern sim: gw.scn:4: a: gateway 10.9.9.9 is on none of its subnets" ]; then
+    echo "ok - sim_check: a gateway off its subnets exits 2 naming its own line"
+else
+    echo "not ok - sim_check: gateway error: exit $rc, '$msg'"
+fi
+
+# 5. tern demo forward: the mailbox's text is in the plain POP3 session's
+# captured bytes and in none of the TLS tunnel's (judged by tcpdump's filter
+# and grep, not by tern), and the client received exactly what RFC 1939 and
+# the maildrop make, through the tunnel as in the clear
+(cd "$tmp" && "$tern" demo forward --dir fwd >fwd.txt 2>&1; echo $? >fwd.rc)
+text='Meet me at the old mill at midnight. Bring the map.'
+plain=0 tunnel=0
+for p in "$tmp"/fwd/*.pcap; do
+    plain=$((plain + $(tcpdump -r "$p" -w - 'tcp port 110' 2>/dev/null | grep -a -c "$text")))
+    tunnel=$((tunnel + $(tcpdump -r "$p" -w - 'tcp port 995' 2>/dev/null | grep -a -c "$text")))
+done
+npcap=$(ls "$tmp"/fwd/*.pcap 2>/dev/null | wc -l)
+if [ "$(cat "$tmp/fwd.rc")" = 0 ] && [ "$npcap" -eq 3 ] && [ "$plain" -ge 3 ] && [ "$tunnel" -eq 0 ] &&
+   grep -q ':110 <-> .*: TEXT FOUND$' "$tmp/fwd.txt" && grep -q ':995  on .*: text not found$' "$tmp/fwd.txt"; then
+    echo "ok - sim_check: forward: the text is in $plain captured frames of the plain session, in none of the tunnel's"
+else
+    echo "not ok - sim_check: forward: exit $(cat "$tmp/fwd.rc"), $npcap pcaps, text in $plain plain / $tunnel tunnel frames"
+    grep -A3 '^Sniffer' "$tmp/fwd.txt" | sed 's/^/#   /'
+fi
+msg="From: postmaster@example.test\r\nTo: alice@example.test\r\nSubject: for your eyes only\r\n\r\n$text\r\n"
+len=$(printf "$msg" | wc -c)
+want=$(printf "+OK tern POP3 server ready\r\n+OK send PASS\r\n+OK maildrop has 1 message ($len octets)\r\n+OK $len octets\r\n$msg.\r\n+OK tern POP3 server signing off (1 message left)\r\n" | sha256sum | cut -d' ' -f1)
+n=$(grep -c "laptop: pop3: received sha256 $want$" "$tmp/fwd.txt")
+if [ "$n" -eq 2 ]; then
+    echo "ok - sim_check: forward: both POP3 sessions received the expected transcript byte for byte"
+else
+    echo "not ok - sim_check: forward: $n sessions received sha256 $want"
+    grep 'pop3: received' "$tmp/fwd.txt" | sed 's/^/#   /'
+fi
+
+# 6. docs/plots.md names every kind of file the simulator writes
+ok=1
+for f in "$tmp"/demo/plot/*.svg "$tmp"/fwd/*.svg; do
+    [ -e "$f" ] || continue
+    pat=$(basename "$f" | sed -E 's/^flow[0-9]+-[^-]+-[^-]+-(tsg|cwnd)\.svg$/flowN-SENDER-RECEIVER-\1.svg/; s/^queue-.*\.svg$/queue-LINK.svg/')
+    grep -qF "\`$pat\`" docs/plots.md || { ok=0; echo "#   docs/plots.md does not name $pat ($(basename "$f"))"; }
+done
+[ $ok = 1 ] && echo "ok - sim_check: docs/plots.md names the plot files as written" ||
+    echo "not ok - sim_check: docs/plots.md misses plot file names"

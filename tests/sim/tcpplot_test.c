@@ -382,6 +382,9 @@ TEST(tcpplot_scripted_loss_marks_each_retransmission)
     CHECK(strstr(svg, "class=\"ssthresh-clip\" d=\"M") != NULL); /* infinite at first */
     CHECK(strstr(svg, "class=\"ssthresh\" d=\"M") != NULL);     /* finite after the loss */
     CHECK(strstr(svg, "class=\"rtt\" d=\"M") != NULL);
+    /* the cwnd plot marks the same retransmissions (issue 13: it claimed
+     * to in the summary and drew none) */
+    CHECK_EQ(count_str(svg, "<path class=\"rtx\""), n.dropped);
     free(svg);
     ln_close(&n);
 }
