@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tern/wire/bytes.h"
+#include "wire/text.h"
 
 int tern_eth_parse(const uint8_t *buf, size_t len, struct tern_eth_repr *out)
 {
@@ -67,17 +68,6 @@ char *tern_eth_ntoa(const uint8_t mac[TERN_ETH_ALEN], char *buf)
     return buf;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int tern_eth_aton(const char *s, uint8_t mac[TERN_ETH_ALEN])
 {
     /* Exactly six groups of two hex digits separated by ':' and nothing
@@ -86,10 +76,10 @@ int tern_eth_aton(const char *s, uint8_t mac[TERN_ETH_ALEN])
     if (!s)
         return TERN_E_INVAL;
     for (int i = 0; i < TERN_ETH_ALEN; i++) {
-        int hi = hexval(s[0]);
+        int hi = wire_hexval(s[0]);
         if (hi < 0)
             return TERN_E_INVAL;
-        int lo = hexval(s[1]);
+        int lo = wire_hexval(s[1]);
         if (lo < 0)
             return TERN_E_INVAL;
         tmp[i] = (uint8_t)(hi << 4 | lo);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tern/wire/bytes.h"
+#include "wire/text.h"
 #include "tern/wire/checksum.h"
 
 int tern_ipv6_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_ipv6_repr *out)
@@ -297,17 +298,6 @@ char *tern_ipv6_ntoa(const struct tern_ipv6_addr *a, char *buf)
     return buf;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* a.b.c.d at s (to its end): 4 bytes, strict (each 0..255, no leading zeros
  * beyond a single digit 0). */
 static bool quad(const char *s, uint8_t out[4])
@@ -357,8 +347,8 @@ int tern_ipv6_aton(const char *s, struct tern_ipv6_addr *out)
             break;
         }
         int v = 0, digits = 0;
-        while (digits < 5 && hexval(*p) >= 0) {
-            v = v << 4 | hexval(*p++);
+        while (digits < 5 && wire_hexval(*p) >= 0) {
+            v = v << 4 | wire_hexval(*p++);
             digits++;
         }
         if (digits == 0 || digits > 4 || n == 8)
