@@ -326,11 +326,16 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
  * that send one MSS, tcp_recover.c, tcp_timer.c, stay one MSS). */
 static uint32_t seg_max(struct tcp_cb *cb)
 {
-    struct tern_stack *s = cb->sk->s;
-    uint32_t dst = cb->sk->peer.addr;
+    struct tern_sock *sk = cb->sk;
+    struct tern_stack *s = sk->s;
+    uint32_t dst = sk->peer.addr;
+    /* The interface ip_output will pick: the same flow key (an ECMP group
+     * hashes it); per-packet ECMP may pick any member, so no offload. */
+    struct route_key k = {.src = sk->local.addr, .dst = dst, .proto = TERN_IPPROTO_TCP,
+                          .sport = sk->local.port, .dport = sk->peer.port};
     int ifindex;
-    if (stack_iface_by_addr(s, dst) || ip_is_loopback(dst) ||
-        tern_route_lookup(s, dst, NULL, &ifindex) != TERN_OK)
+    if (s->cfg.ecmp == TERN_ECMP_PACKET || stack_iface_by_addr(s, dst) || ip_is_loopback(dst) ||
+        route_lookup_key(s, &k, NULL, &ifindex) != TERN_OK)
         return cb->mss;
     const struct tern_iface *ifc = stack_iface(s, ifindex);
     const struct tern_device *d = ifc ? ifc->dev : NULL;
