@@ -153,6 +153,11 @@ TEST(tso_receives_a_segment_larger_than_the_mtu_and_trusts_csum_ok)
     r.payload = pay;
     r.payload_len = 20000;
     wt_inject(w, &r);
+    /* Many full-sized segments' worth: ACKed at once (RFC 5681 s4.2
+     * "every second full-sized segment"), not after the delayed-ACK timer. */
+    struct tern_tcp_repr ack;
+    REQUIRE(wt_pop(w, &ack));
+    CHECK_EQ(ack.ack, P_ISN + 1 + 20000);
     CHECK_EQ(tern_sock_recv(sk, got, sizeof got, 0), 20000);
     CHECK(memcmp(got, pay, 20000) == 0);
     /* A wrong checksum without the flag: dropped, counted. */
