@@ -5,7 +5,8 @@
  * The fd is non-blocking and watched on a real loop; each wakeup reads at
  * most READ_BURST frames (epoll is level-triggered, the rest come on the
  * next turn) and hands each to tern_device_deliver(). Sending is one
- * write(); a full kernel queue or any error drops the frame (counted).
+ * write() (a writev() with offloads); a full kernel queue or any error
+ * drops the frame (counted).
  * TUNSETIFF attaches to an existing interface or creates a non-persistent
  * one, which the kernel removes when the fd closes: either way the system
  * is left as it was found. Creating is asked for (TERN_TUNTAP_CREATE): by
