@@ -4,14 +4,18 @@
  * connection, timed like bench/tcpblast.c. Not a benchmark by itself;
  * bench/tap_bench.sh runs it inside a namespace it created.
  *
- *   tap_tern IFNAME ADDR/PREFIX recv PORT BYTES
- *   tap_tern IFNAME ADDR/PREFIX send HOST PORT BYTES
+ *   tap_tern [--no-offload] IFNAME ADDR/PREFIX recv PORT BYTES
+ *   tap_tern [--no-offload] IFNAME ADDR/PREFIX send HOST PORT BYTES
+ *
+ * The TAP is opened with offloads (TERN_TUNTAP_OFFLOAD: TCP super-segments
+ * both ways, docs/devices.md) unless --no-offload.
  *
  * Prints "RESULT bytes=N sec=S gbps=G cpu=C" (C: this process's CPU
  * seconds over the same interval, system calls included); gives up after
  * 60 s. Exit 0, 1 on a
  * failure, 2 on usage errors.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,8 +117,8 @@ static void on_timeout(struct tern_timer *t, void *arg)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: tap_tern IFNAME ADDR/PREFIX recv PORT BYTES\n"
-                    "       tap_tern IFNAME ADDR/PREFIX send HOST PORT BYTES\n");
+    fprintf(stderr, "usage: tap_tern [--no-offload] IFNAME ADDR/PREFIX recv PORT BYTES\n"
+                    "       tap_tern [--no-offload] IFNAME ADDR/PREFIX send HOST PORT BYTES\n");
     return 2;
 }
 
@@ -123,6 +127,12 @@ int main(int argc, char **argv)
     struct run r = {0};
     uint32_t addr, host = 0;
     int err;
+    bool offload = true;
+    if (argc > 1 && strcmp(argv[1], "--no-offload") == 0) {
+        offload = false;
+        argc--;
+        argv++;
+    }
     if (argc < 6)
         return usage();
     char *slash = strchr(argv[2], '/');
@@ -137,7 +147,10 @@ int main(int argc, char **argv)
     r.want = strtoull(argv[recv_mode ? 5 : 6], NULL, 10);
 
     r.loop = tern_loop_real_new(NULL, NULL);
-    struct tern_device *dev = r.loop ? tern_tap_open(r.loop, argv[1]) : NULL;
+    struct tern_device *dev =
+        r.loop ? tern_tuntap_open(r.loop, argv[1], TERN_LINK_ETHERNET,
+                                  offload ? TERN_TUNTAP_OFFLOAD : 0)
+               : NULL;
     if (!dev) {
         perror("tap_tern: tap");
         return 1;

@@ -33,6 +33,9 @@ static const char router_help[] =
     "  --tap IF A/P    an existing TAP device (needs root or CAP_NET_ADMIN) and the\n"
     "                  router's address and prefix length on it, e.g. --tap rt0 10.1.0.1/24\n"
     "  --create        create the --tap devices that do not exist (removed at exit)\n"
+    "  --no-offload    accepted as every command takes it; a router's TAPs always\n"
+    "                  carry plain MTU-sized frames (a TCP segment the kernel left\n"
+    "                  unsplit would not fit the next link)\n"
     "  --route D/P,GW  a static route: destination prefix D/P through gateway GW (on\n"
     "                  one of the TAPs' subnets); repeat a prefix for ECMP\n"
     "  --ecmp flow|packet  spread equal-cost routes per flow (default) or per packet\n"
@@ -470,7 +473,7 @@ static int router_open(struct router *r)
 int cmd_router(int argc, char **argv)
 {
     enum { O_TAP = 1000, O_ROUTE, O_ECMP, O_MTU, O_PCAP, O_TRACE, O_CREATE, O_NAT, O_NATMAP,
-           O_NATFILT, O_NATPAR, O_NATTMO, O_NATMAX, O_NATHOST, O_FWD, O_FW };
+           O_NATFILT, O_NATPAR, O_NATTMO, O_NATMAX, O_NATHOST, O_FWD, O_FW, O_NOOFF };
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
                                          {"tap", required_argument, NULL, O_TAP},
                                          {"route", required_argument, NULL, O_ROUTE},
@@ -479,6 +482,7 @@ int cmd_router(int argc, char **argv)
                                          {"pcap", required_argument, NULL, O_PCAP},
                                          {"trace", no_argument, NULL, O_TRACE},
                                          {"create", no_argument, NULL, O_CREATE},
+                                         {"no-offload", no_argument, NULL, O_NOOFF},
                                          {"nat", required_argument, NULL, O_NAT},
                                          {"nat-mapping", required_argument, NULL, O_NATMAP},
                                          {"nat-filtering", required_argument, NULL, O_NATFILT},
@@ -568,6 +572,8 @@ int cmd_router(int argc, char **argv)
         case O_CREATE:
             r.create = true;
             break;
+        case O_NOOFF:
+            break; /* the router's only mode (see its help) */
         case O_NAT:
             if (r.nnat >= TERN_MAX_IFACES) {
                 fprintf(stderr, "tern router: too many --nat\n");

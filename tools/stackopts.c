@@ -31,6 +31,7 @@ const struct option stackopt_longopts[] = {
     {"impair", required_argument, NULL, STACKOPT_BASE + 9},
     {"create", no_argument, NULL, STACKOPT_BASE + 10},
     {"dhcp-fast", no_argument, NULL, STACKOPT_BASE + 11},
+    {"no-offload", no_argument, NULL, STACKOPT_BASE + 12},
     {NULL, 0, NULL, 0},
 };
 
@@ -43,6 +44,10 @@ const char stackopt_help[] =
     "                  again at exit); without it a missing device is an error\n"
     "  --addr A/P      our IPv4 address and prefix length, e.g. 10.0.0.2/24\n"
     "  --gw G          default gateway\n"
+    "  --no-offload    plain frames on the TAP/TUN: no checksum or TCP segmentation\n"
+    "                  offload (by default tern sends TCP segments up to 64 KiB that\n"
+    "                  the kernel cuts, and takes the kernel's unsplit ones; off\n"
+    "                  with --impair, which works on MTU-sized frames)\n"
     "  --mtu N         interface MTU, 68..(the device's MTU) (default: the device's)\n"
     "  --mac M         our MAC address (default on TAP: the same for IF every run,\n"
     "                  derived from /etc/machine-id and IF, locally administered)\n"
@@ -347,6 +352,9 @@ int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *
         o->dhcp = true;
         o->dhcp_fast = true;
         break;
+    case 12:
+        o->no_offload = true;
+        break;
     default:
         return 0;
     }
@@ -541,8 +549,11 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
     }
     const char *ifname = o->tap ? o->tap : o->tun;
     e->ifname = ifname;
-    e->dev = tern_tuntap_open(e->loop, ifname, o->tap ? TERN_LINK_ETHERNET : TERN_LINK_RAW_IP,
-                              o->create ? TERN_TUNTAP_CREATE : 0);
+    /* Offloads (docs/devices.md) unless asked not to, or impaired: the
+     * impairment wrappers lose, delay and corrupt MTU-sized frames. */
+    unsigned of = (o->create ? TERN_TUNTAP_CREATE : 0) |
+                  (o->no_offload || o->impair ? 0 : TERN_TUNTAP_OFFLOAD);
+    e->dev = tern_tuntap_open(e->loop, ifname, o->tap ? TERN_LINK_ETHERNET : TERN_LINK_RAW_IP, of);
     if (!e->dev) {
         tool_dev_open_error(prog, ifname, o->tap != NULL, errno);
         tern_env_close(e);

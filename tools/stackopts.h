@@ -3,6 +3,7 @@
  * the wiring of loop + device (+ trace) + stack they describe.
  *
  *   --tap IF | --tun IF   attach to an existing Linux TAP (Ethernet) or TUN (raw IPv4) device
+ *   --no-offload          plain frames on it (no virtio-net header, no offloads)
  *   --create              create it if missing
  *   --addr A/P            our address and prefix length
  *   --gw G                default gateway
@@ -46,6 +47,7 @@ struct stack_opts {
     bool impair;
     struct tern_impair imp;       /* --impair: applied to each direction */
     bool create;                  /* --create: make the --tap/--tun device if missing */
+    bool no_offload;              /* --no-offload: plain frames (TERN_TUNTAP_OFFLOAD off) */
 };
 
 /* getopt_long option table entries for the stack flags (their `val`s are
@@ -53,7 +55,7 @@ struct stack_opts {
  * entry. */
 #define STACKOPT_BASE 1000
 extern const struct option stackopt_longopts[];
-#define STACKOPT_COUNT 12
+#define STACKOPT_COUNT 13
 
 /* Help text for the stack flags (for a command's --help). */
 extern const char stackopt_help[];

@@ -70,7 +70,20 @@ struct tern_device {
     tern_down_fn down;   /* set with tern_device_set_down */
     void *down_ctx;
     int down_err;        /* 0 while the device works; else why it stopped (errno) */
+    /* Offloads (TAP/TUN with TERN_TUNTAP_OFFLOAD; 0 elsewhere, unless an
+     * embedder's custom device sets it). tso_max: the largest IPv4 packet
+     * the device takes when it is a TCP segment, which the device (the
+     * kernel behind it) cuts into segments of mtu - IP and TCP headers;
+     * 0 = every packet must fit mtu. rx_flags: TERN_RX_* of the frame being
+     * delivered, valid only during the rx handler's call. */
+    uint32_t tso_max;
+    unsigned rx_flags;
 };
+
+/* rx_flags: the frame's transport checksum (TCP/UDP, an IPv4 datagram that
+ * is not a fragment) is known to be right - the device completed it or the
+ * kernel behind it checked it - so the stack need not sum it again. */
+#define TERN_RX_CSUM_OK 0x1u
 
 static inline void tern_device_set_rx(struct tern_device *d, tern_rx_fn fn, void *ctx)
 {
@@ -85,6 +98,10 @@ static inline int tern_device_send(struct tern_device *d, const uint8_t *frame, 
  * received frame: counts it and hands it to the rx handler (no handler: the
  * frame is also counted in rx_dropped). */
 void tern_device_deliver(struct tern_device *d, const uint8_t *frame, size_t len);
+/* The same, with TERN_RX_* flags set in d->rx_flags for the call (a
+ * wrapper passes its inner device's rx_flags on this way). */
+void tern_device_deliver_flags(struct tern_device *d, const uint8_t *frame, size_t len,
+                               unsigned flags);
 /* The handler called (once, from the loop) when d stops for good, e.g. the
  * TAP interface was deleted; a loop blocked on nothing else would otherwise
  * wait forever. Installing it on a device already down calls it at once. */
@@ -113,8 +130,16 @@ static inline void tern_device_destroy(struct tern_device *d)
  * EMEDIUMTYPE it exists but is not a TUN/TAP of the kind asked for (see
  * tern_tuntap_kind), EPERM not allowed, EBUSY attached by another program,
  * EINVAL a bad name. If the interface is deleted while open, the device
- * reports down with ENODEV (tern_device_set_down). */
+ * reports down with ENODEV (tern_device_set_down).
+ * TERN_TUNTAP_OFFLOAD opens it with IFF_VNET_HDR and the kernel's checksum
+ * and TCP segmentation offloads (docs/devices.md): tern sends TCP
+ * super-segments up to 64 KiB (tso_max) that the kernel cuts, and receives
+ * the kernel's unsplit ones (frames larger than mtu) and partial checksums
+ * (completed by the device, TERN_RX_CSUM_OK). Not for a stack that
+ * forwards: a received super-segment does not fit the next link. Without
+ * the flag (and with tern_tap_open/tern_tun_open), plain frames. */
 #define TERN_TUNTAP_CREATE 0x1u
+#define TERN_TUNTAP_OFFLOAD 0x2u
 struct tern_device *tern_tuntap_open(struct tern_loop *loop, const char *ifname,
                                      enum tern_link_type link, unsigned flags);
 struct tern_device *tern_tap_open(struct tern_loop *loop, const char *ifname);

@@ -131,6 +131,7 @@ static void ip_reassemble(struct tern_stack *s, struct ip_rx *rx, uint64_t now)
     oip.hdr_len = TERN_IPV4_HLEN_MIN;
     oip.total_len = (uint16_t)(TERN_IPV4_HLEN_MIN + out_len);
     struct ip_rx whole = *rx;
+    whole.csum_ok = false; /* said of one fragment, not of the datagram */
     whole.ip = oip;
     whole.hdr = hb;
     whole.hdr_len = h > 0 ? (size_t)h : 0;
@@ -176,6 +177,10 @@ void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, 
     rx.ifindex = ifc->index;
     rx.link_bcast = link_bcast;
     rx.local = local;
+    /* Offloads (docs/devices.md): a device that completed or checked the
+     * transport checksum of this frame says so; TCP then skips its sum. */
+    rx.csum_ok = !local && ifc->dev && (ifc->dev->rx_flags & TERN_RX_CSUM_OK) && !rx.ip.mf &&
+                 rx.ip.frag_off == 0;
     /* Our own datagrams come back only through the loopback queue; from
      * the wire, our own address or 127/8 as a source is spoofed. */
     if (!local && src_is_martian(s, &rx.ip, rx.payload)) {

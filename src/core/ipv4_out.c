@@ -122,6 +122,16 @@ void loopq_timer_fn(struct tern_timer *t, void *arg)
         tern_timer_arm(s->loop, &q->timer, now);
 }
 
+/* TCP segmentation offload (docs/devices.md): a TCP segment larger than
+ * the MTU leaves whole when the interface's device cuts it into segments
+ * (tso_max; tcp_out.c builds such super-segments only then): it is not an
+ * IP fragment's business, each piece the device makes is a full datagram. */
+static bool tso_fits(const struct tern_iface *ifc, const struct tern_ip_out *o, size_t len)
+{
+    return o->proto == TERN_IPPROTO_TCP && ifc->dev && ifc->dev->tso_max &&
+           ifc->mtu == ifc->dev->mtu && TERN_IPV4_HLEN_MIN + len <= ifc->dev->tso_max;
+}
+
 static struct tern_iface *bcast_iface(struct tern_stack *s, uint32_t src)
 {
     /* Limited broadcast: the interface owning src, else the first up one. */
@@ -199,7 +209,7 @@ int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
     s->tx_busy = true;
     int rc;
     s->stats.ip.tx++;
-    if (TERN_IPV4_HLEN_MIN + len <= ifc->mtu) {
+    if (TERN_IPV4_HLEN_MIN + len <= ifc->mtu || tso_fits(ifc, o, len)) {
         uint8_t *at = s->txbuf + TERN_ETH_HLEN;
         int h = tern_ipv4_emit(&ip, at, TERN_IPV4_MAX_LEN);
         if (len)

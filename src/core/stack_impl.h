@@ -191,6 +191,7 @@ struct ip_rx {
     int ifindex;
     bool link_bcast;          /* arrived as a link-layer broadcast/multicast */
     bool local;               /* came through the loopback queue */
+    bool csum_ok;             /* the device vouches for the transport checksum (TERN_RX_CSUM_OK) */
 };
 
 /* Memory held by the bounded tables, for "back to baseline" checks. */

@@ -264,12 +264,18 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
     if (res.advanced)
         sock_notify(cb->sk);
     /* RFC 5681 s4.2 / RFC 9293 s3.8.6.3: ACK at once for out-of-order or
-     * duplicate data and when a hole fills; else every second segment, or
-     * after the delayed-ACK timer. */
+     * duplicate data and when a hole fills; else every second full-sized
+     * segment, or after the delayed-ACK timer. A segment larger than our
+     * MSS (the kernel's unsplit TSO/GRO segment over an offloading TAP,
+     * docs/devices.md) counts as the full-sized segments it holds: it is
+     * ACKed at once, not after 40 ms. */
+    uint32_t segs = 1;
+    if (cb->rcv_mss && seg->payload_len > cb->rcv_mss)
+        segs = (uint32_t)((seg->payload_len + cb->rcv_mss - 1) / cb->rcv_mss);
     if (res.queued || res.dup || res.trimmed || res.dropped || tern_tcp_ooo_ranges(&cb->ooo) ||
         res.advanced != seg->payload_len) {
         cb->ack_now = true;
-    } else if (++cb->dack_bytes >= 2) {
+    } else if ((cb->dack_bytes += segs) >= 2) {
         cb->ack_now = true;
     } else if (!cb->t_dack) {
         tcp_deadline(cb, &cb->t_dack, now + TCP_DACK_US); /* any state, FIN-WAIT-2 too */
@@ -484,7 +490,11 @@ void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, siz
         s->stats.tcp.drop_bad++;
         return;
     }
-    int rc = tern_tcp_parse(p, len, ip->src, ip->dst, 0, &seg);
+    /* RFC 9293 s3.1: the checksum is checked - unless the device already
+     * did (an offloading TAP: docs/devices.md). */
+    const struct ip_rx *rx = s->cur_rx;
+    bool csum_ok = rx && rx->csum_ok && rx->payload == p;
+    int rc = tern_tcp_parse(p, len, ip->src, ip->dst, csum_ok ? TERN_WIRE_NO_CSUM : 0, &seg);
     if (rc == TERN_E_BAD_CSUM) {
         s->stats.tcp.drop_csum++;
         return;

@@ -314,6 +314,38 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
     return end - seq;
 }
 
+/* The most data one segment may carry: the effective MSS, or with TCP
+ * segmentation offload (docs/devices.md) a whole multiple of it up to the
+ * route's device's tso_max - a super-segment the device cuts into MSS-sized
+ * segments, each of which fits the MTU. Only while our MSS is exactly the
+ * one that device's MTU gives (MTU - 40 - timestamps): the device cuts at
+ * that size, so a smaller MSS (the peer's option, a lower path MTU,
+ * TCP_MAXSEG) keeps MSS-sized segments. To TCP a super-segment is one
+ * segment: sequence numbers, SACK and retransmission work on bytes, and a
+ * retransmission from snd_nxt may be big again (the loss-recovery paths
+ * that send one MSS, tcp_recover.c, tcp_timer.c, stay one MSS). */
+static uint32_t seg_max(struct tcp_cb *cb)
+{
+    struct tern_sock *sk = cb->sk;
+    struct tern_stack *s = sk->s;
+    uint32_t dst = sk->peer.addr;
+    /* The interface ip_output will pick: the same flow key (an ECMP group
+     * hashes it); per-packet ECMP may pick any member, so no offload. */
+    struct route_key k = {.src = sk->local.addr, .dst = dst, .proto = TERN_IPPROTO_TCP,
+                          .sport = sk->local.port, .dport = sk->peer.port};
+    int ifindex;
+    if (s->cfg.ecmp == TERN_ECMP_PACKET || stack_iface_by_addr(s, dst) || ip_is_loopback(dst) ||
+        route_lookup_key(s, &k, NULL, &ifindex) != TERN_OK)
+        return cb->mss;
+    const struct tern_iface *ifc = stack_iface(s, ifindex);
+    const struct tern_device *d = ifc ? ifc->dev : NULL;
+    uint32_t hdrs = 40u + (cb->ts_ok ? 12u : 0u);
+    if (!d || !d->tso_max || ifc->mtu != d->mtu || (uint32_t)cb->mss + hdrs != d->mtu ||
+        d->tso_max < hdrs + 2u * cb->mss)
+        return cb->mss;
+    return (d->tso_max - hdrs) / cb->mss * cb->mss;
+}
+
 /* Decide and send: RFC 9293 s3.8.6.2.1 sender SWS avoidance and Nagle
  * (RFC 1122 4.2.3.4), limited by min(cwnd, SND.WND) (RFC 5681 s3.1). */
 void tcp_output(struct tcp_cb *cb, uint64_t now)
@@ -344,6 +376,7 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
         tern_cc_restart_after_idle(&cb->cc, tern_cc_initial_window(cb->mss, cb->syn_rtx), now);
         cb->data_tx_at = 0; /* once per idle period */
     }
+    uint32_t smax = seg_max(cb);
     for (int guard = 0; guard < 65536; guard++) {
         size_t queued = tern_ringbuf_len(&cb->snd);
         uint32_t fin_seq = cb->snd_una + (uint32_t)queued;
@@ -368,7 +401,7 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
         uint32_t wnd = cb->snd_wnd < cb->cc.cwnd ? cb->snd_wnd : cb->cc.cwnd;
         uint32_t inflight = cb->snd_nxt - cb->snd_una - gbn_sacked;
         uint32_t usable = wnd > inflight ? wnd - inflight : 0;
-        uint32_t len = avail < cb->mss ? avail : cb->mss;
+        uint32_t len = avail < smax ? avail : smax;
         if (len > usable)
             len = usable;
         if (len > gbn_room)
@@ -382,6 +415,10 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
         bool rtx = tern_seq_lt(cb->snd_nxt, sent_end);
         if (rtx && len > sent_end - cb->snd_nxt)
             len = sent_end - cb->snd_nxt;
+        /* A super-segment holds whole MSS-sized segments; the tail goes in
+         * its own turn, under Nagle and SWS avoidance as without offload. */
+        if (len > cb->mss)
+            len -= len % cb->mss;
         if (avail) {
             if (!len)
                 break; /* window closed: the persist timer takes over */

@@ -16,6 +16,15 @@ void tern_device_deliver(struct tern_device *d, const uint8_t *frame, size_t len
         d->stats.rx_dropped++; /* nobody attached yet */
 }
 
+void tern_device_deliver_flags(struct tern_device *d, const uint8_t *frame, size_t len,
+                               unsigned flags)
+{
+    unsigned saved = d->rx_flags;
+    d->rx_flags = flags;
+    tern_device_deliver(d, frame, len);
+    d->rx_flags = saved;
+}
+
 void tern_device_set_down(struct tern_device *d, tern_down_fn fn, void *ctx)
 {
     d->down = fn;

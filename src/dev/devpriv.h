@@ -23,6 +23,14 @@ static inline size_t tern_dev_max_frame(const struct tern_device *d)
     return (size_t)d->mtu + tern_dev_hdr_len(d->link);
 }
 
+/* The largest frame a device takes for sending: max_frame, or with TCP
+ * segmentation offload (tso_max) the largest super-segment's frame. */
+static inline size_t tern_dev_max_tx(const struct tern_device *d)
+{
+    size_t t = (size_t)d->tso_max + tern_dev_hdr_len(d->link);
+    return d->tso_max && t > tern_dev_max_frame(d) ? t : tern_dev_max_frame(d);
+}
+
 /* Counts one frame handed on for transmission. */
 static inline void tern_dev_count_tx(struct tern_device *d, size_t len)
 {

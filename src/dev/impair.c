@@ -261,12 +261,11 @@ static int imp_send(struct tern_device *d, const uint8_t *frame, size_t len)
 
 static void imp_rx(void *ctx, struct tern_device *inner, const uint8_t *frame, size_t len)
 {
-    (void)inner;
     struct impair_dev *w = ctx;
     if (w->cfg.ingress)
         impair_frame(w, frame, len);
     else
-        tern_device_deliver(&w->dev, frame, len);
+        tern_device_deliver_flags(&w->dev, frame, len, inner->rx_flags);
 }
 
 static void imp_destroy(struct tern_device *d)
@@ -309,6 +308,8 @@ struct tern_device *tern_impair_wrap(struct tern_loop *loop, struct tern_device 
     w->dev.ops = &imp_ops;
     w->dev.rx = NULL;
     w->dev.rx_ctx = NULL;
+    w->dev.tso_max = 0; /* impairs MTU-sized frames: TCP must not send super-segments */
+    w->dev.rx_flags = 0;
     memset(&w->dev.stats, 0, sizeof w->dev.stats);
     w->inner = inner;
     w->loop = loop;

@@ -59,10 +59,9 @@ static int trace_send(struct tern_device *d, const uint8_t *frame, size_t len)
 
 static void trace_rx(void *ctx, struct tern_device *inner, const uint8_t *frame, size_t len)
 {
-    (void)inner;
     struct trace_dev *t = ctx;
     record(t, frame, len);
-    tern_device_deliver(&t->dev, frame, len);
+    tern_device_deliver_flags(&t->dev, frame, len, inner->rx_flags);
 }
 
 static void trace_destroy(struct tern_device *d)
@@ -89,6 +88,7 @@ struct tern_device *tern_trace_wrap(struct tern_loop *loop, struct tern_device *
     t->dev.ops = &trace_ops;
     t->dev.link = inner->link;
     t->dev.mtu = inner->mtu;
+    t->dev.tso_max = inner->tso_max; /* super-segments pass, recorded as sent */
     memcpy(t->dev.mac, inner->mac, sizeof t->dev.mac);
     snprintf(t->dev.name, sizeof t->dev.name, "%.25s+trace", inner->name);
     t->inner = inner;

@@ -5,7 +5,8 @@
  * The fd is non-blocking and watched on a real loop; each wakeup reads at
  * most READ_BURST frames (epoll is level-triggered, the rest come on the
  * next turn) and hands each to tern_device_deliver(). Sending is one
- * write(); a full kernel queue or any error drops the frame (counted).
+ * write() (a writev() with offloads); a full kernel queue or any error
+ * drops the frame (counted).
  * TUNSETIFF attaches to an existing interface or creates a non-persistent
  * one, which the kernel removes when the fd closes: either way the system
  * is left as it was found. Creating is asked for (TERN_TUNTAP_CREATE): by
@@ -17,7 +18,17 @@
  * MTU comes from SIOCGIFMTU (1500 if unknown).
  * A TAP device's `mac` is tern's own address, a random locally
  * administered unicast MAC from getrandom(), not the kernel side's.
- * Not here: IFF_VNET_HDR offloads, multiqueue, IPv6.
+ * Offloads (TERN_TUNTAP_OFFLOAD, docs/devices.md): IFF_VNET_HDR, and
+ * TUNSETOFFLOAD with TUN_F_CSUM | TUN_F_TSO4. Every frame read or written
+ * then starts with a 10-byte struct virtio_net_hdr (vnet.c). Received:
+ * partial checksums are completed here (TERN_RX_CSUM_OK tells the stack
+ * not to sum them again), the kernel's unsplit TCP segments (up to 64 KiB,
+ * gso_type TCPV4) are delivered as they are. Sent: a frame above the MTU
+ * is a TCP super-segment (dev.tso_max = 65535) written with GSO TCPV4 and
+ * a partial checksum, which the kernel cuts into MTU-sized segments. The
+ * offloads are switched off again (TUNSETOFFLOAD 0) before the fd closes,
+ * so a plain reader of a persistent interface gets plain frames after us.
+ * Not here: multiqueue, IPv6 (TSO6), UDP segmentation.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,22 +39,65 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <linux/virtio_net.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "dev/devpriv.h"
+#include "dev/vnet.h"
 #include "tern/err.h"
 
 #define READ_BURST 64
-#define RX_BUF_SIZE 65550 /* the largest IPv4 packet + an Ethernet header */
+/* The largest IPv4 packet + an Ethernet header, after a virtio-net header
+ * (and a little room so that a longer frame shows as one that filled the
+ * buffer: dropped, never delivered cut short). */
+#define RX_BUF_SIZE (VNET_HDR_LEN + 65550 + 64)
+
+_Static_assert(sizeof(struct virtio_net_hdr) == VNET_HDR_LEN, "virtio_net_hdr layout");
+_Static_assert(VIRTIO_NET_HDR_F_NEEDS_CSUM == VNET_F_NEEDS_CSUM &&
+                   VIRTIO_NET_HDR_F_DATA_VALID == VNET_F_DATA_VALID &&
+                   VIRTIO_NET_HDR_GSO_TCPV4 == VNET_GSO_TCPV4 &&
+                   VIRTIO_NET_HDR_GSO_ECN == VNET_GSO_ECN,
+               "virtio_net_hdr constants");
 
 struct tuntap_dev {
     struct tern_device dev;
     struct tern_loop *loop;
     int fd;
+    bool vnet;      /* frames carry a virtio-net header (offloads on) */
     uint8_t *rxbuf; /* RX_BUF_SIZE bytes, allocated once */
 };
+
+/* With offloads: the header, then the frame, with the TCP checksum of a
+ * super-segment replaced on the way by its pseudo-header sum (the frame is
+ * the caller's and stays untouched). */
+static ssize_t vnet_write(struct tuntap_dev *t, const uint8_t *frame, size_t len)
+{
+    struct vnet_hdr h;
+    uint16_t pseudo;
+    size_t at;
+    if (vnet_tx_prepare(frame, len, t->dev.link, t->dev.mtu, &h, &pseudo, &at) < 0) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    uint8_t hb[VNET_HDR_LEN], pb[2] = {(uint8_t)(pseudo >> 8), (uint8_t)pseudo};
+    vnet_hdr_encode(&h, hb);
+    struct iovec iov[4] = {{hb, sizeof hb}, {(void *)frame, len}};
+    int n = 2;
+    if (at) {
+        iov[1].iov_len = at;
+        iov[2] = (struct iovec){pb, 2};
+        iov[3] = (struct iovec){(void *)(frame + at + 2), len - at - 2};
+        n = 4;
+    }
+    ssize_t w;
+    do
+        w = writev(t->fd, iov, n);
+    while (w < 0 && errno == EINTR);
+    return w < 0 ? w : w - VNET_HDR_LEN;
+}
 
 static int tt_send(struct tern_device *d, const uint8_t *frame, size_t len)
 {
@@ -52,14 +106,17 @@ static int tt_send(struct tern_device *d, const uint8_t *frame, size_t len)
         d->stats.tx_dropped++;
         return TERN_E_IO;
     }
-    if (len > tern_dev_max_frame(d)) {
+    if (len > tern_dev_max_tx(d)) {
         d->stats.tx_dropped++;
         return TERN_E_BAD_LEN;
     }
     ssize_t n;
-    do
-        n = write(t->fd, frame, len);
-    while (n < 0 && errno == EINTR);
+    if (t->vnet)
+        n = vnet_write(t, frame, len);
+    else
+        do
+            n = write(t->fd, frame, len);
+        while (n < 0 && errno == EINTR);
     if (n != (ssize_t)len) {
         d->stats.tx_dropped++;
         return TERN_E_IO;
@@ -91,7 +148,22 @@ static void tt_readable(int fd, void *arg)
         }
         if (n <= 0)
             return;
-        tern_device_deliver(&t->dev, t->rxbuf, (size_t)n);
+        if (!t->vnet) {
+            tern_device_deliver(&t->dev, t->rxbuf, (size_t)n);
+            continue;
+        }
+        struct vnet_hdr h;
+        int fl = -1;
+        if (n > VNET_HDR_LEN && n < RX_BUF_SIZE) {
+            vnet_hdr_decode(t->rxbuf, &h);
+            fl = vnet_rx_fixup(t->rxbuf + VNET_HDR_LEN, (size_t)n - VNET_HDR_LEN, t->dev.link, &h);
+        }
+        if (fl < 0) {
+            t->dev.stats.rx_dropped++; /* cut short, or a header that does not fit */
+            continue;
+        }
+        tern_device_deliver_flags(&t->dev, t->rxbuf + VNET_HDR_LEN, (size_t)n - VNET_HDR_LEN,
+                                  (unsigned)fl);
     }
 }
 
@@ -100,6 +172,8 @@ static void tt_destroy(struct tern_device *d)
     struct tuntap_dev *t = (struct tuntap_dev *)d;
     if (t->fd >= 0) {
         tern_loop_fd_unwatch(t->loop, t->fd);
+        if (t->dev.tso_max)
+            (void)ioctl(t->fd, TUNSETOFFLOAD, 0ul); /* leave the interface as found */
         close(t->fd);
     }
     free(t->rxbuf);
@@ -210,14 +284,25 @@ static struct tern_device *tt_open(struct tern_loop *loop, const char *ifname, s
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     memcpy(ifr.ifr_name, ifname, nlen);
-    ifr.ifr_flags = (short)(flags | IFF_NO_PI);
-    int e = 0;
+    bool offload = oflags & TERN_TUNTAP_OFFLOAD;
+    ifr.ifr_flags = (short)(flags | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0));
+    int e = 0, hsz = VNET_HDR_LEN;
     if (!t->rxbuf)
         e = ENOMEM;
     else if (t->fd < 0 || ioctl(t->fd, TUNSETIFF, &ifr) < 0)
         e = errno;
+    else if (offload && ioctl(t->fd, TUNSETVNETHDRSZ, &hsz) < 0)
+        e = errno;
     else if (flags == IFF_TAP && random_mac(t->dev.mac) < 0)
         e = errno;
+    if (!e && offload) {
+        t->vnet = true;
+        /* Checksum and TCP/IPv4 segmentation offload: the kernel may then
+         * hand us partial checksums and unsplit TCP segments, and takes
+         * ours. A kernel that refuses keeps the header but no offload. */
+        if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) == 0)
+            t->dev.tso_max = 65535;
+    }
     if (!e) {
         errno = 0;
         if (tern_loop_fd_watch(loop, t->fd, tt_readable, t) < 0)
