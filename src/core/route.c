@@ -6,11 +6,13 @@
  * picks one member per flow (a keyed hash of the 5-tuple, RFC 2992's
  * hash-threshold idea with a modulo) or per packet (cfg.ecmp).
  *
- * The structure: one chained hash table keyed by (prefix, length), and a
- * 33-bit set of the prefix lengths in use. A lookup probes the lengths in
- * use from the longest down, one bucket each, and stops at the first
- * length with a usable member: at most 33 probes whatever the number of
- * routes (docs/routing.md). The hash is multiply-shift under a multiplier
+ * The structure: one chained hash table keyed by (prefix, length), the set
+ * of prefix lengths in use, and a filter indexed by the address's top 8-14
+ * bits (more as the table grows) giving the lengths >= 8 that may match
+ * there. A lookup probes those lengths from the longest down, one bucket
+ * each, and stops at the first length with a usable member: at most 33
+ * probes whatever the number of routes, and usually one or two
+ * (docs/routing.md). The hash is multiply-shift under a multiplier
  * derived from the stack's key: the admin adds routes, but their chains
  * must not be arrangeable into one (tools take routes from config files).
  * At most TERN_MAX_ROUTES entries; the arrays start at 64 and double on
@@ -46,7 +48,29 @@ void route_free(struct tern_stack *s)
 {
     free(s->rt.e);
     free(s->rt.bucket);
+    free(s->rt.slot_lens);
     memset(&s->rt, 0, sizeof s->rt);
+}
+
+/* Marks the filter slots a route of length len >= 8 covers. */
+static void filter_add(struct route_table *t, uint32_t dst, uint8_t len)
+{
+    if (len < 8)
+        return; /* lengths 0..7 are probed for every address */
+    uint32_t first = dst >> (32 - t->slot_bits), n = 1;
+    if (len < t->slot_bits)
+        n = 1u << (t->slot_bits - len);
+    for (uint32_t k = 0; k < n; k++)
+        t->slot_lens[first + k] |= 1u << (len - 8);
+}
+
+static void filter_rebuild(struct route_table *t)
+{
+    memset(t->slot_lens, 0, ((size_t)1 << t->slot_bits) * sizeof *t->slot_lens);
+    for (uint32_t i = 0; i < t->cap; i++)
+        if (t->e[i].used)
+            filter_add(t, t->e[i].dst, t->e[i].prefix_len);
+    t->stale = 0;
 }
 
 /* Appends entry i to its chain (members of a group keep their order). */
@@ -73,13 +97,21 @@ static int grow(struct tern_stack *s)
     uint32_t nb = 1, bits = 0;
     while (nb < 2 * cap)
         nb <<= 1, bits++;
+    int sbits = 8;
+    while (sbits < 14 && (1u << sbits) < cap)
+        sbits++;
     struct route_ent *e = calloc(cap, sizeof *e);
     uint32_t *b = malloc(nb * sizeof *b);
-    if (!e || !b) {
+    uint32_t *sl = malloc(((size_t)1 << sbits) * sizeof *sl);
+    if (!e || !b || !sl) {
         free(e);
         free(b);
+        free(sl);
         return TERN_E_NOMEM;
     }
+    free(t->slot_lens);
+    t->slot_lens = sl;
+    t->slot_bits = sbits;
     if (t->e)
         memcpy(e, t->e, t->cap * sizeof *e);
     free(t->e);
@@ -106,6 +138,7 @@ static int grow(struct tern_stack *s)
             i = next;
         }
     free(old);
+    filter_rebuild(t);
     /* The new slots go on the free list. */
     for (uint32_t i = cap; i-- > t->cap;) {
         e[i].hnext = t->free_head;
@@ -139,6 +172,7 @@ static void unlink_ent(struct route_table *t, uint32_t i)
     uint8_t len = t->e[i].prefix_len;
     if (--t->per_len[len] == 0)
         t->lens &= ~(1ull << len);
+    t->stale++;
     memset(&t->e[i], 0, sizeof t->e[i]);
     t->e[i].hnext = t->free_head;
     t->free_head = i;
@@ -179,6 +213,7 @@ int tern_route_add(struct tern_stack *s, uint32_t dst, uint8_t prefix_len, uint3
     chain_append(t, i);
     t->per_len[prefix_len]++;
     t->lens |= 1ull << prefix_len;
+    filter_add(t, dst, prefix_len);
     route_gen_bump(s);
     return TERN_OK;
 }
@@ -203,6 +238,8 @@ int tern_route_del(struct tern_stack *s, uint32_t dst, uint8_t prefix_len)
         }
     if (n)
         route_gen_bump(s);
+    if (t->stale > 64 && t->stale > t->count)
+        filter_rebuild(t); /* amortized: after as many deletes as routes */
     return n ? TERN_OK : TERN_E_INVAL;
 }
 
@@ -246,8 +283,12 @@ static const struct route_ent *lookup(struct tern_stack *s, const struct route_k
     const struct route_ent *group[TERN_ECMP_MAX];
     /* The lengths in use, longest first: the first with a usable member
      * is the longest match (a route through a down interface does not
-     * match, so a shorter one may). */
-    for (uint64_t lens = t->lens; lens;) {
+     * match, so a shorter one may). Lengths 8..32 only where dst's /8
+     * has a route of that length; 0..7 wherever they are used. */
+    if (!t->slot_lens)
+        return NULL;
+    uint64_t lens = (t->lens & 0xff) | (t->lens & (uint64_t)t->slot_lens[k->dst >> (32 - t->slot_bits)] << 8);
+    while (lens) {
         uint8_t len = (uint8_t)(63 - __builtin_clzll(lens));
         lens &= ~(1ull << len);
         uint32_t dst = k->dst & prefix_mask(len);

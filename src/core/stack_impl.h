@@ -58,6 +58,13 @@ struct route_table {
     uint32_t cap, nbuckets, count, free_head;
     uint32_t per_len[33];     /* routes of each prefix length */
     uint64_t lens;            /* bit L: some route of length L */
+    /* A filter, by the top slot_bits bits of the address: bit L - 8 set
+     * when a route of length L >= 8 may cover that slot. Deletes leave
+     * bits set (a stale bit costs one probe, never a wrong answer); the
+     * filter is rebuilt when they pile up and when the table grows. */
+    uint32_t *slot_lens;
+    int slot_bits;            /* 8..14, growing with cap */
+    uint32_t stale;           /* deletes since the last rebuild */
     uint64_t mult;            /* multiply-shift hash, from the stack's key */
     int shift;
 };
