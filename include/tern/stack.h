@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define TERN_MAX_IFACES 8
-#define TERN_MAX_ROUTES 64
+#define TERN_MAX_ROUTES 16384 /* the table grows to this on demand (route.c) */
 
 enum tern_ecmp_mode { TERN_ECMP_FLOW = 0, TERN_ECMP_PACKET = 1 };
 

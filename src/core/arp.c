@@ -154,6 +154,8 @@ static void entry_remove(struct tern_stack *s, uint32_t i, uint32_t *q)
 {
     struct tern_arp *a = &s->arp;
     struct arp_entry *e = &a->e[i];
+    if (e->state == ARP_VALID)
+        route_gen_bump(s); /* a connection may cache its MAC (route_cache.c) */
     uint32_t *pp = &a->bucket[hash_of(s, e->ifindex, e->ip)];
     for (uint32_t steps = 0; *pp != TERN_ARP_NIL && steps <= a->count; steps++) {
         if (*pp == i) {
@@ -435,6 +437,8 @@ void arp_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, s
     uint32_t i = probe ? TERN_ARP_NIL : lookup(s, ifc->index, r.spa);
     if (i != TERN_ARP_NIL) {
         struct arp_entry *e = &s->arp.e[i];
+        if (e->state == ARP_VALID && memcmp(e->mac, r.sha, 6) != 0)
+            route_gen_bump(s); /* the neighbour moved: cached MACs too */
         memcpy(e->mac, r.sha, 6);
         e->state = ARP_VALID;
         e->confirmed = now;
@@ -464,4 +468,20 @@ void arp_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, s
          * to the requester directly. */
         arp_send(s, ifc, TERN_ARP_REPLY, r.sha, r.sha, r.spa, ifc->addr);
     }
+}
+
+bool arp_peek(struct tern_stack *s, const struct tern_iface *ifc, uint32_t next_hop,
+              uint8_t mac[6], uint64_t *until, uint64_t now)
+{
+    uint32_t i = lookup(s, ifc->index, next_hop);
+    if (i == TERN_ARP_NIL || s->arp.e[i].state != ARP_VALID)
+        return false;
+    const struct arp_entry *e = &s->arp.e[i];
+    /* Reachable only: a stale entry goes through arp_output, which
+     * revalidates it (RFC 1122 s2.3.2.1). */
+    if (now - e->confirmed >= s->cfg.arp_reachable_us)
+        return false;
+    memcpy(mac, e->mac, 6);
+    *until = e->confirmed + s->cfg.arp_reachable_us;
+    return true;
 }

@@ -150,8 +150,25 @@ int ip_output(struct tern_stack *s, const struct tern_ip_out *o, const uint8_t *
     return ip_output_oif(s, o, -1, payload, len, now);
 }
 
+static int output(struct tern_stack *s, const struct tern_ip_out *o, int oif,
+                  struct route_cache *cache, const uint8_t *payload, size_t len, uint64_t now);
+
 int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
                   const uint8_t *payload, size_t len, uint64_t now)
+{
+    return output(s, o, oif, NULL, payload, len, now);
+}
+
+int ip_output_rc(struct tern_stack *s, const struct tern_ip_out *o, struct route_cache *rc,
+                 const uint8_t *payload, size_t len, uint64_t now)
+{
+    return output(s, o, -1, rc, payload, len, now);
+}
+
+/* cache (oif < 0 only): the caller's route cache, used on a hit, else
+ * filled after the full lookup (route_cache.c). */
+static int output(struct tern_stack *s, const struct tern_ip_out *o, int oif,
+                  struct route_cache *cache, const uint8_t *payload, size_t len, uint64_t now)
 {
     if (!s || !o || (len && !payload) || len > TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN)
         return TERN_E_INVAL;
@@ -164,6 +181,14 @@ int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
     ip.df = o->df;
     ip.payload_len = (uint16_t)len;
 
+    struct tern_iface *ifc;
+    uint32_t next_hop = o->dst;
+    bool hit = cache && route_cache_hit(s, cache, o);
+    if (hit) {
+        ifc = &s->ifaces[cache->ifindex];
+        next_hop = cache->next_hop;
+        goto routed;
+    }
     struct tern_iface *own = stack_iface_by_addr(s, o->dst);
     if (own || ip_is_loopback(o->dst)) {
         if (!own)
@@ -177,8 +202,6 @@ int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
         return loop_output(s, &ip, own->index, payload, len, now);
     }
 
-    struct tern_iface *ifc;
-    uint32_t next_hop = o->dst;
     /* ECMP (route.c): the flow is what our source would be, the
      * destination, the protocol and its ports. */
     struct route_key key;
@@ -202,10 +225,14 @@ int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
         s->stats.ip.drop_no_route++;
         return TERN_E_INVAL;
     }
+routed:
     if (s->tx_busy)
         return TERN_E_NOMEM; /* a device re-entered us from its send: drop */
     ip.src = o->src ? o->src : ifc->addr;
-    ip.id = ip_next_id(s, ip.src, ip.dst, ip.proto);
+    if (cache && !hit)
+        route_cache_fill(s, cache, o, ifc, next_hop, ip.src);
+    ip.id = cache && cache->gen ? route_cache_next_id(s, cache)
+                                : ip_next_id(s, ip.src, ip.dst, ip.proto);
     s->tx_busy = true;
     int rc;
     s->stats.ip.tx++;
@@ -214,8 +241,9 @@ int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,
         int h = tern_ipv4_emit(&ip, at, TERN_IPV4_MAX_LEN);
         if (len)
             memcpy(at + h, payload, len); /* the one copy */
-        rc = ip_link_output(s, ifc, next_hop, o->dst, s->txbuf, TERN_ETH_HLEN + (size_t)h + len,
-                            now);
+        size_t flen = TERN_ETH_HLEN + (size_t)h + len;
+        rc = cache && cache->gen ? route_cache_link_output(s, cache, ifc, s->txbuf, flen, now)
+                                 : ip_link_output(s, ifc, next_hop, o->dst, s->txbuf, flen, now);
     } else if (o->df) {
         /* RFC 791 s3.2: DF set and too big - the caller learns it. */
         s->stats.ip.drop_df_too_big++;

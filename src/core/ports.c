@@ -34,6 +34,7 @@ struct ports {
     uint32_t nbuckets;    /* power of two */
     uint32_t *bind;       /* heads of bind chains */
     uint32_t *conn;       /* heads of 4-tuple chains */
+    uint32_t last;        /* the socket ports_find_conn found last (SOCK_NIL: none) */
     uint16_t table[ALG4_TABLE];
 };
 
@@ -43,6 +44,7 @@ int ports_init(struct tern_stack *s)
     if (!p)
         return TERN_E_NOMEM;
     s->ports = p;
+    p->last = SOCK_NIL;
     p->nbuckets = 1;
     while (p->nbuckets < 2 * s->cfg.max_sockets)
         p->nbuckets <<= 1;
@@ -111,15 +113,30 @@ struct tern_sock *ports_next(struct tern_stack *s, const struct tern_sock *cur)
     return NULL;
 }
 
+static bool conn_is(const struct tern_sock *sk, uint8_t proto, uint32_t laddr, uint16_t lport,
+                    uint32_t raddr, uint16_t rport)
+{
+    return sk->proto == proto && sk->local.addr == laddr && sk->local.port == lport &&
+           sk->peer.addr == raddr && sk->peer.port == rport;
+}
+
 struct tern_sock *ports_find_conn(struct tern_stack *s, uint8_t proto, uint32_t laddr,
                                   uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-    uint32_t i = s->ports->conn[conn_hash(s, proto, laddr, lport, raddr, rport)];
+    /* The segments of a busy connection come in runs: the last match is
+     * checked first, without the keyed hash. The table itself stays keyed
+     * (a flood of other 4-tuples only misses this one-entry shortcut). */
+    struct ports *p = s->ports;
+    if (p->last != SOCK_NIL && s->socks[p->last].in_conn_table &&
+        conn_is(&s->socks[p->last], proto, laddr, lport, raddr, rport))
+        return &s->socks[p->last];
+    uint32_t i = p->conn[conn_hash(s, proto, laddr, lport, raddr, rport)];
     for (uint32_t steps = 0; i != SOCK_NIL && steps < s->cfg.max_sockets; steps++) {
         struct tern_sock *sk = &s->socks[i];
-        if (sk->proto == proto && sk->local.addr == laddr && sk->local.port == lport &&
-            sk->peer.addr == raddr && sk->peer.port == rport)
+        if (conn_is(sk, proto, laddr, lport, raddr, rport)) {
+            p->last = i;
             return sk;
+        }
         i = sk->cnext;
     }
     return NULL;
@@ -145,6 +162,8 @@ void ports_conn_clear(struct tern_stack *s, struct tern_sock *sk)
     chain_remove(s, &s->ports->conn[conn_hash(s, sk->proto, sk->local.addr, sk->local.port,
                                               sk->peer.addr, sk->peer.port)],
                  sk, true);
+    if (s->ports->last == sk->idx)
+        s->ports->last = SOCK_NIL;
     sk->in_conn_table = false;
     sk->cnext = SOCK_NIL;
 }

@@ -87,6 +87,7 @@ struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loo
     s->cfg = *cfg;
     s->loop = loop;
     tern_rng_init(&s->rng, cfg->seed);
+    s->route_gen = 1; /* a zeroed route cache (gen 0) is empty */
     tern_timer_init(&s->reasm_timer, reasm_timer_fn, s);
     tern_timer_init(&s->lq.timer, loopq_timer_fn, s);
     tern_timer_init(&s->arp.timer, NULL, NULL); /* arp_init sets fn */
@@ -127,6 +128,7 @@ void tern_stack_free(struct tern_stack *s)
     arp_probe_fini(s);
     nat_stack_free(s);
     arp_free(s);
+    route_free(s);
     tcp_fini(s);
     sock_fini(s);
     tern_reasm_free(s->reasm);
@@ -310,6 +312,7 @@ int tern_iface_set_up(struct tern_stack *s, int ifindex, bool up)
     if (ifc->up == up)
         return TERN_OK;
     ifc->up = up;
+    route_gen_bump(s); /* routes through ifc (un)usable: cached ones too */
     if (up) {
         /* RFC 5227 s3 / RFC 826: announce our address with a gratuitous
          * request so neighbours refresh stale entries. */

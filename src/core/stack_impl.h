@@ -41,11 +41,48 @@ struct tern_iface {
     uint8_t mac[6];
 };
 
-struct tern_route {
-    bool used;
-    uint32_t dst, mask, gateway;
-    uint8_t prefix_len;
+/* One route (a member of an ECMP group) in the table (route.c). */
+struct route_ent {
+    uint32_t dst, gateway;
     int ifindex;
+    uint8_t prefix_len;
+    bool used;
+    uint32_t hnext;           /* hash chain; free list when unused */
+};
+
+/* The routing table (route.c): a hash over (prefix, length) and the set
+ * of lengths in use; the arrays grow by doubling up to TERN_MAX_ROUTES. */
+struct route_table {
+    struct route_ent *e;      /* cap entries */
+    uint32_t *bucket;         /* nbuckets (>= 2 * cap, a power of two) chain heads */
+    uint32_t cap, nbuckets, count, free_head;
+    uint32_t per_len[33];     /* routes of each prefix length */
+    uint64_t lens;            /* bit L: some route of length L */
+    /* A filter, by the top slot_bits bits of the address: bit L - 8 set
+     * when a route of length L >= 8 may cover that slot. Deletes leave
+     * bits set (a stale bit costs one probe, never a wrong answer); the
+     * filter is rebuilt when they pile up and when the table grows. */
+    uint32_t *slot_lens;
+    int slot_bits;            /* 8..14, growing with cap */
+    uint32_t stale;           /* deletes since the last rebuild */
+    uint64_t mult;            /* multiply-shift hash, from the stack's key */
+    int shift;
+};
+
+/* A connection's cached route and next hop (route_cache.c): valid while
+ * gen equals s->route_gen, which every route, address, interface and ARP
+ * change bumps. Zeroed = empty. */
+struct route_cache {
+    uint64_t gen;
+    uint32_t src, dst;        /* as the transport gives them (src may be 0) */
+    uint8_t proto;
+    bool has_mac;             /* mac is the next hop's, until mac_until */
+    uint8_t mac[6];
+    int ifindex;
+    uint32_t next_hop;
+    uint64_t mac_until;
+    uint16_t id_off;          /* RFC 7739 s5.3: this flow's ID counter and offset */
+    uint16_t id_bucket;
 };
 
 #define TERN_ECMP_MAX 8           /* routes in one equal-cost group (route.c) */
@@ -144,7 +181,8 @@ struct tern_stack {
     struct tern_stats stats;
     struct tern_iface ifaces[TERN_MAX_IFACES];
     int n_ifaces;
-    struct tern_route routes[TERN_MAX_ROUTES];
+    struct route_table rt;    /* route.c */
+    uint64_t route_gen;       /* bumped on any route/ARP/address change (>= 1) */
     struct pmtu_entry *pmtu;  /* cfg.pmtu_max entries (pmtu.c) */
     struct tern_arp arp;
     struct tern_reasm *reasm;
@@ -217,6 +255,10 @@ static inline bool ip_is_loopback(uint32_t a) { return (a >> 24) == 127; }
 
 /* route.c */
 void route_iface_changed(struct tern_stack *s, struct tern_iface *ifc);
+void route_free(struct tern_stack *s);
+size_t route_count(const struct tern_stack *s);
+/* Invalidates every cached route (route_cache.c). */
+static inline void route_gen_bump(struct tern_stack *s) { s->route_gen++; }
 /* Longest-prefix match; among an equal-cost group, the member chosen by
  * cfg.ecmp (flow: keyed hash of k; packet: the stack's generator). */
 int route_lookup_key(struct tern_stack *s, const struct route_key *k, uint32_t *next_hop,
@@ -266,6 +308,10 @@ int eth_xmit(struct tern_stack *s, struct tern_iface *ifc, const uint8_t dst[6],
 void arp_announce(struct tern_stack *s, struct tern_iface *ifc);
 void arp_flush_iface(struct tern_stack *s, struct tern_iface *ifc);
 size_t arp_queued(const struct tern_stack *s);
+/* The MAC of a valid, reachable (not stale) entry for next_hop on ifc and
+ * when it stops being reachable; false if none. */
+bool arp_peek(struct tern_stack *s, const struct tern_iface *ifc, uint32_t next_hop,
+              uint8_t mac[6], uint64_t *until, uint64_t now);
 
 /* ipv4_in.c */
 void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, size_t len,
@@ -277,6 +323,31 @@ int ip_output(struct tern_stack *s, const struct tern_ip_out *o, const uint8_t *
               size_t len, uint64_t now);
 uint16_t ip_next_id(struct tern_stack *s, uint32_t src, uint32_t dst, uint8_t proto);
 uint16_t ip_peek_id(const struct tern_stack *s, uint32_t src, uint32_t dst, uint8_t proto);
+/* ip_output with a connection's route cache (NULL: none): on a hit, no
+ * route lookup, no ARP lookup, no hash for the IP ID. */
+int ip_output_rc(struct tern_stack *s, const struct tern_ip_out *o, struct route_cache *rc,
+                 const uint8_t *payload, size_t len, uint64_t now);
+
+/* route_cache.c */
+/* rc holds o's route (a hit: ifc and next hop are rc's). */
+static inline bool route_cache_hit(const struct tern_stack *s, const struct route_cache *rc,
+                                   const struct tern_ip_out *o)
+{
+    return rc->gen == s->route_gen && rc->dst == o->dst && rc->src == o->src &&
+           rc->proto == o->proto;
+}
+/* Fills rc after a full lookup sent o on ifc toward next_hop from src. */
+void route_cache_fill(struct tern_stack *s, struct route_cache *rc, const struct tern_ip_out *o,
+                      const struct tern_iface *ifc, uint32_t next_hop, uint32_t src);
+/* The next IP ID of rc's flow (the same counter ip_next_id would pick). */
+static inline uint16_t route_cache_next_id(struct tern_stack *s, struct route_cache *rc)
+{
+    return (uint16_t)(rc->id_off + s->ip_id[rc->id_bucket]++);
+}
+/* ip_link_output with rc's cached MAC when fresh; else through ARP,
+ * then caches the MAC if the entry is valid. */
+int route_cache_link_output(struct tern_stack *s, struct route_cache *rc, struct tern_iface *ifc,
+                            uint8_t *frame, size_t len, uint64_t now);
 void loopq_timer_fn(struct tern_timer *t, void *arg);
 
 /* ipv4_in.c: during a proto handler's input call, sends an ICMP error

@@ -132,6 +132,7 @@ struct tcp_cb {
     uint64_t chack_start;
     uint32_t chack_count;
     int soft_err;
+    struct route_cache rt;     /* route, next hop, MAC, IP ID counter (route_cache.c) */
     bool ptb_seen;             /* ICMP frag-needed since the last forward progress */
     uint64_t rto_at;           /* the last RTO of the current stall (0: none) */
     /* listener / child */
@@ -260,6 +261,9 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
 void tcp_send_reset(struct tern_stack *s, const struct tern_ipv4_repr *ip,
                     const struct tern_tcp_repr *seg, uint64_t now);
 /* A stateless segment (SYN cookie SYN-ACK). */
+/* tcp_send_raw with a connection's route cache (NULL: none). */
+void tcp_send_raw_rc(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
+                     struct route_cache *rc, uint64_t now);
 void tcp_send_raw(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
                   uint64_t now);
 uint32_t tcp_ts_now(const struct tcp_cb *cb, uint64_t now);

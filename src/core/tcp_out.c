@@ -79,11 +79,17 @@ static uint16_t window_field(struct tcp_cb *cb, bool syn)
 void tcp_send_raw(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
                   uint64_t now)
 {
+    tcp_send_raw_rc(s, src, dst, r, NULL, now);
+}
+
+void tcp_send_raw_rc(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
+                     struct route_cache *rc, uint64_t now)
+{
     int n = tern_tcp_emit(r, src, dst, s->tcp->buf, TERN_IPV4_MAX_LEN);
     if (n < 0)
         return;
     struct tern_ip_out o = {.src = src, .dst = dst, .proto = TERN_IPPROTO_TCP, .df = true};
-    if (ip_output_oif(s, &o, -1, s->tcp->buf, (size_t)n, now) >= 0)
+    if (ip_output_rc(s, &o, rc, s->tcp->buf, (size_t)n, now) >= 0)
         s->stats.tcp.tx++;
     if (r->flags & TERN_TCP_RST)
         s->stats.tcp.rst_tx++;
@@ -159,7 +165,7 @@ static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags, const uint8_t 
         cb->dack_bytes = 0;
         cb->ack_now = false;
     }
-    tcp_send_raw(sk->s, sk->local.addr, sk->peer.addr, &r, now);
+    tcp_send_raw_rc(sk->s, sk->local.addr, sk->peer.addr, &r, &cb->rt, now);
     return trimmed;
 }
 

@@ -129,6 +129,16 @@ static void take_option(const struct tern_tcp_opt *o, struct tern_tcp_opts *out)
 void tern_tcp_opts_parse(const uint8_t *opts, size_t len, struct tern_tcp_opts *out)
 {
     memset(out, 0, sizeof *out);
+    /* RFC 7323 Appendix A's layout, on every segment of a connection with
+     * timestamps: NOP, NOP, TS. The same result as the walk below, without
+     * it. */
+    if (len == 12 && opts[0] == TERN_TCPOPT_NOP && opts[1] == TERN_TCPOPT_NOP &&
+        opts[2] == TERN_TCPOPT_TS && opts[3] == OLEN_TS) {
+        out->has_ts = true;
+        out->ts_val = tern_get32(opts + 4);
+        out->ts_ecr = tern_get32(opts + 8);
+        return;
+    }
     size_t pos = 0;
     struct tern_tcp_opt o;
     /* Hard bound (ATTACKS G2): every step advances pos by >= 1, so at most

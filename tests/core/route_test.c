@@ -58,7 +58,7 @@ TEST(core_route_validation_bound_and_down_iface)
     CHECK_EQ(tern_route_add(w->s, 0, 0, 0, 7), TERN_E_INVAL);
     CHECK_EQ(tern_route_add(w->s, 0, 0, 0xe0000001u, w->ifindex), TERN_E_INVAL);
     int added = 0;
-    for (uint32_t i = 0; i < 100; i++)
+    for (uint32_t i = 0; i < TERN_MAX_ROUTES + 16; i++)
         if (tern_route_add(w->s, 0x0b000000u + (i << 8), 24, 0x0a0000feu, w->ifindex) == 0)
             added++;
     CHECK_EQ(added, TERN_MAX_ROUTES - 1); /* the connected route holds one slot */

@@ -461,3 +461,32 @@ TEST(tcp_opts_roundtrip_all_combinations)
             CHECK(p.sack[i].left == o.sack[i].left && p.sack[i].right == o.sack[i].right);
     }
 }
+
+/* RFC 7323 Appendix A's NOP, NOP, TS (the fast path of
+ * tern_tcp_opts_parse) and its near misses, which take the walk. */
+TEST(tcp_opts_parse_nop_nop_ts_and_near_misses)
+{
+    uint8_t b[12] = {1, 1, 8, 10, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+    struct tern_tcp_opts o;
+    memset(&o, 0xa5, sizeof o);
+    tern_tcp_opts_parse(b, sizeof b, &o);
+    CHECK(o.has_ts);
+    CHECK_EQ(o.ts_val, 0x11223344u);
+    CHECK_EQ(o.ts_ecr, 0x55667788u);
+    CHECK(!o.has_mss && !o.has_wscale && !o.sack_perm);
+    CHECK_EQ(o.sack_count, 0);
+    /* TS with a wrong length: ignored (ATTACKS 25), here as in the walk. */
+    b[3] = 9;
+    tern_tcp_opts_parse(b, sizeof b, &o);
+    CHECK(!o.has_ts);
+    /* TS first, then the NOPs: the walk finds it. */
+    uint8_t c[12] = {8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1};
+    tern_tcp_opts_parse(c, sizeof c, &o);
+    CHECK(o.has_ts);
+    CHECK_EQ(o.ts_val, 1u);
+    CHECK_EQ(o.ts_ecr, 2u);
+    /* The layout cut short by the header length: no timestamp. */
+    b[3] = 10;
+    tern_tcp_opts_parse(b, 11, &o);
+    CHECK(!o.has_ts);
+}
