@@ -145,8 +145,6 @@ struct tcp_cb {
 
 struct tcp_stack {
     struct tcp_cb *cbs;
-    uint8_t *buf;              /* a segment being built (IP payload) */
-    uint8_t *pbuf;             /* payload gathered from the send ring */
     uint32_t tw_head, tw_tail, tw_count;
     uint32_t force_iss;        /* test hook: next ISN if force_iss_set */
     bool force_iss_set;
