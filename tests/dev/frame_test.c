@@ -1,0 +1,184 @@
+/* Tests for frame buffers (src/dev/frame.c) and frames handed over by
+ * reference: the memory link's send_frame, the copying fallback of
+ * tern_device_send_frame, and a stack's frames crossing a memory link
+ * without a copy (docs/architecture.md "Frame buffers"). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/net2.h"
+#include "core/stack_impl.h"
+#include "dev/frame.h"
+#include "harness.h"
+#include "tern/device.h"
+#include "tern/err.h"
+#include "tern/loop.h"
+#include "tern/socket.h"
+
+struct seen {
+    size_t n;
+    const uint8_t *at[8]; /* where each frame's bytes were */
+    size_t len[8];
+    uint8_t first[8];
+    tern_rx_fn inner; /* a stack's handler, called after recording */
+    void *inner_ctx;
+};
+
+static void seen_rx(void *ctx, struct tern_device *d, const uint8_t *frame, size_t len)
+{
+    struct seen *s = ctx;
+    if (s->n < 8) {
+        s->at[s->n] = frame;
+        s->len[s->n] = len;
+        s->first[s->n] = len ? frame[0] : 0;
+    }
+    s->n++;
+    if (s->inner)
+        s->inner(s->inner_ctx, d, frame, len);
+}
+
+TEST(frame_pool_caps_and_recycles)
+{
+    struct tern_frame_pool *p = frame_pool_new(100, 2, 1);
+    REQUIRE(p);
+    struct tern_frame *a = frame_get(p), *b = frame_get(p);
+    REQUIRE(a && b);
+    CHECK(a != b);
+    CHECK_EQ(a->cap, 100);
+    CHECK(frame_get(p) == NULL); /* max 2 */
+    tern_frame_free(b);
+    CHECK(frame_get(p) == b); /* back on the free list */
+    tern_frame_free(a);
+    tern_frame_free(b);
+    frame_pool_release(p);
+}
+
+TEST(frame_outlives_released_pool)
+{
+    /* The owner goes away with a frame still out (queued on a link): the
+     * frame stays usable and freeing it frees the pool (ASan: no leak). */
+    struct tern_frame_pool *p = frame_pool_new(64, 4, 2);
+    REQUIRE(p);
+    struct tern_frame *f = frame_get(p);
+    REQUIRE(f);
+    frame_pool_release(p);
+    memset(f->data, 0x5a, f->cap);
+    CHECK_EQ(f->data[63], 0x5a);
+    tern_frame_free(f);
+}
+
+TEST(memlink_send_frame_moves_ownership_no_copy)
+{
+    struct tern_loop *l = tern_loop_virtual_new(0);
+    struct tern_device *a, *b;
+    REQUIRE_EQ(tern_memlink_pair(l, TERN_LINK_RAW_IP, 1500, 2, &a, &b), 0);
+    struct seen s = {0};
+    tern_device_set_rx(b, seen_rx, &s);
+    struct tern_frame_pool *p = frame_pool_new(2048, 4, 0);
+    REQUIRE(p);
+    struct tern_frame *f = frame_get(p);
+    REQUIRE(f);
+    memset(f->data, 0, 64);
+    f->data[10] = 0x45;
+    CHECK_EQ(tern_device_send_frame(a, f, 10, 40), 0);
+    CHECK_EQ(s.n, 0); /* next turn */
+    tern_loop_run(l, TERN_TIME_NEVER);
+    REQUIRE_EQ(s.n, 1);
+    CHECK(s.at[0] == f->data + 10); /* the sender's own buffer: no copy */
+    CHECK_EQ(s.len[0], 40);
+    CHECK_EQ(s.first[0], 0x45);
+    CHECK_EQ(a->stats.tx_frames, 1);
+    CHECK_EQ(b->stats.rx_bytes, 40);
+    /* Delivered, so given back: the pool hands the same buffer out again. */
+    struct tern_frame *g = frame_get(p);
+    CHECK(g == f);
+    /* Refused frames are freed too: oversize, then a full queue (qlen 2). */
+    CHECK_EQ(tern_device_send_frame(a, g, 0, 1501), TERN_E_BAD_LEN);
+    CHECK(frame_get(p) == g);
+    struct tern_frame *q[3];
+    for (int i = 0; i < 3; i++) {
+        q[i] = frame_get(p);
+        REQUIRE(q[i]);
+    }
+    CHECK_EQ(tern_device_send_frame(a, q[0], 0, 20), 0);
+    CHECK_EQ(tern_device_send_frame(a, q[1], 0, 20), 0);
+    CHECK_EQ(tern_device_send_frame(a, q[2], 0, 20), TERN_E_NOMEM);
+    CHECK_EQ(a->stats.tx_dropped, 2);
+    CHECK(frame_get(p) == q[2]);
+    tern_frame_free(q[2]);
+    tern_frame_free(g);
+    /* Destroying b with q[0], q[1] queued gives them back to p, which
+     * frees itself once released and everything is back (ASan: no leak). */
+    tern_device_destroy(b);
+    tern_device_destroy(a);
+    frame_pool_release(p);
+    tern_loop_destroy(l);
+}
+
+static int copy_send(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct seen *s = ctx;
+    if (s->n < 8) {
+        s->at[s->n] = frame;
+        s->len[s->n] = len;
+        s->first[s->n] = frame[0];
+    }
+    s->n++;
+    return 0;
+}
+
+TEST(send_frame_copying_fallback_frees_frame)
+{
+    struct seen s = {0};
+    struct tern_device *d = tern_custom_device_new(TERN_LINK_RAW_IP, 1500, NULL, copy_send, &s);
+    REQUIRE(d);
+    struct tern_frame_pool *p = frame_pool_new(256, 1, 0);
+    REQUIRE(p);
+    struct tern_frame *f = frame_get(p);
+    REQUIRE(f);
+    f->data[3] = 0x99;
+    CHECK_EQ(tern_device_send_frame(d, f, 3, 50), 0);
+    REQUIRE_EQ(s.n, 1);
+    CHECK_EQ(s.len[0], 50);
+    CHECK_EQ(s.first[0], 0x99);
+    CHECK(frame_get(p) == f); /* freed after the (borrowing) send */
+    tern_frame_free(f);
+    frame_pool_release(p);
+    tern_device_destroy(d);
+}
+
+/* A stack's datagram crosses the memory link as the frame buffer it was
+ * built in: B's handler reads A's buffer, and A builds on in a fresh one. */
+TEST(stack_frames_cross_memlink_by_reference)
+{
+    struct net2 n;
+    REQUIRE_EQ(net2_open(&n, 7, NULL), 0);
+    struct seen s = {0};
+    s.inner = n.b->rx;
+    s.inner_ctx = n.b->rx_ctx;
+    tern_device_set_rx(n.b, seen_rx, &s);
+    int err;
+    struct tern_sock *rx = tern_sock_open(n.sb, TERN_SOCK_DGRAM, &err);
+    struct tern_sock *tx = tern_sock_open(n.sa, TERN_SOCK_DGRAM, &err);
+    REQUIRE(rx && tx);
+    struct tern_sockaddr la = {0, 7000}, to = {NET2_B, 7000};
+    REQUIRE_EQ(tern_sock_bind(rx, &la), 0);
+    CHECK_EQ(tern_sock_sendto(tx, "first", 5, 0, &to), 5); /* waits for ARP */
+    tern_loop_run(n.loop, tern_loop_now(n.loop) + 100000);
+    size_t before = s.n;
+    const uint8_t *built_in = n.sa->txbuf;
+    CHECK_EQ(tern_sock_sendto(tx, "second", 6, 0, &to), 6);
+    CHECK(n.sa->txbuf != built_in); /* handed over; A builds in a new buffer */
+    tern_loop_run(n.loop, tern_loop_now(n.loop) + 100000);
+    REQUIRE_EQ(s.n, before + 1);
+    CHECK(s.at[before] == built_in);
+    CHECK_EQ(s.len[before], 14 + 20 + 8 + 6);
+    char buf[16];
+    struct tern_sockaddr from;
+    int fl = 0;
+    CHECK_EQ(tern_sock_recvfrom(rx, buf, sizeof buf, 0, &from, &fl), 5);
+    CHECK_EQ(tern_sock_recvfrom(rx, buf, sizeof buf, 0, &from, &fl), 6);
+    CHECK(memcmp(buf, "second", 6) == 0);
+    tern_sock_close(rx);
+    tern_sock_close(tx);
+    net2_close(&n);
+}
