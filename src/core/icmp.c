@@ -249,12 +249,15 @@ static void echo_reply(struct tern_stack *s, const struct ip_rx *rx,
      * none. */
     struct tern_icmp_repr r = {.type = TERN_ICMP_ECHOREPLY, .id = m->id, .seq = m->seq,
                                .data = m->data, .data_len = m->data_len};
-    int n = tern_icmp_emit(&r, s->icmpbuf, TERN_IPV4_MAX_LEN);
+    uint8_t *at = ip_tx_payload(s); /* built in place (ipv4_out.c) */
+    if (!at)
+        at = s->icmpbuf;
+    int n = tern_icmp_emit(&r, at, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (n < 0)
         return;
     struct tern_ip_out o = {.src = rx->ip.dst, .dst = rx->ip.src, .proto = TERN_IPPROTO_ICMP,
                             .tos = rx->ip.tos};
-    if (ip_output(s, &o, s->icmpbuf, (size_t)n, now) == TERN_OK) {
+    if (ip_output(s, &o, at, (size_t)n, now) == TERN_OK) {
         s->stats.icmp.tx++;
         s->stats.icmp.echo_replies_tx++;
     }
@@ -364,12 +367,15 @@ int tern_echo_send(struct tern_stack *s, const struct tern_ip_out *o, uint16_t i
     uint64_t now = tern_loop_now(s->loop);
     struct tern_icmp_repr r = {.type = TERN_ICMP_ECHO, .id = id, .seq = seq, .data = data,
                                .data_len = len};
-    int n = tern_icmp_emit(&r, s->icmpbuf, TERN_IPV4_MAX_LEN);
+    uint8_t *at = ip_tx_payload(s); /* built in place (ipv4_out.c) */
+    if (!at)
+        at = s->icmpbuf;
+    int n = tern_icmp_emit(&r, at, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (n < 0)
         return n;
     struct tern_ip_out io = *o;
     io.proto = TERN_IPPROTO_ICMP;
-    int rc = ip_output(s, &io, s->icmpbuf, (size_t)n, now);
+    int rc = ip_output(s, &io, at, (size_t)n, now);
     if (rc == TERN_OK)
         s->stats.icmp.tx++;
     return rc;

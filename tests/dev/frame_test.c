@@ -235,3 +235,35 @@ TEST(memlink_mtu_65535_tcp_bulk_large_segments)
     tern_sock_close(l);
     tnet_close(&n);
 }
+
+/* A UDP datagram larger than the MTU is built in place in the frame
+ * buffer and then fragmented (the one output step that copies): the
+ * fragments must not overwrite the payload they are cut from. */
+TEST(udp_built_in_place_then_fragmented_arrives_intact)
+{
+    struct net2 n;
+    REQUIRE_EQ(net2_open(&n, 11, NULL), 0);
+    int err;
+    struct tern_sock *rx = tern_sock_open(n.sb, TERN_SOCK_DGRAM, &err);
+    struct tern_sock *tx = tern_sock_open(n.sa, TERN_SOCK_DGRAM, &err);
+    REQUIRE(rx && tx);
+    struct tern_sockaddr la = {0, 7001}, to = {NET2_B, 7001};
+    REQUIRE_EQ(tern_sock_bind(rx, &la), 0);
+    static uint8_t out[4000], in[5000];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = pat(i);
+    CHECK_EQ(tern_sock_sendto(tx, "x", 1, 0, &to), 1); /* ARP first */
+    tern_loop_run(n.loop, tern_loop_now(n.loop) + 100000);
+    struct tern_sockaddr from;
+    int fl = 0;
+    CHECK_EQ(tern_sock_recvfrom(rx, in, sizeof in, 0, &from, &fl), 1);
+    uint64_t frags = tern_stack_stats(n.sa)->ip.frag_tx;
+    CHECK_EQ(tern_sock_sendto(tx, out, sizeof out, 0, &to), (ssize_t)sizeof out);
+    tern_loop_run(n.loop, tern_loop_now(n.loop) + 100000);
+    CHECK_EQ(tern_stack_stats(n.sa)->ip.frag_tx - frags, 3);
+    CHECK_EQ(tern_sock_recvfrom(rx, in, sizeof in, 0, &from, &fl), (ssize_t)sizeof out);
+    CHECK(memcmp(in, out, sizeof out) == 0);
+    tern_sock_close(rx);
+    tern_sock_close(tx);
+    net2_close(&n);
+}
