@@ -199,7 +199,11 @@ int tern_tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t
             continue;
         }
         uint32_t gap_end = (k < j && tern_seq_lt(q->r[k].left, end2)) ? q->r[k].left : end2;
-        tern_ringbuf_write_at(rb, cur - rcv_nxt, p + (cur - seq), gap_end - cur);
+        uint32_t from = cur;
+        if (q->placed && cur == rcv_nxt) /* already in place (tcp_in.c) */
+            from = tern_seq_min(gap_end, rcv_nxt + q->placed);
+        if (tern_seq_lt(from, gap_end))
+            tern_ringbuf_write_at(rb, from - rcv_nxt, p + (from - seq), gap_end - from);
         cur = gap_end;
     }
     for (k = i; k < j; k++)

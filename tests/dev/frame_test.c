@@ -267,3 +267,67 @@ TEST(udp_built_in_place_then_fragmented_arrives_intact)
     tern_sock_close(tx);
     net2_close(&n);
 }
+
+/* The receive path copies in-order payload into the receive ring while it
+ * verifies the checksum (tcp_in.c place_payload): a segment whose checksum
+ * is wrong must still be dropped and counted, its bytes never readable,
+ * and the right segment for the same sequence number delivered as sent -
+ * in order, and with a range parked out of order (the separate pass). */
+static void inject_corrupt(struct world *w, const struct tern_tcp_repr *r)
+{
+    static uint8_t seg[2000], frame[2100];
+    int n = tern_tcp_emit(r, W_PEER, W_US, seg, sizeof seg);
+    REQUIRE(n > 40);
+    seg[n - 1] ^= 0x40; /* a payload bit, after the checksum was computed */
+    struct tern_ipv4_repr ip = w_ip(W_PEER, W_US, TERN_IPPROTO_TCP, 1);
+    world_inject(w, frame, w_ip_frame(frame, &ip, seg, (size_t)n));
+}
+
+TEST(tcp_rx_in_place_bad_checksum_dropped_data_intact)
+{
+    struct world *w = world_new(NULL);
+    REQUIRE(w);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    static uint8_t a[1000], b[1000], in[4000];
+    memset(a, 'A', sizeof a);
+    memset(b, 'B', sizeof b);
+    uint64_t bad0 = tern_stack_stats(w->s)->tcp.drop_csum;
+    /* In order: corrupt, then the right one (shorter) at the same SEQ. */
+    struct tern_tcp_repr d = wt_peer(P_ISN + 1, ISS + 1, ACKF, 1000);
+    d.payload = a;
+    d.payload_len = sizeof a;
+    inject_corrupt(w, &d);
+    CHECK_EQ(tern_stack_stats(w->s)->tcp.drop_csum, bad0 + 1);
+    CHECK_EQ(cb->rcv_nxt, P_ISN + 1);
+    CHECK_EQ(cb->ooo.placed, 0);
+    CHECK_EQ(tern_sock_recv(sk, in, sizeof in, 0), TERN_E_AGAIN);
+    d.payload = b;
+    d.payload_len = 600;
+    wt_inject(w, &d);
+    CHECK_EQ(cb->rcv_nxt, P_ISN + 601);
+    world_drain(w);
+    CHECK_EQ(tern_sock_recv(sk, in, sizeof in, 0), 600);
+    CHECK(memcmp(in, b, 600) == 0);
+    /* Out of order parked at +1000, then a corrupt and a right in-order
+     * segment that fills the hole (the separate checksum pass). */
+    struct tern_tcp_repr o = wt_peer(P_ISN + 601 + 1000, ISS + 1, ACKF, 1000);
+    o.payload = a;
+    o.payload_len = 300;
+    wt_inject(w, &o);
+    CHECK_EQ(cb->rcv_nxt, P_ISN + 601);
+    d = wt_peer(P_ISN + 601, ISS + 1, ACKF, 1000);
+    d.payload = b;
+    d.payload_len = 1000;
+    inject_corrupt(w, &d);
+    CHECK_EQ(tern_stack_stats(w->s)->tcp.drop_csum, bad0 + 2);
+    CHECK_EQ(cb->rcv_nxt, P_ISN + 601);
+    wt_inject(w, &d);
+    CHECK_EQ(cb->rcv_nxt, P_ISN + 601 + 1300);
+    world_drain(w);
+    CHECK_EQ(tern_sock_recv(sk, in, sizeof in, 0), 1300);
+    CHECK(memcmp(in, b, 1000) == 0);
+    CHECK(memcmp(in + 1000, a, 300) == 0);
+    wt_finish(w, sk, l);
+}
