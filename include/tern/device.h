@@ -5,7 +5,9 @@
  * Ethernet devices) or raw IPv4 packets (TUN, custom raw-IP devices).
  * Sending: the stack calls tern_device_send(); the frame is borrowed for the
  * duration of the call (a device that keeps it, e.g. to delay it, copies it
- * into a bounded queue of its own). Receiving: the device calls the rx
+ * into a bounded queue of its own). A device with a send_frame op (the
+ * memory link) may instead be handed the stack's frame buffer itself,
+ * ownership included (struct tern_frame below). Receiving: the device calls the rx
  * handler installed with tern_device_set_rx() once per frame, again lending
  * the bytes only for the call. Wrappers (pcap/trace tap, impairment) are
  * devices that sit in front of another device and pass frames both ways.
