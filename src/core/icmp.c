@@ -75,7 +75,12 @@ void icmp_send_error(struct tern_stack *s, const struct ip_rx *rx, uint8_t type,
     size_t room = TERN_ICMP_ERR_MAX - TERN_IPV4_HLEN_MIN - TERN_ICMP_HLEN;
     size_t hq = rx->hdr_len < room ? rx->hdr_len : room;
     size_t dq = rx->len < room - hq ? rx->len : room - hq;
-    uint8_t *q = s->icmpbuf + TERN_ICMP_HLEN;
+    /* Built in place (ipv4_out.c); the quoted datagram is a received
+     * one, never the frame buffer. */
+    uint8_t *at = ip_tx_payload(s);
+    if (!at)
+        at = s->icmpbuf;
+    uint8_t *q = at + TERN_ICMP_HLEN;
     memcpy(q, rx->hdr, hq);
     if (dq)
         memcpy(q + hq, rx->payload, dq);
@@ -84,7 +89,7 @@ void icmp_send_error(struct tern_stack *s, const struct ip_rx *rx, uint8_t type,
         m.next_mtu = extra;
     else if (type == TERN_ICMP_PARAMPROB)
         m.pointer = (uint8_t)extra;
-    int n = tern_icmp_emit(&m, s->icmpbuf, TERN_IPV4_MAX_LEN);
+    int n = tern_icmp_emit(&m, at, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (n < 0)
         return;
     /* Source: the address the datagram was sent to when it is ours, else
@@ -93,7 +98,7 @@ void icmp_send_error(struct tern_stack *s, const struct ip_rx *rx, uint8_t type,
                             .dst = ip->src,
                             .proto = TERN_IPPROTO_ICMP,
                             .tos = 0xc0};
-    if (ip_output(s, &o, s->icmpbuf, (size_t)n, now) == TERN_OK) {
+    if (ip_output(s, &o, at, (size_t)n, now) == TERN_OK) {
         s->stats.icmp.tx++;
         s->stats.icmp.errors_tx++;
     }
