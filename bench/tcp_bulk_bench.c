@@ -1,14 +1,18 @@
 /*
  * bench/tcp_bulk_bench.c - in-process TCP bulk throughput: 1 GiB one way
- * between two tern stacks joined by an in-memory Ethernet link (MTU 1500)
- * on the virtual loop, next to the Linux kernel over loopback (a sender and
- * a receiver thread on 127.0.0.1, default MTU 65536) measured in the same
- * run. The virtual loop never sleeps, so the tern figure is the protocol's
+ * between two tern stacks joined by an in-memory Ethernet link on the
+ * virtual loop, next to the Linux kernel over loopback (a sender and a
+ * receiver thread on 127.0.0.1) measured in the same run. The virtual loop never sleeps, so the tern figure is the protocol's
  * CPU cost: both stacks, the copies and the checksums, on one thread.
  *
+ * Both at MTU 1500 and 65535 (BENCH_MTUS), the Linux loopback's MTU set
+ * to the same value inside a network namespace of the bench's own (needs
+ * root; never the host's lo); each pair runs BENCH_RUNS times (default
+ * 3), interleaved.
  * Prints, per side: Gb/s by wall time, Gb/s by process CPU time, and CPU
  * cycles per byte = process CPU seconds (CLOCK_PROCESS_CPUTIME_ID, every
- * thread, user + system) x the "cpu MHz" of /proc/cpuinfo / bytes moved.
+ * thread, user + system) x the "cpu MHz" of /proc/cpuinfo / bytes moved;
+ * for tern also cycles per segment (data segments and ACKs of both stacks).
  * Not a test: nothing is asserted about speed.
  *
  *     make bench BENCH=tcp_bulk        [BENCH_BYTES=N overrides 1 GiB]
@@ -39,11 +43,14 @@
 static uint64_t total_bytes = 1ull << 30;
 static uint8_t txbuf[1 << 17], rxbuf[1 << 17];
 
+static int nruns = 3;
+
 static void report(const char *who, uint64_t bytes, double wall, double cpu, double mhz)
 {
     double b = (double)bytes;
     printf("%-36s %8.2f %8.2f %10.2f %8.2f %8.2f\n", who, b * 8 / wall / 1e9, b * 8 / cpu / 1e9,
            mhz > 0 ? cpu * mhz * 1e6 / b : 0.0, wall, cpu);
+    fflush(stdout);
 }
 
 /* ---- tern: two stacks, a memory link, the virtual loop ---- */
@@ -82,14 +89,14 @@ static void on_rx(struct tern_sock *sk, unsigned ev, void *ctx)
         tern_loop_stop(r->loop);
 }
 
-static int tern_bulk(double mhz)
+static int tern_bulk(double mhz, uint16_t mtu)
 {
     struct tern_run r = {0};
     struct tern_device *da, *db;
     struct tern_config cfg;
     int err;
     r.loop = tern_loop_virtual_new(0);
-    if (!r.loop || tern_memlink_pair(r.loop, TERN_LINK_ETHERNET, 1500, 1024, &da, &db) < 0)
+    if (!r.loop || tern_memlink_pair(r.loop, TERN_LINK_ETHERNET, mtu, 1024, &da, &db) < 0)
         return -1;
     tern_config_defaults(&cfg);
     cfg.seed = 1;
@@ -119,15 +126,21 @@ static int tern_bulk(double mhz)
     on_tx(r.tx, TERN_POLLOUT, &r);
     tern_loop_run(r.loop, TERN_TIME_NEVER);
     double wall = bench_wall() - w0, cpu = bench_cpu() - c0;
+    char who[64];
+    snprintf(who, sizeof who, "tern -> tern (memlink, MTU %u)", (unsigned)mtu);
     if (r.got != total_bytes) {
-        printf("%-36s n/a: received %llu of %llu bytes\n", "tern <-> tern (memlink, 1500)",
-               (unsigned long long)r.got, (unsigned long long)total_bytes);
+        printf("%-36s n/a: received %llu of %llu bytes\n", who, (unsigned long long)r.got,
+               (unsigned long long)total_bytes);
         return -1;
     }
-    report("tern -> tern (memlink, MTU 1500)", r.got, wall, cpu, mhz);
+    report(who, r.got, wall, cpu, mhz);
     const struct tern_stats *st = tern_stack_stats(sa);
-    printf("    (tern sender: %llu segments out, %llu retransmitted)\n",
-           (unsigned long long)st->tcp.tx, (unsigned long long)st->tcp.retransmits);
+    const struct tern_stats *sr = tern_stack_stats(sb);
+    uint64_t segs = st->tcp.tx + sr->tcp.tx;
+    printf("    (tern sender: %llu segments out, %llu retransmitted; receiver: %llu ACKs;"
+           " %.0f cycles per segment, both stacks)\n",
+           (unsigned long long)st->tcp.tx, (unsigned long long)st->tcp.retransmits,
+           (unsigned long long)sr->tcp.tx, segs && mhz > 0 ? cpu * mhz * 1e6 / (double)segs : 0.0);
     tern_sock_abort(r.tx);
     tern_sock_abort(r.rx);
     tern_sock_close(r.lsk);
@@ -188,11 +201,12 @@ static int linux_bulk(double mhz, const char *who)
 }
 
 /* Linux over a loopback with tern's MTU: a child process in a network
- * namespace of its own (needs root), where lo is brought up with MTU 1500;
- * the namespace disappears with the child. */
-static void linux_bulk_mtu1500(double mhz)
+ * namespace of its own (needs root), where lo is brought up with the MTU
+ * asked for (never the host's lo); the namespace disappears with the child. */
+static void linux_bulk_mtu(double mhz, int mtu)
 {
-    const char *who = "Linux -> Linux (lo MTU 1500, 2 thr)";
+    char who[64];
+    snprintf(who, sizeof who, "Linux -> Linux (lo MTU %d, 2 thr)", mtu);
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
@@ -203,7 +217,7 @@ static void linux_bulk_mtu1500(double mhz)
             _exit(0);
         }
         strcpy(ifr.ifr_name, "lo");
-        ifr.ifr_mtu = 1500;
+        ifr.ifr_mtu = mtu;
         if (ioctl(fd, SIOCSIFMTU, &ifr) < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
             printf("%-36s n/a: %s\n", who, strerror(errno));
             _exit(0);
@@ -230,10 +244,24 @@ int main(void)
            (unsigned long long)total_bytes, mhz);
     printf("%-36s %8s %8s %10s %8s %8s\n", "", "Gb/s", "Gb/s", "cycles", "wall", "CPU");
     printf("%-36s %8s %8s %10s %8s %8s\n", "", "(wall)", "(CPU)", "per byte", "s", "s");
-    if (tern_bulk(mhz) < 0)
-        printf("%-36s n/a: setup failed\n", "tern -> tern");
-    if (linux_bulk(mhz, "Linux -> Linux (lo MTU 65536, 2 thr)") < 0)
-        printf("%-36s n/a: %s\n", "Linux -> Linux (127.0.0.1)", strerror(errno));
-    linux_bulk_mtu1500(mhz);
+    /* BENCH_MTUS: the MTUs compared (default "1500 65535"); each pair of
+     * tern and Linux runs BENCH_RUNS times (default 3), interleaved so a
+     * change in the machine's load hits both. */
+    const char *m = getenv("BENCH_MTUS");
+    const char *rs = getenv("BENCH_RUNS");
+    if (rs && atoi(rs) > 0)
+        nruns = atoi(rs);
+    char mtus[128];
+    snprintf(mtus, sizeof mtus, "%s", m && *m ? m : "1500 65535");
+    for (char *tok = strtok(mtus, " ,"); tok; tok = strtok(NULL, " ,")) {
+        int mtu = atoi(tok);
+        if (mtu < 576 || mtu > 65535)
+            continue;
+        for (int run = 0; run < nruns; run++) {
+            if (tern_bulk(mhz, (uint16_t)mtu) < 0)
+                printf("%-36s n/a: setup failed (MTU %d)\n", "tern -> tern", mtu);
+            linux_bulk_mtu(mhz, mtu);
+        }
+    }
     return 0;
 }

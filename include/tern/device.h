@@ -5,7 +5,9 @@
  * Ethernet devices) or raw IPv4 packets (TUN, custom raw-IP devices).
  * Sending: the stack calls tern_device_send(); the frame is borrowed for the
  * duration of the call (a device that keeps it, e.g. to delay it, copies it
- * into a bounded queue of its own). Receiving: the device calls the rx
+ * into a bounded queue of its own). A device with a send_frame op (the
+ * memory link) may instead be handed the stack's frame buffer itself,
+ * ownership included (struct tern_frame below). Receiving: the device calls the rx
  * handler installed with tern_device_set_rx() once per frame, again lending
  * the bytes only for the call. Wrappers (pcap/trace tap, impairment) are
  * devices that sit in front of another device and pass frames both ways.
@@ -52,10 +54,28 @@ struct tern_dev_stats {
     uint64_t rx_dropped, tx_dropped; /* e.g. queue full, impairment loss, OS error */
 };
 
+/* A frame buffer whose ownership moves from layer to layer (and, on a
+ * memory link, from one stack to the other, as a NIC's DMA would): whoever
+ * holds it either passes it on or gives it back with tern_frame_free,
+ * exactly once. Rules: docs/architecture.md, "Frame buffers". */
+struct tern_frame_pool;
+struct tern_frame {
+    struct tern_frame_pool *pool; /* where tern_frame_free returns it */
+    struct tern_frame *next;      /* free for the current owner's queue */
+    size_t cap;                   /* bytes at data */
+    uint8_t *data;
+};
+/* Gives f back to the pool it came from (NULL: nothing). */
+void tern_frame_free(struct tern_frame *f);
+
 struct tern_device_ops {
     /* Returns 0, or a negative enum tern_err (the frame is dropped and counted). */
     int (*send)(struct tern_device *d, const uint8_t *frame, size_t len);
     void (*destroy)(struct tern_device *d);
+    /* Optional: send f->data[off, off + len) by reference. The device takes
+     * f whatever the result (it frees f on error). Devices without it get
+     * the copying fallback of tern_device_send_frame. */
+    int (*send_frame)(struct tern_device *d, struct tern_frame *f, size_t off, size_t len);
 };
 
 struct tern_device {
@@ -93,6 +113,18 @@ static inline void tern_device_set_rx(struct tern_device *d, tern_rx_fn fn, void
 static inline int tern_device_send(struct tern_device *d, const uint8_t *frame, size_t len)
 {
     return d->ops->send(d, frame, len);
+}
+/* Hands f (its bytes [off, off + len)) to d, giving up ownership: by
+ * reference when the device can take it, else through send() (a copy, the
+ * device borrowing the bytes) and then freed. */
+static inline int tern_device_send_frame(struct tern_device *d, struct tern_frame *f, size_t off,
+                                         size_t len)
+{
+    if (d->ops->send_frame)
+        return d->ops->send_frame(d, f, off, len);
+    int rc = d->ops->send(d, f->data + off, len);
+    tern_frame_free(f);
+    return rc;
 }
 /* Called by device implementations (and embedders' custom devices) for each
  * received frame: counts it and hands it to the rx handler (no handler: the

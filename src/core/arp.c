@@ -220,7 +220,7 @@ int eth_xmit(struct tern_stack *s, struct tern_iface *ifc, const uint8_t dst[6],
     memcpy(eth.src, ifc->mac, 6);
     (void)tern_eth_emit(&eth, frame, TERN_ETH_HLEN);
     s->stats.eth.tx++;
-    return tern_device_send(ifc->dev, frame, len);
+    return stack_dev_send(s, ifc->dev, frame, len);
 }
 
 void arp_send(struct tern_stack *s, struct tern_iface *ifc, uint16_t op,

@@ -75,7 +75,12 @@ void icmp_send_error(struct tern_stack *s, const struct ip_rx *rx, uint8_t type,
     size_t room = TERN_ICMP_ERR_MAX - TERN_IPV4_HLEN_MIN - TERN_ICMP_HLEN;
     size_t hq = rx->hdr_len < room ? rx->hdr_len : room;
     size_t dq = rx->len < room - hq ? rx->len : room - hq;
-    uint8_t *q = s->icmpbuf + TERN_ICMP_HLEN;
+    /* Built in place (ipv4_out.c); the quoted datagram is a received
+     * one, never the frame buffer. */
+    uint8_t *at = ip_tx_payload(s);
+    if (!at)
+        at = s->icmpbuf;
+    uint8_t *q = at + TERN_ICMP_HLEN;
     memcpy(q, rx->hdr, hq);
     if (dq)
         memcpy(q + hq, rx->payload, dq);
@@ -84,7 +89,7 @@ void icmp_send_error(struct tern_stack *s, const struct ip_rx *rx, uint8_t type,
         m.next_mtu = extra;
     else if (type == TERN_ICMP_PARAMPROB)
         m.pointer = (uint8_t)extra;
-    int n = tern_icmp_emit(&m, s->icmpbuf, TERN_IPV4_MAX_LEN);
+    int n = tern_icmp_emit(&m, at, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (n < 0)
         return;
     /* Source: the address the datagram was sent to when it is ours, else
@@ -93,7 +98,7 @@ void icmp_send_error(struct tern_stack *s, const struct ip_rx *rx, uint8_t type,
                             .dst = ip->src,
                             .proto = TERN_IPPROTO_ICMP,
                             .tos = 0xc0};
-    if (ip_output(s, &o, s->icmpbuf, (size_t)n, now) == TERN_OK) {
+    if (ip_output(s, &o, at, (size_t)n, now) == TERN_OK) {
         s->stats.icmp.tx++;
         s->stats.icmp.errors_tx++;
     }
@@ -249,12 +254,15 @@ static void echo_reply(struct tern_stack *s, const struct ip_rx *rx,
      * none. */
     struct tern_icmp_repr r = {.type = TERN_ICMP_ECHOREPLY, .id = m->id, .seq = m->seq,
                                .data = m->data, .data_len = m->data_len};
-    int n = tern_icmp_emit(&r, s->icmpbuf, TERN_IPV4_MAX_LEN);
+    uint8_t *at = ip_tx_payload(s); /* built in place (ipv4_out.c) */
+    if (!at)
+        at = s->icmpbuf;
+    int n = tern_icmp_emit(&r, at, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (n < 0)
         return;
     struct tern_ip_out o = {.src = rx->ip.dst, .dst = rx->ip.src, .proto = TERN_IPPROTO_ICMP,
                             .tos = rx->ip.tos};
-    if (ip_output(s, &o, s->icmpbuf, (size_t)n, now) == TERN_OK) {
+    if (ip_output(s, &o, at, (size_t)n, now) == TERN_OK) {
         s->stats.icmp.tx++;
         s->stats.icmp.echo_replies_tx++;
     }
@@ -364,12 +372,15 @@ int tern_echo_send(struct tern_stack *s, const struct tern_ip_out *o, uint16_t i
     uint64_t now = tern_loop_now(s->loop);
     struct tern_icmp_repr r = {.type = TERN_ICMP_ECHO, .id = id, .seq = seq, .data = data,
                                .data_len = len};
-    int n = tern_icmp_emit(&r, s->icmpbuf, TERN_IPV4_MAX_LEN);
+    uint8_t *at = ip_tx_payload(s); /* built in place (ipv4_out.c) */
+    if (!at)
+        at = s->icmpbuf;
+    int n = tern_icmp_emit(&r, at, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (n < 0)
         return n;
     struct tern_ip_out io = *o;
     io.proto = TERN_IPPROTO_ICMP;
-    int rc = ip_output(s, &io, s->icmpbuf, (size_t)n, now);
+    int rc = ip_output(s, &io, at, (size_t)n, now);
     if (rc == TERN_OK)
         s->stats.icmp.tx++;
     return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/stack_impl.h"
+#include "dev/frame.h"
 #include "tern/wire/bytes.h"
 #include "tern/wire/eth.h"
 
@@ -39,11 +40,30 @@ uint16_t ip_next_id(struct tern_stack *s, uint32_t src, uint32_t dst, uint8_t pr
     return (uint16_t)((uint16_t)(h >> 32) + s->ip_id[h % TERN_IPID_BUCKETS]++);
 }
 
+int stack_dev_send(struct tern_stack *s, struct tern_device *d, uint8_t *frame, size_t len)
+{
+    struct tern_frame *f = s->txf;
+    if (d->ops->send_frame && !s->tx_pin && f && frame >= f->data && frame < f->data + f->cap) {
+        struct tern_frame *nf = frame_get(s->fpool);
+        if (nf) { /* ownership of f moves to the device; build on in nf */
+            s->txf = nf;
+            s->txbuf = nf->data;
+            return tern_device_send_frame(d, f, (size_t)(frame - f->data), len);
+        }
+    }
+    return tern_device_send(d, frame, len);
+}
+
+uint8_t *ip_tx_payload(struct tern_stack *s)
+{
+    return s->tx_busy ? NULL : s->txbuf + TERN_ETH_HLEN + TERN_IPV4_HLEN_MIN;
+}
+
 int ip_link_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_hop, uint32_t dst,
                    uint8_t *frame, size_t len, uint64_t now)
 {
     if (ifc->link == TERN_LINK_RAW_IP)
-        return tern_device_send(ifc->dev, frame + TERN_ETH_HLEN, len - TERN_ETH_HLEN);
+        return stack_dev_send(s, ifc->dev, frame + TERN_ETH_HLEN, len - TERN_ETH_HLEN);
     uint8_t mac[6];
     if (dst == 0xffffffffu || (ifc->bcast && dst == ifc->bcast)) {
         memset(mac, 0xff, 6);
@@ -58,7 +78,9 @@ int ip_link_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_h
 }
 
 /* tern_frag_emit_fn for ip_output and the forwarder: each fragment is
- * moved behind the Ethernet header room of txbuf and sent to the next hop. */
+ * moved behind the Ethernet header room of txbuf and sent to the next hop.
+ * The fragmenter builds the next fragment where it built this one, so
+ * txbuf is pinned: fragments go to the device by copy. */
 int ip_frag_emit(void *arg, const uint8_t *frag, size_t len)
 {
     struct ip_frag_ctx *c = arg;
@@ -66,8 +88,12 @@ int ip_frag_emit(void *arg, const uint8_t *frag, size_t len)
     if (frag != at)
         memmove(at, frag, len);
     c->s->stats.ip.frag_tx++;
-    return ip_link_output(c->s, c->ifc, c->next_hop, c->dst, c->s->txbuf, TERN_ETH_HLEN + len,
-                          c->now);
+    bool pin = c->s->tx_pin;
+    c->s->tx_pin = true;
+    int rc = ip_link_output(c->s, c->ifc, c->next_hop, c->dst, c->s->txbuf, TERN_ETH_HLEN + len,
+                            c->now);
+    c->s->tx_pin = pin;
+    return rc;
 }
 
 /* Our own addresses (and 127/8) never reach a device: the datagram waits
@@ -239,8 +265,8 @@ routed:
     if (TERN_IPV4_HLEN_MIN + len <= ifc->mtu || tso_fits(ifc, o, len)) {
         uint8_t *at = s->txbuf + TERN_ETH_HLEN;
         int h = tern_ipv4_emit(&ip, at, TERN_IPV4_MAX_LEN);
-        if (len)
-            memcpy(at + h, payload, len); /* the one copy */
+        if (len && payload != at + h)
+            memcpy(at + h, payload, len); /* the one copy, unless built in place */
         size_t flen = TERN_ETH_HLEN + (size_t)h + len;
         rc = cache && cache->gen ? route_cache_link_output(s, cache, ifc, s->txbuf, flen, now)
                                  : ip_link_output(s, ifc, next_hop, o->dst, s->txbuf, flen, now);
@@ -250,6 +276,13 @@ routed:
         rc = TERN_E_BAD_LEN;
     } else {
         struct ip_frag_ctx c = {.s = s, .ifc = ifc, .next_hop = next_hop, .dst = o->dst, .now = now};
+        if (payload == s->txbuf + TERN_ETH_HLEN + TERN_IPV4_HLEN_MIN) {
+            /* Built in place, where the fragments go: fragmenting is the
+             * one output step that may copy (today no transport builds in
+             * place without DF, so this is a safeguard). */
+            memcpy(s->icmpbuf, payload, len);
+            payload = s->icmpbuf;
+        }
         rc = tern_ipv4_fragment(&ip, payload, len, ifc->mtu, s->txbuf + TERN_ETH_HLEN,
                                 TERN_IPV4_MAX_LEN, ip_frag_emit, &c);
     }

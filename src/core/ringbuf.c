@@ -160,3 +160,22 @@ int tern_ringbuf_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
     out[1].n = n - first;
     return 2;
 }
+
+int tern_ringbuf_free_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
+                            struct tern_ringbuf_span out[2])
+{
+    size_t room = rb->cap - rb->len;
+    if (n == 0 || off > room || n > room - off)
+        return 0;
+    size_t i = ring_idx(rb, rb->len + off);
+    size_t first = rb->cap - i;
+    out[0].p = rb->buf + i;
+    if (first >= n) {
+        out[0].n = n;
+        return 1;
+    }
+    out[0].n = first;
+    out[1].p = rb->buf;
+    out[1].n = n - first;
+    return 2;
+}

@@ -77,4 +77,10 @@ size_t tern_ringbuf_commit(struct tern_ringbuf *rb, size_t n);
 int tern_ringbuf_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
                        struct tern_ringbuf_span out[2]);
 
+/* The same for the free area: up to two spans covering free-area offsets
+ * [off, off + n) (0 = the byte after the readable data), for writing in
+ * place; 0 spans when off + n > free or n == 0. Nothing becomes readable. */
+int tern_ringbuf_free_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
+                            struct tern_ringbuf_span out[2]);
+
 #endif

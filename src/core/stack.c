@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/nat.h"
+#include "dev/frame.h"
 #include "core/stack_impl.h"
 #include "core/tcp_cc.h"
 #include "tern/wire/eth.h"
@@ -100,7 +101,11 @@ struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loo
                                    .max_datagrams = cfg->reasm_max_datagrams,
                                    .timeout_us = cfg->reasm_timeout_us};
     s->reasm = tern_reasm_new(&rc);
-    s->txbuf = malloc(TERN_ETH_HLEN + TERN_IPV4_MAX_LEN);
+    /* Frame buffers: the one being built (txbuf) and those sent by
+     * reference, at most TERN_TX_FRAMES out at once (then by copy). */
+    s->fpool = frame_pool_new(TERN_ETH_HLEN + TERN_IPV4_MAX_LEN, TERN_TX_FRAMES, 1);
+    s->txf = s->fpool ? frame_get(s->fpool) : NULL;
+    s->txbuf = s->txf ? s->txf->data : NULL;
     s->icmpbuf = malloc(TERN_IPV4_MAX_LEN);
     s->lq.buf = malloc(TERN_LOOPQ_BYTES);
     if (!s->reasm || !s->txbuf || !s->icmpbuf || !s->lq.buf || pmtu_init(s) < 0 ||
@@ -133,7 +138,8 @@ void tern_stack_free(struct tern_stack *s)
     sock_fini(s);
     tern_reasm_free(s->reasm);
     pmtu_fini(s);
-    free(s->txbuf);
+    tern_frame_free(s->txf);
+    frame_pool_release(s->fpool); /* frames still queued on a link free it later */
     free(s->icmpbuf);
     free(s->lq.buf);
     free(s);

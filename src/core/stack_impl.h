@@ -23,6 +23,7 @@
 #define TERN_ECHO_MAX 32          /* bound echo ids per stack */
 #define TERN_IPID_BUCKETS 256     /* RFC 7739 s5.3: counters selected by a keyed hash */
 #define TERN_LOOPQ_BYTES (160u * 1024u) /* loopback queue: >= 2 maximal datagrams */
+#define TERN_TX_FRAMES 1024       /* frame buffers out by reference at once */
 #define TERN_LOOPQ_MAX 64         /* datagrams waiting on the loopback queue */
 #define TERN_ICMP_ERR_MAX 576     /* RFC 1812 s4.3.2.3: an ICMP error fits in 576 bytes */
 #define TERN_ARP_NIL UINT32_MAX
@@ -194,7 +195,10 @@ struct tern_stack {
     uint64_t icmp_tokens;     /* token bucket in millionths of a token */
     uint64_t icmp_last;
     struct loopq lq;
-    uint8_t *txbuf;           /* 14 + 65535: a frame being built */
+    uint8_t *txbuf;           /* 14 + 65535: a frame being built (txf->data) */
+    struct tern_frame *txf;   /* the frame buffer txbuf lies in (ipv4_out.c) */
+    struct tern_frame_pool *fpool; /* frames sent by reference come from here */
+    bool tx_pin;              /* txbuf must stay put (fragmenting): send by copy */
     uint8_t *icmpbuf;         /* 65535: an ICMP message being built */
     bool tx_busy;             /* guards txbuf against re-entry from a device */
     /* Sockets (socket.c, ports.c, udp.c) */
@@ -358,6 +362,16 @@ void ip_deliver_icmp_error(struct tern_stack *s, uint8_t type, uint8_t code);
  * toward next_hop (ARP, or the broadcast/multicast mapping for dst). */
 int ip_link_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_hop, uint32_t dst,
                    uint8_t *frame, size_t len, uint64_t now);
+/* Every frame the stack sends goes through here (ipv4_out.c): a frame that
+ * is the stack's txbuf goes to a device that can take it by reference (the
+ * memory link) as the frame buffer itself, and txbuf moves to a fresh
+ * buffer; any other frame, or any other device, is sent by copy. */
+int stack_dev_send(struct tern_stack *s, struct tern_device *d, uint8_t *frame, size_t len);
+/* Where a transport builds a datagram in place: the byte after an IPv4
+ * header without options in txbuf; NULL while txbuf is in use (a device
+ * re-entered the stack from its send). ip_output sends a payload found
+ * there without copying it. */
+uint8_t *ip_tx_payload(struct tern_stack *s);
 /* Fragments of one datagram leaving on ifc (tern_fragment's emit callback,
  * ctx a struct ip_frag_ctx): local output and forwarding share it. */
 struct ip_frag_ctx {

@@ -33,9 +33,7 @@ int tcp_init(struct tern_stack *s)
         return TERN_E_NOMEM;
     s->tcp = t;
     t->cbs = calloc(s->cfg.max_sockets, sizeof *t->cbs);
-    t->buf = malloc(TERN_IPV4_MAX_LEN);
-    t->pbuf = malloc(TERN_IPV4_MAX_LEN);
-    if (!t->cbs || !t->buf || !t->pbuf)
+    if (!t->cbs)
         return TERN_E_NOMEM;
     t->tw_head = t->tw_tail = SOCK_NIL;
     s->sock_ops[TERN_SOCK_STREAM] = &tcp_sock_ops;
@@ -72,8 +70,6 @@ void tcp_fini(struct tern_stack *s)
         }
     }
     free(t->cbs);
-    free(t->buf);
-    free(t->pbuf);
     free(t);
     s->tcp = NULL;
 }

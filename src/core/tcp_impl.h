@@ -146,8 +146,6 @@ struct tcp_cb {
 
 struct tcp_stack {
     struct tcp_cb *cbs;
-    uint8_t *buf;              /* a segment being built (IP payload) */
-    uint8_t *pbuf;             /* payload gathered from the send ring */
     uint32_t tw_head, tw_tail, tw_count;
     uint32_t force_iss;        /* test hook: next ISN if force_iss_set */
     bool force_iss_set;
@@ -261,9 +259,6 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
 void tcp_send_reset(struct tern_stack *s, const struct tern_ipv4_repr *ip,
                     const struct tern_tcp_repr *seg, uint64_t now);
 /* A stateless segment (SYN cookie SYN-ACK). */
-/* tcp_send_raw with a connection's route cache (NULL: none). */
-void tcp_send_raw_rc(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
-                     struct route_cache *rc, uint64_t now);
 void tcp_send_raw(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
                   uint64_t now);
 uint32_t tcp_ts_now(const struct tcp_cb *cb, uint64_t now);

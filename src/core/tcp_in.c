@@ -19,6 +19,7 @@
 
 #include "core/tcp_impl.h"
 #include "core/tcp_isn.h"
+#include "tern/wire/checksum.h"
 
 /* RFC 5961 s7: challenge ACKs limited per connection (no global counter an
  * off-path attacker could observe, CVE-2016-5696). */
@@ -476,6 +477,46 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     tcp_output(cb, now);
 }
 
+/* RFC 9293 s3.1: the checksum over the pseudo-header and the segment; 0
+ * when it is right. */
+static uint16_t tcp_seg_csum(const struct tern_ipv4_repr *ip, const uint8_t *p, size_t len)
+{
+    uint32_t sum = tern_csum_pseudo_ipv4(ip->src, ip->dst, TERN_IPPROTO_TCP, (uint16_t)len);
+    return tern_csum_fold(tern_csum_add(sum, p, len));
+}
+
+/* The receive path's one pass over in-order data: the common segment -
+ * the next bytes expected on an established connection with nothing
+ * parked out of order - has its payload copied into the receive ring's
+ * free area, where it would land anyway, while its checksum is summed
+ * (RFC 9293 s3.1). Returns 1 when the checksum was right and the payload
+ * is in place (cb->ooo.placed says how much, tcp_ooo.c skips copying
+ * it), -1 when the checksum was wrong (the bytes copied are in the free
+ * area, not readable, and nothing refers to them: harmless), 0 when the
+ * segment is not the common case (its checksum is still to verify). */
+static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, const uint8_t *p,
+                         size_t hlen, const struct tern_tcp_repr *seg, bool csum_ok)
+{
+    struct tern_ringbuf_span sp[2] = {{0}};
+    if (!cb || cb->state != TCP_ESTABLISHED || !cb->rings || !seg->payload_len ||
+        seg->seq != cb->rcv_nxt || (seg->flags & (TERN_TCP_SYN | TERN_TCP_RST)) ||
+        tern_tcp_ooo_ranges(&cb->ooo) || cb->ooo.bytes ||
+        !tern_ringbuf_free_spans(&cb->rcv, 0, seg->payload_len, sp))
+        return 0;
+    size_t len = hlen + seg->payload_len;
+    uint32_t sum = tern_csum_pseudo_ipv4(ip->src, ip->dst, TERN_IPPROTO_TCP, (uint16_t)len);
+    sum = tern_csum_add(sum, p, hlen); /* hlen is a multiple of 4 */
+    size_t at = 0;
+    for (int i = 0; i < 2 && sp[i].n; i++) {
+        sum = tern_csum_add_at(sum, tern_csum_copy(sp[i].p, seg->payload + at, sp[i].n, 0), at);
+        at += sp[i].n;
+    }
+    if (!csum_ok && tern_csum_fold(sum) != 0) /* csum_ok: the device verified it */
+        return -1;
+    cb->ooo.placed = (uint32_t)seg->payload_len;
+    return 1;
+}
+
 void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, size_t len,
                int ifindex)
 {
@@ -490,11 +531,15 @@ void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, siz
         s->stats.tcp.drop_bad++;
         return;
     }
-    /* RFC 9293 s3.1: the checksum is checked - unless the device already
-     * did (an offloading TAP: docs/devices.md). */
+    /* RFC 9293 s3.1: the checksum is verified before anything acts on the
+     * segment - not always in a pass of its own (see place_payload), and not
+     * at all when the device already did (an offloading TAP: docs/devices.md;
+     * a segment the kernel merged keeps its first part's checksum field). */
     const struct ip_rx *rx = s->cur_rx;
     bool csum_ok = rx && rx->csum_ok && rx->payload == p;
-    int rc = tern_tcp_parse(p, len, ip->src, ip->dst, csum_ok ? TERN_WIRE_NO_CSUM : 0, &seg);
+    int rc = tern_tcp_parse(p, len, ip->src, ip->dst, TERN_WIRE_NO_CSUM, &seg);
+    if (rc < 0) /* malformed: judged as before, the checksum first */
+        rc = tern_tcp_parse(p, len, ip->src, ip->dst, csum_ok ? TERN_WIRE_NO_CSUM : 0, &seg);
     if (rc == TERN_E_BAD_CSUM) {
         s->stats.tcp.drop_csum++;
         return;
@@ -505,12 +550,19 @@ void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, siz
     }
     struct tern_sock *sk =
         ports_find_conn(s, TERN_IPPROTO_TCP, ip->dst, seg.dport, ip->src, seg.sport);
-    if (sk && sk->pcb) {
-        struct tcp_cb *cb = sk->pcb;
+    struct tcp_cb *pcb = sk ? sk->pcb : NULL;
+    int placed = place_payload(pcb, ip, p, (size_t)rc, &seg, csum_ok);
+    if (placed < 0 || (placed == 0 && !csum_ok && tcp_seg_csum(ip, p, len) != 0)) {
+        s->stats.tcp.drop_csum++;
+        return;
+    }
+    if (pcb) {
+        struct tcp_cb *cb = pcb;
         if (cb->state == TCP_SYN_SENT)
             syn_sent(cb, &seg, ip, now);
         else if (cb->state != TCP_CLOSED && cb->state != TCP_LISTEN)
             tcp_established_input(cb, &seg, now);
+        cb->ooo.placed = 0; /* cb is pool memory: safe even if it was freed */
         if (sk->pcb == cb)
             tcp_check(cb);
         return;

@@ -121,6 +121,10 @@ int tern_tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t
     if (!q || !rb || (len && !data) || len > ((size_t)1 << 30))
         return TERN_E_INVAL;
     q->stats.segs_in++;
+    /* Bytes already in place (tcp_in.c): they are this segment's only if
+     * it starts at RCV.NXT, and they serve one call. */
+    uint32_t placed = seq == rcv_nxt ? q->placed : 0;
+    q->placed = 0;
     const uint8_t *p = data;
     uint32_t n = (uint32_t)len;
     bool noted = false;
@@ -199,7 +203,11 @@ int tern_tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t
             continue;
         }
         uint32_t gap_end = (k < j && tern_seq_lt(q->r[k].left, end2)) ? q->r[k].left : end2;
-        tern_ringbuf_write_at(rb, cur - rcv_nxt, p + (cur - seq), gap_end - cur);
+        uint32_t from = cur;
+        if (placed && cur == rcv_nxt) /* already in place (tcp_in.c) */
+            from = tern_seq_min(gap_end, rcv_nxt + placed);
+        if (tern_seq_lt(from, gap_end))
+            tern_ringbuf_write_at(rb, from - rcv_nxt, p + (from - seq), gap_end - from);
         cur = gap_end;
     }
     for (k = i; k < j; k++)

@@ -75,6 +75,12 @@ struct tern_tcp_ooo {
     bool dsack_pending;
     struct tern_tcp_sack_block dsack;
     struct tern_tcp_ooo_stats stats;
+    /* Bytes of the segment being processed that already sit at free-area
+     * offset 0 (RCV.NXT onwards), copied there by the receive path in the
+     * pass that verified the checksum (tcp_in.c): not copied again. Set for
+     * one segment, with no range parked; the next tern_tcp_ooo_input
+     * consumes it (honoured only if its SEQ is RCV.NXT). */
+    uint32_t placed;
 };
 
 /* What one segment did. RCV.NXT += advanced. */

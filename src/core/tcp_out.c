@@ -8,12 +8,15 @@
  * RFCs: 9293 s3.7 (segmentation), s3.8.6.2 (SWS avoidance both sides),
  * s3.10.7.1 (RST for no connection), 7323 (WS, TS), 2018 (SACK), 896/1122
  * 4.2.3.4 (Nagle), 5681 (cwnd), 6928 (IW).
- * DEVIATION (principle 7): payload is gathered from the send ring into a
- * scratch buffer and copied again by the codec and by IP.
+ * Segments are built in place (docs/architecture.md "Frame buffers"): the
+ * payload is copied once, from the send ring straight to its place in the
+ * stack's frame buffer, with the checksum summed in the same pass; the TCP
+ * header goes in front of it, IP's in front of that.
  */
 #include <string.h>
 
 #include "core/tcp_impl.h"
+#include "tern/wire/checksum.h"
 
 uint32_t tcp_ts_now(const struct tcp_cb *cb, uint64_t now)
 {
@@ -76,29 +79,47 @@ static uint16_t window_field(struct tcp_cb *cb, bool syn)
     return (uint16_t)field;
 }
 
-void tcp_send_raw(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
-                  uint64_t now)
+/* The segment r (payload_len bytes, found in sp[0..1]; sp may be NULL when
+ * there are none) built where IP will send it from, and sent; rc: the
+ * connection's route cache or NULL. */
+static void send_seg(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
+                     const struct tern_ringbuf_span *sp, struct route_cache *rc, uint64_t now)
 {
-    tcp_send_raw_rc(s, src, dst, r, NULL, now);
-}
-
-void tcp_send_raw_rc(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
-                     struct route_cache *rc, uint64_t now)
-{
-    int n = tern_tcp_emit(r, src, dst, s->tcp->buf, TERN_IPV4_MAX_LEN);
-    if (n < 0)
+    uint8_t *seg = ip_tx_payload(s);
+    int h = seg ? tern_tcp_emit_hdr(r, seg, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN)
+                : TERN_E_NOMEM; /* a device re-entered us from its send: drop */
+    if (h == TERN_E_NOMEM && (r->flags & TERN_TCP_RST))
+        s->stats.tcp.rst_tx++;
+    if (h < 0)
         return;
+    /* The one copy of the payload on the way out, fused with its sum. */
+    uint32_t sum = 0;
+    size_t at = 0;
+    for (int i = 0; sp && i < 2 && at < r->payload_len; i++) {
+        size_t n = sp[i].n < r->payload_len - at ? sp[i].n : r->payload_len - at;
+        sum = tern_csum_add_at(sum, tern_csum_copy(seg + h + at, sp[i].p, n, 0), at);
+        at += n;
+    }
+    TERN_ASSERT(at == r->payload_len);
+    tern_tcp_set_csum(seg, (size_t)h, at, src, dst, sum);
     struct tern_ip_out o = {.src = src, .dst = dst, .proto = TERN_IPPROTO_TCP, .df = true};
-    if (ip_output_rc(s, &o, rc, s->tcp->buf, (size_t)n, now) >= 0)
+    if (ip_output_rc(s, &o, rc, seg, (size_t)h + at, now) >= 0)
         s->stats.tcp.tx++;
     if (r->flags & TERN_TCP_RST)
         s->stats.tcp.rst_tx++;
 }
 
+void tcp_send_raw(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
+                  uint64_t now)
+{
+    struct tern_ringbuf_span sp[2] = {{(uint8_t *)(uintptr_t)r->payload, r->payload_len}, {0}};
+    send_seg(s, src, dst, r, r->payload_len ? sp : NULL, NULL, now);
+}
+
 /* Builds and sends one segment of the connection. data: payload or NULL.
  * Returns true when SACK blocks were left out for want of room. */
-static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags, const uint8_t *data,
-                 size_t len, uint64_t now)
+static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags,
+                 const struct tern_ringbuf_span *data, size_t len, uint64_t now)
 {
     struct tern_sock *sk = cb->sk;
     struct tern_tcp_repr r;
@@ -157,7 +178,6 @@ static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags, const uint8_t 
             trimmed = r.opts.sack_count < want;
         }
     }
-    r.payload = data;
     r.payload_len = len;
     if (flags & TERN_TCP_ACK) {
         cb->last_ack_sent = cb->rcv_nxt;
@@ -165,7 +185,7 @@ static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags, const uint8_t 
         cb->dack_bytes = 0;
         cb->ack_now = false;
     }
-    tcp_send_raw_rc(sk->s, sk->local.addr, sk->peer.addr, &r, &cb->rt, now);
+    send_seg(sk->s, sk->local.addr, sk->peer.addr, &r, data, &cb->rt, now);
     return trimmed;
 }
 
@@ -265,7 +285,6 @@ uint32_t tcp_send_room(const struct tcp_cb *cb, uint32_t seq, bool rtx)
  * nothing was. */
 uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint64_t now)
 {
-    struct tcp_stack *t = cb->sk->s->tcp;
     uint32_t off = seq - cb->snd_una;
     size_t queued = tern_ringbuf_len(&cb->snd);
     uint32_t fin_seq = cb->snd_una + (uint32_t)queued;
@@ -274,8 +293,9 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
     uint32_t room = tcp_send_room(cb, seq, rtx);
     if (len > room)
         len = room;
-    if (len)
-        tern_ringbuf_peek_at(&cb->snd, off, t->pbuf, len);
+    struct tern_ringbuf_span sp[2] = {{0}};
+    if (len && tern_ringbuf_spans(&cb->snd, off, len, sp) == 0)
+        len = 0;
     uint16_t flags = TERN_TCP_ACK;
     bool fin = cb->fin_pending && !cb->fin_acked && seq + len == fin_seq;
     if (fin)
@@ -296,7 +316,7 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
     TERN_ASSERT(tern_seq_leq(seq + len, cb->snd_max) ||
                 tern_seq_leq(seq + len, cb->snd_una + cb->snd_wnd) ||
                 (cb->snd_wnd == 0 && len == 1 && seq == cb->snd_una));
-    bool sack_owed = xmit(cb, seq, flags, t->pbuf, len, now);
+    bool sack_owed = xmit(cb, seq, flags, len ? sp : NULL, len, now);
     cb->data_tx_at = now; /* RFC 5681 s4.1 idle restart (tcp_output) */
     uint32_t end = seq + len + (fin ? 1 : 0);
     if (!cb->ts_ok)

@@ -298,16 +298,19 @@ static ssize_t udp_sendto(struct tern_sock *sk, const void *buf, size_t len, int
         if (rc < 0)
             return rc;
     }
-    /* DEVIATION (DESIGN.md principle 7): the datagram is built in a stack
-     * buffer and copied again by IP; a gather output path would save one. */
+    /* The datagram is built in place, where IP sends it from (udpbuf only
+     * while a device has re-entered the stack from its send). */
     struct tern_udp_repr u = {.sport = sk->local.port, .dport = dst.port,
                               .payload = buf, .payload_len = (uint16_t)len};
-    int n = tern_udp_emit(&u, src, dst.addr, s->udpbuf, TERN_IPV4_MAX_LEN);
+    uint8_t *at = ip_tx_payload(s);
+    if (!at)
+        at = s->udpbuf;
+    int n = tern_udp_emit(&u, src, dst.addr, at, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (n < 0)
         return n;
     struct tern_ip_out o = {.src = src, .dst = dst.addr, .proto = TERN_IPPROTO_UDP,
                             .ttl = sk->ttl, .tos = sk->tos};
-    rc = ip_output_oif(s, &o, oif, s->udpbuf, (size_t)n, tern_loop_now(s->loop));
+    rc = ip_output_oif(s, &o, oif, at, (size_t)n, tern_loop_now(s->loop));
     if (rc == TERN_E_INVAL)
         return TERN_E_NETUNREACH;
     /* A full ARP or loopback queue drops the datagram, as a full device

@@ -85,6 +85,88 @@ uint32_t tern_csum_add(uint32_t sum, const void *buf, size_t len)
     return (uint32_t)t;
 }
 
+static inline void store64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* native_sum16 that also stores every word it reads at dst: the bytes are
+ * loaded once, for the copy and the sum alike. Plain 8-byte loads and
+ * stores, so the copy never goes through the C library's `rep movsb` path
+ * (slow on some CPUs when dst - src is a few bytes past a multiple of 4
+ * KiB; docs/performance.md). */
+static uint16_t native_sum16_copy(uint8_t *dst, const uint8_t *p, size_t len)
+{
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    while (len >= 32) {
+        uint64_t w0 = load64(p), w1 = load64(p + 8), w2 = load64(p + 16), w3 = load64(p + 24);
+        store64(dst, w0);
+        store64(dst + 8, w1);
+        store64(dst + 16, w2);
+        store64(dst + 24, w3);
+        a += (w0 & 0xffffffffu) + (w0 >> 32);
+        b += (w1 & 0xffffffffu) + (w1 >> 32);
+        c += (w2 & 0xffffffffu) + (w2 >> 32);
+        d += (w3 & 0xffffffffu) + (w3 >> 32);
+        p += 32;
+        dst += 32;
+        len -= 32;
+    }
+    while (len >= 8) {
+        uint64_t w = load64(p);
+        store64(dst, w);
+        a += (w & 0xffffffffu) + (w >> 32);
+        p += 8;
+        dst += 8;
+        len -= 8;
+    }
+    while (len >= 2) {
+        uint16_t h;
+        memcpy(&h, p, 2);
+        memcpy(dst, &h, 2);
+        b += h;
+        p += 2;
+        dst += 2;
+        len -= 2;
+    }
+    uint64_t s = fold64(a) + fold64(b) + fold64(c) + fold64(d);
+    s = fold64(s);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)s;
+}
+
+uint32_t tern_csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
+{
+    uint8_t *q = dst;
+    const uint8_t *p = src;
+    size_t even = len & ~(size_t)1;
+    uint32_t s16 = native_sum16_copy(q, p, even);
+    if (host_is_little_endian())
+        s16 = (uint16_t)((s16 >> 8) | (s16 << 8));
+    if (len & 1) {
+        q[even] = p[even];
+        s16 += (uint32_t)p[even] << 8;
+    }
+    uint64_t t = (uint64_t)sum + s16;
+    t = (t & 0xffffffffu) + (t >> 32);
+    return (uint32_t)t;
+}
+
+uint32_t tern_csum_add_at(uint32_t sum, uint32_t piece, size_t off)
+{
+    if (off & 1) {
+        /* RFC 1071 s2(B): a piece starting at an odd offset sums with its
+         * bytes swapped; fold it to 16 bits first, then swap. */
+        while (piece >> 16)
+            piece = (piece & 0xffff) + (piece >> 16);
+        piece = (uint16_t)((piece >> 8) | (piece << 8));
+    }
+    uint64_t t = (uint64_t)sum + piece;
+    t = (t & 0xffffffffu) + (t >> 32);
+    return (uint32_t)t;
+}
+
 uint16_t tern_csum_fold(uint32_t sum)
 {
     while (sum >> 16)

@@ -107,6 +107,43 @@ int tern_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, u
     return (int)hlen;
 }
 
+int tern_tcp_emit_hdr(const struct tern_tcp_repr *r, uint8_t *buf, size_t cap)
+{
+    uint8_t opts[TERN_TCP_OPTS_MAX];
+    int olen = tern_tcp_opts_emit(&r->opts, opts, sizeof opts);
+    if (olen < 0)
+        return olen;
+    size_t hlen = TERN_TCP_HLEN_MIN + (size_t)olen; /* olen is a multiple of 4 */
+    if (r->payload_len > TCP_SEG_MAX - hlen)
+        return TERN_E_INVAL;
+    if (hlen + r->payload_len > cap)
+        return TERN_E_NOSPC;
+    tern_put16(buf, r->sport);
+    tern_put16(buf + 2, r->dport);
+    tern_put32(buf + 4, r->seq);
+    tern_put32(buf + 8, r->ack);
+    buf[12] = (uint8_t)((hlen / 4) << 4 | ((r->flags >> 8) & 0x01)); /* reserved bits 0 */
+    buf[13] = (uint8_t)r->flags;
+    tern_put16(buf + 14, r->win);
+    tern_put16(buf + 16, 0);
+    tern_put16(buf + 18, r->urg);
+    if (olen)
+        memcpy(buf + TERN_TCP_HLEN_MIN, opts, (size_t)olen);
+    return (int)hlen;
+}
+
+void tern_tcp_set_csum(uint8_t *buf, size_t hlen, size_t plen, uint32_t src, uint32_t dst,
+                       uint32_t payload_sum)
+{
+    /* RFC 9293 s3.1: pseudo-header + header + payload; hlen is a multiple
+     * of 4, so the payload's sum joins at an even offset. */
+    uint32_t sum = tern_csum_pseudo_ipv4(src, dst, IPPROTO_TCP_NUM, (uint16_t)(hlen + plen));
+    tern_put16(buf + 16, 0);
+    sum = tern_csum_add(sum, buf, hlen);
+    sum = tern_csum_add_at(sum, payload_sum, 0);
+    tern_put16(buf + 16, tern_csum_fold(sum));
+}
+
 int tern_tcp_emit(const struct tern_tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *buf,
                   size_t cap)
 {

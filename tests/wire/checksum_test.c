@@ -116,3 +116,60 @@ TEST(checksum_incremental_update_rfc1624)
         CHECK_EQ(tern_csum_update32(full, o32, n32), tern_csum(buf, sizeof buf));
     }
 }
+
+/* tern_csum_copy: the bytes land unchanged at dst (nothing around them is
+ * touched) and the sum equals the plain checksum, for every length up to
+ * 300 and every source/destination alignment pair mod 8, then a few long
+ * ones (the 32-byte loop). */
+TEST(checksum_copy_matches_plain_every_length_and_alignment)
+{
+    static uint8_t src[70000 + 16], dst[70000 + 32];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (uint8_t)tern_test_rand();
+    size_t lens[300 + 6];
+    size_t nl = 0;
+    for (size_t l = 0; l < 300; l++)
+        lens[nl++] = l;
+    lens[nl++] = 1459, lens[nl++] = 1460, lens[nl++] = 8191;
+    lens[nl++] = 16385, lens[nl++] = 65495, lens[nl++] = 70000;
+    for (size_t k = 0; k < nl; k++) {
+        size_t len = lens[k];
+        for (size_t sa = 0; sa < 8; sa++)
+            for (size_t da = 0; da < 8; da++) {
+                if (len > 300 && (sa + da) % 5) /* long ones: a few pairs */
+                    continue;
+                memset(dst, 0xa5, len + da + 16);
+                uint32_t s = tern_csum_copy(dst + da, src + sa, len, 0);
+                uint16_t want = naive_csum(src + sa, len);
+                if (tern_csum_fold(s) != want || memcmp(dst + da, src + sa, len) != 0 ||
+                    (da && dst[da - 1] != 0xa5) || dst[da + len] != 0xa5) {
+                    tern_test_fail(__FILE__, __LINE__, "len %zu src+%zu dst+%zu: %04x != %04x",
+                                   len, sa, da, tern_csum_fold(s), want);
+                    return;
+                }
+            }
+    }
+}
+
+/* Pieces of any length (odd too) joined with tern_csum_add_at, the first
+ * starting from a non-zero sum, give the checksum of the whole. */
+TEST(checksum_copy_odd_pieces_join)
+{
+    static uint8_t src[3000], dst[3000];
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (uint8_t)tern_test_rand();
+    const uint8_t hdr[6] = {0x12, 0x34, 0xfe, 0xdc, 0x00, 0x07};
+    for (int trial = 0; trial < 500; trial++) {
+        size_t a = tern_test_rand() % 1500, b = tern_test_rand() % 1500;
+        uint32_t s = tern_csum_add(0, hdr, sizeof hdr);
+        uint32_t p1 = tern_csum_copy(dst, src, a, 0);
+        uint32_t p2 = tern_csum_copy(dst + a, src + a, b, 0);
+        s = tern_csum_add_at(s, p1, 0);
+        s = tern_csum_add_at(s, p2, a);
+        uint8_t whole[6 + 3000];
+        memcpy(whole, hdr, sizeof hdr);
+        memcpy(whole + 6, src, a + b);
+        CHECK_EQ(tern_csum_fold(s), naive_csum(whole, 6 + a + b));
+        CHECK(memcmp(dst, src, a + b) == 0);
+    }
+}

@@ -27,6 +27,17 @@ extern "C" {
  * accumulators, any alignment. */
 uint32_t tern_csum_add(uint32_t sum, const void *buf, size_t len);
 
+/* Copies len bytes from src to dst (they must not overlap) and returns sum +
+ * the partial sum of those bytes, as tern_csum_add(sum, src, len) would, in
+ * the same pass: each byte is read once. Any alignment; never calls memcpy
+ * for the bulk. */
+uint32_t tern_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
+
+/* sum + piece, where piece is the partial sum (from 0) of bytes that sit
+ * `off` bytes into the summed data: for an odd off the piece is
+ * byte-swapped (RFC 1071 s2(B)). Joins the sums of pieces of any length. */
+uint32_t tern_csum_add_at(uint32_t sum, uint32_t piece, size_t off);
+
 /* Fold to 16 bits with end-around carry and complement. */
 uint16_t tern_csum_fold(uint32_t sum);
 

@@ -111,6 +111,17 @@ int tern_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, u
 int tern_tcp_emit(const struct tern_tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *buf,
                   size_t cap);
 
+/* For segments built in place: writes header + options at buf (checksum
+ * 0) for a payload of r->payload_len bytes to be put at buf + the returned
+ * header length (20 + options, a multiple of 4); r->payload is not read.
+ * Returns the header length, TERN_E_NOSPC or TERN_E_INVAL (> 65535). */
+int tern_tcp_emit_hdr(const struct tern_tcp_repr *r, uint8_t *buf, size_t cap);
+/* Then stores the checksum of the segment at buf (hlen header bytes, plen
+ * payload bytes after them) given payload_sum, the payload's partial sum
+ * (tern_csum_copy or tern_csum_add from 0); the payload is not read. */
+void tern_tcp_set_csum(uint8_t *buf, size_t hlen, size_t plen, uint32_t src, uint32_t dst,
+                       uint32_t payload_sum);
+
 /* SEG.LEN (RFC 9293 s3.4): payload bytes plus one each for SYN and FIN. */
 uint32_t tern_tcp_seg_len(const struct tern_tcp_repr *r);
 
