@@ -505,6 +505,9 @@ void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, siz
             tcp_check(cb);
         return;
     }
+    /* TIME-WAIT whose socket is gone: a record (tcp_tw.c) */
+    if (tcp_tw_input(s, ip, &seg, now))
+        return;
     struct tern_sock *lsk = tcp_find_listener(s, ip->dst, seg.dport);
     if (lsk) {
         tcp_listen_input(lsk, ip, &seg, now);

@@ -67,8 +67,9 @@ static int tcp_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
         if (rc < 0)
             return rc;
     }
-    if (ports_find_conn(s, TERN_IPPROTO_TCP, sk->local.addr ? sk->local.addr : src,
-                        sk->local.port, peer->addr, peer->port))
+    uint32_t laddr = sk->local.addr ? sk->local.addr : src;
+    if (ports_find_conn(s, TERN_IPPROTO_TCP, laddr, sk->local.port, peer->addr, peer->port) ||
+        tcp_tw_busy(s, laddr, sk->local.port, peer->addr, peer->port))
         return TERN_E_ADDRINUSE; /* that 4-tuple is taken (TIME_WAIT included) */
     rc = tcp_alloc_rings(cb);
     if (rc < 0)
@@ -282,6 +283,9 @@ static int tcp_close(struct tern_sock *sk)
         return TERN_OK;
     }
     sk->shut_rd = sk->shut_wr = true;
+    /* TIME-WAIT: nothing left to send - a small record from now on. */
+    if (cb->state == TCP_TIME_WAIT && cb->parent == SOCK_NIL && tcp_tw_take(cb, now))
+        return TERN_OK;
     close_send_side(cb, now);
     if (cb->state == TCP_FIN_WAIT_2 && !cb->t_2msl) {
         tcp_deadline(cb, &cb->t_2msl, now + 2 * sk->s->cfg.tcp_msl_us);

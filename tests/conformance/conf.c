@@ -1448,6 +1448,9 @@ static int conn_state(struct run *r)
         if (k->local.port == r->tport && k->peer.addr == W_PEER && k->peer.port == r->sc->pport)
             return cb->state;
     }
+    /* TIME_WAIT whose socket is gone: a record (src/core/tcp_tw.c) */
+    if (tcp_tw_busy(s, 0, r->tport, W_PEER, r->sc->pport))
+        return TCP_TIME_WAIT;
     return -1; /* no connection: CLOSED, or LISTEN if the script listens */
 }
 
