@@ -474,5 +474,7 @@ size_t tern_sock_list(struct tern_stack *s, struct tern_sock_info *out, size_t c
     }
     /* TIME_WAIT connections whose socket is gone (tcp_tw.c) */
     n += tcp_tw_rows(s, out && cap ? list_add : NULL, &c);
+    /* SYN_RECV connections still in the SYN queue (tcp_req.c) */
+    n += tcp_req_rows(s, out && cap ? list_add : NULL, &c);
     return n;
 }

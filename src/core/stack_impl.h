@@ -201,6 +201,7 @@ struct tern_stack_mem {
     size_t tcp_ring_bytes;    /* bytes of those rings */
     size_t tcp_time_wait;     /* connections in TIME_WAIT (records and held TCBs) */
     size_t tcp_tw_bytes;      /* TIME_WAIT records + their hash (tcp_tw.c) */
+    size_t tcp_syn_reqs;      /* SYN-queue records (tcp_req.c) */
 };
 void tern_stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m);
 /* tcp.c: the TCP part of tern_stack_mem (zeros before tcp_init). */
@@ -313,6 +314,13 @@ void tcp_fini(struct tern_stack *s);
  * 0 matches any local address. */
 bool tcp_tw_busy(const struct tern_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
                  uint16_t rport);
+/* tcp_req.c: a SYN-queue record holds the 4-tuple (laddr 0: any). */
+bool tcp_req_busy(const struct tern_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                  uint16_t rport);
+/* tcp_req.c: netstat rows of the SYN-queue records (SYN_RECV). */
+struct tern_sock_info;
+size_t tcp_req_rows(const struct tern_stack *s,
+                    void (*fn)(void *ctx, const struct tern_sock_info *row), void *ctx);
 /* tcp_tw.c: netstat rows of the TIME_WAIT records (fn called for each);
  * returns how many. */
 struct tern_sock_info;

@@ -38,6 +38,7 @@ int tcp_init(struct tern_stack *s)
     if (!t->cbs || !t->buf || !t->pbuf)
         return TERN_E_NOMEM;
     tcp_tw_init(s);
+    tcp_req_init(s);
     s->sock_ops[TERN_SOCK_STREAM] = &tcp_sock_ops;
     struct tern_proto_handler h = {.input = tcp_input, .icmp_error = tcp_icmp_error, .ctx = s};
     return tern_stack_register_proto(s, TERN_IPPROTO_TCP, &h);
@@ -72,6 +73,7 @@ void tcp_fini(struct tern_stack *s)
         }
     }
     tcp_tw_fini(s);
+    tcp_req_fini(s);
     free(t->cbs);
     free(t->buf);
     free(t->pbuf);
@@ -168,6 +170,20 @@ static void tcp_ts_start(struct tcp_cb *cb, uint64_t now)
     if (t->ts_floor_set[cb->ts_slot] && (int32_t)ahead > 0 && ahead <= TCP_TS_BUMP_MAX)
         cb->ts_bump = ahead;
     cb->ts_offset += cb->ts_bump;
+}
+
+uint32_t tcp_ts_clock(struct tern_stack *s, uint32_t laddr, uint32_t raddr, uint64_t now,
+                      uint32_t *bump)
+{
+    struct tcp_stack *t = s->tcp;
+    uint8_t slot;
+    uint32_t off = tcp_ts_offset(s, laddr, raddr, &slot);
+    uint32_t tick = (uint32_t)(now / 1000);
+    uint32_t ahead = t->ts_floor[slot] + 1u - tick; /* as tcp_ts_start */
+    *bump = 0;
+    if (t->ts_floor_set[slot] && (int32_t)ahead > 0 && ahead <= TCP_TS_BUMP_MAX)
+        *bump = ahead;
+    return off + *bump;
 }
 
 void tcp_ts_sent(struct tcp_cb *cb, uint64_t now)
@@ -469,6 +485,7 @@ void tcp_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
     m->tcp_ring_bytes = t ? t->mem_ring_bytes : 0;
     m->tcp_time_wait = t ? (size_t)t->tw_count + t->tw_full : 0;
     m->tcp_tw_bytes = tcp_tw_mem(s);
+    m->tcp_syn_reqs = tcp_req_count(s);
 }
 
 #if TERN_ASSERTS_ON

@@ -69,7 +69,8 @@ static int tcp_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
     }
     uint32_t laddr = sk->local.addr ? sk->local.addr : src;
     if (ports_find_conn(s, TERN_IPPROTO_TCP, laddr, sk->local.port, peer->addr, peer->port) ||
-        tcp_tw_busy(s, laddr, sk->local.port, peer->addr, peer->port))
+        tcp_tw_busy(s, laddr, sk->local.port, peer->addr, peer->port) ||
+        tcp_req_busy(s, laddr, sk->local.port, peer->addr, peer->port))
         return TERN_E_ADDRINUSE; /* that 4-tuple is taken (TIME_WAIT included) */
     rc = tcp_alloc_rings(cb);
     if (rc < 0)
@@ -250,6 +251,7 @@ static void abort_children(struct tcp_cb *l, uint64_t now)
             tcp_release(c);
         }
     }
+    tcp_req_drop_listener(s, l->sk->idx, now); /* the SYN queue's records */
 }
 
 static void tcp_abort(struct tern_sock *sk)

@@ -1451,6 +1451,9 @@ static int conn_state(struct run *r)
     /* TIME_WAIT whose socket is gone: a record (src/core/tcp_tw.c) */
     if (tcp_tw_busy(s, 0, r->tport, W_PEER, r->sc->pport))
         return TCP_TIME_WAIT;
+    /* SYN_RECEIVED in the listener's SYN queue: a record (src/core/tcp_req.c) */
+    if (tcp_req_busy(s, 0, r->tport, W_PEER, r->sc->pport))
+        return TCP_SYN_RECEIVED;
     return -1; /* no connection: CLOSED, or LISTEN if the script listens */
 }
 

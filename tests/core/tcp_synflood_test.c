@@ -4,7 +4,8 @@
  * same listener keeps transferring (state world, tcp_util.h).
  * 10,000 SYN/s from spoofed addresses and ports for 3 s of virtual time
  * (the issue's 30 s flood, shortened; the bound does not depend on the
- * duration: the SYN queue is full after 128 SYNs and SYN cookies answer
+ * duration: the SYN queue is full after 128 SYNs - 128 request records of
+ * <= 128 bytes, no socket nor TCB (tcp_req.c) - and SYN cookies answer
  * the rest statelessly). Meanwhile the peer of the established connection
  * sends 100 bytes every 10 ms: every byte is delivered in order and
  * acknowledged.
@@ -26,7 +27,7 @@ TEST(tcp_synflood_bounded_memory_while_transfer_continues)
     uint32_t backlog = w->s->cfg.tcp_syn_backlog;
     uint64_t rng = 0x9e3779b97f4a7c15ull;
     uint32_t sent = 0, acked = P_ISN + 1, got = 0;
-    size_t peak_conns = 0, peak_socks = 0, peak_rings = 0;
+    size_t peak_conns = 0, peak_socks = 0, peak_rings = 0, peak_reqs = 0;
     static uint8_t data[100], rbuf[4096];
     const int steps = 300, syns_per_step = 100; /* 10 ms steps: 10,000 SYN/s */
     for (int step = 0; step < steps; step++) {
@@ -70,6 +71,8 @@ TEST(tcp_synflood_bounded_memory_while_transfer_continues)
             peak_socks = m.sockets;
         if (m.tcp_ring_bytes > peak_rings)
             peak_rings = m.tcp_ring_bytes;
+        if (m.tcp_syn_reqs > peak_reqs)
+            peak_reqs = m.tcp_syn_reqs;
     }
     world_run(w, 100000); /* the delayed ACK of the last segment */
     struct tern_tcp_repr out;
@@ -82,13 +85,16 @@ TEST(tcp_synflood_bounded_memory_while_transfer_continues)
     /* Bounded: the established connection and at most the SYN queue hold
      * state; every other SYN was answered by a cookie. */
     const struct tern_stats *st = tern_stack_stats(w->s);
-    CHECK(peak_conns <= m0.tcp_conns + backlog);
-    CHECK(peak_socks <= m0.sockets + backlog);
+    CHECK_EQ(peak_reqs, backlog);           /* the SYN queue filled up ... */
+    CHECK_EQ(peak_socks, m0.sockets);       /* ... with records: no socket, */
+    CHECK_EQ(peak_conns, m0.tcp_conns);     /* no TCB with rings (tcp_req.c) */
+    CHECK_EQ(peak_rings, m0.tcp_ring_bytes);
     CHECK(st->tcp.syncookies_tx >= (uint64_t)steps * syns_per_step - backlog);
-    printf("# SYN flood: %d SYNs, %llu cookies; peak %zu sockets, %zu TCBs with rings, "
-           "%zu ring bytes (%zu at the start)\n",
-           steps * syns_per_step, (unsigned long long)st->tcp.syncookies_tx, peak_socks,
-           peak_conns, peak_rings, m0.tcp_ring_bytes);
+    printf("# SYN flood: %d SYNs, %llu cookies; peak %zu SYN-queue records (%zu bytes), %zu "
+           "sockets, %zu TCBs with rings, %zu ring bytes (%zu at the start)\n",
+           steps * syns_per_step, (unsigned long long)st->tcp.syncookies_tx, peak_reqs,
+           peak_reqs * sizeof(struct tcp_req), peak_socks, peak_conns, peak_rings,
+           m0.tcp_ring_bytes);
     tern_sock_abort(sk);
     tern_sock_close(lsk);
     world_end(w);
