@@ -6,7 +6,7 @@
  *    the out-of-order and SACK ranges inline) are preallocated for
  *    cfg.max_sockets when the stack is created; the send and receive rings
  *    (cfg.tcp_sndbuf + cfg.tcp_rcvbuf) are malloc'd when the connection is
- *    created (connect, or the SYN that creates a child) and freed when it
+ *    created (connect, or the handshake that creates a child) and freed when it
  *    ends. Plus the port table's two hash tables (bind and 4-tuple) of
  *    4-byte chain heads, the next power of two >= 2 x max_sockets buckets
  *    each (src/core/ports.c): 16 to 32 bytes per socket slot.
@@ -24,6 +24,7 @@
  * 4. TIME_WAIT: BENCH_TW connections (default 1000000) closed by the
  *    server first; the server's memory per connection in TIME_WAIT
  *    (tern_timewait below). BENCH_IDLE=0 or BENCH_TW=0 skips a part.
+ * 5. The SYN queue: the request record's size (counted).
  * Not a test: nothing is asserted.
  *
  *     make bench BENCH=tcp_mem      [BENCH_IDLE=N overrides 100000]
@@ -344,6 +345,14 @@ int main(void)
         ntw = (unsigned)atoi(e);
     if (ntw > 60000 * 20)
         ntw = 60000 * 20;
+#ifdef TCP_TW_SLAB
+    /* 5. The SYN queue, counted: a half-open connection is a request
+     * record until its handshake completes (tests/core/tcp_synflood_test.c
+     * measures a flood: 128 records, no socket). */
+    printf("tern, SYN queue: struct tcp_req %zu bytes per half-open connection (no socket, TCB "
+           "or ring until the handshake completes; a full queue of cfg.tcp_syn_backlog 128: "
+           "%zu bytes)\n", sizeof(struct tcp_req), 128 * sizeof(struct tcp_req));
+#endif
     if (n && tern_idle(n) < 0)
         printf("tern: n/a: setup failed\n");
     if (ntw && tern_timewait(ntw) < 0)

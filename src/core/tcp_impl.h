@@ -8,12 +8,13 @@
  * Storage: one struct tcp_cb per socket slot, allocated with the stack
  * (cfg.max_sockets of them); sk->pcb points at cbs[sk->idx]. A connection's
  * send and receive rings are allocated when it is created (connect, or the
- * SYN/cookie that creates a child) and freed when it ends: bounded by
- * max_sockets and the per-listener SYN queue, never per segment. A
- * connection in TIME_WAIT whose socket the app let go of is a 64-byte
- * record instead (tcp_tw.c, capped by cfg.tcp_tw_mem bytes): its TCB,
- * rings and socket slot are freed. The out-of-order ranges live inside
- * the TCB.
+ * handshake's ACK or cookie that creates a child) and freed when it ends:
+ * bounded by max_sockets, never per segment. A half-open passive
+ * connection is a request record of <= 128 bytes until then (tcp_req.c,
+ * the per-listener SYN queue). A connection in TIME_WAIT whose socket the
+ * app let go of is a 64-byte record (tcp_tw.c, capped by cfg.tcp_tw_mem
+ * bytes): its TCB, rings and socket slot are freed. The out-of-order
+ * ranges live inside the TCB.
  * Lookup: established/child connections sit in the 4-tuple table of
  * ports.c (one hash lookup per segment); listeners on the bind table.
  * The RACK-TLP transmission table (RFC 8985) is also inside the TCB:

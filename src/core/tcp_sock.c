@@ -242,8 +242,9 @@ static int tcp_shutdown(struct tern_sock *sk, int how)
 static void abort_children(struct tcp_cb *l, uint64_t now)
 {
     struct tern_stack *s = l->sk->s;
-    /* Accepted-queue children: reset and freed. SYN-queue children are
-     * found through the table of TCBs whose parent is this listener. */
+    /* Children not yet accepted: reset and freed, found through the table
+     * of TCBs whose parent is this listener; then the SYN queue's request
+     * records (tcp_req.c). */
     for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
         struct tcp_cb *c = &s->tcp->cbs[i];
         if (c->sk && c->parent == l->sk->idx && !c->accepted) {
