@@ -6,7 +6,7 @@
  *    the out-of-order and SACK ranges inline) are preallocated for
  *    cfg.max_sockets when the stack is created; the send and receive rings
  *    (cfg.tcp_sndbuf + cfg.tcp_rcvbuf) are malloc'd when the connection is
- *    created (connect, or the SYN that creates a child) and freed when it
+ *    created (connect, or the handshake that creates a child) and freed when it
  *    ends. Plus the port table's two hash tables (bind and 4-tuple) of
  *    4-byte chain heads, the next power of two >= 2 x max_sockets buckets
  *    each (src/core/ports.c): 16 to 32 bytes per socket slot.
@@ -21,6 +21,10 @@
  *    machine-wide, so other processes add noise) with M loopback connection
  *    pairs (default 8000, bounded by RLIMIT_NOFILE). Linux allocates socket
  *    buffers only when data is queued, so an idle socket costs slab only.
+ * 4. TIME_WAIT: BENCH_TW connections (default 1000000) closed by the
+ *    server first; the server's memory per connection in TIME_WAIT
+ *    (tern_timewait below). BENCH_IDLE=0 or BENCH_TW=0 skips a part.
+ * 5. The SYN queue: the request record's size (counted).
  * Not a test: nothing is asserted.
  *
  *     make bench BENCH=tcp_mem      [BENCH_IDLE=N overrides 100000]
@@ -150,6 +154,126 @@ static int tern_idle(unsigned n)
     return 0;
 }
 
+/* 4. TIME_WAIT: n connections, each closed by the server first (as
+ * HTTP/1.0 does), so the server holds n connections in TIME_WAIT; the
+ * clients bind distinct 4-tuples (no RFC 6191 reopening) and end in
+ * LAST_ACK -> CLOSED. MSL is set to an hour so none expires during the
+ * run. With TIME_WAIT records (tcp_tw.c) the server's sockets are freed
+ * and max_sockets stays small; before them, each TIME_WAIT held its
+ * socket, TCB and rings, so max_sockets and the cap had to cover n. */
+#define TW_BATCH 500u
+#define TW_PER_PORT 50000u
+static int tern_timewait(unsigned n)
+{
+    struct tern_device *da, *db;
+    struct tern_config cfg;
+    int err;
+    unsigned nports = (n + TW_PER_PORT - 1) / TW_PER_PORT;
+    size_t rss0 = bench_status_bytes("VmRSS"), vsz0 = bench_status_bytes("VmSize");
+    struct tern_loop *loop = tern_loop_virtual_new(0);
+    if (!loop || tern_memlink_pair(loop, TERN_LINK_ETHERNET, 1500, 1024, &da, &db) < 0)
+        return -1;
+    tern_config_defaults(&cfg);
+    cfg.tcp_msl_us = 3600ull * 1000000;
+#ifdef TCP_TW_SLAB
+    cfg.max_sockets = 4 * TW_BATCH + nports + 16;
+    cfg.tcp_tw_mem = (uint64_t)n * (sizeof(struct tcp_tw) + 8) + 4096;
+#else
+    cfg.max_sockets = n + 4 * TW_BATCH + nports + 16;
+    cfg.tcp_tw_max = n;
+#endif
+    cfg.tcp_syn_backlog = 1024;
+    cfg.seed = 1;
+    struct tern_stack *sa = tern_stack_new(&cfg, loop);
+    cfg.seed = 2;
+    struct tern_stack *sb = tern_stack_new(&cfg, loop);
+    struct tern_iface_config ca = {.addr = 0x0a000001, .prefix_len = 24, .up = true};
+    struct tern_iface_config cb = {.addr = 0x0a000002, .prefix_len = 24, .up = true};
+    if (!sa || !sb || tern_stack_add_iface(sa, da, &ca) < 0 || tern_stack_add_iface(sb, db, &cb) < 0)
+        return -1;
+    struct tern_sock **ls = calloc(nports, sizeof *ls);
+    struct tern_sock **cl = calloc(TW_BATCH, sizeof *cl), **sv = calloc(TW_BATCH, sizeof *sv);
+    if (!ls || !cl || !sv)
+        return -1;
+    for (unsigned p = 0; p < nports; p++) {
+        struct tern_sockaddr la = {0, (uint16_t)(8000 + p)};
+        ls[p] = tern_sock_open(sb, TERN_SOCK_STREAM, &err);
+        if (!ls[p] || tern_sock_bind(ls[p], &la) < 0 || tern_sock_listen(ls[p], 1024) < 0)
+            return -1;
+    }
+    tern_loop_run(loop, tern_loop_now(loop) + 1000);
+    size_t rss1 = bench_status_bytes("VmRSS"), vsz1 = bench_status_bytes("VmSize");
+    double t0 = bench_wall(), c0 = bench_cpu();
+    for (unsigned done = 0; done < n;) {
+        unsigned b = n - done < TW_BATCH ? n - done : TW_BATCH, acc = 0;
+        for (unsigned k = 0; k < b; k++) {
+            unsigned i = done + k;
+            struct tern_sockaddr la = {0, (uint16_t)(10000 + i % TW_PER_PORT)};
+            struct tern_sockaddr peer = {0x0a000002, (uint16_t)(8000 + i / TW_PER_PORT)};
+            cl[k] = tern_sock_open(sa, TERN_SOCK_STREAM, &err);
+            if (!cl[k] || tern_sock_bind(cl[k], &la) < 0 ||
+                tern_sock_connect(cl[k], &peer) != TERN_E_INPROGRESS) {
+                printf("%-40s n/a: connect %u failed\n", "tern TIME_WAIT", i);
+                return 0;
+            }
+        }
+        for (int spin = 0; spin < 2500 && acc < b; spin++) { /* SYNs lost behind ARP: 1 s RTO */
+            tern_loop_run(loop, tern_loop_now(loop) + 1000);
+            for (unsigned p = 0; p < nports; p++) {
+                struct tern_sock *c;
+                while (acc < b && (c = tern_sock_accept(ls[p], NULL, &err)))
+                    sv[acc++] = c;
+            }
+        }
+        if (acc < b) {
+            printf("%-40s n/a: stuck at %u accepted\n", "tern TIME_WAIT", done + acc);
+            return 0;
+        }
+        for (unsigned k = 0; k < b; k++)
+            tern_sock_close(sv[k]); /* the server closes first: TIME_WAIT there */
+        tern_loop_run(loop, tern_loop_now(loop) + 1000);
+        for (unsigned k = 0; k < b; k++)
+            tern_sock_close(cl[k]);
+        tern_loop_run(loop, tern_loop_now(loop) + 2000);
+        done += b;
+    }
+    double setup = bench_wall() - t0, cpu = bench_cpu() - c0;
+    size_t rss2 = bench_status_bytes("VmRSS"), vsz2 = bench_status_bytes("VmSize");
+    size_t tw = tcp_tw_count(sb);
+    printf("tern, TIME_WAIT: %u connections closed by the server first, %zu in TIME_WAIT on the "
+           "server (%zu sockets left), %.1f s (%.1f s CPU)\n", n, tw,
+           (size_t)tern_sock_list(sb, NULL, 0) - tw, setup, cpu);
+#ifdef TCP_TW_SLAB
+    printf("  counted: struct tcp_tw %zu bytes; records + hash %zu bytes (%.1f per connection), "
+           "slabs + hash reserved %zu bytes (%.1f MiB)\n", sizeof(struct tcp_tw), tcp_tw_mem(sb),
+           tw ? (double)tcp_tw_mem(sb) / (double)tw : 0.0, tcp_tw_reserved(sb),
+           mib(tcp_tw_reserved(sb)));
+#else
+    printf("  counted: struct tcp_cb %zu + struct tern_sock %zu + rings %u bytes malloc'd per "
+           "connection\n", sizeof(struct tcp_cb), sizeof(struct tern_sock),
+           cfg.tcp_sndbuf + cfg.tcp_rcvbuf);
+#endif
+    printf("  %-38s %10s %10s\n", "", "VmRSS MiB", "VmSize MiB");
+    printf("  %-38s %10.1f %10.1f\n", "before the stacks", mib(rss0), mib(vsz0));
+    printf("  %-38s %10.1f %10.1f\n", "two stacks, max_sockets each", mib(rss1), mib(vsz1));
+    printf("  %-38s %10.1f %10.1f\n", "with the TIME_WAIT connections", mib(rss2), mib(vsz2));
+    printf("  resident per TIME_WAIT connection: %.0f bytes (whole run: %.0f); virtual: %.0f "
+           "bytes\n", tw ? (double)(rss2 - rss1) / (double)tw : 0.0,
+           tw ? (double)(rss2 - rss0) / (double)tw : 0.0,
+           tw ? (double)(vsz2 - vsz1) / (double)tw : 0.0);
+    for (unsigned p = 0; p < nports; p++)
+        tern_sock_close(ls[p]);
+    free(ls);
+    free(cl);
+    free(sv);
+    tern_stack_free(sa);
+    tern_stack_free(sb);
+    tern_device_destroy(da);
+    tern_device_destroy(db);
+    tern_loop_destroy(loop);
+    return 0;
+}
+
 static long meminfo_kb(const char *key)
 {
     FILE *f = fopen("/proc/meminfo", "r");
@@ -211,12 +335,28 @@ int main(void)
 {
     unsigned n = 100000, m = 8000;
     const char *e = getenv("BENCH_IDLE");
-    if (e && atoi(e) > 0)
+    if (e && atoi(e) >= 0)
         n = (unsigned)atoi(e);
     if (n > 8 * PER_PORT * 5)
         n = 8 * PER_PORT * 5;
-    if (tern_idle(n) < 0)
+    unsigned ntw = 1000000;
+    e = getenv("BENCH_TW");
+    if (e && atoi(e) >= 0)
+        ntw = (unsigned)atoi(e);
+    if (ntw > 60000 * 20)
+        ntw = 60000 * 20;
+#ifdef TCP_TW_SLAB
+    /* 5. The SYN queue, counted: a half-open connection is a request
+     * record until its handshake completes (tests/core/tcp_synflood_test.c
+     * measures a flood: 128 records, no socket). */
+    printf("tern, SYN queue: struct tcp_req %zu bytes per half-open connection (no socket, TCB "
+           "or ring until the handshake completes; a full queue of cfg.tcp_syn_backlog 128: "
+           "%zu bytes)\n", sizeof(struct tcp_req), 128 * sizeof(struct tcp_req));
+#endif
+    if (n && tern_idle(n) < 0)
         printf("tern: n/a: setup failed\n");
+    if (ntw && tern_timewait(ntw) < 0)
+        printf("tern TIME_WAIT: n/a: setup failed\n");
     if (linux_idle(m) < 0)
         printf("Linux: n/a: %s\n", strerror(errno));
     return 0;

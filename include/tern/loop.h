@@ -41,9 +41,12 @@ struct tern_timer {
     uint64_t when;      /* deadline, loop microseconds (read-only for users) */
     tern_timer_fn fn;
     void *arg;
-    size_t heap_idx;    /* internal: position in the heap, SIZE_MAX when idle */
+    size_t heap_idx;    /* internal: position in the near heap, TERN_TIMER_IN_WHEEL,
+                         * or SIZE_MAX when idle (src/loop/heap.c) */
     uint64_t order;     /* internal: arming order, breaks ties deterministically */
+    struct tern_timer *wprev, *wnext; /* internal: timing wheel slot list */
 };
+#define TERN_TIMER_IN_WHEEL (SIZE_MAX - 1)
 
 struct tern_loop_ops {
     uint64_t (*now)(struct tern_loop *l);

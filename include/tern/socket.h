@@ -164,7 +164,8 @@ struct tern_sock_info {
 };
 
 /* Fills up to cap rows (sorted: type, local address, local port); returns the
- * number of sockets (may be > cap). */
+ * number of rows: sockets and TIME_WAIT connections whose socket is gone
+ * (may be > cap). */
 size_t tern_sock_list(struct tern_stack *s, struct tern_sock_info *out, size_t cap);
 
 #ifdef __cplusplus

@@ -64,7 +64,9 @@ struct tern_config {
     uint32_t tcp_rcvbuf;          /* 262144 bytes of receive queue (the window) */
     uint64_t tcp_msl_us;          /* 30 s: TIME_WAIT lasts 2*MSL = 60 s (Linux's
                                    * TCP_TIMEWAIT_LEN; RFC 9293 s3.4.2 suggests 2 min) */
-    uint32_t tcp_tw_max;          /* 4096 TIME_WAIT connections; beyond, the oldest is recycled */
+    uint64_t tcp_tw_mem;          /* 16 MiB of TIME_WAIT records (64 B each, with their
+                                   * hash: ~250k connections); beyond, the oldest is
+                                   * recycled */
     uint32_t tcp_syn_backlog;     /* 128 half-open per listener; beyond, SYN cookies */
     uint64_t tcp_user_timeout_us; /* 300 s (RFC 9293 s3.8.4 / RFC 5482): no progress -> abort */
     uint64_t tcp_rto_min_us;      /* 200 ms as Linux (RFC 6298 s2.4 says 1 s: DEVIATION) */

@@ -229,6 +229,11 @@ static bool port_usable(struct tern_stack *s, const struct tern_sock *sk, uint32
 static bool port_free(struct tern_stack *s, const struct tern_sock *sk, uint32_t addr,
                       uint16_t port, const struct tern_sockaddr *peer)
 {
+    /* a TIME_WAIT or SYN-queue record of that 4-tuple (tcp_tw.c, tcp_req.c) */
+    if (peer && sk->proto == TERN_IPPROTO_TCP &&
+        (tcp_tw_busy(s, addr, port, peer->addr, peer->port) ||
+         tcp_req_busy(s, addr, port, peer->addr, peer->port)))
+        return false;
     for (struct tern_sock *o = ports_first(s, sk->proto, port); o; o = ports_next(s, o)) {
         if (o == sk)
             continue;

@@ -219,8 +219,8 @@ struct tern_sock *tern_sock_open(struct tern_stack *s, enum tern_sock_type type,
         e = TERN_E_INVAL;
     else if (!s->sock_ops[type])
         e = TERN_E_UNSUPPORTED;
-    else if (s->sock_free == SOCK_NIL && !tcp_tw_reclaim(s))
-        e = TERN_E_NOMEM; /* the table is full, no TIME_WAIT to give way (G3) */
+    else if (s->sock_free == SOCK_NIL)
+        e = TERN_E_NOMEM; /* the table is full (G3: TIME_WAIT holds no slot, tcp_tw.c) */
     if (e == TERN_OK) {
         sk = &s->socks[s->sock_free];
         s->sock_free = sk->free_next;
@@ -431,9 +431,33 @@ static int info_cmp(const struct tern_sock_info *a, const struct tern_sock_info 
     return a->peer.port < b->peer.port ? -1 : a->peer.port > b->peer.port;
 }
 
+struct list_ctx {
+    struct tern_sock_info *out;
+    size_t cap, kept;
+};
+
+/* Insertion into the first `cap` rows, kept sorted. */
+static void list_add(void *arg, const struct tern_sock_info *row)
+{
+    struct list_ctx *c = arg;
+    if (!c->out || c->cap == 0)
+        return;
+    size_t at = c->kept;
+    while (at > 0 && info_cmp(row, &c->out[at - 1]) < 0)
+        at--;
+    if (at >= c->cap)
+        return;
+    size_t move = (c->kept < c->cap ? c->kept : c->cap - 1) - at;
+    memmove(&c->out[at + 1], &c->out[at], move * sizeof *c->out);
+    c->out[at] = *row;
+    if (c->kept < c->cap)
+        c->kept++;
+}
+
 size_t tern_sock_list(struct tern_stack *s, struct tern_sock_info *out, size_t cap)
 {
-    size_t n = 0, kept = 0;
+    size_t n = 0;
+    struct list_ctx c = {out, cap, 0};
     if (!s)
         return 0;
     for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
@@ -446,17 +470,11 @@ size_t tern_sock_list(struct tern_stack *s, struct tern_sock_info *out, size_t c
         struct tern_sock_info row;
         memset(&row, 0, sizeof row);
         sk->ops->info(sk, &row);
-        /* Insertion into the first `cap` rows, kept sorted. */
-        size_t at = kept;
-        while (at > 0 && info_cmp(&row, &out[at - 1]) < 0)
-            at--;
-        if (at >= cap)
-            continue;
-        size_t move = (kept < cap ? kept : cap - 1) - at;
-        memmove(&out[at + 1], &out[at], move * sizeof *out);
-        out[at] = row;
-        if (kept < cap)
-            kept++;
+        list_add(&c, &row);
     }
+    /* TIME_WAIT connections whose socket is gone (tcp_tw.c) */
+    n += tcp_tw_rows(s, out && cap ? list_add : NULL, &c);
+    /* SYN_RECV connections still in the SYN queue (tcp_req.c) */
+    n += tcp_req_rows(s, out && cap ? list_add : NULL, &c);
     return n;
 }

@@ -242,7 +242,9 @@ struct tern_stack_mem {
     size_t sockets;           /* sockets in the pool (any protocol, TIME_WAIT too) */
     size_t tcp_conns;         /* TCBs holding send/receive rings */
     size_t tcp_ring_bytes;    /* bytes of those rings */
-    size_t tcp_time_wait;     /* TCBs in TIME_WAIT */
+    size_t tcp_time_wait;     /* connections in TIME_WAIT (records and held TCBs) */
+    size_t tcp_tw_bytes;      /* TIME_WAIT records + their hash (tcp_tw.c) */
+    size_t tcp_syn_reqs;      /* SYN-queue records (tcp_req.c) */
 };
 void tern_stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m);
 /* tcp.c: the TCP part of tern_stack_mem (zeros before tcp_init). */
@@ -394,8 +396,22 @@ int udp_init(struct tern_stack *s);
 struct tcp_stack;
 int tcp_init(struct tern_stack *s);  /* tcp.c */
 void tcp_fini(struct tern_stack *s);
-/* tcp_timer.c: frees the slot of the oldest unheld TIME_WAIT connection. */
-bool tcp_tw_reclaim(struct tern_stack *s);
+/* tcp_tw.c: a TIME_WAIT record holds (laddr, lport, raddr, rport); laddr
+ * 0 matches any local address. */
+bool tcp_tw_busy(const struct tern_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                 uint16_t rport);
+/* tcp_req.c: a SYN-queue record holds the 4-tuple (laddr 0: any). */
+bool tcp_req_busy(const struct tern_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                  uint16_t rport);
+/* tcp_req.c: netstat rows of the SYN-queue records (SYN_RECV). */
+struct tern_sock_info;
+size_t tcp_req_rows(const struct tern_stack *s,
+                    void (*fn)(void *ctx, const struct tern_sock_info *row), void *ctx);
+/* tcp_tw.c: netstat rows of the TIME_WAIT records (fn called for each);
+ * returns how many. */
+struct tern_sock_info;
+size_t tcp_tw_rows(const struct tern_stack *s,
+                   void (*fn)(void *ctx, const struct tern_sock_info *row), void *ctx);
 
 /* arp.c: sends one ARP packet from ifc (sha = ifc's MAC). */
 struct tern_arp_repr;

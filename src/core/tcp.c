@@ -35,7 +35,8 @@ int tcp_init(struct tern_stack *s)
     t->cbs = calloc(s->cfg.max_sockets, sizeof *t->cbs);
     if (!t->cbs)
         return TERN_E_NOMEM;
-    t->tw_head = t->tw_tail = SOCK_NIL;
+    tcp_tw_init(s);
+    tcp_req_init(s);
     s->sock_ops[TERN_SOCK_STREAM] = &tcp_sock_ops;
     struct tern_proto_handler h = {.input = tcp_input, .icmp_error = tcp_icmp_error, .ctx = s};
     return tern_stack_register_proto(s, TERN_IPPROTO_TCP, &h);
@@ -69,6 +70,8 @@ void tcp_fini(struct tern_stack *s)
             cb_free_mem(cb);
         }
     }
+    tcp_tw_fini(s);
+    tcp_req_fini(s);
     free(t->cbs);
     free(t);
     s->tcp = NULL;
@@ -83,7 +86,6 @@ struct tcp_cb *tcp_cb_new(struct tern_sock *sk)
     sk->pcb = cb;
     cb->state = TCP_CLOSED;
     cb->parent = cb->qnext = cb->aq_head = cb->aq_tail = SOCK_NIL;
-    cb->tw_prev = cb->tw_next = SOCK_NIL;
     cb->keepidle_s = TCP_KEEPIDLE_S;
     cb->keepintvl_s = TCP_KEEPINTVL_S;
     cb->keepcnt = TCP_KEEPCNT;
@@ -166,6 +168,20 @@ static void tcp_ts_start(struct tcp_cb *cb, uint64_t now)
     cb->ts_offset += cb->ts_bump;
 }
 
+uint32_t tcp_ts_clock(struct tern_stack *s, uint32_t laddr, uint32_t raddr, uint64_t now,
+                      uint32_t *bump)
+{
+    struct tcp_stack *t = s->tcp;
+    uint8_t slot;
+    uint32_t off = tcp_ts_offset(s, laddr, raddr, &slot);
+    uint32_t tick = (uint32_t)(now / 1000);
+    uint32_t ahead = t->ts_floor[slot] + 1u - tick; /* as tcp_ts_start */
+    *bump = 0;
+    if (t->ts_floor_set[slot] && (int32_t)ahead > 0 && ahead <= TCP_TS_BUMP_MAX)
+        *bump = ahead;
+    return off + *bump;
+}
+
 void tcp_ts_sent(struct tcp_cb *cb, uint64_t now)
 {
     struct tcp_stack *t = cb->sk->s->tcp;
@@ -173,6 +189,19 @@ void tcp_ts_sent(struct tcp_cb *cb, uint64_t now)
     if (!t->ts_floor_set[cb->ts_slot] || tern_seq_gt(v, t->ts_floor[cb->ts_slot])) {
         t->ts_floor[cb->ts_slot] = v;
         t->ts_floor_set[cb->ts_slot] = true;
+    }
+}
+
+void tcp_ts_sent_pair(struct tern_stack *s, uint32_t laddr, uint32_t raddr, uint32_t ts_offset,
+                      uint64_t now)
+{
+    struct tcp_stack *t = s->tcp;
+    uint8_t slot;
+    uint32_t bump = ts_offset - tcp_ts_offset(s, laddr, raddr, &slot);
+    uint32_t v = (uint32_t)(now / 1000) + bump;
+    if (!t->ts_floor_set[slot] || tern_seq_gt(v, t->ts_floor[slot])) {
+        t->ts_floor[slot] = v;
+        t->ts_floor_set[slot] = true;
     }
 }
 
@@ -443,7 +472,7 @@ struct tern_sock *tcp_find_listener(struct tern_stack *s, uint32_t addr, uint16_
 
 size_t tcp_tw_count(const struct tern_stack *s)
 {
-    return s->tcp->tw_count;
+    return (size_t)s->tcp->tw_count + s->tcp->tw_full; /* records and held TCBs */
 }
 
 void tcp_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
@@ -451,7 +480,9 @@ void tcp_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
     const struct tcp_stack *t = s->tcp;
     m->tcp_conns = t ? t->mem_conns : 0;
     m->tcp_ring_bytes = t ? t->mem_ring_bytes : 0;
-    m->tcp_time_wait = t ? t->tw_count : 0;
+    m->tcp_time_wait = t ? (size_t)t->tw_count + t->tw_full : 0;
+    m->tcp_tw_bytes = tcp_tw_mem(s);
+    m->tcp_syn_reqs = tcp_req_count(s);
 }
 
 #if TERN_ASSERTS_ON
@@ -473,8 +504,9 @@ void tcp_check(const struct tcp_cb *cb)
      * from OPEN until CLOSED; s3.10.7.1: a segment for a CLOSED connection
      * gets a reset, so a CLOSED or LISTEN socket must not be found). */
     TERN_ASSERT(synchronized_or_opening(st) == sk->in_conn_table);
-    /* RFC 9293 s3.6.1 TIME-WAIT: exactly the TIME-WAIT connections are on
-     * the TIME-WAIT list (bounded by cfg.tcp_tw_max, ATTACKS G3). */
+    /* RFC 9293 s3.6.1 TIME-WAIT: exactly the TIME-WAIT TCBs are counted in
+     * tw_full; one the app has let go of is a record (tcp_tw.c), unless no
+     * record could be had, or it is a child not yet accepted. */
     TERN_ASSERT(cb->on_tw == (st == TCP_TIME_WAIT));
     TERN_ASSERT(!cb->in_synq || (st == TCP_SYN_RECEIVED && cb->parent != SOCK_NIL));
     TERN_ASSERT(sk->listening == (st == TCP_LISTEN));

@@ -8,9 +8,13 @@
  * Storage: one struct tcp_cb per socket slot, allocated with the stack
  * (cfg.max_sockets of them); sk->pcb points at cbs[sk->idx]. A connection's
  * send and receive rings are allocated when it is created (connect, or the
- * SYN/cookie that creates a child) and freed when it ends: bounded by
- * max_sockets, the per-listener SYN queue and the TIME_WAIT cap, never per
- * segment. The out-of-order ranges live inside the TCB.
+ * handshake's ACK or cookie that creates a child) and freed when it ends:
+ * bounded by max_sockets, never per segment. A half-open passive
+ * connection is a request record of <= 128 bytes until then (tcp_req.c,
+ * the per-listener SYN queue). A connection in TIME_WAIT whose socket the
+ * app let go of is a 64-byte record (tcp_tw.c, capped by cfg.tcp_tw_mem
+ * bytes): its TCB, rings and socket slot are freed. The out-of-order
+ * ranges live inside the TCB.
  * Lookup: established/child connections sit in the 4-tuple table of
  * ports.c (one hash lookup per segment); listeners on the bind table.
  * The RACK-TLP transmission table (RFC 8985) is also inside the TCB:
@@ -139,14 +143,66 @@ struct tcp_cb {
     uint32_t parent;           /* listener's socket index (child not yet accepted) */
     uint32_t qnext;            /* accept queue / SYN queue chain */
     uint32_t aq_head, aq_tail, aq_len, backlog, synq_len;
-    /* TIME_WAIT list */
-    uint32_t tw_prev, tw_next;
-    bool on_tw;
+    bool on_tw;                /* counted in tcp_stack.tw_full */
+};
+
+/* TIME-WAIT as a small record once the socket is let go of (tcp_tw.c):
+ * <= 64 bytes. References are index + 1 into tcp_stack.tw_slab (0: none). */
+#define TCP_TW_SLAB 1024           /* records per slab (64 KiB) */
+struct tcp_tw {
+    uint64_t deadline;         /* 2*MSL over (RFC 9293 s3.6.1) */
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    uint32_t snd_nxt;          /* = SND.UNA = SND.MAX: our FIN is acknowledged */
+    uint32_t rcv_nxt;          /* the peer's FIN + 1 */
+    uint32_t rcv_wnd;          /* the window we last offered (bytes) */
+    uint32_t max_snd_wnd;      /* RFC 5961 s5.2 */
+    uint32_t ts_recent;        /* RFC 7323 TS.Recent */
+    uint32_t ts_offset;        /* our timestamp clock's offset (ts_bump included) */
+    uint32_t hnext, prev, next; /* hash chain; deadline-ordered list (free list: next) */
+    uint16_t chack_sec;        /* RFC 5961 s7: the second of the last challenge ACKs */
+    uint8_t chack_count;
+    uint8_t ts_ok : 1, rcv_ws : 4;
+};
+
+/* A half-open passive connection in the SYN queue (tcp_req.c): <= 128
+ * bytes until the handshake completes. */
+struct tcp_req {
+    uint64_t deadline;         /* next SYN-ACK retransmission */
+    uint64_t syn_at;           /* the SYN arrived, the first SYN-ACK left (R2, RTT) */
+    uint64_t last_tx;          /* the latest SYN-ACK sent again (0: none) */
+    struct tcp_req *hnext, *prev, *next; /* hash chain; deadline-ordered list */
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    uint32_t iss, irs;
+    uint32_t snd_wnd;          /* the SYN's window (unscaled, RFC 7323 s2.2) */
+    uint32_t rcv_wnd;          /* RCV.ADV - RCV.NXT: the window offered so far */
+    uint32_t ts_recent, ts_offset;
+    uint32_t rcvbuf;           /* the listener's, at the SYN */
+    uint32_t lidx;             /* the listener's socket index */
+    uint16_t peer_mss, rcv_mss;
+    uint16_t chack_sec;        /* RFC 5961 s7 */
+    uint8_t chack_count, rtx;  /* rtx: SYN-ACK retransmissions by the timer */
+    uint8_t snd_ws, rcv_ws;
+    bool ws_ok : 1, sack_ok : 1, ts_ok : 1, karn : 1, chack_on : 1, ptb_seen : 1;
+    uint16_t mss_cap;          /* RFC 1191 frag-needed about the SYN-ACK (0: none) */
+    int16_t soft_err;          /* RFC 5927 s4.1 soft error (reported at a timeout) */
 };
 
 struct tcp_stack {
     struct tcp_cb *cbs;
-    uint32_t tw_head, tw_tail, tw_count;
+    /* TIME-WAIT records (tcp_tw.c) */
+    struct tcp_tw **tw_slab;
+    uint32_t tw_nslab, tw_free, tw_head, tw_tail, tw_count;
+    uint32_t *tw_hash;         /* tw_nb buckets (power of two) */
+    uint32_t tw_nb;
+    struct tern_timer tw_timer; /* at the list head's deadline */
+    uint32_t tw_full;          /* full TCBs in TIME-WAIT (the app still holds them) */
+    /* SYN-queue records (tcp_req.c) */
+    struct tcp_req **rq_hash;
+    struct tcp_req *rq_head, *rq_tail;
+    uint32_t rq_count;
+    struct tern_timer rq_timer;
     uint32_t force_iss;        /* test hook: next ISN if force_iss_set */
     bool force_iss_set;
     size_t mem_conns, mem_ring_bytes; /* rings held (tcp.c), for tern_stack_mem */
@@ -233,7 +289,29 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg, u
 void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
                     const struct tern_icmp_quote *q);
 
+/* tcp_req.c: SYN-queue records */
+void tcp_req_init(struct tern_stack *s);
+void tcp_req_fini(struct tern_stack *s);
+/* A record for lsk's SYN with ISS iss; sends the SYN-ACK. false: no
+ * memory (the caller answers with a cookie). */
+bool tcp_req_new(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
+                 const struct tern_tcp_repr *seg, uint32_t iss, uint64_t now);
+/* A segment for a record's 4-tuple: handled (true) or no record. */
+bool tcp_req_input(struct tern_stack *s, const struct tern_ipv4_repr *ip,
+                   const struct tern_tcp_repr *seg, uint64_t now);
+/* The listener (socket index lidx) goes: its records are reset and freed. */
+void tcp_req_drop_listener(struct tern_stack *s, uint32_t lidx, uint64_t now);
+size_t tcp_req_count(const struct tern_stack *s);
+/* An ICMP error quoting a record's SYN-ACK (RFC 5927 s4.1: seq = ISS):
+ * true if a record took it, as tcp_icmp_error does for a TCB. */
+bool tcp_req_icmp(struct tern_stack *s, uint8_t type, uint8_t code, uint16_t next_mtu,
+                  const struct tern_icmp_quote *q);
+
 /* tcp_listen.c */
+/* A new socket and TCB for a connection of listener lsk (from ip/seg's
+ * addresses and ports), not yet accepted; NULL if none can be had. */
+struct tcp_cb *tcp_child_new(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
+                             const struct tern_tcp_repr *seg);
 void tcp_listen_input(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
                       const struct tern_tcp_repr *seg, uint64_t now);
 void tcp_child_established(struct tcp_cb *cb);
@@ -297,6 +375,27 @@ void tcp_arm_persist(struct tcp_cb *cb, uint64_t now);
 void tcp_rtt_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, bool advanced, uint64_t now);
 void tcp_enter_time_wait(struct tcp_cb *cb, uint64_t now);
 void tcp_tw_unlink(struct tcp_cb *cb);
+
+/* tcp_tw.c: TIME-WAIT records */
+void tcp_tw_init(struct tern_stack *s);
+void tcp_tw_fini(struct tern_stack *s);
+/* cb is in TIME-WAIT and its socket let go of: a record replaces it and
+ * the TCB is released (false: no record could be had, cb stays). */
+bool tcp_tw_take(struct tcp_cb *cb, uint64_t now);
+/* A segment for a record's 4-tuple: handled (true) or no record. */
+bool tcp_tw_input(struct tern_stack *s, const struct tern_ipv4_repr *ip,
+                  const struct tern_tcp_repr *seg, uint64_t now);
+size_t tcp_tw_mem(const struct tern_stack *s);      /* records + hash buckets, bytes */
+size_t tcp_tw_reserved(const struct tern_stack *s); /* slabs + hash buckets, bytes */
+/* tcp.c: the timestamp clock offset a new connection of the pair gets
+ * (RFC 7323 s5.4 offset plus the bump above the pair's floor, as
+ * tcp_conn_setup); *bump receives the bump. */
+uint32_t tcp_ts_clock(struct tern_stack *s, uint32_t laddr, uint32_t raddr, uint64_t now,
+                      uint32_t *bump);
+/* tcp.c: a TSval sent on the pair (laddr, raddr) with clock offset
+ * ts_offset raises the pair's floor (tcp_ts_sent without a TCB). */
+void tcp_ts_sent_pair(struct tern_stack *s, uint32_t laddr, uint32_t raddr, uint32_t ts_offset,
+                      uint64_t now);
 
 /* tcp_sock.c */
 extern const struct sock_proto_ops tcp_sock_ops;

@@ -567,6 +567,12 @@ void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, siz
             tcp_check(cb);
         return;
     }
+    /* TIME-WAIT whose socket is gone: a record (tcp_tw.c) */
+    if (tcp_tw_input(s, ip, &seg, now))
+        return;
+    /* SYN-RECEIVED in a listener's SYN queue: a record (tcp_req.c) */
+    if (tcp_req_input(s, ip, &seg, now))
+        return;
     struct tern_sock *lsk = tcp_find_listener(s, ip->dst, seg.dport);
     if (lsk) {
         tcp_listen_input(lsk, ip, &seg, now);
@@ -589,6 +595,8 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_mtu,
     struct tern_sock *sk =
         ports_find_conn(s, TERN_IPPROTO_TCP, q->ip.src, q->sport, q->ip.dst, q->dport);
     struct tcp_cb *cb = sk ? sk->pcb : NULL;
+    if (!cb && tcp_req_icmp(s, type, code, next_mtu, q))
+        return; /* about a SYN-queue record's SYN-ACK (tcp_req.c) */
     /* RFC 5927 s4.1 / ATTACKS 18: the quoted sequence number must be one
      * we sent and is not yet acknowledged: SND.UNA =< seq < SND.NXT. */
     if (!cb || cb->state == TCP_LISTEN || cb->state == TCP_CLOSED ||

@@ -1,7 +1,8 @@
 /*
  * tcp_listen.c - TCP passive open: RFC 9293 s3.10.7.2 (LISTEN state), the
- * per-listener SYN queue (children in SYN-RECEIVED, capped by
- * cfg.tcp_syn_backlog) and accept queue (capped by the backlog), and SYN
+ * per-listener SYN queue (request records in SYN-RECEIVED, tcp_req.c,
+ * capped by cfg.tcp_syn_backlog; a socket and TCB once the handshake
+ * completes) and accept queue (capped by the backlog), and SYN
  * cookies (RFC 4987 s3.6, tcp_isn.h) once the SYN queue is full, so a
  * flood of spoofed SYNs never holds more than the cap (ATTACKS 35).
  * Not: the synchronized-state input (tcp_in.c), the listen()/accept()
@@ -15,8 +16,8 @@
 #include "core/tcp_isn.h"
 
 /* A new socket for a connection of listener lsk, not yet accepted. */
-static struct tcp_cb *child_new(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
-                                const struct tern_tcp_repr *seg)
+struct tcp_cb *tcp_child_new(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
+                             const struct tern_tcp_repr *seg)
 {
     struct tern_stack *s = lsk->s;
     struct tcp_cb *l = tcp_cb_of(lsk);
@@ -122,7 +123,7 @@ static void cookie_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
         tcp_send_reset(s, ip, seg, now); /* s3.10.7.2: <SEQ=SEG.ACK><CTL=RST> */
         return;
     }
-    struct tcp_cb *cb = child_new(lsk, ip, seg);
+    struct tcp_cb *cb = tcp_child_new(lsk, ip, seg);
     if (!cb)
         return;
     s->stats.tcp.syncookies_ok++;
@@ -186,31 +187,11 @@ void tcp_listen_input_iss(struct tern_sock *lsk, const struct tern_ipv4_repr *ip
         cookie_syn_ack(lsk, ip, seg, now); /* ATTACKS 35: no state */
         return;
     }
-    struct tcp_cb *cb = child_new(lsk, ip, seg);
-    if (!cb) {
-        cookie_syn_ack(lsk, ip, seg, now); /* socket table full: still stateless */
-        return;
-    }
-    l->synq_len++;
-    cb->in_synq = true;
-    /* s3.10.7.2: RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ, select an ISS. */
-    tcp_seq_init_recv(cb, seg->seq);
-    tcp_seq_init_send(cb, iss ? *iss : tcp_new_iss(s, &cb->sk->local, &cb->sk->peer, now));
-    tcp_snd_wnd_set(cb, seg->seq, cb->iss, seg->win); /* RFC 7323 s2.2: unscaled in a SYN */
-    /* We implement every option: the SYN-ACK echoes what was agreed. */
-    tcp_syn_options(cb, &seg->opts, true, now);
-    cb->state = TCP_SYN_RECEIVED;
-    /* DEVIATION: s3.10.7.2 says text in the SYN "should be queued for
-     * processing later"; we drop it (as Linux does without TCP Fast Open)
-     * and the peer sends it again after the handshake. */
-    tcp_send_syn(cb, now);
-    cb->syn_at = now;
-    /* RFC 6298 s2/s3: the ACK of the SYN-ACK gives the first RTT sample
-     * (without timestamps, from this timing; Karn: none if the SYN-ACK is
-     * sent again, see tcp_established_input and the retransmission timer),
-     * so an accepted connection starts with an SRTT - a tail loss probe
-     * (RFC 8985 s7.2) and an RTO from the path, not the 1 s default. */
-    tern_rtt_on_send(&cb->rtt, cb->iss + 1, false, now);
-    tcp_arm_rtx(cb, now);
-    tcp_timer_update(cb);
+    /* s3.10.7.2: RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ, select an ISS; a
+     * small record until the handshake completes (tcp_req.c), then the
+     * socket and TCB. */
+    struct tern_sockaddr la = {ip->dst, seg->dport}, ra = {ip->src, seg->sport};
+    uint32_t isn = iss ? *iss : tcp_new_iss(s, &la, &ra, now);
+    if (!tcp_req_new(lsk, ip, seg, isn, now))
+        cookie_syn_ack(lsk, ip, seg, now); /* no memory: still stateless */
 }

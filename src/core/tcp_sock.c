@@ -67,8 +67,10 @@ static int tcp_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
         if (rc < 0)
             return rc;
     }
-    if (ports_find_conn(s, TERN_IPPROTO_TCP, sk->local.addr ? sk->local.addr : src,
-                        sk->local.port, peer->addr, peer->port))
+    uint32_t laddr = sk->local.addr ? sk->local.addr : src;
+    if (ports_find_conn(s, TERN_IPPROTO_TCP, laddr, sk->local.port, peer->addr, peer->port) ||
+        tcp_tw_busy(s, laddr, sk->local.port, peer->addr, peer->port) ||
+        tcp_req_busy(s, laddr, sk->local.port, peer->addr, peer->port))
         return TERN_E_ADDRINUSE; /* that 4-tuple is taken (TIME_WAIT included) */
     rc = tcp_alloc_rings(cb);
     if (rc < 0)
@@ -240,8 +242,9 @@ static int tcp_shutdown(struct tern_sock *sk, int how)
 static void abort_children(struct tcp_cb *l, uint64_t now)
 {
     struct tern_stack *s = l->sk->s;
-    /* Accepted-queue children: reset and freed. SYN-queue children are
-     * found through the table of TCBs whose parent is this listener. */
+    /* Children not yet accepted: reset and freed, found through the table
+     * of TCBs whose parent is this listener; then the SYN queue's request
+     * records (tcp_req.c). */
     for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
         struct tcp_cb *c = &s->tcp->cbs[i];
         if (c->sk && c->parent == l->sk->idx && !c->accepted) {
@@ -249,6 +252,7 @@ static void abort_children(struct tcp_cb *l, uint64_t now)
             tcp_release(c);
         }
     }
+    tcp_req_drop_listener(s, l->sk->idx, now); /* the SYN queue's records */
 }
 
 static void tcp_abort(struct tern_sock *sk)
@@ -282,6 +286,9 @@ static int tcp_close(struct tern_sock *sk)
         return TERN_OK;
     }
     sk->shut_rd = sk->shut_wr = true;
+    /* TIME-WAIT: nothing left to send - a small record from now on. */
+    if (cb->state == TCP_TIME_WAIT && cb->parent == SOCK_NIL && tcp_tw_take(cb, now))
+        return TERN_OK;
     close_send_side(cb, now);
     if (cb->state == TCP_FIN_WAIT_2 && !cb->t_2msl) {
         tcp_deadline(cb, &cb->t_2msl, now + 2 * sk->s->cfg.tcp_msl_us);

@@ -142,66 +142,26 @@ void tcp_tw_unlink(struct tcp_cb *cb)
 {
     if (!cb->on_tw)
         return;
-    struct tcp_stack *t = cb->sk->s->tcp;
-    if (cb->tw_prev != SOCK_NIL)
-        t->cbs[cb->tw_prev].tw_next = cb->tw_next;
-    else
-        t->tw_head = cb->tw_next;
-    if (cb->tw_next != SOCK_NIL)
-        t->cbs[cb->tw_next].tw_prev = cb->tw_prev;
-    else
-        t->tw_tail = cb->tw_prev;
     cb->on_tw = false;
-    cb->tw_prev = cb->tw_next = SOCK_NIL;
-    t->tw_count--;
+    cb->sk->s->tcp->tw_full--;
 }
 
-/* The socket table is full: end the oldest TIME_WAIT connection whose
- * socket nobody holds, so its slot can carry a new connection (ATTACKS G3:
- * quiet 4-tuples must not lock out live ones; the same trade as the
- * tcp_tw_max cap - RFC 9293 s3.6.1's 2*MSL is cut short, Linux does the
- * same when its TIME_WAIT buckets run out). true if a slot was freed. */
-bool tcp_tw_reclaim(struct tern_stack *s)
-{
-    struct tcp_stack *t = s->tcp;
-    if (!t)
-        return false;
-    for (uint32_t i = t->tw_head, n = 0; i != SOCK_NIL && n < t->tw_count; n++) {
-        struct tcp_cb *cb = &t->cbs[i];
-        i = cb->tw_next;
-        if (cb->sk->app_closed) {
-            s->stats.tcp.tw_recycled++;
-            tcp_done(cb, 0);
-            return true;
-        }
-    }
-    return false;
-}
-
+/* RFC 9293 s3.6.1: TIME-WAIT for 2*MSL. A connection whose socket the app
+ * has let go of (and not a child waiting to be accepted) becomes a small
+ * record at once (tcp_tw.c) - nothing is left to send; else the TCB
+ * waits, and becomes a record when the app closes it (tcp_sock.c). */
 void tcp_enter_time_wait(struct tcp_cb *cb, uint64_t now)
 {
     struct tern_stack *s = cb->sk->s;
-    struct tcp_stack *t = s->tcp;
     cb->state = TCP_TIME_WAIT;
     cb->t_rtx = cb->t_persist = cb->t_keep = cb->t_dack = cb->t_reo = cb->t_tlp = 0;
     cb->t_2msl = now + 2 * s->cfg.tcp_msl_us;
     if (!cb->on_tw) {
-        /* Bounded: when full, the oldest TIME_WAIT connection is recycled. */
-        if (t->tw_count >= s->cfg.tcp_tw_max && t->tw_head != SOCK_NIL) {
-            s->stats.tcp.tw_recycled++;
-            tcp_done(&t->cbs[t->tw_head], 0);
-        }
-        uint32_t idx = cb->sk->idx;
-        cb->tw_prev = t->tw_tail;
-        cb->tw_next = SOCK_NIL;
-        if (t->tw_tail != SOCK_NIL)
-            t->cbs[t->tw_tail].tw_next = idx;
-        else
-            t->tw_head = idx;
-        t->tw_tail = idx;
-        t->tw_count++;
         cb->on_tw = true;
+        s->tcp->tw_full++;
     }
+    if (cb->sk->app_closed && cb->parent == SOCK_NIL && tcp_tw_take(cb, now))
+        return;
     sock_notify(cb->sk);
     tcp_timer_update(cb);
 }

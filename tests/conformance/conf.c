@@ -1448,6 +1448,12 @@ static int conn_state(struct run *r)
         if (k->local.port == r->tport && k->peer.addr == W_PEER && k->peer.port == r->sc->pport)
             return cb->state;
     }
+    /* TIME_WAIT whose socket is gone: a record (src/core/tcp_tw.c) */
+    if (tcp_tw_busy(s, 0, r->tport, W_PEER, r->sc->pport))
+        return TCP_TIME_WAIT;
+    /* SYN_RECEIVED in the listener's SYN queue: a record (src/core/tcp_req.c) */
+    if (tcp_req_busy(s, 0, r->tport, W_PEER, r->sc->pport))
+        return TCP_SYN_RECEIVED;
     return -1; /* no connection: CLOSED, or LISTEN if the script listens */
 }
 
@@ -1633,6 +1639,7 @@ static void mem_check(struct run *r, const struct tern_stack_mem *m0)
     MEMEQ(tcp_conns);
     MEMEQ(tcp_ring_bytes);
     MEMEQ(tcp_time_wait);
+    MEMEQ(tcp_syn_reqs);
     MEMEQ(reasm_bytes);
     MEMEQ(reasm_datagrams);
     MEMEQ(loop_queued);

@@ -155,9 +155,11 @@ static uint64_t sweep_seed(uint64_t seed, struct totals *t)
     }
 
     /* Closing connections finish (FIN retries are bounded) and TIME_WAIT
-     * lasts 2*MSL: then no socket is left on either stack. */
+     * lasts 2*MSL: then no socket (nor TIME_WAIT record) is left on
+     * either stack. */
     uint64_t limit = t_app + 2 * cfg.tcp_msl_us + cfg.tcp_user_timeout_us;
-    while (tern_loop_now(loop) < limit && (sw->n.sa->sock_count || sw->n.sb->sock_count))
+    while (tern_loop_now(loop) < limit &&
+           (tern_sock_list(sw->n.sa, NULL, 0) || tern_sock_list(sw->n.sb, NULL, 0)))
         tern_loop_run(loop, tern_loop_now(loop) + 1000000);
     uint64_t t_end = tern_loop_now(loop);
     for (int k = 0; k < 2; k++) {
@@ -177,6 +179,7 @@ static uint64_t sweep_seed(uint64_t seed, struct totals *t)
         CHECK_EQ(m.tcp_conns, base[k].tcp_conns);
         CHECK_EQ(m.tcp_ring_bytes, base[k].tcp_ring_bytes);
         CHECK_EQ(m.tcp_time_wait, base[k].tcp_time_wait);
+        CHECK_EQ(m.tcp_syn_reqs, base[k].tcp_syn_reqs);
         CHECK_EQ(m.arp_entries, base[k].arp_entries);
         CHECK_EQ(m.arp_queued, base[k].arp_queued);
         CHECK_EQ(m.reasm_bytes, base[k].reasm_bytes);
