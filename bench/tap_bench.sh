@@ -6,9 +6,13 @@
 #   tern  <-> Linux: bench/tap_tern.c on TAP tbN0 in namespace tb-tap-$$,
 #                    Linux's address on the TAP, bench/tcpblast.c in the ns
 #   lwIP  <-> Linux: bench/tap_lwip.c the same way (liblwip-dev)
+#   tern  <-> Linux: tap_tern on AF_PACKET (packet:tbpa0), one end of a veth
+#                    pair (namespace tb-pa-$$, no kernel address, ARP off),
+#                    Linux and tcpblast on the other end (tb-pb-$$)
 #   Linux <-> Linux: tcpblast in namespaces tb-va-$$ and tb-vb-$$ over veth
 # Each figure is the receiver's: bytes / (accept .. last byte), the best of
-# BENCH_TAP_RUNS (2) runs; beside it the user-space stack's process CPU
+# BENCH_TAP_RUNS (2) runs, and the range over the runs; beside it the
+# user-space stack's process CPU
 # cycles per byte (CPU seconds x cpu MHz / bytes; its TAP system calls
 # included), "-" for Linux to Linux. Traffic
 # stays inside the namespaces this script creates (no route out); a trap
@@ -19,18 +23,18 @@
 set -u
 bin=${1:?usage: tap_bench.sh BENCH_BIN_DIR}
 bytes=${BENCH_TAP_BYTES:-268435456}
-ns=tb-tap-$$ va=tb-va-$$ vb=tb-vb-$$
+ns=tb-tap-$$ va=tb-va-$$ vb=tb-vb-$$ pa=tb-pa-$$ pb=tb-pb-$$
 cleanup() {
     jobs -p | xargs -r kill 2>/dev/null
     wait 2>/dev/null
-    for n in "$ns" "$va" "$vb"; do ip netns del "$n" 2>/dev/null; done
+    for n in "$ns" "$va" "$vb" "$pa" "$pb"; do ip netns del "$n" 2>/dev/null; done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 row() { printf '%-34s %s\n' "$1" "$2"; }
 
 echo "TCP bulk over TAP / veth, MTU 1500, $bytes bytes per run, best of ${BENCH_TAP_RUNS:-2}"
-printf '%-34s %10s %14s\n' "" "Gb/s" "stack cycles" "" "(receiver)" "per byte"
+printf '%-34s %10s %14s %14s\n' "" "Gb/s" "stack cycles" "Gb/s range" "" "(receiver)" "per byte" "(all runs)"
 if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null; then
     row "all" "n/a: needs root, /dev/net/tun and iproute2"
     exit 0
@@ -48,7 +52,7 @@ xfer() { # label, namespace-of-receiver, rx command..., --, namespace-of-sender,
     shift
     local tns=$1; shift
     tx=("$@")
-    local out best="" bestcyc="-" err="" i g c
+    local out best="" bestcyc="-" err="" i g c lo="" hi=""
     out=$(mktemp)
     for ((i = 0; i < runs; i++)); do
         ip netns exec "$rns" timeout 90 "${rx[@]}" >"$out.rx" 2>&1 &
@@ -59,6 +63,8 @@ xfer() { # label, namespace-of-receiver, rx command..., --, namespace-of-sender,
         g=$(sed -n 's/^RESULT .*gbps=\([0-9.]*\).*$/\1/p' "$out.rx")
         c=$(cat "$out.rx" "$out.tx" | sed -n 's/^RESULT .*cpu=\([0-9.]*\)$/\1/p' | head -1)
         if [ -z "$g" ]; then err=$(cat "$out.rx" "$out.tx" | grep -v '^RESULT' | head -c 160 | tr '\n' ' '); continue; fi
+        if [ -z "$lo" ] || awk "BEGIN{exit !($g < $lo)}"; then lo=$g; fi
+        if [ -z "$hi" ] || awk "BEGIN{exit !($g > $hi)}"; then hi=$g; fi
         if [ -z "$best" ] || awk "BEGIN{exit !($g > $best)}"; then
             best=$g
             bestcyc=-
@@ -66,7 +72,7 @@ xfer() { # label, namespace-of-receiver, rx command..., --, namespace-of-sender,
         fi
     done
     rm -f "$out" "$out.rx" "$out.tx"
-    if [ -n "$best" ]; then printf '%-34s %10s %14s\n' "$label" "$best" "$bestcyc"
+    if [ -n "$best" ]; then printf '%-34s %10s %14s %14s\n' "$label" "$best" "$bestcyc" "$lo-$hi"
     else row "$label" "n/a: ${err:-no result}"; fi
 }
 
@@ -90,6 +96,21 @@ if [ -x "$bin/tap_lwip" ]; then
         "$ns" "$bin/tcpblast" send $U 5004 "$bytes"
 else
     row "lwIP  <-> Linux (TAP)" "n/a: liblwip-dev not installed (apt-get install liblwip-dev)"
+fi
+
+# tern on AF_PACKET: one end of a veth pair, Linux on the other (its veth
+# offloads as the kernel sets them: tern receives TSO super-segments).
+if ip netns add "$pa" && ip netns add "$pb" &&
+    ip link add tbpa0 netns "$pa" type veth peer name tbpb0 netns "$pb" &&
+    ip netns exec "$pa" sysctl -qw net.ipv6.conf.tbpa0.disable_ipv6=1 &&
+    ip -n "$pa" link set tbpa0 mtu 1500 arp off up && ip -n "$pb" link set tbpb0 mtu 1500 up &&
+    ip -n "$pb" addr add 10.79.2.1/24 dev tbpb0; then
+    xfer "tern  -> Linux (AF_PACKET veth)" "$pb" "$bin/tcpblast" recv 5007 "$bytes" -- \
+        "$pa" "$bin/tap_tern" packet:tbpa0 10.79.2.2/24 send 10.79.2.1 5007 "$bytes"
+    xfer "Linux -> tern  (AF_PACKET veth)" "$pa" "$bin/tap_tern" packet:tbpa0 10.79.2.2/24 recv 5008 "$bytes" -- \
+        "$pb" "$bin/tcpblast" send 10.79.2.2 5008 "$bytes"
+else
+    row "tern  <-> Linux (AF_PACKET veth)" "n/a: could not create the veth pair"
 fi
 
 # Linux to Linux over veth, MTU 1500, offloads as the kernel sets them.

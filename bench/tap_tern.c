@@ -6,6 +6,8 @@
  *
  *   tap_tern IFNAME ADDR/PREFIX recv PORT BYTES
  *   tap_tern IFNAME ADDR/PREFIX send HOST PORT BYTES
+ * IFNAME "packet:IF" runs on interface IF (a veth end) through AF_PACKET
+ * (tern_packet_open) instead.
  *
  * Prints "RESULT bytes=N sec=S gbps=G cpu=C" (C: this process's CPU
  * seconds over the same interval, system calls included); gives up after
@@ -137,9 +139,13 @@ int main(int argc, char **argv)
     r.want = strtoull(argv[recv_mode ? 5 : 6], NULL, 10);
 
     r.loop = tern_loop_real_new(NULL, NULL);
-    struct tern_device *dev = r.loop ? tern_tap_open(r.loop, argv[1]) : NULL;
+    /* "packet:IF": an AF_PACKET device on interface IF instead of a TAP */
+    int pk = strncmp(argv[1], "packet:", 7) == 0;
+    struct tern_device *dev = !r.loop ? NULL
+                              : pk    ? tern_packet_open(r.loop, argv[1] + 7, 0)
+                                      : tern_tap_open(r.loop, argv[1]);
     if (!dev) {
-        perror("tap_tern: tap");
+        perror(pk ? "tap_tern: packet" : "tap_tern: tap");
         return 1;
     }
     struct tern_config cfg;

@@ -14,8 +14,16 @@
  * has not filled in yet (TP_STATUS_CSUMNOTREADY, CHECKSUM_PARTIAL); such
  * frames get their TCP/UDP checksum computed here, in place, before the
  * stack sees them. Frames the kernel truncated to fit a block are dropped.
- * Transmit: one send() per frame on the bound socket (measured against a
- * PACKET_TX_RING: docs/packet.md). PACKET_QDISC_BYPASS on request.
+ * Transmit: a PACKET_TX_RING of TX_SLOTS slots (TPACKET_V3 format, one
+ * frame each). A frame is copied into the next free slot and marked for
+ * sending; a zero-delay timer makes one send() per loop turn hand every
+ * queued frame to the kernel (a full ring is kicked at once). Measured
+ * against one send() per frame: 3-5x less CPU per byte sent (docs/packet.md).
+ * The kernel frees a slot when it is done with the frame; a ring still
+ * full after a kick drops the frame (counted). Destroying the device sends
+ * what is queued first (a blocking send()). Without TPACKET_V3 transmit
+ * rings (kernels before 4.11) it falls back to one send() per frame.
+ * PACKET_QDISC_BYPASS on request.
  * The socket is bound to the interface's ifindex with ETH_P_ALL; frames the
  * kernel itself sends on the interface (PACKET_OUTGOING: its own ARP, IPv6
  * router solicitations...) are not delivered: PACKET_IGNORE_OUTGOING where
@@ -39,6 +47,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -55,6 +64,8 @@
 #define RING_BLOCKS 32u       /* 4 MiB of ring */
 #define RING_FRAME 2048u      /* TPACKET_V3 packs frames; only checked by the kernel */
 #define RING_TOV_MS 1u        /* a partly filled block is handed over after this */
+#define TX_SLOTS 256u          /* frames the transmit ring holds */
+#define TX_SLOTS_PER_BLOCK 4u
 
 struct packet_dev {
     struct tern_device dev;
@@ -64,6 +75,14 @@ struct packet_dev {
     uint8_t *ring;      /* RING_BLOCKS blocks of RING_BLOCK bytes, mmap()ed */
     size_t ring_len;
     unsigned next;      /* the block to look at next */
+    /* The transmit ring (NULL: one send() per frame): TX_SLOTS slots of
+     * tx_slot bytes, right after the receive ring in the same mapping. */
+    uint8_t *tx;
+    size_t tx_slot;
+    unsigned tx_next;   /* the slot the next frame goes into */
+    unsigned tx_queued; /* frames put in the ring since the last kick */
+    struct tern_timer kick; /* armed at `now` when a frame is queued: one
+                             * send() per loop turn hands them all over */
 };
 
 int dev_complete_csum(uint8_t *frame, size_t len)
@@ -97,6 +116,47 @@ int dev_complete_csum(uint8_t *frame, size_t len)
     return 0;
 }
 
+/* Hands every frame waiting in the transmit ring to the kernel. */
+static int pk_kick(struct packet_dev *p, int flags)
+{
+    p->tx_queued = 0;
+    ssize_t n;
+    do
+        n = send(p->fd, NULL, 0, flags);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+static void pk_kick_timer(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    (void)pk_kick(arg, MSG_DONTWAIT);
+}
+
+/* TPACKET_V3 transmit slot: a struct tpacket3_hdr, the frame at TX_DATA
+ * (the kernel's tp_hdrlen - sizeof(struct sockaddr_ll)). */
+#define TX_DATA (TPACKET_ALIGN(sizeof(struct tpacket3_hdr)))
+
+static int pk_send_ring(struct packet_dev *p, const uint8_t *frame, size_t len)
+{
+    struct tpacket3_hdr *h = (struct tpacket3_hdr *)(p->tx + (size_t)p->tx_next * p->tx_slot);
+    uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    if (st != TP_STATUS_AVAILABLE && p->tx_queued) {
+        (void)pk_kick(p, MSG_DONTWAIT); /* full of our own frames: send them now */
+        st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    }
+    if (st != TP_STATUS_AVAILABLE)
+        return -1; /* the kernel still holds the slot: the ring is full */
+    memcpy((uint8_t *)h + TX_DATA, frame, len);
+    h->tp_len = (uint32_t)len;
+    h->tp_next_offset = 0;
+    __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+    p->tx_next = (p->tx_next + 1) % TX_SLOTS;
+    if (p->tx_queued++ == 0)
+        tern_timer_arm(p->loop, &p->kick, tern_loop_now(p->loop));
+    return 0;
+}
+
 static int pk_send(struct tern_device *d, const uint8_t *frame, size_t len)
 {
     struct packet_dev *p = (struct packet_dev *)d;
@@ -108,10 +168,15 @@ static int pk_send(struct tern_device *d, const uint8_t *frame, size_t len)
         d->stats.tx_dropped++;
         return TERN_E_BAD_LEN;
     }
-    ssize_t n;
-    do
-        n = send(p->fd, frame, len, MSG_DONTWAIT);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = (ssize_t)len;
+    if (p->tx) {
+        if (pk_send_ring(p, frame, len) < 0)
+            n = -1;
+    } else {
+        do
+            n = send(p->fd, frame, len, MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+    }
     if (n != (ssize_t)len) {
         /* ENOBUFS/EAGAIN: the queue is full; ENETDOWN/ENXIO: the interface
          * is down or gone (the error callback tells which) */
@@ -205,6 +270,11 @@ static void pk_destroy(struct tern_device *d)
 {
     struct packet_dev *p = (struct packet_dev *)d;
     if (p->fd >= 0) {
+        if (p->tx) {
+            tern_timer_cancel(p->loop, &p->kick);
+            if (p->tx_queued && !d->down_err)
+                (void)pk_kick(p, 0); /* blocks until the ring's frames are sent */
+        }
         if (!d->down_err)
             tern_loop_fd_unwatch(p->loop, p->fd);
         close(p->fd); /* also drops the promiscuous membership */
@@ -247,11 +317,32 @@ static int pk_setup(struct packet_dev *p, const char *ifname, unsigned flags)
     req.tp_retire_blk_tov = RING_TOV_MS;
     if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
         return errno;
-    p->ring_len = (size_t)RING_BLOCK * RING_BLOCKS;
+    /* The transmit ring: slots for the largest frame (and the header in
+     * front), TX_SLOTS of them; a kernel without TPACKET_V3 transmit rings
+     * (before 4.11) gets one send() per frame instead. */
+    size_t slot = 4096;
+    while (slot < TX_DATA + tern_dev_max_frame(&p->dev))
+        slot *= 2;
+    struct tpacket_req3 treq;
+    memset(&treq, 0, sizeof treq);
+    treq.tp_block_size = (unsigned)(slot * TX_SLOTS_PER_BLOCK);
+    treq.tp_block_nr = TX_SLOTS / TX_SLOTS_PER_BLOCK;
+    treq.tp_frame_size = (unsigned)slot;
+    treq.tp_frame_nr = TX_SLOTS;
+    /* PACKET_LOSS: a frame the kernel refuses (e.g. above an MTU lowered
+     * meanwhile) is dropped and its slot freed, instead of stopping the ring */
+    bool txring = setsockopt(p->fd, SOL_PACKET, PACKET_LOSS, &v, sizeof v) == 0 &&
+                  setsockopt(p->fd, SOL_PACKET, PACKET_TX_RING, &treq, sizeof treq) == 0;
+    p->ring_len = (size_t)RING_BLOCK * RING_BLOCKS + (txring ? slot * TX_SLOTS : 0);
     void *m = mmap(NULL, p->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, p->fd, 0);
     if (m == MAP_FAILED)
         return errno;
     p->ring = m;
+    if (txring) {
+        p->tx = p->ring + (size_t)RING_BLOCK * RING_BLOCKS;
+        p->tx_slot = slot;
+        tern_timer_init(&p->kick, pk_kick_timer, p);
+    }
 
     struct sockaddr_ll sll;
     memset(&sll, 0, sizeof sll);
