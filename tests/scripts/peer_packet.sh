@@ -9,6 +9,7 @@
 #   - Linux `nc -N` to tern's TCP echo: 2 MB back, sha256 equal;
 #   - `tern nc` <-> Linux `nc -l -N`: 2 MB each way at once, sha256 equal;
 #   - Linux `nc -u` to tern's UDP echo: a line and 8000 bytes back;
+#   - tern's end set down and up again: tern goes on answering;
 #   - the kernel on tern's end answered no ARP and sent no RST for tern's
 #     address (nothing from its MAC in tern's pcap but nothing at all);
 #   - `ip link del` of the veth under a running `tern serve`: it exits 1
@@ -91,6 +92,13 @@ check "linux nc -u to tern udp echo: the line comes back" cmp -s "$tmp/line" "$t
 head -c 8000 /dev/urandom >"$tmp/r8000"
 lnc $T 7 <"$tmp/r8000" >"$tmp/r8000.back"
 check "linux nc -u to tern udp echo: 8000 bytes (fragmented both ways) back" cmp -s "$tmp/r8000" "$tmp/r8000.back"
+# Down and up again is not removal: the kernel re-attaches the socket.
+ip -n "$na" link set tpk0 down
+sleep 0.3
+ip -n "$na" link set tpk0 up
+inb ping -c 2 -i 0.2 -W 2 $T >"$tmp/ping_updown" 2>&1
+check "tpk0 down and up again under tern serve: it goes on (linux ping: 2 replies)" \
+    grep -q '2 packets transmitted, 2 received' "$tmp/ping_updown"
 stop_bg
 
 # ---- tern nc <-> Linux nc -l -N, 2 MB each way at once ----
