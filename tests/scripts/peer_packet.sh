@@ -12,6 +12,7 @@
 #   - tern's end set down and up again: tern goes on answering;
 #   - the kernel on tern's end answered no ARP and sent no RST for tern's
 #     address (nothing from its MAC in tern's pcap but nothing at all);
+#   - `tern router --packet` between two veths forwards Linux's ping;
 #   - `ip link del` of the veth under a running `tern serve`: it exits 1
 #     within 2 s saying "tern: IF: device removed";
 #   - tshark reads every pcap tern wrote with no malformed packet and no
@@ -26,7 +27,7 @@ for c in ip ping nc tshark sha256sum timeout; do
     command -v $c >/dev/null || { echo "skip - peer_packet: $c missing"; exit 0; }
 done
 
-na=tern-pka-$$ nb=tern-pkb-$$
+na=tern-pka-$$ nb=tern-pkb-$$ nc=tern-pkc-$$
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -34,6 +35,7 @@ cleanup() {
     wait 2>/dev/null
     ip netns del "$na" 2>/dev/null
     ip netns del "$nb" 2>/dev/null
+    ip netns del "$nc" 2>/dev/null
     [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/peer_packet_keep; rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -55,7 +57,7 @@ stop_bg() { # SIGTERM: background jobs of a non-interactive shell ignore SIGINT
     pids=()
 }
 
-ip netns add "$na" && ip netns add "$nb" || { nok "create namespaces"; exit 1; }
+ip netns add "$na" && ip netns add "$nb" && ip netns add "$nc" || { nok "create namespaces"; exit 1; }
 ip -n "$na" link set lo up
 ip -n "$nb" link set lo up
 # tern's end tpk0: no address, no ARP, no IPv6 (the kernel stays silent on
@@ -130,6 +132,25 @@ kmac=$(ina cat /sys/class/net/tpk0/address)
 check "tern serve's pcap holds frames from tern and linux only (not the kernel's $kmac)" \
     awk -v t="$mac" -v l="$lmac" 'BEGIN { n = 0 } { n++; if ($1 != t && $1 != l) bad++ }
         END { exit !(n > 100 && !bad) }' "$tmp/srcs"
+
+# ---- tern router between two veths: Linux in B <-> tern router <-> Linux in C ----
+ip link add tpk2 netns "$na" type veth peer name tpk3 netns "$nc"
+ip netns exec "$na" sysctl -qw net.ipv6.conf.tpk2.disable_ipv6=1
+ip -n "$na" link set tpk2 arp off up
+ip -n "$nc" link set lo up
+ip -n "$nc" addr add 10.82.0.1/24 dev tpk3
+ip -n "$nc" link set tpk3 up
+ip -n "$nb" route add 10.82.0.0/24 via 10.81.0.254
+ip -n "$nc" route add 10.81.0.0/24 via 10.82.0.254
+ip netns exec "$na" "$tern" router --packet tpk0 10.81.0.254/24 --packet tpk2 10.82.0.254/24 \
+    >/dev/null 2>"$tmp/router.err" &
+pids+=($!)
+sleep 0.5
+inb ping -c 3 -i 0.2 -W 2 10.82.0.1 >"$tmp/ping_routed" 2>&1
+check "linux ping through tern router on two AF_PACKET veths: 3 replies" \
+    grep -q '3 packets transmitted, 3 received' "$tmp/ping_routed"
+check "... the replies crossed one router (ttl=63)" grep -q 'ttl=63' "$tmp/ping_routed"
+stop_bg
 
 # ---- the veth deleted under a running tern ----
 ip netns exec "$na" "$tern" serve "${topts[@]}" --for 60 >/dev/null 2>"$tmp/gone.err" &
