@@ -83,6 +83,7 @@ struct packet_dev {
     unsigned tx_queued; /* frames put in the ring since the last kick */
     struct tern_timer kick; /* armed at `now` when a frame is queued: one
                              * send() per loop turn hands them all over */
+    struct tern_timer recheck; /* while the interface is down: is it gone? */
 };
 
 int dev_complete_csum(uint8_t *frame, size_t len)
@@ -217,10 +218,45 @@ static void pk_frame(struct packet_dev *p, struct tpacket3_hdr *h)
     tern_device_deliver(&p->dev, frame, len);
 }
 
+#define RECHECK_US 200000 /* while down: look for the interface this often */
+
+static void pk_gone(struct packet_dev *p, int err)
+{
+    tern_timer_cancel(p->loop, &p->recheck);
+    tern_loop_fd_unwatch(p->loop, p->fd);
+    tern_device_report_down(&p->dev, err == ENETDOWN || err == ENXIO || err == ENODEV ? ENODEV : err);
+}
+
+/* 1 the interface is still here but down, 0 here and up, -1 gone. */
+static int pk_if_state(struct packet_dev *p)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (if_indextoname((unsigned)p->ifindex, ifr.ifr_name) == NULL)
+        return -1;
+    if (ioctl(p->fd, SIOCGIFFLAGS, &ifr) < 0)
+        return errno == ENODEV ? -1 : 1;
+    return (ifr.ifr_flags & IFF_UP) ? 0 : 1;
+}
+
+/* The kernel reports ENETDOWN once, when the interface goes down; its
+ * removal, which follows a moment later, is not reported again. So while
+ * the interface is down, look for it now and then. */
+static void pk_recheck(struct tern_timer *t, void *arg)
+{
+    struct packet_dev *p = arg;
+    (void)t;
+    int st = pk_if_state(p);
+    if (st < 0)
+        pk_gone(p, ENODEV);
+    else if (st > 0)
+        tern_timer_arm(p->loop, &p->recheck, tern_loop_now(p->loop) + RECHECK_US);
+}
+
 /* The socket reported an error (it is readable with sk_err set): ENETDOWN
  * when the interface went down or away. Gone from this namespace: the
  * device is down for good. Merely down: the kernel re-attaches the socket
- * when the interface comes back up, so keep watching. */
+ * when the interface comes back up, so keep watching (and rechecking). */
 static void pk_check_error(struct packet_dev *p)
 {
     int err = 0;
@@ -229,11 +265,11 @@ static void pk_check_error(struct packet_dev *p)
         err = errno;
     if (err == 0)
         return;
-    char name[IF_NAMESIZE];
-    if (if_indextoname((unsigned)p->ifindex, name) != NULL && err == ENETDOWN)
-        return;
-    tern_loop_fd_unwatch(p->loop, p->fd);
-    tern_device_report_down(&p->dev, err == ENETDOWN || err == ENXIO || err == ENODEV ? ENODEV : err);
+    int st = err == ENETDOWN ? pk_if_state(p) : -1;
+    if (st < 0)
+        pk_gone(p, err);
+    else if (st > 0 && !tern_timer_armed(&p->recheck))
+        tern_timer_arm(p->loop, &p->recheck, tern_loop_now(p->loop) + RECHECK_US);
 }
 
 static void pk_readable(int fd, void *arg)
@@ -270,6 +306,7 @@ static void pk_destroy(struct tern_device *d)
 {
     struct packet_dev *p = (struct packet_dev *)d;
     if (p->fd >= 0) {
+        tern_timer_cancel(p->loop, &p->recheck);
         if (p->tx) {
             tern_timer_cancel(p->loop, &p->kick);
             if (p->tx_queued && !d->down_err)
@@ -341,7 +378,6 @@ static int pk_setup(struct packet_dev *p, const char *ifname, unsigned flags)
     if (txring) {
         p->tx = p->ring + (size_t)RING_BLOCK * RING_BLOCKS;
         p->tx_slot = slot;
-        tern_timer_init(&p->kick, pk_kick_timer, p);
     }
 
     struct sockaddr_ll sll;
@@ -388,6 +424,8 @@ struct tern_device *tern_packet_open(struct tern_loop *loop, const char *ifname,
     p->dev.link = TERN_LINK_ETHERNET;
     p->loop = loop;
     p->ifindex = (int)idx;
+    tern_timer_init(&p->recheck, pk_recheck, p);
+    tern_timer_init(&p->kick, pk_kick_timer, p);
     memcpy(p->dev.name, ifname, nlen);
     /* protocol 0: nothing is received until bind() names ETH_P_ALL, after
      * the ring is in place */

@@ -14,7 +14,8 @@
 #     address (nothing from its MAC in tern's pcap but nothing at all);
 #   - `tern router --packet` between two veths forwards Linux's ping;
 #   - `ip link del` of the veth under a running `tern serve`: it exits 1
-#     within 2 s saying "tern: IF: device removed";
+#     within 2 s saying "tern: IF: device removed"; also when the interface
+#     was set down first (the kernel then reports no error for the removal);
 #   - tshark reads every pcap tern wrote with no malformed packet and no
 #     checksum error.
 set -u
@@ -169,6 +170,30 @@ check "tern serve exits within 2 s of the veth's deletion" \
     awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2.0) }'
 check "... with status 1" [ $rc -eq 1 ]
 check "... saying 'tern: tpk0: device removed'" grep -qx 'tern: tpk0: device removed' "$tmp/gone.err"
+stop_bg
+
+# ---- set down first, deleted a moment later: the kernel reports only the
+# down (the removal then finds the socket detached), so tern must look ----
+ip link add tpk0 netns "$na" type veth peer name tpk1 netns "$nb"
+ip -n "$na" link set tpk0 arp off up
+ip netns exec "$na" "$tern" serve "${topts[@]}" --for 60 >/dev/null 2>"$tmp/gone2.err" &
+spid=$!
+pids+=($spid)
+for _ in $(seq 50); do grep -q running "$tmp/gone2.err" 2>/dev/null && break; sleep 0.1; done
+ip -n "$na" link set tpk0 down
+sleep 0.5
+t0=$(date +%s.%N)
+ip -n "$na" link del tpk0
+rc=124
+for _ in $(seq 40); do
+    if ! kill -0 $spid 2>/dev/null; then wait $spid; rc=$?; break; fi
+    sleep 0.05
+done
+t1=$(date +%s.%N)
+check "tpk0 set down, then deleted 0.5 s later: tern serve exits within 2 s" \
+    awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2.0) }'
+check "... with status 1, saying 'device removed'" \
+    eval '[ $rc -eq 1 ] && grep -qx "tern: tpk0: device removed" "$tmp/gone2.err"'
 stop_bg
 
 pcap_check "$tmp"/*.pcap
