@@ -557,6 +557,10 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
         fprintf(stderr, "%s: give --addr or --dhcp, not both\n", prog);
         return 2;
     }
+    if (o->create && o->packet) {
+        fprintf(stderr, "%s: --create makes TAP/TUN devices, not --packet interfaces\n", prog);
+        return 2;
+    }
     if (o->dhcp && o->tun) {
         fprintf(stderr, "%s: --dhcp needs an Ethernet device (--tap or --packet)\n", prog);
         return 2;
