@@ -53,6 +53,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "dev/devpriv.h"
@@ -311,8 +312,13 @@ static void pk_destroy(struct tern_device *d)
         tern_timer_cancel(p->loop, &p->recheck);
         if (p->tx) {
             tern_timer_cancel(p->loop, &p->kick);
-            if (p->tx_queued && !d->down_err)
-                (void)pk_kick(p, 0); /* blocks until the ring's frames are sent */
+            if (p->tx_queued && !d->down_err) {
+                /* wait until the ring's frames are sent, but not forever
+                 * (a frame the kernel holds on to would block this) */
+                struct timeval tv = {1, 0};
+                (void)setsockopt(p->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+                (void)pk_kick(p, 0);
+            }
         }
         if (!d->down_err)
             tern_loop_fd_unwatch(p->loop, p->fd);
