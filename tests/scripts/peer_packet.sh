@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow (20-30 s, mostly tshark and three namespaces): runs once, against the sanitizer build
 # Real peers over AF_PACKET (--packet): tern on one end of a veth pair in
 # namespace A (no kernel address on that end, ARP off there), Linux on the
 # other end in namespace B; both namespaces are made here and removed on exit.
@@ -196,6 +197,8 @@ check "... with status 1, saying 'device removed'" \
     eval '[ $rc -eq 1 ] && grep -qx "tern: tpk0: device removed" "$tmp/gone2.err"'
 stop_bg
 
+check "no sanitizer report from any tern run" \
+    eval '! grep -l "Sanitizer\|runtime error" "$tmp"/*.err "$tmp"/ternping'
 pcap_check "$tmp"/*.pcap
 if [ $failed -ne 0 ]; then sed 's/^/# /' "$tmp"/serve.err; fi
 exit 0
