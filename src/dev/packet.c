@@ -18,7 +18,7 @@
  * one frame each, at most TX_RING_MAX bytes in all). A frame is copied into the next free slot and marked for
  * sending; a zero-delay timer makes one send() per loop turn hand every
  * queued frame to the kernel (a full ring is kicked at once). Measured
- * against one send() per frame: 3-5x less CPU per byte sent (docs/packet.md).
+ * against one send() per frame: ~5x less CPU per byte sent (docs/packet.md).
  * The kernel frees a slot when it is done with the frame; a ring still
  * full after a kick drops the frame (counted). Destroying the device sends
  * what is queued first (a blocking send()). Without TPACKET_V3 transmit
