@@ -105,10 +105,10 @@ if ip netns add "$pa" && ip netns add "$pb" &&
     ip netns exec "$pa" sysctl -qw net.ipv6.conf.tbpa0.disable_ipv6=1 &&
     ip -n "$pa" link set tbpa0 mtu 1500 arp off up && ip -n "$pb" link set tbpb0 mtu 1500 up &&
     ip -n "$pb" addr add 10.79.2.1/24 dev tbpb0; then
-    xfer "tern  -> Linux (AF_PACKET veth)" "$pb" "$bin/tcpblast" recv 5007 "$bytes" -- \
-        "$pa" "$bin/tap_tern" packet:tbpa0 10.79.2.2/24 send 10.79.2.1 5007 "$bytes"
-    xfer "Linux -> tern  (AF_PACKET veth)" "$pa" "$bin/tap_tern" packet:tbpa0 10.79.2.2/24 recv 5008 "$bytes" -- \
-        "$pb" "$bin/tcpblast" send 10.79.2.2 5008 "$bytes"
+    xfer "tern  -> Linux (AF_PACKET veth)" "$pb" "$bin/tcpblast" recv 5021 "$bytes" -- \
+        "$pa" "$bin/tap_tern" packet:tbpa0 10.79.2.2/24 send 10.79.2.1 5021 "$bytes"
+    xfer "Linux -> tern  (AF_PACKET veth)" "$pa" "$bin/tap_tern" packet:tbpa0 10.79.2.2/24 recv 5022 "$bytes" -- \
+        "$pb" "$bin/tcpblast" send 10.79.2.2 5022 "$bytes"
 else
     row "tern  <-> Linux (AF_PACKET veth)" "n/a: could not create the veth pair"
 fi
