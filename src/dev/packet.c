@@ -350,6 +350,10 @@ static int pk_setup(struct packet_dev *p, const char *ifname, unsigned flags)
         return errno;
     v = 1; /* best effort: older kernels lack it, pk_frame skips those frames */
     (void)setsockopt(p->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &v, sizeof v);
+    /* PACKET_LOSS (only settable before any ring exists): a frame the kernel
+     * refuses from the transmit ring (e.g. above an MTU lowered meanwhile)
+     * is dropped and its slot freed, instead of stopping the ring */
+    bool loss = setsockopt(p->fd, SOL_PACKET, PACKET_LOSS, &v, sizeof v) == 0;
     if ((flags & TERN_PACKET_QDISC_BYPASS) &&
         setsockopt(p->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &v, sizeof v) < 0)
         return errno;
@@ -377,10 +381,7 @@ static int pk_setup(struct packet_dev *p, const char *ifname, unsigned flags)
     treq.tp_block_nr = nslots / TX_SLOTS_PER_BLOCK;
     treq.tp_frame_size = (unsigned)slot;
     treq.tp_frame_nr = nslots;
-    /* PACKET_LOSS: a frame the kernel refuses (e.g. above an MTU lowered
-     * meanwhile) is dropped and its slot freed, instead of stopping the ring */
-    bool txring = setsockopt(p->fd, SOL_PACKET, PACKET_LOSS, &v, sizeof v) == 0 &&
-                  setsockopt(p->fd, SOL_PACKET, PACKET_TX_RING, &treq, sizeof treq) == 0;
+    bool txring = loss && setsockopt(p->fd, SOL_PACKET, PACKET_TX_RING, &treq, sizeof treq) == 0;
     p->ring_len = (size_t)RING_BLOCK * RING_BLOCKS + (txring ? slot * nslots : 0);
     void *m = mmap(NULL, p->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, p->fd, 0);
     if (m == MAP_FAILED)
