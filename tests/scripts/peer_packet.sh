@@ -9,6 +9,7 @@
 #     gets its replies; `tern ping` to Linux gets 3;
 #   - Linux `nc -N` to tern's TCP echo: 2 MB back, sha256 equal;
 #   - `tern nc` <-> Linux `nc -l -N`: 2 MB each way at once, sha256 equal;
+#     (with strace: fewer than 1 sendto per 4 frames sent - the transmit ring);
 #   - Linux `nc -u` to tern's UDP echo: a line and 8000 bytes back;
 #   - tern's end set down and up again: tern goes on answering;
 #   - the kernel on tern's end answered no ARP and sent no RST for tern's
@@ -109,10 +110,19 @@ stop_bg
 ip netns exec "$nb" timeout 30 nc -l -N $L 5001 <"$tmp/b" >"$tmp/l1.got" 2>"$tmp/l1.err" &
 lpid=$!
 sleep 0.3
-ina timeout 30 "$tern" nc "${topts[@]}" --pcap "$tmp/nc.pcap" $L 5001 \
+# (under strace when there is one: the transmit ring's batching is counted)
+st=()
+command -v strace >/dev/null && st=(strace -f -qq -e trace=sendto,sendmsg -c -o "$tmp/strace.txt")
+ina timeout 30 "${st[@]}" "$tern" nc "${topts[@]}" --pcap "$tmp/nc.pcap" $L 5001 \
     <"$tmp/a" >"$tmp/t1.got" 2>"$tmp/t1.err"
 rc=$?
 wait $lpid
+if [ ${#st[@]} -gt 0 ]; then
+    calls=$(awk '$NF == "sendto" { print $4 }' "$tmp/strace.txt")
+    frames=$(tshark -r "$tmp/nc.pcap" -Y "eth.src == $mac" 2>/dev/null | wc -l)
+    check "tern nc sent $frames frames with ${calls:-?} sendto calls (the transmit ring: < 1 per 4 frames)" \
+        awk -v c="${calls:-999999}" -v f="$frames" 'BEGIN { exit !(f > 1000 && c * 4 < f) }'
+fi
 check "tern nc to linux nc -l -N: exit 0" [ $rc -eq 0 ]
 check "linux got tern's 2 MB (sha256 equal)" same "$tmp/a" "$tmp/l1.got"
 check "tern got linux's 2 MB (sha256 equal)" same "$tmp/b" "$tmp/t1.got"
