@@ -8,6 +8,9 @@
 #                    with offloads (virtio-net header, TSO both ways) and
 #                    with --no-offload (plain frames)
 #   lwIP  <-> Linux: bench/tap_lwip.c the same way (liblwip-dev)
+#   tern  <-> Linux: tap_tern on AF_PACKET (packet:tbpa0), one end of a veth
+#                    pair (namespace tb-pa-$$, no kernel address, ARP off),
+#                    Linux and tcpblast on the other end (tb-pb-$$)
 #   Linux <-> Linux: tcpblast in namespaces tb-va-$$ and tb-vb-$$ over veth,
 #                    offloads as the kernel sets them, then all off (ethtool -K)
 # Each figure is the receiver's: bytes / (accept .. last byte), the median
@@ -23,11 +26,11 @@
 set -u
 bin=${1:?usage: tap_bench.sh BENCH_BIN_DIR}
 bytes=${BENCH_TAP_BYTES:-268435456}
-ns=tb-tap-$$ va=tb-va-$$ vb=tb-vb-$$
+ns=tb-tap-$$ va=tb-va-$$ vb=tb-vb-$$ pa=tb-pa-$$ pb=tb-pb-$$
 cleanup() {
     jobs -p | xargs -r kill 2>/dev/null
     wait 2>/dev/null
-    for n in "$ns" "$va" "$vb"; do ip netns del "$n" 2>/dev/null; done
+    for n in "$ns" "$va" "$vb" "$pa" "$pb"; do ip netns del "$n" 2>/dev/null; done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -116,6 +119,21 @@ if [ -x "$bin/tap_lwip" ]; then
         "$ns" "$bin/tcpblast" send $U 5004 "$bytes"
 else
     row "lwIP  <-> Linux (TAP)" "n/a: liblwip-dev not installed (apt-get install liblwip-dev)"
+fi
+
+# tern on AF_PACKET: one end of a veth pair, Linux on the other (its veth
+# offloads as the kernel sets them: tern receives TSO super-segments).
+if ip netns add "$pa" && ip netns add "$pb" &&
+    ip link add tbpa0 netns "$pa" type veth peer name tbpb0 netns "$pb" &&
+    ip netns exec "$pa" sysctl -qw net.ipv6.conf.tbpa0.disable_ipv6=1 &&
+    ip -n "$pa" link set tbpa0 mtu 1500 arp off up && ip -n "$pb" link set tbpb0 mtu 1500 up &&
+    ip -n "$pb" addr add 10.79.2.1/24 dev tbpb0; then
+    xfer "tern  -> Linux (AF_PACKET veth)" "$pb" "$bin/tcpblast" recv 5021 "$bytes" -- \
+        "$pa" "$bin/tap_tern" packet:tbpa0 10.79.2.2/24 send 10.79.2.1 5021 "$bytes"
+    xfer "Linux -> tern  (AF_PACKET veth)" "$pa" "$bin/tap_tern" packet:tbpa0 10.79.2.2/24 recv 5022 "$bytes" -- \
+        "$pb" "$bin/tcpblast" send 10.79.2.2 5022 "$bytes"
+else
+    row "tern  <-> Linux (AF_PACKET veth)" "n/a: could not create the veth pair"
 fi
 
 # Linux to Linux over veth, MTU 1500, offloads as the kernel sets them.

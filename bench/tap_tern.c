@@ -9,6 +9,8 @@
  *
  * The TAP is opened with offloads (TERN_TUNTAP_OFFLOAD: TCP super-segments
  * both ways, docs/devices.md) unless --no-offload.
+ * IFNAME "packet:IF" runs on interface IF (a veth end) through AF_PACKET
+ * (tern_packet_open) instead; --no-offload does not apply to it.
  *
  * Prints "RESULT bytes=N sec=S gbps=G cpu=C" (C: this process's CPU
  * seconds over the same interval, system calls included); gives up after
@@ -147,12 +149,14 @@ int main(int argc, char **argv)
     r.want = strtoull(argv[recv_mode ? 5 : 6], NULL, 10);
 
     r.loop = tern_loop_real_new(NULL, NULL);
+    /* "packet:IF": an AF_PACKET device on interface IF instead of a TAP */
+    int pk = strncmp(argv[1], "packet:", 7) == 0;
     struct tern_device *dev =
-        r.loop ? tern_tuntap_open(r.loop, argv[1], TERN_LINK_ETHERNET,
-                                  offload ? TERN_TUNTAP_OFFLOAD : 0)
-               : NULL;
+        !r.loop ? NULL
+        : pk    ? tern_packet_open(r.loop, argv[1] + 7, 0)
+                : tern_tuntap_open(r.loop, argv[1], TERN_LINK_ETHERNET, offload ? TERN_TUNTAP_OFFLOAD : 0);
     if (!dev) {
-        perror("tap_tern: tap");
+        perror(pk ? "tap_tern: packet" : "tap_tern: tap");
         return 1;
     }
     struct tern_config cfg;

@@ -18,7 +18,7 @@
 #include "tools.h"
 
 static const char forward_help[] =
-    "usage: tern forward [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp -L [BIND:]LPORT:HOST:PORT\n"
+    "usage: tern forward [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P|--dhcp -L [BIND:]LPORT:HOST:PORT\n"
     "Accept TCP connections on LPORT and forward each to HOST:PORT, as stunnel\n"
     "does (or ssh -L): plain TCP, or TLS on one side. Both directions are\n"
     "copied; the end of one side's input (FIN, or TLS close_notify) is passed\n"

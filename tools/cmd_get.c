@@ -21,7 +21,7 @@
 #include "tools.h"
 
 static const char get_help[] =
-    "usage: tern get [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp URL\n"
+    "usage: tern get [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P|--dhcp URL\n"
     "Download URL (http:// or https://host[:port]/path) with HTTP/1.1 over a tern\n"
     "stack and write the body to standard output or FILE, as curl does: an error\n"
     "status (>= 400) is written too unless -f, a redirect is not followed unless -L.\n"

@@ -19,8 +19,8 @@
 #include "tools.h"
 
 static const char nc_help[] =
-    "usage: tern nc [-u] [OPTIONS] --tap IF|--tun IF --addr A/P HOST PORT\n"
-    "       tern nc -l [-u] [OPTIONS] --tap IF|--tun IF --addr A/P [ADDR] PORT\n"
+    "usage: tern nc [-u] [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P HOST PORT\n"
+    "       tern nc -l [-u] [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P [ADDR] PORT\n"
     "netcat: stdin goes to HOST PORT and what comes back goes to stdout.\n"
     "TCP (default): connect to HOST PORT, or with -l accept one connection on PORT\n"
     "(on ADDR, default all of ours). At end of stdin the sending side is shut down\n"

@@ -14,8 +14,8 @@
 #include "tools.h"
 
 static const char perf_help[] =
-    "usage: tern perf -s [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp\n"
-    "       tern perf -c HOST [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp\n"
+    "usage: tern perf -s [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P|--dhcp\n"
+    "       tern perf -c HOST [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P|--dhcp\n"
     "Measure throughput as iperf3 does, speaking iperf3's protocol: a tern client\n"
     "measures Linux's `iperf3 -s`, and Linux's `iperf3 -c` measures a tern server.\n"
     "Reports every interval and a summary, as iperf3 prints them.\n"

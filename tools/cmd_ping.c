@@ -17,7 +17,7 @@
 #include "tools.h"
 
 static const char ping_help[] =
-    "usage: tern ping [OPTIONS] --tap IF|--tun IF --addr A/P HOST\n"
+    "usage: tern ping [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P HOST\n"
     "Send ICMP echo requests to HOST (an IPv4 address, or a name: --dns, the DHCP\n"
     "lease's server, /etc/hosts) and print the replies as iputils ping does. When\n"
     "ARP gets no answer (3 s), each request waiting for it is reported as \"From\n"

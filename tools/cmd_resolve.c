@@ -16,7 +16,7 @@
 #include "tools.h"
 
 static const char resolve_help[] =
-    "usage: tern resolve [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp NAME|ADDRESS\n"
+    "usage: tern resolve [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P|--dhcp NAME|ADDRESS\n"
     "Look NAME up with a DNS stub resolver on a tern stack and print the answer as\n"
     "host(1) does; an IPv4 ADDRESS is looked up backwards (PTR in in-addr.arpa),\n"
     "as host does. Exit status: 0 found (or the name has no record of that type),\n"

@@ -22,6 +22,7 @@
 
 static const char router_help[] =
     "usage: tern router --tap IF A/P --tap IF A/P [...] [OPTIONS]\n"
+    "       (--packet IF A/P in place of any --tap)\n"
     "Forward IPv4 between two or more TAP devices (up to 8) as a router: TTL\n"
     "decrement, longest-prefix routes, ICMP time exceeded / unreachable /\n"
     "fragmentation needed, fragmentation on a smaller MTU, equal-cost multipath.\n"
@@ -32,6 +33,9 @@ static const char router_help[] =
     "router options:\n"
     "  --tap IF A/P    an existing TAP device (needs root or CAP_NET_ADMIN) and the\n"
     "                  router's address and prefix length on it, e.g. --tap rt0 10.1.0.1/24\n"
+    "  --packet IF A/P the same on an existing Ethernet interface (a veth end, a NIC)\n"
+    "                  through AF_PACKET beside the kernel's stack, in promiscuous mode\n"
+    "                  (needs root or CAP_NET_RAW; docs/packet.md)\n"
     "  --create        create the --tap devices that do not exist (removed at exit)\n"
     "  --no-offload    accepted as every command takes it; a router's TAPs always\n"
     "                  carry plain MTU-sized frames (a TCP segment the kernel left\n"
@@ -63,6 +67,7 @@ static const char router_help[] =
 
 struct router_if {
     const char *name;
+    bool packet; /* --packet: AF_PACKET on an existing interface, not a TAP */
     uint32_t addr;
     uint8_t prefix;
     FILE *pcap;
@@ -383,8 +388,16 @@ static int router_open(struct router *r)
     }
     for (int i = 0; i < r->nifs; i++) {
         struct router_if *f = &r->ifs[i];
-        f->dev = tern_tuntap_open(r->loop, f->name, TERN_LINK_ETHERNET,
-                                  r->create ? TERN_TUNTAP_CREATE : 0);
+        if (f->packet) {
+            f->dev = tern_packet_open(r->loop, f->name, TERN_PACKET_PROMISC);
+            if (!f->dev) {
+                tool_packet_open_error("tern router", f->name, errno);
+                return 1;
+            }
+        } else {
+            f->dev = tern_tuntap_open(r->loop, f->name, TERN_LINK_ETHERNET,
+                                      r->create ? TERN_TUNTAP_CREATE : 0);
+        }
         if (!f->dev) {
             tool_dev_open_error("tern router", f->name, true, errno);
             return 1;
@@ -473,9 +486,10 @@ static int router_open(struct router *r)
 int cmd_router(int argc, char **argv)
 {
     enum { O_TAP = 1000, O_ROUTE, O_ECMP, O_MTU, O_PCAP, O_TRACE, O_CREATE, O_NAT, O_NATMAP,
-           O_NATFILT, O_NATPAR, O_NATTMO, O_NATMAX, O_NATHOST, O_FWD, O_FW, O_NOOFF };
+           O_NATFILT, O_NATPAR, O_NATTMO, O_NATMAX, O_NATHOST, O_FWD, O_FW, O_NOOFF, O_PACKET };
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
                                          {"tap", required_argument, NULL, O_TAP},
+                                         {"packet", required_argument, NULL, O_PACKET},
                                          {"route", required_argument, NULL, O_ROUTE},
                                          {"ecmp", required_argument, NULL, O_ECMP},
                                          {"mtu", required_argument, NULL, O_MTU},
@@ -505,31 +519,35 @@ int cmd_router(int argc, char **argv)
     /* "+": no permutation, so --tap's second value is the next argv word */
     while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
         switch (opt) {
+        case O_PACKET:
         case O_TAP: {
+            const char *on = opt == O_PACKET ? "--packet" : "--tap";
             if (r.nifs >= TERN_MAX_IFACES) {
-                fprintf(stderr, "tern router: at most %d --tap devices\n", TERN_MAX_IFACES);
+                fprintf(stderr, "tern router: at most %d --tap/--packet devices\n", TERN_MAX_IFACES);
                 return 2;
             }
             struct router_if *f = &r.ifs[r.nifs];
             f->name = optarg;
+            f->packet = opt == O_PACKET;
             if (optind >= argc || argv[optind][0] == '-') {
-                fprintf(stderr, "tern router: --tap %s needs an address: --tap IF A/P\n", optarg);
+                fprintf(stderr, "tern router: %s %s needs an address: %s IF A/P\n", on, optarg, on);
                 return 2;
             }
             const char *a = argv[optind++];
             if (!*f->name || strlen(f->name) >= 16) {
-                fprintf(stderr, "tern router: bad TAP name '%s'\n", f->name);
+                fprintf(stderr, "tern router: bad %s name '%s'\n", f->packet ? "interface" : "TAP",
+                        f->name);
                 return 2;
             }
             if (!strchr(a, '/') || parse_addr_prefix(a, 24, &f->addr, &f->prefix) < 0 ||
                 f->addr == 0 || f->prefix == 0 || f->prefix > 30) {
-                fprintf(stderr, "tern router: bad address '%s' for --tap %s (A.B.C.D/P, P 1..30)\n",
-                        a, f->name);
+                fprintf(stderr, "tern router: bad address '%s' for %s %s (A.B.C.D/P, P 1..30)\n",
+                        a, on, f->name);
                 return 2;
             }
             for (int i = 0; i < r.nifs; i++)
                 if (!strcmp(r.ifs[i].name, f->name)) {
-                    fprintf(stderr, "tern router: --tap %s given twice\n", f->name);
+                    fprintf(stderr, "tern router: %s %s given twice\n", on, f->name);
                     return 2;
                 }
             r.nifs++;
@@ -660,7 +678,7 @@ int cmd_router(int argc, char **argv)
         return 2;
     }
     if (r.nifs < 2) {
-        fprintf(stderr, "tern router: give at least two --tap IF A/P (try 'tern router --help')\n");
+        fprintf(stderr, "tern router: give at least two --tap IF A/P or --packet IF A/P (try 'tern router --help')\n");
         return 2;
     }
     for (int k = 0; k < r.nroutes; k++) {

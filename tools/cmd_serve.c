@@ -17,7 +17,7 @@
 #include "tools.h"
 
 static const char serve_help[] =
-    "usage: tern serve [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp\n"
+    "usage: tern serve [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P|--dhcp\n"
     "Run a tern stack on a device until interrupted (SIGINT/SIGTERM), with the\n"
     "services chosen below. The stack always answers ARP and ICMP echo (ping).\n"
     "Prints its counters on exit.\n"
@@ -179,7 +179,7 @@ int cmd_serve(int argc, char **argv)
     struct tern_iface_config ic; /* --dhcp: the leased address */
     tern_iface_get(env.stack, env.ifindex, &ic);
     fprintf(stderr, "tern serve: %s/%u on %s, running\n", tern_ipv4_ntoa(ic.addr, a), ic.prefix_len,
-            so.tap ? so.tap : so.tun);
+            env.ifname);
     tern_loop_run(env.loop, TERN_TIME_NEVER);
     tern_timer_cancel(env.loop, &stop_timer);
     const struct tern_stats *st = tern_stack_stats(env.stack);

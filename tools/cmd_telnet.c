@@ -24,7 +24,7 @@
 #include "tools.h"
 
 static const char telnet_help[] =
-    "usage: tern telnet [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp HOST [PORT]\n"
+    "usage: tern telnet [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P|--dhcp HOST [PORT]\n"
     "Connect to HOST (an IPv4 address) on PORT (default 23, or a service name),\n"
     "as Debian's telnet does for line protocols: standard input goes out a\n"
     "line at a time with CR LF, what the server sends is printed; every TELNET\n"

@@ -16,7 +16,7 @@
 #include "tools.h"
 
 static const char traceroute_help[] =
-    "usage: tern traceroute [OPTIONS] --tap IF|--tun IF --addr A/P|--dhcp HOST [PACKETLEN]\n"
+    "usage: tern traceroute [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P|--dhcp HOST [PACKETLEN]\n"
     "Print the route to HOST as Linux traceroute -n does: UDP probes to ports 33434\n"
     "upwards (one port per probe) at rising TTLs, or ICMP echo requests with -I;\n"
     "each hop answers with time exceeded, the destination with port unreachable\n"

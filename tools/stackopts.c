@@ -32,6 +32,7 @@ const struct option stackopt_longopts[] = {
     {"create", no_argument, NULL, STACKOPT_BASE + 10},
     {"dhcp-fast", no_argument, NULL, STACKOPT_BASE + 11},
     {"no-offload", no_argument, NULL, STACKOPT_BASE + 12},
+    {"packet", required_argument, NULL, STACKOPT_BASE + 13},
     {NULL, 0, NULL, 0},
 };
 
@@ -40,6 +41,10 @@ const char stackopt_help[] =
     "  --tap IF        use the existing Linux TAP device IF (Ethernet), e.g. made by\n"
     "                  'ip tuntap add dev IF mode tap' (needs root or CAP_NET_ADMIN)\n"
     "  --tun IF        use the existing Linux TUN device IF (raw IPv4, no ARP)\n"
+    "  --packet IF     use the existing Linux interface IF (a veth, a NIC) through an\n"
+    "                  AF_PACKET socket beside the kernel's stack, in promiscuous mode\n"
+    "                  (needs root or CAP_NET_RAW; give the kernel no address on IF and\n"
+    "                  'ip link set IF arp off': see docs/packet.md)\n"
     "  --create        create the --tap/--tun device if it does not exist (removed\n"
     "                  again at exit); without it a missing device is an error\n"
     "  --addr A/P      our IPv4 address and prefix length, e.g. 10.0.0.2/24\n"
@@ -49,12 +54,13 @@ const char stackopt_help[] =
     "                  the kernel cuts, and takes the kernel's unsplit ones; off\n"
     "                  with --impair, which works on MTU-sized frames)\n"
     "  --mtu N         interface MTU, 68..(the device's MTU) (default: the device's)\n"
-    "  --mac M         our MAC address (default on TAP: the same for IF every run,\n"
+    "  --mac M         our MAC address (default on TAP/packet: the same for IF every run,\n"
     "                  derived from /etc/machine-id and IF, locally administered)\n"
     "  --pcap FILE     write every frame to FILE (pcap)\n"
     "  --trace         print every frame tcpdump-style as it passes\n"
-    "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP); the\n"
-    "                  offered address is probed with ARP first (RFC 5227, ~1-2 s)\n"
+    "  --dhcp          get address, router and DNS by DHCP instead of --addr (TAP,\n"
+    "                  --packet); the offered address is probed with ARP first (RFC\n"
+    "                  5227, ~1-2 s)\n"
     "  --dhcp-fast     --dhcp without the ARP probe (as dhcpcd's noarp): faster, but an\n"
     "                  address another host already uses is taken anyway\n"
     "  --impair SPEC   impair frames both ways, e.g. loss=5%,reorder=5%,dup=1%,delay=2ms\n"
@@ -308,6 +314,9 @@ int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *
     case 1:
         o->tun = arg;
         break;
+    case 13:
+        o->packet = arg;
+        break;
     case 2:
         if (parse_addr_prefix(arg, 24, &o->addr, &o->prefix) < 0)
             goto bad;
@@ -503,6 +512,24 @@ void tool_dev_open_error(const char *prog, const char *ifname, bool tap, int err
     }
 }
 
+void tool_packet_open_error(const char *prog, const char *ifname, int err)
+{
+    switch (err) {
+    case ENODEV:
+        fprintf(stderr, "%s: %s: no such interface\n", prog, ifname);
+        break;
+    case EPERM:
+    case EACCES:
+        fprintf(stderr, "%s: cannot open %s: needs root or CAP_NET_RAW\n", prog, ifname);
+        break;
+    case EMEDIUMTYPE:
+        fprintf(stderr, "%s: %s is not an Ethernet interface\n", prog, ifname);
+        break;
+    default:
+        fprintf(stderr, "%s: cannot open %s with AF_PACKET: %s\n", prog, ifname, strerror(err));
+    }
+}
+
 int tool_check_mtu(const char *prog, const struct tern_device *dev, uint16_t mtu)
 {
     if (mtu <= dev->mtu)
@@ -526,8 +553,8 @@ void tool_dev_down(void *ctx, struct tern_device *dev, int err)
 int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
 {
     memset(e, 0, sizeof *e);
-    if (!o->tap == !o->tun) {
-        fprintf(stderr, "%s: give exactly one of --tap IF or --tun IF\n", prog);
+    if ((o->tap != NULL) + (o->tun != NULL) + (o->packet != NULL) != 1) {
+        fprintf(stderr, "%s: give exactly one of --tap IF, --tun IF or --packet IF\n", prog);
         return 2;
     }
     if (!o->have_addr && !o->dhcp) {
@@ -538,8 +565,12 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
         fprintf(stderr, "%s: give --addr or --dhcp, not both\n", prog);
         return 2;
     }
-    if (o->dhcp && !o->tap) {
-        fprintf(stderr, "%s: --dhcp needs an Ethernet device (--tap)\n", prog);
+    if (o->create && o->packet) {
+        fprintf(stderr, "%s: --create makes TAP/TUN devices, not --packet interfaces\n", prog);
+        return 2;
+    }
+    if (o->dhcp && o->tun) {
+        fprintf(stderr, "%s: --dhcp needs an Ethernet device (--tap or --packet)\n", prog);
         return 2;
     }
     e->loop = tern_loop_real_new(NULL, NULL);
@@ -547,13 +578,22 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
         fprintf(stderr, "%s: event loop: %s\n", prog, strerror(errno));
         return 1;
     }
-    const char *ifname = o->tap ? o->tap : o->tun;
+    const char *ifname = o->tap ? o->tap : o->tun ? o->tun : o->packet;
     e->ifname = ifname;
     /* Offloads (docs/devices.md) unless asked not to, or impaired: the
      * impairment wrappers lose, delay and corrupt MTU-sized frames. */
     unsigned of = (o->create ? TERN_TUNTAP_CREATE : 0) |
                   (o->no_offload || o->impair ? 0 : TERN_TUNTAP_OFFLOAD);
-    e->dev = tern_tuntap_open(e->loop, ifname, o->tap ? TERN_LINK_ETHERNET : TERN_LINK_RAW_IP, of);
+    if (o->packet)
+        e->dev = tern_packet_open(e->loop, ifname, TERN_PACKET_PROMISC);
+    else
+        e->dev = tern_tuntap_open(e->loop, ifname, o->tap ? TERN_LINK_ETHERNET : TERN_LINK_RAW_IP,
+                                  of);
+    if (!e->dev && o->packet) {
+        tool_packet_open_error(prog, ifname, errno);
+        tern_env_close(e);
+        return 1;
+    }
     if (!e->dev) {
         tool_dev_open_error(prog, ifname, o->tap != NULL, errno);
         tern_env_close(e);
@@ -613,12 +653,12 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
                                    .mtu = o->mtu, .up = true};
     if (o->have_mac) {
         memcpy(ic.mac, o->mac, 6);
-    } else if (o->tap) {
+    } else if (o->tap || o->packet) {
         /* the same MAC for this interface every run (and so the same DHCP
          * client identifier, type 1 + MAC): a second run gets its lease back */
         char id[128];
         stable_mac_machine_id(id, sizeof id);
-        stable_mac(id, o->tap, ic.mac);
+        stable_mac(id, o->tap ? o->tap : o->packet, ic.mac);
     }
     e->ifindex = tern_stack_add_iface(e->stack, e->dev, &ic);
     if (e->ifindex < 0) {

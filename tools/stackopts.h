@@ -4,6 +4,7 @@
  *
  *   --tap IF | --tun IF   attach to an existing Linux TAP (Ethernet) or TUN (raw IPv4) device
  *   --no-offload          plain frames on it (no virtio-net header, no offloads)
+ *   --packet IF           attach to an existing Ethernet interface through AF_PACKET
  *   --create              create it if missing
  *   --addr A/P            our address and prefix length
  *   --gw G                default gateway
@@ -32,7 +33,7 @@ struct tern_dhcp_client;
 struct tern_resolve_opts;
 
 struct stack_opts {
-    const char *tap, *tun;
+    const char *tap, *tun, *packet; /* exactly one: the device */
     bool have_addr;
     uint32_t addr;
     uint8_t prefix;
@@ -55,7 +56,7 @@ struct stack_opts {
  * entry. */
 #define STACKOPT_BASE 1000
 extern const struct option stackopt_longopts[];
-#define STACKOPT_COUNT 13
+#define STACKOPT_COUNT 14
 
 /* Help text for the stack flags (for a command's --help). */
 extern const char stackopt_help[];
@@ -78,6 +79,8 @@ void tool_dev_down(void *ctx, struct tern_device *dev, int err);
 /* The one line for a failed tern_tuntap_open (err: its errno), in plain
  * words: no such device (use --create), needs root, a TUN not a TAP, ... */
 void tool_dev_open_error(const char *prog, const char *ifname, bool tap, int err);
+/* The same for a failed tern_packet_open (--packet IF). */
+void tool_packet_open_error(const char *prog, const char *ifname, int err);
 /* --mtu N above the device's own MTU: prints "PROG: MTU N exceeds IF's MTU M"
  * and returns -1 (frames larger than the kernel side's MTU are dropped);
  * 0 if mtu fits (0 = the device's). */

@@ -180,6 +180,31 @@ struct tern_device *tern_tun_open(struct tern_loop *loop, const char *ifname);
  * (a TUN), 0 no such interface, -1 an interface that is neither. */
 int tern_tuntap_kind(const char *ifname);
 
+/* An Ethernet device on an EXISTING Linux interface (a veth end, a NIC)
+ * through an AF_PACKET socket with a TPACKET_V3 receive ring, beside the
+ * kernel's own stack: keep the kernel off tern's address (no IP address on
+ * the interface, `ip link set IF arp off`; docs/packet.md). Receives every
+ * frame on the interface except the kernel's own output; frames are
+ * delivered straight from the ring, several per wakeup, and a partly
+ * filled ring block is handed over after at most ~1 ms. mtu is the
+ * interface's; mac is a fresh random locally administered address for
+ * tern, not the interface's (pass the interface's in struct
+ * tern_iface_config to use it instead). Flags:
+ *   TERN_PACKET_PROMISC       promiscuous mode while the device is open
+ *                             (undone by the kernel when it closes); a NIC
+ *                             needs it for tern's own MAC, a veth does not
+ *   TERN_PACKET_QDISC_BYPASS  send straight to the driver, past the qdisc
+ *                             (and past packet taps such as tcpdump)
+ * Needs CAP_NET_RAW. `loop` must be a real loop (a virtual one: EINVAL).
+ * NULL + errno on failure: ENODEV no such interface, EMEDIUMTYPE not an
+ * Ethernet interface, EPERM not allowed, EINVAL a bad name or flag. If the
+ * interface is deleted (or moved to another namespace) while open, the
+ * device reports down with ENODEV; it going down and up again is survived.
+ * The device owns its socket and ring; tern_device_destroy frees them. */
+#define TERN_PACKET_PROMISC 0x1u
+#define TERN_PACKET_QDISC_BYPASS 0x2u
+struct tern_device *tern_packet_open(struct tern_loop *loop, const char *ifname, unsigned flags);
+
 /* Two devices joined back to back in memory: what one sends, the other
  * receives, on the next turn of `loop` (never re-entrantly). The queue in
  * each direction holds at most qlen frames (drop-tail): send returns

@@ -6,6 +6,7 @@
 #define TERN_DEV_DEVPRIV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tern/device.h"
 
@@ -46,5 +47,11 @@ static inline void tern_dev_pass_down(void *ctx, struct tern_device *inner, int 
     (void)inner;
     tern_device_report_down(ctx, err);
 }
+
+/* packet.c: an Ethernet frame carrying IPv4 + TCP or UDP whose transport
+ * checksum the kernel left unfinished (TP_STATUS_CSUMNOTREADY) gets it
+ * computed and stored in place. 0 done, -1 not such a frame (untouched).
+ * The IPv4 header itself is not checked; the stack does that. */
+int dev_complete_csum(uint8_t *frame, size_t len);
 
 #endif
