@@ -15,8 +15,10 @@
 #           RELEASE=1 builds into build/release without TERN_ASSERT checks
 #           (`make RELEASE=1 install` installs that build).
 
-VERSION := 0.1.0
-SOVERSION := 0
+# The version is written once, in include/tern/version.h.
+version_part = $(shell sed -n 's/^\#define TERN_VERSION_$(1) \([0-9]*\)$$/\1/p' include/tern/version.h)
+VERSION := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+SOVERSION := $(call version_part,MAJOR)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
@@ -53,6 +55,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE $(ASSERTS)
 CFLAGS += -std=c11 $(OPT) $(WARN) -fPIC -MMD -MP
 LDFLAGS += $(LDSAN)
+# libtern.so exports only the functions marked TERN_API (include/tern/api.h).
+LIB_CFLAGS := -fvisibility=hidden
 
 # src/tls is not part of libtern: it links OpenSSL (libssl, libcrypto) and
 # goes into libtern-tls.a, which only the tern command and the unit tests
@@ -80,6 +84,8 @@ UNIT := $(BUILD)/unit_tests
 # Keep fuzz objects (intermediates of a pattern rule) so reruns do not rebuild them.
 .SECONDARY:
 all: $(LIB_A) $(LIB_SO) $(TERN)
+
+$(LIB_OBJ): CFLAGS += $(LIB_CFLAGS)
 
 $(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
@@ -154,6 +160,8 @@ demo: all
 	$(TERN) demo
 
 install: $(LIB_A) $(LIB_SO) $(TERN)
+
+$(LIB_OBJ): CFLAGS += $(LIB_CFLAGS)
 	install -d $(DESTDIR)$(PREFIX)/include/tern/wire $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
 	install -m 644 include/tern/wire/*.h $(DESTDIR)$(PREFIX)/include/tern/wire/

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tern/version.h"
 #include "tools.h"
 
 static const struct tern_cmd cmds[] = {
@@ -28,7 +29,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: tern COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
-    fprintf(f, "\n`tern COMMAND --help` describes each command.\n");
+    fprintf(f, "\n`tern COMMAND --help` describes each command; `tern --version` prints the\n"
+               "version. Manual pages: man tern, man tern-COMMAND.\n");
 }
 
 int main(int argc, char **argv)
@@ -42,7 +44,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("tern %s\n", TERN_VERSION_STRING);
+        printf("tern %s\n", tern_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

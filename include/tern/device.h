@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tern/api.h"
 #include "tern/loop.h"
 
 #ifdef __cplusplus
@@ -84,15 +85,15 @@ static inline int tern_device_send(struct tern_device *d, const uint8_t *frame, 
 /* Called by device implementations (and embedders' custom devices) for each
  * received frame: counts it and hands it to the rx handler (no handler: the
  * frame is also counted in rx_dropped). */
-void tern_device_deliver(struct tern_device *d, const uint8_t *frame, size_t len);
+TERN_API void tern_device_deliver(struct tern_device *d, const uint8_t *frame, size_t len);
 /* The handler called (once, from the loop) when d stops for good, e.g. the
  * TAP interface was deleted; a loop blocked on nothing else would otherwise
  * wait forever. Installing it on a device already down calls it at once. */
-void tern_device_set_down(struct tern_device *d, tern_down_fn fn, void *ctx);
+TERN_API void tern_device_set_down(struct tern_device *d, tern_down_fn fn, void *ctx);
 /* Called by device implementations (and embedders' custom devices) when the
  * device can carry no more frames: records err (errno-style, nonzero; the
  * first report wins) and calls the down handler. */
-void tern_device_report_down(struct tern_device *d, int err);
+TERN_API void tern_device_report_down(struct tern_device *d, int err);
 static inline void tern_device_destroy(struct tern_device *d)
 {
     if (d)
@@ -115,13 +116,13 @@ static inline void tern_device_destroy(struct tern_device *d)
  * EINVAL a bad name. If the interface is deleted while open, the device
  * reports down with ENODEV (tern_device_set_down). */
 #define TERN_TUNTAP_CREATE 0x1u
-struct tern_device *tern_tuntap_open(struct tern_loop *loop, const char *ifname,
-                                     enum tern_link_type link, unsigned flags);
-struct tern_device *tern_tap_open(struct tern_loop *loop, const char *ifname);
-struct tern_device *tern_tun_open(struct tern_loop *loop, const char *ifname);
+TERN_API struct tern_device *tern_tuntap_open(struct tern_loop *loop, const char *ifname,
+                                              enum tern_link_type link, unsigned flags);
+TERN_API struct tern_device *tern_tap_open(struct tern_loop *loop, const char *ifname);
+TERN_API struct tern_device *tern_tun_open(struct tern_loop *loop, const char *ifname);
 /* What interface ifname is: TERN_LINK_ETHERNET (a TAP), TERN_LINK_RAW_IP
  * (a TUN), 0 no such interface, -1 an interface that is neither. */
-int tern_tuntap_kind(const char *ifname);
+TERN_API int tern_tuntap_kind(const char *ifname);
 
 /* Two devices joined back to back in memory: what one sends, the other
  * receives, on the next turn of `loop` (never re-entrantly). The queue in
@@ -131,27 +132,27 @@ int tern_tuntap_kind(const char *ifname);
  * override them in struct tern_iface_config when several links share a
  * segment. Destroying one side leaves the other safe (its sends then fail
  * with TERN_E_IO); destroy both. Returns 0, TERN_E_INVAL or TERN_E_NOMEM. */
-int tern_memlink_pair(struct tern_loop *loop, enum tern_link_type link, uint16_t mtu,
-                      size_t qlen, struct tern_device **a, struct tern_device **b);
+TERN_API int tern_memlink_pair(struct tern_loop *loop, enum tern_link_type link, uint16_t mtu,
+                               size_t qlen, struct tern_device **a, struct tern_device **b);
 
 /* A device an embedder supplies: tern calls send(ctx, frame, len) to
  * transmit; the embedder calls tern_device_deliver(dev, frame, len) for
  * each frame it receives. */
-struct tern_device *tern_custom_device_new(enum tern_link_type link, uint16_t mtu,
-                                           const uint8_t mac[6],
-                                           int (*send)(void *ctx, const uint8_t *frame, size_t len),
-                                           void *ctx);
+TERN_API struct tern_device *tern_custom_device_new(enum tern_link_type link, uint16_t mtu,
+                                                    const uint8_t mac[6],
+                                                    int (*send)(void *ctx, const uint8_t *frame, size_t len),
+                                                    void *ctx);
 
 /* A trace tap in front of `inner`: every frame in either direction is written to
  * `pcap` (may be NULL) and/or printed tcpdump-style to `trace` (may be NULL)
  * with the loop's time. Destroying the wrapper destroys `inner`; the FILEs stay
  * the caller's. */
-struct tern_device *tern_trace_wrap(struct tern_loop *loop, struct tern_device *inner, FILE *pcap,
-                                    FILE *trace);
+TERN_API struct tern_device *tern_trace_wrap(struct tern_loop *loop, struct tern_device *inner, FILE *pcap,
+                                             FILE *trace);
 /* Timestamps of a trace wrapper = loop time + epoch_offset_us (a real loop's
  * CLOCK_MONOTONIC + this = wall clock); trace lines are printed in local time
  * = UTC + utc_offset_s. Both default to 0 (virtual time prints from 00:00). */
-void tern_trace_set_clock(struct tern_device *trace_dev, int64_t epoch_offset_us, long utc_offset_s);
+TERN_API void tern_trace_set_clock(struct tern_device *trace_dev, int64_t epoch_offset_us, long utc_offset_s);
 
 /* Impairments applied to frames the wrapped device sends (egress); frames
  * it receives pass straight through. Rates are probabilities in [0, 1].
@@ -190,8 +191,8 @@ struct tern_impair {
  * and copies its link, mtu, mac and name. Destroying the wrapper destroys
  * `inner`. NULL (inner untouched and still the caller's) on a bad cfg or
  * no memory. */
-struct tern_device *tern_impair_wrap(struct tern_loop *loop, struct tern_device *inner,
-                                     const struct tern_impair *cfg);
+TERN_API struct tern_device *tern_impair_wrap(struct tern_loop *loop, struct tern_device *inner,
+                                              const struct tern_impair *cfg);
 
 /* What an impairment wrapper did, each frame counted once per fate. */
 struct tern_impair_stats {
@@ -204,7 +205,7 @@ struct tern_impair_stats {
     uint64_t reordered;   /* copies held back by reorder_delay_us */
 };
 /* Zeros for a device that is not an impairment wrapper. */
-void tern_impair_get_stats(const struct tern_device *d, struct tern_impair_stats *st);
+TERN_API void tern_impair_get_stats(const struct tern_device *d, struct tern_impair_stats *st);
 
 #ifdef __cplusplus
 }
