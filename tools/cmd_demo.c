@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim/scenario.h"
 #include "sim/sim.h"
@@ -28,13 +29,38 @@ static const char demo_help[] =
     "a page across two routers joined by a fast path and a slow, lossy one with a\n"
     "small queue, pings and traceroutes the server, while a voice-like UDP stream\n"
     "loses a few packets - all in virtual time, in well under a second of wall time.\n"
-    "It is the scenario examples/scenarios/demo.scn (run it with `tern sim`, or edit\n"
-    "a copy: docs/scenarios.md).\n"
+    "It is the scenario examples/scenarios/demo.scn (installed by `make install` as\n"
+    "PREFIX/share/tern/scenarios/demo.scn; run it with `tern sim`, or edit a copy:\n"
+    "docs/scenarios.md).\n"
     "  --seed N   seed of every random choice (default 1): same seed, same output\n"
     "  --dir DIR  where to write one pcap per link and the SVG plots of the TCP flow\n"
     "             (default tern-demo-out)\n"
     "  --trace    also print every frame of every link\n"
     "  --quiet    print the summary only\n";
+
+/* The demo's scenario file, for the closing hint: examples/scenarios/demo.scn
+ * when we run in a source tree, else the copy `make install` put in
+ * PREFIX/share/tern/scenarios beside PREFIX/bin/tern (found from our own
+ * path, so an installed tree may be moved). */
+static const char *demo_scn_path(char *buf, size_t cap)
+{
+    static const char in_tree[] = "examples/scenarios/demo.scn";
+    if (access(in_tree, R_OK) == 0)
+        return in_tree;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? memrchr(exe, '/', (size_t)n) : NULL;
+    if (!slash)
+        return in_tree;
+    *slash = 0;
+    char installed[PATH_MAX + 64];
+    snprintf(installed, sizeof installed, "%s/../share/tern/scenarios/demo.scn", exe);
+    char real[PATH_MAX];
+    if (!realpath(installed, real) || access(real, R_OK) != 0)
+        return in_tree;
+    snprintf(buf, cap, "%s", real);
+    return buf;
+}
 
 int cmd_demo(int argc, char **argv)
 {
@@ -98,13 +124,14 @@ int cmd_demo(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     int rc = sim_run(sc, &so, err, sizeof err);
+    char scn[PATH_MAX];
     if (rc == 0)
         printf("\nEverything above ran in virtual time. Look closer:\n"
                "  tcpdump -n -r %s/slow.pcap     the lossy path, frame by frame\n"
                "  tern dump %s/lan.pcap          the same printer, built into tern\n"
                "  %s/flow*-tsg.svg               the time-sequence graph (open in a browser)\n"
-               "  tern sim examples/scenarios/demo.scn --seed 2    another roll of the dice\n",
-               so.pcap_dir, so.pcap_dir, so.pcap_dir);
+               "  tern sim %s --seed 2    another roll of the dice\n",
+               so.pcap_dir, so.pcap_dir, so.pcap_dir, demo_scn_path(scn, sizeof scn));
     fflush(stdout);
     if (rc < 0)
         fprintf(stderr, "tern demo: %s\n", err);

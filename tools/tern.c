@@ -29,8 +29,11 @@ static void usage(FILE *f)
     fprintf(f, "usage: tern COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
-    fprintf(f, "\n`tern COMMAND --help` describes each command; `tern --version` prints the\n"
-               "version. Manual pages: man tern, man tern-COMMAND.\n");
+    fprintf(f, "\noptions:\n"
+               "  -h, --help      this help\n"
+               "  --version       print tern's version (\"tern MAJOR.MINOR.PATCH\") and exit\n"
+               "\n`tern COMMAND --help` describes each command, as does its manual page:\n"
+               "man tern-COMMAND.\n");
 }
 
 int main(int argc, char **argv)
