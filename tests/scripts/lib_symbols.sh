@@ -45,7 +45,7 @@ if [ -z "$extra" ]; then
     echo "ok - lib_symbols: libtern.so exports nothing that include/tern/ does not declare"
 else
     echo "$extra" | sed 's/^/    exported, not declared in include\/tern\/: /'
-    echo "not ok - lib_symbols: $(echo "$extra" | wc -l) exported tern_ names are not public API"
+    echo "not ok - lib_symbols: libtern.so exports $(echo "$extra" | wc -l) names include/tern/ does not declare"
 fi
 if out=$(/usr/bin/env python3 tools/mark_api.py --check); then
     echo "ok - lib_symbols: every public declaration carries TERN_API"
