@@ -193,12 +193,13 @@ demo: all
 	$(TERN) demo
 
 # The example scenarios go to PREFIX/share/tern/scenarios, where `tern demo`
-# points when it runs from PREFIX/bin; the manual pages to PREFIX/share/man.
+# points when it runs from PREFIX/bin; the manual pages to PREFIX/share/man
+# (section 1 generated from --help, man/tern.3 the library's, by hand).
 # The last lines say how programs find the shared library (tools/install_hint.sh).
 install: $(LIB_A) $(LIB_SO) $(TERN) $(MAN_STAMP)
 	@$(say) INSTALL $(DESTDIR)$(PREFIX)
 	$(Q)install -d $(DESTDIR)$(PREFIX)/include/tern/wire $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/tern/scenarios
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/tern/scenarios
 	$(Q)install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
 	$(Q)install -m 644 include/tern/wire/*.h $(DESTDIR)$(PREFIX)/include/tern/wire/
 	$(Q)install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
@@ -207,6 +208,7 @@ install: $(LIB_A) $(LIB_SO) $(TERN) $(MAN_STAMP)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tern.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc
 	$(Q)install -m 755 $(TERN) $(DESTDIR)$(PREFIX)/bin/
 	$(Q)install -m 644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(Q)install -m 644 man/tern.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	$(Q)install -m 644 examples/scenarios/*.scn $(DESTDIR)$(PREFIX)/share/tern/scenarios/
 	@sh tools/install_hint.sh '$(PREFIX)' '$(DESTDIR)'
 
@@ -214,7 +216,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/tern $(DESTDIR)$(PREFIX)/share/tern
 	rm -f $(DESTDIR)$(PREFIX)/lib/libtern.a $(DESTDIR)$(PREFIX)/lib/libtern.so $(DESTDIR)$(PREFIX)/lib/libtern.so.$(SOVERSION)
 	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc $(DESTDIR)$(PREFIX)/bin/tern
-	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/tern.1 $(DESTDIR)$(PREFIX)/share/man/man1/tern-*.1
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/tern.1 $(DESTDIR)$(PREFIX)/share/man/man1/tern-*.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man3/tern.3
 
 # libFuzzer targets (clang, ASan+UBSan, TERN_ASSERT on), one per
 # fuzz/NAME_fuzz.c, built into build/fuzz/NAME; FUZZ_TARGETS picks some.

@@ -22,7 +22,7 @@ if ! make --no-print-directory -s install "${san[@]}" BUILD="$b" PREFIX="$tmp/pr
 fi
 echo "ok - make install PREFIX=..."
 for f in include/tern/err.h include/tern/wire/tcp.h include/tern/api.h include/tern/version.h lib/libtern.a \
-         lib/libtern.so lib/pkgconfig/tern.pc bin/tern share/man/man1/tern.1 \
+         lib/libtern.so lib/pkgconfig/tern.pc bin/tern share/man/man1/tern.1 share/man/man3/tern.3 \
          share/tern/scenarios/demo.scn share/tern/scenarios/two-paths.scn; do
     if [ -e "$tmp/prefix/$f" ]; then echo "ok - installed $f"; else echo "not ok - installed $f"; fi
 done

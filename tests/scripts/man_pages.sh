@@ -71,6 +71,31 @@ for c in $commands; do
 done
 if [ -z "$missing" ]; then echo "ok - man_pages: tern.1 lists every command's page"
 else echo "not ok - man_pages: tern.1 does not list:$missing"; fi
+# man/tern.3, the library's page (by hand): renders cleanly, names every
+# public header and no other, and every tern_ function it names is public.
+f3=man/tern.3
+if groff -man -Tascii -ww -z "$f3" 2>"$tmp/warn" && [ ! -s "$tmp/warn" ]; then
+    echo "ok - man_pages: tern.3 renders without warnings"
+else
+    sed 's/^/    /' "$tmp/warn"; echo "not ok - man_pages: tern.3 renders without warnings"
+fi
+groff -man -Tascii -P-cbou -rLL=300n "$f3" 2>/dev/null >"$tmp/tern3.txt"
+(cd include && find tern -name '*.h' | sort) >"$tmp/headers"
+grep -oE 'tern/(wire/)?[a-z0-9_]+\.h' "$tmp/tern3.txt" | sort -u >"$tmp/named"
+if cmp -s "$tmp/headers" "$tmp/named"; then
+    echo "ok - man_pages: tern.3 names the $(wc -l <"$tmp/headers") public headers"
+else
+    diff "$tmp/headers" "$tmp/named" | sed -n 's/^< /    not in tern.3: /p; s/^> /    not a public header: /p'
+    echo "not ok - man_pages: tern.3 names exactly the public headers"
+fi
+/usr/bin/env python3 tools/mark_api.py --list | sort -u >"$tmp/public"
+grep -oE 'tern_[a-z0-9_]+\(\)' "$tmp/tern3.txt" | tr -d '()' | sort -u >"$tmp/fns"
+unknown=$(comm -23 "$tmp/fns" "$tmp/public")
+if [ -s "$tmp/fns" ] && [ -z "$unknown" ]; then
+    echo "ok - man_pages: the $(wc -l <"$tmp/fns") functions tern.3 names are public API"
+else
+    echo "not ok - man_pages: tern.3 names functions that are not public API:" $unknown
+fi
 # No stale page for a command tern no longer has.
 for f in "$b"/man/tern-*.1; do
     [ -e "$f" ] || continue
