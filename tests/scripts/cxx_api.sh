@@ -18,6 +18,18 @@ if [ -z "$missing" ]; then
 else
     echo "not ok - cxx_api: $src does not include:$missing"
 fi
+# Every public header that declares anything has its extern "C" block (a
+# header missing it still compiles; only calls into it would fail to link).
+noextern=
+for h in $(find include/tern -name '*.h' | sort); do
+    [ "$h" = include/tern/api.h ] && continue
+    grep -q '^extern "C" {$' "$h" || noextern="$noextern $h"
+done
+if [ -z "$noextern" ]; then
+    echo "ok - cxx_api: every public header has an extern \"C\" block"
+else
+    echo "not ok - cxx_api: no extern \"C\" block in:$noextern"
+fi
 cxx=(g++)
 case "$(basename "$b")" in
     asan) cxx=(clang++ -fsanitize=address,undefined -fno-sanitize-recover=all) ;;
