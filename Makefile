@@ -4,7 +4,9 @@
 #   make test            every test, then every test again under ASan+UBSan (clang)
 #   make conformance [SCRIPT=path.pkt] [V=1]   the TCP conformance scripts alone
 #   make demo            the main job (see README.md)
-#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make install PREFIX=/usr/local [DESTDIR=...]   (also the manual pages: make man)
+#   V=1                  print each command (default: one line per step, "CC src/core/tcp_in.c")
+#   -jN                  jobs in parallel (default: one per core)
 #   make fuzz [FUZZ_SECONDS=60]   libFuzzer targets (clang)
 #   make fuzz-long                 every target 10 min, TCP connections 30 min
 #   make bench [BENCH=NAME]       benchmarks beside their peers (docs/performance.md)
@@ -15,8 +17,10 @@
 #           RELEASE=1 builds into build/release without TERN_ASSERT checks
 #           (`make RELEASE=1 install` installs that build).
 
-VERSION := 0.1.0
-SOVERSION := 0
+# The version is written once, in include/tern/version.h.
+version_part = $(shell sed -n 's/^\#define TERN_VERSION_$(1) \([0-9]*\)$$/\1/p' include/tern/version.h)
+VERSION := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+SOVERSION := $(call version_part,MAJOR)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
@@ -49,10 +53,27 @@ else
   SODEFS := -Wl,-z,defs
 endif
 
+# One short line per step (CC file, AR library, LD program); V=1 prints the
+# commands themselves.
+ifeq ($(V),1)
+  Q :=
+  say = :
+else
+  Q := @
+  say = printf '%-3s %s\n'
+endif
+
+# Build in parallel (one job per core) unless -j was given.
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+  MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE $(ASSERTS)
 CFLAGS += -std=c11 $(OPT) $(WARN) -fPIC -MMD -MP
 LDFLAGS += $(LDSAN)
+# libtern.so exports only the functions marked TERN_API (include/tern/api.h).
+LIB_CFLAGS := -fvisibility=hidden
 
 # src/tls is not part of libtern: it links OpenSSL (libssl, libcrypto) and
 # goes into libtern-tls.a, which only the tern command and the unit tests
@@ -75,29 +96,38 @@ TLS_A := $(BUILD)/libtern-tls.a
 LIB_SO := $(BUILD)/libtern.so.$(SOVERSION)
 TERN := $(BUILD)/tern
 UNIT := $(BUILD)/unit_tests
+# Manual pages, section 1, generated from the --help texts (tools/gen_man.sh).
+MAN_DIR := $(BUILD)/man
+MAN_STAMP := $(MAN_DIR)/.made
 
 .PHONY: all tests test test-one conformance demo install uninstall fuzz bench clean
 # Keep fuzz objects (intermediates of a pattern rule) so reruns do not rebuild them.
 .SECONDARY:
-all: $(LIB_A) $(LIB_SO) $(TERN)
+all: $(LIB_A) $(LIB_SO) $(TERN) $(MAN_STAMP)
+
+$(LIB_OBJ): CFLAGS += $(LIB_CFLAGS)
 
 $(BUILD)/obj/%.o: %.c Makefile
+	@$(say) CC $<
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
+	@$(say) AR $@
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(TLS_A): $(TLS_OBJ)
+	@$(say) AR $@
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJ) Makefile
-	$(CC) -shared -Wl,-soname,libtern.so.$(SOVERSION) $(SODEFS) $(LDFLAGS) -o $@ $(LIB_OBJ) -lm
-	ln -sf libtern.so.$(SOVERSION) $(BUILD)/libtern.so
+	@$(say) LD $@
+	$(Q)$(CC) -shared -Wl,-soname,libtern.so.$(SOVERSION) $(SODEFS) $(LDFLAGS) -o $@ $(LIB_OBJ) -lm
+	$(Q)ln -sf libtern.so.$(SOVERSION) $(BUILD)/libtern.so
 
 # libpcap (Debian's libpcap-dev) is linked into the tern command only (never
 # libtern): `tern dump` reads pcapng and compiles tcpdump filter expressions
@@ -117,15 +147,24 @@ $(BUILD)/libpcap.flag: FORCE
 .PHONY: FORCE
 
 $(TERN): $(TOOL_OBJ) $(TLS_A) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) $(TOOL_LIBS) -lm
+	@$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) $(TOOL_LIBS) -lm
+
+.PHONY: man
+man: $(MAN_STAMP)
+$(MAN_STAMP): $(TERN) tools/gen_man.sh
+	@$(say) MAN $(MAN_DIR)
+	$(Q)rm -rf $(MAN_DIR) && sh tools/gen_man.sh $(TERN) $(MAN_DIR) && touch $@
 
 $(UNIT): $(TEST_OBJ) $(TLS_A) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) -lm
+	@$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) -lm
 
 # Each fuzz target linked with a plain main() that replays files (no libFuzzer).
 $(BUILD)/fuzz/%_replay: $(BUILD)/obj/fuzz/%_fuzz.o $(BUILD)/obj/fuzz/replay.o $(LIB_A)
+	@$(say) LD $@
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 $(TEST_OBJ): CPPFLAGS += -Itests
 
@@ -138,7 +177,7 @@ test:
 	$(MAKE) --no-print-directory -j$$(nproc) tests
 	$(MAKE) --no-print-directory -j$$(nproc) SAN=1 tests
 	$(MAKE) --no-print-directory -j$$(nproc) SAN=thread build/tsan/unit_tests
-	@tests/run.sh $(BUILD) build/asan build/tsan:posix
+	@MAKEFLAGS= tests/run.sh $(BUILD) build/asan build/tsan:posix
 
 # One variant only, e.g. `make test-one SAN=1`.
 test-one: tests
@@ -153,20 +192,32 @@ conformance: $(UNIT)
 demo: all
 	$(TERN) demo
 
-install: $(LIB_A) $(LIB_SO) $(TERN)
-	install -d $(DESTDIR)$(PREFIX)/include/tern/wire $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
-	install -m 644 include/tern/wire/*.h $(DESTDIR)$(PREFIX)/include/tern/wire/
-	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libtern.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libtern.so
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tern.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc
-	install -m 755 $(TERN) $(DESTDIR)$(PREFIX)/bin/
+# The example scenarios go to PREFIX/share/tern/scenarios, where `tern demo`
+# points when it runs from PREFIX/bin; the manual pages to PREFIX/share/man
+# (section 1 generated from --help, man/tern.3 the library's, by hand).
+# The last lines say how programs find the shared library (tools/install_hint.sh).
+install: $(LIB_A) $(LIB_SO) $(TERN) $(MAN_STAMP)
+	@$(say) INSTALL $(DESTDIR)$(PREFIX)
+	$(Q)install -d $(DESTDIR)$(PREFIX)/include/tern/wire $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/tern/scenarios
+	$(Q)install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
+	$(Q)install -m 644 include/tern/wire/*.h $(DESTDIR)$(PREFIX)/include/tern/wire/
+	$(Q)install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	$(Q)install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	$(Q)ln -sf libtern.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libtern.so
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tern.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc
+	$(Q)install -m 755 $(TERN) $(DESTDIR)$(PREFIX)/bin/
+	$(Q)install -m 644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(Q)install -m 644 man/tern.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	$(Q)install -m 644 examples/scenarios/*.scn $(DESTDIR)$(PREFIX)/share/tern/scenarios/
+	@sh tools/install_hint.sh '$(PREFIX)' '$(DESTDIR)'
 
 uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/include/tern
+	rm -rf $(DESTDIR)$(PREFIX)/include/tern $(DESTDIR)$(PREFIX)/share/tern
 	rm -f $(DESTDIR)$(PREFIX)/lib/libtern.a $(DESTDIR)$(PREFIX)/lib/libtern.so $(DESTDIR)$(PREFIX)/lib/libtern.so.$(SOVERSION)
 	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc $(DESTDIR)$(PREFIX)/bin/tern
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/tern.1 $(DESTDIR)$(PREFIX)/share/man/man1/tern-*.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man3/tern.3
 
 # libFuzzer targets (clang, ASan+UBSan, TERN_ASSERT on), one per
 # fuzz/NAME_fuzz.c, built into build/fuzz/NAME; FUZZ_TARGETS picks some.
@@ -187,8 +238,9 @@ FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 .PHONY: fuzz-long fuzz-build
 fuzz-build: $(FUZZ_BIN)
 $(FUZZ_BUILD)/%: fuzz/%_fuzz.c $(LIB_SRC) $(wildcard fuzz/*.h src/*/*.h include/tern/*.h) Makefile
+	@$(say) FUZZ $@
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) \
+	$(Q)clang $(CPPFLAGS) -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) \
 	  -o $@ $< $(LIB_SRC)
 fuzz: $(FUZZ_BIN)
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -228,11 +280,13 @@ BENCH_LIBS := $(LIB_A) -lpthread $(if $(BENCH_LWIP),-llwip)
 BENCH_DEFS := -Ibench $(if $(BENCH_LWIP),-DHAVE_LWIP)
 
 $(BENCH_DIR)/tap_lwip: bench/tap_lwip.c Makefile
+	@$(say) CC $@
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I/usr/include/lwip $(CFLAGS) -o $@ $< -llwip -lpthread
+	$(Q)$(CC) $(CPPFLAGS) -I/usr/include/lwip $(CFLAGS) -o $@ $< -llwip -lpthread
 $(BENCH_DIR)/%: bench/%.c bench/bench_util.h $(LIB_A) Makefile
+	@$(say) CC $@
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(BENCH_DEFS) $(CFLAGS) -o $@ $< $(BENCH_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(BENCH_DEFS) $(CFLAGS) -o $@ $< $(BENCH_LIBS)
 
 .PHONY: bench-run
 bench-run: $(BENCH_BIN)

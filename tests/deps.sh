@@ -27,6 +27,9 @@
 #                     which measure the mapping and filtering of tern router --nat
 #                     (tests/scripts/peer_nat_stun.sh; its service is not started)
 #   stun-client       stun, the RFC 3489 client that names tern's NAT's classic type
+#   g++               builds tests/cxx/api_test.cpp: the public API from C++
+#   groff-base, man-db   render the manual pages (tests/scripts/man_pages.sh,
+#                     install_pkgconfig.sh)
 set -u
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -52,6 +55,9 @@ have_cmd stunnel4 || need+=(stunnel4)
 have_cmd telnet || need+=(telnet)
 have_cmd turnutils_natdiscovery && have_cmd turnserver || need+=(coturn)
 have_cmd stun || need+=(stun-client)
+have_cmd g++ || need+=(g++)
+have_cmd groff || need+=(groff-base)
+have_cmd man || need+=(man-db)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"

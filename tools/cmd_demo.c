@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim/scenario.h"
 #include "sim/sim.h"
@@ -28,8 +29,9 @@ static const char demo_help[] =
     "a page across two routers joined by a fast path and a slow, lossy one with a\n"
     "small queue, pings and traceroutes the server, while a voice-like UDP stream\n"
     "loses a few packets - all in virtual time, in well under a second of wall time.\n"
-    "It is the scenario examples/scenarios/demo.scn (run it with `tern sim`, or edit\n"
-    "a copy: docs/scenarios.md).\n"
+    "It is the scenario examples/scenarios/demo.scn (installed by `make install` as\n"
+    "PREFIX/share/tern/scenarios/demo.scn; run it with `tern sim`, or edit a copy:\n"
+    "docs/scenarios.md).\n"
     "`tern demo forward`: encrypted port forwarding (examples/scenarios/forward.scn):\n"
     "a POP3 session read by a sniffing router, then the same session through a TLS\n"
     "tunnel (`tern forward`, OpenSSL) that the router cannot read (docs/tls.md).\n"
@@ -38,6 +40,30 @@ static const char demo_help[] =
     "             (default tern-demo-out)\n"
     "  --trace    also print every frame of every link\n"
     "  --quiet    print the summary only\n";
+
+/* The demo's scenario file, for the closing hint: examples/scenarios/demo.scn
+ * when we run in a source tree, else the copy `make install` put in
+ * PREFIX/share/tern/scenarios beside PREFIX/bin/tern (found from our own
+ * path, so an installed tree may be moved). */
+static const char *demo_scn_path(const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "examples/scenarios/%s", name); /* in a source tree */
+    if (access(buf, R_OK) == 0)
+        return buf;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? memrchr(exe, '/', (size_t)n) : NULL;
+    if (!slash)
+        return buf;
+    *slash = 0;
+    char installed[PATH_MAX + 128];
+    snprintf(installed, sizeof installed, "%s/../share/tern/scenarios/%s", exe, name);
+    char real[PATH_MAX];
+    if (!realpath(installed, real) || access(real, R_OK) != 0)
+        return buf;
+    snprintf(buf, cap, "%s", real);
+    return buf;
+}
 
 int cmd_demo(int argc, char **argv)
 {
@@ -108,6 +134,7 @@ int cmd_demo(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     int rc = sim_run(sc, &so, err, sizeof err);
+    char scn[PATH_MAX];
     if (rc >= 0 && forward)
         printf("\nEverything above ran in virtual time; TLS is OpenSSL's, the certificates were "
                "made for this run.\nLook closer:\n"
@@ -115,15 +142,15 @@ int cmd_demo(int argc, char **argv)
                "every word\n"
                "  tcpdump -n -X -r %s/wan.pcap 'tcp port 995'   the tunnel: TLS records, "
                "garbled\n"
-               "  tern sim examples/scenarios/forward.scn --trace=wan    every frame eve saw\n",
-               so.pcap_dir, so.pcap_dir);
+               "  tern sim %s --trace=wan    every frame eve saw\n",
+               so.pcap_dir, so.pcap_dir, demo_scn_path("forward.scn", scn, sizeof scn));
     else if (rc >= 0)
         printf("\nEverything above ran in virtual time. Look closer:\n"
                "  tcpdump -n -r %s/slow.pcap     the lossy path, frame by frame\n"
                "  tern dump %s/lan.pcap          the same printer, built into tern\n"
                "  %s/flow*-tsg.svg               the time-sequence graph (open in a browser)\n"
-               "  tern sim examples/scenarios/demo.scn --seed 2    another roll of the dice\n",
-               so.pcap_dir, so.pcap_dir, so.pcap_dir);
+               "  tern sim %s --seed 2    another roll of the dice\n",
+               so.pcap_dir, so.pcap_dir, so.pcap_dir, demo_scn_path("demo.scn", scn, sizeof scn));
     fflush(stdout);
     if (rc < 0)
         fprintf(stderr, "tern demo: %s\n", err);

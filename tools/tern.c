@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tern/version.h"
 #include "tools.h"
 
 static const struct tern_cmd cmds[] = {
@@ -28,7 +29,11 @@ static void usage(FILE *f)
     fprintf(f, "usage: tern COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
-    fprintf(f, "\n`tern COMMAND --help` describes each command.\n");
+    fprintf(f, "\noptions:\n"
+               "  -h, --help      this help\n"
+               "  --version       print tern's version (\"tern MAJOR.MINOR.PATCH\") and exit\n"
+               "\n`tern COMMAND --help` describes each command, as does its manual page:\n"
+               "man tern-COMMAND.\n");
 }
 
 int main(int argc, char **argv)
@@ -42,7 +47,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("tern %s\n", TERN_VERSION_STRING);
+        printf("tern %s\n", tern_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

@@ -2,8 +2,6 @@
 #ifndef TERN_TOOLS_H
 #define TERN_TOOLS_H
 
-#define TERN_VERSION_STRING "0.1.0"
-
 struct tern_cmd {
     const char *name;
     const char *help;

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tern/api.h"
 #include "tern/loop.h"
 
 #ifdef __cplusplus
@@ -66,7 +67,7 @@ struct tern_frame {
     uint8_t *data;
 };
 /* Gives f back to the pool it came from (NULL: nothing). */
-void tern_frame_free(struct tern_frame *f);
+TERN_API void tern_frame_free(struct tern_frame *f);
 
 struct tern_device_ops {
     /* Returns 0, or a negative enum tern_err (the frame is dropped and counted). */
@@ -129,19 +130,19 @@ static inline int tern_device_send_frame(struct tern_device *d, struct tern_fram
 /* Called by device implementations (and embedders' custom devices) for each
  * received frame: counts it and hands it to the rx handler (no handler: the
  * frame is also counted in rx_dropped). */
-void tern_device_deliver(struct tern_device *d, const uint8_t *frame, size_t len);
+TERN_API void tern_device_deliver(struct tern_device *d, const uint8_t *frame, size_t len);
 /* The same, with TERN_RX_* flags set in d->rx_flags for the call (a
  * wrapper passes its inner device's rx_flags on this way). */
-void tern_device_deliver_flags(struct tern_device *d, const uint8_t *frame, size_t len,
-                               unsigned flags);
+TERN_API void tern_device_deliver_flags(struct tern_device *d, const uint8_t *frame, size_t len,
+                                        unsigned flags);
 /* The handler called (once, from the loop) when d stops for good, e.g. the
  * TAP interface was deleted; a loop blocked on nothing else would otherwise
  * wait forever. Installing it on a device already down calls it at once. */
-void tern_device_set_down(struct tern_device *d, tern_down_fn fn, void *ctx);
+TERN_API void tern_device_set_down(struct tern_device *d, tern_down_fn fn, void *ctx);
 /* Called by device implementations (and embedders' custom devices) when the
  * device can carry no more frames: records err (errno-style, nonzero; the
  * first report wins) and calls the down handler. */
-void tern_device_report_down(struct tern_device *d, int err);
+TERN_API void tern_device_report_down(struct tern_device *d, int err);
 static inline void tern_device_destroy(struct tern_device *d)
 {
     if (d)
@@ -172,13 +173,13 @@ static inline void tern_device_destroy(struct tern_device *d)
  * the flag (and with tern_tap_open/tern_tun_open), plain frames. */
 #define TERN_TUNTAP_CREATE 0x1u
 #define TERN_TUNTAP_OFFLOAD 0x2u
-struct tern_device *tern_tuntap_open(struct tern_loop *loop, const char *ifname,
-                                     enum tern_link_type link, unsigned flags);
-struct tern_device *tern_tap_open(struct tern_loop *loop, const char *ifname);
-struct tern_device *tern_tun_open(struct tern_loop *loop, const char *ifname);
+TERN_API struct tern_device *tern_tuntap_open(struct tern_loop *loop, const char *ifname,
+                                              enum tern_link_type link, unsigned flags);
+TERN_API struct tern_device *tern_tap_open(struct tern_loop *loop, const char *ifname);
+TERN_API struct tern_device *tern_tun_open(struct tern_loop *loop, const char *ifname);
 /* What interface ifname is: TERN_LINK_ETHERNET (a TAP), TERN_LINK_RAW_IP
  * (a TUN), 0 no such interface, -1 an interface that is neither. */
-int tern_tuntap_kind(const char *ifname);
+TERN_API int tern_tuntap_kind(const char *ifname);
 
 /* An Ethernet device on an EXISTING Linux interface (a veth end, a NIC)
  * through an AF_PACKET socket with a TPACKET_V3 receive ring, beside the
@@ -203,7 +204,7 @@ int tern_tuntap_kind(const char *ifname);
  * The device owns its socket and ring; tern_device_destroy frees them. */
 #define TERN_PACKET_PROMISC 0x1u
 #define TERN_PACKET_QDISC_BYPASS 0x2u
-struct tern_device *tern_packet_open(struct tern_loop *loop, const char *ifname, unsigned flags);
+TERN_API struct tern_device *tern_packet_open(struct tern_loop *loop, const char *ifname, unsigned flags);
 
 /* Two devices joined back to back in memory: what one sends, the other
  * receives, on the next turn of `loop` (never re-entrantly). The queue in
@@ -213,27 +214,27 @@ struct tern_device *tern_packet_open(struct tern_loop *loop, const char *ifname,
  * override them in struct tern_iface_config when several links share a
  * segment. Destroying one side leaves the other safe (its sends then fail
  * with TERN_E_IO); destroy both. Returns 0, TERN_E_INVAL or TERN_E_NOMEM. */
-int tern_memlink_pair(struct tern_loop *loop, enum tern_link_type link, uint16_t mtu,
-                      size_t qlen, struct tern_device **a, struct tern_device **b);
+TERN_API int tern_memlink_pair(struct tern_loop *loop, enum tern_link_type link, uint16_t mtu,
+                               size_t qlen, struct tern_device **a, struct tern_device **b);
 
 /* A device an embedder supplies: tern calls send(ctx, frame, len) to
  * transmit; the embedder calls tern_device_deliver(dev, frame, len) for
  * each frame it receives. */
-struct tern_device *tern_custom_device_new(enum tern_link_type link, uint16_t mtu,
-                                           const uint8_t mac[6],
-                                           int (*send)(void *ctx, const uint8_t *frame, size_t len),
-                                           void *ctx);
+TERN_API struct tern_device *tern_custom_device_new(enum tern_link_type link, uint16_t mtu,
+                                                    const uint8_t mac[6],
+                                                    int (*send)(void *ctx, const uint8_t *frame, size_t len),
+                                                    void *ctx);
 
 /* A trace tap in front of `inner`: every frame in either direction is written to
  * `pcap` (may be NULL) and/or printed tcpdump-style to `trace` (may be NULL)
  * with the loop's time. Destroying the wrapper destroys `inner`; the FILEs stay
  * the caller's. */
-struct tern_device *tern_trace_wrap(struct tern_loop *loop, struct tern_device *inner, FILE *pcap,
-                                    FILE *trace);
+TERN_API struct tern_device *tern_trace_wrap(struct tern_loop *loop, struct tern_device *inner, FILE *pcap,
+                                             FILE *trace);
 /* Timestamps of a trace wrapper = loop time + epoch_offset_us (a real loop's
  * CLOCK_MONOTONIC + this = wall clock); trace lines are printed in local time
  * = UTC + utc_offset_s. Both default to 0 (virtual time prints from 00:00). */
-void tern_trace_set_clock(struct tern_device *trace_dev, int64_t epoch_offset_us, long utc_offset_s);
+TERN_API void tern_trace_set_clock(struct tern_device *trace_dev, int64_t epoch_offset_us, long utc_offset_s);
 
 /* Impairments applied to frames the wrapped device sends (egress); frames
  * it receives pass straight through. Rates are probabilities in [0, 1].
@@ -272,8 +273,8 @@ struct tern_impair {
  * and copies its link, mtu, mac and name. Destroying the wrapper destroys
  * `inner`. NULL (inner untouched and still the caller's) on a bad cfg or
  * no memory. */
-struct tern_device *tern_impair_wrap(struct tern_loop *loop, struct tern_device *inner,
-                                     const struct tern_impair *cfg);
+TERN_API struct tern_device *tern_impair_wrap(struct tern_loop *loop, struct tern_device *inner,
+                                              const struct tern_impair *cfg);
 
 /* What an impairment wrapper did, each frame counted once per fate. */
 struct tern_impair_stats {
@@ -286,7 +287,7 @@ struct tern_impair_stats {
     uint64_t reordered;   /* copies held back by reorder_delay_us */
 };
 /* Zeros for a device that is not an impairment wrapper. */
-void tern_impair_get_stats(const struct tern_device *d, struct tern_impair_stats *st);
+TERN_API void tern_impair_get_stats(const struct tern_device *d, struct tern_impair_stats *st);
 
 #ifdef __cplusplus
 }

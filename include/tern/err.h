@@ -9,6 +9,8 @@
 #ifndef TERN_ERR_H
 #define TERN_ERR_H
 
+#include "tern/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -51,7 +53,7 @@ enum tern_err {
 };
 
 /* A short English description of err (negative or zero); never NULL. */
-const char *tern_strerror(int err);
+TERN_API const char *tern_strerror(int err);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tern/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -72,7 +74,7 @@ struct tern_loop {
     const struct tern_loop_ops *ops;
 };
 
-void tern_timer_init(struct tern_timer *t, tern_timer_fn fn, void *arg);
+TERN_API void tern_timer_init(struct tern_timer *t, tern_timer_fn fn, void *arg);
 static inline bool tern_timer_armed(const struct tern_timer *t) { return t->heap_idx != SIZE_MAX; }
 
 static inline uint64_t tern_loop_now(struct tern_loop *l) { return l->ops->now(l); }
@@ -104,31 +106,31 @@ static inline void tern_loop_destroy(struct tern_loop *l)
 
 /* The real loop. clock may be NULL (CLOCK_MONOTONIC) or an embedder's clock
  * returning microseconds. Returns NULL on failure (errno set). */
-struct tern_loop *tern_loop_real_new(uint64_t (*clock)(void *ctx), void *clock_ctx);
+TERN_API struct tern_loop *tern_loop_real_new(uint64_t (*clock)(void *ctx), void *clock_ctx);
 /* Wakes a real loop blocked in epoll from another thread: the loop's run()
  * returns 0 after the turn in which it sees the wake (or at once if the wake
  * came while it was not running), so the caller of run() can pick up work
  * another thread left for it and call run() again. The only thread-safe
  * call on a loop. No-op on other loops. */
-void tern_loop_wake(struct tern_loop *l);
+TERN_API void tern_loop_wake(struct tern_loop *l);
 /* Real loop: before(ctx) runs just before each epoll_wait (the sleep) and
  * after(ctx) right after it, on the loop's thread. The POSIX facade uses
  * them to release its runtime mutex while the loop sleeps, so the loop holds
  * it only while it processes timers and fds. NULLs remove the hooks. No-op
  * on other loops. */
-void tern_loop_real_set_sleep_hooks(struct tern_loop *l, void (*before)(void *ctx),
-                                    void (*after)(void *ctx), void *ctx);
+TERN_API void tern_loop_real_set_sleep_hooks(struct tern_loop *l, void (*before)(void *ctx),
+                                             void (*after)(void *ctx), void *ctx);
 
 /* The virtual loop, starting at time `start`. run() pops events in order and
  * jumps time to each; no wall-clock time passes. */
-struct tern_loop *tern_loop_virtual_new(uint64_t start);
+TERN_API struct tern_loop *tern_loop_virtual_new(uint64_t start);
 /* Virtual loop: fire every timer due at or before `now` (including timers
  * armed meanwhile with such deadlines), each with the time set to its
  * deadline, then set the time to `now` (never backwards). For embedders
  * driving tern from their own loop. No-op on other loops. */
-void tern_loop_advance(struct tern_loop *l, uint64_t now);
+TERN_API void tern_loop_advance(struct tern_loop *l, uint64_t now);
 /* Virtual loop: the next deadline, or TERN_TIME_NEVER (also for other loops). */
-uint64_t tern_loop_next_deadline(struct tern_loop *l);
+TERN_API uint64_t tern_loop_next_deadline(struct tern_loop *l);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tern/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -44,23 +46,23 @@ struct tern_nat_config {
     uint32_t max_per_host;            /* 2048 per inside host (RFC 6888 REQ-4) */
 };
 
-void tern_nat_config_defaults(struct tern_nat_config *c);
+TERN_API void tern_nat_config_defaults(struct tern_nat_config *c);
 
 /* Makes ifindex an outside (NAT) interface. The first call sets the
  * table's configuration (c NULL: defaults); later calls add interfaces
  * with the same configuration. 0 or a negative enum tern_err. */
-int tern_nat_enable(struct tern_stack *s, int ifindex, const struct tern_nat_config *c);
+TERN_API int tern_nat_enable(struct tern_stack *s, int ifindex, const struct tern_nat_config *c);
 
 /* The address datagrams leaving through NAT interface ifindex are
  * translated to (0: the interface's own, the default). It must be one of
  * the router's addresses, on a NAT interface whose network routes it back
  * (docs/nat.md: the demo NATs both uplinks to one of them). */
-int tern_nat_set_external(struct tern_stack *s, int ifindex, uint32_t addr);
+TERN_API int tern_nat_set_external(struct tern_stack *s, int ifindex, uint32_t addr);
 
 /* Port forwarding (DNAT): new inbound flows to (proto, ext_port) on any
  * NAT interface go to addr:port inside. proto 6 or 17. */
-int tern_nat_forward_add(struct tern_stack *s, uint8_t proto, uint16_t ext_port, uint32_t addr,
-                         uint16_t port);
+TERN_API int tern_nat_forward_add(struct tern_stack *s, uint8_t proto, uint16_t ext_port, uint32_t addr,
+                                  uint16_t port);
 
 /* One firewall rule: matches when every given field matches (proto 0 =
  * any, masks 0 = any address, dport_hi 0 = any port). */
@@ -74,9 +76,9 @@ struct tern_fw_rule {
 /* Turns the firewall on for ifindex (default deny of new inbound flows)
  * and appends the rule if r is not NULL. Rules are tried in the order
  * added; the first match decides. 0 or a negative enum tern_err. */
-int tern_fw_rule_add(struct tern_stack *s, int ifindex, const struct tern_fw_rule *r);
+TERN_API int tern_fw_rule_add(struct tern_stack *s, int ifindex, const struct tern_fw_rule *r);
 /* Hits of rule k (in the order added, across interfaces), 0 if none. */
-uint64_t tern_fw_rule_hits(const struct tern_stack *s, int k);
+TERN_API uint64_t tern_fw_rule_hits(const struct tern_stack *s, int k);
 
 struct tern_nat_stats {
     uint64_t created, expired, evicted;   /* table entries */
@@ -90,19 +92,19 @@ struct tern_nat_stats {
     uint64_t entries;        /* live now */
 };
 /* NULL when the stack has no NAT and no firewall. */
-const struct tern_nat_stats *tern_nat_stats(struct tern_stack *s);
+TERN_API const struct tern_nat_stats *tern_nat_stats(struct tern_stack *s);
 
 /* The inside endpoint of the session using external endpoint (ext_addr,
  * ext_port) toward remote (rem_addr, rem_port), proto 6 or 17: true and
  * *int_addr, *int_port set, or false (no such session). For tools that
  * follow one connection on both sides of the NAT (the simulator's flows). */
-bool tern_nat_inside_of(struct tern_stack *s, uint8_t proto, uint32_t ext_addr,
-                        uint16_t ext_port, uint32_t rem_addr, uint16_t rem_port,
-                        uint32_t *int_addr, uint16_t *int_port);
+TERN_API bool tern_nat_inside_of(struct tern_stack *s, uint8_t proto, uint32_t ext_addr,
+                                 uint16_t ext_port, uint32_t rem_addr, uint16_t rem_port,
+                                 uint32_t *int_addr, uint16_t *int_port);
 
 /* The table as `conntrack -L` prints it, one line per entry, into buf
  * (NUL-terminated, truncated to cap). Returns the length it needed. */
-size_t tern_nat_list(struct tern_stack *s, char *buf, size_t cap);
+TERN_API size_t tern_nat_list(struct tern_stack *s, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

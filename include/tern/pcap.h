@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tern/api.h"
 #include "tern/err.h"
 
 #ifdef __cplusplus
@@ -41,17 +42,17 @@ struct tern_pcap_writer {
 
 /* Writes the global header to f (owned by the caller, binary mode).
  * snaplen 0 means TERN_PCAP_SNAPLEN_DEFAULT. TERN_OK or TERN_E_IO. */
-int tern_pcap_writer_init(struct tern_pcap_writer *w, FILE *f, uint32_t linktype,
-                          uint32_t snaplen);
+TERN_API int tern_pcap_writer_init(struct tern_pcap_writer *w, FILE *f, uint32_t linktype,
+                                   uint32_t snaplen);
 
 /* Appends one record: ts_us = microseconds since the epoch, wirelen = the
  * frame's length on the wire (>= len). At most snaplen bytes of data are
  * stored. TERN_OK, TERN_E_INVAL (wirelen < len) or TERN_E_IO. */
-int tern_pcap_write(struct tern_pcap_writer *w, uint64_t ts_us, const uint8_t *data, size_t len,
-                    size_t wirelen);
+TERN_API int tern_pcap_write(struct tern_pcap_writer *w, uint64_t ts_us, const uint8_t *data, size_t len,
+                             size_t wirelen);
 
 /* fflush; the caller still owns and closes the FILE*. TERN_OK or TERN_E_IO. */
-int tern_pcap_writer_flush(struct tern_pcap_writer *w);
+TERN_API int tern_pcap_writer_flush(struct tern_pcap_writer *w);
 
 struct tern_pcap_reader {
     FILE *f;
@@ -72,7 +73,7 @@ struct tern_pcap_rec {
 /* Reads and checks the global header. TERN_OK; TERN_E_FORMAT for an unknown
  * magic or a version other than 2.x; TERN_E_SHORT when the file is shorter
  * than the header; TERN_E_IO on a read error. */
-int tern_pcap_reader_init(struct tern_pcap_reader *r, FILE *f);
+TERN_API int tern_pcap_reader_init(struct tern_pcap_reader *r, FILE *f);
 
 /* Reads the next record into buf[0..cap). Returns 1 with *rec filled, 0 at a
  * clean end of file, or a negative tern_err: TERN_E_SHORT (file ends inside
@@ -80,11 +81,11 @@ int tern_pcap_reader_init(struct tern_pcap_reader *r, FILE *f);
  * wirelen; like libpcap, caplen > the header's snaplen is tolerated up to
  * the cap), TERN_E_NOSPC (caplen > cap), TERN_E_IO.
  * After an error the reader must not be used again. */
-int tern_pcap_read(struct tern_pcap_reader *r, struct tern_pcap_rec *rec, uint8_t *buf,
-                   size_t cap);
+TERN_API int tern_pcap_read(struct tern_pcap_reader *r, struct tern_pcap_rec *rec, uint8_t *buf,
+                            size_t cap);
 
 /* "EN10MB (Ethernet)" / "RAW (Raw IP)" / "unknown" for the header line. */
-const char *tern_pcap_linktype_name(uint32_t linktype);
+TERN_API const char *tern_pcap_linktype_name(uint32_t linktype);
 
 #ifdef __cplusplus
 }

@@ -35,6 +35,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "tern/api.h"
 #include "tern/device.h"
 #include "tern/stack.h"
 
@@ -68,66 +69,66 @@ struct tern_runtime_cfg {
 
 /* Builds loop, device, stack and interface, and starts the thread. NULL +
  * errno on failure (EINVAL for a bad cfg). */
-struct tern_runtime *tern_runtime_new(const struct tern_runtime_cfg *cfg);
+TERN_API struct tern_runtime *tern_runtime_new(const struct tern_runtime_cfg *cfg);
 /* Stops and joins the thread, closes every descriptor still open (RST on
  * TCP), frees the stack and destroys the device and loop. NULL is a no-op. */
-void tern_runtime_free(struct tern_runtime *rt);
+TERN_API void tern_runtime_free(struct tern_runtime *rt);
 /* Any thread: makes the runtime's thread call cfg->pump soon. */
-void tern_runtime_wake(struct tern_runtime *rt);
+TERN_API void tern_runtime_wake(struct tern_runtime *rt);
 /* For the core API (tern/socket.h, tern/stack.h) beside the facade: hold
  * the runtime lock around every call on the stack, and call
  * tern_runtime_unlock (which wakes the loop if needed) when done. */
-struct tern_stack *tern_runtime_stack(struct tern_runtime *rt);
-void tern_runtime_lock(struct tern_runtime *rt);
-void tern_runtime_unlock(struct tern_runtime *rt);
+TERN_API struct tern_stack *tern_runtime_stack(struct tern_runtime *rt);
+TERN_API void tern_runtime_lock(struct tern_runtime *rt);
+TERN_API void tern_runtime_unlock(struct tern_runtime *rt);
 
 /* The errno value for a (negative) enum tern_err; 0 for TERN_OK. */
-int tern_errno(int tern_err);
+TERN_API int tern_errno(int tern_err);
 
 /* socket(2): domain AF_INET; type SOCK_DGRAM or SOCK_STREAM, optionally
  * | SOCK_NONBLOCK | SOCK_CLOEXEC (ignored); protocol 0 or the type's. */
-int tern_socket(struct tern_runtime *rt, int domain, int type, int protocol);
-int tern_bind(struct tern_runtime *rt, int fd, const struct sockaddr *addr, socklen_t len);
-int tern_listen(struct tern_runtime *rt, int fd, int backlog);
-int tern_accept(struct tern_runtime *rt, int fd, struct sockaddr *addr, socklen_t *len);
+TERN_API int tern_socket(struct tern_runtime *rt, int domain, int type, int protocol);
+TERN_API int tern_bind(struct tern_runtime *rt, int fd, const struct sockaddr *addr, socklen_t len);
+TERN_API int tern_listen(struct tern_runtime *rt, int fd, int backlog);
+TERN_API int tern_accept(struct tern_runtime *rt, int fd, struct sockaddr *addr, socklen_t *len);
 /* Blocking TCP connect waits for the handshake (SO_SNDTIMEO: EINPROGRESS
  * after it); non-blocking returns EINPROGRESS: poll for POLLOUT, then read
  * SO_ERROR. UDP: AF_UNSPEC dissolves the association. */
-int tern_connect(struct tern_runtime *rt, int fd, const struct sockaddr *addr, socklen_t len);
-int tern_shutdown(struct tern_runtime *rt, int fd, int how);
-int tern_close(struct tern_runtime *rt, int fd);
+TERN_API int tern_connect(struct tern_runtime *rt, int fd, const struct sockaddr *addr, socklen_t len);
+TERN_API int tern_shutdown(struct tern_runtime *rt, int fd, int how);
+TERN_API int tern_close(struct tern_runtime *rt, int fd);
 
 /* flags: MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, MSG_WAITALL (stream recv),
  * MSG_NOSIGNAL (accepted, no signals are ever raised); others EOPNOTSUPP.
  * Blocking stream sends return once every byte is queued (or an error
  * after some bytes: the count so far). */
-ssize_t tern_send(struct tern_runtime *rt, int fd, const void *buf, size_t len, int flags);
-ssize_t tern_recv(struct tern_runtime *rt, int fd, void *buf, size_t len, int flags);
-ssize_t tern_sendto(struct tern_runtime *rt, int fd, const void *buf, size_t len, int flags,
-                    const struct sockaddr *to, socklen_t tolen);
-ssize_t tern_recvfrom(struct tern_runtime *rt, int fd, void *buf, size_t len, int flags,
-                      struct sockaddr *from, socklen_t *fromlen);
-ssize_t tern_read(struct tern_runtime *rt, int fd, void *buf, size_t len);
-ssize_t tern_write(struct tern_runtime *rt, int fd, const void *buf, size_t len);
+TERN_API ssize_t tern_send(struct tern_runtime *rt, int fd, const void *buf, size_t len, int flags);
+TERN_API ssize_t tern_recv(struct tern_runtime *rt, int fd, void *buf, size_t len, int flags);
+TERN_API ssize_t tern_sendto(struct tern_runtime *rt, int fd, const void *buf, size_t len, int flags,
+                             const struct sockaddr *to, socklen_t tolen);
+TERN_API ssize_t tern_recvfrom(struct tern_runtime *rt, int fd, void *buf, size_t len, int flags,
+                               struct sockaddr *from, socklen_t *fromlen);
+TERN_API ssize_t tern_read(struct tern_runtime *rt, int fd, void *buf, size_t len);
+TERN_API ssize_t tern_write(struct tern_runtime *rt, int fd, const void *buf, size_t len);
 /* UDP: one datagram scattered over / gathered from the vector. */
-ssize_t tern_readv(struct tern_runtime *rt, int fd, const struct iovec *iov, int iovcnt);
-ssize_t tern_writev(struct tern_runtime *rt, int fd, const struct iovec *iov, int iovcnt);
+TERN_API ssize_t tern_readv(struct tern_runtime *rt, int fd, const struct iovec *iov, int iovcnt);
+TERN_API ssize_t tern_writev(struct tern_runtime *rt, int fd, const struct iovec *iov, int iovcnt);
 
-int tern_getsockname(struct tern_runtime *rt, int fd, struct sockaddr *addr, socklen_t *len);
-int tern_getpeername(struct tern_runtime *rt, int fd, struct sockaddr *addr, socklen_t *len);
+TERN_API int tern_getsockname(struct tern_runtime *rt, int fd, struct sockaddr *addr, socklen_t *len);
+TERN_API int tern_getpeername(struct tern_runtime *rt, int fd, struct sockaddr *addr, socklen_t *len);
 /* SOL_SOCKET: SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF,
  * SO_ERROR, SO_TYPE (get), SO_LINGER, SO_RCVTIMEO, SO_SNDTIMEO;
  * IPPROTO_IP: IP_TTL, IP_TOS; IPPROTO_TCP: TCP_NODELAY, TCP_MAXSEG,
  * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT. Others: ENOPROTOOPT. */
-int tern_getsockopt(struct tern_runtime *rt, int fd, int level, int name, void *val,
-                    socklen_t *len);
-int tern_setsockopt(struct tern_runtime *rt, int fd, int level, int name, const void *val,
-                    socklen_t len);
+TERN_API int tern_getsockopt(struct tern_runtime *rt, int fd, int level, int name, void *val,
+                             socklen_t *len);
+TERN_API int tern_setsockopt(struct tern_runtime *rt, int fd, int level, int name, const void *val,
+                             socklen_t len);
 /* F_GETFL (O_RDWR plus O_NONBLOCK if set) and F_SETFL (O_NONBLOCK). */
-int tern_fcntl(struct tern_runtime *rt, int fd, int cmd, ...);
+TERN_API int tern_fcntl(struct tern_runtime *rt, int fd, int cmd, ...);
 /* poll(2) over descriptors of rt: negative fd entries are ignored, bad ones
  * get POLLNVAL. timeout_ms < 0 waits forever. */
-int tern_poll(struct tern_runtime *rt, struct pollfd *fds, nfds_t nfds, int timeout_ms);
+TERN_API int tern_poll(struct tern_runtime *rt, struct pollfd *fds, nfds_t nfds, int timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tern/api.h"
 #include "tern/pcap.h"
 
 #ifdef __cplusplus
@@ -68,7 +69,7 @@ struct tern_printer {
 };
 
 /* opts may be NULL (defaults: relative seq, no link header). */
-void tern_printer_init(struct tern_printer *p, const struct tern_print_opts *opts);
+TERN_API void tern_printer_init(struct tern_printer *p, const struct tern_print_opts *opts);
 
 /* Renders one frame into out[0..cap) without the timestamp and without a
  * trailing newline (a few lines, like tcpdump's hex dump of an unknown
@@ -79,15 +80,15 @@ void tern_printer_init(struct tern_printer *p, const struct tern_print_opts *opt
  * "[Invalid header: caplen==0]", which tcpdump shows without a timestamp.
  * Output longer than cap - 1 is cut; out is always
  * NUL-terminated when cap > 0. Returns the number of characters written. */
-size_t tern_print_frame(struct tern_printer *p, uint32_t linktype, const uint8_t *frame,
-                        size_t caplen, size_t wirelen, char *out, size_t cap);
+TERN_API size_t tern_print_frame(struct tern_printer *p, uint32_t linktype, const uint8_t *frame,
+                                 size_t caplen, size_t wirelen, char *out, size_t cap);
 
 /* tcpdump's default timestamp "HH:MM:SS.uuuuuu " (with the trailing space)
  * for ts_us microseconds since the epoch shifted by utc_offset seconds
  * (local time = UTC + offset; the caller computes it, e.g. with
  * localtime_r's tm_gmtoff). Returns the length written (16) or 0 if
  * cap < 17. */
-size_t tern_print_ts(uint64_t ts_us, long utc_offset, char *out, size_t cap);
+TERN_API size_t tern_print_ts(uint64_t ts_us, long utc_offset, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

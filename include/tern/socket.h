@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tern/api.h"
 #include "tern/stack.h"
 
 #ifdef __cplusplus
@@ -86,13 +87,13 @@ typedef void (*tern_sock_fn)(struct tern_sock *sk, unsigned events, void *ctx);
 
 /* A new socket, or NULL with *err set (TERN_E_NOMEM when the stack's socket
  * table is full, TERN_E_UNSUPPORTED for a type not built yet). */
-struct tern_sock *tern_sock_open(struct tern_stack *s, enum tern_sock_type type, int *err);
+TERN_API struct tern_sock *tern_sock_open(struct tern_stack *s, enum tern_sock_type type, int *err);
 
 /* fn(sk, ready & interest, ctx) runs on the loop after events that may have
  * changed readiness in `interest` (TERN_POLL* bits; ERR and HUP are always
  * reported). fn NULL = no notifications. */
-void tern_sock_set_handler(struct tern_sock *sk, unsigned interest, tern_sock_fn fn, void *ctx);
-unsigned tern_sock_poll(const struct tern_sock *sk);
+TERN_API void tern_sock_set_handler(struct tern_sock *sk, unsigned interest, tern_sock_fn fn, void *ctx);
+TERN_API unsigned tern_sock_poll(const struct tern_sock *sk);
 
 /* Binds a local address (0 = any of ours) and port (0 = an ephemeral port,
  * chosen per RFC 6056 from the stack's range). Errors: TERN_E_ADDRINUSE
@@ -100,46 +101,46 @@ unsigned tern_sock_poll(const struct tern_sock *sk);
  * TERN_SO_REUSEADDR - and, for TCP, neither is listening), TERN_E_ADDRNOTAVAIL
  * (not one of our addresses), TERN_E_ACCES (port < 1024 under the privileged
  * policy without TERN_SO_PRIVILEGED), TERN_E_INVAL (already bound). */
-int tern_sock_bind(struct tern_sock *sk, const struct tern_sockaddr *local);
+TERN_API int tern_sock_bind(struct tern_sock *sk, const struct tern_sockaddr *local);
 
 /* UDP: sets the default destination and accepts datagrams only from it
  * (binds an ephemeral port first if needed); peer NULL dissolves the
  * association (Linux: connect with AF_UNSPEC). TCP: starts the handshake and
  * returns TERN_E_INPROGRESS; POLLOUT (or POLLERR) reports the outcome. */
-int tern_sock_connect(struct tern_sock *sk, const struct tern_sockaddr *peer);
+TERN_API int tern_sock_connect(struct tern_sock *sk, const struct tern_sockaddr *peer);
 
 /* TCP only. */
-int tern_sock_listen(struct tern_sock *sk, int backlog);
-struct tern_sock *tern_sock_accept(struct tern_sock *sk, struct tern_sockaddr *peer, int *err);
+TERN_API int tern_sock_listen(struct tern_sock *sk, int backlog);
+TERN_API struct tern_sock *tern_sock_accept(struct tern_sock *sk, struct tern_sockaddr *peer, int *err);
 
 /* Returns bytes accepted (UDP: the whole datagram or an error), or a negative
  * enum tern_err: TERN_E_AGAIN, TERN_E_MSGSIZE (UDP > 65507), TERN_E_ACCES
  * (broadcast without TERN_SO_BROADCAST), TERN_E_DESTADDRREQ, TERN_E_CONNREFUSED
  * (a pending ICMP port unreachable on a connected UDP socket), ... */
-ssize_t tern_sock_sendto(struct tern_sock *sk, const void *buf, size_t len, int flags,
-                         const struct tern_sockaddr *to);
-ssize_t tern_sock_send(struct tern_sock *sk, const void *buf, size_t len, int flags);
+TERN_API ssize_t tern_sock_sendto(struct tern_sock *sk, const void *buf, size_t len, int flags,
+                                  const struct tern_sockaddr *to);
+TERN_API ssize_t tern_sock_send(struct tern_sock *sk, const void *buf, size_t len, int flags);
 
 /* UDP: one datagram per call; a datagram longer than len is cut and
  * *out_flags gets TERN_MSG_TRUNC (with TERN_MSG_TRUNC in flags the return
  * value is the datagram's real length). TCP: bytes; 0 = end of stream.
  * from and out_flags may be NULL. */
-ssize_t tern_sock_recvfrom(struct tern_sock *sk, void *buf, size_t len, int flags,
-                           struct tern_sockaddr *from, int *out_flags);
-ssize_t tern_sock_recv(struct tern_sock *sk, void *buf, size_t len, int flags);
+TERN_API ssize_t tern_sock_recvfrom(struct tern_sock *sk, void *buf, size_t len, int flags,
+                                    struct tern_sockaddr *from, int *out_flags);
+TERN_API ssize_t tern_sock_recv(struct tern_sock *sk, void *buf, size_t len, int flags);
 
-int tern_sock_shutdown(struct tern_sock *sk, int how);
+TERN_API int tern_sock_shutdown(struct tern_sock *sk, int how);
 /* Closes gracefully; the handle must not be used afterwards. */
-int tern_sock_close(struct tern_sock *sk);
+TERN_API int tern_sock_close(struct tern_sock *sk);
 /* Closes at once (TCP: sends RST). */
-void tern_sock_abort(struct tern_sock *sk);
+TERN_API void tern_sock_abort(struct tern_sock *sk);
 
-int tern_sock_getsockname(const struct tern_sock *sk, struct tern_sockaddr *local);
-int tern_sock_getpeername(const struct tern_sock *sk, struct tern_sockaddr *peer);
+TERN_API int tern_sock_getsockname(const struct tern_sock *sk, struct tern_sockaddr *local);
+TERN_API int tern_sock_getpeername(const struct tern_sock *sk, struct tern_sockaddr *peer);
 /* The pending error (SO_ERROR), cleared by the call; 0 if none. */
-int tern_sock_error(struct tern_sock *sk);
-int tern_sock_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value);
-int tern_sock_getopt(const struct tern_sock *sk, enum tern_sockopt opt, int *value);
+TERN_API int tern_sock_error(struct tern_sock *sk);
+TERN_API int tern_sock_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value);
+TERN_API int tern_sock_getopt(const struct tern_sock *sk, enum tern_sockopt opt, int *value);
 
 /* One row of the socket table (netstat). */
 struct tern_sock_info {
@@ -166,7 +167,7 @@ struct tern_sock_info {
 /* Fills up to cap rows (sorted: type, local address, local port); returns the
  * number of rows: sockets and TIME_WAIT connections whose socket is gone
  * (may be > cap). */
-size_t tern_sock_list(struct tern_stack *s, struct tern_sock_info *out, size_t cap);
+TERN_API size_t tern_sock_list(struct tern_stack *s, struct tern_sock_info *out, size_t cap);
 
 #ifdef __cplusplus
 }

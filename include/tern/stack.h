@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tern/api.h"
 #include "tern/device.h"
 #include "tern/loop.h"
 #include "tern/wire/icmp.h"
@@ -82,14 +83,14 @@ struct tern_config {
     uint64_t pmtu_timeout_us;     /* 10 min (RFC 1191 s6.3): then the route MTU again */
 };
 
-void tern_config_defaults(struct tern_config *cfg);
+TERN_API void tern_config_defaults(struct tern_config *cfg);
 
 struct tern_stack;
 
 /* NULL if cfg is invalid or memory is short. The stack keeps `loop`. */
-struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loop *loop);
+TERN_API struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loop *loop);
 /* Frees the stack; its devices stay the caller's (destroy them after). */
-void tern_stack_free(struct tern_stack *s);
+TERN_API void tern_stack_free(struct tern_stack *s);
 
 struct tern_iface_config {
     uint32_t addr;        /* host order; 0 = no address yet */
@@ -101,40 +102,40 @@ struct tern_iface_config {
 
 /* Attaches dev (installs its rx handler) and the connected route.
  * Returns the interface index (>= 0) or a negative enum tern_err. */
-int tern_stack_add_iface(struct tern_stack *s, struct tern_device *dev,
-                         const struct tern_iface_config *cfg);
-int tern_iface_set_up(struct tern_stack *s, int ifindex, bool up);
-int tern_iface_get(struct tern_stack *s, int ifindex, struct tern_iface_config *out);
+TERN_API int tern_stack_add_iface(struct tern_stack *s, struct tern_device *dev,
+                                  const struct tern_iface_config *cfg);
+TERN_API int tern_iface_set_up(struct tern_stack *s, int ifindex, bool up);
+TERN_API int tern_iface_get(struct tern_stack *s, int ifindex, struct tern_iface_config *out);
 /* Sets (addr != 0) or clears (addr 0) an interface's address and replaces
  * its connected route (DHCP uses this). */
-int tern_iface_set_addr(struct tern_stack *s, int ifindex, uint32_t addr, uint8_t prefix_len);
+TERN_API int tern_iface_set_addr(struct tern_stack *s, int ifindex, uint32_t addr, uint8_t prefix_len);
 /* RFC 5227 s2.1.1 address probe: ARP requests with sender address 0 asking
  * for `addr`; fn(ctx, in_use) runs once, with in_use true if any host
  * answered or probed for the same address. TERN_OK or a negative error. */
-int tern_arp_probe(struct tern_stack *s, int ifindex, uint32_t addr,
-                   void (*fn)(void *ctx, bool in_use), void *ctx);
+TERN_API int tern_arp_probe(struct tern_stack *s, int ifindex, uint32_t addr,
+                            void (*fn)(void *ctx, bool in_use), void *ctx);
 /* Cancels the probe running on ifindex for this ctx; its fn is never called.
  * Harmless if none is running. */
-void tern_arp_probe_cancel(struct tern_stack *s, int ifindex, void *ctx);
+TERN_API void tern_arp_probe_cancel(struct tern_stack *s, int ifindex, void *ctx);
 
 /* Routes: longest-prefix match over connected, static and default (prefix 0)
  * routes. gateway 0 = directly connected. Adding a route whose dst/prefix is
  * already there with another gateway or interface adds a member to that
  * prefix's equal-cost group (ECMP, at most 8; cfg.ecmp picks among them);
  * adding an identical route is a no-op; del removes the whole group. */
-int tern_route_add(struct tern_stack *s, uint32_t dst, uint8_t prefix_len, uint32_t gateway,
-                   int ifindex);
-int tern_route_del(struct tern_stack *s, uint32_t dst, uint8_t prefix_len);
+TERN_API int tern_route_add(struct tern_stack *s, uint32_t dst, uint8_t prefix_len, uint32_t gateway,
+                            int ifindex);
+TERN_API int tern_route_del(struct tern_stack *s, uint32_t dst, uint8_t prefix_len);
 /* Next hop and interface for dst, or TERN_E_INVAL when no route matches.
  * Among an ECMP group it hashes dst alone (never draws from the generator);
  * the stack's own traffic and forwarding hash the whole flow. */
-int tern_route_lookup(struct tern_stack *s, uint32_t dst, uint32_t *next_hop, int *ifindex);
+TERN_API int tern_route_lookup(struct tern_stack *s, uint32_t dst, uint32_t *next_hop, int *ifindex);
 
 /* A random 64-bit value from the stack's generator: SipHash-2-4 of a
  * counter under the stack's secret key (derived from cfg.seed), so outputs
  * do not reveal later ones (ATTACKS G4). Apps draw DNS IDs, DHCP xids and
  * the like from here; the same seed replays the same values. */
-uint64_t tern_stack_random(struct tern_stack *s);
+TERN_API uint64_t tern_stack_random(struct tern_stack *s);
 
 /* Counters; every dropped frame is counted under exactly one reason. */
 struct tern_stats {
@@ -187,7 +188,7 @@ struct tern_stats {
         uint64_t tw_reopened, blackhole_mss_downs, spurious_undos;
     } tcp;
 };
-const struct tern_stats *tern_stack_stats(const struct tern_stack *s);
+TERN_API const struct tern_stats *tern_stack_stats(const struct tern_stack *s);
 
 /* Options for locally generated datagrams. */
 struct tern_ip_out {
@@ -202,8 +203,8 @@ struct tern_ip_out {
 /* Sends payload[0..len) as one IPv4 datagram (fragmented if larger than the
  * MTU and df is off). The payload is copied once. Returns 0 (sent, or queued
  * behind ARP) or a negative enum tern_err. */
-int tern_ip_output(struct tern_stack *s, const struct tern_ip_out *o, const uint8_t *payload,
-                   size_t len);
+TERN_API int tern_ip_output(struct tern_stack *s, const struct tern_ip_out *o, const uint8_t *payload,
+                            size_t len);
 
 /* Upper-layer protocols (UDP and TCP register here in later modules). */
 struct tern_proto_handler {
@@ -215,8 +216,8 @@ struct tern_proto_handler {
                        const struct tern_icmp_quote *q);
     void *ctx;
 };
-int tern_stack_register_proto(struct tern_stack *s, uint8_t proto,
-                              const struct tern_proto_handler *h);
+TERN_API int tern_stack_register_proto(struct tern_stack *s, uint8_t proto,
+                                       const struct tern_proto_handler *h);
 
 /* ICMP echo endpoints: what ping uses (the sockets module folds this into
  * its socket API later). */
@@ -233,10 +234,10 @@ struct tern_echo_event {
 typedef void (*tern_echo_fn)(void *ctx, const struct tern_echo_event *ev);
 /* Binds an echo id (0 = pick an unused random one). Returns the id or a
  * negative enum tern_err. */
-int tern_echo_bind(struct tern_stack *s, uint16_t id, tern_echo_fn fn, void *ctx);
-void tern_echo_unbind(struct tern_stack *s, uint16_t id);
-int tern_echo_send(struct tern_stack *s, const struct tern_ip_out *o, uint16_t id, uint16_t seq,
-                   const uint8_t *data, size_t len);
+TERN_API int tern_echo_bind(struct tern_stack *s, uint16_t id, tern_echo_fn fn, void *ctx);
+TERN_API void tern_echo_unbind(struct tern_stack *s, uint16_t id);
+TERN_API int tern_echo_send(struct tern_stack *s, const struct tern_ip_out *o, uint16_t id, uint16_t seq,
+                            const uint8_t *data, size_t len);
 
 /* ICMP error observers (traceroute, tests): every checked ICMP error that
  * reaches this stack (its inner datagram is one we sent) is also shown to
@@ -254,12 +255,12 @@ struct tern_icmp_event {
 };
 typedef void (*tern_icmp_fn)(void *ctx, const struct tern_icmp_event *ev);
 /* Returns a handle >= 0 or TERN_E_NOMEM (all slots taken). */
-int tern_icmp_observe(struct tern_stack *s, tern_icmp_fn fn, void *ctx);
-void tern_icmp_unobserve(struct tern_stack *s, int handle);
+TERN_API int tern_icmp_observe(struct tern_stack *s, tern_icmp_fn fn, void *ctx);
+TERN_API void tern_icmp_unobserve(struct tern_stack *s, int handle);
 
 /* Path MTU for dst: the cached RFC 1191 value if one is known and fresh,
  * else the MTU of the route's interface; TERN_E_INVAL without a route. */
-int tern_pmtu_get(struct tern_stack *s, uint32_t dst);
+TERN_API int tern_pmtu_get(struct tern_stack *s, uint32_t dst);
 
 #ifdef __cplusplus
 }

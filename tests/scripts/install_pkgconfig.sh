@@ -2,7 +2,11 @@
 # Installs tern into a temporary prefix with `make install PREFIX=...` and
 # builds examples/build_packet.c against it through pkg-config, twice: linked
 # to the shared library and statically. Both programs must run and print the
-# frame they built and parsed back.
+# frame they built and parsed back. Also: the manual pages and the example
+# scenarios are installed, the installed `tern demo` points at the installed
+# scenario, what `make install` says about finding the shared library works
+# when followed, and the versions (tern --version, pkg-config, tern_version())
+# agree with include/tern/version.h.
 set -u
 b=${1:?build dir}
 cd "$(dirname "$0")/../.."
@@ -17,9 +21,64 @@ if ! make --no-print-directory -s install "${san[@]}" BUILD="$b" PREFIX="$tmp/pr
     cat "$tmp/log"; echo "not ok - make install"; exit 1
 fi
 echo "ok - make install PREFIX=..."
-for f in include/tern/err.h include/tern/wire/tcp.h lib/libtern.a lib/libtern.so lib/pkgconfig/tern.pc bin/tern; do
+for f in include/tern/err.h include/tern/wire/tcp.h include/tern/api.h include/tern/version.h lib/libtern.a \
+         lib/libtern.so lib/pkgconfig/tern.pc bin/tern share/man/man1/tern.1 share/man/man3/tern.3 \
+         share/tern/scenarios/demo.scn share/tern/scenarios/two-paths.scn; do
     if [ -e "$tmp/prefix/$f" ]; then echo "ok - installed $f"; else echo "not ok - installed $f"; fi
 done
+# A manual page for every command `tern --help` lists, readable by man(1).
+cmds=$("$tmp/prefix/bin/tern" --help | awk '/^commands:/ {on = 1; next} on && /^$/ {exit} on {print $1}')
+missing=
+for c in $cmds; do
+    [ -s "$tmp/prefix/share/man/man1/tern-$c.1" ] || missing="$missing $c"
+done
+if [ -n "$cmds" ] && [ -z "$missing" ]; then
+    echo "ok - installed share/man/man1/tern-COMMAND.1 for the $(echo "$cmds" | wc -w) commands"
+else
+    echo "not ok - manual pages missing for:${missing:- (no commands listed)}"
+fi
+if ! command -v man >/dev/null; then
+    echo "skip - man -M PREFIX/share/man tern-ping: man missing"
+elif MANWIDTH=80 man -M "$tmp/prefix/share/man" tern-ping 2>/dev/null | grep -q 'send ICMP echo requests'; then
+    echo "ok - man -M PREFIX/share/man tern-ping shows the installed page"
+else
+    echo "not ok - man -M PREFIX/share/man tern-ping shows the installed page"
+fi
+# The scenarios are the repository's, byte for byte.
+if cmp -s examples/scenarios/demo.scn "$tmp/prefix/share/tern/scenarios/demo.scn"; then
+    echo "ok - installed scenarios are examples/scenarios/"
+else
+    echo "not ok - installed scenarios are examples/scenarios/"
+fi
+# The installed tern demo, run outside the source tree, points at the
+# installed demo.scn, and that file runs.
+real_prefix=$(cd "$tmp/prefix" && pwd -P)
+hint=$(cd "$tmp" && "$tmp/prefix/bin/tern" demo --quiet --dir "$tmp/demo-out" 2>&1 | sed -n 's/^  tern sim \([^ ]*\) --seed 2 .*/\1/p')
+if [ "$hint" = "$real_prefix/share/tern/scenarios/demo.scn" ]; then
+    echo "ok - installed tern demo points at PREFIX/share/tern/scenarios/demo.scn"
+else
+    echo "not ok - installed tern demo points at '$hint', not $real_prefix/share/tern/scenarios/demo.scn"
+fi
+if [ -n "$hint" ] && (cd "$tmp" && timeout 60 "$tmp/prefix/bin/tern" sim "$hint" --quiet >"$tmp/sim.out" 2>&1); then
+    echo "ok - tern sim runs the scenario the demo points at"
+else
+    sed 's/^/    /' "$tmp/sim.out" 2>/dev/null | tail -n 5; echo "not ok - tern sim runs the scenario the demo points at"
+fi
+# What make install says about the shared library, and that it is right:
+# a temporary prefix is not searched by the dynamic linker, so it names
+# rpath and LD_LIBRARY_PATH; a program linked as it says runs without
+# LD_LIBRARY_PATH. For /usr (searched) it says ldconfig.
+if grep -q "not searched by the dynamic linker" "$tmp/log" &&
+   grep -qF -- "-Wl,-rpath,$tmp/prefix/lib" "$tmp/log" && grep -qF "LD_LIBRARY_PATH=$tmp/prefix/lib" "$tmp/log"; then
+    echo "ok - make install names rpath and LD_LIBRARY_PATH for a private prefix"
+else
+    sed 's/^/    /' "$tmp/log" | tail -n 12; echo "not ok - make install names rpath and LD_LIBRARY_PATH for a private prefix"
+fi
+if sh tools/install_hint.sh /usr | grep -q "/usr/lib is searched by the dynamic linker; run 'ldconfig'"; then
+    echo "ok - for PREFIX=/usr the hint is ldconfig"
+else
+    echo "not ok - for PREFIX=/usr the hint is ldconfig"
+fi
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 san=""
 case "$b" in *asan*) san="-fsanitize=address,undefined" ;; esac
@@ -33,6 +92,29 @@ if $cc_ $san -std=c11 -Wall -Wextra -Werror examples/build_packet.c $(pkg-config
     echo "ok - example via pkg-config, shared library"
 else
     cat "$tmp/err"; echo "got: ${out:-}"; echo "not ok - example via pkg-config, shared library"
+fi
+# Linked with the rpath make install suggests, it runs without LD_LIBRARY_PATH.
+# shellcheck disable=SC2046
+if $cc_ $san -std=c11 -Wall -Wextra -Werror examples/build_packet.c $(pkg-config --cflags --libs tern) \
+      -Wl,-rpath,"$tmp/prefix/lib" -o "$tmp/ex_rpath" 2>"$tmp/err" &&
+   out=$(env -u LD_LIBRARY_PATH "$tmp/ex_rpath") && [ "${out%% *}" = "53-byte" ]; then
+    echo "ok - example linked with -Wl,-rpath,PREFIX/lib runs without LD_LIBRARY_PATH"
+else
+    cat "$tmp/err"; echo "not ok - example linked with -Wl,-rpath,PREFIX/lib runs without LD_LIBRARY_PATH"
+fi
+# One version everywhere: tern/version.h, tern --version, pkg-config and the
+# installed library's tern_version().
+v=$(sed -n 's/^#define TERN_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' include/tern/version.h | paste -sd.)
+printf '#include <stdio.h>\n#include <tern/version.h>\nint main(void) { puts(tern_version()); return 0; }\n' >"$tmp/v.c"
+# shellcheck disable=SC2046
+libv=$($cc_ $san -std=c11 "$tmp/v.c" $(pkg-config --cflags --libs tern) -o "$tmp/v" 2>&1 &&
+       LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/v")
+if [ -n "$v" ] && [ "$("$tmp/prefix/bin/tern" --version)" = "tern $v" ] &&
+   [ "$(pkg-config --modversion tern)" = "$v" ] && [ "$libv" = "$v" ]; then
+    echo "ok - version $v: tern/version.h, tern --version, pkg-config --modversion, tern_version()"
+else
+    echo "not ok - versions: header '$v', tern '$("$tmp/prefix/bin/tern" --version)'," \
+         "pkg-config '$(pkg-config --modversion tern)', tern_version() '$libv'"
 fi
 # Make sure it really linked the installed shared library, not something else.
 if LD_LIBRARY_PATH="$tmp/prefix/lib" ldd "$tmp/ex_shared" 2>/dev/null | grep -q "$tmp/prefix/lib/libtern.so"; then

@@ -5,7 +5,12 @@
 #ifndef TERN_WIRE_ARP_H
 #define TERN_WIRE_ARP_H
 
+#include "tern/api.h"
 #include "tern/wire/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define TERN_ARP_LEN 28
 #define TERN_ARP_REQUEST 1
@@ -22,7 +27,10 @@ struct tern_arp_repr {
 /* Returns TERN_ARP_LEN. TERN_E_SHORT when len < 28 (no field is read,
  * ATTACKS 1); TERN_E_BAD_VERSION on htype/ptype/hlen/plen other than
  * 1/0x0800/6/4 (ATTACKS 2); TERN_E_BAD_FIELD on an op other than 1 or 2. */
-int tern_arp_parse(const uint8_t *buf, size_t len, struct tern_arp_repr *out);
-int tern_arp_emit(const struct tern_arp_repr *r, uint8_t *buf, size_t cap);
+TERN_API int tern_arp_parse(const uint8_t *buf, size_t len, struct tern_arp_repr *out);
+TERN_API int tern_arp_emit(const struct tern_arp_repr *r, uint8_t *buf, size_t cap);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -11,6 +11,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 static inline uint16_t tern_get16(const uint8_t *p)
 {
     return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
@@ -35,4 +39,7 @@ static inline void tern_put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -26,7 +26,12 @@
 #ifndef TERN_WIRE_DHCP_H
 #define TERN_WIRE_DHCP_H
 
+#include "tern/api.h"
 #include "tern/wire/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define TERN_DHCP_SERVER_PORT 67
 #define TERN_DHCP_CLIENT_PORT 68
@@ -99,15 +104,18 @@ struct tern_dhcp_repr {
  * TERN_E_SHORT (< 240 bytes), TERN_E_BAD_VERSION (no magic cookie: not
  * DHCP), TERN_E_BAD_FIELD (op not 1/2, hlen > 16), TERN_E_BAD_OPT (the
  * option rules above). */
-int tern_dhcp_parse(const uint8_t *buf, size_t len, struct tern_dhcp_repr *out);
+TERN_API int tern_dhcp_parse(const uint8_t *buf, size_t len, struct tern_dhcp_repr *out);
 
 /* Writes the message: fixed header, cookie, options in the order 53, 61,
  * 50, 54, 51, 58, 59, 1, 3, 6, 12, 56, 55, then END, then PAD bytes up to
  * 300 bytes in all. Returns the length, TERN_E_NOSPC, or TERN_E_INVAL
  * (hlen > 16, more than TERN_DHCP_MAX_ADDRS addresses, a client id of 1 byte). */
-int tern_dhcp_emit(const struct tern_dhcp_repr *r, uint8_t *buf, size_t cap);
+TERN_API int tern_dhcp_emit(const struct tern_dhcp_repr *r, uint8_t *buf, size_t cap);
 
 /* "DISCOVER", "OFFER", ... or "?" */
-const char *tern_dhcp_type_name(unsigned type);
+TERN_API const char *tern_dhcp_type_name(unsigned type);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -20,6 +20,7 @@
 #ifndef TERN_WIRE_DNS_H
 #define TERN_WIRE_DNS_H
 
+#include "tern/api.h"
 #include "tern/wire/wire.h"
 
 #ifdef __cplusplus
@@ -111,9 +112,9 @@ struct tern_dns_rr {
 };
 
 /* Header: returns TERN_DNS_HLEN or TERN_E_SHORT. */
-int tern_dns_header_parse(const uint8_t *msg, size_t len, struct tern_dns_header *h);
+TERN_API int tern_dns_header_parse(const uint8_t *msg, size_t len, struct tern_dns_header *h);
 /* Writes 12 octets (counts from h); TERN_E_NOSPC. */
-int tern_dns_header_emit(const struct tern_dns_header *h, uint8_t *buf, size_t cap);
+TERN_API int tern_dns_header_emit(const struct tern_dns_header *h, uint8_t *buf, size_t cap);
 
 /* Decodes the (possibly compressed) name at msg[off]. The octets in place
  * must end before `limit` (<= len: the end of an RDATA, or len); pointers
@@ -123,24 +124,24 @@ int tern_dns_header_emit(const struct tern_dns_header *h, uint8_t *buf, size_t c
  * strictly backward or points into the header, too many pointers: ATTACKS
  * 40, 42), TERN_E_BAD_LEN (a pointer past the message, ATTACKS 41; a name
  * longer than 255 octets, ATTACKS 42). */
-int tern_dns_name_read(const uint8_t *msg, size_t len, size_t off, size_t limit,
-                       struct tern_dns_name *out);
+TERN_API int tern_dns_name_read(const uint8_t *msg, size_t len, size_t off, size_t limit,
+                                struct tern_dns_name *out);
 
 /* Text <-> name. from_text accepts "www.example.test", "www.example.test."
  * and "." (root); "\X" and "\DDD" escapes; TERN_E_BAD_LEN for an empty
  * label, a label > 63 or a name > 255 octets; TERN_E_INVAL for a bad escape.
  * to_text writes "www.example.test" (no final dot; the root is ".") and
  * returns its length, or TERN_E_NOSPC. */
-int tern_dns_name_from_text(const char *text, struct tern_dns_name *out);
-int tern_dns_name_to_text(const struct tern_dns_name *n, char *out, size_t cap);
+TERN_API int tern_dns_name_from_text(const char *text, struct tern_dns_name *out);
+TERN_API int tern_dns_name_to_text(const struct tern_dns_name *n, char *out, size_t cap);
 /* Equal, ignoring ASCII case (RFC 4343 s3). */
-bool tern_dns_name_eq(const struct tern_dns_name *a, const struct tern_dns_name *b);
+TERN_API bool tern_dns_name_eq(const struct tern_dns_name *a, const struct tern_dns_name *b);
 /* n is zone or below it. */
-bool tern_dns_name_in_zone(const struct tern_dns_name *n, const struct tern_dns_name *zone);
+TERN_API bool tern_dns_name_in_zone(const struct tern_dns_name *n, const struct tern_dns_name *zone);
 /* Number of labels (root: 0). */
-unsigned tern_dns_name_labels(const struct tern_dns_name *n);
+TERN_API unsigned tern_dns_name_labels(const struct tern_dns_name *n);
 /* n = label.parent (TERN_E_BAD_LEN if too long). Used for relative names. */
-int tern_dns_name_concat(struct tern_dns_name *n, const struct tern_dns_name *suffix);
+TERN_API int tern_dns_name_concat(struct tern_dns_name *n, const struct tern_dns_name *suffix);
 
 /* Reading a message, item by item (RFC 1035 s4.1). */
 struct tern_dns_reader {
@@ -152,9 +153,9 @@ struct tern_dns_reader {
     bool short_count;         /* the message ended before its counts did (ATTACKS 45) */
 };
 /* Parses the header. Returns 0 or TERN_E_SHORT. */
-int tern_dns_reader_init(struct tern_dns_reader *r, const uint8_t *msg, size_t len);
+TERN_API int tern_dns_reader_init(struct tern_dns_reader *r, const uint8_t *msg, size_t len);
 /* Next question: 1 (got one), 0 (no question left), or a negative error. */
-int tern_dns_next_question(struct tern_dns_reader *r, struct tern_dns_question *q);
+TERN_API int tern_dns_next_question(struct tern_dns_reader *r, struct tern_dns_question *q);
 /* Next resource record of the answer, authority or additional section
  * (skipping any questions not yet read): 1 (got one; *section says where),
  * 0 (no record left: the counts are done, or the message ended exactly
@@ -162,7 +163,7 @@ int tern_dns_next_question(struct tern_dns_reader *r, struct tern_dns_question *
  * a negative error (the reader is then done). RDATA checks (ATTACKS 44):
  * RDLENGTH past the end -> TERN_E_BAD_LEN; A with RDLENGTH != 4, AAAA with
  * != 16, names or SOA fields not filling RDATA exactly -> TERN_E_BAD_LEN. */
-int tern_dns_next_rr(struct tern_dns_reader *r, struct tern_dns_rr *rr, int *section);
+TERN_API int tern_dns_next_rr(struct tern_dns_reader *r, struct tern_dns_rr *rr, int *section);
 
 /* Writing a message. Items must come in section order. */
 struct tern_dns_writer {
@@ -174,19 +175,19 @@ struct tern_dns_writer {
     unsigned ncomp;
 };
 /* Reserves the header. TERN_E_NOSPC if cap < 12. */
-int tern_dns_writer_init(struct tern_dns_writer *w, uint8_t *buf, size_t cap);
+TERN_API int tern_dns_writer_init(struct tern_dns_writer *w, uint8_t *buf, size_t cap);
 /* Each returns 0, TERN_E_NOSPC (nothing written: the caller may set TC and
  * finish) or TERN_E_INVAL (out of section order, bad record). */
-int tern_dns_put_question(struct tern_dns_writer *w, const struct tern_dns_question *q);
+TERN_API int tern_dns_put_question(struct tern_dns_writer *w, const struct tern_dns_question *q);
 /* A, AAAA, CNAME, NS, PTR, SOA from rr->u (names compressed); any other
  * type from rr->rdata/rdlength. rr->rdlength is ignored for the known types. */
-int tern_dns_put_rr(struct tern_dns_writer *w, int section, const struct tern_dns_rr *rr);
+TERN_API int tern_dns_put_rr(struct tern_dns_writer *w, int section, const struct tern_dns_rr *rr);
 /* Writes the header (flags from h, counts from w). Returns the length. */
-int tern_dns_writer_finish(struct tern_dns_writer *w, const struct tern_dns_header *h);
+TERN_API int tern_dns_writer_finish(struct tern_dns_writer *w, const struct tern_dns_header *h);
 
 /* "A", "AAAA", ... or NULL; "NOERROR", "NXDOMAIN", ... (never NULL). */
-const char *tern_dns_type_name(uint16_t type);
-const char *tern_dns_rcode_name(uint8_t rcode);
+TERN_API const char *tern_dns_type_name(uint16_t type);
+TERN_API const char *tern_dns_rcode_name(uint8_t rcode);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,12 @@
 #ifndef TERN_WIRE_ETH_H
 #define TERN_WIRE_ETH_H
 
+#include "tern/api.h"
 #include "tern/wire/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define TERN_ETH_ALEN 6
 #define TERN_ETH_HLEN 14
@@ -24,16 +29,19 @@ struct tern_eth_repr {
 
 /* Returns TERN_ETH_HLEN; TERN_E_SHORT when len < 14 (nothing is read,
  * ATTACKS 1); TERN_E_UNSUPPORTED for an 802.3 length field (< 0x0600). */
-int tern_eth_parse(const uint8_t *buf, size_t len, struct tern_eth_repr *out);
-int tern_eth_emit(const struct tern_eth_repr *r, uint8_t *buf, size_t cap);
+TERN_API int tern_eth_parse(const uint8_t *buf, size_t len, struct tern_eth_repr *out);
+TERN_API int tern_eth_emit(const struct tern_eth_repr *r, uint8_t *buf, size_t cap);
 
-bool tern_eth_is_broadcast(const uint8_t mac[TERN_ETH_ALEN]);
-bool tern_eth_is_multicast(const uint8_t mac[TERN_ETH_ALEN]); /* group bit; includes broadcast */
-bool tern_eth_is_zero(const uint8_t mac[TERN_ETH_ALEN]);
+TERN_API bool tern_eth_is_broadcast(const uint8_t mac[TERN_ETH_ALEN]);
+TERN_API bool tern_eth_is_multicast(const uint8_t mac[TERN_ETH_ALEN]); /* group bit; includes broadcast */
+TERN_API bool tern_eth_is_zero(const uint8_t mac[TERN_ETH_ALEN]);
 
 /* "aa:bb:cc:dd:ee:ff" into buf (>= 18 bytes); returns buf. */
-char *tern_eth_ntoa(const uint8_t mac[TERN_ETH_ALEN], char *buf);
+TERN_API char *tern_eth_ntoa(const uint8_t mac[TERN_ETH_ALEN], char *buf);
 /* Parses "aa:bb:cc:dd:ee:ff"; TERN_OK or TERN_E_INVAL. */
-int tern_eth_aton(const char *s, uint8_t mac[TERN_ETH_ALEN]);
+TERN_API int tern_eth_aton(const char *s, uint8_t mac[TERN_ETH_ALEN]);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -7,8 +7,13 @@
 #ifndef TERN_WIRE_ICMP_H
 #define TERN_WIRE_ICMP_H
 
+#include "tern/api.h"
 #include "tern/wire/ipv4.h"
 #include "tern/wire/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define TERN_ICMP_HLEN 8
 
@@ -50,14 +55,14 @@ struct tern_icmp_repr {
 
 /* Returns TERN_ICMP_HLEN; data = buf + 8 for len - 8 bytes. Checksum covers
  * the whole message. TERN_E_SHORT when len < 8 (ATTACKS 16), TERN_E_BAD_CSUM. */
-int tern_icmp_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_icmp_repr *out);
+TERN_API int tern_icmp_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_icmp_repr *out);
 
 /* Writes header + data (memmove, so data may already sit at buf + 8) with a
  * fresh checksum. Bytes 4..7 come from id/seq (echo), next_mtu (needfrag),
  * pointer (paramprob), gateway (redirect) or rest (other types).
  * Returns 8 + data_len, TERN_E_NOSPC, or TERN_E_INVAL (8 + data_len > 65535,
  * or data NULL with data_len > 0). */
-int tern_icmp_emit(const struct tern_icmp_repr *r, uint8_t *buf, size_t cap);
+TERN_API int tern_icmp_emit(const struct tern_icmp_repr *r, uint8_t *buf, size_t cap);
 
 /* The datagram quoted in an ICMP error (RFC 792: IP header + first 64 bits). */
 struct tern_icmp_quote {
@@ -76,8 +81,11 @@ struct tern_icmp_quote {
  * past its total length). For a non-first fragment (ip.frag_off != 0) the
  * quoted bytes hold no transport header: sport, dport and tcp_seq are 0.
  * Returns TERN_OK. */
-int tern_icmp_parse_quote(const uint8_t *data, size_t len, struct tern_icmp_quote *out);
+TERN_API int tern_icmp_parse_quote(const uint8_t *data, size_t len, struct tern_icmp_quote *out);
 
-bool tern_icmp_is_error(uint8_t type); /* unreach, source quench, redirect, timxceed, paramprob */
+TERN_API bool tern_icmp_is_error(uint8_t type); /* unreach, source quench, redirect, timxceed, paramprob */
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -10,6 +10,7 @@
 #ifndef TERN_WIRE_ICMPV6_H
 #define TERN_WIRE_ICMPV6_H
 
+#include "tern/api.h"
 #include "tern/wire/ipv6.h"
 
 #ifdef __cplusplus
@@ -52,15 +53,15 @@ struct tern_icmpv6_repr {
 /* Parses the ICMPv6 message buf[0..len) (the whole upper-layer payload)
  * sent from src to dst. Returns 8; errors TERN_E_SHORT, TERN_E_BAD_CSUM
  * (unless TERN_WIRE_NO_CSUM). */
-int tern_icmpv6_parse(const uint8_t *buf, size_t len, const struct tern_ipv6_addr *src,
-                      const struct tern_ipv6_addr *dst, unsigned flags,
-                      struct tern_icmpv6_repr *out);
+TERN_API int tern_icmpv6_parse(const uint8_t *buf, size_t len, const struct tern_ipv6_addr *src,
+                               const struct tern_ipv6_addr *dst, unsigned flags,
+                               struct tern_icmpv6_repr *out);
 
 /* Writes the 8-byte header and copies data_len bytes of data after it (data
  * may already be in place at buf + 8), with the checksum for src -> dst.
  * Returns 8 + data_len or TERN_E_NOSPC. */
-int tern_icmpv6_emit(const struct tern_icmpv6_repr *r, const struct tern_ipv6_addr *src,
-                     const struct tern_ipv6_addr *dst, uint8_t *buf, size_t cap);
+TERN_API int tern_icmpv6_emit(const struct tern_icmpv6_repr *r, const struct tern_ipv6_addr *src,
+                              const struct tern_ipv6_addr *dst, uint8_t *buf, size_t cap);
 
 /* ---- Neighbor Discovery (RFC 4861) ---- */
 
@@ -93,7 +94,7 @@ struct tern_nd_opt {
 /* Option walk over opts[0..len). Returns 1 with *opt set and *pos advanced,
  * 0 at the end, TERN_E_BAD_OPT for a zero length field (RFC 4861 s4.6: the
  * whole packet is discarded) or an option running past the end. */
-int tern_nd_opt_next(const uint8_t *opts, size_t len, size_t *pos, struct tern_nd_opt *opt);
+TERN_API int tern_nd_opt_next(const uint8_t *opts, size_t len, size_t *pos, struct tern_nd_opt *opt);
 
 struct tern_nd_prefix {
     uint8_t len;                /* prefix length, bits */
@@ -102,12 +103,12 @@ struct tern_nd_prefix {
     struct tern_ipv6_addr prefix;
 };
 /* A Prefix Information option (32 bytes); TERN_E_BAD_OPT if malformed. */
-int tern_nd_prefix_parse(const struct tern_nd_opt *o, struct tern_nd_prefix *out);
+TERN_API int tern_nd_prefix_parse(const struct tern_nd_opt *o, struct tern_nd_prefix *out);
 
 /* An RDNSS option (RFC 8106 s5.1): the lifetime and the i-th address;
  * TERN_E_BAD_OPT if i is past its addresses or the option is malformed. */
-int tern_nd_rdnss_get(const struct tern_nd_opt *o, size_t i, uint32_t *lifetime,
-                      struct tern_ipv6_addr *out);
+TERN_API int tern_nd_rdnss_get(const struct tern_nd_opt *o, size_t i, uint32_t *lifetime,
+                               struct tern_ipv6_addr *out);
 
 /* A Neighbor Discovery message, validated as RFC 4861 requires of a
  * receiver (s6.1.1 RS, s6.1.2 RA, s7.1.1 NS, s7.1.2 NA, s8.1 Redirect). */
@@ -136,8 +137,8 @@ struct tern_nd_repr {
  * a source link-layer option or to a non-solicited-node group, a solicited
  * NA to a multicast address, ...), TERN_E_SHORT, TERN_E_BAD_OPT (see
  * tern_nd_opt_next), TERN_E_UNSUPPORTED (not an ND type). */
-int tern_nd_parse(const struct tern_ipv6_repr *ip, const struct tern_icmpv6_repr *m,
-                  struct tern_nd_repr *out);
+TERN_API int tern_nd_parse(const struct tern_ipv6_repr *ip, const struct tern_icmpv6_repr *m,
+                           struct tern_nd_repr *out);
 
 /* Emits the body of an ND message (what follows the 8-byte ICMPv6 header,
  * its "rest" word included) for tern_icmpv6_emit: returns the rest word in
@@ -145,8 +146,8 @@ int tern_nd_parse(const struct tern_ipv6_repr *ip, const struct tern_icmpv6_repr
  * RS, NS and NA; a non-NULL ll (6 bytes) adds the Source (RS, NS) or
  * Target (NA) Link-Layer Address option. Returns the bytes written,
  * TERN_E_NOSPC or TERN_E_INVAL. */
-int tern_nd_emit(const struct tern_nd_repr *r, const uint8_t *ll, uint32_t *rest, uint8_t *buf,
-                 size_t cap);
+TERN_API int tern_nd_emit(const struct tern_nd_repr *r, const uint8_t *ll, uint32_t *rest, uint8_t *buf,
+                          size_t cap);
 
 /* ---- MLD (RFC 2710 v1, RFC 3810 v2) ---- */
 
@@ -171,8 +172,8 @@ struct tern_mld_query {
 };
 /* Validates (hop limit 1, link-local source: RFC 3810 s5.1.14/s6.2;
  * RFC 2710 s3/s5) and parses a query; TERN_E_BAD_FIELD / TERN_E_SHORT. */
-int tern_mld_query_parse(const struct tern_ipv6_repr *ip, const struct tern_icmpv6_repr *m,
-                         struct tern_mld_query *out);
+TERN_API int tern_mld_query_parse(const struct tern_ipv6_repr *ip, const struct tern_icmpv6_repr *m,
+                                  struct tern_mld_query *out);
 
 /* One multicast address record of an MLDv2 report (RFC 3810 s5.2.4). */
 struct tern_mld2_record {
@@ -184,14 +185,14 @@ struct tern_mld2_record {
 /* Walks the records of a parsed MLDv2 report m: returns 1 with *rec set
  * (pos starts at 0), 0 after the last, TERN_E_SHORT / TERN_E_BAD_LEN if a
  * record runs past the message or the count does not match. */
-int tern_mld2_record_next(const struct tern_icmpv6_repr *m, size_t *pos, size_t *index,
-                          struct tern_mld2_record *rec);
+TERN_API int tern_mld2_record_next(const struct tern_icmpv6_repr *m, size_t *pos, size_t *index,
+                                   struct tern_mld2_record *rec);
 /* An MLDv2 report body (after the 8-byte header: "rest" holds the record
  * count) with the given records, each without sources (tern joins and
  * leaves whole groups: MODE_IS_EXCLUDE {} / CHANGE_TO_INCLUDE {}). Returns
  * bytes written (20 per record) or TERN_E_NOSPC; *rest gets the rest word. */
-int tern_mld2_report_emit(const struct tern_mld2_record *recs, size_t n, uint32_t *rest,
-                          uint8_t *buf, size_t cap);
+TERN_API int tern_mld2_report_emit(const struct tern_mld2_record *recs, size_t n, uint32_t *rest,
+                                   uint8_t *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #ifndef TERN_WIRE_IGMP_H
 #define TERN_WIRE_IGMP_H
 
+#include "tern/api.h"
 #include "tern/wire/wire.h"
 
 #ifdef __cplusplus
@@ -48,7 +49,7 @@ struct tern_igmp_repr {
 /* Parses buf[0..len) (the whole IGMP message). Errors: TERN_E_SHORT (< 8),
  * TERN_E_BAD_CSUM (unless TERN_WIRE_NO_CSUM), TERN_E_BAD_LEN (a query of 9
  * to 11 bytes - RFC 3376 s7.1 says ignore it - or counts past the end). */
-int tern_igmp_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_igmp_repr *out);
+TERN_API int tern_igmp_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_igmp_repr *out);
 
 /* One group record of a v3 report (RFC 3376 s4.2.4). */
 struct tern_igmp3_record {
@@ -60,15 +61,15 @@ struct tern_igmp3_record {
 /* Walks a parsed v3 report's records: 1 with *rec set (pos and index start
  * at 0), 0 after the last, TERN_E_SHORT / TERN_E_BAD_LEN when the records
  * and their count disagree. */
-int tern_igmp3_record_next(const struct tern_igmp_repr *r, size_t *pos, size_t *index,
-                           struct tern_igmp3_record *rec);
+TERN_API int tern_igmp3_record_next(const struct tern_igmp_repr *r, size_t *pos, size_t *index,
+                                    struct tern_igmp3_record *rec);
 
 /* A v2 report or leave (8 bytes) for group. Returns 8 or TERN_E_NOSPC. */
-int tern_igmp_v2_emit(uint8_t type, uint32_t group, uint8_t *buf, size_t cap);
+TERN_API int tern_igmp_v2_emit(uint8_t type, uint32_t group, uint8_t *buf, size_t cap);
 /* A v3 report with n records, each without sources. Returns 8 + 8n or
  * TERN_E_NOSPC. */
-int tern_igmp3_report_emit(const struct tern_igmp3_record *recs, size_t n, uint8_t *buf,
-                           size_t cap);
+TERN_API int tern_igmp3_report_emit(const struct tern_igmp3_record *recs, size_t n, uint8_t *buf,
+                                    size_t cap);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,12 @@
 #ifndef TERN_WIRE_IPV4_H
 #define TERN_WIRE_IPV4_H
 
+#include "tern/api.h"
 #include "tern/wire/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define TERN_IPV4_HLEN_MIN 20
 #define TERN_IPV4_HLEN_MAX 60
@@ -49,14 +54,14 @@ struct tern_ipv4_repr {
  * total length > len unless TERN_WIRE_TRUNC_OK, in which case payload_len
  * is clipped to the bytes present), TERN_E_BAD_CSUM (unless
  * TERN_WIRE_NO_CSUM), TERN_E_BAD_OPT (see tern_ipv4_opt_next). */
-int tern_ipv4_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_ipv4_repr *out);
+TERN_API int tern_ipv4_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_ipv4_repr *out);
 
 /* Writes the header (20 + opts_len bytes) with total_len = hdr + payload_len
  * and a fresh checksum; the payload is not touched. Returns the header
  * length, TERN_E_NOSPC, or TERN_E_INVAL (opts_len > 40 or not a multiple of 4,
  * opts NULL with opts_len > 0, frag_off not a multiple of 8, or
  * header + payload_len > 65535). r->hdr_len, total_len and csum are ignored. */
-int tern_ipv4_emit(const struct tern_ipv4_repr *r, uint8_t *buf, size_t cap);
+TERN_API int tern_ipv4_emit(const struct tern_ipv4_repr *r, uint8_t *buf, size_t cap);
 
 struct tern_ipv4_opt {
     uint8_t type;
@@ -68,12 +73,15 @@ struct tern_ipv4_opt {
  * (EOL or no bytes left), TERN_E_BAD_OPT for an option whose length is 0 or 1
  * or runs past the end (ATTACKS 8). Every call that returns 1 advances *pos
  * by at least one byte. */
-int tern_ipv4_opt_next(const uint8_t *opts, size_t len, size_t *pos, struct tern_ipv4_opt *opt);
+TERN_API int tern_ipv4_opt_next(const uint8_t *opts, size_t len, size_t *pos, struct tern_ipv4_opt *opt);
 
 /* Dotted quad of a host-order address into buf (>= 16 bytes); returns buf. */
-char *tern_ipv4_ntoa(uint32_t addr, char *buf);
+TERN_API char *tern_ipv4_ntoa(uint32_t addr, char *buf);
 /* Strict dotted quad ("a.b.c.d", each 0..255, no leading junk/trailing junk);
  * TERN_OK or TERN_E_INVAL. */
-int tern_ipv4_aton(const char *s, uint32_t *addr);
+TERN_API int tern_ipv4_aton(const char *s, uint32_t *addr);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

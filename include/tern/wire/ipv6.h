@@ -11,6 +11,7 @@
 #ifndef TERN_WIRE_IPV6_H
 #define TERN_WIRE_IPV6_H
 
+#include "tern/api.h"
 #include "tern/wire/wire.h"
 
 #ifdef __cplusplus
@@ -54,17 +55,17 @@ struct tern_ipv6_repr {
  * (payload length 0 - jumbograms, RFC 2675, are not supported - or more
  * than the bytes present unless TERN_WIRE_TRUNC_OK, in which case
  * payload_len is clipped to them). Bytes past payload_len are link padding. */
-int tern_ipv6_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_ipv6_repr *out);
+TERN_API int tern_ipv6_parse(const uint8_t *buf, size_t len, unsigned flags, struct tern_ipv6_repr *out);
 
 /* Writes the 40-byte header with r's fields (payload_len as given).
  * Returns 40, TERN_E_NOSPC, or TERN_E_INVAL (flow label over 20 bits). */
-int tern_ipv6_emit(const struct tern_ipv6_repr *r, uint8_t *buf, size_t cap);
+TERN_API int tern_ipv6_emit(const struct tern_ipv6_repr *r, uint8_t *buf, size_t cap);
 
 /* Partial sum (tern/wire/checksum.h) of the upper-layer pseudo-header of
  * RFC 8200 s8.1: source, destination, 32-bit upper-layer length, three zero
  * bytes and the next header value. */
-uint32_t tern_ipv6_pseudo_sum(const struct tern_ipv6_addr *src, const struct tern_ipv6_addr *dst,
-                              uint32_t len, uint8_t next);
+TERN_API uint32_t tern_ipv6_pseudo_sum(const struct tern_ipv6_addr *src, const struct tern_ipv6_addr *dst,
+                                       uint32_t len, uint8_t next);
 
 /* What an extension-header chain leads to (tern_ipv6_ext_walk). Offsets
  * count from the start of the IPv6 payload (the byte after the fixed
@@ -110,7 +111,7 @@ struct tern_ipv6_ext {
  * (Hop-by-Hop not first, a refused Routing header), TERN_E_UNSUPPORTED (more
  * than TERN_IPV6_EXT_MAX headers or TERN_IPV6_EXT_MAX_LEN bytes). The icmp
  * fields say whether RFC 8200 asks for a Parameter Problem and with what. */
-int tern_ipv6_ext_walk(const uint8_t *payload, size_t len, uint8_t next, struct tern_ipv6_ext *out);
+TERN_API int tern_ipv6_ext_walk(const uint8_t *payload, size_t len, uint8_t next, struct tern_ipv6_ext *out);
 
 /* The 8-byte Fragment header (RFC 8200 s4.5). */
 struct tern_ipv6_frag_repr {
@@ -121,30 +122,30 @@ struct tern_ipv6_frag_repr {
 };
 /* Returns 8, TERN_E_NOSPC or TERN_E_INVAL (offset not a multiple of 8 or
  * over 65528). */
-int tern_ipv6_frag_emit(const struct tern_ipv6_frag_repr *r, uint8_t *buf, size_t cap);
+TERN_API int tern_ipv6_frag_emit(const struct tern_ipv6_frag_repr *r, uint8_t *buf, size_t cap);
 
 /* Address classes (RFC 4291 s2.4) */
-bool tern_ipv6_is_unspecified(const struct tern_ipv6_addr *a); /* :: */
-bool tern_ipv6_is_loopback(const struct tern_ipv6_addr *a);    /* ::1 */
-bool tern_ipv6_is_multicast(const struct tern_ipv6_addr *a);   /* ff00::/8 */
-bool tern_ipv6_is_link_local(const struct tern_ipv6_addr *a);  /* fe80::/10 */
-bool tern_ipv6_is_v4mapped(const struct tern_ipv6_addr *a);    /* ::ffff:0:0/96 */
+TERN_API bool tern_ipv6_is_unspecified(const struct tern_ipv6_addr *a); /* :: */
+TERN_API bool tern_ipv6_is_loopback(const struct tern_ipv6_addr *a);    /* ::1 */
+TERN_API bool tern_ipv6_is_multicast(const struct tern_ipv6_addr *a);   /* ff00::/8 */
+TERN_API bool tern_ipv6_is_link_local(const struct tern_ipv6_addr *a);  /* fe80::/10 */
+TERN_API bool tern_ipv6_is_v4mapped(const struct tern_ipv6_addr *a);    /* ::ffff:0:0/96 */
 /* The solicited-node multicast group of a (RFC 4291 s2.7.1):
  * ff02::1:ffXX:XXXX with a's low 24 bits. */
-void tern_ipv6_solicited_node(const struct tern_ipv6_addr *a, struct tern_ipv6_addr *out);
+TERN_API void tern_ipv6_solicited_node(const struct tern_ipv6_addr *a, struct tern_ipv6_addr *out);
 /* The Ethernet address a multicast IPv6 address maps to (RFC 2464 s7):
  * 33:33 and the address's last four bytes. */
-void tern_ipv6_mcast_mac(const struct tern_ipv6_addr *a, uint8_t mac[6]);
+TERN_API void tern_ipv6_mcast_mac(const struct tern_ipv6_addr *a, uint8_t mac[6]);
 
 #define TERN_IPV6_ADDRSTRLEN 46 /* as INET6_ADDRSTRLEN, with the NUL */
 
 /* RFC 5952 text into buf (>= TERN_IPV6_ADDRSTRLEN bytes): lower case, no
  * leading zeros, the longest run of two or more zero groups as "::" (the
  * first if tied), ::ffff:a.b.c.d for v4-mapped addresses. Returns buf. */
-char *tern_ipv6_ntoa(const struct tern_ipv6_addr *a, char *buf);
+TERN_API char *tern_ipv6_ntoa(const struct tern_ipv6_addr *a, char *buf);
 /* Any RFC 4291 s2.2 form (with at most one "::", an IPv4 dotted quad as the
  * last 32 bits); no zone, no prefix. TERN_OK or TERN_E_INVAL. */
-int tern_ipv6_aton(const char *s, struct tern_ipv6_addr *out);
+TERN_API int tern_ipv6_aton(const char *s, struct tern_ipv6_addr *out);
 
 #ifdef __cplusplus
 }

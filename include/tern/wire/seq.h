@@ -13,6 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 static inline int32_t tern_seq_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 static inline bool tern_seq_lt(uint32_t a, uint32_t b) { return tern_seq_diff(a, b) < 0; }
 static inline bool tern_seq_leq(uint32_t a, uint32_t b) { return tern_seq_diff(a, b) <= 0; }
@@ -33,4 +37,7 @@ static inline bool tern_seq_in_incl(uint32_t x, uint32_t lo, uint32_t hi)
     return (uint32_t)(x - lo) <= (uint32_t)(hi - lo);
 }
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -7,7 +7,12 @@
 #ifndef TERN_WIRE_TCP_H
 #define TERN_WIRE_TCP_H
 
+#include "tern/api.h"
 #include "tern/wire/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define TERN_TCP_HLEN_MIN 20
 #define TERN_TCP_HLEN_MAX 60
@@ -67,19 +72,19 @@ struct tern_tcp_opt {
 /* Walks opts[0..len). Returns 1 with *opt set, 0 at EOL or when no bytes are
  * left, TERN_E_BAD_OPT when an option's length is < 2 or runs past the end
  * (the walk must stop there, ATTACKS 24). Advances *pos by >= 1 per option. */
-int tern_tcp_opt_next(const uint8_t *opts, size_t len, size_t *pos, struct tern_tcp_opt *opt);
+TERN_API int tern_tcp_opt_next(const uint8_t *opts, size_t len, size_t *pos, struct tern_tcp_opt *opt);
 
 /* Fills *out from opts[0..len): an option of the wrong length is ignored
  * (MSS != 4, WS != 3, SACK-permitted != 2, TS != 10, SACK != 2+8n or n > 4,
  * ATTACKS 25), MSS and WS are clamped (ATTACKS 26), a malformed option stops
  * the walk (ATTACKS 24). Never fails. */
-void tern_tcp_opts_parse(const uint8_t *opts, size_t len, struct tern_tcp_opts *out);
+TERN_API void tern_tcp_opts_parse(const uint8_t *opts, size_t len, struct tern_tcp_opts *out);
 
 /* Writes the options in the order Linux uses (MSS; SACK-permitted and
  * timestamps; NOP + window scale; NOP NOP + SACK blocks), padded with NOPs
  * to a multiple of 4. Returns the length (0..40) or TERN_E_NOSPC when they
  * do not fit in cap or in 40 bytes. */
-int tern_tcp_opts_emit(const struct tern_tcp_opts *o, uint8_t *buf, size_t cap);
+TERN_API int tern_tcp_opts_emit(const struct tern_tcp_opts *o, uint8_t *buf, size_t cap);
 
 struct tern_tcp_repr {
     uint16_t sport, dport;
@@ -103,26 +108,29 @@ struct tern_tcp_repr {
  * all set, unless TERN_WIRE_LENIENT, ATTACKS 28). The urgent pointer is
  * reported raw and never used to index (ATTACKS 27: tern treats urgent data
  * as ordinary data, as RFC 6093 s6 recommends). */
-int tern_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, unsigned flags,
-                   struct tern_tcp_repr *out);
+TERN_API int tern_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, unsigned flags,
+                            struct tern_tcp_repr *out);
 
 /* Writes header + options (from r->opts) + payload with checksum.
  * Returns the segment length, TERN_E_NOSPC, or TERN_E_INVAL (> 65535). */
-int tern_tcp_emit(const struct tern_tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *buf,
-                  size_t cap);
+TERN_API int tern_tcp_emit(const struct tern_tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *buf,
+                           size_t cap);
 
 /* For segments built in place: writes header + options at buf (checksum
  * 0) for a payload of r->payload_len bytes to be put at buf + the returned
  * header length (20 + options, a multiple of 4); r->payload is not read.
  * Returns the header length, TERN_E_NOSPC or TERN_E_INVAL (> 65535). */
-int tern_tcp_emit_hdr(const struct tern_tcp_repr *r, uint8_t *buf, size_t cap);
+TERN_API int tern_tcp_emit_hdr(const struct tern_tcp_repr *r, uint8_t *buf, size_t cap);
 /* Then stores the checksum of the segment at buf (hlen header bytes, plen
  * payload bytes after them) given payload_sum, the payload's partial sum
  * (tern_csum_copy or tern_csum_add from 0); the payload is not read. */
-void tern_tcp_set_csum(uint8_t *buf, size_t hlen, size_t plen, uint32_t src, uint32_t dst,
-                       uint32_t payload_sum);
+TERN_API void tern_tcp_set_csum(uint8_t *buf, size_t hlen, size_t plen, uint32_t src, uint32_t dst,
+                                uint32_t payload_sum);
 
 /* SEG.LEN (RFC 9293 s3.4): payload bytes plus one each for SYN and FIN. */
-uint32_t tern_tcp_seg_len(const struct tern_tcp_repr *r);
+TERN_API uint32_t tern_tcp_seg_len(const struct tern_tcp_repr *r);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -20,10 +20,17 @@
 
 #include "tern/err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Flags for parse functions. */
 #define TERN_WIRE_NO_CSUM 0x1u    /* do not verify checksums (printers, offload) */
 #define TERN_WIRE_TRUNC_OK 0x2u   /* IPv4: total length may exceed the bytes present
                                    * (headers quoted inside ICMP errors, snapped captures) */
 #define TERN_WIRE_LENIENT 0x4u    /* TCP: accept forbidden flag combinations (printers) */
 
+#ifdef __cplusplus
+}
+#endif
 #endif
