@@ -50,6 +50,7 @@ tern_cubic_w cubic_w
 tern_dev_count_tx dev_count_tx
 tern_dev_hdr_len dev_hdr_len
 tern_dev_max_frame dev_max_frame
+tern_dev_max_tx dev_max_tx
 tern_dev_pass_down dev_pass_down
 tern_dhcp_client_free dhcp_client_free
 tern_dhcp_client_lease dhcp_client_lease
@@ -80,6 +81,7 @@ tern_env_close env_close
 tern_env_open env_open
 tern_heap_arm timer_heap_arm
 tern_heap_cancel timer_heap_cancel
+tern_heap_count timer_heap_count
 tern_heap_free timer_heap_free
 tern_heap_init timer_heap_init
 tern_heap_peek timer_heap_peek
@@ -168,6 +170,7 @@ tern_ringbuf_commit ringbuf_commit
 tern_ringbuf_consume ringbuf_consume
 tern_ringbuf_fini ringbuf_fini
 tern_ringbuf_free ringbuf_free
+tern_ringbuf_free_spans ringbuf_free_spans
 tern_ringbuf_init ringbuf_init
 tern_ringbuf_len ringbuf_len
 tern_ringbuf_peek ringbuf_peek
@@ -264,6 +267,7 @@ tern_test_hex test_hex
 tern_test_rand test_rand
 tern_test_register test_register
 tern_test_result test_result
+tern_timewait bench_tern_timewait
 tern_traceroute_free traceroute_free
 tern_traceroute_start traceroute_start
 tern_traceroute_stop traceroute_stop
