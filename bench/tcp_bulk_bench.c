@@ -89,7 +89,7 @@ static void on_rx(struct tern_sock *sk, unsigned ev, void *ctx)
         tern_loop_stop(r->loop);
 }
 
-static int tern_bulk(double mhz, uint16_t mtu)
+static int bench_tern_bulk(double mhz, uint16_t mtu)
 {
     struct tern_run r = {0};
     struct tern_device *da, *db;
@@ -258,7 +258,7 @@ int main(void)
         if (mtu < 576 || mtu > 65535)
             continue;
         for (int run = 0; run < nruns; run++) {
-            if (tern_bulk(mhz, (uint16_t)mtu) < 0)
+            if (bench_tern_bulk(mhz, (uint16_t)mtu) < 0)
                 printf("%-36s n/a: setup failed (MTU %d)\n", "tern -> tern", mtu);
             linux_bulk_mtu(mhz, mtu);
         }

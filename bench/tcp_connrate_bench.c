@@ -151,7 +151,7 @@ static void on_listen(struct tern_sock *sk, unsigned ev, void *ctx)
     }
 }
 
-static int tern_rate(void)
+static int bench_tern_rate(void)
 {
     struct cr r = {0};
     struct tern_device *da, *db;
@@ -278,7 +278,7 @@ int main(void)
            "%u in sequence\n", MSG, MSG, nconns);
     printf("%-36s %10s %10s %8s %8s %8s\n", "", "conn/s", "conn/s", "CPU us", "wall", "CPU");
     printf("%-36s %10s %10s %8s %8s %8s\n", "", "(wall)", "(CPU)", "per conn", "s", "s");
-    if (tern_rate() < 0)
+    if (bench_tern_rate() < 0)
         printf("%-36s n/a: setup failed\n", "tern -> tern");
     if (linux_rate() < 0)
         printf("%-36s n/a: %s\n", "Linux -> Linux", strerror(errno));

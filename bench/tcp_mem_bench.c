@@ -23,7 +23,7 @@
  *    buffers only when data is queued, so an idle socket costs slab only.
  * 4. TIME_WAIT: BENCH_TW connections (default 1000000) closed by the
  *    server first; the server's memory per connection in TIME_WAIT
- *    (tern_timewait below). BENCH_IDLE=0 or BENCH_TW=0 skips a part.
+ *    (bench_tern_timewait below). BENCH_IDLE=0 or BENCH_TW=0 skips a part.
  * 5. The SYN queue: the request record's size (counted).
  * Not a test: nothing is asserted.
  *
@@ -53,7 +53,7 @@
 
 static double mib(size_t b) { return (double)b / (1024.0 * 1024.0); }
 
-static int tern_idle(unsigned n)
+static int bench_tern_idle(unsigned n)
 {
     struct tern_device *da, *db;
     struct tern_config cfg;
@@ -163,7 +163,7 @@ static int tern_idle(unsigned n)
  * socket, TCB and rings, so max_sockets and the cap had to cover n. */
 #define TW_BATCH 500u
 #define TW_PER_PORT 50000u
-static int tern_timewait(unsigned n)
+static int bench_tern_timewait(unsigned n)
 {
     struct tern_device *da, *db;
     struct tern_config cfg;
@@ -353,9 +353,9 @@ int main(void)
            "or ring until the handshake completes; a full queue of cfg.tcp_syn_backlog 128: "
            "%zu bytes)\n", sizeof(struct tcp_req), 128 * sizeof(struct tcp_req));
 #endif
-    if (n && tern_idle(n) < 0)
+    if (n && bench_tern_idle(n) < 0)
         printf("tern: n/a: setup failed\n");
-    if (ntw && tern_timewait(ntw) < 0)
+    if (ntw && bench_tern_timewait(ntw) < 0)
         printf("tern TIME_WAIT: n/a: setup failed\n");
     if (linux_idle(m) < 0)
         printf("Linux: n/a: %s\n", strerror(errno));

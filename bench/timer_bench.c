@@ -276,25 +276,25 @@ static void run_heap(size_t n, struct result *r)
     struct tern_heap *hp = malloc(sizeof *hp);
     if (!hp)
         exit(1);
-    tern_heap_init(hp);
+    timer_heap_init(hp);
     double c0 = bench_cpu();
     for (size_t i = 0; i < n; i++)
-        tern_heap_arm(hp, &t[i], 200000 + rnd() % 1000000);
+        timer_heap_arm(hp, &t[i], 200000 + rnd() % 1000000);
     double c1 = bench_cpu();
     for (size_t i = 0; i < n; i++) {
         struct tern_timer *x = &t[pick[i]];
-        tern_heap_arm(hp, x, x->when + 1000 + rnd() % 199000);
+        timer_heap_arm(hp, x, x->when + 1000 + rnd() % 199000);
     }
     double c2 = bench_cpu();
     for (size_t i = 0; i < n; i++) {
         struct tern_timer *x = &t[pick[n - 1 - i]];
         uint64_t when = x->when;
-        tern_heap_cancel(hp, x);
-        tern_heap_arm(hp, x, when + 1000);
+        timer_heap_cancel(hp, x);
+        timer_heap_arm(hp, x, when + 1000);
     }
     double c3 = bench_cpu();
     size_t popped = 0;
-    while (tern_heap_pop(hp))
+    while (timer_heap_pop(hp))
         popped++;
     double c4 = bench_cpu();
     if (popped != n)
@@ -303,7 +303,7 @@ static void run_heap(size_t n, struct result *r)
     r->rearm = (c2 - c1) * 1e9 / (double)n;
     r->cancel_arm = (c3 - c2) * 1e9 / (double)n;
     r->expire = (c4 - c3) * 1e9 / (double)n;
-    tern_heap_free(hp);
+    timer_heap_free(hp);
     free(hp);
     free(t);
     free(pick);

@@ -1,6 +1,6 @@
 /*
  * fuzz/dns_server_fuzz.c - libFuzzer target for the authoritative answer
- * (tern_dns_zone_answer in src/app/dns_server.c) over a fixed zone (the
+ * (dns_zone_answer in src/app/dns_server.c) over a fixed zone (the
  * records of examples/zones/example.test.zone, plus a CNAME loop).
  * Input: one query (UDP payload).
  *
@@ -38,11 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!zone) {
         char err[256];
-        zone = tern_dns_zone_parse(zone_text, sizeof zone_text - 1, "fuzz", err, sizeof err);
+        zone = dns_zone_parse(zone_text, sizeof zone_text - 1, "fuzz", err, sizeof err);
         CHECK_OR_DIE(zone != NULL);
     }
     uint8_t out[1024];
-    int n = tern_dns_zone_answer(zone, data, size, out, sizeof out);
+    int n = dns_zone_answer(zone, data, size, out, sizeof out);
     struct tern_dns_header qh;
     if (size < TERN_DNS_HLEN) {
         CHECK_OR_DIE(n == -1);

@@ -59,12 +59,12 @@ static void run_req(const uint8_t *d, size_t n, uint64_t seed, struct result *r)
 {
     memset(r, 0, sizeof *r);
     r->hash = 14695981039346656037ull;
-    tern_http_req_init(&req, 4096);
+    http_req_init(&req, 4096);
     size_t off = 0;
     while (off < n && req.state != TERN_HTTP_DONE && req.state != TERN_HTTP_ERROR) {
         const uint8_t *b;
         size_t bl;
-        size_t k = tern_http_req_feed(&req, d + off, piece(&seed, n - off), &b, &bl);
+        size_t k = http_req_feed(&req, d + off, piece(&seed, n - off), &b, &bl);
         CHECK_OR_DIE(k >= 1);
         CHECK_OR_DIE(bl <= k);
         if (bl)
@@ -79,7 +79,7 @@ static void run_req(const uint8_t *d, size_t n, uint64_t seed, struct result *r)
         CHECK_OR_DIE(req.method && req.target);
         char path[512];
         bool dir;
-        if (tern_http_target_to_path(req.target, path, sizeof path, &dir) == 0) {
+        if (http_path_of_target(req.target, path, sizeof path, &dir) == 0) {
             CHECK_OR_DIE(path[0] != '/');
             CHECK_OR_DIE(strlen(path) < sizeof path);
             for (char *s = path; *s;) {
@@ -98,19 +98,19 @@ static void run_resp(const uint8_t *d, size_t n, uint64_t seed, bool head, struc
 {
     memset(r, 0, sizeof *r);
     r->hash = 14695981039346656037ull;
-    tern_http_resp_init(&resp, head);
+    http_resp_init(&resp, head);
     size_t off = 0;
     while (off < n && resp.state != TERN_HTTP_DONE && resp.state != TERN_HTTP_ERROR) {
         const uint8_t *b;
         size_t bl;
-        size_t k = tern_http_resp_feed(&resp, d + off, piece(&seed, n - off), &b, &bl);
+        size_t k = http_resp_feed(&resp, d + off, piece(&seed, n - off), &b, &bl);
         CHECK_OR_DIE(k >= 1);
         CHECK_OR_DIE(bl <= k);
         hash_in(r, b, bl);
         off += k;
     }
     r->used = off;
-    tern_http_resp_eof(&resp);
+    http_resp_eof(&resp);
     r->state = resp.state;
     r->status = resp.status;
     CHECK_OR_DIE(resp.state == TERN_HTTP_DONE || resp.state == TERN_HTTP_ERROR);

@@ -503,7 +503,7 @@ static inline void pr_close(struct pr *p, struct tern_sock *extra)
         tern_sock_close(extra);
     pr_run(p, 1800ull * 1000000u);
     struct tern_stack_mem m;
-    tern_stack_mem_usage(p->s, &m);
+    stack_mem_usage(p->s, &m);
     if (p->s->sock_count)
         PR_DIE("a socket alive 30 minutes after close with the peer gone");
     if (m.tcp_conns || m.tcp_ring_bytes || m.tcp_time_wait || m.tcp_syn_reqs || m.arp_queued ||

@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint8_t opts[40];
     struct tern_reasm_config cfg = {.max_bytes = MAXB, .max_datagrams = MAXD,
                                     .timeout_us = 30000000};
-    struct tern_reasm *r = tern_reasm_new(&cfg);
+    struct tern_reasm *r = ip_reasm_new(&cfg);
     if (!r)
         abort();
     memset(opts, TERN_IPOPT_NOP, sizeof opts);
@@ -85,12 +85,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             tainted[key] = true;
         }
         if (rec[6] & 2)
-            tern_reasm_expire(r, now, on_expired, NULL);
+            ip_reasm_expire(r, now, on_expired, NULL);
 
         const uint8_t *out = NULL;
         size_t out_len = 0;
         struct tern_ipv4_repr out_ip;
-        int rc = tern_reasm_input(r, &ip, buf, len, now, &out, &out_len, &out_ip);
+        int rc = ip_reasm_input(r, &ip, buf, len, now, &out, &out_len, &out_ip);
         if (rc == 1) {
             if (out_len != out_ip.payload_len || out_len + out_ip.hdr_len > 65535 ||
                 out_ip.mf || out_ip.frag_off != 0 || out_ip.id != ip.id || out_ip.src != ip.src)
@@ -103,13 +103,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    rc != TERN_E_NOMEM && rc != TERN_E_INVAL) {
             abort();
         }
-        if (tern_reasm_bytes_held(r) > MAXB || tern_reasm_datagrams_held(r) > MAXD)
+        if (ip_reasm_bytes_held(r) > MAXB || ip_reasm_datagrams_held(r) > MAXD)
             abort();
     }
     /* Everything times out eventually and nothing stays held. */
-    tern_reasm_expire(r, now + 30000001u, on_expired, NULL);
-    if (tern_reasm_bytes_held(r) != 0 || tern_reasm_datagrams_held(r) != 0)
+    ip_reasm_expire(r, now + 30000001u, on_expired, NULL);
+    if (ip_reasm_bytes_held(r) != 0 || ip_reasm_datagrams_held(r) != 0)
         abort();
-    tern_reasm_free(r);
+    ip_reasm_free(r);
     return 0;
 }

@@ -148,7 +148,7 @@ static void fixup(struct tern_stack *s, uint8_t *f, size_t len)
 static void check_bounds(const struct tern_stack *s, const struct tern_config *c)
 {
     struct tern_stack_mem m;
-    tern_stack_mem_usage(s, &m);
+    stack_mem_usage(s, &m);
     if (m.arp_entries > c->arp_cache_max || m.arp_queued > c->arp_queue_total ||
         m.reasm_bytes > c->reasm_max_bytes || m.reasm_datagrams > c->reasm_max_datagrams ||
         m.loop_queued > TERN_LOOPQ_MAX || pmtu_count(s) > c->pmtu_max)
@@ -293,7 +293,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * TIME_WAIT (60 s). */
     tern_loop_run(loop, tern_loop_now(loop) + 800000000ull);
     struct tern_stack_mem m;
-    tern_stack_mem_usage(s, &m);
+    stack_mem_usage(s, &m);
     if (m.arp_queued || m.reasm_bytes || m.reasm_datagrams || m.loop_queued)
         abort();
     if (s->nat && nat_stats(s->nat)->entries)

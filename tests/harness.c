@@ -15,12 +15,12 @@ struct entry {
 static struct entry tests[MAX_TESTS];
 static int ntests;
 static int cur_failed;
-static int sub_passed, sub_failed; /* tern_test_result, this test */
-int tern_test_argc;
-char **tern_test_argv;
+static int sub_passed, sub_failed; /* test_result, this test */
+int test_argc;
+char **test_argv;
 static uint64_t rng_state;
 
-void tern_test_register(const char *name, tern_test_fn fn, const char *file)
+void test_register(const char *name, tern_test_fn fn, const char *file)
 {
     if (ntests == MAX_TESTS) {
         fprintf(stderr, "harness: too many tests\n");
@@ -29,7 +29,7 @@ void tern_test_register(const char *name, tern_test_fn fn, const char *file)
     tests[ntests++] = (struct entry){name, fn, file};
 }
 
-void tern_test_fail(const char *file, int line, const char *fmt, ...)
+void test_fail(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     cur_failed++;
@@ -42,9 +42,9 @@ void tern_test_fail(const char *file, int line, const char *fmt, ...)
     fputc('\n', stdout);
 }
 
-int tern_test_failed_now(void) { return cur_failed; }
+int test_failed_now(void) { return cur_failed; }
 
-void tern_test_result(bool ok, const char *fmt, ...)
+void test_result(bool ok, const char *fmt, ...)
 {
     va_list ap;
     fputs(ok ? "ok - " : "not ok - ", stdout);
@@ -58,7 +58,7 @@ void tern_test_result(bool ok, const char *fmt, ...)
         sub_failed++;
 }
 
-uint64_t tern_test_rand(void)
+uint64_t test_rand(void)
 {
     uint64_t x = rng_state;
     x ^= x >> 12;
@@ -68,7 +68,7 @@ uint64_t tern_test_rand(void)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
-void tern_test_hex(const uint8_t *p, size_t n, char *out, size_t cap)
+void test_hex(const uint8_t *p, size_t n, char *out, size_t cap)
 {
     size_t o = 0;
     for (size_t i = 0; i < n && o + 4 < cap; i++)
@@ -89,8 +89,8 @@ int main(int argc, char **argv)
 {
     int passed = 0, failed = 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    tern_test_argc = argc > 2 ? argc - 2 : 0;
-    tern_test_argv = argv + (argc > 2 ? 2 : argc);
+    test_argc = argc > 2 ? argc - 2 : 0;
+    test_argv = argv + (argc > 2 ? 2 : argc);
     for (int i = 0; i < ntests; i++) {
         if (argc > 1 && strncmp(tests[i].name, argv[1], strlen(argv[1])) != 0)
             continue;

@@ -200,7 +200,7 @@ int cmd_forward(int argc, char **argv)
             fo.accept_tls = ctx;
     }
     struct tern_env env;
-    int rc = tern_env_open(&env, &so, "tern forward");
+    int rc = env_open(&env, &so, "tern forward");
     if (rc) {
         ttls_ctx_free(ctx);
         return rc;
@@ -209,7 +209,7 @@ int cmd_forward(int argc, char **argv)
     struct tfwd *f = tfwd_start(env.stack, env.loop, &fo, &e);
     if (!f) {
         fprintf(stderr, "tern forward: cannot listen on port %u: %s\n", fo.listen_port, tern_strerror(e));
-        tern_env_close(&env);
+        env_close(&env);
         ttls_ctx_free(ctx);
         return 1;
     }
@@ -234,7 +234,7 @@ int cmd_forward(int argc, char **argv)
     tfwd_free(f);
     /* let the resets of still-open connections leave */
     tern_loop_run(env.loop, tern_loop_now(env.loop) + 100000);
-    tern_env_close(&env);
+    env_close(&env);
     ttls_ctx_free(ctx);
     return 0;
 }

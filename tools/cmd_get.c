@@ -209,7 +209,7 @@ int cmd_get(int argc, char **argv)
     go.url = argv[optind];
     struct tern_http_url u;
     char why[512];
-    if (tern_http_url_parse(go.url, &u, why, sizeof why) < 0) {
+    if (http_parse_url(go.url, &u, why, sizeof why) < 0) {
         fprintf(stderr, "tern get: %s\n", why);
         /* curl: 1 for a protocol it does not speak, 3 for a malformed URL */
         return strstr(go.url, "://") && strncasecmp(go.url, "http://", 7) ? TERN_GET_UNSUPPORTED
@@ -231,7 +231,7 @@ int cmd_get(int argc, char **argv)
         return 2;
     }
     struct tern_env env;
-    int rc = tern_env_open(&env, &so, "tern get");
+    int rc = env_open(&env, &so, "tern get");
     if (rc) {
         ttls_ctx_free(tctx);
         return rc;
@@ -255,7 +255,7 @@ int cmd_get(int argc, char **argv)
         } else if (!go.dns.nservers) {
             fprintf(stderr, "tern get: %s: not in /etc/hosts and no DNS server to ask (give "
                             "--dns SERVER or --dhcp)\n", u.host);
-            tern_env_close(&env);
+            env_close(&env);
             ttls_ctx_free(tctx);
             return TERN_GET_RESOLVE;
         }
@@ -263,7 +263,7 @@ int cmd_get(int argc, char **argv)
     FILE *out = stdout;
     if (outfile && !(out = fopen(outfile, "wb"))) {
         fprintf(stderr, "tern get: %s: cannot open for writing\n", outfile);
-        tern_env_close(&env);
+        env_close(&env);
         ttls_ctx_free(tctx);
         return TERN_GET_WRITE_ERROR;
     }
@@ -273,15 +273,15 @@ int cmd_get(int argc, char **argv)
     struct tern_http_get_io io = {.out = out, .err = stderr, .progress = on_progress,
                                   .done = on_done, .ctx = &run};
     int err;
-    struct tern_http_get *g = tern_http_get_start(env.stack, env.loop, &go, &io, &err);
+    struct tern_http_get *g = http_get_start(env.stack, env.loop, &go, &io, &err);
     if (!g) {
         rc = 1;
     } else {
         tern_loop_run(env.loop, TERN_TIME_NEVER);
         if (!run.done)
-            tern_http_get_stop(g); /* interrupted */
+            http_get_stop(g); /* interrupted */
         rc = run.done ? run.status : tool_interrupted_status();
-        tern_http_get_free(g);
+        http_get_free(g);
     }
     if (outfile) {
         if (fclose(out) != 0 && rc == 0) {
@@ -296,7 +296,7 @@ int cmd_get(int argc, char **argv)
     tool_signals_close(&sig);
     if (env.dev_gone.gone)
         rc = 1;
-    tern_env_close(&env);
+    env_close(&env);
     ttls_ctx_free(tctx);
     return rc;
 }

@@ -75,10 +75,10 @@ static void read_stdin(struct nc_run *r)
         return;
     if (n <= 0) {
         r->stdin_eof = true;
-        tern_nc_input_eof(r->nc); /* calls want_input(off) */
+        nc_input_eof(r->nc); /* calls want_input(off) */
         return;
     }
-    tern_nc_input(r->nc, r->buf, (size_t)n);
+    nc_input(r->nc, r->buf, (size_t)n);
 }
 
 static void on_stdin(int fd, void *arg)
@@ -155,7 +155,7 @@ static void on_signal(int signo, void *arg)
 {
     (void)signo;
     struct nc_run *r = arg;
-    tern_nc_stop(r->nc);
+    nc_stop(r->nc);
 }
 
 int cmd_nc(int argc, char **argv)
@@ -287,16 +287,16 @@ int cmd_nc(int argc, char **argv)
     }
 
     struct tern_env env;
-    int rc = tern_env_open(&env, &so, "tern nc");
+    int rc = env_open(&env, &so, "tern nc");
     if (rc)
         return rc;
     if (!no.listen && (rc = tool_resolve_host(&env, &dns, host, "tern nc", &no.peer_addr)) != 0) {
-        tern_env_close(&env);
+        env_close(&env);
         return rc;
     }
     struct nc_run *run = calloc(1, sizeof *run);
     if (!run) {
-        tern_env_close(&env);
+        env_close(&env);
         return 1;
     }
     run->loop = env.loop;
@@ -305,7 +305,7 @@ int cmd_nc(int argc, char **argv)
     struct tern_nc_io io = {.out = stdout, .err = stderr, .want_input = want_input,
                             .done = nc_done, .ctx = run};
     int err = 0;
-    run->nc = tern_nc_start(env.stack, env.loop, &no, &io, &err);
+    run->nc = nc_start(env.stack, env.loop, &no, &io, &err);
     if (!run->nc) {
         char a[16];
         if (no.listen)
@@ -323,7 +323,7 @@ int cmd_nc(int argc, char **argv)
         rc = tool_caught_signal ? tool_interrupted_status() : run->status;
         want_input(run, false);
         tool_signals_close(&sig);
-        tern_nc_free(run->nc);
+        nc_free(run->nc);
         if (verbose)
             tool_print_tcp_stats(&env, "tern nc");
     }
@@ -331,6 +331,6 @@ int cmd_nc(int argc, char **argv)
     free(run);
     if (env.dev_gone.gone)
         rc = 1;
-    tern_env_close(&env);
+    env_close(&env);
     return rc;
 }

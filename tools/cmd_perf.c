@@ -59,7 +59,7 @@ static void on_signal(int signo, void *ctx)
 {
     (void)signo;
     struct perf_run *r = ctx;
-    tern_perf_stop(r->perf);
+    perf_stop(r->perf);
     r->status = tool_interrupted_status();
     tern_loop_stop(r->loop);
 }
@@ -195,28 +195,28 @@ int cmd_perf(int argc, char **argv)
         return 2;
     }
     struct tern_env env;
-    int rc = tern_env_open(&env, &so, "tern perf");
+    int rc = env_open(&env, &so, "tern perf");
     if (rc)
         return rc;
     if (host && (rc = tool_resolve_host(&env, &dns, host, "tern perf", &po.addr)) != 0) {
-        tern_env_close(&env);
+        env_close(&env);
         return rc;
     }
     struct perf_run run = {.loop = env.loop, .status = 1};
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct tern_perf_io io = {.out = stdout, .err = stderr, .done = on_done, .ctx = &run};
     int err;
-    run.perf = tern_perf_start(env.stack, env.loop, &po, &io, &err);
+    run.perf = perf_start(env.stack, env.loop, &po, &io, &err);
     if (!run.perf) {
         fprintf(stderr, "tern perf: cannot start: %s\n", tern_strerror(err));
-        tern_env_close(&env);
+        env_close(&env);
         return 1;
     }
     struct tool_signals sig;
     tool_signals_open(&sig, env.loop, false, on_signal, &run);
     tern_loop_run(env.loop, TERN_TIME_NEVER);
     tool_signals_close(&sig);
-    tern_perf_free(run.perf);
-    tern_env_close(&env);
+    perf_free(run.perf);
+    env_close(&env);
     return run.status;
 }

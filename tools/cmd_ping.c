@@ -60,7 +60,7 @@ static void on_signal(int signo, void *arg)
 {
     (void)signo;
     struct ping_run *r = arg;
-    tern_ping_stop(r->ping);
+    ping_stop(r->ping);
 }
 
 int cmd_ping(int argc, char **argv)
@@ -164,11 +164,11 @@ int cmd_ping(int argc, char **argv)
         po.interval_us = 0; /* the app's flood default */
 
     struct tern_env env;
-    int rc = tern_env_open(&env, &so, "tern ping");
+    int rc = env_open(&env, &so, "tern ping");
     if (rc)
         return rc;
     if ((rc = tool_resolve_host(&env, &dns, host, "tern ping", &po.dst)) != 0) {
-        tern_env_close(&env);
+        env_close(&env);
         return rc > 128 ? rc : 2; /* iputils: an unknown host is 2 */
     }
     if (po.timestamps) {
@@ -179,18 +179,18 @@ int cmd_ping(int argc, char **argv)
     }
     struct ping_run run = {.loop = env.loop, .status = 2};
     setvbuf(stdout, NULL, _IOLBF, 0);
-    run.ping = tern_ping_start(env.stack, env.loop, &po, stdout, ping_done, &run);
+    run.ping = ping_start(env.stack, env.loop, &po, stdout, ping_done, &run);
     if (!run.ping) {
         fprintf(stderr, "tern ping: cannot start\n");
-        tern_env_close(&env);
+        env_close(&env);
         return 2;
     }
     struct tool_signals sig;
     tool_signals_open(&sig, env.loop, false, on_signal, &run);
     tern_loop_run(env.loop, TERN_TIME_NEVER);
     tool_signals_close(&sig);
-    tern_ping_free(run.ping);
+    ping_free(run.ping);
     rc = env.dev_gone.gone ? 1 : run.status;
-    tern_env_close(&env);
+    env_close(&env);
     return rc;
 }

@@ -41,7 +41,7 @@ struct resolve_run {
 static void resolve_done(void *ctx, const struct tern_resolve_result *r)
 {
     struct resolve_run *run = ctx;
-    run->status = tern_resolve_print(r, run->asked, stdout);
+    run->status = resolve_print(r, run->asked, stdout);
     run->done = true;
     tern_loop_stop(run->loop);
 }
@@ -122,7 +122,7 @@ int cmd_resolve(int argc, char **argv)
     uint32_t lit;
     if (tern_ipv4_aton(name, &lit) == 0 && (!type_given || ro.qtype == TERN_DNS_T_PTR)) {
         /* host(1): an address is looked up backwards, in-addr.arpa PTR */
-        tern_resolve_ptr_name(lit, ptr, sizeof ptr);
+        resolve_ptr_name(lit, ptr, sizeof ptr);
         snprintf(asked, sizeof asked, "%s", ptr);
         name = ptr;
         ro.qtype = TERN_DNS_T_PTR;
@@ -140,7 +140,7 @@ int cmd_resolve(int argc, char **argv)
     }
 
     struct tern_env env;
-    int rc = tern_env_open(&env, &so, "tern resolve");
+    int rc = env_open(&env, &so, "tern resolve");
     if (rc)
         return rc;
     if (!ro.nservers) {
@@ -148,7 +148,7 @@ int cmd_resolve(int argc, char **argv)
             ro.servers[ro.nservers++] = env.dns[i];
         if (!ro.nservers) {
             fprintf(stderr, "tern resolve: the DHCP lease names no DNS server: give --dns\n");
-            tern_env_close(&env);
+            env_close(&env);
             return 1;
         }
     }
@@ -157,18 +157,18 @@ int cmd_resolve(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct resolve_run run = {.loop = env.loop, .name = name, .asked = asked, .status = 1};
     int err;
-    struct tern_resolve *q = tern_resolve_start(env.stack, env.loop, name, &ro, resolve_done, &run, &err);
+    struct tern_resolve *q = resolve_start(env.stack, env.loop, name, &ro, resolve_done, &run, &err);
     if (!q) {
         fprintf(stderr, "tern resolve: %s\n", tern_strerror(err));
         rc = 1;
     } else {
         tern_loop_run(env.loop, TERN_TIME_NEVER);
         rc = run.done ? run.status : tool_interrupted_status();
-        tern_resolve_free(q);
+        resolve_free(q);
     }
     tool_signals_close(&sig);
     if (env.dev_gone.gone)
         rc = 1;
-    tern_env_close(&env);
+    env_close(&env);
     return rc;
 }

@@ -135,29 +135,29 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     struct tern_env env;
-    int rc = tern_env_open(&env, &so, "tern serve");
+    int rc = env_open(&env, &so, "tern serve");
     if (rc)
         return rc;
     if ((rc = serve_dhcp_start(&dh, &env, &so)) != 0) {
-        tern_env_close(&env);
+        env_close(&env);
         return rc;
     }
     if ((rc = serve_classic_start(&classic, &env)) != 0) {
         serve_dhcp_stop(&dh);
-        tern_env_close(&env);
+        env_close(&env);
         return rc;
     }
     if ((rc = serve_dns_start(&dns, &env)) != 0) {
         serve_classic_stop(&classic);
         serve_dhcp_stop(&dh);
-        tern_env_close(&env);
+        env_close(&env);
         return rc;
     }
     if ((rc = serve_http_start(&http, &env)) != 0) {
         serve_dns_stop(&dns);
         serve_classic_stop(&classic);
         serve_dhcp_stop(&dh);
-        tern_env_close(&env);
+        env_close(&env);
         return rc;
     }
     if ((rc = serve_pop3_start(&pop3, &env)) != 0) {
@@ -165,7 +165,7 @@ int cmd_serve(int argc, char **argv)
         serve_dns_stop(&dns);
         serve_classic_stop(&classic);
         serve_dhcp_stop(&dh);
-        tern_env_close(&env);
+        env_close(&env);
         return rc;
     }
     struct tool_signals sig;
@@ -196,6 +196,6 @@ int cmd_serve(int argc, char **argv)
     serve_classic_stop(&classic);
     serve_dhcp_stop(&dh);
     rc = env.dev_gone.gone ? 1 : 0;
-    tern_env_close(&env);
+    env_close(&env);
     return rc;
 }

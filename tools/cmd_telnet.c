@@ -97,7 +97,7 @@ static void read_stdin(struct tn *r)
         tern_timer_arm(r->loop, &r->quit_timer, tern_loop_now(r->loop) + r->quit_us);
         return;
     }
-    r->plen = tern_telnet_tx(buf, (size_t)n, r->pend);
+    r->plen = telnet_tx(buf, (size_t)n, r->pend);
     r->poff = 0;
     while (r->poff < r->plen) {
         ssize_t k = tern_sock_send(r->sk, r->pend + r->poff, r->plen - r->poff, 0);
@@ -184,7 +184,7 @@ static void on_sock(struct tern_sock *sk, unsigned events, void *ctx)
             return;
         }
         size_t dl, rl;
-        tern_telnet_rx(&r->t, buf, (size_t)n, data, &dl, reply, &rl);
+        telnet_rx(&r->t, buf, (size_t)n, data, &dl, reply, &rl);
         fwrite(data, 1, dl, stdout);
         fflush(stdout);
         if (rl)
@@ -254,12 +254,12 @@ int cmd_telnet(int argc, char **argv)
     if (nargs == 2 && tool_parse_port(argv[optind + 1], TERN_SERVDB_TCP, "tern telnet", &peer.port) < 0)
         return 2;
     struct tern_env env;
-    int rc = tern_env_open(&env, &so, "tern telnet");
+    int rc = env_open(&env, &so, "tern telnet");
     if (rc)
         return rc;
     struct tn *r = calloc(1, sizeof *r);
     if (!r) {
-        tern_env_close(&env);
+        env_close(&env);
         return 1;
     }
     r->loop = env.loop;
@@ -295,6 +295,6 @@ int cmd_telnet(int argc, char **argv)
     if (r->sk)
         tern_sock_abort(r->sk);
     free(r);
-    tern_env_close(&env);
+    env_close(&env);
     return rc;
 }

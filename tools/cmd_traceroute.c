@@ -70,13 +70,13 @@ static int resolve_name(struct tern_env *env, const char *name, struct tern_reso
 {
     struct tr_run run = {.loop = env->loop};
     int err;
-    struct tern_resolve *q = tern_resolve_start(env->stack, env->loop, name, ro, resolved, &run, &err);
+    struct tern_resolve *q = resolve_start(env->stack, env->loop, name, ro, resolved, &run, &err);
     if (!q) {
         fprintf(stderr, "tern traceroute: %s: %s\n", name, tern_strerror(err));
         return 1;
     }
     tern_loop_run(env->loop, TERN_TIME_NEVER);
-    tern_resolve_free(q);
+    resolve_free(q);
     if (!run.done)
         return tool_interrupted_status();
     if (!run.addr) {
@@ -197,7 +197,7 @@ int cmd_traceroute(int argc, char **argv)
     to.dst_name = host;
 
     struct tern_env env;
-    int rc = tern_env_open(&env, &so, "tern traceroute");
+    int rc = env_open(&env, &so, "tern traceroute");
     if (rc)
         return rc;
     struct tool_signals sig;
@@ -216,7 +216,7 @@ int cmd_traceroute(int argc, char **argv)
     }
     if (rc == 0) {
         struct tr_run run = {.loop = env.loop, .status = 1};
-        struct tern_traceroute *t = tern_traceroute_start(env.stack, env.loop, &to, stdout,
+        struct tern_traceroute *t = traceroute_start(env.stack, env.loop, &to, stdout,
                                                           tr_done, &run);
         if (!t) {
             fprintf(stderr, "tern traceroute: cannot start\n");
@@ -225,15 +225,15 @@ int cmd_traceroute(int argc, char **argv)
             tern_loop_run(env.loop, TERN_TIME_NEVER);
             bool interrupted = !run.done;
             if (interrupted)
-                tern_traceroute_stop(t); /* ends the line */
+                traceroute_stop(t); /* ends the line */
             rc = interrupted ? tool_interrupted_status() : run.status;
-            tern_traceroute_free(t);
+            traceroute_free(t);
         }
     }
     fflush(stdout);
     tool_signals_close(&sig);
     if (env.dev_gone.gone)
         rc = 1;
-    tern_env_close(&env);
+    env_close(&env);
     return rc;
 }

@@ -73,7 +73,7 @@ int serve_classic_handle(struct serve_classic *c, int opt, const char *arg)
                 return -1;
             if (port == 0) {
                 fprintf(stderr, "tern serve: --%s: port 0 is not a port to serve on\n",
-                        tern_svc_name((enum tern_svc)k));
+                        classic_name((enum tern_svc)k));
                 return -1;
             }
             c->o.port[k] = port;
@@ -107,21 +107,21 @@ int serve_classic_start(struct serve_classic *c, struct tern_env *env)
                            (int64_t)tern_loop_now(env->loop);
     int err = 0;
     enum tern_svc failed = TERN_SVC_COUNT;
-    c->sv = tern_services_start(env->stack, env->loop, &c->o, &err, &failed);
+    c->sv = services_start(env->stack, env->loop, &c->o, &err, &failed);
     if (!c->sv) {
         if (failed < TERN_SVC_COUNT)
-            fprintf(stderr, "tern serve: %s on udp port %u: %s\n", tern_svc_name(failed),
-                    c->o.port[failed] ? c->o.port[failed] : tern_svc_port(failed),
+            fprintf(stderr, "tern serve: %s on udp port %u: %s\n", classic_name(failed),
+                    c->o.port[failed] ? c->o.port[failed] : classic_port(failed),
                     tern_strerror(err));
         else
             fprintf(stderr, "tern serve: classic services: %s\n", tern_strerror(err));
         return 1;
     }
-    c->svt = tern_services_tcp_start(env->stack, env->loop, &c->o, &err, &failed);
+    c->svt = services_tcp_start(env->stack, env->loop, &c->o, &err, &failed);
     if (!c->svt && err != TERN_E_UNSUPPORTED) {
         if (failed < TERN_SVC_COUNT)
-            fprintf(stderr, "tern serve: %s on tcp port %u: %s\n", tern_svc_name(failed),
-                    c->o.port[failed] ? c->o.port[failed] : tern_svc_port(failed),
+            fprintf(stderr, "tern serve: %s on tcp port %u: %s\n", classic_name(failed),
+                    c->o.port[failed] ? c->o.port[failed] : classic_port(failed),
                     tern_strerror(err));
         else
             fprintf(stderr, "tern serve: classic services over tcp: %s\n", tern_strerror(err));
@@ -133,8 +133,8 @@ int serve_classic_start(struct serve_classic *c, struct tern_env *env)
         fprintf(stderr, "tern serve: %s", t ? "tcp" : "udp");
         for (int i = 0; i < TERN_SVC_COUNT; i++)
             if (c->o.enable & (1u << i))
-                fprintf(stderr, " %s/%u", tern_svc_name((enum tern_svc)i),
-                        c->o.port[i] ? c->o.port[i] : tern_svc_port((enum tern_svc)i));
+                fprintf(stderr, " %s/%u", classic_name((enum tern_svc)i),
+                        c->o.port[i] ? c->o.port[i] : classic_port((enum tern_svc)i));
         fprintf(stderr, "\n");
     }
     return 0;
@@ -146,7 +146,7 @@ void serve_classic_netstat(struct serve_classic *c, FILE *out)
         c = active;
     if (!c || !c->stack)
         return;
-    tern_netstat_print(out, c->stack, c->numeric ? NULL : tool_servdb(),
+    netstat_print(out, c->stack, c->numeric ? NULL : tool_servdb(),
                        (c->numeric ? TERN_NETSTAT_NUMERIC : 0) |
                            (c->netstat_info ? TERN_NETSTAT_INFO : 0));
     fflush(out);
@@ -157,31 +157,31 @@ void serve_classic_stop(struct serve_classic *c)
     if (c->netstat_at_exit)
         serve_classic_netstat(c, stdout);
     if (c->sv) {
-        struct tern_services_stats st;
-        tern_services_stats(c->sv, &st);
+        struct services_stats st;
+        services_stats(c->sv, &st);
         fprintf(stderr, "tern serve: classic services:");
         for (int i = 0; i < TERN_SVC_COUNT; i++)
             if (c->o.enable & (1u << i))
-                fprintf(stderr, " %s %llu/%llu", tern_svc_name((enum tern_svc)i),
+                fprintf(stderr, " %s %llu/%llu", classic_name((enum tern_svc)i),
                         (unsigned long long)st.requests[i], (unsigned long long)st.replies[i]);
         fprintf(stderr, " (requests/replies), %llu ignored, %llu send errors\n",
                 (unsigned long long)st.ignored, (unsigned long long)st.send_errors);
     }
     if (c->svt) {
-        struct tern_services_tcp_stats st;
-        tern_services_tcp_stats(c->svt, &st);
+        struct services_tcp_stats st;
+        services_tcp_stats(c->svt, &st);
         fprintf(stderr, "tern serve: classic services over tcp:");
         for (int i = 0; i < TERN_SVC_COUNT; i++)
             if (c->o.enable & (1u << i))
-                fprintf(stderr, " %s %llu", tern_svc_name((enum tern_svc)i),
+                fprintf(stderr, " %s %llu", classic_name((enum tern_svc)i),
                         (unsigned long long)st.accepted[i]);
         fprintf(stderr, " (connections), %llu errors, %llu closed idle, %llu closed for a newcomer\n",
                 (unsigned long long)st.errors, (unsigned long long)st.idle_closed,
                 (unsigned long long)st.evicted);
     }
-    tern_services_tcp_free(c->svt);
+    services_tcp_free(c->svt);
     c->svt = NULL;
-    tern_services_free(c->sv);
+    services_free(c->sv);
     c->sv = NULL;
     c->stack = NULL;
     if (active == c)

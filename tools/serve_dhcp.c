@@ -84,7 +84,7 @@ static void save(void *ctx)
         fprintf(stderr, "tern serve: cannot write %s: %s\n", tmp, strerror(errno));
         return;
     }
-    int r = tern_dhcp_server_save(d->srv, f, (int64_t)time(NULL));
+    int r = dhcp_server_save(d->srv, f, (int64_t)time(NULL));
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         r = -1;
     if (fclose(f) != 0)
@@ -105,7 +105,7 @@ int serve_dhcp_start(struct serve_dhcp *d, struct tern_env *env, const struct st
                                       .n_dns = d->dns ? 1 : 0, .dns = {d->dns},
                                       .on_change = save, .ctx = d};
     int err;
-    d->srv = tern_dhcp_server_start(env->stack, env->loop, &o, &err);
+    d->srv = dhcp_server_start(env->stack, env->loop, &o, &err);
     if (!d->srv) {
         if (err == TERN_E_INVAL)
             fprintf(stderr, "tern serve: --dhcp-server: the pool must lie in our subnet\n");
@@ -116,7 +116,7 @@ int serve_dhcp_start(struct serve_dhcp *d, struct tern_env *env, const struct st
     if (d->lease_file) {
         FILE *f = fopen(d->lease_file, "r");
         if (f) {
-            int n = tern_dhcp_server_load(d->srv, f, (int64_t)time(NULL));
+            int n = dhcp_server_load(d->srv, f, (int64_t)time(NULL));
             fclose(f);
             fprintf(stderr, "tern serve: %d DHCP lease%s loaded from %s\n", n, n == 1 ? "" : "s",
                     d->lease_file);
@@ -131,11 +131,11 @@ int serve_dhcp_start(struct serve_dhcp *d, struct tern_env *env, const struct st
 void serve_dhcp_stop(struct serve_dhcp *d)
 {
     if (d->srv) {
-        const struct tern_dhcp_server_stats *st = tern_dhcp_server_stats(d->srv);
+        const struct dhcp_server_stats *st = dhcp_server_stats(d->srv);
         fprintf(stderr, "tern serve: dhcp discovers %llu, offers %llu, acks %llu, naks %llu\n",
                 (unsigned long long)st->discovers, (unsigned long long)st->offers,
                 (unsigned long long)st->acks, (unsigned long long)st->naks);
     }
-    tern_dhcp_server_free(d->srv);
+    dhcp_server_free(d->srv);
     d->srv = NULL;
 }

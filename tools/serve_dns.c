@@ -18,30 +18,30 @@ int serve_dns_start(struct serve_dns *d, struct tern_env *env)
     if (!d->zonefile)
         return 0;
     char err[512];
-    d->zone = tern_dns_zone_load(d->zonefile, err, sizeof err);
+    d->zone = dns_zone_load(d->zonefile, err, sizeof err);
     if (!d->zone) {
         fprintf(stderr, "tern serve: --dns: %s\n", err);
         return 2;
     }
     int e;
-    d->srv = tern_dns_server_start(env->stack, env->loop, d->zone, 0, &e);
+    d->srv = dns_server_start(env->stack, env->loop, d->zone, 0, &e);
     if (!d->srv) {
         fprintf(stderr, "tern serve: --dns: port 53: %s\n", tern_strerror(e));
-        tern_dns_zone_free(d->zone);
+        dns_zone_free(d->zone);
         d->zone = NULL;
         return 1;
     }
     char apex[TERN_DNS_TEXT_MAX];
-    tern_dns_name_to_text(tern_dns_zone_apex(d->zone), apex, sizeof apex);
+    tern_dns_name_to_text(dns_zone_apex(d->zone), apex, sizeof apex);
     fprintf(stderr, "tern serve: dns: zone %s (%zu records) on udp and tcp port 53\n", apex,
-            tern_dns_zone_count(d->zone));
+            dns_zone_count(d->zone));
     return 0;
 }
 
 void serve_dns_stop(struct serve_dns *d)
 {
     if (d->srv) {
-        const struct tern_dns_server_stats *s = tern_dns_server_stats(d->srv);
+        const struct dns_server_stats *s = dns_server_stats(d->srv);
         fprintf(stderr,
                 "tern serve: dns queries %llu, answers %llu, nxdomain %llu, nodata %llu, "
                 "refused %llu, formerr %llu, dropped %llu, truncated %llu, tcp queries %llu "
@@ -53,8 +53,8 @@ void serve_dns_stop(struct serve_dns *d)
                 (unsigned long long)s->tcp_queries, (unsigned long long)s->tcp_conns,
                 (unsigned long long)s->tcp_evicted);
     }
-    tern_dns_server_free(d->srv);
-    tern_dns_zone_free(d->zone);
+    dns_server_free(d->srv);
+    dns_zone_free(d->zone);
     d->srv = NULL;
     d->zone = NULL;
 }

@@ -80,7 +80,7 @@ static int https_start(struct serve_http *h, struct tern_env *env)
     struct tern_http_server_opts o = {.root = h->sdir, .port = h->sport, .index = h->index,
                                       .wall_clock = wall_clock, .log = stdout, .tls = t};
     int e;
-    h->ssrv = tern_http_server_start(env->stack, env->loop, &o, &e);
+    h->ssrv = http_server_start(env->stack, env->loop, &o, &e);
     if (!h->ssrv) {
         if (e == TERN_E_INVAL) {
             fprintf(stderr, "tern serve: --https: '%s' is not a readable directory\n", h->sdir);
@@ -107,7 +107,7 @@ int serve_http_start(struct serve_http *h, struct tern_env *env)
     struct tern_http_server_opts o = {.root = h->dir, .port = h->port, .index = h->index,
                                       .wall_clock = wall_clock, .log = stdout};
     int e;
-    h->srv = tern_http_server_start(env->stack, env->loop, &o, &e);
+    h->srv = http_server_start(env->stack, env->loop, &o, &e);
     if (!h->srv) {
         if (e == TERN_E_INVAL) {
             fprintf(stderr, "tern serve: --http: '%s' is not a readable directory\n", h->dir);
@@ -125,7 +125,7 @@ int serve_http_start(struct serve_http *h, struct tern_env *env)
 static void print_stats(const char *what, struct tern_http_server *srv)
 {
     if (srv) {
-        const struct tern_http_server_stats *s = tern_http_server_stats(srv);
+        const struct http_server_stats *s = http_server_stats(srv);
         fprintf(stderr,
                 "tern serve: %s connections %llu (refused %llu, evicted %llu), requests %llu, 2xx %llu, "
                 "3xx %llu, 4xx %llu, 5xx %llu, body bytes %llu, timeouts %llu\n",
@@ -141,9 +141,9 @@ void serve_http_stop(struct serve_http *h)
 {
     print_stats("http", h->srv);
     print_stats("https", h->ssrv);
-    tern_http_server_free(h->srv);
+    http_server_free(h->srv);
     h->srv = NULL;
-    tern_http_server_free(h->ssrv);
+    http_server_free(h->ssrv);
     h->ssrv = NULL;
     ttls_ctx_free(h->tctx);
     h->tctx = NULL;

@@ -48,7 +48,7 @@ int serve_pop3_start(struct serve_pop3 *p, struct tern_env *env)
     }
     struct tern_pop3_opts o = {.maildrop = p->drop, .user = p->user, .pass = p->pass, .port = p->port};
     int e;
-    p->srv = tern_pop3_start(env->stack, env->loop, &o, &e);
+    p->srv = pop3_start(env->stack, env->loop, &o, &e);
     if (!p->srv) {
         if (e == TERN_E_INVAL) {
             fprintf(stderr, "tern serve: --pop3: '%s' is not a readable maildir or mbox\n", p->drop);
@@ -64,11 +64,11 @@ int serve_pop3_start(struct serve_pop3 *p, struct tern_env *env)
 void serve_pop3_stop(struct serve_pop3 *p)
 {
     if (p->srv) {
-        const struct tern_pop3_stats *s = tern_pop3_stats(p->srv);
+        const struct pop3_stats *s = pop3_stats(p->srv);
         fprintf(stderr, "tern serve: pop3 sessions %llu, logins %llu, failed logins %llu, messages retrieved %llu\n",
                 (unsigned long long)s->sessions, (unsigned long long)s->logins,
                 (unsigned long long)s->bad_logins, (unsigned long long)s->retrieved);
     }
-    tern_pop3_free(p->srv);
+    pop3_free(p->srv);
     p->srv = NULL;
 }

@@ -14,7 +14,7 @@ static int loaded;
 
 static void free_db(void)
 {
-    tern_servdb_free(db);
+    servdb_free(db);
     db = NULL;
 }
 
@@ -23,7 +23,7 @@ const struct tern_servdb *tool_servdb(void)
     if (!loaded) {
         loaded = 1;
         int err = 0;
-        db = tern_servdb_open(NULL, &err);
+        db = servdb_open(NULL, &err);
         if (!db)
             fprintf(stderr, "tern: warning: /etc/services: %s\n",
                     err == TERN_E_IO ? strerror(errno) : tern_strerror(err));
@@ -35,7 +35,7 @@ const struct tern_servdb *tool_servdb(void)
 
 int tool_parse_port(const char *s, uint8_t proto, const char *prog, uint16_t *port)
 {
-    int r = tern_servdb_parse_port(tool_servdb(), s, proto);
+    int r = servdb_parse_port(tool_servdb(), s, proto);
     if (r >= 0) {
         *port = (uint16_t)r;
         return 0;

@@ -411,7 +411,7 @@ static void on_dhcp(void *ctx, enum tern_dhcp_event ev, const struct tern_dhcp_l
 {
     struct tern_env *e = ctx;
     char b[200], a[16];
-    tern_dhcp_lease_format(l, b, sizeof b);
+    dhcp_lease_format(l, b, sizeof b);
     switch (ev) {
     case TERN_DHCP_EV_BOUND:
         fprintf(stderr, "tern: DHCP lease %s\n", b);
@@ -447,7 +447,7 @@ static int env_dhcp(struct tern_env *e, const char *prog, bool fast)
         co.hostname = host;
     }
     int err;
-    e->dhcp = tern_dhcp_client_start(e->stack, e->loop, &co, on_dhcp, e, &err);
+    e->dhcp = dhcp_client_start(e->stack, e->loop, &co, on_dhcp, e, &err);
     if (!e->dhcp) {
         fprintf(stderr, "%s: DHCP client: %s\n", prog, tern_strerror(err));
         return 1;
@@ -461,7 +461,7 @@ static int env_dhcp(struct tern_env *e, const char *prog, bool fast)
     tern_timer_cancel(e->loop, &t);
     if (e->dev_gone.gone)
         return 1; /* said why */
-    if (tern_dhcp_client_state(e->dhcp) != TERN_DHCPC_BOUND) {
+    if (dhcp_client_state(e->dhcp) != TERN_DHCPC_BOUND) {
         fprintf(stderr, "%s: no DHCP lease after %d s\n", prog, DHCP_WAIT_US / 1000000);
         return 1;
     }
@@ -550,7 +550,7 @@ void tool_dev_down(void *ctx, struct tern_device *dev, int err)
     tern_loop_stop(g->loop);
 }
 
-int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
+int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
 {
     memset(e, 0, sizeof *e);
     if ((o->tap != NULL) + (o->tun != NULL) + (o->packet != NULL) != 1) {
@@ -591,16 +591,16 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
                                   of);
     if (!e->dev && o->packet) {
         tool_packet_open_error(prog, ifname, errno);
-        tern_env_close(e);
+        env_close(e);
         return 1;
     }
     if (!e->dev) {
         tool_dev_open_error(prog, ifname, o->tap != NULL, errno);
-        tern_env_close(e);
+        env_close(e);
         return 1;
     }
     if (tool_check_mtu(prog, e->dev, o->mtu) < 0) {
-        tern_env_close(e);
+        env_close(e);
         return 2;
     }
     if (o->impair) {
@@ -617,7 +617,7 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
             fprintf(stderr, "%s: cannot set up --impair\n", prog);
             if (w)
                 e->dev = w;
-            tern_env_close(e);
+            env_close(e);
             return 1;
         }
         e->dev = w2;
@@ -627,13 +627,13 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
     if (o->pcap || o->trace) {
         if (o->pcap && !(e->pcap = fopen(o->pcap, "wb"))) {
             fprintf(stderr, "%s: cannot write %s: %s\n", prog, o->pcap, strerror(errno));
-            tern_env_close(e);
+            env_close(e);
             return 1;
         }
         struct tern_device *t = tool_trace_wrap(e->loop, e->dev, e->pcap, o->trace);
         if (!t) {
             fprintf(stderr, "%s: cannot set up --pcap/--trace\n", prog);
-            tern_env_close(e);
+            env_close(e);
             return 1;
         }
         e->dev = t;
@@ -646,7 +646,7 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
     e->stack = tern_stack_new(&cfg, e->loop);
     if (!e->stack) {
         fprintf(stderr, "%s: cannot create the stack\n", prog);
-        tern_env_close(e);
+        env_close(e);
         return 1;
     }
     struct tern_iface_config ic = {.addr = o->dhcp ? 0 : o->addr, .prefix_len = o->prefix,
@@ -663,21 +663,21 @@ int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *pr
     e->ifindex = tern_stack_add_iface(e->stack, e->dev, &ic);
     if (e->ifindex < 0) {
         fprintf(stderr, "%s: interface setup: %s\n", prog, tern_strerror(e->ifindex));
-        tern_env_close(e);
+        env_close(e);
         return 2;
     }
     if (o->gw) {
         int r = tern_route_add(e->stack, 0, 0, o->gw, e->ifindex);
         if (r < 0) {
             fprintf(stderr, "%s: --gw: %s\n", prog, tern_strerror(r));
-            tern_env_close(e);
+            env_close(e);
             return 2;
         }
     }
     if (o->dhcp) {
         int r = env_dhcp(e, prog, o->dhcp_fast);
         if (r) {
-            tern_env_close(e);
+            env_close(e);
             return r;
         }
     }
@@ -709,9 +709,9 @@ void tool_print_tcp_stats(const struct tern_env *e, const char *prog)
             (unsigned long long)i.duplicated, (unsigned long long)i.reordered);
 }
 
-void tern_env_close(struct tern_env *e)
+void env_close(struct tern_env *e)
 {
-    tern_dhcp_client_free(e->dhcp);
+    dhcp_client_free(e->dhcp);
     tern_stack_free(e->stack);
     tern_device_destroy(e->dev);
     if (e->pcap)
@@ -757,7 +757,7 @@ int tool_resolve_host(struct tern_env *e, const struct tern_resolve_opts *dns, c
     }
     struct resolve_wait w = {.loop = e->loop};
     int err;
-    struct tern_resolve *q = tern_resolve_start(e->stack, e->loop, host, &ro, resolve_wait_done,
+    struct tern_resolve *q = resolve_start(e->stack, e->loop, host, &ro, resolve_wait_done,
                                                 &w, &err);
     if (!q) {
         fprintf(stderr, "%s: %s: %s\n", prog, host, tern_strerror(err));
@@ -767,7 +767,7 @@ int tool_resolve_host(struct tern_env *e, const struct tern_resolve_opts *dns, c
     tool_signals_open(&sig, e->loop, false, tool_stop_loop, e->loop);
     tern_loop_run(e->loop, TERN_TIME_NEVER);
     tool_signals_close(&sig);
-    tern_resolve_free(q);
+    resolve_free(q);
     if (!w.done)
         return tool_interrupted_status();
     if (w.status == TERN_RESOLVE_OK) {

@@ -106,8 +106,8 @@ struct tern_env {
  * Returns 0, or prints one line and returns 2 (bad setup) or 1 (OS error).
  * If the device goes away later (its TAP deleted), the loop stops with
  * e->dev_gone.gone set and the message printed: the command exits 1. */
-int tern_env_open(struct tern_env *e, const struct stack_opts *o, const char *prog);
-void tern_env_close(struct tern_env *e);
+int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog);
+void env_close(struct tern_env *e);
 
 /* Two lines on stderr for scripts (`tern nc -v` at exit), each counter as
  * "NAME VALUE" after the prefix, NAME a field of struct tern_stats.tcp:

@@ -43,14 +43,14 @@ struct tern_dhcp_client {
     uint64_t t_bound;        /* when the current lease started */
     bool probing;            /* a probe is outstanding (cancelled by free) */
     struct tern_timer retx, t1, t2, expire;
-    struct tern_dhcp_client_stats stats;
+    struct dhcp_client_stats stats;
 };
 
 static const uint8_t prl[] = {TERN_DHCP_OPT_MASK, TERN_DHCP_OPT_ROUTER, TERN_DHCP_OPT_DNS,
                               TERN_DHCP_OPT_HOSTNAME, TERN_DHCP_OPT_LEASE, TERN_DHCP_OPT_T1,
                               TERN_DHCP_OPT_T2};
 
-const char *tern_dhcp_state_name(enum tern_dhcp_state st)
+const char *dhcp_state_name(enum tern_dhcp_state st)
 {
     static const char *const n[] = {"INIT", "SELECTING", "REQUESTING", "PROBING",
                                     "BOUND", "RENEWING", "REBINDING"};
@@ -435,7 +435,7 @@ static void on_readable(struct tern_sock *sk, unsigned events, void *ctx)
     }
 }
 
-struct tern_dhcp_client *tern_dhcp_client_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_dhcp_client *dhcp_client_start(struct tern_stack *s, struct tern_loop *loop,
                                                 const struct tern_dhcp_client_opts *o,
                                                 tern_dhcp_fn fn, void *ctx, int *err)
 {
@@ -498,7 +498,7 @@ fail:
     return NULL;
 }
 
-void tern_dhcp_client_release(struct tern_dhcp_client *c)
+void dhcp_client_release(struct tern_dhcp_client *c)
 {
     if (c->have_addr && c->lease.server) {
         c->xid = (uint32_t)rnd(c);
@@ -511,7 +511,7 @@ void tern_dhcp_client_release(struct tern_dhcp_client *c)
     c->st = TERN_DHCPC_INIT;
 }
 
-void tern_dhcp_client_free(struct tern_dhcp_client *c)
+void dhcp_client_free(struct tern_dhcp_client *c)
 {
     if (!c)
         return;
@@ -524,12 +524,12 @@ void tern_dhcp_client_free(struct tern_dhcp_client *c)
     free(c);
 }
 
-enum tern_dhcp_state tern_dhcp_client_state(const struct tern_dhcp_client *c) { return c->st; }
-const struct tern_dhcp_lease *tern_dhcp_client_lease(const struct tern_dhcp_client *c)
+enum tern_dhcp_state dhcp_client_state(const struct tern_dhcp_client *c) { return c->st; }
+const struct tern_dhcp_lease *dhcp_client_lease(const struct tern_dhcp_client *c)
 {
     return &c->lease;
 }
-const struct tern_dhcp_client_stats *tern_dhcp_client_stats(const struct tern_dhcp_client *c)
+const struct dhcp_client_stats *dhcp_client_stats(const struct tern_dhcp_client *c)
 {
     return &c->stats;
 }

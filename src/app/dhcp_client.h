@@ -71,7 +71,7 @@ struct tern_dhcp_client_opts {
     bool no_probe;            /* skip the ARP probe of the offered address */
 };
 
-struct tern_dhcp_client_stats {
+struct dhcp_client_stats {
     uint64_t discovers, requests, declines, offers, acks, naks;
     uint64_t ignored; /* malformed, wrong xid/chaddr/op, or unexpected in this state */
     uint64_t unusable; /* OFFERs/ACKs (of our xid) refused for their address or options:
@@ -86,21 +86,21 @@ struct tern_dhcp_client;
 /* Opens the socket and sends the first DISCOVER at once. NULL with *err set
  * (a socket error, TERN_E_INVAL for a bad interface, TERN_E_NOMEM). fn may
  * be NULL. The stack must outlive the client. */
-struct tern_dhcp_client *tern_dhcp_client_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_dhcp_client *dhcp_client_start(struct tern_stack *s, struct tern_loop *loop,
                                                 const struct tern_dhcp_client_opts *o,
                                                 tern_dhcp_fn fn, void *ctx, int *err);
 /* Sends RELEASE (when bound) and removes the address and route. */
-void tern_dhcp_client_release(struct tern_dhcp_client *c);
+void dhcp_client_release(struct tern_dhcp_client *c);
 /* Stops the client; the address (if any) stays configured. */
-void tern_dhcp_client_free(struct tern_dhcp_client *c);
+void dhcp_client_free(struct tern_dhcp_client *c);
 
-enum tern_dhcp_state tern_dhcp_client_state(const struct tern_dhcp_client *c);
-const struct tern_dhcp_lease *tern_dhcp_client_lease(const struct tern_dhcp_client *c);
-const struct tern_dhcp_client_stats *tern_dhcp_client_stats(const struct tern_dhcp_client *c);
-const char *tern_dhcp_state_name(enum tern_dhcp_state st);
+enum tern_dhcp_state dhcp_client_state(const struct tern_dhcp_client *c);
+const struct tern_dhcp_lease *dhcp_client_lease(const struct tern_dhcp_client *c);
+const struct dhcp_client_stats *dhcp_client_stats(const struct tern_dhcp_client *c);
+const char *dhcp_state_name(enum tern_dhcp_state st);
 
 /* "10.0.0.50/24 from 10.0.0.1, router 10.0.0.1, dns 10.0.0.1, 3600 s" (the
  * router and dns parts only when present). Returns snprintf's result. */
-int tern_dhcp_lease_format(const struct tern_dhcp_lease *l, char *buf, size_t cap);
+int dhcp_lease_format(const struct tern_dhcp_lease *l, char *buf, size_t cap);
 
 #endif

@@ -50,7 +50,7 @@ void dhcp_lease_from(struct tern_dhcp_lease *l, const struct tern_dhcp_repr *r)
     }
 }
 
-int tern_dhcp_lease_format(const struct tern_dhcp_lease *l, char *buf, size_t cap)
+int dhcp_lease_format(const struct tern_dhcp_lease *l, char *buf, size_t cap)
 {
     char a[16], s[16], r[16], d[16];
     int n = snprintf(buf, cap, "%s/%u from %s", tern_ipv4_ntoa(l->addr, a), l->prefix_len,

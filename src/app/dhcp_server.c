@@ -44,7 +44,7 @@ struct tern_dhcp_server {
     uint32_t cursor;      /* next pool address to try */
     uint32_t n;
     struct lease *t;
-    struct tern_dhcp_server_stats stats;
+    struct dhcp_server_stats stats;
 };
 
 static uint64_t now(struct tern_dhcp_server *v) { return tern_loop_now(v->loop); }
@@ -357,7 +357,7 @@ static void on_readable(struct tern_sock *sk, unsigned events, void *ctx)
     }
 }
 
-struct tern_dhcp_server *tern_dhcp_server_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_dhcp_server *dhcp_server_start(struct tern_stack *s, struct tern_loop *loop,
                                                 const struct tern_dhcp_server_opts *o, int *err)
 {
     int e = TERN_E_INVAL;
@@ -400,13 +400,13 @@ struct tern_dhcp_server *tern_dhcp_server_start(struct tern_stack *s, struct ter
     tern_sock_set_handler(v->sk, TERN_POLLIN, on_readable, v);
     return v;
 fail:
-    tern_dhcp_server_free(v);
+    dhcp_server_free(v);
     if (err)
         *err = e;
     return NULL;
 }
 
-void tern_dhcp_server_free(struct tern_dhcp_server *v)
+void dhcp_server_free(struct tern_dhcp_server *v)
 {
     if (!v)
         return;
@@ -416,12 +416,12 @@ void tern_dhcp_server_free(struct tern_dhcp_server *v)
     free(v);
 }
 
-const struct tern_dhcp_server_stats *tern_dhcp_server_stats(const struct tern_dhcp_server *v)
+const struct dhcp_server_stats *dhcp_server_stats(const struct tern_dhcp_server *v)
 {
     return &v->stats;
 }
 
-size_t tern_dhcp_server_leases(const struct tern_dhcp_server *v,
+size_t dhcp_server_leases(const struct tern_dhcp_server *v,
                                struct tern_dhcp_server_lease *out, size_t cap)
 {
     uint64_t t = tern_loop_now(v->loop);
@@ -441,7 +441,7 @@ size_t tern_dhcp_server_leases(const struct tern_dhcp_server *v,
     return k;
 }
 
-int tern_dhcp_server_save(const struct tern_dhcp_server *v, FILE *f, int64_t wall_now_s)
+int dhcp_server_save(const struct tern_dhcp_server *v, FILE *f, int64_t wall_now_s)
 {
     uint64_t t = tern_loop_now(v->loop);
     fprintf(f, "# tern DHCP leases: ADDRESS EXPIRES(unix s) KEY(hex)\n");
@@ -459,7 +459,7 @@ int tern_dhcp_server_save(const struct tern_dhcp_server *v, FILE *f, int64_t wal
     return ferror(f) ? TERN_E_IO : 0;
 }
 
-int tern_dhcp_server_load(struct tern_dhcp_server *v, FILE *f, int64_t wall_now_s)
+int dhcp_server_load(struct tern_dhcp_server *v, FILE *f, int64_t wall_now_s)
 {
     char line[512];
     int loaded = 0;

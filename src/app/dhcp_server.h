@@ -9,7 +9,7 @@
  * a while (s4.3.3), RELEASE frees it (s4.3.4), INFORM is answered (s4.3.5).
  * Options sent: 1 mask, 3 router, 6 DNS, 51 lease, 54 server id, 58 T1
  * (lease/2), 59 T2 (lease*7/8). Leases live in memory; the owner may save
- * and load them with tern_dhcp_server_save/load (a text file, see below).
+ * and load them with dhcp_server_save/load (a text file, see below).
  * Not: relay agents beyond replying to giaddr, static host reservations,
  * the ICMP echo check of s4.3.1 before offering, failover.
  *
@@ -45,7 +45,7 @@ struct tern_dhcp_server_opts {
     void *ctx;
 };
 
-struct tern_dhcp_server_stats {
+struct dhcp_server_stats {
     uint64_t discovers, requests, declines, releases, informs;
     uint64_t offers, acks, naks;
     uint64_t ignored;          /* malformed, not a request, wrong hlen, relayed badly */
@@ -64,20 +64,20 @@ struct tern_dhcp_server;
 
 /* Validates the options (pool inside the interface's subnet, first <= last,
  * the interface has an address) and opens UDP port 67. NULL with *err set. */
-struct tern_dhcp_server *tern_dhcp_server_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_dhcp_server *dhcp_server_start(struct tern_stack *s, struct tern_loop *loop,
                                                 const struct tern_dhcp_server_opts *o, int *err);
-void tern_dhcp_server_free(struct tern_dhcp_server *srv);
+void dhcp_server_free(struct tern_dhcp_server *srv);
 
-const struct tern_dhcp_server_stats *tern_dhcp_server_stats(const struct tern_dhcp_server *srv);
+const struct dhcp_server_stats *dhcp_server_stats(const struct tern_dhcp_server *srv);
 /* Fills up to cap live (unexpired, offered or bound) leases; returns how many exist. */
-size_t tern_dhcp_server_leases(const struct tern_dhcp_server *srv,
+size_t dhcp_server_leases(const struct tern_dhcp_server *srv,
                                struct tern_dhcp_server_lease *out, size_t cap);
 
 /* Writes the bound leases in the format above; wall_now_s is the current
  * Unix time (the loop's clock is monotonic). 0 or TERN_E_IO. */
-int tern_dhcp_server_save(const struct tern_dhcp_server *srv, FILE *f, int64_t wall_now_s);
+int dhcp_server_save(const struct tern_dhcp_server *srv, FILE *f, int64_t wall_now_s);
 /* Reads leases back (lines that are malformed, expired, outside the pool or
  * beyond the table are skipped). Returns the number loaded. */
-int tern_dhcp_server_load(struct tern_dhcp_server *srv, FILE *f, int64_t wall_now_s);
+int dhcp_server_load(struct tern_dhcp_server *srv, FILE *f, int64_t wall_now_s);
 
 #endif

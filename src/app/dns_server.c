@@ -25,8 +25,8 @@
 
 static bool name_exists_below(const struct tern_dns_zone *z, const struct tern_dns_name *n)
 {
-    for (size_t i = 0; i < tern_dns_zone_count(z); i++)
-        if (tern_dns_name_in_zone(&tern_dns_zone_record(z, i)->name, n))
+    for (size_t i = 0; i < dns_zone_count(z); i++)
+        if (tern_dns_name_in_zone(&dns_zone_record(z, i)->name, n))
             return true;
     return false;
 }
@@ -34,8 +34,8 @@ static bool name_exists_below(const struct tern_dns_zone *z, const struct tern_d
 /* The SOA for a negative answer (RFC 2308 s3). */
 static int put_soa(struct tern_dns_writer *w, const struct tern_dns_zone *z)
 {
-    for (size_t i = 0; i < tern_dns_zone_count(z); i++) {
-        const struct tern_dns_rr *r = tern_dns_zone_record(z, i);
+    for (size_t i = 0; i < dns_zone_count(z); i++) {
+        const struct tern_dns_rr *r = dns_zone_record(z, i);
         if (r->type != TERN_DNS_T_SOA)
             continue;
         struct tern_dns_rr soa = *r;
@@ -54,8 +54,8 @@ static void answer_in_zone(const struct tern_dns_zone *z, const struct tern_dns_
     for (int hop = 0; hop <= MAX_CHASE; hop++) {
         bool exists = false, found = false;
         const struct tern_dns_rr *cname = NULL;
-        for (size_t i = 0; i < tern_dns_zone_count(z); i++) {
-            const struct tern_dns_rr *r = tern_dns_zone_record(z, i);
+        for (size_t i = 0; i < dns_zone_count(z); i++) {
+            const struct tern_dns_rr *r = dns_zone_record(z, i);
             if (!tern_dns_name_eq(&r->name, &name))
                 continue;
             exists = true;
@@ -77,7 +77,7 @@ static void answer_in_zone(const struct tern_dns_zone *z, const struct tern_dns_
                 return;
             }
             name = cname->u.target;
-            if (!tern_dns_name_in_zone(&name, tern_dns_zone_apex(z)))
+            if (!tern_dns_name_in_zone(&name, dns_zone_apex(z)))
                 return;
             continue;
         }
@@ -115,7 +115,7 @@ static int answer(const struct tern_dns_zone *z, const uint8_t *query, size_t ql
         return tern_dns_writer_finish(&w, &h);
     }
     if ((q.qclass != TERN_DNS_C_IN && q.qclass != 255 /* QCLASS "*" */) ||
-        !tern_dns_name_in_zone(&q.name, tern_dns_zone_apex(z))) {
+        !tern_dns_name_in_zone(&q.name, dns_zone_apex(z))) {
         h.rcode = TERN_DNS_R_REFUSED; /* not our zone: no recursion offered */
         return tern_dns_writer_finish(&w, &h);
     }
@@ -124,7 +124,7 @@ static int answer(const struct tern_dns_zone *z, const uint8_t *query, size_t ql
     return tern_dns_writer_finish(&w, &h);
 }
 
-int tern_dns_zone_answer(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
+int dns_zone_answer(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
                          uint8_t *out, size_t cap)
 {
     if (cap > TERN_DNS_UDP_MAX)
@@ -132,7 +132,7 @@ int tern_dns_zone_answer(const struct tern_dns_zone *z, const uint8_t *query, si
     return answer(z, query, qlen, out, cap);
 }
 
-int tern_dns_zone_answer_tcp(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
+int dns_zone_answer_tcp(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
                              uint8_t *out, size_t cap)
 {
     return answer(z, query, qlen, out, cap > 0xffff ? 0xffff : cap); /* RFC 1035 s4.2.2 */
@@ -156,7 +156,7 @@ struct tern_dns_server {
     const struct tern_dns_zone *zone;
     struct tern_loop *loop;
     struct tern_sock *sk, *lsk; /* UDP socket, TCP listener */
-    struct tern_dns_server_stats st;
+    struct dns_server_stats st;
     uint8_t rx[2048];
     uint8_t tx[TERN_DNS_UDP_MAX];
     struct dns_tcp_conn tcp[TERN_DNS_TCP_CLIENTS];
@@ -207,7 +207,7 @@ static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
         }
         /* A query cut by our buffer is still answered from what we have:
          * the question comes first. */
-        int k = tern_dns_zone_answer(sv->zone, sv->rx, (size_t)n, sv->tx, sizeof sv->tx);
+        int k = dns_zone_answer(sv->zone, sv->rx, (size_t)n, sv->tx, sizeof sv->tx);
         count(sv, sv->tx, k);
         if (k > 0)
             (void)tern_sock_sendto(sk, sv->tx, (size_t)k, 0, &from);
@@ -284,7 +284,7 @@ static void tcp_serve(struct dns_tcp_conn *c)
             continue;
         sv->st.queries++;
         sv->st.tcp_queries++;
-        int k = tern_dns_zone_answer_tcp(sv->zone, c->rx + 2, c->rx_len - 2, c->tx + 2,
+        int k = dns_zone_answer_tcp(sv->zone, c->rx + 2, c->rx_len - 2, c->tx + 2,
                                          TERN_DNS_TCP_ANSWER_MAX);
         count(sv, c->tx + 2, k);
         c->rx_len = 0;
@@ -380,7 +380,7 @@ static int tcp_start(struct tern_dns_server *sv, struct tern_stack *s,
     return 0;
 }
 
-struct tern_dns_server *tern_dns_server_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_dns_server *dns_server_start(struct tern_stack *s, struct tern_loop *loop,
                                               const struct tern_dns_zone *z, uint16_t port,
                                               int *err)
 {
@@ -417,12 +417,12 @@ fail:
     return NULL;
 }
 
-const struct tern_dns_server_stats *tern_dns_server_stats(const struct tern_dns_server *sv)
+const struct dns_server_stats *dns_server_stats(const struct tern_dns_server *sv)
 {
     return &sv->st;
 }
 
-void tern_dns_server_free(struct tern_dns_server *sv)
+void dns_server_free(struct tern_dns_server *sv)
 {
     if (!sv)
         return;

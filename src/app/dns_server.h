@@ -9,7 +9,7 @@
  *    syntax (docs/dns.md): $ORIGIN, $TTL, "name [ttl] [IN] TYPE data" for
  *    A, AAAA, CNAME, NS and SOA, blank owners, '@', ( ) across lines and
  *    ';' comments; errors name the file and line;
- *  - the answer (tern_dns_zone_answer, pure: bytes in, bytes out): AA set,
+ *  - the answer (dns_zone_answer, pure: bytes in, bytes out): AA set,
  *    CNAME chains followed inside the zone, NXDOMAIN or NODATA with the SOA
  *    in the authority section, REFUSED outside the zone, FORMERR for
  *    garbage, NOTIMP for other opcodes, TC when 512 octets are not enough;
@@ -52,28 +52,28 @@ struct tern_dns_zone;
 /* Parses master-file text (len bytes; need not end with a NUL). fname is
  * used in error messages only. Returns NULL on error with one line in err:
  * "FILE:LINE: what". */
-struct tern_dns_zone *tern_dns_zone_parse(const char *text, size_t len, const char *fname,
+struct tern_dns_zone *dns_zone_parse(const char *text, size_t len, const char *fname,
                                           char *err, size_t errcap);
 /* Reads and parses a file (at most TERN_DNS_ZONE_MAX_BYTES). */
-struct tern_dns_zone *tern_dns_zone_load(const char *path, char *err, size_t errcap);
-void tern_dns_zone_free(struct tern_dns_zone *z);
+struct tern_dns_zone *dns_zone_load(const char *path, char *err, size_t errcap);
+void dns_zone_free(struct tern_dns_zone *z);
 /* The zone's apex (the SOA owner) and record count. */
-const struct tern_dns_name *tern_dns_zone_apex(const struct tern_dns_zone *z);
-size_t tern_dns_zone_count(const struct tern_dns_zone *z);
+const struct tern_dns_name *dns_zone_apex(const struct tern_dns_zone *z);
+size_t dns_zone_count(const struct tern_dns_zone *z);
 /* Record i (0..count-1), in file order. */
-const struct tern_dns_rr *tern_dns_zone_record(const struct tern_dns_zone *z, size_t i);
+const struct tern_dns_rr *dns_zone_record(const struct tern_dns_zone *z, size_t i);
 
 /* Builds the reply to one query into out (cap octets; replies are cut to
  * 512 with TC set). Returns its length, or -1: no reply at all (shorter
  * than a header, or QR set: never answer a response). */
-int tern_dns_zone_answer(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
+int dns_zone_answer(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
                          uint8_t *out, size_t cap);
 /* The same for a query that came over TCP: the reply may use all of cap
  * (at most 65535; TC only if even that is not enough). */
-int tern_dns_zone_answer_tcp(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
+int dns_zone_answer_tcp(const struct tern_dns_zone *z, const uint8_t *query, size_t qlen,
                              uint8_t *out, size_t cap);
 
-struct tern_dns_server_stats {
+struct dns_server_stats {
     uint64_t queries, answers, nxdomain, nodata, refused, formerr, notimp, dropped, truncated;
     /* TCP: queries is counted above as well; connections accepted, closed
      * to make room for a newcomer when all slots were busy, closed idle,
@@ -83,13 +83,13 @@ struct tern_dns_server_stats {
 
 struct tern_dns_server;
 
-/* Serves z (borrowed: keep it alive until tern_dns_server_free) on UDP
+/* Serves z (borrowed: keep it alive until dns_server_free) on UDP
  * and TCP port `port` (0 = 53) of every address of s. NULL with *err set
  * (a stack without TCP serves UDP only). */
-struct tern_dns_server *tern_dns_server_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_dns_server *dns_server_start(struct tern_stack *s, struct tern_loop *loop,
                                               const struct tern_dns_zone *z, uint16_t port,
                                               int *err);
-const struct tern_dns_server_stats *tern_dns_server_stats(const struct tern_dns_server *sv);
-void tern_dns_server_free(struct tern_dns_server *sv);
+const struct dns_server_stats *dns_server_stats(const struct tern_dns_server *sv);
+void dns_server_free(struct tern_dns_server *sv);
 
 #endif

@@ -294,7 +294,7 @@ static int check_zone(struct zparse *p)
     return 0;
 }
 
-struct tern_dns_zone *tern_dns_zone_parse(const char *text, size_t len, const char *fname,
+struct tern_dns_zone *dns_zone_parse(const char *text, size_t len, const char *fname,
                                           char *err, size_t errcap)
 {
     struct tern_dns_zone *z = calloc(1, sizeof *z);
@@ -371,13 +371,13 @@ struct tern_dns_zone *tern_dns_zone_parse(const char *text, size_t len, const ch
 out:
     free(line);
     if (rc < 0) {
-        tern_dns_zone_free(z);
+        dns_zone_free(z);
         return NULL;
     }
     return z;
 }
 
-struct tern_dns_zone *tern_dns_zone_load(const char *path, char *err, size_t errcap)
+struct tern_dns_zone *dns_zone_load(const char *path, char *err, size_t errcap)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -394,12 +394,12 @@ struct tern_dns_zone *tern_dns_zone_load(const char *path, char *err, size_t err
     else if (bad)
         snprintf(err, errcap, "%s: read error", path);
     else
-        z = tern_dns_zone_parse(text, n, path, err, errcap);
+        z = dns_zone_parse(text, n, path, err, errcap);
     free(text);
     return z;
 }
 
-void tern_dns_zone_free(struct tern_dns_zone *z)
+void dns_zone_free(struct tern_dns_zone *z)
 {
     if (!z)
         return;
@@ -407,9 +407,9 @@ void tern_dns_zone_free(struct tern_dns_zone *z)
     free(z);
 }
 
-const struct tern_dns_name *tern_dns_zone_apex(const struct tern_dns_zone *z) { return &z->apex; }
-size_t tern_dns_zone_count(const struct tern_dns_zone *z) { return z->n; }
-const struct tern_dns_rr *tern_dns_zone_record(const struct tern_dns_zone *z, size_t i)
+const struct tern_dns_name *dns_zone_apex(const struct tern_dns_zone *z) { return &z->apex; }
+size_t dns_zone_count(const struct tern_dns_zone *z) { return z->n; }
+const struct tern_dns_rr *dns_zone_record(const struct tern_dns_zone *z, size_t i)
 {
     return i < z->n ? &z->rr[i] : NULL;
 }

@@ -131,7 +131,7 @@ static bool is_redirect(int st)
 static bool following(const struct tern_http_get *g)
 {
     return g->o.follow && is_redirect(g->resp.status) &&
-           tern_http_resp_field(&g->resp, "Location") != NULL;
+           http_resp_field(&g->resp, "Location") != NULL;
 }
 
 /* The body is not written: a redirect we follow, or an error with -f. */
@@ -168,7 +168,7 @@ static int resolve_ref(const struct tern_http_get *g, const char *loc, char *out
 
 static void redirect(struct tern_http_get *g)
 {
-    const char *loc = tern_http_resp_field(&g->resp, "Location");
+    const char *loc = http_resp_field(&g->resp, "Location");
     int max = g->o.max_redirs < 0 ? 50 : g->o.max_redirs;
     if ((int)g->redirects >= max) {
         msg(g, "maximum (%d) redirects followed", max);
@@ -182,7 +182,7 @@ static void redirect(struct tern_http_get *g)
         finish(g, TERN_GET_URL_MALFORMED);
         return;
     }
-    if (tern_http_url_parse(next, &u, why, sizeof why) < 0) {
+    if (http_parse_url(next, &u, why, sizeof why) < 0) {
         msg(g, "redirect: %s", why);
         finish(g, strncasecmp(next, "http:", 5) && strstr(next, "://") ? TERN_GET_UNSUPPORTED
                                                                       : TERN_GET_URL_MALFORMED);
@@ -216,12 +216,12 @@ static void redirect(struct tern_http_get *g)
         g->sk = NULL;
     }
     if (g->rq) {
-        tern_resolve_free(g->rq);
+        resolve_free(g->rq);
         g->rq = NULL;
     }
     g->connected = g->any_reply = false;
     g->resp_started = 0;
-    tern_http_resp_init(&g->resp, false);
+    http_resp_init(&g->resp, false);
     uint64_t now = tern_loop_now(g->loop);
     tern_timer_arm(g->loop, &g->timer, now + g->o.connect_timeout_us);
     tern_timer_arm(g->loop, &g->start_timer, now);
@@ -249,7 +249,7 @@ static void consume(struct tern_http_get *g, const uint8_t *p, size_t n)
     while (n && g->resp.state != TERN_HTTP_DONE && g->resp.state != TERN_HTTP_ERROR) {
         const uint8_t *b;
         size_t bl;
-        size_t k = tern_http_resp_feed(&g->resp, p, n, &b, &bl);
+        size_t k = http_resp_feed(&g->resp, p, n, &b, &bl);
         if (g->resp.state >= TERN_HTTP_BODY && !g->resp_started)
             g->resp_started = tern_loop_now(g->loop);
         if (bl && !suppressed(g) && g->io.out && fwrite(b, 1, bl, g->io.out) != bl) {
@@ -313,7 +313,7 @@ static void step(struct tern_http_get *g, unsigned events)
         tern_timer_arm(g->loop, &g->timer, tern_loop_now(g->loop) + g->o.idle_timeout_us);
         if (n == 0) { /* end of stream */
             bool in_body = g->resp.state == TERN_HTTP_BODY;
-            if (tern_http_resp_eof(&g->resp) == TERN_HTTP_DONE) {
+            if (http_resp_eof(&g->resp) == TERN_HTTP_DONE) {
                 response_done(g);
             } else if (!g->any_reply) {
                 msg(g, "empty reply from server");
@@ -445,7 +445,7 @@ static void on_start(struct tern_timer *t, void *arg)
         return;
     }
     int e = 0;
-    g->rq = tern_resolve_start(g->stack, g->loop, g->url.host, &g->o.dns, on_resolved, g, &e);
+    g->rq = resolve_start(g->stack, g->loop, g->url.host, &g->o.dns, on_resolved, g, &e);
     if (!g->rq) {
         msg(g, "%s: %s", g->url.host, tern_strerror(e));
         finish(g, TERN_GET_RESOLVE);
@@ -472,7 +472,7 @@ static int build_request(struct tern_http_get *g)
     return 0;
 }
 
-struct tern_http_get *tern_http_get_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_http_get *http_get_start(struct tern_stack *s, struct tern_loop *loop,
                                           const struct tern_http_get_opts *o,
                                           const struct tern_http_get_io *io, int *err)
 {
@@ -492,7 +492,7 @@ struct tern_http_get *tern_http_get_start(struct tern_stack *s, struct tern_loop
     g->o = *o;
     g->io = *io;
     char why[512];
-    if (tern_http_url_parse(o->url, &g->url, why, sizeof why) < 0) {
+    if (http_parse_url(o->url, &g->url, why, sizeof why) < 0) {
         if (io->err)
             fprintf(io->err, "tern get: %s\n", why);
         free(g);
@@ -523,7 +523,7 @@ struct tern_http_get *tern_http_get_start(struct tern_stack *s, struct tern_loop
         free(g);
         return NULL;
     }
-    tern_http_resp_init(&g->resp, false);
+    http_resp_init(&g->resp, false);
     g->started = tern_loop_now(loop);
     tern_timer_init(&g->timer, on_timer, g);
     tern_timer_init(&g->start_timer, on_start, g);
@@ -534,17 +534,17 @@ struct tern_http_get *tern_http_get_start(struct tern_stack *s, struct tern_loop
     return g;
 }
 
-int tern_http_get_status(const struct tern_http_get *g)
+int http_get_status(const struct tern_http_get *g)
 {
     return g->resp.status;
 }
 
-unsigned tern_http_get_redirects(const struct tern_http_get *g)
+unsigned http_get_redirects(const struct tern_http_get *g)
 {
     return g->redirects;
 }
 
-void tern_http_get_stop(struct tern_http_get *g)
+void http_get_stop(struct tern_http_get *g)
 {
     if (g && !g->finished) {
         g->io.done = NULL; /* the caller decides the status of an interruption */
@@ -552,14 +552,14 @@ void tern_http_get_stop(struct tern_http_get *g)
     }
 }
 
-void tern_http_get_free(struct tern_http_get *g)
+void http_get_free(struct tern_http_get *g)
 {
     if (!g)
         return;
     tern_timer_cancel(g->loop, &g->timer);
     tern_timer_cancel(g->loop, &g->start_timer);
     if (g->rq)
-        tern_resolve_free(g->rq);
+        resolve_free(g->rq);
     if (g->sk)
         tern_sock_abort(g->sk);
     if (g->ts)

@@ -101,15 +101,15 @@ struct tern_http_get;
 /* NULL with *err = TERN_E_INVAL for a bad URL (reason printed to io->err)
  * or missing DNS servers for a name, TERN_E_NOMEM. Everything else is
  * reported through done(). */
-struct tern_http_get *tern_http_get_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_http_get *http_get_start(struct tern_stack *s, struct tern_loop *loop,
                                           const struct tern_http_get_opts *o,
                                           const struct tern_http_get_io *io, int *err);
 /* The final HTTP status (0 before one arrived). */
-int tern_http_get_status(const struct tern_http_get *g);
+int http_get_status(const struct tern_http_get *g);
 /* The number of redirects followed so far. */
-unsigned tern_http_get_redirects(const struct tern_http_get *g);
+unsigned http_get_redirects(const struct tern_http_get *g);
 /* Stops early (a signal): done(ctx, 1) unless already done. */
-void tern_http_get_stop(struct tern_http_get *g);
-void tern_http_get_free(struct tern_http_get *g);
+void http_get_stop(struct tern_http_get *g);
+void http_get_free(struct tern_http_get *g);
 
 #endif

@@ -20,7 +20,7 @@
 
 /* ---- requests ---- */
 
-void tern_http_req_init(struct tern_http_req *r, uint64_t max_body)
+void http_req_init(struct tern_http_req *r, uint64_t max_body)
 {
     memset(r, 0, offsetof(struct tern_http_req, hd));
     memset(&r->hd, 0, offsetof(struct tern_http_head, head));
@@ -140,7 +140,7 @@ static void req_head_done(struct tern_http_req *r)
     r->state = TERN_HTTP_DONE;
 }
 
-size_t tern_http_req_feed(struct tern_http_req *r, const uint8_t *in, size_t n,
+size_t http_req_feed(struct tern_http_req *r, const uint8_t *in, size_t n,
                           const uint8_t **body, size_t *body_len)
 {
     const uint8_t *dummy;
@@ -190,14 +190,14 @@ size_t tern_http_req_feed(struct tern_http_req *r, const uint8_t *in, size_t n,
     return used;
 }
 
-const char *tern_http_req_field(const struct tern_http_req *r, const char *name)
+const char *http_req_field(const struct tern_http_req *r, const char *name)
 {
     return http_field_get(&r->hd, name, NULL);
 }
 
 /* ---- responses ---- */
 
-void tern_http_resp_init(struct tern_http_resp *r, bool head_request)
+void http_resp_init(struct tern_http_resp *r, bool head_request)
 {
     memset(r, 0, offsetof(struct tern_http_resp, hd));
     memset(&r->hd, 0, offsetof(struct tern_http_head, head));
@@ -309,7 +309,7 @@ static void resp_head_done(struct tern_http_resp *r)
     r->state = TERN_HTTP_BODY;
 }
 
-size_t tern_http_resp_feed(struct tern_http_resp *r, const uint8_t *in, size_t n,
+size_t http_resp_feed(struct tern_http_resp *r, const uint8_t *in, size_t n,
                            const uint8_t **body, size_t *body_len)
 {
     const uint8_t *dummy;
@@ -351,7 +351,7 @@ size_t tern_http_resp_feed(struct tern_http_resp *r, const uint8_t *in, size_t n
     return used;
 }
 
-enum tern_http_state tern_http_resp_eof(struct tern_http_resp *r)
+enum tern_http_state http_resp_eof(struct tern_http_resp *r)
 {
     if (r->state == TERN_HTTP_BODY && r->body.framing == TERN_HTTP_CLOSE)
         r->state = TERN_HTTP_DONE;
@@ -360,7 +360,7 @@ enum tern_http_state tern_http_resp_eof(struct tern_http_resp *r)
     return r->state;
 }
 
-const char *tern_http_resp_field(const struct tern_http_resp *r, const char *name)
+const char *http_resp_field(const struct tern_http_resp *r, const char *name)
 {
     return http_field_get(&r->hd, name, NULL);
 }

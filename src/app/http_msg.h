@@ -17,7 +17,7 @@
  * at least one byte unless the parser is finished (DONE or ERROR), and
  * returns at most one span of body bytes, which points into the input:
  *     while (n > 0 && !finished) {
- *         size_t k = tern_http_resp_feed(&p, in, n, &body, &blen);
+ *         size_t k = http_resp_feed(&p, in, n, &body, &blen);
  *         if (blen) write(body, blen);
  *         in += k; n -= k;
  *     }
@@ -105,20 +105,20 @@ struct tern_http_resp {
     struct tern_http_head hd;
 };
 
-void tern_http_req_init(struct tern_http_req *r, uint64_t max_body);
-size_t tern_http_req_feed(struct tern_http_req *r, const uint8_t *in, size_t n,
+void http_req_init(struct tern_http_req *r, uint64_t max_body);
+size_t http_req_feed(struct tern_http_req *r, const uint8_t *in, size_t n,
                           const uint8_t **body, size_t *body_len);
 /* A field value by name (case-insensitive), the first one; NULL if none. */
-const char *tern_http_req_field(const struct tern_http_req *r, const char *name);
+const char *http_req_field(const struct tern_http_req *r, const char *name);
 
-void tern_http_resp_init(struct tern_http_resp *r, bool head_request);
-size_t tern_http_resp_feed(struct tern_http_resp *r, const uint8_t *in, size_t n,
+void http_resp_init(struct tern_http_resp *r, bool head_request);
+size_t http_resp_feed(struct tern_http_resp *r, const uint8_t *in, size_t n,
                            const uint8_t **body, size_t *body_len);
 /* The connection closed: completes a close-delimited body (DONE) or makes
  * the parser fail ("connection closed before the end of the response").
  * Returns the new state. */
-enum tern_http_state tern_http_resp_eof(struct tern_http_resp *r);
-const char *tern_http_resp_field(const struct tern_http_resp *r, const char *name);
+enum tern_http_state http_resp_eof(struct tern_http_resp *r);
+const char *http_resp_field(const struct tern_http_resp *r, const char *name);
 
 /* ---- URLs (RFC 3986 s3, RFC 9110 s4.2.1) ---- */
 struct tern_http_url {
@@ -130,14 +130,14 @@ struct tern_http_url {
     char path[4096];      /* path and query, "/" when empty; the fragment is dropped */
 };
 /* http:// or https:// URLs: 0, or -1 with a one-line reason in err. */
-int tern_http_url_parse(const char *url, struct tern_http_url *u, char *err, size_t errcap);
+int http_parse_url(const char *url, struct tern_http_url *u, char *err, size_t errcap);
 
 /* ---- request-target -> path under the served directory ---- */
 /* Maps an origin-form (or absolute-form) target to a relative path ("" for
  * the root, "a/b.txt"; no leading slash, no "." or ".." segments, no NUL),
  * with *dir set when the target ends in '/'. Returns 0, or an HTTP status:
  * 400 (bad escape, NUL, encoded '/', '..' above the root, not origin-form). */
-int tern_http_target_to_path(const char *target, char *out, size_t cap, bool *dir);
+int http_path_of_target(const char *target, char *out, size_t cap, bool *dir);
 
 /* ---- response heads ---- */
 struct tern_http_head_opts {
@@ -154,15 +154,15 @@ struct tern_http_head_opts {
 };
 /* Writes the status line and fields, ending with the empty line. Returns the
  * length, or -1 if cap is too small. */
-int tern_http_head_write(char *buf, size_t cap, const struct tern_http_head_opts *o);
-const char *tern_http_reason(int status);
+int http_write_head(char *buf, size_t cap, const struct tern_http_head_opts *o);
+const char *http_reason(int status);
 /* IMF-fixdate (RFC 9110 s5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT"; out >= 30 bytes. */
-void tern_http_date(int64_t t, char out[30]);
+void http_date(int64_t t, char out[30]);
 /* A media type from the file name's extension; "application/octet-stream" otherwise. */
-const char *tern_http_content_type(const char *name);
+const char *http_content_type(const char *name);
 /* HTML-escapes s into out (& < > " '); returns the length, or -1 if it does not fit. */
-int tern_http_html_escape(const char *s, char *out, size_t cap);
+int http_html_escape(const char *s, char *out, size_t cap);
 /* Percent-encodes a file name for a URL path segment (RFC 3986 s2.1). */
-int tern_http_path_escape(const char *s, char *out, size_t cap);
+int http_path_escape(const char *s, char *out, size_t cap);
 
 #endif

@@ -149,7 +149,7 @@ static enum wr do_write(struct http_srv_conn *c)
     c->phase = P_READ;
     c->since = tern_loop_now(c->srv->loop);
     c->started = false;
-    tern_http_req_init(&c->req, MAX_BODY);
+    http_req_init(&c->req, MAX_BODY);
     arm(c, c->srv->o.idle_timeout_us);
     return W_DONE; /* the caller reads on: a pipelined request may be waiting */
 }
@@ -187,7 +187,7 @@ static void do_read(struct http_srv_conn *c)
         }
         while (c->in_off < c->in_len && c->req.state != TERN_HTTP_DONE &&
                c->req.state != TERN_HTTP_ERROR)
-            c->in_off += tern_http_req_feed(&c->req, c->in + c->in_off, c->in_len - c->in_off,
+            c->in_off += http_req_feed(&c->req, c->in + c->in_off, c->in_len - c->in_off,
                                             NULL, NULL); /* request bodies are dropped */
         if (c->req.state == TERN_HTTP_DONE || c->req.state == TERN_HTTP_ERROR) {
             http_srv_handle(c);
@@ -276,7 +276,7 @@ static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
         c->peer = peer;
         c->phase = P_READ;
         c->since = tern_loop_now(srv->loop);
-        tern_http_req_init(&c->req, MAX_BODY);
+        http_req_init(&c->req, MAX_BODY);
         tern_timer_init(&c->timer, on_timer, c);
         srv->conns[srv->nconns++] = c;
         arm(c, srv->o.idle_timeout_us);
@@ -297,7 +297,7 @@ static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
     }
 }
 
-struct tern_http_server *tern_http_server_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_http_server *http_server_start(struct tern_stack *s, struct tern_loop *loop,
                                                 const struct tern_http_server_opts *o, int *err)
 {
     int dummy;
@@ -355,17 +355,17 @@ fail:
     return NULL;
 }
 
-const struct tern_http_server_stats *tern_http_server_stats(const struct tern_http_server *srv)
+const struct http_server_stats *http_server_stats(const struct tern_http_server *srv)
 {
     return &srv->st;
 }
 
-unsigned tern_http_server_conns(const struct tern_http_server *srv)
+unsigned http_server_conns(const struct tern_http_server *srv)
 {
     return srv->nconns;
 }
 
-void tern_http_server_free(struct tern_http_server *srv)
+void http_server_free(struct tern_http_server *srv)
 {
     if (!srv)
         return;

@@ -59,7 +59,7 @@ struct tern_http_server_opts {
     const struct app_tls *tls;
 };
 
-struct tern_http_server_stats {
+struct http_server_stats {
     uint64_t accepted, refused; /* connections (refused: every one busy answering) */
     uint64_t evicted;           /* waiting for a request, closed to make room for a newcomer */
     uint64_t requests, status_2xx, status_3xx, status_4xx, status_5xx;
@@ -72,11 +72,11 @@ struct tern_http_server;
 
 /* Opens the listening socket. NULL with *err: TERN_E_INVAL (no root, or not
  * a directory), TERN_E_UNSUPPORTED (no TCP in this build), a bind error. */
-struct tern_http_server *tern_http_server_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_http_server *http_server_start(struct tern_stack *s, struct tern_loop *loop,
                                                 const struct tern_http_server_opts *o, int *err);
-const struct tern_http_server_stats *tern_http_server_stats(const struct tern_http_server *srv);
-unsigned tern_http_server_conns(const struct tern_http_server *srv);
+const struct http_server_stats *http_server_stats(const struct tern_http_server *srv);
+unsigned http_server_conns(const struct tern_http_server *srv);
 /* Aborts every connection, closes the listener and frees. NULL is fine. */
-void tern_http_server_free(struct tern_http_server *srv);
+void http_server_free(struct tern_http_server *srv);
 
 #endif

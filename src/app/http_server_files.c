@@ -28,7 +28,7 @@ struct fs_entry {
     int64_t mtime;
 };
 
-/* Opens root/rel (rel from tern_http_target_to_path). A directory is
+/* Opens root/rel (rel from http_path_of_target). A directory is
  * reported as FS_DIR (nothing opened). The real path must stay in root. */
 static enum fs_kind fs_open(const char *root, const char *rel, struct fs_entry *e)
 {
@@ -111,7 +111,7 @@ static void count_status(struct tern_http_server *srv, int status)
 static void respond(struct http_srv_conn *c, const struct tern_http_head_opts *ho, const char *body,
                     size_t body_len, bool head_only)
 {
-    int n = tern_http_head_write(c->out, HTTP_SRV_OUT_MAX, ho);
+    int n = http_write_head(c->out, HTTP_SRV_OUT_MAX, ho);
     c->out_len = n > 0 ? (size_t)n : 0;
     c->out_off = 0;
     c->status = ho->status;
@@ -145,7 +145,7 @@ static void error_page(struct http_srv_conn *c, int status, bool head_only, cons
 {
     char body[256];
     int n = snprintf(body, sizeof body, "<!DOCTYPE html>\n<title>%d %s</title>\n<h1>%d %s</h1>\n",
-                     status, tern_http_reason(status), status, tern_http_reason(status));
+                     status, http_reason(status), status, http_reason(status));
     struct tern_http_head_opts ho;
     base_head(c, &ho, status);
     if (status >= 500 || c->req.state != TERN_HTTP_DONE)
@@ -169,15 +169,15 @@ static void listing(struct http_srv_conn *c, const char *rel, bool head_only)
     char *html = malloc(cap);
     char esc[1200], url[800];
     if (html) {
-        if (tern_http_html_escape(c->req.target, esc, sizeof esc) < 0)
+        if (http_html_escape(c->req.target, esc, sizeof esc) < 0)
             strcpy(esc, "/");
         len += (size_t)snprintf(html + len, cap - len,
                                 "<!DOCTYPE html>\n<title>Index of %s</title>\n<h1>Index of %s</h1>\n"
                                 "<ul>\n",
                                 esc, esc);
         for (size_t i = 0; i < n; i++)
-            if (tern_http_path_escape(names[i], url, sizeof url) >= 0 &&
-                tern_http_html_escape(names[i], esc, sizeof esc) >= 0) {
+            if (http_path_escape(names[i], url, sizeof url) >= 0 &&
+                http_html_escape(names[i], esc, sizeof esc) >= 0) {
                 /* the '/' of a directory was escaped as %2F: put it back */
                 size_t ul = strlen(url);
                 if (ul >= 3 && !strcmp(url + ul - 3, "%2F"))
@@ -219,7 +219,7 @@ void http_srv_handle(struct http_srv_conn *c)
     }
     char rel[PATH_MAX];
     bool dir;
-    int st = tern_http_target_to_path(r->target, rel, sizeof rel - 16, &dir);
+    int st = http_path_of_target(r->target, rel, sizeof rel - 16, &dir);
     if (st) {
         error_page(c, st, head, NULL, NULL);
         return;
@@ -253,7 +253,7 @@ void http_srv_handle(struct http_srv_conn *c)
     }
     struct tern_http_head_opts ho;
     base_head(c, &ho, 200);
-    ho.content_type = tern_http_content_type(rel);
+    ho.content_type = http_content_type(rel);
     ho.content_length = (int64_t)e.size;
     ho.last_modified = e.mtime;
     respond(c, &ho, NULL, 0, head);

@@ -52,7 +52,7 @@ struct tern_http_server {
     struct tern_sock *listener;
     struct http_srv_conn **conns;
     unsigned nconns;
-    struct tern_http_server_stats st;
+    struct http_server_stats st;
 };
 
 /* http_server_files.c: c->req is complete (or failed): queue the response

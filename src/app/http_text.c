@@ -22,7 +22,7 @@ static void seterr(char *err, size_t cap, const char *url, const char *msg)
         snprintf(err, cap, "%s: %s", url, msg);
 }
 
-int tern_http_url_parse(const char *url, struct tern_http_url *u, char *err, size_t errcap)
+int http_parse_url(const char *url, struct tern_http_url *u, char *err, size_t errcap)
 {
     memset(u, 0, sizeof *u);
     const char *sep = strstr(url, "://");
@@ -112,7 +112,7 @@ int tern_http_url_parse(const char *url, struct tern_http_url *u, char *err, siz
     return 0;
 }
 
-int tern_http_target_to_path(const char *target, char *out, size_t cap, bool *dir)
+int http_path_of_target(const char *target, char *out, size_t cap, bool *dir)
 {
     if (!cap)
         return 414;
@@ -192,7 +192,7 @@ int tern_http_target_to_path(const char *target, char *out, size_t cap, bool *di
     return 0;
 }
 
-const char *tern_http_reason(int status)
+const char *http_reason(int status)
 {
     switch (status) { /* RFC 9110 s15 */
     case 200: return "OK";
@@ -215,7 +215,7 @@ const char *tern_http_reason(int status)
     }
 }
 
-void tern_http_date(int64_t t, char out[30])
+void http_date(int64_t t, char out[30])
 {
     static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -244,7 +244,7 @@ void tern_http_date(int64_t t, char out[30])
              (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
-int tern_http_head_write(char *buf, size_t cap, const struct tern_http_head_opts *o)
+int http_write_head(char *buf, size_t cap, const struct tern_http_head_opts *o)
 {
     size_t n = 0;
     int k;
@@ -255,15 +255,15 @@ int tern_http_head_write(char *buf, size_t cap, const struct tern_http_head_opts
             return -1;                                                  \
         n += (size_t)k;                                                 \
     } while (0)
-    PUT("HTTP/1.1 %d %s\r\n", o->status, tern_http_reason(o->status));
+    PUT("HTTP/1.1 %d %s\r\n", o->status, http_reason(o->status));
     char d[30];
     if (o->has_date) {
-        tern_http_date(o->date, d);
+        http_date(o->date, d);
         PUT("Date: %s\r\n", d);
     }
     PUT("Server: tern\r\n");
     if (o->last_modified >= 0) {
-        tern_http_date(o->last_modified, d);
+        http_date(o->last_modified, d);
         PUT("Last-Modified: %s\r\n", d);
     }
     if (o->content_type)
@@ -283,7 +283,7 @@ int tern_http_head_write(char *buf, size_t cap, const struct tern_http_head_opts
     return (int)n;
 }
 
-const char *tern_http_content_type(const char *name)
+const char *http_content_type(const char *name)
 {
     static const struct {
         const char *ext, *type;
@@ -309,7 +309,7 @@ const char *tern_http_content_type(const char *name)
     return "application/octet-stream";
 }
 
-int tern_http_html_escape(const char *s, char *out, size_t cap)
+int http_html_escape(const char *s, char *out, size_t cap)
 {
     size_t o = 0;
     for (; *s; s++) {
@@ -337,7 +337,7 @@ int tern_http_html_escape(const char *s, char *out, size_t cap)
     return (int)o;
 }
 
-int tern_http_path_escape(const char *s, char *out, size_t cap)
+int http_path_escape(const char *s, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;

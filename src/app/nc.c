@@ -144,7 +144,7 @@ static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
     }
 }
 
-struct tern_nc *tern_nc_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_nc *nc_start(struct tern_stack *s, struct tern_loop *loop,
                               const struct tern_nc_opts *o, const struct tern_nc_io *io, int *err)
 {
     int dummy;
@@ -202,11 +202,11 @@ struct tern_nc *tern_nc_start(struct tern_stack *s, struct tern_loop *loop,
     return nc;
 fail:
     *err = r ? r : TERN_E_NOMEM;
-    tern_nc_free(nc);
+    nc_free(nc);
     return NULL;
 }
 
-int tern_nc_input(struct tern_nc *nc, const void *buf, size_t len)
+int nc_input(struct tern_nc *nc, const void *buf, size_t len)
 {
     if (nc->finished || nc->eof)
         return TERN_E_PIPE;
@@ -237,7 +237,7 @@ int tern_nc_input(struct tern_nc *nc, const void *buf, size_t len)
     return r == TERN_E_AGAIN ? 0 : r;
 }
 
-void tern_nc_input_eof(struct tern_nc *nc)
+void nc_input_eof(struct tern_nc *nc)
 {
     if (nc->eof || nc->finished)
         return;
@@ -252,12 +252,12 @@ void tern_nc_input_eof(struct tern_nc *nc)
         nc_arm_quit(nc); /* else once the held chunk is out */
 }
 
-void tern_nc_stop(struct tern_nc *nc)
+void nc_stop(struct tern_nc *nc)
 {
     nc_finish(nc, 0);
 }
 
-void tern_nc_free(struct tern_nc *nc)
+void nc_free(struct tern_nc *nc)
 {
     if (!nc)
         return;

@@ -3,8 +3,8 @@
  * it runs on a TAP/TUN device with the real loop and in virtual time in
  * tests. UDP (nc -u) in nc.c, TCP (the default of the command) in nc_tcp.c.
  *
- * The app owns one socket. The caller feeds it input chunks (tern_nc_input)
- * and end of input (tern_nc_input_eof); what arrives is written to io->out.
+ * The app owns one socket. The caller feeds it input chunks (nc_input)
+ * and end of input (nc_input_eof); what arrives is written to io->out.
  * Behaviour follows OpenBSD netcat (Debian's netcat-openbsd).
  * UDP (-u): each chunk is one datagram, as OpenBSD nc sends each read(2)
  * of stdin.
@@ -76,7 +76,7 @@ struct tern_nc;
  * on failure with *err a negative enum tern_err (the message is the
  * caller's to print). For a UDP client, want_input(ctx, true) runs before
  * this returns; for TCP, once the connection is up. */
-struct tern_nc *tern_nc_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_nc *nc_start(struct tern_stack *s, struct tern_loop *loop,
                               const struct tern_nc_opts *o, const struct tern_nc_io *io, int *err);
 /* UDP: one datagram to the peer (buf is copied). When the stack cannot take
  * it yet (send or ARP queue full) the app holds it, asks for no more input
@@ -87,10 +87,10 @@ struct tern_nc *tern_nc_start(struct tern_stack *s, struct tern_loop *loop,
  * TERN_E_DESTADDRREQ (UDP listener with no peer yet), TERN_E_NOTCONN (TCP,
  * not connected yet), TERN_E_MSGSIZE (TCP, len too big), or another
  * negative error, which is also reported and ends the run with status 1. */
-int tern_nc_input(struct tern_nc *nc, const void *buf, size_t len);
-void tern_nc_input_eof(struct tern_nc *nc);
+int nc_input(struct tern_nc *nc, const void *buf, size_t len);
+void nc_input_eof(struct tern_nc *nc);
 /* Stops early (a signal): done(ctx, 0) unless already done. */
-void tern_nc_stop(struct tern_nc *nc);
-void tern_nc_free(struct tern_nc *nc);
+void nc_stop(struct tern_nc *nc);
+void nc_free(struct tern_nc *nc);
 
 #endif

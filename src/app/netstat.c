@@ -25,7 +25,7 @@ static void endpoint(char *out, size_t cap, const struct tern_sockaddr *a, uint8
     if (a->port == 0)
         name = "*";
     else if (!(flags & TERN_NETSTAT_NUMERIC))
-        name = tern_servdb_name(db, a->port, proto);
+        name = servdb_name(db, a->port, proto);
     if (name)
         snprintf(port, sizeof port, "%s", name);
     else
@@ -36,7 +36,7 @@ static void endpoint(char *out, size_t cap, const struct tern_sockaddr *a, uint8
     snprintf(out, cap, "%s:%s", host, port);
 }
 
-void tern_netstat_row(FILE *out, const struct tern_sock_info *row, const struct tern_servdb *db,
+void netstat_row(FILE *out, const struct tern_sock_info *row, const struct tern_servdb *db,
                       unsigned flags)
 {
     bool udp = row->type == TERN_SOCK_DGRAM;
@@ -60,7 +60,7 @@ static uint32_t segs_up(uint32_t bytes, uint32_t mss)
     return mss ? (uint32_t)(((uint64_t)bytes + mss - 1) / mss) : 0;
 }
 
-void tern_netstat_info(FILE *out, const struct tern_sock_info *r)
+void netstat_details(FILE *out, const struct tern_sock_info *r)
 {
     if (r->type != TERN_SOCK_STREAM || !r->cc)
         return;
@@ -100,7 +100,7 @@ void tern_netstat_info(FILE *out, const struct tern_sock_info *r)
     fputc('\n', out);
 }
 
-int tern_netstat_print(FILE *out, struct tern_stack *s, const struct tern_servdb *db,
+int netstat_print(FILE *out, struct tern_stack *s, const struct tern_servdb *db,
                        unsigned flags)
 {
     size_t n = tern_sock_list(s, NULL, 0);
@@ -127,9 +127,9 @@ int tern_netstat_print(FILE *out, struct tern_stack *s, const struct tern_servdb
         for (size_t i = 0; i < got; i++) {
             if (rows[i].type != order[k].type || rows[i].local.port == 0)
                 continue;
-            tern_netstat_row(out, &rows[i], db, flags);
+            netstat_row(out, &rows[i], db, flags);
             if (flags & TERN_NETSTAT_INFO)
-                tern_netstat_info(out, &rows[i]);
+                netstat_details(out, &rows[i]);
             printed++;
         }
     }

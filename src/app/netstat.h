@@ -33,7 +33,7 @@
 #define TERN_NETSTAT_INFO 0x10   /* ss -i: a details line under each TCP connection */
 
 /* One row (a line ending in '\n'). db may be NULL (numeric ports). */
-void tern_netstat_row(FILE *out, const struct tern_sock_info *row, const struct tern_servdb *db,
+void netstat_row(FILE *out, const struct tern_sock_info *row, const struct tern_servdb *db,
                       unsigned flags);
 /* The details of one TCP connection as `ss -ti` (iproute2 6.1,
  * tcp_show_info) prints them, in its order, the subset tern knows:
@@ -44,12 +44,12 @@ void tern_netstat_row(FILE *out, const struct tern_sock_info *row, const struct 
  * cwnd and ssthresh round down, unacked and retrans up); ssthresh only once
  * set, retrans as current/total; a field that is zero is left out, as ss
  * does. Prints nothing for a row without details (UDP, LISTEN, CLOSED). */
-void tern_netstat_info(FILE *out, const struct tern_sock_info *row);
+void netstat_details(FILE *out, const struct tern_sock_info *row);
 /* The two header lines, then TCP rows, then UDP rows (netstat's order),
  * each sorted by local address and port. Sockets not bound yet are not
  * listed (Linux does not hash them either). Returns the rows printed, or
  * TERN_E_NOMEM. */
-int tern_netstat_print(FILE *out, struct tern_stack *s, const struct tern_servdb *db,
+int netstat_print(FILE *out, struct tern_stack *s, const struct tern_servdb *db,
                        unsigned flags);
 
 #endif

@@ -701,7 +701,7 @@ static void make_cookie(struct tern_perf *p)
     p->cookie[COOKIE_LEN - 1] = 0;
 }
 
-struct tern_perf *tern_perf_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_perf *perf_start(struct tern_stack *s, struct tern_loop *loop,
                                   const struct tern_perf_opts *o, const struct tern_perf_io *io,
                                   int *err)
 {
@@ -789,7 +789,7 @@ fail:
     return NULL;
 }
 
-void tern_perf_stop(struct tern_perf *p)
+void perf_stop(struct tern_perf *p)
 {
     if (p->finished)
         return;
@@ -805,12 +805,12 @@ void tern_perf_stop(struct tern_perf *p)
     perf_finish(p, 1);
 }
 
-void tern_perf_get_result(const struct tern_perf *p, struct tern_perf_result *r)
+void perf_get_result(const struct tern_perf *p, struct tern_perf_result *r)
 {
     *r = p->res;
 }
 
-void tern_perf_free(struct tern_perf *p)
+void perf_free(struct tern_perf *p)
 {
     if (!p)
         return;

@@ -77,13 +77,13 @@ struct tern_perf;
 
 /* NULL with *err a negative enum tern_err (e.g. TERN_E_ADDRINUSE for the
  * server's port); everything later goes through io. */
-struct tern_perf *tern_perf_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_perf *perf_start(struct tern_stack *s, struct tern_loop *loop,
                                   const struct tern_perf_opts *o, const struct tern_perf_io *io,
                                   int *err);
 /* Interrupted (a signal): a running client tells the server
  * (CLIENT_TERMINATE) and ends with done(1); the server closes everything. */
-void tern_perf_stop(struct tern_perf *p);
-void tern_perf_get_result(const struct tern_perf *p, struct tern_perf_result *r);
-void tern_perf_free(struct tern_perf *p);
+void perf_stop(struct tern_perf *p);
+void perf_get_result(const struct tern_perf *p, struct tern_perf_result *r);
+void perf_free(struct tern_perf *p);
 
 #endif

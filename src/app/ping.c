@@ -287,7 +287,7 @@ static void finish(struct tern_ping *p)
         p->done(p->ctx, ok ? 0 : 1);
 }
 
-struct tern_ping *tern_ping_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_ping *ping_start(struct tern_stack *s, struct tern_loop *loop,
                                   const struct tern_ping_opts *o, FILE *out,
                                   void (*done)(void *ctx, int status), void *ctx)
 {
@@ -340,13 +340,13 @@ struct tern_ping *tern_ping_start(struct tern_stack *s, struct tern_loop *loop,
     return p;
 }
 
-void tern_ping_stop(struct tern_ping *p)
+void ping_stop(struct tern_ping *p)
 {
     if (p)
         finish(p);
 }
 
-void tern_ping_free(struct tern_ping *p)
+void ping_free(struct tern_ping *p)
 {
     if (!p)
         return;

@@ -55,11 +55,11 @@ struct tern_ping;
  * lines; done(ctx, status) runs once when ping finishes, with the iputils
  * exit status (0: a reply was received, 1: none, 2: error). Returns NULL on
  * bad options or no memory. */
-struct tern_ping *tern_ping_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_ping *ping_start(struct tern_stack *s, struct tern_loop *loop,
                                   const struct tern_ping_opts *o, FILE *out,
                                   void (*done)(void *ctx, int status), void *ctx);
 /* Stops early (SIGINT): prints the summary and calls done. */
-void tern_ping_stop(struct tern_ping *p);
-void tern_ping_free(struct tern_ping *p);
+void ping_stop(struct tern_ping *p);
+void ping_free(struct tern_ping *p);
 
 #endif

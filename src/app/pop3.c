@@ -54,7 +54,7 @@ struct tern_pop3 {
     struct tern_sock *lsk;
     struct sess *sessions;
     unsigned nsess;
-    struct tern_pop3_stats st;
+    struct pop3_stats st;
     char *drop, *user, *pass; /* copies of the options' strings */
 };
 
@@ -599,7 +599,7 @@ static void free_strings(struct tern_pop3 *p)
     free(p->pass);
 }
 
-struct tern_pop3 *tern_pop3_start(struct tern_stack *st, struct tern_loop *loop,
+struct tern_pop3 *pop3_start(struct tern_stack *st, struct tern_loop *loop,
                                   const struct tern_pop3_opts *o, int *err)
 {
     *err = TERN_E_INVAL;
@@ -656,9 +656,9 @@ struct tern_pop3 *tern_pop3_start(struct tern_stack *st, struct tern_loop *loop,
     return p;
 }
 
-const struct tern_pop3_stats *tern_pop3_stats(const struct tern_pop3 *p) { return &p->st; }
+const struct pop3_stats *pop3_stats(const struct tern_pop3 *p) { return &p->st; }
 
-void tern_pop3_free(struct tern_pop3 *p)
+void pop3_free(struct tern_pop3 *p)
 {
     if (!p)
         return;

@@ -35,16 +35,16 @@ struct tern_pop3_opts {
     FILE *log;             /* one line per session end; NULL = none */
 };
 
-struct tern_pop3_stats {
+struct pop3_stats {
     uint64_t sessions, logins, bad_logins, retrieved;
 };
 
 struct tern_pop3;
 
 /* NULL with *err: TERN_E_INVAL (no maildrop readable, no account), a bind error. */
-struct tern_pop3 *tern_pop3_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_pop3 *pop3_start(struct tern_stack *s, struct tern_loop *loop,
                                   const struct tern_pop3_opts *o, int *err);
-const struct tern_pop3_stats *tern_pop3_stats(const struct tern_pop3 *p);
-void tern_pop3_free(struct tern_pop3 *p);
+const struct pop3_stats *pop3_stats(const struct tern_pop3 *p);
+void pop3_free(struct tern_pop3 *p);
 
 #endif

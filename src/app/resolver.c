@@ -492,7 +492,7 @@ static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
     }
 }
 
-struct tern_resolve *tern_resolve_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_resolve *resolve_start(struct tern_stack *s, struct tern_loop *loop,
                                         const char *name, const struct tern_resolve_opts *o,
                                         tern_resolve_fn done, void *ctx, int *err)
 {
@@ -536,7 +536,7 @@ struct tern_resolve *tern_resolve_start(struct tern_stack *s, struct tern_loop *
     }
     tern_sock_set_handler(q->sk, TERN_POLLIN, on_ready, q);
     if ((e = ask(q, &n)) < 0) {
-        tern_resolve_free(q);
+        resolve_free(q);
         goto fail;
     }
     return q;
@@ -546,7 +546,7 @@ fail:
     return NULL;
 }
 
-void tern_resolve_free(struct tern_resolve *q)
+void resolve_free(struct tern_resolve *q)
 {
     if (!q)
         return;
@@ -557,7 +557,7 @@ void tern_resolve_free(struct tern_resolve *q)
     free(q);
 }
 
-int tern_resolve_print(const struct tern_resolve_result *r, const char *asked, FILE *out)
+int resolve_print(const struct tern_resolve_result *r, const char *asked, FILE *out)
 {
     char a[TERN_DNS_TEXT_MAX], b[TERN_DNS_TEXT_MAX];
     for (unsigned i = 0; i < r->ncname; i++) {
@@ -607,7 +607,7 @@ int tern_resolve_print(const struct tern_resolve_result *r, const char *asked, F
     }
 }
 
-void tern_resolve_ptr_name(uint32_t addr, char *out, size_t cap)
+void resolve_ptr_name(uint32_t addr, char *out, size_t cap)
 {
     snprintf(out, cap, "%u.%u.%u.%u.in-addr.arpa", addr & 0xff, (addr >> 8) & 0xff,
              (addr >> 16) & 0xff, addr >> 24);

@@ -88,21 +88,21 @@ typedef void (*tern_resolve_fn)(void *ctx, const struct tern_resolve_result *r);
 
 /* Starts looking up `name` (text, e.g. "www.example.test"). done(ctx, r)
  * runs once, on the loop (never inside this call); r stays valid until
- * tern_resolve_free(). Returns NULL with *err set: TERN_E_INVAL (bad name
+ * resolve_free(). Returns NULL with *err set: TERN_E_INVAL (bad name
  * or options) or a socket error. */
-struct tern_resolve *tern_resolve_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_resolve *resolve_start(struct tern_stack *s, struct tern_loop *loop,
                                         const char *name, const struct tern_resolve_opts *o,
                                         tern_resolve_fn done, void *ctx, int *err);
 /* Cancels a lookup still running (done is not called) and frees it. May be
  * called from inside done. */
-void tern_resolve_free(struct tern_resolve *q);
+void resolve_free(struct tern_resolve *q);
 
 /* "d.c.b.a.in-addr.arpa" for an IPv4 address (RFC 1035 s3.5), into out. */
-void tern_resolve_ptr_name(uint32_t addr, char *out, size_t cap);
+void resolve_ptr_name(uint32_t addr, char *out, size_t cap);
 /* Prints r as host(1) does ("www.example.test has address 10.0.0.5",
  * "x is an alias for y.", "Host nope.example.test not found: 3(NXDOMAIN)")
  * and returns host's exit status: 0 found (or NODATA), 1 otherwise. `asked`
  * is the name as the user typed it. */
-int tern_resolve_print(const struct tern_resolve_result *r, const char *asked, FILE *out);
+int resolve_print(const struct tern_resolve_result *r, const char *asked, FILE *out);
 
 #endif

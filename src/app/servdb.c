@@ -31,7 +31,7 @@ struct tern_servdb {
     size_t n, cap;
     char *pool;
     size_t used, pool_cap;
-    struct tern_servdb_stats st;
+    struct servdb_stats st;
 };
 
 /* The classic services plus the ones tern serves, in /etc/services format
@@ -88,7 +88,7 @@ static const char builtin_text[] =
     "imaps\t993/tcp\n"
     "pop3s\t995/tcp\n";
 
-uint8_t tern_servdb_proto(const char *name)
+uint8_t servdb_proto(const char *name)
 {
     if (!name)
         return 0;
@@ -129,7 +129,7 @@ static struct tern_servdb *db_new(void)
     db->e = malloc(db->cap * sizeof *db->e);
     db->pool = malloc(db->pool_cap);
     if (!db->e || !db->pool) {
-        tern_servdb_free(db);
+        servdb_free(db);
         return NULL;
     }
     return db;
@@ -208,7 +208,7 @@ static int parse_line(struct tern_servdb *db, const char *line, size_t len)
     }
     memcpy(pname, slash + 1, plen);
     pname[plen] = 0;
-    uint8_t proto = tern_servdb_proto(pname);
+    uint8_t proto = servdb_proto(pname);
     if (!proto) {
         db->st.malformed++;
         return 0;
@@ -246,7 +246,7 @@ static int parse_line(struct tern_servdb *db, const char *line, size_t len)
     return 0;
 }
 
-struct tern_servdb *tern_servdb_builtin(void)
+struct tern_servdb *servdb_builtin(void)
 {
     struct tern_servdb *db = db_new();
     if (!db)
@@ -255,7 +255,7 @@ struct tern_servdb *tern_servdb_builtin(void)
     while (*p) {
         const char *nl = strchr(p, '\n');
         if (parse_line(db, p, (size_t)(nl - p)) < 0) {
-            tern_servdb_free(db);
+            servdb_free(db);
             return NULL;
         }
         p = nl + 1;
@@ -264,7 +264,7 @@ struct tern_servdb *tern_servdb_builtin(void)
     return db;
 }
 
-struct tern_servdb *tern_servdb_read(FILE *f, int *err)
+struct tern_servdb *servdb_read(FILE *f, int *err)
 {
     int dummy;
     if (!err)
@@ -283,7 +283,7 @@ struct tern_servdb *tern_servdb_read(FILE *f, int *err)
             if (overlong)
                 db->st.malformed++;
             else if ((len > 0 || c == '\n') && parse_line(db, buf, len) < 0) {
-                tern_servdb_free(db);
+                servdb_free(db);
                 *err = TERN_E_NOMEM;
                 return NULL;
             }
@@ -300,7 +300,7 @@ struct tern_servdb *tern_servdb_read(FILE *f, int *err)
             buf[len++] = (char)c;
     }
     if (ferror(f)) {
-        tern_servdb_free(db);
+        servdb_free(db);
         *err = TERN_E_IO;
         return NULL;
     }
@@ -308,7 +308,7 @@ struct tern_servdb *tern_servdb_read(FILE *f, int *err)
     return db;
 }
 
-struct tern_servdb *tern_servdb_open(const char *path, int *err)
+struct tern_servdb *servdb_open(const char *path, int *err)
 {
     int dummy;
     if (!err)
@@ -319,18 +319,18 @@ struct tern_servdb *tern_servdb_open(const char *path, int *err)
             *err = TERN_E_IO;
             return NULL;
         }
-        struct tern_servdb *db = tern_servdb_builtin();
+        struct tern_servdb *db = servdb_builtin();
         *err = db ? TERN_OK : TERN_E_NOMEM;
         return db;
     }
-    struct tern_servdb *db = tern_servdb_read(f, err);
+    struct tern_servdb *db = servdb_read(f, err);
     int saved = errno;
     fclose(f);
     errno = saved;
     return db;
 }
 
-void tern_servdb_free(struct tern_servdb *db)
+void servdb_free(struct tern_servdb *db)
 {
     if (!db)
         return;
@@ -339,12 +339,12 @@ void tern_servdb_free(struct tern_servdb *db)
     free(db);
 }
 
-void tern_servdb_stats(const struct tern_servdb *db, struct tern_servdb_stats *out)
+void servdb_stats(const struct tern_servdb *db, struct servdb_stats *out)
 {
     *out = db->st;
 }
 
-int tern_servdb_port(const struct tern_servdb *db, const char *name, uint8_t proto)
+int servdb_port(const struct tern_servdb *db, const char *name, uint8_t proto)
 {
     if (!db || !name)
         return TERN_E_NOTFOUND;
@@ -362,7 +362,7 @@ int tern_servdb_port(const struct tern_servdb *db, const char *name, uint8_t pro
     return TERN_E_NOTFOUND;
 }
 
-const char *tern_servdb_name(const struct tern_servdb *db, uint16_t port, uint8_t proto)
+const char *servdb_name(const struct tern_servdb *db, uint16_t port, uint8_t proto)
 {
     if (!db)
         return NULL;
@@ -373,7 +373,7 @@ const char *tern_servdb_name(const struct tern_servdb *db, uint16_t port, uint8_
     return NULL;
 }
 
-int tern_servdb_parse_port(const struct tern_servdb *db, const char *s, uint8_t proto)
+int servdb_parse_port(const struct tern_servdb *db, const char *s, uint8_t proto)
 {
     if (!s || !*s)
         return TERN_E_INVAL;
@@ -381,8 +381,8 @@ int tern_servdb_parse_port(const struct tern_servdb *db, const char *s, uint8_t 
         int v = parse_num(s, strlen(s));
         return v < 0 ? TERN_E_INVAL : v;
     }
-    int r = tern_servdb_port(db, s, proto);
+    int r = servdb_port(db, s, proto);
     if (r == TERN_E_NOTFOUND && proto)
-        r = tern_servdb_port(db, s, 0);
+        r = servdb_port(db, s, 0);
     return r;
 }

@@ -35,7 +35,7 @@
 
 struct tern_servdb;
 
-struct tern_servdb_stats {
+struct servdb_stats {
     size_t entries;   /* stored */
     size_t malformed; /* lines skipped: no port/proto, bad number, overlong, ... */
     size_t dropped;   /* well-formed lines beyond TERN_SERVDB_MAX_ENTRIES */
@@ -45,26 +45,26 @@ struct tern_servdb_stats {
 /* Reads path (NULL = "/etc/services"). A missing file (ENOENT) gives the
  * built-in table; another error (EACCES, EISDIR, ...) gives NULL and
  * *err = TERN_E_IO (errno kept). NULL with TERN_E_NOMEM on no memory. */
-struct tern_servdb *tern_servdb_open(const char *path, int *err);
+struct tern_servdb *servdb_open(const char *path, int *err);
 /* Reads an open stream (not closed). NULL with *err = TERN_E_NOMEM or
  * TERN_E_IO (a read error). */
-struct tern_servdb *tern_servdb_read(FILE *f, int *err);
+struct tern_servdb *servdb_read(FILE *f, int *err);
 /* The built-in table alone. */
-struct tern_servdb *tern_servdb_builtin(void);
-void tern_servdb_free(struct tern_servdb *db);
-void tern_servdb_stats(const struct tern_servdb *db, struct tern_servdb_stats *out);
+struct tern_servdb *servdb_builtin(void);
+void servdb_free(struct tern_servdb *db);
+void servdb_stats(const struct tern_servdb *db, struct servdb_stats *out);
 
 /* Protocol name -> number ("tcp", "udp", "sctp", "ddp"); 0 if unknown. */
-uint8_t tern_servdb_proto(const char *name);
+uint8_t servdb_proto(const char *name);
 
 /* The port of service `name` (an entry's name or one of its aliases) over
  * proto (0 = any IP protocol, not ddp: the first entry in file order), or
  * TERN_E_NOTFOUND. Names compare exactly (case-sensitive, as glibc does). */
-int tern_servdb_port(const struct tern_servdb *db, const char *name, uint8_t proto);
+int servdb_port(const struct tern_servdb *db, const char *name, uint8_t proto);
 /* The official name of port/proto (0 = any IP protocol; the first entry
  * in file order), or NULL.
  * The string lives as long as db. */
-const char *tern_servdb_name(const struct tern_servdb *db, uint16_t port, uint8_t proto);
+const char *servdb_name(const struct tern_servdb *db, uint16_t port, uint8_t proto);
 
 /* What commands use wherever they accept a port: "53" (decimal 0..65535)
  * or a service name ("domain"). A name is looked up for proto first, then
@@ -72,6 +72,6 @@ const char *tern_servdb_name(const struct tern_servdb *db, uint16_t port, uint8_
  * "qotd"/udp on Debian (netbase lists qotd only for tcp); the classic
  * services use the same number over both. Returns the port (>= 0) or
  * TERN_E_INVAL (empty, a number out of range, "12x") / TERN_E_NOTFOUND. */
-int tern_servdb_parse_port(const struct tern_servdb *db, const char *s, uint8_t proto);
+int servdb_parse_port(const struct tern_servdb *db, const char *s, uint8_t proto);
 
 #endif

@@ -40,7 +40,7 @@ struct tern_services {
     char quote[TERN_SVC_QOTD_MAX + 1];
     size_t quote_len;
     uint32_t chargen_line;      /* next reply starts at this line of the pattern */
-    struct tern_services_stats st;
+    struct services_stats st;
     uint8_t *buf;               /* BUF_MAX bytes: request, then reply */
 };
 
@@ -63,11 +63,11 @@ static long reply(struct tern_services *sv, enum tern_svc which, size_t len)
     case TERN_SVC_DAYTIME:
     case TERN_SVC_QOTD:
     case TERN_SVC_TIME:
-        return (long)tern_svc_answer(which, tern_svc_unix_now(sv->loop, sv->o.epoch_offset_us),
+        return (long)classic_answer(which, classic_unix_now(sv->loop, sv->o.epoch_offset_us),
                                      sv->quote, sv->quote_len, sv->buf);
     case TERN_SVC_CHARGEN: {
         size_t n = (size_t)(tern_stack_random(sv->stack) % 513); /* 0..512 */
-        tern_svc_chargen(sv->chargen_line * 74u, sv->buf, n);
+        classic_chargen(sv->chargen_line * 74u, sv->buf, n);
         sv->chargen_line = (sv->chargen_line + 1) % 95;
         return (long)n;
     }
@@ -116,7 +116,7 @@ static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
     }
 }
 
-struct tern_services *tern_services_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_services *services_start(struct tern_stack *s, struct tern_loop *loop,
                                           const struct tern_services_opts *o, int *err,
                                           enum tern_svc *failed)
 {
@@ -140,7 +140,7 @@ struct tern_services *tern_services_start(struct tern_stack *s, struct tern_loop
     sv->stack = s;
     sv->loop = loop;
     sv->o = *o;
-    const char *q = o->quote ? o->quote : tern_svc_default_quote;
+    const char *q = o->quote ? o->quote : classic_default_quote;
     sv->quote_len = strlen(q);
     if (sv->quote_len > TERN_SVC_QOTD_MAX)
         sv->quote_len = TERN_SVC_QOTD_MAX;
@@ -156,7 +156,7 @@ struct tern_services *tern_services_start(struct tern_stack *s, struct tern_loop
         if (!ss->sk)
             goto fail;
         struct tern_sockaddr local = {.addr = o->addr,
-                                      .port = o->port[i] ? o->port[i] : tern_svc_port(ss->which)};
+                                      .port = o->port[i] ? o->port[i] : classic_port(ss->which)};
         if ((r = tern_sock_setopt(ss->sk, TERN_SO_PRIVILEGED, 1)) < 0 ||
             (r = tern_sock_bind(ss->sk, &local)) < 0)
             goto fail;
@@ -165,19 +165,19 @@ struct tern_services *tern_services_start(struct tern_stack *s, struct tern_loop
     fail:
         *err = r ? r : TERN_E_NOMEM;
         *failed = ss->which;
-        tern_services_free(sv);
+        services_free(sv);
         return NULL;
     }
     *err = TERN_OK;
     return sv;
 }
 
-void tern_services_stats(const struct tern_services *sv, struct tern_services_stats *out)
+void services_stats(const struct tern_services *sv, struct services_stats *out)
 {
     *out = sv->st;
 }
 
-void tern_services_free(struct tern_services *sv)
+void services_free(struct tern_services *sv)
 {
     if (!sv)
         return;

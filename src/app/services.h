@@ -36,21 +36,21 @@ enum tern_svc {
 };
 
 /* "echo", "discard", ... and the well-known port of each. */
-const char *tern_svc_name(enum tern_svc svc);
-uint16_t tern_svc_port(enum tern_svc svc);
+const char *classic_name(enum tern_svc svc);
+uint16_t classic_port(enum tern_svc svc);
 
 /* ---- What each service says (no transport) ---- */
 
 /* RFC 868: seconds since 1900-01-01 00:00 UTC, modulo 2^32 (the value
  * wraps in 2036, as the RFC's 32-bit field does). unix_s may be negative. */
-uint32_t tern_svc_time_value(int64_t unix_s);
+uint32_t classic_time_value(int64_t unix_s);
 
 /* RFC 867 daytime: "Weekday, Month Day, Year HH:MM:SS-UTC\r\n", the RFC's
  * suggested syntax ("Tuesday, February 22, 1982 17:37:43-PST") in UTC,
  * ended with CR LF as inetd's daytime ends its line. Returns the length
  * (without the NUL; at most TERN_SVC_DAYTIME_MAX - 1). */
 #define TERN_SVC_DAYTIME_MAX 64
-size_t tern_svc_daytime(int64_t unix_s, char buf[TERN_SVC_DAYTIME_MAX]);
+size_t classic_daytime(int64_t unix_s, char buf[TERN_SVC_DAYTIME_MAX]);
 
 /* RFC 864 chargen pattern: the 95 printable ASCII characters (32..126)
  * in lines of 72, each line starting one character further on, each
@@ -59,23 +59,23 @@ size_t tern_svc_daytime(int64_t unix_s, char buf[TERN_SVC_DAYTIME_MAX]);
  * offset that follows (modulo the pattern's period, 95 * 74 bytes). */
 #define TERN_SVC_CHARGEN_LINE 72
 #define TERN_SVC_CHARGEN_PERIOD (95u * 74u)
-uint32_t tern_svc_chargen(uint32_t offset, uint8_t *buf, size_t len);
+uint32_t classic_chargen(uint32_t offset, uint8_t *buf, size_t len);
 
 /* RFC 865: a quote shorter than 512 bytes. */
 #define TERN_SVC_QOTD_MAX 511
-extern const char tern_svc_default_quote[];
+extern const char classic_default_quote[];
 
 /* The whole answer of a service that says one thing per request (daytime,
  * qotd, time) at Unix time unix_s into out (TERN_SVC_ANSWER_MAX bytes);
  * quote is qotd's text (quote_len <= TERN_SVC_QOTD_MAX). Returns the length;
  * 0 for the other services. Used by the UDP and TCP servers alike. */
 #define TERN_SVC_ANSWER_MAX (TERN_SVC_QOTD_MAX + 1)
-size_t tern_svc_answer(enum tern_svc svc, int64_t unix_s, const char *quote, size_t quote_len,
+size_t classic_answer(enum tern_svc svc, int64_t unix_s, const char *quote, size_t quote_len,
                        uint8_t *out);
 
 /* Unix time in whole seconds (floor) from the loop clock plus an offset in
  * microseconds (struct tern_services_opts.epoch_offset_us). */
-int64_t tern_svc_unix_now(struct tern_loop *loop, int64_t epoch_offset_us);
+int64_t classic_unix_now(struct tern_loop *loop, int64_t epoch_offset_us);
 
 /* ---- The UDP servers ---- */
 
@@ -84,7 +84,7 @@ struct tern_services_opts {
     uint16_t port[TERN_SVC_COUNT];   /* 0 = the well-known port */
     uint32_t addr;                   /* local address to bind, 0 = all of ours */
     int64_t epoch_offset_us;         /* loop time + this = Unix time (microseconds) */
-    const char *quote;               /* qotd text, NULL = tern_svc_default_quote;
+    const char *quote;               /* qotd text, NULL = classic_default_quote;
                                       * cut to TERN_SVC_QOTD_MAX bytes */
     uint32_t tcp_max_conns;          /* TCP: connections per service at once,
                                       * 0 = TERN_SVC_TCP_MAX_CONNS (UDP ignores it) */
@@ -92,7 +92,7 @@ struct tern_services_opts {
                                       * way this long is closed, 0 = TERN_SVC_TCP_IDLE_US */
 };
 
-struct tern_services_stats {
+struct services_stats {
     uint64_t requests[TERN_SVC_COUNT]; /* datagrams received */
     uint64_t replies[TERN_SVC_COUNT];  /* datagrams sent */
     uint64_t send_errors;              /* sendto failed (no route, ARP queue full, ...) */
@@ -105,12 +105,12 @@ struct tern_services;
  * caller: TERN_SO_PRIVILEGED). NULL on failure, with *err the error and
  * *failed the service whose socket failed (TERN_SVC_COUNT when none did,
  * e.g. no memory or nothing enabled). */
-struct tern_services *tern_services_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_services *services_start(struct tern_stack *s, struct tern_loop *loop,
                                           const struct tern_services_opts *o, int *err,
                                           enum tern_svc *failed);
-void tern_services_stats(const struct tern_services *sv, struct tern_services_stats *out);
+void services_stats(const struct tern_services *sv, struct services_stats *out);
 /* Closes the sockets and frees. NULL is fine. */
-void tern_services_free(struct tern_services *sv);
+void services_free(struct tern_services *sv);
 
 /* ---- The TCP servers (services_tcp.c) ----
  * RFC 862/863/864/865/867/868 "TCP Based ..." variants: echo echoes until
@@ -127,7 +127,7 @@ void tern_services_free(struct tern_services *sv);
 #define TERN_SVC_TCP_BACKLOG 16
 #define TERN_SVC_TCP_IDLE_US 60000000ull /* 60 s */
 
-struct tern_services_tcp_stats {
+struct services_tcp_stats {
     uint64_t accepted[TERN_SVC_COUNT];  /* connections accepted */
     uint64_t bytes_in[TERN_SVC_COUNT];  /* bytes read from clients */
     uint64_t bytes_out[TERN_SVC_COUNT]; /* bytes queued to clients */
@@ -141,14 +141,14 @@ struct tern_services_tcp;
 
 /* Opens, binds (TERN_SO_PRIVILEGED, TERN_SO_REUSEADDR as inetd sets it)
  * and listens on one TCP socket per enabled service; same errors and
- * *failed convention as tern_services_start. */
-struct tern_services_tcp *tern_services_tcp_start(struct tern_stack *s, struct tern_loop *loop,
+ * *failed convention as services_start. */
+struct tern_services_tcp *services_tcp_start(struct tern_stack *s, struct tern_loop *loop,
                                                   const struct tern_services_opts *o, int *err,
                                                   enum tern_svc *failed);
-void tern_services_tcp_stats(const struct tern_services_tcp *sv,
-                             struct tern_services_tcp_stats *out);
+void services_tcp_stats(const struct tern_services_tcp *sv,
+                             struct services_tcp_stats *out);
 /* Closes the listeners and every connection (gracefully: queued data and a
  * FIN go out; the stack finishes those closes), then frees. NULL is fine. */
-void tern_services_tcp_free(struct tern_services_tcp *sv);
+void services_tcp_free(struct tern_services_tcp *sv);
 
 #endif

@@ -16,23 +16,23 @@ static const char *const names[TERN_SVC_COUNT] = {"echo", "discard", "daytime",
                                                    "qotd", "chargen", "time"};
 static const uint16_t ports[TERN_SVC_COUNT] = {7, 9, 13, 17, 19, 37};
 
-const char *tern_svc_name(enum tern_svc svc)
+const char *classic_name(enum tern_svc svc)
 {
     return (unsigned)svc < TERN_SVC_COUNT ? names[svc] : "?";
 }
 
-uint16_t tern_svc_port(enum tern_svc svc)
+uint16_t classic_port(enum tern_svc svc)
 {
     return (unsigned)svc < TERN_SVC_COUNT ? ports[svc] : 0;
 }
 
 /* RFC 865: "the quote may be just one or up to several lines, but it
  * should be less than 512 characters". */
-const char tern_svc_default_quote[] =
+const char classic_default_quote[] =
     "\"Be conservative in what you do, be liberal in what you accept from others.\"\r\n"
     "    Jon Postel, RFC 793\r\n";
 
-uint32_t tern_svc_time_value(int64_t unix_s)
+uint32_t classic_time_value(int64_t unix_s)
 {
     /* RFC 868: "the time in seconds since midnight on January first 1900";
      * 2208988800 = 70 years of which 17 are leap years, times 86400. The
@@ -40,7 +40,7 @@ uint32_t tern_svc_time_value(int64_t unix_s)
     return (uint32_t)((uint64_t)unix_s + 2208988800u);
 }
 
-size_t tern_svc_daytime(int64_t unix_s, char buf[TERN_SVC_DAYTIME_MAX])
+size_t classic_daytime(int64_t unix_s, char buf[TERN_SVC_DAYTIME_MAX])
 {
     static const char *const wday[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                         "Thursday", "Friday", "Saturday"};
@@ -71,7 +71,7 @@ size_t tern_svc_daytime(int64_t unix_s, char buf[TERN_SVC_DAYTIME_MAX])
     return (size_t)n < TERN_SVC_DAYTIME_MAX ? (size_t)n : TERN_SVC_DAYTIME_MAX - 1;
 }
 
-uint32_t tern_svc_chargen(uint32_t offset, uint8_t *buf, size_t len)
+uint32_t classic_chargen(uint32_t offset, uint8_t *buf, size_t len)
 {
     /* RFC 864: "one popular pattern is 72 chraracter lines of the ASCII
      * printing characters" (95 of them, codes 32..126), each line starting
@@ -92,13 +92,13 @@ uint32_t tern_svc_chargen(uint32_t offset, uint8_t *buf, size_t len)
     return line * 74 + col;
 }
 
-size_t tern_svc_answer(enum tern_svc svc, int64_t unix_s, const char *quote, size_t quote_len,
+size_t classic_answer(enum tern_svc svc, int64_t unix_s, const char *quote, size_t quote_len,
                        uint8_t *out)
 {
     switch (svc) {
     case TERN_SVC_DAYTIME: {
         char t[TERN_SVC_DAYTIME_MAX];
-        size_t n = tern_svc_daytime(unix_s, t);
+        size_t n = classic_daytime(unix_s, t);
         memcpy(out, t, n);
         return n;
     }
@@ -109,7 +109,7 @@ size_t tern_svc_answer(enum tern_svc svc, int64_t unix_s, const char *quote, siz
         return quote_len;
     case TERN_SVC_TIME: {
         /* RFC 868: "send the time as a 32 bit binary number", big-endian */
-        uint32_t v = tern_svc_time_value(unix_s);
+        uint32_t v = classic_time_value(unix_s);
         out[0] = (uint8_t)(v >> 24);
         out[1] = (uint8_t)(v >> 16);
         out[2] = (uint8_t)(v >> 8);
@@ -121,7 +121,7 @@ size_t tern_svc_answer(enum tern_svc svc, int64_t unix_s, const char *quote, siz
     }
 }
 
-int64_t tern_svc_unix_now(struct tern_loop *loop, int64_t epoch_offset_us)
+int64_t classic_unix_now(struct tern_loop *loop, int64_t epoch_offset_us)
 {
     int64_t us = (int64_t)tern_loop_now(loop) + epoch_offset_us;
     int64_t s = us / 1000000;

@@ -76,7 +76,7 @@ struct tern_services_tcp {
     struct svc_listen ls[TERN_SVC_COUNT];
     char quote[TERN_SVC_QOTD_MAX + 1];
     size_t quote_len;
-    struct tern_services_tcp_stats st;
+    struct services_tcp_stats st;
     uint8_t *scratch;
 };
 
@@ -182,7 +182,7 @@ static void run_chargen(struct svc_conn *c)
         return;
     }
     for (;;) {
-        tern_svc_chargen(c->chargen_off, sv->scratch, SCRATCH);
+        classic_chargen(c->chargen_off, sv->scratch, SCRATCH);
         ssize_t n = tern_sock_send(c->sk, sv->scratch, SCRATCH, 0);
         if (n == TERN_E_AGAIN)
             return;
@@ -301,7 +301,7 @@ static bool conn_init(struct svc_listen *l, struct svc_conn *c, struct tern_sock
         if (!(c->buf = malloc(TERN_SVC_ANSWER_MAX)))
             return false;
         /* the time is read when the connection is accepted */
-        c->len = tern_svc_answer(l->which, tern_svc_unix_now(sv->loop, sv->o.epoch_offset_us),
+        c->len = classic_answer(l->which, classic_unix_now(sv->loop, sv->o.epoch_offset_us),
                                  sv->quote, sv->quote_len, c->buf);
         break;
     }
@@ -365,7 +365,7 @@ static void on_listen(struct tern_sock *sk, unsigned events, void *ctx)
     accept_more(l);
 }
 
-struct tern_services_tcp *tern_services_tcp_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_services_tcp *services_tcp_start(struct tern_stack *s, struct tern_loop *loop,
                                                   const struct tern_services_opts *o, int *err,
                                                   enum tern_svc *failed)
 {
@@ -391,7 +391,7 @@ struct tern_services_tcp *tern_services_tcp_start(struct tern_stack *s, struct t
     sv->o = *o;
     sv->max_conns = o->tcp_max_conns ? o->tcp_max_conns : TERN_SVC_TCP_MAX_CONNS;
     sv->idle_us = o->tcp_idle_us ? o->tcp_idle_us : TERN_SVC_TCP_IDLE_US;
-    const char *q = o->quote ? o->quote : tern_svc_default_quote;
+    const char *q = o->quote ? o->quote : classic_default_quote;
     sv->quote_len = strlen(q);
     if (sv->quote_len > TERN_SVC_QOTD_MAX)
         sv->quote_len = TERN_SVC_QOTD_MAX;
@@ -409,7 +409,7 @@ struct tern_services_tcp *tern_services_tcp_start(struct tern_stack *s, struct t
         if (!l->sk)
             goto fail;
         struct tern_sockaddr local = {.addr = o->addr,
-                                      .port = o->port[i] ? o->port[i] : tern_svc_port(l->which)};
+                                      .port = o->port[i] ? o->port[i] : classic_port(l->which)};
         if ((r = tern_sock_setopt(l->sk, TERN_SO_PRIVILEGED, 1)) < 0 ||
             (r = tern_sock_setopt(l->sk, TERN_SO_REUSEADDR, 1)) < 0 ||
             (r = tern_sock_bind(l->sk, &local)) < 0 ||
@@ -420,20 +420,20 @@ struct tern_services_tcp *tern_services_tcp_start(struct tern_stack *s, struct t
     fail:
         *err = r ? r : TERN_E_NOMEM;
         *failed = l->which;
-        tern_services_tcp_free(sv);
+        services_tcp_free(sv);
         return NULL;
     }
     *err = TERN_OK;
     return sv;
 }
 
-void tern_services_tcp_stats(const struct tern_services_tcp *sv,
-                             struct tern_services_tcp_stats *out)
+void services_tcp_stats(const struct tern_services_tcp *sv,
+                             struct services_tcp_stats *out)
 {
     *out = sv->st;
 }
 
-void tern_services_tcp_free(struct tern_services_tcp *sv)
+void services_tcp_free(struct tern_services_tcp *sv)
 {
     if (!sv)
         return;

@@ -3,7 +3,7 @@
 
 enum { T_DATA, T_IAC, T_OPT, T_SB, T_SB_IAC, T_CR };
 
-void tern_telnet_rx(struct tern_telnet *t, const uint8_t *in, size_t n, uint8_t *data, size_t *dlen,
+void telnet_rx(struct tern_telnet *t, const uint8_t *in, size_t n, uint8_t *data, size_t *dlen,
                     uint8_t *reply, size_t *rlen)
 {
     size_t d = 0, r = 0;
@@ -60,7 +60,7 @@ void tern_telnet_rx(struct tern_telnet *t, const uint8_t *in, size_t n, uint8_t 
     *rlen = r;
 }
 
-size_t tern_telnet_tx(const uint8_t *in, size_t n, uint8_t *out)
+size_t telnet_tx(const uint8_t *in, size_t n, uint8_t *out)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {

@@ -34,10 +34,10 @@ struct tern_telnet {
 
 /* Filters n bytes from the server: data bytes go to data (room for n),
  * our answers to reply (room for 3 * n). */
-void tern_telnet_rx(struct tern_telnet *t, const uint8_t *in, size_t n, uint8_t *data, size_t *dlen,
+void telnet_rx(struct tern_telnet *t, const uint8_t *in, size_t n, uint8_t *data, size_t *dlen,
                     uint8_t *reply, size_t *rlen);
 /* User input for the server: LF becomes CR LF (RFC 854: the NVT end of
  * line), IAC is doubled. out has room for 2 * n. Returns the length. */
-size_t tern_telnet_tx(const uint8_t *in, size_t n, uint8_t *out);
+size_t telnet_tx(const uint8_t *in, size_t n, uint8_t *out);
 
 #endif

@@ -253,7 +253,7 @@ static void on_echo(void *ctx, const struct tern_echo_event *ev)
     answered(t, ev->from, "", true);
 }
 
-struct tern_traceroute *tern_traceroute_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_traceroute *traceroute_start(struct tern_stack *s, struct tern_loop *loop,
                                               const struct tern_traceroute_opts *o, FILE *out,
                                               void (*done)(void *ctx, int status), void *ctx)
 {
@@ -328,13 +328,13 @@ struct tern_traceroute *tern_traceroute_start(struct tern_stack *s, struct tern_
     return t;
 }
 
-void tern_traceroute_stop(struct tern_traceroute *t)
+void traceroute_stop(struct tern_traceroute *t)
 {
     if (t)
         finish(t, 0);
 }
 
-void tern_traceroute_free(struct tern_traceroute *t)
+void traceroute_free(struct tern_traceroute *t)
 {
     if (!t)
         return;

@@ -45,10 +45,10 @@ struct tern_traceroute;
  * status) runs once when the destination answered or max_ttl was reached
  * (status 0), or on a local error (status 1, message printed). NULL on bad
  * options or no memory. */
-struct tern_traceroute *tern_traceroute_start(struct tern_stack *s, struct tern_loop *loop,
+struct tern_traceroute *traceroute_start(struct tern_stack *s, struct tern_loop *loop,
                                               const struct tern_traceroute_opts *o, FILE *out,
                                               void (*done)(void *ctx, int status), void *ctx);
-void tern_traceroute_stop(struct tern_traceroute *t);
-void tern_traceroute_free(struct tern_traceroute *t);
+void traceroute_stop(struct tern_traceroute *t);
+void traceroute_free(struct tern_traceroute *t);
 
 #endif

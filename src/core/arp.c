@@ -107,7 +107,7 @@ static uint32_t hash_of(const struct tern_stack *s, int ifindex, uint32_t ip)
     uint8_t k[8];
     tern_put32(k, ip);
     tern_put32(k + 4, (uint32_t)ifindex);
-    return (uint32_t)tern_rng_hash(&s->rng, k, sizeof k) & (s->arp.nbuckets - 1);
+    return (uint32_t)prng_hash(&s->rng, k, sizeof k) & (s->arp.nbuckets - 1);
 }
 
 static uint32_t lookup(const struct tern_stack *s, int ifindex, uint32_t ip)

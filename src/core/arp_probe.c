@@ -33,7 +33,7 @@ static void probe_timer_fn(struct tern_timer *t, void *arg)
         arp_send(s, ifc, TERN_ARP_REQUEST, bcast_mac, zero_mac, p->addr, 0);
         p->sent++;
         uint64_t wait = p->sent < PROBE_NUM
-                            ? PROBE_MIN_US + tern_rng_below(&s->rng, PROBE_MAX_US - PROBE_MIN_US + 1)
+                            ? PROBE_MIN_US + prng_below(&s->rng, PROBE_MAX_US - PROBE_MIN_US + 1)
                             : ANNOUNCE_WAIT_US;
         tern_timer_arm(s->loop, t, now + wait);
         return;
@@ -65,7 +65,7 @@ int tern_arp_probe(struct tern_stack *s, int ifindex, uint32_t addr,
     p->ctx = ctx;
     tern_timer_init(&p->timer, probe_timer_fn, p);
     tern_timer_arm(s->loop, &p->timer,
-                   tern_loop_now(s->loop) + tern_rng_below(&s->rng, PROBE_WAIT_US));
+                   tern_loop_now(s->loop) + prng_below(&s->rng, PROBE_WAIT_US));
     return TERN_OK;
 }
 

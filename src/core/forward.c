@@ -131,7 +131,7 @@ void ip_forward(struct tern_stack *s, const struct ip_rx *rx, uint64_t now)
         h.opts = rx->hdr_len > TERN_IPV4_HLEN_MIN ? rx->hdr + TERN_IPV4_HLEN_MIN : NULL;
         h.opts_len = (uint8_t)(rx->hdr_len - TERN_IPV4_HLEN_MIN);
         struct ip_frag_ctx c = {.s = s, .ifc = ifc, .next_hop = next_hop, .dst = ip->dst, .now = now};
-        rc = tern_ipv4_fragment(&h, rx->payload, rx->len, ifc->mtu, at, TERN_IPV4_MAX_LEN,
+        rc = ipv4_fragment(&h, rx->payload, rx->len, ifc->mtu, at, TERN_IPV4_MAX_LEN,
                                 ip_frag_emit, &c);
         if (rc >= 0)
             s->stats.ip.fwd_fragmented++;

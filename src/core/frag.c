@@ -41,7 +41,7 @@ static int copied_options(const struct tern_ipv4_repr *ip, uint8_t *dst)
     return (int)n;
 }
 
-int tern_ipv4_fragment(const struct tern_ipv4_repr *ip, const uint8_t *payload, size_t len,
+int ipv4_fragment(const struct tern_ipv4_repr *ip, const uint8_t *payload, size_t len,
                        uint16_t mtu, uint8_t *scratch, size_t scratch_cap, tern_frag_emit_fn emit,
                        void *ctx)
 {

@@ -338,7 +338,7 @@ int tern_echo_bind(struct tern_stack *s, uint16_t id, tern_echo_fn fn, void *ctx
         /* G4: a random unused id from the stack's generator (bounded tries;
          * at most TERN_ECHO_MAX ids are taken of 65535). */
         for (int tries = 0; tries < 64 && id == 0; tries++) {
-            uint16_t c = (uint16_t)(1 + tern_rng_below(&s->rng, 65535));
+            uint16_t c = (uint16_t)(1 + prng_below(&s->rng, 65535));
             if (!echo_find(s, c))
                 id = c;
         }

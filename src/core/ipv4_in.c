@@ -36,7 +36,7 @@ static bool src_is_martian(const struct tern_stack *s, const struct tern_ipv4_re
 
 static void sync_reasm_stats(struct tern_stack *s)
 {
-    const struct tern_reasm_stats *rs = tern_reasm_stats(s->reasm);
+    const struct ip_reasm_stats *rs = ip_reasm_stats(s->reasm);
     s->stats.ip.reasm_timeout = rs->timeouts;
     s->stats.ip.reasm_evicted = rs->evicted;
 }
@@ -44,7 +44,7 @@ static void sync_reasm_stats(struct tern_stack *s)
 static void reasm_expire(struct tern_stack *s, uint64_t now)
 {
     struct reasm_cb_ctx ctx = {.s = s, .now = now};
-    uint64_t next = tern_reasm_expire(s->reasm, now, icmp_reasm_expired, &ctx);
+    uint64_t next = ip_reasm_expire(s->reasm, now, icmp_reasm_expired, &ctx);
     sync_reasm_stats(s);
     if (next == UINT64_MAX) {
         if (tern_timer_armed(&s->reasm_timer))
@@ -109,7 +109,7 @@ static void ip_reassemble(struct tern_stack *s, struct ip_rx *rx, uint64_t now)
     size_t out_len;
     struct tern_ipv4_repr oip;
     s->stats.ip.frag_rx++;
-    int rc = tern_reasm_input(s->reasm, &rx->ip, rx->payload, rx->len, now, &out, &out_len, &oip);
+    int rc = ip_reasm_input(s->reasm, &rx->ip, rx->payload, rx->len, now, &out, &out_len, &oip);
     reasm_expire(s, now); /* keeps the timer at the next expiry */
     if (rc < 0) {
         s->stats.ip.reasm_drop++; /* ATTACKS 10-14 */

@@ -25,7 +25,7 @@ static uint64_t id_hash(const struct tern_stack *s, uint32_t src, uint32_t dst, 
     tern_put32(k, src);
     tern_put32(k + 4, dst);
     k[8] = proto;
-    return tern_rng_hash(&s->rng, k, sizeof k);
+    return prng_hash(&s->rng, k, sizeof k);
 }
 
 uint16_t ip_peek_id(const struct tern_stack *s, uint32_t src, uint32_t dst, uint8_t proto)
@@ -283,7 +283,7 @@ routed:
             memcpy(s->icmpbuf, payload, len);
             payload = s->icmpbuf;
         }
-        rc = tern_ipv4_fragment(&ip, payload, len, ifc->mtu, s->txbuf + TERN_ETH_HLEN,
+        rc = ipv4_fragment(&ip, payload, len, ifc->mtu, s->txbuf + TERN_ETH_HLEN,
                                 TERN_IPV4_MAX_LEN, ip_frag_emit, &c);
     }
     s->tx_busy = false;

@@ -62,7 +62,7 @@ struct nat *nat_new(const struct tern_nat_config *c, uint64_t seed)
     if (!n)
         return NULL;
     n->cfg = *c;
-    tern_rng_init(&n->rng, seed ^ 0x6e6174u);
+    prng_init(&n->rng, seed ^ 0x6e6174u);
     n->cap = c->max_entries;
     n->nbuckets = 16;
     while (n->nbuckets < n->cap)
@@ -109,7 +109,7 @@ const struct tern_nat_config *nat_config(const struct nat *n) { return &n->cfg; 
 
 static uint32_t hkey(const struct nat *n, const uint32_t *w, size_t nw)
 {
-    return (uint32_t)tern_rng_hash(&n->rng, w, nw * sizeof *w) & (n->nbuckets - 1);
+    return (uint32_t)prng_hash(&n->rng, w, nw * sizeof *w) & (n->nbuckets - 1);
 }
 
 static uint32_t h_sess(const struct nat *n, uint8_t p, uint32_t ia, uint16_t ip, uint32_t ra,
@@ -446,7 +446,7 @@ bool nat_pick_port(struct nat *n, uint8_t p, uint32_t ia, uint16_t ip, uint32_t 
     uint32_t lo = p == PROTO_ICMP ? 1 : n->cfg.port_lo;
     uint32_t hi = p == PROTO_ICMP ? 65535 : n->cfg.port_hi;
     uint32_t span = hi - lo + 1;
-    uint32_t start = (uint32_t)tern_rng_below(&n->rng, span);
+    uint32_t start = (uint32_t)prng_below(&n->rng, span);
     for (uint32_t k = 0; k < span; k++) {
         uint16_t cand = (uint16_t)(lo + (start + k) % span);
         if (n->cfg.port_parity && p != PROTO_ICMP && (cand & 1) != (ip & 1))

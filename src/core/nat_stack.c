@@ -75,7 +75,7 @@ static int ensure(struct tern_stack *s, const struct tern_nat_config *c)
 {
     if (s->nat)
         return 0;
-    s->nat = nat_new(c, tern_rng_next(&s->rng));
+    s->nat = nat_new(c, prng_next(&s->rng));
     s->natbuf = malloc(TERN_IPV4_MAX_LEN);
     if (!s->nat || !s->natbuf) {
         nat_free(s->nat);

@@ -56,7 +56,7 @@ int ports_init(struct tern_stack *s)
         p->bind[i] = p->conn[i] = SOCK_NIL;
     /* RFC 6056 s3.3.4: the table starts at random values. */
     for (int i = 0; i < ALG4_TABLE; i++)
-        p->table[i] = (uint16_t)tern_rng_next(&s->rng);
+        p->table[i] = (uint16_t)prng_next(&s->rng);
     return TERN_OK;
 }
 
@@ -73,7 +73,7 @@ void ports_free(struct tern_stack *s)
 static uint32_t bind_hash(const struct tern_stack *s, uint8_t proto, uint16_t port)
 {
     uint8_t k[4] = {'b', proto, (uint8_t)(port >> 8), (uint8_t)port};
-    return (uint32_t)tern_rng_hash(&s->rng, k, sizeof k) & (s->ports->nbuckets - 1);
+    return (uint32_t)prng_hash(&s->rng, k, sizeof k) & (s->ports->nbuckets - 1);
 }
 
 static uint32_t conn_hash(const struct tern_stack *s, uint8_t proto, uint32_t laddr,
@@ -86,7 +86,7 @@ static uint32_t conn_hash(const struct tern_stack *s, uint8_t proto, uint32_t la
     tern_put16(k + 6, lport);
     tern_put32(k + 8, raddr);
     tern_put16(k + 12, rport);
-    return (uint32_t)tern_rng_hash(&s->rng, k, sizeof k) & (s->ports->nbuckets - 1);
+    return (uint32_t)prng_hash(&s->rng, k, sizeof k) & (s->ports->nbuckets - 1);
 }
 
 struct tern_sock *ports_first(struct tern_stack *s, uint8_t proto, uint16_t port)
@@ -267,18 +267,18 @@ static uint16_t pick_ephemeral(struct tern_stack *s, const struct tern_sock *sk,
         tern_put32(k + 2, addr);
         tern_put32(k + 6, peer->addr);
         tern_put16(k + 10, peer->port);
-        offset = (uint32_t)tern_rng_hash(&s->rng, k, sizeof k);
+        offset = (uint32_t)prng_hash(&s->rng, k, sizeof k);
         k[0] = 'G';
-        ctr = &s->ports->table[tern_rng_hash(&s->rng, k, sizeof k) % ALG4_TABLE];
+        ctr = &s->ports->table[prng_hash(&s->rng, k, sizeof k) % ALG4_TABLE];
         offset += *ctr;
     } else {
-        offset = (uint32_t)tern_rng_below(&s->rng, num);
+        offset = (uint32_t)prng_below(&s->rng, num);
     }
     for (uint32_t i = 0; i < num; i++) {
         uint16_t port = (uint16_t)(lo + (offset + i) % num);
         if (port_free(s, sk, addr, port, peer)) {
             if (ctr)
-                *ctr = (uint16_t)(*ctr + i + 1 + tern_rng_below(&s->rng, ALG5_N));
+                *ctr = (uint16_t)(*ctr + i + 1 + prng_below(&s->rng, ALG5_N));
             return port;
         }
     }

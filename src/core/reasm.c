@@ -7,7 +7,7 @@
  * fragments), sending ICMP (the expire callback gets the quote), or output
  * fragmentation (frag.c).
  *
- * Memory. Everything is allocated in tern_reasm_new and nothing later:
+ * Memory. Everything is allocated in ip_reasm_new and nothing later:
  *  - max_datagrams slots; each holds the key, timers, a sorted array of at
  *    most REASM_MAX_FRAGS (offset, length) fragment records, the first
  *    fragment's header + 8 data bytes (the ICMP quote, <= 68 bytes), and a
@@ -76,7 +76,7 @@ struct reasm_slot {
 
 struct tern_reasm {
     struct tern_reasm_config cfg;
-    struct tern_reasm_stats stats;
+    struct ip_reasm_stats stats;
     struct reasm_slot *slots;
     uint32_t nslots_used;
     uint64_t next_seq;
@@ -88,7 +88,7 @@ struct tern_reasm {
     uint8_t *out;         /* TERN_IPV4_MAX_LEN bytes */
 };
 
-struct tern_reasm *tern_reasm_new(const struct tern_reasm_config *cfg)
+struct tern_reasm *ip_reasm_new(const struct tern_reasm_config *cfg)
 {
     if (!cfg || cfg->max_datagrams == 0 || cfg->max_datagrams > REASM_MAX_DATAGRAMS_CAP ||
         cfg->max_bytes > REASM_MAX_BYTES_CAP || cfg->max_bytes / REASM_CHUNK == 0 ||
@@ -105,7 +105,7 @@ struct tern_reasm *tern_reasm_new(const struct tern_reasm_config *cfg)
     r->free_stack = calloc(r->pool_chunks, sizeof *r->free_stack);
     r->out = calloc(1, TERN_IPV4_MAX_LEN);
     if (!r->slots || !r->maps || !r->pool || !r->free_stack || !r->out) {
-        tern_reasm_free(r);
+        ip_reasm_free(r);
         return NULL;
     }
     for (uint32_t i = 0; i < cfg->max_datagrams; i++) {
@@ -120,7 +120,7 @@ struct tern_reasm *tern_reasm_new(const struct tern_reasm_config *cfg)
     return r;
 }
 
-void tern_reasm_free(struct tern_reasm *r)
+void ip_reasm_free(struct tern_reasm *r)
 {
     if (!r)
         return;
@@ -132,17 +132,17 @@ void tern_reasm_free(struct tern_reasm *r)
     free(r);
 }
 
-const struct tern_reasm_stats *tern_reasm_stats(const struct tern_reasm *r)
+const struct ip_reasm_stats *ip_reasm_stats(const struct tern_reasm *r)
 {
     return &r->stats;
 }
 
-size_t tern_reasm_bytes_held(const struct tern_reasm *r)
+size_t ip_reasm_bytes_held(const struct tern_reasm *r)
 {
     return (size_t)(r->pool_chunks - r->free_top) * REASM_CHUNK;
 }
 
-size_t tern_reasm_datagrams_held(const struct tern_reasm *r)
+size_t ip_reasm_datagrams_held(const struct tern_reasm *r)
 {
     return r->nslots_used;
 }
@@ -342,7 +342,7 @@ static uint32_t payload_limit(const struct reasm_slot *s, const struct tern_ipv4
     return TERN_IPV4_MAX_LEN - hlen;
 }
 
-int tern_reasm_input(struct tern_reasm *r, const struct tern_ipv4_repr *ip, const uint8_t *payload,
+int ip_reasm_input(struct tern_reasm *r, const struct tern_ipv4_repr *ip, const uint8_t *payload,
                      size_t len, uint64_t now, const uint8_t **out, size_t *out_len,
                      struct tern_ipv4_repr *out_ip)
 {
@@ -470,7 +470,7 @@ int tern_reasm_input(struct tern_reasm *r, const struct tern_ipv4_repr *ip, cons
     return 1;
 }
 
-uint64_t tern_reasm_expire(struct tern_reasm *r, uint64_t now, tern_reasm_expired_fn fn, void *ctx)
+uint64_t ip_reasm_expire(struct tern_reasm *r, uint64_t now, tern_reasm_expired_fn fn, void *ctx)
 {
     uint64_t next = UINT64_MAX;
     /* DEVIATION: RFC 791 s3.2 raises the timer to each fragment's TTL; we use

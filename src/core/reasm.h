@@ -16,7 +16,7 @@
  *    (offset 0) arrived (15, RFC 792 / RFC 1122 s3.3.2).
  *  - more than 64 fragments in one datagram            -> abandoned (NOMEM)
  * Datagrams are keyed by (src, dst, proto, id) per RFC 791.
- * All memory is allocated in tern_reasm_new; none per fragment.
+ * All memory is allocated in ip_reasm_new; none per fragment.
  */
 #ifndef TERN_CORE_REASM_H
 #define TERN_CORE_REASM_H
@@ -34,15 +34,15 @@ struct tern_reasm_config {
     uint64_t timeout_us;     /* > 0; counted from each datagram's first-arrived fragment */
 };
 
-struct tern_reasm_stats {
+struct ip_reasm_stats {
     uint64_t frags_in, completed, dropped_bad, dropped_overlap, duplicates, evicted, timeouts;
 };
 
 struct tern_reasm; /* opaque; defined in reasm.c */
 
 /* NULL on bad config or no memory. */
-struct tern_reasm *tern_reasm_new(const struct tern_reasm_config *cfg);
-void tern_reasm_free(struct tern_reasm *r);
+struct tern_reasm *ip_reasm_new(const struct tern_reasm_config *cfg);
+void ip_reasm_free(struct tern_reasm *r);
 
 /* Feeds one fragment: ip is its parsed header (ip->mf or ip->frag_off != 0),
  * payload/len its data (len == ip->payload_len). Returns
@@ -55,7 +55,7 @@ void tern_reasm_free(struct tern_reasm *r);
  *   0  held, waiting for more fragments;
  *  <0  dropped (a negative enum tern_err; counted in the stats).
  */
-int tern_reasm_input(struct tern_reasm *r, const struct tern_ipv4_repr *ip, const uint8_t *payload,
+int ip_reasm_input(struct tern_reasm *r, const struct tern_ipv4_repr *ip, const uint8_t *payload,
                      size_t len, uint64_t now, const uint8_t **out, size_t *out_len,
                      struct tern_ipv4_repr *out_ip);
 
@@ -65,11 +65,11 @@ typedef void (*tern_reasm_expired_fn)(void *ctx, const uint8_t *quote, size_t qu
 
 /* Drops datagrams older than the timeout, calling fn for those whose first
  * fragment arrived. Returns the next expiry deadline or UINT64_MAX. */
-uint64_t tern_reasm_expire(struct tern_reasm *r, uint64_t now, tern_reasm_expired_fn fn, void *ctx);
+uint64_t ip_reasm_expire(struct tern_reasm *r, uint64_t now, tern_reasm_expired_fn fn, void *ctx);
 
-const struct tern_reasm_stats *tern_reasm_stats(const struct tern_reasm *r);
-size_t tern_reasm_bytes_held(const struct tern_reasm *r);
-size_t tern_reasm_datagrams_held(const struct tern_reasm *r);
+const struct ip_reasm_stats *ip_reasm_stats(const struct tern_reasm *r);
+size_t ip_reasm_bytes_held(const struct tern_reasm *r);
+size_t ip_reasm_datagrams_held(const struct tern_reasm *r);
 
 /* Output fragmentation (RFC 791 s3.2 "fragmentation"): splits a datagram
  * whose header is `ip` (opts copied into every fragment only when the option
@@ -83,7 +83,7 @@ size_t tern_reasm_datagrams_held(const struct tern_reasm *r);
  * error emit returned. Refragmenting a fragment keeps its offset as the
  * base and its MF on the last piece (RFC 791 s3.2 steps 5, 12). */
 typedef int (*tern_frag_emit_fn)(void *ctx, const uint8_t *frag, size_t len);
-int tern_ipv4_fragment(const struct tern_ipv4_repr *ip, const uint8_t *payload, size_t len,
+int ipv4_fragment(const struct tern_ipv4_repr *ip, const uint8_t *payload, size_t len,
                        uint16_t mtu, uint8_t *scratch, size_t scratch_cap, tern_frag_emit_fn emit,
                        void *ctx);
 

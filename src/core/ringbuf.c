@@ -14,7 +14,7 @@
 #include "core/assert.h"
 #include "tern/err.h"
 
-int tern_ringbuf_init(struct tern_ringbuf *rb, void *storage, size_t cap)
+int ringbuf_init(struct tern_ringbuf *rb, void *storage, size_t cap)
 {
     memset(rb, 0, sizeof *rb);
     if (cap == 0 || cap > TERN_RINGBUF_MAX)
@@ -31,14 +31,14 @@ int tern_ringbuf_init(struct tern_ringbuf *rb, void *storage, size_t cap)
     return 0;
 }
 
-void tern_ringbuf_fini(struct tern_ringbuf *rb)
+void ringbuf_fini(struct tern_ringbuf *rb)
 {
     if (rb->owned)
         free(rb->buf);
     memset(rb, 0, sizeof *rb);
 }
 
-void tern_ringbuf_clear(struct tern_ringbuf *rb)
+void ringbuf_clear(struct tern_ringbuf *rb)
 {
     rb->head = 0;
     rb->len = 0;
@@ -80,7 +80,7 @@ static void copy_out(const struct tern_ringbuf *rb, size_t pos, uint8_t *dst, si
     }
 }
 
-size_t tern_ringbuf_write(struct tern_ringbuf *rb, const void *src, size_t n)
+size_t ringbuf_write(struct tern_ringbuf *rb, const void *src, size_t n)
 {
     size_t room = rb->cap - rb->len;
     if (n > room)
@@ -91,7 +91,7 @@ size_t tern_ringbuf_write(struct tern_ringbuf *rb, const void *src, size_t n)
     return n;
 }
 
-size_t tern_ringbuf_peek_at(const struct tern_ringbuf *rb, size_t off, void *dst, size_t n)
+size_t ringbuf_peek_at(const struct tern_ringbuf *rb, size_t off, void *dst, size_t n)
 {
     if (off >= rb->len)
         return 0;
@@ -101,12 +101,12 @@ size_t tern_ringbuf_peek_at(const struct tern_ringbuf *rb, size_t off, void *dst
     return n;
 }
 
-size_t tern_ringbuf_peek(const struct tern_ringbuf *rb, void *dst, size_t n)
+size_t ringbuf_peek(const struct tern_ringbuf *rb, void *dst, size_t n)
 {
-    return tern_ringbuf_peek_at(rb, 0, dst, n);
+    return ringbuf_peek_at(rb, 0, dst, n);
 }
 
-size_t tern_ringbuf_consume(struct tern_ringbuf *rb, size_t n)
+size_t ringbuf_consume(struct tern_ringbuf *rb, size_t n)
 {
     if (n > rb->len)
         n = rb->len;
@@ -117,13 +117,13 @@ size_t tern_ringbuf_consume(struct tern_ringbuf *rb, size_t n)
     return n;
 }
 
-size_t tern_ringbuf_read(struct tern_ringbuf *rb, void *dst, size_t n)
+size_t ringbuf_read(struct tern_ringbuf *rb, void *dst, size_t n)
 {
-    n = tern_ringbuf_peek_at(rb, 0, dst, n);
-    return tern_ringbuf_consume(rb, n);
+    n = ringbuf_peek_at(rb, 0, dst, n);
+    return ringbuf_consume(rb, n);
 }
 
-size_t tern_ringbuf_write_at(struct tern_ringbuf *rb, size_t off, const void *src, size_t n)
+size_t ringbuf_write_at(struct tern_ringbuf *rb, size_t off, const void *src, size_t n)
 {
     size_t room = rb->cap - rb->len;
     if (off > room || n > room - off)
@@ -132,7 +132,7 @@ size_t tern_ringbuf_write_at(struct tern_ringbuf *rb, size_t off, const void *sr
     return n;
 }
 
-size_t tern_ringbuf_commit(struct tern_ringbuf *rb, size_t n)
+size_t ringbuf_commit(struct tern_ringbuf *rb, size_t n)
 {
     if (n > rb->cap - rb->len)
         return 0;
@@ -141,7 +141,7 @@ size_t tern_ringbuf_commit(struct tern_ringbuf *rb, size_t n)
     return n;
 }
 
-int tern_ringbuf_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
+int ringbuf_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
                        struct tern_ringbuf_span out[2])
 {
     if (off >= rb->len || n == 0)
@@ -161,7 +161,7 @@ int tern_ringbuf_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
     return 2;
 }
 
-int tern_ringbuf_free_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
+int ringbuf_free_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
                             struct tern_ringbuf_span out[2])
 {
     size_t room = rb->cap - rb->len;

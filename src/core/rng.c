@@ -22,7 +22,7 @@ static inline uint64_t rotl(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-void tern_rng_init(struct tern_rng *r, uint64_t seed)
+void prng_init(struct tern_rng *r, uint64_t seed)
 {
     uint64_t x = seed;
     r->k0 = splitmix64(&x);
@@ -36,17 +36,17 @@ void tern_rng_init(struct tern_rng *r, uint64_t seed)
  * generator such as xoshiro would give its state away after a few hundred
  * observed outputs. The tag byte keeps the stream apart from the keyed
  * hashes other modules take of their own data. */
-uint64_t tern_rng_next(struct tern_rng *r)
+uint64_t prng_next(struct tern_rng *r)
 {
     uint8_t in[9];
     uint64_t c = r->ctr++;
     in[0] = 'R';
     for (int i = 0; i < 8; i++)
         in[1 + i] = (uint8_t)(c >> (8 * i));
-    return tern_siphash24(r->k0, r->k1, in, sizeof in);
+    return siphash24(r->k0, r->k1, in, sizeof in);
 }
 
-uint64_t tern_rng_below(struct tern_rng *r, uint64_t n)
+uint64_t prng_below(struct tern_rng *r, uint64_t n)
 {
     if (n <= 1)
         return 0;
@@ -55,7 +55,7 @@ uint64_t tern_rng_below(struct tern_rng *r, uint64_t n)
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t v;
     do {
-        v = tern_rng_next(r);
+        v = prng_next(r);
     } while (v >= limit);
     return v % n;
 }
@@ -76,7 +76,7 @@ static inline uint64_t load64_le(const uint8_t *p)
         v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                                  \
     } while (0)
 
-uint64_t tern_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len)
+uint64_t siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len)
 {
     const uint8_t *p = data;
     uint64_t v0 = 0x736f6d6570736575ull ^ k0;

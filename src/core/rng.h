@@ -22,18 +22,18 @@ struct tern_rng {
     uint64_t ctr;       /* position in the stream */
 };
 
-void tern_rng_init(struct tern_rng *r, uint64_t seed);
-uint64_t tern_rng_next(struct tern_rng *r);
+void prng_init(struct tern_rng *r, uint64_t seed);
+uint64_t prng_next(struct tern_rng *r);
 /* Uniform in [0, n) (n > 0), without modulo bias. */
-uint64_t tern_rng_below(struct tern_rng *r, uint64_t n);
+uint64_t prng_below(struct tern_rng *r, uint64_t n);
 
 /* SipHash-2-4 of data[0..len) under the 128-bit key (k0 = key bytes 0..7
  * little-endian, k1 = bytes 8..15). */
-uint64_t tern_siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len);
+uint64_t siphash24(uint64_t k0, uint64_t k1, const void *data, size_t len);
 /* SipHash-2-4 under the stack's key. */
-static inline uint64_t tern_rng_hash(const struct tern_rng *r, const void *data, size_t len)
+static inline uint64_t prng_hash(const struct tern_rng *r, const void *data, size_t len)
 {
-    return tern_siphash24(r->k0, r->k1, data, len);
+    return siphash24(r->k0, r->k1, data, len);
 }
 
 #endif

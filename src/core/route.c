@@ -123,7 +123,7 @@ static int grow(struct tern_stack *s)
         /* From the stack's key, without drawing from its generator (a
          * simulation's random stream stays as it was). Odd: a bijection. */
         static const uint8_t tag[] = "route-lpm";
-        t->mult = tern_rng_hash(&s->rng, tag, sizeof tag) | 1;
+        t->mult = prng_hash(&s->rng, tag, sizeof tag) | 1;
     }
     /* Rehash chain by chain, so the members of a group keep their order. */
     uint32_t *old = t->bucket, oldn = t->nbuckets;
@@ -273,7 +273,7 @@ static uint64_t flow_hash(const struct tern_stack *s, const struct route_key *k)
     tern_put16(b + 11, k->dport);
     /* Keyed with the stack's secret: an outsider cannot aim flows at one
      * path (or predict which path a flow takes). */
-    return tern_rng_hash(&s->rng, b, sizeof b);
+    return prng_hash(&s->rng, b, sizeof b);
 }
 
 static const struct route_ent *lookup(struct tern_stack *s, const struct route_key *k,
@@ -305,7 +305,7 @@ static const struct route_ent *lookup(struct tern_stack *s, const struct route_k
         if (n == 1)
             return group[0];
         if (n > 1) {
-            uint64_t pick = per_packet ? tern_rng_below(&s->rng, (uint64_t)n)
+            uint64_t pick = per_packet ? prng_below(&s->rng, (uint64_t)n)
                                        : flow_hash(s, k) % (uint64_t)n;
             return group[pick];
         }

@@ -43,7 +43,7 @@ void route_cache_fill(struct tern_stack *s, struct route_cache *rc, const struct
     tern_put32(k, src);
     tern_put32(k + 4, o->dst);
     k[8] = o->proto;
-    uint64_t h = tern_rng_hash(&s->rng, k, sizeof k);
+    uint64_t h = prng_hash(&s->rng, k, sizeof k);
     rc->id_off = (uint16_t)(h >> 32);
     rc->id_bucket = (uint16_t)(h % TERN_IPID_BUCKETS);
 }

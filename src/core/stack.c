@@ -76,7 +76,7 @@ static bool config_valid(const struct tern_config *c)
            (c->ecmp == TERN_ECMP_FLOW || c->ecmp == TERN_ECMP_PACKET) && c->pmtu_max <= 4096 &&
            c->pmtu_timeout_us >= 1 && c->pmtu_timeout_us <= (1ull << 40) &&
            memchr(c->tcp_cc, 0, sizeof c->tcp_cc) &&
-           (!c->tcp_cc[0] || tern_cc_by_name(c->tcp_cc));
+           (!c->tcp_cc[0] || cc_by_name(c->tcp_cc));
 }
 
 struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loop *loop)
@@ -88,20 +88,20 @@ struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loo
         return NULL;
     s->cfg = *cfg;
     s->loop = loop;
-    tern_rng_init(&s->rng, cfg->seed);
+    prng_init(&s->rng, cfg->seed);
     s->route_gen = 1; /* a zeroed route cache (gen 0) is empty */
     tern_timer_init(&s->reasm_timer, reasm_timer_fn, s);
     tern_timer_init(&s->lq.timer, loopq_timer_fn, s);
     tern_timer_init(&s->arp.timer, NULL, NULL); /* arp_init sets fn */
     /* RFC 7739 s5.3: each ID counter starts at a random value. */
     for (int i = 0; i < TERN_IPID_BUCKETS; i++)
-        s->ip_id[i] = (uint16_t)tern_rng_next(&s->rng);
+        s->ip_id[i] = (uint16_t)prng_next(&s->rng);
     s->icmp_tokens = (uint64_t)cfg->icmp_burst * 1000000u;
     s->icmp_last = tern_loop_now(loop);
     struct tern_reasm_config rc = {.max_bytes = cfg->reasm_max_bytes,
                                    .max_datagrams = cfg->reasm_max_datagrams,
                                    .timeout_us = cfg->reasm_timeout_us};
-    s->reasm = tern_reasm_new(&rc);
+    s->reasm = ip_reasm_new(&rc);
     /* Frame buffers: the one being built (txbuf) and those sent by
      * reference, at most TERN_TX_FRAMES out at once (then by copy). */
     s->fpool = frame_pool_new(TERN_ETH_HLEN + TERN_IPV4_MAX_LEN, TERN_TX_FRAMES, 1);
@@ -137,7 +137,7 @@ void tern_stack_free(struct tern_stack *s)
     route_free(s);
     tcp_fini(s);
     sock_fini(s);
-    tern_reasm_free(s->reasm);
+    ip_reasm_free(s->reasm);
     pmtu_fini(s);
     tern_frame_free(s->txf);
     frame_pool_release(s->fpool); /* frames still queued on a link free it later */
@@ -146,19 +146,19 @@ void tern_stack_free(struct tern_stack *s)
     free(s);
 }
 
-uint64_t tern_stack_random(struct tern_stack *s) { return tern_rng_next(&s->rng); }
+uint64_t tern_stack_random(struct tern_stack *s) { return prng_next(&s->rng); }
 
 const struct tern_stats *tern_stack_stats(const struct tern_stack *s)
 {
     return &s->stats;
 }
 
-void tern_stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
+void stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
 {
     m->arp_entries = s->arp.count;
     m->arp_queued = arp_queued(s);
-    m->reasm_bytes = tern_reasm_bytes_held(s->reasm);
-    m->reasm_datagrams = tern_reasm_datagrams_held(s->reasm);
+    m->reasm_bytes = ip_reasm_bytes_held(s->reasm);
+    m->reasm_datagrams = ip_reasm_datagrams_held(s->reasm);
     m->loop_queued = s->lq.count;
     m->sockets = s->sock_count;
     tcp_mem_usage(s, m);

@@ -47,10 +47,10 @@ static void cb_free_mem(struct tcp_cb *cb)
     if (cb->rings) {
         struct tcp_stack *t = cb->sk->s->tcp;
         t->mem_conns--;
-        t->mem_ring_bytes -= tern_ringbuf_cap(&cb->snd) + tern_ringbuf_cap(&cb->rcv);
-        tern_ringbuf_fini(&cb->snd);
-        tern_ringbuf_fini(&cb->rcv);
-        tern_tcp_ooo_fini(&cb->ooo);
+        t->mem_ring_bytes -= ringbuf_cap(&cb->snd) + ringbuf_cap(&cb->rcv);
+        ringbuf_fini(&cb->snd);
+        ringbuf_fini(&cb->rcv);
+        tcp_ooo_fini(&cb->ooo);
         cb->rings = false;
     }
 }
@@ -100,10 +100,10 @@ int tcp_alloc_rings(struct tcp_cb *cb)
     if (cb->rings)
         return TERN_OK;
     struct tern_sock *sk = cb->sk;
-    if (tern_ringbuf_init(&cb->snd, NULL, sk->sndbuf) < 0)
+    if (ringbuf_init(&cb->snd, NULL, sk->sndbuf) < 0)
         return TERN_E_NOMEM;
-    if (tern_ringbuf_init(&cb->rcv, NULL, sk->rcvbuf) < 0) {
-        tern_ringbuf_fini(&cb->snd);
+    if (ringbuf_init(&cb->rcv, NULL, sk->rcvbuf) < 0) {
+        ringbuf_fini(&cb->snd);
         return TERN_E_NOMEM;
     }
     /* Out-of-order bytes are parked in the receive ring's free space at
@@ -113,11 +113,11 @@ int tcp_alloc_rings(struct tcp_cb *cb)
      * away offered data: one loss with a full window in flight cost ~90
      * retransmissions.) ATTACKS 33's bound is the range cap, TCP_OOO_RANGES;
      * the bytes never exceed the ring, which is allocated anyway. */
-    tern_tcp_ooo_init(&cb->ooo, cb->ooo_r, TCP_OOO_RANGES,
-                      (uint32_t)tern_ringbuf_cap(&cb->rcv));
+    tcp_ooo_init(&cb->ooo, cb->ooo_r, TCP_OOO_RANGES,
+                      (uint32_t)ringbuf_cap(&cb->rcv));
     cb->rings = true;
     sk->s->tcp->mem_conns++;
-    sk->s->tcp->mem_ring_bytes += tern_ringbuf_cap(&cb->snd) + tern_ringbuf_cap(&cb->rcv);
+    sk->s->tcp->mem_ring_bytes += ringbuf_cap(&cb->snd) + ringbuf_cap(&cb->rcv);
     /* RFC 7323 s2.3: the smallest shift that lets the window cover rcvbuf. */
     cb->rcv_ws = 0;
     while (cb->rcv_ws < TERN_TCP_WSCALE_MAX && (sk->rcvbuf >> cb->rcv_ws) > 65535)
@@ -134,7 +134,7 @@ static uint32_t tcp_ts_offset(const struct tern_stack *s, uint32_t local, uint32
                               uint8_t *slot)
 {
     uint32_t k[3] = {0x74737466u /* "tstf": not an ISN input */, local, remote};
-    uint64_t h = tern_rng_hash(&s->rng, k, sizeof k);
+    uint64_t h = prng_hash(&s->rng, k, sizeof k);
     *slot = (uint8_t)((h >> 32) % TCP_TS_SLOTS);
     return (uint32_t)h;
 }
@@ -220,7 +220,7 @@ uint32_t tcp_new_iss(struct tern_stack *s, const struct tern_sockaddr *l,
     }
     struct tern_isn_tuple t = {.laddr = l->addr, .raddr = r->addr, .lport = l->port,
                                .rport = r->port};
-    return tern_isn(&s->rng, &t, now); /* RFC 6528 s3, ATTACKS 38 */
+    return tcp_isn(&s->rng, &t, now); /* RFC 6528 s3, ATTACKS 38 */
 }
 
 /* The effective MSS toward dst from the path MTU (RFC 9293 s3.7.1,
@@ -282,9 +282,9 @@ void tcp_conn_setup(struct tcp_cb *cb)
     if (cb->user_mss && cb->user_mss < cb->rcv_mss)
         cb->rcv_mss = cb->user_mss;
     struct tern_rtt_cfg rc;
-    tern_rtt_cfg_default(&rc);
+    rtt_cfg_default(&rc);
     rc.min_us = s->cfg.tcp_rto_min_us;
-    tern_rtt_init(&cb->rtt, &rc);
+    rtt_init(&cb->rtt, &rc);
     cb->ts_offset = tcp_ts_offset(s, sk->local.addr, sk->peer.addr, &cb->ts_slot);
     tcp_ts_start(cb, tern_loop_now(s->loop));
 }
@@ -368,14 +368,14 @@ void tcp_init_conn(struct tcp_cb *cb, uint64_t now)
 {
     uint32_t mss = tcp_eff_mss(cb); /* RFC 9293 s3.7.1 */
     cb->mss = (uint16_t)mss;
-    tern_cc_init(&cb->cc, tern_cc_by_name(cb->sk->s->cfg.tcp_cc), mss,
-                 tern_cc_initial_window(mss, cb->syn_rtx), now);
+    cc_init(&cb->cc, cc_by_name(cb->sk->s->cfg.tcp_cc), mss,
+                 cc_initial_window(mss, cb->syn_rtx), now);
     tcp_rec_start(cb);
     if (cb->syn_rtx)
-        tern_rtt_syn_retransmitted(&cb->rtt);
+        rtt_syn_retransmitted(&cb->rtt);
     /* RFC 6298 s5.7: data starts with the (re-initialized) RTO, not with
      * the doublings of the SYN's retransmissions. */
-    tern_rtt_reset_backoff(&cb->rtt);
+    rtt_reset_backoff(&cb->rtt);
     cb->stall_since = now;
 }
 
@@ -512,8 +512,8 @@ void tcp_check(const struct tcp_cb *cb)
     TERN_ASSERT(sk->listening == (st == TCP_LISTEN));
     /* Ring lengths <= capacity (ringbuf.h). */
     if (cb->rings) {
-        TERN_ASSERT(tern_ringbuf_len(&cb->snd) <= tern_ringbuf_cap(&cb->snd));
-        TERN_ASSERT(tern_ringbuf_len(&cb->rcv) <= tern_ringbuf_cap(&cb->rcv));
+        TERN_ASSERT(ringbuf_len(&cb->snd) <= ringbuf_cap(&cb->snd));
+        TERN_ASSERT(ringbuf_len(&cb->rcv) <= ringbuf_cap(&cb->rcv));
     }
     if (synchronized_or_opening(st)) {
         TERN_ASSERT(cb->rings);
@@ -526,7 +526,7 @@ void tcp_check(const struct tcp_cb *cb)
          * unacknowledged sequence space is the queued bytes plus the SYN
          * while it is unacknowledged and the FIN once it is due
          * (RFC 9293 s3.4: SYN and FIN each occupy one sequence number). */
-        uint32_t limit = (uint32_t)tern_ringbuf_len(&cb->snd) +
+        uint32_t limit = (uint32_t)ringbuf_len(&cb->snd) +
                          (cb->snd_una == cb->iss ? 1u : 0u) +
                          (cb->fin_pending && !cb->fin_acked ? 1u : 0u);
         TERN_ASSERT(cb->snd_max - cb->snd_una <= limit);

@@ -25,23 +25,23 @@ static uint32_t cap_cwnd(uint64_t v)
     return v > TERN_CC_CWND_MAX ? TERN_CC_CWND_MAX : (uint32_t)v;
 }
 
-const struct tern_cc_ops *tern_cc_default(void)
+const struct tern_cc_ops *cc_default(void)
 {
-    return &tern_cc_cubic;
+    return &cc_cubic;
 }
 
-const struct tern_cc_ops *tern_cc_by_name(const char *name)
+const struct tern_cc_ops *cc_by_name(const char *name)
 {
     if (!name)
         return NULL;
     if (strcmp(name, "newreno") == 0 || strcmp(name, "reno") == 0)
-        return &tern_cc_newreno;
+        return &cc_newreno;
     if (strcmp(name, "cubic") == 0)
-        return &tern_cc_cubic;
+        return &cc_cubic;
     return NULL;
 }
 
-uint32_t tern_cc_initial_window(uint32_t mss, bool syn_retransmitted)
+uint32_t cc_initial_window(uint32_t mss, bool syn_retransmitted)
 {
     if (mss == 0)
         mss = 1;
@@ -56,18 +56,18 @@ uint32_t tern_cc_initial_window(uint32_t mss, bool syn_retransmitted)
     return cap_cwnd(ten < floor ? ten : floor);
 }
 
-void tern_cc_init(struct tern_cc *cc, const struct tern_cc_ops *ops, uint32_t mss, uint32_t iw,
+void cc_init(struct tern_cc *cc, const struct tern_cc_ops *ops, uint32_t mss, uint32_t iw,
                   uint64_t now_us)
 {
     memset(cc, 0, sizeof *cc);
-    cc->ops = ops ? ops : tern_cc_default();
+    cc->ops = ops ? ops : cc_default();
     cc->mss = clamp_mss(mss);
     cc->cwnd = cap_cwnd(max32(iw, cc->mss));
     cc->ssthresh = TERN_CC_SSTHRESH_INF;
     cc->ops->init(cc, now_us);
 }
 
-void tern_cc_restart_after_idle(struct tern_cc *cc, uint32_t iw, uint64_t now_us)
+void cc_restart_after_idle(struct tern_cc *cc, uint32_t iw, uint64_t now_us)
 {
     /* RFC 5681 s4.1: "a TCP SHOULD set cwnd to no more than RW before
      * beginning transmission if the TCP has not sent data in an interval
@@ -82,20 +82,20 @@ void tern_cc_restart_after_idle(struct tern_cc *cc, uint32_t iw, uint64_t now_us
         cc->ops->on_idle_restart(cc, now_us);
 }
 
-void tern_cc_set_mss(struct tern_cc *cc, uint32_t mss)
+void cc_set_mss(struct tern_cc *cc, uint32_t mss)
 {
     cc->mss = clamp_mss(mss);
     if (cc->cwnd < cc->mss)
         cc->cwnd = cc->mss;
 }
 
-uint32_t tern_cc_reno_ssthresh(const struct tern_cc *cc, uint32_t flight)
+uint32_t cc_reno_ssthresh(const struct tern_cc *cc, uint32_t flight)
 {
     /* RFC 5681 s3.1 (4): ssthresh = max (FlightSize / 2, 2*SMSS). */
     return max32(flight / 2, cap_cwnd(2 * (uint64_t)cc->mss));
 }
 
-void tern_cc_reno_grow(struct tern_cc *cc, uint32_t acked)
+void cc_reno_grow(struct tern_cc *cc, uint32_t acked)
 {
     if (cc->cwnd < cc->ssthresh) {
         /* Slow start (RFC 5681 s3.1: used when cwnd < ssthresh) with
@@ -138,7 +138,7 @@ static void reno_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t srtt_us, ui
     (void)now_us;
     /* During fast recovery cwnd follows RFC 6582 s3.2 (the helper below). */
     if (!in_recovery)
-        tern_cc_reno_grow(cc, acked);
+        cc_reno_grow(cc, acked);
 }
 
 static void reno_on_loss(struct tern_cc *cc, uint32_t flight, uint64_t now_us)
@@ -146,7 +146,7 @@ static void reno_on_loss(struct tern_cc *cc, uint32_t flight, uint64_t now_us)
     (void)now_us;
     /* RFC 5681 s3.2 step 2 (RFC 6582 s3.2 step 3): ssthresh per (4); the
      * helper then sets cwnd = ssthresh + 3*SMSS. */
-    cc->ssthresh = tern_cc_reno_ssthresh(cc, flight);
+    cc->ssthresh = cc_reno_ssthresh(cc, flight);
     cc->cwnd = cc->ssthresh;
     cc->bytes_acked = 0;
     cc->ss_after_rto = false;
@@ -160,13 +160,13 @@ static void reno_on_rto(struct tern_cc *cc, uint32_t flight, bool repeated, uint
      * be set to no more than the loss window, LW, which equals 1 full-sized
      * segment". */
     if (!repeated)
-        cc->ssthresh = tern_cc_reno_ssthresh(cc, flight);
+        cc->ssthresh = cc_reno_ssthresh(cc, flight);
     cc->cwnd = cc->mss;
     cc->bytes_acked = 0;
     cc->ss_after_rto = true;
 }
 
-const struct tern_cc_ops tern_cc_newreno = {
+const struct tern_cc_ops cc_newreno = {
     .name = "newreno",
     .init = reno_init,
     .on_ack = reno_on_ack,
@@ -176,14 +176,14 @@ const struct tern_cc_ops tern_cc_newreno = {
 
 /* ---- RFC 6582 fast retransmit and fast recovery ------------------------ */
 
-void tern_rec_init(struct tern_recovery *rec, uint32_t iss)
+void rec_init(struct tern_recovery *rec, uint32_t iss)
 {
     /* s3.2 step 1: "the TCP sender SHOULD set recover to the initial send
      * sequence number". */
     *rec = (struct tern_recovery){.recover = iss};
 }
 
-unsigned tern_rec_on_dupack(struct tern_recovery *rec, struct tern_cc *cc, uint32_t ack,
+unsigned rec_on_dupack(struct tern_recovery *rec, struct tern_cc *cc, uint32_t ack,
                             uint32_t snd_nxt, uint32_t flight, uint64_t now_us)
 {
     uint32_t mss = cc->mss;
@@ -226,7 +226,7 @@ unsigned tern_rec_on_dupack(struct tern_recovery *rec, struct tern_cc *cc, uint3
     return TERN_REC_RETRANSMIT | TERN_REC_ENTERED;
 }
 
-unsigned tern_rec_on_ack(struct tern_recovery *rec, struct tern_cc *cc, uint32_t ack,
+unsigned rec_on_ack(struct tern_recovery *rec, struct tern_cc *cc, uint32_t ack,
                          uint32_t acked, uint32_t flight, uint64_t srtt_us, uint64_t now_us)
 {
     uint32_t mss = cc->mss;
@@ -264,7 +264,7 @@ unsigned tern_rec_on_ack(struct tern_recovery *rec, struct tern_cc *cc, uint32_t
     return act;
 }
 
-void tern_rec_on_rto(struct tern_recovery *rec, struct tern_cc *cc, uint32_t snd_nxt,
+void rec_on_rto(struct tern_recovery *rec, struct tern_cc *cc, uint32_t snd_nxt,
                      uint32_t flight, bool repeated, uint64_t now_us)
 {
     /* RFC 6582 s3.2 step 6: "After a retransmit timeout, record the highest

@@ -35,7 +35,7 @@ struct tern_cc;
 
 struct tern_cc_ops {
     const char *name;
-    /* Algorithm state only; tern_cc_init has set mss, cwnd and ssthresh. */
+    /* Algorithm state only; cc_init has set mss, cwnd and ssthresh. */
     void (*init)(struct tern_cc *cc, uint64_t now_us);
     /* An ACK advanced SND.UNA by acked bytes. srtt_us is the smoothed RTT
      * (0 if unknown). In fast recovery the window belongs to the recovery
@@ -51,7 +51,7 @@ struct tern_cc_ops {
      * RFC 5681 s3.1). */
     void (*on_rto)(struct tern_cc *cc, uint32_t flight, bool repeated, uint64_t now_us);
     /* Optional: sending restarts after an idle period longer than the RTO
-     * (tern_cc_restart_after_idle has already applied the restart window). */
+     * (cc_restart_after_idle has already applied the restart window). */
     void (*on_idle_restart)(struct tern_cc *cc, uint64_t now_us);
 };
 
@@ -81,44 +81,44 @@ struct tern_cc {
     struct tern_cubic cubic;
 };
 
-extern const struct tern_cc_ops tern_cc_newreno;
-extern const struct tern_cc_ops tern_cc_cubic;
+extern const struct tern_cc_ops cc_newreno;
+extern const struct tern_cc_ops cc_cubic;
 /* CUBIC (issue 5: the default). */
-const struct tern_cc_ops *tern_cc_default(void);
+const struct tern_cc_ops *cc_default(void);
 /* "newreno", "reno" or "cubic"; NULL for an unknown name. */
-const struct tern_cc_ops *tern_cc_by_name(const char *name);
+const struct tern_cc_ops *cc_by_name(const char *name);
 
 /* RFC 6928 s2: IW = min(10*MSS, max(2*MSS, 14600)); one segment when the
  * SYN or SYN-ACK had to be retransmitted (RFC 6928 s2, RFC 5681 s3.1). */
-uint32_t tern_cc_initial_window(uint32_t mss, bool syn_retransmitted);
+uint32_t cc_initial_window(uint32_t mss, bool syn_retransmitted);
 
 /* ops NULL selects the default. mss is clamped to [1, 65535]; iw to
  * [mss, TERN_CC_CWND_MAX]. */
-void tern_cc_init(struct tern_cc *cc, const struct tern_cc_ops *ops, uint32_t mss, uint32_t iw,
+void cc_init(struct tern_cc *cc, const struct tern_cc_ops *ops, uint32_t mss, uint32_t iw,
                   uint64_t now_us);
 /* RFC 5681 s4.1: no data sent for longer than the RTO: before sending
  * again, cwnd <- at most RW = min(IW, cwnd) (iw: the connection's IW); the
  * algorithm forgets its growth epoch (CUBIC, RFC 9438 s5.8). ssthresh is
  * kept. */
-void tern_cc_restart_after_idle(struct tern_cc *cc, uint32_t iw, uint64_t now_us);
+void cc_restart_after_idle(struct tern_cc *cc, uint32_t iw, uint64_t now_us);
 /* The path MSS changed (PMTU, RFC 5927 "fragmentation needed"). */
-void tern_cc_set_mss(struct tern_cc *cc, uint32_t mss);
+void cc_set_mss(struct tern_cc *cc, uint32_t mss);
 
-static inline uint32_t tern_cc_cwnd(const struct tern_cc *cc) { return cc->cwnd; }
-static inline uint32_t tern_cc_ssthresh(const struct tern_cc *cc) { return cc->ssthresh; }
-static inline const char *tern_cc_name(const struct tern_cc *cc) { return cc->ops->name; }
+static inline uint32_t cc_cwnd(const struct tern_cc *cc) { return cc->cwnd; }
+static inline uint32_t cc_ssthresh(const struct tern_cc *cc) { return cc->ssthresh; }
+static inline const char *cc_name(const struct tern_cc *cc) { return cc->ops->name; }
 
 /* Shared by both algorithms: RFC 5681 s3.1 slow start (cwnd < ssthresh)
  * with RFC 3465 byte counting, else congestion avoidance with byte
  * counting (one SMSS per cwnd of acknowledged bytes). */
-void tern_cc_reno_grow(struct tern_cc *cc, uint32_t acked);
+void cc_reno_grow(struct tern_cc *cc, uint32_t acked);
 /* RFC 5681 s3.1 equation (4): max(FlightSize / 2, 2*SMSS). */
-uint32_t tern_cc_reno_ssthresh(const struct tern_cc *cc, uint32_t flight);
+uint32_t cc_reno_ssthresh(const struct tern_cc *cc, uint32_t flight);
 
 /* CUBIC read-outs (tests and statistics): W_cubic(t) in bytes for t
  * microseconds after t_epoch (RFC 9438 Figure 1), and K in microseconds. */
-uint64_t tern_cubic_w(const struct tern_cc *cc, uint64_t t_us);
-uint64_t tern_cubic_k_us(const struct tern_cc *cc);
+uint64_t cubic_w(const struct tern_cc *cc, uint64_t t_us);
+uint64_t cubic_k_us(const struct tern_cc *cc);
 
 /* ---- RFC 6582 fast retransmit / fast recovery ------------------------ */
 
@@ -143,19 +143,19 @@ enum {
 #define TERN_REC_DUPTHRESH 3 /* RFC 5681 s2 */
 
 /* RFC 6582 s3.2 step 1: recover <- the initial send sequence number. */
-void tern_rec_init(struct tern_recovery *rec, uint32_t iss);
+void rec_init(struct tern_recovery *rec, uint32_t iss);
 /* A duplicate ACK (as RFC 5681 s2 defines it) for cumulative ack `ack`;
  * snd_nxt is the highest sequence sent + 1, flight the bytes outstanding. */
-unsigned tern_rec_on_dupack(struct tern_recovery *rec, struct tern_cc *cc, uint32_t ack,
+unsigned rec_on_dupack(struct tern_recovery *rec, struct tern_cc *cc, uint32_t ack,
                             uint32_t snd_nxt, uint32_t flight, uint64_t now_us);
 /* An ACK that advanced SND.UNA to ack by acked bytes; flight is what is
  * still outstanding after it. Outside recovery it passes the ACK to the
  * algorithm (window growth). */
-unsigned tern_rec_on_ack(struct tern_recovery *rec, struct tern_cc *cc, uint32_t ack,
+unsigned rec_on_ack(struct tern_recovery *rec, struct tern_cc *cc, uint32_t ack,
                          uint32_t acked, uint32_t flight, uint64_t srtt_us, uint64_t now_us);
 /* The retransmission timer expired: RFC 6582 s3.2 step 6 (recover <-
  * snd_nxt, leave fast recovery) and the algorithm's on_rto. */
-void tern_rec_on_rto(struct tern_recovery *rec, struct tern_cc *cc, uint32_t snd_nxt,
+void rec_on_rto(struct tern_recovery *rec, struct tern_cc *cc, uint32_t snd_nxt,
                      uint32_t flight, bool repeated, uint64_t now_us);
 
 #endif

@@ -70,12 +70,12 @@ static uint64_t w_cubic(const struct tern_cc *cc, uint64_t t_u)
     return d >= cu->w_max ? 0 : cu->w_max - d;
 }
 
-uint64_t tern_cubic_w(const struct tern_cc *cc, uint64_t t_us)
+uint64_t cubic_w(const struct tern_cc *cc, uint64_t t_us)
 {
     return w_cubic(cc, us_to_u(t_us));
 }
 
-uint64_t tern_cubic_k_us(const struct tern_cc *cc)
+uint64_t cubic_k_us(const struct tern_cc *cc)
 {
     return cc->cubic.k_u * 1000000 / 1024;
 }
@@ -126,7 +126,7 @@ static void cubic_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t srtt_us, u
     if (in_recovery || acked == 0)
         return;
     if (cc->cwnd < cc->ssthresh) {
-        tern_cc_reno_grow(cc, acked); /* s4.10: RFC 5681 slow start */
+        cc_reno_grow(cc, acked); /* s4.10: RFC 5681 slow start */
         return;
     }
     cc->ss_after_rto = false;
@@ -236,7 +236,7 @@ static void cubic_on_idle_restart(struct tern_cc *cc, uint64_t now_us)
     cc->cubic.grow_frac = 0;
 }
 
-const struct tern_cc_ops tern_cc_cubic = {
+const struct tern_cc_ops cc_cubic = {
     .name = "cubic",
     .init = cubic_init,
     .on_ack = cubic_on_ack,

@@ -371,7 +371,7 @@ void tcp_arm_keepalive(struct tcp_cb *cb, uint64_t now);
 void tcp_keepalive_retime(struct tcp_cb *cb, bool idle, uint64_t now);
 void tcp_arm_persist(struct tcp_cb *cb, uint64_t now);
 /* The RTT sample an ACK gives (RFC 6298, RFC 7323 s4): advanced = it
- * moved SND.UNA; with RACK, call after tern_rack_on_ack saw it. */
+ * moved SND.UNA; with RACK, call after tcp_rack_on_ack saw it. */
 void tcp_rtt_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, bool advanced, uint64_t now);
 void tcp_enter_time_wait(struct tcp_cb *cb, uint64_t now);
 void tcp_tw_unlink(struct tcp_cb *cb);

@@ -121,7 +121,7 @@ static void syn_sent(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     /* Simultaneous open (s3.5 Figure 7): SYN-RECEIVED, send SYN,ACK - our
      * SYN again, so its ACK no longer times either (RFC 6298 s3, Karn). */
     tcp_set_state(cb, TCP_SYN_RECEIVED, now);
-    tern_rtt_on_send(&cb->rtt, cb->iss + 1, true, now);
+    rtt_on_send(&cb->rtt, cb->iss + 1, true, now);
     tcp_send_syn(cb, now);
     tcp_arm_rtx(cb, now);
     tcp_timer_update(cb);
@@ -190,7 +190,7 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
                     (cb->snd_wl1 == seg->seq && tern_seq_leq(cb->snd_wl2, ack)));
     if (tern_seq_gt(ack, cb->snd_una)) {
         uint32_t acked = ack - cb->snd_una;
-        size_t queued = tern_ringbuf_len(&cb->snd);
+        size_t queued = ringbuf_len(&cb->snd);
         uint32_t bytes = acked;
         if (cb->fin_pending && !cb->fin_acked && ack == cb->snd_una + (uint32_t)queued + 1) {
             cb->fin_acked = true;
@@ -198,12 +198,12 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
         }
         if (bytes > queued)
             bytes = (uint32_t)queued;
-        tern_ringbuf_consume(&cb->snd, bytes);
+        ringbuf_consume(&cb->snd, bytes);
         /* RTT (tcp_timer.c); with RACK once the ACK is in its table
          * (tcp_rec_on_ack). */
         if (!cb->rack_on)
             tcp_rtt_ack(cb, seg, true, now);
-        /* No tern_rtt_reset_backoff here: RFC 6298 s5 (note after 5.7)
+        /* No rtt_reset_backoff here: RFC 6298 s5 (note after 5.7)
          * collapses a backed-off RTO only "once a new RTT measurement is
          * obtained", and s3 (Karn) forbids a sample from a retransmitted
          * segment: an ACK that advances SND.UNA without a valid sample keeps
@@ -258,7 +258,7 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
                          uint64_t now)
 {
     struct tern_tcp_ooo_result res;
-    if (tern_tcp_ooo_input(&cb->ooo, &cb->rcv, cb->rcv_nxt, wnd, seg->seq, seg->payload,
+    if (tcp_ooo_input(&cb->ooo, &cb->rcv, cb->rcv_nxt, wnd, seg->seq, seg->payload,
                            seg->payload_len, &res) < 0)
         return;
     cb->rcv_nxt += res.advanced;
@@ -273,7 +273,7 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
     uint32_t segs = 1;
     if (cb->rcv_mss && seg->payload_len > cb->rcv_mss)
         segs = (uint32_t)((seg->payload_len + cb->rcv_mss - 1) / cb->rcv_mss);
-    if (res.queued || res.dup || res.trimmed || res.dropped || tern_tcp_ooo_ranges(&cb->ooo) ||
+    if (res.queued || res.dup || res.trimmed || res.dropped || tcp_ooo_ranges(&cb->ooo) ||
         res.advanced != seg->payload_len) {
         cb->ack_now = true;
     } else if ((cb->dack_bytes += segs) >= 2) {
@@ -291,7 +291,7 @@ static bool take_fin(struct tcp_cb *cb, uint64_t now)
     cb->fin_rcvd = true;
     cb->fin_ooo = false;
     cb->ack_now = true;
-    tern_tcp_ooo_clear(&cb->ooo);
+    tcp_ooo_clear(&cb->ooo);
     switch (cb->state) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:
@@ -330,7 +330,7 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     /* SYN-RECEIVED: a retransmitted SYN repeats our SYN-ACK. */
     if (cb->state == TCP_SYN_RECEIVED && syn && !(fl & TERN_TCP_ACK) && seg->seq == cb->irs) {
         cb->rtx_last_at = now;
-        tern_rtt_on_send(&cb->rtt, cb->iss + 1, true, now); /* Karn: ambiguous now */
+        rtt_on_send(&cb->rtt, cb->iss + 1, true, now); /* Karn: ambiguous now */
         tcp_send_syn(cb, now);
         return;
     }
@@ -500,8 +500,8 @@ static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, con
     struct tern_ringbuf_span sp[2] = {{0}};
     if (!cb || cb->state != TCP_ESTABLISHED || !cb->rings || !seg->payload_len ||
         seg->seq != cb->rcv_nxt || (seg->flags & (TERN_TCP_SYN | TERN_TCP_RST)) ||
-        tern_tcp_ooo_ranges(&cb->ooo) || cb->ooo.bytes ||
-        !tern_ringbuf_free_spans(&cb->rcv, 0, seg->payload_len, sp))
+        tcp_ooo_ranges(&cb->ooo) || cb->ooo.bytes ||
+        !ringbuf_free_spans(&cb->rcv, 0, seg->payload_len, sp))
         return 0;
     size_t len = hlen + seg->payload_len;
     uint32_t sum = tern_csum_pseudo_ipv4(ip->src, ip->dst, TERN_IPPROTO_TCP, (uint16_t)len);

@@ -21,7 +21,7 @@ static void put_tuple(uint8_t *k, const struct tern_isn_tuple *t)
     tern_put16(k + 10, t->rport);
 }
 
-uint32_t tern_isn(const struct tern_rng *rng, const struct tern_isn_tuple *t, uint64_t now_us)
+uint32_t tcp_isn(const struct tern_rng *rng, const struct tern_isn_tuple *t, uint64_t now_us)
 {
     /* RFC 6528 s3: ISN = M + F(localip, localport, remoteip, remoteport,
      * secretkey), "where M is the 4 microsecond timer" and F() a
@@ -31,7 +31,7 @@ uint32_t tern_isn(const struct tern_rng *rng, const struct tern_isn_tuple *t, ui
     uint8_t k[13];
     k[0] = TAG_ISN;
     put_tuple(k + 1, t);
-    uint32_t f = (uint32_t)tern_rng_hash(rng, k, sizeof k);
+    uint32_t f = (uint32_t)prng_hash(rng, k, sizeof k);
     uint32_t m = (uint32_t)(now_us / 4);
     return m + f;
 }
@@ -39,7 +39,7 @@ uint32_t tern_isn(const struct tern_rng *rng, const struct tern_isn_tuple *t, ui
 /* Common MSS values (bytes): the RFC 9293 floor used by our parser
  * (TERN_TCP_MSS_FLOOR), the IPv4 default 536, IPv6-in-tunnel, PPPoE,
  * Ethernet 1460 and jumbo 9000-byte frames. */
-const uint16_t tern_syncookie_mss_table[TERN_SYNCOOKIE_MSS_COUNT] = {
+const uint16_t syncookie_mss_table[TERN_SYNCOOKIE_MSS_COUNT] = {
     88, 536, 1220, 1360, 1440, 1452, 1460, 8960,
 };
 
@@ -54,19 +54,19 @@ static uint32_t cookie_hash(const struct tern_rng *rng, const struct tern_isn_tu
     tern_put32(k + 17, (uint32_t)(slot >> 32));
     tern_put32(k + 21, (uint32_t)slot);
     k[25] = (uint8_t)mss_idx;
-    return (uint32_t)tern_rng_hash(rng, k, sizeof k) & 0xffffffu;
+    return (uint32_t)prng_hash(rng, k, sizeof k) & 0xffffffu;
 }
 
-uint32_t tern_syncookie_encode(const struct tern_rng *rng, const struct tern_isn_tuple *t,
+uint32_t syncookie_encode(const struct tern_rng *rng, const struct tern_isn_tuple *t,
                                uint32_t peer_isn, uint16_t mss, uint64_t now_us,
                                uint16_t *mss_used)
 {
     unsigned idx = 0;
     for (unsigned i = 1; i < TERN_SYNCOOKIE_MSS_COUNT; i++)
-        if (tern_syncookie_mss_table[i] <= mss)
+        if (syncookie_mss_table[i] <= mss)
             idx = i;
     if (mss_used)
-        *mss_used = tern_syncookie_mss_table[idx];
+        *mss_used = syncookie_mss_table[idx];
     /* RFC 4987 s3.6: "the top five bits are t mod 32, where t is a 32-bit
      * time counter that increases every 64 seconds; the next three bits
      * encode a value m for the server's MSS; the remaining 24 bits are a
@@ -78,7 +78,7 @@ uint32_t tern_syncookie_encode(const struct tern_rng *rng, const struct tern_isn
            cookie_hash(rng, t, peer_isn, slot, idx);
 }
 
-int tern_syncookie_decode(const struct tern_rng *rng, const struct tern_isn_tuple *t,
+int syncookie_decode(const struct tern_rng *rng, const struct tern_isn_tuple *t,
                           uint32_t seg_seq, uint32_t seg_ack, uint64_t now_us)
 {
     /* The final ACK carries SEG.ACK = cookie + 1 and SEG.SEQ = client ISN
@@ -92,5 +92,5 @@ int tern_syncookie_decode(const struct tern_rng *rng, const struct tern_isn_tupl
     unsigned idx = (cookie >> 24) & 7;
     if (cookie_hash(rng, t, peer_isn, cur - age, idx) != (cookie & 0xffffffu))
         return TERN_E_BAD_FIELD;
-    return tern_syncookie_mss_table[idx];
+    return syncookie_mss_table[idx];
 }

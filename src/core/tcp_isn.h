@@ -13,7 +13,7 @@
  *
  * Cookie layout (the 32-bit ISN of our SYN-ACK), RFC 4987 s3.6:
  *   bits 31..27  t mod 32, t = now / 64 s
- *   bits 26..24  index of the MSS in tern_syncookie_mss_table
+ *   bits 26..24  index of the MSS in syncookie_mss_table
  *   bits 23..0   low 24 bits of SipHash-2-4 (stack key) over a tag, the
  *                4-tuple, the client's ISN, the full t and the MSS index.
  * Encoded: time slot, MSS (rounded down to the table). Not encoded: window
@@ -35,17 +35,17 @@ struct tern_isn_tuple {
 };
 
 /* RFC 6528 s3 ISN for the tuple at time now_us. */
-uint32_t tern_isn(const struct tern_rng *rng, const struct tern_isn_tuple *t, uint64_t now_us);
+uint32_t tcp_isn(const struct tern_rng *rng, const struct tern_isn_tuple *t, uint64_t now_us);
 
 #define TERN_SYNCOOKIE_SLOT_US UINT64_C(64000000) /* RFC 4987 s3.6: 64 s */
 #define TERN_SYNCOOKIE_MSS_COUNT 8
-extern const uint16_t tern_syncookie_mss_table[TERN_SYNCOOKIE_MSS_COUNT];
+extern const uint16_t syncookie_mss_table[TERN_SYNCOOKIE_MSS_COUNT];
 
 /* The ISN for our SYN-ACK to a SYN with sequence number peer_isn offering
  * mss (already the MSS we will use: min of theirs and ours). *mss_used gets
  * the table entry encoded: the largest not above mss (the smallest entry if
  * mss is below all of them). */
-uint32_t tern_syncookie_encode(const struct tern_rng *rng, const struct tern_isn_tuple *t,
+uint32_t syncookie_encode(const struct tern_rng *rng, const struct tern_isn_tuple *t,
                                uint32_t peer_isn, uint16_t mss, uint64_t now_us,
                                uint16_t *mss_used);
 
@@ -54,7 +54,7 @@ uint32_t tern_syncookie_encode(const struct tern_rng *rng, const struct tern_isn
  * current or the previous 64 s slot. Returns the encoded MSS (> 0), or
  * TERN_E_TIMEDOUT for a cookie from an older (or future) slot, or
  * TERN_E_BAD_FIELD for one that does not verify (forged, other tuple). */
-int tern_syncookie_decode(const struct tern_rng *rng, const struct tern_isn_tuple *t,
+int syncookie_decode(const struct tern_rng *rng, const struct tern_isn_tuple *t,
                           uint32_t seg_seq, uint32_t seg_ack, uint64_t now_us);
 
 #endif

@@ -98,7 +98,7 @@ static void cookie_syn_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *i
     memset(&r, 0, sizeof r);
     r.sport = seg->dport;
     r.dport = seg->sport;
-    r.seq = tern_syncookie_encode(&s->rng, &t, seg->seq, mss, now, &used);
+    r.seq = syncookie_encode(&s->rng, &t, seg->seq, mss, now, &used);
     r.ack = seg->seq + 1;
     r.flags = TERN_TCP_SYN | TERN_TCP_ACK;
     r.win = (uint16_t)(lsk->rcvbuf > 65535 ? 65535 : lsk->rcvbuf);
@@ -116,7 +116,7 @@ static void cookie_ack(struct tern_sock *lsk, const struct tern_ipv4_repr *ip,
     struct tcp_cb *l = tcp_cb_of(lsk);
     struct tern_isn_tuple t = {.laddr = ip->dst, .raddr = ip->src, .lport = seg->dport,
                                .rport = seg->sport};
-    int mss = tern_syncookie_decode(&s->rng, &t, seg->seq, seg->ack, now);
+    int mss = syncookie_decode(&s->rng, &t, seg->seq, seg->ack, now);
     if (mss <= 0 || l->aq_len >= l->backlog) {
         if (mss <= 0)
             s->stats.tcp.syncookies_bad++;

@@ -18,7 +18,7 @@
 #include "tern/err.h"
 #include "tern/wire/seq.h"
 
-int tern_tcp_ooo_init(struct tern_tcp_ooo *q, struct tern_tcp_ooo_range *storage,
+int tcp_ooo_init(struct tern_tcp_ooo *q, struct tern_tcp_ooo_range *storage,
                       uint32_t max_ranges, uint32_t max_bytes)
 {
     memset(q, 0, sizeof *q);
@@ -37,14 +37,14 @@ int tern_tcp_ooo_init(struct tern_tcp_ooo *q, struct tern_tcp_ooo_range *storage
     return 0;
 }
 
-void tern_tcp_ooo_fini(struct tern_tcp_ooo *q)
+void tcp_ooo_fini(struct tern_tcp_ooo *q)
 {
     if (q->owned)
         free(q->r);
     memset(q, 0, sizeof *q);
 }
 
-void tern_tcp_ooo_clear(struct tern_tcp_ooo *q)
+void tcp_ooo_clear(struct tern_tcp_ooo *q)
 {
     q->n = 0;
     q->bytes = 0;
@@ -113,7 +113,7 @@ static uint32_t budget_end(const struct tern_tcp_ooo *q, uint32_t i, uint32_t se
     return end;
 }
 
-int tern_tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t rcv_nxt,
+int tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t rcv_nxt,
                        uint32_t rcv_wnd, uint32_t seq, const void *data, size_t len,
                        struct tern_tcp_ooo_result *res)
 {
@@ -146,7 +146,7 @@ int tern_tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t
      * window". The window is also clipped to the ring's free space so no
      * byte is ever written outside it (ATTACKS 32). */
     uint32_t off = seq - rcv_nxt;
-    size_t room = tern_ringbuf_free(rb);
+    size_t room = ringbuf_free(rb);
     uint32_t limit = (size_t)rcv_wnd < room ? rcv_wnd : (uint32_t)room;
     if (off >= limit) {
         res->trimmed = n;
@@ -207,7 +207,7 @@ int tern_tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t
         if (placed && cur == rcv_nxt) /* already in place (tcp_in.c) */
             from = tern_seq_min(gap_end, rcv_nxt + placed);
         if (tern_seq_lt(from, gap_end))
-            tern_ringbuf_write_at(rb, from - rcv_nxt, p + (from - seq), gap_end - from);
+            ringbuf_write_at(rb, from - rcv_nxt, p + (from - seq), gap_end - from);
         cur = gap_end;
     }
     for (k = i; k < j; k++)
@@ -221,7 +221,7 @@ int tern_tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t
          * contiguous and readable. i == 0 here (no range starts at or below
          * RCV.NXT). */
         res->advanced = right - rcv_nxt;
-        tern_ringbuf_commit(rb, res->advanced);
+        ringbuf_commit(rb, res->advanced);
         q->bytes -= held;
         memmove(q->r, q->r + j, (q->n - j) * sizeof *q->r);
         res->work += q->n - j;
@@ -250,7 +250,7 @@ out:
     return 0;
 }
 
-int tern_tcp_ooo_sack_blocks(struct tern_tcp_ooo *q, struct tern_tcp_sack_block *out, int max)
+int tcp_ooo_sack_blocks(struct tern_tcp_ooo *q, struct tern_tcp_sack_block *out, int max)
 {
     int k = 0;
     uint32_t skip = UINT32_MAX;

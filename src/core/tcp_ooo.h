@@ -3,7 +3,7 @@
  * the SACK / D-SACK blocks a receiver advertises (internal to the stack).
  *
  * What it is. Every data segment of a connection goes through
- * tern_tcp_ooo_input together with the connection's receive ring (ringbuf.h),
+ * tcp_ooo_input together with the connection's receive ring (ringbuf.h),
  * RCV.NXT and RCV.WND. The bytes of a segment land in the ring at their final
  * place: offset (SEG.SEQ - RCV.NXT) into the ring's free area, which is the
  * receive window. In-order bytes are committed (made readable) at once; bytes
@@ -78,7 +78,7 @@ struct tern_tcp_ooo {
     /* Bytes of the segment being processed that already sit at free-area
      * offset 0 (RCV.NXT onwards), copied there by the receive path in the
      * pass that verified the checksum (tcp_in.c): not copied again. Set for
-     * one segment, with no range parked; the next tern_tcp_ooo_input
+     * one segment, with no range parked; the next tcp_ooo_input
      * consumes it (honoured only if its SEQ is RCV.NXT). */
     uint32_t placed;
 };
@@ -97,15 +97,15 @@ struct tern_tcp_ooo_result {
  * max_ranges 1..TERN_TCP_OOO_MAX_RANGES; max_bytes 0 disables out-of-order
  * queueing (in-order data still flows). Returns 0, TERN_E_INVAL or
  * TERN_E_NOMEM. */
-int tern_tcp_ooo_init(struct tern_tcp_ooo *q, struct tern_tcp_ooo_range *storage,
+int tcp_ooo_init(struct tern_tcp_ooo *q, struct tern_tcp_ooo_range *storage,
                       uint32_t max_ranges, uint32_t max_bytes);
-void tern_tcp_ooo_fini(struct tern_tcp_ooo *q);
+void tcp_ooo_fini(struct tern_tcp_ooo *q);
 /* Forgets every parked range (their bytes in the ring become free space). */
-void tern_tcp_ooo_clear(struct tern_tcp_ooo *q);
+void tcp_ooo_clear(struct tern_tcp_ooo *q);
 
 /* Feeds one segment's data: seq = SEG.SEQ of data[0] (after the SYN, if
  * any), len <= 2^30. Returns 0 (result in *res) or TERN_E_INVAL. */
-int tern_tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t rcv_nxt,
+int tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t rcv_nxt,
                        uint32_t rcv_wnd, uint32_t seq, const void *data, size_t len,
                        struct tern_tcp_ooo_result *res);
 
@@ -116,9 +116,9 @@ int tern_tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t
  * that triggered this ACK, then the most recently reported others). The
  * D-SACK is reported once (RFC 2883 s4 rule 2): call this once per ACK sent.
  * Returns the number of blocks written. */
-int tern_tcp_ooo_sack_blocks(struct tern_tcp_ooo *q, struct tern_tcp_sack_block *out, int max);
+int tcp_ooo_sack_blocks(struct tern_tcp_ooo *q, struct tern_tcp_sack_block *out, int max);
 
-static inline uint32_t tern_tcp_ooo_ranges(const struct tern_tcp_ooo *q) { return q->n; }
-static inline uint32_t tern_tcp_ooo_bytes(const struct tern_tcp_ooo *q) { return q->bytes; }
+static inline uint32_t tcp_ooo_ranges(const struct tern_tcp_ooo *q) { return q->n; }
+static inline uint32_t tcp_ooo_bytes(const struct tern_tcp_ooo *q) { return q->bytes; }
 
 #endif

@@ -33,7 +33,7 @@ uint32_t tcp_rcv_wnd(const struct tcp_cb *cb)
 {
     if (!cb->rings)
         return 0;
-    size_t f = tern_ringbuf_free(&cb->rcv);
+    size_t f = ringbuf_free(&cb->rcv);
     uint32_t maxw = (uint32_t)65535 << cb->rcv_ws;
     return f > maxw ? maxw : (uint32_t)f;
 }
@@ -169,12 +169,12 @@ static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags,
                 maxb = 0;
             else if (len && (room - 4) / 8 < maxb)
                 maxb = (room - 4) / 8;
-            uint32_t want = tern_tcp_ooo_ranges(&cb->ooo) + (cb->ooo.dsack_pending ? 1u : 0u);
+            uint32_t want = tcp_ooo_ranges(&cb->ooo) + (cb->ooo.dsack_pending ? 1u : 0u);
             if (want > (cb->ts_ok ? 3u : 4u))
                 want = cb->ts_ok ? 3u : 4u;
             if (maxb)
                 r.opts.sack_count =
-                    (uint8_t)tern_tcp_ooo_sack_blocks(&cb->ooo, r.opts.sack, maxb);
+                    (uint8_t)tcp_ooo_sack_blocks(&cb->ooo, r.opts.sack, maxb);
             trimmed = r.opts.sack_count < want;
         }
     }
@@ -266,7 +266,7 @@ void tcp_send_reset(struct tern_stack *s, const struct tern_ipv4_repr *ip,
  * business (they apply to new data only: RFC 9293 s3.8.6.2.1). */
 uint32_t tcp_send_room(const struct tcp_cb *cb, uint32_t seq, bool rtx)
 {
-    uint32_t data_end = cb->snd_una + (uint32_t)tern_ringbuf_len(&cb->snd);
+    uint32_t data_end = cb->snd_una + (uint32_t)ringbuf_len(&cb->snd);
     uint32_t sent_end = tern_seq_min(cb->snd_max, data_end); /* SND.MAX may count a FIN */
     if (tern_seq_lt(seq, cb->snd_una) || tern_seq_gt(seq, sent_end))
         return 0;
@@ -286,7 +286,7 @@ uint32_t tcp_send_room(const struct tcp_cb *cb, uint32_t seq, bool rtx)
 uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, uint64_t now)
 {
     uint32_t off = seq - cb->snd_una;
-    size_t queued = tern_ringbuf_len(&cb->snd);
+    size_t queued = ringbuf_len(&cb->snd);
     uint32_t fin_seq = cb->snd_una + (uint32_t)queued;
     if (off > queued)
         return 0;
@@ -294,7 +294,7 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
     if (len > room)
         len = room;
     struct tern_ringbuf_span sp[2] = {{0}};
-    if (len && tern_ringbuf_spans(&cb->snd, off, len, sp) == 0)
+    if (len && ringbuf_spans(&cb->snd, off, len, sp) == 0)
         len = 0;
     uint16_t flags = TERN_TCP_ACK;
     bool fin = cb->fin_pending && !cb->fin_acked && seq + len == fin_seq;
@@ -320,7 +320,7 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
     cb->data_tx_at = now; /* RFC 5681 s4.1 idle restart (tcp_output) */
     uint32_t end = seq + len + (fin ? 1 : 0);
     if (!cb->ts_ok)
-        tern_rtt_on_send(&cb->rtt, end, rtx || tern_seq_lt(seq, cb->snd_max), now);
+        rtt_on_send(&cb->rtt, end, rtx || tern_seq_lt(seq, cb->snd_max), now);
     if (rtx || tern_seq_lt(seq, cb->snd_max)) {
         cb->rtx_last_at = now;
         cb->retransmits++;
@@ -398,13 +398,13 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
     /* RFC 5681 s4.1: nothing sent for longer than the RTO: the restart
      * window before sending again (tcp_cc.c). */
     if (cb->snd_max == cb->snd_una && cb->data_tx_at &&
-        now - cb->data_tx_at > tern_rtt_rto(&cb->rtt)) {
-        tern_cc_restart_after_idle(&cb->cc, tern_cc_initial_window(cb->mss, cb->syn_rtx), now);
+        now - cb->data_tx_at > rtt_rto(&cb->rtt)) {
+        cc_restart_after_idle(&cb->cc, cc_initial_window(cb->mss, cb->syn_rtx), now);
         cb->data_tx_at = 0; /* once per idle period */
     }
     uint32_t smax = seg_max(cb);
     for (int guard = 0; guard < 65536; guard++) {
-        size_t queued = tern_ringbuf_len(&cb->snd);
+        size_t queued = ringbuf_len(&cb->snd);
         uint32_t fin_seq = cb->snd_una + (uint32_t)queued;
         /* Go-back-N (below SND.MAX) with SACK skips what the peer SACKed
          * since the RTO (RFC 6675 s5.1: "utilize all SACK information made
@@ -413,7 +413,7 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
          * flight (as SetPipe does). A FIN is resent whatever a SACK says. */
         uint32_t gbn_room = UINT32_MAX, gbn_sacked = 0;
         if (cb->sack_on && tern_seq_lt(cb->snd_nxt, cb->snd_max)) {
-            uint32_t nxt = tern_tcp_sack_skip(&cb->sb, cb->snd_nxt, &gbn_room, &gbn_sacked);
+            uint32_t nxt = tcp_sack_skip(&cb->sb, cb->snd_nxt, &gbn_room, &gbn_sacked);
             cb->snd_nxt = tern_seq_min(nxt, tern_seq_max(fin_seq, cb->snd_nxt));
             if (!tern_seq_lt(cb->snd_nxt, cb->snd_max) ||
                 gbn_sacked > cb->snd_nxt - cb->snd_una)
@@ -477,7 +477,7 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
      * when it expires"; the persist timer serves as both (as in Linux),
      * so a peer that goes silent behind a small window still meets the
      * retransmission timer and the user timeout. */
-    if (tern_ringbuf_len(&cb->snd) > (size_t)(cb->snd_nxt - cb->snd_una) &&
+    if (ringbuf_len(&cb->snd) > (size_t)(cb->snd_nxt - cb->snd_una) &&
         cb->snd_nxt == cb->snd_una && cb->snd_max == cb->snd_una)
         tcp_arm_persist(cb, now);
     tcp_timer_update(cb);

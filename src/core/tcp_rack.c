@@ -17,7 +17,7 @@
 #include "tern/err.h"
 #include "tern/wire/seq.h"
 
-int tern_rack_init(struct tern_rack *r, struct tern_rack_seg *storage, uint32_t cap,
+int tcp_rack_init(struct tern_rack *r, struct tern_rack_seg *storage, uint32_t cap,
                    uint32_t snd_una)
 {
     memset(r, 0, sizeof *r);
@@ -38,7 +38,7 @@ int tern_rack_init(struct tern_rack *r, struct tern_rack_seg *storage, uint32_t 
     return 0;
 }
 
-void tern_rack_fini(struct tern_rack *r)
+void tcp_rack_fini(struct tern_rack *r)
 {
     if (r->owned)
         free(r->seg);
@@ -50,7 +50,7 @@ static struct tern_rack_seg *at(const struct tern_rack *r, uint32_t i)
     return &r->seg[r->first + i];
 }
 
-uint32_t tern_rack_start(const struct tern_rack *r, uint32_t i)
+uint32_t tcp_rack_start(const struct tern_rack *r, uint32_t i)
 {
     return i == 0 ? r->una : at(r, i - 1)->end;
 }
@@ -109,7 +109,7 @@ static void split_at(struct tern_rack *r, uint32_t seq)
     if (!tern_seq_gt(seq, r->una) || !tern_seq_lt(seq, r->snd_max))
         return;
     uint32_t i = find(r, seq);
-    if (i >= r->n || tern_rack_start(r, i) == seq)
+    if (i >= r->n || tcp_rack_start(r, i) == seq)
         return;
     if (r->first + r->n >= r->cap) {
         if (!r->first)
@@ -126,7 +126,7 @@ static void append(struct tern_rack *r, uint32_t end, uint64_t now)
 {
     if (r->n) {
         struct tern_rack_seg *last = at(r, r->n - 1);
-        bool full = !r->smss || (last->end - tern_rack_start(r, r->n - 1)) % r->smss == 0;
+        bool full = !r->smss || (last->end - tcp_rack_start(r, r->n - 1)) % r->smss == 0;
         if (last->xmit_ts == now && last->flags == 0 && full) {
             last->end = end;
             r->snd_max = end;
@@ -142,7 +142,7 @@ static void append(struct tern_rack *r, uint32_t end, uint64_t now)
     r->snd_max = end;
 }
 
-void tern_rack_on_send(struct tern_rack *r, uint32_t seq, uint32_t end, uint64_t now)
+void tcp_rack_on_send(struct tern_rack *r, uint32_t seq, uint32_t end, uint64_t now)
 {
     if (!tern_seq_gt(end, r->una))
         return;
@@ -154,7 +154,7 @@ void tern_rack_on_send(struct tern_rack *r, uint32_t seq, uint32_t end, uint64_t
         split_at(r, seq);
         split_at(r, rend);
         for (uint32_t i = find(r, seq); i < r->n; i++) {
-            if (!tern_seq_lt(tern_rack_start(r, i), rend))
+            if (!tern_seq_lt(tcp_rack_start(r, i), rend))
                 break;
             struct tern_rack_seg *e = at(r, i);
             e->xmit_ts = now;
@@ -178,7 +178,7 @@ static void delivered(struct tern_rack *r, const struct tern_rack_seg *e, uint32
     bool rtx = e->flags & TERN_RACK_RETRANS;
     uint64_t rtt = now >= e->xmit_ts ? now - e->xmit_ts : 0;
     if (e->flags & TERN_RACK_WAS_SACKED) {
-        /* SACKed before an RTO cleared the mark (tern_rack_on_rto): it
+        /* SACKed before an RTO cleared the mark (tcp_rack_on_rto): it
          * was delivered back then; its cumulative ACK now measures
          * nothing about the path (steps 2 and 3 saw it the first time). */
         return;
@@ -240,7 +240,7 @@ static void whole_segments(const struct tern_rack *r, uint32_t smss, bool fin_se
     uint32_t data_end = fin_sent ? r->snd_max - 1 : r->snd_max;
     uint32_t i = find(r, *lo);
     if (i < r->n) {
-        uint32_t start = tern_rack_start(r, i), end = at(r, i)->end;
+        uint32_t start = tcp_rack_start(r, i), end = at(r, i)->end;
         uint32_t off = *lo - start;
         if (off % smss) {
             uint64_t up = (uint64_t)(off / smss + 1) * smss;
@@ -251,13 +251,13 @@ static void whole_segments(const struct tern_rack *r, uint32_t smss, bool fin_se
         return;
     uint32_t j = find(r, *hi - 1);
     if (j < r->n) {
-        uint32_t start = tern_rack_start(r, j), end = at(r, j)->end;
+        uint32_t start = tcp_rack_start(r, j), end = at(r, j)->end;
         if (*hi != end && *hi != data_end)
             *hi = start + (*hi - start) / smss * smss;
     }
 }
 
-bool tern_rack_any_sacked(const struct tern_rack *r)
+bool tcp_rack_any_sacked(const struct tern_rack *r)
 {
     for (uint32_t i = 0; i < r->n; i++)
         if (at(r, i)->flags & TERN_RACK_SACKED)
@@ -265,7 +265,7 @@ bool tern_rack_any_sacked(const struct tern_rack *r)
     return false;
 }
 
-uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a)
+uint32_t tcp_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a)
 {
     uint32_t count = 0, ack = a->ack;
     r->ack_rtt = UINT64_MAX;
@@ -274,7 +274,7 @@ uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a)
      * to the ACK and trimmed). */
     if (tern_seq_gt(ack, r->una) && tern_seq_leq(ack, r->snd_max)) {
         uint32_t k = 0;
-        while (k < r->n && tern_seq_lt(tern_rack_start(r, k), ack)) {
+        while (k < r->n && tern_seq_lt(tcp_rack_start(r, k), ack)) {
             struct tern_rack_seg *e = at(r, k);
             uint32_t end = tern_seq_min(e->end, ack);
             if (!(e->flags & TERN_RACK_SACKED)) {
@@ -305,7 +305,7 @@ uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a)
             struct tern_rack_seg *e = at(r, i);
             if (tern_seq_gt(e->end, hi))
                 break;
-            if (tern_seq_lt(tern_rack_start(r, i), lo) || (e->flags & TERN_RACK_SACKED))
+            if (tern_seq_lt(tcp_rack_start(r, i), lo) || (e->flags & TERN_RACK_SACKED))
                 continue;
             delivered(r, e, e->end, a->now);
             e->flags = (e->flags & ~(uint32_t)TERN_RACK_LOST) | TERN_RACK_SACKED |
@@ -334,14 +334,14 @@ uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a)
     return count;
 }
 
-void tern_rack_recovery_done(struct tern_rack *r)
+void tcp_rack_recovery_done(struct tern_rack *r)
 {
     /* Step 4: "Reset the window after 16 DSACK-free recoveries". */
     if (r->reo_wnd_persist > 0 && --r->reo_wnd_persist == 0)
         r->reo_wnd_mult = 1;
 }
 
-uint64_t tern_rack_reo_wnd(const struct tern_rack *r, uint64_t srtt_us, bool in_recovery,
+uint64_t tcp_rack_reo_wnd(const struct tern_rack *r, uint64_t srtt_us, bool in_recovery,
                            uint32_t segs_sacked, uint32_t dupthresh)
 {
     if (!r->reordering_seen && (in_recovery || segs_sacked >= dupthresh))
@@ -350,7 +350,7 @@ uint64_t tern_rack_reo_wnd(const struct tern_rack *r, uint64_t srtt_us, bool in_
     return srtt_us && w > srtt_us ? srtt_us : w;
 }
 
-uint64_t tern_rack_detect_loss(struct tern_rack *r, uint64_t now, uint64_t reo_wnd,
+uint64_t tcp_rack_detect_loss(struct tern_rack *r, uint64_t now, uint64_t reo_wnd,
                                uint32_t *newly_lost)
 {
     uint64_t timeout = 0;
@@ -375,14 +375,14 @@ uint64_t tern_rack_detect_loss(struct tern_rack *r, uint64_t now, uint64_t reo_w
     return timeout;
 }
 
-bool tern_rack_next_lost(const struct tern_rack *r, uint32_t from, uint32_t max_len,
+bool tcp_rack_next_lost(const struct tern_rack *r, uint32_t from, uint32_t max_len,
                          uint32_t *seq, uint32_t *len)
 {
     for (uint32_t i = 0; i < r->n; i++) {
         const struct tern_rack_seg *e = at(r, i);
         if (!(e->flags & TERN_RACK_LOST) || tern_seq_leq(e->end, from))
             continue;
-        uint32_t s = tern_seq_max(tern_rack_start(r, i), from);
+        uint32_t s = tern_seq_max(tcp_rack_start(r, i), from);
         uint32_t l = e->end - s;
         *seq = s;
         *len = l < max_len ? l : max_len;
@@ -391,7 +391,7 @@ bool tern_rack_next_lost(const struct tern_rack *r, uint32_t from, uint32_t max_
     return false;
 }
 
-bool tern_rack_any_lost(const struct tern_rack *r)
+bool tcp_rack_any_lost(const struct tern_rack *r)
 {
     for (uint32_t i = 0; i < r->n; i++)
         if (at(r, i)->flags & TERN_RACK_LOST)
@@ -399,14 +399,14 @@ bool tern_rack_any_lost(const struct tern_rack *r)
     return false;
 }
 
-void tern_rack_on_rto(struct tern_rack *r)
+void tcp_rack_on_rto(struct tern_rack *r)
 {
     for (uint32_t i = 0; i < r->n; i++)
         at(r, i)->flags &= ~(uint32_t)(TERN_RACK_SACKED | TERN_RACK_LOST);
     r->tlp_active = false;
 }
 
-uint64_t tern_rack_pto(uint64_t srtt_us, bool one_segment, uint64_t max_ack_delay_us,
+uint64_t tcp_rack_pto(uint64_t srtt_us, bool one_segment, uint64_t max_ack_delay_us,
                        uint64_t rto_left_us)
 {
     uint64_t pto = TERN_RACK_PTO_NO_SRTT;
@@ -418,7 +418,7 @@ uint64_t tern_rack_pto(uint64_t srtt_us, bool one_segment, uint64_t max_ack_dela
     return pto < rto_left_us ? pto : rto_left_us;
 }
 
-void tern_rack_tlp_sent(struct tern_rack *r, uint32_t snd_nxt, bool is_retrans)
+void tcp_rack_tlp_sent(struct tern_rack *r, uint32_t snd_nxt, bool is_retrans)
 {
     /* s7.3: one probe episode at a time. */
     if (r->tlp_active)
@@ -428,7 +428,7 @@ void tern_rack_tlp_sent(struct tern_rack *r, uint32_t snd_nxt, bool is_retrans)
     r->tlp_end_seq = snd_nxt;
 }
 
-bool tern_rack_tlp_on_ack(struct tern_rack *r, uint32_t ack, bool dsack, uint32_t dsack_right,
+bool tcp_rack_tlp_on_ack(struct tern_rack *r, uint32_t ack, bool dsack, uint32_t dsack_right,
                           bool dupack_nosack)
 {
     if (!r->tlp_active || tern_seq_lt(ack, r->tlp_end_seq))

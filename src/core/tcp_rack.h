@@ -80,7 +80,7 @@ struct tern_rack {
     bool tlp_is_retrans;   /* TLP.is_retrans */
     uint32_t tlp_end_seq;  /* TLP.end_seq */
     uint64_t merges;       /* statistics (tests) */
-    /* The RTT sample of the last tern_rack_on_ack (RFC 6298 s3, Karn):
+    /* The RTT sample of the last tcp_rack_on_ack (RFC 6298 s3, Karn):
      * the shortest now - xmit_ts over the entries it newly delivered that
      * were never retransmitted nor SACKed before (UINT64_MAX: none, also
      * when it delivered any retransmitted data). */
@@ -88,7 +88,7 @@ struct tern_rack {
     bool ack_rtx_seen;     /* it delivered retransmitted data: no ack_rtt */
 };
 
-/* What an ACK carries, for tern_rack_on_ack. ranges: the SACK scoreboard
+/* What an ACK carries, for tcp_rack_on_ack. ranges: the SACK scoreboard
  * after this ACK (sorted, disjoint), e.g. tern_tcp_sack's r/n. */
 struct tern_rack_ack {
     uint64_t now;
@@ -104,70 +104,70 @@ struct tern_rack_ack {
 /* storage NULL: allocate cap entries. snd_una: the first sequence number of
  * data. Returns 0, TERN_E_INVAL (cap 0 or above TERN_RACK_MAX_SEGS, or below
  * 4) or TERN_E_NOMEM. */
-int tern_rack_init(struct tern_rack *r, struct tern_rack_seg *storage, uint32_t cap,
+int tcp_rack_init(struct tern_rack *r, struct tern_rack_seg *storage, uint32_t cap,
                    uint32_t snd_una);
-void tern_rack_fini(struct tern_rack *r);
+void tcp_rack_fini(struct tern_rack *r);
 
 /* [seq, end) was sent at now: below SND.MAX a retransmission (the LOST mark
  * is cleared, RETRANS set, xmit_ts = now), above it new data. */
-void tern_rack_on_send(struct tern_rack *r, uint32_t seq, uint32_t end, uint64_t now);
+void tcp_rack_on_send(struct tern_rack *r, uint32_t seq, uint32_t end, uint64_t now);
 
 /* RFC 8985 s6.2 steps 2-4 for one ACK: every segment newly cumulatively
  * acknowledged or SACKed updates RACK.rtt/xmit_ts/end_seq (RACK_update) and
  * RACK.fack/reordering_seen; D-SACK rounds grow reo_wnd_mult. Sets
  * ack_rtt (the connection's RTT sample). Returns the number
  * of entries newly delivered. */
-uint32_t tern_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a);
+uint32_t tcp_rack_on_ack(struct tern_rack *r, const struct tern_rack_ack *a);
 
 /* Some entry is SACKed (RFC 8985 s7.2 "RACK.segs_sacked" is not zero). */
-bool tern_rack_any_sacked(const struct tern_rack *r);
+bool tcp_rack_any_sacked(const struct tern_rack *r);
 
 /* s6.2 step 4 "exiting Fast or RTO recovery": a recovery episode ended. */
-void tern_rack_recovery_done(struct tern_rack *r);
+void tcp_rack_recovery_done(struct tern_rack *r);
 
 /* RACK_update_reo_wnd()'s result: 0 when no reordering was seen and the
  * sender is in recovery or segs_sacked >= dupthresh, else
  * min(reo_wnd_mult * min_RTT / 4, srtt). */
-uint64_t tern_rack_reo_wnd(const struct tern_rack *r, uint64_t srtt_us, bool in_recovery,
+uint64_t tcp_rack_reo_wnd(const struct tern_rack *r, uint64_t srtt_us, bool in_recovery,
                            uint32_t segs_sacked, uint32_t dupthresh);
 
 /* s6.2 step 5 RACK_detect_loss(): marks LOST every unSACKed segment sent
  * before RACK.xmit_ts (RACK_sent_after) whose xmit_ts + RACK.rtt + reo_wnd
  * has passed. Returns the time left until the next such deadline (0: none:
  * no reordering timer needed); *newly_lost (may be NULL): entries marked. */
-uint64_t tern_rack_detect_loss(struct tern_rack *r, uint64_t now, uint64_t reo_wnd,
+uint64_t tcp_rack_detect_loss(struct tern_rack *r, uint64_t now, uint64_t reo_wnd,
                                uint32_t *newly_lost);
 
 /* The lowest LOST range at or above *from (inclusive), up to max_len bytes:
  * true with [*seq, *seq + *len). */
-bool tern_rack_next_lost(const struct tern_rack *r, uint32_t from, uint32_t max_len,
+bool tcp_rack_next_lost(const struct tern_rack *r, uint32_t from, uint32_t max_len,
                          uint32_t *seq, uint32_t *len);
 /* Any segment marked LOST and not yet retransmitted. */
-bool tern_rack_any_lost(const struct tern_rack *r);
+bool tcp_rack_any_lost(const struct tern_rack *r);
 
 /* RTO (RFC 2018 s8 expunge, go-back-N by the caller): SACKED and LOST marks
  * cleared, the TLP episode ended. */
-void tern_rack_on_rto(struct tern_rack *r);
+void tcp_rack_on_rto(struct tern_rack *r);
 
 /* s7.2 TLP_calc_PTO(): 2*SRTT (+ max_ack_delay when FlightSize is one
  * segment), 1 s without an SRTT, then capped so it ends no later than the
  * RTO: rto_left = time until the RTO timer expires (UINT64_MAX: not armed). */
-uint64_t tern_rack_pto(uint64_t srtt_us, bool one_segment, uint64_t max_ack_delay_us,
+uint64_t tcp_rack_pto(uint64_t srtt_us, bool one_segment, uint64_t max_ack_delay_us,
                        uint64_t rto_left_us);
 /* s7.3: a probe was sent; snd_nxt = SND.NXT after it. Starts an episode. */
-void tern_rack_tlp_sent(struct tern_rack *r, uint32_t snd_nxt, bool is_retrans);
+void tcp_rack_tlp_sent(struct tern_rack *r, uint32_t snd_nxt, bool is_retrans);
 /* s7.4 TLP_process_ack(): true when the probe repaired a loss (the caller
  * responds as to a loss, once). dupack_nosack: a duplicate ACK carrying no
  * SACK option. dsack_right: the D-SACK block's right edge (when dsack). */
-bool tern_rack_tlp_on_ack(struct tern_rack *r, uint32_t ack, bool dsack, uint32_t dsack_right,
+bool tcp_rack_tlp_on_ack(struct tern_rack *r, uint32_t ack, bool dsack, uint32_t dsack_right,
                           bool dupack_nosack);
 
 /* Read-outs: the entry count and entry i's [start, end). */
-static inline uint32_t tern_rack_count(const struct tern_rack *r) { return r->n; }
-static inline const struct tern_rack_seg *tern_rack_at(const struct tern_rack *r, uint32_t i)
+static inline uint32_t tcp_rack_count(const struct tern_rack *r) { return r->n; }
+static inline const struct tern_rack_seg *tcp_rack_at(const struct tern_rack *r, uint32_t i)
 {
     return &r->seg[r->first + i];
 }
-uint32_t tern_rack_start(const struct tern_rack *r, uint32_t i);
+uint32_t tcp_rack_start(const struct tern_rack *r, uint32_t i);
 
 #endif

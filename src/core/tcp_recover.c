@@ -20,7 +20,7 @@
 
 void tcp_rec_start(struct tcp_cb *cb)
 {
-    tern_rec_init(&cb->rec, cb->iss);
+    rec_init(&cb->rec, cb->iss);
     cb->sack_on = false;
     cb->rack_on = false;
     cb->rto_recovery = false;
@@ -28,10 +28,10 @@ void tcp_rec_start(struct tcp_cb *cb)
     cb->prr_on = false;
     cb->t_reo = cb->t_tlp = 0;
     if (cb->sack_ok &&
-        tern_tcp_sack_init(&cb->sb, cb->sb_r, TCP_SACK_RANGES, cb->snd_una, cb->mss, 0) == 0) {
+        tcp_sack_init(&cb->sb, cb->sb_r, TCP_SACK_RANGES, cb->snd_una, cb->mss, 0) == 0) {
         cb->sack_on = true;
         /* RFC 8985 needs SACK: RACK-TLP only when both sides agreed on it. */
-        cb->rack_on = tern_rack_init(&cb->rack, cb->rack_s, TCP_RACK_SEGS, cb->snd_una) == 0;
+        cb->rack_on = tcp_rack_init(&cb->rack, cb->rack_s, TCP_RACK_SEGS, cb->snd_una) == 0;
         cb->rack.smss = cb->mss;
     }
 }
@@ -39,29 +39,29 @@ void tcp_rec_start(struct tcp_cb *cb)
 void tcp_rec_sent(struct tcp_cb *cb, uint32_t end)
 {
     if (cb->sack_on)
-        tern_tcp_sack_on_send(&cb->sb, end);
+        tcp_sack_on_send(&cb->sb, end);
 }
 
 void tcp_rec_set_mss(struct tcp_cb *cb)
 {
-    tern_cc_set_mss(&cb->cc, cb->mss);
+    cc_set_mss(&cb->cc, cb->mss);
     if (cb->sack_on)
-        tern_tcp_sack_set_smss(&cb->sb, cb->mss);
+        tcp_sack_set_smss(&cb->sb, cb->mss);
     if (cb->rack_on)
         cb->rack.smss = cb->mss;
 }
 
 void tcp_rec_rto(struct tcp_cb *cb, uint64_t now)
 {
-    tern_rec_on_rto(&cb->rec, &cb->cc, cb->snd_max, tcp_flight(cb), cb->rtx_count > 1, now);
+    rec_on_rto(&cb->rec, &cb->cc, cb->snd_max, tcp_flight(cb), cb->rtx_count > 1, now);
     if (cb->sack_on)
-        tern_tcp_sack_on_rto(&cb->sb); /* RFC 6675 s5.1 */
+        tcp_sack_on_rto(&cb->sb); /* RFC 6675 s5.1 */
     if (cb->rack_on) {
         /* DEVIATION (RFC 8985 s6.3 marks lost only what RACK's timing
          * says is overdue): go-back-N from SND.UNA resends everything not
          * SACKed since the RTO (tcp_timer.c, tcp_output), a superset; RACK
          * keeps timing the resent segments. */
-        tern_rack_on_rto(&cb->rack);
+        tcp_rack_on_rto(&cb->rack);
         cb->rto_recovery = true;
         cb->t_reo = cb->t_tlp = 0;
     }
@@ -72,7 +72,7 @@ void tcp_rec_rto(struct tcp_cb *cb, uint64_t now)
 
 static uint32_t new_avail(const struct tcp_cb *cb)
 {
-    uint32_t queued = (uint32_t)tern_ringbuf_len(&cb->snd);
+    uint32_t queued = (uint32_t)ringbuf_len(&cb->snd);
     uint32_t sent = cb->snd_max - cb->snd_una;
     if (cb->fin_pending && sent)
         sent = sent > queued ? queued : sent; /* the FIN is not data */
@@ -86,10 +86,10 @@ static uint32_t new_avail(const struct tcp_cb *cb)
 static uint32_t rack_lost_pipe(const struct tcp_cb *cb)
 {
     uint64_t sum = 0;
-    for (uint32_t i = 0; i < tern_rack_count(&cb->rack); i++)
-        if (tern_rack_at(&cb->rack, i)->flags & TERN_RACK_LOST)
-            sum += tern_tcp_sack_pipe_of(&cb->sb, tern_rack_start(&cb->rack, i),
-                                         tern_rack_at(&cb->rack, i)->end);
+    for (uint32_t i = 0; i < tcp_rack_count(&cb->rack); i++)
+        if (tcp_rack_at(&cb->rack, i)->flags & TERN_RACK_LOST)
+            sum += tcp_sack_pipe_of(&cb->sb, tcp_rack_start(&cb->rack, i),
+                                         tcp_rack_at(&cb->rack, i)->end);
     return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
 }
 
@@ -153,7 +153,7 @@ static void undo_on_dsack(struct tcp_cb *cb, const struct tern_tcp_sack_block *b
 /* RFC 6675 SetPipe(), less what RACK marked lost and was not resent. */
 static uint32_t rec_pipe(struct tcp_cb *cb)
 {
-    uint32_t pipe = tern_tcp_sack_set_pipe(&cb->sb);
+    uint32_t pipe = tcp_sack_set_pipe(&cb->sb);
     if (cb->rack_on) {
         uint32_t gone = rack_lost_pipe(cb);
         pipe = pipe > gone ? pipe - gone : 0;
@@ -251,19 +251,19 @@ static void sack_xmit(struct tcp_cb *cb, uint64_t now)
             break;
         struct tern_tcp_sack_seg sg;
         if (cb->rack_on &&
-            tern_rack_next_lost(&cb->rack, cb->snd_una, cb->mss, &sg.seq, &sg.len)) {
+            tcp_rack_next_lost(&cb->rack, cb->snd_una, cb->mss, &sg.seq, &sg.len)) {
             sg.rule = 1; /* a retransmission of lost data: HighRxt, pipe (C.2-C.4) */
-            tern_tcp_sack_sent(&cb->sb, &sg);
+            tcp_sack_sent(&cb->sb, &sg);
             undo_note_rtx(cb, sg.seq);
             tcp_send_data(cb, sg.seq, sg.len, true, now);
             continue;
         }
-        int rule = tern_tcp_sack_next_seg(&cb->sb, new_avail(cb), &sg);
+        int rule = tcp_sack_next_seg(&cb->sb, new_avail(cb), &sg);
         if (!rule || !sg.len)
             break;
         bool fresh = rule == 2;
         /* Scoreboard first: sent() must see new data as new (C.2-C.4). */
-        tern_tcp_sack_sent(&cb->sb, &sg);
+        tcp_sack_sent(&cb->sb, &sg);
         if (!fresh)
             undo_note_rtx(cb, sg.seq);
         tcp_send_data(cb, sg.seq, sg.len, !fresh, now);
@@ -282,7 +282,7 @@ static void limited_transmit(struct tcp_cb *cb, uint64_t now)
         (uint64_t)tcp_flight(cb) + cb->mss > (uint64_t)cb->cc.cwnd + 2u * cb->mss)
         return;
     uint32_t len = avail < cb->mss ? avail : cb->mss;
-    if (len < cb->mss && len < (uint32_t)tern_ringbuf_len(&cb->snd) - tcp_flight(cb))
+    if (len < cb->mss && len < (uint32_t)ringbuf_len(&cb->snd) - tcp_flight(cb))
         return;
     uint32_t seq = cb->snd_max;
     tcp_send_data(cb, seq, len, false, now);
@@ -322,7 +322,7 @@ static void sack_enter(struct tcp_cb *cb, uint32_t delivered, uint64_t now)
     prr_begin(cb);
     uint32_t pipe0 = rec_pipe(cb);
     uint32_t sndcnt = prr_sndcnt(cb, delivered, pipe0);
-    if (tern_tcp_sack_enter_recovery(&cb->sb, &first) < 0) {
+    if (tcp_sack_enter_recovery(&cb->sb, &first) < 0) {
         cb->prr_on = false; /* not reached: SND.UNA < SND.MAX was checked */
         return;
     }
@@ -346,7 +346,7 @@ static void sack_enter(struct tcp_cb *cb, uint32_t delivered, uint64_t now)
 static bool pto_allowed(const struct tcp_cb *cb)
 {
     return cb->rack_on && !cb->sb.in_recovery && !cb->rto_recovery &&
-           !tern_rack_any_sacked(&cb->rack) && !cb->rack.tlp_active &&
+           !tcp_rack_any_sacked(&cb->rack) && !cb->rack.tlp_active &&
            cb->snd_una != cb->snd_max;
 }
 
@@ -358,7 +358,7 @@ static void arm_pto(struct tcp_cb *cb, uint64_t now)
     uint64_t rto_left = UINT64_MAX;
     if (cb->t_rtx)
         rto_left = cb->t_rtx > now ? cb->t_rtx - now : 0;
-    uint64_t pto = tern_rack_pto(tern_rtt_srtt_us(&cb->rtt), tcp_flight(cb) <= cb->mss,
+    uint64_t pto = tcp_rack_pto(rtt_srtt_us(&cb->rtt), tcp_flight(cb) <= cb->mss,
                                  TERN_RACK_TLP_MAX_ACK_DELAY, rto_left);
     if (pto)
         tcp_deadline(cb, &cb->t_tlp, now + pto);
@@ -369,7 +369,7 @@ void tcp_rec_data_sent(struct tcp_cb *cb, uint32_t seq, uint32_t end, uint64_t n
     if (!cb->rack_on)
         return;
     bool fresh = tern_seq_gt(end, cb->rack.snd_max);
-    tern_rack_on_send(&cb->rack, seq, end, now);
+    tcp_rack_on_send(&cb->rack, seq, end, now);
     if (fresh && !cb->tlp_sending)
         arm_pto(cb, now);
 }
@@ -379,11 +379,11 @@ void tcp_rec_data_sent(struct tcp_cb *cb, uint32_t seq, uint32_t end, uint64_t n
 static uint32_t rack_detect(struct tcp_cb *cb, uint64_t now)
 {
     uint32_t segs_sacked = (cb->sb.sacked + cb->mss - 1) / cb->mss;
-    uint64_t w = tern_rack_reo_wnd(&cb->rack, tern_rtt_srtt_us(&cb->rtt),
+    uint64_t w = tcp_rack_reo_wnd(&cb->rack, rtt_srtt_us(&cb->rtt),
                                    cb->sb.in_recovery || cb->rto_recovery, segs_sacked,
                                    TERN_TCP_DUPTHRESH);
     uint32_t lost = 0;
-    uint64_t left = tern_rack_detect_loss(&cb->rack, now, w, &lost);
+    uint64_t left = tcp_rack_detect_loss(&cb->rack, now, w, &lost);
     cb->sk->s->stats.tcp.rack_lost += lost;
     tcp_deadline(cb, &cb->t_reo, left ? now + left : 0);
     return lost;
@@ -411,7 +411,7 @@ void tcp_rec_reo_timeout(struct tcp_cb *cb, uint64_t now)
     if (!cb->rack_on || !sending_state(cb) || cb->snd_una == cb->snd_max)
         return;
     rack_detect(cb, now);
-    if (!tern_rack_any_lost(&cb->rack))
+    if (!tcp_rack_any_lost(&cb->rack))
         return;
     if (cb->sb.in_recovery)
         tcp_rec_output(cb, now); /* within the cwnd PRR set at the last ACK */
@@ -439,14 +439,14 @@ void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now)
         tcp_send_data(cb, cb->snd_max, avail < cb->mss ? avail : cb->mss, false, now);
         cb->snd_nxt = cb->snd_max;
     } else {
-        uint32_t data_end = cb->snd_una + (uint32_t)tern_ringbuf_len(&cb->snd);
+        uint32_t data_end = cb->snd_una + (uint32_t)ringbuf_len(&cb->snd);
         uint32_t sent_end = tern_seq_min(cb->snd_max, data_end);
         uint32_t out = sent_end - cb->snd_una;
         uint32_t len = out < cb->mss ? out : cb->mss;
         tcp_send_data(cb, sent_end - len, len, true, now); /* a sent FIN rides along */
     }
     cb->tlp_sending = false;
-    tern_rack_tlp_sent(&cb->rack, cb->snd_max, rtx);
+    tcp_rack_tlp_sent(&cb->rack, cb->snd_max, rtx);
     cb->sk->s->stats.tcp.tlp_probes++;
     tcp_arm_rtx(cb, now); /* s7.3: the RTO, not another PTO */
 }
@@ -460,9 +460,9 @@ static void rack_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
                                .snd_nxt = cb->snd_max, .smss = cb->mss,
                                .fin_sent = cb->fin_pending &&
                                            cb->snd_max == cb->snd_una +
-                                               (uint32_t)tern_ringbuf_len(&cb->snd) + 1};
-    tern_rack_on_ack(&cb->rack, &ra);
-    if (tern_rack_tlp_on_ack(&cb->rack, seg->ack, info->dsack, info->dsack_block.right,
+                                               (uint32_t)ringbuf_len(&cb->snd) + 1};
+    tcp_rack_on_ack(&cb->rack, &ra);
+    if (tcp_rack_tlp_on_ack(&cb->rack, seg->ack, info->dsack, info->dsack_block.right,
                              dup && !seg->opts.sack_count)) {
         cb->sk->s->stats.tcp.tlp_recoveries++;
         if (!cb->sb.in_recovery) { /* s7.4: the probe hid a loss: respond once */
@@ -480,8 +480,8 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
     uint32_t ack = seg->ack;
     if (!cb->sack_on) {
         if (acked) {
-            unsigned act = tern_rec_on_ack(&cb->rec, &cb->cc, ack, acked, tcp_flight(cb),
-                                           tern_rtt_srtt_us(&cb->rtt), now);
+            unsigned act = rec_on_ack(&cb->rec, &cb->cc, ack, acked, tcp_flight(cb),
+                                           rtt_srtt_us(&cb->rtt), now);
             if (cb->snd_una == cb->snd_max)
                 cb->t_rtx = 0;
             else if (!(act & TERN_REC_RETRANSMIT) || (act & TERN_REC_RESET_TIMER))
@@ -499,7 +499,7 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
             else if (rtx)
                 tcp_send_data(cb, cb->snd_una, cb->mss, true, now);
         } else if (dup) {
-            unsigned act = tern_rec_on_dupack(&cb->rec, &cb->cc, ack, cb->snd_max,
+            unsigned act = rec_on_dupack(&cb->rec, &cb->cc, ack, cb->snd_max,
                                               tcp_flight(cb), now);
             if (act & TERN_REC_LIMITED_TX)
                 limited_transmit(cb, now);
@@ -523,7 +523,7 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
     }
     struct tern_tcp_sack_ack_info info;
     uint32_t sacked_before = cb->sb.sacked;
-    tern_tcp_sack_on_ack(&cb->sb, ack, seg->opts.sack, seg->opts.sack_count, &info);
+    tcp_sack_on_ack(&cb->sb, ack, seg->opts.sack, seg->opts.sack_count, &info);
     /* RFC 6937 s3: DeliveredData = change_in(snd.una) + change_in(SACKd). */
     int64_t dd = (int64_t)acked + (int64_t)cb->sb.sacked - (int64_t)sacked_before;
     uint32_t delivered = dd > 0 ? (uint32_t)dd : 0;
@@ -540,18 +540,18 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
         cb->sack_dups = 0;
         bool was = cb->sb.in_recovery;
         /* No window growth from ACKs of a recovery, the last one included. */
-        cb->cc.ops->on_ack(&cb->cc, acked, tern_rtt_srtt_us(&cb->rtt), now, was);
-        if (was && tern_tcp_sack_recovery_done(&cb->sb)) {
-            tern_tcp_sack_exit_recovery(&cb->sb);
+        cb->cc.ops->on_ack(&cb->cc, acked, rtt_srtt_us(&cb->rtt), now, was);
+        if (was && tcp_sack_recovery_done(&cb->sb)) {
+            tcp_sack_exit_recovery(&cb->sb);
             cb->prr_on = false;
             cb->cc.cwnd = cb->cc.ssthresh; /* RFC 5681 s3.2 step 6, RFC 6937 s3 */
             if (cb->rack_on)
-                tern_rack_recovery_done(&cb->rack);
+                tcp_rack_recovery_done(&cb->rack);
         }
         undo_try(cb); /* after the exit's cwnd = ssthresh: the restore wins */
         if (cb->rto_recovery && tern_seq_geq(cb->snd_una, cb->rec.recover)) {
             cb->rto_recovery = false; /* RFC 8985 s6.2 step 4: RTO recovery over */
-            tern_rack_recovery_done(&cb->rack);
+            tcp_rack_recovery_done(&cb->rack);
         }
         if (cb->snd_una == cb->snd_max)
             cb->t_rtx = 0;
@@ -578,8 +578,8 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
     }
     /* RFC 6675 s5 step (4) trigger, or a loss RACK detected (RFC 8985). */
     if (may_enter(cb, ack) &&
-        (cb->sack_dups >= TERN_TCP_DUPTHRESH || tern_tcp_sack_is_lost(&cb->sb, cb->snd_una) ||
-         (cb->rack_on && tern_rack_any_lost(&cb->rack))))
+        (cb->sack_dups >= TERN_TCP_DUPTHRESH || tcp_sack_is_lost(&cb->sb, cb->snd_una) ||
+         (cb->rack_on && tcp_rack_any_lost(&cb->rack))))
         sack_enter(cb, delivered, now);
     else if (!acked && info.newly_sacked && cb->sack_dups < TERN_TCP_DUPTHRESH)
         limited_transmit(cb, now);

@@ -38,7 +38,7 @@ static uint32_t rq_bucket(const struct tern_stack *s, uint32_t laddr, uint16_t l
                           uint32_t raddr, uint16_t rport)
 {
     uint32_t k[4] = {0x73796e71u /* "synq" */, laddr, raddr, ((uint32_t)lport << 16) | rport};
-    return (uint32_t)tern_rng_hash(&s->rng, k, sizeof k) & (RQ_BUCKETS - 1);
+    return (uint32_t)prng_hash(&s->rng, k, sizeof k) & (RQ_BUCKETS - 1);
 }
 
 /* The record of a 4-tuple; laddr 0 matches any local address. */
@@ -168,12 +168,12 @@ static uint64_t rq_rto(const struct tern_stack *s, unsigned n)
 {
     struct tern_rtt_cfg rc;
     struct tern_rtt r;
-    tern_rtt_cfg_default(&rc);
+    rtt_cfg_default(&rc);
     rc.min_us = s->cfg.tcp_rto_min_us;
-    tern_rtt_init(&r, &rc);
+    rtt_init(&r, &rc);
     for (unsigned i = 0; i < n; i++)
-        tern_rtt_backoff(&r);
-    return tern_rtt_rto(&r);
+        rtt_backoff(&r);
+    return rtt_rto(&r);
 }
 
 /* What tcp_out.c's window_field gives with an empty receive ring of
@@ -354,11 +354,11 @@ static void rq_promote(struct tern_stack *s, struct tcp_req *q, const struct ter
     cb->syn_at = q->syn_at;
     /* RFC 6298 s3 (Karn): the handshake's RTT was timed from the first
      * SYN-ACK, unless one was sent again. */
-    tern_rtt_on_send(&cb->rtt, q->iss + 1, false, q->syn_at);
+    rtt_on_send(&cb->rtt, q->iss + 1, false, q->syn_at);
     if (q->karn || q->rtx)
-        tern_rtt_on_send(&cb->rtt, q->iss + 1, true, q->last_tx);
+        rtt_on_send(&cb->rtt, q->iss + 1, true, q->last_tx);
     for (unsigned i = 0; i < q->rtx; i++)
-        tern_rtt_backoff(&cb->rtt);
+        rtt_backoff(&cb->rtt);
     cb->rtx_count = cb->retransmits = q->rtx;
     cb->syn_rtx = q->rtx > 0;
     cb->rtx_last_at = q->last_tx;

@@ -14,7 +14,7 @@
 #define MAX_TIME_US (UINT64_C(1) << 40)  /* ~12.7 days: keeps every product in 64 bits */
 #define MAX_BACKOFF 32u
 
-void tern_rtt_cfg_default(struct tern_rtt_cfg *cfg)
+void rtt_cfg_default(struct tern_rtt_cfg *cfg)
 {
     cfg->initial_us = TERN_RTT_RFC_INITIAL_US;
     cfg->min_us = TERN_RTT_RFC_MIN_US;
@@ -28,7 +28,7 @@ static uint64_t clamp64(uint64_t v, uint64_t lo, uint64_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-void tern_rtt_init(struct tern_rtt *r, const struct tern_rtt_cfg *cfg)
+void rtt_init(struct tern_rtt *r, const struct tern_rtt_cfg *cfg)
 {
     struct tern_rtt_cfg c = *cfg;
     c.max_us = clamp64(c.max_us, 1, MAX_TIME_US);
@@ -86,12 +86,12 @@ static void update(struct tern_rtt *r, uint64_t rtt_us, uint64_t n)
     r->backoff = 0;
 }
 
-void tern_rtt_sample(struct tern_rtt *r, uint64_t rtt_us)
+void rtt_sample(struct tern_rtt *r, uint64_t rtt_us)
 {
     update(r, rtt_us, 1);
 }
 
-uint64_t tern_rtt_rto(const struct tern_rtt *r)
+uint64_t rtt_rto(const struct tern_rtt *r)
 {
     uint64_t max = r->cfg.max_us, rto = r->rto_us;
     /* s5.5: RTO <- RTO * 2 per expiry; "the maximum value discussed in
@@ -101,7 +101,7 @@ uint64_t tern_rtt_rto(const struct tern_rtt *r)
     return rto << r->backoff;
 }
 
-void tern_rtt_backoff(struct tern_rtt *r)
+void rtt_backoff(struct tern_rtt *r)
 {
     if (r->backoff < MAX_BACKOFF)
         r->backoff++;
@@ -110,12 +110,12 @@ void tern_rtt_backoff(struct tern_rtt *r)
     r->timing = false;
 }
 
-void tern_rtt_reset_backoff(struct tern_rtt *r)
+void rtt_reset_backoff(struct tern_rtt *r)
 {
     r->backoff = 0;
 }
 
-void tern_rtt_syn_retransmitted(struct tern_rtt *r)
+void rtt_syn_retransmitted(struct tern_rtt *r)
 {
     /* s5.7: "If the timer expires awaiting the ACK of a SYN segment and the
      * TCP implementation is using an RTO less than 3 seconds, the RTO MUST
@@ -125,7 +125,7 @@ void tern_rtt_syn_retransmitted(struct tern_rtt *r)
         r->rto_us = TERN_RTT_SYN_RTO_US < r->cfg.max_us ? TERN_RTT_SYN_RTO_US : r->cfg.max_us;
 }
 
-void tern_rtt_on_send(struct tern_rtt *r, uint32_t seq_end, bool retransmission, uint64_t now_us)
+void rtt_on_send(struct tern_rtt *r, uint32_t seq_end, bool retransmission, uint64_t now_us)
 {
     /* RFC 6298 s3: "RTT samples MUST NOT be made using segments that were
      * retransmitted". Like BSD, any retransmission cancels the timing in
@@ -142,7 +142,7 @@ void tern_rtt_on_send(struct tern_rtt *r, uint32_t seq_end, bool retransmission,
     }
 }
 
-bool tern_rtt_on_ack(struct tern_rtt *r, uint32_t ack, uint64_t now_us)
+bool rtt_on_ack(struct tern_rtt *r, uint32_t ack, uint64_t now_us)
 {
     if (!r->timing || !tern_seq_geq(ack, r->timed_end))
         return false;
@@ -151,7 +151,7 @@ bool tern_rtt_on_ack(struct tern_rtt *r, uint32_t ack, uint64_t now_us)
     return true;
 }
 
-bool tern_rtt_sample_ts(struct tern_rtt *r, uint32_t ts_now, uint32_t tsecr, uint32_t us_per_tick,
+bool rtt_sample_ts(struct tern_rtt *r, uint32_t ts_now, uint32_t tsecr, uint32_t us_per_tick,
                         uint32_t flight, uint32_t smss)
 {
     /* RFC 7323 s4.1: RTT = current timestamp clock - TSecr. A negative
@@ -171,12 +171,12 @@ bool tern_rtt_sample_ts(struct tern_rtt *r, uint32_t ts_now, uint32_t tsecr, uin
     return true;
 }
 
-uint64_t tern_rtt_srtt_us(const struct tern_rtt *r)
+uint64_t rtt_srtt_us(const struct tern_rtt *r)
 {
     return r->has_sample ? (r->srtt_fp + (1u << (FP_SHIFT - 1))) >> FP_SHIFT : 0;
 }
 
-uint64_t tern_rtt_rttvar_us(const struct tern_rtt *r)
+uint64_t rtt_rttvar_us(const struct tern_rtt *r)
 {
     return r->has_sample ? (r->rttvar_fp + (1u << (FP_SHIFT - 1))) >> FP_SHIFT : 0;
 }

@@ -9,7 +9,7 @@
  * retransmission), and RFC 7323 s4 timestamp-based samples (RTTM) with the
  * optional RFC 7323 Appendix G per-window weighting.
  * What it is not: the timer itself (the connection arms one with the value
- * tern_rtt_rto() returns), and no clock: every time is a microsecond number
+ * rtt_rto() returns), and no clock: every time is a microsecond number
  * passed in. Pure, no allocation; one struct per connection, not
  * thread-safe on its own (the stack's thread owns it).
  * RFCs: 6298 (RTO), 7323 s4 and Appendix G (RTTM), 9293 s3.8.1.
@@ -36,7 +36,7 @@ struct tern_rtt_cfg {
 };
 
 /* The RFC 6298 profile: initial 1 s, min 1 s, max 60 s, G = 1 ms, no App. G. */
-void tern_rtt_cfg_default(struct tern_rtt_cfg *cfg);
+void rtt_cfg_default(struct tern_rtt_cfg *cfg);
 
 struct tern_rtt {
     struct tern_rtt_cfg cfg;
@@ -54,36 +54,36 @@ struct tern_rtt {
 
 /* Normalises a copy of cfg into r (min >= 1 us, G >= 1 us, max >= min,
  * initial within [min, max]) and starts with RTO = initial. */
-void tern_rtt_init(struct tern_rtt *r, const struct tern_rtt_cfg *cfg);
+void rtt_init(struct tern_rtt *r, const struct tern_rtt_cfg *cfg);
 
 /* One RTT measurement R in microseconds (RFC 6298 s2.2/2.3). Resets the
  * backoff (s5, "collapsing" RTO after a valid sample). Samples above the
  * configured maximum RTO are clamped to it. */
-void tern_rtt_sample(struct tern_rtt *r, uint64_t rtt_us);
+void rtt_sample(struct tern_rtt *r, uint64_t rtt_us);
 
 /* The current RTO in microseconds: the estimator's RTO doubled per backoff
  * step, capped at cfg.max_us (RFC 6298 s5.5). */
-uint64_t tern_rtt_rto(const struct tern_rtt *r);
+uint64_t rtt_rto(const struct tern_rtt *r);
 
 /* The retransmission timer expired (RFC 6298 s5.5): double the RTO (capped).
  * Cancels any Karn timing in progress. */
-void tern_rtt_backoff(struct tern_rtt *r);
+void rtt_backoff(struct tern_rtt *r);
 /* Forgets the backoff without a sample: only for the start of data after
  * the handshake (RFC 6298 s5.7). Never on a mere ACK: s5 keeps the
  * backed-off RTO until a valid sample (which resets it itself). */
-void tern_rtt_reset_backoff(struct tern_rtt *r);
+void rtt_reset_backoff(struct tern_rtt *r);
 
 /* RFC 6298 s5.7: the SYN (or SYN-ACK) was retransmitted and the handshake
  * completed without an RTT sample: raise the RTO to 3 s if it is lower. */
-void tern_rtt_syn_retransmitted(struct tern_rtt *r);
+void rtt_syn_retransmitted(struct tern_rtt *r);
 
 /* Karn's algorithm (RFC 6298 s3) for a sender without timestamps. Call
  * on_send for each segment sent, with seq_end = SEG.SEQ + SEG.LEN; a new
  * segment starts timing if none is timed, a retransmission cancels it.
  * Call on_ack for each ACK that advances SND.UNA; it takes a sample when
  * the ACK covers the timed segment and returns true if it did. */
-void tern_rtt_on_send(struct tern_rtt *r, uint32_t seq_end, bool retransmission, uint64_t now_us);
-bool tern_rtt_on_ack(struct tern_rtt *r, uint32_t ack, uint64_t now_us);
+void rtt_on_send(struct tern_rtt *r, uint32_t seq_end, bool retransmission, uint64_t now_us);
+bool rtt_on_ack(struct tern_rtt *r, uint32_t ack, uint64_t now_us);
 
 /* RFC 7323 s4 (RTTM): a sample from the echoed timestamp of an ACK that
  * advances SND.UNA (the caller checks that rule, s4.2). ts_now and tsecr
@@ -92,12 +92,12 @@ bool tern_rtt_on_ack(struct tern_rtt *r, uint32_t ack, uint64_t now_us);
  * may be sampled (RFC 6298 s3). flight and smss feed Appendix G when
  * cfg.per_window is set. A TSecr ahead of our clock (forged or stale by
  * more than 2^31 ticks) gives no sample; returns true if one was taken. */
-bool tern_rtt_sample_ts(struct tern_rtt *r, uint32_t ts_now, uint32_t tsecr, uint32_t us_per_tick,
+bool rtt_sample_ts(struct tern_rtt *r, uint32_t ts_now, uint32_t tsecr, uint32_t us_per_tick,
                         uint32_t flight, uint32_t smss);
 
 /* Read-outs for statistics (microseconds, rounded to nearest; 0 before a
  * sample). */
-uint64_t tern_rtt_srtt_us(const struct tern_rtt *r);
-uint64_t tern_rtt_rttvar_us(const struct tern_rtt *r);
+uint64_t rtt_srtt_us(const struct tern_rtt *r);
+uint64_t rtt_rttvar_us(const struct tern_rtt *r);
 
 #endif

@@ -17,7 +17,7 @@
 #include "tern/err.h"
 #include "tern/wire/seq.h"
 
-int tern_tcp_sack_init(struct tern_tcp_sack *sb, struct tern_tcp_sack_range *storage,
+int tcp_sack_init(struct tern_tcp_sack *sb, struct tern_tcp_sack_range *storage,
                        uint32_t max_ranges, uint32_t snd_una, uint32_t smss, uint32_t dupthresh)
 {
     memset(sb, 0, sizeof *sb);
@@ -39,20 +39,20 @@ int tern_tcp_sack_init(struct tern_tcp_sack *sb, struct tern_tcp_sack_range *sto
     return 0;
 }
 
-void tern_tcp_sack_fini(struct tern_tcp_sack *sb)
+void tcp_sack_fini(struct tern_tcp_sack *sb)
 {
     if (sb->owned)
         free(sb->r);
     memset(sb, 0, sizeof *sb);
 }
 
-void tern_tcp_sack_set_smss(struct tern_tcp_sack *sb, uint32_t smss)
+void tcp_sack_set_smss(struct tern_tcp_sack *sb, uint32_t smss)
 {
     if (smss)
         sb->smss = smss;
 }
 
-void tern_tcp_sack_on_send(struct tern_tcp_sack *sb, uint32_t end)
+void tcp_sack_on_send(struct tern_tcp_sack *sb, uint32_t end)
 {
     if (tern_seq_gt(end, sb->snd_max))
         sb->snd_max = end;
@@ -130,7 +130,7 @@ static uint32_t add_range(struct tern_tcp_sack *sb, uint32_t left, uint32_t righ
     return added;
 }
 
-void tern_tcp_sack_on_ack(struct tern_tcp_sack *sb, uint32_t ack,
+void tcp_sack_on_ack(struct tern_tcp_sack *sb, uint32_t ack,
                           const struct tern_tcp_sack_block *blocks, unsigned nblocks,
                           struct tern_tcp_sack_ack_info *info)
 {
@@ -192,7 +192,7 @@ static bool lost_above(const struct tern_tcp_sack *sb, uint32_t count, uint64_t 
     return count >= sb->dupthresh || bytes > (uint64_t)(sb->dupthresh - 1) * sb->smss;
 }
 
-bool tern_tcp_sack_is_lost(const struct tern_tcp_sack *sb, uint32_t seq)
+bool tcp_sack_is_lost(const struct tern_tcp_sack *sb, uint32_t seq)
 {
     if (!tern_seq_in(seq, sb->snd_una, sb->snd_max))
         return false;
@@ -217,7 +217,7 @@ static uint32_t part_below(uint32_t l, uint32_t r, uint32_t end)
     return tern_seq_min(r, end) - l;
 }
 
-uint32_t tern_tcp_sack_set_pipe(struct tern_tcp_sack *sb)
+uint32_t tcp_sack_set_pipe(struct tern_tcp_sack *sb)
 {
     /* RFC 6675 s4 SetPipe(): for each unSACKed octet S1 in [HighACK+1,
      * HighData]: (a) +1 if !IsLost(S1); (b) +1 if S1 <= HighRxt. IsLost is
@@ -241,7 +241,7 @@ uint32_t tern_tcp_sack_set_pipe(struct tern_tcp_sack *sb)
     return sb->pipe;
 }
 
-uint32_t tern_tcp_sack_pipe_of(const struct tern_tcp_sack *sb, uint32_t left, uint32_t right)
+uint32_t tcp_sack_pipe_of(const struct tern_tcp_sack *sb, uint32_t left, uint32_t right)
 {
     /* SetPipe()'s walk, restricted to [left, right). */
     uint64_t pipe = 0, above = sb->sacked;
@@ -264,7 +264,7 @@ uint32_t tern_tcp_sack_pipe_of(const struct tern_tcp_sack *sb, uint32_t left, ui
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
-uint32_t tern_tcp_sack_skip(const struct tern_tcp_sack *sb, uint32_t seq, uint32_t *to_sacked,
+uint32_t tcp_sack_skip(const struct tern_tcp_sack *sb, uint32_t seq, uint32_t *to_sacked,
                             uint32_t *sacked_below)
 {
     /* Ranges are sorted, disjoint and inside [SND.UNA, HighData + 1). */
@@ -284,7 +284,7 @@ uint32_t tern_tcp_sack_skip(const struct tern_tcp_sack *sb, uint32_t seq, uint32
     return seq;
 }
 
-int tern_tcp_sack_next_seg(const struct tern_tcp_sack *sb, uint32_t new_avail,
+int tcp_sack_next_seg(const struct tern_tcp_sack *sb, uint32_t new_avail,
                            struct tern_tcp_sack_seg *seg)
 {
     memset(seg, 0, sizeof *seg);
@@ -347,7 +347,7 @@ int tern_tcp_sack_next_seg(const struct tern_tcp_sack *sb, uint32_t new_avail,
     return 4;
 }
 
-void tern_tcp_sack_sent(struct tern_tcp_sack *sb, const struct tern_tcp_sack_seg *seg)
+void tcp_sack_sent(struct tern_tcp_sack *sb, const struct tern_tcp_sack_seg *seg)
 {
     uint32_t end = seg->seq + seg->len;
     if (seg->rule == 4) {
@@ -359,12 +359,12 @@ void tern_tcp_sack_sent(struct tern_tcp_sack *sb, const struct tern_tcp_sack_seg
         if (tern_seq_gt(tern_seq_min(end, sb->snd_max), sb->high_rxt_end))
             sb->high_rxt_end = tern_seq_min(end, sb->snd_max);
     }
-    tern_tcp_sack_on_send(sb, end); /* (C.3) HighData */
+    tcp_sack_on_send(sb, end); /* (C.3) HighData */
     uint64_t pipe = (uint64_t)sb->pipe + seg->len; /* (C.4) */
     sb->pipe = pipe > UINT32_MAX ? UINT32_MAX : (uint32_t)pipe;
 }
 
-int tern_tcp_sack_enter_recovery(struct tern_tcp_sack *sb, struct tern_tcp_sack_seg *first)
+int tcp_sack_enter_recovery(struct tern_tcp_sack *sb, struct tern_tcp_sack_seg *first)
 {
     memset(first, 0, sizeof *first);
     if (!tern_seq_lt(sb->snd_una, sb->snd_max))
@@ -383,31 +383,31 @@ int tern_tcp_sack_enter_recovery(struct tern_tcp_sack *sb, struct tern_tcp_sack_
     sb->rescue_end = sb->high_rxt_end;
     sb->rescue_valid = true;
     /* (4.4) SetPipe(). */
-    tern_tcp_sack_set_pipe(sb);
+    tcp_sack_set_pipe(sb);
     return 0;
 }
 
-bool tern_tcp_sack_recovery_done(const struct tern_tcp_sack *sb)
+bool tcp_sack_recovery_done(const struct tern_tcp_sack *sb)
 {
     /* "An incoming cumulative ACK for a sequence number greater than
      * RecoveryPoint signals the end of loss recovery." */
     return sb->in_recovery && tern_seq_geq(sb->snd_una, sb->recovery_end);
 }
 
-void tern_tcp_sack_exit_recovery(struct tern_tcp_sack *sb)
+void tcp_sack_exit_recovery(struct tern_tcp_sack *sb)
 {
     sb->in_recovery = false;
     sb->rescue_valid = false;
     sb->high_rxt_end = sb->snd_una;
 }
 
-void tern_tcp_sack_on_rto(struct tern_tcp_sack *sb)
+void tcp_sack_on_rto(struct tern_tcp_sack *sb)
 {
     /* RFC 6675 s5.1: RecoveryPoint = HighData, recovery terminated. RFC 2018
      * s8: the sender SHOULD expunge SACK information after an RTO (the
      * receiver may have reneged). */
     sb->recovery_end = sb->snd_max;
-    tern_tcp_sack_exit_recovery(sb);
+    tcp_sack_exit_recovery(sb);
     sb->n = 0;
     sb->sacked = 0;
 }

@@ -10,7 +10,7 @@
  * sender-side D-SACK detection (RFC 2883 s4-5).
  * What it is not: congestion control (cwnd, ssthresh: the caller), DupAck
  * counting and the decision to enter recovery (the caller, with
- * tern_tcp_sack_is_lost and info.newly_sacked), the retransmission queue
+ * tcp_sack_is_lost and info.newly_sacked), the retransmission queue
  * itself (the send ring), timers. Sequence numbers only via tern_seq_*.
  *
  * Names map to RFC 6675 s2 as: HighACK = snd_una - 1, HighData = snd_max - 1;
@@ -83,60 +83,60 @@ struct tern_tcp_sack_seg {
 /* storage NULL: allocate max_ranges entries (the only allocation).
  * snd_una: the first sequence number to be sent (ISS + 1 after the SYN).
  * dupthresh 0 means TERN_TCP_DUPTHRESH. Returns 0, TERN_E_INVAL, TERN_E_NOMEM. */
-int tern_tcp_sack_init(struct tern_tcp_sack *sb, struct tern_tcp_sack_range *storage,
+int tcp_sack_init(struct tern_tcp_sack *sb, struct tern_tcp_sack_range *storage,
                        uint32_t max_ranges, uint32_t snd_una, uint32_t smss, uint32_t dupthresh);
-void tern_tcp_sack_fini(struct tern_tcp_sack *sb);
+void tcp_sack_fini(struct tern_tcp_sack *sb);
 /* SMSS changed (path MTU). */
-void tern_tcp_sack_set_smss(struct tern_tcp_sack *sb, uint32_t smss);
+void tcp_sack_set_smss(struct tern_tcp_sack *sb, uint32_t smss);
 
 /* New data sent up to `end` (exclusive): HighData = end - 1 if higher. */
-void tern_tcp_sack_on_send(struct tern_tcp_sack *sb, uint32_t end);
+void tcp_sack_on_send(struct tern_tcp_sack *sb, uint32_t end);
 
 /* An ACK arrived (after the caller's RFC 5961 acceptability checks): SEG.ACK
  * `ack` and its SACK blocks. Advances SND.UNA when SND.UNA < ack <= HighData
  * + 1 (ranges below are dropped), detects a D-SACK, then records the valid
  * blocks (RFC 6675 s4 Update()). Never fails; *info says what happened. */
-void tern_tcp_sack_on_ack(struct tern_tcp_sack *sb, uint32_t ack,
+void tcp_sack_on_ack(struct tern_tcp_sack *sb, uint32_t ack,
                           const struct tern_tcp_sack_block *blocks, unsigned nblocks,
                           struct tern_tcp_sack_ack_info *info);
 
 /* RFC 6675 s4 IsLost(seq); a SACKed or out-of-range seq is not lost. */
-bool tern_tcp_sack_is_lost(const struct tern_tcp_sack *sb, uint32_t seq);
+bool tcp_sack_is_lost(const struct tern_tcp_sack *sb, uint32_t seq);
 /* RFC 6675 s4 SetPipe(): stores and returns pipe. */
-uint32_t tern_tcp_sack_set_pipe(struct tern_tcp_sack *sb);
+uint32_t tcp_sack_set_pipe(struct tern_tcp_sack *sb);
 /* What SetPipe() counts for the octets of [left, right) (RACK, RFC 8985:
  * the caller subtracts segments it knows are lost and not yet resent). */
-uint32_t tern_tcp_sack_pipe_of(const struct tern_tcp_sack *sb, uint32_t left, uint32_t right);
+uint32_t tcp_sack_pipe_of(const struct tern_tcp_sack *sb, uint32_t left, uint32_t right);
 
 /* RFC 6675 s5 step (4): enter loss recovery. RecoveryPoint = HighData; *first
  * = the segment at SND.UNA to retransmit (4.3), HighRxt and RescueRxt set to
  * its last byte; pipe recomputed (4.4). Send *first without calling
- * tern_tcp_sack_sent. Returns TERN_E_INVAL when nothing is outstanding. */
-int tern_tcp_sack_enter_recovery(struct tern_tcp_sack *sb, struct tern_tcp_sack_seg *first);
+ * tcp_sack_sent. Returns TERN_E_INVAL when nothing is outstanding. */
+int tcp_sack_enter_recovery(struct tern_tcp_sack *sb, struct tern_tcp_sack_seg *first);
 /* RFC 6675 s5: a cumulative ACK above RecoveryPoint ends recovery. */
-bool tern_tcp_sack_recovery_done(const struct tern_tcp_sack *sb);
-void tern_tcp_sack_exit_recovery(struct tern_tcp_sack *sb);
+bool tcp_sack_recovery_done(const struct tern_tcp_sack *sb);
+void tcp_sack_exit_recovery(struct tern_tcp_sack *sb);
 /* Retransmission timeout (RFC 6675 s5.1, RFC 2018 s8): RecoveryPoint =
  * HighData, recovery ends, and the SACK information is expunged (the
  * receiver may have reneged). */
-void tern_tcp_sack_on_rto(struct tern_tcp_sack *sb);
+void tcp_sack_on_rto(struct tern_tcp_sack *sb);
 
 /* Go-back-N retransmission with SACK (after an RTO, RFC 6675 s5.1: use
  * the SACK information that arrives during the recovery that follows):
  * the first sequence number at or after seq, in [SND.UNA, HighData + 1],
  * that is not SACKed; *to_sacked = the bytes from there to the next SACKed
  * range (UINT32_MAX: none), *sacked_below = the SACKed bytes below it. */
-uint32_t tern_tcp_sack_skip(const struct tern_tcp_sack *sb, uint32_t seq, uint32_t *to_sacked,
+uint32_t tcp_sack_skip(const struct tern_tcp_sack *sb, uint32_t seq, uint32_t *to_sacked,
                             uint32_t *sacked_below);
 
 /* RFC 6675 s4 NextSeg(): new_avail = bytes of new data the caller could send
  * now (unsent data within the peer's window; 0 if none). Pure: returns the
  * rule used (1..4) with *seg filled, or 0 when nothing qualifies. Rule 4
  * (rescue) is only offered in recovery. */
-int tern_tcp_sack_next_seg(const struct tern_tcp_sack *sb, uint32_t new_avail,
+int tcp_sack_next_seg(const struct tern_tcp_sack *sb, uint32_t new_avail,
                            struct tern_tcp_sack_seg *seg);
 /* The segment from next_seg was sent: RFC 6675 s5 (C.2)-(C.4) - HighRxt
  * (not for rule 4, which sets RescueRxt = RecoveryPoint), HighData, pipe. */
-void tern_tcp_sack_sent(struct tern_tcp_sack *sb, const struct tern_tcp_sack_seg *seg);
+void tcp_sack_sent(struct tern_tcp_sack *sb, const struct tern_tcp_sack_seg *seg);
 
 #endif

@@ -86,7 +86,7 @@ static int tcp_connect(struct tern_sock *sk, const struct tern_sockaddr *peer)
     tcp_seq_init_send(cb, tcp_new_iss(s, &sk->local, peer, now));
     cb->state = TCP_SYN_SENT;
     tcp_send_syn(cb, now);
-    tern_rtt_on_send(&cb->rtt, cb->iss + 1, false, now);
+    rtt_on_send(&cb->rtt, cb->iss + 1, false, now);
     cb->stall_since = now;
     cb->syn_at = now;
     tcp_arm_rtx(cb, now);
@@ -162,7 +162,7 @@ static ssize_t tcp_sendto(struct tern_sock *sk, const void *buf, size_t len, int
     default:
         return TERN_E_NOTCONN;
     }
-    size_t n = tern_ringbuf_write(&cb->snd, buf, len);
+    size_t n = ringbuf_write(&cb->snd, buf, len);
     if (n == 0 && len)
         return TERN_E_AGAIN;
     tcp_output(cb, tern_loop_now(sk->s->loop));
@@ -177,9 +177,9 @@ static ssize_t tcp_recvfrom(struct tern_sock *sk, void *buf, size_t len, int fla
     (void)out_flags;
     if (from)
         *from = sk->peer;
-    if (cb->rings && tern_ringbuf_len(&cb->rcv)) {
-        size_t n = (flags & TERN_MSG_PEEK) ? tern_ringbuf_peek(&cb->rcv, buf, len)
-                                           : tern_ringbuf_read(&cb->rcv, buf, len);
+    if (cb->rings && ringbuf_len(&cb->rcv)) {
+        size_t n = (flags & TERN_MSG_PEEK) ? ringbuf_peek(&cb->rcv, buf, len)
+                                           : ringbuf_read(&cb->rcv, buf, len);
         if (!(flags & TERN_MSG_PEEK))
             tcp_maybe_window_update(cb, tern_loop_now(sk->s->loop));
         tcp_check(cb);
@@ -281,7 +281,7 @@ static int tcp_close(struct tern_sock *sk)
         break;
     }
     /* RFC 1122 4.2.2.13 / RFC 9293 s3.10.4: unread data -> RST, not FIN. */
-    if (cb->rings && tern_ringbuf_len(&cb->rcv)) {
+    if (cb->rings && ringbuf_len(&cb->rcv)) {
         tcp_abort(sk);
         return TERN_OK;
     }
@@ -302,11 +302,11 @@ static unsigned tcp_poll(const struct tern_sock *sk)
     unsigned m = 0;
     if (cb->state == TCP_LISTEN)
         return cb->aq_head != SOCK_NIL ? TERN_POLLIN : 0;
-    if ((cb->rings && tern_ringbuf_len(&cb->rcv)) || cb->fin_rcvd || sk->shut_rd ||
+    if ((cb->rings && ringbuf_len(&cb->rcv)) || cb->fin_rcvd || sk->shut_rd ||
         (cb->state == TCP_CLOSED && sk->connected))
         m |= TERN_POLLIN;
     if ((cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT) && !sk->shut_wr &&
-        !cb->fin_pending && tern_ringbuf_free(&cb->snd) > 0)
+        !cb->fin_pending && ringbuf_free(&cb->snd) > 0)
         m |= TERN_POLLOUT;
     if (sk->so_error)
         m |= TERN_POLLERR;
@@ -348,13 +348,13 @@ static void tcp_info(const struct tern_sock *sk, struct tern_sock_info *out)
         return;
     }
     if (cb->rings) {
-        out->recv_q = (uint32_t)tern_ringbuf_len(&cb->rcv);
-        out->send_q = (uint32_t)tern_ringbuf_len(&cb->snd);
+        out->recv_q = (uint32_t)ringbuf_len(&cb->rcv);
+        out->send_q = (uint32_t)ringbuf_len(&cb->snd);
     }
     if (cb->state >= TCP_SYN_SENT) {
-        out->rtt_us = (uint32_t)tern_rtt_srtt_us(&cb->rtt);
-        out->rttvar_us = (uint32_t)tern_rtt_rttvar_us(&cb->rtt);
-        out->rto_us = (uint32_t)tern_rtt_rto(&cb->rtt);
+        out->rtt_us = (uint32_t)rtt_srtt_us(&cb->rtt);
+        out->rttvar_us = (uint32_t)rtt_rttvar_us(&cb->rtt);
+        out->rto_us = (uint32_t)rtt_rto(&cb->rtt);
         out->cwnd = cb->cc.cwnd;
         out->ssthresh = cb->cc.ssthresh;
         out->mss = cb->mss;
@@ -371,7 +371,7 @@ static void tcp_info(const struct tern_sock *sk, struct tern_sock_info *out)
         out->retrans_out = retrans_out(cb);
         out->snd_wnd = cb->snd_wnd;
         if (cb->rings) {
-            uint32_t q = (uint32_t)tern_ringbuf_len(&cb->snd);
+            uint32_t q = (uint32_t)ringbuf_len(&cb->snd);
             uint32_t sent = cb->snd_max - cb->snd_una;
             if (cb->state == TCP_SYN_SENT || cb->state == TCP_SYN_RECEIVED)
                 sent = 0; /* the SYN is not in the ring */

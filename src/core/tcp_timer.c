@@ -59,7 +59,7 @@ void tcp_deadline(struct tcp_cb *cb, uint64_t *slot, uint64_t when)
 void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now)
 {
     cb->t_persist = 0;
-    tcp_deadline(cb, &cb->t_rtx, now + tern_rtt_rto(&cb->rtt));
+    tcp_deadline(cb, &cb->t_rtx, now + rtt_rto(&cb->rtt));
 }
 
 /* Where an ACK's RTT sample comes from, best first:
@@ -82,7 +82,7 @@ void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now)
 void tcp_rtt_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, bool advanced, uint64_t now)
 {
     if (cb->rack_on && cb->rack.ack_rtt != UINT64_MAX) {
-        tern_rtt_sample(&cb->rtt, cb->rack.ack_rtt);
+        rtt_sample(&cb->rtt, cb->rack.ack_rtt);
         if (cb->rtt.timing && advanced && tern_seq_geq(seg->ack, cb->rtt.timed_end))
             cb->rtt.timing = false; /* measured already: no later, stale Karn sample */
         return;
@@ -90,14 +90,14 @@ void tcp_rtt_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, bool advanc
     if (!advanced)
         return;
     if (!cb->ts_ok) {
-        tern_rtt_on_ack(&cb->rtt, seg->ack, now);
+        rtt_on_ack(&cb->rtt, seg->ack, now);
         return;
     }
     if (!seg->opts.has_ts || !seg->opts.ts_ecr)
         return;
     if (cb->rtx_last_at && tern_seq_lt(seg->opts.ts_ecr, tcp_ts_now(cb, cb->rtx_last_at)))
         return;
-    tern_rtt_sample_ts(&cb->rtt, tcp_ts_now(cb, now), seg->opts.ts_ecr, 1000, tcp_flight(cb),
+    rtt_sample_ts(&cb->rtt, tcp_ts_now(cb, now), seg->opts.ts_ecr, 1000, tcp_flight(cb),
                        cb->mss);
 }
 
@@ -105,7 +105,7 @@ void tcp_arm_persist(struct tcp_cb *cb, uint64_t now)
 {
     if (cb->t_persist || cb->t_rtx)
         return;
-    uint64_t d = tern_rtt_rto(&cb->rtt) << (cb->persist_count < 16 ? cb->persist_count : 16);
+    uint64_t d = rtt_rto(&cb->rtt) << (cb->persist_count < 16 ? cb->persist_count : 16);
     if (d > TCP_WIN_MAX_PROBE_US)
         d = TCP_WIN_MAX_PROBE_US;
     tcp_deadline(cb, &cb->t_persist, now + d);
@@ -222,7 +222,7 @@ static void on_rtx(struct tcp_cb *cb, uint64_t now)
         }
         cb->syn_rtx = true;
         cb->rtx_last_at = now;
-        tern_rtt_backoff(&cb->rtt);
+        rtt_backoff(&cb->rtt);
         cb->retransmits++;
         s->stats.tcp.retransmits++;
         tcp_send_syn(cb, now);
@@ -240,9 +240,9 @@ static void on_rtx(struct tcp_cb *cb, uint64_t now)
      * RFC 5681 s3.1 / RFC 6582 s3.2 step 6 through tcp_cc. Go-back-N from
      * SND.UNA within the (now one-segment) window. */
     tcp_rec_rto(cb, now);
-    tern_rtt_backoff(&cb->rtt);
+    rtt_backoff(&cb->rtt);
     cb->snd_nxt = cb->snd_una;
-    blackhole_check(cb, tern_ringbuf_len(&cb->snd), now);
+    blackhole_check(cb, ringbuf_len(&cb->snd), now);
     /* The first segment again: what was sent of [SND.UNA, SND.UNA + MSS)
      * (tcp_send_room: never data beyond SND.MAX, which may lie past the
      * window), with the FIN if it was sent and is the last. */
@@ -253,7 +253,7 @@ static void on_rtx(struct tcp_cb *cb, uint64_t now)
 static void on_persist(struct tcp_cb *cb, uint64_t now)
 {
     cb->t_persist = 0;
-    if (cb->snd_wnd != 0 || tern_ringbuf_len(&cb->snd) == 0) {
+    if (cb->snd_wnd != 0 || ringbuf_len(&cb->snd) == 0) {
         /* The window is open but sender SWS avoidance held the data: the
          * override timeout expired (RFC 1122 4.2.3.4, RFC 9293
          * s3.8.6.2.1): send what the window allows now. */

@@ -52,7 +52,7 @@ static uint32_t tw_bucket(const struct tern_stack *s, uint16_t lport, uint32_t r
                           uint16_t rport)
 {
     uint32_t k[3] = {0x74777462u /* "twtb" */, raddr, ((uint32_t)lport << 16) | rport};
-    return (uint32_t)tern_rng_hash(&s->rng, k, sizeof k) & (s->tcp->tw_nb - 1);
+    return (uint32_t)prng_hash(&s->rng, k, sizeof k) & (s->tcp->tw_nb - 1);
 }
 
 size_t tcp_tw_mem(const struct tern_stack *s)

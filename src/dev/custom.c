@@ -19,7 +19,7 @@ struct custom_dev {
 static int custom_send(struct tern_device *d, const uint8_t *frame, size_t len)
 {
     struct custom_dev *c = (struct custom_dev *)d;
-    if (len > tern_dev_max_tx(d)) { /* an embedder that set tso_max takes super-segments */
+    if (len > dev_max_tx(d)) { /* an embedder that set tso_max takes super-segments */
         d->stats.tx_dropped++;
         return TERN_E_BAD_LEN;
     }
@@ -28,7 +28,7 @@ static int custom_send(struct tern_device *d, const uint8_t *frame, size_t len)
         d->stats.tx_dropped++;
         return rc;
     }
-    tern_dev_count_tx(d, len);
+    dev_count_tx(d, len);
     return 0;
 }
 

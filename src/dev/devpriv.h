@@ -13,27 +13,27 @@
 #define TERN_ETH_HDR_LEN 14
 
 /* Bytes of link header in front of the IP packet (Ethernet II: 14). */
-static inline size_t tern_dev_hdr_len(enum tern_link_type link)
+static inline size_t dev_hdr_len(enum tern_link_type link)
 {
     return link == TERN_LINK_ETHERNET ? TERN_ETH_HDR_LEN : 0;
 }
 
 /* The largest frame a device carries: its MTU plus the link header. */
-static inline size_t tern_dev_max_frame(const struct tern_device *d)
+static inline size_t dev_max_frame(const struct tern_device *d)
 {
-    return (size_t)d->mtu + tern_dev_hdr_len(d->link);
+    return (size_t)d->mtu + dev_hdr_len(d->link);
 }
 
 /* The largest frame a device takes for sending: max_frame, or with TCP
  * segmentation offload (tso_max) the largest super-segment's frame. */
-static inline size_t tern_dev_max_tx(const struct tern_device *d)
+static inline size_t dev_max_tx(const struct tern_device *d)
 {
-    size_t t = (size_t)d->tso_max + tern_dev_hdr_len(d->link);
-    return d->tso_max && t > tern_dev_max_frame(d) ? t : tern_dev_max_frame(d);
+    size_t t = (size_t)d->tso_max + dev_hdr_len(d->link);
+    return d->tso_max && t > dev_max_frame(d) ? t : dev_max_frame(d);
 }
 
 /* Counts one frame handed on for transmission. */
-static inline void tern_dev_count_tx(struct tern_device *d, size_t len)
+static inline void dev_count_tx(struct tern_device *d, size_t len)
 {
     d->stats.tx_frames++;
     d->stats.tx_bytes += len;
@@ -42,7 +42,7 @@ static inline void tern_dev_count_tx(struct tern_device *d, size_t len)
 /* A wrapper's down handler on its inner device: the wrapper (ctx, a struct
  * tern_device *) goes down with it, so whoever watches the outermost device
  * hears of it. */
-static inline void tern_dev_pass_down(void *ctx, struct tern_device *inner, int err)
+static inline void dev_pass_down(void *ctx, struct tern_device *inner, int err)
 {
     (void)inner;
     tern_device_report_down(ctx, err);

@@ -122,7 +122,7 @@ static void pass_on(struct impair_dev *w, const uint8_t *frame, size_t len)
         tern_device_deliver(&w->dev, frame, len);
         return;
     }
-    tern_dev_count_tx(&w->dev, len);
+    dev_count_tx(&w->dev, len);
     tern_device_send(w->inner, frame, len);
 }
 
@@ -255,7 +255,7 @@ static int imp_send(struct tern_device *d, const uint8_t *frame, size_t len)
     struct impair_dev *w = (struct impair_dev *)d;
     if (!w->cfg.ingress)
         return impair_frame(w, frame, len);
-    tern_dev_count_tx(d, len); /* an ingress impairer lets sent frames through */
+    dev_count_tx(d, len); /* an ingress impairer lets sent frames through */
     return tern_device_send(w->inner, frame, len);
 }
 
@@ -319,7 +319,7 @@ struct tern_device *tern_impair_wrap(struct tern_loop *loop, struct tern_device 
         w->rng[i] = splitmix64(&x);
     tern_timer_init(&w->timer, release, w);
     w->cap = cfg->queue_frames ? cfg->queue_frames : 1000;
-    w->slot_size = tern_dev_max_frame(inner);
+    w->slot_size = dev_max_frame(inner);
     if (w->slot_size > 0 && w->cap <= SIZE_MAX / w->slot_size / 2) {
         w->heap = calloc(w->cap, sizeof *w->heap);
         w->free_slots = calloc(w->cap, sizeof *w->free_slots);
@@ -335,6 +335,6 @@ struct tern_device *tern_impair_wrap(struct tern_loop *loop, struct tern_device 
         w->free_slots[i] = w->cap - 1 - i;
     w->nfree = w->cap;
     tern_device_set_rx(inner, imp_rx, w);
-    tern_device_set_down(inner, tern_dev_pass_down, &w->dev);
+    tern_device_set_down(inner, dev_pass_down, &w->dev);
     return &w->dev;
 }

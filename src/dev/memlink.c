@@ -44,7 +44,7 @@ struct memlink_dev {
 static int ml_refuse(struct tern_device *d, size_t len)
 {
     struct memlink_dev *p = ((struct memlink_dev *)d)->peer;
-    int err = len > tern_dev_max_frame(d) ? TERN_E_BAD_LEN
+    int err = len > dev_max_frame(d) ? TERN_E_BAD_LEN
               : !p                        ? TERN_E_IO     /* the peer was destroyed */
               : p->count == p->qlen       ? TERN_E_NOMEM  /* drop-tail */
                                           : 0;
@@ -58,7 +58,7 @@ static void ml_enqueue(struct tern_device *d, struct tern_frame *f, size_t off, 
     struct memlink_dev *p = ((struct memlink_dev *)d)->peer;
     p->q[(p->head + p->count) % p->qlen] = (struct ml_ent){.f = f, .off = off, .len = len};
     p->count++;
-    tern_dev_count_tx(d, len);
+    dev_count_tx(d, len);
     if (!tern_timer_armed(&p->timer))
         tern_timer_arm(p->loop, &p->timer, tern_loop_now(p->loop));
 }
@@ -144,7 +144,7 @@ static struct memlink_dev *ml_new(struct tern_loop *loop, enum tern_link_type li
     tern_timer_init(&m->timer, ml_deliver, m);
     m->qlen = qlen;
     m->q = calloc(qlen, sizeof *m->q);
-    m->pool = frame_pool_new(tern_dev_max_frame(&m->dev), qlen, qlen);
+    m->pool = frame_pool_new(dev_max_frame(&m->dev), qlen, qlen);
     if (!m->q || !m->pool) {
         ml_destroy(&m->dev);
         return NULL;

@@ -168,7 +168,7 @@ static int pk_send(struct tern_device *d, const uint8_t *frame, size_t len)
         d->stats.tx_dropped++;
         return TERN_E_IO;
     }
-    if (len > tern_dev_max_frame(d) || len < TERN_ETH_HDR_LEN) {
+    if (len > dev_max_frame(d) || len < TERN_ETH_HDR_LEN) {
         d->stats.tx_dropped++;
         return TERN_E_BAD_LEN;
     }
@@ -187,7 +187,7 @@ static int pk_send(struct tern_device *d, const uint8_t *frame, size_t len)
         d->stats.tx_dropped++;
         return TERN_E_IO;
     }
-    tern_dev_count_tx(d, len);
+    dev_count_tx(d, len);
     return 0;
 }
 
@@ -370,7 +370,7 @@ static int pk_setup(struct packet_dev *p, const char *ifname, unsigned flags)
      * front), TX_SLOTS of them; a kernel without TPACKET_V3 transmit rings
      * (before 4.11) gets one send() per frame instead. */
     size_t slot = 4096;
-    while (slot < TX_DATA + tern_dev_max_frame(&p->dev))
+    while (slot < TX_DATA + dev_max_frame(&p->dev))
         slot *= 2;
     unsigned nslots = TX_SLOTS; /* 1 MiB at MTU 1500; 32 slots at MTU 65535 */
     while (nslots > 4 * TX_SLOTS_PER_BLOCK && nslots * slot > TX_RING_MAX)

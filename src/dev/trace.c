@@ -104,7 +104,7 @@ struct tern_device *tern_trace_wrap(struct tern_loop *loop, struct tern_device *
         t->have_pcap = true;
     }
     tern_device_set_rx(inner, trace_rx, t);
-    tern_device_set_down(inner, tern_dev_pass_down, &t->dev);
+    tern_device_set_down(inner, dev_pass_down, &t->dev);
     return &t->dev;
 }
 

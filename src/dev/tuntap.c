@@ -106,7 +106,7 @@ static int tt_send(struct tern_device *d, const uint8_t *frame, size_t len)
         d->stats.tx_dropped++;
         return TERN_E_IO;
     }
-    if (len > tern_dev_max_tx(d)) {
+    if (len > dev_max_tx(d)) {
         d->stats.tx_dropped++;
         return TERN_E_BAD_LEN;
     }
@@ -121,7 +121,7 @@ static int tt_send(struct tern_device *d, const uint8_t *frame, size_t len)
         d->stats.tx_dropped++;
         return TERN_E_IO;
     }
-    tern_dev_count_tx(d, len);
+    dev_count_tx(d, len);
     return 0;
 }
 

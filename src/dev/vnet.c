@@ -44,7 +44,7 @@ void vnet_hdr_decode(const uint8_t in[VNET_HDR_LEN], struct vnet_hdr *h)
 static bool ipv4_at(const uint8_t *frame, size_t len, enum tern_link_type link, size_t *l2,
                     size_t *ihl, size_t *tot)
 {
-    size_t o = tern_dev_hdr_len(link);
+    size_t o = dev_hdr_len(link);
     if (link == TERN_LINK_ETHERNET && (len < o || tern_get16(frame + 12) != 0x0800))
         return false;
     if (len < o + 20 || (frame[o] >> 4) != 4)
@@ -90,7 +90,7 @@ int vnet_tx_prepare(const uint8_t *frame, size_t len, enum tern_link_type link, 
     memset(h, 0, sizeof *h);
     *pseudo = 0;
     *pseudo_at = 0;
-    size_t o = tern_dev_hdr_len(link);
+    size_t o = dev_hdr_len(link);
     if (len <= o + mtu)
         return 0;
     size_t l2, ihl, tot;

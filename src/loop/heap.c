@@ -24,12 +24,12 @@ void tern_timer_init(struct tern_timer *t, tern_timer_fn fn, void *arg)
     t->wprev = t->wnext = NULL;
 }
 
-void tern_heap_init(struct tern_heap *h)
+void timer_heap_init(struct tern_heap *h)
 {
     memset(h, 0, sizeof *h);
 }
 
-void tern_heap_free(struct tern_heap *h)
+void timer_heap_free(struct tern_heap *h)
 {
     for (size_t i = 0; i < h->n; i++)
         h->v[i]->heap_idx = SIZE_MAX;
@@ -40,7 +40,7 @@ void tern_heap_free(struct tern_heap *h)
             t->wprev = t->wnext = NULL;
         }
     free(h->v);
-    tern_heap_init(h);
+    timer_heap_init(h);
 }
 
 static uint64_t tick_of(uint64_t when) { return when >> TERN_WHEEL_TICK_SHIFT; }
@@ -146,9 +146,9 @@ static void wheel_remove(struct tern_heap *h, struct tern_timer *t)
     h->wn--;
 }
 
-void tern_heap_arm(struct tern_heap *h, struct tern_timer *t, uint64_t when)
+void timer_heap_arm(struct tern_heap *h, struct tern_timer *t, uint64_t when)
 {
-    tern_heap_cancel(h, t);
+    timer_heap_cancel(h, t);
     t->when = when;
     t->order = h->next_order++;
     if (tick_of(when) <= h->cur)
@@ -157,7 +157,7 @@ void tern_heap_arm(struct tern_heap *h, struct tern_timer *t, uint64_t when)
         wheel_insert(h, t); /* O(1): the common case */
 }
 
-void tern_heap_cancel(struct tern_heap *h, struct tern_timer *t)
+void timer_heap_cancel(struct tern_heap *h, struct tern_timer *t)
 {
     if (t->heap_idx == TERN_TIMER_IN_WHEEL)
         wheel_remove(h, t);
@@ -213,16 +213,16 @@ static void advance(struct tern_heap *h)
     }
 }
 
-struct tern_timer *tern_heap_peek(struct tern_heap *h)
+struct tern_timer *timer_heap_peek(struct tern_heap *h)
 {
     if (h->n == 0)
         advance(h);
     return h->n ? h->v[0] : NULL;
 }
 
-struct tern_timer *tern_heap_pop(struct tern_heap *h)
+struct tern_timer *timer_heap_pop(struct tern_heap *h)
 {
-    struct tern_timer *t = tern_heap_peek(h);
+    struct tern_timer *t = timer_heap_peek(h);
     if (t)
         remove_at(h, 0);
     return t;

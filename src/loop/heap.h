@@ -42,21 +42,21 @@ struct tern_heap {
     uint64_t used[TERN_WHEEL_SLOTS / 64]; /* non-empty slots */
 };
 
-void tern_heap_init(struct tern_heap *h);
+void timer_heap_init(struct tern_heap *h);
 /* Marks every timer still queued idle and frees the storage. */
-void tern_heap_free(struct tern_heap *h);
+void timer_heap_free(struct tern_heap *h);
 /* Arms (or re-arms: the old position is dropped) t at `when`. The near
  * heap grows by doubling; if that allocation fails the process aborts,
  * because timer_arm cannot report an error and a lost timer would hang a
  * connection silently. */
-void tern_heap_arm(struct tern_heap *h, struct tern_timer *t, uint64_t when);
+void timer_heap_arm(struct tern_heap *h, struct tern_timer *t, uint64_t when);
 /* Removes t if it is armed; no-op otherwise. */
-void tern_heap_cancel(struct tern_heap *h, struct tern_timer *t);
+void timer_heap_cancel(struct tern_heap *h, struct tern_timer *t);
 /* The earliest timer, or NULL (may move the cursor: not const). */
-struct tern_timer *tern_heap_peek(struct tern_heap *h);
+struct tern_timer *timer_heap_peek(struct tern_heap *h);
 /* Removes and returns the earliest timer (now idle), or NULL. */
-struct tern_timer *tern_heap_pop(struct tern_heap *h);
+struct tern_timer *timer_heap_pop(struct tern_heap *h);
 /* Armed timers (heap and wheel). */
-static inline size_t tern_heap_count(const struct tern_heap *h) { return h->n + h->wn; }
+static inline size_t timer_heap_count(const struct tern_heap *h) { return h->n + h->wn; }
 
 #endif

@@ -67,10 +67,10 @@ static uint64_t r_now(struct tern_loop *l)
 
 static void r_arm(struct tern_loop *l, struct tern_timer *t, uint64_t when)
 {
-    tern_heap_arm(&rl(l)->heap, t, when);
+    timer_heap_arm(&rl(l)->heap, t, when);
 }
 
-static void r_cancel(struct tern_loop *l, struct tern_timer *t) { tern_heap_cancel(&rl(l)->heap, t); }
+static void r_cancel(struct tern_loop *l, struct tern_timer *t) { timer_heap_cancel(&rl(l)->heap, t); }
 
 static struct watch *find_watch(struct rloop *r, int fd)
 {
@@ -123,8 +123,8 @@ static void fire_due(struct rloop *r)
 {
     uint64_t now = r_now(&r->base), horizon = r->heap.next_order;
     struct tern_timer *t;
-    while (!r->stopped && (t = tern_heap_peek(&r->heap)) && t->when <= now && t->order < horizon) {
-        tern_heap_pop(&r->heap);
+    while (!r->stopped && (t = timer_heap_peek(&r->heap)) && t->when <= now && t->order < horizon) {
+        timer_heap_pop(&r->heap);
         t->fn(t, t->arg);
     }
 }
@@ -132,7 +132,7 @@ static void fire_due(struct rloop *r)
 /* Milliseconds epoll may sleep: until the next deadline or `until`. */
 static int sleep_ms(struct rloop *r, uint64_t until)
 {
-    struct tern_timer *t = tern_heap_peek(&r->heap);
+    struct tern_timer *t = timer_heap_peek(&r->heap);
     uint64_t next = t && t->when < until ? t->when : until, now = r_now(&r->base);
     if (next == TERN_TIME_NEVER)
         return -1;
@@ -192,7 +192,7 @@ static void r_stop(struct tern_loop *l) { rl(l)->stopped = 1; }
 static void r_destroy(struct tern_loop *l)
 {
     struct rloop *r = rl(l);
-    tern_heap_free(&r->heap);
+    timer_heap_free(&r->heap);
     if (r->epfd >= 0)
         close(r->epfd);
     if (r->wakefd >= 0)
@@ -218,7 +218,7 @@ struct tern_loop *tern_loop_real_new(uint64_t (*clock)(void *ctx), void *clock_c
     if (!r)
         return NULL;
     r->base.ops = &rloop_ops;
-    tern_heap_init(&r->heap);
+    timer_heap_init(&r->heap);
     r->clock = clock ? clock : mono_us;
     r->clock_ctx = clock ? clock_ctx : NULL;
     r->epfd = epoll_create1(EPOLL_CLOEXEC);

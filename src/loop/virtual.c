@@ -29,10 +29,10 @@ static uint64_t v_now(struct tern_loop *l) { return vl(l)->now; }
 
 static void v_arm(struct tern_loop *l, struct tern_timer *t, uint64_t when)
 {
-    tern_heap_arm(&vl(l)->heap, t, when);
+    timer_heap_arm(&vl(l)->heap, t, when);
 }
 
-static void v_cancel(struct tern_loop *l, struct tern_timer *t) { tern_heap_cancel(&vl(l)->heap, t); }
+static void v_cancel(struct tern_loop *l, struct tern_timer *t) { timer_heap_cancel(&vl(l)->heap, t); }
 
 static int v_fd_watch(struct tern_loop *l, int fd, tern_fd_fn fn, void *arg)
 {
@@ -46,7 +46,7 @@ static void v_fd_unwatch(struct tern_loop *l, int fd) { (void)l, (void)fd; }
  * idle when its callback runs, so the callback may re-arm it. */
 static void fire(struct vloop *v, struct tern_timer *t)
 {
-    tern_heap_pop(&v->heap);
+    timer_heap_pop(&v->heap);
     if (t->when > v->now)
         v->now = t->when;
     t->fn(t, t->arg);
@@ -56,7 +56,7 @@ static int v_run(struct tern_loop *l, uint64_t until)
 {
     struct vloop *v = vl(l);
     struct tern_timer *t;
-    while (!v->stopped && (t = tern_heap_peek(&v->heap)) && t->when <= until)
+    while (!v->stopped && (t = timer_heap_peek(&v->heap)) && t->when <= until)
         fire(v, t);
     /* The run covered [now, until]: time reaches `until` unless stopped. */
     if (!v->stopped && until != TERN_TIME_NEVER && until > v->now)
@@ -69,7 +69,7 @@ static void v_stop(struct tern_loop *l) { vl(l)->stopped = 1; }
 
 static void v_destroy(struct tern_loop *l)
 {
-    tern_heap_free(&vl(l)->heap);
+    timer_heap_free(&vl(l)->heap);
     free(l);
 }
 
@@ -90,7 +90,7 @@ struct tern_loop *tern_loop_virtual_new(uint64_t start)
     if (!v)
         return NULL;
     v->base.ops = &vloop_ops;
-    tern_heap_init(&v->heap);
+    timer_heap_init(&v->heap);
     v->now = start;
     return &v->base;
 }
@@ -102,7 +102,7 @@ void tern_loop_advance(struct tern_loop *l, uint64_t now)
     struct vloop *v = vl(l);
     struct tern_timer *t;
     /* Timers armed while firing with a deadline <= now fire in this call too. */
-    while ((t = tern_heap_peek(&v->heap)) && t->when <= now)
+    while ((t = timer_heap_peek(&v->heap)) && t->when <= now)
         fire(v, t);
     if (now > v->now)
         v->now = now;
@@ -112,6 +112,6 @@ uint64_t tern_loop_next_deadline(struct tern_loop *l)
 {
     if (!l || l->ops != &vloop_ops)
         return TERN_TIME_NEVER;
-    struct tern_timer *t = tern_heap_peek(&vl(l)->heap);
+    struct tern_timer *t = timer_heap_peek(&vl(l)->heap);
     return t ? t->when : TERN_TIME_NEVER;
 }

@@ -54,7 +54,7 @@ static void block(struct tern_sha256 *c, const uint8_t *p)
     c->h[7] += h;
 }
 
-void tern_sha256_init(struct tern_sha256 *c)
+void sim_sha256_init(struct tern_sha256 *c)
 {
     static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -63,7 +63,7 @@ void tern_sha256_init(struct tern_sha256 *c)
     c->used = 0;
 }
 
-void tern_sha256_update(struct tern_sha256 *c, const void *data, size_t len)
+void sim_sha256_update(struct tern_sha256 *c, const void *data, size_t len)
 {
     const uint8_t *p = data;
     c->len += len;
@@ -86,7 +86,7 @@ void tern_sha256_update(struct tern_sha256 *c, const void *data, size_t len)
     }
 }
 
-void tern_sha256_final(struct tern_sha256 *c, uint8_t out[32])
+void sim_sha256_final(struct tern_sha256 *c, uint8_t out[32])
 {
     uint64_t bits = c->len * 8;
     uint8_t pad[72] = {0x80};
@@ -94,7 +94,7 @@ void tern_sha256_final(struct tern_sha256 *c, uint8_t out[32])
     for (int i = 0; i < 8; i++)
         pad[padlen + (size_t)i] = (uint8_t)(bits >> (56 - 8 * i));
     uint64_t keep = c->len;
-    tern_sha256_update(c, pad, padlen + 8);
+    sim_sha256_update(c, pad, padlen + 8);
     c->len = keep;
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(c->h[i] >> 24);
@@ -104,7 +104,7 @@ void tern_sha256_final(struct tern_sha256 *c, uint8_t out[32])
     }
 }
 
-void tern_sha256_hex(const uint8_t d[32], char out[65])
+void sim_sha256_hex(const uint8_t d[32], char out[65])
 {
     static const char hx[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {

@@ -16,10 +16,10 @@ struct tern_sha256 {
     size_t used;
 };
 
-void tern_sha256_init(struct tern_sha256 *c);
-void tern_sha256_update(struct tern_sha256 *c, const void *data, size_t len);
-void tern_sha256_final(struct tern_sha256 *c, uint8_t out[32]);
+void sim_sha256_init(struct tern_sha256 *c);
+void sim_sha256_update(struct tern_sha256 *c, const void *data, size_t len);
+void sim_sha256_final(struct tern_sha256 *c, uint8_t out[32]);
 /* The digest as 64 lowercase hex digits + NUL. */
-void tern_sha256_hex(const uint8_t d[32], char out[65]);
+void sim_sha256_hex(const uint8_t d[32], char out[65]);
 
 #endif

@@ -44,14 +44,14 @@ static void on_app_done(void *ctx, int status)
 static ssize_t body_write(void *c, const char *buf, size_t len)
 {
     struct sim_act *a = c;
-    tern_sha256_update(&a->sha, buf, len);
+    sim_sha256_update(&a->sha, buf, len);
     a->body_bytes += len;
     return (ssize_t)len;
 }
 
 static FILE *body_file(struct sim_act *a)
 {
-    tern_sha256_init(&a->sha);
+    sim_sha256_init(&a->sha);
     cookie_io_functions_t io = {.write = body_write};
     a->body = fopencookie(a, "w", io);
     if (a->body)
@@ -64,8 +64,8 @@ static void print_hash(FILE *out, const char *what, struct tern_sha256 *c)
     uint8_t d[32];
     char hex[65];
     struct tern_sha256 copy = *c;
-    tern_sha256_final(&copy, d);
-    tern_sha256_hex(d, hex);
+    sim_sha256_final(&copy, d);
+    sim_sha256_hex(d, hex);
     fprintf(out, "%s sha256 %s\n", what, hex);
 }
 
@@ -77,7 +77,7 @@ static void on_get_done(void *ctx, int status)
     double secs = (double)(tern_loop_now(a->sim->loop) - a->cfg->at_us) / 1e6;
     fflush(a->body);
     fprintf(a->out, "get %s: exit %d, HTTP %d, %llu bytes in %.3f s\n", a->cfg->target, status,
-            tern_http_get_status(a->get), (unsigned long long)a->body_bytes, secs);
+            http_get_status(a->get), (unsigned long long)a->body_bytes, secs);
     print_hash(a->out, "get: body", &a->sha);
     finish(a, status);
 }
@@ -94,7 +94,7 @@ static int start_get(struct sim_act *a, struct sim_node *n)
     int err = 0;
     if (!io.out)
         return TERN_E_NOMEM;
-    a->get = tern_http_get_start(n->stack, a->sim->loop, &o, &io, &err);
+    a->get = http_get_start(n->stack, a->sim->loop, &o, &io, &err);
     return a->get ? 0 : err;
 }
 
@@ -108,18 +108,18 @@ static void nc_feed(struct tern_timer *t, void *arg)
     while (a->want && a->nc && a->sent < a->cfg->bytes) {
         size_t n = a->cfg->bytes - a->sent < sizeof buf ? (size_t)(a->cfg->bytes - a->sent)
                                                          : sizeof buf;
-        tern_svc_chargen((uint32_t)(a->sent % TERN_SVC_CHARGEN_PERIOD), buf, n);
-        int r = tern_nc_input(a->nc, buf, n);
+        classic_chargen((uint32_t)(a->sent % TERN_SVC_CHARGEN_PERIOD), buf, n);
+        int r = nc_input(a->nc, buf, n);
         if (r == TERN_E_AGAIN)
             return;
         if (r < 0)
             return;
-        tern_sha256_update(&a->sent_sha, buf, n);
+        sim_sha256_update(&a->sent_sha, buf, n);
         a->sent += n;
     }
     if (a->nc && a->sent >= a->cfg->bytes && a->want) {
         a->want = false;
-        tern_nc_input_eof(a->nc);
+        nc_input_eof(a->nc);
     }
 }
 
@@ -154,9 +154,9 @@ static int start_nc(struct sim_act *a, struct sim_node *n, uint32_t dst)
     int err = 0;
     if (!io.out)
         return TERN_E_NOMEM;
-    tern_sha256_init(&a->sent_sha);
+    sim_sha256_init(&a->sent_sha);
     tern_timer_init(&a->feed, nc_feed, a);
-    a->nc = tern_nc_start(n->stack, a->sim->loop, &o, &io, &err);
+    a->nc = nc_start(n->stack, a->sim->loop, &o, &io, &err);
     return a->nc ? 0 : err;
 }
 
@@ -165,7 +165,7 @@ static int start_nc(struct sim_act *a, struct sim_node *n, uint32_t dst)
 static void on_resolved(void *ctx, const struct tern_resolve_result *r)
 {
     struct sim_act *a = ctx;
-    finish(a, tern_resolve_print(r, a->cfg->target, a->out));
+    finish(a, resolve_print(r, a->cfg->target, a->out));
 }
 
 static void on_dhcp(void *ctx, enum tern_dhcp_event ev, const struct tern_dhcp_lease *l)
@@ -173,7 +173,7 @@ static void on_dhcp(void *ctx, enum tern_dhcp_event ev, const struct tern_dhcp_l
     struct sim_act *a = ctx;
     struct sim_node *n = &a->sim->nodes[a->cfg->node];
     char b[160];
-    tern_dhcp_lease_format(l, b, sizeof b);
+    dhcp_lease_format(l, b, sizeof b);
     static const char *const what[] = {"bound", "renewed", "declined", "NAK", "lost"};
     fprintf(a->out, "dhcp: %s %s\n", what[ev], b);
     if (ev == TERN_DHCP_EV_BOUND || ev == TERN_DHCP_EV_RENEWED) {
@@ -198,7 +198,7 @@ static int start_dhcp(struct sim_act *a, struct sim_node *n)
                                       .hostname = n->cfg->name,
                                       .no_probe = a->cfg->noprobe};
     int err = 0;
-    n->dhcpc = tern_dhcp_client_start(n->stack, a->sim->loop, &o, on_dhcp, a, &err);
+    n->dhcpc = dhcp_client_start(n->stack, a->sim->loop, &o, on_dhcp, a, &err);
     return n->dhcpc ? 0 : err;
 }
 
@@ -280,7 +280,7 @@ void sim_act_start(struct sim_act *a)
     }
     if (c->kind == SCN_ACT_NETSTAT) {
         fprintf(a->out, "$ netstat -a\n");
-        tern_netstat_print(a->out, n->stack, sim->servdb, 0);
+        netstat_print(a->out, n->stack, sim->servdb, 0);
         if (tern_nat_stats(n->stack)) {
             /* A NAT or firewall: its table as conntrack -L prints it. */
             static char buf[1 << 16];
@@ -310,7 +310,7 @@ void sim_act_start(struct sim_act *a)
         struct tern_ping_opts o = {.dst = dst, .dst_name = c->target, .count = c->count,
                                    .size = c->size, .interval_us = c->interval_us,
                                    .ttl = (uint8_t)c->max_ttl, .linger_us = 5000000};
-        a->ping = tern_ping_start(n->stack, sim->loop, &o, a->out, on_app_done, a);
+        a->ping = ping_start(n->stack, sim->loop, &o, a->out, on_app_done, a);
         err = a->ping ? 0 : TERN_E_INVAL;
         break;
     }
@@ -321,7 +321,7 @@ void sim_act_start(struct sim_act *a)
                                          .nqueries = c->nqueries ? c->nqueries : 3,
                                          .port = c->icmp ? 1 : 33434, .packetlen = 60,
                                          .wait_us = 5000000};
-        a->tr = tern_traceroute_start(n->stack, sim->loop, &o, a->out, on_app_done, a);
+        a->tr = traceroute_start(n->stack, sim->loop, &o, a->out, on_app_done, a);
         err = a->tr ? 0 : TERN_E_INVAL;
         break;
     }
@@ -365,7 +365,7 @@ void sim_act_start(struct sim_act *a)
                     n->cfg->name);
             return finish(a, 1);
         }
-        a->res = tern_resolve_start(n->stack, sim->loop, c->target, &o, on_resolved, a, &err);
+        a->res = resolve_start(n->stack, sim->loop, c->target, &o, on_resolved, a, &err);
         break;
     }
     case SCN_ACT_DHCP:
@@ -387,7 +387,7 @@ void sim_act_start(struct sim_act *a)
                                    .bandwidth_bps = c->rate_bps, .parallel = c->parallel,
                                    .len = c->size};
         struct tern_perf_io io = {.out = a->out, .err = a->out, .done = on_app_done, .ctx = a};
-        a->perf = tern_perf_start(n->stack, sim->loop, &o, &io, &err);
+        a->perf = perf_start(n->stack, sim->loop, &o, &io, &err);
         break;
     }
     case SCN_ACT_POP3:
@@ -406,22 +406,22 @@ void sim_act_start(struct sim_act *a)
 
 void sim_act_free(struct sim_act *a)
 {
-    tern_ping_free(a->ping);
+    ping_free(a->ping);
     if (a->tr)
-        tern_traceroute_free(a->tr);
+        traceroute_free(a->tr);
     if (a->get)
-        tern_http_get_free(a->get);
+        http_get_free(a->get);
     if (a->nc) {
         tern_timer_cancel(a->sim->loop, &a->feed);
-        tern_nc_free(a->nc);
+        nc_free(a->nc);
     }
     if (a->res)
-        tern_resolve_free(a->res);
+        resolve_free(a->res);
     if (a->stream)
         sim_stream_free(a->stream);
     sim_pop3_free(a->pop3);
     a->pop3 = NULL;
-    tern_perf_free(a->perf);
+    perf_free(a->perf);
     a->perf = NULL;
     if (a->body)
         fclose(a->body);

@@ -221,7 +221,7 @@ static int gen_page(struct sim *sim, struct sim_node *sn)
     uint64_t n = body ? body : left;
     while (n) {
         size_t k = n < sizeof buf ? (size_t)n : sizeof buf;
-        tern_svc_chargen((uint32_t)(off % TERN_SVC_CHARGEN_PERIOD), buf, k);
+        classic_chargen((uint32_t)(off % TERN_SVC_CHARGEN_PERIOD), buf, k);
         fwrite(buf, 1, k, f);
         off += k;
         n -= k;
@@ -243,7 +243,7 @@ static int build_zone(struct sim *sim, struct sim_node *sn)
             snprintf(path, sizeof path, "%s", c->zone_file);
         else
             snprintf(path, sizeof path, "%s/%s", sim->sc->dir, c->zone_file);
-        sn->zone = tern_dns_zone_load(path, err, sizeof err);
+        sn->zone = dns_zone_load(path, err, sizeof err);
         if (!sn->zone)
             return fail(sim, c->zone_line, "dns-zone: %s%s", err, "");
     } else {
@@ -260,7 +260,7 @@ static int build_zone(struct sim *sim, struct sim_node *sn)
         for (unsigned i = 0; i < c->nrecords; i++)
             off += (size_t)snprintf(t + off, cap - off, "%s IN %s %s\n", c->records[i].owner,
                                     c->records[i].type, c->records[i].data);
-        sn->zone = tern_dns_zone_parse(t, off, "zone", err, sizeof err);
+        sn->zone = dns_zone_parse(t, off, "zone", err, sizeof err);
         free(t);
         if (!sn->zone) {
             /* "zone:LINE: what" -> the scenario line of that record */
@@ -272,7 +272,7 @@ static int build_zone(struct sim *sim, struct sim_node *sn)
         }
     }
     int e = 0;
-    sn->dnsd = tern_dns_server_start(sn->stack, sim->loop, sn->zone, 53, &e);
+    sn->dnsd = dns_server_start(sn->stack, sim->loop, sn->zone, 53, &e);
     if (!sn->dnsd)
         return fail(sim, c->zone_line, "dns server: %s%s", tern_strerror(e), "");
     return 0;
@@ -298,7 +298,7 @@ static int build_pop3(struct sim *sim, struct sim_node *sn)
     struct tern_pop3_opts o = {.maildrop = sn->mbox, .user = c->pop3_user, .pass = c->pop3_pass,
                                .port = c->pop3_port, .log = sn->out};
     int e = 0;
-    sn->pop3d = tern_pop3_start(sn->stack, sim->loop, &o, &e);
+    sn->pop3d = pop3_start(sn->stack, sim->loop, &o, &e);
     if (!sn->pop3d)
         return fail(sim, c->pop3_line, "pop3-server: %s%s", tern_strerror(e), "");
     return 0;
@@ -338,9 +338,9 @@ static int build_servers(struct sim *sim, int n)
     if (c->services) {
         struct tern_services_opts o = {.enable = c->services, .epoch_offset_us = SIM_EPOCH_US};
         enum tern_svc failed;
-        sn->svc_udp = tern_services_start(sn->stack, sim->loop, &o, &e, &failed);
+        sn->svc_udp = services_start(sn->stack, sim->loop, &o, &e, &failed);
         if (sn->svc_udp)
-            sn->svc_tcp = tern_services_tcp_start(sn->stack, sim->loop, &o, &e, &failed);
+            sn->svc_tcp = services_tcp_start(sn->stack, sim->loop, &o, &e, &failed);
         if (!sn->svc_tcp)
             return fail(sim, c->line, "%s: cannot start its services: %s", c->name,
                         tern_strerror(e));
@@ -356,7 +356,7 @@ static int build_servers(struct sim *sim, int n)
         }
         struct tern_http_server_opts o = {.root = sn->http_root, .port = c->http_port,
                                           .log = sn->out};
-        sn->http = tern_http_server_start(sn->stack, sim->loop, &o, &e);
+        sn->http = http_server_start(sn->stack, sim->loop, &o, &e);
         if (!sn->http)
             return fail(sim, c->http_line, "http: cannot serve %s: %s", sn->http_root,
                         tern_strerror(e));
@@ -367,7 +367,7 @@ static int build_servers(struct sim *sim, int n)
         sn->perfd_out = fopencookie(NULL, "w", discard);
         struct tern_perf_opts o = {.server = true, .port = c->perf_port};
         struct tern_perf_io io = {.out = sn->perfd_out, .err = sn->out};
-        if (!sn->perfd_out || !(sn->perfd = tern_perf_start(sn->stack, sim->loop, &o, &io, &e)))
+        if (!sn->perfd_out || !(sn->perfd = perf_start(sn->stack, sim->loop, &o, &io, &e)))
             return fail(sim, c->line, "perf-server: %s", tern_strerror(sn->perfd_out ? e
                                                                          : TERN_E_NOMEM));
     }
@@ -386,7 +386,7 @@ static int build_servers(struct sim *sim, int n)
             o.n_dns = 1;
             o.dns[0] = c->dhcpd.dns;
         }
-        sn->dhcpd = tern_dhcp_server_start(sn->stack, sim->loop, &o, &e);
+        sn->dhcpd = dhcp_server_start(sn->stack, sim->loop, &o, &e);
         if (!sn->dhcpd)
             return fail(sim, c->dhcpd.line, "dhcp-server: %s%s", tern_strerror(e), "");
     }
@@ -495,22 +495,22 @@ void sim_teardown(struct sim *sim)
     for (unsigned n = 0; n < sim->nnodes; n++) {
         struct sim_node *sn = &sim->nodes[n];
         if (sn->dhcpc)
-            tern_dhcp_client_free(sn->dhcpc);
+            dhcp_client_free(sn->dhcpc);
         if (sn->dhcpd)
-            tern_dhcp_server_free(sn->dhcpd);
-        tern_services_free(sn->svc_udp);
-        tern_services_tcp_free(sn->svc_tcp);
-        tern_http_server_free(sn->http);
-        tern_perf_free(sn->perfd);
+            dhcp_server_free(sn->dhcpd);
+        services_free(sn->svc_udp);
+        services_tcp_free(sn->svc_tcp);
+        http_server_free(sn->http);
+        perf_free(sn->perfd);
         if (sn->perfd_out)
             fclose(sn->perfd_out);
         if (sn->dnsd)
-            tern_dns_server_free(sn->dnsd);
+            dns_server_free(sn->dnsd);
         if (sn->zone)
-            tern_dns_zone_free(sn->zone);
+            dns_zone_free(sn->zone);
         if (sn->http_generated)
             rm_tree(sn->http_root, sn->page_file);
-        tern_pop3_free(sn->pop3d);
+        pop3_free(sn->pop3d);
         if (sn->mbox[0])
             unlink(sn->mbox);
         for (unsigned k = 0; k < SCN_MAX_TUNNELS; k++) {

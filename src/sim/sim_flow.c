@@ -155,12 +155,12 @@ void sim_flow_packet(struct sim *sim, int node, bool tx, const uint8_t *ip, size
             continue;
         if (!f->plot[k] && sim->opts->plot_dir) {
             bool fwd = k == d; /* this packet travels in direction k */
-            f->plot[k] = tern_tcpplot_new(fwd ? raw_src : raw_dst, fwd ? raw_sport : raw_dport,
+            f->plot[k] = tcpplot_new(fwd ? raw_src : raw_dst, fwd ? raw_sport : raw_dport,
                                           fwd ? raw_dst : raw_src, fwd ? raw_dport : raw_sport,
                                           PLOT_POINTS);
         }
         if (f->plot[k])
-            tern_tcpplot_packet(f->plot[k], now, ip, len);
+            tcpplot_packet(f->plot[k], now, ip, len);
     }
     if (!tx) {
         if (payload)
@@ -221,7 +221,7 @@ void sim_flow_sample(struct sim *sim)
             /* A connection in TIME_WAIT sends nothing more: its frozen cwnd
              * would only draw a flat line to the end of the run. */
             if (f->plot[d] && strcmp(rows[r].state, "TIME_WAIT") != 0)
-                tern_tcpplot_sample(f->plot[d], now, &rows[r]);
+                tcpplot_sample(f->plot[d], now, &rows[r]);
         }
     }
 }
@@ -230,7 +230,7 @@ void sim_flow_free_all(struct sim *sim)
 {
     for (unsigned i = 0; i < sim->nflows; i++)
         for (int k = 0; k < 2; k++) {
-            tern_tcpplot_free(sim->flows[i].plot[k]);
+            tcpplot_free(sim->flows[i].plot[k]);
             sim->flows[i].plot[k] = NULL;
         }
 }

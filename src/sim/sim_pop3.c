@@ -50,12 +50,12 @@ static void pop3_end(struct sim_pop3 *p, int status, const char *why)
     uint8_t d[32];
     char hex[65];
     struct tern_sha256 c = p->all;
-    tern_sha256_final(&c, d);
-    tern_sha256_hex(d, hex);
+    sim_sha256_final(&c, d);
+    sim_sha256_hex(d, hex);
     fprintf(a->out, "pop3: received sha256 %s\n", hex);
     c = p->msg;
-    tern_sha256_final(&c, d);
-    tern_sha256_hex(d, hex);
+    sim_sha256_final(&c, d);
+    sim_sha256_hex(d, hex);
     fprintf(a->out, "pop3: message sha256 %s\n", hex);
     if (p->sk) {
         if (status == 0)
@@ -93,8 +93,8 @@ static void on_line(struct sim_pop3 *p, const char *l, size_t n)
         if (n && l[0] == '.')
             l++, n--;
         fprintf(a->out, "< %.*s\n", (int)n, l);
-        tern_sha256_update(&p->msg, l, n);
-        tern_sha256_update(&p->msg, "\r\n", 2);
+        sim_sha256_update(&p->msg, l, n);
+        sim_sha256_update(&p->msg, "\r\n", 2);
         p->msg_bytes += n + 2;
         return;
     }
@@ -134,7 +134,7 @@ static void on_sock(struct tern_sock *sk, unsigned ev, void *ctx)
     ssize_t r;
     while (!p->over && (r = tern_sock_recv(sk, buf, sizeof buf, 0)) > 0) {
         p->received += (uint64_t)r;
-        tern_sha256_update(&p->all, buf, (size_t)r);
+        sim_sha256_update(&p->all, buf, (size_t)r);
         for (ssize_t i = 0; i < r && !p->over; i++) {
             if (buf[i] == '\n') {
                 size_t n = p->len && p->line[p->len - 1] == '\r' ? p->len - 1 : p->len;
@@ -173,8 +173,8 @@ struct sim_pop3 *sim_pop3_start(struct sim *sim, struct sim_act *a, struct tern_
     p->sim = sim;
     p->a = a;
     p->start_us = tern_loop_now(sim->loop);
-    tern_sha256_init(&p->all);
-    tern_sha256_init(&p->msg);
+    sim_sha256_init(&p->all);
+    sim_sha256_init(&p->msg);
     tern_timer_init(&p->timer, on_timeout, p);
     p->sk = tern_sock_open(s, TERN_SOCK_STREAM, err);
     if (!p->sk) {

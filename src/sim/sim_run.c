@@ -172,7 +172,7 @@ int sim_run(const struct scenario *sc, const struct sim_opts *o, char *err, size
     sim->errcap = errcap;
     sim->seed = o->have_seed ? o->seed : sc->seed;
     sim->loop = tern_loop_virtual_new(0);
-    sim->servdb = tern_servdb_builtin();
+    sim->servdb = servdb_builtin();
     sim_flow_init(sim);
     int rc = -1;
     if (!sim->loop || !sim->servdb) {
@@ -239,7 +239,7 @@ out:
         for (unsigned i = 0; i < sim->nacts; i++)
             tern_timer_cancel(sim->loop, &sim->acts[i].timer);
     }
-    tern_servdb_free(sim->servdb);
+    servdb_free(sim->servdb);
     tern_loop_destroy(sim->loop);
     fflush(o->out);
     free(sim);

@@ -232,16 +232,16 @@ static int server_hash(struct sim *sim, int node, const char *url, char hex[65],
     if (!f)
         return -1;
     struct tern_sha256 c;
-    tern_sha256_init(&c);
+    sim_sha256_init(&c);
     uint8_t buf[8192];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        tern_sha256_update(&c, buf, n);
+        sim_sha256_update(&c, buf, n);
     fclose(f);
     *bytes = c.len;
     uint8_t d[32];
-    tern_sha256_final(&c, d);
-    tern_sha256_hex(d, hex);
+    sim_sha256_final(&c, d);
+    sim_sha256_hex(d, hex);
     return 0;
 }
 
@@ -258,8 +258,8 @@ static void downloads(struct sim *sim, FILE *out)
         struct tern_sha256 c = a->sha;
         uint8_t d[32];
         char hex[65], shex[65];
-        tern_sha256_final(&c, d);
-        tern_sha256_hex(d, hex);
+        sim_sha256_final(&c, d);
+        sim_sha256_hex(d, hex);
         fprintf(out, "  %s get %s: %s\n", node_name(sim, a->cfg->node), a->cfg->target,
                 a->done ? (a->status == 0 ? "complete" : "FAILED") : "unfinished");
         fprintf(out, "    received by %-8s %9llu bytes  sha256 %s\n", node_name(sim, a->cfg->node),
@@ -368,13 +368,13 @@ static void plots(struct sim *sim, FILE *out)
                     fprintf(out, "  cannot write %s: %s\n", path, strerror(errno));
                     continue;
                 }
-                int r = kind ? tern_tcpplot_write_cwnd(f->plot[d], fp, title)
-                             : tern_tcpplot_write_tsg(f->plot[d], fp, title);
+                int r = kind ? tcpplot_write_cwnd(f->plot[d], fp, title)
+                             : tcpplot_write_tsg(f->plot[d], fp, title);
                 if (fclose(fp) != 0 || r < 0)
                     fprintf(out, "  write error on %s\n", path);
                 else
                     fprintf(out, "  plot %s (%zu retransmissions marked)\n", path,
-                            tern_tcpplot_retransmissions(f->plot[d]));
+                            tcpplot_retransmissions(f->plot[d]));
                 written++;
             }
         }

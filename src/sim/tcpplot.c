@@ -26,7 +26,7 @@ static const size_t tp_elem[TP_KINDS] = {
     [TP_SAMPLE] = sizeof(struct tp_sample),
 };
 
-struct tern_tcpplot *tern_tcpplot_new(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+struct tern_tcpplot *tcpplot_new(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                                       size_t max_points)
 {
     if (max_points == 0)
@@ -46,7 +46,7 @@ struct tern_tcpplot *tern_tcpplot_new(uint32_t src, uint16_t sport, uint32_t dst
         p->s[k].cap = max_points;
         p->s[k].pts = calloc(max_points, tp_elem[k]);
         if (!p->s[k].pts) {
-            tern_tcpplot_free(p);
+            tcpplot_free(p);
             return NULL;
         }
         p->mem += max_points * tp_elem[k];
@@ -54,7 +54,7 @@ struct tern_tcpplot *tern_tcpplot_new(uint32_t src, uint16_t sport, uint32_t dst
     return p;
 }
 
-void tern_tcpplot_free(struct tern_tcpplot *p)
+void tcpplot_free(struct tern_tcpplot *p)
 {
     if (!p)
         return;
@@ -181,7 +181,7 @@ static void on_received(struct tern_tcpplot *p, uint64_t t, const struct tern_tc
     }
 }
 
-void tern_tcpplot_packet(struct tern_tcpplot *p, uint64_t t_us, const uint8_t *ip, size_t len)
+void tcpplot_packet(struct tern_tcpplot *p, uint64_t t_us, const uint8_t *ip, size_t len)
 {
     struct tern_ipv4_repr h;
     if (!p || !ip || tern_ipv4_parse(ip, len, 0, &h) < 0 || h.proto != TERN_IPPROTO_TCP)
@@ -204,7 +204,7 @@ void tern_tcpplot_packet(struct tern_tcpplot *p, uint64_t t_us, const uint8_t *i
     }
 }
 
-void tern_tcpplot_sample(struct tern_tcpplot *p, uint64_t t_us, const struct tern_sock_info *in)
+void tcpplot_sample(struct tern_tcpplot *p, uint64_t t_us, const struct tern_sock_info *in)
 {
     if (!p || !in || in->cwnd == 0)
         return; /* no congestion state yet (SYN_SENT) or any more */
@@ -213,12 +213,12 @@ void tern_tcpplot_sample(struct tern_tcpplot *p, uint64_t t_us, const struct ter
     series_add(&p->s[TP_SAMPLE], &s);
 }
 
-size_t tern_tcpplot_retransmissions(const struct tern_tcpplot *p)
+size_t tcpplot_retransmissions(const struct tern_tcpplot *p)
 {
     return p ? p->rtx : 0;
 }
 
-void tern_tcpplot_counts(const struct tern_tcpplot *p, struct tern_tcpplot_counts *out)
+void tcpplot_counts(const struct tern_tcpplot *p, struct tcpplot_counts *out)
 {
     memset(out, 0, sizeof *out);
     if (!p)

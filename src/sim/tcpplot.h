@@ -6,8 +6,8 @@
  *     SACK blocks;
  *   - cwnd, ssthresh and smoothed RTT over time.
  * The recorder is fed from the sender's side: every IPv4 packet the sender
- * sends or receives (tern_tcpplot_packet), and periodic samples of its
- * socket info (tern_tcpplot_sample). It keeps at most `max_points` points of
+ * sends or receives (tcpplot_packet), and periodic samples of its
+ * socket info (tcpplot_sample). It keeps at most `max_points` points of
  * each kind (beyond: counted, not stored), never grows without bound.
  * Not: a pcap reader (feed it packets from a trace tap or a pcap yourself).
  */
@@ -23,29 +23,29 @@
 struct tern_tcpplot;
 
 /* The flow is identified from the sender's side (host order). */
-struct tern_tcpplot *tern_tcpplot_new(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+struct tern_tcpplot *tcpplot_new(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                                       size_t max_points);
-void tern_tcpplot_free(struct tern_tcpplot *p);
+void tcpplot_free(struct tern_tcpplot *p);
 /* An IPv4 packet (no link header) seen at the sender at time t_us, either
  * direction; packets of other flows are ignored. */
-void tern_tcpplot_packet(struct tern_tcpplot *p, uint64_t t_us, const uint8_t *ip, size_t len);
+void tcpplot_packet(struct tern_tcpplot *p, uint64_t t_us, const uint8_t *ip, size_t len);
 /* The sender's socket state at t_us (cwnd, ssthresh, rtt_us, mss used). */
-void tern_tcpplot_sample(struct tern_tcpplot *p, uint64_t t_us, const struct tern_sock_info *in);
+void tcpplot_sample(struct tern_tcpplot *p, uint64_t t_us, const struct tern_sock_info *in);
 /* Segments whose data had been sent before (what the graph marks). */
-size_t tern_tcpplot_retransmissions(const struct tern_tcpplot *p);
+size_t tcpplot_retransmissions(const struct tern_tcpplot *p);
 /* Writes an SVG document; 0 or a negative enum tern_err (write error). */
-int tern_tcpplot_write_tsg(const struct tern_tcpplot *p, FILE *out, const char *title);
-int tern_tcpplot_write_cwnd(const struct tern_tcpplot *p, FILE *out, const char *title);
+int tcpplot_write_tsg(const struct tern_tcpplot *p, FILE *out, const char *title);
+int tcpplot_write_cwnd(const struct tern_tcpplot *p, FILE *out, const char *title);
 
 /* What the recorder saw and kept. `seen` counts every point offered, `stored`
  * those kept (at most max_points of each kind: segments, retransmitted
  * segments, ACK points, SACK blocks, socket samples); mem is the bytes
- * allocated, fixed by tern_tcpplot_new. max_points 0 means 20000. */
-struct tern_tcpplot_counts {
+ * allocated, fixed by tcpplot_new. max_points 0 means 20000. */
+struct tcpplot_counts {
     size_t segments, rtx, acks, sacks, samples;        /* seen */
     size_t segments_stored, rtx_stored, acks_stored, sacks_stored, samples_stored;
     size_t mem;
 };
-void tern_tcpplot_counts(const struct tern_tcpplot *p, struct tern_tcpplot_counts *out);
+void tcpplot_counts(const struct tern_tcpplot *p, struct tcpplot_counts *out);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * src/sim/tcpplot_impl.h - the TCP plot recorder's state, shared by
- * tcpplot.c (recording, tern_tcpplot_packet/_sample) and tcpplot_svg.c
+ * tcpplot.c (recording, tcpplot_packet/_sample) and tcpplot_svg.c
  * (writing the SVG documents). Private to src/sim.
  */
 #ifndef TERN_SIM_TCPPLOT_IMPL_H

@@ -251,7 +251,7 @@ static void ack_path(FILE *f, const struct tern_tcpplot *p, const struct axis *x
     fprintf(f, "H%.1f\"/>\n", x->p1);
 }
 
-int tern_tcpplot_write_tsg(const struct tern_tcpplot *p, FILE *out, const char *title)
+int tcpplot_write_tsg(const struct tern_tcpplot *p, FILE *out, const char *title)
 {
     if (!p || !out)
         return TERN_E_INVAL;
@@ -321,7 +321,7 @@ int tern_tcpplot_write_tsg(const struct tern_tcpplot *p, FILE *out, const char *
  * (dashed): "infinite" before the first loss (UINT32_MAX in tern). */
 #define SSTHRESH_CLIP 4.0
 
-int tern_tcpplot_write_cwnd(const struct tern_tcpplot *p, FILE *out, const char *title)
+int tcpplot_write_cwnd(const struct tern_tcpplot *p, FILE *out, const char *title)
 {
     if (!p || !out)
         return TERN_E_INVAL;

@@ -37,7 +37,7 @@ static void on_ev(void *ctx, enum tern_dhcp_event ev, const struct tern_dhcp_lea
     e->n[ev]++;
     e->last = *l;
     char b[160];
-    tern_dhcp_lease_format(l, b, sizeof b);
+    dhcp_lease_format(l, b, sizeof b);
     uint64_t t = tern_loop_now(e->loop);
     if (e->len < sizeof e->text)
         e->len += (size_t)snprintf(e->text + e->len, sizeof e->text - e->len, "%llu.%06llu %s %s\n",
@@ -62,7 +62,7 @@ static struct tern_dhcp_server *server_on(struct net *n, uint32_t first, uint32_
                                        .lease_s = lease_s, .router = SRV, .n_dns = 1,
                                        .dns = {SRV}};
     int e;
-    return tern_dhcp_server_start(n->h->st[n->srv], n->h->loop, &so, &e);
+    return dhcp_server_start(n->h->st[n->srv], n->h->loop, &so, &e);
 }
 
 /* Server on port 0 (10.0.0.1, pool .50-.60), client stack on port 1. */
@@ -86,14 +86,14 @@ static int client_on(struct net *n, int port, struct tern_dhcp_client_opts *co)
 {
     int e;
     co->ifindex = 0;
-    n->client = tern_dhcp_client_start(n->h->st[port], n->h->loop, co, on_ev, &n->ev, &e);
+    n->client = dhcp_client_start(n->h->st[port], n->h->loop, co, on_ev, &n->ev, &e);
     return n->client ? 0 : e;
 }
 
 static void net_close(struct net *n)
 {
-    tern_dhcp_client_free(n->client);
-    tern_dhcp_server_free(n->server);
+    dhcp_client_free(n->client);
+    dhcp_server_free(n->server);
     hub_free(n->h);
 }
 
@@ -115,9 +115,9 @@ TEST(dhcp_client_gets_lease_from_server)
     n.ev.stop_on_bound = true;
     run_until(&n, 30 * S);
     REQUIRE_EQ(n.ev.n[TERN_DHCP_EV_BOUND], 1);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_BOUND);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_BOUND);
     char b[160];
-    tern_dhcp_lease_format(&n.ev.last, b, sizeof b);
+    dhcp_lease_format(&n.ev.last, b, sizeof b);
     CHECK_STR(b, "10.0.0.50/24 from 10.0.0.1, router 10.0.0.1, dns 10.0.0.1, 3600 s");
     CHECK_EQ(n.ev.last.t1_s, 1800); /* RFC 2131 s4.4.5: 0.5 and 0.875 of the lease */
     CHECK_EQ(n.ev.last.t2_s, 3150);
@@ -127,7 +127,7 @@ TEST(dhcp_client_gets_lease_from_server)
     REQUIRE_EQ(tern_route_lookup(n.h->st[n.cli], 0xc0000201u, &hop, &ifx), 0);
     CHECK_EQ(hop, SRV); /* default route via option 3 */
     struct tern_dhcp_server_lease sl[4];
-    REQUIRE_EQ(tern_dhcp_server_leases(n.server, sl, 4), 1);
+    REQUIRE_EQ(dhcp_server_leases(n.server, sl, 4), 1);
     CHECK_EQ(sl[0].addr, A50);
     CHECK(sl[0].bound);
     CHECK_EQ(sl[0].chaddr[5], 2);
@@ -156,7 +156,7 @@ TEST(dhcp_client_renews_at_t1)
     CHECK_EQ(hub_count(n.h, n.cli, TERN_DHCP_REQUEST), 1);
     run_until(&n, 51 * S); /* T1 = 50 s */
     CHECK_EQ(n.ev.n[TERN_DHCP_EV_RENEWED], 1);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_BOUND);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_BOUND);
     int r = hub_last(n.h, n.cli, TERN_DHCP_REQUEST);
     REQUIRE(r >= 0);
     /* s4.4.5: RENEWING sends a unicast REQUEST to the server, ciaddr set */
@@ -168,7 +168,7 @@ TEST(dhcp_client_renews_at_t1)
     CHECK(n.h->log[r].t >= 50 * S);
     int a = hub_last(n.h, n.srv, TERN_DHCP_ACK);
     CHECK(a > r && !n.h->log[a].eth_bcast && n.h->log[a].ip_dst == A50); /* unicast to ciaddr */
-    CHECK_EQ(tern_dhcp_server_stats(n.server)->acks, 2);
+    CHECK_EQ(dhcp_server_stats(n.server)->acks, 2);
     net_close(&n);
 }
 
@@ -182,12 +182,12 @@ TEST(dhcp_client_rebinds_at_t2_then_expires)
     REQUIRE_EQ(n.ev.n[TERN_DHCP_EV_BOUND], 1);
     /* the server is gone (its host still answers ARP, so the unicast
      * REQUESTs of RENEWING go out) */
-    tern_dhcp_server_free(n.server);
+    dhcp_server_free(n.server);
     n.server = NULL;
     run_until(&n, 86 * S);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_RENEWING);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_RENEWING);
     run_until(&n, 99 * S);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_REBINDING);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_REBINDING);
     int unicast = 0, bcast = 0;
     for (size_t i = 0; i < n.h->nlog; i++) {
         const struct hub_msg *m = &n.h->log[i];
@@ -207,7 +207,7 @@ TEST(dhcp_client_rebinds_at_t2_then_expires)
     uint32_t hop;
     int ifx;
     CHECK(tern_route_lookup(n.h->st[n.cli], 0xc0000201u, &hop, &ifx) < 0);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_SELECTING);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_SELECTING);
     int d = hub_last(n.h, n.cli, TERN_DHCP_DISCOVER);
     CHECK(d >= 0 && n.h->log[d].t >= 100 * S);
     net_close(&n);
@@ -223,11 +223,11 @@ TEST(dhcp_client_nak_on_renew_restarts)
     REQUIRE_EQ(client_on(&n, n.cli, &co), 0);
     run_until(&n, 20 * S);
     REQUIRE_EQ(n.ev.n[TERN_DHCP_EV_BOUND], 1);
-    tern_dhcp_server_free(n.server);
+    dhcp_server_free(n.server);
     n.server = server_on(&n, 0x0a000064, 0x0a00006e, 100);
     REQUIRE(n.server != NULL);
     run_until(&n, 70 * S);
-    CHECK_EQ(tern_dhcp_server_stats(n.server)->naks, 1);
+    CHECK_EQ(dhcp_server_stats(n.server)->naks, 1);
     CHECK_EQ(n.ev.n[TERN_DHCP_EV_LOST], 1);
     CHECK_EQ(n.ev.n[TERN_DHCP_EV_BOUND], 2);
     CHECK_EQ(n.ev.last.addr, 0x0a000064u);
@@ -287,7 +287,7 @@ TEST(dhcp_server_nak_on_wrong_request)
     q.server_id = 0x0a000009; /* another server chosen: silent, offer withdrawn */
     q.req_ip = A50;
     CHECK_EQ(ask(&n, &q), 0);
-    CHECK_EQ(tern_dhcp_server_leases(n.server, NULL, 0), 0);
+    CHECK_EQ(dhcp_server_leases(n.server, NULL, 0), 0);
     q = fake_req(6, TERN_DHCP_DISCOVER);
     CHECK_EQ(ask(&n, &q), TERN_DHCP_OFFER);
     q = fake_req(6, TERN_DHCP_REQUEST);
@@ -307,8 +307,8 @@ TEST(dhcp_server_nak_on_wrong_request)
     q.has_server_id = true;
     q.server_id = SRV;
     CHECK_EQ(ask(&n, &q), 0);
-    CHECK_EQ(tern_dhcp_server_leases(n.server, NULL, 0), 0);
-    CHECK_EQ(tern_dhcp_server_stats(n.server)->naks, 5);
+    CHECK_EQ(dhcp_server_leases(n.server, NULL, 0), 0);
+    CHECK_EQ(dhcp_server_stats(n.server)->naks, 5);
     net_close(&n);
 }
 
@@ -316,7 +316,7 @@ TEST(dhcp_server_pool_exhaustion_bounded)
 {
     struct net n;
     REQUIRE(net_open(&n, 0, 6, 3600) == 0);
-    tern_dhcp_server_free(n.server);
+    dhcp_server_free(n.server);
     n.server = server_on(&n, A50, A51, 3600); /* two addresses, two table slots */
     REQUIRE(n.server != NULL);
     uint8_t got[3];
@@ -328,7 +328,7 @@ TEST(dhcp_server_pool_exhaustion_bounded)
     CHECK_EQ(got[0], TERN_DHCP_OFFER);
     CHECK_EQ(got[1], TERN_DHCP_OFFER);
     CHECK_EQ(got[2], 0);
-    CHECK_EQ(tern_dhcp_server_stats(n.server)->exhausted, 1);
+    CHECK_EQ(dhcp_server_stats(n.server)->exhausted, 1);
     /* an unanswered offer is held 60 s, then the address is free again */
     run_until(&n, tern_loop_now(n.h->loop) + 61 * S);
     struct tern_dhcp_repr q = fake_req(103, TERN_DHCP_DISCOVER);
@@ -357,7 +357,7 @@ TEST(dhcp_client_declines_address_in_use)
     CHECK_EQ(n.h->log[dec].req_ip, A50);
     int d2 = hub_last(n.h, n.cli, TERN_DHCP_DISCOVER);
     CHECK(d2 > dec && n.h->log[d2].t >= n.h->log[dec].t + 10 * S);
-    CHECK_EQ(tern_dhcp_server_stats(n.server)->declines, 1);
+    CHECK_EQ(dhcp_server_stats(n.server)->declines, 1);
     net_close(&n);
 }
 
@@ -403,7 +403,7 @@ TEST(dhcp_server_lease_file_round_trip)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     REQUIRE(f != NULL);
-    CHECK_EQ(tern_dhcp_server_save(n.server, f, 1700000000), 0);
+    CHECK_EQ(dhcp_server_save(n.server, f, 1700000000), 0);
     fclose(f);
     char addr[32], key[80];
     long long exp = 0;
@@ -413,15 +413,15 @@ TEST(dhcp_server_lease_file_round_trip)
     CHECK_STR(addr, "10.0.0.50");
     CHECK(exp > 1700000000 + 3590 && exp <= 1700000000 + 3600);
     CHECK_STR(key, "0101020000000002"); /* kind 1 + option 61 (type 1 + MAC) */
-    tern_dhcp_server_free(n.server);
+    dhcp_server_free(n.server);
     n.server = server_on(&n, A50, 0x0a00003c, 3600);
     REQUIRE(n.server != NULL);
     f = fmemopen(buf, len, "r");
-    CHECK_EQ(tern_dhcp_server_load(n.server, f, 1700000000), 1);
+    CHECK_EQ(dhcp_server_load(n.server, f, 1700000000), 1);
     fclose(f);
     free(buf);
     struct tern_dhcp_server_lease sl[2];
-    REQUIRE_EQ(tern_dhcp_server_leases(n.server, sl, 2), 1);
+    REQUIRE_EQ(dhcp_server_leases(n.server, sl, 2), 1);
     CHECK(sl[0].addr == A50 && sl[0].bound && sl[0].chaddr[5] == 2);
     net_close(&n);
 }
@@ -484,14 +484,14 @@ TEST(attack_47_spoofed_replies_ignored)
     memset(m + 243, 0, (size_t)len - 243);
     hub_inject_raw_dhcp(n.h, fake_mac, 67, 68, m, (size_t)len);
     run_until(&n, S);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_SELECTING);
-    CHECK_EQ(tern_dhcp_client_stats(n.client)->ignored, 6);
-    CHECK_EQ(tern_dhcp_client_stats(n.client)->offers, 0);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_SELECTING);
+    CHECK_EQ(dhcp_client_stats(n.client)->ignored, 6);
+    CHECK_EQ(dhcp_client_stats(n.client)->offers, 0);
     /* the genuine offer moves it on */
     r = fake_reply(xid, TERN_DHCP_OFFER, fake);
     hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
     run_until(&n, S + S / 2);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
     /* REQUESTING: ACK/NAK with the wrong xid, or from another server, ignored */
     r = fake_reply(xid + 7, TERN_DHCP_ACK, fake);
     hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
@@ -500,13 +500,13 @@ TEST(attack_47_spoofed_replies_ignored)
     r = fake_reply(xid ^ 0x100, TERN_DHCP_NAK, fake);
     hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
     run_until(&n, 2 * S);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
-    CHECK_EQ(tern_dhcp_client_stats(n.client)->ignored, 9);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
+    CHECK_EQ(dhcp_client_stats(n.client)->ignored, 9);
     CHECK_EQ(iface_addr(&n, 0), 0);
     r = fake_reply(xid, TERN_DHCP_ACK, fake);
     hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
     run_until(&n, 3 * S);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_BOUND);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_BOUND);
     CHECK_EQ(iface_addr(&n, 0), 0x0a000063u);
     net_close(&n);
 }
@@ -530,9 +530,9 @@ TEST(attack_47_server_ignores_malformed)
     q.hlen = 16;
     hub_inject_dhcp(n.h, fake_mac, 68, 67, &q); /* not Ethernet-sized chaddr */
     run_until(&n, 2 * S);
-    CHECK_EQ(tern_dhcp_server_stats(n.server)->ignored, 4);
-    CHECK_EQ(tern_dhcp_server_stats(n.server)->offers, 0);
-    CHECK_EQ(tern_dhcp_server_leases(n.server, NULL, 0), 0);
+    CHECK_EQ(dhcp_server_stats(n.server)->ignored, 4);
+    CHECK_EQ(dhcp_server_stats(n.server)->offers, 0);
+    CHECK_EQ(dhcp_server_leases(n.server, NULL, 0), 0);
     net_close(&n);
 }
 
@@ -588,9 +588,9 @@ TEST(dhcp_client_refuses_unusable_offers)
         nbad++;
     }
     run_until(&n, S);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_SELECTING);
-    CHECK_EQ(tern_dhcp_client_stats(n.client)->unusable, nbad);
-    CHECK_EQ(tern_dhcp_client_stats(n.client)->offers, 0);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_SELECTING);
+    CHECK_EQ(dhcp_client_stats(n.client)->unusable, nbad);
+    CHECK_EQ(dhcp_client_stats(n.client)->offers, 0);
     CHECK_EQ(hub_count(n.h, 0, TERN_DHCP_REQUEST), 0);
     /* The genuine offer (10.0.0.99/24, router 10.0.0.9) is taken. */
     struct tern_dhcp_repr r = fake_reply(xid, TERN_DHCP_OFFER, fake);
@@ -598,7 +598,7 @@ TEST(dhcp_client_refuses_unusable_offers)
     r.routers[0] = fake;
     hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
     run_until(&n, S + S / 2);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
     int q = hub_last(n.h, 0, TERN_DHCP_REQUEST);
     REQUIRE(q >= 0);
     CHECK_EQ(n.h->log[q].req_ip, 0x0a000063u);
@@ -607,12 +607,12 @@ TEST(dhcp_client_refuses_unusable_offers)
     r.yiaddr = 0x0a0000ff;
     hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
     run_until(&n, 2 * S);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
     CHECK_EQ(iface_addr(&n, 0), 0);
     r = fake_reply(xid, TERN_DHCP_ACK, fake);
     hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
     run_until(&n, 3 * S);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_BOUND);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_BOUND);
     CHECK_EQ(iface_addr(&n, 0), 0x0a000063u);
     net_close(&n);
 }
@@ -635,7 +635,7 @@ TEST(dhcp_client_takes_slash31_offer)
     r.mask = 0xfffffffe;
     hub_inject_dhcp(n.h, fake_mac, 67, 68, &r);
     run_until(&n, S);
-    CHECK_EQ(tern_dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
-    CHECK_EQ(tern_dhcp_client_stats(n.client)->unusable, 0);
+    CHECK_EQ(dhcp_client_state(n.client), TERN_DHCPC_REQUESTING);
+    CHECK_EQ(dhcp_client_stats(n.client)->unusable, 0);
     net_close(&n);
 }

@@ -44,9 +44,9 @@ static const uint8_t r_nxdomain_z[86] = {
 static struct tern_dns_zone *load_example(void)
 {
     char err[256];
-    struct tern_dns_zone *z = tern_dns_zone_load(ZONE_FILE, err, sizeof err);
+    struct tern_dns_zone *z = dns_zone_load(ZONE_FILE, err, sizeof err);
     if (!z)
-        tern_test_fail(__FILE__, __LINE__, "%s", err);
+        test_fail(__FILE__, __LINE__, "%s", err);
     return z;
 }
 
@@ -77,7 +77,7 @@ static int ask(const struct tern_dns_zone *z, const char *name, uint16_t qtype, 
     int ql = query(q, sizeof q, 0x4242, name, qtype);
     if (ql < 0)
         return -1;
-    int n = tern_dns_zone_answer(z, q, (size_t)ql, out, sizeof out);
+    int n = dns_zone_answer(z, q, (size_t)ql, out, sizeof out);
     if (n < 0)
         return n;
     struct tern_dns_reader rd;
@@ -100,9 +100,9 @@ TEST(dns_zone_example_file_parses)
 {
     struct tern_dns_zone *z = load_example();
     REQUIRE(z != NULL);
-    CHECK(name_is(tern_dns_zone_apex(z), "example.test"));
-    REQUIRE_EQ(tern_dns_zone_count(z), 11);
-    const struct tern_dns_rr *soa = tern_dns_zone_record(z, 0);
+    CHECK(name_is(dns_zone_apex(z), "example.test"));
+    REQUIRE_EQ(dns_zone_count(z), 11);
+    const struct tern_dns_rr *soa = dns_zone_record(z, 0);
     CHECK_EQ(soa->type, TERN_DNS_T_SOA);
     CHECK_EQ(soa->ttl, 300);
     CHECK(name_is(&soa->u.soa.mname, "ns1.example.test"));
@@ -112,32 +112,32 @@ TEST(dns_zone_example_file_parses)
     CHECK_EQ(soa->u.soa.retry, 900);
     CHECK_EQ(soa->u.soa.expire, 604800);
     CHECK_EQ(soa->u.soa.minimum, 300);
-    const struct tern_dns_rr *ns = tern_dns_zone_record(z, 1);
+    const struct tern_dns_rr *ns = dns_zone_record(z, 1);
     CHECK_EQ(ns->type, TERN_DNS_T_NS);
     CHECK(name_is(&ns->name, "example.test")); /* blank owner after the SOA */
     CHECK_EQ(ns->ttl, 3600);                   /* $TTL */
-    const struct tern_dns_rr *aaaa = tern_dns_zone_record(z, 4);
+    const struct tern_dns_rr *aaaa = dns_zone_record(z, 4);
     CHECK_EQ(aaaa->type, TERN_DNS_T_AAAA);
     CHECK(name_is(&aaaa->name, "www.example.test"));
     CHECK_MEM(aaaa->u.aaaa, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x05", 16);
-    const struct tern_dns_rr *web = tern_dns_zone_record(z, 5);
+    const struct tern_dns_rr *web = dns_zone_record(z, 5);
     CHECK(name_is(&web->u.target, "www.example.test"));
-    const struct tern_dns_rr *deep = tern_dns_zone_record(z, 9);
+    const struct tern_dns_rr *deep = dns_zone_record(z, 9);
     CHECK(name_is(&deep->name, "deep.sub.example.test"));
     CHECK_EQ(deep->ttl, 3600); /* 1h */
     CHECK_EQ(deep->u.a, 0x0a000009);
-    tern_dns_zone_free(z);
+    dns_zone_free(z);
 }
 
 static void zone_error(const char *text, const char *want, const char *file, int line)
 {
     char err[256];
-    struct tern_dns_zone *z = tern_dns_zone_parse(text, strlen(text), "t.zone", err, sizeof err);
+    struct tern_dns_zone *z = dns_zone_parse(text, strlen(text), "t.zone", err, sizeof err);
     if (z) {
-        tern_test_fail(file, line, "zone parsed, expected error \"%s\"", want);
-        tern_dns_zone_free(z);
+        test_fail(file, line, "zone parsed, expected error \"%s\"", want);
+        dns_zone_free(z);
     } else if (strstr(err, want) == NULL) {
-        tern_test_fail(file, line, "error \"%s\" does not contain \"%s\"", err, want);
+        test_fail(file, line, "error \"%s\" does not contain \"%s\"", err, want);
     }
 }
 #define ZONE_ERROR(text, want) zone_error((text), (want), __FILE__, __LINE__)
@@ -168,12 +168,12 @@ TEST(dns_zone_errors_name_the_line)
     /* CRLF line ends and a missing final newline are fine */
     char err[256];
     const char *ok = "$ORIGIN t.\r\n$TTL 1d\r\n@ IN SOA ns hm 1 2 3 4 5\r\nwww 60 IN A 1.2.3.4";
-    struct tern_dns_zone *z = tern_dns_zone_parse(ok, strlen(ok), "ok.zone", err, sizeof err);
+    struct tern_dns_zone *z = dns_zone_parse(ok, strlen(ok), "ok.zone", err, sizeof err);
     REQUIRE(z != NULL);
-    CHECK_EQ(tern_dns_zone_count(z), 2);
-    CHECK_EQ(tern_dns_zone_record(z, 0)->ttl, 86400);
-    CHECK_EQ(tern_dns_zone_record(z, 1)->ttl, 60);
-    tern_dns_zone_free(z);
+    CHECK_EQ(dns_zone_count(z), 2);
+    CHECK_EQ(dns_zone_record(z, 0)->ttl, 86400);
+    CHECK_EQ(dns_zone_record(z, 1)->ttl, 60);
+    dns_zone_free(z);
 }
 
 TEST(dns_server_answers_a_with_aa)
@@ -199,7 +199,7 @@ TEST(dns_server_answers_a_with_aa)
     REQUIRE(ask(z, "example.test", TERN_DNS_T_NS, &r) > 0);
     REQUIRE_EQ(r.n[1], 1);
     CHECK(name_is(&r.rr[0].u.target, "ns1.example.test"));
-    tern_dns_zone_free(z);
+    dns_zone_free(z);
 }
 
 TEST(dns_server_cname_chain_exact_bytes)
@@ -209,7 +209,7 @@ TEST(dns_server_cname_chain_exact_bytes)
     uint8_t q[512], out[512];
     int ql = query(q, sizeof q, 0x1234, "web.example.test", TERN_DNS_T_A);
     REQUIRE(ql > 0);
-    REQUIRE_EQ(tern_dns_zone_answer(z, q, (size_t)ql, out, sizeof out), sizeof r_zone_web_z);
+    REQUIRE_EQ(dns_zone_answer(z, q, (size_t)ql, out, sizeof out), sizeof r_zone_web_z);
     CHECK_MEM(out, r_zone_web_z, sizeof r_zone_web_z);
     /* two hops: alias -> web -> www */
     struct reply r;
@@ -227,7 +227,7 @@ TEST(dns_server_cname_chain_exact_bytes)
     CHECK(r.h.aa);
     REQUIRE_EQ(r.n[1], 1);
     CHECK(name_is(&r.rr[0].u.target, "www.example.org"));
-    tern_dns_zone_free(z);
+    dns_zone_free(z);
 }
 
 TEST(dns_server_nxdomain_and_nodata)
@@ -238,7 +238,7 @@ TEST(dns_server_nxdomain_and_nodata)
     int ql = query(q, sizeof q, 0xbeef, "nope.example.test", TERN_DNS_T_A);
     REQUIRE(ql > 0);
     /* RFC 2308 s3: SOA in authority, TTL min(300, MINIMUM 300) */
-    REQUIRE_EQ(tern_dns_zone_answer(z, q, (size_t)ql, out, sizeof out), sizeof r_nxdomain_z);
+    REQUIRE_EQ(dns_zone_answer(z, q, (size_t)ql, out, sizeof out), sizeof r_nxdomain_z);
     CHECK_MEM(out, r_nxdomain_z, sizeof r_nxdomain_z);
     struct reply r;
     /* NODATA: the name exists without AAAA */
@@ -256,7 +256,7 @@ TEST(dns_server_nxdomain_and_nodata)
     CHECK_EQ(r.n[1], 1);
     REQUIRE(ask(z, "x.deep.sub.example.test", TERN_DNS_T_A, &r) > 0);
     CHECK_EQ(r.h.rcode, TERN_DNS_R_NXDOMAIN);
-    tern_dns_zone_free(z);
+    dns_zone_free(z);
 }
 
 TEST(dns_server_refused_formerr_notimp)
@@ -280,28 +280,28 @@ TEST(dns_server_refused_formerr_notimp)
     uint8_t bad[20];
     memcpy(bad, q, 12);
     memset(bad + 12, 0xff, 8);
-    REQUIRE_EQ(tern_dns_zone_answer(z, bad, sizeof bad, out, sizeof out), 12);
+    REQUIRE_EQ(dns_zone_answer(z, bad, sizeof bad, out, sizeof out), 12);
     tern_dns_header_parse(out, 12, &h);
     CHECK_EQ(h.rcode, TERN_DNS_R_FORMERR);
     CHECK_EQ(h.id, 7);
     CHECK(h.qr);
     /* two questions: FORMERR */
     tern_put16(q + 4, 2);
-    REQUIRE(tern_dns_zone_answer(z, q, (size_t)ql, out, sizeof out) > 0);
+    REQUIRE(dns_zone_answer(z, q, (size_t)ql, out, sizeof out) > 0);
     tern_dns_header_parse(out, 12, &h);
     CHECK_EQ(h.rcode, TERN_DNS_R_FORMERR);
     tern_put16(q + 4, 1);
     /* opcode STATUS (2): NOTIMP */
     q[2] = (uint8_t)(q[2] | 2 << 3);
-    REQUIRE(tern_dns_zone_answer(z, q, (size_t)ql, out, sizeof out) > 0);
+    REQUIRE(dns_zone_answer(z, q, (size_t)ql, out, sizeof out) > 0);
     tern_dns_header_parse(out, 12, &h);
     CHECK_EQ(h.rcode, TERN_DNS_R_NOTIMP);
     CHECK_EQ(h.opcode, 2);
     /* a response (QR=1) or a runt gets no reply at all */
     q[2] = 0x81;
-    CHECK_EQ(tern_dns_zone_answer(z, q, (size_t)ql, out, sizeof out), -1);
-    CHECK_EQ(tern_dns_zone_answer(z, q, 11, out, sizeof out), -1);
-    tern_dns_zone_free(z);
+    CHECK_EQ(dns_zone_answer(z, q, (size_t)ql, out, sizeof out), -1);
+    CHECK_EQ(dns_zone_answer(z, q, 11, out, sizeof out), -1);
+    dns_zone_free(z);
 }
 
 TEST(dns_server_truncates_at_512_with_tc)
@@ -312,7 +312,7 @@ TEST(dns_server_truncates_at_512_with_tc)
     for (int i = 0; i < 40; i++)
         o += (size_t)snprintf(text + o, sizeof text - o, "many IN A 10.1.0.%d\n", i);
     char err[256];
-    struct tern_dns_zone *z = tern_dns_zone_parse(text, o, "big", err, sizeof err);
+    struct tern_dns_zone *z = dns_zone_parse(text, o, "big", err, sizeof err);
     REQUIRE(z != NULL);
     struct reply r;
     int n = ask(z, "many.t", TERN_DNS_T_A, &r);
@@ -322,7 +322,7 @@ TEST(dns_server_truncates_at_512_with_tc)
     /* (512 - 12 - 12 question octets) / 16 per compressed A record = 30 */
     CHECK_EQ(r.h.ancount, 30);
     CHECK_EQ(n, 12 + 12 + 30 * 16);
-    tern_dns_zone_free(z);
+    dns_zone_free(z);
 }
 
 TEST(dns_server_tcp_answer_is_whole)
@@ -335,12 +335,12 @@ TEST(dns_server_tcp_answer_is_whole)
     for (int i = 0; i < 40; i++)
         o += (size_t)snprintf(text + o, sizeof text - o, "many IN A 10.1.0.%d\n", i);
     char err[256];
-    struct tern_dns_zone *z = tern_dns_zone_parse(text, o, "big", err, sizeof err);
+    struct tern_dns_zone *z = dns_zone_parse(text, o, "big", err, sizeof err);
     REQUIRE(z != NULL);
     uint8_t q[512], out[2048];
     int ql = query(q, sizeof q, 0x77, "many.t", TERN_DNS_T_A);
     REQUIRE(ql > 0);
-    int n = tern_dns_zone_answer_tcp(z, q, (size_t)ql, out, sizeof out);
+    int n = dns_zone_answer_tcp(z, q, (size_t)ql, out, sizeof out);
     CHECK_EQ(n, 12 + 12 + 40 * 16);
     struct tern_dns_header h;
     REQUIRE(tern_dns_header_parse(out, (size_t)n, &h) == TERN_DNS_HLEN);
@@ -348,9 +348,9 @@ TEST(dns_server_tcp_answer_is_whole)
     CHECK_EQ(h.ancount, 40);
     CHECK_EQ(h.id, 0x77);
     /* a smaller buffer still truncates with TC, as over UDP */
-    n = tern_dns_zone_answer_tcp(z, q, (size_t)ql, out, 600);
+    n = dns_zone_answer_tcp(z, q, (size_t)ql, out, 600);
     REQUIRE(tern_dns_header_parse(out, (size_t)n, &h) == TERN_DNS_HLEN);
     CHECK(h.tc);
     CHECK_EQ(h.ancount, (600 - 24) / 16);
-    tern_dns_zone_free(z);
+    dns_zone_free(z);
 }

@@ -29,17 +29,17 @@ static int dt_open(struct dt *t)
     if (net2_open(&t->n, 5, NULL) < 0)
         return -1;
     char err[256];
-    t->zone = tern_dns_zone_load("examples/zones/example.test.zone", err, sizeof err);
+    t->zone = dns_zone_load("examples/zones/example.test.zone", err, sizeof err);
     int e;
-    if (!t->zone || !(t->srv = tern_dns_server_start(t->n.sb, t->n.loop, t->zone, 0, &e)))
+    if (!t->zone || !(t->srv = dns_server_start(t->n.sb, t->n.loop, t->zone, 0, &e)))
         return -1;
     return 0;
 }
 
 static void dt_close(struct dt *t)
 {
-    tern_dns_server_free(t->srv);
-    tern_dns_zone_free(t->zone);
+    dns_server_free(t->srv);
+    dns_zone_free(t->zone);
     net2_close(&t->n);
 }
 
@@ -103,7 +103,7 @@ TEST(dns_tcp_pipelined_queries_answered_in_order)
     CHECK_EQ(tern_sock_shutdown(c, TERN_SHUT_WR), 0);
     run(&t, 100000);
     CHECK_EQ(tern_sock_recv(c, a, sizeof a, 0), 0);
-    const struct tern_dns_server_stats *st = tern_dns_server_stats(t.srv);
+    const struct dns_server_stats *st = dns_server_stats(t.srv);
     CHECK_EQ(st->tcp_queries, 2);
     CHECK_EQ(st->tcp_conns, 1);
     tern_sock_close(c);
@@ -127,8 +127,8 @@ TEST(dns_tcp_query_length_over_cap_closes_connection)
     run(&t, 100000);
     uint8_t a[64];
     CHECK_EQ(tern_sock_recv(c, a, sizeof a, 0), TERN_E_CONNRESET);
-    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_too_long, 1);
-    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_queries, 0);
+    CHECK_EQ(dns_server_stats(t.srv)->tcp_too_long, 1);
+    CHECK_EQ(dns_server_stats(t.srv)->tcp_queries, 0);
     tern_sock_close(c);
     run(&t, 1000000);
     CHECK_EQ(tern_sock_list(t.n.sa, NULL, 0), 0);
@@ -166,8 +166,8 @@ TEST(dns_tcp_connections_capped_idle_ones_make_room)
     n = tern_sock_recv(real, a, sizeof a, 0);
     REQUIRE(n > 2);
     CHECK_EQ((size_t)n, 2 + (size_t)tern_get16(a)); /* served */
-    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_evicted, 1);
-    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_conns, TERN_DNS_TCP_CLIENTS + 1);
+    CHECK_EQ(dns_server_stats(t.srv)->tcp_evicted, 1);
+    CHECK_EQ(dns_server_stats(t.srv)->tcp_conns, TERN_DNS_TCP_CLIENTS + 1);
     /* the victim was c[1] (longest without a query), closed with a FIN;
      * c[0] and the rest still hold */
     CHECK_EQ(tern_sock_recv(c[1], a, sizeof a, 0), 0);
@@ -178,7 +178,7 @@ TEST(dns_tcp_connections_capped_idle_ones_make_room)
     REQUIRE(real2 != NULL);
     run(&t, 100000);
     CHECK_EQ(tern_sock_recv(c[2], a, sizeof a, 0), 0);
-    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_evicted, 2);
+    CHECK_EQ(dns_server_stats(t.srv)->tcp_evicted, 2);
     tern_sock_close(real);
     tern_sock_close(real2);
     for (int i = 0; i < TERN_DNS_TCP_CLIENTS; i++)
@@ -207,7 +207,7 @@ TEST(dns_tcp_idle_connection_closed_even_if_trickling)
     CHECK_EQ(tern_sock_recv(c, a, sizeof a, 0), TERN_E_AGAIN);
     run(&t, 200000);
     CHECK_EQ(tern_sock_recv(c, a, sizeof a, 0), 0); /* the server's FIN */
-    CHECK_EQ(tern_dns_server_stats(t.srv)->tcp_idle_closed, 1);
+    CHECK_EQ(dns_server_stats(t.srv)->tcp_idle_closed, 1);
     tern_sock_close(c);
     run(&t, 300000000);
     CHECK_EQ(tern_sock_list(t.n.sa, NULL, 0), 0);

@@ -21,7 +21,7 @@ struct req_out {
 static void req_run(struct tern_http_req *r, const char *s, size_t len, size_t step,
                     uint64_t max_body, struct req_out *o)
 {
-    tern_http_req_init(r, max_body);
+    http_req_init(r, max_body);
     memset(o, 0, sizeof *o);
     const uint8_t *p = (const uint8_t *)s;
     size_t off = 0;
@@ -31,7 +31,7 @@ static void req_run(struct tern_http_req *r, const char *s, size_t len, size_t s
             n = step;
         const uint8_t *b;
         size_t bl;
-        size_t k = tern_http_req_feed(r, p + off, n, &b, &bl);
+        size_t k = http_req_feed(r, p + off, n, &b, &bl);
         if (bl && o->body_len + bl < sizeof o->body) {
             memcpy(o->body + o->body_len, b, bl);
             o->body_len += bl;
@@ -80,8 +80,8 @@ TEST(http_req_simple_get)
     CHECK_EQ(r->version_minor, 1);
     CHECK_STR(r->host, "www.example.com");
     CHECK(r->keep_alive); /* RFC 9112 s9.3: HTTP/1.1 persists by default */
-    CHECK_STR(tern_http_req_field(r, "user-agent"), "x/1"); /* OWS trimmed, RFC 9110 s5.5 */
-    CHECK(tern_http_req_field(r, "Accept") == NULL);
+    CHECK_STR(http_req_field(r, "user-agent"), "x/1"); /* OWS trimmed, RFC 9110 s5.5 */
+    CHECK(http_req_field(r, "Accept") == NULL);
     free(r);
 }
 
@@ -251,12 +251,12 @@ TEST(http_req_pipelined)
 {
     struct tern_http_req *r = req_new();
     const char *s = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD /b HTTP/1.1\r\nHost: x\r\n\r\n";
-    tern_http_req_init(r, 0);
-    size_t k = tern_http_req_feed(r, (const uint8_t *)s, strlen(s), NULL, NULL);
+    http_req_init(r, 0);
+    size_t k = http_req_feed(r, (const uint8_t *)s, strlen(s), NULL, NULL);
     CHECK_EQ(r->state, TERN_HTTP_DONE);
     CHECK_STR(r->target, "/a");
-    tern_http_req_init(r, 0);
-    size_t k2 = tern_http_req_feed(r, (const uint8_t *)s + k, strlen(s) - k, NULL, NULL);
+    http_req_init(r, 0);
+    size_t k2 = http_req_feed(r, (const uint8_t *)s + k, strlen(s) - k, NULL, NULL);
     CHECK_EQ(r->state, TERN_HTTP_DONE);
     CHECK_EQ(k + k2, strlen(s));
     CHECK_STR(r->method, "HEAD");
@@ -275,7 +275,7 @@ struct resp_out {
 static void resp_run(struct tern_http_resp *r, const char *s, size_t len, size_t step, bool head,
                      bool eof, struct resp_out *o)
 {
-    tern_http_resp_init(r, head);
+    http_resp_init(r, head);
     memset(o, 0, sizeof *o);
     size_t off = 0;
     while (off < len && r->state != TERN_HTTP_DONE && r->state != TERN_HTTP_ERROR) {
@@ -284,7 +284,7 @@ static void resp_run(struct tern_http_resp *r, const char *s, size_t len, size_t
             n = step;
         const uint8_t *b;
         size_t bl;
-        size_t k = tern_http_resp_feed(r, (const uint8_t *)s + off, n, &b, &bl);
+        size_t k = http_resp_feed(r, (const uint8_t *)s + off, n, &b, &bl);
         if (bl && o->body_len + bl < sizeof o->body) {
             memcpy(o->body + o->body_len, b, bl);
             o->body_len += bl;
@@ -294,7 +294,7 @@ static void resp_run(struct tern_http_resp *r, const char *s, size_t len, size_t
         off += k;
     }
     if (eof)
-        tern_http_resp_eof(r);
+        http_resp_eof(r);
     o->state = r->state;
     o->status = r->status;
 }
@@ -409,47 +409,47 @@ TEST(http_url_parse)
 {
     struct tern_http_url u;
     char err[256];
-    REQUIRE(tern_http_url_parse("http://www.Example.COM", &u, err, sizeof err) == 0);
+    REQUIRE(http_parse_url("http://www.Example.COM", &u, err, sizeof err) == 0);
     CHECK_STR(u.host, "www.example.com");
     CHECK_EQ(u.port, 80);
     CHECK_STR(u.path, "/");
     CHECK(!u.host_is_ipv4);
-    REQUIRE(tern_http_url_parse("HTTP://10.0.0.1:8080/a/b?x=1#frag", &u, err, sizeof err) == 0);
+    REQUIRE(http_parse_url("HTTP://10.0.0.1:8080/a/b?x=1#frag", &u, err, sizeof err) == 0);
     CHECK(u.host_is_ipv4);
     CHECK_EQ(u.addr, 0x0a000001);
     CHECK_EQ(u.port, 8080);
     CHECK_STR(u.path, "/a/b?x=1");
-    REQUIRE(tern_http_url_parse("http://h:/x", &u, err, sizeof err) == 0); /* RFC 3986 s3.2.3 */
+    REQUIRE(http_parse_url("http://h:/x", &u, err, sizeof err) == 0); /* RFC 3986 s3.2.3 */
     CHECK_EQ(u.port, 80);
-    REQUIRE(tern_http_url_parse("http://h?q", &u, err, sizeof err) == 0);
+    REQUIRE(http_parse_url("http://h?q", &u, err, sizeof err) == 0);
     CHECK_STR(u.path, "/?q");
-    REQUIRE(tern_http_url_parse("https://h/", &u, err, sizeof err) == 0); /* RFC 9110 s4.2.2 */
+    REQUIRE(http_parse_url("https://h/", &u, err, sizeof err) == 0); /* RFC 9110 s4.2.2 */
     CHECK(u.https);
     CHECK_EQ(u.port, 443);
-    REQUIRE(tern_http_url_parse("HTTPS://h:8443/", &u, err, sizeof err) == 0);
+    REQUIRE(http_parse_url("HTTPS://h:8443/", &u, err, sizeof err) == 0);
     CHECK(u.https && u.port == 8443);
-    REQUIRE(tern_http_url_parse("http://h/", &u, err, sizeof err) == 0);
+    REQUIRE(http_parse_url("http://h/", &u, err, sizeof err) == 0);
     CHECK(!u.https);
-    CHECK(tern_http_url_parse("ftp://h/", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("ftp://h/", &u, err, sizeof err) < 0);
     CHECK(strstr(err, "unsupported scheme") != NULL);
-    CHECK(tern_http_url_parse("www.example.com/", &u, err, sizeof err) < 0);
-    CHECK(tern_http_url_parse("http://user:pw@h/", &u, err, sizeof err) < 0);
-    CHECK(tern_http_url_parse("http://[::1]/", &u, err, sizeof err) < 0);
-    CHECK(tern_http_url_parse("http:///x", &u, err, sizeof err) < 0);
-    CHECK(tern_http_url_parse("http://h:0/", &u, err, sizeof err) < 0);
-    CHECK(tern_http_url_parse("http://h:65536/", &u, err, sizeof err) < 0);
-    CHECK(tern_http_url_parse("http://h:8x/", &u, err, sizeof err) < 0);
-    CHECK(tern_http_url_parse("http://1.2.3.256/", &u, err, sizeof err) < 0);
-    CHECK(tern_http_url_parse("http://h/a b", &u, err, sizeof err) < 0);
-    CHECK(tern_http_url_parse("http://h/a\r\nX: y", &u, err, sizeof err) < 0);
-    CHECK(tern_http_url_parse("http://h%41/", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("www.example.com/", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("http://user:pw@h/", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("http://[::1]/", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("http:///x", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("http://h:0/", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("http://h:65536/", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("http://h:8x/", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("http://1.2.3.256/", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("http://h/a b", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("http://h/a\r\nX: y", &u, err, sizeof err) < 0);
+    CHECK(http_parse_url("http://h%41/", &u, err, sizeof err) < 0);
 }
 
 /* ---- targets -> paths: never outside the served directory ---- */
 
 static int path_of(const char *target, char *out, bool *dir)
 {
-    return tern_http_target_to_path(target, out, 256, dir);
+    return http_path_of_target(target, out, 256, dir);
 }
 
 TEST(http_target_to_path)
@@ -507,7 +507,7 @@ TEST(http_target_traversal)
     CHECK_STR(p, "..a");
     /* an output buffer too small: 414, never a truncated path */
     char small[4];
-    CHECK_EQ(tern_http_target_to_path("/abcdef", small, sizeof small, &dir), 414);
+    CHECK_EQ(http_path_of_target("/abcdef", small, sizeof small, &dir), 414);
 }
 
 /* ---- response heads ---- */
@@ -515,56 +515,56 @@ TEST(http_target_traversal)
 TEST(http_head_write)
 {
     char d[30];
-    tern_http_date(784111777, d); /* RFC 9110 s5.6.7's example */
+    http_date(784111777, d); /* RFC 9110 s5.6.7's example */
     CHECK_STR(d, "Sun, 06 Nov 1994 08:49:37 GMT");
-    tern_http_date(0, d);
+    http_date(0, d);
     CHECK_STR(d, "Thu, 01 Jan 1970 00:00:00 GMT");
-    tern_http_date(951782400, d); /* date -u -d @951782400 */
+    http_date(951782400, d); /* date -u -d @951782400 */
     CHECK_STR(d, "Tue, 29 Feb 2000 00:00:00 GMT");
-    tern_http_date(4102444800, d);
+    http_date(4102444800, d);
     CHECK_STR(d, "Fri, 01 Jan 2100 00:00:00 GMT");
-    tern_http_date(-1, d);
+    http_date(-1, d);
     CHECK_STR(d, "Wed, 31 Dec 1969 23:59:59 GMT");
 
     char buf[512];
     struct tern_http_head_opts o = {.status = 200, .has_date = true, .date = 784111777,
                                     .last_modified = 0, .content_length = 1234,
                                     .content_type = "text/plain"};
-    int n = tern_http_head_write(buf, sizeof buf, &o);
+    int n = http_write_head(buf, sizeof buf, &o);
     CHECK_STR(buf, "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nServer: tern\r\n"
                    "Last-Modified: Thu, 01 Jan 1970 00:00:00 GMT\r\nContent-Type: text/plain\r\n"
                    "Content-Length: 1234\r\n\r\n");
     CHECK_EQ(n, (int)strlen(buf));
     struct tern_http_head_opts e = {.status = 405, .last_modified = -1, .content_length = 0,
                                     .allow = "GET, HEAD", .close = true};
-    tern_http_head_write(buf, sizeof buf, &e);
+    http_write_head(buf, sizeof buf, &e);
     CHECK_STR(buf, "HTTP/1.1 405 Method Not Allowed\r\nServer: tern\r\nContent-Length: 0\r\n"
                    "Allow: GET, HEAD\r\nConnection: close\r\n\r\n");
-    CHECK_EQ(tern_http_head_write(buf, 20, &e), -1);
+    CHECK_EQ(http_write_head(buf, 20, &e), -1);
     /* our own heads parse back */
     struct tern_http_resp *r = malloc(sizeof *r);
-    tern_http_resp_init(r, false);
-    n = tern_http_head_write(buf, sizeof buf, &o);
-    tern_http_resp_feed(r, (const uint8_t *)buf, (size_t)n, NULL, NULL);
+    http_resp_init(r, false);
+    n = http_write_head(buf, sizeof buf, &o);
+    http_resp_feed(r, (const uint8_t *)buf, (size_t)n, NULL, NULL);
     CHECK_EQ(r->state, TERN_HTTP_BODY);
     CHECK_EQ(r->content_length, 1234);
     free(r);
-    CHECK_STR(tern_http_reason(431), "Request Header Fields Too Large");
-    CHECK_STR(tern_http_reason(413), "Content Too Large"); /* RFC 9110 s15.5.14 */
+    CHECK_STR(http_reason(431), "Request Header Fields Too Large");
+    CHECK_STR(http_reason(413), "Content Too Large"); /* RFC 9110 s15.5.14 */
 }
 
 TEST(http_content_type_and_escapes)
 {
-    CHECK_STR(tern_http_content_type("a/index.HTML"), "text/html; charset=utf-8");
-    CHECK_STR(tern_http_content_type("x.tar.gz"), "application/gzip");
-    CHECK_STR(tern_http_content_type("app.js"), "text/javascript"); /* RFC 9239 */
-    CHECK_STR(tern_http_content_type("noext"), "application/octet-stream");
-    CHECK_STR(tern_http_content_type(".bashrc"), "application/octet-stream");
-    CHECK_STR(tern_http_content_type("dir.txt/file"), "application/octet-stream");
+    CHECK_STR(http_content_type("a/index.HTML"), "text/html; charset=utf-8");
+    CHECK_STR(http_content_type("x.tar.gz"), "application/gzip");
+    CHECK_STR(http_content_type("app.js"), "text/javascript"); /* RFC 9239 */
+    CHECK_STR(http_content_type("noext"), "application/octet-stream");
+    CHECK_STR(http_content_type(".bashrc"), "application/octet-stream");
+    CHECK_STR(http_content_type("dir.txt/file"), "application/octet-stream");
     char out[128];
-    CHECK(tern_http_html_escape("<a href=\"x\">&'", out, sizeof out) > 0);
+    CHECK(http_html_escape("<a href=\"x\">&'", out, sizeof out) > 0);
     CHECK_STR(out, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-    CHECK_EQ(tern_http_html_escape("<<<<", out, 8), -1);
-    CHECK(tern_http_path_escape("a b/%?#\xc3\xa9.txt", out, sizeof out) > 0);
+    CHECK_EQ(http_html_escape("<<<<", out, 8), -1);
+    CHECK(http_path_escape("a b/%?#\xc3\xa9.txt", out, sizeof out) > 0);
     CHECK_STR(out, "a%20b%2F%25%3F%23%C3%A9.txt");
 }

@@ -43,7 +43,7 @@ static int site_make(struct site *s)
     put(s->dir, "hello.txt", "hello, world\n", 13);
     s->big = malloc(BIG);
     for (size_t i = 0; i < BIG; i++)
-        s->big[i] = (uint8_t)(tern_test_rand() >> 17);
+        s->big[i] = (uint8_t)(test_rand() >> 17);
     put(s->dir, "big.bin", s->big, BIG);
     snprintf(p, sizeof p, "%s/sub", s->dir);
     mkdir(p, 0755);
@@ -77,7 +77,7 @@ static struct tern_http_server *server(struct net2 *n, struct site *s, int *err)
 {
     struct tern_http_server_opts o = {.root = s->dir, .index = true, .wall_clock = fixed_clock,
                                       .idle_timeout_us = 5000000};
-    return tern_http_server_start(n->sa, n->loop, &o, err);
+    return http_server_start(n->sa, n->loop, &o, err);
 }
 
 /* ---- raw TCP exchanges: send text, collect everything until EOF ---- */
@@ -156,13 +156,13 @@ static char *raw_exchange(struct net2 *n, const char *req, size_t *len)
 static const char *nth_response(const char *buf, size_t len, bool head, struct tern_http_resp *p,
                                 size_t *body_len)
 {
-    tern_http_resp_init(p, head);
+    http_resp_init(p, head);
     size_t off = 0;
     *body_len = 0;
     while (off < len && p->state != TERN_HTTP_DONE && p->state != TERN_HTTP_ERROR) {
         size_t bl;
         const uint8_t *b;
-        off += tern_http_resp_feed(p, (const uint8_t *)buf + off, len - off, &b, &bl);
+        off += http_resp_feed(p, (const uint8_t *)buf + off, len - off, &b, &bl);
         *body_len += bl;
     }
     return p->state == TERN_HTTP_DONE ? buf + off : NULL;
@@ -221,10 +221,10 @@ static int run_get_o(struct net2 *n, struct tern_http_get_opts o, const char *ur
     struct tern_http_get_io io = {.out = out, .err = err, .progress = get_progress,
                                   .done = get_done, .ctx = &g};
     int e;
-    struct tern_http_get *h = tern_http_get_start(n->sb, n->loop, &o, &io, &e);
+    struct tern_http_get *h = http_get_start(n->sb, n->loop, &o, &io, &e);
     if (h) {
         tern_loop_run(n->loop, tern_loop_now(n->loop) + 60000000);
-        tern_http_get_free(h);
+        http_get_free(h);
     }
     tern_loop_run(n->loop, tern_loop_now(n->loop) + 1000000);
     fclose(out);
@@ -261,7 +261,7 @@ TEST(http_tcp_get_file_byte_exact)
     CHECK_MEM(body, "<p>sub</p>", 10);
     free(body);
     free(msgs);
-    tern_http_server_free(srv);
+    http_server_free(srv);
     site_free(&s);
     net2_close(&n);
 }
@@ -304,7 +304,7 @@ TEST(http_tcp_client_errors)
     CHECK(strstr(msgs, "https") != NULL);
     free(body);
     free(msgs);
-    tern_http_server_free(srv);
+    http_server_free(srv);
     site_free(&s);
     net2_close(&n);
 }
@@ -331,15 +331,15 @@ TEST(http_tcp_server_statuses)
     CHECK_EQ(p->status, 200);
     CHECK_EQ(p->content_length, 13);
     CHECK(rest && *rest == '\0'); /* nothing after the head */
-    CHECK_STR(tern_http_resp_field(p, "Date"), "Sun, 06 Nov 1994 08:49:37 GMT");
-    CHECK_STR(tern_http_resp_field(p, "Content-Type"), "text/plain; charset=utf-8");
+    CHECK_STR(http_resp_field(p, "Date"), "Sun, 06 Nov 1994 08:49:37 GMT");
+    CHECK_STR(http_resp_field(p, "Content-Type"), "text/plain; charset=utf-8");
     free(got);
     /* 405 with Allow (RFC 9110 s15.5.6) */
     got = raw_exchange(&n, "DELETE /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
                        &len);
     CHECK(nth_response(got, len, false, p, &bl) != NULL);
     CHECK_EQ(p->status, 405);
-    CHECK_STR(tern_http_resp_field(p, "Allow"), "GET, HEAD");
+    CHECK_STR(http_resp_field(p, "Allow"), "GET, HEAD");
     free(got);
     /* traversal: 400, whatever the spelling; a symlink out of the root: 404 */
     static const char *const bad[] = {"/../secret-outside", "/%2e%2e/x", "/a/..%2f..%2fx",
@@ -361,7 +361,7 @@ TEST(http_tcp_server_statuses)
     got = raw_exchange(&n, "GET /sub HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &len);
     CHECK(nth_response(got, len, false, p, &bl) != NULL);
     CHECK_EQ(p->status, 301);
-    CHECK_STR(tern_http_resp_field(p, "Location"), "/sub/");
+    CHECK_STR(http_resp_field(p, "Location"), "/sub/");
     free(got);
     /* the listing escapes names */
     got = raw_exchange(&n, "GET /list/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &len);
@@ -379,8 +379,8 @@ TEST(http_tcp_server_statuses)
     CHECK_EQ(p->status, 400);
     free(got);
     free(p);
-    CHECK_EQ(tern_http_server_conns(srv), 0);
-    tern_http_server_free(srv);
+    CHECK_EQ(http_server_conns(srv), 0);
+    http_server_free(srv);
     site_free(&s);
     net2_close(&n);
 }
@@ -409,18 +409,18 @@ TEST(http_tcp_keep_alive)
     CHECK(rest != NULL);
     CHECK_EQ(p->status, 200);
     CHECK_EQ(bl, 10);
-    CHECK_STR(tern_http_resp_field(p, "Connection"), "close");
-    CHECK_EQ(tern_http_server_stats(srv)->accepted, 1);
-    CHECK_EQ(tern_http_server_stats(srv)->requests, 2);
+    CHECK_STR(http_resp_field(p, "Connection"), "close");
+    CHECK_EQ(http_server_stats(srv)->accepted, 1);
+    CHECK_EQ(http_server_stats(srv)->requests, 2);
     free(got);
     free(p);
     /* an idle connection is closed after the timeout */
     got = raw_exchange(&n, "", &len);
     CHECK_EQ(len, 0);
-    CHECK_EQ(tern_http_server_stats(srv)->timeouts, 1);
+    CHECK_EQ(http_server_stats(srv)->timeouts, 1);
     free(got);
-    CHECK_EQ(tern_http_server_conns(srv), 0);
-    tern_http_server_free(srv);
+    CHECK_EQ(http_server_conns(srv), 0);
+    http_server_free(srv);
     site_free(&s);
     net2_close(&n);
 }
@@ -454,7 +454,7 @@ TEST(http_tcp_full_table_evicts_longest_waiting)
     REQUIRE(site_make(&s) == 0);
     struct tern_http_server_opts o = {.root = s.dir, .max_conns = 4};
     int e;
-    struct tern_http_server *srv = tern_http_server_start(n.sa, n.loop, &o, &e);
+    struct tern_http_server *srv = http_server_start(n.sa, n.loop, &o, &e);
     REQUIRE(srv);
     struct tern_sock *slow[4];
     for (int i = 0; i < 4; i++) {
@@ -465,7 +465,7 @@ TEST(http_tcp_full_table_evicts_longest_waiting)
     /* slow[0] trickles a byte: still waiting for its request head */
     CHECK_EQ(tern_sock_send(slow[0], "G", 1, 0), 1);
     run_us(&n, 1000000);
-    CHECK_EQ(tern_http_server_conns(srv), 4);
+    CHECK_EQ(http_server_conns(srv), 4);
     size_t len;
     char *got = raw_exchange(&n, "GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
                              &len);
@@ -474,8 +474,8 @@ TEST(http_tcp_full_table_evicts_longest_waiting)
     CHECK(nth_response(got, len, false, p, &bl) != NULL);
     CHECK_EQ(p->status, 200);
     CHECK_EQ(bl, 13);
-    CHECK_EQ(tern_http_server_stats(srv)->evicted, 1);
-    CHECK_EQ(tern_http_server_stats(srv)->refused, 0);
+    CHECK_EQ(http_server_stats(srv)->evicted, 1);
+    CHECK_EQ(http_server_stats(srv)->refused, 0);
     /* the victim: slow[0], the longest waiting (its byte does not count) */
     char b[16];
     ssize_t k = tern_sock_recv(slow[0], b, sizeof b, 0);
@@ -485,7 +485,7 @@ TEST(http_tcp_full_table_evicts_longest_waiting)
     free(p);
     for (int i = 0; i < 4; i++)
         tern_sock_close(slow[i]);
-    tern_http_server_free(srv);
+    http_server_free(srv);
     site_free(&s);
     net2_close(&n);
 }
@@ -501,7 +501,7 @@ TEST(http_tcp_request_must_arrive_within_timeout)
     REQUIRE(site_make(&s) == 0);
     struct tern_http_server_opts o = {.root = s.dir};
     int e;
-    struct tern_http_server *srv = tern_http_server_start(n.sa, n.loop, &o, &e);
+    struct tern_http_server *srv = http_server_start(n.sa, n.loop, &o, &e);
     REQUIRE(srv);
     /* a slowloris: one header byte every 2 s */
     struct tern_sock *sl = dial80(&n);
@@ -527,8 +527,8 @@ TEST(http_tcp_request_must_arrive_within_timeout)
     CHECK(closed);
     CHECK(t_closed - t0 >= 10000000);
     CHECK(t_closed - t0 <= 10300000); /* 10 s from its first byte, not 30 s */
-    CHECK_EQ(tern_http_server_stats(srv)->request_timeouts, 1);
-    CHECK_EQ(tern_http_server_stats(srv)->requests, 0);
+    CHECK_EQ(http_server_stats(srv)->request_timeouts, 1);
+    CHECK_EQ(http_server_stats(srv)->requests, 0);
     tern_sock_close(sl);
     /* a client that waits 20 s, then sends its request at once, is served */
     struct tern_sock *late = dial80(&n);
@@ -546,10 +546,10 @@ TEST(http_tcp_request_must_arrive_within_timeout)
     CHECK_EQ(tern_sock_recv(late, b, sizeof b, 0), TERN_E_AGAIN);
     run_us(&n, 2000000);
     CHECK_EQ(tern_sock_recv(late, b, sizeof b, 0), 0);
-    CHECK_EQ(tern_http_server_stats(srv)->timeouts, 2);
-    CHECK_EQ(tern_http_server_stats(srv)->request_timeouts, 1);
+    CHECK_EQ(http_server_stats(srv)->timeouts, 2);
+    CHECK_EQ(http_server_stats(srv)->request_timeouts, 1);
     tern_sock_close(late);
-    tern_http_server_free(srv);
+    http_server_free(srv);
     site_free(&s);
     net2_close(&n);
 }
@@ -585,7 +585,7 @@ TEST(http_tcp_get_follows_redirects_when_asked)
     CHECK(strstr(msgs, "maximum (0) redirects followed") != NULL);
     free(body);
     free(msgs);
-    tern_http_server_free(srv);
+    http_server_free(srv);
     site_free(&s);
     net2_close(&n);
 }

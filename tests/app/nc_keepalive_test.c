@@ -29,7 +29,7 @@ TEST(nc_keepalive_probes_keep_idle_connection_then_time_out)
     struct tern_nc_io io;
     run_init(&r, n.loop, &io, true);
     int err = 0;
-    struct tern_nc *nc = tern_nc_start(n.sa, n.loop, &o, &io, &err);
+    struct tern_nc *nc = nc_start(n.sa, n.loop, &o, &io, &err);
     REQUIRE(nc != NULL);
     tern_loop_run(n.loop, tern_loop_now(n.loop) + 500000);
     struct tern_sock *b = tern_sock_accept(l, NULL, NULL);
@@ -58,7 +58,7 @@ TEST(nc_keepalive_probes_keep_idle_connection_then_time_out)
     fflush(r.fe);
     CHECK(r.err && strstr(r.err, "tern nc: 10.0.0.2 port 6000: connection timed out\n") != NULL);
 
-    tern_nc_free(nc);
+    nc_free(nc);
     tern_sock_abort(b);
     tern_sock_close(l);
     run_fini(&r);

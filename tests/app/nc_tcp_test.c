@@ -38,13 +38,13 @@ static void feed(struct tern_nc *nc, struct run *r, struct feeder *f)
 {
     while (r->wanting && f->off < f->len && !r->done_calls) {
         size_t k = f->len - f->off < CHUNK ? f->len - f->off : CHUNK;
-        if (tern_nc_input(nc, f->data + f->off, k) != 0)
+        if (nc_input(nc, f->data + f->off, k) != 0)
             return;
         f->off += k;
     }
     if (r->wanting && f->off == f->len && !f->eof_sent) {
         f->want_off_before_eof = r->want_off;
-        tern_nc_input_eof(nc);
+        nc_input_eof(nc);
         f->eof_sent = true;
     }
 }
@@ -117,7 +117,7 @@ TEST(nc_tcp_client_half_close_both_directions)
     struct tern_nc_opts o = {.tcp = true, .peer_addr = NET2_A, .peer_port = 5000,
                              .quit_after_eof_us = TERN_TIME_NEVER};
     int err = 1;
-    struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, &err);
+    struct tern_nc *nc = nc_start(n.sb, n.loop, &o, &io, &err);
     REQUIRE(nc != NULL);
     CHECK_EQ(err, TERN_OK);
     CHECK(!r.wanting); /* TCP: input once connected */
@@ -140,7 +140,7 @@ TEST(nc_tcp_client_half_close_both_directions)
     CHECK(r.out_len == DOWN && memcmp(r.out, down, DOWN) == 0);
     fflush(r.fe);
     CHECK_EQ(r.err_len, 0);
-    tern_nc_free(nc);
+    nc_free(nc);
     tern_sock_close(p.c);
     tern_sock_close(p.l);
     run_for(&n, 200 * SEC); /* TIME_WAIT */
@@ -174,7 +174,7 @@ TEST(nc_tcp_done_only_after_the_peer_has_everything)
     run_init(&r, n.loop, &io, true);
     struct tern_nc_opts o = {.tcp = true, .peer_addr = NET2_A, .peer_port = 5000,
                              .quit_after_eof_us = TERN_TIME_NEVER};
-    struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
+    struct tern_nc *nc = nc_start(n.sb, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);
     struct feeder f = {.data = data, .len = LEN};
     size_t got_len = 0;
@@ -196,7 +196,7 @@ TEST(nc_tcp_done_only_after_the_peer_has_everything)
     CHECK_EQ(k, 0); /* nc's FIN arrived too */
     CHECK_EQ(got_len, LEN);
     CHECK(got_len == LEN && memcmp(got, data, LEN) == 0);
-    tern_nc_free(nc);
+    nc_free(nc);
     tern_sock_close(c);
     tern_sock_close(l);
     run_for(&n, 200 * SEC); /* TIME_WAIT */
@@ -213,7 +213,7 @@ TEST(nc_tcp_to_echo_service)
     struct net2 n;
     REQUIRE(net2_open(&n, 42, NULL) == 0);
     struct tern_services_opts so = {.enable = 1u << TERN_SVC_ECHO};
-    struct tern_services_tcp *sv = tern_services_tcp_start(n.sa, n.loop, &so, NULL, NULL);
+    struct tern_services_tcp *sv = services_tcp_start(n.sa, n.loop, &so, NULL, NULL);
     REQUIRE(sv != NULL);
     enum { LEN = 200000 };
     uint8_t *data = pattern(LEN, 3);
@@ -223,7 +223,7 @@ TEST(nc_tcp_to_echo_service)
     run_init(&r, n.loop, &io, false);
     struct tern_nc_opts o = {.tcp = true, .peer_addr = NET2_A, .peer_port = 7,
                              .quit_after_eof_us = TERN_TIME_NEVER};
-    struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
+    struct tern_nc *nc = nc_start(n.sb, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);
     struct feeder f = {.data = data, .len = LEN};
     for (int i = 0; i < 20000 && !r.done_calls; i++) {
@@ -235,8 +235,8 @@ TEST(nc_tcp_to_echo_service)
     fflush(r.fo);
     CHECK_EQ(r.out_len, LEN);
     CHECK(r.out_len == LEN && memcmp(r.out, data, LEN) == 0);
-    tern_nc_free(nc);
-    tern_services_tcp_free(sv);
+    nc_free(nc);
+    services_tcp_free(sv);
     free(data);
     run_fini(&r);
     net2_close(&n);
@@ -251,10 +251,10 @@ TEST(nc_tcp_listen_accepts_one)
     run_init(&r, n.loop, &io, false);
     struct tern_nc_opts o = {.tcp = true, .listen = true, .local_port = 5000,
                              .quit_after_eof_us = TERN_TIME_NEVER};
-    struct tern_nc *nc = tern_nc_start(n.sa, n.loop, &o, &io, NULL);
+    struct tern_nc *nc = nc_start(n.sa, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);
     CHECK(!r.wanting);
-    CHECK_EQ(tern_nc_input(nc, "x", 1), TERN_E_NOTCONN);
+    CHECK_EQ(nc_input(nc, "x", 1), TERN_E_NOTCONN);
     struct tern_sock *c = tern_sock_open(n.sb, TERN_SOCK_STREAM, NULL);
     struct tern_sockaddr to = {.addr = NET2_A, .port = 5000};
     REQUIRE(c != NULL);
@@ -272,8 +272,8 @@ TEST(nc_tcp_listen_accepts_one)
     struct tern_sock *c2 = tern_sock_open(n.sb, TERN_SOCK_STREAM, NULL);
     REQUIRE(c2 != NULL);
     CHECK_EQ(tern_sock_connect(c2, &to), TERN_E_INPROGRESS);
-    CHECK_EQ(tern_nc_input(nc, "and back\n", 9), 0);
-    tern_nc_input_eof(nc);
+    CHECK_EQ(nc_input(nc, "and back\n", 9), 0);
+    nc_input_eof(nc);
     run_for(&n, SEC);
     CHECK_EQ(tern_sock_error(c2), TERN_E_CONNREFUSED);
     CHECK_EQ(r.done_calls, 1);
@@ -284,7 +284,7 @@ TEST(nc_tcp_listen_accepts_one)
     CHECK_EQ(tern_sock_recv(c, buf, sizeof buf, 0), 0);
     tern_sock_close(c);
     tern_sock_close(c2);
-    tern_nc_free(nc);
+    nc_free(nc);
     run_fini(&r);
     net2_close(&n);
 }
@@ -300,7 +300,7 @@ TEST(nc_tcp_connection_refused_exit_1)
      * s3.10.7.1), which is ECONNREFUSED */
     struct tern_nc_opts o = {.tcp = true, .peer_addr = NET2_A, .peer_port = 9999,
                              .connect_timeout_us = 5 * SEC};
-    struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
+    struct tern_nc *nc = nc_start(n.sb, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);
     run_for(&n, 10 * SEC);
     CHECK_EQ(r.done_calls, 1);
@@ -310,7 +310,7 @@ TEST(nc_tcp_connection_refused_exit_1)
     CHECK_STR(r.err, "tern nc: 10.0.0.1 port 9999: connection refused\n");
     CHECK(!r.wanting);
     CHECK_EQ(r.want_on, 0);
-    tern_nc_free(nc);
+    nc_free(nc);
     CHECK_EQ(tern_sock_list(n.sb, NULL, 0), 0);
     run_fini(&r);
     net2_close(&n);
@@ -335,7 +335,7 @@ TEST(nc_tcp_connect_timeout_w)
     run_init(&r, n.loop, &io, false);
     struct tern_nc_opts o = {.tcp = true, .peer_addr = 0xc0000201u, .peer_port = 80,
                              .connect_timeout_us = 3 * SEC};
-    struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
+    struct tern_nc *nc = nc_start(n.sb, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);
     run_for(&n, 10 * SEC);
     CHECK_EQ(r.done_calls, 1);
@@ -343,7 +343,7 @@ TEST(nc_tcp_connect_timeout_w)
     CHECK_EQ(r.done_at, 3 * SEC); /* nc -w 3 */
     fflush(r.fe);
     CHECK_STR(r.err, "tern nc: 192.0.2.1 port 80: connection timed out\n");
-    tern_nc_free(nc);
+    nc_free(nc);
     CHECK_EQ(tern_sock_list(n.sb, NULL, 0), 0);
     run_fini(&r);
     net2_close(&n);
@@ -359,7 +359,7 @@ TEST(nc_tcp_connect_timeout_syn_retries)
     run_init(&r, n.loop, &io, false);
     /* no -w: the stack gives up after its SYN retries (Linux: 6, ~127 s) */
     struct tern_nc_opts o = {.tcp = true, .peer_addr = 0xc0000201u, .peer_port = 80};
-    struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
+    struct tern_nc *nc = nc_start(n.sb, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);
     run_for(&n, 400 * SEC);
     CHECK_EQ(r.done_calls, 1);
@@ -367,7 +367,7 @@ TEST(nc_tcp_connect_timeout_syn_retries)
     CHECK(r.done_at >= 60 * SEC && r.done_at <= 200 * SEC);
     fflush(r.fe);
     CHECK_STR(r.err, "tern nc: 192.0.2.1 port 80: connection timed out\n");
-    tern_nc_free(nc);
+    nc_free(nc);
     run_fini(&r);
     net2_close(&n);
 }
@@ -383,7 +383,7 @@ TEST(nc_tcp_reset_by_peer)
     struct tern_nc_io io;
     run_init(&r, n.loop, &io, false);
     struct tern_nc_opts o = {.tcp = true, .peer_addr = NET2_A, .peer_port = 5000};
-    struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
+    struct tern_nc *nc = nc_start(n.sb, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);
     run_for(&n, 10 * MS);
     struct tern_sock *c = tern_sock_accept(l, NULL, NULL);
@@ -398,7 +398,7 @@ TEST(nc_tcp_reset_by_peer)
     CHECK_EQ(r.out_len, 3);
     fflush(r.fe);
     CHECK_STR(r.err, "tern nc: 10.0.0.1 port 5000: connection reset by peer\n");
-    tern_nc_free(nc);
+    nc_free(nc);
     tern_sock_close(l);
     CHECK_EQ(tern_sock_list(n.sa, NULL, 0), 0);
     CHECK_EQ(tern_sock_list(n.sb, NULL, 0), 0);

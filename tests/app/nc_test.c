@@ -25,22 +25,22 @@ TEST(nc_udp_client_to_echo)
     struct net2 n;
     REQUIRE(net2_open(&n, 21, NULL) == 0);
     struct tern_services_opts so = {.enable = 1u << TERN_SVC_ECHO};
-    struct tern_services *sv = tern_services_start(n.sa, n.loop, &so, NULL, NULL);
+    struct tern_services *sv = services_start(n.sa, n.loop, &so, NULL, NULL);
     REQUIRE(sv != NULL);
     struct run r;
     struct tern_nc_io io;
     run_init(&r, n.loop, &io, true);
     struct tern_nc_opts o = {.peer_addr = A_ADDR, .peer_port = 7, .quit_after_eof_us = SEC};
     int err = 1;
-    struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, &err);
+    struct tern_nc *nc = nc_start(n.sb, n.loop, &o, &io, &err);
     REQUIRE(nc != NULL);
     CHECK_EQ(err, TERN_OK);
     CHECK(r.wanting); /* a client wants input at once */
-    CHECK_EQ(tern_nc_input(nc, "hello\n", 6), 0);
-    CHECK_EQ(tern_nc_input(nc, "world\n", 6), 0);
+    CHECK_EQ(nc_input(nc, "hello\n", 6), 0);
+    CHECK_EQ(nc_input(nc, "world\n", 6), 0);
     tern_loop_run(n.loop, 2 * SEC);
     CHECK_EQ(r.done_calls, 0); /* no end of input yet */
-    tern_nc_input_eof(nc);
+    nc_input_eof(nc);
     CHECK(!r.wanting);
     tern_loop_run(n.loop, 10 * SEC);
     CHECK_EQ(r.done_calls, 1);
@@ -51,8 +51,8 @@ TEST(nc_udp_client_to_echo)
     CHECK(r.out_len == 12 && memcmp(r.out, "hello\nworld\n", 12) == 0);
     fflush(r.fe);
     CHECK_EQ(r.err_len, 0);
-    tern_nc_free(nc);
-    tern_services_free(sv);
+    nc_free(nc);
+    services_free(sv);
     run_fini(&r);
     net2_close(&n);
 }
@@ -67,9 +67,9 @@ TEST(nc_udp_connection_refused_exit_1)
     /* nothing listens on A:9999: A answers ICMP port unreachable (RFC 1122
      * s4.1.3.1), which the connected socket turns into ECONNREFUSED */
     struct tern_nc_opts o = {.peer_addr = A_ADDR, .peer_port = 9999, .quit_after_eof_us = SEC};
-    struct tern_nc *nc = tern_nc_start(n.sb, n.loop, &o, &io, NULL);
+    struct tern_nc *nc = nc_start(n.sb, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);
-    CHECK_EQ(tern_nc_input(nc, "anyone?\n", 8), 0);
+    CHECK_EQ(nc_input(nc, "anyone?\n", 8), 0);
     tern_loop_run(n.loop, 10 * SEC);
     CHECK_EQ(r.done_calls, 1);
     CHECK_EQ(r.status, 1);
@@ -77,7 +77,7 @@ TEST(nc_udp_connection_refused_exit_1)
     fflush(r.fe);
     CHECK_STR(r.err, "tern nc: 10.0.0.1 port 9999: connection refused (ICMP port unreachable)\n");
     CHECK(!r.wanting);
-    tern_nc_free(nc);
+    nc_free(nc);
     run_fini(&r);
     net2_close(&n);
 }
@@ -90,10 +90,10 @@ TEST(nc_udp_listen_takes_first_peer_only)
     struct tern_nc_io io;
     run_init(&r, n.loop, &io, true);
     struct tern_nc_opts o = {.listen = true, .local_port = 5000, .quit_after_eof_us = SEC};
-    struct tern_nc *nc = tern_nc_start(n.sa, n.loop, &o, &io, NULL);
+    struct tern_nc *nc = nc_start(n.sa, n.loop, &o, &io, NULL);
     REQUIRE(nc != NULL);
     CHECK(!r.wanting); /* no peer yet: no input */
-    CHECK_EQ(tern_nc_input(nc, "x", 1), TERN_E_DESTADDRREQ);
+    CHECK_EQ(nc_input(nc, "x", 1), TERN_E_DESTADDRREQ);
     struct tern_sock *p1 = tern_sock_open(n.sb, TERN_SOCK_DGRAM, NULL);
     struct tern_sock *p2 = tern_sock_open(n.sb, TERN_SOCK_DGRAM, NULL);
     REQUIRE(p1 && p2);
@@ -109,7 +109,7 @@ TEST(nc_udp_listen_takes_first_peer_only)
     CHECK_EQ(r.out_len, 13);
     CHECK(r.out_len == 13 && memcmp(r.out, "first\nsecond\n", 13) == 0);
     /* input goes back to the first peer */
-    CHECK_EQ(tern_nc_input(nc, "back at you\n", 12), 0);
+    CHECK_EQ(nc_input(nc, "back at you\n", 12), 0);
     tern_loop_run(n.loop, 3 * SEC);
     char buf[64];
     struct tern_sockaddr from;
@@ -117,13 +117,13 @@ TEST(nc_udp_listen_takes_first_peer_only)
     CHECK(memcmp(buf, "back at you\n", 12) == 0);
     CHECK_EQ(from.port, 5000);
     CHECK_EQ(tern_sock_recvfrom(p2, buf, sizeof buf, 0, &from, NULL), TERN_E_AGAIN);
-    tern_nc_input_eof(nc);
+    nc_input_eof(nc);
     tern_loop_run(n.loop, 10 * SEC);
     CHECK_EQ(r.done_calls, 1);
     CHECK_EQ(r.status, 0);
     tern_sock_close(p1);
     tern_sock_close(p2);
-    tern_nc_free(nc);
+    nc_free(nc);
     run_fini(&r);
     net2_close(&n);
 }
@@ -137,24 +137,24 @@ TEST(nc_udp_start_errors_and_stop)
     run_init(&r, n.loop, &io, true);
     int err = 0;
     struct tern_nc_opts bad = {.peer_addr = A_ADDR, .peer_port = 0};
-    CHECK(tern_nc_start(n.sb, n.loop, &bad, &io, &err) == NULL);
+    CHECK(nc_start(n.sb, n.loop, &bad, &io, &err) == NULL);
     CHECK_EQ(err, TERN_E_INVAL);
     /* the listen port is taken */
     struct tern_nc_opts l = {.listen = true, .local_port = 5000};
-    struct tern_nc *first = tern_nc_start(n.sa, n.loop, &l, &io, &err);
+    struct tern_nc *first = nc_start(n.sa, n.loop, &l, &io, &err);
     REQUIRE(first != NULL);
-    CHECK(tern_nc_start(n.sa, n.loop, &l, &io, &err) == NULL);
+    CHECK(nc_start(n.sa, n.loop, &l, &io, &err) == NULL);
     CHECK_EQ(err, TERN_E_ADDRINUSE);
     /* no route to the peer */
     struct tern_nc_opts far = {.peer_addr = 0xc0000201, .peer_port = 7};
-    CHECK(tern_nc_start(n.sb, n.loop, &far, &io, &err) == NULL);
+    CHECK(nc_start(n.sb, n.loop, &far, &io, &err) == NULL);
     CHECK_EQ(err, TERN_E_NETUNREACH);
     /* a signal: done(0) once */
-    tern_nc_stop(first);
-    tern_nc_stop(first);
+    nc_stop(first);
+    nc_stop(first);
     CHECK_EQ(r.done_calls, 1);
     CHECK_EQ(r.status, 0);
-    tern_nc_free(first);
+    nc_free(first);
     CHECK_EQ(tern_sock_list(n.sa, NULL, 0), 0);
     CHECK_EQ(tern_sock_list(n.sb, NULL, 0), 0);
     run_fini(&r);

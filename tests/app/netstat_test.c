@@ -145,7 +145,7 @@ __attribute__((noinline)) static char *print_table(struct ns_world *w, const str
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    *rows = tern_netstat_print(f, w->s, db, flags);
+    *rows = netstat_print(f, w->s, db, flags);
     fclose(f);
     return buf;
 }
@@ -167,7 +167,7 @@ TEST(netstat_names_match_linux_netstat_au)
     struct ns_world w;
     REQUIRE(ns_open(&w) == 0);
     /* the fixture services file agrees with netbase for these ports */
-    struct tern_servdb *db = tern_servdb_open("tests/data/services", NULL);
+    struct tern_servdb *db = servdb_open("tests/data/services", NULL);
     REQUIRE(db != NULL);
     int rows;
     char *out = print_table(&w, db, 0, &rows);
@@ -176,7 +176,7 @@ TEST(netstat_names_match_linux_netstat_au)
     /* sorted by local address, then port */
     CHECK(strstr(out, "0.0.0.0:echo") < strstr(out, "0.0.0.0:17"));
     free(out);
-    tern_servdb_free(db);
+    servdb_free(db);
     ns_close(&w);
 }
 
@@ -188,9 +188,9 @@ TEST(netstat_row_format)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    tern_netstat_row(f, &r, NULL, 0);
+    netstat_row(f, &r, NULL, 0);
     struct tern_sock_info t = {.type = TERN_SOCK_STREAM, .state = "LISTEN", .local = {0, 80}, .send_q = 128};
-    tern_netstat_row(f, &t, NULL, TERN_NETSTAT_NUMERIC);
+    netstat_row(f, &t, NULL, TERN_NETSTAT_NUMERIC);
     fclose(f);
     /* Linux (netstat -anu / -ant, see the file comment) prints exactly: */
     CHECK_STR(buf,
@@ -236,7 +236,7 @@ __attribute__((noinline)) static char *info_line(const struct tern_sock_info *r)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    tern_netstat_info(f, r);
+    netstat_details(f, r);
     fclose(f);
     return buf;
 }
@@ -298,7 +298,7 @@ TEST(netstat_info_tcp_connection_like_ss_ti)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    CHECK_EQ(tern_netstat_print(f, n.sb, NULL, TERN_NETSTAT_NUMERIC | TERN_NETSTAT_INFO |
+    CHECK_EQ(netstat_print(f, n.sb, NULL, TERN_NETSTAT_NUMERIC | TERN_NETSTAT_INFO |
                                                    TERN_NETSTAT_NO_HEADER), 2);
     fclose(f);
     const char *want_b_head =

@@ -68,11 +68,11 @@ static void run_pair(struct pair *pr, uint64_t seed, const struct tern_impair *i
     prun_init(&pr->cr, pr->n.loop, &cio);
     struct tern_perf_opts so = {.server = true, .one_off = true};
     int err = 1;
-    pr->s = tern_perf_start(pr->n.sa, pr->n.loop, &so, &sio, &err);
+    pr->s = perf_start(pr->n.sa, pr->n.loop, &so, &sio, &err);
     REQUIRE(pr->s != NULL);
     CHECK_EQ(err, TERN_OK);
     o.addr = NET2_A;
-    pr->c = tern_perf_start(pr->n.sb, pr->n.loop, &o, &cio, &err);
+    pr->c = perf_start(pr->n.sb, pr->n.loop, &o, &cio, &err);
     REQUIRE(pr->c != NULL);
     for (unsigned i = 0; i < limit_s * 10 && !(pr->cr.done_calls && pr->sr.done_calls); i++)
         tern_loop_run(pr->n.loop, tern_loop_now(pr->n.loop) + SEC / 10);
@@ -80,14 +80,14 @@ static void run_pair(struct pair *pr, uint64_t seed, const struct tern_impair *i
     fflush(pr->cr.fe);
     fflush(pr->sr.fo);
     fflush(pr->sr.fe);
-    tern_perf_get_result(pr->c, &pr->cres);
-    tern_perf_get_result(pr->s, &pr->sres);
+    perf_get_result(pr->c, &pr->cres);
+    perf_get_result(pr->s, &pr->sres);
 }
 
 static void pair_close(struct pair *pr)
 {
-    tern_perf_free(pr->c);
-    tern_perf_free(pr->s);
+    perf_free(pr->c);
+    perf_free(pr->s);
     tern_loop_run(pr->n.loop, tern_loop_now(pr->n.loop) + 200 * SEC);
     CHECK_EQ(tern_sock_list(pr->n.sa, NULL, 0), 0);
     CHECK_EQ(tern_sock_list(pr->n.sb, NULL, 0), 0);
@@ -200,12 +200,12 @@ TEST(perf_busy_server_denies_a_second_client)
     prun_init(&pr.cr, pr.n.loop, &cio);
     prun_init(&r2, pr.n.loop, &c2io);
     struct tern_perf_opts so = {.server = true};
-    pr.s = tern_perf_start(pr.n.sa, pr.n.loop, &so, &sio, NULL);
+    pr.s = perf_start(pr.n.sa, pr.n.loop, &so, &sio, NULL);
     o.addr = NET2_A;
-    pr.c = tern_perf_start(pr.n.sb, pr.n.loop, &o, &cio, NULL);
+    pr.c = perf_start(pr.n.sb, pr.n.loop, &o, &cio, NULL);
     REQUIRE(pr.s && pr.c);
     tern_loop_run(pr.n.loop, tern_loop_now(pr.n.loop) + SEC);
-    struct tern_perf *c2 = tern_perf_start(pr.n.sb, pr.n.loop, &o, &c2io, NULL);
+    struct tern_perf *c2 = perf_start(pr.n.sb, pr.n.loop, &o, &c2io, NULL);
     REQUIRE(c2 != NULL);
     tern_loop_run(pr.n.loop, tern_loop_now(pr.n.loop) + SEC);
     CHECK_EQ(r2.done_calls, 1);
@@ -219,14 +219,14 @@ TEST(perf_busy_server_denies_a_second_client)
     fflush(pr.sr.fo);
     CHECK(pr.sr.out && strstr(pr.sr.out, "Server listening on 5201 (test #2)"));
     /* and serves it */
-    struct tern_perf *c3 = tern_perf_start(pr.n.sb, pr.n.loop, &o, &c2io, NULL);
+    struct tern_perf *c3 = perf_start(pr.n.sb, pr.n.loop, &o, &c2io, NULL);
     r2.done_calls = 0;
     for (int i = 0; i < 100 && !r2.done_calls; i++)
         tern_loop_run(pr.n.loop, tern_loop_now(pr.n.loop) + SEC / 10);
     CHECK_EQ(r2.done_calls, 1);
     CHECK_EQ(r2.status, 0);
-    tern_perf_free(c2);
-    tern_perf_free(c3);
+    perf_free(c2);
+    perf_free(c3);
     prun_fini(&r2);
     pair_close(&pr);
 }
@@ -239,14 +239,14 @@ TEST(perf_client_connection_refused)
     struct tern_perf_io io;
     prun_init(&r, n.loop, &io);
     struct tern_perf_opts o = {.addr = NET2_A, .port = 5999};
-    struct tern_perf *c = tern_perf_start(n.sb, n.loop, &o, &io, NULL);
+    struct tern_perf *c = perf_start(n.sb, n.loop, &o, &io, NULL);
     REQUIRE(c != NULL);
     tern_loop_run(n.loop, tern_loop_now(n.loop) + SEC);
     CHECK_EQ(r.done_calls, 1);
     CHECK_EQ(r.status, 1);
     fflush(r.fe);
     CHECK(r.err && strstr(r.err, "unable to connect to server: "));
-    tern_perf_free(c);
+    perf_free(c);
     prun_fini(&r);
     net2_close(&n);
 }

@@ -40,10 +40,10 @@ static char *pmtu_ping(enum tern_pmtudisc mode, int *status)
     struct tern_ping_opts po = {.dst = chain_b_addr(&c), .dst_name = "10.0.1.2", .count = 3,
                                 .size = 1400, .interval_us = 1000000, .pmtu = mode,
                                 .linger_us = 2000000};
-    struct tern_ping *p = tern_ping_start(chain_a(&c), c.loop, &po, f, pm_on_done, &d);
+    struct tern_ping *p = ping_start(chain_a(&c), c.loop, &po, f, pm_on_done, &d);
     if (p) {
         tern_loop_run(c.loop, 60ull * 1000000);
-        tern_ping_free(p);
+        ping_free(p);
     }
     fclose(f);
     *status = d.calls == 1 ? d.status : -1;
@@ -63,7 +63,7 @@ TEST(ping_pmtu_want_fragments_after_frag_needed)
     CHECK(strstr(out, "1408 bytes from 10.0.1.2: icmp_seq=3") != NULL);
     CHECK(strstr(out, "3 packets transmitted, 2 received, +1 errors") != NULL);
     CHECK_EQ(st, 0); /* iputils: exit 1 only when nothing came back (or -w deadline) */
-    if (tern_test_failed_now())
+    if (test_failed_now())
         fprintf(stderr, "%s", out);
     free(out);
 }
@@ -77,7 +77,7 @@ TEST(ping_pmtu_do_fails_locally_after_frag_needed)
     CHECK(strstr(out, "ping: local error: message too long, mtu=1280") != NULL);
     CHECK(strstr(out, "bytes from 10.0.1.2") == NULL);
     CHECK(strstr(out, ", 0 received") != NULL);
-    if (tern_test_failed_now())
+    if (test_failed_now())
         fprintf(stderr, "%s", out);
     free(out);
 }

@@ -37,14 +37,14 @@ static char *run_ping(struct net2 *n, const struct tern_ping_opts *po, int *stat
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     struct done_state d = {.loop = n->loop, .status = -1};
-    struct tern_ping *p = tern_ping_start(n->sa, n->loop, po, f, on_done, &d);
+    struct tern_ping *p = ping_start(n->sa, n->loop, po, f, on_done, &d);
     if (!p) {
         fclose(f);
         free(buf);
         return NULL;
     }
     tern_loop_run(n->loop, 3600ull * 1000000);
-    tern_ping_free(p);
+    ping_free(p);
     fclose(f);
     *status = d.calls == 1 ? d.status : -1;
     return buf;

@@ -81,7 +81,7 @@ static int pc_open(struct pc *p, int mode) /* 0 maildir, 1 mbox, 2 maildir, cur/
     }
     int err;
     struct tern_pop3_opts o = {.maildrop = drop, .user = "alice", .pass = "secret"};
-    p->srv = tern_pop3_start(p->n.sb, p->n.loop, &o, &err);
+    p->srv = pop3_start(p->n.sb, p->n.loop, &o, &err);
     if (!p->srv)
         return -1;
     p->sk = tern_sock_open(p->n.sa, TERN_SOCK_STREAM, &err);
@@ -95,7 +95,7 @@ static void pc_close(struct pc *p)
 {
     if (p->sk)
         tern_sock_abort(p->sk);
-    tern_pop3_free(p->srv);
+    pop3_free(p->srv);
     tern_loop_run(p->n.loop, tern_loop_now(p->n.loop) + 1000000);
     net2_close(&p->n);
     char c[128];
@@ -160,7 +160,7 @@ static void every_command(bool mbox)
     /* s6: the server closes after QUIT's answer */
     char x;
     CHECK_EQ(tern_sock_recv(p.sk, &x, 1, 0), 0);
-    const struct tern_pop3_stats *st = tern_pop3_stats(p.srv);
+    const struct pop3_stats *st = pop3_stats(p.srv);
     CHECK_EQ(st->logins, 1u);
     CHECK_EQ(st->bad_logins, 2u);
     CHECK_EQ(st->retrieved, 1u);

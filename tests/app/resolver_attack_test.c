@@ -126,7 +126,7 @@ static struct tern_resolve *wstart(struct world *w, const char *name, struct wdo
     memset(d, 0, sizeof *d);
     int err;
     world_learn_peer(w);
-    struct tern_resolve *q = tern_resolve_start(w->s, w->loop, name, &o, on_wdone, d, &err);
+    struct tern_resolve *q = resolve_start(w->s, w->loop, name, &o, on_wdone, d, &err);
     world_run(w, 0);
     return q;
 }
@@ -181,7 +181,7 @@ TEST(attack_46_spoofed_replies_ignored)
     CHECK_EQ(d.res.addr[0], 0x0a000005);
     CHECK_EQ(d.res.ignored, 7); /* the wrong port never reached the socket */
     CHECK_EQ(d.res.queries_sent, 2);
-    tern_resolve_free(r);
+    resolve_free(r);
     world_end(w);
 }
 
@@ -234,11 +234,11 @@ TEST(attack_46_truncated_reply_retried_over_tcp_then_reported)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    CHECK_EQ(tern_resolve_print(&d.res, "big.example.test", f), 1);
+    CHECK_EQ(resolve_print(&d.res, "big.example.test", f), 1);
     fclose(f);
     CHECK_STR(buf, ";; Truncated answer for big.example.test, and the retry over TCP failed\n");
     free(buf);
-    tern_resolve_free(r);
+    resolve_free(r);
     world_end(w);
 }
 
@@ -273,7 +273,7 @@ TEST(attack_46_ids_differ_per_question_and_cname_target_asked)
     CHECK_EQ(d.res.ncname, 1);
     CHECK_EQ(d.res.addr[0], 0x0a000007);
     CHECK_EQ(d.res.ignored, 1);
-    tern_resolve_free(r);
+    resolve_free(r);
     world_end(w);
 }
 
@@ -294,7 +294,7 @@ TEST(resolver_cname_loop_bounded)
     CHECK_EQ(d.res.status, TERN_RESOLVE_LOOP);
     CHECK_EQ(d.res.ncname, TERN_RESOLVE_MAX_CNAMES);
     CHECK_EQ(world_pending_ip(w), 0); /* nothing asked again */
-    tern_resolve_free(r);
+    resolve_free(r);
     world_end(w);
 }
 
@@ -309,7 +309,7 @@ static void free_in_done(void *ctx, const struct tern_resolve_result *r)
     struct self_free *sf = ctx;
     sf->calls++;
     sf->st = r->status;
-    tern_resolve_free(sf->q); /* allowed by resolver.h */
+    resolve_free(sf->q); /* allowed by resolver.h */
 }
 
 TEST(resolver_free_inside_done)
@@ -320,7 +320,7 @@ TEST(resolver_free_inside_done)
     struct self_free sf = {0};
     struct tern_resolve_opts o = {.servers = {W_PEER}, .nservers = 1};
     int err;
-    sf.q = tern_resolve_start(w->s, w->loop, "x.example.test", &o, free_in_done, &sf, &err);
+    sf.q = resolve_start(w->s, w->loop, "x.example.test", &o, free_in_done, &sf, &err);
     REQUIRE(sf.q != NULL);
     world_run(w, 0);
     struct wq q;
@@ -333,7 +333,7 @@ TEST(resolver_free_inside_done)
     sf.calls = 0;
     o.rounds = 1;
     o.timeout_us = 1000;
-    sf.q = tern_resolve_start(w->s, w->loop, "y.example.test", &o, free_in_done, &sf, &err);
+    sf.q = resolve_start(w->s, w->loop, "y.example.test", &o, free_in_done, &sf, &err);
     REQUIRE(sf.q != NULL);
     world_run(w, 10000);
     CHECK_EQ(sf.calls, 1);
@@ -348,12 +348,12 @@ TEST(resolver_bad_arguments)
     struct wdone d;
     int err = 0;
     struct tern_resolve_opts none = {.nservers = 0};
-    CHECK(tern_resolve_start(w->s, w->loop, "x.test", &none, on_wdone, &d, &err) == NULL);
+    CHECK(resolve_start(w->s, w->loop, "x.test", &none, on_wdone, &d, &err) == NULL);
     CHECK_EQ(err, TERN_E_INVAL);
     struct tern_resolve_opts o = {.servers = {W_PEER}, .nservers = 1};
-    CHECK(tern_resolve_start(w->s, w->loop, "a..b", &o, on_wdone, &d, &err) == NULL);
-    CHECK(tern_resolve_start(w->s, w->loop, ".", &o, on_wdone, &d, &err) == NULL);
+    CHECK(resolve_start(w->s, w->loop, "a..b", &o, on_wdone, &d, &err) == NULL);
+    CHECK(resolve_start(w->s, w->loop, ".", &o, on_wdone, &d, &err) == NULL);
     o.qtype = TERN_DNS_T_ANY; /* not a type host(1)'s -t lines are printed for here */
-    CHECK(tern_resolve_start(w->s, w->loop, "x.test", &o, on_wdone, &d, &err) == NULL);
+    CHECK(resolve_start(w->s, w->loop, "x.test", &o, on_wdone, &d, &err) == NULL);
     world_end(w);
 }

@@ -63,17 +63,17 @@ static int net2_open(struct net2 *n, uint64_t seed, const struct tern_impair *im
     if (tern_stack_add_iface(n->sa, n->a, &ca) < 0 || tern_stack_add_iface(n->sb, n->b, &cb) < 0)
         return -1;
     char err[256];
-    n->zone = tern_dns_zone_load("examples/zones/example.test.zone", err, sizeof err);
+    n->zone = dns_zone_load("examples/zones/example.test.zone", err, sizeof err);
     int e;
-    if (!n->zone || !(n->srv = tern_dns_server_start(n->sb, n->loop, n->zone, 0, &e)))
+    if (!n->zone || !(n->srv = dns_server_start(n->sb, n->loop, n->zone, 0, &e)))
         return -1;
     return 0;
 }
 
 static void net2_close(struct net2 *n)
 {
-    tern_dns_server_free(n->srv);
-    tern_dns_zone_free(n->zone);
+    dns_server_free(n->srv);
+    dns_zone_free(n->zone);
     tern_stack_free(n->sa);
     tern_stack_free(n->sb);
     tern_device_destroy(n->a);
@@ -109,7 +109,7 @@ static char *resolve(struct net2 *n, const char *name, struct tern_resolve_opts 
     d->loop = n->loop;
     uint64_t t0 = tern_loop_now(n->loop);
     int err;
-    struct tern_resolve *q = tern_resolve_start(n->sa, n->loop, name, o, on_done, d, &err);
+    struct tern_resolve *q = resolve_start(n->sa, n->loop, name, o, on_done, d, &err);
     if (!q)
         return NULL;
     CHECK_EQ(d->calls, 0); /* never from inside start */
@@ -117,9 +117,9 @@ static char *resolve(struct net2 *n, const char *name, struct tern_resolve_opts 
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    *status = d->calls == 1 ? tern_resolve_print(&d->res, name, f) : -1;
+    *status = d->calls == 1 ? resolve_print(&d->res, name, f) : -1;
     fclose(f);
-    tern_resolve_free(q);
+    resolve_free(q);
     d->at -= t0;
     return buf;
 }
@@ -147,7 +147,7 @@ TEST(resolver_answer_from_tern_server)
     CHECK_STR(out, "www.example.test has IPv6 address 2001:db8::5\n");
     CHECK_EQ(st, 0);
     free(out);
-    const struct tern_dns_server_stats *ss = tern_dns_server_stats(n.srv);
+    const struct dns_server_stats *ss = dns_server_stats(n.srv);
     CHECK_EQ(ss->queries, 2);
     CHECK_EQ(ss->answers, 2);
     net2_close(&n);
@@ -304,8 +304,8 @@ TEST(resolver_truncated_udp_answer_retried_over_tcp)
     int rc = net2_open(&n, 7, NULL);
     g_trace = NULL;
     REQUIRE(rc == 0);
-    tern_dns_server_free(n.srv);
-    tern_dns_zone_free(n.zone);
+    dns_server_free(n.srv);
+    dns_zone_free(n.zone);
     char text[4096];
     size_t o = (size_t)snprintf(text, sizeof text,
                                 "$ORIGIN big.test.\n@ IN SOA ns hm 1 3600 600 86400 300\n");
@@ -313,9 +313,9 @@ TEST(resolver_truncated_udp_answer_retried_over_tcp)
         o += (size_t)snprintf(text + o, sizeof text - o, "many IN A 192.0.2.%d\n", i);
     char err[256];
     int e;
-    n.zone = tern_dns_zone_parse(text, o, "big", err, sizeof err);
+    n.zone = dns_zone_parse(text, o, "big", err, sizeof err);
     REQUIRE(n.zone != NULL);
-    n.srv = tern_dns_server_start(n.sb, n.loop, n.zone, 0, &e);
+    n.srv = dns_server_start(n.sb, n.loop, n.zone, 0, &e);
     REQUIRE(n.srv != NULL);
 
     struct done_state d;
@@ -331,7 +331,7 @@ TEST(resolver_truncated_udp_answer_retried_over_tcp)
     CHECK_EQ(d.res.tcp_queries, 1);  /* one TCP retry */
     CHECK(strncmp(out, "many.big.test has address 192.0.2.1\n", 36) == 0);
     free(out);
-    const struct tern_dns_server_stats *ss = tern_dns_server_stats(n.srv);
+    const struct dns_server_stats *ss = dns_server_stats(n.srv);
     CHECK_EQ(ss->queries, 2);
     CHECK_EQ(ss->truncated, 1);
     CHECK_EQ(ss->tcp_queries, 1);

@@ -67,7 +67,7 @@ static struct tern_services_tcp *start(struct net2 *n, unsigned enable, int64_t 
                                    .tcp_max_conns = max_conns};
     int err = 1;
     enum tern_svc failed = TERN_SVC_ECHO;
-    struct tern_services_tcp *sv = tern_services_tcp_start(n->sa, n->loop, &o, &err, &failed);
+    struct tern_services_tcp *sv = services_tcp_start(n->sa, n->loop, &o, &err, &failed);
     CHECK_EQ(err, TERN_OK);
     CHECK_EQ(failed, TERN_SVC_COUNT);
     return sv;
@@ -123,16 +123,16 @@ TEST(svc_tcp_daytime_time_qotd_then_close)
     /* RFC 865: the quote (< 512 bytes), then close */
     len = ask(&n, 17, got, sizeof got, &end);
     CHECK_EQ(end, 1);
-    CHECK_EQ(len, strlen(tern_svc_default_quote));
-    CHECK(len < 512 && memcmp(got, tern_svc_default_quote, len) == 0);
-    struct tern_services_tcp_stats st;
-    tern_services_tcp_stats(sv, &st);
+    CHECK_EQ(len, strlen(classic_default_quote));
+    CHECK(len < 512 && memcmp(got, classic_default_quote, len) == 0);
+    struct services_tcp_stats st;
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.accepted[TERN_SVC_DAYTIME], 1);
     CHECK_EQ(st.accepted[TERN_SVC_TIME], 1);
     CHECK_EQ(st.accepted[TERN_SVC_QOTD], 1);
     CHECK_EQ(st.active[TERN_SVC_DAYTIME] + st.active[TERN_SVC_TIME] + st.active[TERN_SVC_QOTD], 0);
     CHECK_EQ(st.errors, 0);
-    tern_services_tcp_free(sv);
+    services_tcp_free(sv);
     check_all_closed(&n);
     net2_close(&n);
 }
@@ -155,12 +155,12 @@ TEST(svc_tcp_daytime_client_data_thrown_away_no_rst)
     CHECK_EQ(len, strlen("Thursday, January 1, 1970 00:00:00-UTC\r\n"));
     tern_sock_close(c);
     run_for(&n, 100 * MS);
-    struct tern_services_tcp_stats st;
-    tern_services_tcp_stats(sv, &st);
+    struct services_tcp_stats st;
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.active[TERN_SVC_DAYTIME], 0);
     CHECK_EQ(st.errors, 0);
     CHECK_EQ(st.bytes_in[TERN_SVC_DAYTIME], 7);
-    tern_services_tcp_free(sv);
+    services_tcp_free(sv);
     check_all_closed(&n);
     net2_close(&n);
 }
@@ -177,15 +177,15 @@ TEST(svc_tcp_daytime_waits_5s_for_client_fin)
     uint8_t got[128];
     size_t len = 0;
     CHECK_EQ(slurp(c, got, sizeof got, &len), 1); /* answer + the server's FIN */
-    struct tern_services_tcp_stats st;
-    tern_services_tcp_stats(sv, &st);
+    struct services_tcp_stats st;
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.active[TERN_SVC_DAYTIME], 1); /* waiting for the client's FIN */
     run_for(&n, 5 * SEC);
-    tern_services_tcp_stats(sv, &st);
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.active[TERN_SVC_DAYTIME], 0); /* bounded wait */
     CHECK_EQ(st.errors, 0);
     tern_sock_close(c);
-    tern_services_tcp_free(sv);
+    services_tcp_free(sv);
     check_all_closed(&n);
     net2_close(&n);
 }
@@ -236,17 +236,17 @@ TEST(svc_tcp_chargen_stream_until_client_closes)
     /* a half-close does not stop it (inetd writes until write fails) */
     CHECK_EQ(tern_sock_shutdown(c, TERN_SHUT_WR), 0);
     run_for(&n, SEC);
-    struct tern_services_tcp_stats st;
-    tern_services_tcp_stats(sv, &st);
+    struct services_tcp_stats st;
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.active[TERN_SVC_CHARGEN], 1);
     /* the client's close with data unread is a RST: the server's connection ends */
     tern_sock_close(c);
     run_for(&n, SEC);
-    tern_services_tcp_stats(sv, &st);
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.active[TERN_SVC_CHARGEN], 0);
     CHECK_EQ(st.accepted[TERN_SVC_CHARGEN], 1);
     CHECK(st.bytes_out[TERN_SVC_CHARGEN] >= sizeof got);
-    tern_services_tcp_free(sv);
+    services_tcp_free(sv);
     check_all_closed(&n);
     net2_close(&n);
 }
@@ -276,12 +276,12 @@ TEST(svc_tcp_discard_reads_until_close)
     size_t len = 0;
     CHECK_EQ(slurp(c, got, sizeof got, &len), 1); /* nothing back, then FIN */
     CHECK_EQ(len, 0);
-    struct tern_services_tcp_stats st;
-    tern_services_tcp_stats(sv, &st);
+    struct services_tcp_stats st;
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.bytes_in[TERN_SVC_DISCARD], sizeof data);
     CHECK_EQ(st.active[TERN_SVC_DISCARD], 0);
     tern_sock_close(c);
-    tern_services_tcp_free(sv);
+    services_tcp_free(sv);
     check_all_closed(&n);
     net2_close(&n);
 }
@@ -307,7 +307,7 @@ TEST(svc_tcp_echo_1mb_back_pressure)
     uint8_t *data = malloc(ECHO_TOTAL), *back = malloc(ECHO_TOTAL + 1);
     REQUIRE(data && back);
     for (size_t i = 0; i < ECHO_TOTAL; i++)
-        data[i] = (uint8_t)(tern_test_rand() >> 24);
+        data[i] = (uint8_t)(test_rand() >> 24);
     /* 1: the client writes and never reads: the echo stalls */
     size_t sent = 0, got = 0;
     for (int i = 0; i < 300; i++) {
@@ -316,8 +316,8 @@ TEST(svc_tcp_echo_1mb_back_pressure)
             sent += (size_t)w;
         run_for(&n, 10 * MS);
     }
-    struct tern_services_tcp_stats st;
-    tern_services_tcp_stats(sv, &st);
+    struct services_tcp_stats st;
+    services_tcp_stats(sv, &st);
     /* bounded by the queues on the path: 16 KiB + 256 KiB (server receive)
      * + 8 KiB (echo buffer) + 256 KiB (server send) + 16 KiB = 552 KiB */
     CHECK(sent <= 565248);
@@ -327,7 +327,7 @@ TEST(svc_tcp_echo_1mb_back_pressure)
     CHECK(st.bytes_in[TERN_SVC_ECHO] - st.bytes_out[TERN_SVC_ECHO] <= 8192);
     uint64_t stalled_in = st.bytes_in[TERN_SVC_ECHO];
     run_for(&n, 5 * SEC);
-    tern_services_tcp_stats(sv, &st);
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.bytes_in[TERN_SVC_ECHO], stalled_in); /* nothing moved */
     /* 2: the client reads too: everything comes back, byte-exact */
     bool shut = false;
@@ -348,7 +348,7 @@ TEST(svc_tcp_echo_1mb_back_pressure)
     CHECK_EQ(sent, ECHO_TOTAL);
     CHECK_EQ(got, ECHO_TOTAL);
     CHECK(got == ECHO_TOTAL && memcmp(back, data, ECHO_TOTAL) == 0);
-    tern_services_tcp_stats(sv, &st);
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.bytes_in[TERN_SVC_ECHO], ECHO_TOTAL);
     CHECK_EQ(st.bytes_out[TERN_SVC_ECHO], ECHO_TOTAL);
     CHECK_EQ(st.active[TERN_SVC_ECHO], 0);
@@ -356,7 +356,7 @@ TEST(svc_tcp_echo_1mb_back_pressure)
     tern_sock_close(c);
     free(data);
     free(back);
-    tern_services_tcp_free(sv);
+    services_tcp_free(sv);
     check_all_closed(&n);
     net2_close(&n);
 }
@@ -393,8 +393,8 @@ TEST(svc_tcp_full_service_evicts_longest_idle)
     CHECK(len[2] == 4 && memcmp(got, "pong", 4) == 0);
     CHECK_EQ(slurp(c[1], got, sizeof got, &len[1]), 1); /* c[1]: the server's FIN */
     CHECK_EQ(len[1], 0);
-    struct tern_services_tcp_stats st;
-    tern_services_tcp_stats(sv, &st);
+    struct services_tcp_stats st;
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.evicted, 1);
     CHECK_EQ(st.accepted[TERN_SVC_ECHO], 3);
     CHECK_EQ(st.active[TERN_SVC_ECHO], 2);
@@ -408,7 +408,7 @@ TEST(svc_tcp_full_service_evicts_longest_idle)
     for (int i = 0; i < 3; i++)
         tern_sock_close(c[i]);
     run_for(&n, SEC);
-    tern_services_tcp_free(sv);
+    services_tcp_free(sv);
     check_all_closed(&n);
     net2_close(&n);
 }
@@ -421,7 +421,7 @@ TEST(svc_tcp_idle_connection_closed)
     REQUIRE(net2_open(&n, 38, NULL) == 0);
     struct tern_services_opts o = {.enable = (1u << TERN_SVC_ECHO) | (1u << TERN_SVC_DISCARD)};
     int err = 1;
-    struct tern_services_tcp *sv = tern_services_tcp_start(n.sa, n.loop, &o, &err, NULL);
+    struct tern_services_tcp *sv = services_tcp_start(n.sa, n.loop, &o, &err, NULL);
     REQUIRE(sv != NULL);
     struct tern_sock *quiet = dial(&n, 9), *talker = dial(&n, 7);
     REQUIRE(quiet != NULL && talker != NULL);
@@ -440,8 +440,8 @@ TEST(svc_tcp_idle_connection_closed)
     size_t ql = 0;
     CHECK_EQ(slurp(quiet, got, sizeof got, &ql), 1);
     CHECK(tern_loop_now(n.loop) - t0 >= TERN_SVC_TCP_IDLE_US);
-    struct tern_services_tcp_stats st;
-    tern_services_tcp_stats(sv, &st);
+    struct services_tcp_stats st;
+    services_tcp_stats(sv, &st);
     CHECK_EQ(st.idle_closed, 1);
     CHECK_EQ(st.active[TERN_SVC_DISCARD], 0);
     CHECK_EQ(st.active[TERN_SVC_ECHO], 1);
@@ -457,7 +457,7 @@ TEST(svc_tcp_idle_connection_closed)
     tern_sock_close(q2);
     tern_sock_close(talker);
     run_for(&n, SEC);
-    tern_services_tcp_free(sv);
+    services_tcp_free(sv);
     check_all_closed(&n);
     net2_close(&n);
 }
@@ -475,22 +475,22 @@ TEST(svc_tcp_start_errors)
     struct tern_services_opts o = {.enable = (1u << TERN_SVC_COUNT) - 1};
     int err = 0;
     enum tern_svc failed = TERN_SVC_COUNT;
-    CHECK(tern_services_tcp_start(n.sa, n.loop, &o, &err, &failed) == NULL);
+    CHECK(services_tcp_start(n.sa, n.loop, &o, &err, &failed) == NULL);
     CHECK_EQ(err, TERN_E_ADDRINUSE);
     CHECK_EQ(failed, TERN_SVC_DAYTIME);
     tern_sock_close(l);
     o.enable = 0;
-    CHECK(tern_services_tcp_start(n.sa, n.loop, &o, &err, &failed) == NULL);
+    CHECK(services_tcp_start(n.sa, n.loop, &o, &err, &failed) == NULL);
     CHECK_EQ(err, TERN_E_INVAL);
     /* UDP and TCP on the same ports side by side, as inetd has them */
     o.enable = (1u << TERN_SVC_COUNT) - 1;
-    struct tern_services *su = tern_services_start(n.sa, n.loop, &o, &err, NULL);
-    struct tern_services_tcp *st = tern_services_tcp_start(n.sa, n.loop, &o, &err, NULL);
+    struct tern_services *su = services_start(n.sa, n.loop, &o, &err, NULL);
+    struct tern_services_tcp *st = services_tcp_start(n.sa, n.loop, &o, &err, NULL);
     CHECK(su != NULL);
     CHECK(st != NULL);
     CHECK_EQ(tern_sock_list(n.sa, NULL, 0), 2 * TERN_SVC_COUNT);
-    tern_services_tcp_free(st);
-    tern_services_free(su);
+    services_tcp_free(st);
+    services_free(su);
     CHECK_EQ(tern_sock_list(n.sa, NULL, 0), 0);
     net2_close(&n);
 }

@@ -25,14 +25,14 @@ TEST(svc_time_value_rfc868_examples)
     /* RFC 868 s"The Time": "the time 2,208,988,800 corresponds to 00:00 1
      * Jan 1970 GMT", "2,629,584,000 corresponds to 00:00 1 May 1983 GMT",
      * "-1,297,728,000 corresponds to 00:00 17 Nov 1858 GMT". */
-    CHECK_EQ(tern_svc_time_value(0), 2208988800u);
-    CHECK_EQ(tern_svc_time_value(420595200), 2629584000u);
-    CHECK_EQ(tern_svc_time_value(-3506716800ll), (uint32_t)-1297728000);
+    CHECK_EQ(classic_time_value(0), 2208988800u);
+    CHECK_EQ(classic_time_value(420595200), 2629584000u);
+    CHECK_EQ(classic_time_value(-3506716800ll), (uint32_t)-1297728000);
     /* 1900-01-01 is 0; the field wraps at 2036-02-07 06:28:16 (Python) */
-    CHECK_EQ(tern_svc_time_value(-2208988800ll), 0);
-    CHECK_EQ(tern_svc_time_value(2085978496), 0);
-    CHECK_EQ(tern_svc_time_value(2085978495), 0xffffffffu);
-    CHECK_EQ(tern_svc_time_value(1795264496), 4004253296u);
+    CHECK_EQ(classic_time_value(-2208988800ll), 0);
+    CHECK_EQ(classic_time_value(2085978496), 0);
+    CHECK_EQ(classic_time_value(2085978495), 0xffffffffu);
+    CHECK_EQ(classic_time_value(1795264496), 4004253296u);
 }
 
 TEST(svc_daytime_text)
@@ -51,14 +51,14 @@ TEST(svc_daytime_text)
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         char buf[TERN_SVC_DAYTIME_MAX];
-        size_t n = tern_svc_daytime(v[i].t, buf);
+        size_t n = classic_daytime(v[i].t, buf);
         CHECK_EQ(n, strlen(v[i].s));
         CHECK_STR(buf, v[i].s);
     }
     /* absurd times stay inside the buffer */
     char buf[TERN_SVC_DAYTIME_MAX];
-    CHECK(tern_svc_daytime(INT64_MAX, buf) < TERN_SVC_DAYTIME_MAX);
-    CHECK(tern_svc_daytime(INT64_MIN, buf) < TERN_SVC_DAYTIME_MAX);
+    CHECK(classic_daytime(INT64_MAX, buf) < TERN_SVC_DAYTIME_MAX);
+    CHECK(classic_daytime(INT64_MIN, buf) < TERN_SVC_DAYTIME_MAX);
 }
 
 /* RFC 864's rule, written out independently: the 95 printing characters
@@ -80,7 +80,7 @@ static uint8_t rfc864_byte(uint64_t off)
 TEST(svc_chargen_pattern)
 {
     uint8_t buf[3 * TERN_SVC_CHARGEN_PERIOD];
-    uint32_t next = tern_svc_chargen(0, buf, sizeof buf);
+    uint32_t next = classic_chargen(0, buf, sizeof buf);
     CHECK_EQ(next, 0); /* three whole periods */
     for (size_t i = 0; i < sizeof buf; i++)
         if (buf[i] != rfc864_byte(i)) {
@@ -93,7 +93,7 @@ TEST(svc_chargen_pattern)
     CHECK(memcmp(buf + 34 * 74 + 60, "~ !\"#$%&'()*\r\n", 14) == 0);
     /* resuming mid-line continues the same stream */
     uint8_t part[500];
-    uint32_t o = tern_svc_chargen(1000, part, sizeof part);
+    uint32_t o = classic_chargen(1000, part, sizeof part);
     CHECK_EQ(o, 1500);
     CHECK_MEM(part, buf + 1000, sizeof part);
 }
@@ -144,7 +144,7 @@ static struct tern_services *start_all(struct net2 *n, int64_t offset_us)
                                    .epoch_offset_us = offset_us};
     int err = 1;
     enum tern_svc failed = TERN_SVC_ECHO;
-    struct tern_services *sv = tern_services_start(n->sa, n->loop, &o, &err, &failed);
+    struct tern_services *sv = services_start(n->sa, n->loop, &o, &err, &failed);
     CHECK_EQ(err, TERN_OK);
     CHECK_EQ(failed, TERN_SVC_COUNT);
     return sv;
@@ -168,11 +168,11 @@ TEST(svc_udp_echo_byte_exact)
         CHECK_EQ(gl, sizes[k]);
         CHECK(memcmp(got, req, sizes[k]) == 0);
     }
-    struct tern_services_stats st;
-    tern_services_stats(sv, &st);
+    struct services_stats st;
+    services_stats(sv, &st);
     CHECK_EQ(st.requests[TERN_SVC_ECHO], 4);
     CHECK_EQ(st.replies[TERN_SVC_ECHO], 4);
-    tern_services_free(sv);
+    services_free(sv);
     net2_close(&n);
 }
 
@@ -185,11 +185,11 @@ TEST(svc_udp_discard_no_reply)
     uint8_t got[16];
     size_t gl;
     CHECK_EQ(ask(&n, 9, "into the void", 13, got, sizeof got, &gl), 0);
-    struct tern_services_stats st;
-    tern_services_stats(sv, &st);
+    struct services_stats st;
+    services_stats(sv, &st);
     CHECK_EQ(st.requests[TERN_SVC_DISCARD], 1);
     CHECK_EQ(st.replies[TERN_SVC_DISCARD], 0);
-    tern_services_free(sv);
+    services_free(sv);
     net2_close(&n);
 }
 
@@ -216,7 +216,7 @@ TEST(svc_udp_time_and_daytime_from_loop_clock)
     const char *want = "Saturday, November 21, 2026 12:35:01-UTC\r\n";
     CHECK_EQ(gl, strlen(want));
     CHECK(gl == strlen(want) && memcmp(got, want, gl) == 0);
-    tern_services_free(sv);
+    services_free(sv);
     net2_close(&n);
 }
 
@@ -229,10 +229,10 @@ TEST(svc_udp_qotd)
     uint8_t got[600];
     size_t gl;
     CHECK_EQ(ask(&n, 17, "?", 1, got, sizeof got, &gl), 1);
-    CHECK_EQ(gl, strlen(tern_svc_default_quote));
+    CHECK_EQ(gl, strlen(classic_default_quote));
     CHECK(gl < 512); /* RFC 865 */
-    CHECK(memcmp(got, tern_svc_default_quote, gl) == 0);
-    tern_services_free(sv);
+    CHECK(memcmp(got, classic_default_quote, gl) == 0);
+    services_free(sv);
     /* a custom quote, and one too long for RFC 865 cut to 511 bytes */
     char longq[700];
     memset(longq, 'q', sizeof longq - 1);
@@ -240,12 +240,12 @@ TEST(svc_udp_qotd)
     const char *quotes[2] = {"Ask not.\r\n", longq};
     for (int k = 0; k < 2; k++) {
         struct tern_services_opts o = {.enable = 1u << TERN_SVC_QOTD, .quote = quotes[k]};
-        sv = tern_services_start(n.sa, n.loop, &o, NULL, NULL);
+        sv = services_start(n.sa, n.loop, &o, NULL, NULL);
         REQUIRE(sv != NULL);
         CHECK_EQ(ask(&n, 17, "", 0, got, sizeof got, &gl), 1);
         CHECK_EQ(gl, k ? 511 : 10);
         CHECK(memcmp(got, quotes[k], gl) == 0);
-        tern_services_free(sv);
+        services_free(sv);
     }
     net2_close(&n);
 }
@@ -273,7 +273,7 @@ TEST(svc_udp_chargen_rfc864)
         max = gl > max ? gl : max;
     }
     CHECK(max > min); /* the length varies */
-    tern_services_free(sv);
+    services_free(sv);
     net2_close(&n);
 }
 
@@ -283,7 +283,7 @@ TEST(svc_udp_loop_guard_and_port_override)
     REQUIRE(net2_open(&n, 11, NULL) == 0);
     struct tern_services_opts o = {.enable = (1u << TERN_SVC_ECHO) | (1u << TERN_SVC_CHARGEN),
                                    .port = {[TERN_SVC_ECHO] = 7007}};
-    struct tern_services *sv = tern_services_start(n.sa, n.loop, &o, NULL, NULL);
+    struct tern_services *sv = services_start(n.sa, n.loop, &o, NULL, NULL);
     REQUIRE(sv != NULL);
     uint8_t got[100];
     size_t gl;
@@ -300,10 +300,10 @@ TEST(svc_udp_loop_guard_and_port_override)
     tern_loop_run(n.loop, tern_loop_now(n.loop) + SEC);
     CHECK_EQ(tern_sock_recvfrom(c, got, sizeof got, 0, NULL, NULL), TERN_E_AGAIN);
     tern_sock_close(c);
-    struct tern_services_stats st;
-    tern_services_stats(sv, &st);
+    struct services_stats st;
+    services_stats(sv, &st);
     CHECK_EQ(st.ignored, 1);
-    tern_services_free(sv);
+    services_free(sv);
     net2_close(&n);
 }
 
@@ -320,12 +320,12 @@ TEST(svc_udp_start_errors)
     struct tern_services_opts o = {.enable = (1u << TERN_SVC_COUNT) - 1};
     int err = 0;
     enum tern_svc failed = TERN_SVC_COUNT;
-    CHECK(tern_services_start(n.sa, n.loop, &o, &err, &failed) == NULL);
+    CHECK(services_start(n.sa, n.loop, &o, &err, &failed) == NULL);
     CHECK_EQ(err, TERN_E_ADDRINUSE);
     CHECK_EQ(failed, TERN_SVC_DAYTIME);
     tern_sock_close(c);
     o.enable = 0;
-    CHECK(tern_services_start(n.sa, n.loop, &o, &err, &failed) == NULL);
+    CHECK(services_start(n.sa, n.loop, &o, &err, &failed) == NULL);
     CHECK_EQ(err, TERN_E_INVAL);
     /* everything closed again: only sockets still bound would be listed */
     CHECK_EQ(tern_sock_list(n.sa, NULL, 0), 0);

@@ -12,7 +12,7 @@ TEST(telnet_refuses_every_option_and_keeps_the_data)
                           '+', 'O', 'K', 255, 255, '\r', 0, 'x', '\r', '\n'};
     uint8_t data[sizeof in], reply[3 * sizeof in];
     size_t dl, rl;
-    tern_telnet_rx(&t, in, sizeof in, data, &dl, reply, &rl);
+    telnet_rx(&t, in, sizeof in, data, &dl, reply, &rl);
     const uint8_t want_data[] = {'+', 'O', 'K', 255, '\r', 'x', '\r', '\n'};
     const uint8_t want_reply[] = {255, 252, 24, 255, 254, 1}; /* WONT TTYPE, DONT ECHO only */
     CHECK_EQ(dl, sizeof want_data);
@@ -29,7 +29,7 @@ TEST(telnet_commands_split_across_reads)
     uint8_t data[8], reply[16], all_d[8], all_r[16];
     size_t dl, rl, ad = 0, ar = 0;
     for (size_t i = 0; i < sizeof in; i++) { /* one byte at a time */
-        tern_telnet_rx(&t, &in[i], 1, data, &dl, reply, &rl);
+        telnet_rx(&t, &in[i], 1, data, &dl, reply, &rl);
         memcpy(all_d + ad, data, dl);
         ad += dl;
         memcpy(all_r + ar, reply, rl);
@@ -43,7 +43,7 @@ TEST(telnet_tx_crlf_and_iac)
 {
     const uint8_t in[] = {'U', 'S', 'E', 'R', '\n', 255, 'a', '\r', '\n'};
     uint8_t out[2 * sizeof in];
-    size_t n = tern_telnet_tx(in, sizeof in, out);
+    size_t n = telnet_tx(in, sizeof in, out);
     const uint8_t want[] = {'U', 'S', 'E', 'R', '\r', '\n', 255, 255, 'a', '\r', '\n'};
     CHECK(n == sizeof want && !memcmp(out, want, n));
 }

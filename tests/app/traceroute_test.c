@@ -79,13 +79,13 @@ static char *run_tr(struct chain *c, const struct tern_traceroute_opts *o, int *
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     struct tr_done d = {.loop = c->loop, .status = -1};
-    struct tern_traceroute *t = tern_traceroute_start(chain_a(c), c->loop, o, f, on_done, &d);
+    struct tern_traceroute *t = traceroute_start(chain_a(c), c->loop, o, f, on_done, &d);
     CHECK(t != NULL);
     if (t)
         tern_loop_run(c->loop, TERN_TIME_NEVER);
     CHECK_EQ(d.calls, t ? 1 : 0);
     *status = d.status;
-    tern_traceroute_free(t);
+    traceroute_free(t);
     fclose(f);
     /* Nothing left behind on A: no observer, no echo id. */
     for (int i = 0; i < TERN_ICMP_OBSERVERS; i++)
@@ -290,7 +290,7 @@ TEST(traceroute_virtual_deterministic_and_bad_options)
         {.dst = chain_b_addr(&c), .packetlen = 65001},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        CHECK(tern_traceroute_start(chain_a(&c), c.loop, &bad[i], stdout, on_done, NULL) == NULL);
+        CHECK(traceroute_start(chain_a(&c), c.loop, &bad[i], stdout, on_done, NULL) == NULL);
     CHECK_EQ(tern_stack_stats(chain_a(&c))->ip.tx, 0);
     CHECK(chain_settled(&c));
     chain_close(&c);
@@ -310,10 +310,10 @@ TEST(traceroute_virtual_silent_onlink_address_is_stars_never_ourselves)
     struct tr_done d = {.loop = n.loop, .status = -1};
     struct tern_traceroute_opts o = {.dst = 0x0a000009, .dst_name = "10.0.0.9", .max_ttl = 3,
                                      .wait_us = 1000000};
-    struct tern_traceroute *t = tern_traceroute_start(n.sa, n.loop, &o, f, on_done, &d);
+    struct tern_traceroute *t = traceroute_start(n.sa, n.loop, &o, f, on_done, &d);
     REQUIRE(t != NULL);
     tern_loop_run(n.loop, TERN_TIME_NEVER);
-    tern_traceroute_free(t);
+    traceroute_free(t);
     fclose(f);
     CHECK_STR(buf, "traceroute to 10.0.0.9 (10.0.0.9), 3 hops max, 60 byte packets\n"
                    " 1  * * *\n"

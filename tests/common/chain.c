@@ -179,7 +179,7 @@ bool chain_settled(struct chain *c)
     bool ok = true;
     for (int i = 0; i < c->n_nodes; i++) {
         struct tern_stack_mem m;
-        tern_stack_mem_usage(c->node[i], &m);
+        stack_mem_usage(c->node[i], &m);
         ok = ok && m.arp_queued == 0 && m.reasm_bytes == 0 && m.reasm_datagrams == 0 &&
              m.loop_queued == 0 && c->node[i]->sock_count == 0;
     }

@@ -1631,7 +1631,7 @@ static uint64_t abs_time(const struct run *r, const struct ctime *t)
 static void mem_check(struct run *r, const struct tern_stack_mem *m0)
 {
     struct tern_stack_mem m;
-    tern_stack_mem_usage(r->w->s, &m);
+    stack_mem_usage(r->w->s, &m);
 #define MEMEQ(f)                                                                          \
     if (m.f != m0->f)                                                                     \
         fail(r, NULL, "after abort and 200 s: " #f " is %zu, %zu at the start", m.f, m0->f)
@@ -1658,7 +1658,7 @@ static void run_script(struct run *r)
     r->tport = CONF_TPORT;
     r->iss = CONF_ISS;
     struct tern_stack_mem m0;
-    tern_stack_mem_usage(w->s, &m0);
+    stack_mem_usage(w->s, &m0);
     r->t0 = r->last = tern_loop_now(w->loop);
     for (int i = 0; i < sc->nev && !r->failed; i++) {
         const struct event *ev = &sc->ev[i];

@@ -34,7 +34,7 @@ static void walk(struct list *l, const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        tern_test_fail(__FILE__, __LINE__, "cannot open %s (run from the repository root)", dir);
+        test_fail(__FILE__, __LINE__, "cannot open %s (run from the repository root)", dir);
         return;
     }
     struct dirent *e;
@@ -72,8 +72,8 @@ TEST(conformance)
     struct list l = {0};
     bool verbose = getenv("CONF_VERBOSE") != NULL;
     int given = 0;
-    for (int i = 0; i < tern_test_argc; i++) {
-        const char *a = tern_test_argv[i];
+    for (int i = 0; i < test_argc; i++) {
+        const char *a = test_argv[i];
         struct stat st;
         if (strcmp(a, "-v") == 0) {
             verbose = true;
@@ -89,7 +89,7 @@ TEST(conformance)
         walk(&l, CONF_DIR);
     qsort(l.p, l.n, sizeof *l.p, cmp);
     if (!given && l.n == 0)
-        tern_test_fail(__FILE__, __LINE__, "no scripts under %s", CONF_DIR);
+        test_fail(__FILE__, __LINE__, "no scripts under %s", CONF_DIR);
     int xfails = 0;
     for (size_t i = 0; i < l.n; i++) {
         char *log = NULL;
@@ -102,25 +102,25 @@ TEST(conformance)
         const char *name = short_name(l.p[i]);
         switch (res.verdict) {
         case CONF_PASS:
-            tern_test_result(true, "conformance %s", name);
+            test_result(true, "conformance %s", name);
             break;
         case CONF_XFAIL:
             xfails++;
-            tern_test_result(true, "conformance %s (expected failure: %s)", name, res.xfail);
+            test_result(true, "conformance %s (expected failure: %s)", name, res.xfail);
             break;
         case CONF_XPASS:
             if (log)
                 fputs(log, stdout);
-            tern_test_result(false, "conformance %s unexpectedly passed: remove `# xfail: %s`",
+            test_result(false, "conformance %s unexpectedly passed: remove `# xfail: %s`",
                              name, res.xfail);
             break;
         case CONF_FAIL:
             if (log)
                 fputs(log, stdout);
             if (res.line)
-                tern_test_result(false, "conformance %s (line %d)", name, res.line);
+                test_result(false, "conformance %s (line %d)", name, res.line);
             else
-                tern_test_result(false, "conformance %s", name);
+                test_result(false, "conformance %s", name);
             break;
         }
         free(log);
@@ -198,7 +198,7 @@ TEST(conformance_runner_selftest)
         fclose(out);
         bool ok = res.verdict == c->want && res.line == c->line && strstr(log, c->says);
         if (!ok) {
-            tern_test_fail(__FILE__, __LINE__, "case \"%s\": verdict %d line %d (want %d, %d, \"%s\"):\n%s",
+            test_fail(__FILE__, __LINE__, "case \"%s\": verdict %d line %d (want %d, %d, \"%s\"):\n%s",
                            c->what, res.verdict, res.line, c->want, c->line, c->says, log);
         }
         free(log);

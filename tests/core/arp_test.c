@@ -62,14 +62,14 @@ static int send_echo(struct world *w, uint32_t dst, uint16_t id, uint16_t seq)
 static size_t arp_entries(struct world *w)
 {
     struct tern_stack_mem m;
-    tern_stack_mem_usage(w->s, &m);
+    stack_mem_usage(w->s, &m);
     return m.arp_entries;
 }
 
 static size_t arp_queued_now(struct world *w)
 {
     struct tern_stack_mem m;
-    tern_stack_mem_usage(w->s, &m);
+    stack_mem_usage(w->s, &m);
     return m.arp_queued;
 }
 

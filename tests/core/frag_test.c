@@ -63,7 +63,7 @@ static void check_kat(const uint8_t *whole, size_t whole_len, uint16_t mtu,
     struct frags *f = frags_new();
     REQUIRE(f && f->buf);
     uint8_t scratch[1500];
-    CHECK_EQ(tern_ipv4_fragment(&ip, whole + h, ip.payload_len, mtu, scratch, sizeof scratch,
+    CHECK_EQ(ipv4_fragment(&ip, whole + h, ip.payload_len, mtu, scratch, sizeof scratch,
                                 collect, f),
              n);
     REQUIRE_EQ(f->n, n);
@@ -236,7 +236,7 @@ TEST(frag_fits_sent_whole_even_with_df)
     REQUIRE(f && f->buf);
     struct tern_ipv4_repr ip = base_repr(sizeof data);
     ip.df = true;
-    REQUIRE_EQ(tern_ipv4_fragment(&ip, data, sizeof data, 1500, scratch, sizeof scratch, collect, f), 1);
+    REQUIRE_EQ(ipv4_fragment(&ip, data, sizeof data, 1500, scratch, sizeof scratch, collect, f), 1);
     REQUIRE_EQ(f->len[0], 1500);
     struct tern_ipv4_repr p;
     REQUIRE_EQ(tern_ipv4_parse(frag_at(f, 0), 1500, 0, &p), 20);
@@ -245,7 +245,7 @@ TEST(frag_fits_sent_whole_even_with_df)
     CHECK_EQ(p.frag_off, 0);
     CHECK_MEM(frag_at(f, 0) + 20, data, sizeof data);
     /* One byte more and DF forbids splitting: the caller sends "frag needed". */
-    CHECK_EQ(tern_ipv4_fragment(&ip, data, sizeof data, 1499, scratch, sizeof scratch, collect, f),
+    CHECK_EQ(ipv4_fragment(&ip, data, sizeof data, 1499, scratch, sizeof scratch, collect, f),
              TERN_E_INVAL);
     CHECK_EQ(f->n, 1);
     frags_free(f);
@@ -258,21 +258,21 @@ TEST(frag_rejects_bad_arguments)
     struct frags *f = frags_new();
     REQUIRE(f && f->buf);
     struct tern_ipv4_repr ip = base_repr(sizeof data);
-    CHECK_EQ(tern_ipv4_fragment(&ip, data, sizeof data, 67, scratch, sizeof scratch, collect, f),
+    CHECK_EQ(ipv4_fragment(&ip, data, sizeof data, 67, scratch, sizeof scratch, collect, f),
              TERN_E_INVAL); /* RFC 791: 68 is the floor */
-    CHECK_EQ(tern_ipv4_fragment(&ip, data, sizeof data, 576, scratch, 575, collect, f),
+    CHECK_EQ(ipv4_fragment(&ip, data, sizeof data, 576, scratch, 575, collect, f),
              TERN_E_INVAL); /* scratch smaller than the MTU */
     static const uint8_t bad_opts[4] = {0x83, 0x09, 0x04, 0x00}; /* runs past the end */
     ip.opts = bad_opts;
     ip.opts_len = 4;
-    CHECK_EQ(tern_ipv4_fragment(&ip, data, sizeof data, 68, scratch, sizeof scratch, collect, f),
+    CHECK_EQ(ipv4_fragment(&ip, data, sizeof data, 68, scratch, sizeof scratch, collect, f),
              TERN_E_INVAL);
     ip.opts = NULL; /* opts_len without opts */
-    CHECK_EQ(tern_ipv4_fragment(&ip, data, sizeof data, 68, scratch, sizeof scratch, collect, f),
+    CHECK_EQ(ipv4_fragment(&ip, data, sizeof data, 68, scratch, sizeof scratch, collect, f),
              TERN_E_INVAL);
     ip.opts_len = 0;
     ip.frag_off = 65528; /* the rest would lie past 65535 */
-    CHECK_EQ(tern_ipv4_fragment(&ip, data, sizeof data, 68, scratch, sizeof scratch, collect, f),
+    CHECK_EQ(ipv4_fragment(&ip, data, sizeof data, 68, scratch, sizeof scratch, collect, f),
              TERN_E_INVAL);
     CHECK_EQ(f->n, 0);
     frags_free(f);
@@ -286,7 +286,7 @@ TEST(frag_emit_error_is_returned)
     REQUIRE(f && f->buf);
     f->fail_at = 1;
     struct tern_ipv4_repr ip = base_repr(sizeof data);
-    CHECK_EQ(tern_ipv4_fragment(&ip, data, sizeof data, 576, scratch, sizeof scratch, collect, f),
+    CHECK_EQ(ipv4_fragment(&ip, data, sizeof data, 576, scratch, sizeof scratch, collect, f),
              TERN_E_IO);
     CHECK_EQ(f->n, 1);
     frags_free(f);
@@ -305,7 +305,7 @@ TEST(frag_refragment_a_fragment)
     struct tern_ipv4_repr ip = base_repr(sizeof data);
     ip.mf = true;
     ip.frag_off = 1480;
-    int n = tern_ipv4_fragment(&ip, data, sizeof data, 576, scratch, sizeof scratch, collect, f);
+    int n = ipv4_fragment(&ip, data, sizeof data, 576, scratch, sizeof scratch, collect, f);
     REQUIRE_EQ(n, 2);
     struct tern_ipv4_repr p0, p1;
     REQUIRE_EQ(tern_ipv4_parse(frag_at(f, 0), f->len[0], 0, &p0), 20);
@@ -351,14 +351,14 @@ static void round_trip(struct tern_reasm *r, struct frags *f, size_t size, uint1
     static uint8_t data[65535], rebuilt[65535];
     static uint8_t scratch[1500];
     for (size_t i = 0; i < size; i++)
-        data[i] = (uint8_t)(tern_test_rand() >> 11);
+        data[i] = (uint8_t)(test_rand() >> 11);
     struct tern_ipv4_repr ip = base_repr(size);
     ip.id = id;
     ip.hdr_len = (uint8_t)(20 + os->len);
     ip.opts = os->opts;
     ip.opts_len = os->len;
     f->n = 0;
-    int n = tern_ipv4_fragment(&ip, data, size, mtu, scratch, mtu, collect, f);
+    int n = ipv4_fragment(&ip, data, size, mtu, scratch, mtu, collect, f);
     REQUIRE(n >= 1);
     REQUIRE_EQ(n, f->n);
     size_t next = 0;
@@ -401,7 +401,7 @@ static void round_trip(struct tern_reasm *r, struct frags *f, size_t size, uint1
     for (int i = 0; i < n; i++)
         order[i] = (uint32_t)i;
     for (int i = n; i > 1; i--) {
-        uint32_t j = (uint32_t)(tern_test_rand() % (uint64_t)i), t = order[i - 1];
+        uint32_t j = (uint32_t)(test_rand() % (uint64_t)i), t = order[i - 1];
         order[i - 1] = order[j];
         order[j] = t;
     }
@@ -412,7 +412,7 @@ static void round_trip(struct tern_reasm *r, struct frags *f, size_t size, uint1
         REQUIRE(h >= 20);
         const uint8_t *out;
         size_t out_len;
-        int rc = tern_reasm_input(r, &p, fr + h, p.payload_len, 0, &out, &out_len, &out_ip);
+        int rc = ip_reasm_input(r, &p, fr + h, p.payload_len, 0, &out, &out_len, &out_ip);
         if (i < n - 1) {
             REQUIRE_EQ(rc, 0);
             continue;
@@ -423,8 +423,8 @@ static void round_trip(struct tern_reasm *r, struct frags *f, size_t size, uint1
         CHECK_EQ(out_ip.hdr_len, 20 + os->len);
         CHECK_EQ(out_ip.id, id);
     }
-    CHECK_EQ(tern_reasm_bytes_held(r), 0);
-    CHECK_EQ(tern_reasm_datagrams_held(r), 0);
+    CHECK_EQ(ip_reasm_bytes_held(r), 0);
+    CHECK_EQ(ip_reasm_datagrams_held(r), 0);
 }
 
 TEST(frag_round_trip_sizes_mtus_options)
@@ -435,7 +435,7 @@ TEST(frag_round_trip_sizes_mtus_options)
                                    9000, 32768, 65475};
     struct tern_reasm_config c = {.max_bytes = 256 * 1024, .max_datagrams = 8,
                                   .timeout_us = 30000000};
-    struct tern_reasm *r = tern_reasm_new(&c);
+    struct tern_reasm *r = ip_reasm_new(&c);
     struct frags *f = frags_new();
     REQUIRE(r && f && f->buf);
     uint16_t id = 1;
@@ -445,13 +445,13 @@ TEST(frag_round_trip_sizes_mtus_options)
                 round_trip(r, f, sizes[s], mtus[m], &optsets[o], id++);
     /* Random sizes too. */
     for (int i = 0; i < 300; i++) {
-        size_t size = (size_t)(tern_test_rand() % 6000);
-        uint16_t mtu = (uint16_t)(68 + tern_test_rand() % (1500 - 68 + 1));
-        round_trip(r, f, size, mtu, &optsets[tern_test_rand() % 5], id++);
+        size_t size = (size_t)(test_rand() % 6000);
+        uint16_t mtu = (uint16_t)(68 + test_rand() % (1500 - 68 + 1));
+        round_trip(r, f, size, mtu, &optsets[test_rand() % 5], id++);
     }
-    const struct tern_reasm_stats *st = tern_reasm_stats(r);
+    const struct ip_reasm_stats *st = ip_reasm_stats(r);
     CHECK_EQ(st->dropped_bad + st->dropped_overlap + st->evicted, 0);
     CHECK(st->completed > 200);
     frags_free(f);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }

@@ -414,7 +414,7 @@ TEST(attack_15_stack_10000_incomplete_datagrams_bounded)
     for (int i = 0; i < 10000; i++) {
         inject_frag(w, 17, (uint16_t)i, 0, true, d, sizeof d);
         struct tern_stack_mem m;
-        tern_stack_mem_usage(w->s, &m);
+        stack_mem_usage(w->s, &m);
         if (m.reasm_bytes > c.reasm_max_bytes || m.reasm_datagrams > c.reasm_max_datagrams) {
             CHECK(!"reassembly over its cap");
             break;

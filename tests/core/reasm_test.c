@@ -15,7 +15,7 @@ static struct tern_reasm *mk(uint32_t max_bytes, uint32_t max_dg)
 {
     struct tern_reasm_config c = {.max_bytes = max_bytes, .max_datagrams = max_dg,
                                   .timeout_us = 30 * SEC};
-    return tern_reasm_new(&c);
+    return ip_reasm_new(&c);
 }
 
 struct key {
@@ -56,7 +56,7 @@ static int feed(struct tern_reasm *r, struct key k, const uint8_t *data, uint32_
     struct result dummy;
     if (!res)
         res = &dummy;
-    return tern_reasm_input(r, &ip, data + off, len, now, &res->out, &res->out_len, &res->ip);
+    return ip_reasm_input(r, &ip, data + off, len, now, &res->out, &res->out_len, &res->ip);
 }
 
 static void fill(uint8_t *p, size_t n, unsigned seed)
@@ -68,7 +68,7 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
 static void shuffle(uint32_t *a, size_t n)
 {
     for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)(tern_test_rand() % i);
+        size_t j = (size_t)(test_rand() % i);
         uint32_t t = a[i - 1];
         a[i - 1] = a[j];
         a[j] = t;
@@ -77,8 +77,8 @@ static void shuffle(uint32_t *a, size_t n)
 
 static void check_empty(const struct tern_reasm *r)
 {
-    CHECK_EQ(tern_reasm_bytes_held(r), 0);
-    CHECK_EQ(tern_reasm_datagrams_held(r), 0);
+    CHECK_EQ(ip_reasm_bytes_held(r), 0);
+    CHECK_EQ(ip_reasm_datagrams_held(r), 0);
 }
 
 enum order { IN_ORDER, REVERSE, RANDOM };
@@ -143,9 +143,9 @@ TEST(reasm_orders_and_sizes_byte_exact)
         }
     }
     CHECK(runs > 60);
-    CHECK_EQ(tern_reasm_stats(r)->completed, runs);
-    CHECK_EQ(tern_reasm_stats(r)->dropped_bad + tern_reasm_stats(r)->dropped_overlap, 0);
-    tern_reasm_free(r);
+    CHECK_EQ(ip_reasm_stats(r)->completed, runs);
+    CHECK_EQ(ip_reasm_stats(r)->dropped_bad + ip_reasm_stats(r)->dropped_overlap, 0);
+    ip_reasm_free(r);
 }
 
 TEST(reasm_random_order_many_seeds)
@@ -153,8 +153,8 @@ TEST(reasm_random_order_many_seeds)
     struct tern_reasm *r = mk(128 * KIB, 8);
     REQUIRE(r);
     for (int i = 0; i < 200; i++) {
-        uint32_t fsz = (uint32_t)(1 + tern_test_rand() % 200) * 8;
-        size_t size = fsz + 1 + (size_t)(tern_test_rand() % (63 * fsz));
+        uint32_t fsz = (uint32_t)(1 + test_rand() % 200) * 8;
+        size_t size = fsz + 1 + (size_t)(test_rand() % (63 * fsz));
         if (size > 65515)
             size = 65515;
         struct key k = K1;
@@ -162,7 +162,7 @@ TEST(reasm_random_order_many_seeds)
         run_datagram(r, k, size, fsz, RANDOM);
         check_empty(r);
     }
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(reasm_interleaved_ids)
@@ -196,7 +196,7 @@ TEST(reasm_interleaved_ids)
     }
     CHECK_EQ(done, N);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 /* Same id and offsets, keys differing in one of src, dst, proto: four
@@ -214,7 +214,7 @@ TEST(reasm_key_is_src_dst_proto_id)
         fill(data[i], 48, (unsigned)i + 1);
         CHECK_EQ(feed(r, keys[i], data[i], 0, 24, 1, 0, NULL), 0);
     }
-    CHECK_EQ(tern_reasm_datagrams_held(r), 4);
+    CHECK_EQ(ip_reasm_datagrams_held(r), 4);
     for (int i = 3; i >= 0; i--) {
         struct result res;
         REQUIRE_EQ(feed(r, keys[i], data[i], 24, 24, 0, 1, &res), 1);
@@ -224,9 +224,9 @@ TEST(reasm_key_is_src_dst_proto_id)
         REQUIRE_EQ(res.out_len, 48);
         CHECK_MEM(res.out, data[i], 48);
     }
-    CHECK_EQ(tern_reasm_stats(r)->dropped_overlap, 0);
+    CHECK_EQ(ip_reasm_stats(r)->dropped_overlap, 0);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 /* The offset-0 fragment supplies the header; a later fragment's header
@@ -241,7 +241,7 @@ TEST(reasm_header_from_first_fragment)
     struct tern_ipv4_repr last = frag_repr(K1, 32, 8, 0);
     last.ttl = 3;
     struct result res;
-    REQUIRE_EQ(tern_reasm_input(r, &last, data + 32, 8, 0, &res.out, &res.out_len, &res.ip), 0);
+    REQUIRE_EQ(ip_reasm_input(r, &last, data + 32, 8, 0, &res.out, &res.out_len, &res.ip), 0);
     struct tern_ipv4_repr first = frag_repr(K1, 0, 32, 1);
     first.hdr_len = 24;
     first.opts = opts;
@@ -249,7 +249,7 @@ TEST(reasm_header_from_first_fragment)
     first.ttl = 77;
     first.tos = 0xb8;
     first.df = false;
-    REQUIRE_EQ(tern_reasm_input(r, &first, data, 32, 0, &res.out, &res.out_len, &res.ip), 1);
+    REQUIRE_EQ(ip_reasm_input(r, &first, data, 32, 0, &res.out, &res.out_len, &res.ip), 1);
     CHECK_EQ(res.ip.ttl, 77);
     CHECK_EQ(res.ip.tos, 0xb8);
     CHECK_EQ(res.ip.hdr_len, 24);
@@ -260,7 +260,7 @@ TEST(reasm_header_from_first_fragment)
     CHECK_EQ(res.ip.mf, 0);
     CHECK_MEM(res.out, data, 40);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(reasm_rejects_non_fragment_and_bad_repr)
@@ -271,27 +271,27 @@ TEST(reasm_rejects_non_fragment_and_bad_repr)
     CHECK_EQ(feed(r, K1, data, 0, 16, 0, 0, NULL), TERN_E_INVAL); /* whole datagram */
     struct tern_ipv4_repr ip = frag_repr(K1, 0, 16, 1);
     struct result res;
-    CHECK_EQ(tern_reasm_input(r, &ip, data, 8, 0, &res.out, &res.out_len, &res.ip), TERN_E_INVAL);
+    CHECK_EQ(ip_reasm_input(r, &ip, data, 8, 0, &res.out, &res.out_len, &res.ip), TERN_E_INVAL);
     ip.opts_len = 4; /* hdr_len says 20 */
-    CHECK_EQ(tern_reasm_input(r, &ip, data, 16, 0, &res.out, &res.out_len, &res.ip), TERN_E_INVAL);
-    CHECK_EQ(tern_reasm_stats(r)->dropped_bad, 3);
-    CHECK_EQ(tern_reasm_stats(r)->frags_in, 3);
+    CHECK_EQ(ip_reasm_input(r, &ip, data, 16, 0, &res.out, &res.out_len, &res.ip), TERN_E_INVAL);
+    CHECK_EQ(ip_reasm_stats(r)->dropped_bad, 3);
+    CHECK_EQ(ip_reasm_stats(r)->frags_in, 3);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(reasm_bad_config)
 {
     struct tern_reasm_config c = {.max_bytes = 64 * KIB, .max_datagrams = 0, .timeout_us = SEC};
-    CHECK(tern_reasm_new(&c) == NULL);
+    CHECK(ip_reasm_new(&c) == NULL);
     c.max_datagrams = 4;
     c.max_bytes = 10; /* below one chunk */
-    CHECK(tern_reasm_new(&c) == NULL);
+    CHECK(ip_reasm_new(&c) == NULL);
     c.max_bytes = 64 * KIB;
     c.timeout_us = 0;
-    CHECK(tern_reasm_new(&c) == NULL);
-    CHECK(tern_reasm_new(NULL) == NULL);
-    tern_reasm_free(NULL);
+    CHECK(ip_reasm_new(&c) == NULL);
+    CHECK(ip_reasm_new(NULL) == NULL);
+    ip_reasm_free(NULL);
 }
 
 /* DEVIATION check: more than 64 fragments abandons the datagram. */
@@ -305,7 +305,7 @@ TEST(reasm_fragment_count_cap)
         REQUIRE_EQ(feed(r, K1, data, i * 8, 8, 1, 0, NULL), 0);
     CHECK_EQ(feed(r, K1, data, 64 * 8, 8, 1, 0, NULL), TERN_E_NOMEM);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 /* ---- ATTACKS 10: offset*8 + length > 65535 ---- */
@@ -322,8 +322,8 @@ TEST(attack_10_offset_65528_len_16)
     REQUIRE_EQ(feed(r, K1, data, 0, 8, 1, 0, NULL), 0);
     CHECK_EQ(feed(r, K1, data, 65520, 16, 0, 0, NULL), TERN_E_BAD_LEN);
     check_empty(r);
-    CHECK_EQ(tern_reasm_stats(r)->dropped_bad, 3);
-    tern_reasm_free(r);
+    CHECK_EQ(ip_reasm_stats(r)->dropped_bad, 3);
+    ip_reasm_free(r);
 }
 
 TEST(attack_10_exact_limit_accepted)
@@ -343,7 +343,7 @@ TEST(attack_10_exact_limit_accepted)
     CHECK_EQ(res.ip.total_len, 65535);
     CHECK_MEM(res.out, data, 65515);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(attack_10_late_first_fragment_with_long_header)
@@ -361,14 +361,14 @@ TEST(attack_10_late_first_fragment_with_long_header)
     first.opts = opts;
     first.opts_len = 40;
     struct result res;
-    CHECK_EQ(tern_reasm_input(r, &first, data, 8, 0, &res.out, &res.out_len, &res.ip),
+    CHECK_EQ(ip_reasm_input(r, &first, data, 8, 0, &res.out, &res.out_len, &res.ip),
              TERN_E_BAD_LEN);
     check_empty(r);
     /* With the long first header known, the bound is 65535 - 60. */
-    REQUIRE_EQ(tern_reasm_input(r, &first, data, 8, 0, &res.out, &res.out_len, &res.ip), 0);
+    REQUIRE_EQ(ip_reasm_input(r, &first, data, 8, 0, &res.out, &res.out_len, &res.ip), 0);
     CHECK_EQ(feed(r, K1, data, 65472, 8, 0, 0, NULL), TERN_E_BAD_LEN); /* 65480 > 65475 */
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 /* ---- ATTACKS 11: overlaps abandon the datagram ---- */
@@ -388,14 +388,14 @@ static void overlap_case(uint32_t a0, uint32_t a1, uint32_t b0, uint32_t b1, uin
     if (b1 > b0)
         REQUIRE_EQ(feed(r, K1, data, b0, b1 - b0, 1, 0, NULL), 0);
     CHECK_EQ(feed(r, K1, other, n0, n1 - n0, n_mf, 0, NULL), TERN_E_BAD_FIELD);
-    CHECK_EQ(tern_reasm_stats(r)->dropped_overlap, 1);
+    CHECK_EQ(ip_reasm_stats(r)->dropped_overlap, 1);
     check_empty(r);
     /* Neither "first wins" nor "last wins": a complete set of the remaining
      * pieces starts a fresh datagram, which stays incomplete. */
     CHECK_EQ(feed(r, K1, data, 120, 8, 0, 0, NULL), 0);
-    CHECK_EQ(tern_reasm_datagrams_held(r), 1);
-    CHECK_EQ(tern_reasm_stats(r)->completed, 0);
-    tern_reasm_free(r);
+    CHECK_EQ(ip_reasm_datagrams_held(r), 1);
+    CHECK_EQ(ip_reasm_stats(r)->completed, 0);
+    ip_reasm_free(r);
 }
 
 TEST(attack_11_overlap_at_start)
@@ -449,7 +449,7 @@ TEST(attack_11_one_byte_differs)
     REQUIRE_EQ(feed(r, K1, data, 0, 64, 1, 0, NULL), 0);
     CHECK_EQ(feed(r, K1, evil, 0, 64, 1, 0, NULL), TERN_E_BAD_FIELD);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 /* ---- ATTACKS 12: exact duplicates ---- */
@@ -467,14 +467,14 @@ TEST(attack_12_exact_duplicates_ignored)
     CHECK_EQ(feed(r, K1, data, 0, 128, 1, 0, NULL), 0);
     CHECK_EQ(feed(r, K1, data, 0, 128, 1, 0, NULL), 0);
     CHECK_EQ(feed(r, K1, data, 256, 44, 0, 0, NULL), 0);
-    CHECK_EQ(tern_reasm_bytes_held(r) <= 64 * KIB, 1);
+    CHECK_EQ(ip_reasm_bytes_held(r) <= 64 * KIB, 1);
     CHECK_EQ(feed(r, K1, data, 128, 128, 1, 0, &res), 1);
     REQUIRE_EQ(res.out_len, 300);
     CHECK_MEM(res.out, data, 300);
-    CHECK_EQ(tern_reasm_stats(r)->duplicates, 3);
-    CHECK_EQ(tern_reasm_stats(r)->dropped_overlap, 0);
+    CHECK_EQ(ip_reasm_stats(r)->duplicates, 3);
+    CHECK_EQ(ip_reasm_stats(r)->dropped_overlap, 0);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(attack_12_duplicate_does_not_grow_memory)
@@ -484,12 +484,12 @@ TEST(attack_12_duplicate_does_not_grow_memory)
     struct tern_reasm *r = mk(64 * KIB, 4);
     REQUIRE(r);
     REQUIRE_EQ(feed(r, K1, data, 0, 64, 1, 0, NULL), 0);
-    size_t held = tern_reasm_bytes_held(r);
+    size_t held = ip_reasm_bytes_held(r);
     for (int i = 0; i < 1000; i++)
         REQUIRE_EQ(feed(r, K1, data, 0, 64, 1, (uint64_t)i, NULL), 0);
-    CHECK_EQ(tern_reasm_bytes_held(r), held);
-    CHECK_EQ(tern_reasm_stats(r)->duplicates, 1000);
-    tern_reasm_free(r);
+    CHECK_EQ(ip_reasm_bytes_held(r), held);
+    CHECK_EQ(ip_reasm_stats(r)->duplicates, 1000);
+    ip_reasm_free(r);
 }
 
 /* ---- ATTACKS 13: bad lengths, conflicting ends ---- */
@@ -504,7 +504,7 @@ TEST(attack_13_non_final_not_multiple_of_8)
     REQUIRE_EQ(feed(r, K1, data, 0, 16, 1, 0, NULL), 0);
     CHECK_EQ(feed(r, K1, data, 16, 15, 1, 0, NULL), TERN_E_BAD_LEN);
     check_empty(r); /* the datagram in progress is abandoned */
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(attack_13_zero_length_fragment)
@@ -516,8 +516,8 @@ TEST(attack_13_zero_length_fragment)
     REQUIRE_EQ(feed(r, K1, data, 0, 16, 1, 0, NULL), 0);
     CHECK_EQ(feed(r, K1, data, 16, 0, 0, 0, NULL), TERN_E_BAD_LEN); /* empty final */
     check_empty(r);
-    CHECK_EQ(tern_reasm_stats(r)->dropped_bad, 2);
-    tern_reasm_free(r);
+    CHECK_EQ(ip_reasm_stats(r)->dropped_bad, 2);
+    ip_reasm_free(r);
 }
 
 TEST(attack_13_two_different_finals)
@@ -531,7 +531,7 @@ TEST(attack_13_two_different_finals)
     REQUIRE_EQ(feed(r, K1, data, 24, 8, 0, 0, NULL), 0);
     CHECK_EQ(feed(r, K1, data, 8, 8, 0, 0, NULL), TERN_E_BAD_LEN); /* end 16 */
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(attack_13_data_past_known_end)
@@ -546,7 +546,7 @@ TEST(attack_13_data_past_known_end)
     REQUIRE_EQ(feed(r, K1, data, 32, 16, 1, 0, NULL), 0);
     CHECK_EQ(feed(r, K1, data, 16, 8, 0, 0, NULL), TERN_E_BAD_LEN);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(attack_13_final_flag_conflict_on_same_range)
@@ -562,7 +562,7 @@ TEST(attack_13_final_flag_conflict_on_same_range)
     REQUIRE_EQ(feed(r, K1, data, 16, 8, 0, 0, NULL), 0);
     CHECK(feed(r, K1, data, 16, 8, 1, 0, NULL) < 0);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 /* ---- ATTACKS 14: tiny TCP fragments (RFC 1858 s3, RFC 3128) ---- */
@@ -584,7 +584,7 @@ TEST(attack_14_tcp_first_fragment_too_short)
     /* The same sizes are fine for UDP. */
     k.proto = TERN_IPPROTO_UDP;
     CHECK_EQ(feed(r, k, data, 0, 8, 1, 0, NULL), 0);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(attack_14_tcp_fragment_at_offset_8)
@@ -605,9 +605,9 @@ TEST(attack_14_tcp_fragment_at_offset_8)
     REQUIRE_EQ(feed(r, k, data, 0, 24, 1, 0, NULL), 0);
     REQUIRE_EQ(feed(r, k, data, 24, 40, 0, 0, &res), 1);
     CHECK_MEM(res.out, data, 64);
-    CHECK_EQ(tern_reasm_stats(r)->dropped_bad, 2);
+    CHECK_EQ(ip_reasm_stats(r)->dropped_bad, 2);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 /* ---- ATTACKS 15: many incomplete datagrams, memory cap, timeout ---- */
@@ -649,13 +649,13 @@ TEST(attack_15_ten_thousand_incomplete_datagrams)
         size_t len = 8 * (1 + i % 64);
         if (feed(r, k, data, off, len, 1, t0 + i, NULL) != 0)
             bad++;
-        if (tern_reasm_bytes_held(r) > MAXB || tern_reasm_datagrams_held(r) > MAXD)
+        if (ip_reasm_bytes_held(r) > MAXB || ip_reasm_datagrams_held(r) > MAXD)
             bad++;
     }
     CHECK_EQ(bad, 0);
-    size_t held = tern_reasm_datagrams_held(r);
+    size_t held = ip_reasm_datagrams_held(r);
     CHECK(held > 0 && held <= MAXD);
-    const struct tern_reasm_stats *st = tern_reasm_stats(r);
+    const struct ip_reasm_stats *st = ip_reasm_stats(r);
     CHECK_EQ(st->evicted, N - held);
     /* The oldest were evicted: the newest survives, the very first not. */
     struct key newest = K1, oldest = K1;
@@ -666,12 +666,12 @@ TEST(attack_15_ten_thousand_incomplete_datagrams)
     /* datagram N-1 is odd: holds [512, 512+8*(1+(N-1)%64)) */
     CHECK_EQ(feed(r, newest, data, 0, 8, 1, t0 + N, NULL), 0);
     CHECK_EQ(st->dropped_overlap, 0);
-    CHECK_EQ(tern_reasm_datagrams_held(r), held);
+    CHECK_EQ(ip_reasm_datagrams_held(r), held);
     (void)oldest;
 
     /* 30 s timeout from each datagram's first fragment. Before it, nothing. */
     struct expired e = {0};
-    uint64_t next = tern_reasm_expire(r, t0 + N - held, on_expired, &e);
+    uint64_t next = ip_reasm_expire(r, t0 + N - held, on_expired, &e);
     CHECK_EQ(e.calls, 0);
     CHECK(next >= t0 + 30 * SEC && next != UINT64_MAX);
     /* Count held datagrams with their offset-0 fragment: every even one,
@@ -679,13 +679,13 @@ TEST(attack_15_ten_thousand_incomplete_datagrams)
     int with_first = 0;
     for (uint32_t i = N - (uint32_t)held; i < N; i++)
         with_first += i % 2 == 0 || i == N - 1;
-    next = tern_reasm_expire(r, t0 + N + 30 * SEC, on_expired, &e);
+    next = ip_reasm_expire(r, t0 + N + 30 * SEC, on_expired, &e);
     CHECK_EQ(next, UINT64_MAX);
     CHECK_EQ(e.calls, with_first);
     CHECK_EQ(e.bad_quotes, 0);
     CHECK_EQ(st->timeouts, held);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(attack_15_byte_cap_evicts_oldest)
@@ -699,11 +699,11 @@ TEST(attack_15_byte_cap_evicts_oldest)
     c.id = 3;
     REQUIRE_EQ(feed(r, a, data, 0, 6000, 1, 0, NULL), 0);
     REQUIRE_EQ(feed(r, b, data, 0, 6000, 1, 1, NULL), 0);
-    CHECK_EQ(tern_reasm_datagrams_held(r), 2);
+    CHECK_EQ(ip_reasm_datagrams_held(r), 2);
     REQUIRE_EQ(feed(r, c, data, 0, 6000, 1, 2, NULL), 0); /* evicts a */
-    CHECK(tern_reasm_bytes_held(r) <= 16 * KIB);
-    CHECK_EQ(tern_reasm_datagrams_held(r), 2);
-    CHECK_EQ(tern_reasm_stats(r)->evicted, 1);
+    CHECK(ip_reasm_bytes_held(r) <= 16 * KIB);
+    CHECK_EQ(ip_reasm_datagrams_held(r), 2);
+    CHECK_EQ(ip_reasm_stats(r)->evicted, 1);
     /* b completes: it was kept; a was not (its tail starts a new one). */
     struct result res;
     CHECK_EQ(feed(r, b, data, 6000, 100, 0, 3, &res), 1);
@@ -714,11 +714,11 @@ TEST(attack_15_byte_cap_evicts_oldest)
     d.id = 4;
     REQUIRE_EQ(feed(r, d, data, 0, 8000, 1, 5, NULL), 0);
     REQUIRE_EQ(feed(r, d, data, 8000, 9000, 1, 5, NULL), TERN_E_NOMEM);
-    CHECK(tern_reasm_bytes_held(r) <= 16 * KIB);
+    CHECK(ip_reasm_bytes_held(r) <= 16 * KIB);
     struct expired e = {0};
-    tern_reasm_expire(r, 100 * SEC, on_expired, &e);
+    ip_reasm_expire(r, 100 * SEC, on_expired, &e);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(attack_15_datagram_cap_evicts_oldest)
@@ -731,9 +731,9 @@ TEST(attack_15_datagram_cap_evicts_oldest)
         struct key k = K1;
         k.id = id;
         REQUIRE_EQ(feed(r, k, data, 0, 32, 1, id, NULL), 0);
-        CHECK(tern_reasm_datagrams_held(r) <= 3);
+        CHECK(ip_reasm_datagrams_held(r) <= 3);
     }
-    CHECK_EQ(tern_reasm_stats(r)->evicted, 1);
+    CHECK_EQ(ip_reasm_stats(r)->evicted, 1);
     /* ids 2..4 are held and complete; id 1 was the oldest and is gone. */
     for (uint16_t id = 2; id <= 4; id++) {
         struct key k = K1;
@@ -744,9 +744,9 @@ TEST(attack_15_datagram_cap_evicts_oldest)
     struct key k1 = K1;
     k1.id = 1;
     CHECK_EQ(feed(r, k1, data, 32, 32, 0, 10, NULL), 0);
-    tern_reasm_expire(r, 100 * SEC, NULL, NULL);
+    ip_reasm_expire(r, 100 * SEC, NULL, NULL);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(attack_15_timeout_counts_from_first_arrived_fragment)
@@ -760,14 +760,14 @@ TEST(attack_15_timeout_counts_from_first_arrived_fragment)
     /* Later fragments do not extend the timer. */
     REQUIRE_EQ(feed(r, K1, data, 0, 8, 1, t + 29 * SEC, NULL), 0);
     struct expired e = {0};
-    CHECK_EQ(tern_reasm_expire(r, t + 30 * SEC - 1, on_expired, &e), t + 30 * SEC);
+    CHECK_EQ(ip_reasm_expire(r, t + 30 * SEC - 1, on_expired, &e), t + 30 * SEC);
     CHECK_EQ(e.calls, 0);
-    CHECK_EQ(tern_reasm_datagrams_held(r), 1);
-    CHECK_EQ(tern_reasm_expire(r, t + 30 * SEC, on_expired, &e), UINT64_MAX);
+    CHECK_EQ(ip_reasm_datagrams_held(r), 1);
+    CHECK_EQ(ip_reasm_expire(r, t + 30 * SEC, on_expired, &e), UINT64_MAX);
     CHECK_EQ(e.calls, 1);
-    CHECK_EQ(tern_reasm_stats(r)->timeouts, 1);
+    CHECK_EQ(ip_reasm_stats(r)->timeouts, 1);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(attack_15_no_time_exceeded_without_first_fragment)
@@ -779,11 +779,11 @@ TEST(attack_15_no_time_exceeded_without_first_fragment)
     REQUIRE_EQ(feed(r, K1, data, 8, 16, 1, 0, NULL), 0);
     REQUIRE_EQ(feed(r, K1, data, 40, 8, 0, 0, NULL), 0);
     struct expired e = {0};
-    CHECK_EQ(tern_reasm_expire(r, 31 * SEC, on_expired, &e), UINT64_MAX);
+    CHECK_EQ(ip_reasm_expire(r, 31 * SEC, on_expired, &e), UINT64_MAX);
     CHECK_EQ(e.calls, 0);
-    CHECK_EQ(tern_reasm_stats(r)->timeouts, 1);
+    CHECK_EQ(ip_reasm_stats(r)->timeouts, 1);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 /* scapy: raw(IP(src="10.0.0.1", dst="10.0.0.2", id=0x777, flags="MF", ttl=5, proto=17, options=[IPOption_Router_Alert()])/bytes(range(16))) */
@@ -810,16 +810,16 @@ TEST(attack_15_quote_is_received_header_plus_8_bytes)
     struct tern_reasm *r = mk(64 * KIB, 4);
     REQUIRE(r);
     struct result res;
-    REQUIRE_EQ(tern_reasm_input(r, &ip, first_frag_ra + 24, ip.payload_len, 7, &res.out,
+    REQUIRE_EQ(ip_reasm_input(r, &ip, first_frag_ra + 24, ip.payload_len, 7, &res.out,
                                 &res.out_len, &res.ip),
                0);
     struct expired e = {0};
-    tern_reasm_expire(r, 7 + 30 * SEC, keep_quote, &e);
+    ip_reasm_expire(r, 7 + 30 * SEC, keep_quote, &e);
     REQUIRE_EQ(e.calls, 1);
     REQUIRE_EQ(e.last_len, 24 + 8);
     CHECK_MEM(e.last, first_frag_ra, 24 + 8);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }
 
 TEST(reasm_expire_empty_and_next_deadline)
@@ -827,15 +827,15 @@ TEST(reasm_expire_empty_and_next_deadline)
     uint8_t data[64] = {0};
     struct tern_reasm *r = mk(64 * KIB, 4);
     REQUIRE(r);
-    CHECK_EQ(tern_reasm_expire(r, 0, NULL, NULL), UINT64_MAX);
+    CHECK_EQ(ip_reasm_expire(r, 0, NULL, NULL), UINT64_MAX);
     struct key a = K1, b = K1;
     b.id = 99;
     REQUIRE_EQ(feed(r, a, data, 8, 8, 1, 10 * SEC, NULL), 0);
     REQUIRE_EQ(feed(r, b, data, 8, 8, 1, 12 * SEC, NULL), 0);
-    CHECK_EQ(tern_reasm_expire(r, 11 * SEC, NULL, NULL), 40 * SEC);
-    CHECK_EQ(tern_reasm_expire(r, 40 * SEC, NULL, NULL), 42 * SEC);
-    CHECK_EQ(tern_reasm_datagrams_held(r), 1);
-    CHECK_EQ(tern_reasm_expire(r, 42 * SEC, NULL, NULL), UINT64_MAX);
+    CHECK_EQ(ip_reasm_expire(r, 11 * SEC, NULL, NULL), 40 * SEC);
+    CHECK_EQ(ip_reasm_expire(r, 40 * SEC, NULL, NULL), 42 * SEC);
+    CHECK_EQ(ip_reasm_datagrams_held(r), 1);
+    CHECK_EQ(ip_reasm_expire(r, 42 * SEC, NULL, NULL), UINT64_MAX);
     check_empty(r);
-    tern_reasm_free(r);
+    ip_reasm_free(r);
 }

@@ -158,7 +158,7 @@ TEST(core_stack_ping_own_address_via_loopback)
     /* Not re-entrant: nothing happens until the loop turns. */
     CHECK_EQ(el.n, 0);
     struct tern_stack_mem m;
-    tern_stack_mem_usage(w->s, &m);
+    stack_mem_usage(w->s, &m);
     CHECK_EQ(m.loop_queued, 1);
     world_run(w, 0);
     REQUIRE_EQ(el.n, 1);
@@ -234,7 +234,7 @@ TEST(core_stack_two_stacks_ping_over_memlink)
     tern_echo_unbind(b, (uint16_t)idb);
     tern_loop_run(l, tern_loop_now(l) + 200000000ull);
     struct tern_stack_mem m;
-    tern_stack_mem_usage(a, &m);
+    stack_mem_usage(a, &m);
     CHECK_EQ(m.arp_entries + m.arp_queued + m.loop_queued + m.reasm_bytes, 0);
     tern_stack_free(a);
     tern_stack_free(b);
@@ -271,29 +271,29 @@ TEST(core_rng_siphash_reference_vectors)
         k0 = k0 << 8 | key[i];
         k1 = k1 << 8 | key[8 + i];
     }
-    CHECK(tern_siphash24(k0, k1, msg, 0) == 0x726fdb47dd0e0e31ull);
-    CHECK(tern_siphash24(k0, k1, msg, 1) == 0x74f839c593dc67fdull);
-    CHECK(tern_siphash24(k0, k1, msg, 15) == 0xa129ca6149be45e5ull); /* the paper's example */
-    CHECK(tern_siphash24(k0, k1, msg, 63) == 0x958a324ceb064572ull);
+    CHECK(siphash24(k0, k1, msg, 0) == 0x726fdb47dd0e0e31ull);
+    CHECK(siphash24(k0, k1, msg, 1) == 0x74f839c593dc67fdull);
+    CHECK(siphash24(k0, k1, msg, 15) == 0xa129ca6149be45e5ull); /* the paper's example */
+    CHECK(siphash24(k0, k1, msg, 63) == 0x958a324ceb064572ull);
 }
 
 TEST(core_rng_deterministic_and_seeded)
 {
     struct tern_rng a, b, c;
-    tern_rng_init(&a, 42);
-    tern_rng_init(&b, 42);
-    tern_rng_init(&c, 43);
+    prng_init(&a, 42);
+    prng_init(&b, 42);
+    prng_init(&c, 43);
     int same = 0;
     for (int i = 0; i < 100; i++) {
-        uint64_t x = tern_rng_next(&a);
-        CHECK(x == tern_rng_next(&b));
-        if (x == tern_rng_next(&c))
+        uint64_t x = prng_next(&a);
+        CHECK(x == prng_next(&b));
+        if (x == prng_next(&c))
             same++;
     }
     CHECK_EQ(same, 0);
-    CHECK(tern_rng_hash(&a, "abc", 3) == tern_rng_hash(&b, "abc", 3));
-    CHECK(tern_rng_hash(&a, "abc", 3) != tern_rng_hash(&c, "abc", 3));
+    CHECK(prng_hash(&a, "abc", 3) == prng_hash(&b, "abc", 3));
+    CHECK(prng_hash(&a, "abc", 3) != prng_hash(&c, "abc", 3));
     for (int i = 0; i < 1000; i++)
-        CHECK(tern_rng_below(&a, 7) < 7);
-    CHECK_EQ(tern_rng_below(&a, 1), 0);
+        CHECK(prng_below(&a, 7) < 7);
+    CHECK_EQ(prng_below(&a, 1), 0);
 }

@@ -117,7 +117,7 @@ TEST(attack_36_zero_window_persist_backoff_user_timeout)
         world_run(w, 2000);
         struct tern_tcp_repr p;
         if (!wt_pop(w, &p)) {
-            tern_test_fail(__FILE__, __LINE__, "no probe %d at %llu", i, (unsigned long long)(tern_loop_now(w->loop) - t0));
+            test_fail(__FILE__, __LINE__, "no probe %d at %llu", i, (unsigned long long)(tern_loop_now(w->loop) - t0));
             return;
         }
         CHECK_EQ(p.flags, ACKF);

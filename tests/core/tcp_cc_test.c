@@ -17,7 +17,7 @@
 
 static void setup(struct tern_cc *cc, const struct tern_cc_ops *ops)
 {
-    tern_cc_init(cc, ops, MSS, tern_cc_initial_window(MSS, false), 0);
+    cc_init(cc, ops, MSS, cc_initial_window(MSS, false), 0);
 }
 
 /* One round trip: the window open at its start is acknowledged in ACKs of
@@ -37,24 +37,24 @@ static uint64_t one_rtt(struct tern_cc *cc, uint32_t ack_bytes, uint64_t rtt_us,
 TEST(tcp_cc_initial_window_rfc6928)
 {
     /* IW = min (10*MSS, max (2*MSS, 14600)) */
-    CHECK_EQ(tern_cc_initial_window(1460, false), 14600);
-    CHECK_EQ(tern_cc_initial_window(536, false), 5360);
-    CHECK_EQ(tern_cc_initial_window(1000, false), 10000);
-    CHECK_EQ(tern_cc_initial_window(8960, false), 17920);
-    CHECK_EQ(tern_cc_initial_window(1460, true), 1460); /* SYN was lost */
+    CHECK_EQ(cc_initial_window(1460, false), 14600);
+    CHECK_EQ(cc_initial_window(536, false), 5360);
+    CHECK_EQ(cc_initial_window(1000, false), 10000);
+    CHECK_EQ(cc_initial_window(8960, false), 17920);
+    CHECK_EQ(cc_initial_window(1460, true), 1460); /* SYN was lost */
     struct tern_cc cc;
     setup(&cc, NULL);
-    CHECK_STR(tern_cc_name(&cc), "cubic"); /* the default */
-    CHECK_EQ(tern_cc_cwnd(&cc), 10 * MSS);
-    CHECK_EQ(tern_cc_ssthresh(&cc), TERN_CC_SSTHRESH_INF);
-    CHECK(tern_cc_by_name("newreno") == &tern_cc_newreno);
-    CHECK(tern_cc_by_name("cubic") == &tern_cc_cubic);
-    CHECK(tern_cc_by_name("vegas") == NULL);
+    CHECK_STR(cc_name(&cc), "cubic"); /* the default */
+    CHECK_EQ(cc_cwnd(&cc), 10 * MSS);
+    CHECK_EQ(cc_ssthresh(&cc), TERN_CC_SSTHRESH_INF);
+    CHECK(cc_by_name("newreno") == &cc_newreno);
+    CHECK(cc_by_name("cubic") == &cc_cubic);
+    CHECK(cc_by_name("vegas") == NULL);
 }
 
 TEST(tcp_cc_slow_start_doubles_per_rtt)
 {
-    const struct tern_cc_ops *algs[] = {&tern_cc_newreno, &tern_cc_cubic};
+    const struct tern_cc_ops *algs[] = {&cc_newreno, &cc_cubic};
     for (int a = 0; a < 2; a++) {
         /* Per-segment ACKs and delayed ACKs (2*SMSS each): with byte
          * counting and L = 2*SMSS both double cwnd every RTT. */
@@ -73,7 +73,7 @@ TEST(tcp_cc_slow_start_doubles_per_rtt)
     /* L caps one ACK's credit: a stretch ACK of 5 segments adds 2 SMSS,
      * and only 1 SMSS in the slow start after an RTO (RFC 3465 s2.3). */
     struct tern_cc cc;
-    setup(&cc, &tern_cc_newreno);
+    setup(&cc, &cc_newreno);
     cc.ops->on_ack(&cc, 5 * MSS, 0, 0, false);
     CHECK_EQ(cc.cwnd, 12 * MSS);
     cc.ops->on_rto(&cc, 12 * MSS, false, 0);
@@ -85,7 +85,7 @@ TEST(tcp_cc_newreno_congestion_avoidance_one_mss_per_rtt)
 {
     for (uint32_t ack = MSS; ack <= 20 * MSS; ack *= 2) {
         struct tern_cc cc;
-        setup(&cc, &tern_cc_newreno);
+        setup(&cc, &cc_newreno);
         cc.cwnd = 20 * MSS;
         cc.ssthresh = 10 * MSS;
         uint64_t now = 0;
@@ -99,7 +99,7 @@ TEST(tcp_cc_newreno_congestion_avoidance_one_mss_per_rtt)
     }
     /* In fast recovery the algorithm leaves cwnd alone. */
     struct tern_cc cc;
-    setup(&cc, &tern_cc_newreno);
+    setup(&cc, &cc_newreno);
     cc.ops->on_ack(&cc, MSS, 0, 0, true);
     CHECK_EQ(cc.cwnd, 10 * MSS);
 }
@@ -107,7 +107,7 @@ TEST(tcp_cc_newreno_congestion_avoidance_one_mss_per_rtt)
 TEST(tcp_cc_loss_halves_newreno_and_cubic_keeps_seven_tenths)
 {
     struct tern_cc cc;
-    setup(&cc, &tern_cc_newreno);
+    setup(&cc, &cc_newreno);
     cc.cwnd = 40 * MSS;
     cc.ops->on_loss(&cc, 40 * MSS, 0);
     CHECK_EQ(cc.ssthresh, 20 * MSS); /* RFC 5681 (4): FlightSize / 2 */
@@ -119,7 +119,7 @@ TEST(tcp_cc_loss_halves_newreno_and_cubic_keeps_seven_tenths)
     cc.ops->on_loss(&cc, 10 * MSS, 0);
     CHECK_EQ(cc.ssthresh, 5 * MSS);
 
-    setup(&cc, &tern_cc_cubic);
+    setup(&cc, &cc_cubic);
     cc.cwnd = 40 * MSS;
     cc.ops->on_loss(&cc, 40 * MSS, 0);
     CHECK_EQ(cc.ssthresh, 28 * MSS); /* RFC 9438 Figure 5: 0.7 * flight */
@@ -133,7 +133,7 @@ TEST(tcp_cc_loss_halves_newreno_and_cubic_keeps_seven_tenths)
 TEST(tcp_cc_rto_sets_loss_window)
 {
     struct tern_cc cc;
-    setup(&cc, &tern_cc_newreno);
+    setup(&cc, &cc_newreno);
     cc.cwnd = 30 * MSS;
     cc.ops->on_rto(&cc, 30 * MSS, false, 0);
     /* RFC 5681 s3.1: cwnd = LW = 1 SMSS, ssthresh = max(FlightSize/2, 2*SMSS). */
@@ -146,7 +146,7 @@ TEST(tcp_cc_rto_sets_loss_window)
     cc.ops->on_rto(&cc, MSS, false, 0);
     CHECK_EQ(cc.ssthresh, 2 * MSS);
 
-    setup(&cc, &tern_cc_cubic);
+    setup(&cc, &cc_cubic);
     cc.cwnd = 30 * MSS;
     cc.ops->on_rto(&cc, 30 * MSS, false, 0);
     /* RFC 9438 s4.8: cwnd as Reno, ssthresh with beta_cubic. */
@@ -167,7 +167,7 @@ static double cubic_formula(double w_max_seg, double cwnd_epoch_seg, double t)
 TEST(tcp_cc_cubic_curve_matches_rfc9438)
 {
     struct tern_cc cc;
-    setup(&cc, &tern_cc_cubic);
+    setup(&cc, &cc_cubic);
     cc.cwnd = 100 * MSS;
     cc.ops->on_loss(&cc, 100 * MSS, 0); /* W_max = 100, cwnd = 70 segments */
     cc.ops->on_ack(&cc, MSS, 100000, 5000000, false); /* epoch starts at 5 s */
@@ -175,19 +175,19 @@ TEST(tcp_cc_cubic_curve_matches_rfc9438)
     CHECK_EQ(cc.cubic.cwnd_epoch, 70 * MSS);
     /* K = cbrt(W_max * (1 - beta) / C) = cbrt(75) s. */
     double k = cbrt(100 * (1 - 0.7) / 0.4);
-    CHECK(fabs((double)tern_cubic_k_us(&cc) / 1e6 - k) < 0.001);
+    CHECK(fabs((double)cubic_k_us(&cc) / 1e6 - k) < 0.001);
     /* W(K) = W_max; W(0) = beta * W_max = cwnd_epoch. */
-    CHECK(llabs((long long)tern_cubic_w(&cc, (uint64_t)(k * 1e6)) - 100 * MSS) <= 2);
-    CHECK(llabs((long long)tern_cubic_w(&cc, 0) - 70 * MSS) <= 20);
+    CHECK(llabs((long long)cubic_w(&cc, (uint64_t)(k * 1e6)) - 100 * MSS) <= 2);
+    CHECK(llabs((long long)cubic_w(&cc, 0) - 70 * MSS) <= 20);
     /* The curve against the formula, and its shape: increments shrink
      * before K (concave) and grow after it (convex). */
     double prev_w = 0, prev_inc = 0;
     for (int i = 0; i <= 16; i++) {
         double t = k * i / 8;
-        double w = (double)tern_cubic_w(&cc, (uint64_t)(t * 1e6));
+        double w = (double)cubic_w(&cc, (uint64_t)(t * 1e6));
         double want = cubic_formula(100, 70, t) * MSS;
         if (fabs(w - want) > 20)
-            tern_test_fail(__FILE__, __LINE__, "W(%.3f) = %.0f, formula %.1f", t, w, want);
+            test_fail(__FILE__, __LINE__, "W(%.3f) = %.0f, formula %.1f", t, w, want);
         if (i > 0) {
             double inc = w - prev_w;
             CHECK(inc >= 0);
@@ -207,7 +207,7 @@ TEST(tcp_cc_cubic_window_tracks_curve_over_time)
      * cwnd follows W_cubic (s4.4 concave, then s4.5 convex). After each RTT
      * cwnd has reached the target set one RTT earlier: W_cubic(t). */
     struct tern_cc cc;
-    setup(&cc, &tern_cc_cubic);
+    setup(&cc, &cc_cubic);
     cc.cwnd = 100 * MSS;
     cc.ops->on_loss(&cc, 100 * MSS, 0);
     const uint64_t rtt = 100000, t0 = 1000000;
@@ -217,7 +217,7 @@ TEST(tcp_cc_cubic_window_tracks_curve_over_time)
         double t = (double)(now - t0) / 1e6;
         double want = cubic_formula(100, 70, t) * MSS;
         if (fabs((double)cc.cwnd - want) > 0.03 * want)
-            tern_test_fail(__FILE__, __LINE__, "rtt %d: cwnd %u, W_cubic(%.1f) %.0f", r, cc.cwnd,
+            test_fail(__FILE__, __LINE__, "rtt %d: cwnd %u, W_cubic(%.1f) %.0f", r, cc.cwnd,
                            t, want);
     }
     CHECK(cc.cwnd > 100 * MSS); /* past W_max: the convex region */
@@ -229,7 +229,7 @@ TEST(tcp_cc_cubic_reno_friendly_region_follows_w_est)
      * less than alpha_cubic = 3 * 0.3 / 1.7 = 9/17 per RTT, so cwnd =
      * W_est (s4.3). The model applies Figure 4 per ACK in double. */
     struct tern_cc cc;
-    setup(&cc, &tern_cc_cubic);
+    setup(&cc, &cc_cubic);
     cc.cwnd = 100 * MSS;
     cc.ops->on_loss(&cc, 100 * MSS, 0);
     const double alpha = 3 * (1 - 0.7) / (1 + 0.7);
@@ -262,7 +262,7 @@ TEST(tcp_cc_cubic_reno_friendly_region_follows_w_est)
 TEST(tcp_cc_cubic_fast_convergence)
 {
     struct tern_cc cc;
-    setup(&cc, &tern_cc_cubic);
+    setup(&cc, &cc_cubic);
     cc.cwnd = 100 * MSS;
     cc.ops->on_loss(&cc, 100 * MSS, 0);
     CHECK_EQ(cc.cubic.w_max, 100 * MSS);
@@ -271,7 +271,7 @@ TEST(tcp_cc_cubic_fast_convergence)
     cc.ops->on_loss(&cc, 80 * MSS, 0);
     CHECK_EQ(cc.cubic.w_max, 68 * MSS);
     /* Disabled: W_max = cwnd. */
-    setup(&cc, &tern_cc_cubic);
+    setup(&cc, &cc_cubic);
     cc.cubic.fast_convergence = false;
     cc.cwnd = 100 * MSS;
     cc.ops->on_loss(&cc, 100 * MSS, 0);
@@ -283,7 +283,7 @@ TEST(tcp_cc_cubic_fast_convergence)
 TEST(tcp_cc_cubic_after_rto_k_is_zero)
 {
     struct tern_cc cc;
-    setup(&cc, &tern_cc_cubic);
+    setup(&cc, &cc_cubic);
     cc.cwnd = 100 * MSS;
     cc.ops->on_rto(&cc, 100 * MSS, false, 0);
     CHECK_EQ(cc.cwnd, MSS);
@@ -294,12 +294,12 @@ TEST(tcp_cc_cubic_after_rto_k_is_zero)
     cc.ops->on_ack(&cc, MSS, 50000, now, false);
     /* s4.8: K = 0 and W_max = cwnd at the start of congestion avoidance. */
     REQUIRE(cc.cubic.epoch_valid);
-    CHECK_EQ(tern_cubic_k_us(&cc), 0);
+    CHECK_EQ(cubic_k_us(&cc), 0);
     CHECK_EQ(cc.cubic.w_max, cc.cubic.cwnd_epoch);
-    CHECK_EQ(tern_cubic_w(&cc, 0), cc.cubic.cwnd_epoch);
+    CHECK_EQ(cubic_w(&cc, 0), cc.cubic.cwnd_epoch);
     /* W(t) = C * t^3 + W_max from there. */
     double w2 = 0.4 * 8 * MSS + cc.cubic.w_max;
-    CHECK(fabs((double)tern_cubic_w(&cc, 2000000) - w2) <= 2);
+    CHECK(fabs((double)cubic_w(&cc, 2000000) - w2) <= 2);
 }
 
 /* ---- RFC 6582 recovery ------------------------------------------------- */
@@ -309,15 +309,15 @@ TEST(tcp_cc_newreno_recovery_entry_inflation_partial_full)
     struct tern_cc cc;
     struct tern_recovery rec;
     const uint32_t iss = 0xfffff000u; /* the run crosses the 2^32 wrap */
-    setup(&cc, &tern_cc_newreno);
-    tern_rec_init(&rec, iss);
+    setup(&cc, &cc_newreno);
+    rec_init(&rec, iss);
     cc.cwnd = 20 * MSS;
     cc.ssthresh = 10 * MSS;
     uint32_t una = iss + 1, nxt = una + 20 * MSS;
     /* Duplicate ACKs 1 and 2: limited transmit; 3: fast retransmit. */
-    CHECK_EQ(tern_rec_on_dupack(&rec, &cc, una, nxt, 20 * MSS, 0), TERN_REC_LIMITED_TX);
-    CHECK_EQ(tern_rec_on_dupack(&rec, &cc, una, nxt, 20 * MSS, 0), TERN_REC_LIMITED_TX);
-    CHECK_EQ(tern_rec_on_dupack(&rec, &cc, una, nxt, 20 * MSS, 0),
+    CHECK_EQ(rec_on_dupack(&rec, &cc, una, nxt, 20 * MSS, 0), TERN_REC_LIMITED_TX);
+    CHECK_EQ(rec_on_dupack(&rec, &cc, una, nxt, 20 * MSS, 0), TERN_REC_LIMITED_TX);
+    CHECK_EQ(rec_on_dupack(&rec, &cc, una, nxt, 20 * MSS, 0),
              TERN_REC_RETRANSMIT | TERN_REC_ENTERED);
     CHECK(rec.in_recovery);
     CHECK_EQ(rec.recover, nxt);
@@ -325,20 +325,20 @@ TEST(tcp_cc_newreno_recovery_entry_inflation_partial_full)
     CHECK_EQ(cc.cwnd, 13 * MSS); /* ssthresh + 3*SMSS */
     /* Each further duplicate ACK inflates by SMSS, but never past the
      * bytes in flight (a spoofed flood gains nothing). */
-    CHECK_EQ(tern_rec_on_dupack(&rec, &cc, una, nxt, 20 * MSS, 0), TERN_REC_NONE);
+    CHECK_EQ(rec_on_dupack(&rec, &cc, una, nxt, 20 * MSS, 0), TERN_REC_NONE);
     CHECK_EQ(cc.cwnd, 14 * MSS);
     for (int i = 0; i < 1000; i++)
-        tern_rec_on_dupack(&rec, &cc, una, nxt, 20 * MSS, 0);
+        rec_on_dupack(&rec, &cc, una, nxt, 20 * MSS, 0);
     CHECK_EQ(cc.cwnd, 10 * MSS + 20 * MSS);
     /* Partial ACK of 5 segments: deflate by 5*SMSS, add back SMSS,
      * retransmit, reset the timer on the first partial ACK only. */
     uint32_t before = cc.cwnd;
-    unsigned act = tern_rec_on_ack(&rec, &cc, una + 5 * MSS, 5 * MSS, 15 * MSS, 100000, 0);
+    unsigned act = rec_on_ack(&rec, &cc, una + 5 * MSS, 5 * MSS, 15 * MSS, 100000, 0);
     CHECK_EQ(act, TERN_REC_RETRANSMIT | TERN_REC_RESET_TIMER);
     CHECK_EQ(cc.cwnd, before - 5 * MSS + MSS);
     una += 5 * MSS;
     before = cc.cwnd;
-    act = tern_rec_on_ack(&rec, &cc, una + 500, 500, 15 * MSS - 500, 100000, 0);
+    act = rec_on_ack(&rec, &cc, una + 500, 500, 15 * MSS - 500, 100000, 0);
     CHECK_EQ(act, TERN_REC_RETRANSMIT); /* < SMSS acked: no add-back */
     CHECK_EQ(cc.cwnd, before - 500);
     una += 500;
@@ -346,13 +346,13 @@ TEST(tcp_cc_newreno_recovery_entry_inflation_partial_full)
     /* Full ACK (covers recover): cwnd = min(ssthresh, max(FlightSize,
      * SMSS) + SMSS); recovery ends. With 3 segments still out (new data
      * sent during recovery), that is 4 segments. */
-    act = tern_rec_on_ack(&rec, &cc, nxt, nxt - una, 3 * MSS, 100000, 0);
+    act = rec_on_ack(&rec, &cc, nxt, nxt - una, 3 * MSS, 100000, 0);
     CHECK_EQ(act, TERN_REC_EXITED);
     CHECK(!rec.in_recovery);
     CHECK_EQ(cc.cwnd, 4 * MSS);
     CHECK_EQ(cc.ssthresh, 10 * MSS);
     /* Back to normal growth: slow start up to ssthresh. */
-    tern_rec_on_ack(&rec, &cc, nxt + MSS, MSS, 2 * MSS, 100000, 0);
+    rec_on_ack(&rec, &cc, nxt + MSS, MSS, 2 * MSS, 100000, 0);
     CHECK_EQ(cc.cwnd, 5 * MSS);
 }
 
@@ -360,25 +360,25 @@ TEST(tcp_cc_recovery_not_reentered_for_old_data)
 {
     struct tern_cc cc;
     struct tern_recovery rec;
-    setup(&cc, &tern_cc_newreno);
-    tern_rec_init(&rec, 1000);
+    setup(&cc, &cc_newreno);
+    rec_init(&rec, 1000);
     cc.cwnd = 20 * MSS;
     uint32_t una = 1001, nxt = una + 20 * MSS;
     /* The timer fires: recover = SND.NXT (RFC 6582 s3.2 step 6). */
-    tern_rec_on_rto(&rec, &cc, nxt, 20 * MSS, false, 0);
+    rec_on_rto(&rec, &cc, nxt, 20 * MSS, false, 0);
     CHECK_EQ(cc.cwnd, MSS);
     CHECK_EQ(cc.ssthresh, 10 * MSS);
     /* Duplicate ACKs for data sent before the timeout do not trigger a
      * second reduction (step 2: ACK does not cover more than recover). */
     for (int i = 0; i < 5; i++)
-        CHECK(!(tern_rec_on_dupack(&rec, &cc, una + MSS, nxt, 19 * MSS, 0) & TERN_REC_RETRANSMIT));
+        CHECK(!(rec_on_dupack(&rec, &cc, una + MSS, nxt, 19 * MSS, 0) & TERN_REC_RETRANSMIT));
     CHECK(!rec.in_recovery);
     CHECK_EQ(cc.ssthresh, 10 * MSS);
     /* Once the ACK passes recover, a new loss is a new congestion event. */
-    tern_rec_on_ack(&rec, &cc, nxt + MSS, 20 * MSS, 4 * MSS, 0, 0);
+    rec_on_ack(&rec, &cc, nxt + MSS, 20 * MSS, 4 * MSS, 0, 0);
     for (int i = 0; i < 2; i++)
-        tern_rec_on_dupack(&rec, &cc, nxt + MSS, nxt + 5 * MSS, 4 * MSS, 0);
-    CHECK(tern_rec_on_dupack(&rec, &cc, nxt + MSS, nxt + 5 * MSS, 4 * MSS, 0) & TERN_REC_ENTERED);
+        rec_on_dupack(&rec, &cc, nxt + MSS, nxt + 5 * MSS, 4 * MSS, 0);
+    CHECK(rec_on_dupack(&rec, &cc, nxt + MSS, nxt + 5 * MSS, 4 * MSS, 0) & TERN_REC_ENTERED);
     CHECK_EQ(cc.ssthresh, 2 * MSS);
 }
 
@@ -386,17 +386,17 @@ TEST(tcp_cc_cubic_uses_the_same_recovery)
 {
     struct tern_cc cc;
     struct tern_recovery rec;
-    setup(&cc, &tern_cc_cubic);
-    tern_rec_init(&rec, 0);
+    setup(&cc, &cc_cubic);
+    rec_init(&rec, 0);
     cc.cwnd = 40 * MSS;
     cc.ssthresh = 20 * MSS;
     for (int i = 0; i < 3; i++)
-        tern_rec_on_dupack(&rec, &cc, 1, 1 + 40 * MSS, 40 * MSS, 0);
+        rec_on_dupack(&rec, &cc, 1, 1 + 40 * MSS, 40 * MSS, 0);
     CHECK(rec.in_recovery);
     CHECK_EQ(cc.ssthresh, 28 * MSS);
     CHECK_EQ(cc.cwnd, 31 * MSS);
     /* No CUBIC growth in recovery; exit restores a bounded window. */
-    tern_rec_on_ack(&rec, &cc, 1 + 40 * MSS, 40 * MSS, 0, 100000, 1000);
+    rec_on_ack(&rec, &cc, 1 + 40 * MSS, 40 * MSS, 0, 100000, 1000);
     CHECK_EQ(cc.cwnd, 2 * MSS); /* min(ssthresh, max(0, SMSS) + SMSS) */
     CHECK(!cc.cubic.epoch_valid);
 }
@@ -406,19 +406,19 @@ TEST(tcp_cc_cubic_uses_the_same_recovery)
  * below IW stays. Both algorithms. */
 TEST(tcp_cc_restart_after_idle_sets_restart_window)
 {
-    const struct tern_cc_ops *algs[] = {&tern_cc_newreno, &tern_cc_cubic};
-    uint32_t iw = tern_cc_initial_window(MSS, false);
+    const struct tern_cc_ops *algs[] = {&cc_newreno, &cc_cubic};
+    uint32_t iw = cc_initial_window(MSS, false);
     for (int a = 0; a < 2; a++) {
         struct tern_cc cc;
         setup(&cc, algs[a]);
         cc.cwnd = 40 * MSS;
         cc.ops->on_loss(&cc, 40 * MSS, 0);
         uint32_t ss = cc.ssthresh;
-        tern_cc_restart_after_idle(&cc, iw, 10000000);
+        cc_restart_after_idle(&cc, iw, 10000000);
         CHECK_EQ(cc.cwnd, iw);
         CHECK_EQ(cc.ssthresh, ss);
         cc.cwnd = 3 * MSS;
-        tern_cc_restart_after_idle(&cc, iw, 20000000);
+        cc_restart_after_idle(&cc, iw, 20000000);
         CHECK_EQ(cc.cwnd, 3 * MSS);
     }
 }
@@ -433,7 +433,7 @@ TEST(tcp_cc_restart_after_idle_sets_restart_window)
 TEST(tcp_cc_cubic_restart_after_idle_starts_new_epoch)
 {
     struct tern_cc cc;
-    setup(&cc, &tern_cc_cubic);
+    setup(&cc, &cc_cubic);
     cc.cwnd = 40 * MSS;
     cc.ops->on_loss(&cc, 40 * MSS, 0); /* W_max 40, cwnd = ssthresh = 28 segments */
     const uint64_t rtt = 100000;
@@ -441,7 +441,7 @@ TEST(tcp_cc_cubic_restart_after_idle_starts_new_epoch)
     REQUIRE(cc.cubic.epoch_valid);
     CHECK_EQ(cc.cubic.t_epoch_us, 1000000 + rtt / 28);
     now += 100000000; /* 100 s idle */
-    tern_cc_restart_after_idle(&cc, tern_cc_initial_window(MSS, false), now);
+    cc_restart_after_idle(&cc, cc_initial_window(MSS, false), now);
     CHECK(!cc.cubic.epoch_valid);
     CHECK_EQ(cc.cwnd, 10 * MSS);
     /* Slow start back to ssthresh. */

@@ -149,7 +149,7 @@ TEST(tcp_e2e_close_with_unread_data_sends_rst)
     REQUIRE(tnet_connect(&n, 80, &l, &a, &b) == 0);
     CHECK_EQ(tern_sock_send(a, "unread", 6, 0), 6);
     tnet_run(&n, 100000);
-    CHECK_EQ(tern_ringbuf_len(&tcp_cb_of(b)->rcv), 6);
+    CHECK_EQ(ringbuf_len(&tcp_cb_of(b)->rcv), 6);
     CHECK_EQ(tern_sock_close(b), 0); /* 6 bytes never read */
     CHECK_EQ(n.sb->sock_count, 1);
     tnet_run(&n, 100000);

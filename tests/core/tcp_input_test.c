@@ -307,7 +307,7 @@ TEST(tcp_in_passive_open_rtt_from_syn_ack_timestamps)
     struct tern_sock *l, *sk = passive_open_rtt_ts(w, 20000, false, true, &l);
     REQUIRE(sk != NULL);
     CHECK(tcp_cb_of(sk)->ts_ok);
-    CHECK_EQ(tern_rtt_srtt_us(&tcp_cb_of(sk)->rtt), 20000);
+    CHECK_EQ(rtt_srtt_us(&tcp_cb_of(sk)->rtt), 20000);
     wt_finish(w, sk, l);
 }
 
@@ -322,7 +322,7 @@ TEST(tcp_in_passive_open_rtt_from_syn_ack)
     REQUIRE(sk != NULL);
     struct tcp_cb *cb = tcp_cb_of(sk);
     CHECK(!cb->ts_ok);
-    CHECK_EQ(tern_rtt_srtt_us(&cb->rtt), 20000);
+    CHECK_EQ(rtt_srtt_us(&cb->rtt), 20000);
     /* One data segment, lost. */
     CHECK_EQ(tern_sock_send(sk, "request!", 8, 0), 8);
     struct tern_tcp_repr a;
@@ -347,7 +347,7 @@ TEST(tcp_in_passive_open_no_rtt_from_resent_syn_ack)
     struct world *w = world_new(NULL);
     struct tern_sock *l, *sk = passive_open_rtt(w, 20000, true, &l);
     REQUIRE(sk != NULL);
-    CHECK_EQ(tern_rtt_srtt_us(&tcp_cb_of(sk)->rtt), 0);
+    CHECK_EQ(rtt_srtt_us(&tcp_cb_of(sk)->rtt), 0);
     wt_finish(w, sk, l);
 }
 

@@ -27,14 +27,14 @@ static int cmp_u32(const void *a, const void *b)
 TEST(attack_38_isn_unpredictable)
 {
     struct tern_rng rng;
-    tern_rng_init(&rng, 38);
+    prng_init(&rng, 38);
     static uint32_t isn[N], diff[N - 1];
     /* 1,000 connections from consecutive client ports, 1 ms apart: what an
      * attacker sees when opening connections of its own to learn ours. */
     uint64_t now = 5000000;
     for (int i = 0; i < N; i++) {
         struct tern_isn_tuple t = tuple((uint16_t)(40000 + i));
-        isn[i] = tern_isn(&rng, &t, now);
+        isn[i] = tcp_isn(&rng, &t, now);
         now += 1000;
     }
     for (int i = 0; i < N - 1; i++)
@@ -83,125 +83,125 @@ TEST(attack_38_isn_unpredictable)
 
     /* 4. Another stack (another secret) numbers the same tuple differently. */
     struct tern_rng other;
-    tern_rng_init(&other, 39);
+    prng_init(&other, 39);
     struct tern_isn_tuple t0 = tuple(40000);
-    CHECK(tern_isn(&other, &t0, 5000000) != isn[0]);
+    CHECK(tcp_isn(&other, &t0, 5000000) != isn[0]);
 }
 
 TEST(attack_38_isn_same_tuple_follows_4us_clock)
 {
     struct tern_rng rng;
-    tern_rng_init(&rng, 7);
+    prng_init(&rng, 7);
     struct tern_isn_tuple t = tuple(51000);
-    uint32_t a = tern_isn(&rng, &t, 1000000);
+    uint32_t a = tcp_isn(&rng, &t, 1000000);
     /* RFC 6528 s3: M advances every 4 us; F is fixed for the tuple, so a
      * later connection on the same tuple starts later in sequence space
      * (what RFC 9293 s3.4.1 needs for old duplicates). */
-    CHECK_EQ(tern_isn(&rng, &t, 1000000 + 4000000) - a, 1000000);
-    CHECK_EQ(tern_isn(&rng, &t, 1000000 + 3) - a, 0);
-    CHECK_EQ(tern_isn(&rng, &t, 1000000 + 4) - a, 1);
+    CHECK_EQ(tcp_isn(&rng, &t, 1000000 + 4000000) - a, 1000000);
+    CHECK_EQ(tcp_isn(&rng, &t, 1000000 + 3) - a, 0);
+    CHECK_EQ(tcp_isn(&rng, &t, 1000000 + 4) - a, 1);
     /* M wraps modulo 2^32 ticks (about 4.77 hours). */
-    CHECK_EQ(tern_isn(&rng, &t, 1000000 + (UINT64_C(4) << 32)) - a, 0);
+    CHECK_EQ(tcp_isn(&rng, &t, 1000000 + (UINT64_C(4) << 32)) - a, 0);
     /* Each tuple field matters. */
     struct tern_isn_tuple u = t;
     u.laddr ^= 1;
-    CHECK(tern_isn(&rng, &u, 1000000) != a);
+    CHECK(tcp_isn(&rng, &u, 1000000) != a);
     u = t;
     u.lport ^= 1;
-    CHECK(tern_isn(&rng, &u, 1000000) != a);
+    CHECK(tcp_isn(&rng, &u, 1000000) != a);
     u = t;
     u.raddr ^= 1;
-    CHECK(tern_isn(&rng, &u, 1000000) != a);
+    CHECK(tcp_isn(&rng, &u, 1000000) != a);
 }
 
 TEST(tcp_syncookie_round_trip)
 {
     struct tern_rng rng;
-    tern_rng_init(&rng, 35);
+    prng_init(&rng, 35);
     struct tern_isn_tuple t = tuple(43210);
     uint32_t client_isn = 0xfffffffeu; /* SEG.SEQ of the ACK wraps to 0xffffffff */
     uint16_t used = 0;
     uint64_t now = UINT64_C(1000) * TERN_SYNCOOKIE_SLOT_US + 12345;
-    uint32_t cookie = tern_syncookie_encode(&rng, &t, client_isn, 1460, now, &used);
+    uint32_t cookie = syncookie_encode(&rng, &t, client_isn, 1460, now, &used);
     CHECK_EQ(used, 1460);
     /* Layout: t mod 32 in the top 5 bits, the MSS index in the next 3. */
     CHECK_EQ(cookie >> 27, 1000 % 32);
-    CHECK_EQ(tern_syncookie_mss_table[(cookie >> 24) & 7], 1460);
+    CHECK_EQ(syncookie_mss_table[(cookie >> 24) & 7], 1460);
     /* The ACK: SEG.SEQ = client ISN + 1, SEG.ACK = cookie + 1. */
-    CHECK_EQ(tern_syncookie_decode(&rng, &t, client_isn + 1, cookie + 1, now), 1460);
-    CHECK_EQ(tern_syncookie_decode(&rng, &t, client_isn + 1, cookie + 1, now + 1000000), 1460);
+    CHECK_EQ(syncookie_decode(&rng, &t, client_isn + 1, cookie + 1, now), 1460);
+    CHECK_EQ(syncookie_decode(&rng, &t, client_isn + 1, cookie + 1, now + 1000000), 1460);
     /* Still valid in the next 64 s slot (two slots accepted). */
-    CHECK_EQ(tern_syncookie_decode(&rng, &t, client_isn + 1, cookie + 1,
+    CHECK_EQ(syncookie_decode(&rng, &t, client_isn + 1, cookie + 1,
                                    now + TERN_SYNCOOKIE_SLOT_US),
              1460);
     /* All 24 hash bits vary from one client ISN to the next. */
     uint32_t seen = 0;
     for (uint32_t i = 0; i < 64; i++)
-        seen |= tern_syncookie_encode(&rng, &t, i, 1460, now, NULL);
+        seen |= syncookie_encode(&rng, &t, i, 1460, now, NULL);
     CHECK_EQ(seen & 0xffffffu, 0xffffffu);
     /* MSS rounds down to the table. */
     static const struct {
         uint16_t in, out;
     } m[] = {{1400, 1360}, {9000, 8960}, {536, 536}, {600, 536}, {50, 88}, {1459, 1452}};
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
-        cookie = tern_syncookie_encode(&rng, &t, 77, m[i].in, now, &used);
+        cookie = syncookie_encode(&rng, &t, 77, m[i].in, now, &used);
         CHECK_EQ(used, m[i].out);
-        CHECK_EQ(tern_syncookie_decode(&rng, &t, 78, cookie + 1, now), m[i].out);
+        CHECK_EQ(syncookie_decode(&rng, &t, 78, cookie + 1, now), m[i].out);
     }
 }
 
 TEST(tcp_syncookie_expired_rejected)
 {
     struct tern_rng rng;
-    tern_rng_init(&rng, 35);
+    prng_init(&rng, 35);
     struct tern_isn_tuple t = tuple(43210);
     uint64_t now = UINT64_C(77) * TERN_SYNCOOKIE_SLOT_US;
-    uint32_t cookie = tern_syncookie_encode(&rng, &t, 1000, 1460, now, NULL);
+    uint32_t cookie = syncookie_encode(&rng, &t, 1000, 1460, now, NULL);
     /* Two slots later (128 s) and beyond: rejected, including 32 slots
      * later when the 5-bit counter has wrapped back to the same value. */
-    CHECK_EQ(tern_syncookie_decode(&rng, &t, 1001, cookie + 1, now + 2 * TERN_SYNCOOKIE_SLOT_US),
+    CHECK_EQ(syncookie_decode(&rng, &t, 1001, cookie + 1, now + 2 * TERN_SYNCOOKIE_SLOT_US),
              TERN_E_TIMEDOUT);
-    CHECK_EQ(tern_syncookie_decode(&rng, &t, 1001, cookie + 1, now + 31 * TERN_SYNCOOKIE_SLOT_US),
+    CHECK_EQ(syncookie_decode(&rng, &t, 1001, cookie + 1, now + 31 * TERN_SYNCOOKIE_SLOT_US),
              TERN_E_TIMEDOUT);
-    CHECK_EQ(tern_syncookie_decode(&rng, &t, 1001, cookie + 1, now + 32 * TERN_SYNCOOKIE_SLOT_US),
+    CHECK_EQ(syncookie_decode(&rng, &t, 1001, cookie + 1, now + 32 * TERN_SYNCOOKIE_SLOT_US),
              TERN_E_BAD_FIELD);
     /* A cookie "from the future" (the clock went back a slot) fails too. */
-    CHECK(tern_syncookie_decode(&rng, &t, 1001, cookie + 1, now - 1) < 0);
+    CHECK(syncookie_decode(&rng, &t, 1001, cookie + 1, now - 1) < 0);
 }
 
 TEST(tcp_syncookie_wrong_tuple_or_forged_rejected)
 {
     struct tern_rng rng;
-    tern_rng_init(&rng, 35);
+    prng_init(&rng, 35);
     struct tern_isn_tuple t = tuple(43210);
     uint64_t now = UINT64_C(500) * TERN_SYNCOOKIE_SLOT_US;
-    uint32_t cookie = tern_syncookie_encode(&rng, &t, 1000, 1460, now, NULL);
+    uint32_t cookie = syncookie_encode(&rng, &t, 1000, 1460, now, NULL);
     /* Another client port, address, our address or port. */
     struct tern_isn_tuple u = t;
     u.rport++;
-    CHECK_EQ(tern_syncookie_decode(&rng, &u, 1001, cookie + 1, now), TERN_E_BAD_FIELD);
+    CHECK_EQ(syncookie_decode(&rng, &u, 1001, cookie + 1, now), TERN_E_BAD_FIELD);
     u = t;
     u.raddr++;
-    CHECK_EQ(tern_syncookie_decode(&rng, &u, 1001, cookie + 1, now), TERN_E_BAD_FIELD);
+    CHECK_EQ(syncookie_decode(&rng, &u, 1001, cookie + 1, now), TERN_E_BAD_FIELD);
     u = t;
     u.lport++;
-    CHECK_EQ(tern_syncookie_decode(&rng, &u, 1001, cookie + 1, now), TERN_E_BAD_FIELD);
+    CHECK_EQ(syncookie_decode(&rng, &u, 1001, cookie + 1, now), TERN_E_BAD_FIELD);
     /* Another client ISN. */
-    CHECK_EQ(tern_syncookie_decode(&rng, &t, 1002, cookie + 1, now), TERN_E_BAD_FIELD);
+    CHECK_EQ(syncookie_decode(&rng, &t, 1002, cookie + 1, now), TERN_E_BAD_FIELD);
     /* Another stack's secret. */
     struct tern_rng other;
-    tern_rng_init(&other, 36);
-    CHECK_EQ(tern_syncookie_decode(&other, &t, 1001, cookie + 1, now), TERN_E_BAD_FIELD);
+    prng_init(&other, 36);
+    CHECK_EQ(syncookie_decode(&other, &t, 1001, cookie + 1, now), TERN_E_BAD_FIELD);
     /* A bigger MSS index with the same hash bits. */
     uint32_t bumped = (cookie & ~(7u << 24)) | (7u << 24);
-    CHECK_EQ(tern_syncookie_decode(&rng, &t, 1001, bumped + 1, now), TERN_E_BAD_FIELD);
+    CHECK_EQ(syncookie_decode(&rng, &t, 1001, bumped + 1, now), TERN_E_BAD_FIELD);
     /* 100,000 blind guesses in the right slot: each passes with
      * probability 2^-24, so (with this fixed seed) none does. */
     int accepted = 0;
     uint32_t slot_bits = (uint32_t)((now / TERN_SYNCOOKIE_SLOT_US) & 31) << 27;
     for (int i = 0; i < 100000; i++) {
-        uint32_t guess = slot_bits | ((uint32_t)tern_test_rand() & 0x07ffffffu);
-        accepted += tern_syncookie_decode(&rng, &t, 1001, guess + 1, now) > 0;
+        uint32_t guess = slot_bits | ((uint32_t)test_rand() & 0x07ffffffu);
+        accepted += syncookie_decode(&rng, &t, 1001, guess + 1, now) > 0;
     }
     CHECK_EQ(accepted, 0);
 }

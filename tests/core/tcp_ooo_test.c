@@ -34,9 +34,9 @@ static int rx_init(struct rx *x, size_t ring, uint32_t max_ranges, uint32_t max_
                    uint32_t isn)
 {
     memset(x, 0, sizeof *x);
-    if (tern_ringbuf_init(&x->rb, NULL, ring))
+    if (ringbuf_init(&x->rb, NULL, ring))
         return -1;
-    if (tern_tcp_ooo_init(&x->q, NULL, max_ranges, max_bytes))
+    if (tcp_ooo_init(&x->q, NULL, max_ranges, max_bytes))
         return -1;
     x->rcv_nxt = isn;
     return 0;
@@ -44,8 +44,8 @@ static int rx_init(struct rx *x, size_t ring, uint32_t max_ranges, uint32_t max_
 
 static void rx_fini(struct rx *x)
 {
-    tern_tcp_ooo_fini(&x->q);
-    tern_ringbuf_fini(&x->rb);
+    tcp_ooo_fini(&x->q);
+    ringbuf_fini(&x->rb);
 }
 
 /* Feeds [seq, seq+n) of the sender's stream with window = ring free. */
@@ -54,7 +54,7 @@ static struct tern_tcp_ooo_result rx_seg_w(struct rx *x, uint32_t seq, uint32_t 
     static uint8_t buf[70000];
     struct tern_tcp_ooo_result res;
     fill(buf, seq, n);
-    int rc = tern_tcp_ooo_input(&x->q, &x->rb, x->rcv_nxt, wnd, seq, buf, n, &res);
+    int rc = tcp_ooo_input(&x->q, &x->rb, x->rcv_nxt, wnd, seq, buf, n, &res);
     CHECK_EQ(rc, 0);
     x->rcv_nxt += res.advanced;
     if (res.work > x->max_work)
@@ -64,7 +64,7 @@ static struct tern_tcp_ooo_result rx_seg_w(struct rx *x, uint32_t seq, uint32_t 
 
 static struct tern_tcp_ooo_result rx_seg(struct rx *x, uint32_t seq, uint32_t n)
 {
-    return rx_seg_w(x, seq, n, (uint32_t)tern_ringbuf_free(&x->rb));
+    return rx_seg_w(x, seq, n, (uint32_t)ringbuf_free(&x->rb));
 }
 
 /* Reads everything readable and checks it is the stream from `from`. */
@@ -73,7 +73,7 @@ static uint32_t rx_drain_check(struct rx *x, uint32_t from)
     uint8_t out[4096], exp[4096];
     uint32_t total = 0;
     size_t n;
-    while ((n = tern_ringbuf_read(&x->rb, out, sizeof out)) > 0) {
+    while ((n = ringbuf_read(&x->rb, out, sizeof out)) > 0) {
         fill(exp, from + total, (uint32_t)n);
         CHECK_MEM(out, exp, n);
         total += (uint32_t)n;
@@ -106,7 +106,7 @@ static void check_parked(const struct rx *x)
             size_t off = (size_t)(s - x->rcv_nxt);
             size_t idx = (x->rb.head + x->rb.len + off) % x->rb.cap;
             if (x->rb.buf[idx] != sbyte(s)) {
-                tern_test_fail(__FILE__, __LINE__, "parked byte at seq %u (range %u) wrong", s, k);
+                test_fail(__FILE__, __LINE__, "parked byte at seq %u (range %u) wrong", s, k);
                 return;
             }
         }
@@ -123,7 +123,7 @@ TEST(tcp_ooo_in_order)
     CHECK_EQ(x.rcv_nxt, 1150);
     CHECK_EQ(rx_drain_check(&x, 1000), 150);
     struct tern_tcp_sack_block b[4];
-    CHECK_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 0);
+    CHECK_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 0);
     rx_fini(&x);
 }
 
@@ -137,17 +137,17 @@ TEST(tcp_ooo_holes_fill_in_order)
     CHECK_EQ(r.queued, 500);
     r = rx_seg(&x, b + 300, 200);
     CHECK_EQ(r.queued, 200);
-    CHECK_EQ(tern_tcp_ooo_ranges(&x.q), 2);
+    CHECK_EQ(tcp_ooo_ranges(&x.q), 2);
     check_inv(&x);
     r = rx_seg(&x, b, 300); /* fills [b, b+300) and joins [b+300, b+500) */
     CHECK_EQ(r.advanced, 500);
-    CHECK_EQ(tern_tcp_ooo_ranges(&x.q), 1);
-    CHECK_EQ(tern_tcp_ooo_bytes(&x.q), 500);
+    CHECK_EQ(tcp_ooo_ranges(&x.q), 1);
+    CHECK_EQ(tcp_ooo_bytes(&x.q), 500);
     r = rx_seg(&x, b + 500, 500); /* joins the rest */
     CHECK_EQ(r.advanced, 1000);
     CHECK_EQ(x.rcv_nxt, b + 1500);
-    CHECK_EQ(tern_tcp_ooo_ranges(&x.q), 0);
-    CHECK_EQ(tern_tcp_ooo_bytes(&x.q), 0);
+    CHECK_EQ(tcp_ooo_ranges(&x.q), 0);
+    CHECK_EQ(tcp_ooo_bytes(&x.q), 0);
     CHECK_EQ(rx_drain_check(&x, b), 1500);
     rx_fini(&x);
 }
@@ -162,17 +162,17 @@ TEST(tcp_ooo_overlap_keeps_first_received)
     uint8_t a[10], bb[20];
     memset(a, 'a', sizeof a);
     memset(bb, 'b', sizeof bb);
-    CHECK_EQ(tern_tcp_ooo_input(&x.q, &x.rb, 0, 256, 10, a, 10, &r), 0);
+    CHECK_EQ(tcp_ooo_input(&x.q, &x.rb, 0, 256, 10, a, 10, &r), 0);
     CHECK_EQ(r.queued, 10);
-    CHECK_EQ(tern_tcp_ooo_input(&x.q, &x.rb, 0, 256, 5, bb, 20, &r), 0);
+    CHECK_EQ(tcp_ooo_input(&x.q, &x.rb, 0, 256, 5, bb, 20, &r), 0);
     CHECK_EQ(r.queued, 10); /* [5,10) and [20,25) */
     CHECK_EQ(r.dup, 10);
     uint8_t z[5];
     memset(z, 'z', sizeof z);
-    CHECK_EQ(tern_tcp_ooo_input(&x.q, &x.rb, 0, 256, 0, z, 5, &r), 0);
+    CHECK_EQ(tcp_ooo_input(&x.q, &x.rb, 0, 256, 0, z, 5, &r), 0);
     CHECK_EQ(r.advanced, 25);
     uint8_t out[25];
-    CHECK_EQ(tern_ringbuf_read(&x.rb, out, 25), 25);
+    CHECK_EQ(ringbuf_read(&x.rb, out, 25), 25);
     CHECK_MEM(out, "zzzzzbbbbbaaaaaaaaaabbbbb", 25);
     rx_fini(&x);
 }
@@ -188,8 +188,8 @@ static void permutation_run(uint32_t isn, uint32_t total, uint32_t max_ranges, u
     static uint32_t sseq[NSEG], slen[NSEG];
     uint32_t nseg = 0, pos = 0;
     while (pos < total && nseg < NSEG) {
-        uint32_t len = 1 + (uint32_t)(tern_test_rand() % 120);
-        uint32_t back = (uint32_t)(tern_test_rand() % 4) == 0 ? (uint32_t)(tern_test_rand() % 40) : 0;
+        uint32_t len = 1 + (uint32_t)(test_rand() % 120);
+        uint32_t back = (uint32_t)(test_rand() % 4) == 0 ? (uint32_t)(test_rand() % 40) : 0;
         uint32_t st = pos > back ? pos - back : 0;
         if (st + len > total)
             len = total - st;
@@ -197,7 +197,7 @@ static void permutation_run(uint32_t isn, uint32_t total, uint32_t max_ranges, u
         slen[nseg] = len;
         nseg++;
         pos = st + len > pos ? st + len : pos;
-        if (tern_test_rand() % 8 == 0 && nseg < NSEG) { /* a duplicate */
+        if (test_rand() % 8 == 0 && nseg < NSEG) { /* a duplicate */
             sseq[nseg] = sseq[nseg - 1];
             slen[nseg] = slen[nseg - 1];
             nseg++;
@@ -207,7 +207,7 @@ static void permutation_run(uint32_t isn, uint32_t total, uint32_t max_ranges, u
     uint32_t read = 0;
     for (int round = 0; round < 200 && read < total; round++) {
         for (uint32_t k = nseg; k > 1; k--) { /* Fisher-Yates */
-            uint32_t z = (uint32_t)(tern_test_rand() % k);
+            uint32_t z = (uint32_t)(test_rand() % k);
             uint32_t t = sseq[k - 1]; sseq[k - 1] = sseq[z]; sseq[z] = t;
             t = slen[k - 1]; slen[k - 1] = slen[z]; slen[z] = t;
         }
@@ -215,24 +215,24 @@ static void permutation_run(uint32_t isn, uint32_t total, uint32_t max_ranges, u
             rx_seg(&x, sseq[k], slen[k]);
             check_inv(&x);
             check_parked(&x);
-            if (tern_test_rand() % 3 == 0)
+            if (test_rand() % 3 == 0)
                 read += rx_drain_check(&x, isn + read);
         }
         read += rx_drain_check(&x, isn + read);
     }
     CHECK_EQ(read, total);
     CHECK_EQ(x.rcv_nxt, isn + total);
-    CHECK_EQ(tern_tcp_ooo_ranges(&x.q), 0);
+    CHECK_EQ(tcp_ooo_ranges(&x.q), 0);
     rx_fini(&x);
 }
 
 TEST(tcp_ooo_random_permutations_reassemble)
 {
     for (int t = 0; t < 20; t++) {
-        uint32_t isn = (uint32_t)tern_test_rand();
+        uint32_t isn = (uint32_t)test_rand();
         if (t % 4 == 0)
-            isn = 0xffffffffu - (uint32_t)(tern_test_rand() % 5000); /* across the wrap */
-        permutation_run(isn, 2000 + (uint32_t)(tern_test_rand() % 8000), 32, 2048);
+            isn = 0xffffffffu - (uint32_t)(test_rand() % 5000); /* across the wrap */
+        permutation_run(isn, 2000 + (uint32_t)(test_rand() % 8000), 32, 2048);
         permutation_run(isn, 3000, 4, 300); /* tight caps force drops */
     }
 }
@@ -244,14 +244,14 @@ TEST(attack_32_beyond_window_trimmed_never_buffered)
     uint8_t st[1000];
     memset(&x, 0, sizeof x);
     memset(st, 0xaa, sizeof st);
-    REQUIRE_EQ(tern_ringbuf_init(&x.rb, st, sizeof st), 0);
-    REQUIRE_EQ(tern_tcp_ooo_init(&x.q, NULL, 32, 1000), 0);
+    REQUIRE_EQ(ringbuf_init(&x.rb, st, sizeof st), 0);
+    REQUIRE_EQ(tcp_ooo_init(&x.q, NULL, 32, 1000), 0);
     x.rcv_nxt = 5000;
     /* wholly beyond a 100-byte window */
     struct tern_tcp_ooo_result r = rx_seg_w(&x, 5100, 50, 100);
     CHECK_EQ(r.trimmed, 50);
     CHECK_EQ(r.queued, 0);
-    CHECK_EQ(tern_tcp_ooo_bytes(&x.q), 0);
+    CHECK_EQ(tcp_ooo_bytes(&x.q), 0);
     /* straddling the right edge: only [5080, 5100) is kept */
     r = rx_seg_w(&x, 5080, 60, 100);
     CHECK_EQ(r.trimmed, 40);
@@ -276,7 +276,7 @@ TEST(attack_32_beyond_window_trimmed_never_buffered)
             break;
         }
     CHECK_EQ(rx_drain_check(&x, 5000), 100);
-    tern_tcp_ooo_fini(&x.q);
+    tcp_ooo_fini(&x.q);
 }
 
 /* ATTACKS 33: 10,000 one-byte segments at every other offset, in three
@@ -297,7 +297,7 @@ static void attack33(int order, uint32_t max_ranges, uint32_t max_bytes)
         }
     if (order == 2)
         for (uint32_t k = N; k > 1; k--) {
-            uint32_t z = (uint32_t)(tern_test_rand() % k);
+            uint32_t z = (uint32_t)(test_rand() % k);
             uint32_t t = offs[k - 1]; offs[k - 1] = offs[z]; offs[z] = t;
         }
     /* log2(cap) + 1 search steps, <= 2 * touched + 1 per walk, 3 walks, one
@@ -309,9 +309,9 @@ static void attack33(int order, uint32_t max_ranges, uint32_t max_bytes)
         CHECK(r.work <= bound);
         if (k == N / 2)
             first_half_max = x.max_work;
-        CHECK(tern_tcp_ooo_bytes(&x.q) <= max_bytes);
-        CHECK(tern_tcp_ooo_ranges(&x.q) <= max_ranges);
-        if (tern_test_failed_now())
+        CHECK(tcp_ooo_bytes(&x.q) <= max_bytes);
+        CHECK(tcp_ooo_ranges(&x.q) <= max_ranges);
+        if (test_failed_now())
             break;
     }
     check_inv(&x);
@@ -321,7 +321,7 @@ static void attack33(int order, uint32_t max_ranges, uint32_t max_bytes)
     /* The in-order segment is always accepted: the whole stream arrives. */
     struct tern_tcp_ooo_result r = rx_seg(&x, 7, 2 * N + 1);
     CHECK_EQ(r.advanced, 2 * N + 1);
-    CHECK_EQ(tern_tcp_ooo_ranges(&x.q), 0);
+    CHECK_EQ(tcp_ooo_ranges(&x.q), 0);
     CHECK_EQ(rx_drain_check(&x, 7), 2 * N + 1);
     rx_fini(&x);
 }
@@ -346,33 +346,33 @@ TEST(tcp_ooo_sack_blocks_rfc2018_case3)
     struct tern_tcp_sack_block b[4];
     rx_seg(&x, 5000, 500);
     CHECK_EQ(x.rcv_nxt, 5500);
-    CHECK_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 0);
+    CHECK_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 0);
     rx_seg(&x, 6000, 500);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 1);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 1);
     CHECK(b[0].left == 6000 && b[0].right == 6500);
     rx_seg(&x, 7000, 500);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 2);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 2);
     CHECK(b[0].left == 7000 && b[0].right == 7500);
     CHECK(b[1].left == 6000 && b[1].right == 6500);
     rx_seg(&x, 8000, 500);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 3);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 3);
     CHECK(b[0].left == 8000 && b[0].right == 8500);
     CHECK(b[1].left == 7000 && b[1].right == 7500);
     CHECK(b[2].left == 6000 && b[2].right == 6500);
     /* only 3 fit beside timestamps: the oldest report is the one left out */
     rx_seg(&x, 9000, 500);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 3), 3);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 3), 3);
     CHECK(b[0].left == 9000 && b[2].left == 7000);
     /* the 4th segment (6500) arrives out of order */
     rx_seg(&x, 6500, 500);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 2), 2);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 2), 2);
     CHECK(b[0].left == 6000 && b[0].right == 7500);
     CHECK(b[1].left == 9000 && b[1].right == 9500);
     /* the 2nd segment (5500) arrives: ACK 7500 */
     struct tern_tcp_ooo_result r = rx_seg(&x, 5500, 500);
     CHECK_EQ(r.advanced, 2000);
     CHECK_EQ(x.rcv_nxt, 7500);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 2);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 2);
     CHECK(b[0].left == 9000 && b[0].right == 9500);
     CHECK(b[1].left == 8000 && b[1].right == 8500);
     rx_fini(&x);
@@ -390,14 +390,14 @@ TEST(tcp_ooo_dsack_below_rcv_nxt)
     CHECK_EQ(x.rcv_nxt, 4000);
     struct tern_tcp_ooo_result r = rx_seg(&x, 3000, 500);
     CHECK_EQ(r.dup, 500);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 1);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 1);
     CHECK(b[0].left == 3000 && b[0].right == 3500);
     /* rule 2: reported once */
-    CHECK_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 0);
+    CHECK_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 0);
     /* a duplicate with out-of-order data held: D-SACK first, then the rest */
     rx_seg(&x, 4500, 500);
     rx_seg(&x, 3500, 500);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 2);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 2);
     CHECK(b[0].left == 3500 && b[0].right == 4000);
     CHECK(b[1].left == 4500 && b[1].right == 5000);
     rx_fini(&x);
@@ -416,16 +416,16 @@ TEST(tcp_ooo_dsack_inside_held_range)
     rx_seg(&x, 3000, 500);
     rx_seg(&x, 3500, 500);
     rx_seg(&x, 4500, 500);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 1);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 1);
     CHECK(b[0].left == 4500 && b[0].right == 5000);
     struct tern_tcp_ooo_result r = rx_seg(&x, 4500, 500);
     CHECK_EQ(r.dup, 500);
     CHECK_EQ(r.queued, 0);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 2);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 2);
     CHECK(b[0].left == 4500 && b[0].right == 5000);
     CHECK(b[1].left == 4500 && b[1].right == 5000);
     rx_seg(&x, 5000, 500);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 1);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 1);
     CHECK(b[0].left == 4500 && b[0].right == 5500);
     /* a partial duplicate: [5200, 5500) is held, [5500, 5600) is new; the
      * D-SACK names the duplicate part only (rule 3), the second block the
@@ -433,7 +433,7 @@ TEST(tcp_ooo_dsack_inside_held_range)
     r = rx_seg(&x, 5200, 400);
     CHECK_EQ(r.dup, 300);
     CHECK_EQ(r.queued, 100);
-    REQUIRE_EQ(tern_tcp_ooo_sack_blocks(&x.q, b, 4), 2);
+    REQUIRE_EQ(tcp_ooo_sack_blocks(&x.q, b, 4), 2);
     CHECK(b[0].left == 5200 && b[0].right == 5500);
     CHECK(b[1].left == 4500 && b[1].right == 5600);
     rx_fini(&x);
@@ -443,15 +443,15 @@ TEST(tcp_ooo_init_errors)
 {
     struct tern_tcp_ooo q;
     struct tern_tcp_ooo_range st[4];
-    CHECK_EQ(tern_tcp_ooo_init(&q, NULL, 0, 100), TERN_E_INVAL);
-    CHECK_EQ(tern_tcp_ooo_init(&q, NULL, TERN_TCP_OOO_MAX_RANGES + 1, 100), TERN_E_INVAL);
-    REQUIRE_EQ(tern_tcp_ooo_init(&q, st, 4, 100), 0);
+    CHECK_EQ(tcp_ooo_init(&q, NULL, 0, 100), TERN_E_INVAL);
+    CHECK_EQ(tcp_ooo_init(&q, NULL, TERN_TCP_OOO_MAX_RANGES + 1, 100), TERN_E_INVAL);
+    REQUIRE_EQ(tcp_ooo_init(&q, st, 4, 100), 0);
     CHECK(!q.owned);
     struct tern_ringbuf rb;
     uint8_t ring[16];
-    REQUIRE_EQ(tern_ringbuf_init(&rb, ring, sizeof ring), 0);
+    REQUIRE_EQ(ringbuf_init(&rb, ring, sizeof ring), 0);
     struct tern_tcp_ooo_result r;
-    CHECK_EQ(tern_tcp_ooo_input(&q, &rb, 0, 16, 0, NULL, 5, &r), TERN_E_INVAL);
-    CHECK_EQ(tern_tcp_ooo_input(&q, &rb, 0, 16, 0, NULL, 0, &r), 0);
-    tern_tcp_ooo_fini(&q);
+    CHECK_EQ(tcp_ooo_input(&q, &rb, 0, 16, 0, NULL, 5, &r), TERN_E_INVAL);
+    CHECK_EQ(tcp_ooo_input(&q, &rb, 0, 16, 0, NULL, 0, &r), 0);
+    tcp_ooo_fini(&q);
 }

@@ -237,7 +237,7 @@ TEST(tcp_rack_e2e_tail_loss_repaired_by_probe)
     CHECK_EQ(n.dropped, 2);
     CHECK_EQ(st->tcp.timeouts, 0);
     CHECK_EQ(st->tcp.tlp_probes, 1);
-    CHECK(took < tern_rtt_rto(&tcp_cb_of(a)->rtt)); /* done before an RTO could fire */
+    CHECK(took < rtt_rto(&tcp_cb_of(a)->rtt)); /* done before an RTO could fire */
     /* The probe (the last segment) was SACKed; RACK found the other one. */
     CHECK(st->tcp.rack_lost >= 1);
     finish(&n, l, a, b);
@@ -262,11 +262,11 @@ TEST(tcp_rack_e2e_dsack_of_spurious_retransmission_widens_reo_wnd)
      * for 16 recoveries; the window is now 2 * min_RTT / 4 (<= SRTT). */
     CHECK_EQ(cb->rack.reo_wnd_mult, 2);
     CHECK_EQ(cb->rack.reo_wnd_persist, 16);
-    uint64_t srtt = tern_rtt_srtt_us(&cb->rtt);
+    uint64_t srtt = rtt_srtt_us(&cb->rtt);
     uint64_t want = 2 * cb->rack.min_rtt / 4;
     CHECK(cb->rack.min_rtt >= 4000);
-    CHECK_EQ(tern_rack_reo_wnd(&cb->rack, srtt, false, 0, 3), want < srtt ? want : srtt);
-    CHECK(tern_rack_reo_wnd(&cb->rack, srtt, false, 0, 3) > cb->rack.min_rtt / 4);
+    CHECK_EQ(tcp_rack_reo_wnd(&cb->rack, srtt, false, 0, 3), want < srtt ? want : srtt);
+    CHECK(tcp_rack_reo_wnd(&cb->rack, srtt, false, 0, 3) > cb->rack.min_rtt / 4);
     /* RFC 3708/4015: the episode's only retransmission was D-SACKed, so the
      * reduction is undone - nothing was lost on this path, and ssthresh is
      * back at its initial "arbitrarily high" value (RFC 5681 s3.1). */

@@ -23,24 +23,24 @@ static void ack_with(struct tern_rack *r, uint64_t now, uint32_t ack, uint32_t s
     struct tern_rack_ack a = {.now = now, .ack = ack, .ranges = sl != sr ? &rg : NULL,
                               .nranges = sl != sr ? 1u : 0u, .dsack = dsack,
                               .snd_nxt = snd_nxt};
-    tern_rack_on_ack(r, &a);
+    tcp_rack_on_ack(r, &a);
 }
 
 static bool lost_at(const struct tern_rack *r, uint32_t seq)
 {
     uint32_t s, l;
-    return tern_rack_next_lost(r, seq, L, &s, &l) && s == seq;
+    return tcp_rack_next_lost(r, seq, L, &s, &l) && s == seq;
 }
 
 TEST(tcp_rack_init_rejects_bad_capacity)
 {
     struct tern_rack r;
-    CHECK_EQ(tern_rack_init(&r, g_store, 0, B), TERN_E_INVAL);
-    CHECK_EQ(tern_rack_init(&r, NULL, TERN_RACK_MAX_SEGS + 1, B), TERN_E_INVAL);
-    CHECK_EQ(tern_rack_init(&r, NULL, 8, B), 0);
+    CHECK_EQ(tcp_rack_init(&r, g_store, 0, B), TERN_E_INVAL);
+    CHECK_EQ(tcp_rack_init(&r, NULL, TERN_RACK_MAX_SEGS + 1, B), TERN_E_INVAL);
+    CHECK_EQ(tcp_rack_init(&r, NULL, 8, B), 0);
     CHECK(r.owned);
     CHECK_EQ(r.reo_wnd_mult, 1);
-    tern_rack_fini(&r);
+    tcp_rack_fini(&r);
 }
 
 /* RFC 8985 s3.3.1-style fast recovery: P1, P2, P3 sent 100 us apart; P2 is
@@ -52,30 +52,30 @@ TEST(tcp_rack_init_rejects_bad_capacity)
 TEST(tcp_rack_detects_loss_after_the_reordering_window)
 {
     struct tern_rack r;
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
     for (int i = 0; i < 3; i++)
-        tern_rack_on_send(&r, P(i), P(i + 1), (uint64_t)i * 100);
-    CHECK_EQ(tern_rack_count(&r), 3);
+        tcp_rack_on_send(&r, P(i), P(i + 1), (uint64_t)i * 100);
+    CHECK_EQ(tcp_rack_count(&r), 3);
     ack_with(&r, 10100, B, P(1), P(2), false, P(3));
     CHECK_EQ(r.rtt, 10000);
     CHECK_EQ(r.xmit_ts, 100);
     CHECK_EQ(r.end_seq, P(2));
     CHECK(!r.reordering_seen);
-    uint64_t w = tern_rack_reo_wnd(&r, 10000, false, 1, 3);
+    uint64_t w = tcp_rack_reo_wnd(&r, 10000, false, 1, 3);
     CHECK_EQ(w, 2500);
     uint32_t lost = 99;
-    CHECK_EQ(tern_rack_detect_loss(&r, 10100, w, &lost), 2400);
+    CHECK_EQ(tcp_rack_detect_loss(&r, 10100, w, &lost), 2400);
     CHECK_EQ(lost, 0);
-    CHECK(!tern_rack_any_lost(&r));
+    CHECK(!tcp_rack_any_lost(&r));
     /* The reordering timer fires at 12500: P1 lost, P3 still not. */
-    CHECK_EQ(tern_rack_detect_loss(&r, 12500, w, &lost), 0);
+    CHECK_EQ(tcp_rack_detect_loss(&r, 12500, w, &lost), 0);
     CHECK_EQ(lost, 1);
     CHECK(lost_at(&r, P(0)));
     CHECK(!lost_at(&r, P(2)));
     /* With DupThresh segments SACKed the window is 0 (step 4). */
-    CHECK_EQ(tern_rack_reo_wnd(&r, 10000, false, 3, 3), 0);
-    CHECK_EQ(tern_rack_reo_wnd(&r, 10000, true, 1, 3), 0);
-    tern_rack_fini(&r);
+    CHECK_EQ(tcp_rack_reo_wnd(&r, 10000, false, 3, 3), 0);
+    CHECK_EQ(tcp_rack_reo_wnd(&r, 10000, true, 1, 3), 0);
+    tcp_rack_fini(&r);
 }
 
 /* The lost retransmission RFC 6675 cannot see (RFC 8985 s2.2 / s3.3.3):
@@ -85,33 +85,33 @@ TEST(tcp_rack_detects_loss_after_the_reordering_window)
 TEST(tcp_rack_detects_a_lost_retransmission)
 {
     struct tern_rack r;
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
     for (int i = 0; i < 3; i++)
-        tern_rack_on_send(&r, P(i), P(i + 1), (uint64_t)i * 100);
+        tcp_rack_on_send(&r, P(i), P(i + 1), (uint64_t)i * 100);
     ack_with(&r, 10100, B, P(1), P(3), false, P(3)); /* P2, P3 SACKed */
     uint32_t lost;
-    tern_rack_detect_loss(&r, 10100, tern_rack_reo_wnd(&r, 10000, true, 2, 3), &lost);
+    tcp_rack_detect_loss(&r, 10100, tcp_rack_reo_wnd(&r, 10000, true, 2, 3), &lost);
     CHECK_EQ(lost, 1);
     uint32_t s, l;
-    REQUIRE(tern_rack_next_lost(&r, B, L, &s, &l));
+    REQUIRE(tcp_rack_next_lost(&r, B, L, &s, &l));
     CHECK_EQ(s, P(0));
     CHECK_EQ(l, L);
-    tern_rack_on_send(&r, P(0), P(1), 20000); /* R1 */
-    CHECK(!tern_rack_any_lost(&r));
-    CHECK(tern_rack_at(&r, 0)->flags & TERN_RACK_RETRANS);
-    tern_rack_on_send(&r, P(3), P(4), 20100); /* P4 */
+    tcp_rack_on_send(&r, P(0), P(1), 20000); /* R1 */
+    CHECK(!tcp_rack_any_lost(&r));
+    CHECK(tcp_rack_at(&r, 0)->flags & TERN_RACK_RETRANS);
+    tcp_rack_on_send(&r, P(3), P(4), 20100); /* P4 */
     ack_with(&r, 30100, B, P(1), P(4), false, P(4));
     CHECK_EQ(r.xmit_ts, 20100);
     CHECK_EQ(r.rtt, 10000);
-    tern_rack_detect_loss(&r, 30100, tern_rack_reo_wnd(&r, 10000, true, 3, 3), &lost);
+    tcp_rack_detect_loss(&r, 30100, tcp_rack_reo_wnd(&r, 10000, true, 3, 3), &lost);
     CHECK_EQ(lost, 1);
     CHECK(lost_at(&r, P(0)));
     /* The second retransmission arrives: cumulative ACK, table empty. */
-    tern_rack_on_send(&r, P(0), P(1), 30200);
+    tcp_rack_on_send(&r, P(0), P(1), 30200);
     ack_with(&r, 40200, P(4), 0, 0, false, P(4));
-    CHECK_EQ(tern_rack_count(&r), 0);
+    CHECK_EQ(tcp_rack_count(&r), 0);
     CHECK_EQ(r.una, P(4));
-    tern_rack_fini(&r);
+    tcp_rack_fini(&r);
 }
 
 /* A cumulative ACK that ends exactly where a later flight begins delivers
@@ -120,16 +120,16 @@ TEST(tcp_rack_detects_a_lost_retransmission)
 TEST(tcp_rack_ack_at_entry_boundary_delivers_only_below)
 {
     struct tern_rack r;
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
-    tern_rack_on_send(&r, P(0), P(2), 1000);
-    tern_rack_on_send(&r, P(2), P(4), 5000);
-    CHECK_EQ(tern_rack_count(&r), 2);
-    CHECK_EQ(tern_rack_on_ack(&r, &(struct tern_rack_ack){.now = 5000, .ack = P(2)}), 1);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
+    tcp_rack_on_send(&r, P(0), P(2), 1000);
+    tcp_rack_on_send(&r, P(2), P(4), 5000);
+    CHECK_EQ(tcp_rack_count(&r), 2);
+    CHECK_EQ(tcp_rack_on_ack(&r, &(struct tern_rack_ack){.now = 5000, .ack = P(2)}), 1);
     CHECK_EQ(r.rtt, 4000);
     CHECK_EQ(r.min_rtt, 4000);
-    CHECK_EQ(tern_rack_count(&r), 1);
-    CHECK_EQ(tern_rack_start(&r, 0), P(2));
-    tern_rack_fini(&r);
+    CHECK_EQ(tcp_rack_count(&r), 1);
+    CHECK_EQ(tcp_rack_start(&r, 0), P(2));
+    tcp_rack_fini(&r);
 }
 
 /* Step 2: a retransmitted segment acknowledged sooner than min_RTT after
@@ -137,15 +137,15 @@ TEST(tcp_rack_ack_at_entry_boundary_delivers_only_below)
 TEST(tcp_rack_ignores_ambiguous_retransmission_samples)
 {
     struct tern_rack r;
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
-    tern_rack_on_send(&r, P(0), P(2), 0);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
+    tcp_rack_on_send(&r, P(0), P(2), 0);
     ack_with(&r, 10000, P(1), 0, 0, false, P(2)); /* min_RTT = RACK.rtt = 10000 */
     CHECK_EQ(r.min_rtt, 10000);
-    tern_rack_on_send(&r, P(1), P(2), 15000); /* spurious retransmission */
+    tcp_rack_on_send(&r, P(1), P(2), 15000); /* spurious retransmission */
     ack_with(&r, 16000, P(2), 0, 0, false, P(2)); /* 1000 us after it */
     CHECK_EQ(r.rtt, 10000);
     CHECK_EQ(r.xmit_ts, 0);
-    tern_rack_fini(&r);
+    tcp_rack_fini(&r);
 }
 
 /* Step 3: P2 SACKed first, then P1 delivered (never retransmitted) by the
@@ -154,18 +154,18 @@ TEST(tcp_rack_ignores_ambiguous_retransmission_samples)
 TEST(tcp_rack_detects_reordering)
 {
     struct tern_rack r;
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
-    tern_rack_on_send(&r, P(0), P(1), 0);
-    tern_rack_on_send(&r, P(1), P(2), 10);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
+    tcp_rack_on_send(&r, P(0), P(1), 0);
+    tcp_rack_on_send(&r, P(1), P(2), 10);
     ack_with(&r, 8010, B, P(1), P(2), false, P(2));
     CHECK_EQ(r.fack, P(2));
     CHECK(!r.reordering_seen);
     ack_with(&r, 8200, P(2), 0, 0, false, P(2));
     CHECK(r.reordering_seen);
     CHECK_EQ(r.min_rtt, 8000);
-    CHECK_EQ(tern_rack_reo_wnd(&r, 9000, true, 5, 3), 2000);
-    CHECK_EQ(tern_rack_reo_wnd(&r, 1000, true, 5, 3), 1000); /* capped by SRTT */
-    tern_rack_fini(&r);
+    CHECK_EQ(tcp_rack_reo_wnd(&r, 9000, true, 5, 3), 2000);
+    CHECK_EQ(tcp_rack_reo_wnd(&r, 1000, true, 5, 3), 1000); /* capped by SRTT */
+    tcp_rack_fini(&r);
 }
 
 /* Step 4: each round trip with a D-SACK adds min_RTT/4 (reo_wnd_mult + 1,
@@ -174,37 +174,37 @@ TEST(tcp_rack_detects_reordering)
 TEST(tcp_rack_dsack_rounds_widen_reo_wnd)
 {
     struct tern_rack r;
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
     r.reordering_seen = true;
     r.min_rtt = 8000;
     for (int i = 0; i < 6; i++)
-        tern_rack_on_send(&r, P(i), P(i + 1), (uint64_t)i);
-    CHECK_EQ(tern_rack_reo_wnd(&r, 100000, false, 0, 3), 2000);
+        tcp_rack_on_send(&r, P(i), P(i + 1), (uint64_t)i);
+    CHECK_EQ(tcp_rack_reo_wnd(&r, 100000, false, 0, 3), 2000);
     ack_with(&r, 9000, P(1), 0, 0, true, P(6)); /* round ends when SND.UNA >= P(6) */
     CHECK_EQ(r.reo_wnd_mult, 2);
     CHECK_EQ(r.reo_wnd_persist, 16);
-    CHECK_EQ(tern_rack_reo_wnd(&r, 100000, false, 0, 3), 4000);
+    CHECK_EQ(tcp_rack_reo_wnd(&r, 100000, false, 0, 3), 4000);
     ack_with(&r, 9100, P(2), 0, 0, true, P(6)); /* same round */
     CHECK_EQ(r.reo_wnd_mult, 2);
     ack_with(&r, 9200, P(6), 0, 0, true, P(6)); /* round over: a new one */
     CHECK_EQ(r.reo_wnd_mult, 3);
-    CHECK_EQ(tern_rack_reo_wnd(&r, 100000, false, 0, 3), 6000);
-    CHECK_EQ(tern_rack_reo_wnd(&r, 5000, false, 0, 3), 5000); /* <= SRTT */
+    CHECK_EQ(tcp_rack_reo_wnd(&r, 100000, false, 0, 3), 6000);
+    CHECK_EQ(tcp_rack_reo_wnd(&r, 5000, false, 0, 3), 5000); /* <= SRTT */
     for (int i = 0; i < 15; i++)
-        tern_rack_recovery_done(&r);
+        tcp_rack_recovery_done(&r);
     CHECK_EQ(r.reo_wnd_mult, 3);
-    tern_rack_recovery_done(&r);
+    tcp_rack_recovery_done(&r);
     CHECK_EQ(r.reo_wnd_mult, 1);
-    tern_rack_fini(&r);
+    tcp_rack_fini(&r);
 }
 
 /* s7.2 TLP_calc_PTO. */
 TEST(tcp_rack_pto_arithmetic)
 {
-    CHECK_EQ(tern_rack_pto(10000, false, 200000, UINT64_MAX), 20000);
-    CHECK_EQ(tern_rack_pto(10000, true, 200000, UINT64_MAX), 220000);
-    CHECK_EQ(tern_rack_pto(10000, true, 200000, 150000), 150000); /* RTO first */
-    CHECK_EQ(tern_rack_pto(0, false, 200000, UINT64_MAX), 1000000);
+    CHECK_EQ(tcp_rack_pto(10000, false, 200000, UINT64_MAX), 20000);
+    CHECK_EQ(tcp_rack_pto(10000, true, 200000, UINT64_MAX), 220000);
+    CHECK_EQ(tcp_rack_pto(10000, true, 200000, 150000), 150000); /* RTO first */
+    CHECK_EQ(tcp_rack_pto(0, false, 200000, UINT64_MAX), 1000000);
 }
 
 /* s7.4 TLP_process_ack for a probe that retransmitted the last segment
@@ -212,30 +212,30 @@ TEST(tcp_rack_pto_arithmetic)
 TEST(tcp_rack_tlp_episode_outcomes)
 {
     struct tern_rack r;
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
-    tern_rack_tlp_sent(&r, 5000, true);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
+    tcp_rack_tlp_sent(&r, 5000, true);
     CHECK(r.tlp_active);
-    tern_rack_tlp_sent(&r, 6000, false); /* one episode at a time */
+    tcp_rack_tlp_sent(&r, 6000, false); /* one episode at a time */
     CHECK_EQ(r.tlp_end_seq, 5000);
-    CHECK(!tern_rack_tlp_on_ack(&r, 4000, false, 0, false)); /* below end_seq */
-    CHECK(!tern_rack_tlp_on_ack(&r, 5000, false, 0, false)); /* not yet decided */
+    CHECK(!tcp_rack_tlp_on_ack(&r, 4000, false, 0, false)); /* below end_seq */
+    CHECK(!tcp_rack_tlp_on_ack(&r, 5000, false, 0, false)); /* not yet decided */
     CHECK(r.tlp_active);
-    CHECK(tern_rack_tlp_on_ack(&r, 5001, false, 0, false)); /* repaired a loss */
+    CHECK(tcp_rack_tlp_on_ack(&r, 5001, false, 0, false)); /* repaired a loss */
     CHECK(!r.tlp_active);
-    CHECK(!tern_rack_tlp_on_ack(&r, 6000, false, 0, false)); /* reported once */
+    CHECK(!tcp_rack_tlp_on_ack(&r, 6000, false, 0, false)); /* reported once */
     /* Both the original and the probe arrived: the D-SACK names it. */
-    tern_rack_tlp_sent(&r, 5000, true);
-    CHECK(!tern_rack_tlp_on_ack(&r, 5000, true, 5000, false));
+    tcp_rack_tlp_sent(&r, 5000, true);
+    CHECK(!tcp_rack_tlp_on_ack(&r, 5000, true, 5000, false));
     CHECK(!r.tlp_active);
     /* A duplicate ACK without SACK at end_seq: assume both delivered. */
-    tern_rack_tlp_sent(&r, 5000, true);
-    CHECK(!tern_rack_tlp_on_ack(&r, 5000, false, 0, true));
+    tcp_rack_tlp_sent(&r, 5000, true);
+    CHECK(!tcp_rack_tlp_on_ack(&r, 5000, false, 0, true));
     CHECK(!r.tlp_active);
     /* New data as the probe: delivered, no loss inferred. */
-    tern_rack_tlp_sent(&r, 7000, false);
-    CHECK(!tern_rack_tlp_on_ack(&r, 8000, false, 0, false));
+    tcp_rack_tlp_sent(&r, 7000, false);
+    CHECK(!tcp_rack_tlp_on_ack(&r, 8000, false, 0, false));
     CHECK(!r.tlp_active);
-    tern_rack_fini(&r);
+    tcp_rack_fini(&r);
 }
 
 /* ATTACKS G3: a table of 8 entries under 1000 segments each sent at a
@@ -246,26 +246,26 @@ TEST(tcp_rack_table_stays_bounded_and_exact)
 {
     struct tern_rack r;
     struct tern_rack_seg small[8];
-    REQUIRE(tern_rack_init(&r, small, 8, B) == 0);
+    REQUIRE(tcp_rack_init(&r, small, 8, B) == 0);
     uint32_t una = B;
     for (int i = 0; i < 1000; i++) {
-        tern_rack_on_send(&r, P(i), P(i + 1), (uint64_t)i * 10);
+        tcp_rack_on_send(&r, P(i), P(i + 1), (uint64_t)i * 10);
         if (i % 7 == 3) /* SACK a segment now and then, slide the ACK */
             ack_with(&r, (uint64_t)i * 10 + 5, una, P(i), P(i + 1), false, P(i + 1));
         if (i % 50 == 49) {
             una = P(i - 20);
             ack_with(&r, (uint64_t)i * 10 + 6, una, 0, 0, false, P(i + 1));
         }
-        CHECK(tern_rack_count(&r) <= 8);
+        CHECK(tcp_rack_count(&r) <= 8);
         CHECK_EQ(r.una, una);
-        CHECK_EQ(tern_rack_at(&r, tern_rack_count(&r) - 1)->end, P(i + 1));
-        for (uint32_t k = 0; k + 1 < tern_rack_count(&r); k++)
-            CHECK(tern_rack_at(&r, k)->end - tern_rack_start(&r, k) > 0);
+        CHECK_EQ(tcp_rack_at(&r, tcp_rack_count(&r) - 1)->end, P(i + 1));
+        for (uint32_t k = 0; k + 1 < tcp_rack_count(&r); k++)
+            CHECK(tcp_rack_at(&r, k)->end - tcp_rack_start(&r, k) > 0);
     }
     CHECK(r.merges > 0);
     ack_with(&r, 20000, P(1000), 0, 0, false, P(1000));
-    CHECK_EQ(tern_rack_count(&r), 0);
-    tern_rack_fini(&r);
+    CHECK_EQ(tcp_rack_count(&r), 0);
+    tcp_rack_fini(&r);
 }
 
 /* RTO: the scoreboard is expunged (RFC 2018 s8), so the table forgets its
@@ -273,20 +273,20 @@ TEST(tcp_rack_table_stays_bounded_and_exact)
 TEST(tcp_rack_rto_clears_marks)
 {
     struct tern_rack r;
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
     for (int i = 0; i < 4; i++)
-        tern_rack_on_send(&r, P(i), P(i + 1), (uint64_t)i);
+        tcp_rack_on_send(&r, P(i), P(i + 1), (uint64_t)i);
     ack_with(&r, 10000, B, P(3), P(4), false, P(4));
     uint32_t lost;
-    tern_rack_detect_loss(&r, 10000, 0, &lost);
+    tcp_rack_detect_loss(&r, 10000, 0, &lost);
     CHECK_EQ(lost, 3);
-    tern_rack_tlp_sent(&r, P(4), true);
-    tern_rack_on_rto(&r);
-    CHECK(!tern_rack_any_lost(&r));
+    tcp_rack_tlp_sent(&r, P(4), true);
+    tcp_rack_on_rto(&r);
+    CHECK(!tcp_rack_any_lost(&r));
     CHECK(!r.tlp_active);
-    for (uint32_t k = 0; k < tern_rack_count(&r); k++)
-        CHECK_EQ(tern_rack_at(&r, k)->flags & (TERN_RACK_SACKED | TERN_RACK_LOST), 0);
-    tern_rack_fini(&r);
+    for (uint32_t k = 0; k < tcp_rack_count(&r); k++)
+        CHECK_EQ(tcp_rack_at(&r, k)->flags & (TERN_RACK_SACKED | TERN_RACK_LOST), 0);
+    tcp_rack_fini(&r);
 }
 
 /* Partial SACKs (tcp_rack.c whole_segments): with smss set, a block
@@ -295,33 +295,33 @@ TEST(tcp_rack_rto_clears_marks)
 TEST(tcp_rack_partial_sack_counts_whole_segments_only)
 {
     struct tern_rack r;
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
-    tern_rack_on_send(&r, P(0), P(3) + 24, 0); /* 3 segments + a 24-byte one, one entry */
-    CHECK_EQ(tern_rack_count(&r), 1);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
+    tcp_rack_on_send(&r, P(0), P(3) + 24, 0); /* 3 segments + a 24-byte one, one entry */
+    CHECK_EQ(tcp_rack_count(&r), 1);
     struct tern_tcp_sack_range rg = {P(1) - 1, P(1)}; /* the last byte of segment 0 */
     struct tern_rack_ack a = {.now = 10000, .ack = B, .ranges = &rg, .nranges = 1,
                               .snd_nxt = P(3) + 24, .smss = L};
-    CHECK_EQ(tern_rack_on_ack(&r, &a), 0);
-    CHECK(!tern_rack_any_sacked(&r));
+    CHECK_EQ(tcp_rack_on_ack(&r, &a), 0);
+    CHECK(!tcp_rack_any_sacked(&r));
     CHECK(!r.have_xmit); /* nothing delivered: RACK.xmit_ts untouched */
     rg = (struct tern_tcp_sack_range){P(1) - 1, P(2) + 5}; /* all of segment 1 and bits */
-    CHECK_EQ(tern_rack_on_ack(&r, &a), 1);
+    CHECK_EQ(tcp_rack_on_ack(&r, &a), 1);
     CHECK_EQ(r.end_seq, P(2));
     rg = (struct tern_tcp_sack_range){P(3), P(3) + 24}; /* the short last segment */
     a.ranges = &rg;
-    CHECK_EQ(tern_rack_on_ack(&r, &a), 1);
+    CHECK_EQ(tcp_rack_on_ack(&r, &a), 1);
     CHECK_EQ(r.end_seq, P(3) + 24);
     /* Without smss (the module's plain use) the byte counts. */
     struct tern_rack r2;
     static struct tern_rack_seg store2[8];
-    REQUIRE(tern_rack_init(&r2, store2, 8, B) == 0);
-    tern_rack_on_send(&r2, P(0), P(2), 0);
+    REQUIRE(tcp_rack_init(&r2, store2, 8, B) == 0);
+    tcp_rack_on_send(&r2, P(0), P(2), 0);
     rg = (struct tern_tcp_sack_range){P(1) - 1, P(1)};
     a.smss = 0;
     a.snd_nxt = P(2);
-    CHECK_EQ(tern_rack_on_ack(&r2, &a), 1);
-    tern_rack_fini(&r2);
-    tern_rack_fini(&r);
+    CHECK_EQ(tcp_rack_on_ack(&r2, &a), 1);
+    tcp_rack_fini(&r2);
+    tcp_rack_fini(&r);
 }
 
 /* The boundaries whole_segments relies on: with smss set, a segment sent
@@ -331,31 +331,31 @@ TEST(tcp_rack_partial_sack_counts_whole_segments_only)
 TEST(tcp_rack_entry_boundaries_and_fin)
 {
     struct tern_rack r;
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
     r.smss = L;
-    tern_rack_on_send(&r, P(0), P(1), 0);
-    tern_rack_on_send(&r, P(1), P(2) - 24, 0); /* short: joins (P(0) was full) */
-    CHECK_EQ(tern_rack_count(&r), 1);
-    tern_rack_on_send(&r, P(2) - 24, P(3) - 24, 0); /* after a short one: own entry */
-    CHECK_EQ(tern_rack_count(&r), 2);
-    tern_rack_on_send(&r, P(3) - 24, P(3) - 23, 0); /* a FIN after a full one: joins */
-    CHECK_EQ(tern_rack_count(&r), 2);
+    tcp_rack_on_send(&r, P(0), P(1), 0);
+    tcp_rack_on_send(&r, P(1), P(2) - 24, 0); /* short: joins (P(0) was full) */
+    CHECK_EQ(tcp_rack_count(&r), 1);
+    tcp_rack_on_send(&r, P(2) - 24, P(3) - 24, 0); /* after a short one: own entry */
+    CHECK_EQ(tcp_rack_count(&r), 2);
+    tcp_rack_on_send(&r, P(3) - 24, P(3) - 23, 0); /* a FIN after a full one: joins */
+    CHECK_EQ(tcp_rack_count(&r), 2);
     /* The second entry [P(2) - 24, P(3) - 24) is one segment: SACKed whole. */
     struct tern_tcp_sack_range rg = {P(2) - 24, P(3) - 24};
     struct tern_rack_ack a = {.now = 10000, .ack = B, .ranges = &rg, .nranges = 1,
                               .snd_nxt = P(3) - 23, .smss = L, .fin_sent = true};
-    CHECK_EQ(tern_rack_on_ack(&r, &a), 1);
-    tern_rack_fini(&r);
+    CHECK_EQ(tcp_rack_on_ack(&r, &a), 1);
+    tcp_rack_fini(&r);
     /* One entry of data + FIN: a block up to the data's end is whole. */
-    REQUIRE(tern_rack_init(&r, g_store, 64, B) == 0);
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
     r.smss = L;
-    tern_rack_on_send(&r, P(0), P(2) - 23, 0); /* L + (L - 24) bytes, the FIN on the last */
+    tcp_rack_on_send(&r, P(0), P(2) - 23, 0); /* L + (L - 24) bytes, the FIN on the last */
     rg = (struct tern_tcp_sack_range){P(1), P(2) - 24};
     a.snd_nxt = P(2) - 23;
     a.fin_sent = false; /* not known as a FIN: the block misses a byte */
-    CHECK_EQ(tern_rack_on_ack(&r, &a), 0);
+    CHECK_EQ(tcp_rack_on_ack(&r, &a), 0);
     a.fin_sent = true;
-    CHECK_EQ(tern_rack_on_ack(&r, &a), 1);
+    CHECK_EQ(tcp_rack_on_ack(&r, &a), 1);
     CHECK_EQ(r.end_seq, P(2) - 24);
-    tern_rack_fini(&r);
+    tcp_rack_fini(&r);
 }

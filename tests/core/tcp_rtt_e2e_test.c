@@ -29,7 +29,7 @@ TEST(tcp_rtt_heavy_loss_base_rto_stays_near_path_rtt)
     struct tnet n;
     REQUIRE(tnet_open(&n, 7, &imp, &cfg) == 0);
     struct tern_stack_mem base;
-    tern_stack_mem_usage(n.sa, &base);
+    stack_mem_usage(n.sa, &base);
     struct tern_sock *lsk, *ca, *cb;
     REQUIRE(tnet_connect(&n, 9000, &lsk, &ca, &cb) == 0);
     struct tcp_cb *tcb = tcp_cb_of(ca);
@@ -94,7 +94,7 @@ TEST(tcp_rtt_heavy_loss_base_rto_stays_near_path_rtt)
     CHECK_EQ(n.sa->sock_count, 0);
     CHECK_EQ(n.sb->sock_count, 0);
     struct tern_stack_mem m;
-    tern_stack_mem_usage(n.sa, &m);
+    stack_mem_usage(n.sa, &m);
     CHECK_EQ(m.tcp_conns, base.tcp_conns);
     CHECK_EQ(m.tcp_ring_bytes, base.tcp_ring_bytes);
     tnet_close(&n);

@@ -311,7 +311,7 @@ TEST(tcp_send_prr_no_burst_in_recovery)
     uint32_t ss = cb->cc.ssthresh;
     CHECK(ss > 29 * MSS && ss < 30 * MSS); /* 0.7 * 42 segments */
     /* PRR brought the data in flight to ssthresh by the end of recovery. */
-    uint32_t pipe = tern_tcp_sack_set_pipe(&cb->sb);
+    uint32_t pipe = tcp_sack_set_pipe(&cb->sb);
     CHECK(pipe <= ss && pipe + 2 * MSS >= ss);
     CHECK(sent_in_rec >= 20); /* every lost segment resent */
     /* Everything arrives: a cumulative ACK of all sent ends recovery. */
@@ -405,7 +405,7 @@ TEST(tcp_send_partial_sack_is_not_a_delivered_segment)
     CHECK_EQ(cb->sb.sacked, 1); /* the scoreboard has the byte */
     world_run(w, 50000);        /* far past RACK's reordering window */
     CHECK(!cb->sb.in_recovery);
-    CHECK(!tern_rack_any_lost(&cb->rack));
+    CHECK(!tcp_rack_any_lost(&cb->rack));
     struct tern_tcp_repr r;
     /* Nothing resent from the front: the first retransmission is the
      * loss probe of the last segment (s7.3). */

@@ -352,7 +352,7 @@ TEST(attack_32_data_beyond_window_trimmed)
     wt_inject(w, &d);
     REQUIRE(wt_pop(w, &a));
     CHECK_EQ(a.ack, P_ISN + 1 + 4096);
-    CHECK_EQ(tern_tcp_ooo_bytes(&tcp_cb_of(sk)->ooo), 0);
+    CHECK_EQ(tcp_ooo_bytes(&tcp_cb_of(sk)->ooo), 0);
     wt_finish(w, sk, l);
 }
 

@@ -128,7 +128,7 @@ static uint64_t sweep_seed(uint64_t seed, struct totals *t)
     struct tern_stack *st[2] = {sw->n.sa, sw->n.sb};
     struct tern_stack_mem base[2], m;
     for (int k = 0; k < 2; k++)
-        tern_stack_mem_usage(st[k], &base[k]);
+        stack_mem_usage(st[k], &base[k]);
     uint64_t t0 = tern_loop_now(loop);
     sweep_setup(sw, &r);
 
@@ -174,7 +174,7 @@ static uint64_t sweep_seed(uint64_t seed, struct totals *t)
     /* ARP entries age out 90 s after their last use. */
     tern_loop_run(loop, tern_loop_now(loop) + cfg.arp_reachable_us + cfg.arp_stale_us + 1000000);
     for (int k = 0; k < 2; k++) {
-        tern_stack_mem_usage(st[k], &m);
+        stack_mem_usage(st[k], &m);
         CHECK_EQ(m.sockets, base[k].sockets);
         CHECK_EQ(m.tcp_conns, base[k].tcp_conns);
         CHECK_EQ(m.tcp_ring_bytes, base[k].tcp_ring_bytes);
@@ -211,13 +211,13 @@ TEST(tcp_sweep_210_seeds_loss_reorder_dup_corrupt)
     struct totals t = {0};
     uint64_t combined = 0xcbf29ce484222325ull;
     for (uint64_t seed = SWEEP_FIRST; seed < SWEEP_FIRST + SWEEP_SEEDS; seed++) {
-        int before = tern_test_failed_now();
+        int before = test_failed_now();
         uint64_t d = sweep_seed(seed, &t);
         combined = sweep_mix64(combined ^ d);
-        if (tern_test_failed_now() != before)
+        if (test_failed_now() != before)
             printf("# seed %llu failed (replay: TCP_SWEEP_SEED=%llu)\n",
                    (unsigned long long)seed, (unsigned long long)seed);
-        if (tern_test_failed_now() > 20)
+        if (test_failed_now() > 20)
             break; /* one bug, many seeds: the first reports say enough */
     }
     printf("# tcp sweep: %d seeds, %llu bytes delivered, %llu retransmits, %llu RTOs, "

@@ -23,7 +23,7 @@ TEST(tcp_synflood_bounded_memory_while_transfer_continues)
     struct tern_sock *sk = wt_establish(w, 0, &lsk);
     REQUIRE(sk);
     struct tern_stack_mem m0, m;
-    tern_stack_mem_usage(w->s, &m0);
+    stack_mem_usage(w->s, &m0);
     uint32_t backlog = w->s->cfg.tcp_syn_backlog;
     uint64_t rng = 0x9e3779b97f4a7c15ull;
     uint32_t sent = 0, acked = P_ISN + 1, got = 0;
@@ -64,7 +64,7 @@ TEST(tcp_synflood_bounded_memory_while_transfer_continues)
                 }
             got += (uint32_t)n;
         }
-        tern_stack_mem_usage(w->s, &m);
+        stack_mem_usage(w->s, &m);
         if (m.tcp_conns > peak_conns)
             peak_conns = m.tcp_conns;
         if (m.sockets > peak_socks)

@@ -36,7 +36,7 @@ TEST(tcp_synq_record_listed_and_reset_on_listener_close)
     CHECK_EQ(r.seq, ISS);
     CHECK_EQ(w->s->sock_count, 1);
     struct tern_stack_mem m;
-    tern_stack_mem_usage(w->s, &m);
+    stack_mem_usage(w->s, &m);
     CHECK_EQ(m.tcp_syn_reqs, 1);
     CHECK_EQ(m.tcp_conns, 0);
     struct tern_sock_info rows[4];
@@ -87,10 +87,10 @@ TEST(tcp_synq_promotion_keeps_handshake_rtt_and_karn)
         CHECK_EQ(cb->retransmits, (uint32_t)again);
         if (again) {
             CHECK(!cb->rtt.has_sample);
-            CHECK_EQ(tern_rtt_rto(&cb->rtt), 3000000u);
+            CHECK_EQ(rtt_rto(&cb->rtt), 3000000u);
         } else {
             CHECK(cb->rtt.has_sample);
-            CHECK_EQ(tern_rtt_srtt_us(&cb->rtt), 30000u);
+            CHECK_EQ(rtt_srtt_us(&cb->rtt), 30000u);
         }
         CHECK_EQ(tcp_cb_of(lsk)->synq_len, 0);
         tern_sock_abort(sk);

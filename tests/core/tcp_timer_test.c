@@ -65,7 +65,7 @@ TEST(tcp_timer_backoff_kept_without_rtt_sample_ts)
         world_run(w, 0);
         REQUIRE(wt_pop(w, &out));
         uint32_t orig_ts = out.opts.ts_val, rtx_ts = 0;
-        uint64_t rto = tern_rtt_rto(&cb->rtt);
+        uint64_t rto = rtt_rto(&cb->rtt);
         /* Until the RTO fires (a TLP probe may come first). */
         for (int i = 0; i < 1000 && cb->rtt.backoff == 0; i++)
             world_run(w, 10000);
@@ -83,7 +83,7 @@ TEST(tcp_timer_backoff_kept_without_rtt_sample_ts)
         wt_inject(w, &ack);
         CHECK_EQ(cb->snd_una, ISS + 1 + sizeof d);
         CHECK_EQ(cb->rtt.backoff, 1u);
-        CHECK_EQ(tern_rtt_rto(&cb->rtt), 2 * rto);
+        CHECK_EQ(rtt_rto(&cb->rtt), 2 * rto);
         /* New data, ACKed with its own TSval echoed: a valid sample. */
         REQUIRE(tern_sock_send(sk, d, sizeof d, 0) == (ssize_t)sizeof d);
         world_run(w, 0);

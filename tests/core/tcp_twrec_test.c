@@ -44,7 +44,7 @@ static void to_record(struct world *w, unsigned flags, struct tern_sock **lsk)
     CHECK_EQ(tcp_tw_count(w->s), 1);
     CHECK_EQ(w->s->sock_count, 1); /* the listener only */
     struct tern_stack_mem m;
-    tern_stack_mem_usage(w->s, &m);
+    stack_mem_usage(w->s, &m);
     CHECK_EQ(m.tcp_time_wait, 1);
     CHECK_EQ(m.tcp_conns, 0); /* no rings held */
     CHECK(m.tcp_tw_bytes >= sizeof(struct tcp_tw));
@@ -121,7 +121,7 @@ TEST(tcp_twrec_expires_after_2msl)
     world_run(w, 2000);
     CHECK_EQ(tcp_tw_count(w->s), 0);
     struct tern_stack_mem m;
-    tern_stack_mem_usage(w->s, &m);
+    stack_mem_usage(w->s, &m);
     CHECK_EQ(m.tcp_time_wait, 0);
     CHECK_EQ(m.tcp_tw_bytes, 16 * sizeof(uint32_t)); /* the empty hash only */
     tern_sock_close(lsk);

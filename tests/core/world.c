@@ -141,7 +141,7 @@ void world_end(struct world *w)
 {
     world_run(w, 200ull * 1000000u);
     struct tern_stack_mem m;
-    tern_stack_mem_usage(w->s, &m);
+    stack_mem_usage(w->s, &m);
     CHECK_EQ(m.arp_queued, 0);
     CHECK_EQ(m.arp_entries, 0);
     CHECK_EQ(m.reasm_bytes, 0);

@@ -272,7 +272,7 @@ TEST(vloop_100k_random_timers_fire_sorted)
     for (size_t i = 0; i < N; i++) {
         tern_timer_init(&v[i].t, big_fn, &v[i]);
         v[i].b = &b;
-        tern_timer_arm(b.l, &v[i].t, tern_test_rand() % 50000); /* many ties */
+        tern_timer_arm(b.l, &v[i].t, test_rand() % 50000); /* many ties */
     }
     size_t cancelled = 0;
     for (size_t i = 0; i < N; i += 7) { /* cancel some, re-arm others */
@@ -280,7 +280,7 @@ TEST(vloop_100k_random_timers_fire_sorted)
             tern_timer_cancel(b.l, &v[i].t);
             cancelled++;
         } else {
-            tern_timer_arm(b.l, &v[i].t, tern_test_rand() % 50000);
+            tern_timer_arm(b.l, &v[i].t, test_rand() % 50000);
         }
     }
     tern_loop_run(b.l, TERN_TIME_NEVER);

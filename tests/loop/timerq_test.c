@@ -37,7 +37,7 @@ static void nop(struct tern_timer *t, void *arg)
 
 static uint64_t pick_when(uint64_t now)
 {
-    uint32_t r = tern_test_rand();
+    uint32_t r = test_rand();
     switch (r % 6) {
     case 0: return now + r % 1024;                       /* within a tick or two */
     case 1: return now + r % 200000;                     /* RTO-like */
@@ -54,7 +54,7 @@ TEST(timerq_matches_reference_order)
     static struct model m;
     struct tern_heap *h = malloc(sizeof *h);
     REQUIRE(h);
-    tern_heap_init(h);
+    timer_heap_init(h);
     for (int i = 0; i < NT; i++) {
         tern_timer_init(&t[i], nop, NULL);
         m.armed[i] = false;
@@ -63,33 +63,33 @@ TEST(timerq_matches_reference_order)
     uint64_t now = 1000000;
     int bad = 0, pops = 0;
     for (int step = 0; step < 200000 && !bad; step++) {
-        uint32_t r = tern_test_rand();
+        uint32_t r = test_rand();
         int i = (int)(r % NT);
         switch ((r >> 16) % 8) {
         case 0:
         case 1:
         case 2: { /* arm or re-arm */
             uint64_t w = pick_when(now);
-            tern_heap_arm(h, &t[i], w);
+            timer_heap_arm(h, &t[i], w);
             m.armed[i] = true;
             m.when[i] = w;
             m.order[i] = m.next_order++;
             break;
         }
         case 3: /* cancel */
-            tern_heap_cancel(h, &t[i]);
+            timer_heap_cancel(h, &t[i]);
             m.armed[i] = false;
             break;
         case 4: { /* peek agrees */
             int e = model_min(&m);
-            struct tern_timer *p = tern_heap_peek(h);
+            struct tern_timer *p = timer_heap_peek(h);
             if (e < 0 ? p != NULL : p != &t[e])
                 bad++;
             break;
         }
         default: { /* pop: time moves to its deadline */
             int e = model_min(&m);
-            struct tern_timer *p = tern_heap_pop(h);
+            struct tern_timer *p = timer_heap_pop(h);
             if (e < 0 ? p != NULL : p != &t[e]) {
                 bad++;
                 break;
@@ -108,7 +108,7 @@ TEST(timerq_matches_reference_order)
         if (step % 997 == 0) {
             for (int k = 0; k < NT; k++)
                 armed += m.armed[k];
-            CHECK_EQ(tern_heap_count(h), armed);
+            CHECK_EQ(timer_heap_count(h), armed);
             for (int k = 0; k < NT; k++)
                 if (tern_timer_armed(&t[k]) != m.armed[k])
                     bad++;
@@ -119,14 +119,14 @@ TEST(timerq_matches_reference_order)
     /* Drain: the rest in order. */
     int e;
     while ((e = model_min(&m)) >= 0 && !bad) {
-        if (tern_heap_pop(h) != &t[e])
+        if (timer_heap_pop(h) != &t[e])
             bad++;
         m.armed[e] = false;
     }
     CHECK_EQ(bad, 0);
-    CHECK(tern_heap_pop(h) == NULL);
-    CHECK_EQ(tern_heap_count(h), 0);
-    tern_heap_free(h);
+    CHECK(timer_heap_pop(h) == NULL);
+    CHECK_EQ(timer_heap_count(h), 0);
+    timer_heap_free(h);
     free(h);
 }
 
@@ -136,13 +136,13 @@ TEST(timerq_free_idles_all)
     static struct tern_timer t[100];
     struct tern_heap *h = malloc(sizeof *h);
     REQUIRE(h);
-    tern_heap_init(h);
+    timer_heap_init(h);
     for (int i = 0; i < 100; i++) {
         tern_timer_init(&t[i], nop, NULL);
-        tern_heap_arm(h, &t[i], (uint64_t)i * 100000u);
+        timer_heap_arm(h, &t[i], (uint64_t)i * 100000u);
     }
-    CHECK(tern_heap_peek(h) == &t[0]);
-    tern_heap_free(h);
+    CHECK(timer_heap_peek(h) == &t[0]);
+    timer_heap_free(h);
     for (int i = 0; i < 100; i++)
         CHECK(!tern_timer_armed(&t[i]));
     free(h);

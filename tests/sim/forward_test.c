@@ -40,10 +40,10 @@ static void sha_hex(const char *s, size_t n, char hex[65])
 {
     struct tern_sha256 c;
     uint8_t d[32];
-    tern_sha256_init(&c);
-    tern_sha256_update(&c, s, n);
-    tern_sha256_final(&c, d);
-    tern_sha256_hex(d, hex);
+    sim_sha256_init(&c);
+    sim_sha256_update(&c, s, n);
+    sim_sha256_final(&c, d);
+    sim_sha256_hex(d, hex);
 }
 
 /* The line of `out` that contains `has`, copied into line (or ""). */

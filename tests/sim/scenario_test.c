@@ -32,7 +32,7 @@ static void expect_error(const char *text, int line, const char *want, int at)
         return;
     snprintf(prefix, sizeof prefix, "t.scn:%d: ", line);
     if (rc != -1 || strncmp(err, prefix, strlen(prefix)) || !strstr(err, want))
-        tern_test_fail(__FILE__, at, "expected '%s...%s', got rc %d '%s'", prefix, want, rc, err);
+        test_fail(__FILE__, at, "expected '%s...%s', got rc %d '%s'", prefix, want, rc, err);
     free(sc);
 }
 #define EXPECT_ERROR(text, line, want) expect_error(text, line, want, __LINE__)
@@ -112,7 +112,7 @@ TEST(scenario_parses_a_complete_file)
     struct scenario *sc = parse(text, err, sizeof err, &rc);
     REQUIRE(sc);
     if (rc != 0)
-        tern_test_fail(__FILE__, __LINE__, "parse failed: %s", err);
+        test_fail(__FILE__, __LINE__, "parse failed: %s", err);
     REQUIRE(rc == 0);
     CHECK_STR(sc->title, "Two hosts and a router");
     CHECK_EQ(sc->seed, 42);
@@ -301,29 +301,29 @@ TEST(sim_sha256_vectors)
     struct tern_sha256 c;
     uint8_t d[32];
     char hex[65];
-    tern_sha256_init(&c);
-    tern_sha256_update(&c, "abc", 3);
-    tern_sha256_final(&c, d);
-    tern_sha256_hex(d, hex);
+    sim_sha256_init(&c);
+    sim_sha256_update(&c, "abc", 3);
+    sim_sha256_final(&c, d);
+    sim_sha256_hex(d, hex);
     CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    tern_sha256_init(&c);
-    tern_sha256_final(&c, d);
-    tern_sha256_hex(d, hex);
+    sim_sha256_init(&c);
+    sim_sha256_final(&c, d);
+    sim_sha256_hex(d, hex);
     CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    tern_sha256_init(&c);
+    sim_sha256_init(&c);
     const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     for (size_t i = 0; i < strlen(m); i++) /* byte by byte: the buffering path */
-        tern_sha256_update(&c, m + i, 1);
-    tern_sha256_final(&c, d);
-    tern_sha256_hex(d, hex);
+        sim_sha256_update(&c, m + i, 1);
+    sim_sha256_final(&c, d);
+    sim_sha256_hex(d, hex);
     CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     uint8_t a[1000];
     memset(a, 'a', sizeof a);
-    tern_sha256_init(&c);
+    sim_sha256_init(&c);
     for (int i = 0; i < 1000; i++)
-        tern_sha256_update(&c, a, sizeof a);
-    tern_sha256_final(&c, d);
-    tern_sha256_hex(d, hex);
+        sim_sha256_update(&c, a, sizeof a);
+    sim_sha256_final(&c, d);
+    sim_sha256_hex(d, hex);
     CHECK_STR(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 

@@ -35,7 +35,7 @@ static char *render(const struct tern_tcpplot *p, bool tsg, const char *title, c
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return NULL;
-    int rc = tsg ? tern_tcpplot_write_tsg(p, f, title) : tern_tcpplot_write_cwnd(p, f, title);
+    int rc = tsg ? tcpplot_write_tsg(p, f, title) : tcpplot_write_cwnd(p, f, title);
     fclose(f);
     CHECK_EQ(rc, 0);
     const char *dir = getenv("TERN_PLOT_OUT");
@@ -98,45 +98,45 @@ static size_t craft(uint8_t *buf, bool out, uint32_t seq, uint32_t ack, uint16_t
 
 TEST(tcpplot_wrap_window_scale_and_retransmissions)
 {
-    struct tern_tcpplot *p = tern_tcpplot_new(HA, 40000, HB, 80, 100);
+    struct tern_tcpplot *p = tcpplot_new(HA, 40000, HB, 80, 100);
     REQUIRE(p != NULL);
     uint8_t b[1700];
     const uint32_t isn = 0xfffff000u, irs = 777;
     size_t n;
     /* SYN (WS 7) out, SYN-ACK (WS 5, window 65535: never scaled) in. */
     n = craft(b, true, isn, 0, TERN_TCP_SYN, 65535, 0, 7, NULL, 0);
-    tern_tcpplot_packet(p, 1000, b, n);
+    tcpplot_packet(p, 1000, b, n);
     n = craft(b, false, irs, isn + 1, TERN_TCP_SYN | TERN_TCP_ACK, 65535, 0, 5, NULL, 0);
-    tern_tcpplot_packet(p, 2000, b, n);
+    tcpplot_packet(p, 2000, b, n);
     /* Three 1000-byte segments; the second crosses 2^32. */
     for (uint32_t i = 0; i < 3; i++) {
         n = craft(b, true, isn + 1 + i * 1000, irs + 1, TERN_TCP_ACK, 100,
                   1000, -1, NULL, 0);
-        tern_tcpplot_packet(p, 3000 + i, b, n);
+        tcpplot_packet(p, 3000 + i, b, n);
     }
     /* An ACK of the first segment, window 100 << 5, SACKing the third. */
     uint32_t blk[2] = {isn + 1 + 2000, isn + 1 + 3000};
     n = craft(b, false, irs + 1, isn + 1 + 1000, TERN_TCP_ACK, 100, 0, -1, blk, 1);
-    tern_tcpplot_packet(p, 4000, b, n);
+    tcpplot_packet(p, 4000, b, n);
     /* The second segment again (a retransmission), then a segment that
      * overlaps the end of the third by 500 bytes (also one), then new data. */
     n = craft(b, true, isn + 1 + 1000, irs + 1, TERN_TCP_ACK, 100, 1000, -1, NULL, 0);
-    tern_tcpplot_packet(p, 5000, b, n);
+    tcpplot_packet(p, 5000, b, n);
     n = craft(b, true, isn + 1 + 2500, irs + 1, TERN_TCP_ACK, 100, 1000, -1, NULL, 0);
-    tern_tcpplot_packet(p, 5001, b, n);
+    tcpplot_packet(p, 5001, b, n);
     n = craft(b, true, isn + 1 + 3500, irs + 1, TERN_TCP_ACK | TERN_TCP_FIN, 100, 500, -1, NULL, 0);
-    tern_tcpplot_packet(p, 5002, b, n);
+    tcpplot_packet(p, 5002, b, n);
     /* Ignored: a corrupted copy of the first segment (the stack would drop
      * it too), a truncated packet, no packet. */
     n = craft(b, true, isn + 1, irs + 1, TERN_TCP_ACK, 100, 1000, -1, NULL, 0);
     b[n - 1] ^= 0xff;
-    tern_tcpplot_packet(p, 5004, b, n);
-    tern_tcpplot_packet(p, 5005, b, 10);
-    tern_tcpplot_packet(p, 5006, NULL, 0);
+    tcpplot_packet(p, 5004, b, n);
+    tcpplot_packet(p, 5005, b, 10);
+    tcpplot_packet(p, 5006, NULL, 0);
 
-    CHECK_EQ(tern_tcpplot_retransmissions(p), 2);
-    struct tern_tcpplot_counts c;
-    tern_tcpplot_counts(p, &c);
+    CHECK_EQ(tcpplot_retransmissions(p), 2);
+    struct tcpplot_counts c;
+    tcpplot_counts(p, &c);
     CHECK_EQ(c.segments, 1 + 3 + 2 + 1); /* SYN, three, two retransmitted, FIN segment */
     CHECK_EQ(c.rtx, 2);
     CHECK_EQ(c.sacks, 1);
@@ -172,27 +172,27 @@ TEST(tcpplot_wrap_window_scale_and_retransmissions)
     check_doc(svg);
     CHECK(strstr(svg, "no samples") != NULL);
     free(svg);
-    tern_tcpplot_free(p);
+    tcpplot_free(p);
 }
 
 TEST(tcpplot_one_side_without_wscale_leaves_window_unscaled)
 {
-    struct tern_tcpplot *p = tern_tcpplot_new(HA, 40000, HB, 80, 10);
+    struct tern_tcpplot *p = tcpplot_new(HA, 40000, HB, 80, 10);
     REQUIRE(p != NULL);
     uint8_t b[1700];
     /* RFC 7323 s2.2: the receiver sends WS but we did not: no scaling. */
     size_t n = craft(b, true, 5, 0, TERN_TCP_SYN, 65535, 0, -1, NULL, 0);
-    tern_tcpplot_packet(p, 1, b, n);
+    tcpplot_packet(p, 1, b, n);
     n = craft(b, false, 9, 6, TERN_TCP_SYN | TERN_TCP_ACK, 1000, 0, 7, NULL, 0);
-    tern_tcpplot_packet(p, 2, b, n);
+    tcpplot_packet(p, 2, b, n);
     n = craft(b, false, 10, 6, TERN_TCP_ACK, 1234, 0, -1, NULL, 0);
-    tern_tcpplot_packet(p, 3, b, n);
+    tcpplot_packet(p, 3, b, n);
     REQUIRE_EQ(p->s[TP_ACK].n, 2);
     CHECK_EQ(TP_AT(&p->s[TP_ACK], struct tp_ack, 1).win, 1234);
-    CHECK_EQ(tern_tcpplot_retransmissions(p), 0);
-    CHECK(tern_tcpplot_new(HA, 1, HB, 2, 1) == NULL); /* max_points below 2 */
-    tern_tcpplot_free(NULL);
-    tern_tcpplot_free(p);
+    CHECK_EQ(tcpplot_retransmissions(p), 0);
+    CHECK(tcpplot_new(HA, 1, HB, 2, 1) == NULL); /* max_points below 2 */
+    tcpplot_free(NULL);
+    tcpplot_free(p);
 }
 
 /* ---- a scripted loss between two stacks ---- */
@@ -224,7 +224,7 @@ static int ln_send(void *ctx, const uint8_t *frame, size_t len)
     size_t iplen;
     const uint8_t *ip = ip_of(frame, len, &iplen);
     if (ip) {
-        tern_tcpplot_packet(n->plot, tern_loop_now(n->loop), ip, iplen);
+        tcpplot_packet(n->plot, tern_loop_now(n->loop), ip, iplen);
         struct tern_ipv4_repr h;
         struct tern_tcp_repr t;
         if (tern_ipv4_parse(ip, iplen, 0, &h) >= 0 && h.proto == TERN_IPPROTO_TCP &&
@@ -248,7 +248,7 @@ static void ln_rx(void *ctx, struct tern_device *d, const uint8_t *frame, size_t
     size_t iplen;
     const uint8_t *ip = ip_of(frame, len, &iplen);
     if (ip)
-        tern_tcpplot_packet(n->plot, tern_loop_now(n->loop), ip, iplen);
+        tcpplot_packet(n->plot, tern_loop_now(n->loop), ip, iplen);
     tern_device_deliver(n->dev, frame, len);
 }
 
@@ -267,7 +267,7 @@ static int ln_open(struct lossnet *n, size_t max_points, const uint32_t *drop, s
     n->ib = tern_impair_wrap(n->loop, b, &imp);
     const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
     n->dev = tern_custom_device_new(TERN_LINK_ETHERNET, 1500, mac, ln_send, n);
-    n->plot = tern_tcpplot_new(HA, 40000, HB, 80, max_points);
+    n->plot = tcpplot_new(HA, 40000, HB, 80, max_points);
     if (!n->ia || !n->ib || !n->dev || !n->plot)
         return -1;
     tern_device_set_rx(n->ia, ln_rx, n);
@@ -293,7 +293,7 @@ static void ln_close(struct lossnet *n)
     tern_device_destroy(n->ia);
     tern_device_destroy(n->ib);
     tern_loop_destroy(n->loop);
-    tern_tcpplot_free(n->plot);
+    tcpplot_free(n->plot);
 }
 
 /* A (port 40000) sends len pattern bytes to B:80, sampling A's socket into
@@ -332,7 +332,7 @@ static size_t ln_transfer(struct lossnet *n, size_t len)
         tern_loop_run(n->loop, tern_loop_now(n->loop) + 1000);
         struct tern_sock_info info[2];
         if (tern_sock_list(n->sa, info, 2) == 1)
-            tern_tcpplot_sample(n->plot, tern_loop_now(n->loop), &info[0]);
+            tcpplot_sample(n->plot, tern_loop_now(n->loop), &info[0]);
         ssize_t r;
         while (s && (r = tern_sock_recv(s, buf, sizeof buf, 0)) > 0) {
             for (ssize_t i = 0; i < r; i++)
@@ -364,9 +364,9 @@ TEST(tcpplot_scripted_loss_marks_each_retransmission)
     if (getenv("TCPPLOT_DEBUG"))
         fprintf(stderr, "data frames %u, stack rtx %llu timeouts %llu, plot rtx %zu\n",
                 n.data_frames, (unsigned long long)st->tcp.retransmits,
-                (unsigned long long)st->tcp.timeouts, tern_tcpplot_retransmissions(n.plot));
+                (unsigned long long)st->tcp.timeouts, tcpplot_retransmissions(n.plot));
     CHECK_EQ(st->tcp.retransmits, n.dropped);
-    CHECK_EQ(tern_tcpplot_retransmissions(n.plot), n.dropped);
+    CHECK_EQ(tcpplot_retransmissions(n.plot), n.dropped);
     /* 1000000 bytes in MSS-sized segments plus the resent ones (the exact
      * MSS depends on options; at least ceil(1e6 / 1460)). */
     CHECK(n.data_frames >= 685 + 3);
@@ -396,14 +396,14 @@ TEST(tcpplot_bounded_with_ten_times_max_points)
     static const uint32_t drop[] = {300};
     struct lossnet n;
     REQUIRE(ln_open(&n, 64, drop, 1) == 0);
-    struct tern_tcpplot_counts c0, c;
-    tern_tcpplot_counts(n.plot, &c0);
+    struct tcpplot_counts c0, c;
+    tcpplot_counts(n.plot, &c0);
     CHECK_EQ(ln_transfer(&n, 1000000), 1000000);
-    tern_tcpplot_counts(n.plot, &c);
+    tcpplot_counts(n.plot, &c);
     if (getenv("TCPPLOT_DEBUG"))
         fprintf(stderr, "data frames %u, stack rtx %llu to %llu qdrop %llu, plot rtx %zu, seen %zu/%zu/%zu/%zu\n",
                 n.data_frames, (unsigned long long)tern_stack_stats(n.sa)->tcp.retransmits, (unsigned long long)tern_stack_stats(n.sa)->tcp.timeouts, (unsigned long long)n.ia->stats.tx_dropped,
-                tern_tcpplot_retransmissions(n.plot), c.segments, c.acks, c.sacks, c.samples);
+                tcpplot_retransmissions(n.plot), c.segments, c.acks, c.sacks, c.samples);
     CHECK_EQ(c.mem, c0.mem);
     CHECK(c.segments >= 640);
     CHECK(c.samples >= 640);
@@ -414,8 +414,8 @@ TEST(tcpplot_bounded_with_ten_times_max_points)
     /* Frame 300 is lost with ~250 KB in flight; the receiver keeps only
      * rcvbuf/2 out of order, so more than the one segment is resent. The
      * recorder and the stack must still agree on how many. */
-    CHECK(tern_tcpplot_retransmissions(n.plot) >= 1);
-    CHECK_EQ(tern_tcpplot_retransmissions(n.plot), tern_stack_stats(n.sa)->tcp.retransmits);
+    CHECK(tcpplot_retransmissions(n.plot) >= 1);
+    CHECK_EQ(tcpplot_retransmissions(n.plot), tern_stack_stats(n.sa)->tcp.retransmits);
     char *svg = render(n.plot, true, "bounded", "bounded_tsg.svg");
     check_doc(svg);
     CHECK(strstr(svg, "drawn)") != NULL);
@@ -448,12 +448,12 @@ TEST(tcpplot_random_segments_stay_bounded_and_drawable)
     /* Arbitrary (valid) segments of the flow both ways: jumps of up to 2^31,
      * any flags, windows, SACK blocks and samples. Nothing may overflow the
      * caps, and the SVG must hold no NaN or infinity. */
-    struct tern_tcpplot *p = tern_tcpplot_new(HA, 40000, HB, 80, 16);
+    struct tern_tcpplot *p = tcpplot_new(HA, 40000, HB, 80, 16);
     REQUIRE(p != NULL);
     uint8_t b[1700];
-    uint32_t seq = (uint32_t)tern_test_rand(), ack = (uint32_t)tern_test_rand();
+    uint32_t seq = (uint32_t)test_rand(), ack = (uint32_t)test_rand();
     for (int i = 0; i < 2000; i++) {
-        uint64_t r = tern_test_rand();
+        uint64_t r = test_rand();
         bool out = r & 1;
         uint16_t flags = (uint16_t)((r >> 1) & 0x1f) | TERN_TCP_ACK;
         if ((flags & TERN_TCP_SYN) && (flags & (TERN_TCP_FIN | TERN_TCP_RST)))
@@ -463,13 +463,13 @@ TEST(tcpplot_random_segments_stay_bounded_and_drawable)
         uint32_t blk[2] = {ack + 100, ack + 100 + (uint32_t)(r >> 50) % 5000};
         size_t n = craft(b, out, seq, ack, flags, (uint16_t)(r >> 20), (uint32_t)(r >> 32) % 1400,
                          (r & 0x400) ? (int)((r >> 12) % 15) : -1, blk, (r & 0x800) ? 1 : 0);
-        tern_tcpplot_packet(p, (uint64_t)i * 997 + ((r >> 60) ? 5 : 0), b, n);
+        tcpplot_packet(p, (uint64_t)i * 997 + ((r >> 60) ? 5 : 0), b, n);
         struct tern_sock_info in = {.cwnd = (uint32_t)(r >> 3), .ssthresh = (r & 0x1000) ? UINT32_MAX : (uint32_t)(r >> 7),
                                     .rtt_us = (uint32_t)(r >> 33)};
-        tern_tcpplot_sample(p, (uint64_t)i * 997, &in);
+        tcpplot_sample(p, (uint64_t)i * 997, &in);
     }
-    struct tern_tcpplot_counts c;
-    tern_tcpplot_counts(p, &c);
+    struct tcpplot_counts c;
+    tcpplot_counts(p, &c);
     CHECK(c.segments_stored - c.rtx_stored <= 16 && c.rtx_stored <= 16);
     CHECK(c.acks_stored <= 16 && c.sacks_stored <= 16 && c.samples_stored <= 16);
     CHECK(c.samples >= 1900);
@@ -479,5 +479,5 @@ TEST(tcpplot_random_segments_stay_bounded_and_drawable)
         CHECK(svg && !has_nonfinite(svg));
         free(svg);
     }
-    tern_tcpplot_free(p);
+    tcpplot_free(p);
 }

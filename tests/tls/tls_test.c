@@ -151,7 +151,7 @@ static uint8_t *random_bytes(size_t n)
 {
     uint8_t *p = malloc(n);
     for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(tern_test_rand() >> 13);
+        p[i] = (uint8_t)(test_rand() >> 13);
     return p;
 }
 
@@ -640,16 +640,16 @@ static int https_get(const char *url, int which_cert, const char *body, size_t b
     tls_app_fill(&ct, cctx);
     struct tern_http_server_opts so = {.root = path, .port = 443, .idle_timeout_us = 5000000, .tls = &st};
     int e;
-    struct tern_http_server *srv = tern_http_server_start(n.sb, n.loop, &so, &e);
+    struct tern_http_server *srv = http_server_start(n.sb, n.loop, &so, &e);
     FILE *o = open_memstream(out, outlen), *m = open_memstream(msgs, &(size_t){0});
     struct get_result r = {0};
     struct tern_http_get_opts go = {.url = url, .tls = &ct};
     struct tern_http_get_io io = {.out = o, .err = m, .done = get_done, .ctx = &r};
-    struct tern_http_get *g = srv ? tern_http_get_start(n.sa, n.loop, &go, &io, &e) : NULL;
+    struct tern_http_get *g = srv ? http_get_start(n.sa, n.loop, &go, &io, &e) : NULL;
     if (g)
         tern_loop_run(n.loop, tern_loop_now(n.loop) + 30000000);
-    tern_http_get_free(g);
-    tern_http_server_free(srv);
+    http_get_free(g);
+    http_server_free(srv);
     tern_loop_run(n.loop, tern_loop_now(n.loop) + 1000000);
     fclose(o);
     fclose(m);

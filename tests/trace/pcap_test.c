@@ -173,7 +173,7 @@ TEST(pcap_garbage_is_bounded)
         size_t n = make_file(file, round & 1, round & 2 ? TERN_PCAP_MAGIC_NS : TERN_PCAP_MAGIC_US,
                              2, 256, 1, 1, 8, 8, 8);
         for (size_t i = 24; i < sizeof file; i++)
-            file[i] = (uint8_t)(tern_test_rand() % (round & 4 ? 4 : 256));
+            file[i] = (uint8_t)(test_rand() % (round & 4 ? 4 : 256));
         n = sizeof file;
         FILE *f = fmemopen(file, n, "rb");
         REQUIRE(f);

@@ -160,7 +160,7 @@ TEST(print_ip6_text_round_trips)
     for (int i = 0; i < 20000; i++) {
         uint8_t a[16], back[16];
         for (int w = 0; w < 8; w++) {
-            unsigned r = tern_test_rand();
+            unsigned r = test_rand();
             uint16_t v = r % 3 == 0 ? 0 : r % 3 == 1 ? (uint16_t)(r >> 8) : (uint16_t)(r >> 20 & 0xf);
             a[2 * w] = (uint8_t)(v >> 8), a[2 * w + 1] = (uint8_t)v;
         }
@@ -235,14 +235,14 @@ TEST(print_app_frames_never_read_past_caplen)
         }
     }
     for (int r = 0; r < 20000; r++) {
-        size_t i = tern_test_rand() % nf, len = lens[i];
+        size_t i = test_rand() % nf, len = lens[i];
         uint8_t m[400];
         memcpy(m, frames[i], len);
-        for (int k = 0; k < 1 + (int)(tern_test_rand() % 6); k++) {
-            size_t pos = 34 + tern_test_rand() % (len - 34);
-            m[pos] = (uint8_t)tern_test_rand();
+        for (int k = 0; k < 1 + (int)(test_rand() % 6); k++) {
+            size_t pos = 34 + test_rand() % (len - 34);
+            m[pos] = (uint8_t)test_rand();
         }
-        size_t cap = tern_test_rand() % 4 ? len : 14 + tern_test_rand() % (len - 13);
+        size_t cap = test_rand() % 4 ? len : 14 + test_rand() % (len - 13);
         uint8_t *b = malloc(cap);
         REQUIRE(b != NULL);
         memcpy(b, m, cap);

@@ -203,9 +203,9 @@ TEST(print_random_garbage)
         struct tern_print_opts o = {.abs_seq = round & 1, .link_hdr = round & 2};
         tern_printer_init(&p, &o);
         for (int i = 0; i < 5000; i++) {
-            size_t len = (size_t)(tern_test_rand() % sizeof buf);
+            size_t len = (size_t)(test_rand() % sizeof buf);
             for (size_t j = 0; j < len; j++)
-                buf[j] = (uint8_t)tern_test_rand();
+                buf[j] = (uint8_t)test_rand();
             if (len > 14 && (i & 1)) { /* mostly IPv4 */
                 buf[12] = 8, buf[13] = 0, buf[14] = (uint8_t)(0x45 + (i % 3));
             }

@@ -141,11 +141,11 @@ TEST(arp_round_trip_random)
         struct tern_arp_repr r, p;
         r.op = (trial & 1) ? TERN_ARP_REPLY : TERN_ARP_REQUEST;
         for (int i = 0; i < 6; i++) {
-            r.sha[i] = (uint8_t)tern_test_rand();
-            r.tha[i] = (uint8_t)tern_test_rand();
+            r.sha[i] = (uint8_t)test_rand();
+            r.tha[i] = (uint8_t)test_rand();
         }
-        r.spa = (uint32_t)tern_test_rand();
-        r.tpa = (uint32_t)tern_test_rand();
+        r.spa = (uint32_t)test_rand();
+        r.tpa = (uint32_t)test_rand();
         uint8_t buf[28];
         REQUIRE_EQ(tern_arp_emit(&r, buf, sizeof buf), 28);
         REQUIRE_EQ(tern_arp_parse(buf, sizeof buf, &p), 28);

@@ -23,12 +23,12 @@ TEST(checksum_matches_naive_every_length_and_alignment)
 {
     static uint8_t buf[2048 + 16];
     for (size_t i = 0; i < sizeof buf; i++)
-        buf[i] = (uint8_t)tern_test_rand();
+        buf[i] = (uint8_t)test_rand();
     for (size_t len = 0; len <= 2048; len++)
         for (size_t align = 0; align < 8; align++) {
             uint16_t a = tern_csum(buf + align, len), b = naive_csum(buf + align, len);
             if (a != b) {
-                tern_test_fail(__FILE__, __LINE__, "len %zu align %zu: %04x != %04x", len, align, a, b);
+                test_fail(__FILE__, __LINE__, "len %zu align %zu: %04x != %04x", len, align, a, b);
                 return;
             }
         }
@@ -56,9 +56,9 @@ TEST(checksum_pieces_add_up)
 {
     static uint8_t buf[1500];
     for (size_t i = 0; i < sizeof buf; i++)
-        buf[i] = (uint8_t)tern_test_rand();
+        buf[i] = (uint8_t)test_rand();
     for (int trial = 0; trial < 200; trial++) {
-        size_t cut = (tern_test_rand() % 750) * 2; /* even first piece */
+        size_t cut = (test_rand() % 750) * 2; /* even first piece */
         uint32_t s = tern_csum_add(0, buf, cut);
         s = tern_csum_add(s, buf + cut, sizeof buf - cut);
         CHECK_EQ(tern_csum_fold(s), naive_csum(buf, sizeof buf));
@@ -79,8 +79,8 @@ TEST(checksum_pseudo_header_udp_tcp)
 {
     /* Pseudo-header summed naively as 12 big-endian bytes. */
     for (int trial = 0; trial < 1000; trial++) {
-        uint32_t src = (uint32_t)tern_test_rand(), dst = (uint32_t)tern_test_rand();
-        uint16_t len = (uint16_t)tern_test_rand();
+        uint32_t src = (uint32_t)test_rand(), dst = (uint32_t)test_rand();
+        uint16_t len = (uint16_t)test_rand();
         uint8_t proto = (trial & 1) ? 6 : 17;
         uint8_t ph[12];
         tern_put32(ph, src);
@@ -97,10 +97,10 @@ TEST(checksum_incremental_update_rfc1624)
     static uint8_t buf[64];
     for (int trial = 0; trial < 2000; trial++) {
         for (size_t i = 0; i < sizeof buf; i++)
-            buf[i] = (uint8_t)tern_test_rand();
+            buf[i] = (uint8_t)test_rand();
         uint16_t c = tern_csum(buf, sizeof buf);
-        size_t off = (tern_test_rand() % 16) * 2;
-        uint16_t oldw = tern_get16(buf + off), neww = (uint16_t)tern_test_rand();
+        size_t off = (test_rand() % 16) * 2;
+        uint16_t oldw = tern_get16(buf + off), neww = (uint16_t)test_rand();
         if (trial % 7 == 0)
             neww = 0; /* the RFC 1624 corner: fields becoming zero */
         tern_put16(buf + off, neww);
@@ -109,9 +109,9 @@ TEST(checksum_incremental_update_rfc1624)
         /* RFC 1624 s3: eqn. 3 never yields the -0 (0xffff) the full sum can't
          * produce except for an all-zero buffer, so they must be equal. */
         if (inc != full)
-            tern_test_fail(__FILE__, __LINE__, "trial %d: %04x != %04x", trial, inc, full);
-        size_t off32 = (tern_test_rand() % 8) * 4;
-        uint32_t o32 = tern_get32(buf + off32), n32 = (uint32_t)tern_test_rand();
+            test_fail(__FILE__, __LINE__, "trial %d: %04x != %04x", trial, inc, full);
+        size_t off32 = (test_rand() % 8) * 4;
+        uint32_t o32 = tern_get32(buf + off32), n32 = (uint32_t)test_rand();
         tern_put32(buf + off32, n32);
         CHECK_EQ(tern_csum_update32(full, o32, n32), tern_csum(buf, sizeof buf));
     }
@@ -125,7 +125,7 @@ TEST(checksum_copy_matches_plain_every_length_and_alignment)
 {
     static uint8_t src[70000 + 16], dst[70000 + 32];
     for (size_t i = 0; i < sizeof src; i++)
-        src[i] = (uint8_t)tern_test_rand();
+        src[i] = (uint8_t)test_rand();
     size_t lens[300 + 6];
     size_t nl = 0;
     for (size_t l = 0; l < 300; l++)
@@ -143,7 +143,7 @@ TEST(checksum_copy_matches_plain_every_length_and_alignment)
                 uint16_t want = naive_csum(src + sa, len);
                 if (tern_csum_fold(s) != want || memcmp(dst + da, src + sa, len) != 0 ||
                     (da && dst[da - 1] != 0xa5) || dst[da + len] != 0xa5) {
-                    tern_test_fail(__FILE__, __LINE__, "len %zu src+%zu dst+%zu: %04x != %04x",
+                    test_fail(__FILE__, __LINE__, "len %zu src+%zu dst+%zu: %04x != %04x",
                                    len, sa, da, tern_csum_fold(s), want);
                     return;
                 }
@@ -157,10 +157,10 @@ TEST(checksum_copy_odd_pieces_join)
 {
     static uint8_t src[3000], dst[3000];
     for (size_t i = 0; i < sizeof src; i++)
-        src[i] = (uint8_t)tern_test_rand();
+        src[i] = (uint8_t)test_rand();
     const uint8_t hdr[6] = {0x12, 0x34, 0xfe, 0xdc, 0x00, 0x07};
     for (int trial = 0; trial < 500; trial++) {
-        size_t a = tern_test_rand() % 1500, b = tern_test_rand() % 1500;
+        size_t a = test_rand() % 1500, b = test_rand() % 1500;
         uint32_t s = tern_csum_add(0, hdr, sizeof hdr);
         uint32_t p1 = tern_csum_copy(dst, src, a, 0);
         uint32_t p2 = tern_csum_copy(dst + a, src + a, b, 0);

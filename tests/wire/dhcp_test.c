@@ -244,7 +244,7 @@ TEST(attack_47_bad_option_lengths)
             n = 8;
         int got = tern_dhcp_parse(m, with_opts(m, bad[i], n), &r);
         if (got != TERN_E_BAD_OPT)
-            tern_test_fail(__FILE__, __LINE__, "case %zu: %d", i, got);
+            test_fail(__FILE__, __LINE__, "case %zu: %d", i, got);
     }
     /* a list longer than we keep: the first TERN_DHCP_MAX_ADDRS are kept */
     uint8_t o[2 + 24 + 1] = {6, 24};
@@ -314,17 +314,17 @@ TEST(dhcp_round_trip_random)
 {
     /* random reprs re-parse to the same fields */
     for (int it = 0; it < 200; it++) {
-        struct tern_dhcp_repr r = base((uint8_t)(1 + it % 2), (uint32_t)tern_test_rand());
+        struct tern_dhcp_repr r = base((uint8_t)(1 + it % 2), (uint32_t)test_rand());
         uint8_t host[64];
         r.msg_type = (uint8_t)(1 + it % 8);
-        r.yiaddr = (uint32_t)tern_test_rand();
+        r.yiaddr = (uint32_t)test_rand();
         r.has_lease = it & 1;
-        r.lease_s = (uint32_t)tern_test_rand();
+        r.lease_s = (uint32_t)test_rand();
         r.has_mask = it & 2;
         r.mask = 0xffff0000;
         r.n_routers = (uint8_t)(it % (TERN_DHCP_MAX_ADDRS + 1));
         for (int i = 0; i < r.n_routers; i++)
-            r.routers[i] = (uint32_t)tern_test_rand();
+            r.routers[i] = (uint32_t)test_rand();
         r.hostname_len = (uint8_t)(it % 64);
         for (int i = 0; i < r.hostname_len; i++)
             host[i] = (uint8_t)('a' + i % 26);

@@ -36,5 +36,5 @@ void name_is(const struct tern_dns_name *n, const char *want, const char *file, 
 {
     char t[TERN_DNS_TEXT_MAX];
     if (tern_dns_name_to_text(n, t, sizeof t) < 0 || strcmp(t, want) != 0)
-        tern_test_fail(file, line, "name \"%s\" != \"%s\"", t, want);
+        test_fail(file, line, "name \"%s\" != \"%s\"", t, want);
 }

@@ -136,7 +136,7 @@ TEST(eth_ntoa_aton)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint8_t o[6] = {1, 2, 3, 4, 5, 6};
         if (tern_eth_aton(bad[i], o) != TERN_E_INVAL)
-            tern_test_fail(__FILE__, __LINE__, "accepted \"%s\"", bad[i]);
+            test_fail(__FILE__, __LINE__, "accepted \"%s\"", bad[i]);
         CHECK_MEM(o, "\1\2\3\4\5\6", 6);
     }
 }
@@ -146,10 +146,10 @@ TEST(eth_round_trip_random)
     for (int trial = 0; trial < 2000; trial++) {
         struct tern_eth_repr r, p;
         for (int i = 0; i < 6; i++) {
-            r.dst[i] = (uint8_t)tern_test_rand();
-            r.src[i] = (uint8_t)tern_test_rand();
+            r.dst[i] = (uint8_t)test_rand();
+            r.src[i] = (uint8_t)test_rand();
         }
-        r.ethertype = (uint16_t)(0x0600 + tern_test_rand() % (0x10000 - 0x0600));
+        r.ethertype = (uint16_t)(0x0600 + test_rand() % (0x10000 - 0x0600));
         uint8_t buf[64];
         REQUIRE_EQ(tern_eth_emit(&r, buf, sizeof buf), 14);
         REQUIRE_EQ(tern_eth_parse(buf, 14, &p), 14);

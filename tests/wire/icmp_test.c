@@ -97,7 +97,7 @@ static const struct kat kats[] = {
 static void check_repr(const char *name, const struct tern_icmp_repr *a,
                        const struct tern_icmp_repr *b)
 {
-    int before = tern_test_failed_now();
+    int before = test_failed_now();
     CHECK_EQ(a->type, b->type);
     CHECK_EQ(a->code, b->code);
     CHECK_EQ(a->csum, b->csum);
@@ -110,8 +110,8 @@ static void check_repr(const char *name, const struct tern_icmp_repr *a,
     CHECK_EQ(a->data_len, b->data_len);
     if (a->data_len == b->data_len && a->data_len)
         CHECK_MEM(a->data, b->data, a->data_len);
-    if (tern_test_failed_now() != before)
-        tern_test_fail(__FILE__, __LINE__, "... in case %s", name);
+    if (test_failed_now() != before)
+        test_fail(__FILE__, __LINE__, "... in case %s", name);
 }
 
 TEST(icmp_parse_known_answers)
@@ -143,7 +143,7 @@ TEST(icmp_emit_known_answers)
         uint8_t buf[128];
         int rc = tern_icmp_emit(&r, buf, sizeof buf);
         if (rc != (int)kats[i].len) {
-            tern_test_fail(__FILE__, __LINE__, "%s: emit returned %d", kats[i].name, rc);
+            test_fail(__FILE__, __LINE__, "%s: emit returned %d", kats[i].name, rc);
             continue;
         }
         CHECK_MEM(buf, kats[i].bytes, kats[i].len);
@@ -424,11 +424,11 @@ TEST(icmp_round_trip_random)
     const uint8_t types[] = {0, 3, 4, 5, 8, 11, 12, 13, 14, 17, 18, 42};
     for (int trial = 0; trial < 3000; trial++) {
         for (size_t i = 0; i < 64; i++)
-            data[tern_test_rand() % sizeof data] = (uint8_t)tern_test_rand();
+            data[test_rand() % sizeof data] = (uint8_t)test_rand();
         struct tern_icmp_repr r = {0}, p;
-        r.type = types[tern_test_rand() % sizeof types];
-        r.code = (uint8_t)(tern_test_rand() % 6);
-        uint32_t w = (uint32_t)tern_test_rand();
+        r.type = types[test_rand() % sizeof types];
+        r.code = (uint8_t)(test_rand() % 6);
+        uint32_t w = (uint32_t)test_rand();
         /* Fill only the field emit uses for this type; parse must give it back. */
         if (r.type == 0 || r.type == 8) {
             r.id = (uint16_t)(w >> 16);
@@ -447,14 +447,14 @@ TEST(icmp_round_trip_random)
             r.rest = w;
         }
         r.data = data;
-        r.data_len = tern_test_rand() % sizeof data;
+        r.data_len = test_rand() % sizeof data;
         int n = tern_icmp_emit(&r, buf, sizeof buf);
         REQUIRE_EQ(n, 8 + (int)r.data_len);
         REQUIRE_EQ(tern_icmp_parse(buf, (size_t)n, 0, &p), 8);
         r.csum = tern_get16(buf + 2);
         r.data = buf + 8;
         check_repr("random", &p, &r);
-        if (tern_test_failed_now())
+        if (test_failed_now())
             return;
     }
 }

@@ -113,7 +113,7 @@ static const struct kat kats[] = {
 static void check_repr(const char *name, const struct tern_ipv4_repr *a,
                        const struct tern_ipv4_repr *b)
 {
-    int before = tern_test_failed_now();
+    int before = test_failed_now();
     CHECK_EQ(a->hdr_len, b->hdr_len);
     CHECK_EQ(a->tos, b->tos);
     CHECK_EQ(a->total_len, b->total_len);
@@ -133,8 +133,8 @@ static void check_repr(const char *name, const struct tern_ipv4_repr *a,
         CHECK_MEM(a->opts, b->opts, a->opts_len);
     }
     CHECK_EQ(a->payload_len, b->payload_len);
-    if (tern_test_failed_now() != before)
-        tern_test_fail(__FILE__, __LINE__, "... in case %s", name);
+    if (test_failed_now() != before)
+        test_fail(__FILE__, __LINE__, "... in case %s", name);
 }
 
 /* Recompute the header checksum after a test modified the header. */
@@ -152,7 +152,7 @@ TEST(ipv4_parse_known_answers)
         want.opts = want.opts_len ? kats[i].bytes + 20 : NULL;
         int rc = tern_ipv4_parse(kats[i].bytes, kats[i].len, 0, &got);
         if (rc != want.hdr_len) {
-            tern_test_fail(__FILE__, __LINE__, "%s: parse returned %d", kats[i].name, rc);
+            test_fail(__FILE__, __LINE__, "%s: parse returned %d", kats[i].name, rc);
             continue;
         }
         check_repr(kats[i].name, &got, &want);
@@ -173,7 +173,7 @@ TEST(ipv4_emit_known_answers)
         memset(buf, 0x77, sizeof buf);
         int rc = tern_ipv4_emit(&r, buf, sizeof buf);
         if (rc != kats[i].r.hdr_len) {
-            tern_test_fail(__FILE__, __LINE__, "%s: emit returned %d", kats[i].name, rc);
+            test_fail(__FILE__, __LINE__, "%s: emit returned %d", kats[i].name, rc);
             continue;
         }
         CHECK_MEM(buf, kats[i].bytes, (size_t)rc);
@@ -502,7 +502,7 @@ TEST(ipv4_ntoa_aton)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint32_t b = 0x5a5a5a5a;
         if (tern_ipv4_aton(bad[i], &b) != TERN_E_INVAL)
-            tern_test_fail(__FILE__, __LINE__, "accepted \"%s\"", bad[i]);
+            test_fail(__FILE__, __LINE__, "accepted \"%s\"", bad[i]);
         CHECK_EQ(b, 0x5a5a5a5a);
     }
 }
@@ -510,24 +510,24 @@ TEST(ipv4_ntoa_aton)
 /* Random but well-formed options: NOPs and TLVs, EOL-padded to a multiple of 4. */
 static size_t random_opts(uint8_t *o)
 {
-    size_t cap = (tern_test_rand() % 11) * 4; /* 0..40 */
+    size_t cap = (test_rand() % 11) * 4; /* 0..40 */
     size_t n = 0;
     while (n < cap) {
         size_t room = cap - n;
-        unsigned k = (unsigned)(tern_test_rand() % 4);
+        unsigned k = (unsigned)(test_rand() % 4);
         if (k == 0) {
             o[n++] = TERN_IPOPT_NOP;
         } else if (k == 1 || room < 2) {
             memset(o + n, TERN_IPOPT_EOL, room); /* EOL, then padding */
             n = cap;
         } else {
-            size_t l = 2 + tern_test_rand() % (room - 1); /* 2..room */
+            size_t l = 2 + test_rand() % (room - 1); /* 2..room */
             const uint8_t types[] = {TERN_IPOPT_RR, TERN_IPOPT_TS, TERN_IPOPT_LSRR,
                                      TERN_IPOPT_SSRR, TERN_IPOPT_RA, 0x99};
-            o[n] = types[tern_test_rand() % sizeof types];
+            o[n] = types[test_rand() % sizeof types];
             o[n + 1] = (uint8_t)l;
             for (size_t j = 2; j < l; j++)
-                o[n + j] = (uint8_t)tern_test_rand();
+                o[n + j] = (uint8_t)test_rand();
             n += l;
         }
     }
@@ -542,27 +542,27 @@ TEST(ipv4_round_trip_random)
         struct tern_ipv4_repr r = {0}, p;
         r.opts_len = (uint8_t)random_opts(opts);
         r.opts = r.opts_len ? opts : NULL;
-        r.tos = (uint8_t)tern_test_rand();
-        r.id = (uint16_t)tern_test_rand();
-        r.rf = tern_test_rand() & 1;
-        r.df = tern_test_rand() & 1;
-        r.mf = tern_test_rand() & 1;
-        r.frag_off = (uint16_t)((tern_test_rand() % 8192) * 8);
-        r.ttl = (uint8_t)tern_test_rand();
-        r.proto = (uint8_t)tern_test_rand();
-        r.src = (uint32_t)tern_test_rand();
-        r.dst = (uint32_t)tern_test_rand();
+        r.tos = (uint8_t)test_rand();
+        r.id = (uint16_t)test_rand();
+        r.rf = test_rand() & 1;
+        r.df = test_rand() & 1;
+        r.mf = test_rand() & 1;
+        r.frag_off = (uint16_t)((test_rand() % 8192) * 8);
+        r.ttl = (uint8_t)test_rand();
+        r.proto = (uint8_t)test_rand();
+        r.src = (uint32_t)test_rand();
+        r.dst = (uint32_t)test_rand();
         size_t maxp = 65535u - 20u - r.opts_len;
-        r.payload_len = (uint16_t)((trial % 10 == 0) ? maxp : tern_test_rand() % 1500);
+        r.payload_len = (uint16_t)((trial % 10 == 0) ? maxp : test_rand() % 1500);
         int h = tern_ipv4_emit(&r, buf, sizeof buf);
         REQUIRE_EQ(h, 20 + r.opts_len);
-        size_t len = (size_t)h + r.payload_len + (size_t)(tern_test_rand() % 8); /* + padding */
+        size_t len = (size_t)h + r.payload_len + (size_t)(test_rand() % 8); /* + padding */
         REQUIRE_EQ(tern_ipv4_parse(buf, len, 0, &p), h);
         r.hdr_len = (uint8_t)h;
         r.total_len = (uint16_t)(h + r.payload_len);
         r.csum = tern_get16(buf + 10);
         check_repr("random", &p, &r);
-        if (tern_test_failed_now())
+        if (test_failed_now())
             return;
     }
 }

@@ -106,23 +106,23 @@ TEST(seq_in_agrees_with_64bit_reference)
     /* Random ranges of width < 2^30 anywhere (including across the wrap),
      * checked against arithmetic on unwrapped 64-bit numbers. */
     for (int t = 0; t < 100000; t++) {
-        uint64_t r = tern_test_rand();
+        uint64_t r = test_rand();
         uint64_t lo = (uint32_t)r;
         uint64_t w = (r >> 32) & 0x3fffffffu; /* offsets below stay < 2^31 */
-        int64_t off = (int64_t)(tern_test_rand() % (2 * w + 3)) - (int64_t)(w / 2 + 1);
+        int64_t off = (int64_t)(test_rand() % (2 * w + 3)) - (int64_t)(w / 2 + 1);
         uint64_t x64 = lo + (uint64_t)((int64_t)(1ull << 32) + off); /* keep positive */
         uint64_t lo64 = lo + (1ull << 32);
         uint32_t x = (uint32_t)x64, l = (uint32_t)lo, h = (uint32_t)(lo + w);
         bool in = x64 >= lo64 && x64 < lo64 + w;
         bool incl = x64 >= lo64 && x64 <= lo64 + w;
         if (tern_seq_in(x, l, h) != in || tern_seq_in_incl(x, l, h) != incl) {
-            tern_test_fail(__FILE__, __LINE__, "x %08x in [%08x, %08x): got %d/%d want %d/%d", x, l,
+            test_fail(__FILE__, __LINE__, "x %08x in [%08x, %08x): got %d/%d want %d/%d", x, l,
                            h, tern_seq_in(x, l, h), tern_seq_in_incl(x, l, h), in, incl);
             return;
         }
         /* lt/gt agree with the unwrapped order within half the space. */
         if (tern_seq_lt(x, l) != (x64 < lo64) || tern_seq_geq(x, l) != (x64 >= lo64)) {
-            tern_test_fail(__FILE__, __LINE__, "lt/geq %08x vs %08x", x, l);
+            test_fail(__FILE__, __LINE__, "lt/geq %08x vs %08x", x, l);
             return;
         }
     }

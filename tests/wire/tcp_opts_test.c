@@ -23,22 +23,22 @@ static void emit_is_(const char *file, int line, const struct tern_tcp_opts *o,
     memset(out, 0xee, sizeof out);
     int n = tern_tcp_opts_emit(o, out, sizeof out);
     if (n != (int)wlen) {
-        tern_test_fail(file, line, "emit returned %d, want %zu", n, wlen);
+        test_fail(file, line, "emit returned %d, want %zu", n, wlen);
         return;
     }
     if (memcmp(out, want, wlen) != 0) {
         char ha[200], hb[200];
-        tern_test_hex(out, wlen, ha, sizeof ha);
-        tern_test_hex(want, wlen, hb, sizeof hb);
-        tern_test_fail(file, line, "emit:\n    %s\n != %s", ha, hb);
+        test_hex(out, wlen, ha, sizeof ha);
+        test_hex(want, wlen, hb, sizeof hb);
+        test_fail(file, line, "emit:\n    %s\n != %s", ha, hb);
     }
     if (out[wlen] != 0xee)
-        tern_test_fail(file, line, "wrote past the returned length");
+        test_fail(file, line, "wrote past the returned length");
     /* Exactly wlen bytes of room is enough; one less is not. */
     if (tern_tcp_opts_emit(o, out, wlen) != (int)wlen)
-        tern_test_fail(file, line, "emit with cap == len failed");
+        test_fail(file, line, "emit with cap == len failed");
     if (wlen && tern_tcp_opts_emit(o, out, wlen - 1) != TERN_E_NOSPC)
-        tern_test_fail(file, line, "emit with cap == len-1 did not fail");
+        test_fail(file, line, "emit with cap == len-1 did not fail");
 }
 #define EMIT_IS(o, want) emit_is_(__FILE__, __LINE__, o, want, sizeof(want))
 
@@ -164,17 +164,17 @@ TEST(attack_24_every_kind_and_length_terminates)
                 size_t before = pos - o.len;
                 if (o.len < 1 || pos > sizeof b || (o.kind != 1 && o.len < 2) ||
                     (o.kind != 1 && o.data != b + before + 2))
-                    tern_test_fail(__FILE__, __LINE__, "kind %u len %u: bad step", kind, len);
+                    test_fail(__FILE__, __LINE__, "kind %u len %u: bad step", kind, len);
                 if (++steps > sizeof b) {
-                    tern_test_fail(__FILE__, __LINE__, "kind %u len %u: no progress", kind, len);
+                    test_fail(__FILE__, __LINE__, "kind %u len %u: no progress", kind, len);
                     return;
                 }
             }
             if (r != 0 && r != TERN_E_BAD_OPT)
-                tern_test_fail(__FILE__, __LINE__, "kind %u len %u: returned %d", kind, len, r);
+                test_fail(__FILE__, __LINE__, "kind %u len %u: returned %d", kind, len, r);
             struct tern_tcp_opts p = parse_opts(b, sizeof b); /* must not hang */
             CHECK(p.sack_count <= TERN_TCP_SACK_MAX);
-            if (tern_test_failed_now())
+            if (test_failed_now())
                 return;
         }
 }

@@ -41,39 +41,39 @@ static void kat_(const char *file, int line, const uint8_t *bytes, size_t len, u
     struct tern_tcp_repr r;
     int n = tern_tcp_parse(bytes, len, src, dst, 0, &r);
     if (n != exp->hdr_len) {
-        tern_test_fail(file, line, "parse returned %d, want %u", n, exp->hdr_len);
+        test_fail(file, line, "parse returned %d, want %u", n, exp->hdr_len);
         return;
     }
     if (r.sport != exp->sport || r.dport != exp->dport)
-        tern_test_fail(file, line, "ports %u>%u, want %u>%u", r.sport, r.dport, exp->sport, exp->dport);
+        test_fail(file, line, "ports %u>%u, want %u>%u", r.sport, r.dport, exp->sport, exp->dport);
     if (r.seq != exp->seq || r.ack != exp->ack)
-        tern_test_fail(file, line, "seq/ack %08x/%08x, want %08x/%08x", r.seq, r.ack, exp->seq, exp->ack);
+        test_fail(file, line, "seq/ack %08x/%08x, want %08x/%08x", r.seq, r.ack, exp->seq, exp->ack);
     if (r.flags != exp->flags)
-        tern_test_fail(file, line, "flags %03x, want %03x", r.flags, exp->flags);
+        test_fail(file, line, "flags %03x, want %03x", r.flags, exp->flags);
     if (r.win != exp->win || r.csum != exp->csum || r.urg != exp->urg)
-        tern_test_fail(file, line, "win/csum/urg %u/%04x/%u, want %u/%04x/%u", r.win, r.csum, r.urg,
+        test_fail(file, line, "win/csum/urg %u/%04x/%u, want %u/%04x/%u", r.win, r.csum, r.urg,
                        exp->win, exp->csum, exp->urg);
     int d = opts_differ(&r.opts, &exp->opts);
     if (d)
-        tern_test_fail(file, line, "options differ (check %d)", d);
+        test_fail(file, line, "options differ (check %d)", d);
     if (r.raw_opts != bytes + 20 || r.raw_opts_len != exp->hdr_len - 20)
-        tern_test_fail(file, line, "raw_opts wrong");
+        test_fail(file, line, "raw_opts wrong");
     if (r.payload != bytes + exp->hdr_len || r.payload_len != exp->payload_len ||
         (exp->payload_len && memcmp(r.payload, exp->payload, exp->payload_len) != 0))
-        tern_test_fail(file, line, "payload wrong");
+        test_fail(file, line, "payload wrong");
 
     uint8_t out[128];
     memset(out, 0xee, sizeof out);
     n = tern_tcp_emit(exp, src, dst, out, sizeof out);
     if (n != (int)len) {
-        tern_test_fail(file, line, "emit returned %d, want %zu", n, len);
+        test_fail(file, line, "emit returned %d, want %zu", n, len);
         return;
     }
     if (memcmp(out, bytes, len) != 0) {
         char ha[200], hb[200];
-        tern_test_hex(out, len, ha, sizeof ha);
-        tern_test_hex(bytes, len, hb, sizeof hb);
-        tern_test_fail(file, line, "emit bytes differ:\n    %s\n != %s", ha, hb);
+        test_hex(out, len, ha, sizeof ha);
+        test_hex(bytes, len, hb, sizeof hb);
+        test_fail(file, line, "emit bytes differ:\n    %s\n != %s", ha, hb);
     }
 }
 #define KAT(bytes, src, dst, exp) kat_(__FILE__, __LINE__, bytes, sizeof(bytes), src, dst, exp)
@@ -319,7 +319,7 @@ TEST(tcp_checksum_rejects_corruption_and_wrong_pseudo_header)
             b[i] ^= (uint8_t)(1u << bit);
             int n = tern_tcp_parse(b, sizeof b, H1, H2, 0, &r);
             if (n != TERN_E_BAD_CSUM && n != TERN_E_BAD_LEN && n != TERN_E_BAD_FLAGS)
-                tern_test_fail(__FILE__, __LINE__, "byte %zu bit %d: %d", i, bit, n);
+                test_fail(__FILE__, __LINE__, "byte %zu bit %d: %d", i, bit, n);
             b[i] ^= (uint8_t)(1u << bit);
         }
     /* Pseudo-header: other addresses, swapped addresses, one byte short. */
@@ -449,15 +449,15 @@ TEST(tcp_roundtrip_random_reprs)
 {
     uint8_t buf[200], pl[64];
     for (size_t i = 0; i < sizeof pl; i++)
-        pl[i] = (uint8_t)tern_test_rand();
+        pl[i] = (uint8_t)test_rand();
     for (int t = 0; t < 2000; t++) {
-        uint64_t x = tern_test_rand(), y = tern_test_rand();
+        uint64_t x = test_rand(), y = test_rand();
         struct tern_tcp_repr r = {.sport = (uint16_t)x, .dport = (uint16_t)(x >> 16),
                                   .seq = (uint32_t)y, .ack = (uint32_t)(y >> 32),
                                   .flags = TERN_TCP_ACK | (uint16_t)((x >> 32) & 0x1c8),
                                   .win = (uint16_t)(x >> 40), .urg = (uint16_t)(x >> 48),
-                                  .payload = pl, .payload_len = tern_test_rand() % 64};
-        uint64_t z = tern_test_rand();
+                                  .payload = pl, .payload_len = test_rand() % 64};
+        uint64_t z = test_rand();
         r.opts.has_mss = z & 1, r.opts.mss = (uint16_t)(88 + (z >> 8) % 60000);
         r.opts.has_wscale = (z >> 1) & 1, r.opts.wscale = (uint8_t)((z >> 24) % 15);
         r.opts.sack_perm = (z >> 2) & 1;
@@ -465,8 +465,8 @@ TEST(tcp_roundtrip_random_reprs)
         r.opts.ts_ecr = (uint32_t)~z;
         r.opts.sack_count = (uint8_t)((z >> 4) % 5);
         for (int i = 0; i < 4; i++)
-            r.opts.sack[i] = (struct tern_tcp_sack_block){(uint32_t)tern_test_rand(),
-                                                          (uint32_t)tern_test_rand()};
+            r.opts.sack[i] = (struct tern_tcp_sack_block){(uint32_t)test_rand(),
+                                                          (uint32_t)test_rand()};
         int n = tern_tcp_emit(&r, H1, H2, buf, sizeof buf);
         if (n == TERN_E_NOSPC)
             continue; /* options over 40 bytes */
@@ -478,7 +478,7 @@ TEST(tcp_roundtrip_random_reprs)
         CHECK_EQ(opts_differ(&p.opts, &r.opts), 0);
         CHECK_EQ(p.payload_len, r.payload_len);
         CHECK(memcmp(p.payload, pl, r.payload_len) == 0);
-        if (tern_test_failed_now())
+        if (test_failed_now())
             return;
     }
 }
@@ -567,18 +567,18 @@ static void check_urg(const char *file, int line, const uint8_t *b, size_t len, 
     struct tern_tcp_repr r;
     int n = tern_tcp_parse(b, len, H1, H2, 0, &r);
     if (n != 20) {
-        tern_test_fail(file, line, "parse %d", n);
+        test_fail(file, line, "parse %d", n);
         return;
     }
     if (!(r.flags & TERN_TCP_URG) || r.urg != urg || r.payload_len != plen ||
         r.payload != b + 20 || (plen && memcmp(r.payload, "urgent!", plen) != 0))
-        tern_test_fail(file, line, "urg %u payload_len %zu", r.urg, r.payload_len);
+        test_fail(file, line, "urg %u payload_len %zu", r.urg, r.payload_len);
     /* SEG.LEN is the data length: urgent data is ordinary data. */
     if (tern_tcp_seg_len(&r) != plen)
-        tern_test_fail(file, line, "seg_len %u", tern_tcp_seg_len(&r));
+        test_fail(file, line, "seg_len %u", tern_tcp_seg_len(&r));
     uint8_t out[64];
     if (tern_tcp_emit(&r, H1, H2, out, sizeof out) != (int)len || memcmp(out, b, len) != 0)
-        tern_test_fail(file, line, "re-emit differs");
+        test_fail(file, line, "re-emit differs");
 }
 
 TEST(attack_27_urgent_pointer_zero)
@@ -649,14 +649,14 @@ static void check_flags_case(const char *file, int line, const char *name)
         int n = parse_hex(flag_cases[i].hex, 0, &r);
         int want = flag_cases[i].forbidden ? TERN_E_BAD_FLAGS : 20;
         if (n != want)
-            tern_test_fail(file, line, "flags \"%s\": parse %d, want %d", name, n, want);
+            test_fail(file, line, "flags \"%s\": parse %d, want %d", name, n, want);
         /* LENIENT (printers) accepts and reports the bits. */
         n = parse_hex(flag_cases[i].hex, TERN_WIRE_LENIENT, &r);
         if (n != 20 || r.flags != flag_cases[i].flags)
-            tern_test_fail(file, line, "flags \"%s\" lenient: %d flags %03x", name, n, r.flags);
+            test_fail(file, line, "flags \"%s\" lenient: %d flags %03x", name, n, r.flags);
         return;
     }
-    tern_test_fail(file, line, "no case %s", name);
+    test_fail(file, line, "no case %s", name);
 }
 #define FLAGS_CASE(name) check_flags_case(__FILE__, __LINE__, name)
 
@@ -703,11 +703,11 @@ TEST(attack_28_every_combination_classified)
         struct tern_tcp_repr r;
         int n = tern_tcp_parse(b, sizeof b, H2, H1, 0, &r);
         if (n != (bad ? TERN_E_BAD_FLAGS : 20))
-            tern_test_fail(__FILE__, __LINE__, "flags %03x: %d", f, n);
+            test_fail(__FILE__, __LINE__, "flags %03x: %d", f, n);
         n = tern_tcp_parse(b, sizeof b, H2, H1, TERN_WIRE_LENIENT, &r);
         if (n != 20 || r.flags != f)
-            tern_test_fail(__FILE__, __LINE__, "flags %03x lenient: %d", f, n);
-        if (tern_test_failed_now())
+            test_fail(__FILE__, __LINE__, "flags %03x lenient: %d", f, n);
+        if (test_failed_now())
             return;
     }
 }

@@ -229,16 +229,16 @@ TEST(udp_round_trip_random)
     static uint8_t data[1600], buf[1600 + 8];
     for (int trial = 0; trial < 3000; trial++) {
         for (size_t i = 0; i < 32; i++)
-            data[tern_test_rand() % sizeof data] = (uint8_t)tern_test_rand();
+            data[test_rand() % sizeof data] = (uint8_t)test_rand();
         struct tern_udp_repr r = {0}, p;
-        r.sport = (uint16_t)tern_test_rand();
-        r.dport = (uint16_t)tern_test_rand();
+        r.sport = (uint16_t)test_rand();
+        r.dport = (uint16_t)test_rand();
         r.payload = data;
-        r.payload_len = (uint16_t)(tern_test_rand() % sizeof data);
-        uint32_t src = (uint32_t)tern_test_rand(), dst = (uint32_t)tern_test_rand();
+        r.payload_len = (uint16_t)(test_rand() % sizeof data);
+        uint32_t src = (uint32_t)test_rand(), dst = (uint32_t)test_rand();
         int n = tern_udp_emit(&r, src, dst, buf, sizeof buf);
         REQUIRE_EQ(n, 8 + r.payload_len);
-        size_t extra = (size_t)(tern_test_rand() % 8); /* trailing bytes trimmed */
+        size_t extra = (size_t)(test_rand() % 8); /* trailing bytes trimmed */
         REQUIRE_EQ(tern_udp_parse(buf, (size_t)n + extra > sizeof buf ? (size_t)n : (size_t)n + extra,
                                   src, dst, 0, &p), 8);
         CHECK_EQ(p.sport, r.sport);
@@ -247,7 +247,7 @@ TEST(udp_round_trip_random)
         CHECK(p.csum != 0);
         CHECK_EQ(p.payload_len, r.payload_len);
         CHECK_MEM(p.payload, data, r.payload_len);
-        if (tern_test_failed_now())
+        if (test_failed_now())
             return;
     }
 }
