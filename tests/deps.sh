@@ -58,6 +58,7 @@ have_cmd stun || need+=(stun-client)
 have_cmd g++ || need+=(g++)
 have_cmd groff || need+=(groff-base)
 have_cmd man || need+=(man-db)
+have_cmd strace || need+=(strace)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"
