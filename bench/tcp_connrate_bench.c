@@ -175,6 +175,7 @@ static int bench_tern_rate(void)
     if (!r.lsk || tern_sock_bind(r.lsk, &la) < 0 || tern_sock_listen(r.lsk, 128) < 0)
         return -1;
     tern_sock_set_handler(r.lsk, TERN_POLLIN, on_listen, &r);
+    uint64_t tx0 = tern_stack_stats(r.sa)->tcp.tx + tern_stack_stats(r.sb)->tcp.tx;
     double w0 = bench_wall(), c0 = bench_cpu();
     uint64_t v0 = tern_loop_now(r.loop);
     client_start(&r);
@@ -186,6 +187,9 @@ static int bench_tern_rate(void)
         return 0;
     }
     report("tern -> tern (memlink, virtual loop)", r.done, wall, cpu);
+    /* TCP segments both stacks sent (client + server), per connection */
+    uint64_t tx = tern_stack_stats(r.sa)->tcp.tx + tern_stack_stats(r.sb)->tcp.tx - tx0;
+    printf("    (%.2f TCP segments per connection, both directions)\n", (double)tx / r.done);
     const struct tern_stats *st = tern_stack_stats(r.sb);
     printf("    (%.1f s of virtual time; server: %llu segments in, %llu TIME_WAIT recycled,\n"
            "     %llu TIME_WAIT reopened by a SYN (RFC 6191), %llu challenge ACKs)\n",
