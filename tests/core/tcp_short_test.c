@@ -107,3 +107,35 @@ TEST(tcp_short_send_outside_handler_is_immediate)
     wt_inject(w, &rst);
     wt_finish(w, NULL, l);
 }
+
+static void on_request_abort(struct tern_sock *sk, unsigned ev, void *ctx)
+{
+    int *calls = ctx;
+    (void)ev;
+    (*calls)++;
+    tern_sock_send(sk, g_buf, 64, 0);
+    tern_sock_set_handler(sk, 0, NULL, NULL);
+    tern_sock_abort(sk);
+}
+
+/* A handler that sends and then aborts: the held data still goes out
+ * before the RST (RFC 9293 s3.10.5 ABORT), as when it was sent at once. */
+TEST(tcp_short_abort_in_handler_sends_held_data_first)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    int calls = 0;
+    tern_sock_set_handler(sk, TERN_POLLIN, on_request_abort, &calls);
+    request_in(w);
+    world_run(w, 0);
+    CHECK_EQ(calls, 1);
+    struct seen s;
+    pop_seen(w, &s);
+    CHECK_EQ(s.n, 2);
+    CHECK_EQ(s.len[0], 64);
+    CHECK_EQ(s.seq[0], ISS + 1);
+    CHECK(s.flags[1] & TERN_TCP_RST);
+    CHECK_EQ(s.seq[1], ISS + 1 + 64);
+    wt_finish(w, NULL, l);
+}
