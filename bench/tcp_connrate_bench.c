@@ -19,6 +19,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -175,6 +178,7 @@ static int bench_tern_rate(void)
     if (!r.lsk || tern_sock_bind(r.lsk, &la) < 0 || tern_sock_listen(r.lsk, 128) < 0)
         return -1;
     tern_sock_set_handler(r.lsk, TERN_POLLIN, on_listen, &r);
+    uint64_t tx0 = tern_stack_stats(r.sa)->tcp.tx + tern_stack_stats(r.sb)->tcp.tx;
     double w0 = bench_wall(), c0 = bench_cpu();
     uint64_t v0 = tern_loop_now(r.loop);
     client_start(&r);
@@ -186,6 +190,9 @@ static int bench_tern_rate(void)
         return 0;
     }
     report("tern -> tern (memlink, virtual loop)", r.done, wall, cpu);
+    /* TCP segments both stacks sent (client + server), per connection */
+    uint64_t tx = tern_stack_stats(r.sa)->tcp.tx + tern_stack_stats(r.sb)->tcp.tx - tx0;
+    printf("    (%.2f TCP segments per connection, both directions)\n", (double)tx / r.done);
     const struct tern_stats *st = tern_stack_stats(r.sb);
     printf("    (%.1f s of virtual time; server: %llu segments in, %llu TIME_WAIT recycled,\n"
            "     %llu TIME_WAIT reopened by a SYN (RFC 6191), %llu challenge ACKs)\n",
@@ -204,6 +211,45 @@ static int bench_tern_rate(void)
 }
 
 /* ---- Linux ---- */
+
+/* Tcp OutSegs of /proc/net/snmp (this network namespace), -1 if unread. */
+static long long linux_outsegs(void)
+{
+    FILE *f = fopen("/proc/net/snmp", "r");
+    char hdr[1024], val[1024];
+    long long r = -1;
+    if (!f)
+        return -1;
+    while (fgets(hdr, sizeof hdr, f) && fgets(val, sizeof val, f)) {
+        if (strncmp(hdr, "Tcp:", 4) || strncmp(val, "Tcp:", 4))
+            continue;
+        char *hs, *vs, *h = strtok_r(hdr, " \n", &hs), *v = strtok_r(val, " \n", &vs);
+        for (; h && v; h = strtok_r(NULL, " \n", &hs), v = strtok_r(NULL, " \n", &vs))
+            if (!strcmp(h, "OutSegs"))
+                r = atoll(v);
+        break;
+    }
+    fclose(f);
+    return r;
+}
+
+/* A network namespace of our own with lo up, so that OutSegs counts this
+ * bench's segments only. 0, or -1 with errno (not root: EPERM). */
+static int private_netns(void)
+{
+    if (unshare(CLONE_NEWNET) < 0)
+        return -1;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    int rc = fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ? -1 : 0;
+    ifr.ifr_flags |= IFF_UP;
+    if (rc == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        rc = -1;
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
 
 static void *linux_server(void *arg)
 {
@@ -226,6 +272,8 @@ static void *linux_server(void *arg)
     return NULL;
 }
 
+static int netns_err; /* errno of private_netns, 0 if we have our own */
+
 static int linux_rate(void)
 {
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
@@ -236,6 +284,7 @@ static int linux_rate(void)
         getsockname(ls, (struct sockaddr *)&a, &al) < 0)
         return -1;
     pthread_t th;
+    long long segs0 = linux_outsegs();
     double w0 = bench_wall(), c0 = bench_cpu();
     if (pthread_create(&th, NULL, linux_server, &ls) != 0)
         return -1;
@@ -266,6 +315,16 @@ static int linux_rate(void)
     double wall = bench_wall() - w0, cpu = bench_cpu() - c0;
     close(ls);
     report("Linux -> Linux (127.0.0.1, 2 thr)", done, wall, cpu);
+    long long segs1 = linux_outsegs();
+    if (netns_err)
+        printf("    (TCP segments per connection: n/a - no private network namespace (%s),\n"
+               "     and the shared one's OutSegs counts other traffic too)\n",
+               strerror(netns_err));
+    else if (segs0 < 0 || segs1 < 0)
+        printf("    (TCP segments per connection: n/a - /proc/net/snmp unreadable)\n");
+    else
+        printf("    (%.2f TCP segments per connection, both directions: Tcp OutSegs of the\n"
+               "     bench's own network namespace)\n", (double)(segs1 - segs0) / done);
     return 0;
 }
 
@@ -280,6 +339,8 @@ int main(void)
     printf("%-36s %10s %10s %8s %8s %8s\n", "", "(wall)", "(CPU)", "per conn", "s", "s");
     if (bench_tern_rate() < 0)
         printf("%-36s n/a: setup failed\n", "tern -> tern");
+    if (private_netns() < 0)
+        netns_err = errno ? errno : EPERM;
     if (linux_rate() < 0)
         printf("%-36s n/a: %s\n", "Linux -> Linux", strerror(errno));
     return 0;

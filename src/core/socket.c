@@ -122,6 +122,7 @@ static void notify_timer_fn(struct tern_timer *t, void *arg)
     s->notify_head = s->notify_tail = SOCK_NIL;
     for (uint32_t i = s->run_head; i != SOCK_NIL; i = s->socks[i].nnext)
         s->socks[i].nlist = 2;
+    s->app_turn = true;
     while (s->run_head != SOCK_NIL) {
         struct tern_sock *sk = &s->socks[s->run_head];
         nlist_unlink(s, sk);
@@ -131,6 +132,32 @@ static void notify_timer_fn(struct tern_timer *t, void *arg)
         if (ev)
             sk->fn(sk, ev, sk->ctx); /* may close sk or any other socket */
     }
+    s->app_turn = false;
+    /* What the handlers sent, closed and read goes out now: data and the
+     * FIN of a send-then-close in one segment, the ACK of a request on its
+     * response (a socket freed meanwhile was cleared, memset). */
+    for (unsigned i = 0; i < s->ntx_defer; i++) {
+        struct tern_sock *sk = &s->socks[s->tx_defer[i]];
+        if (sk->used && sk->tx_deferred) {
+            sk->tx_deferred = false;
+            sk->ops->flush(sk);
+        }
+    }
+    s->ntx_defer = 0;
+}
+
+bool sock_defer_tx(struct tern_sock *sk)
+{
+    struct tern_stack *s = sk->s;
+    if (!s->app_turn || !sk->ops->flush)
+        return false;
+    if (sk->tx_deferred)
+        return true;
+    if (s->ntx_defer == sizeof s->tx_defer / sizeof s->tx_defer[0])
+        return false;
+    s->tx_defer[s->ntx_defer++] = sk->idx;
+    sk->tx_deferred = true;
+    return true;
 }
 
 void sock_notify(struct tern_sock *sk)

@@ -52,6 +52,8 @@ struct sock_proto_ops {
     /* Protocol-specific options the generic code does not keep; NULL or
      * TERN_E_OPNOTSUPP if not for this protocol. */
     int (*getopt)(const struct tern_sock *sk, enum tern_sockopt opt, int *value);
+    /* Sends what a handler's calls left deferred (sock_defer_tx). */
+    void (*flush)(struct tern_sock *sk);
 };
 
 struct tern_sock {
@@ -81,6 +83,7 @@ struct tern_sock {
     void *ctx;
     unsigned interest;
     uint8_t nlist;     /* 0 none, 1 notify list, 2 run list */
+    bool tx_deferred;  /* on the stack's tx_defer list (sock_defer_tx) */
     uint32_t nprev, nnext;
     /* data */
     struct sock_ring rq;
@@ -94,6 +97,11 @@ struct tern_sock *sock_at(struct tern_stack *s, uint32_t idx); /* NULL for SOCK_
 /* Schedules a readiness notification on the loop (never calls the handler
  * from here). */
 void sock_notify(struct tern_sock *sk);
+/* Inside a handler (the notification turn): true when sk's output is left
+ * for the end of the turn (ops->flush), so what the handler sends, closes
+ * and ACKs goes out together; false (send now) outside a handler or when
+ * the stack's deferral list is full. */
+bool sock_defer_tx(struct tern_sock *sk);
 /* Returns the socket to the pool (unbinds it first). */
 void sock_release(struct tern_sock *sk);
 /* Sets the pending error and notifies. */

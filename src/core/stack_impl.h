@@ -208,6 +208,9 @@ struct tern_stack {
     uint32_t notify_head, notify_tail; /* sockets waiting for a notification */
     uint32_t run_head, run_tail;       /* ... being notified in this turn */
     struct tern_timer notify_timer;    /* zero-delay: notifications run on the loop */
+    bool app_turn;                     /* handlers are running (sock_defer_tx) */
+    uint8_t ntx_defer;
+    uint32_t tx_defer[16];             /* sockets whose output waits for the turn's end */
     const struct sock_proto_ops *sock_ops[3]; /* by enum tern_sock_type */
     struct ports *ports;
     uint8_t *udpbuf;          /* 65535: a UDP datagram being built */

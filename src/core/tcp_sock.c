@@ -165,7 +165,8 @@ static ssize_t tcp_sendto(struct tern_sock *sk, const void *buf, size_t len, int
     size_t n = ringbuf_write(&cb->snd, buf, len);
     if (n == 0 && len)
         return TERN_E_AGAIN;
-    tcp_output(cb, tern_loop_now(sk->s->loop));
+    if (!sock_defer_tx(sk)) /* in a handler: at the end of the turn, tcp_flush */
+        tcp_output(cb, tern_loop_now(sk->s->loop));
     tcp_check(cb);
     return (ssize_t)n;
 }
@@ -180,7 +181,7 @@ static ssize_t tcp_recvfrom(struct tern_sock *sk, void *buf, size_t len, int fla
     if (cb->rings && ringbuf_len(&cb->rcv)) {
         size_t n = (flags & TERN_MSG_PEEK) ? ringbuf_peek(&cb->rcv, buf, len)
                                            : ringbuf_read(&cb->rcv, buf, len);
-        if (!(flags & TERN_MSG_PEEK))
+        if (!(flags & TERN_MSG_PEEK) && !sock_defer_tx(sk))
             tcp_maybe_window_update(cb, tern_loop_now(sk->s->loop));
         tcp_check(cb);
         return (ssize_t)n;
@@ -212,7 +213,23 @@ static void close_send_side(struct tcp_cb *cb, uint64_t now)
     } else {
         return;
     }
+    /* RFC 9293 s3.10.4: the FIN may ride on the last data: in a handler
+     * that sent and then closed, both are still unsent here (tcp_flush). */
+    if (!sock_defer_tx(cb->sk))
+        tcp_output(cb, now);
+}
+
+/* The end of a handler turn (sock_defer_tx): the data, FIN and window the
+ * handler's calls left, in as few segments as Nagle and the window allow;
+ * the ACK of what the handler read rides on them (RFC 1122 s4.2.3.2,
+ * RFC 9293 s3.8.6.3: a delayed ACK is sent with data). */
+static void tcp_flush(struct tern_sock *sk)
+{
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    uint64_t now = tern_loop_now(sk->s->loop);
     tcp_output(cb, now);
+    tcp_maybe_window_update(cb, now); /* nothing if the output announced it */
+    tcp_check(cb);
 }
 
 static int tcp_shutdown(struct tern_sock *sk, int how)
@@ -259,6 +276,10 @@ static void tcp_abort(struct tern_sock *sk)
 {
     struct tcp_cb *cb = tcp_cb_of(sk);
     uint64_t now = tern_loop_now(sk->s->loop);
+    if (sk->tx_deferred) { /* what a handler sent goes before the RST, as it would have */
+        sk->tx_deferred = false;
+        tcp_output(cb, now);
+    }
     if (cb->state == TCP_LISTEN)
         abort_children(cb, now);
     else if (cb->state >= TCP_SYN_RECEIVED && cb->state != TCP_TIME_WAIT)
@@ -461,6 +482,7 @@ const struct sock_proto_ops tcp_sock_ops = {
     .listen = tcp_listen,
     .accept = tcp_accept,
     .sendto = tcp_sendto,
+    .flush = tcp_flush,
     .recvfrom = tcp_recvfrom,
     .shutdown = tcp_shutdown,
     .close = tcp_close,
