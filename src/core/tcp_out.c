@@ -360,8 +360,17 @@ static uint32_t seg_max(struct tcp_cb *cb)
     struct route_key k = {.src = sk->local.addr, .dst = dst, .proto = TERN_IPPROTO_TCP,
                           .sport = sk->local.port, .dport = sk->peer.port};
     int ifindex;
-    if (s->cfg.ecmp == TERN_ECMP_PACKET || stack_iface_by_addr(s, dst) || ip_is_loopback(dst) ||
-        route_lookup_key(s, &k, NULL, &ifindex) != TERN_OK)
+    const struct tern_ip_out o = {.src = sk->local.addr, .dst = dst, .proto = TERN_IPPROTO_TCP};
+    if (s->cfg.ecmp == TERN_ECMP_PACKET)
+        return cb->mss;
+    /* The connection's route cache, when valid, names the interface its
+     * last segment left on (ip_output_rc fills it only for routed, not
+     * local, destinations; any route/address/ARP change invalidates it):
+     * no lookup per tcp_output call. */
+    if (cb->rt.gen && route_cache_hit(s, &cb->rt, &o))
+        ifindex = cb->rt.ifindex;
+    else if (stack_iface_by_addr(s, dst) || ip_is_loopback(dst) ||
+             route_lookup_key(s, &k, NULL, &ifindex) != TERN_OK)
         return cb->mss;
     const struct tern_iface *ifc = stack_iface(s, ifindex);
     const struct tern_device *d = ifc ? ifc->dev : NULL;

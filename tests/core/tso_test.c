@@ -102,6 +102,41 @@ TEST(tso_mss_segments_when_the_mss_is_not_the_devices)
     wt_finish(w, sk, lsk);
 }
 
+TEST(tso_super_segments_from_the_route_cache_and_after_a_route_change)
+{
+    /* tcp_output takes the segment size from the connection's route cache
+     * once a segment has filled it, and looks the route up again when a
+     * routing change invalidates the cache: super-segments either way. */
+    struct world *w = world_new(NULL);
+    w->dev->tso_max = 65535;
+    struct tern_sock *lsk, *sk = wt_establish(w, WT_TS, &lsk);
+    REQUIRE(sk);
+    CHECK_EQ(tern_sock_send(sk, g_data, sizeof g_data, 0), (long)sizeof g_data);
+    size_t lens[64];
+    uint32_t seq = 0;
+    CHECK_EQ(pop_lens(w, lens, 64, &seq), 1);
+    CHECK_EQ(lens[0], 10 * 1448);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    CHECK(cb->rt.gen != 0 && cb->rt.ifindex == w->ifindex); /* filled */
+    uint32_t acked = ISS + 1 + 10 * 1448;
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* an unrelated route: every cache is stale */
+            CHECK_EQ(tern_route_add(w->s, 0x0a630000u, 16, 0, w->ifindex), 0);
+            CHECK(cb->rt.gen != w->s->route_gen);
+        }
+        struct tern_tcp_repr a = wt_peer(P_ISN + 1, acked, ACKF, 4000);
+        wt_inject(w, &a);
+        int n = pop_lens(w, lens, 64, &seq);
+        CHECK(n >= 1);
+        CHECK(lens[0] > 1448 && lens[0] <= 45 * 1448);
+        CHECK_EQ(lens[0] % 1448, 0);
+        for (int i = 0; i < n && i < 64; i++)
+            acked += (uint32_t)lens[i];
+    }
+    CHECK(cb->rt.gen == w->s->route_gen); /* refilled after the change */
+    wt_finish(w, sk, lsk);
+}
+
 TEST(tso_tail_below_one_mss_waits_for_nagle_as_without_offload)
 {
     /* 3.5 MSS queued with data in flight: the super-segment carries the

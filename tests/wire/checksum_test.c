@@ -45,6 +45,26 @@ TEST(checksum_all_ones_and_zero_buffers)
     CHECK_EQ(tern_csum(zero, 0), 0xffff);
 }
 
+TEST(checksum_header_lengths_all_ones_carries_and_running_sums)
+{
+    /* The word path for multiples of 4 up to 64 (headers): words that
+     * carry on every addition, and a running sum carried in. */
+    static uint8_t ff[64], mix[64];
+    memset(ff, 0xff, sizeof ff);
+    for (size_t i = 0; i < sizeof mix; i++)
+        mix[i] = (uint8_t)(i % 3 ? 0xff : 0xfe);
+    for (size_t len = 4; len <= 64; len += 4) {
+        CHECK_EQ(tern_csum(ff, len), naive_csum(ff, len));
+        CHECK_EQ(tern_csum(mix, len), naive_csum(mix, len));
+        uint32_t run = tern_csum_add(0xfffeu, mix, len);
+        uint8_t two[66];
+        two[0] = 0xff;
+        two[1] = 0xfe;
+        memcpy(two + 2, mix, len);
+        CHECK_EQ(tern_csum_fold(run), naive_csum(two, len + 2));
+    }
+}
+
 TEST(checksum_rfc1071_example)
 {
     /* RFC 1071 s3 numerical example: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2. */
