@@ -107,17 +107,11 @@ int tern_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, u
     return (int)hlen;
 }
 
-int tern_tcp_emit_hdr(const struct tern_tcp_repr *r, uint8_t *buf, size_t cap)
+/* The header's fields and its option bytes (hlen = 20 + olen), the
+ * checksum field zero. */
+static void put_hdr(const struct tern_tcp_repr *r, uint8_t *buf, size_t hlen, const uint8_t *opts,
+                    int olen)
 {
-    uint8_t opts[TERN_TCP_OPTS_MAX];
-    int olen = tern_tcp_opts_emit(&r->opts, opts, sizeof opts);
-    if (olen < 0)
-        return olen;
-    size_t hlen = TERN_TCP_HLEN_MIN + (size_t)olen; /* olen is a multiple of 4 */
-    if (r->payload_len > TCP_SEG_MAX - hlen)
-        return TERN_E_INVAL;
-    if (hlen + r->payload_len > cap)
-        return TERN_E_NOSPC;
     tern_put16(buf, r->sport);
     tern_put16(buf + 2, r->dport);
     tern_put32(buf + 4, r->seq);
@@ -129,6 +123,20 @@ int tern_tcp_emit_hdr(const struct tern_tcp_repr *r, uint8_t *buf, size_t cap)
     tern_put16(buf + 18, r->urg);
     if (olen)
         memcpy(buf + TERN_TCP_HLEN_MIN, opts, (size_t)olen);
+}
+
+int tern_tcp_emit_hdr(const struct tern_tcp_repr *r, uint8_t *buf, size_t cap)
+{
+    uint8_t opts[TERN_TCP_OPTS_MAX];
+    int olen = tern_tcp_opts_emit(&r->opts, opts, sizeof opts);
+    if (olen < 0)
+        return olen;
+    size_t hlen = TERN_TCP_HLEN_MIN + (size_t)olen; /* olen is a multiple of 4 */
+    if (r->payload_len > TCP_SEG_MAX - hlen)
+        return TERN_E_INVAL;
+    if (hlen + r->payload_len > cap)
+        return TERN_E_NOSPC;
+    put_hdr(r, buf, hlen, opts, olen);
     return (int)hlen;
 }
 
@@ -165,17 +173,7 @@ int tern_tcp_emit(const struct tern_tcp_repr *r, uint32_t src, uint32_t dst, uin
     if (plen)
         memmove(buf + hlen, r->payload, plen);
 
-    tern_put16(buf, r->sport);
-    tern_put16(buf + 2, r->dport);
-    tern_put32(buf + 4, r->seq);
-    tern_put32(buf + 8, r->ack);
-    buf[12] = (uint8_t)((hlen / 4) << 4 | ((r->flags >> 8) & 0x01)); /* reserved bits 0 */
-    buf[13] = (uint8_t)r->flags;
-    tern_put16(buf + 14, r->win);
-    tern_put16(buf + 16, 0);
-    tern_put16(buf + 18, r->urg);
-    if (olen)
-        memcpy(buf + TERN_TCP_HLEN_MIN, opts, (size_t)olen);
+    put_hdr(r, buf, hlen, opts, olen);
     tern_put16(buf + 16, seg_csum(buf, total, src, dst));
     return (int)total;
 }
