@@ -14,35 +14,15 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_devices: needs root for namespaces and TAP"; exit 0; fi
-for c in ip timeout setpriv; do
-    command -v $c >/dev/null || { echo "skip - peer_devices: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_devices: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_devices timeout setpriv
 
 ns=tern-dev-$$
-tmp=$(mktemp -d)
 chmod 755 "$tmp"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/peer_devices_keep; rm -rf "$tmp"
-}
-trap cleanup EXIT
 [ -n "${KEEP:-}" ] && echo "tmp: $tmp"
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; sed 's/^/    # /' "$tmp/err" 2>/dev/null | head -5; fi
-}
-inns() { ip netns exec "$ns" "$@"; }
 exists() { ip -n "$ns" link show "$1" >/dev/null 2>&1; }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev tdev0 mode tap
 ip -n "$ns" addr add 10.84.0.1/24 dev tdev0
 ip -n "$ns" link set tdev0 up

@@ -11,39 +11,18 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_dhcp: needs root for namespaces and TAP"; exit 0; fi
-for c in ip ping dnsmasq busybox tcpdump; do
-    command -v $c >/dev/null || { echo "skip - peer_dhcp: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_dhcp: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_dhcp ping dnsmasq busybox tcpdump
 
 ns=tern-dhcp-$$
-tmp=$(mktemp -d)
 chmod 755 "$tmp"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-fail=0
-nok() { echo "not ok - $*"; fail=1; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
-inns() { ip netns exec "$ns" "$@"; }
 # waits up to $2 seconds for a line matching $3 in file $1
 wait_for() {
     for _ in $(seq 1 $(($2 * 10))); do grep -qE "$3" "$1" 2>/dev/null && return 0; sleep 0.1; done
     return 1
 }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 
 # 1. dnsmasq (Linux side, 10.79.0.1) serves tern's client
 ip -n "$ns" tuntap add dev tdh0 mode tap
@@ -126,7 +105,7 @@ kill -TERM "$spid" 2>/dev/null
 wait "$spid" 2>/dev/null
 check "tern serve reports one DHCP ack" grep -q 'acks 1,' "$tmp/server.err"
 # show diagnostics for any failure
-if [ $fail -ne 0 ]; then
+if [ $peer_failed -ne 0 ]; then
     for f in client.err server.err udhcpc.log dnsmasq.err; do
         if [ -s "$tmp/$f" ]; then sed "s/^/# $f: /" "$tmp/$f"; fi
     done

@@ -18,33 +18,13 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
+. tests/scripts/lib/peer.sh
 zone=$(pwd)/examples/zones/example.test.zone
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_dns: needs root for namespaces and TAP"; exit 0; fi
-for c in ip dig host dnsmasq; do
-    command -v $c >/dev/null || { echo "skip - peer_dns: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_dns: /dev/net/tun missing"; exit 0; }
+peer_setup peer_dns dig host dnsmasq
 
 ns=tern-dns-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
-inns() { ip netns exec "$ns" "$@"; }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 # Linux 10.79.0.1 <-> tern 10.79.0.2
 ip -n "$ns" tuntap add dev tdns0 mode tap
 ip -n "$ns" addr add 10.79.0.1/24 dev tdns0
@@ -104,9 +84,7 @@ check "dig many.example.test: all 40 records after the retry" many_ok "$tmp/many
 check "dig +tcp: a pipelined second query on one connection (+keepopen)" \
     bash -c "d() { ip netns exec '$ns' dig @10.79.0.2 +time=2 +tries=1 +tcp +keepopen \"\$@\" 2>&1; };
              out=\$(d www.example.test mail.example.test); [ \$(grep -c 'status: NOERROR' <<<\"\$out\") -eq 2 ]"
-for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-wait 2>/dev/null
-pids=()
+stop_bg
 check "tern serve counted the dig queries" grep -qE 'dns queries [0-9]+, answers [0-9]+, nxdomain [1-9]' "$tmp/serve.err"
 check "tern serve: TCP queries counted, truncated UDP answers counted" \
     grep -qE 'truncated [1-9][0-9]*, tcp queries [1-9]' "$tmp/serve.err"

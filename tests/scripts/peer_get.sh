@@ -15,32 +15,17 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_get: needs root for namespaces and TAP"; exit 0; fi
-for c in ip curl nc timeout; do
-    command -v $c >/dev/null || { echo "skip - peer_get: $c missing"; exit 0; }
-done
-[ -x /usr/bin/python3 ] || { echo "skip - peer_get: /usr/bin/python3 missing"; exit 0; }
-[ -c /dev/net/tun ] || { echo "skip - peer_get: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_get curl nc timeout /usr/bin/python3
 
 ns=tern-get-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
+peer_cleanup_hook() {
     rm -rf "/etc/netns/$ns"
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-inns() { ip netns exec "$ns" "$@"; }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
+peer_netns "$ns"
 mkdir -p "/etc/netns/$ns"
 printf '127.0.0.1 localhost\n10.76.0.1 web.test\n' >"/etc/netns/$ns/hosts"
-ip -n "$ns" link set lo up
 ip -n "$ns" tuntap add dev tget0 mode tap
 ip -n "$ns" addr add 10.76.0.1/24 dev tget0
 ip -n "$ns" link set tget0 up
@@ -54,8 +39,8 @@ echo listing-me >"$tmp/www/dir/index.html"
 pids+=($!)
 for _ in $(seq 50); do inns curl -s -o /dev/null http://$L:8000/ && break; sleep 0.1; done
 
-# same NAME EXPECTED URL [flags...]: curl and tern get end alike
-same() {
+# same_exit NAME EXPECTED URL [flags...]: curl and tern get end alike
+same_exit() {
     local name=$1 want=$2 url=$3; shift 3
     inns timeout 20 curl -s -o "$tmp/curl.out" "$@" "$url"
     local crc=$?
@@ -74,17 +59,17 @@ canned() {
     sleep 0.3
 }
 
-same "200" 0 http://$L:8000/index.html
+same_exit "200" 0 http://$L:8000/index.html
 if cmp -s "$tmp/tern.out" "$tmp/www/index.html"; then ok "200: the body"; else nok "200: the body"; fi
-same "name from /etc/hosts" 0 http://web.test:8000/index.html
-same "404" 0 http://$L:8000/nope
-same "404 with -f" 22 http://$L:8000/nope -f
+same_exit "name from /etc/hosts" 0 http://web.test:8000/index.html
+same_exit "404" 0 http://$L:8000/nope
+same_exit "404 with -f" 22 http://$L:8000/nope -f
 if [ ! -e "$tmp/tern.out" ]; then ok "404 with -f: no -o file left"; else nok "404 with -f: $tmp/tern.out left"; fi
-same "301 without -L" 0 http://$L:8000/dir
-same "301 with -L" 0 http://$L:8000/dir -L
+same_exit "301 without -L" 0 http://$L:8000/dir
+same_exit "301 with -L" 0 http://$L:8000/dir -L
 if cmp -s "$tmp/tern.out" "$tmp/www/dir/index.html"; then ok "301 with -L: only the last body"; else nok "301 with -L: the body differs"; fi
-same "-L --max-redirs 0" 47 http://$L:8000/dir -L --max-redirs 0
-same "closed port" 7 http://$L:8009/
+same_exit "-L --max-redirs 0" 47 http://$L:8000/dir -L --max-redirs 0
+same_exit "closed port" 7 http://$L:8009/
 
 printf 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\nshort' >"$tmp/short"
 printf '' >"$tmp/empty"

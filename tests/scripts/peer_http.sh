@@ -23,31 +23,12 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_http: needs root for namespaces and TAP"; exit 0; fi
-for c in ip curl sha256sum tshark timeout; do
-    command -v $c >/dev/null || { echo "skip - peer_http: $c missing"; exit 0; }
-done
-[ -x /usr/bin/python3 ] || { echo "skip - peer_http: /usr/bin/python3 missing"; exit 0; }
-[ -c /dev/net/tun ] || { echo "skip - peer_http: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_http curl sha256sum tshark timeout /usr/bin/python3
 
 ns=tern-http-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
-same() { [ "$(sha256sum <"$1")" = "$(sha256sum <"$2")" ]; }
-stop_bg() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; pids=(); }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev ttap0 mode tap
 ip -n "$ns" addr add 10.77.0.1/24 dev ttap0
 ip -n "$ns" link set ttap0 up

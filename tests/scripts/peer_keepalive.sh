@@ -13,33 +13,13 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_keepalive: needs root for namespaces and TAP"; exit 0; fi
-for c in ip nc tshark tcpdump timeout; do
-    command -v $c >/dev/null || { echo "skip - peer_keepalive: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_keepalive: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_keepalive nc tshark tcpdump timeout
 
 ns=tern-ka-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/peer_keepalive_keep; rm -rf "$tmp"
-}
-trap cleanup EXIT
 [ -n "${KEEP:-}" ] && echo "tmp: $tmp"
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
-inns() { ip netns exec "$ns" "$@"; }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev tka0 mode tap
 ip -n "$ns" addr add 10.83.0.1/24 dev tka0
 ip -n "$ns" link set tka0 up

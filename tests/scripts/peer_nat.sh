@@ -26,36 +26,15 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_nat: needs root for namespaces and TAP"; exit 0; fi
-for c in ip ping traceroute curl tshark sha256sum timeout python3; do
-    command -v $c >/dev/null || { echo "skip - peer_nat: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_nat: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_nat ping traceroute curl tshark sha256sum timeout python3
 
 p=tnat$$
 nsR=$p-r nsI=$p-i nsC2=$p-c2 nsO=$p-o nsS=$p-s
 all_ns="$nsR $nsI $nsC2 $nsO $nsS"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for x in "${pids[@]}"; do [ -n "$x" ] && kill "$x" 2>/dev/null; done
-    wait 2>/dev/null
-    for n in $all_ns; do ip netns del "$n" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
 inn() { local n=$1; shift; ip netns exec "$n" "$@"; }
 
-for n in $all_ns; do
-    ip netns add "$n" || { nok "create namespace $n"; exit 1; }
-    ip -n "$n" link set lo up
-done
+peer_netns $all_ns
 # inside: bridge in I (C1 is I itself), C2 on a veth
 ip -n "$nsI" link add br0 type bridge
 ip -n "$nsI" addr add 192.168.71.10/24 dev br0

@@ -20,36 +20,15 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_nat_stun: needs root for namespaces and TAP"; exit 0; fi
-for c in ip tshark timeout turnserver turnutils_natdiscovery stun; do
-    command -v $c >/dev/null || { echo "skip - peer_nat_stun: $c missing (tests/deps.sh)"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_nat_stun: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_nat_stun tshark timeout turnserver turnutils_natdiscovery stun
 
 p=tstn$$
 nsR=$p-r nsC=$p-c nsS=$p-s
 all_ns="$nsR $nsC $nsS"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for x in "${pids[@]}"; do [ -n "$x" ] && kill "$x" 2>/dev/null; done
-    wait 2>/dev/null
-    for n in $all_ns; do ip netns del "$n" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
 inn() { local n=$1; shift; ip netns exec "$n" "$@"; }
 
-for n in $all_ns; do
-    ip netns add "$n" || { nok "create namespace $n"; exit 1; }
-    ip -n "$n" link set lo up
-done
+peer_netns $all_ns
 
 start_router() { # name, options...
     local name=$1; shift

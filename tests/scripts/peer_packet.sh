@@ -25,44 +25,16 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_packet: needs root for namespaces and AF_PACKET"; exit 0; fi
-for c in ip ping nc tshark sha256sum timeout; do
-    command -v $c >/dev/null || { echo "skip - peer_packet: $c missing"; exit 0; }
-done
+. tests/scripts/lib/peer.sh
+peer_setup peer_packet --no-tun ping nc tshark sha256sum timeout
 
 na=tern-pka-$$ nb=tern-pkb-$$ nc=tern-pkc-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$na" 2>/dev/null
-    ip netns del "$nb" 2>/dev/null
-    ip netns del "$nc" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/peer_packet_keep; rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-failed=0
-nok() { echo "not ok - $*"; failed=1; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
 ina() { ip netns exec "$na" "$@"; }
 inb() { ip netns exec "$nb" "$@"; }
-same() { [ "$(sha256sum <"$1" | cut -d' ' -f1)" = "$(sha256sum <"$2" | cut -d' ' -f1)" ]; }
 # Debian's nc -u closes its socket as soon as stdin ends: keep it open a moment
 lnc() { { cat; sleep 0.5; } | inb timeout 5 nc -u -w1 "$@"; }
-stop_bg() { # SIGTERM: background jobs of a non-interactive shell ignore SIGINT
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    pids=()
-}
 
-ip netns add "$na" && ip netns add "$nb" && ip netns add "$nc" || { nok "create namespaces"; exit 1; }
-ip -n "$na" link set lo up
-ip -n "$nb" link set lo up
+peer_netns "$na" "$nb" "$nc"
 # tern's end tpk0: no address, no ARP, no IPv6 (the kernel stays silent on
 # it); Linux 10.81.0.1 on tpk1
 ip link add tpk0 netns "$na" type veth peer name tpk1 netns "$nb" || { nok "create veth"; exit 1; }
@@ -154,7 +126,6 @@ check "tern serve's pcap holds frames from tern and linux only (not the kernel's
 ip link add tpk2 netns "$na" type veth peer name tpk3 netns "$nc"
 ip netns exec "$na" sysctl -qw net.ipv6.conf.tpk2.disable_ipv6=1
 ip -n "$na" link set tpk2 arp off up
-ip -n "$nc" link set lo up
 ip -n "$nc" addr add 10.82.0.1/24 dev tpk3
 ip -n "$nc" link set tpk3 up
 ip -n "$nb" route add 10.82.0.0/24 via 10.81.0.254
@@ -215,5 +186,5 @@ stop_bg
 check "no sanitizer report from any tern run" \
     eval '! grep -l "Sanitizer\|runtime error" "$tmp"/*.err "$tmp"/ternping'
 pcap_check "$tmp"/*.pcap
-if [ $failed -ne 0 ]; then sed 's/^/# /' "$tmp"/serve.err; fi
+if [ $peer_failed -ne 0 ]; then sed 's/^/# /' "$tmp"/serve.err; fi
 exit 0

@@ -17,28 +17,12 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_perf: needs root for namespaces and TAP"; exit 0; fi
-for c in ip iperf3 timeout awk; do
-    command -v $c >/dev/null || { echo "skip - peer_perf: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_perf: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_perf iperf3 timeout awk
 
 ns=tern-perf-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/peer_perf_keep; rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-inns() { ip netns exec "$ns" "$@"; }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev tperf0 mode tap
 ip -n "$ns" addr add 10.77.0.1/24 dev tperf0
 ip -n "$ns" link set tperf0 up

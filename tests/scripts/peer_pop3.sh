@@ -16,27 +16,10 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_pop3: needs root for namespaces and TAP"; exit 0; fi
-for c in ip openssl stunnel4 telnet timeout; do
-    command -v $c >/dev/null || { echo "skip - peer_pop3: $c missing"; exit 0; }
-done
-[ -x /usr/bin/python3 ] || { echo "skip - peer_pop3: /usr/bin/python3 missing"; exit 0; }
-[ -c /dev/net/tun ] || { echo "skip - peer_pop3: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_pop3 openssl stunnel4 telnet timeout /usr/bin/python3
 
 ns=tern-pop3-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    if [ -n "${KEEP:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
-stop_bg() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; pids=(); }
 nsx() { ip netns exec "$ns" "$@"; }
 
 (cd "$tmp" &&
@@ -51,8 +34,7 @@ mkdir -p "$tmp/Maildir/cur" "$tmp/Maildir/new"
 printf 'From: alice@example.test\nSubject: the plan\n\nMeet at the usual place at noon.\n' >"$tmp/Maildir/new/1.a.host"
 printf 'From: bob@example.test\nSubject: re: the plan\n\nAgreed.\n' >"$tmp/Maildir/new/2.b.host"
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev ttap0 mode tap
 ip -n "$ns" addr add 10.79.0.1/24 dev ttap0
 ip -n "$ns" link set ttap0 up

@@ -26,38 +26,17 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_router: needs root for namespaces and TAP"; exit 0; fi
-for c in ip ping traceroute curl tshark sha256sum timeout python3; do
-    command -v $c >/dev/null || { echo "skip - peer_router: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_router: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_router ping traceroute curl tshark sha256sum timeout python3
 
 p=trr$$
 nsA=$p-a nsB=$p-b nsR=$p-r nsA2=$p-a2 nsR1=$p-r1 nsR2=$p-r2 nsB2=$p-b2
 all_ns="$nsA $nsB $nsR $nsA2 $nsR1 $nsR2 $nsB2"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for x in "${pids[@]}"; do kill "$x" 2>/dev/null; done
-    wait 2>/dev/null
-    for n in $all_ns; do ip netns del "$n" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
 inn() { local n=$1; shift; ip netns exec "$n" "$@"; }
 # Linux traceroute/tern traceroute output with the times blanked
 blank_times() { sed -E 's/[0-9]+\.[0-9]{3} ms/T ms/g' "$1"; }
 
-for n in $all_ns; do
-    ip netns add "$n" || { nok "create namespace $n"; exit 1; }
-    ip -n "$n" link set lo up
-done
+peer_netns $all_ns
 
 # ---- Part 1: tern router between A and B ----
 ip -n "$nsR" tuntap add dev rta mode tap

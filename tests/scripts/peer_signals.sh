@@ -9,24 +9,12 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_signals: needs root for namespaces and TAP"; exit 0; fi
-for c in ip timeout; do
-    command -v $c >/dev/null || { echo "skip - peer_signals: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_signals: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_signals timeout
 
 ns=tern-sig-$$
-tmp=$(mktemp -d)
-cleanup() {
-    ip netns del "$ns" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev tsig0 mode tap
 ip -n "$ns" addr add 10.71.0.1/24 dev tsig0
 ip -n "$ns" link set tsig0 up

@@ -13,33 +13,13 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_tap: needs root for namespaces and TAP"; exit 0; fi
-for c in ip ping tshark; do
-    command -v $c >/dev/null || { echo "skip - peer_tap: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_tap: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_tap ping tshark
 
 ns=tern-peer-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
 # (background jobs call ip netns exec directly, so $! is the tern process itself)
-inns() { ip netns exec "$ns" "$@"; }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 # TAP: Linux 10.77.0.1 <-> tern 10.77.0.2
 ip -n "$ns" tuntap add dev ttap0 mode tap
 ip -n "$ns" addr add 10.77.0.1/24 dev ttap0
@@ -74,9 +54,7 @@ inns ping -c 3 -i 0.2 -W 2 10.78.0.2 >"$tmp/pingtun" 2>&1
 check "linux ping to tern over TUN: 3 replies" grep -q '3 packets transmitted, 3 received' "$tmp/pingtun"
 
 # SIGTERM: background jobs of a non-interactive shell ignore SIGINT
-for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-wait 2>/dev/null
-pids=()
+stop_bg
 
 # tern ping to the Linux side (TAP, then TUN)
 inns "$tern" ping -c 3 -i 0.2 --tap ttap0 --addr 10.77.0.2/24 --pcap "$tmp/ping_tap.pcap" \

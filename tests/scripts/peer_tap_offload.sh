@@ -22,30 +22,12 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
+. tests/scripts/lib/peer.sh
 name=peer_tap_offload
-if [ "$(id -u)" -ne 0 ]; then echo "skip - $name: needs root for namespaces and TAP"; exit 0; fi
-for c in ip nc tshark sha256sum timeout head; do
-    command -v $c >/dev/null || { echo "skip - $name: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - $name: /dev/net/tun missing"; exit 0; }
+peer_setup peer_tap_offload nc tshark sha256sum timeout head
 
 ns=tern-tapoff-$$
-tmp=$(mktemp -d)
-cleanup() {
-    jobs -p | xargs -r kill 2>/dev/null
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/peer_tap_offload_keep; rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
-inns() { ip netns exec "$ns" "$@"; }
-same() { [ "$(sha256sum <"$1" | cut -d' ' -f1)" = "$(sha256sum <"$2" | cut -d' ' -f1)" ]; }
+peer_cleanup_hook() { jobs -p | xargs -r kill 2>/dev/null; }
 # The largest frame from IPv4 source address $2 in pcap $1 (0 if none):
 # record headers read directly (tshark takes seconds per 20 MB pcap).
 maxlen() {
@@ -66,8 +48,7 @@ print(best)
 PY
 }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev toff0 mode tap
 ip -n "$ns" addr add 10.81.0.1/24 dev toff0
 ip -n "$ns" link set toff0 up

@@ -23,30 +23,10 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_tcp_impair: needs root for namespaces and TAP"; exit 0; fi
-for c in ip nc tshark sha256sum timeout head awk; do
-    command -v $c >/dev/null || { echo "skip - peer_tcp_impair: $c missing"; exit 0; }
-done
-[ -c /dev/net/tun ] || { echo "skip - peer_tcp_impair: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_tcp_impair nc tshark sha256sum timeout head awk
 
 ns=tern-tcpimp-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/peer_tcp_impair_keep; rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
-inns() { ip netns exec "$ns" "$@"; }
-same() { [ "$(sha256sum <"$1" | cut -d' ' -f1)" = "$(sha256sum <"$2" | cut -d' ' -f1)" ]; }
 # Linux's retransmitted segments in the namespace (RFC 4022 tcpRetransSegs).
 linux_retrans() {
     inns awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i; h = 1 }
@@ -60,8 +40,7 @@ tern_stat() { # file, line tag ("tcp" | "impair"), word after which the number f
 }
 gt0() { [ -n "$1" ] && [ "$1" -gt 0 ]; }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev timp0 mode tap
 ip -n "$ns" addr add 10.79.0.1/24 dev timp0
 ip -n "$ns" link set timp0 up

@@ -20,39 +20,12 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_tcp_nc: needs root for namespaces and TAP"; exit 0; fi
-for c in ip nc tshark sha256sum timeout head; do
-    command -v $c >/dev/null || { echo "skip - peer_tcp_nc: $c missing"; exit 0; }
-done
-[ -x /usr/bin/python3 ] || { echo "skip - peer_tcp_nc: /usr/bin/python3 missing"; exit 0; }
-[ -c /dev/net/tun ] || { echo "skip - peer_tcp_nc: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_tcp_nc nc tshark sha256sum timeout head /usr/bin/python3
 
 ns=tern-tcpnc-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/peer_tcp_nc_keep; rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
-inns() { ip netns exec "$ns" "$@"; }
-same() { [ "$(sha256sum <"$1" | cut -d' ' -f1)" = "$(sha256sum <"$2" | cut -d' ' -f1)" ]; }
-stop_bg() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    pids=()
-}
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev ttcp0 mode tap
 ip -n "$ns" addr add 10.78.0.1/24 dev ttcp0
 ip -n "$ns" link set ttcp0 up

@@ -22,27 +22,10 @@ set -u
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_tls: needs root for namespaces and TAP"; exit 0; fi
-for c in ip openssl stunnel4 timeout cmp; do
-    command -v $c >/dev/null || { echo "skip - peer_tls: $c missing"; exit 0; }
-done
-[ -x /usr/bin/python3 ] || { echo "skip - peer_tls: /usr/bin/python3 missing"; exit 0; }
-[ -c /dev/net/tun ] || { echo "skip - peer_tls: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_tls openssl stunnel4 timeout cmp /usr/bin/python3
 
 ns=tern-tls-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    if [ -n "${KEEP:-}" ]; then echo "# kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
-stop_bg() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; pids=(); }
 nsx() { ip netns exec "$ns" "$@"; }
 
 # --- the PKI (test-only keys, made now, removed on exit) ---
@@ -80,8 +63,7 @@ CNF
 }
 if pki >"$tmp/pki.log" 2>&1; then ok "test PKI made with the openssl command"; else cat "$tmp/pki.log"; nok "test PKI"; exit 1; fi
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev ttap0 mode tap
 ip -n "$ns" addr add 10.78.0.1/24 dev ttap0
 ip -n "$ns" link set ttap0 up

@@ -24,41 +24,15 @@ b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_udp: needs root for namespaces and TAP"; exit 0; fi
-for c in ip nc tshark od timeout; do
-    command -v $c >/dev/null || { echo "skip - peer_udp: $c missing"; exit 0; }
-done
-[ -x /usr/bin/python3 ] || { echo "skip - peer_udp: /usr/bin/python3 missing"; exit 0; }
-[ -c /dev/net/tun ] || { echo "skip - peer_udp: /dev/net/tun missing"; exit 0; }
+. tests/scripts/lib/peer.sh
+peer_setup peer_udp nc tshark od timeout /usr/bin/python3
 
 ns=tern-udp-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/peer_udp_keep; rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
-inns() { ip netns exec "$ns" "$@"; }
 # Debian's nc -u closes its socket as soon as stdin ends (even with -q), so
 # keep stdin open a moment for the reply: lnc HOST PORT < input > output
 lnc() { { cat; sleep 0.5; } | inns timeout 5 nc -u -w1 "$@"; }
-stop_bg() { # SIGTERM every background tern (non-interactive shells ignore SIGINT for jobs)
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    pids=()
-}
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 # Linux 10.79.0.1 <-> tern 10.79.0.2 (one MAC for every tern run, so
 # Linux's neighbour entry stays right)
 ip -n "$ns" tuntap add dev tudp0 mode tap
