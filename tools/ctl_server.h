@@ -1,0 +1,19 @@
+/*
+ * tools/ctl_server.h - the control socket of `tern serve --control PATH`
+ * (and of `tern run`'s private stack): attached processes open, use and
+ * close sockets on this stack through it (src/ctl/ctl.h, docs/run.md).
+ */
+#ifndef TERN_TOOLS_CTL_SERVER_H
+#define TERN_TOOLS_CTL_SERVER_H
+
+#include "stackopts.h"
+
+struct ctl_server;
+
+/* Listens on the Unix socket path (an existing socket file there is
+ * replaced) on env's loop. NULL with one line printed on failure. */
+struct ctl_server *ctl_server_open(struct tern_env *env, const char *path, const char *prog);
+/* Closes every client and socket (reset) and removes the socket file. */
+void ctl_server_close(struct ctl_server *sv);
+
+#endif
