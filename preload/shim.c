@@ -642,8 +642,9 @@ static ssize_t ts_recv(struct tsock *t, void *buf, size_t len, int flags, struct
             if (ctl_ring_peek_dgram(s, &s->rx, &h)) {
                 uint32_t n = ctl_ring_take_dgram(s, &s->rx, &h, buf,
                                                  len > UINT32_MAX ? UINT32_MAX : (uint32_t)len, peek);
+                bool empty = !peek && ctl_ring_used(&s->rx) == 0;
                 pthread_mutex_unlock(&t->rx_mu);
-                if (!peek)
+                if (empty)
                     kick(t, CTL_WANT_RX);
                 if (from && fromlen) {
                     struct sockaddr_in sin = {.sin_family = AF_INET,
@@ -681,7 +682,10 @@ static ssize_t ts_recv(struct tsock *t, void *buf, size_t len, int flags, struct
                                    len - done > UINT32_MAX ? UINT32_MAX : (uint32_t)(len - done),
                                    peek);
         done += n;
-        if (n && !peek)
+        /* Kick when the ring is left empty (the daemon then clears the
+         * eventfd's readable state) or half free (it may have stopped on a
+         * full ring). */
+        if (n && !peek && ctl_ring_free(&s->rx) >= s->rx.size / 2)
             kick(t, CTL_WANT_RX);
         if (done == len || (done && !(flags & MSG_WAITALL)) || (done && peek))
             break;

@@ -258,6 +258,10 @@ static void cs_mirror(struct csock *c)
         if (st == CTL_ST_NEW)
             rd = true; /* Linux: a fresh TCP socket polls POLLOUT|POLLHUP */
     }
+    /* A program that drains the rx ring must tell us, or the eventfd would
+     * stay readable: it kicks once when it leaves the ring empty. */
+    if (rd && !c->listener)
+        atomic_fetch_or(&s->want, CTL_WANT_RX);
     uint64_t v = ctl_mirror_value(rd, wr, c->listener);
     if (v != c->mirrored) {
         uint64_t old;

@@ -104,7 +104,8 @@ enum ctl_state {
 #define CTL_F_RD_SHUT 0x8 /* the program shut down reading */
 
 #define CTL_WANT_TX 0x1 /* daemon: the tx ring ran empty, kick me when you write */
-#define CTL_WANT_RX 0x2 /* daemon: the rx ring was full, kick me when you read */
+#define CTL_WANT_RX 0x2 /* daemon: the rx ring was full, or the eventfd shows it
+                         * readable: kick me when you read it empty (or half) */
 
 struct ctl_shm {
     uint32_t magic;

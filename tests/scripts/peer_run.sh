@@ -226,6 +226,36 @@ wait $upid
 check "udp: tern-run python3 sendto/recvfrom with linux (got '$got')" [ "$got" = "PING OVER TERN $L" ]
 check "udp: linux saw the datagram from tern's address" grep -qx "$T" "$tmp/udp_l.out"
 
+# ---- the interposed calls one by one (tests/scripts/lib/run_calls.py) ----
+cat >"$tmp/echo.py" <<'EOF'
+import socket, sys, threading
+host, port = sys.argv[1], int(sys.argv[2])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((host, port + 1))
+def udp():
+    while True:
+        d, a = u.recvfrom(2000); u.sendto(d.upper(), a)
+threading.Thread(target=udp, daemon=True).start()
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((host, port)); l.listen(16)
+def echo(c):
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        c.sendall(d)
+    c.close()
+while True:
+    c, a = l.accept()
+    threading.Thread(target=echo, args=(c,), daemon=True).start()
+EOF
+ip netns exec "$ns" timeout 30 $py "$tmp/echo.py" $L 6000 >"$tmp/echo.err" 2>&1 &
+epid=$!
+pids+=($epid)
+wait_port $L 6000 || nok "linux echo server listening"
+trun timeout 30 $py tests/scripts/lib/run_calls.py $L 6000 2>"$tmp/calls.err"
+[ -s "$tmp/calls.err" ] && sed 's/^/# /' "$tmp/calls.err"
+kill $epid 2>/dev/null
+
 kill "${pids[0]}" 2>/dev/null
 wait "${pids[0]}" 2>/dev/null
 pids=("${pids[@]:1}")
