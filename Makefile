@@ -96,10 +96,8 @@ TLS_A := $(BUILD)/libtern-tls.a
 LIB_SO := $(BUILD)/libtern.so.$(SOVERSION)
 TERN := $(BUILD)/tern
 # The preload shim of `tern run` (docs/run.md): libc-only, no libtern; only
-# the libc functions it interposes are exported. Sanitizer builds build it
-# without the sanitizer (a preloaded library cannot bring the ASan runtime
-# into a program that lacks it); the ASan build tests it through
-# build/asan/shim_test, which links the shim's code directly.
+# the libc functions it interposes are exported. SAN=1 builds it with ASan
+# and UBSan against the shared ASan runtime (below).
 PRELOAD_SO := $(BUILD)/libtern-preload.so
 UNIT := $(BUILD)/unit_tests
 # Manual pages, section 1, generated from the --help texts (tools/gen_man.sh).
@@ -156,10 +154,21 @@ $(TERN): $(TOOL_OBJ) $(TLS_A) $(LIB_A)
 	@$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) $(TOOL_LIBS) -lm
 
+ifeq ($(SAN),1)
+  # The shim under ASan+UBSan with the shared runtime, which `tern run` of
+  # this build preloads before it (TERN_PRELOAD_ASAN).
+  PRELOAD_FLAGS := $(OPT) -shared-libasan
+  PRELOAD_ASAN := $(shell $(CC) -print-file-name=libclang_rt.asan-$(shell uname -m).so)
+  $(BUILD)/obj/tools/cmd_run.o: CPPFLAGS += -DTERN_PRELOAD_ASAN='"$(PRELOAD_ASAN)"'
+else ifeq ($(SAN),thread)
+  PRELOAD_FLAGS := -O1 -g
+else
+  PRELOAD_FLAGS := $(OPT) -Wl,-z,defs
+endif
 $(PRELOAD_SO): preload/shim.c src/ctl/ctl.h Makefile
 	@$(say) LD $@
-	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(if $(filter 0,$(SAN)),$(OPT),-O1 -g) $(WARN) -fPIC -fvisibility=hidden \
-	  -shared -Wl,-z,defs -o $@ preload/shim.c -ldl -lpthread
+	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(PRELOAD_FLAGS) $(WARN) -fPIC -fvisibility=hidden \
+	  -shared -o $@ preload/shim.c -ldl -lpthread
 
 .PHONY: man
 man: $(MAN_STAMP)

@@ -77,6 +77,21 @@ static void exec_program(const char *control, const char *shim, char **argv)
         snprintf(pre, len, "%s:%s", shim, old);
     else
         snprintf(pre, len, "%s", shim);
+#ifdef TERN_PRELOAD_ASAN
+    /* The ASan build's shim needs the shared ASan runtime first in line;
+     * leak checking is off for the programs (not tern's leaks). */
+    {
+        size_t l2 = strlen(TERN_PRELOAD_ASAN) + 1 + strlen(pre) + 1;
+        char *p2 = malloc(l2);
+        if (!p2)
+            _exit(127);
+        snprintf(p2, l2, "%s:%s", TERN_PRELOAD_ASAN, pre);
+        free(pre);
+        pre = p2;
+        if (!getenv("ASAN_OPTIONS"))
+            setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+    }
+#endif
     setenv("LD_PRELOAD", pre, 1);
     setenv("TERN_CONTROL", control, 1);
     execvp(argv[0], argv);

@@ -98,6 +98,11 @@ wait_port $L 8080 || nok "linux http.server listening"
 trun timeout 20 curl -sS -o "$tmp/got" http://$L:8080/file 2>"$tmp/curl.err"
 check "tern run -- curl -o F http://LINUX/file: exit 0" [ $? -eq 0 ]
 check "tern run -- curl: 4 MB byte-exact" same "$tmp/www/file" "$tmp/got"
+inns env TERN_PRELOAD_LOG=1 "$tern" run --control "$tmp/ctl" -- \
+    curl -sS -o /dev/null http://$L:8080/file 2>"$tmp/log.err"
+check "TERN_PRELOAD_LOG=1: the shim logs curl's connect and close" \
+    bash -c "grep -Eq '^tern-preload\[[0-9]+\]: connect\([0-9]+, $L:8080\)' '$tmp/log.err' &&
+             grep -Eq '^tern-preload\[[0-9]+\]: close\([0-9]+\) \(last descriptor\) = 0' '$tmp/log.err'"
 
 # ---- python3 http.server over tern, Linux's curl ----
 (cd "$tmp/twww" && exec ip netns exec "$ns" "$tern" run --control "$tmp/ctl" -- \
