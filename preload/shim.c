@@ -227,7 +227,7 @@ static int rpc_locked(const struct ctl_req *q, const void *payload, struct ctl_r
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return -1;
-    if (q->op == CTL_OP_KICK || q->op == CTL_OP_CLOSE)
+    if ((q->op == CTL_OP_KICK && !q->a) || q->op == CTL_OP_CLOSE)
         return 0;
     union {
         char buf[CMSG_SPACE(4 * sizeof(int))];
@@ -474,6 +474,18 @@ static void kick(struct tsock *t, uint32_t bit)
     rpc(&q, &r, NULL, NULL);
 }
 
+/* The program read the rx ring empty while the eventfd may still show it
+ * readable, or filled the tx ring while it may show it writable: wait for
+ * the daemon to set the mirror right, so that a select or epoll right
+ * after this call sees the truth (one round trip per empty/full ring). */
+static void kick_sync(struct tsock *t, uint32_t bit)
+{
+    atomic_fetch_and(&t->shm->want, ~bit);
+    struct ctl_req q = {.op = CTL_OP_KICK, .id = t->id, .a = 1};
+    struct ctl_resp r;
+    rpc(&q, &r, NULL, NULL);
+}
+
 /* Sleeps until the daemon bumps seq past `seen`, up to the deadline
  * (ms since the epoch of CLOCK_MONOTONIC, 0 = none). 0, or -1 + EAGAIN
  * (deadline passed) / EIO (daemon gone). */
@@ -602,7 +614,9 @@ static ssize_t ts_send(struct tsock *t, const void *buf, size_t len, int flags,
             uint32_t n = ctl_ring_write(s, &s->tx, (const uint8_t *)buf + done,
                                         len - done > UINT32_MAX ? UINT32_MAX : (uint32_t)(len - done));
             done += n;
-            if (n)
+            if (n && ctl_ring_free(&s->tx) == 0)
+                kick_sync(t, CTL_WANT_TX);
+            else if (n)
                 kick(t, CTL_WANT_TX);
         }
         if (done == len)
@@ -644,8 +658,8 @@ static ssize_t ts_recv(struct tsock *t, void *buf, size_t len, int flags, struct
                                                  len > UINT32_MAX ? UINT32_MAX : (uint32_t)len, peek);
                 bool empty = !peek && ctl_ring_used(&s->rx) == 0;
                 pthread_mutex_unlock(&t->rx_mu);
-                if (empty)
-                    kick(t, CTL_WANT_RX);
+                if (empty && (atomic_load(&s->want) & CTL_WANT_RX))
+                    kick_sync(t, CTL_WANT_RX);
                 if (from && fromlen) {
                     struct sockaddr_in sin = {.sin_family = AF_INET,
                                               .sin_port = htons(h.port),
@@ -685,7 +699,10 @@ static ssize_t ts_recv(struct tsock *t, void *buf, size_t len, int flags, struct
         /* Kick when the ring is left empty (the daemon then clears the
          * eventfd's readable state) or half free (it may have stopped on a
          * full ring). */
-        if (n && !peek && ctl_ring_free(&s->rx) >= s->rx.size / 2)
+        if (n && !peek && ctl_ring_used(&s->rx) == 0 &&
+            !(atomic_load(&s->flags) & CTL_F_RX_EOF) && (atomic_load(&s->want) & CTL_WANT_RX))
+            kick_sync(t, CTL_WANT_RX);
+        else if (n && !peek && ctl_ring_free(&s->rx) >= s->rx.size / 2)
             kick(t, CTL_WANT_RX);
         if (done == len || (done && !(flags & MSG_WAITALL)) || (done && peek))
             break;

@@ -513,7 +513,7 @@ static void client_request(struct ctl_client *cl, const struct ctl_req *q, const
         q->op != CTL_OP_STATS) {
         c = client_sock(cl, q->id);
         if (!c) {
-            if (q->op == CTL_OP_KICK || q->op == CTL_OP_CLOSE)
+            if ((q->op == CTL_OP_KICK && !q->a) || q->op == CTL_OP_CLOSE)
                 return;
             if (q->op == CTL_OP_ADOPT && q->id >= 1 && q->id <= sv->nsocks &&
                 sv->socks[q->id - 1] && !sv->socks[q->id - 1]->closing) {
@@ -697,7 +697,9 @@ static void client_request(struct ctl_client *cl, const struct ctl_req *q, const
         break;
     case CTL_OP_KICK:
         cs_pump(c);
-        return;
+        if (!q->a)
+            return;
+        break; /* a = 1: the program waits until the mirror is up to date */
     case CTL_OP_SS:
         do_ss(cl, (unsigned)q->a);
         return;

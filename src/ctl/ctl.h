@@ -53,7 +53,8 @@ enum ctl_op {
     CTL_OP_SETOPT,      /* id, a = enum tern_sockopt, b = value */
     CTL_OP_GETOPT,      /* id, a = enum tern_sockopt (0 = SO_ERROR); resp.val */
     CTL_OP_ADOPT,       /* id: this client takes a reference (fork's child) */
-    CTL_OP_KICK,        /* id; no response: the daemon pumps the socket */
+    CTL_OP_KICK,        /* id; the daemon pumps the socket; a = 1: and responds once
+                         * the eventfd mirrors the rings (no response if a = 0) */
     CTL_OP_SS,          /* a = TERN_NETSTAT_* flags; resp payload chunks, last one empty */
     CTL_OP_STATS,       /* resp payload chunks (text), last one empty */
     CTL_OP_RESOLVE,     /* payload = host name; resp: addr (0 = not found), ret -errno */
