@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -1663,14 +1665,67 @@ SHIM_API int poll(struct pollfd *fds, nfds_t n, int timeout)
     }
 }
 
+/* Whether /etc/hosts names `name` with an IPv4 address. */
+static bool in_etc_hosts(const char *name)
+{
+    FILE *f = fopen("/etc/hosts", "re");
+    if (!f)
+        return false;
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save);
+        struct in_addr a;
+        if (!tok || inet_pton(AF_INET, tok, &a) != 1)
+            continue;
+        while ((tok = strtok_r(NULL, " \t\r\n", &save)))
+            if (!strcasecmp(tok, name))
+                found = true;
+    }
+    fclose(f);
+    return found;
+}
+
+/* Asks the daemon's resolver: 0 and addrs[0..*n), or an EAI_ code;
+ * 1 = the daemon has no DNS server (ask libc). */
+static int daemon_resolve(const char *node, uint32_t *addrs, unsigned *n)
+{
+    size_t len = strlen(node);
+    if (len == 0 || len > 255)
+        return EAI_NONAME;
+    struct ctl_req q = {.magic = CTL_MAGIC, .op = CTL_OP_RESOLVE, .len = (uint16_t)len};
+    struct ctl_resp r;
+    uint32_t buf[16];
+    pthread_mutex_lock(&ctl_mu);
+    int rc = ctl_fd >= 0 ? rpc_locked(&q, node, &r, buf, sizeof buf, NULL, NULL) : -1;
+    pthread_mutex_unlock(&ctl_mu);
+    if (rc < 0)
+        return EAI_SYSTEM;
+    if (r.ret == -ENOSYS)
+        return 1;
+    if (r.ret == -ENOENT)
+        return EAI_NONAME;
+    if (r.ret == -EAGAIN)
+        return EAI_AGAIN;
+    if (r.ret < 0 || r.val <= 0)
+        return EAI_FAIL;
+    *n = (unsigned)(r.val > 16 ? 16 : r.val);
+    memcpy(addrs, buf, *n * sizeof addrs[0]);
+    return 0;
+}
+
 /* tern speaks IPv4: a lookup for any family asks for IPv4 only (as with
  * AI_ADDRCONFIG on a host without IPv6), so programs do not try AF_INET6
- * sockets first. */
+ * sockets first. A name that is not a literal and not in /etc/hosts goes
+ * to the daemon's resolver, over tern, when the daemon has a DNS server. */
 SHIM_API int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                          struct addrinfo **res)
 {
     ensure_init();
-    if (!attached() || (hints && hints->ai_family != AF_UNSPEC))
+    if (!attached() || (hints && hints->ai_family != AF_UNSPEC && hints->ai_family != AF_INET))
         return real_getaddrinfo(node, service, hints, res);
     struct addrinfo h = {0};
     if (hints)
@@ -1679,8 +1734,50 @@ SHIM_API int getaddrinfo(const char *node, const char *service, const struct add
         h.ai_flags = AI_V4MAPPED | AI_ADDRCONFIG;
     h.ai_family = AF_INET;
     h.ai_flags &= ~AI_ADDRCONFIG; /* the kernel's addresses are not tern's */
-    int rc = real_getaddrinfo(node, service, &h, res);
-    shim_log("getaddrinfo(%s, %s) as AF_INET = %d", node ? node : "NULL",
-             service ? service : "NULL", rc);
-    return rc;
+    struct in_addr lit;
+    if (!node || (h.ai_flags & AI_NUMERICHOST) || inet_pton(AF_INET, node, &lit) == 1 ||
+        !strcasecmp(node, "localhost") || in_etc_hosts(node)) {
+        int rc = real_getaddrinfo(node, service, &h, res);
+        shim_log("getaddrinfo(%s, %s) as AF_INET = %d", node ? node : "NULL",
+                 service ? service : "NULL", rc);
+        return rc;
+    }
+    uint32_t addrs[16];
+    unsigned n = 0;
+    int rc = daemon_resolve(node, addrs, &n);
+    if (rc == 1) {
+        rc = real_getaddrinfo(node, service, &h, res);
+        shim_log("getaddrinfo(%s): the daemon has no DNS server; libc = %d", node, rc);
+        return rc;
+    }
+    if (rc) {
+        shim_log("getaddrinfo(%s) through tern's resolver = %s", node, gai_strerror(rc));
+        return rc;
+    }
+    /* One libc lookup per address, numeric (no DNS): libc fills in the
+     * service, socket types and protocols; the lists are chained. */
+    struct addrinfo *head = NULL, **tail = &head;
+    h.ai_flags |= AI_NUMERICHOST;
+    bool canon = (h.ai_flags & AI_CANONNAME) != 0;
+    h.ai_flags &= ~AI_CANONNAME;
+    for (unsigned i = 0; i < n; i++) {
+        char txt[INET_ADDRSTRLEN];
+        struct in_addr a = {htonl(addrs[i])};
+        inet_ntop(AF_INET, &a, txt, sizeof txt);
+        struct addrinfo *one = NULL;
+        rc = real_getaddrinfo(txt, service, &h, &one);
+        if (rc) {
+            if (head)
+                freeaddrinfo(head);
+            return rc;
+        }
+        *tail = one;
+        while (*tail)
+            tail = &(*tail)->ai_next;
+    }
+    if (canon && head)
+        head->ai_canonname = strdup(node);
+    *res = head;
+    shim_log("getaddrinfo(%s) through tern's resolver: %u address(es)", node, n);
+    return 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "app/netstat.h"
+#include "app/resolver.h"
 #include "ctl/ctl.h"
 #include "ctl_server.h"
 #include "stackopts.h"
@@ -30,6 +31,8 @@ static const char run_help[] =
     "run options:\n"
     "  --control PATH  attach to the stack of `tern serve --control PATH` (shared\n"
     "                  with every program attached to it)\n"
+    "  --resolver S[,S...]  private stack: DNS servers for PROGRAM's name lookups\n"
+    "                  (default: the DHCP lease's servers)\n"
     "  -h, --help      this help\n"
     "Without --control, the stack flags below start a private stack for PROGRAM,\n"
     "removed when it exits.\n"
@@ -117,7 +120,8 @@ static void on_run_signal(int signo, void *arg)
     kill(rc->child, signo); /* the program decides; its exit ends the run */
 }
 
-static int private_stack(const struct stack_opts *so, const char *shim, char **argv)
+static int private_stack(const struct stack_opts *so, const struct tern_resolve_opts *ro,
+                         const char *shim, char **argv)
 {
     char dir[] = "/tmp/tern-run-XXXXXX";
     if (!mkdtemp(dir)) {
@@ -138,6 +142,8 @@ static int private_stack(const struct stack_opts *so, const char *shim, char **a
         rmdir(dir);
         return 1;
     }
+    if (ro->nservers)
+        ctl_server_set_resolver(ctl, ro);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -187,8 +193,10 @@ int cmd_run(int argc, char **argv)
 {
     static const struct option own[] = {{"help", no_argument, NULL, 'h'},
                                         {"control", required_argument, NULL, 'C'},
+                                        {"resolver", required_argument, NULL, 'R'},
                                         {NULL, 0, NULL, 0}};
-    struct option longopts[STACKOPT_COUNT + 3];
+    struct option longopts[STACKOPT_COUNT + 4];
+    struct tern_resolve_opts ro = {0};
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
     struct stack_opts so = {0};
     const char *control = NULL;
@@ -207,6 +215,11 @@ int cmd_run(int argc, char **argv)
         switch (opt) {
         case 'C':
             control = optarg;
+            break;
+        case 'R':
+            if (parse_dns_opt("run", optarg, &ro) < 0)
+                return 2;
+            stackflags = true;
             break;
         case 'h':
             fputs(run_help, stdout);
@@ -237,7 +250,7 @@ int cmd_run(int argc, char **argv)
         exec_program(control, shim, argv + optind);
         return 127; /* not reached */
     }
-    return private_stack(&so, shim, argv + optind);
+    return private_stack(&so, &ro, shim, argv + optind);
 }
 
 /* ---- tern ss, tern stats ---- */

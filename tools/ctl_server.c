@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "app/netstat.h"
+#include "app/resolver.h"
 #include "ctl/ctl.h"
 #include "servport.h"
 #include "tern/err.h"
@@ -53,9 +54,16 @@ struct csock {
     bool peer_closed;     /* TCP: end of stream read */
 };
 
+struct ctl_lookup {
+    struct ctl_client *cl;
+    struct tern_resolve *q;
+    struct ctl_lookup *next;
+};
+
 struct ctl_client {
     struct ctl_server *sv;
     int fd;
+    struct ctl_lookup *lookups; /* name lookups running for it */
     uint32_t *ids; /* sockets held (one entry per reference) */
     size_t nids, capids;
     struct ctl_client *next;
@@ -68,6 +76,7 @@ struct ctl_server {
     struct ctl_client *clients;
     struct csock **socks; /* by id - 1 */
     uint32_t nsocks;
+    struct tern_resolve_opts ro; /* nservers 0: the DHCP lease's, if any */
 };
 
 static uint8_t scratch[65536];
@@ -423,6 +432,12 @@ static void client_drop_id(struct ctl_client *cl, uint32_t id)
 static void client_close(struct ctl_client *cl)
 {
     struct ctl_server *sv = cl->sv;
+    while (cl->lookups) {
+        struct ctl_lookup *lk = cl->lookups;
+        cl->lookups = lk->next;
+        resolve_free(lk->q);
+        free(lk);
+    }
     for (struct ctl_client **pp = &sv->clients; *pp; pp = &(*pp)->next)
         if (*pp == cl) {
             *pp = cl->next;
@@ -502,15 +517,89 @@ static void do_ss(struct ctl_client *cl, unsigned flags)
     free(buf);
 }
 
+/* A lookup ended: the response carries up to 16 IPv4 addresses (uint32,
+ * host order) and val = their count; ret -ENOENT (no such name or no address),
+ * -EAGAIN (no server answered). */
+static void lookup_done(void *ctx, const struct tern_resolve_result *res)
+{
+    struct ctl_lookup *lk = ctx;
+    struct ctl_client *cl = lk->cl;
+    struct ctl_resp r = {0};
+    uint32_t addrs[16];
+    unsigned n = 0;
+    if (res->status == TERN_RESOLVE_OK)
+        for (; n < res->naddr && n < 16; n++)
+            addrs[n] = res->addr[n];
+    if (n) {
+        r.len = (uint16_t)(n * sizeof addrs[0]);
+        r.val = n;
+    } else {
+        r.ret = res->status == TERN_RESOLVE_TIMEOUT || res->status == TERN_RESOLVE_SERVFAIL
+                    ? -EAGAIN : -ENOENT;
+    }
+    for (struct ctl_lookup **pp = &cl->lookups; *pp; pp = &(*pp)->next)
+        if (*pp == lk) {
+            *pp = lk->next;
+            break;
+        }
+    resolve_free(lk->q);
+    free(lk);
+    client_send(cl, &r, addrs, NULL, 0);
+}
+
+/* RESOLVE: the answer is sent when the lookup ends (the program's shim
+ * waits for it; it sends nothing else meanwhile). */
+static void do_resolve(struct ctl_client *cl, const struct ctl_req *q, const uint8_t *payload)
+{
+    struct ctl_server *sv = cl->sv;
+    struct ctl_resp r = {0};
+    char name[256];
+    struct tern_resolve_opts ro = sv->ro;
+    if (!ro.nservers)
+        for (unsigned i = 0; i < 4 && sv->env->dns[i] && ro.nservers < TERN_RESOLVE_MAX_SERVERS; i++)
+            ro.servers[ro.nservers++] = sv->env->dns[i];
+    if (!ro.nservers) {
+        r.ret = -ENOSYS; /* no DNS server: the shim asks libc */
+        client_send(cl, &r, NULL, NULL, 0);
+        return;
+    }
+    if (q->len == 0 || q->len >= sizeof name) {
+        r.ret = -EINVAL;
+        client_send(cl, &r, NULL, NULL, 0);
+        return;
+    }
+    memcpy(name, payload, q->len);
+    name[q->len] = 0;
+    ro.qtype = 0; /* A */
+    struct ctl_lookup *lk = calloc(1, sizeof *lk);
+    int e = 0;
+    if (lk) {
+        lk->cl = cl;
+        lk->q = resolve_start(sv->env->stack, sv->env->loop, name, &ro, lookup_done, lk, &e);
+    }
+    if (!lk || !lk->q) {
+        free(lk);
+        r.ret = lk ? -tern_errno(e) : -ENOMEM;
+        client_send(cl, &r, NULL, NULL, 0);
+        return;
+    }
+    lk->next = cl->lookups;
+    cl->lookups = lk;
+}
+
+void ctl_server_set_resolver(struct ctl_server *sv, const struct tern_resolve_opts *ro)
+{
+    sv->ro = *ro;
+}
+
 static void client_request(struct ctl_client *cl, const struct ctl_req *q, const uint8_t *payload)
 {
-    (void)payload;
     struct ctl_server *sv = cl->sv;
     struct ctl_resp r = {0};
     struct csock *c = NULL;
     int memfd = -1;
     if (q->op != CTL_OP_HELLO && q->op != CTL_OP_SOCKET && q->op != CTL_OP_SS &&
-        q->op != CTL_OP_STATS) {
+        q->op != CTL_OP_STATS && q->op != CTL_OP_RESOLVE) {
         c = client_sock(cl, q->id);
         if (!c) {
             if ((q->op == CTL_OP_KICK && !q->a) || q->op == CTL_OP_CLOSE)
@@ -705,6 +794,9 @@ static void client_request(struct ctl_client *cl, const struct ctl_req *q, const
         return;
     case CTL_OP_STATS:
         do_stats(cl);
+        return;
+    case CTL_OP_RESOLVE:
+        do_resolve(cl, q, payload);
         return;
     default:
         r.ret = -ENOSYS;

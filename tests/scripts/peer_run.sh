@@ -5,6 +5,9 @@
 # --control`, serves every program (they share its stack):
 #   - `tern run -- curl -o F http://LINUX/file`: 4 MB byte-exact from
 #     Linux's python3 http.server (connect, poll, recv; curl's own checks);
+#   - getaddrinfo of a name goes to the daemon's resolver (`tern serve
+#     --resolver`, dnsmasq in the namespace): curl by name, byte-exact, the
+#     query seen coming from tern's address; an unknown name is EAI_NONAME;
 #   - `tern run -- python3 -m http.server`: Linux's curl downloads 4 MB from
 #     it byte-exact (socket/bind/listen/accept, sendfile or send);
 #   - `tern run -- nc` <-> Linux nc, 1 MB each way at once, each side
@@ -28,7 +31,7 @@ tern=$bdir/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
 if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_run: needs root for namespaces and TAP"; exit 0; fi
-for c in ip nc curl tshark sha256sum timeout head; do
+for c in ip nc curl tshark sha256sum timeout head dnsmasq; do
     command -v $c >/dev/null || { echo "skip - peer_run: $c missing"; exit 0; }
 done
 py=/usr/bin/python3
@@ -85,9 +88,15 @@ head -c 4000000 /dev/urandom >"$tmp/twww/tfile"
 head -c 1000000 /dev/urandom >"$tmp/a"
 head -c 1000000 /dev/urandom >"$tmp/b"
 
-ip netns exec "$ns" "$tern" serve "${topts[@]}" --control "$tmp/ctl" --pcap "$tmp/serve.pcap" --for 60 \
-    >"$tmp/serve.out" 2>"$tmp/serve.err" &
+ip netns exec "$ns" dnsmasq --no-daemon -C /dev/null --no-resolv --no-hosts --bind-interfaces \
+    --listen-address=$L --port=53 --pid-file="$tmp/dnsmasq.pid" --user=root \
+    --local=/run.test/ --host-record=files.run.test,$L \
+    --log-queries --log-facility="$tmp/dnsmasq.log" 2>"$tmp/dnsmasq.stderr" &
 pids+=($!)
+ip netns exec "$ns" "$tern" serve "${topts[@]}" --resolver $L --control "$tmp/ctl" --pcap "$tmp/serve.pcap" --for 60 \
+    >"$tmp/serve.out" 2>"$tmp/serve.err" &
+serve=$!
+pids+=($serve)
 (cd "$tmp/www" && exec ip netns exec "$ns" $py -m http.server --bind $L 8080 >/dev/null 2>&1) &
 pids+=($!)
 for _ in $(seq 30); do [ -S "$tmp/ctl" ] && break; sleep 0.1; done
@@ -103,6 +112,21 @@ inns env TERN_PRELOAD_LOG=1 "$tern" run --control "$tmp/ctl" -- \
 check "TERN_PRELOAD_LOG=1: the shim logs curl's connect and close" \
     bash -c "grep -Eq '^tern-preload\[[0-9]+\]: connect\([0-9]+, $L:8080\)' '$tmp/log.err' &&
              grep -Eq '^tern-preload\[[0-9]+\]: close\([0-9]+\) \(last descriptor\) = 0' '$tmp/log.err'"
+
+# ---- getaddrinfo through tern's resolver (the daemon's --resolver) ----
+trun timeout 20 curl -sS -o "$tmp/got3" http://files.run.test:8080/file 2>"$tmp/curl3.err"
+check "tern run -- curl http://NAME/: getaddrinfo through tern's resolver, byte-exact" \
+    same "$tmp/www/file" "$tmp/got3"
+check "the DNS query for the name came from tern's address (dnsmasq's log)" \
+    grep -q "query\[A\] files.run.test from $T" "$tmp/dnsmasq.log"
+got=$(trun $py -c "
+import socket
+try:
+    socket.getaddrinfo('nosuch.run.test', 80); print('found')
+except socket.gaierror as e:
+    print('EAI_NONAME' if e.errno == socket.EAI_NONAME else e)
+" 2>&1)
+check "getaddrinfo of a name the server does not know: EAI_NONAME (got '$got')" [ "$got" = EAI_NONAME ]
 
 # ---- python3 http.server over tern, Linux's curl ----
 (cd "$tmp/twww" && exec ip netns exec "$ns" "$tern" run --control "$tmp/ctl" -- \
@@ -261,9 +285,8 @@ trun timeout 30 $py tests/scripts/lib/run_calls.py $L 6000 2>"$tmp/calls.err"
 [ -s "$tmp/calls.err" ] && sed 's/^/# /' "$tmp/calls.err"
 kill $epid 2>/dev/null
 
-kill "${pids[0]}" 2>/dev/null
-wait "${pids[0]}" 2>/dev/null
-pids=("${pids[@]:1}")
+kill $serve 2>/dev/null
+wait $serve 2>/dev/null
 
 # ---- tern run with a private stack ----
 inns timeout 20 "$tern" run "${topts[@]}" --pcap "$tmp/private.pcap" -- \
