@@ -1019,19 +1019,32 @@ SHIM_API int dup(int fd)
     return dup_track(fd, real_dup(fd));
 }
 
+/* The program wants the control connection's descriptor number: the
+ * connection moves out of its way. */
+static void ctl_move_from(int fd)
+{
+    pthread_mutex_lock(&ctl_mu);
+    if (ctl_fd >= 0 && ctl_fd == fd) {
+        int n = real_fcntl(ctl_fd, F_DUPFD_CLOEXEC, ctl_fd + 1);
+        if (n >= 0) {
+            real_close(ctl_fd);
+            ctl_fd = n;
+        }
+    }
+    pthread_mutex_unlock(&ctl_mu);
+}
+
 SHIM_API int dup2(int oldfd, int newfd)
 {
     ensure_init();
-    if (newfd == ctl_fd && ctl_fd >= 0)
-        return ret_err(EBADF);
+    ctl_move_from(newfd);
     return dup_track(oldfd, real_dup2(oldfd, newfd));
 }
 
 SHIM_API int dup3(int oldfd, int newfd, int flags)
 {
     ensure_init();
-    if (newfd == ctl_fd && ctl_fd >= 0)
-        return ret_err(EBADF);
+    ctl_move_from(newfd);
     return dup_track(oldfd, real_dup3(oldfd, newfd, flags));
 }
 
