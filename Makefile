@@ -96,8 +96,9 @@ TLS_A := $(BUILD)/libtern-tls.a
 LIB_SO := $(BUILD)/libtern.so.$(SOVERSION)
 TERN := $(BUILD)/tern
 # The preload shim of `tern run` (docs/run.md): libc-only, no libtern; only
-# the libc functions it interposes are exported. SAN=1 builds it with ASan
-# and UBSan against the shared ASan runtime (below).
+# the libc functions it interposes are exported. Built without sanitizers
+# in every variant (a preloaded library cannot bring the ASan runtime into a
+# program that lacks it); see libtern-preload-asan.so below.
 PRELOAD_SO := $(BUILD)/libtern-preload.so
 UNIT := $(BUILD)/unit_tests
 # Manual pages, section 1, generated from the --help texts (tools/gen_man.sh).
@@ -154,21 +155,25 @@ $(TERN): $(TOOL_OBJ) $(TLS_A) $(LIB_A)
 	@$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) $(TOOL_LIBS) -lm
 
+# SAN=1 also builds libtern-preload-asan.so, the shim under ASan+UBSan
+# against the shared ASan runtime; that build's `tern run` uses it, with the
+# runtime preloaded first, when TERN_PRELOAD_ASAN=1 (docs/run.md: some
+# programs - curl - hang in setlocale with the ASan runtime preloaded,
+# shim or not, so it is a choice per program).
 ifeq ($(SAN),1)
-  # The shim under ASan+UBSan with the shared runtime, which `tern run` of
-  # this build preloads before it (TERN_PRELOAD_ASAN).
-  PRELOAD_FLAGS := $(OPT) -shared-libasan
-  PRELOAD_ASAN := $(shell $(CC) -print-file-name=libclang_rt.asan-$(shell uname -m).so)
-  $(BUILD)/obj/tools/cmd_run.o: CPPFLAGS += -DTERN_PRELOAD_ASAN='"$(PRELOAD_ASAN)"'
-else ifeq ($(SAN),thread)
-  PRELOAD_FLAGS := -O1 -g
-else
-  PRELOAD_FLAGS := $(OPT) -Wl,-z,defs
+  PRELOAD_ASAN_SO := $(BUILD)/libtern-preload-asan.so
+  PRELOAD_ASAN_RT := $(shell $(CC) -print-file-name=libclang_rt.asan-$(shell uname -m).so)
+  $(BUILD)/obj/tools/cmd_run.o: CPPFLAGS += -DTERN_PRELOAD_ASAN='"$(PRELOAD_ASAN_RT)"'
+all: $(PRELOAD_ASAN_SO)
+$(PRELOAD_ASAN_SO): preload/shim.c src/ctl/ctl.h Makefile
+	@$(say) LD $@
+	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(OPT) -shared-libasan $(WARN) -fPIC -fvisibility=hidden \
+	  -shared -o $@ preload/shim.c -ldl -lpthread
 endif
 $(PRELOAD_SO): preload/shim.c src/ctl/ctl.h Makefile
 	@$(say) LD $@
-	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(PRELOAD_FLAGS) $(WARN) -fPIC -fvisibility=hidden \
-	  -shared -o $@ preload/shim.c -ldl -lpthread
+	$(Q)$(CC) $(CPPFLAGS) -std=c11 -O2 -g $(WARN) -fPIC -fvisibility=hidden \
+	  -shared -Wl,-z,defs -o $@ preload/shim.c -ldl -lpthread
 
 .PHONY: man
 man: $(MAN_STAMP)

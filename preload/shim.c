@@ -1129,10 +1129,12 @@ SHIM_API int ioctl(int fd, unsigned long req, ...)
         struct ctl_dgram h;
         int v = t->type == SOCK_DGRAM ? (ctl_ring_peek_dgram(t->shm, &t->shm->rx, &h) ? (int)h.len : 0)
                                       : (int)ctl_ring_used(&t->shm->rx);
-        *(int *)argp = v;
+        memcpy(argp, &v, sizeof v); /* the caller's int may be unaligned (python's bytes) */
         rc = 0;
     } else if (req == FIONBIO) {
-        t->nonblock = *(int *)argp != 0;
+        int v;
+        memcpy(&v, argp, sizeof v);
+        t->nonblock = v != 0;
         rc = 0;
     } else if (req == FIOCLEX || req == FIONCLEX) {
         rc = real_ioctl(fd, req, argp);

@@ -81,14 +81,19 @@ static void exec_program(const char *control, const char *shim, char **argv)
     else
         snprintf(pre, len, "%s", shim);
 #ifdef TERN_PRELOAD_ASAN
-    /* The ASan build's shim needs the shared ASan runtime first in line;
-     * leak checking is off for the programs (not tern's leaks). */
-    {
-        size_t l2 = strlen(TERN_PRELOAD_ASAN) + 1 + strlen(pre) + 1;
+    /* TERN_PRELOAD_ASAN=1 in the ASan build: the shim built with ASan
+     * (libtern-preload-asan.so beside the plain one), the shared ASan
+     * runtime first in line; leak checking off for the programs (not
+     * tern's leaks). */
+    const char *want_asan = getenv("TERN_PRELOAD_ASAN");
+    const char *dot = strrchr(shim, '.');
+    if (want_asan && *want_asan && strcmp(want_asan, "0") && dot && !strcmp(dot, ".so")) {
+        size_t l2 = strlen(TERN_PRELOAD_ASAN) + 1 + strlen(shim) + 6 + 1 + (old ? strlen(old) + 1 : 0);
         char *p2 = malloc(l2);
         if (!p2)
             _exit(127);
-        snprintf(p2, l2, "%s:%s", TERN_PRELOAD_ASAN, pre);
+        snprintf(p2, l2, "%s:%.*s-asan.so%s%s", TERN_PRELOAD_ASAN, (int)(dot - shim), shim,
+                 old && *old ? ":" : "", old && *old ? old : "");
         free(pre);
         pre = p2;
         if (!getenv("ASAN_OPTIONS"))
