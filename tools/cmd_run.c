@@ -41,6 +41,7 @@ static const char run_help[] =
     "  TERN_PRELOAD_LOG=1  the shim logs each call on a tern socket to stderr\n"
     "  TERN_PRELOAD=FILE   the shim to use (default: beside the tern binary, or\n"
     "                      PREFIX/lib/tern/libtern-preload.so)\n"
+    "  TERN_PRELOAD_ASAN=1 (make SAN=1 builds) the shim built with ASan+UBSan\n"
     "\n";
 
 /* The shim: $TERN_PRELOAD, else beside the binary (build tree), else
