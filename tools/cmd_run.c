@@ -182,9 +182,13 @@ static int private_stack(const struct stack_opts *so, const struct tern_resolve_
         tern_loop_fd_unwatch(env.loop, rx.pidfd);
         close(rx.pidfd);
     }
-    /* Let the stack send what the program left queued (its last bytes,
-     * FIN) before the stack goes: up to 2 s of loop time. */
-    tern_loop_run(env.loop, tern_loop_now(env.loop) + 200000);
+    /* Let the stack take what the program left queued in its rings (its
+     * last bytes, then FIN) before the stack goes: until every socket is
+     * handed to the stack, at most 2 s; then 50 ms for the segments to go. */
+    uint64_t until = tern_loop_now(env.loop) + 2000000;
+    while (ctl_server_sockets(ctl) && tern_loop_now(env.loop) < until)
+        tern_loop_run(env.loop, tern_loop_now(env.loop) + 10000);
+    tern_loop_run(env.loop, tern_loop_now(env.loop) + 50000);
     ctl_server_close(ctl);
     env_close(&env);
     rmdir(dir);

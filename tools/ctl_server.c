@@ -587,6 +587,14 @@ static void do_resolve(struct ctl_client *cl, const struct ctl_req *q, const uin
     cl->lookups = lk;
 }
 
+unsigned ctl_server_sockets(const struct ctl_server *sv)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < sv->nsocks; i++)
+        n += sv->socks[i] != NULL;
+    return n;
+}
+
 void ctl_server_set_resolver(struct ctl_server *sv, const struct tern_resolve_opts *ro)
 {
     sv->ro = *ro;

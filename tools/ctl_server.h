@@ -18,6 +18,9 @@ struct ctl_server *ctl_server_open(struct tern_env *env, const char *path, const
  * refused and the shim falls back to libc. */
 struct tern_resolve_opts;
 void ctl_server_set_resolver(struct ctl_server *sv, const struct tern_resolve_opts *ro);
+/* The sockets still open (a socket a program closed stays until its
+ * queued data is in the stack). */
+unsigned ctl_server_sockets(const struct ctl_server *sv);
 /* Closes every client and socket (reset) and removes the socket file. */
 void ctl_server_close(struct ctl_server *sv);
 
