@@ -69,6 +69,8 @@ static int find_shim(char *out, size_t cap)
     return access(out, R_OK);
 }
 
+static int ctl_connect(const char *path, const char *prog);
+
 /* In the child: the environment for the shim, then exec. */
 static void exec_program(const char *control, const char *shim, char **argv)
 {
@@ -257,6 +259,11 @@ int cmd_run(int argc, char **argv)
         return 1;
     }
     if (control) {
+        /* Fail here rather than let the program's sockets go to the kernel. */
+        int fd = ctl_connect(control, "tern run");
+        if (fd < 0)
+            return 1;
+        close(fd);
         exec_program(control, shim, argv + optind);
         return 127; /* not reached */
     }
