@@ -95,6 +95,11 @@ LIB_A := $(BUILD)/libtern.a
 TLS_A := $(BUILD)/libtern-tls.a
 LIB_SO := $(BUILD)/libtern.so.$(SOVERSION)
 TERN := $(BUILD)/tern
+# The preload shim of `tern run` (docs/run.md): libc-only, no libtern; only
+# the libc functions it interposes are exported. Built without sanitizers
+# in every variant (a preloaded library cannot bring the ASan runtime into a
+# program that lacks it); see libtern-preload-asan.so below.
+PRELOAD_SO := $(BUILD)/libtern-preload.so
 UNIT := $(BUILD)/unit_tests
 # Manual pages, section 1, generated from the --help texts (tools/gen_man.sh).
 MAN_DIR := $(BUILD)/man
@@ -103,7 +108,7 @@ MAN_STAMP := $(MAN_DIR)/.made
 .PHONY: all tests test test-one conformance demo install uninstall fuzz bench clean
 # Keep fuzz objects (intermediates of a pattern rule) so reruns do not rebuild them.
 .SECONDARY:
-all: $(LIB_A) $(LIB_SO) $(TERN) $(MAN_STAMP)
+all: $(LIB_A) $(LIB_SO) $(TERN) $(PRELOAD_SO) $(MAN_STAMP)
 
 $(LIB_OBJ): CFLAGS += $(LIB_CFLAGS)
 
@@ -149,6 +154,26 @@ $(BUILD)/libpcap.flag: FORCE
 $(TERN): $(TOOL_OBJ) $(TLS_A) $(LIB_A)
 	@$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(TLS_A) $(LIB_A) $(TLS_LIBS) $(TOOL_LIBS) -lm
+
+# SAN=1 also builds libtern-preload-asan.so, the shim under ASan+UBSan
+# against the shared ASan runtime; that build's `tern run` uses it, with the
+# runtime preloaded first, when TERN_PRELOAD_ASAN=1 (docs/run.md: some
+# programs - curl - hang in setlocale with the ASan runtime preloaded,
+# shim or not, so it is a choice per program).
+ifeq ($(SAN),1)
+  PRELOAD_ASAN_SO := $(BUILD)/libtern-preload-asan.so
+  PRELOAD_ASAN_RT := $(shell $(CC) -print-file-name=libclang_rt.asan-$(shell uname -m).so)
+  $(BUILD)/obj/tools/cmd_run.o: CPPFLAGS += -DTERN_PRELOAD_ASAN='"$(PRELOAD_ASAN_RT)"'
+all: $(PRELOAD_ASAN_SO)
+$(PRELOAD_ASAN_SO): preload/shim.c src/ctl/ctl.h Makefile
+	@$(say) LD $@
+	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(OPT) -shared-libasan $(WARN) -fPIC -fvisibility=hidden \
+	  -shared -o $@ preload/shim.c -ldl -lpthread
+endif
+$(PRELOAD_SO): preload/shim.c src/ctl/ctl.h Makefile
+	@$(say) LD $@
+	$(Q)$(CC) $(CPPFLAGS) -std=c11 -O2 -g $(WARN) -fPIC -fvisibility=hidden \
+	  -shared -Wl,-z,defs -o $@ preload/shim.c -ldl -lpthread
 
 .PHONY: man
 man: $(MAN_STAMP)
@@ -196,7 +221,7 @@ demo: all
 # points when it runs from PREFIX/bin; the manual pages to PREFIX/share/man
 # (section 1 generated from --help, man/tern.3 the library's, by hand).
 # The last lines say how programs find the shared library (tools/install_hint.sh).
-install: $(LIB_A) $(LIB_SO) $(TERN) $(MAN_STAMP)
+install: $(LIB_A) $(LIB_SO) $(TERN) $(PRELOAD_SO) $(MAN_STAMP)
 	@$(say) INSTALL $(DESTDIR)$(PREFIX)
 	$(Q)install -d $(DESTDIR)$(PREFIX)/include/tern/wire $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/tern/scenarios
@@ -207,13 +232,15 @@ install: $(LIB_A) $(LIB_SO) $(TERN) $(MAN_STAMP)
 	$(Q)ln -sf libtern.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libtern.so
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tern.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc
 	$(Q)install -m 755 $(TERN) $(DESTDIR)$(PREFIX)/bin/
+	$(Q)install -d $(DESTDIR)$(PREFIX)/lib/tern
+	$(Q)install -m 755 $(PRELOAD_SO) $(DESTDIR)$(PREFIX)/lib/tern/
 	$(Q)install -m 644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	$(Q)install -m 644 man/tern.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	$(Q)install -m 644 examples/scenarios/*.scn $(DESTDIR)$(PREFIX)/share/tern/scenarios/
 	@sh tools/install_hint.sh '$(PREFIX)' '$(DESTDIR)'
 
 uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/include/tern $(DESTDIR)$(PREFIX)/share/tern
+	rm -rf $(DESTDIR)$(PREFIX)/include/tern $(DESTDIR)$(PREFIX)/share/tern $(DESTDIR)$(PREFIX)/lib/tern
 	rm -f $(DESTDIR)$(PREFIX)/lib/libtern.a $(DESTDIR)$(PREFIX)/lib/libtern.so $(DESTDIR)$(PREFIX)/lib/libtern.so.$(SOVERSION)
 	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc $(DESTDIR)$(PREFIX)/bin/tern
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/tern.1 $(DESTDIR)$(PREFIX)/share/man/man1/tern-*.1 \

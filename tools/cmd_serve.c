@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/resolver.h"
+#include "ctl_server.h"
 #include "serve_classic.h"
 #include "serve_dhcp.h"
 #include "serve_dns.h"
@@ -24,6 +26,11 @@ static const char serve_help[] =
     "\n"
     "serve options:\n"
     "  --for SECONDS   stop after SECONDS (default: run until interrupted)\n"
+    "  --control PATH  also listen on the Unix socket PATH for programs started by\n"
+    "                  `tern run --control PATH`, `tern ss` and `tern stats`: they\n"
+    "                  share this stack (docs/run.md)\n"
+    "  --resolver S[,S...]  DNS servers for the attached programs' name lookups\n"
+    "                  (getaddrinfo; default: the DHCP lease's servers)\n"
     "  -h, --help      this help\n"
     "\n";
 
@@ -45,6 +52,8 @@ int cmd_serve(int argc, char **argv)
 {
     static const struct option own[] = {
         {"help", no_argument, NULL, 'h'}, {"for", required_argument, NULL, 'F'},
+        {"control", required_argument, NULL, 'C'},
+        {"resolver", required_argument, NULL, 'R'},
         {"dns", required_argument, NULL, 'D'},
         {"http", required_argument, NULL, SERVE_HTTP_OPT_DIR},
         {"http-index", no_argument, NULL, SERVE_HTTP_OPT_INDEX},
@@ -62,7 +71,7 @@ int cmd_serve(int argc, char **argv)
     memset(&own_dhcp[nown], 0, sizeof own_dhcp[nown]);
     struct option own_all[sizeof own_dhcp / sizeof own_dhcp[0] + SERVE_CLASSIC_COUNT];
     serve_classic_merge(own_all, sizeof own_all / sizeof own_all[0], own_dhcp);
-    struct option longopts[STACKOPT_COUNT + SERVE_DHCP_COUNT + SERVE_CLASSIC_COUNT + 4 +
+    struct option longopts[STACKOPT_COUNT + SERVE_DHCP_COUNT + SERVE_CLASSIC_COUNT + 6 +
                            SERVE_HTTP_COUNT + SERVE_POP3_COUNT];
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own_all);
     struct serve_classic classic = {0};
@@ -72,6 +81,8 @@ int cmd_serve(int argc, char **argv)
     struct serve_pop3 pop3 = {0};
     struct stack_opts so = {0};
     uint64_t duration = 0;
+    const char *control = NULL;
+    struct tern_resolve_opts ro = {0};
     int opt;
     opterr = 0;
     optind = 1;
@@ -102,6 +113,13 @@ int cmd_serve(int argc, char **argv)
             continue;
         }
         switch (opt) {
+        case 'C':
+            control = optarg;
+            break;
+        case 'R':
+            if (parse_dns_opt("serve", optarg, &ro) < 0)
+                return 2;
+            break;
         case 'D':
             dns.zonefile = optarg;
             break;
@@ -168,6 +186,18 @@ int cmd_serve(int argc, char **argv)
         env_close(&env);
         return rc;
     }
+    struct ctl_server *ctl = NULL;
+    if (control && !(ctl = ctl_server_open(&env, control, "tern serve"))) {
+        serve_pop3_stop(&pop3);
+        serve_http_stop(&http);
+        serve_dns_stop(&dns);
+        serve_classic_stop(&classic);
+        serve_dhcp_stop(&dh);
+        env_close(&env);
+        return 1;
+    }
+    if (ctl && ro.nservers)
+        ctl_server_set_resolver(ctl, &ro);
     struct tool_signals sig;
     tool_signals_open(&sig, env.loop, true, on_signal, env.loop);
     struct tern_timer stop_timer;
@@ -190,6 +220,7 @@ int cmd_serve(int argc, char **argv)
             (unsigned long long)st->icmp.echo_requests, (unsigned long long)st->arp.rx,
             (unsigned long long)st->ip.reasm_ok, (unsigned long long)st->ip.frag_tx);
     tool_signals_close(&sig);
+    ctl_server_close(ctl);
     serve_pop3_stop(&pop3);
     serve_http_stop(&http);
     serve_dns_stop(&dns);

@@ -20,6 +20,9 @@ static const struct tern_cmd cmds[] = {
     {"forward", "forward TCP ports, plain or with TLS on one side, as stunnel (ssh -L)", cmd_forward},
     {"telnet", "a line-mode telnet client (for POP3, SMTP, ... by hand), as Debian's telnet", cmd_telnet},
     {"router", "forward IPv4 between two or more TAP devices (an RFC 1812 router)", cmd_router},
+    {"run", "run an unmodified program (curl, nc, python3) with its sockets on tern", cmd_run},
+    {"ss", "print a running stack's sockets (tern serve --control), as ss", cmd_ss},
+    {"stats", "print a running stack's counters (tern serve --control)", cmd_stats},
     {"sim", "run a scenario file: hosts, routers, links and a timeline, in virtual time", cmd_sim},
     {"demo", "the demo: the seed texts' Internet in a built-in scenario, in virtual time", cmd_demo},
 };

@@ -22,5 +22,8 @@ int cmd_router(int argc, char **argv);
 int cmd_perf(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_telnet(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_ss(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 #endif

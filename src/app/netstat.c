@@ -9,6 +9,7 @@
  * The rows come from tern_sock_list() (public API only).
  */
 #include "app/netstat.h"
+#include <stdbool.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,11 @@ int netstat_print(FILE *out, struct tern_stack *s, const struct tern_servdb *db,
             continue;
         for (size_t i = 0; i < got; i++) {
             if (rows[i].type != order[k].type || rows[i].local.port == 0)
+                continue;
+            bool lst = rows[i].type == TERN_SOCK_STREAM ? !strcmp(rows[i].state, "LISTEN")
+                                                          : rows[i].peer.port == 0;
+            if (((flags & TERN_NETSTAT_LISTENING) && !lst) ||
+                ((flags & TERN_NETSTAT_CONNECTED) && lst))
                 continue;
             netstat_row(out, &rows[i], db, flags);
             if (flags & TERN_NETSTAT_INFO)

@@ -31,6 +31,8 @@
 #define TERN_NETSTAT_UDP 0x4     /* -u: UDP rows */
 #define TERN_NETSTAT_NO_HEADER 0x8
 #define TERN_NETSTAT_INFO 0x10   /* ss -i: a details line under each TCP connection */
+#define TERN_NETSTAT_LISTENING 0x20 /* ss -l: only TCP listeners and unconnected UDP */
+#define TERN_NETSTAT_CONNECTED 0x40 /* ss (no -a/-l): only the other rows */
 
 /* One row (a line ending in '\n'). db may be NULL (numeric ports). */
 void netstat_row(FILE *out, const struct tern_sock_info *row, const struct tern_servdb *db,
