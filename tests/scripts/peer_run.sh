@@ -32,33 +32,12 @@ bdir=$(cd "$b" && pwd)
 tern=$bdir/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
-if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_run: needs root for namespaces and TAP"; exit 0; fi
-for c in ip nc curl tshark sha256sum timeout head dnsmasq; do
-    command -v $c >/dev/null || { echo "skip - peer_run: $c missing"; exit 0; }
-done
+. tests/scripts/lib/peer.sh
 py=/usr/bin/python3
-[ -x $py ] || { echo "skip - peer_run: /usr/bin/python3 missing"; exit 0; }
-[ -c /dev/net/tun ] || { echo "skip - peer_run: /dev/net/tun missing"; exit 0; }
+peer_setup peer_run nc curl tshark sha256sum timeout head dnsmasq $py
 [ -e "$bdir/libtern-preload.so" ] || { echo "not ok - peer_run: $bdir/libtern-preload.so missing"; exit 1; }
 
 ns=tern-run-$$
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-    [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/peer_run_keep; rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else nok "$name"; fi
-}
-inns() { ip netns exec "$ns" "$@"; }
-same() { [ "$(sha256sum <"$1" | cut -d' ' -f1)" = "$(sha256sum <"$2" | cut -d' ' -f1)" ]; }
 # `tern run` in the namespace, attached to the daemon. Against the ASan
 # build the shim itself runs under ASan (TERN_PRELOAD_ASAN=1: python3, nc);
 # curl hangs in setlocale whenever the ASan runtime is preloaded into it,
@@ -82,8 +61,7 @@ wait_listen() { # port: until tern ss -l lists a listener on it (3 s)
     return 1
 }
 
-ip netns add "$ns" || { nok "create namespace"; exit 1; }
-ip -n "$ns" link set lo up
+peer_netns "$ns"
 ip -n "$ns" tuntap add dev trun0 mode tap
 ip -n "$ns" addr add 10.79.0.1/24 dev trun0
 ip -n "$ns" link set trun0 up
