@@ -35,6 +35,7 @@ int tcp_init(struct tern_stack *s)
     t->cbs = calloc(s->cfg.max_sockets, sizeof *t->cbs);
     if (!t->cbs)
         return TERN_E_NOMEM;
+    tcp_ooo_init(&t->ooo_idle, t->ooo_idle_r, 1, 0);
     tcp_tw_init(s);
     tcp_req_init(s);
     s->sock_ops[TERN_SOCK_STREAM] = &tcp_sock_ops;
@@ -50,9 +51,9 @@ static void cb_free_mem(struct tcp_cb *cb)
         t->mem_ring_bytes -= ringbuf_cap(&cb->snd) + ringbuf_cap(&cb->rcv);
         ringbuf_fini(&cb->snd);
         ringbuf_fini(&cb->rcv);
-        tcp_ooo_fini(&cb->ooo);
         cb->rings = false;
     }
+    tcp_cold_free(cb);
 }
 
 void tcp_fini(struct tern_stack *s)
@@ -72,6 +73,7 @@ void tcp_fini(struct tern_stack *s)
     }
     tcp_tw_fini(s);
     tcp_req_fini(s);
+    tcp_cold_fini(s);
     free(t->cbs);
     free(t);
     s->tcp = NULL;
@@ -112,9 +114,9 @@ int tcp_alloc_rings(struct tcp_cb *cb)
      * every in-window segment we invited. (A cap of half the buffer threw
      * away offered data: one loss with a full window in flight cost ~90
      * retransmissions.) ATTACKS 33's bound is the range cap, TCP_OOO_RANGES;
-     * the bytes never exceed the ring, which is allocated anyway. */
-    tcp_ooo_init(&cb->ooo, cb->ooo_r, TCP_OOO_RANGES,
-                      (uint32_t)ringbuf_cap(&cb->rcv));
+     * the bytes never exceed the ring, which is allocated anyway. The
+     * queue itself is in the cold block (tcp_cold.c, which sets this cap
+     * when it allocates one). */
     cb->rings = true;
     sk->s->tcp->mem_conns++;
     sk->s->tcp->mem_ring_bytes += ringbuf_cap(&cb->snd) + ringbuf_cap(&cb->rcv);
@@ -531,6 +533,17 @@ void tcp_check(const struct tcp_cb *cb)
                          (cb->fin_pending && !cb->fin_acked ? 1u : 0u);
         TERN_ASSERT(cb->snd_max - cb->snd_una <= limit);
     }
+    /* The cold block (tcp_cold.c) exists whenever state that lives in it
+     * is not empty: data outstanding with SACK on (the RACK table and the
+     * scoreboard, RFC 8985 s6.1 / RFC 6675 s3, cover every byte sent and
+     * not acknowledged), an RTO recovery episode; the stack's idle queue
+     * never holds a range (tcp_in.c rx_queue). */
+    if (!cb->cold) {
+        TERN_ASSERT(!cb->sack_on || cb->snd_una == cb->snd_max);
+        TERN_ASSERT(!cb->rto_recovery && !cb->t_reo && !cb->t_tlp);
+    }
+    TERN_ASSERT(!cb->undo || cb->sack_on);
+    TERN_ASSERT(tcp_ooo_ranges(&sk->s->tcp->ooo_idle) == 0 && !sk->s->tcp->ooo_idle.bytes);
     /* One loop timer per connection, never later than the earliest pending
      * deadline (tcp_timer.c: every deadline set re-arms it; a cleared one
      * may leave it early, a harmless wake-up that re-arms). RFC 6298 s5,

@@ -68,6 +68,47 @@ enum tcp_state {
 #define TCP_TS_BUMP_MAX (1u << 24) /* ticks a clock may run ahead (4.7 h at 1 ms/tick) */
 #define TCP_UNDO_MAX 16            /* retransmissions one D-SACK undo can account for */
 
+/* D-SACK undo of a spurious recovery (tcp_recover.c; RFC 3708 detection,
+ * RFC 4015 s3 response): cwnd/ssthresh before the reduction and the start
+ * sequence of each retransmission of the episode, struck off as D-SACKs
+ * report them; none left -> every retransmission was needless. Allocated
+ * when an episode begins, freed when it ends (undone, an RTO, or the next
+ * episode); no memory: no undo for that episode. */
+struct tcp_undo {
+    bool overflow, struck;
+    uint8_t n;
+    uint32_t prior_cwnd, prior_ssthresh;
+    uint32_t seq[TCP_UNDO_MAX];
+};
+
+/* The part of a connection only loss, SACK information or a hole needs
+ * (tcp_cold.c): allocated when first needed - data sent with SACK on (the
+ * RACK table times every transmission), a segment that is not the next
+ * in order, a D-SACK to report - and freed once the connection is clean
+ * again: nothing outstanding, no recovery or loss probe episode, no hole,
+ * no D-SACK owed. TERN_ASSERTed in tcp_check. */
+struct tcp_cold {
+    struct tern_tcp_ooo ooo;
+    struct tern_tcp_sack sb;
+    struct tern_rack rack;
+    struct tern_tcp_ooo_range ooo_r[TCP_OOO_RANGES];
+    struct tern_tcp_sack_range sb_r[TCP_SACK_RANGES];
+    struct tern_rack_seg rack_s[TCP_RACK_SEGS];
+};
+
+/* RFC 8985 s6.1's per-connection RACK variables that outlive a flight
+ * (RACK.xmit_ts, end_seq, rtt, min_RTT, fack, reordering_seen,
+ * reo_wnd_mult, reo_wnd_persist, dsack_round), kept here while the cold
+ * block is freed and put back when it is allocated again (tcp_cold.c). */
+struct tcp_rack_keep {
+    uint64_t xmit_ts;
+    uint32_t end_seq, fack, dsack_round;
+    uint32_t rtt, min_rtt;     /* us (a sample never nears 71 minutes: saturating) */
+    uint32_t reo_wnd_mult;
+    uint8_t reo_wnd_persist;
+    uint8_t have_xmit : 1, fack_valid : 1, reordering_seen : 1, dsack_round_valid : 1;
+};
+
 struct tcp_cb {
     struct tern_sock *sk;
     uint8_t state;
@@ -90,15 +131,18 @@ struct tcp_cb {
     uint16_t mss_cap;          /* RFC 1191 frag-needed / RFC 4821 fallback cap (0: none) */
     struct tern_ringbuf snd, rcv;
     bool rings;
-    struct tern_tcp_ooo ooo;
-    struct tern_tcp_ooo_range ooo_r[TCP_OOO_RANGES];
+    /* Loss recovery, SACK scoreboard, RACK table, out-of-order ranges:
+     * allocated when first needed, freed when the connection is clean
+     * again (tcp_cold.c). NULL on an idle connection. */
+    struct tcp_cold *cold;
+    struct tcp_undo *undo;     /* a D-SACK undo episode (tcp_recover.c), or NULL */
+    struct tcp_rack_keep rk;   /* RACK's per-connection variables while cold is NULL */
+    uint32_t placed;           /* payload bytes already in the receive ring (tcp_in.c place_payload) */
     struct tern_rtt rtt;
     struct tern_cc cc;
     struct tern_recovery rec;
     bool sack_on;              /* RFC 6675 recovery in use (both sides SACK) */
     uint32_t sack_dups;
-    struct tern_tcp_sack sb;
-    struct tern_tcp_sack_range sb_r[TCP_SACK_RANGES];
     /* RFC 8985 RACK-TLP, used when sack_on */
     bool rack_on, rto_recovery, tlp_sending;
     /* Proportional Rate Reduction during fast recovery (tcp_recover.c,
@@ -107,18 +151,6 @@ struct tcp_cb {
      * the bytes duplicate ACKs are taken to have delivered. */
     bool prr_on;
     uint32_t prr_delivered, prr_out, prr_recover_fs, prr_dup_est;
-    /* D-SACK undo of a spurious recovery (tcp_recover.c; RFC 3708 detection,
-     * RFC 4015 s3 response): cwnd/ssthresh before the reduction and the start
-     * sequence of each retransmission of the episode, struck off as D-SACKs
-     * report them; none left -> every retransmission was needless. */
-    struct {
-        bool active, overflow, struck;
-        uint8_t n;
-        uint32_t prior_cwnd, prior_ssthresh;
-        uint32_t seq[TCP_UNDO_MAX];
-    } undo;
-    struct tern_rack rack;
-    struct tern_rack_seg rack_s[TCP_RACK_SEGS];
     /* timers: one loop timer at the earliest deadline (0 = off) */
     struct tern_timer timer;
     uint64_t t_rtx, t_dack, t_keep, t_2msl, t_persist;
@@ -206,6 +238,16 @@ struct tcp_stack {
     uint32_t force_iss;        /* test hook: next ISN if force_iss_set */
     bool force_iss_set;
     size_t mem_conns, mem_ring_bytes; /* rings held (tcp.c), for tern_stack_mem */
+    /* Cold blocks (tcp_cold.c): in use, and a few freed ones kept for reuse */
+    uint32_t cold_count, cold_cached;
+    struct tcp_cold *cold_cache; /* chained through the block's first bytes */
+    bool cold_fail;            /* test hook: every cold allocation fails */
+    uint64_t cold_nomem;       /* cold allocations that failed */
+    /* The out-of-order queue an in-order segment of a connection without a
+     * cold block goes through: always empty (tcp_in.c process_text). */
+    struct tern_tcp_ooo ooo_idle;
+    struct tern_tcp_ooo_range ooo_idle_r[1];
+    struct tern_tcp_ooo_stats ooo_done; /* of the cold blocks given back */
     /* The highest timestamp tick (now in ms + the connection's ts_bump,
      * without the pair's offset) sent on any connection of an address
      * pair hashed to the slot: a new connection's clock starts above it,
@@ -280,6 +322,33 @@ void tcp_check(const struct tcp_cb *cb);
 #else
 static inline void tcp_check(const struct tcp_cb *cb) { (void)cb; }
 #endif
+
+/* tcp_cold.c */
+/* The connection's cold block, allocated (and set up from the connection's
+ * state) if it has none; NULL when there is no memory. */
+struct tcp_cold *tcp_cold_get(struct tcp_cb *cb);
+/* Nothing in the cold block that a fresh one would not hold. */
+bool tcp_cold_clean(const struct tcp_cb *cb);
+/* Frees the cold block if the connection is clean (where the engine hands
+ * control back: after a segment, a timer). */
+void tcp_cold_trim(struct tcp_cb *cb);
+/* The connection ends: its cold block and undo record go. */
+void tcp_cold_free(struct tcp_cb *cb);
+/* tcp_rec_start: a cold block's scoreboard and RACK table start over. */
+void tcp_cold_sack_restart(struct tcp_cb *cb);
+/* RACK's variables as tcp_rack_init leaves them (tcp_rec_start). */
+void tcp_rack_keep_reset(struct tcp_cb *cb);
+void tcp_cold_fini(struct tern_stack *s);
+/* test hook: cold allocations fail while on */
+void tcp_test_cold_fail(struct tern_stack *s, bool on);
+size_t tcp_cold_count(const struct tern_stack *s);
+uint64_t tcp_cold_nomem(const struct tern_stack *s);
+/* Out-of-order queue statistics summed over the stack: every segment's
+ * (the idle queue's, the cold blocks' given back and held). */
+void tcp_stack_ooo_stats(const struct tern_stack *s, struct tern_tcp_ooo_stats *out);
+/* RACK's state as the cold block holds it, or as it will come back from
+ * tcb->rk (no table entries) - tests and statistics. */
+void tcp_rack_view(const struct tcp_cb *cb, struct tern_rack *out);
 
 /* tcp_in.c */
 void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, size_t len,

@@ -346,8 +346,9 @@ static uint32_t retrans_out(const struct tcp_cb *cb)
 {
     uint32_t out = cb->snd_max - cb->snd_una;
     uint32_t one = cb->mss && cb->mss < out ? cb->mss : out;
-    if (cb->sack_on && cb->sb.in_recovery && tern_seq_gt(cb->sb.high_rxt_end, cb->snd_una))
-        return cb->sb.high_rxt_end - cb->snd_una;
+    if (cb->sack_on && cb->cold && cb->cold->sb.in_recovery &&
+        tern_seq_gt(cb->cold->sb.high_rxt_end, cb->snd_una))
+        return cb->cold->sb.high_rxt_end - cb->snd_una;
     if (cb->rtx_count > 0) {
         uint32_t resent = cb->snd_nxt - cb->snd_una;
         return tern_seq_lt(cb->snd_nxt, cb->snd_max) && resent > one ? resent : one;
