@@ -460,8 +460,8 @@ static inline void pr_note_states(struct pr *p)
             p->states_seen |= 1u << tcp_cb_of(sk)->state;
     }
     /* Orphans and unaccepted children too: every TCP socket in the pool. */
-    for (uint32_t i = 0; i < p->s->cfg.max_sockets; i++) {
-        const struct tern_sock *sk = &p->s->socks[i];
+    for (uint32_t i = 0; i < p->s->sock_cap; i++) {
+        const struct tern_sock *sk = sock_slot(p->s, i);
         if (sk->used && sk->pcb && sk->type == TERN_SOCK_STREAM)
             p->states_seen |= 1u << tcp_cb_of(sk)->state;
     }

@@ -93,7 +93,7 @@ struct tern_sock *ports_first(struct tern_stack *s, uint8_t proto, uint16_t port
 {
     uint32_t i = s->ports->bind[bind_hash(s, proto, port)];
     for (uint32_t steps = 0; i != SOCK_NIL && steps < s->cfg.max_sockets; steps++) {
-        struct tern_sock *sk = &s->socks[i];
+        struct tern_sock *sk = sock_slot(s, i);
         if (sk->proto == proto && sk->local.port == port)
             return sk;
         i = sk->bnext;
@@ -105,7 +105,7 @@ struct tern_sock *ports_next(struct tern_stack *s, const struct tern_sock *cur)
 {
     uint32_t i = cur->bnext;
     for (uint32_t steps = 0; i != SOCK_NIL && steps < s->cfg.max_sockets; steps++) {
-        struct tern_sock *sk = &s->socks[i];
+        struct tern_sock *sk = sock_slot(s, i);
         if (sk->proto == cur->proto && sk->local.port == cur->local.port)
             return sk;
         i = sk->bnext;
@@ -127,12 +127,12 @@ struct tern_sock *ports_find_conn(struct tern_stack *s, uint8_t proto, uint32_t 
      * checked first, without the keyed hash. The table itself stays keyed
      * (a flood of other 4-tuples only misses this one-entry shortcut). */
     struct ports *p = s->ports;
-    if (p->last != SOCK_NIL && s->socks[p->last].in_conn_table &&
-        conn_is(&s->socks[p->last], proto, laddr, lport, raddr, rport))
-        return &s->socks[p->last];
+    if (p->last != SOCK_NIL && sock_slot(s, p->last)->in_conn_table &&
+        conn_is(sock_slot(s, p->last), proto, laddr, lport, raddr, rport))
+        return sock_slot(s, p->last);
     uint32_t i = p->conn[conn_hash(s, proto, laddr, lport, raddr, rport)];
     for (uint32_t steps = 0; i != SOCK_NIL && steps < s->cfg.max_sockets; steps++) {
-        struct tern_sock *sk = &s->socks[i];
+        struct tern_sock *sk = sock_slot(s, i);
         if (conn_is(sk, proto, laddr, lport, raddr, rport)) {
             p->last = i;
             return sk;
@@ -146,7 +146,7 @@ static void chain_remove(struct tern_stack *s, uint32_t *head, struct tern_sock 
 {
     uint32_t *pp = head;
     for (uint32_t steps = 0; *pp != SOCK_NIL && steps < s->cfg.max_sockets; steps++) {
-        struct tern_sock *c = &s->socks[*pp];
+        struct tern_sock *c = sock_slot(s, *pp);
         if (c == sk) {
             *pp = conn ? sk->cnext : sk->bnext;
             return;

@@ -32,8 +32,8 @@ int tcp_init(struct tern_stack *s)
     if (!t)
         return TERN_E_NOMEM;
     s->tcp = t;
-    t->cbs = calloc(s->cfg.max_sockets, sizeof *t->cbs);
-    if (!t->cbs)
+    t->cb_chunks = calloc((s->cfg.max_sockets + SOCK_CHUNK - 1) / SOCK_CHUNK, sizeof *t->cb_chunks);
+    if (!t->cb_chunks)
         return TERN_E_NOMEM;
     tcp_ooo_init(&t->ooo_idle, t->ooo_idle_r, 1, 0);
     tcp_tw_init(s);
@@ -61,10 +61,12 @@ void tcp_fini(struct tern_stack *s)
     struct tcp_stack *t = s->tcp;
     if (!t)
         return;
-    if (t->cbs && s->socks) {
-        for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
-            struct tcp_cb *cb = &t->cbs[i];
-            if (!cb->sk)
+    if (t->cb_chunks && s->sock_chunks) {
+        for (uint32_t i = 0; i < s->sock_cap; i++) {
+            struct tcp_cb *cb = t->cb_chunks[i >> SOCK_CHUNK_SHIFT]
+                                    ? &t->cb_chunks[i >> SOCK_CHUNK_SHIFT][i & (SOCK_CHUNK - 1)]
+                                    : NULL;
+            if (!cb || !cb->sk)
                 continue;
             if (cb->timer.fn && tern_timer_armed(&cb->timer))
                 tern_timer_cancel(s->loop, &cb->timer);
@@ -74,7 +76,10 @@ void tcp_fini(struct tern_stack *s)
     tcp_tw_fini(s);
     tcp_req_fini(s);
     tcp_cold_fini(s);
-    free(t->cbs);
+    if (t->cb_chunks)
+        for (uint32_t c = 0; c < (s->cfg.max_sockets + SOCK_CHUNK - 1) / SOCK_CHUNK; c++)
+            free(t->cb_chunks[c]);
+    free(t->cb_chunks);
     free(t);
     s->tcp = NULL;
 }
@@ -82,7 +87,14 @@ void tcp_fini(struct tern_stack *s)
 struct tcp_cb *tcp_cb_new(struct tern_sock *sk)
 {
     struct tern_stack *s = sk->s;
-    struct tcp_cb *cb = &s->tcp->cbs[sk->idx];
+    struct tcp_cb **chunk = &s->tcp->cb_chunks[sk->idx >> SOCK_CHUNK_SHIFT];
+    if (!*chunk) { /* TCBs grow with the socket pool, a chunk at a time */
+        uint32_t n = s->cfg.max_sockets - (sk->idx & ~(SOCK_CHUNK - 1));
+        *chunk = calloc(n < SOCK_CHUNK ? n : SOCK_CHUNK, sizeof **chunk);
+        if (!*chunk)
+            return NULL;
+    }
+    struct tcp_cb *cb = &(*chunk)[sk->idx & (SOCK_CHUNK - 1)];
     memset(cb, 0, sizeof *cb);
     cb->sk = sk;
     sk->pcb = cb;
@@ -406,12 +418,12 @@ void tcp_child_remove(struct tcp_cb *cb)
     /* The accept queue is a singly linked list through qnext. */
     uint32_t prev = SOCK_NIL;
     for (uint32_t i = l->aq_head, n = 0; i != SOCK_NIL && n < s->cfg.max_sockets; n++) {
-        struct tcp_cb *c = &s->tcp->cbs[i];
+        struct tcp_cb *c = tcp_cb_of(sock_at(s, i));
         if (c == cb) {
             if (prev == SOCK_NIL)
                 l->aq_head = c->qnext;
             else
-                s->tcp->cbs[prev].qnext = c->qnext;
+                tcp_cb_of(sock_at(s, prev))->qnext = c->qnext;
             if (l->aq_tail == i)
                 l->aq_tail = prev;
             l->aq_len--;

@@ -26,6 +26,19 @@
 
 #define COLD_CACHE 16
 
+/* A cached block's first bytes hold the next one. */
+static struct tcp_cold *link_get(const struct tcp_cold *c)
+{
+    struct tcp_cold *n;
+    memcpy(&n, (const void *)c, sizeof(void *));
+    return n;
+}
+
+static void link_set(struct tcp_cold *c, struct tcp_cold *next)
+{
+    memcpy((void *)c, &next, sizeof(void *));
+}
+
 static uint32_t sat32(uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
 
 static void keep_save(struct tcp_rack_keep *k, const struct tern_rack *r)
@@ -89,7 +102,7 @@ struct tcp_cold *tcp_cold_get(struct tcp_cb *cb)
     struct tcp_stack *t = cb->sk->s->tcp;
     struct tcp_cold *c = t->cold_fail ? NULL : t->cold_cache;
     if (c) {
-        memcpy(&t->cold_cache, c, sizeof t->cold_cache);
+        t->cold_cache = link_get(c);
         t->cold_cached--;
     } else if (!t->cold_fail) {
         c = malloc(sizeof *c);
@@ -151,9 +164,9 @@ void tcp_stack_ooo_stats(const struct tern_stack *s, struct tern_tcp_ooo_stats *
     memset(out, 0, sizeof *out);
     stats_add(out, &t->ooo_done);
     stats_add(out, &t->ooo_idle.stats);
-    for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
-        struct tern_sock *sk = sock_at((struct tern_stack *)s, i);
-        if (sk && sk->used && sk->type == TERN_SOCK_STREAM && sk->pcb &&
+    for (uint32_t i = 0; i < s->sock_cap; i++) {
+        struct tern_sock *sk = sock_slot(s, i);
+        if (sk->used && sk->type == TERN_SOCK_STREAM && sk->pcb &&
             tcp_cb_of(sk)->cold)
             stats_add(out, &tcp_cb_of(sk)->cold->ooo.stats);
     }
@@ -180,7 +193,7 @@ static void cold_put(struct tcp_cb *cb)
     cb->cold = NULL;
     t->cold_count--;
     if (t->cold_cached < COLD_CACHE) {
-        memcpy(c, &t->cold_cache, sizeof t->cold_cache);
+        link_set(c, t->cold_cache);
         t->cold_cache = c;
         t->cold_cached++;
     } else {
@@ -210,7 +223,7 @@ void tcp_cold_fini(struct tern_stack *s)
     struct tcp_stack *t = s->tcp;
     while (t->cold_cache) {
         struct tcp_cold *c = t->cold_cache;
-        memcpy(&t->cold_cache, c, sizeof t->cold_cache);
+        t->cold_cache = link_get(c);
         free(c);
     }
     t->cold_cached = 0;

@@ -222,7 +222,10 @@ struct tcp_req {
 };
 
 struct tcp_stack {
-    struct tcp_cb *cbs;
+    /* TCBs by socket index, a chunk of SOCK_CHUNK allocated when a socket
+     * of the chunk first needs one; never freed before the stack (a TCB
+     * is pool memory: code may look at one it just released). */
+    struct tcp_cb **cb_chunks;
     /* TIME-WAIT records (tcp_tw.c) */
     struct tcp_tw **tw_slab;
     uint32_t tw_nslab, tw_free, tw_head, tw_tail, tw_count;

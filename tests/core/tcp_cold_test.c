@@ -202,3 +202,42 @@ TEST(tcp_cold_nomem_sender_falls_back_to_newreno)
     world_drain(w);
     wt_finish(w, sk, l);
 }
+
+/* The socket pool and the TCBs grow with use, a chunk at a time, up to
+ * cfg.max_sockets: a new stack holds none; indexes are handed out in
+ * ascending order as when the whole table was allocated at once. */
+TEST(tcp_pool_grows_with_use_up_to_max_sockets)
+{
+    struct tern_config cfg;
+    tern_config_defaults(&cfg);
+    cfg.seed = 1;
+    cfg.max_sockets = SOCK_CHUNK + 10;
+    struct tern_loop *loop = tern_loop_virtual_new(0);
+    REQUIRE(loop != NULL);
+    struct tern_stack *s = tern_stack_new(&cfg, loop);
+    REQUIRE(s != NULL);
+    CHECK_EQ(s->sock_cap, 0);
+    static struct tern_sock *sk[SOCK_CHUNK + 10];
+    int err;
+    for (uint32_t i = 0; i < SOCK_CHUNK + 10; i++) {
+        sk[i] = tern_sock_open(s, i % 2 ? TERN_SOCK_DGRAM : TERN_SOCK_STREAM, &err);
+        REQUIRE(sk[i] != NULL);
+        CHECK_EQ(sk[i]->idx, i);
+        CHECK_EQ(s->sock_cap, i < SOCK_CHUNK ? SOCK_CHUNK : SOCK_CHUNK + 10);
+        CHECK(i % 2 ? sk[i]->pcb != NULL : tcp_cb_of(sk[i])->sk == sk[i]);
+    }
+    CHECK(tern_sock_open(s, TERN_SOCK_STREAM, &err) == NULL); /* the cap */
+    CHECK_EQ(err, TERN_E_NOMEM);
+    /* A released slot is the next one given (LIFO free list). */
+    tern_sock_close(sk[5]);
+    struct tern_sock *again = tern_sock_open(s, TERN_SOCK_STREAM, &err);
+    REQUIRE(again != NULL);
+    CHECK_EQ(again->idx, 5);
+    CHECK(again == sk[5]); /* slots never move */
+    sk[5] = again;
+    for (uint32_t i = 0; i < SOCK_CHUNK + 10; i++)
+        tern_sock_close(sk[i]);
+    CHECK_EQ(s->sock_count, 0);
+    tern_stack_free(s);
+    tern_loop_destroy(loop);
+}
