@@ -225,6 +225,7 @@ static int sock_grow(struct tern_stack *s)
     }
     s->sock_free = cap;
     s->sock_cap = cap + n;
+    ports_grow(s);
     return TERN_OK;
 }
 

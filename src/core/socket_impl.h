@@ -144,6 +144,9 @@ void ports_free(struct tern_stack *s);
 int ports_bind(struct tern_stack *s, struct tern_sock *sk, uint32_t addr, uint16_t port,
                const struct tern_sockaddr *peer);
 void ports_unbind(struct tern_stack *s, struct tern_sock *sk);
+/* The socket pool grew (s->sock_cap): the hash tables follow (>= 2 buckets
+ * per slot). Without memory they stay as they are (longer chains). */
+void ports_grow(struct tern_stack *s);
 /* TCP listen(): EADDRINUSE if another socket shares the port in a way
  * Linux forbids for a listener. */
 int ports_check_listen(struct tern_stack *s, const struct tern_sock *sk);

@@ -205,7 +205,8 @@ TEST(tcp_cold_nomem_sender_falls_back_to_newreno)
 
 /* The socket pool and the TCBs grow with use, a chunk at a time, up to
  * cfg.max_sockets: a new stack holds none; indexes are handed out in
- * ascending order as when the whole table was allocated at once. */
+ * ascending order as when the whole table was allocated at once; the port
+ * table's hash grows with the pool (ports.c ports_grow). */
 TEST(tcp_pool_grows_with_use_up_to_max_sockets)
 {
     struct tern_config cfg;
@@ -225,7 +226,14 @@ TEST(tcp_pool_grows_with_use_up_to_max_sockets)
         CHECK_EQ(sk[i]->idx, i);
         CHECK_EQ(s->sock_cap, i < SOCK_CHUNK ? SOCK_CHUNK : SOCK_CHUNK + 10);
         CHECK(i % 2 ? sk[i]->pcb != NULL : tcp_cb_of(sk[i])->sk == sk[i]);
+        if (i % 2) { /* bound: in the port table, which grows with the pool */
+            struct tern_sockaddr la = {0, (uint16_t)(10000 + i)};
+            CHECK_EQ(tern_sock_bind(sk[i], &la), TERN_OK);
+        }
     }
+    /* Every binding is still found after the tables grew past their start. */
+    for (uint32_t i = 1; i < SOCK_CHUNK + 10; i += 2)
+        CHECK(ports_first(s, TERN_IPPROTO_UDP, (uint16_t)(10000 + i)) == sk[i]);
     CHECK(tern_sock_open(s, TERN_SOCK_STREAM, &err) == NULL); /* the cap */
     CHECK_EQ(err, TERN_E_NOMEM);
     /* A released slot is the next one given (LIFO free list). */
