@@ -506,8 +506,8 @@ static inline void pr_close(struct pr *p, struct tern_sock *extra)
     stack_mem_usage(p->s, &m);
     if (p->s->sock_count)
         PR_DIE("a socket alive 30 minutes after close with the peer gone");
-    if (m.tcp_conns || m.tcp_ring_bytes || m.tcp_time_wait || m.tcp_syn_reqs || m.arp_queued ||
-        m.loop_queued || m.reasm_bytes)
+    if (m.tcp_conns || m.tcp_ring_bytes || m.tcp_time_wait || m.tcp_syn_reqs || m.tcp_cold ||
+        m.arp_queued || m.loop_queued || m.reasm_bytes)
         PR_DIE("stack memory not back to baseline");
     tern_stack_free(p->s);
     tern_device_destroy(p->dev);

@@ -249,6 +249,7 @@ struct tern_stack_mem {
     size_t tcp_time_wait;     /* connections in TIME_WAIT (records and held TCBs) */
     size_t tcp_tw_bytes;      /* TIME_WAIT records + their hash (tcp_tw.c) */
     size_t tcp_syn_reqs;      /* SYN-queue records (tcp_req.c) */
+    size_t tcp_cold;          /* connections' cold blocks held (tcp_cold.c) */
 };
 void stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m);
 /* tcp.c: the TCP part of tern_stack_mem (zeros before tcp_init). */

@@ -497,6 +497,7 @@ void tcp_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
     m->tcp_time_wait = t ? (size_t)t->tw_count + t->tw_full : 0;
     m->tcp_tw_bytes = tcp_tw_mem(s);
     m->tcp_syn_reqs = tcp_req_count(s);
+    m->tcp_cold = tcp_cold_count(s);
 }
 
 #if TERN_ASSERTS_ON

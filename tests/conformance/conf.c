@@ -1640,6 +1640,7 @@ static void mem_check(struct run *r, const struct tern_stack_mem *m0)
     MEMEQ(tcp_ring_bytes);
     MEMEQ(tcp_time_wait);
     MEMEQ(tcp_syn_reqs);
+    MEMEQ(tcp_cold);
     MEMEQ(reasm_bytes);
     MEMEQ(reasm_datagrams);
     MEMEQ(loop_queued);
