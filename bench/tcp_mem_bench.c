@@ -2,9 +2,11 @@
  * bench/tcp_mem_bench.c - memory per idle TCP connection.
  *
  * 1. What tern allocates per connection, counted from the structures: the
- *    socket slot (struct tern_sock) and the TCB (struct tcp_cb, which holds
- *    the out-of-order and SACK ranges inline) are preallocated for
- *    cfg.max_sockets when the stack is created; the send and receive rings
+ *    socket slot (struct tern_sock) and the TCB (struct tcp_cb; the
+ *    out-of-order ranges, SACK scoreboard and RACK table are a cold block,
+ *    struct tcp_cold, that an idle connection does not hold) come from
+ *    pools that grow by chunks of 1024 as sockets open, up to
+ *    cfg.max_sockets (before: preallocated for all of them); the send and receive rings
  *    (cfg.tcp_sndbuf + cfg.tcp_rcvbuf) are malloc'd when the connection is
  *    created (connect, or the handshake that creates a child) and freed when it
  *    ends. Plus the port table's two hash tables (bind and 4-tuple) of
@@ -27,7 +29,9 @@
  * 5. The SYN queue: the request record's size (counted).
  * Not a test: nothing is asserted.
  *
- *     make bench BENCH=tcp_mem      [BENCH_IDLE=N overrides 100000]
+ *     make bench BENCH=tcp_mem      [BENCH_IDLE=N overrides 100000, at most 1000000]
+ *     BENCH_RINGBUF=B: send and receive rings of B bytes (>= 1024) for part 2;
+ *     small rings come from the heap, so RSS minus their bytes is the rest.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,6 +70,9 @@ static int bench_tern_idle(unsigned n)
     tern_config_defaults(&cfg);
     cfg.max_sockets = n + nports + 16;
     cfg.tcp_syn_backlog = 1024;
+    const char *rb = getenv("BENCH_RINGBUF"); /* ring size: small rings come from the heap */
+    if (rb && atoi(rb) >= 1024)
+        cfg.tcp_sndbuf = cfg.tcp_rcvbuf = (uint32_t)atoi(rb);
     cfg.seed = 1;
     struct tern_stack *sa = tern_stack_new(&cfg, loop);
     cfg.seed = 2;
@@ -126,6 +133,9 @@ static int bench_tern_idle(unsigned n)
     printf("tern, counted per connection endpoint (one socket):\n");
     printf("  struct tcp_cb %zu + struct tern_sock %zu + hash heads %zu = %zu bytes of control "
            "state\n", sizeof(struct tcp_cb), sizeof(struct tern_sock), heads, ctl);
+    printf("  cold blocks (struct tcp_cold %zu bytes, only while loss, SACK or a hole needs "
+           "one) held by the idle endpoints: %zu\n", sizeof(struct tcp_cold),
+           tcp_cold_count(sa) + tcp_cold_count(sb));
     printf("  + send ring %u + receive ring %u = %zu bytes allocated (malloc'd at connection "
            "creation)\n", cfg.tcp_sndbuf, cfg.tcp_rcvbuf, ctl + ring);
     printf("tern, measured: %u idle connections (%u sockets: both ends, %u established) "
@@ -137,6 +147,9 @@ static int bench_tern_idle(unsigned n)
     printf("  resident per connection endpoint: %.0f bytes (whole run: %.0f); virtual: %.0f bytes\n",
            (double)(rss2 - rss1) / (2.0 * n), (double)(rss2 - rss0) / (2.0 * n),
            (double)(vsz2 - vsz1) / (2.0 * n));
+    if (ring < 64 * 1024) /* heap rings: their malloc'd bytes (+16 each) are known exactly */
+        printf("  resident per endpoint minus its two heap rings (%zu + 32 bytes): %.0f bytes\n",
+               ring, (double)(rss2 - rss1) / (2.0 * n) - (double)(ring + 32));
     for (unsigned i = 0; i < n; i++) {
         tern_sock_abort(cl[i]);
         tern_sock_abort(sv[i]);
@@ -337,8 +350,8 @@ int main(void)
     const char *e = getenv("BENCH_IDLE");
     if (e && atoi(e) >= 0)
         n = (unsigned)atoi(e);
-    if (n > 8 * PER_PORT * 5)
-        n = 8 * PER_PORT * 5;
+    if (n > 8 * PER_PORT * 10) /* 1M: max_sockets stays below 2^20 */
+        n = 8 * PER_PORT * 10;
     unsigned ntw = 1000000;
     e = getenv("BENCH_TW");
     if (e && atoi(e) >= 0)

@@ -460,8 +460,8 @@ static inline void pr_note_states(struct pr *p)
             p->states_seen |= 1u << tcp_cb_of(sk)->state;
     }
     /* Orphans and unaccepted children too: every TCP socket in the pool. */
-    for (uint32_t i = 0; i < p->s->cfg.max_sockets; i++) {
-        const struct tern_sock *sk = &p->s->socks[i];
+    for (uint32_t i = 0; i < p->s->sock_cap; i++) {
+        const struct tern_sock *sk = sock_slot(p->s, i);
         if (sk->used && sk->pcb && sk->type == TERN_SOCK_STREAM)
             p->states_seen |= 1u << tcp_cb_of(sk)->state;
     }
@@ -506,8 +506,8 @@ static inline void pr_close(struct pr *p, struct tern_sock *extra)
     stack_mem_usage(p->s, &m);
     if (p->s->sock_count)
         PR_DIE("a socket alive 30 minutes after close with the peer gone");
-    if (m.tcp_conns || m.tcp_ring_bytes || m.tcp_time_wait || m.tcp_syn_reqs || m.arp_queued ||
-        m.loop_queued || m.reasm_bytes)
+    if (m.tcp_conns || m.tcp_ring_bytes || m.tcp_time_wait || m.tcp_syn_reqs || m.tcp_cold ||
+        m.arp_queued || m.loop_queued || m.reasm_bytes)
         PR_DIE("stack memory not back to baseline");
     tern_stack_free(p->s);
     tern_device_destroy(p->dev);

@@ -155,9 +155,11 @@ static void check_bounds(const struct tern_stack *s, const struct tern_config *c
         abort();
     if (s->nat && nat_stats(s->nat)->entries > nat_config(s->nat)->max_entries)
         abort();
-    for (uint32_t i = 0; i < c->max_sockets; i++)
-        if (s->socks[i].used && s->socks[i].rq.used > s->socks[i].rq.cap)
+    for (uint32_t i = 0; i < s->sock_cap; i++) {
+        const struct tern_sock *sk = sock_slot(s, i);
+        if (sk->used && sk->type == TERN_SOCK_DGRAM && udp_of(sk)->rq.used > udp_of(sk)->rq.cap)
             abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,9 +9,10 @@
  *  - connection table, key (proto, laddr, lport, raddr, rport): connected
  *    sockets, so a segment for one of 10,000 connections on port 80 costs
  *    one hash lookup (DESIGN.md principle 7), never a scan of all sockets.
- * Buckets: a power of two >= 2 * max_sockets; SipHash under the stack key
- * so no sender can aim every key at one chain. Chain walks are bounded by
- * max_sockets (G2).
+ * Buckets: a power of two >= 2 * the socket slots allocated so far (at
+ * least PORTS_MIN_BUCKETS), doubled as the socket pool grows (ports_grow);
+ * SipHash under the stack key so no sender can aim every key at one chain.
+ * Chain walks are bounded by max_sockets (G2).
  *
  * Bind conflicts (Linux inet_csk_bind_conflict / udp_lib_lport_inuse): two
  * sockets of one protocol on one port conflict when their local addresses
@@ -29,6 +30,7 @@
 
 #define ALG4_TABLE 256    /* RFC 6056 s3.3.4 TABLE_LENGTH */
 #define ALG5_N 500        /* RFC 6056 s3.3.5 default N */
+#define PORTS_MIN_BUCKETS 128
 
 struct ports {
     uint32_t nbuckets;    /* power of two */
@@ -45,8 +47,8 @@ int ports_init(struct tern_stack *s)
         return TERN_E_NOMEM;
     s->ports = p;
     p->last = SOCK_NIL;
-    p->nbuckets = 1;
-    while (p->nbuckets < 2 * s->cfg.max_sockets)
+    p->nbuckets = PORTS_MIN_BUCKETS;
+    while (p->nbuckets < 2 * s->sock_cap)
         p->nbuckets <<= 1;
     p->bind = malloc(p->nbuckets * sizeof *p->bind);
     p->conn = malloc(p->nbuckets * sizeof *p->conn);
@@ -93,7 +95,7 @@ struct tern_sock *ports_first(struct tern_stack *s, uint8_t proto, uint16_t port
 {
     uint32_t i = s->ports->bind[bind_hash(s, proto, port)];
     for (uint32_t steps = 0; i != SOCK_NIL && steps < s->cfg.max_sockets; steps++) {
-        struct tern_sock *sk = &s->socks[i];
+        struct tern_sock *sk = sock_slot(s, i);
         if (sk->proto == proto && sk->local.port == port)
             return sk;
         i = sk->bnext;
@@ -105,7 +107,7 @@ struct tern_sock *ports_next(struct tern_stack *s, const struct tern_sock *cur)
 {
     uint32_t i = cur->bnext;
     for (uint32_t steps = 0; i != SOCK_NIL && steps < s->cfg.max_sockets; steps++) {
-        struct tern_sock *sk = &s->socks[i];
+        struct tern_sock *sk = sock_slot(s, i);
         if (sk->proto == cur->proto && sk->local.port == cur->local.port)
             return sk;
         i = sk->bnext;
@@ -127,12 +129,12 @@ struct tern_sock *ports_find_conn(struct tern_stack *s, uint8_t proto, uint32_t 
      * checked first, without the keyed hash. The table itself stays keyed
      * (a flood of other 4-tuples only misses this one-entry shortcut). */
     struct ports *p = s->ports;
-    if (p->last != SOCK_NIL && s->socks[p->last].in_conn_table &&
-        conn_is(&s->socks[p->last], proto, laddr, lport, raddr, rport))
-        return &s->socks[p->last];
+    if (p->last != SOCK_NIL && sock_slot(s, p->last)->in_conn_table &&
+        conn_is(sock_slot(s, p->last), proto, laddr, lport, raddr, rport))
+        return sock_slot(s, p->last);
     uint32_t i = p->conn[conn_hash(s, proto, laddr, lport, raddr, rport)];
     for (uint32_t steps = 0; i != SOCK_NIL && steps < s->cfg.max_sockets; steps++) {
-        struct tern_sock *sk = &s->socks[i];
+        struct tern_sock *sk = sock_slot(s, i);
         if (conn_is(sk, proto, laddr, lport, raddr, rport)) {
             p->last = i;
             return sk;
@@ -146,7 +148,7 @@ static void chain_remove(struct tern_stack *s, uint32_t *head, struct tern_sock 
 {
     uint32_t *pp = head;
     for (uint32_t steps = 0; *pp != SOCK_NIL && steps < s->cfg.max_sockets; steps++) {
-        struct tern_sock *c = &s->socks[*pp];
+        struct tern_sock *c = sock_slot(s, *pp);
         if (c == sk) {
             *pp = conn ? sk->cnext : sk->bnext;
             return;
@@ -187,6 +189,66 @@ void ports_unbind(struct tern_stack *s, struct tern_sock *sk)
     chain_remove(s, &s->ports->bind[bind_hash(s, sk->proto, sk->local.port)], sk, false);
     sk->bound = false;
     sk->bnext = SOCK_NIL;
+}
+
+/* Moves one table's chains to new heads (nb buckets, p->nbuckets already
+ * set): each new chain is a subsequence of one old chain (the old mask's
+ * bits are a subset of the new one's), appended in order, so sockets of
+ * one key keep their order (ports_first/next: newest bind first). */
+static void rehash(struct tern_stack *s, uint32_t *old, uint32_t nold, uint32_t *heads,
+                   uint32_t *tails, bool conn)
+{
+    uint32_t nb = s->ports->nbuckets;
+    for (uint32_t b = 0; b < nb; b++)
+        heads[b] = tails[b] = SOCK_NIL;
+    for (uint32_t b = 0; b < nold; b++) {
+        for (uint32_t i = old[b]; i != SOCK_NIL;) {
+            struct tern_sock *sk = sock_slot(s, i);
+            uint32_t next = conn ? sk->cnext : sk->bnext;
+            uint32_t h = conn ? conn_hash(s, sk->proto, sk->local.addr, sk->local.port,
+                                          sk->peer.addr, sk->peer.port)
+                              : bind_hash(s, sk->proto, sk->local.port);
+            if (tails[h] == SOCK_NIL)
+                heads[h] = i;
+            else if (conn)
+                sock_slot(s, tails[h])->cnext = i;
+            else
+                sock_slot(s, tails[h])->bnext = i;
+            tails[h] = i;
+            if (conn)
+                sk->cnext = SOCK_NIL;
+            else
+                sk->bnext = SOCK_NIL;
+            i = next;
+        }
+    }
+}
+
+void ports_grow(struct tern_stack *s)
+{
+    struct ports *p = s->ports;
+    uint32_t want = p->nbuckets;
+    while (want < 2 * s->sock_cap)
+        want <<= 1;
+    if (want == p->nbuckets)
+        return;
+    uint32_t *bind = malloc(want * sizeof *bind), *conn = malloc(want * sizeof *conn);
+    uint32_t *tails = malloc(want * sizeof *tails);
+    if (!bind || !conn || !tails) { /* no memory: the old table stays, chains longer */
+        free(bind);
+        free(conn);
+        free(tails);
+        return;
+    }
+    uint32_t nold = p->nbuckets;
+    p->nbuckets = want;
+    rehash(s, p->bind, nold, bind, tails, false);
+    rehash(s, p->conn, nold, conn, tails, true);
+    free(tails);
+    free(p->bind);
+    free(p->conn);
+    p->bind = bind;
+    p->conn = conn;
 }
 
 static bool overlap(uint32_t a, uint32_t b)

@@ -90,7 +90,7 @@ int ring_resize(struct sock_ring *r, size_t cap)
 
 struct tern_sock *sock_at(struct tern_stack *s, uint32_t idx)
 {
-    return idx == SOCK_NIL ? NULL : &s->socks[idx];
+    return idx == SOCK_NIL ? NULL : sock_slot(s, idx);
 }
 
 static void nlist_unlink(struct tern_stack *s, struct tern_sock *sk)
@@ -100,11 +100,11 @@ static void nlist_unlink(struct tern_stack *s, struct tern_sock *sk)
     if (!sk->nlist)
         return;
     if (sk->nprev != SOCK_NIL)
-        s->socks[sk->nprev].nnext = sk->nnext;
+        sock_slot(s, sk->nprev)->nnext = sk->nnext;
     else
         *head = sk->nnext;
     if (sk->nnext != SOCK_NIL)
-        s->socks[sk->nnext].nprev = sk->nprev;
+        sock_slot(s, sk->nnext)->nprev = sk->nprev;
     else
         *tail = sk->nprev;
     sk->nlist = 0;
@@ -120,11 +120,11 @@ static void notify_timer_fn(struct tern_timer *t, void *arg)
     s->run_head = s->notify_head;
     s->run_tail = s->notify_tail;
     s->notify_head = s->notify_tail = SOCK_NIL;
-    for (uint32_t i = s->run_head; i != SOCK_NIL; i = s->socks[i].nnext)
-        s->socks[i].nlist = 2;
+    for (uint32_t i = s->run_head; i != SOCK_NIL; i = sock_slot(s, i)->nnext)
+        sock_slot(s, i)->nlist = 2;
     s->app_turn = true;
     while (s->run_head != SOCK_NIL) {
-        struct tern_sock *sk = &s->socks[s->run_head];
+        struct tern_sock *sk = sock_slot(s, s->run_head);
         nlist_unlink(s, sk);
         if (!sk->used || sk->app_closed || !sk->fn)
             continue;
@@ -137,7 +137,7 @@ static void notify_timer_fn(struct tern_timer *t, void *arg)
      * FIN of a send-then-close in one segment, the ACK of a request on its
      * response (a socket freed meanwhile was cleared, memset). */
     for (unsigned i = 0; i < s->ntx_defer; i++) {
-        struct tern_sock *sk = &s->socks[s->tx_defer[i]];
+        struct tern_sock *sk = sock_slot(s, s->tx_defer[i]);
         if (sk->used && sk->tx_deferred) {
             sk->tx_deferred = false;
             sk->ops->flush(sk);
@@ -171,7 +171,7 @@ void sock_notify(struct tern_sock *sk)
     sk->nnext = SOCK_NIL;
     sk->nprev = s->notify_tail;
     if (s->notify_tail != SOCK_NIL)
-        s->socks[s->notify_tail].nnext = sk->idx;
+        sock_slot(s, s->notify_tail)->nnext = sk->idx;
     else
         s->notify_head = sk->idx;
     s->notify_tail = sk->idx;
@@ -194,31 +194,54 @@ int sock_take_error(struct tern_sock *sk)
 
 int sock_init(struct tern_stack *s)
 {
-    uint32_t n = s->cfg.max_sockets;
-    s->socks = calloc(n, sizeof *s->socks);
+    uint32_t nchunks = (s->cfg.max_sockets + SOCK_CHUNK - 1) / SOCK_CHUNK;
+    s->sock_chunks = calloc(nchunks, sizeof *s->sock_chunks);
     s->udpbuf = malloc(TERN_IPV4_MAX_LEN);
-    if (!s->socks || !s->udpbuf)
+    if (!s->sock_chunks || !s->udpbuf)
         return TERN_E_NOMEM;
-    for (uint32_t i = 0; i < n; i++) {
-        s->socks[i].idx = i;
-        s->socks[i].free_next = i + 1 < n ? i + 1 : SOCK_NIL;
-    }
-    s->sock_free = 0;
+    s->sock_cap = 0;
+    s->sock_free = SOCK_NIL;
     s->notify_head = s->notify_tail = s->run_head = s->run_tail = SOCK_NIL;
     tern_timer_init(&s->notify_timer, notify_timer_fn, s);
     return ports_init(s);
+}
+
+/* One more chunk of slots when every slot is taken, up to cfg.max_sockets.
+ * The new slots join the free list in ascending order, as the whole table
+ * did when it was allocated at once: sockets get the same indexes. */
+static int sock_grow(struct tern_stack *s)
+{
+    uint32_t cap = s->sock_cap, max = s->cfg.max_sockets;
+    if (cap >= max)
+        return TERN_E_NOMEM;
+    uint32_t n = max - cap < SOCK_CHUNK ? max - cap : SOCK_CHUNK;
+    struct tern_sock *c = calloc(n, sizeof *c);
+    if (!c)
+        return TERN_E_NOMEM;
+    s->sock_chunks[cap >> SOCK_CHUNK_SHIFT] = c;
+    for (uint32_t i = 0; i < n; i++) {
+        c[i].idx = cap + i;
+        c[i].free_next = i + 1 < n ? cap + i + 1 : SOCK_NIL;
+    }
+    s->sock_free = cap;
+    s->sock_cap = cap + n;
+    ports_grow(s);
+    return TERN_OK;
 }
 
 void sock_fini(struct tern_stack *s)
 {
     if (s->notify_timer.fn && tern_timer_armed(&s->notify_timer))
         tern_timer_cancel(s->loop, &s->notify_timer);
-    if (s->socks)
-        for (uint32_t i = 0; i < s->cfg.max_sockets; i++)
-            if (s->socks[i].used)
-                ring_free(&s->socks[i].rq); /* sockets the app never closed */
+    if (s->sock_chunks)
+        for (uint32_t i = 0; i < s->sock_cap; i++)
+            if (sock_slot(s, i)->used && sock_slot(s, i)->type == TERN_SOCK_DGRAM)
+                udp_sock_free(sock_slot(s, i)); /* sockets the app never closed */
     ports_free(s);
-    free(s->socks);
+    if (s->sock_chunks)
+        for (uint32_t c = 0; c < (s->sock_cap + SOCK_CHUNK - 1) / SOCK_CHUNK; c++)
+            free(s->sock_chunks[c]);
+    free(s->sock_chunks);
     free(s->udpbuf);
 }
 
@@ -227,7 +250,8 @@ void sock_release(struct tern_sock *sk)
     struct tern_stack *s = sk->s;
     nlist_unlink(s, sk);
     ports_unbind(s, sk);
-    ring_free(&sk->rq);
+    if (sk->type == TERN_SOCK_DGRAM)
+        udp_sock_free(sk);
     uint32_t idx = sk->idx;
     memset(sk, 0, sizeof *sk);
     sk->idx = idx;
@@ -246,10 +270,10 @@ struct tern_sock *tern_sock_open(struct tern_stack *s, enum tern_sock_type type,
         e = TERN_E_INVAL;
     else if (!s->sock_ops[type])
         e = TERN_E_UNSUPPORTED;
-    else if (s->sock_free == SOCK_NIL)
+    else if (s->sock_free == SOCK_NIL && sock_grow(s) < 0)
         e = TERN_E_NOMEM; /* the table is full (G3: TIME_WAIT holds no slot, tcp_tw.c) */
     if (e == TERN_OK) {
-        sk = &s->socks[s->sock_free];
+        sk = sock_slot(s, s->sock_free);
         s->sock_free = sk->free_next;
         s->sock_count++;
         uint32_t idx = sk->idx;
@@ -487,8 +511,8 @@ size_t tern_sock_list(struct tern_stack *s, struct tern_sock_info *out, size_t c
     struct list_ctx c = {out, cap, 0};
     if (!s)
         return 0;
-    for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
-        struct tern_sock *sk = &s->socks[i];
+    for (uint32_t i = 0; i < s->sock_cap; i++) {
+        struct tern_sock *sk = sock_slot(s, i);
         if (!sk->used)
             continue;
         n++;

@@ -86,11 +86,25 @@ struct tern_sock {
     bool tx_deferred;  /* on the stack's tx_defer list (sock_defer_tx) */
     uint32_t nprev, nnext;
     /* data */
-    struct sock_ring rq;
-    uint64_t rx_drops;
-    void *pcb;         /* protocol control block (TCP) */
+    void *pcb;         /* the protocol's part: TCP's TCB, UDP's struct udp_sock */
     uint32_t free_next;
 };
+
+/* UDP's part of a socket (udp.c), at sk->pcb: a TCP socket carries none. */
+struct udp_sock {
+    struct sock_ring rq;
+    uint64_t rx_drops;
+};
+static inline struct udp_sock *udp_of(const struct tern_sock *sk) { return sk->pcb; }
+
+/* The socket pool grows with use, by chunks of SOCK_CHUNK slots (never
+ * moved: a socket's address is the app's handle), up to cfg.max_sockets. */
+#define SOCK_CHUNK_SHIFT 10
+#define SOCK_CHUNK (1u << SOCK_CHUNK_SHIFT)
+static inline struct tern_sock *sock_slot(const struct tern_stack *s, uint32_t idx)
+{
+    return &s->sock_chunks[idx >> SOCK_CHUNK_SHIFT][idx & (SOCK_CHUNK - 1)];
+}
 
 /* socket.c */
 struct tern_sock *sock_at(struct tern_stack *s, uint32_t idx); /* NULL for SOCK_NIL */
@@ -130,6 +144,9 @@ void ports_free(struct tern_stack *s);
 int ports_bind(struct tern_stack *s, struct tern_sock *sk, uint32_t addr, uint16_t port,
                const struct tern_sockaddr *peer);
 void ports_unbind(struct tern_stack *s, struct tern_sock *sk);
+/* The socket pool grew (s->sock_cap): the hash tables follow (>= 2 buckets
+ * per slot). Without memory they stay as they are (longer chains). */
+void ports_grow(struct tern_stack *s);
 /* TCP listen(): EADDRINUSE if another socket shares the port in a way
  * Linux forbids for a listener. */
 int ports_check_listen(struct tern_stack *s, const struct tern_sock *sk);
@@ -144,5 +161,6 @@ struct tern_sock *ports_next(struct tern_stack *s, const struct tern_sock *sk);
 
 /* udp.c */
 extern const struct sock_proto_ops udp_sock_ops;
+void udp_sock_free(struct tern_sock *sk); /* its struct udp_sock (sock_release) */
 
 #endif

@@ -202,7 +202,8 @@ struct tern_stack {
     uint8_t *icmpbuf;         /* 65535: an ICMP message being built */
     bool tx_busy;             /* guards txbuf against re-entry from a device */
     /* Sockets (socket.c, ports.c, udp.c) */
-    struct tern_sock *socks;  /* pool of cfg.max_sockets */
+    struct tern_sock **sock_chunks; /* the pool: sock_cap slots, SOCK_CHUNK per chunk (socket.c) */
+    uint32_t sock_cap;        /* slots allocated so far (<= cfg.max_sockets) */
     uint32_t sock_free;       /* free list through tern_sock.free_next */
     uint32_t sock_count;
     uint32_t notify_head, notify_tail; /* sockets waiting for a notification */
@@ -248,6 +249,7 @@ struct tern_stack_mem {
     size_t tcp_time_wait;     /* connections in TIME_WAIT (records and held TCBs) */
     size_t tcp_tw_bytes;      /* TIME_WAIT records + their hash (tcp_tw.c) */
     size_t tcp_syn_reqs;      /* SYN-queue records (tcp_req.c) */
+    size_t tcp_cold;          /* connections' cold blocks held (tcp_cold.c) */
 };
 void stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m);
 /* tcp.c: the TCP part of tern_stack_mem (zeros before tcp_init). */

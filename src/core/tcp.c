@@ -32,9 +32,10 @@ int tcp_init(struct tern_stack *s)
     if (!t)
         return TERN_E_NOMEM;
     s->tcp = t;
-    t->cbs = calloc(s->cfg.max_sockets, sizeof *t->cbs);
-    if (!t->cbs)
+    t->cb_chunks = calloc((s->cfg.max_sockets + SOCK_CHUNK - 1) / SOCK_CHUNK, sizeof *t->cb_chunks);
+    if (!t->cb_chunks)
         return TERN_E_NOMEM;
+    tcp_ooo_init(&t->ooo_idle, t->ooo_idle_r, 1, 0);
     tcp_tw_init(s);
     tcp_req_init(s);
     s->sock_ops[TERN_SOCK_STREAM] = &tcp_sock_ops;
@@ -50,9 +51,9 @@ static void cb_free_mem(struct tcp_cb *cb)
         t->mem_ring_bytes -= ringbuf_cap(&cb->snd) + ringbuf_cap(&cb->rcv);
         ringbuf_fini(&cb->snd);
         ringbuf_fini(&cb->rcv);
-        tcp_ooo_fini(&cb->ooo);
         cb->rings = false;
     }
+    tcp_cold_free(cb);
 }
 
 void tcp_fini(struct tern_stack *s)
@@ -60,10 +61,12 @@ void tcp_fini(struct tern_stack *s)
     struct tcp_stack *t = s->tcp;
     if (!t)
         return;
-    if (t->cbs && s->socks) {
-        for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
-            struct tcp_cb *cb = &t->cbs[i];
-            if (!cb->sk)
+    if (t->cb_chunks && s->sock_chunks) {
+        for (uint32_t i = 0; i < s->sock_cap; i++) {
+            struct tcp_cb *cb = t->cb_chunks[i >> SOCK_CHUNK_SHIFT]
+                                    ? &t->cb_chunks[i >> SOCK_CHUNK_SHIFT][i & (SOCK_CHUNK - 1)]
+                                    : NULL;
+            if (!cb || !cb->sk)
                 continue;
             if (cb->timer.fn && tern_timer_armed(&cb->timer))
                 tern_timer_cancel(s->loop, &cb->timer);
@@ -72,7 +75,11 @@ void tcp_fini(struct tern_stack *s)
     }
     tcp_tw_fini(s);
     tcp_req_fini(s);
-    free(t->cbs);
+    tcp_cold_fini(s);
+    if (t->cb_chunks)
+        for (uint32_t c = 0; c < (s->cfg.max_sockets + SOCK_CHUNK - 1) / SOCK_CHUNK; c++)
+            free(t->cb_chunks[c]);
+    free(t->cb_chunks);
     free(t);
     s->tcp = NULL;
 }
@@ -80,7 +87,14 @@ void tcp_fini(struct tern_stack *s)
 struct tcp_cb *tcp_cb_new(struct tern_sock *sk)
 {
     struct tern_stack *s = sk->s;
-    struct tcp_cb *cb = &s->tcp->cbs[sk->idx];
+    struct tcp_cb **chunk = &s->tcp->cb_chunks[sk->idx >> SOCK_CHUNK_SHIFT];
+    if (!*chunk) { /* TCBs grow with the socket pool, a chunk at a time */
+        uint32_t n = s->cfg.max_sockets - (sk->idx & ~(SOCK_CHUNK - 1));
+        *chunk = calloc(n < SOCK_CHUNK ? n : SOCK_CHUNK, sizeof **chunk);
+        if (!*chunk)
+            return NULL;
+    }
+    struct tcp_cb *cb = &(*chunk)[sk->idx & (SOCK_CHUNK - 1)];
     memset(cb, 0, sizeof *cb);
     cb->sk = sk;
     sk->pcb = cb;
@@ -112,9 +126,9 @@ int tcp_alloc_rings(struct tcp_cb *cb)
      * every in-window segment we invited. (A cap of half the buffer threw
      * away offered data: one loss with a full window in flight cost ~90
      * retransmissions.) ATTACKS 33's bound is the range cap, TCP_OOO_RANGES;
-     * the bytes never exceed the ring, which is allocated anyway. */
-    tcp_ooo_init(&cb->ooo, cb->ooo_r, TCP_OOO_RANGES,
-                      (uint32_t)ringbuf_cap(&cb->rcv));
+     * the bytes never exceed the ring, which is allocated anyway. The
+     * queue itself is in the cold block (tcp_cold.c, which sets this cap
+     * when it allocates one). */
     cb->rings = true;
     sk->s->tcp->mem_conns++;
     sk->s->tcp->mem_ring_bytes += ringbuf_cap(&cb->snd) + ringbuf_cap(&cb->rcv);
@@ -404,12 +418,12 @@ void tcp_child_remove(struct tcp_cb *cb)
     /* The accept queue is a singly linked list through qnext. */
     uint32_t prev = SOCK_NIL;
     for (uint32_t i = l->aq_head, n = 0; i != SOCK_NIL && n < s->cfg.max_sockets; n++) {
-        struct tcp_cb *c = &s->tcp->cbs[i];
+        struct tcp_cb *c = tcp_cb_of(sock_at(s, i));
         if (c == cb) {
             if (prev == SOCK_NIL)
                 l->aq_head = c->qnext;
             else
-                s->tcp->cbs[prev].qnext = c->qnext;
+                tcp_cb_of(sock_at(s, prev))->qnext = c->qnext;
             if (l->aq_tail == i)
                 l->aq_tail = prev;
             l->aq_len--;
@@ -483,6 +497,7 @@ void tcp_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
     m->tcp_time_wait = t ? (size_t)t->tw_count + t->tw_full : 0;
     m->tcp_tw_bytes = tcp_tw_mem(s);
     m->tcp_syn_reqs = tcp_req_count(s);
+    m->tcp_cold = tcp_cold_count(s);
 }
 
 #if TERN_ASSERTS_ON
@@ -531,6 +546,17 @@ void tcp_check(const struct tcp_cb *cb)
                          (cb->fin_pending && !cb->fin_acked ? 1u : 0u);
         TERN_ASSERT(cb->snd_max - cb->snd_una <= limit);
     }
+    /* The cold block (tcp_cold.c) exists whenever state that lives in it
+     * is not empty: data outstanding with SACK on (the RACK table and the
+     * scoreboard, RFC 8985 s6.1 / RFC 6675 s3, cover every byte sent and
+     * not acknowledged), an RTO recovery episode; the stack's idle queue
+     * never holds a range (tcp_in.c rx_queue). */
+    if (!cb->cold) {
+        TERN_ASSERT(!cb->sack_on || cb->snd_una == cb->snd_max);
+        TERN_ASSERT(!cb->rto_recovery && !cb->t_reo && !cb->t_tlp);
+    }
+    TERN_ASSERT(!cb->undo || cb->sack_on);
+    TERN_ASSERT(tcp_ooo_ranges(&sk->s->tcp->ooo_idle) == 0 && !sk->s->tcp->ooo_idle.bytes);
     /* One loop timer per connection, never later than the earliest pending
      * deadline (tcp_timer.c: every deadline set re-arms it; a cleared one
      * may leave it early, a harmless wake-up that re-arms). RFC 6298 s5,

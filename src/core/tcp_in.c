@@ -253,12 +253,42 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
     return true;
 }
 
+/* The queue a segment's text goes through. A connection with no cold
+ * block (tcp_cold.c) has no range parked: a segment at RCV.NXT that fits
+ * the window and the ring only becomes readable - the stack's always
+ * empty queue serves it, leaving it empty (tcp_ooo_input parks nothing
+ * and notes no duplicate for such a segment). Any other segment needs the
+ * connection's own queue: NULL when there is no memory for it. */
+static struct tern_tcp_ooo *rx_queue(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
+                                     uint32_t wnd)
+{
+    if (cb->cold)
+        return &cb->cold->ooo;
+    size_t room = ringbuf_free(&cb->rcv);
+    uint32_t limit = (size_t)wnd < room ? wnd : (uint32_t)room;
+    if (seg->seq == cb->rcv_nxt && seg->payload_len <= limit) {
+        struct tern_tcp_ooo *q = &cb->sk->s->tcp->ooo_idle;
+        TERN_ASSERT(q->n == 0 && q->bytes == 0);
+        q->dsack_pending = false;
+        return q;
+    }
+    struct tcp_cold *c = tcp_cold_get(cb);
+    return c ? &c->ooo : NULL;
+}
+
 /* Seventh step: segment text into the receive ring / out-of-order queue. */
 static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t wnd,
                          uint64_t now)
 {
     struct tern_tcp_ooo_result res;
-    if (tcp_ooo_input(&cb->ooo, &cb->rcv, cb->rcv_nxt, wnd, seg->seq, seg->payload,
+    struct tern_tcp_ooo *q = rx_queue(cb, seg, wnd);
+    if (!q) { /* no memory for the out-of-order queue: dropped, as if lost */
+        cb->ack_now = true; /* the duplicate ACK tells the sender (RFC 5681 s4.2) */
+        return;
+    }
+    q->placed = cb->placed;
+    cb->placed = 0;
+    if (tcp_ooo_input(q, &cb->rcv, cb->rcv_nxt, wnd, seg->seq, seg->payload,
                            seg->payload_len, &res) < 0)
         return;
     cb->rcv_nxt += res.advanced;
@@ -273,7 +303,7 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
     uint32_t segs = 1;
     if (cb->rcv_mss && seg->payload_len > cb->rcv_mss)
         segs = (uint32_t)((seg->payload_len + cb->rcv_mss - 1) / cb->rcv_mss);
-    if (res.queued || res.dup || res.trimmed || res.dropped || tcp_ooo_ranges(&cb->ooo) ||
+    if (res.queued || res.dup || res.trimmed || res.dropped || tcp_ooo_ranges(q) ||
         res.advanced != seg->payload_len) {
         cb->ack_now = true;
     } else if ((cb->dack_bytes += segs) >= 2) {
@@ -291,7 +321,8 @@ static bool take_fin(struct tcp_cb *cb, uint64_t now)
     cb->fin_rcvd = true;
     cb->fin_ooo = false;
     cb->ack_now = true;
-    tcp_ooo_clear(&cb->ooo);
+    if (cb->cold)
+        tcp_ooo_clear(&cb->cold->ooo);
     switch (cb->state) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:
@@ -358,11 +389,12 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
              * reported by a D-SACK block below the cumulative ACK, so the
              * sender can tell (RFC 8985 s6.2 step 4). */
             uint32_t dend = seg->seq + (uint32_t)seg->payload_len;
+            struct tcp_cold *c = NULL;
             if (seg->payload_len && cb->sack_ok && cb->rings && tern_seq_leq(dend, cb->rcv_nxt) &&
-                tern_seq_gt(seg->seq, cb->irs)) {
-                cb->ooo.dsack.left = seg->seq;
-                cb->ooo.dsack.right = dend;
-                cb->ooo.dsack_pending = true;
+                tern_seq_gt(seg->seq, cb->irs) && (c = tcp_cold_get(cb))) { /* else unreported */
+                c->ooo.dsack.left = seg->seq;
+                c->ooo.dsack.right = dend;
+                c->ooo.dsack_pending = true;
             }
             tcp_send_ack(cb, now); /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
         }
@@ -490,7 +522,7 @@ static uint16_t tcp_seg_csum(const struct tern_ipv4_repr *ip, const uint8_t *p, 
  * parked out of order - has its payload copied into the receive ring's
  * free area, where it would land anyway, while its checksum is summed
  * (RFC 9293 s3.1). Returns 1 when the checksum was right and the payload
- * is in place (cb->ooo.placed says how much, tcp_ooo.c skips copying
+ * is in place (cb->placed says how much, tcp_ooo.c skips copying
  * it), -1 when the checksum was wrong (the bytes copied are in the free
  * area, not readable, and nothing refers to them: harmless), 0 when the
  * segment is not the common case (its checksum is still to verify). */
@@ -500,7 +532,7 @@ static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, con
     struct tern_ringbuf_span sp[2] = {{0}};
     if (!cb || cb->state != TCP_ESTABLISHED || !cb->rings || !seg->payload_len ||
         seg->seq != cb->rcv_nxt || (seg->flags & (TERN_TCP_SYN | TERN_TCP_RST)) ||
-        tcp_ooo_ranges(&cb->ooo) || cb->ooo.bytes ||
+        (cb->cold && (tcp_ooo_ranges(&cb->cold->ooo) || cb->cold->ooo.bytes)) ||
         !ringbuf_free_spans(&cb->rcv, 0, seg->payload_len, sp))
         return 0;
     size_t len = hlen + seg->payload_len;
@@ -513,7 +545,7 @@ static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, con
     }
     if (!csum_ok && tern_csum_fold(sum) != 0) /* csum_ok: the device verified it */
         return -1;
-    cb->ooo.placed = (uint32_t)seg->payload_len;
+    cb->placed = (uint32_t)seg->payload_len;
     return 1;
 }
 
@@ -562,9 +594,11 @@ void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, siz
             syn_sent(cb, &seg, ip, now);
         else if (cb->state != TCP_CLOSED && cb->state != TCP_LISTEN)
             tcp_established_input(cb, &seg, now);
-        cb->ooo.placed = 0; /* cb is pool memory: safe even if it was freed */
-        if (sk->pcb == cb)
+        if (sk->pcb == cb) { /* else released (sk is pool memory) */
+            cb->placed = 0;
+            tcp_cold_trim(cb); /* a clean connection gives its cold block back */
             tcp_check(cb);
+        }
         return;
     }
     /* TIME-WAIT whose socket is gone: a record (tcp_tw.c) */

@@ -55,11 +55,10 @@ struct tcp_cb *tcp_child_new(struct tern_sock *lsk, const struct tern_ipv4_repr 
 
 static void aq_append(struct tcp_cb *l, struct tcp_cb *cb)
 {
-    struct tcp_cb *cbs = cb->sk->s->tcp->cbs;
     uint32_t idx = cb->sk->idx;
     cb->qnext = SOCK_NIL;
     if (l->aq_tail != SOCK_NIL)
-        cbs[l->aq_tail].qnext = idx;
+        tcp_cb_of(sock_at(cb->sk->s, l->aq_tail))->qnext = idx;
     else
         l->aq_head = idx;
     l->aq_tail = idx;

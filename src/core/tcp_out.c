@@ -169,12 +169,12 @@ static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags,
                 maxb = 0;
             else if (len && (room - 4) / 8 < maxb)
                 maxb = (room - 4) / 8;
-            uint32_t want = tcp_ooo_ranges(&cb->ooo) + (cb->ooo.dsack_pending ? 1u : 0u);
+            struct tern_tcp_ooo *q = cb->cold ? &cb->cold->ooo : NULL; /* none: no blocks */
+            uint32_t want = q ? tcp_ooo_ranges(q) + (q->dsack_pending ? 1u : 0u) : 0;
             if (want > (cb->ts_ok ? 3u : 4u))
                 want = cb->ts_ok ? 3u : 4u;
-            if (maxb)
-                r.opts.sack_count =
-                    (uint8_t)tcp_ooo_sack_blocks(&cb->ooo, r.opts.sack, maxb);
+            if (maxb && q)
+                r.opts.sack_count = (uint8_t)tcp_ooo_sack_blocks(q, r.opts.sack, maxb);
             trimmed = r.opts.sack_count < want;
         }
     }
@@ -421,8 +421,9 @@ void tcp_output(struct tcp_cb *cb, uint64_t now)
          * information was expunged, RFC 2018 s8), and counts it out of the
          * flight (as SetPipe does). A FIN is resent whatever a SACK says. */
         uint32_t gbn_room = UINT32_MAX, gbn_sacked = 0;
-        if (cb->sack_on && tern_seq_lt(cb->snd_nxt, cb->snd_max)) {
-            uint32_t nxt = tcp_sack_skip(&cb->sb, cb->snd_nxt, &gbn_room, &gbn_sacked);
+        TERN_ASSERT(!cb->sack_on || cb->cold || cb->snd_nxt == cb->snd_max); /* tcp_check */
+        if (cb->sack_on && cb->cold && tern_seq_lt(cb->snd_nxt, cb->snd_max)) {
+            uint32_t nxt = tcp_sack_skip(&cb->cold->sb, cb->snd_nxt, &gbn_room, &gbn_sacked);
             cb->snd_nxt = tern_seq_min(nxt, tern_seq_max(fin_seq, cb->snd_nxt));
             if (!tern_seq_lt(cb->snd_nxt, cb->snd_max) ||
                 gbn_sacked > cb->snd_nxt - cb->snd_una)

@@ -16,6 +16,8 @@
  * Not: the timers (tcp_timer.c) or RTT estimation (tcp_rtt.c); the
  * cumulative ACK bookkeeping (SND.UNA, the send ring) stays in tcp_in.c.
  */
+#include <stdlib.h>
+
 #include "core/tcp_impl.h"
 
 void tcp_rec_start(struct tcp_cb *cb)
@@ -27,47 +29,67 @@ void tcp_rec_start(struct tcp_cb *cb)
     cb->sack_dups = 0;
     cb->prr_on = false;
     cb->t_reo = cb->t_tlp = 0;
-    if (cb->sack_ok &&
-        tcp_sack_init(&cb->sb, cb->sb_r, TCP_SACK_RANGES, cb->snd_una, cb->mss, 0) == 0) {
+    free(cb->undo);
+    cb->undo = NULL;
+    /* The scoreboard and RACK's table live in the cold block (tcp_cold.c),
+     * set up from SND.UNA when it is allocated; RACK's variables start as
+     * tcp_rack_init leaves them. RFC 8985 needs SACK: RACK-TLP only when
+     * both sides agreed on it. */
+    if (cb->sack_ok) {
         cb->sack_on = true;
-        /* RFC 8985 needs SACK: RACK-TLP only when both sides agreed on it. */
-        cb->rack_on = tcp_rack_init(&cb->rack, cb->rack_s, TCP_RACK_SEGS, cb->snd_una) == 0;
-        cb->rack.smss = cb->mss;
+        cb->rack_on = true;
+        tcp_rack_keep_reset(cb);
     }
+    tcp_cold_sack_restart(cb);
+}
+
+/* The sender's cold block: data goes out with SACK on (nothing is
+ * outstanding when there is none, tcp_check). Without memory the
+ * connection leaves SACK recovery and RACK-TLP for RFC 6582 NewReno and
+ * the RTO, which keep their state in the TCB: safe, as nothing is
+ * outstanding yet. */
+static bool tx_cold(struct tcp_cb *cb)
+{
+    if (cb->cold || tcp_cold_get(cb))
+        return true;
+    cb->sack_on = cb->rack_on = false;
+    cb->t_reo = cb->t_tlp = 0;
+    return false;
 }
 
 void tcp_rec_sent(struct tcp_cb *cb, uint32_t end)
 {
-    if (cb->sack_on)
-        tcp_sack_on_send(&cb->sb, end);
+    if (cb->sack_on && tx_cold(cb))
+        tcp_sack_on_send(&cb->cold->sb, end);
 }
 
 void tcp_rec_set_mss(struct tcp_cb *cb)
 {
     cc_set_mss(&cb->cc, cb->mss);
-    if (cb->sack_on)
-        tcp_sack_set_smss(&cb->sb, cb->mss);
-    if (cb->rack_on)
-        cb->rack.smss = cb->mss;
+    if (cb->sack_on && cb->cold)
+        tcp_sack_set_smss(&cb->cold->sb, cb->mss);
+    if (cb->rack_on && cb->cold)
+        cb->cold->rack.smss = cb->mss;
 }
 
 void tcp_rec_rto(struct tcp_cb *cb, uint64_t now)
 {
     rec_on_rto(&cb->rec, &cb->cc, cb->snd_max, tcp_flight(cb), cb->rtx_count > 1, now);
-    if (cb->sack_on)
-        tcp_sack_on_rto(&cb->sb); /* RFC 6675 s5.1 */
-    if (cb->rack_on) {
+    if (cb->sack_on && cb->cold)
+        tcp_sack_on_rto(&cb->cold->sb); /* RFC 6675 s5.1 */
+    if (cb->rack_on && cb->cold) {
         /* DEVIATION (RFC 8985 s6.3 marks lost only what RACK's timing
          * says is overdue): go-back-N from SND.UNA resends everything not
          * SACKed since the RTO (tcp_timer.c, tcp_output), a superset; RACK
          * keeps timing the resent segments. */
-        tcp_rack_on_rto(&cb->rack);
+        tcp_rack_on_rto(&cb->cold->rack);
         cb->rto_recovery = true;
         cb->t_reo = cb->t_tlp = 0;
     }
     cb->sack_dups = 0;
     cb->prr_on = false; /* RFC 6937: PRR is for fast recovery; the RTO ends it */
-    cb->undo.active = false;
+    free(cb->undo);
+    cb->undo = NULL;
 }
 
 static uint32_t new_avail(const struct tcp_cb *cb)
@@ -86,10 +108,10 @@ static uint32_t new_avail(const struct tcp_cb *cb)
 static uint32_t rack_lost_pipe(const struct tcp_cb *cb)
 {
     uint64_t sum = 0;
-    for (uint32_t i = 0; i < tcp_rack_count(&cb->rack); i++)
-        if (tcp_rack_at(&cb->rack, i)->flags & TERN_RACK_LOST)
-            sum += tcp_sack_pipe_of(&cb->sb, tcp_rack_start(&cb->rack, i),
-                                         tcp_rack_at(&cb->rack, i)->end);
+    for (uint32_t i = 0; i < tcp_rack_count(&cb->cold->rack); i++)
+        if (tcp_rack_at(&cb->cold->rack, i)->flags & TERN_RACK_LOST)
+            sum += tcp_sack_pipe_of(&cb->cold->sb, tcp_rack_start(&cb->cold->rack, i),
+                                         tcp_rack_at(&cb->cold->rack, i)->end);
     return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
 }
 
@@ -104,47 +126,54 @@ static uint32_t rack_lost_pipe(const struct tcp_cb *cb)
  * undo (F-RTO, RFC 5682, is not implemented). */
 static void undo_begin(struct tcp_cb *cb)
 {
-    cb->undo.active = true;
-    cb->undo.overflow = cb->undo.struck = false;
-    cb->undo.n = 0;
-    cb->undo.prior_cwnd = cb->cc.cwnd;
-    cb->undo.prior_ssthresh = cb->cc.ssthresh;
+    struct tcp_undo *u = cb->undo;
+    if (!u)
+        u = cb->undo = malloc(sizeof *u); /* no memory: no undo this episode */
+    if (!u)
+        return;
+    u->overflow = u->struck = false;
+    u->n = 0;
+    u->prior_cwnd = cb->cc.cwnd;
+    u->prior_ssthresh = cb->cc.ssthresh;
 }
 
 static void undo_note_rtx(struct tcp_cb *cb, uint32_t seq)
 {
-    if (!cb->undo.active)
+    struct tcp_undo *u = cb->undo;
+    if (!u)
         return;
-    for (unsigned i = 0; i < cb->undo.n; i++)
-        if (cb->undo.seq[i] == seq)
+    for (unsigned i = 0; i < u->n; i++)
+        if (u->seq[i] == seq)
             return; /* sent again (a lost retransmission): one D-SACK still clears it */
-    if (cb->undo.n < TCP_UNDO_MAX)
-        cb->undo.seq[cb->undo.n++] = seq;
+    if (u->n < TCP_UNDO_MAX)
+        u->seq[u->n++] = seq;
     else
-        cb->undo.overflow = true;
+        u->overflow = true;
 }
 
 static void undo_try(struct tcp_cb *cb)
 {
-    if (!cb->undo.active || cb->undo.overflow || !cb->undo.struck || cb->undo.n ||
-        cb->sb.in_recovery)
+    struct tcp_undo *u = cb->undo;
+    if (!u || u->overflow || !u->struck || u->n || cb->cold->sb.in_recovery)
         return;
-    if (cb->cc.cwnd < cb->undo.prior_cwnd)
-        cb->cc.cwnd = cb->undo.prior_cwnd;
-    if (cb->cc.ssthresh < cb->undo.prior_ssthresh)
-        cb->cc.ssthresh = cb->undo.prior_ssthresh;
-    cb->undo.active = false;
+    if (cb->cc.cwnd < u->prior_cwnd)
+        cb->cc.cwnd = u->prior_cwnd;
+    if (cb->cc.ssthresh < u->prior_ssthresh)
+        cb->cc.ssthresh = u->prior_ssthresh;
+    free(u);
+    cb->undo = NULL;
     cb->sk->s->stats.tcp.spurious_undos++;
 }
 
 static void undo_on_dsack(struct tcp_cb *cb, const struct tern_tcp_sack_block *b)
 {
-    if (!cb->undo.active)
+    struct tcp_undo *u = cb->undo;
+    if (!u)
         return;
-    for (unsigned i = 0; i < cb->undo.n; i++) {
-        if (tern_seq_geq(cb->undo.seq[i], b->left) && tern_seq_lt(cb->undo.seq[i], b->right)) {
-            cb->undo.seq[i] = cb->undo.seq[--cb->undo.n];
-            cb->undo.struck = true;
+    for (unsigned i = 0; i < u->n; i++) {
+        if (tern_seq_geq(u->seq[i], b->left) && tern_seq_lt(u->seq[i], b->right)) {
+            u->seq[i] = u->seq[--u->n];
+            u->struck = true;
             return;
         }
     }
@@ -153,7 +182,7 @@ static void undo_on_dsack(struct tcp_cb *cb, const struct tern_tcp_sack_block *b
 /* RFC 6675 SetPipe(), less what RACK marked lost and was not resent. */
 static uint32_t rec_pipe(struct tcp_cb *cb)
 {
-    uint32_t pipe = tcp_sack_set_pipe(&cb->sb);
+    uint32_t pipe = tcp_sack_set_pipe(&cb->cold->sb);
     if (cb->rack_on) {
         uint32_t gone = rack_lost_pipe(cb);
         pipe = pipe > gone ? pipe - gone : 0;
@@ -251,19 +280,19 @@ static void sack_xmit(struct tcp_cb *cb, uint64_t now)
             break;
         struct tern_tcp_sack_seg sg;
         if (cb->rack_on &&
-            tcp_rack_next_lost(&cb->rack, cb->snd_una, cb->mss, &sg.seq, &sg.len)) {
+            tcp_rack_next_lost(&cb->cold->rack, cb->snd_una, cb->mss, &sg.seq, &sg.len)) {
             sg.rule = 1; /* a retransmission of lost data: HighRxt, pipe (C.2-C.4) */
-            tcp_sack_sent(&cb->sb, &sg);
+            tcp_sack_sent(&cb->cold->sb, &sg);
             undo_note_rtx(cb, sg.seq);
             tcp_send_data(cb, sg.seq, sg.len, true, now);
             continue;
         }
-        int rule = tcp_sack_next_seg(&cb->sb, new_avail(cb), &sg);
+        int rule = tcp_sack_next_seg(&cb->cold->sb, new_avail(cb), &sg);
         if (!rule || !sg.len)
             break;
         bool fresh = rule == 2;
         /* Scoreboard first: sent() must see new data as new (C.2-C.4). */
-        tcp_sack_sent(&cb->sb, &sg);
+        tcp_sack_sent(&cb->cold->sb, &sg);
         if (!fresh)
             undo_note_rtx(cb, sg.seq);
         tcp_send_data(cb, sg.seq, sg.len, !fresh, now);
@@ -291,7 +320,7 @@ static void limited_transmit(struct tcp_cb *cb, uint64_t now)
 
 bool tcp_rec_output(struct tcp_cb *cb, uint64_t now)
 {
-    if (!cb->sack_on || !cb->sb.in_recovery || cb->snd_nxt != cb->snd_max)
+    if (!cb->sack_on || !cb->cold || !cb->cold->sb.in_recovery || cb->snd_nxt != cb->snd_max)
         return false;
     sack_xmit(cb, now);
     return true;
@@ -322,7 +351,7 @@ static void sack_enter(struct tcp_cb *cb, uint32_t delivered, uint64_t now)
     prr_begin(cb);
     uint32_t pipe0 = rec_pipe(cb);
     uint32_t sndcnt = prr_sndcnt(cb, delivered, pipe0);
-    if (tcp_sack_enter_recovery(&cb->sb, &first) < 0) {
+    if (tcp_sack_enter_recovery(&cb->cold->sb, &first) < 0) {
         cb->prr_on = false; /* not reached: SND.UNA < SND.MAX was checked */
         return;
     }
@@ -345,8 +374,8 @@ static void sack_enter(struct tcp_cb *cb, uint32_t delivered, uint64_t now)
  * one at a time). */
 static bool pto_allowed(const struct tcp_cb *cb)
 {
-    return cb->rack_on && !cb->sb.in_recovery && !cb->rto_recovery &&
-           !tcp_rack_any_sacked(&cb->rack) && !cb->rack.tlp_active &&
+    return cb->rack_on && !cb->cold->sb.in_recovery && !cb->rto_recovery &&
+           !tcp_rack_any_sacked(&cb->cold->rack) && !cb->cold->rack.tlp_active &&
            cb->snd_una != cb->snd_max;
 }
 
@@ -366,10 +395,10 @@ static void arm_pto(struct tcp_cb *cb, uint64_t now)
 
 void tcp_rec_data_sent(struct tcp_cb *cb, uint32_t seq, uint32_t end, uint64_t now)
 {
-    if (!cb->rack_on)
+    if (!cb->rack_on || !tx_cold(cb))
         return;
-    bool fresh = tern_seq_gt(end, cb->rack.snd_max);
-    tcp_rack_on_send(&cb->rack, seq, end, now);
+    bool fresh = tern_seq_gt(end, cb->cold->rack.snd_max);
+    tcp_rack_on_send(&cb->cold->rack, seq, end, now);
     if (fresh && !cb->tlp_sending)
         arm_pto(cb, now);
 }
@@ -378,12 +407,12 @@ void tcp_rec_data_sent(struct tcp_cb *cb, uint32_t seq, uint32_t end, uint64_t n
  * newly marked lost. */
 static uint32_t rack_detect(struct tcp_cb *cb, uint64_t now)
 {
-    uint32_t segs_sacked = (cb->sb.sacked + cb->mss - 1) / cb->mss;
-    uint64_t w = tcp_rack_reo_wnd(&cb->rack, rtt_srtt_us(&cb->rtt),
-                                   cb->sb.in_recovery || cb->rto_recovery, segs_sacked,
+    uint32_t segs_sacked = (cb->cold->sb.sacked + cb->mss - 1) / cb->mss;
+    uint64_t w = tcp_rack_reo_wnd(&cb->cold->rack, rtt_srtt_us(&cb->rtt),
+                                   cb->cold->sb.in_recovery || cb->rto_recovery, segs_sacked,
                                    TERN_TCP_DUPTHRESH);
     uint32_t lost = 0;
-    uint64_t left = tcp_rack_detect_loss(&cb->rack, now, w, &lost);
+    uint64_t left = tcp_rack_detect_loss(&cb->cold->rack, now, w, &lost);
     cb->sk->s->stats.tcp.rack_lost += lost;
     tcp_deadline(cb, &cb->t_reo, left ? now + left : 0);
     return lost;
@@ -408,12 +437,12 @@ static bool sending_state(const struct tcp_cb *cb)
 void tcp_rec_reo_timeout(struct tcp_cb *cb, uint64_t now)
 {
     cb->t_reo = 0;
-    if (!cb->rack_on || !sending_state(cb) || cb->snd_una == cb->snd_max)
+    if (!cb->rack_on || !cb->cold || !sending_state(cb) || cb->snd_una == cb->snd_max)
         return;
     rack_detect(cb, now);
-    if (!tcp_rack_any_lost(&cb->rack))
+    if (!tcp_rack_any_lost(&cb->cold->rack))
         return;
-    if (cb->sb.in_recovery)
+    if (cb->cold->sb.in_recovery)
         tcp_rec_output(cb, now); /* within the cwnd PRR set at the last ACK */
     else if (may_enter(cb, cb->snd_una))
         sack_enter(cb, 0, now);
@@ -422,8 +451,9 @@ void tcp_rec_reo_timeout(struct tcp_cb *cb, uint64_t now)
 void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now)
 {
     cb->t_tlp = 0;
-    if (!cb->rack_on || !sending_state(cb) || cb->snd_una == cb->snd_max || cb->sb.in_recovery || cb->rto_recovery ||
-        cb->rack.tlp_active || cb->snd_nxt != cb->snd_max)
+    if (!cb->rack_on || !cb->cold || !sending_state(cb) || cb->snd_una == cb->snd_max ||
+        cb->cold->sb.in_recovery || cb->rto_recovery ||
+        cb->cold->rack.tlp_active || cb->snd_nxt != cb->snd_max)
         return;
     /* RFC 8985 s7.3: "If a previously unsent segment exists AND the
      * receive window allows new data to be sent", send it; else
@@ -446,7 +476,7 @@ void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now)
         tcp_send_data(cb, sent_end - len, len, true, now); /* a sent FIN rides along */
     }
     cb->tlp_sending = false;
-    tcp_rack_tlp_sent(&cb->rack, cb->snd_max, rtx);
+    tcp_rack_tlp_sent(&cb->cold->rack, cb->snd_max, rtx);
     cb->sk->s->stats.tcp.tlp_probes++;
     tcp_arm_rtx(cb, now); /* s7.3: the RTO, not another PTO */
 }
@@ -455,17 +485,17 @@ void tcp_rec_tlp_timeout(struct tcp_cb *cb, uint64_t now)
 static void rack_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
                         const struct tern_tcp_sack_ack_info *info, bool dup, uint64_t now)
 {
-    struct tern_rack_ack ra = {.now = now, .ack = cb->snd_una, .ranges = cb->sb.r,
-                               .nranges = cb->sb.n, .dsack = info->dsack,
+    struct tern_rack_ack ra = {.now = now, .ack = cb->snd_una, .ranges = cb->cold->sb.r,
+                               .nranges = cb->cold->sb.n, .dsack = info->dsack,
                                .snd_nxt = cb->snd_max, .smss = cb->mss,
                                .fin_sent = cb->fin_pending &&
                                            cb->snd_max == cb->snd_una +
                                                (uint32_t)ringbuf_len(&cb->snd) + 1};
-    tcp_rack_on_ack(&cb->rack, &ra);
-    if (tcp_rack_tlp_on_ack(&cb->rack, seg->ack, info->dsack, info->dsack_block.right,
+    tcp_rack_on_ack(&cb->cold->rack, &ra);
+    if (tcp_rack_tlp_on_ack(&cb->cold->rack, seg->ack, info->dsack, info->dsack_block.right,
                              dup && !seg->opts.sack_count)) {
         cb->sk->s->stats.tcp.tlp_recoveries++;
-        if (!cb->sb.in_recovery) { /* s7.4: the probe hid a loss: respond once */
+        if (!cb->cold->sb.in_recovery) { /* s7.4: the probe hid a loss: respond once */
             cb->cc.ops->on_loss(&cb->cc, tcp_flight(cb), now);
             cb->cc.cwnd = cb->cc.ssthresh;
         }
@@ -521,11 +551,18 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
         }
         return;
     }
+    /* SACK on: the cold block exists while data is outstanding; an ACK
+     * with blocks for a connection with nothing outstanding (a late
+     * D-SACK) needs one. Without memory the blocks are ignored: nothing
+     * is outstanding, so there is nothing to recover. */
+    if (!cb->cold && !tcp_cold_get(cb)) {
+            return;
+    }
     struct tern_tcp_sack_ack_info info;
-    uint32_t sacked_before = cb->sb.sacked;
-    tcp_sack_on_ack(&cb->sb, ack, seg->opts.sack, seg->opts.sack_count, &info);
+    uint32_t sacked_before = cb->cold->sb.sacked;
+    tcp_sack_on_ack(&cb->cold->sb, ack, seg->opts.sack, seg->opts.sack_count, &info);
     /* RFC 6937 s3: DeliveredData = change_in(snd.una) + change_in(SACKd). */
-    int64_t dd = (int64_t)acked + (int64_t)cb->sb.sacked - (int64_t)sacked_before;
+    int64_t dd = (int64_t)acked + (int64_t)cb->cold->sb.sacked - (int64_t)sacked_before;
     uint32_t delivered = dd > 0 ? (uint32_t)dd : 0;
     if (info.dsack) {
         cb->sk->s->stats.tcp.dsacks_rx++;
@@ -538,20 +575,20 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
     }
     if (acked) {
         cb->sack_dups = 0;
-        bool was = cb->sb.in_recovery;
+        bool was = cb->cold->sb.in_recovery;
         /* No window growth from ACKs of a recovery, the last one included. */
         cb->cc.ops->on_ack(&cb->cc, acked, rtt_srtt_us(&cb->rtt), now, was);
-        if (was && tcp_sack_recovery_done(&cb->sb)) {
-            tcp_sack_exit_recovery(&cb->sb);
+        if (was && tcp_sack_recovery_done(&cb->cold->sb)) {
+            tcp_sack_exit_recovery(&cb->cold->sb);
             cb->prr_on = false;
             cb->cc.cwnd = cb->cc.ssthresh; /* RFC 5681 s3.2 step 6, RFC 6937 s3 */
             if (cb->rack_on)
-                tcp_rack_recovery_done(&cb->rack);
+                tcp_rack_recovery_done(&cb->cold->rack);
         }
         undo_try(cb); /* after the exit's cwnd = ssthresh: the restore wins */
         if (cb->rto_recovery && tern_seq_geq(cb->snd_una, cb->rec.recover)) {
             cb->rto_recovery = false; /* RFC 8985 s6.2 step 4: RTO recovery over */
-            tcp_rack_recovery_done(&cb->rack);
+            tcp_rack_recovery_done(&cb->cold->rack);
         }
         if (cb->snd_una == cb->snd_max)
             cb->t_rtx = 0;
@@ -571,15 +608,15 @@ void tcp_rec_on_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint32_t
         else if (!pto_allowed(cb))
             cb->t_tlp = 0;
     }
-    if (cb->sb.in_recovery) {
+    if (cb->cold->sb.in_recovery) {
         prr_sack_ack(cb, delivered); /* RFC 6937: what this ACK lets us send */
         tcp_rec_output(cb, now);
         return;
     }
     /* RFC 6675 s5 step (4) trigger, or a loss RACK detected (RFC 8985). */
     if (may_enter(cb, ack) &&
-        (cb->sack_dups >= TERN_TCP_DUPTHRESH || tcp_sack_is_lost(&cb->sb, cb->snd_una) ||
-         (cb->rack_on && tcp_rack_any_lost(&cb->rack))))
+        (cb->sack_dups >= TERN_TCP_DUPTHRESH || tcp_sack_is_lost(&cb->cold->sb, cb->snd_una) ||
+         (cb->rack_on && tcp_rack_any_lost(&cb->cold->rack))))
         sack_enter(cb, delivered, now);
     else if (!acked && info.newly_sacked && cb->sack_dups < TERN_TCP_DUPTHRESH)
         limited_transmit(cb, now);

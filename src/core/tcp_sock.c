@@ -14,8 +14,7 @@
 
 static int tcp_open(struct tern_sock *sk)
 {
-    tcp_cb_new(sk);
-    return TERN_OK;
+    return tcp_cb_new(sk) ? TERN_OK : TERN_E_NOMEM;
 }
 
 static int tcp_bind(struct tern_sock *sk, const struct tern_sockaddr *local)
@@ -126,7 +125,7 @@ static struct tern_sock *tcp_accept(struct tern_sock *sk, struct tern_sockaddr *
     else if (l->aq_head == SOCK_NIL)
         e = TERN_E_AGAIN;
     else {
-        struct tcp_cb *cb = &sk->s->tcp->cbs[l->aq_head];
+        struct tcp_cb *cb = tcp_cb_of(sock_at(sk->s, l->aq_head));
         tcp_child_remove(cb);
         cb->accepted = true;
         c = cb->sk;
@@ -262,9 +261,10 @@ static void abort_children(struct tcp_cb *l, uint64_t now)
     /* Children not yet accepted: reset and freed, found through the table
      * of TCBs whose parent is this listener; then the SYN queue's request
      * records (tcp_req.c). */
-    for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
-        struct tcp_cb *c = &s->tcp->cbs[i];
-        if (c->sk && c->parent == l->sk->idx && !c->accepted) {
+    for (uint32_t i = 0; i < s->sock_cap; i++) {
+        struct tern_sock *k = sock_slot(s, i);
+        struct tcp_cb *c = k->used && k->type == TERN_SOCK_STREAM ? tcp_cb_of(k) : NULL;
+        if (c && c->sk && c->parent == l->sk->idx && !c->accepted) {
             tcp_send_rst_for(c, now);
             tcp_release(c);
         }
@@ -346,8 +346,9 @@ static uint32_t retrans_out(const struct tcp_cb *cb)
 {
     uint32_t out = cb->snd_max - cb->snd_una;
     uint32_t one = cb->mss && cb->mss < out ? cb->mss : out;
-    if (cb->sack_on && cb->sb.in_recovery && tern_seq_gt(cb->sb.high_rxt_end, cb->snd_una))
-        return cb->sb.high_rxt_end - cb->snd_una;
+    if (cb->sack_on && cb->cold && cb->cold->sb.in_recovery &&
+        tern_seq_gt(cb->cold->sb.high_rxt_end, cb->snd_una))
+        return cb->cold->sb.high_rxt_end - cb->snd_una;
     if (cb->rtx_count > 0) {
         uint32_t resent = cb->snd_nxt - cb->snd_una;
         return tern_seq_lt(cb->snd_nxt, cb->snd_max) && resent > one ? resent : one;

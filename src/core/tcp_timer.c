@@ -81,8 +81,8 @@ void tcp_arm_rtx(struct tcp_cb *cb, uint64_t now)
  * 3. Without timestamps, Karn's timed segment (tcp_rtt.c). */
 void tcp_rtt_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, bool advanced, uint64_t now)
 {
-    if (cb->rack_on && cb->rack.ack_rtt != UINT64_MAX) {
-        rtt_sample(&cb->rtt, cb->rack.ack_rtt);
+    if (cb->rack_on && cb->cold && cb->cold->rack.ack_rtt != UINT64_MAX) {
+        rtt_sample(&cb->rtt, cb->cold->rack.ack_rtt);
         if (cb->rtt.timing && advanced && tern_seq_geq(seg->ack, cb->rtt.timed_end))
             cb->rtt.timing = false; /* measured already: no later, stale Karn sample */
         return;
@@ -327,5 +327,6 @@ void tcp_timer_fn(struct tern_timer *t, void *arg)
     if (!cb->sk || cb->state == TCP_CLOSED)
         return;
     tcp_timer_update(cb);
+    tcp_cold_trim(cb); /* a clean connection gives its cold block back */
     tcp_check(cb);
 }

@@ -17,6 +17,7 @@
  * costs its payload + 8 bytes. Full -> the datagram is dropped and counted
  * (per socket rx_drops, stats.udp.rcvbuf_errors).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/socket_impl.h"
@@ -28,9 +29,9 @@
 static void enqueue(struct tern_sock *sk, uint32_t from, uint16_t sport, const uint8_t *p,
                     size_t len)
 {
-    struct sock_ring *r = &sk->rq;
+    struct sock_ring *r = &udp_of(sk)->rq;
     if (REC_HDR + len > ring_space(r)) {
-        sk->rx_drops++;
+        udp_of(sk)->rx_drops++;
         sk->s->stats.udp.rcvbuf_errors++;
         return;
     }
@@ -170,7 +171,21 @@ static void udp_icmp_error(void *ctx, uint8_t type, uint8_t code, uint16_t next_
 
 static int udp_open(struct tern_sock *sk)
 {
-    return ring_alloc(&sk->rq, sk->rcvbuf);
+    struct udp_sock *u = calloc(1, sizeof *u);
+    if (!u)
+        return TERN_E_NOMEM;
+    sk->pcb = u;
+    return ring_alloc(&u->rq, sk->rcvbuf);
+}
+
+void udp_sock_free(struct tern_sock *sk)
+{
+    struct udp_sock *u = udp_of(sk);
+    if (!u)
+        return;
+    ring_free(&u->rq);
+    free(u);
+    sk->pcb = NULL;
 }
 
 static int udp_bind(struct tern_sock *sk, const struct tern_sockaddr *local)
@@ -325,7 +340,7 @@ static ssize_t udp_sendto(struct tern_sock *sk, const void *buf, size_t len, int
 static ssize_t udp_recvfrom(struct tern_sock *sk, void *buf, size_t len, int flags,
                             struct tern_sockaddr *from, int *out_flags)
 {
-    struct sock_ring *r = &sk->rq;
+    struct sock_ring *r = &udp_of(sk)->rq;
     int e = sock_take_error(sk);
     if (e)
         return e;
@@ -378,7 +393,7 @@ static void udp_abort(struct tern_sock *sk)
 static unsigned udp_poll(const struct tern_sock *sk)
 {
     unsigned m = 0;
-    if (sk->rq.count || sk->shut_rd)
+    if (udp_of(sk)->rq.count || sk->shut_rd)
         m |= TERN_POLLIN;
     if (!sk->shut_wr)
         m |= TERN_POLLOUT;
@@ -393,12 +408,12 @@ static void udp_info(const struct tern_sock *sk, struct tern_sock_info *out)
 {
     out->type = TERN_SOCK_DGRAM;
     out->state = sk->connected ? "ESTABLISHED" : "";
-    out->recv_q = (uint32_t)sk->rq.data_bytes;
+    out->recv_q = (uint32_t)udp_of(sk)->rq.data_bytes;
     out->send_q = 0;
     out->local = sk->local;
     if (sk->connected)
         out->peer = sk->peer;
-    out->rx_drops = sk->rx_drops;
+    out->rx_drops = udp_of(sk)->rx_drops;
 }
 
 static int udp_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value)
@@ -410,9 +425,9 @@ static int udp_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value)
             cap = SOCK_RCVBUF_MIN;
         if (cap > SOCK_RCVBUF_MAX)
             cap = SOCK_RCVBUF_MAX;
-        if (cap < sk->rq.used)
-            cap = sk->rq.used; /* never drop what is queued */
-        int rc = ring_resize(&sk->rq, cap);
+        if (cap < udp_of(sk)->rq.used)
+            cap = udp_of(sk)->rq.used; /* never drop what is queued */
+        int rc = ring_resize(&udp_of(sk)->rq, cap);
         if (rc < 0)
             return rc;
         sk->rcvbuf = (uint32_t)cap;

@@ -1438,8 +1438,8 @@ static int conn_state(struct run *r)
     if (r->sk)
         return tcp_cb_of(r->sk)->state;
     struct tern_stack *s = r->w->s;
-    for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
-        struct tern_sock *k = &s->socks[i];
+    for (uint32_t i = 0; i < s->sock_cap; i++) {
+        struct tern_sock *k = sock_slot(s, i);
         if (!k->used || k->type != TERN_SOCK_STREAM || k == r->lsk)
             continue;
         const struct tcp_cb *cb = tcp_cb_of(k);
@@ -1640,6 +1640,7 @@ static void mem_check(struct run *r, const struct tern_stack_mem *m0)
     MEMEQ(tcp_ring_bytes);
     MEMEQ(tcp_time_wait);
     MEMEQ(tcp_syn_reqs);
+    MEMEQ(tcp_cold);
     MEMEQ(reasm_bytes);
     MEMEQ(reasm_datagrams);
     MEMEQ(loop_queued);

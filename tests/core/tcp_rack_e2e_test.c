@@ -253,20 +253,23 @@ TEST(tcp_rack_e2e_dsack_of_spurious_retransmission_widens_reo_wnd)
     REQUIRE(tnet_connect(&n.t, 80, &l, &a, &b) == 0);
     const struct tern_stats *st = tern_stack_stats(n.t.sa);
     struct tcp_cb *cb = tcp_cb_of(a);
-    CHECK_EQ(cb->rack.reo_wnd_mult, 1);
+    struct tern_rack rk;
+    tcp_rack_view(cb, &rk);
+    CHECK_EQ(rk.reo_wnd_mult, 1);
     CHECK_EQ(transfer(&n, a, b, 400000, 10000000), 400000);
     CHECK_EQ(n.delayed, 1);
     CHECK_EQ(st->tcp.timeouts, 0);
     CHECK(st->tcp.dsacks_rx >= 1);
     /* RFC 8985 s6.2 step 4: one D-SACK round -> reo_wnd_mult 2, persisting
      * for 16 recoveries; the window is now 2 * min_RTT / 4 (<= SRTT). */
-    CHECK_EQ(cb->rack.reo_wnd_mult, 2);
-    CHECK_EQ(cb->rack.reo_wnd_persist, 16);
+    tcp_rack_view(cb, &rk); /* from the cold block, or kept in the TCB once it went */
+    CHECK_EQ(rk.reo_wnd_mult, 2);
+    CHECK_EQ(rk.reo_wnd_persist, 16);
     uint64_t srtt = rtt_srtt_us(&cb->rtt);
-    uint64_t want = 2 * cb->rack.min_rtt / 4;
-    CHECK(cb->rack.min_rtt >= 4000);
-    CHECK_EQ(tcp_rack_reo_wnd(&cb->rack, srtt, false, 0, 3), want < srtt ? want : srtt);
-    CHECK(tcp_rack_reo_wnd(&cb->rack, srtt, false, 0, 3) > cb->rack.min_rtt / 4);
+    uint64_t want = 2 * rk.min_rtt / 4;
+    CHECK(rk.min_rtt >= 4000);
+    CHECK_EQ(tcp_rack_reo_wnd(&rk, srtt, false, 0, 3), want < srtt ? want : srtt);
+    CHECK(tcp_rack_reo_wnd(&rk, srtt, false, 0, 3) > rk.min_rtt / 4);
     /* RFC 3708/4015: the episode's only retransmission was D-SACKed, so the
      * reduction is undone - nothing was lost on this path, and ssthresh is
      * back at its initial "arbitrarily high" value (RFC 5681 s3.1). */
@@ -298,8 +301,10 @@ TEST(tcp_rack_e2e_one_loss_full_window_one_retransmission)
     CHECK_EQ(n.dropped, 1);
     /* The window really was full when the loss happened: more than half
      * the receive buffer was parked behind the hole at some point. */
-    CHECK(tcp_cb_of(b)->ooo.stats.bytes_queued > tcp_cb_of(b)->rcv.cap / 2);
-    CHECK_EQ(tcp_cb_of(b)->ooo.stats.cap_bytes_dropped, 0);
+    struct tern_tcp_ooo_stats os; /* B's stack holds this one connection */
+    tcp_stack_ooo_stats(n.t.sb, &os);
+    CHECK(os.bytes_queued > tcp_cb_of(b)->rcv.cap / 2);
+    CHECK_EQ(os.cap_bytes_dropped, 0);
     CHECK_EQ(st->tcp.retransmits - rtx0, 1);
     CHECK_EQ(st->tcp.timeouts, 0);
     finish(&n, l, a, b);

@@ -180,6 +180,7 @@ static uint64_t sweep_seed(uint64_t seed, struct totals *t)
         CHECK_EQ(m.tcp_ring_bytes, base[k].tcp_ring_bytes);
         CHECK_EQ(m.tcp_time_wait, base[k].tcp_time_wait);
         CHECK_EQ(m.tcp_syn_reqs, base[k].tcp_syn_reqs);
+        CHECK_EQ(m.tcp_cold, base[k].tcp_cold);
         CHECK_EQ(m.arp_entries, base[k].arp_entries);
         CHECK_EQ(m.arp_queued, base[k].arp_queued);
         CHECK_EQ(m.reasm_bytes, base[k].reasm_bytes);

@@ -559,7 +559,7 @@ TEST(udp_rcvbuf_overflow_counted_and_bounded)
     CHECK_EQ(row.recv_q, 900);
     CHECK_EQ(row.rx_drops, 11);
     CHECK_EQ(st(w->s)->udp.rcvbuf_errors, 11);
-    CHECK(sk->rq.cap == 1024 && sk->rq.used <= 1024);
+    CHECK(udp_of(sk)->rq.cap == 1024 && udp_of(sk)->rq.used <= 1024);
     int got = 0;
     while (tern_sock_recv(sk, buf, sizeof buf, 0) == 100)
         got++;

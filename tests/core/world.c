@@ -152,6 +152,7 @@ void world_end(struct world *w)
     CHECK_EQ(m.tcp_ring_bytes, 0);
     CHECK_EQ(m.tcp_time_wait, 0);
     CHECK_EQ(m.tcp_syn_reqs, 0); /* SYN-queue records give up after 3 minutes (R2) */
+    CHECK_EQ(m.tcp_cold, 0);     /* cold blocks go with their connections (tcp_cold.c) */
     world_drain(w);
     tern_stack_free(w->s);
     tern_device_destroy(w->dev);

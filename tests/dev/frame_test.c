@@ -301,7 +301,7 @@ TEST(tcp_rx_in_place_bad_checksum_dropped_data_intact)
     inject_corrupt(w, &d);
     CHECK_EQ(tern_stack_stats(w->s)->tcp.drop_csum, bad0 + 1);
     CHECK_EQ(cb->rcv_nxt, P_ISN + 1);
-    CHECK_EQ(cb->ooo.placed, 0);
+    CHECK_EQ(cb->placed, 0);
     CHECK_EQ(tern_sock_recv(sk, in, sizeof in, 0), TERN_E_AGAIN);
     d.payload = b;
     d.payload_len = 600;
