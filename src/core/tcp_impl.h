@@ -205,7 +205,11 @@ struct tcp_stack {
     struct tern_timer rq_timer;
     uint32_t force_iss;        /* test hook: next ISN if force_iss_set */
     bool force_iss_set;
-    size_t mem_conns, mem_ring_bytes; /* rings held (tcp.c), for tern_stack_mem */
+    size_t mem_conns;          /* TCBs with rings set up (tcp.c), for tern_stack_mem */
+    /* Ring chunks of every connection (ringbuf.c) and the budget's state
+     * (tcp.c tcp_mem_*: cfg.tcp_mem_low/pressure/high). */
+    struct tern_ring_pool pool;
+    bool mem_pressure;
     /* The highest timestamp tick (now in ms + the connection's ts_bump,
      * without the pair's offset) sent on any connection of an address
      * pair hashed to the slot: a new connection's clock starts above it,
@@ -221,6 +225,14 @@ static inline struct tcp_cb *tcp_cb_of(const struct tern_sock *sk) { return sk->
 const char *tcp_state_name(int state);
 struct tcp_cb *tcp_cb_new(struct tern_sock *sk);
 int tcp_alloc_rings(struct tcp_cb *cb);
+/* The buffer memory budget (docs/architecture.md "Buffers on demand"):
+ * under pressure (entered over cfg.tcp_mem_pressure, left below
+ * cfg.tcp_mem_low); over cfg.tcp_mem_high. */
+bool tcp_mem_under_pressure(struct tern_stack *s);
+bool tcp_mem_over_high(const struct tern_stack *s);
+void tcp_mem_reclaim(void *ctx, struct tern_ringbuf *except); /* the pool's reclaim */
+#define TCP_MEM_SMALL_BUF 65536u   /* rings of a connection created under pressure */
+#define TCP_MEM_PRESSURE_MSS 4u    /* window growth under pressure: segments */
 uint32_t tcp_new_iss(struct tern_stack *s, const struct tern_sockaddr *l,
                      const struct tern_sockaddr *r, uint64_t now);
 void tcp_set_state(struct tcp_cb *cb, int state, uint64_t now);
