@@ -35,6 +35,11 @@ void ring_pool_fini(struct tern_ring_pool *p)
     TERN_ASSERT(p->used == 0);
     for (size_t i = 0; i < p->nslabs; i++)
         free(p->slabs[i]);
+    while (p->tab_free) {
+        uint8_t **t = p->tab_free;
+        p->tab_free = (uint8_t **)(void *)t[0];
+        free(t);
+    }
     free(p->slabs);
     free(p->parked);
     memset(p, 0, sizeof *p);
@@ -96,12 +101,9 @@ static void pool_put(struct tern_ring_pool *p, uint8_t *c)
 }
 
 /* Keeps rb's place in pool->parked in step with ringbuf_parked(rb). */
-static void park_update(struct tern_ringbuf *rb)
+static void park_change(struct tern_ringbuf *rb, bool want)
 {
     struct tern_ring_pool *p = rb->pool;
-    bool want = ringbuf_parked(rb);
-    if (want == (rb->park != 0))
-        return;
     if (want) {
         if (p->nparked == p->parked_cap) {
             uint32_t nc = p->parked_cap ? p->parked_cap * 2 : 64;
@@ -120,6 +122,22 @@ static void park_update(struct tern_ringbuf *rb)
         last->park = i + 1;
         rb->park = 0;
     }
+}
+
+static inline void park_update(struct tern_ringbuf *rb)
+{
+    bool want = ringbuf_parked(rb);
+    if (want != (rb->park != 0))
+        park_change(rb, want);
+}
+
+/* A ring leaves pool->parked when nothing is parked any more (rings join
+ * it only through write_at: bytes placed by free_spans are committed or
+ * trimmed by the same segment's processing). */
+static inline void park_leave(struct tern_ringbuf *rb)
+{
+    if (rb->park && !ringbuf_parked(rb))
+        park_change(rb, false);
 }
 
 /* ---- the ring ---- */
@@ -148,19 +166,52 @@ static size_t ring_idx(const struct tern_ringbuf *rb, size_t pos)
     return i >= c ? i - c : i;
 }
 
+static uint8_t **tab_get(struct tern_ring_pool *p, uint32_t nslot)
+{
+    uint8_t **t;
+    if (nslot == p->tab_nslot && p->tab_free) {
+        t = p->tab_free;
+        p->tab_free = (uint8_t **)(void *)t[0];
+        p->tab_nfree--;
+        t[0] = NULL; /* the rest was cleared by tab_put's caller */
+    } else {
+        t = calloc(nslot, sizeof *t);
+        if (!t)
+            return NULL;
+    }
+    p->tab_bytes += (size_t)nslot * sizeof *t;
+    return t;
+}
+
+/* t's entries are all NULL. */
+static void tab_put(struct tern_ring_pool *p, uint8_t **t, uint32_t nslot)
+{
+    p->tab_bytes -= (size_t)nslot * sizeof *t;
+    if (!p->tab_nfree)
+        p->tab_nslot = nslot; /* the cache takes the size of the first table it keeps */
+    if (nslot == p->tab_nslot && p->tab_nfree < TERN_RING_TAB_CACHE) {
+        t[0] = (uint8_t *)(void *)p->tab_free;
+        p->tab_free = t;
+        p->tab_nfree++;
+    } else {
+        free(t);
+    }
+}
+
 static void release_all(struct tern_ringbuf *rb)
 {
     if (rb->tab) {
         for (uint32_t s = 0; s < rb->nslot; s++)
-            if (rb->tab[s])
+            if (rb->tab[s]) {
                 pool_put(rb->pool, rb->tab[s]);
-        free(rb->tab);
-        rb->pool->tab_bytes -= (size_t)rb->nslot * sizeof *rb->tab;
+                rb->tab[s] = NULL;
+            }
+        tab_put(rb->pool, rb->tab, rb->nslot);
         rb->tab = NULL;
     }
     rb->head = 0;
     rb->len = rb->resv = 0;
-    park_update(rb);
+    park_leave(rb);
 }
 
 void ringbuf_fini(struct tern_ringbuf *rb)
@@ -210,13 +261,11 @@ static bool back(struct tern_ringbuf *rb, size_t pos, size_t n, enum ring_alloc 
 {
     if (n == 0)
         return true;
-    if (!rb->tab) {
-        rb->tab = calloc(rb->nslot, sizeof *rb->tab);
-        if (!rb->tab)
-            return false;
-        rb->pool->tab_bytes += (size_t)rb->nslot * sizeof *rb->tab;
-    }
+    if (!rb->tab && !(rb->tab = tab_get(rb->pool, rb->nslot)))
+        return false;
     size_t i = ring_idx(rb, pos);
+    if ((i & MASK) + n <= CH && rb->tab[i >> SH]) /* one chunk, held */
+        return true;
     size_t s = i >> SH;
     size_t k = ((i & MASK) + n + MASK) >> SH; /* slots touched */
     for (; k; k--) {
@@ -239,6 +288,11 @@ static bool back(struct tern_ringbuf *rb, size_t pos, size_t n, enum ring_alloc 
 static void copy_in(struct tern_ringbuf *rb, size_t pos, const uint8_t *src, size_t n)
 {
     size_t i = ring_idx(rb, pos), c = circle(rb);
+    if ((i & MASK) + n <= CH) { /* within one chunk: the common case */
+        if (n)
+            memcpy(rb->tab[i >> SH] + (i & MASK), src, n);
+        return;
+    }
     while (n) {
         size_t o = i & MASK, k = CH - o;
         if (k > n)
@@ -255,6 +309,11 @@ static void copy_in(struct tern_ringbuf *rb, size_t pos, const uint8_t *src, siz
 static void copy_out(const struct tern_ringbuf *rb, size_t pos, uint8_t *dst, size_t n)
 {
     size_t i = ring_idx(rb, pos), c = circle(rb);
+    if ((i & MASK) + n <= CH) {
+        if (n)
+            memcpy(dst, rb->tab[i >> SH] + (i & MASK), n);
+        return;
+    }
     while (n) {
         size_t o = i & MASK, k = CH - o;
         if (k > n)
@@ -291,7 +350,7 @@ size_t ringbuf_write(struct tern_ringbuf *rb, const void *src, size_t n)
     if (rb->resv < rb->len)
         rb->resv = rb->len;
     TERN_ASSERT(rb->len <= rb->cap);
-    park_update(rb);
+    park_leave(rb);
     return n;
 }
 
@@ -354,7 +413,7 @@ size_t ringbuf_consume(struct tern_ringbuf *rb, size_t n)
         if (++s == rb->nslot)
             s = 0;
     }
-    park_update(rb);
+    park_leave(rb);
     return n;
 }
 
@@ -364,7 +423,7 @@ size_t ringbuf_read(struct tern_ringbuf *rb, void *dst, size_t n)
     return ringbuf_consume(rb, n);
 }
 
-bool ringbuf_reserve(struct tern_ringbuf *rb, size_t off, size_t n, enum ring_alloc cls)
+static bool reserve(struct tern_ringbuf *rb, size_t off, size_t n, enum ring_alloc cls)
 {
     size_t room = rb->cap - rb->len;
     if (off > room || n > room - off)
@@ -372,9 +431,14 @@ bool ringbuf_reserve(struct tern_ringbuf *rb, size_t off, size_t n, enum ring_al
     return back(rb, rb->len + off, n, cls);
 }
 
+bool ringbuf_reserve(struct tern_ringbuf *rb, size_t off, size_t n, enum ring_alloc cls)
+{
+    return reserve(rb, off, n, cls);
+}
+
 size_t ringbuf_write_at(struct tern_ringbuf *rb, size_t off, const void *src, size_t n)
 {
-    if (n == 0 || !ringbuf_reserve(rb, off, n, RING_MUST))
+    if (n == 0 || !reserve(rb, off, n, RING_MUST))
         return 0;
     copy_in(rb, rb->len + off, src, n);
     size_t end = rb->len + off + n;
@@ -390,7 +454,7 @@ size_t ringbuf_commit(struct tern_ringbuf *rb, size_t n)
         return 0;
     rb->len += (uint32_t)n;
     TERN_ASSERT(rb->len <= rb->cap);
-    park_update(rb);
+    park_leave(rb);
     return n;
 }
 
@@ -405,7 +469,7 @@ void ringbuf_trim(struct tern_ringbuf *rb, size_t keep)
         return;
     }
     release_from(rb, a);
-    park_update(rb);
+    park_leave(rb);
 }
 
 /* Spans over positions [pos, pos + n), all backed. */
@@ -413,6 +477,11 @@ static int make_spans(const struct tern_ringbuf *rb, size_t pos, size_t n,
                       struct tern_ringbuf_span *out, int max)
 {
     size_t i = ring_idx(rb, pos), c = circle(rb);
+    if ((i & MASK) + n <= CH) { /* one chunk */
+        out[0].p = rb->tab[i >> SH] + (i & MASK);
+        out[0].n = n;
+        return 1;
+    }
     int k = 0;
     while (n) {
         size_t o = i & MASK, m = CH - o;
@@ -443,6 +512,12 @@ int ringbuf_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
         return 0;
     if (n > rb->len - off)
         n = rb->len - off;
+    size_t i = ring_idx(rb, off);
+    if ((i & MASK) + n <= CH) { /* within one chunk: the common case */
+        out[0].p = rb->tab[i >> SH] + (i & MASK);
+        out[0].n = n;
+        return 1;
+    }
     int k = make_spans(rb, off, n, out, max);
     return k < 0 ? -k - 1 : k;
 }
@@ -450,12 +525,24 @@ int ringbuf_spans(const struct tern_ringbuf *rb, size_t off, size_t n,
 int ringbuf_free_spans(struct tern_ringbuf *rb, size_t off, size_t n,
                        struct tern_ringbuf_span *out, int max, enum ring_alloc cls)
 {
-    if (n == 0 || max <= 0 || !ringbuf_reserve(rb, off, n, cls))
+    size_t room = rb->cap - rb->len;
+    if (n == 0 || max <= 0 || off > room || n > room - off)
+        return 0;
+    size_t pos = rb->len + off;
+    size_t i = ring_idx(rb, pos);
+    uint8_t *c;
+    if ((i & MASK) + n <= CH && rb->tab && (c = rb->tab[i >> SH])) { /* one chunk, held */
+        out[0].p = c + (i & MASK);
+        out[0].n = n;
+        if (rb->resv < pos + n)
+            rb->resv = (uint32_t)(pos + n);
+        return 1;
+    }
+    if (!back(rb, pos, n, cls))
         return 0;
     int k = make_spans(rb, rb->len + off, n, out, max);
     size_t end = rb->len + off + n;
     if (rb->resv < end) /* bytes may be written there: hold the chunks */
         rb->resv = (uint32_t)end;
-    park_update(rb);
     return k < 0 ? 0 : k;
 }

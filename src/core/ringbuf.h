@@ -61,14 +61,22 @@ struct tern_ring_pool {
     size_t tab_bytes;      /* bytes of slot tables held by rings */
     uint8_t **slabs;
     size_t nslabs, slabs_cap;
-    /* Rings with bytes parked beyond their readable data (ringbuf_parked). */
+    /* Rings with bytes parked beyond their readable data by write_at
+     * (ringbuf_parked), which reclaim may trim. */
     struct tern_ringbuf **parked;
     uint32_t nparked, parked_cap;
     /* Over max: free memory, never from `except` (the ring asking). */
     void (*reclaim)(void *ctx, struct tern_ringbuf *except);
     void *reclaim_ctx;
     uint64_t refused;      /* allocations refused for the budget */
+    /* Slot tables given back, kept for reuse (linked through their first
+     * entry): only tables of tab_nslot entries, at most
+     * TERN_RING_TAB_CACHE of them, so a ring that drains and refills
+     * calls no allocator. */
+    uint8_t **tab_free;
+    uint32_t tab_nslot, tab_nfree;
 };
+#define TERN_RING_TAB_CACHE 256
 
 void ring_pool_init(struct tern_ring_pool *p);
 /* Frees every slab: every ring of the pool must be finished first. */

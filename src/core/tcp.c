@@ -144,7 +144,7 @@ int tcp_alloc_rings(struct tcp_cb *cb)
 
 /* The budget's states, as Linux's tcp_mem: pressure is entered over
  * cfg.tcp_mem_pressure and left only below cfg.tcp_mem_low. */
-bool tcp_mem_under_pressure(struct tern_stack *s)
+bool tcp_mem_pressure_check(struct tern_stack *s)
 {
     struct tcp_stack *t = s->tcp;
     size_t used = t->pool.used;

@@ -228,7 +228,14 @@ int tcp_alloc_rings(struct tcp_cb *cb);
 /* The buffer memory budget (docs/architecture.md "Buffers on demand"):
  * under pressure (entered over cfg.tcp_mem_pressure, left below
  * cfg.tcp_mem_low); over cfg.tcp_mem_high. */
-bool tcp_mem_under_pressure(struct tern_stack *s);
+bool tcp_mem_pressure_check(struct tern_stack *s); /* the transitions */
+static inline bool tcp_mem_under_pressure(struct tern_stack *s)
+{
+    const struct tcp_stack *t = s->tcp;
+    if (!t->mem_pressure && t->pool.used <= s->cfg.tcp_mem_pressure)
+        return false; /* the common case, inline */
+    return tcp_mem_pressure_check(s);
+}
 bool tcp_mem_over_high(const struct tern_stack *s);
 void tcp_mem_reclaim(void *ctx, struct tern_ringbuf *except); /* the pool's reclaim */
 #define TCP_MEM_SMALL_BUF 65536u   /* rings of a connection created under pressure */
