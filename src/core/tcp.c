@@ -157,11 +157,6 @@ bool tcp_mem_pressure_check(struct tern_stack *s)
     return t->mem_pressure;
 }
 
-bool tcp_mem_over_high(const struct tern_stack *s)
-{
-    return s->tcp->pool.used + TERN_RING_CHUNK > s->cfg.tcp_mem_high;
-}
-
 /* The pool's reclaim (an allocation would pass cfg.tcp_mem_high): prune
  * the out-of-order queues of other connections until usage is back under
  * cfg.tcp_mem_pressure. RFC 9293 s3.10.7.4 lets a receiver drop segments

@@ -236,7 +236,10 @@ static inline bool tcp_mem_under_pressure(struct tern_stack *s)
         return false; /* the common case, inline */
     return tcp_mem_pressure_check(s);
 }
-bool tcp_mem_over_high(const struct tern_stack *s);
+static inline bool tcp_mem_over_high(const struct tern_stack *s)
+{
+    return s->tcp->pool.used + TERN_RING_CHUNK > s->cfg.tcp_mem_high;
+}
 void tcp_mem_reclaim(void *ctx, struct tern_ringbuf *except); /* the pool's reclaim */
 #define TCP_MEM_SMALL_BUF 65536u   /* rings of a connection created under pressure */
 #define TCP_MEM_PRESSURE_MSS 4u    /* window growth under pressure: segments */

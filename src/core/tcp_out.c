@@ -68,6 +68,14 @@ static uint32_t rcv_sws_thresh(const struct tcp_cb *cb)
  * SHLD-14). Returns the field value. */
 static uint16_t window_field(struct tcp_cb *cb, bool syn)
 {
+    /* Over the memory budget's hard limit no window grows (tcp_rcv_wnd);
+     * a connection whose offer has run low gets room back by pruning
+     * out-of-order data parked elsewhere (tcp_mem_reclaim, RFC 2018 s8),
+     * so in-order transfers go on while parked bytes are refused - else
+     * a zero-window probe, which takes no memory, would never free any. */
+    if (!syn && cb->rings && tcp_mem_over_high(cb->sk->s) &&
+        (uint32_t)(cb->rcv_adv - cb->rcv_nxt) < TCP_MEM_PRESSURE_MSS * (uint32_t)cb->rcv_mss)
+        tcp_mem_reclaim(cb->sk->s, &cb->rcv);
     uint32_t avail = tcp_rcv_wnd(cb);
     if (syn) { /* RFC 7323 s2.2: the window of a SYN is not scaled */
         uint16_t f = (uint16_t)(avail > 65535 ? 65535 : avail);
