@@ -5,9 +5,9 @@
  *    socket slot (struct tern_sock) and the TCB (struct tcp_cb, which holds
  *    the out-of-order and SACK ranges inline) are preallocated for
  *    cfg.max_sockets when the stack is created; the send and receive rings
- *    (cfg.tcp_sndbuf + cfg.tcp_rcvbuf) are malloc'd when the connection is
- *    created (connect, or the handshake that creates a child) and freed when it
- *    ends. Plus the port table's two hash tables (bind and 4-tuple) of
+ *    (up to cfg.tcp_sndbuf + cfg.tcp_rcvbuf) hold 16 KiB chunks of the
+ *    stack's pool only while they hold data (src/core/ringbuf.c): none
+ *    while idle; tern_stack_mem's tcp_ring_bytes counts them. Plus the port table's two hash tables (bind and 4-tuple) of
  *    4-byte chain heads, the next power of two >= 2 x max_sockets buckets
  *    each (src/core/ports.c): 16 to 32 bytes per socket slot.
  * 2. VmRSS / VmSize (/proc/self/status) with N idle connections (default
@@ -126,8 +126,13 @@ static int bench_tern_idle(unsigned n)
     printf("tern, counted per connection endpoint (one socket):\n");
     printf("  struct tcp_cb %zu + struct tern_sock %zu + hash heads %zu = %zu bytes of control "
            "state\n", sizeof(struct tcp_cb), sizeof(struct tern_sock), heads, ctl);
-    printf("  + send ring %u + receive ring %u = %zu bytes allocated (malloc'd at connection "
-           "creation)\n", cfg.tcp_sndbuf, cfg.tcp_rcvbuf, ctl + ring);
+    struct tern_stack_mem ma, mb;
+    stack_mem_usage(sa, &ma);
+    stack_mem_usage(sb, &mb);
+    printf("  + rings of up to %u + %u bytes, holding ring chunks only while they hold data: "
+           "%zu bytes held by both stacks now\n", cfg.tcp_sndbuf, cfg.tcp_rcvbuf,
+           ma.tcp_ring_bytes + mb.tcp_ring_bytes);
+    (void)ring;
     printf("tern, measured: %u idle connections (%u sockets: both ends, %u established) "
            "set up in %.1f s\n", n, 2 * n, (unsigned)est, setup);
     printf("  %-38s %10s %10s\n", "", "VmRSS MiB", "VmSize MiB");
@@ -249,9 +254,8 @@ static int bench_tern_timewait(unsigned n)
            tw ? (double)tcp_tw_mem(sb) / (double)tw : 0.0, tcp_tw_reserved(sb),
            mib(tcp_tw_reserved(sb)));
 #else
-    printf("  counted: struct tcp_cb %zu + struct tern_sock %zu + rings %u bytes malloc'd per "
-           "connection\n", sizeof(struct tcp_cb), sizeof(struct tern_sock),
-           cfg.tcp_sndbuf + cfg.tcp_rcvbuf);
+    printf("  counted: struct tcp_cb %zu + struct tern_sock %zu per connection (rings: chunks "
+           "only while holding data)\n", sizeof(struct tcp_cb), sizeof(struct tern_sock));
 #endif
     printf("  %-38s %10s %10s\n", "", "VmRSS MiB", "VmSize MiB");
     printf("  %-38s %10.1f %10.1f\n", "before the stacks", mib(rss0), mib(vsz0));

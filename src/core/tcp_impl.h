@@ -7,9 +7,10 @@
  *
  * Storage: one struct tcp_cb per socket slot, allocated with the stack
  * (cfg.max_sockets of them); sk->pcb points at cbs[sk->idx]. A connection's
- * send and receive rings are allocated when it is created (connect, or the
- * handshake's ACK or cookie that creates a child) and freed when it ends:
- * bounded by max_sockets, never per segment. A half-open passive
+ * send and receive rings are set up when it is created (connect, or the
+ * handshake's ACK or cookie that creates a child) and hold chunks of the
+ * stack's pool (tcp_stack.pool, ringbuf.h) only while they hold data,
+ * under the budget cfg.tcp_mem_* (tcp.c tcp_mem_*). A half-open passive
  * connection is a request record of <= 128 bytes until then (tcp_req.c,
  * the per-listener SYN queue). A connection in TIME_WAIT whose socket the
  * app let go of is a 64-byte record (tcp_tw.c, capped by cfg.tcp_tw_mem
