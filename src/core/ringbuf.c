@@ -100,8 +100,8 @@ static void pool_put(struct tern_ring_pool *p, uint8_t *c)
     p->used -= CH;
 }
 
-/* Keeps rb's place in pool->parked in step with ringbuf_parked(rb). */
-static void park_change(struct tern_ringbuf *rb, bool want)
+/* Puts rb on pool->parked or takes it off; false: no memory to list it. */
+static bool park_change(struct tern_ringbuf *rb, bool want)
 {
     struct tern_ring_pool *p = rb->pool;
     if (want) {
@@ -109,7 +109,7 @@ static void park_change(struct tern_ringbuf *rb, bool want)
             uint32_t nc = p->parked_cap ? p->parked_cap * 2 : 64;
             struct tern_ringbuf **np = realloc(p->parked, nc * sizeof *np);
             if (!np)
-                return; /* not reclaimable then; still correct */
+                return false;
             p->parked = np;
             p->parked_cap = nc;
         }
@@ -122,13 +122,7 @@ static void park_change(struct tern_ringbuf *rb, bool want)
         last->park = i + 1;
         rb->park = 0;
     }
-}
-
-static inline void park_update(struct tern_ringbuf *rb)
-{
-    bool want = ringbuf_parked(rb);
-    if (want != (rb->park != 0))
-        park_change(rb, want);
+    return true;
 }
 
 /* A ring leaves pool->parked when nothing is parked any more (rings join
@@ -395,7 +389,10 @@ size_t ringbuf_consume(struct tern_ringbuf *rb, size_t n)
         return 0;
     rb->len -= (uint32_t)n;
     rb->resv -= (uint32_t)n;
-    if (rb->resv == 0) { /* nothing readable, nothing parked */
+    if (rb->resv == 0 || (rb->len == 0 && !rb->park)) {
+        /* nothing readable, nothing parked by write_at (bytes beyond len
+         * on an unlisted ring were placed for a segment that was then
+         * dropped) */
         release_all(rb);
         return n;
     }
@@ -440,11 +437,16 @@ size_t ringbuf_write_at(struct tern_ringbuf *rb, size_t off, const void *src, si
 {
     if (n == 0 || !reserve(rb, off, n, RING_MUST))
         return 0;
+    if (!rb->park && !park_change(rb, true)) { /* parked bytes are always listed */
+        release_from(rb, rb->resv > rb->len ? rb->resv : rb->len);
+        if (rb->resv == 0)
+            release_all(rb);
+        return 0;
+    }
     copy_in(rb, rb->len + off, src, n);
     size_t end = rb->len + off + n;
     if (rb->resv < end)
         rb->resv = (uint32_t)end;
-    park_update(rb);
     return n;
 }
 

@@ -188,8 +188,7 @@ int tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t rcv_
      * (RFC 9293 s3.8.6: an offered window is not taken back); out-of-order
      * data only while the budget allows (cfg.tcp_mem_high: so many
      * connections parking data cannot take more than the budget). */
-    if (!(in_order && placed >= end2 - seq) && /* placed: held already */
-        !ringbuf_reserve(rb, off, end2 - seq, in_order ? RING_MUST : RING_OPT)) {
+    if (!ringbuf_reserve(rb, off, end2 - seq, in_order ? RING_MUST : RING_OPT)) {
         res->dropped = n;
         res->nomem = end2 - seq;
         q->stats.nomem_bytes_dropped += end2 - seq;

@@ -66,6 +66,15 @@ TEST(ringbuf_chunks_on_demand)
     CHECK(rb.tab == NULL);
     CHECK_EQ(pool.used, 0);
     CHECK_EQ(pool.tab_bytes, 0);
+    /* bytes placed in the free area for a segment that was then dropped
+     * (free_spans, never committed) do not keep a chunk once the ring
+     * drains */
+    struct tern_ringbuf_span sp[TERN_RINGBUF_SPANS];
+    CHECK_EQ(ringbuf_write(&rb, in, 3), 3);
+    CHECK(ringbuf_free_spans(&rb, 0, 100, sp, TERN_RINGBUF_SPANS, RING_MUST) == 1);
+    CHECK_EQ(ringbuf_read(&rb, out, 3), 3);
+    CHECK_EQ(ringbuf_chunks(&rb), 0);
+    CHECK_EQ(pool.used, 0);
     /* the chunks went back to the pool, not to the allocator */
     CHECK_EQ(pool.nfree, pool.nslabs * TERN_RING_SLAB_CHUNKS);
     CHECK_EQ(pool.nslabs, 1);
