@@ -6,10 +6,10 @@
  *    out-of-order ranges, SACK scoreboard and RACK table are a cold block,
  *    struct tcp_cold, that an idle connection does not hold) come from
  *    pools that grow by chunks of 1024 as sockets open, up to
- *    cfg.max_sockets (before: preallocated for all of them); the send and receive rings
- *    (cfg.tcp_sndbuf + cfg.tcp_rcvbuf) are malloc'd when the connection is
- *    created (connect, or the handshake that creates a child) and freed when it
- *    ends. Plus the port table's two hash tables (bind and 4-tuple) of
+ *    cfg.max_sockets; the send and receive rings (up to cfg.tcp_sndbuf +
+ *    cfg.tcp_rcvbuf) hold 16 KiB chunks of the stack's pool only while
+ *    they hold data (src/core/ringbuf.c): none while idle; tern_stack_mem's
+ *    tcp_ring_bytes counts them. Plus the port table's two hash tables (bind and 4-tuple) of
  *    4-byte chain heads, the next power of two >= 2 x max_sockets buckets
  *    each (src/core/ports.c): 16 to 32 bytes per socket slot.
  * 2. VmRSS / VmSize (/proc/self/status) with N idle connections (default
@@ -30,8 +30,8 @@
  * Not a test: nothing is asserted.
  *
  *     make bench BENCH=tcp_mem      [BENCH_IDLE=N overrides 100000, at most 1000000]
- *     BENCH_RINGBUF=B: send and receive rings of B bytes (>= 1024) for part 2;
- *     small rings come from the heap, so RSS minus their bytes is the rest.
+ *     BENCH_RINGBUF=B: send and receive rings of at most B bytes (>= 1024)
+ *     for part 2 (idle rings hold no chunk whatever their size).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,7 +70,7 @@ static int bench_tern_idle(unsigned n)
     tern_config_defaults(&cfg);
     cfg.max_sockets = n + nports + 16;
     cfg.tcp_syn_backlog = 1024;
-    const char *rb = getenv("BENCH_RINGBUF"); /* ring size: small rings come from the heap */
+    const char *rb = getenv("BENCH_RINGBUF"); /* ring limit */
     if (rb && atoi(rb) >= 1024)
         cfg.tcp_sndbuf = cfg.tcp_rcvbuf = (uint32_t)atoi(rb);
     cfg.seed = 1;
@@ -124,7 +124,6 @@ static int bench_tern_idle(unsigned n)
     size_t est = 0;
     for (unsigned i = 0; i < n; i++)
         est += tern_sock_poll(cl[i]) & TERN_POLLOUT ? 1 : 0;
-    size_t ring = (size_t)cfg.tcp_sndbuf + cfg.tcp_rcvbuf;
     size_t nb = 1;
     while (nb < 2 * (size_t)cfg.max_sockets)
         nb <<= 1;
@@ -136,8 +135,12 @@ static int bench_tern_idle(unsigned n)
     printf("  cold blocks (struct tcp_cold %zu bytes, only while loss, SACK or a hole needs "
            "one) held by the idle endpoints: %zu\n", sizeof(struct tcp_cold),
            tcp_cold_count(sa) + tcp_cold_count(sb));
-    printf("  + send ring %u + receive ring %u = %zu bytes allocated (malloc'd at connection "
-           "creation)\n", cfg.tcp_sndbuf, cfg.tcp_rcvbuf, ctl + ring);
+    struct tern_stack_mem ma, mb;
+    stack_mem_usage(sa, &ma);
+    stack_mem_usage(sb, &mb);
+    printf("  + rings of up to %u + %u bytes, holding ring chunks only while they hold data: "
+           "%zu bytes held by both stacks now\n", cfg.tcp_sndbuf, cfg.tcp_rcvbuf,
+           ma.tcp_ring_bytes + mb.tcp_ring_bytes);
     printf("tern, measured: %u idle connections (%u sockets: both ends, %u established) "
            "set up in %.1f s\n", n, 2 * n, (unsigned)est, setup);
     printf("  %-38s %10s %10s\n", "", "VmRSS MiB", "VmSize MiB");
@@ -147,9 +150,6 @@ static int bench_tern_idle(unsigned n)
     printf("  resident per connection endpoint: %.0f bytes (whole run: %.0f); virtual: %.0f bytes\n",
            (double)(rss2 - rss1) / (2.0 * n), (double)(rss2 - rss0) / (2.0 * n),
            (double)(vsz2 - vsz1) / (2.0 * n));
-    if (ring < 64 * 1024) /* heap rings: their malloc'd bytes (+16 each) are known exactly */
-        printf("  resident per endpoint minus its two heap rings (%zu + 32 bytes): %.0f bytes\n",
-               ring, (double)(rss2 - rss1) / (2.0 * n) - (double)(ring + 32));
     for (unsigned i = 0; i < n; i++) {
         tern_sock_abort(cl[i]);
         tern_sock_abort(sv[i]);
@@ -262,9 +262,8 @@ static int bench_tern_timewait(unsigned n)
            tw ? (double)tcp_tw_mem(sb) / (double)tw : 0.0, tcp_tw_reserved(sb),
            mib(tcp_tw_reserved(sb)));
 #else
-    printf("  counted: struct tcp_cb %zu + struct tern_sock %zu + rings %u bytes malloc'd per "
-           "connection\n", sizeof(struct tcp_cb), sizeof(struct tern_sock),
-           cfg.tcp_sndbuf + cfg.tcp_rcvbuf);
+    printf("  counted: struct tcp_cb %zu + struct tern_sock %zu per connection (rings: chunks "
+           "only while holding data)\n", sizeof(struct tcp_cb), sizeof(struct tern_sock));
 #endif
     printf("  %-38s %10s %10s\n", "", "VmRSS MiB", "VmSize MiB");
     printf("  %-38s %10.1f %10.1f\n", "before the stacks", mib(rss0), mib(vsz0));

@@ -68,6 +68,16 @@ struct tern_config {
     uint64_t tcp_tw_mem;          /* 16 MiB of TIME_WAIT records (64 B each, with their
                                    * hash: ~250k connections); beyond, the oldest is
                                    * recycled */
+    /* TCP buffer memory, bytes of ring chunks held by all connections
+     * (src/core/ringbuf.c; as Linux's tcp_mem, docs/architecture.md
+     * "Buffers on demand"): over tcp_mem_pressure the stack is under
+     * pressure until back below tcp_mem_low - new windows stay small and
+     * new connections get 64 KiB rings; at tcp_mem_high out-of-order data
+     * is pruned first, then new data refused (data inside a window
+     * already offered is still taken). */
+    uint64_t tcp_mem_low;         /* 192 MiB */
+    uint64_t tcp_mem_pressure;    /* 256 MiB */
+    uint64_t tcp_mem_high;        /* 384 MiB */
     uint32_t tcp_syn_backlog;     /* 128 half-open per listener; beyond, SYN cookies */
     uint64_t tcp_user_timeout_us; /* 300 s (RFC 9293 s3.8.4 / RFC 5482): no progress -> abort */
     uint64_t tcp_rto_min_us;      /* 200 ms as Linux (RFC 6298 s2.4 says 1 s: DEVIATION) */
@@ -186,6 +196,10 @@ struct tern_stats {
          * congestion responses undone as spurious (RFC 2883 D-SACK /
          * RFC 4015 Eifel). */
         uint64_t tw_reopened, blackhole_mss_downs, spurious_undos;
+        /* Buffer memory (cfg tcp_mem_*): entries into the pressure state,
+         * out-of-order bytes pruned over tcp_mem_high, segments (or parts)
+         * refused for want of buffer memory. */
+        uint64_t mem_pressure, ooo_pruned_bytes, mem_drops;
     } tcp;
 };
 TERN_API const struct tern_stats *tern_stack_stats(const struct tern_stack *s);

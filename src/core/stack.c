@@ -40,6 +40,9 @@ void tern_config_defaults(struct tern_config *cfg)
     cfg->tcp_rcvbuf = 262144;
     cfg->tcp_msl_us = 30000000;        /* 2*MSL = 60 s, Linux TCP_TIMEWAIT_LEN */
     cfg->tcp_tw_mem = 16u << 20; /* >= 128: one record and the first 16 buckets */
+    cfg->tcp_mem_low = 192u << 20;
+    cfg->tcp_mem_pressure = 256u << 20;
+    cfg->tcp_mem_high = 384u << 20;
     cfg->tcp_syn_backlog = 128;
     cfg->tcp_user_timeout_us = 300000000; /* 5 min */
     /* DEVIATION: RFC 6298 s2.4 says the RTO SHOULD be at least 1 s; like
@@ -69,7 +72,9 @@ static bool config_valid(const struct tern_config *c)
            c->udp_rcvbuf >= 256 && c->udp_rcvbuf <= (8u << 20) && c->tcp_sndbuf >= 1024 &&
            c->tcp_sndbuf <= (64u << 20) && c->tcp_rcvbuf >= 1024 &&
            c->tcp_rcvbuf <= (64u << 20) && c->tcp_msl_us >= 1 && c->tcp_msl_us <= (1ull << 36) &&
-           c->tcp_tw_mem >= 128 && c->tcp_tw_mem <= (1ull << 40) && c->tcp_syn_backlog >= 1 &&
+           c->tcp_tw_mem >= 128 && c->tcp_tw_mem <= (1ull << 40) &&
+           c->tcp_mem_low <= c->tcp_mem_pressure && c->tcp_mem_pressure <= c->tcp_mem_high &&
+           c->tcp_mem_high >= 65536 && c->tcp_mem_high <= (1ull << 48) && c->tcp_syn_backlog >= 1 &&
            c->tcp_syn_backlog <= 65535 &&
            c->tcp_user_timeout_us >= 1 && c->tcp_user_timeout_us <= (1ull << 40) &&
            c->tcp_rto_min_us >= 1000 && c->tcp_rto_min_us <= 60000000 &&

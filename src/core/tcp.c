@@ -6,8 +6,11 @@
  * (tcp_timer.c), the socket ops (tcp_sock.c).
  *
  * TCBs: a table of cfg.max_sockets allocated with the stack, indexed like
- * the socket pool; a connection's rings are allocated when it starts and
- * freed when it ends (counted for tern_stack_mem: tcp_mem_usage).
+ * the socket pool; a connection's rings are set up when it starts and
+ * finished when it ends; their bytes are chunks of the per-stack pool
+ * (ringbuf.c), taken as data arrives and returned as it drains, under the
+ * budget cfg.tcp_mem_* (tcp_mem_*: pressure, pruning; counted for
+ * tern_stack_mem: tcp_mem_usage).
  * Demultiplexing: the 4-tuple table of ports.c (O(1)), then the listeners
  * bound to the port (a specific address beats 0.0.0.0).
  */
@@ -32,6 +35,10 @@ int tcp_init(struct tern_stack *s)
     if (!t)
         return TERN_E_NOMEM;
     s->tcp = t;
+    ring_pool_init(&t->pool);
+    t->pool.max = (size_t)s->cfg.tcp_mem_high;
+    t->pool.reclaim = tcp_mem_reclaim;
+    t->pool.reclaim_ctx = s;
     t->cb_chunks = calloc((s->cfg.max_sockets + SOCK_CHUNK - 1) / SOCK_CHUNK, sizeof *t->cb_chunks);
     if (!t->cb_chunks)
         return TERN_E_NOMEM;
@@ -48,7 +55,6 @@ static void cb_free_mem(struct tcp_cb *cb)
     if (cb->rings) {
         struct tcp_stack *t = cb->sk->s->tcp;
         t->mem_conns--;
-        t->mem_ring_bytes -= ringbuf_cap(&cb->snd) + ringbuf_cap(&cb->rcv);
         ringbuf_fini(&cb->snd);
         ringbuf_fini(&cb->rcv);
         cb->rings = false;
@@ -80,6 +86,7 @@ void tcp_fini(struct tern_stack *s)
         for (uint32_t c = 0; c < (s->cfg.max_sockets + SOCK_CHUNK - 1) / SOCK_CHUNK; c++)
             free(t->cb_chunks[c]);
     free(t->cb_chunks);
+    ring_pool_fini(&t->pool);
     free(t);
     s->tcp = NULL;
 }
@@ -114,12 +121,22 @@ int tcp_alloc_rings(struct tcp_cb *cb)
     if (cb->rings)
         return TERN_OK;
     struct tern_sock *sk = cb->sk;
-    if (ringbuf_init(&cb->snd, NULL, sk->sndbuf) < 0)
-        return TERN_E_NOMEM;
-    if (ringbuf_init(&cb->rcv, NULL, sk->rcvbuf) < 0) {
-        ringbuf_fini(&cb->snd);
-        return TERN_E_NOMEM;
+    struct tcp_stack *t = sk->s->tcp;
+    /* Nothing is allocated here: chunks come as data does (ringbuf.h). A
+     * connection made under memory pressure gets small rings - the
+     * receive ring only before any window was offered (an active open):
+     * a child's SYN-ACK may have offered more (RFC 9293 s3.8.6: the
+     * offer stands). */
+    uint32_t sndcap = sk->sndbuf, rcvcap = sk->rcvbuf;
+    if (tcp_mem_under_pressure(sk->s)) {
+        if (sndcap > TCP_MEM_SMALL_BUF)
+            sndcap = TCP_MEM_SMALL_BUF;
+        if (!cb->passive && rcvcap > TCP_MEM_SMALL_BUF)
+            rcvcap = TCP_MEM_SMALL_BUF;
     }
+    if (ringbuf_init(&cb->snd, &t->pool, sndcap) < 0 ||
+        ringbuf_init(&cb->rcv, &t->pool, rcvcap) < 0)
+        return TERN_E_NOMEM;
     /* Out-of-order bytes are parked in the receive ring's free space at
      * their final offsets, inside the window we offered (tcp_ooo.h), so the
      * byte cap is the ring itself: RFC 9293 s3.10.7.4 (SHLD-31) - keep
@@ -130,13 +147,58 @@ int tcp_alloc_rings(struct tcp_cb *cb)
      * queue itself is in the cold block (tcp_cold.c, which sets this cap
      * when it allocates one). */
     cb->rings = true;
-    sk->s->tcp->mem_conns++;
-    sk->s->tcp->mem_ring_bytes += ringbuf_cap(&cb->snd) + ringbuf_cap(&cb->rcv);
-    /* RFC 7323 s2.3: the smallest shift that lets the window cover rcvbuf. */
+    t->mem_conns++;
+    /* RFC 7323 s2.3: the smallest shift that lets the window cover the
+     * receive ring. */
     cb->rcv_ws = 0;
-    while (cb->rcv_ws < TERN_TCP_WSCALE_MAX && (sk->rcvbuf >> cb->rcv_ws) > 65535)
+    while (cb->rcv_ws < TERN_TCP_WSCALE_MAX && (rcvcap >> cb->rcv_ws) > 65535)
         cb->rcv_ws++;
     return TERN_OK;
+}
+
+/* The budget's states, as Linux's tcp_mem: pressure is entered over
+ * cfg.tcp_mem_pressure and left only below cfg.tcp_mem_low. */
+bool tcp_mem_pressure_check(struct tern_stack *s)
+{
+    struct tcp_stack *t = s->tcp;
+    size_t used = t->pool.used;
+    if (!t->mem_pressure && used > s->cfg.tcp_mem_pressure) {
+        t->mem_pressure = true;
+        s->stats.tcp.mem_pressure++;
+    } else if (t->mem_pressure && used < s->cfg.tcp_mem_low) {
+        t->mem_pressure = false;
+    }
+    return t->mem_pressure;
+}
+
+/* The pool's reclaim (an allocation would pass cfg.tcp_mem_high): prune
+ * the out-of-order queues of other connections until usage is back under
+ * cfg.tcp_mem_pressure. RFC 9293 s3.10.7.4 lets a receiver drop segments
+ * beyond RCV.NXT (it SHOULD hold them: SHLD-31, not MUST), and RFC 2018
+ * s8 allows discarding even SACKed data "if the receiver runs out of
+ * buffer space" (the sender keeps it until cumulatively ACKed and
+ * retransmits it on its timeout). In-order data is never pruned: it was
+ * ACKed. */
+void tcp_mem_reclaim(void *ctx, struct tern_ringbuf *except)
+{
+    struct tern_stack *s = ctx;
+    struct tcp_stack *t = s->tcp;
+    struct tern_ring_pool *p = &t->pool;
+    for (uint32_t i = p->nparked; i-- > 0 && p->used > s->cfg.tcp_mem_pressure;) {
+        if (i >= p->nparked)
+            continue;
+        struct tern_ringbuf *rb = p->parked[i];
+        if (rb == except)
+            continue;
+        /* Only receive rings park bytes (tcp_ooo.c). */
+        struct tcp_cb *cb = (struct tcp_cb *)(void *)((char *)rb - offsetof(struct tcp_cb, rcv));
+        if (cb->cold) { /* parked bytes are tracked by the cold block's queue */
+            s->stats.tcp.ooo_pruned_bytes += tcp_ooo_bytes(&cb->cold->ooo);
+            tcp_ooo_clear(&cb->cold->ooo);
+        }
+        cb->fin_ooo = false; /* the peer sends its FIN again */
+        ringbuf_trim(rb, 0);
+    }
 }
 
 /* RFC 7323 s5.4: the timestamp clock gets an offset so TSvals reveal no
@@ -493,7 +555,7 @@ void tcp_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
 {
     const struct tcp_stack *t = s->tcp;
     m->tcp_conns = t ? t->mem_conns : 0;
-    m->tcp_ring_bytes = t ? t->mem_ring_bytes : 0;
+    m->tcp_ring_bytes = t ? t->pool.used : 0;
     m->tcp_time_wait = t ? (size_t)t->tw_count + t->tw_full : 0;
     m->tcp_tw_bytes = tcp_tw_mem(s);
     m->tcp_syn_reqs = tcp_req_count(s);

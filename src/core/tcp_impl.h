@@ -7,9 +7,10 @@
  *
  * Storage: one struct tcp_cb per socket slot, allocated with the stack
  * (cfg.max_sockets of them); sk->pcb points at cbs[sk->idx]. A connection's
- * send and receive rings are allocated when it is created (connect, or the
- * handshake's ACK or cookie that creates a child) and freed when it ends:
- * bounded by max_sockets, never per segment. A half-open passive
+ * send and receive rings are set up when it is created (connect, or the
+ * handshake's ACK or cookie that creates a child) and hold chunks of the
+ * stack's pool (tcp_stack.pool, ringbuf.h) only while they hold data,
+ * under the budget cfg.tcp_mem_* (tcp.c tcp_mem_*). A half-open passive
  * connection is a request record of <= 128 bytes until then (tcp_req.c,
  * the per-listener SYN queue). A connection in TIME_WAIT whose socket the
  * app let go of is a 64-byte record (tcp_tw.c, capped by cfg.tcp_tw_mem
@@ -246,7 +247,11 @@ struct tcp_stack {
     struct tern_timer rq_timer;
     uint32_t force_iss;        /* test hook: next ISN if force_iss_set */
     bool force_iss_set;
-    size_t mem_conns, mem_ring_bytes; /* rings held (tcp.c), for tern_stack_mem */
+    size_t mem_conns;          /* TCBs with rings set up (tcp.c), for tern_stack_mem */
+    /* Ring chunks of every connection (ringbuf.c) and the budget's state
+     * (tcp.c tcp_mem_*: cfg.tcp_mem_low/pressure/high). */
+    struct tern_ring_pool pool;
+    bool mem_pressure;
     /* Cold blocks (tcp_cold.c): in use, and a few freed ones kept for reuse */
     uint32_t cold_count, cold_cached;
     struct tcp_cold *cold_cache; /* chained through the block's first bytes */
@@ -272,6 +277,24 @@ static inline struct tcp_cb *tcp_cb_of(const struct tern_sock *sk) { return sk->
 const char *tcp_state_name(int state);
 struct tcp_cb *tcp_cb_new(struct tern_sock *sk);
 int tcp_alloc_rings(struct tcp_cb *cb);
+/* The buffer memory budget (docs/architecture.md "Buffers on demand"):
+ * under pressure (entered over cfg.tcp_mem_pressure, left below
+ * cfg.tcp_mem_low); over cfg.tcp_mem_high. */
+bool tcp_mem_pressure_check(struct tern_stack *s); /* the transitions */
+static inline bool tcp_mem_under_pressure(struct tern_stack *s)
+{
+    const struct tcp_stack *t = s->tcp;
+    if (!t->mem_pressure && t->pool.used <= s->cfg.tcp_mem_pressure)
+        return false; /* the common case, inline */
+    return tcp_mem_pressure_check(s);
+}
+static inline bool tcp_mem_over_high(const struct tern_stack *s)
+{
+    return s->tcp->pool.used + TERN_RING_CHUNK > s->cfg.tcp_mem_high;
+}
+void tcp_mem_reclaim(void *ctx, struct tern_ringbuf *except); /* the pool's reclaim */
+#define TCP_MEM_SMALL_BUF 65536u   /* rings of a connection created under pressure */
+#define TCP_MEM_PRESSURE_MSS 4u    /* window growth under pressure: segments */
 uint32_t tcp_new_iss(struct tern_stack *s, const struct tern_sockaddr *l,
                      const struct tern_sockaddr *r, uint64_t now);
 void tcp_set_state(struct tcp_cb *cb, int state, uint64_t now);

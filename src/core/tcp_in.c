@@ -294,6 +294,8 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
     cb->rcv_nxt += res.advanced;
     if (res.advanced)
         sock_notify(cb->sk);
+    if (res.nomem)
+        cb->sk->s->stats.tcp.mem_drops++;
     /* RFC 5681 s4.2 / RFC 9293 s3.8.6.3: ACK at once for out-of-order or
      * duplicate data and when a hole fills; else every second full-sized
      * segment, or after the delayed-ACK timer. A segment larger than our
@@ -323,6 +325,7 @@ static bool take_fin(struct tcp_cb *cb, uint64_t now)
     cb->ack_now = true;
     if (cb->cold)
         tcp_ooo_clear(&cb->cold->ooo);
+    ringbuf_trim(&cb->rcv, 0);
     switch (cb->state) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:
@@ -529,22 +532,30 @@ static uint16_t tcp_seg_csum(const struct tern_ipv4_repr *ip, const uint8_t *p, 
 static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, const uint8_t *p,
                          size_t hlen, const struct tern_tcp_repr *seg, bool csum_ok)
 {
-    struct tern_ringbuf_span sp[2] = {{0}};
+    struct tern_ringbuf_span sp[TERN_RINGBUF_SPANS];
+    /* Only inside the window we offered: chunks for it are taken even over
+     * the memory budget (RING_MUST, RFC 9293 s3.8.6 - the offer stands);
+     * anything else takes the slow path, which trims it. */
+    int nsp;
     if (!cb || cb->state != TCP_ESTABLISHED || !cb->rings || !seg->payload_len ||
         seg->seq != cb->rcv_nxt || (seg->flags & (TERN_TCP_SYN | TERN_TCP_RST)) ||
         (cb->cold && (tcp_ooo_ranges(&cb->cold->ooo) || cb->cold->ooo.bytes)) ||
-        !ringbuf_free_spans(&cb->rcv, 0, seg->payload_len, sp))
+        tern_seq_gt(seg->seq + (uint32_t)seg->payload_len, cb->rcv_adv) ||
+        (nsp = ringbuf_free_spans(&cb->rcv, 0, seg->payload_len, sp, TERN_RINGBUF_SPANS,
+                                  RING_MUST)) == 0)
         return 0;
     size_t len = hlen + seg->payload_len;
     uint32_t sum = tern_csum_pseudo_ipv4(ip->src, ip->dst, TERN_IPPROTO_TCP, (uint16_t)len);
     sum = tern_csum_add(sum, p, hlen); /* hlen is a multiple of 4 */
     size_t at = 0;
-    for (int i = 0; i < 2 && sp[i].n; i++) {
+    for (int i = 0; i < nsp; i++) {
         sum = tern_csum_add_at(sum, tern_csum_copy(sp[i].p, seg->payload + at, sp[i].n, 0), at);
         at += sp[i].n;
     }
-    if (!csum_ok && tern_csum_fold(sum) != 0) /* csum_ok: the device verified it */
+    if (!csum_ok && tern_csum_fold(sum) != 0) { /* csum_ok: the device verified it */
+        ringbuf_trim(&cb->rcv, 0); /* nothing parked (above): hold no chunk for it */
         return -1;
+    }
     cb->placed = (uint32_t)seg->payload_len;
     return 1;
 }

@@ -183,6 +183,18 @@ int tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t rcv_
         q->stats.cap_bytes_dropped += n;
         goto out;
     }
+    /* Chunks for the bytes to be written (ringbuf.h). In-order data lies
+     * in the window we offered and is taken even over the memory budget
+     * (RFC 9293 s3.8.6: an offered window is not taken back); out-of-order
+     * data only while the budget allows (cfg.tcp_mem_high: so many
+     * connections parking data cannot take more than the budget). */
+    if (!ringbuf_reserve(rb, off, end2 - seq, in_order ? RING_MUST : RING_OPT)) {
+        res->dropped = n;
+        res->nomem = end2 - seq;
+        q->stats.nomem_bytes_dropped += end2 - seq;
+        q->stats.cap_bytes_dropped += end - end2;
+        goto out;
+    }
     res->dropped = end - end2;
     q->stats.cap_bytes_dropped += end - end2;
 
@@ -245,6 +257,8 @@ int tcp_ooo_input(struct tern_tcp_ooo *q, struct tern_ringbuf *rb, uint32_t rcv_
         q->stats.bytes_queued += newb;
     }
 out:
+    if (q->n == 0 && ringbuf_parked(rb)) /* nothing parked: hold no chunk past the data */
+        ringbuf_trim(rb, 0);
     q->stats.dup_bytes += res->dup;
     q->stats.trimmed_bytes += res->trimmed;
     return 0;

@@ -26,8 +26,12 @@
  *    the ARRIVING segment loses: a segment that would need a new range while
  *    all max_ranges are in use is dropped whole; a segment whose new bytes
  *    exceed the byte budget is cut at the budget (its lowest bytes, nearest
- *    RCV.NXT, are kept). Parked data is never discarded, so nothing we have
- *    SACKed is reneged (RFC 2018 s8 discourages reneging). DEVIATION: RFC
+ *    RCV.NXT, are kept). This module never discards parked data, so
+ *    nothing we have SACKed is reneged (RFC 2018 s8 discourages reneging)
+ *    - except that the stack's memory budget may clear a queue whole
+ *    (tcp.c tcp_mem_reclaim, allowed by RFC 2018 s8 when the receiver
+ *    "runs out of buffer space"); out-of-order bytes no ring chunk can be
+ *    had for are dropped (ringbuf_reserve, RING_OPT). DEVIATION: RFC
  *    9293 SHLD-31 says segments beyond RCV.NXT SHOULD be held; beyond the
  *    caps they are not (bounded memory, ATTACKS G3). The sender sees the
  *    dropped bytes as un-SACKed and retransmits them in its normal loss
@@ -64,6 +68,7 @@ struct tern_tcp_ooo_stats {
     uint64_t dup_bytes;        /* below RCV.NXT or already parked */
     uint64_t trimmed_bytes;    /* beyond the window (ATTACKS 32) */
     uint64_t cap_bytes_dropped, cap_range_drops; /* ATTACKS 33 */
+    uint64_t nomem_bytes_dropped; /* out of order, over the memory budget */
 };
 
 struct tern_tcp_ooo {
@@ -90,6 +95,7 @@ struct tern_tcp_ooo_result {
     uint32_t dup;      /* duplicate bytes (below RCV.NXT or already held) */
     uint32_t trimmed;  /* bytes beyond the window, discarded */
     uint32_t dropped;  /* bytes discarded because a cap was reached */
+    uint32_t nomem;    /* of those, bytes no ring chunk could be had for */
     uint32_t work;     /* search steps + ranges walked + entries moved */
 };
 

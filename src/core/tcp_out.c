@@ -28,13 +28,24 @@ uint32_t tcp_flight(const struct tcp_cb *cb)
     return cb->snd_max - cb->snd_una;
 }
 
-/* The free receive space, the window we could offer. */
+/* The free receive space, the window we could offer. Under memory
+ * pressure (cfg.tcp_mem_*) no more than TCP_MEM_PRESSURE_MSS segments,
+ * and over the hard limit nothing new: the right edge already offered
+ * stays where it is (window_field never moves it left, RFC 9293 s3.8.6
+ * MUST-NOT-shrink / RFC 7323 s2.4), so the window narrows as data
+ * arrives instead of being taken back. */
 uint32_t tcp_rcv_wnd(const struct tcp_cb *cb)
 {
     if (!cb->rings)
         return 0;
     size_t f = ringbuf_free(&cb->rcv);
     uint32_t maxw = (uint32_t)65535 << cb->rcv_ws;
+    struct tern_stack *s = cb->sk->s;
+    if (tcp_mem_under_pressure(s)) {
+        size_t lim = tcp_mem_over_high(s) ? 0 : (size_t)TCP_MEM_PRESSURE_MSS * cb->rcv_mss;
+        if (f > lim)
+            f = lim;
+    }
     return f > maxw ? maxw : (uint32_t)f;
 }
 
@@ -57,6 +68,14 @@ static uint32_t rcv_sws_thresh(const struct tcp_cb *cb)
  * SHLD-14). Returns the field value. */
 static uint16_t window_field(struct tcp_cb *cb, bool syn)
 {
+    /* Over the memory budget's hard limit no window grows (tcp_rcv_wnd);
+     * a connection whose offer has run low gets room back by pruning
+     * out-of-order data parked elsewhere (tcp_mem_reclaim, RFC 2018 s8),
+     * so in-order transfers go on while parked bytes are refused - else
+     * a zero-window probe, which takes no memory, would never free any. */
+    if (!syn && cb->rings && tcp_mem_over_high(cb->sk->s) &&
+        (uint32_t)(cb->rcv_adv - cb->rcv_nxt) < TCP_MEM_PRESSURE_MSS * (uint32_t)cb->rcv_mss)
+        tcp_mem_reclaim(cb->sk->s, &cb->rcv);
     uint32_t avail = tcp_rcv_wnd(cb);
     if (syn) { /* RFC 7323 s2.2: the window of a SYN is not scaled */
         uint16_t f = (uint16_t)(avail > 65535 ? 65535 : avail);
@@ -79,11 +98,11 @@ static uint16_t window_field(struct tcp_cb *cb, bool syn)
     return (uint16_t)field;
 }
 
-/* The segment r (payload_len bytes, found in sp[0..1]; sp may be NULL when
- * there are none) built where IP will send it from, and sent; rc: the
- * connection's route cache or NULL. */
+/* The segment r (payload_len bytes, found in sp[0..nsp-1]) built where IP
+ * will send it from, and sent; rc: the connection's route cache or NULL. */
 static void send_seg(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
-                     const struct tern_ringbuf_span *sp, struct route_cache *rc, uint64_t now)
+                     const struct tern_ringbuf_span *sp, int nsp, struct route_cache *rc,
+                     uint64_t now)
 {
     uint8_t *seg = ip_tx_payload(s);
     int h = seg ? tern_tcp_emit_hdr(r, seg, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN)
@@ -92,10 +111,13 @@ static void send_seg(struct tern_stack *s, uint32_t src, uint32_t dst, struct te
         s->stats.tcp.rst_tx++;
     if (h < 0)
         return;
-    /* The one copy of the payload on the way out, fused with its sum. */
+    /* The one copy of the payload on the way out, fused with its sum: one
+     * pass per span (a span ends where the ring's chunk does, unless the
+     * next chunk follows it in memory); tern_csum_add_at places an
+     * odd-offset span's sum. */
     uint32_t sum = 0;
     size_t at = 0;
-    for (int i = 0; sp && i < 2 && at < r->payload_len; i++) {
+    for (int i = 0; i < nsp && at < r->payload_len; i++) {
         size_t n = sp[i].n < r->payload_len - at ? sp[i].n : r->payload_len - at;
         sum = tern_csum_add_at(sum, tern_csum_copy(seg + h + at, sp[i].p, n, 0), at);
         at += n;
@@ -112,14 +134,14 @@ static void send_seg(struct tern_stack *s, uint32_t src, uint32_t dst, struct te
 void tcp_send_raw(struct tern_stack *s, uint32_t src, uint32_t dst, struct tern_tcp_repr *r,
                   uint64_t now)
 {
-    struct tern_ringbuf_span sp[2] = {{(uint8_t *)(uintptr_t)r->payload, r->payload_len}, {0}};
-    send_seg(s, src, dst, r, r->payload_len ? sp : NULL, NULL, now);
+    struct tern_ringbuf_span sp = {(uint8_t *)(uintptr_t)r->payload, r->payload_len};
+    send_seg(s, src, dst, r, &sp, r->payload_len ? 1 : 0, NULL, now);
 }
 
 /* Builds and sends one segment of the connection. data: payload or NULL.
  * Returns true when SACK blocks were left out for want of room. */
 static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags,
-                 const struct tern_ringbuf_span *data, size_t len, uint64_t now)
+                 const struct tern_ringbuf_span *data, int ndata, size_t len, uint64_t now)
 {
     struct tern_sock *sk = cb->sk;
     struct tern_tcp_repr r;
@@ -185,7 +207,7 @@ static bool xmit(struct tcp_cb *cb, uint32_t seq, uint16_t flags,
         cb->dack_bytes = 0;
         cb->ack_now = false;
     }
-    send_seg(sk->s, sk->local.addr, sk->peer.addr, &r, data, &cb->rt, now);
+    send_seg(sk->s, sk->local.addr, sk->peer.addr, &r, data, ndata, &cb->rt, now);
     return trimmed;
 }
 
@@ -198,7 +220,7 @@ void tcp_send_ack(struct tcp_cb *cb, uint64_t now)
      * its acknowledgment - two ends that both timed out would then never
      * hear each other (Linux likewise keeps snd_nxt at the highest). */
     xmit(cb, tern_seq_gt(cb->snd_max, cb->snd_nxt) ? cb->snd_max : cb->snd_nxt, TERN_TCP_ACK,
-         NULL, 0, now);
+         NULL, 0, 0, now);
     tcp_timer_update(cb);
 }
 
@@ -206,7 +228,7 @@ void tcp_send_probe(struct tcp_cb *cb, uint64_t now)
 {
     /* An old sequence number: the peer must answer with an ACK showing
      * its window (RFC 9293 s3.8.6.1 probe; RFC 1122 4.2.3.6 keepalive). */
-    xmit(cb, cb->snd_una - 1, TERN_TCP_ACK, NULL, 0, now);
+    xmit(cb, cb->snd_una - 1, TERN_TCP_ACK, NULL, 0, 0, now);
 }
 
 void tcp_send_syn(struct tcp_cb *cb, uint64_t now)
@@ -214,7 +236,7 @@ void tcp_send_syn(struct tcp_cb *cb, uint64_t now)
     uint16_t f = TERN_TCP_SYN;
     if (cb->state == TCP_SYN_RECEIVED)
         f |= TERN_TCP_ACK;
-    xmit(cb, cb->iss, f, NULL, 0, now);
+    xmit(cb, cb->iss, f, NULL, 0, 0, now);
     if (tern_seq_lt(cb->snd_max, cb->iss + 1))
         cb->snd_max = cb->iss + 1;
     cb->snd_nxt = cb->iss + 1;
@@ -223,7 +245,7 @@ void tcp_send_syn(struct tcp_cb *cb, uint64_t now)
 void tcp_send_rst_for(struct tcp_cb *cb, uint64_t now)
 {
     /* RFC 9293 s3.10.4 ABORT / RFC 1122 4.2.2.13: <SEQ=SND.NXT><CTL=RST>. */
-    xmit(cb, cb->snd_nxt, TERN_TCP_RST | TERN_TCP_ACK, NULL, 0, now);
+    xmit(cb, cb->snd_nxt, TERN_TCP_RST | TERN_TCP_ACK, NULL, 0, 0, now);
 }
 
 void tcp_send_reset(struct tern_stack *s, const struct tern_ipv4_repr *ip,
@@ -293,8 +315,11 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
     uint32_t room = tcp_send_room(cb, seq, rtx);
     if (len > room)
         len = room;
-    struct tern_ringbuf_span sp[2] = {{0}};
-    if (len && ringbuf_spans(&cb->snd, off, len, sp) == 0)
+    struct tern_ringbuf_span sp[TERN_RINGBUF_SPANS];
+    int nsp = 0;
+    if (len > 65535)
+        len = 65535; /* one IP datagram's worth: TERN_RINGBUF_SPANS spans cover it */
+    if (len && (nsp = ringbuf_spans(&cb->snd, off, len, sp, TERN_RINGBUF_SPANS)) == 0)
         len = 0;
     uint16_t flags = TERN_TCP_ACK;
     bool fin = cb->fin_pending && !cb->fin_acked && seq + len == fin_seq;
@@ -316,7 +341,7 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
     TERN_ASSERT(tern_seq_leq(seq + len, cb->snd_max) ||
                 tern_seq_leq(seq + len, cb->snd_una + cb->snd_wnd) ||
                 (cb->snd_wnd == 0 && len == 1 && seq == cb->snd_una));
-    bool sack_owed = xmit(cb, seq, flags, len ? sp : NULL, len, now);
+    bool sack_owed = xmit(cb, seq, flags, sp, nsp, len, now);
     cb->data_tx_at = now; /* RFC 5681 s4.1 idle restart (tcp_output) */
     uint32_t end = seq + len + (fin ? 1 : 0);
     if (!cb->ts_ok)
@@ -336,7 +361,7 @@ uint32_t tcp_send_data(struct tcp_cb *cb, uint32_t seq, uint32_t len, bool rtx, 
         tcp_arm_rtx(cb, now);
     tcp_rec_data_sent(cb, seq, end, now); /* RFC 8985 transmit times, PTO */
     if (sack_owed) /* the SACK information the full segment had no room for */
-        xmit(cb, cb->snd_max, TERN_TCP_ACK, NULL, 0, now);
+        xmit(cb, cb->snd_max, TERN_TCP_ACK, NULL, 0, 0, now);
     return end - seq;
 }
 

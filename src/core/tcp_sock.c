@@ -327,7 +327,7 @@ static unsigned tcp_poll(const struct tern_sock *sk)
         (cb->state == TCP_CLOSED && sk->connected))
         m |= TERN_POLLIN;
     if ((cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT) && !sk->shut_wr &&
-        !cb->fin_pending && ringbuf_free(&cb->snd) > 0)
+        !cb->fin_pending && ringbuf_writable(&cb->snd) > 0)
         m |= TERN_POLLOUT;
     if (sk->so_error)
         m |= TERN_POLLERR;

@@ -24,6 +24,7 @@ static void fill(uint8_t *p, uint32_t seq, uint32_t n)
 
 /* A receiver: ring + queue + RCV.NXT. */
 struct rx {
+    struct tern_ring_pool pool;
     struct tern_ringbuf rb;
     struct tern_tcp_ooo q;
     uint32_t rcv_nxt;
@@ -34,7 +35,8 @@ static int rx_init(struct rx *x, size_t ring, uint32_t max_ranges, uint32_t max_
                    uint32_t isn)
 {
     memset(x, 0, sizeof *x);
-    if (ringbuf_init(&x->rb, NULL, ring))
+    ring_pool_init(&x->pool);
+    if (ringbuf_init(&x->rb, &x->pool, ring))
         return -1;
     if (tcp_ooo_init(&x->q, NULL, max_ranges, max_bytes))
         return -1;
@@ -46,6 +48,7 @@ static void rx_fini(struct rx *x)
 {
     tcp_ooo_fini(&x->q);
     ringbuf_fini(&x->rb);
+    ring_pool_fini(&x->pool);
 }
 
 /* Feeds [seq, seq+n) of the sender's stream with window = ring free. */
@@ -104,8 +107,10 @@ static void check_parked(const struct rx *x)
     for (uint32_t k = 0; k < x->q.n; k++)
         for (uint32_t s = x->q.r[k].left; s != x->q.r[k].right; s++) {
             size_t off = (size_t)(s - x->rcv_nxt);
-            size_t idx = (x->rb.head + x->rb.len + off) % x->rb.cap;
-            if (x->rb.buf[idx] != sbyte(s)) {
+            size_t idx = (x->rb.head + x->rb.len + off) %
+                         ((size_t)x->rb.nslot * TERN_RING_CHUNK);
+            const uint8_t *c = x->rb.tab ? x->rb.tab[idx / TERN_RING_CHUNK] : NULL;
+            if (!c || c[idx % TERN_RING_CHUNK] != sbyte(s)) {
                 test_fail(__FILE__, __LINE__, "parked byte at seq %u (range %u) wrong", s, k);
                 return;
             }
@@ -241,10 +246,14 @@ TEST(tcp_ooo_random_permutations_reassemble)
 TEST(attack_32_beyond_window_trimmed_never_buffered)
 {
     struct rx x;
-    uint8_t st[1000];
     memset(&x, 0, sizeof x);
-    memset(st, 0xaa, sizeof st);
-    REQUIRE_EQ(ringbuf_init(&x.rb, st, sizeof st), 0);
+    ring_pool_init(&x.pool);
+    REQUIRE_EQ(ringbuf_init(&x.rb, &x.pool, 1000), 0);
+    /* One chunk holds the whole 1000-byte ring: take it now and mark it. */
+    REQUIRE(ringbuf_reserve(&x.rb, 0, 1000, RING_MUST));
+    REQUIRE_EQ(ringbuf_chunks(&x.rb), 1);
+    uint8_t *st = x.rb.tab[0];
+    memset(st, 0xaa, 1000);
     REQUIRE_EQ(tcp_ooo_init(&x.q, NULL, 32, 1000), 0);
     x.rcv_nxt = 5000;
     /* wholly beyond a 100-byte window */
@@ -276,7 +285,7 @@ TEST(attack_32_beyond_window_trimmed_never_buffered)
             break;
         }
     CHECK_EQ(rx_drain_check(&x, 5000), 100);
-    tcp_ooo_fini(&x.q);
+    rx_fini(&x);
 }
 
 /* ATTACKS 33: 10,000 one-byte segments at every other offset, in three
@@ -447,11 +456,14 @@ TEST(tcp_ooo_init_errors)
     CHECK_EQ(tcp_ooo_init(&q, NULL, TERN_TCP_OOO_MAX_RANGES + 1, 100), TERN_E_INVAL);
     REQUIRE_EQ(tcp_ooo_init(&q, st, 4, 100), 0);
     CHECK(!q.owned);
+    struct tern_ring_pool pool;
+    ring_pool_init(&pool);
     struct tern_ringbuf rb;
-    uint8_t ring[16];
-    REQUIRE_EQ(ringbuf_init(&rb, ring, sizeof ring), 0);
+    REQUIRE_EQ(ringbuf_init(&rb, &pool, 16), 0);
     struct tern_tcp_ooo_result r;
     CHECK_EQ(tcp_ooo_input(&q, &rb, 0, 16, 0, NULL, 5, &r), TERN_E_INVAL);
     CHECK_EQ(tcp_ooo_input(&q, &rb, 0, 16, 0, NULL, 0, &r), 0);
     tcp_ooo_fini(&q);
+    ringbuf_fini(&rb);
+    ring_pool_fini(&pool);
 }
