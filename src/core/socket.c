@@ -196,8 +196,7 @@ int sock_init(struct tern_stack *s)
 {
     uint32_t n = s->cfg.max_sockets;
     s->socks = calloc(n, sizeof *s->socks);
-    s->udpbuf = malloc(TERN_IPV4_MAX_LEN);
-    if (!s->socks || !s->udpbuf)
+    if (!s->socks)
         return TERN_E_NOMEM;
     for (uint32_t i = 0; i < n; i++) {
         s->socks[i].idx = i;
@@ -219,7 +218,6 @@ void sock_fini(struct tern_stack *s)
                 ring_free(&s->socks[i].rq); /* sockets the app never closed */
     ports_free(s);
     free(s->socks);
-    free(s->udpbuf);
 }
 
 void sock_release(struct tern_sock *sk)
