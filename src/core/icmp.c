@@ -78,10 +78,13 @@ void icmp_send_error(struct tern_stack *s, const struct ip_rx *rx, uint8_t type,
     /* Built in place (ipv4_out.c); the quoted datagram is a received
      * one, never the frame buffer. */
     uint8_t *at = ip_tx_payload(s);
-    uint8_t *q = at + TERN_ICMP_HLEN;
-    memcpy(q, rx->hdr, hq);
-    if (dq)
-        memcpy(q + hq, rx->payload, dq);
+    const uint8_t *q = rx->hdr;
+    if (dq && rx->payload != rx->hdr + hq) {
+        /* Header and data apart (a reassembled datagram): gathered first. */
+        memcpy(at + TERN_ICMP_HLEN, rx->hdr, hq);
+        memcpy(at + TERN_ICMP_HLEN + hq, rx->payload, dq);
+        q = at + TERN_ICMP_HLEN;
+    } /* else tern_icmp_emit copies the quote in the pass that sums it */
     struct tern_icmp_repr m = {.type = type, .code = code, .data = q, .data_len = hq + dq};
     if (type == TERN_ICMP_UNREACH && code == TERN_ICMP_UNREACH_NEEDFRAG)
         m.next_mtu = extra;
