@@ -335,6 +335,17 @@ ssize_t tern_sock_recvfrom(struct tern_sock *sk, void *buf, size_t len, int flag
     return sk->ops->recvfrom(sk, buf, len, flags, from, out_flags);
 }
 
+int tern_sock_recv_post(struct tern_sock *sk, void *buf, size_t len)
+{
+    if (!sk || sk->type != TERN_SOCK_STREAM || (len && !buf))
+        return TERN_E_INVAL;
+    if (sk->rd_got)
+        return TERN_E_AGAIN; /* its bytes would be lost */
+    sk->rd_buf = len ? buf : NULL;
+    sk->rd_len = len;
+    return TERN_OK;
+}
+
 ssize_t tern_sock_recv(struct tern_sock *sk, void *buf, size_t len, int flags)
 {
     return tern_sock_recvfrom(sk, buf, len, flags, NULL, NULL);

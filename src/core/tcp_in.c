@@ -258,11 +258,29 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
                          uint64_t now)
 {
     struct tern_tcp_ooo_result res;
-    if (tcp_ooo_input(&cb->ooo, &cb->rcv, cb->rcv_nxt, wnd, seg->seq, seg->payload,
-                           seg->payload_len, &res) < 0)
+    struct tern_sock *sk = cb->sk;
+    /* Bytes place_payload put in the application's waiting buffer: the
+     * segment starts at RCV.NXT and, all of it inside the window (RFC 9293
+     * s3.10.7.4), is accepted whole, so they are the next bytes of the
+     * stream and become the application's. Otherwise (a segment trimmed
+     * to the window) they are ignored, and so are its bytes placed in the
+     * ring: everything is copied from the segment as usual. The window we
+     * advertise is the ring's free space (s3.8.6), which these bytes never
+     * took. */
+    uint32_t direct = sk->rd_placed;
+    sk->rd_placed = 0;
+    if (direct && (seg->seq != cb->rcv_nxt || seg->payload_len > wnd)) {
+        direct = 0;
+        cb->ooo.placed = 0;
+    }
+    sk->rd_got += direct;
+    cb->rcv_nxt += direct;
+    if (tcp_ooo_input(&cb->ooo, &cb->rcv, cb->rcv_nxt, wnd - direct, seg->seq + direct,
+                      seg->payload + direct, seg->payload_len - direct, &res) < 0)
         return;
     cb->rcv_nxt += res.advanced;
-    if (res.advanced)
+    uint32_t advanced = direct + res.advanced;
+    if (advanced)
         sock_notify(cb->sk);
     /* RFC 5681 s4.2 / RFC 9293 s3.8.6.3: ACK at once for out-of-order or
      * duplicate data and when a hole fills; else every second full-sized
@@ -274,7 +292,7 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
     if (cb->rcv_mss && seg->payload_len > cb->rcv_mss)
         segs = (uint32_t)((seg->payload_len + cb->rcv_mss - 1) / cb->rcv_mss);
     if (res.queued || res.dup || res.trimmed || res.dropped || tcp_ooo_ranges(&cb->ooo) ||
-        res.advanced != seg->payload_len) {
+        advanced != seg->payload_len) {
         cb->ack_now = true;
     } else if ((cb->dack_bytes += segs) >= 2) {
         cb->ack_now = true;
@@ -489,9 +507,11 @@ static uint16_t tcp_seg_csum(const struct tern_ipv4_repr *ip, const uint8_t *p, 
  * the next bytes expected on an established connection with nothing
  * parked out of order - has its payload copied into the receive ring's
  * free area, where it would land anyway, while its checksum is summed
- * (RFC 9293 s3.1). Returns 1 when the checksum was right and the payload
- * is in place (cb->ooo.placed says how much, tcp_ooo.c skips copying
- * it), -1 when the checksum was wrong (the bytes copied are in the free
+ * (RFC 9293 s3.1) - or, when the application has a read waiting
+ * (tern_sock_recv_post) and the ring is empty, its first bytes straight
+ * into the application's buffer. Returns 1 when the checksum was right and
+ * the payload is in place (sk->rd_placed bytes in the application's buffer,
+ * then cb->ooo.placed in the ring, which tcp_ooo.c skips copying), -1 when the checksum was wrong (the bytes copied are in the free
  * area, not readable, and nothing refers to them: harmless), 0 when the
  * segment is not the common case (its checksum is still to verify). */
 static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, const uint8_t *p,
@@ -500,20 +520,32 @@ static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, con
     struct tern_ringbuf_span sp[2] = {{0}};
     if (!cb || cb->state != TCP_ESTABLISHED || !cb->rings || !seg->payload_len ||
         seg->seq != cb->rcv_nxt || (seg->flags & (TERN_TCP_SYN | TERN_TCP_RST)) ||
-        tcp_ooo_ranges(&cb->ooo) || cb->ooo.bytes ||
-        !ringbuf_free_spans(&cb->rcv, 0, seg->payload_len, sp))
+        tcp_ooo_ranges(&cb->ooo) || cb->ooo.bytes)
+        return 0;
+    /* A read waiting in the application's buffer (tern_sock_recv_post) with
+     * nothing queued before this segment: its first bytes go there. */
+    struct tern_sock *sk = cb->sk;
+    size_t direct = 0;
+    if (sk->rd_buf && sk->rd_got < sk->rd_len && ringbuf_len(&cb->rcv) == 0)
+        direct = sk->rd_len - sk->rd_got < seg->payload_len ? sk->rd_len - sk->rd_got
+                                                            : seg->payload_len;
+    size_t rest = seg->payload_len - direct;
+    if (rest && !ringbuf_free_spans(&cb->rcv, 0, rest, sp))
         return 0;
     size_t len = hlen + seg->payload_len;
     uint32_t sum = tern_csum_pseudo_ipv4(ip->src, ip->dst, TERN_IPPROTO_TCP, (uint16_t)len);
     sum = tern_csum_add(sum, p, hlen); /* hlen is a multiple of 4 */
-    size_t at = 0;
+    if (direct) /* past rd_got: not the application's until accepted */
+        sum = tern_csum_add_at(sum, tern_csum_copy(sk->rd_buf + sk->rd_got, seg->payload, direct, 0), 0);
+    size_t at = direct;
     for (int i = 0; i < 2 && sp[i].n; i++) {
         sum = tern_csum_add_at(sum, tern_csum_copy(sp[i].p, seg->payload + at, sp[i].n, 0), at);
         at += sp[i].n;
     }
     if (!csum_ok && tern_csum_fold(sum) != 0) /* csum_ok: the device verified it */
         return -1;
-    cb->ooo.placed = (uint32_t)seg->payload_len;
+    sk->rd_placed = (uint32_t)direct;
+    cb->ooo.placed = (uint32_t)rest;
     return 1;
 }
 
@@ -563,6 +595,7 @@ void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, siz
         else if (cb->state != TCP_CLOSED && cb->state != TCP_LISTEN)
             tcp_established_input(cb, &seg, now);
         cb->ooo.placed = 0; /* cb is pool memory: safe even if it was freed */
+        sk->rd_placed = 0;  /* so is sk */
         if (sk->pcb == cb)
             tcp_check(cb);
         return;
