@@ -275,9 +275,27 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
     }
     sk->rd_got += direct;
     cb->rcv_nxt += direct;
-    if (tcp_ooo_input(&cb->ooo, &cb->rcv, cb->rcv_nxt, wnd - direct, seg->seq + direct,
-                      seg->payload + direct, seg->payload_len - direct, &res) < 0)
+    uint32_t n = (uint32_t)seg->payload_len - direct;
+    if (seg->seq + direct == cb->rcv_nxt && tcp_ooo_ranges(&cb->ooo) == 0 && n <= wnd - direct &&
+        n <= ringbuf_free(&cb->rcv)) {
+        /* The in-order fast path: the next bytes expected, all inside the
+         * window and the ring, nothing parked out of order - they become
+         * readable at once (RFC 9293 s3.10.7.4 seventh step), with the
+         * bookkeeping tcp_ooo_input would do for them and none of its
+         * range search. Bytes place_payload put in the ring stay there. */
+        uint32_t placed = cb->ooo.placed < n ? cb->ooo.placed : n;
+        cb->ooo.placed = 0;
+        if (placed < n)
+            ringbuf_write_at(&cb->rcv, placed, seg->payload + direct + placed, n - placed);
+        ringbuf_commit(&cb->rcv, n);
+        cb->ooo.stats.segs_in++;
+        cb->ooo.stats.bytes_in_order += n;
+        memset(&res, 0, sizeof res);
+        res.advanced = n;
+    } else if (tcp_ooo_input(&cb->ooo, &cb->rcv, cb->rcv_nxt, wnd - direct, seg->seq + direct,
+                             seg->payload + direct, n, &res) < 0) {
         return;
+    }
     cb->rcv_nxt += res.advanced;
     uint32_t advanced = direct + res.advanced;
     if (advanced)

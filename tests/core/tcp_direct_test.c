@@ -153,3 +153,38 @@ TEST(tcp_direct_bad_checksum_leaves_nothing_readable)
     CHECK_MEM(buf, pat[0], 1460);
     wt_finish(w, sk, l);
 }
+
+/* The in-order fast path (process_text) without bytes placed ahead:
+ * FIN-WAIT-1 data (place_payload serves ESTABLISHED only) is written from
+ * the segment, counted as tcp_ooo_input would count it, readable in order;
+ * after a hole it is tcp_ooo_input's again. */
+TEST(tcp_direct_in_order_fast_path_in_fin_wait)
+{
+    fill_pats();
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    CHECK_EQ(tern_sock_shutdown(sk, TERN_SHUT_WR), 0);
+    struct tern_tcp_repr a;
+    REQUIRE(wt_pop(w, &a)); /* our FIN */
+    CHECK_STR(wt_state(sk), "FIN_WAIT1");
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    uint64_t segs0 = cb->ooo.stats.segs_in, inord0 = cb->ooo.stats.bytes_in_order;
+    uint32_t seq = P_ISN + 1;
+    data_seg(w, seq, 0);
+    data_seg(w, seq + 1460, 1);
+    CHECK_EQ(cb->ooo.stats.segs_in - segs0, 2);
+    CHECK_EQ(cb->ooo.stats.bytes_in_order - inord0, 2 * 1460);
+    CHECK_EQ(cb->rcv_nxt, seq + 2 * 1460);
+    /* A hole, then the segment filling it (the general path). */
+    data_seg(w, seq + 3 * 1460, 3);
+    CHECK_EQ(tcp_ooo_ranges(&cb->ooo), 1);
+    data_seg(w, seq + 2 * 1460, 2);
+    CHECK_EQ(tcp_ooo_ranges(&cb->ooo), 0);
+    CHECK_EQ(cb->rcv_nxt, seq + 4 * 1460);
+    static uint8_t got[8000];
+    CHECK_EQ(tern_sock_recv(sk, got, sizeof got, 0), 4 * 1460);
+    for (int k = 0; k < 4; k++)
+        CHECK_MEM(got + k * 1460, pat[k], 1460);
+    wt_finish(w, sk, l);
+}
