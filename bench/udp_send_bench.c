@@ -68,8 +68,9 @@ int main(void)
             tern_echo_send(s, &o, 1, (uint16_t)i, buf + (cold ? (size_t)i * plen % COLD : 0),
                            plen);
         double c2 = bench_cpu();
-        printf("%-28s udp %8.1f   icmp echo %8.1f\n", cold ? "data cold (32 MiB walk)" : "data hot (one buffer)",
-               (c1 - c0) * 1e9 / n, (c2 - c1) * 1e9 / n);
+        printf("%-28s udp %8.1f   icmp echo %8.1f\n",
+               cold ? "data cold (32 MiB walk)" : "data hot (one buffer)", (c1 - c0) * 1e9 / n,
+               (c2 - c1) * 1e9 / n);
     }
     printf("    (%llu frames sent)\n", (unsigned long long)frames);
     tern_sock_close(u);

@@ -529,8 +529,9 @@ static uint16_t tcp_seg_csum(const struct tern_ipv4_repr *ip, const uint8_t *p, 
  * (tern_sock_recv_post) and the ring is empty, its first bytes straight
  * into the application's buffer. Returns 1 when the checksum was right and
  * the payload is in place (sk->rd_placed bytes in the application's buffer,
- * then cb->ooo.placed in the ring, which tcp_ooo.c skips copying), -1 when the checksum was wrong (the bytes copied are in the free
- * area, not readable, and nothing refers to them: harmless), 0 when the
+ * then cb->ooo.placed in the ring, which tcp_ooo.c skips copying), -1
+ * when the checksum was wrong (the bytes copied are in the free area or
+ * past rd_got, not readable, and nothing refers to them: harmless), 0 when the
  * segment is not the common case (its checksum is still to verify). */
 static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, const uint8_t *p,
                          size_t hlen, const struct tern_tcp_repr *seg, bool csum_ok)
@@ -554,7 +555,8 @@ static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, con
     uint32_t sum = tern_csum_pseudo_ipv4(ip->src, ip->dst, TERN_IPPROTO_TCP, (uint16_t)len);
     sum = tern_csum_add(sum, p, hlen); /* hlen is a multiple of 4 */
     if (direct) /* past rd_got: not the application's until accepted */
-        sum = tern_csum_add_at(sum, tern_csum_copy(sk->rd_buf + sk->rd_got, seg->payload, direct, 0), 0);
+        sum = tern_csum_add_at(sum, tern_csum_copy(sk->rd_buf + sk->rd_got, seg->payload, direct, 0),
+                               0);
     size_t at = direct;
     for (int i = 0; i < 2 && sp[i].n; i++) {
         sum = tern_csum_add_at(sum, tern_csum_copy(sp[i].p, seg->payload + at, sp[i].n, 0), at);
