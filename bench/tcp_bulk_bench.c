@@ -120,6 +120,12 @@ static int bench_tern_bulk(double mhz, uint16_t mtu)
     }
     if (!r.rx)
         return -1;
+    /* BENCH_RECV_POST=0: the receiver reads from its ring only; else its
+     * buffer is registered (tern_sock_recv_post) and in-order data lands
+     * there while the ring is empty. */
+    const char *rp = getenv("BENCH_RECV_POST");
+    if (!(rp && atoi(rp) == 0) && tern_sock_recv_post(r.rx, rxbuf, sizeof rxbuf) < 0)
+        return -1;
     tern_sock_set_handler(r.rx, TERN_POLLIN, on_rx, &r);
     tern_sock_set_handler(r.tx, TERN_POLLOUT, on_tx, &r);
     double w0 = bench_wall(), c0 = bench_cpu();

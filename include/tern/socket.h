@@ -128,6 +128,17 @@ TERN_API ssize_t tern_sock_send(struct tern_sock *sk, const void *buf, size_t le
 TERN_API ssize_t tern_sock_recvfrom(struct tern_sock *sk, void *buf, size_t len, int flags,
                                     struct tern_sockaddr *from, int *out_flags);
 TERN_API ssize_t tern_sock_recv(struct tern_sock *sk, void *buf, size_t len, int flags);
+/* TCP: registers buf[0..len) as where the next reads land. While the
+ * receive queue is empty, in-order data is copied straight into it (its
+ * checksum verified in the same pass) instead of into the queue: the next
+ * tern_sock_recv(sk, buf, ...) returns those bytes without copying them
+ * again (a recv into another buffer gets them copied; bytes queued after
+ * them follow in order). The buffer stays registered, and must stay valid,
+ * until tern_sock_recv_post(sk, NULL, 0) or close; the advertised window
+ * still counts only the queue's free space. Returns 0, TERN_E_INVAL (not
+ * TCP, or len without buf) or TERN_E_AGAIN (bytes placed in the buffer
+ * registered now have not been read yet: read them first). */
+TERN_API int tern_sock_recv_post(struct tern_sock *sk, void *buf, size_t len);
 
 TERN_API int tern_sock_shutdown(struct tern_sock *sk, int how);
 /* Closes gracefully; the handle must not be used afterwards. */

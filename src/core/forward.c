@@ -107,11 +107,6 @@ void ip_forward(struct tern_stack *s, const struct ip_rx *rx, uint64_t now)
             return;
         ip = &rx->ip;
     }
-    if (s->tx_busy) {
-        s->stats.ip.fwd_errors++; /* a device re-entered us from its send */
-        return;
-    }
-    s->tx_busy = true;
     int rc;
     uint8_t *at = s->txbuf + TERN_ETH_HLEN;
     if (total <= ifc->mtu) {
@@ -136,7 +131,6 @@ void ip_forward(struct tern_stack *s, const struct ip_rx *rx, uint64_t now)
         if (rc >= 0)
             s->stats.ip.fwd_fragmented++;
     }
-    s->tx_busy = false;
     if (rc < 0)
         s->stats.ip.fwd_errors++;
     else

@@ -78,12 +78,13 @@ void icmp_send_error(struct tern_stack *s, const struct ip_rx *rx, uint8_t type,
     /* Built in place (ipv4_out.c); the quoted datagram is a received
      * one, never the frame buffer. */
     uint8_t *at = ip_tx_payload(s);
-    if (!at)
-        at = s->icmpbuf;
-    uint8_t *q = at + TERN_ICMP_HLEN;
-    memcpy(q, rx->hdr, hq);
-    if (dq)
-        memcpy(q + hq, rx->payload, dq);
+    const uint8_t *q = rx->hdr;
+    if (dq && rx->payload != rx->hdr + hq) {
+        /* Header and data apart (a reassembled datagram): gathered first. */
+        memcpy(at + TERN_ICMP_HLEN, rx->hdr, hq);
+        memcpy(at + TERN_ICMP_HLEN + hq, rx->payload, dq);
+        q = at + TERN_ICMP_HLEN;
+    } /* else tern_icmp_emit copies the quote in the pass that sums it */
     struct tern_icmp_repr m = {.type = type, .code = code, .data = q, .data_len = hq + dq};
     if (type == TERN_ICMP_UNREACH && code == TERN_ICMP_UNREACH_NEEDFRAG)
         m.next_mtu = extra;
@@ -255,8 +256,6 @@ static void echo_reply(struct tern_stack *s, const struct ip_rx *rx,
     struct tern_icmp_repr r = {.type = TERN_ICMP_ECHOREPLY, .id = m->id, .seq = m->seq,
                                .data = m->data, .data_len = m->data_len};
     uint8_t *at = ip_tx_payload(s); /* built in place (ipv4_out.c) */
-    if (!at)
-        at = s->icmpbuf;
     int n = tern_icmp_emit(&r, at, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (n < 0)
         return;
@@ -373,8 +372,6 @@ int tern_echo_send(struct tern_stack *s, const struct tern_ip_out *o, uint16_t i
     struct tern_icmp_repr r = {.type = TERN_ICMP_ECHO, .id = id, .seq = seq, .data = data,
                                .data_len = len};
     uint8_t *at = ip_tx_payload(s); /* built in place (ipv4_out.c) */
-    if (!at)
-        at = s->icmpbuf;
     int n = tern_icmp_emit(&r, at, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (n < 0)
         return n;

@@ -40,23 +40,35 @@ uint16_t ip_next_id(struct tern_stack *s, uint32_t src, uint32_t dst, uint8_t pr
     return (uint16_t)((uint16_t)(h >> 32) + s->ip_id[h % TERN_IPID_BUCKETS]++);
 }
 
+/* dev_depth counts the device calls under way: a device that delivers a
+ * frame to us from inside its send (a custom device looping back, a test
+ * harness) finds it > 0, and stack.c queues the frame for the next loop
+ * turn. So no output ever starts while txbuf is with a device, and no
+ * input runs in the middle of an output: re-entrancy is ruled out by
+ * construction rather than refused. */
 int stack_dev_send(struct tern_stack *s, struct tern_device *d, uint8_t *frame, size_t len)
 {
     struct tern_frame *f = s->txf;
+    int rc;
+    s->dev_depth++;
     if (d->ops->send_frame && !s->tx_pin && f && frame >= f->data && frame < f->data + f->cap) {
         struct tern_frame *nf = frame_get(s->fpool);
         if (nf) { /* ownership of f moves to the device; build on in nf */
             s->txf = nf;
             s->txbuf = nf->data;
-            return tern_device_send_frame(d, f, (size_t)(frame - f->data), len);
+            rc = tern_device_send_frame(d, f, (size_t)(frame - f->data), len);
+            s->dev_depth--;
+            return rc;
         }
     }
-    return tern_device_send(d, frame, len);
+    rc = tern_device_send(d, frame, len);
+    s->dev_depth--;
+    return rc;
 }
 
 uint8_t *ip_tx_payload(struct tern_stack *s)
 {
-    return s->tx_busy ? NULL : s->txbuf + TERN_ETH_HLEN + TERN_IPV4_HLEN_MIN;
+    return s->txbuf + TERN_ETH_HLEN + TERN_IPV4_HLEN_MIN;
 }
 
 int ip_link_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_hop, uint32_t dst,
@@ -252,14 +264,11 @@ static int output(struct tern_stack *s, const struct tern_ip_out *o, int oif,
         return TERN_E_INVAL;
     }
 routed:
-    if (s->tx_busy)
-        return TERN_E_NOMEM; /* a device re-entered us from its send: drop */
     ip.src = o->src ? o->src : ifc->addr;
     if (cache && !hit)
         route_cache_fill(s, cache, o, ifc, next_hop, ip.src);
     ip.id = cache && cache->gen ? route_cache_next_id(s, cache)
                                 : ip_next_id(s, ip.src, ip.dst, ip.proto);
-    s->tx_busy = true;
     int rc;
     s->stats.ip.tx++;
     if (TERN_IPV4_HLEN_MIN + len <= ifc->mtu || tso_fits(ifc, o, len)) {
@@ -286,7 +295,6 @@ routed:
         rc = ipv4_fragment(&ip, payload, len, ifc->mtu, s->txbuf + TERN_ETH_HLEN,
                                 TERN_IPV4_MAX_LEN, ip_frag_emit, &c);
     }
-    s->tx_busy = false;
     return rc < 0 ? rc : TERN_OK;
 }
 

@@ -196,8 +196,7 @@ int sock_init(struct tern_stack *s)
 {
     uint32_t nchunks = (s->cfg.max_sockets + SOCK_CHUNK - 1) / SOCK_CHUNK;
     s->sock_chunks = calloc(nchunks, sizeof *s->sock_chunks);
-    s->udpbuf = malloc(TERN_IPV4_MAX_LEN);
-    if (!s->sock_chunks || !s->udpbuf)
+    if (!s->sock_chunks)
         return TERN_E_NOMEM;
     s->sock_cap = 0;
     s->sock_free = SOCK_NIL;
@@ -242,7 +241,6 @@ void sock_fini(struct tern_stack *s)
         for (uint32_t c = 0; c < (s->sock_cap + SOCK_CHUNK - 1) / SOCK_CHUNK; c++)
             free(s->sock_chunks[c]);
     free(s->sock_chunks);
-    free(s->udpbuf);
 }
 
 void sock_release(struct tern_sock *sk)
@@ -359,6 +357,17 @@ ssize_t tern_sock_recvfrom(struct tern_sock *sk, void *buf, size_t len, int flag
     if (len && !buf)
         return TERN_E_INVAL;
     return sk->ops->recvfrom(sk, buf, len, flags, from, out_flags);
+}
+
+int tern_sock_recv_post(struct tern_sock *sk, void *buf, size_t len)
+{
+    if (!sk || sk->type != TERN_SOCK_STREAM || (len && !buf))
+        return TERN_E_INVAL;
+    if (sk->rd_got)
+        return TERN_E_AGAIN; /* its bytes would be lost */
+    sk->rd_buf = len ? buf : NULL;
+    sk->rd_len = len;
+    return TERN_OK;
 }
 
 ssize_t tern_sock_recv(struct tern_sock *sk, void *buf, size_t len, int flags)

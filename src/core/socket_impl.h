@@ -87,6 +87,13 @@ struct tern_sock {
     uint32_t nprev, nnext;
     /* data */
     void *pcb;         /* the protocol's part: TCP's TCB, UDP's struct udp_sock */
+    /* A read waiting in the application's buffer (tern_sock_recv_post):
+     * rd_got bytes of it hold in-order data not yet returned by a recv;
+     * rd_placed is the current segment's share, in place until the
+     * segment is accepted (tcp_in.c). */
+    uint8_t *rd_buf;
+    size_t rd_len, rd_got;
+    uint32_t rd_placed;
     uint32_t free_next;
 };
 

@@ -12,6 +12,7 @@
 #include "dev/frame.h"
 #include "core/stack_impl.h"
 #include "core/tcp_cc.h"
+#include "tern/wire/bytes.h"
 #include "tern/wire/eth.h"
 
 void tern_config_defaults(struct tern_config *cfg)
@@ -97,6 +98,7 @@ struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loo
     s->route_gen = 1; /* a zeroed route cache (gen 0) is empty */
     tern_timer_init(&s->reasm_timer, reasm_timer_fn, s);
     tern_timer_init(&s->lq.timer, loopq_timer_fn, s);
+    tern_timer_init(&s->rxq_timer, rxq_timer_fn, s);
     tern_timer_init(&s->arp.timer, NULL, NULL); /* arp_init sets fn */
     /* RFC 7739 s5.3: each ID counter starts at a random value. */
     for (int i = 0; i < TERN_IPID_BUCKETS; i++)
@@ -130,6 +132,13 @@ void tern_stack_free(struct tern_stack *s)
         tern_timer_cancel(s->loop, &s->reasm_timer);
     if (tern_timer_armed(&s->lq.timer))
         tern_timer_cancel(s->loop, &s->lq.timer);
+    if (tern_timer_armed(&s->rxq_timer))
+        tern_timer_cancel(s->loop, &s->rxq_timer);
+    while (s->rxq_head) {
+        struct tern_frame *f = s->rxq_head;
+        s->rxq_head = f->next;
+        tern_frame_free(f);
+    }
     for (int i = 0; i < TERN_MAX_IFACES; i++) {
         struct tern_iface *ifc = &s->ifaces[i];
         /* The device outlives us: make sure it never calls back. */
@@ -237,11 +246,68 @@ static void eth_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_
     }
 }
 
+/* A frame a device delivered from inside its own send (dev_depth > 0,
+ * ipv4_out.c): copied into a frame of the pool, behind a 16-byte record
+ * [u32 len][u32 ifindex][u32 rx_flags], and received on the next turn.
+ * None can be delivered while the pool is exhausted: dropped and counted. */
+#define RXQ_HDR 16u
+
+static void rxq_defer(struct tern_stack *s, struct tern_iface *ifc, struct tern_device *dev,
+                      const uint8_t *frame, size_t len)
+{
+    struct tern_frame *f = s->fpool ? frame_get(s->fpool) : NULL;
+    if (!f || len > f->cap - RXQ_HDR) {
+        tern_frame_free(f);
+        dev->stats.rx_dropped++;
+        return;
+    }
+    tern_put32(f->data, (uint32_t)len);
+    tern_put32(f->data + 4, (uint32_t)ifc->index);
+    tern_put32(f->data + 8, dev->rx_flags);
+    memcpy(f->data + RXQ_HDR, frame, len);
+    f->next = NULL;
+    if (s->rxq_tail)
+        s->rxq_tail->next = f;
+    else
+        s->rxq_head = f;
+    s->rxq_tail = f;
+    if (!tern_timer_armed(&s->rxq_timer))
+        tern_timer_arm(s->loop, &s->rxq_timer, tern_loop_now(s->loop));
+}
+
+static void iface_rx(void *ctx, struct tern_device *dev, const uint8_t *frame, size_t len);
+
+void rxq_timer_fn(struct tern_timer *t, void *arg)
+{
+    struct tern_stack *s = arg;
+    (void)t;
+    /* Only what was queued before this turn: a frame delivered during a
+     * send made below lands on a fresh list and waits for the next. */
+    struct tern_frame *f = s->rxq_head;
+    s->rxq_head = s->rxq_tail = NULL;
+    while (f) {
+        struct tern_frame *next = f->next;
+        struct tern_iface *ifc = stack_iface(s, (int)tern_get32(f->data + 4));
+        if (ifc && ifc->dev) {
+            struct tern_device *dev = ifc->dev;
+            unsigned saved = dev->rx_flags;
+            dev->rx_flags = tern_get32(f->data + 8);
+            iface_rx(ifc, dev, f->data + RXQ_HDR, tern_get32(f->data));
+            dev->rx_flags = saved;
+        }
+        tern_frame_free(f);
+        f = next;
+    }
+}
+
 static void iface_rx(void *ctx, struct tern_device *dev, const uint8_t *frame, size_t len)
 {
     struct tern_iface *ifc = ctx;
     struct tern_stack *s = ifc->s;
-    (void)dev;
+    if (s->dev_depth) {
+        rxq_defer(s, ifc, dev, frame, len);
+        return;
+    }
     uint64_t now = tern_loop_now(s->loop);
     if (ifc->link == TERN_LINK_RAW_IP) {
         if (!ifc->up) {

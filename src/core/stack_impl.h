@@ -200,7 +200,12 @@ struct tern_stack {
     struct tern_frame_pool *fpool; /* frames sent by reference come from here */
     bool tx_pin;              /* txbuf must stay put (fragmenting): send by copy */
     uint8_t *icmpbuf;         /* 65535: an ICMP message being built */
-    bool tx_busy;             /* guards txbuf against re-entry from a device */
+    /* Re-entry from a device (stack.c): while a device's send runs
+     * (dev_depth > 0), frames it delivers to us wait on rxq and are
+     * received on the next loop turn, so nothing runs inside a send. */
+    uint8_t dev_depth;
+    struct tern_frame *rxq_head, *rxq_tail;
+    struct tern_timer rxq_timer;
     /* Sockets (socket.c, ports.c, udp.c) */
     struct tern_sock **sock_chunks; /* the pool: sock_cap slots, SOCK_CHUNK per chunk (socket.c) */
     uint32_t sock_cap;        /* slots allocated so far (<= cfg.max_sockets) */
@@ -214,7 +219,6 @@ struct tern_stack {
     uint32_t tx_defer[16];             /* sockets whose output waits for the turn's end */
     const struct sock_proto_ops *sock_ops[3]; /* by enum tern_sock_type */
     struct ports *ports;
-    uint8_t *udpbuf;          /* 65535: a UDP datagram being built */
     const struct ip_rx *cur_rx; /* the datagram a proto handler is being given */
     uint64_t cur_now;
     struct arp_probe probes[TERN_MAX_IFACES];
@@ -360,6 +364,8 @@ static inline uint16_t route_cache_next_id(struct tern_stack *s, struct route_ca
 int route_cache_link_output(struct tern_stack *s, struct route_cache *rc, struct tern_iface *ifc,
                             uint8_t *frame, size_t len, uint64_t now);
 void loopq_timer_fn(struct tern_timer *t, void *arg);
+/* stack.c: receives the frames devices delivered from inside a send. */
+void rxq_timer_fn(struct tern_timer *t, void *arg);
 
 /* ipv4_in.c: during a proto handler's input call, sends an ICMP error
  * about the datagram being delivered (RFC 1122 s3.2.2 rules apply). */
@@ -375,9 +381,9 @@ int ip_link_output(struct tern_stack *s, struct tern_iface *ifc, uint32_t next_h
  * buffer; any other frame, or any other device, is sent by copy. */
 int stack_dev_send(struct tern_stack *s, struct tern_device *d, uint8_t *frame, size_t len);
 /* Where a transport builds a datagram in place: the byte after an IPv4
- * header without options in txbuf; NULL while txbuf is in use (a device
- * re-entered the stack from its send). ip_output sends a payload found
- * there without copying it. */
+ * header without options in txbuf (never NULL: no output can start while
+ * a frame is with a device, stack.c defers what a device delivers during
+ * its send). ip_output sends a payload found there without copying it. */
 uint8_t *ip_tx_payload(struct tern_stack *s);
 /* Fragments of one datagram leaving on ifc (tern_fragment's emit callback,
  * ctx a struct ip_frag_ctx): local output and forwarding share it. */

@@ -259,14 +259,14 @@ static bool process_ack(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uint
  * empty queue serves it, leaving it empty (tcp_ooo_input parks nothing
  * and notes no duplicate for such a segment). Any other segment needs the
  * connection's own queue: NULL when there is no memory for it. */
-static struct tern_tcp_ooo *rx_queue(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
+static struct tern_tcp_ooo *rx_queue(struct tcp_cb *cb, uint32_t seq, uint32_t len,
                                      uint32_t wnd)
 {
     if (cb->cold)
         return &cb->cold->ooo;
     size_t room = ringbuf_free(&cb->rcv);
     uint32_t limit = (size_t)wnd < room ? wnd : (uint32_t)room;
-    if (seg->seq == cb->rcv_nxt && seg->payload_len <= limit) {
+    if (seq == cb->rcv_nxt && len <= limit) {
         struct tern_tcp_ooo *q = &cb->sk->s->tcp->ooo_idle;
         TERN_ASSERT(q->n == 0 && q->bytes == 0);
         q->dsack_pending = false;
@@ -281,18 +281,69 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
                          uint64_t now)
 {
     struct tern_tcp_ooo_result res;
-    struct tern_tcp_ooo *q = rx_queue(cb, seg, wnd);
-    if (!q) { /* no memory for the out-of-order queue: dropped, as if lost */
-        cb->ack_now = true; /* the duplicate ACK tells the sender (RFC 5681 s4.2) */
-        return;
+    struct tern_sock *sk = cb->sk;
+    /* Bytes place_payload put in the application's waiting buffer: the
+     * segment starts at RCV.NXT and, all of it inside the window (RFC 9293
+     * s3.10.7.4), is accepted whole, so they are the next bytes of the
+     * stream and become the application's. Otherwise (a segment trimmed
+     * to the window) they are ignored, and so are its bytes placed in the
+     * ring: everything is copied from the segment as usual. The window we
+     * advertise is the ring's free space (s3.8.6), which these bytes never
+     * took. */
+    uint32_t direct = sk->rd_placed;
+    sk->rd_placed = 0;
+    if (direct && (seg->seq != cb->rcv_nxt || seg->payload_len > wnd)) {
+        direct = 0;
+        cb->placed = 0;
     }
-    q->placed = cb->placed;
-    cb->placed = 0;
-    if (tcp_ooo_input(q, &cb->rcv, cb->rcv_nxt, wnd, seg->seq, seg->payload,
-                           seg->payload_len, &res) < 0)
-        return;
+    sk->rd_got += direct;
+    cb->rcv_nxt += direct;
+    uint32_t n = (uint32_t)seg->payload_len - direct;
+    bool fast = false;
+    if (seg->seq + direct == cb->rcv_nxt && !(cb->cold && tcp_ooo_ranges(&cb->cold->ooo)) &&
+        n <= wnd - direct && n <= ringbuf_free(&cb->rcv)) {
+        /* The in-order fast path: the next bytes expected, all inside the
+         * window and the ring, nothing parked out of order - they become
+         * readable at once (RFC 9293 s3.10.7.4 seventh step), with the
+         * bookkeeping tcp_ooo_input would do for them and none of its
+         * range search. Bytes place_payload put in the ring stay there;
+         * if the ring cannot take the rest (no chunk), the slow path
+         * below decides. */
+        uint32_t placed = cb->placed < n ? cb->placed : n;
+        if (placed == n ||
+            ringbuf_write_at(&cb->rcv, placed, seg->payload + direct + placed, n - placed) ==
+                n - placed) {
+            cb->placed = 0;
+            ringbuf_commit(&cb->rcv, n);
+            struct tern_tcp_ooo *st = cb->cold ? &cb->cold->ooo : &sk->s->tcp->ooo_idle;
+            st->stats.segs_in++;
+            st->stats.bytes_in_order += n;
+            memset(&res, 0, sizeof res);
+            res.advanced = n;
+            fast = true;
+        }
+    }
+    if (!fast) {
+        struct tern_tcp_ooo *q = rx_queue(cb, seg->seq + direct, n, wnd - direct);
+        if (!q) { /* no memory for the out-of-order queue: dropped, as if lost */
+            cb->placed = 0;
+            cb->ack_now = true; /* the duplicate ACK tells the sender (RFC 5681 s4.2) */
+            if (direct)
+                sock_notify(sk);
+            return;
+        }
+        q->placed = cb->placed;
+        cb->placed = 0;
+        if (tcp_ooo_input(q, &cb->rcv, cb->rcv_nxt, wnd - direct, seg->seq + direct,
+                          seg->payload + direct, n, &res) < 0) {
+            if (direct)
+                sock_notify(sk);
+            return;
+        }
+    }
     cb->rcv_nxt += res.advanced;
-    if (res.advanced)
+    uint32_t advanced = direct + res.advanced;
+    if (advanced)
         sock_notify(cb->sk);
     if (res.nomem)
         cb->sk->s->stats.tcp.mem_drops++;
@@ -305,8 +356,8 @@ static void process_text(struct tcp_cb *cb, const struct tern_tcp_repr *seg, uin
     uint32_t segs = 1;
     if (cb->rcv_mss && seg->payload_len > cb->rcv_mss)
         segs = (uint32_t)((seg->payload_len + cb->rcv_mss - 1) / cb->rcv_mss);
-    if (res.queued || res.dup || res.trimmed || res.dropped || tcp_ooo_ranges(q) ||
-        res.advanced != seg->payload_len) {
+    if (res.queued || res.dup || res.trimmed || res.dropped ||
+        (cb->cold && tcp_ooo_ranges(&cb->cold->ooo)) || advanced != seg->payload_len) {
         cb->ack_now = true;
     } else if ((cb->dack_bytes += segs) >= 2) {
         cb->ack_now = true;
@@ -524,10 +575,13 @@ static uint16_t tcp_seg_csum(const struct tern_ipv4_repr *ip, const uint8_t *p, 
  * the next bytes expected on an established connection with nothing
  * parked out of order - has its payload copied into the receive ring's
  * free area, where it would land anyway, while its checksum is summed
- * (RFC 9293 s3.1). Returns 1 when the checksum was right and the payload
- * is in place (cb->placed says how much, tcp_ooo.c skips copying
- * it), -1 when the checksum was wrong (the bytes copied are in the free
- * area, not readable, and nothing refers to them: harmless), 0 when the
+ * (RFC 9293 s3.1) - or, when the application has a read waiting
+ * (tern_sock_recv_post) and the ring is empty, its first bytes straight
+ * into the application's buffer. Returns 1 when the checksum was right and
+ * the payload is in place (sk->rd_placed bytes in the application's buffer,
+ * then cb->placed in the ring, which tcp_ooo.c skips copying), -1
+ * when the checksum was wrong (the bytes copied are in the free area or
+ * past rd_got, not readable, and nothing refers to them: harmless), 0 when the
  * segment is not the common case (its checksum is still to verify). */
 static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, const uint8_t *p,
                          size_t hlen, const struct tern_tcp_repr *seg, bool csum_ok)
@@ -536,18 +590,30 @@ static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, con
     /* Only inside the window we offered: chunks for it are taken even over
      * the memory budget (RING_MUST, RFC 9293 s3.8.6 - the offer stands);
      * anything else takes the slow path, which trims it. */
-    int nsp;
+    int nsp = 0;
     if (!cb || cb->state != TCP_ESTABLISHED || !cb->rings || !seg->payload_len ||
         seg->seq != cb->rcv_nxt || (seg->flags & (TERN_TCP_SYN | TERN_TCP_RST)) ||
         (cb->cold && (tcp_ooo_ranges(&cb->cold->ooo) || cb->cold->ooo.bytes)) ||
-        tern_seq_gt(seg->seq + (uint32_t)seg->payload_len, cb->rcv_adv) ||
-        (nsp = ringbuf_free_spans(&cb->rcv, 0, seg->payload_len, sp, TERN_RINGBUF_SPANS,
-                                  RING_MUST)) == 0)
+        tern_seq_gt(seg->seq + (uint32_t)seg->payload_len, cb->rcv_adv))
+        return 0;
+    /* A read waiting in the application's buffer (tern_sock_recv_post) with
+     * nothing queued before this segment: its first bytes go there. */
+    struct tern_sock *sk = cb->sk;
+    size_t direct = 0;
+    if (sk->rd_buf && sk->rd_got < sk->rd_len && ringbuf_len(&cb->rcv) == 0)
+        direct = sk->rd_len - sk->rd_got < seg->payload_len ? sk->rd_len - sk->rd_got
+                                                            : seg->payload_len;
+    size_t rest = seg->payload_len - direct;
+    if (rest && (nsp = ringbuf_free_spans(&cb->rcv, 0, rest, sp, TERN_RINGBUF_SPANS,
+                                          RING_MUST)) == 0)
         return 0;
     size_t len = hlen + seg->payload_len;
     uint32_t sum = tern_csum_pseudo_ipv4(ip->src, ip->dst, TERN_IPPROTO_TCP, (uint16_t)len);
     sum = tern_csum_add(sum, p, hlen); /* hlen is a multiple of 4 */
-    size_t at = 0;
+    if (direct) /* past rd_got: not the application's until accepted */
+        sum = tern_csum_add_at(sum, tern_csum_copy(sk->rd_buf + sk->rd_got, seg->payload, direct, 0),
+                               0);
+    size_t at = direct;
     for (int i = 0; i < nsp; i++) {
         sum = tern_csum_add_at(sum, tern_csum_copy(sp[i].p, seg->payload + at, sp[i].n, 0), at);
         at += sp[i].n;
@@ -556,7 +622,8 @@ static int place_payload(struct tcp_cb *cb, const struct tern_ipv4_repr *ip, con
         ringbuf_trim(&cb->rcv, 0); /* nothing parked (above): hold no chunk for it */
         return -1;
     }
-    cb->placed = (uint32_t)seg->payload_len;
+    sk->rd_placed = (uint32_t)direct;
+    cb->placed = (uint32_t)rest;
     return 1;
 }
 
@@ -605,7 +672,8 @@ void tcp_input(void *ctx, const struct tern_ipv4_repr *ip, const uint8_t *p, siz
             syn_sent(cb, &seg, ip, now);
         else if (cb->state != TCP_CLOSED && cb->state != TCP_LISTEN)
             tcp_established_input(cb, &seg, now);
-        if (sk->pcb == cb) { /* else released (sk is pool memory) */
+        sk->rd_placed = 0; /* sk is pool memory: safe even if it was released */
+        if (sk->pcb == cb) { /* else released */
             cb->placed = 0;
             tcp_cold_trim(cb); /* a clean connection gives its cold block back */
             tcp_check(cb);

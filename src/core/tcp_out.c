@@ -105,10 +105,7 @@ static void send_seg(struct tern_stack *s, uint32_t src, uint32_t dst, struct te
                      uint64_t now)
 {
     uint8_t *seg = ip_tx_payload(s);
-    int h = seg ? tern_tcp_emit_hdr(r, seg, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN)
-                : TERN_E_NOMEM; /* a device re-entered us from its send: drop */
-    if (h == TERN_E_NOMEM && (r->flags & TERN_TCP_RST))
-        s->stats.tcp.rst_tx++;
+    int h = tern_tcp_emit_hdr(r, seg, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (h < 0)
         return;
     /* The one copy of the payload on the way out, fused with its sum: one

@@ -177,6 +177,28 @@ static ssize_t tcp_recvfrom(struct tern_sock *sk, void *buf, size_t len, int fla
     (void)out_flags;
     if (from)
         *from = sk->peer;
+    if (sk->rd_got) {
+        /* In-order bytes placed in the registered buffer (tcp_in.c) come
+         * first; the ring holds only what arrived after them. */
+        size_t n = len < sk->rd_got ? len : sk->rd_got;
+        if ((uint8_t *)buf != sk->rd_buf)
+            memmove(buf, sk->rd_buf, n);
+        if (!(flags & TERN_MSG_PEEK)) {
+            if (n < sk->rd_got)
+                memmove(sk->rd_buf, sk->rd_buf + n, sk->rd_got - n);
+            sk->rd_got -= n;
+        }
+        size_t more = 0;
+        if (n < len && cb->rings && ringbuf_len(&cb->rcv) && (flags & TERN_MSG_PEEK))
+            more = ringbuf_peek(&cb->rcv, (uint8_t *)buf + n, len - n);
+        else if (n < len && cb->rings && ringbuf_len(&cb->rcv)) {
+            more = ringbuf_read(&cb->rcv, (uint8_t *)buf + n, len - n);
+            if (!sock_defer_tx(sk))
+                tcp_maybe_window_update(cb, tern_loop_now(sk->s->loop));
+        }
+        tcp_check(cb);
+        return (ssize_t)(n + more);
+    }
     if (cb->rings && ringbuf_len(&cb->rcv)) {
         size_t n = (flags & TERN_MSG_PEEK) ? ringbuf_peek(&cb->rcv, buf, len)
                                            : ringbuf_read(&cb->rcv, buf, len);
@@ -323,7 +345,7 @@ static unsigned tcp_poll(const struct tern_sock *sk)
     unsigned m = 0;
     if (cb->state == TCP_LISTEN)
         return cb->aq_head != SOCK_NIL ? TERN_POLLIN : 0;
-    if ((cb->rings && ringbuf_len(&cb->rcv)) || cb->fin_rcvd || sk->shut_rd ||
+    if ((cb->rings && ringbuf_len(&cb->rcv)) || sk->rd_got || cb->fin_rcvd || sk->shut_rd ||
         (cb->state == TCP_CLOSED && sk->connected))
         m |= TERN_POLLIN;
     if ((cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT) && !sk->shut_wr &&

@@ -313,13 +313,10 @@ static ssize_t udp_sendto(struct tern_sock *sk, const void *buf, size_t len, int
         if (rc < 0)
             return rc;
     }
-    /* The datagram is built in place, where IP sends it from (udpbuf only
-     * while a device has re-entered the stack from its send). */
+    /* The datagram is built in place, where IP sends it from. */
     struct tern_udp_repr u = {.sport = sk->local.port, .dport = dst.port,
                               .payload = buf, .payload_len = (uint16_t)len};
     uint8_t *at = ip_tx_payload(s);
-    if (!at)
-        at = s->udpbuf;
     int n = tern_udp_emit(&u, src, dst.addr, at, TERN_IPV4_MAX_LEN - TERN_IPV4_HLEN_MIN);
     if (n < 0)
         return n;

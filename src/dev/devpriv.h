@@ -53,5 +53,8 @@ static inline void dev_pass_down(void *ctx, struct tern_device *inner, int err)
  * computed and stored in place. 0 done, -1 not such a frame (untouched).
  * The IPv4 header itself is not checked; the stack does that. */
 int dev_complete_csum(uint8_t *frame, size_t len);
+/* packet.c: TERN_RX_* flags of a received frame from its TPACKET status
+ * (a partial checksum is completed in place first). */
+unsigned dev_packet_rx_flags(uint32_t tp_status, uint8_t *frame, size_t len);
 
 #endif

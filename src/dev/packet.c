@@ -57,6 +57,10 @@
 #include <unistd.h>
 
 #include "dev/devpriv.h"
+
+#ifndef TP_STATUS_CSUM_VALID
+#define TP_STATUS_CSUM_VALID (1 << 7) /* linux/if_packet.h since 4.13 */
+#endif
 #include "tern/err.h"
 #include "tern/wire/bytes.h"
 #include "tern/wire/checksum.h"
@@ -118,6 +122,18 @@ int dev_complete_csum(uint8_t *frame, size_t len)
         c = 0xffff; /* RFC 768: a computed zero is sent as all ones */
     tern_put16(l4 + off, c);
     return 0;
+}
+
+/* The kernel's word on the transport checksum (docs/devices.md): one it
+ * has not filled in (TP_STATUS_CSUMNOTREADY, CHECKSUM_PARTIAL) is completed
+ * here and is then right by construction; one it (or the NIC) verified
+ * comes with TP_STATUS_CSUM_VALID (skb_csum_unnecessary, Linux 4.13+).
+ * Either way the stack need not sum the segment again (TERN_RX_CSUM_OK). */
+unsigned dev_packet_rx_flags(uint32_t tp_status, uint8_t *frame, size_t len)
+{
+    if (tp_status & TP_STATUS_CSUMNOTREADY) /* not TCP/UDP over IPv4: left as is */
+        return dev_complete_csum(frame, len) == 0 ? TERN_RX_CSUM_OK : 0;
+    return (tp_status & TP_STATUS_CSUM_VALID) ? TERN_RX_CSUM_OK : 0;
 }
 
 /* Hands every frame waiting in the transmit ring to the kernel. */
@@ -216,9 +232,7 @@ static void pk_frame(struct packet_dev *p, struct tpacket3_hdr *h)
         p->dev.stats.rx_dropped++;
         return;
     }
-    if (h->tp_status & TP_STATUS_CSUMNOTREADY)
-        (void)dev_complete_csum(frame, len); /* not TCP/UDP over IPv4: left as is */
-    tern_device_deliver(&p->dev, frame, len);
+    tern_device_deliver_flags(&p->dev, frame, len, dev_packet_rx_flags(h->tp_status, frame, len));
 }
 
 #define RECHECK_US 200000 /* while down: look for the interface this often */

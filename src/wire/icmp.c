@@ -60,9 +60,22 @@ int tern_icmp_emit(const struct tern_icmp_repr *r, uint8_t *buf, size_t cap)
         return TERN_E_INVAL;
     if (cap < TERN_ICMP_HLEN || r->data_len > cap - TERN_ICMP_HLEN)
         return TERN_E_NOSPC;
-    /* Payload first: it may overlap (or already be at) buf + 8. */
-    if (r->data_len)
-        memmove(buf + TERN_ICMP_HLEN, r->data, r->data_len);
+    /* Payload first. Apart from the buffer (an echo's data, a quoted
+     * datagram), it is copied in the pass that sums it (tern_csum_copy);
+     * when it may overlap (or already be at) buf + 8, moved, then summed
+     * with the header below. */
+    size_t n = TERN_ICMP_HLEN + r->data_len;
+    uint32_t dsum = 0;
+    bool fused = false;
+    if (r->data_len) {
+        uintptr_t p = (uintptr_t)r->data, b = (uintptr_t)buf;
+        if (p + r->data_len <= b || b + n <= p) {
+            dsum = tern_csum_copy(buf + TERN_ICMP_HLEN, r->data, r->data_len, 0);
+            fused = true;
+        } else {
+            memmove(buf + TERN_ICMP_HLEN, r->data, r->data_len);
+        }
+    }
     buf[0] = r->type;
     buf[1] = r->code;
     tern_put16(buf + 2, 0);
@@ -80,8 +93,11 @@ int tern_icmp_emit(const struct tern_icmp_repr *r, uint8_t *buf, size_t cap)
     } else {
         tern_put32(buf + 4, r->rest);
     }
-    size_t n = TERN_ICMP_HLEN + r->data_len;
-    tern_put16(buf + 2, tern_csum(buf, n));
+    /* RFC 792: the checksum covers the ICMP message from its type; the
+     * data joins the header's sum at an even offset (8). */
+    uint32_t sum = fused ? tern_csum_add_at(tern_csum_add(0, buf, TERN_ICMP_HLEN), dsum, 0)
+                         : tern_csum_add(0, buf, n);
+    tern_put16(buf + 2, tern_csum_fold(sum));
     return (int)n;
 }
 

@@ -6,6 +6,7 @@
  */
 #include "tern/wire/udp.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "tern/wire/bytes.h"
@@ -51,16 +52,31 @@ int tern_udp_emit(const struct tern_udp_repr *r, uint32_t src, uint32_t dst, uin
         return TERN_E_INVAL;
     if (cap < n)
         return TERN_E_NOSPC;
-    /* Payload first (memmove): it may already sit at buf + 8 or overlap the
-     * header bytes about to be written. */
-    if (r->payload_len)
-        memmove(buf + TERN_UDP_HLEN, r->payload, r->payload_len);
+    /* Payload first. Apart from the buffer (the usual case: an
+     * application's data), it is copied in the pass that sums it
+     * (tern_csum_copy); when it may already sit at buf + 8 or overlap the
+     * header bytes about to be written, moved, then summed. */
+    uint32_t psum = 0;
+    bool fused = false;
+    if (r->payload_len) {
+        uintptr_t p = (uintptr_t)r->payload, b = (uintptr_t)buf;
+        if (p + r->payload_len <= b || b + n <= p) {
+            psum = tern_csum_copy(buf + TERN_UDP_HLEN, r->payload, r->payload_len, 0);
+            fused = true;
+        } else {
+            memmove(buf + TERN_UDP_HLEN, r->payload, r->payload_len);
+        }
+    }
     tern_put16(buf, r->sport);
     tern_put16(buf + 2, r->dport);
     tern_put16(buf + 4, (uint16_t)n);
     tern_put16(buf + 6, 0);
+    /* RFC 768: the sum over pseudo-header, header and data; the data joins
+     * at an even offset (8). */
     uint32_t s = tern_csum_pseudo_ipv4(src, dst, TERN_IPPROTO_UDP, (uint16_t)n);
-    uint16_t c = tern_csum_fold(tern_csum_add(s, buf, n));
+    s = fused ? tern_csum_add_at(tern_csum_add(s, buf, TERN_UDP_HLEN), psum, 0)
+              : tern_csum_add(s, buf, n);
+    uint16_t c = tern_csum_fold(s);
     /* RFC 768: "If the computed checksum is zero, it is transmitted as all
      * ones" - zero on the wire means no checksum. */
     if (c == 0)

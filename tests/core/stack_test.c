@@ -9,9 +9,11 @@
 
 #include "core/rng.h"
 #include "harness.h"
+#include "tern/wire/arp.h"
 #include "tern/wire/bytes.h"
 #include "tern/wire/eth.h"
 #include "tern/wire/icmp.h"
+#include "tern/wire/udp.h"
 #include "world.h"
 
 TEST(core_stack_config_defaults_and_validation)
@@ -296,4 +298,94 @@ TEST(core_rng_deterministic_and_seeded)
     for (int i = 0; i < 1000; i++)
         CHECK(prng_below(&a, 7) < 7);
     CHECK_EQ(prng_below(&a, 1), 0);
+}
+
+/* A custom device whose send delivers frames to the stack from inside the
+ * send (an embedder's loop-back, a synchronous harness): the case the old
+ * tx_busy guard refused (the reply built inside the send was dropped). */
+struct reenter_dev {
+    struct tern_device *dev;
+    int depth, max_depth, sends;
+    uint8_t f[8][1600];
+    size_t flen[8];
+    bool intact; /* the frame being sent was unchanged by what the deliveries did */
+    int delivered;
+};
+
+static int reenter_send(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct reenter_dev *r = ctx;
+    r->depth++;
+    if (r->depth > r->max_depth)
+        r->max_depth = r->depth;
+    int k = r->sends++;
+    if (k < 8 && len <= sizeof r->f[0]) {
+        memcpy(r->f[k], frame, len);
+        r->flen[k] = len;
+    }
+    if (len > 34 && tern_get16(frame + 12) == TERN_ETHERTYPE_IPV4 && !r->delivered) {
+        r->delivered = 1;
+        uint8_t buf[200], icmp[64], udp[64];
+        /* An echo request from the peer (a reply is due) ... */
+        size_t n = w_icmp(icmp, TERN_ICMP_ECHO, 0, 0x12340001u, (const uint8_t *)"abcd", 4);
+        struct tern_ipv4_repr ip = w_ip(W_PEER, W_US, TERN_IPPROTO_ICMP, 7);
+        size_t fl = w_ip_frame(buf, &ip, icmp, n);
+        tern_device_deliver(r->dev, buf, fl);
+        /* ... and a datagram to a closed UDP port (an ICMP error is due). */
+        struct tern_udp_repr u = {.sport = 5000, .dport = 9, .payload = (const uint8_t *)"x",
+                                  .payload_len = 1};
+        int un = tern_udp_emit(&u, W_PEER, W_US, udp, sizeof udp);
+        ip = w_ip(W_PEER, W_US, TERN_IPPROTO_UDP, 8);
+        fl = w_ip_frame(buf, &ip, udp, (size_t)un);
+        tern_device_deliver(r->dev, buf, fl);
+        r->intact = memcmp(frame, r->f[k], len) == 0;
+    }
+    r->depth--;
+    return 0;
+}
+
+TEST(core_stack_device_delivering_inside_its_send_is_served_next_turn)
+{
+    struct tern_loop *l = tern_loop_virtual_new(W_T0);
+    struct reenter_dev *r = calloc(1, sizeof *r);
+    REQUIRE(r);
+    r->dev = tern_custom_device_new(TERN_LINK_ETHERNET, 1500, w_mac_us, reenter_send, r);
+    REQUIRE(r->dev);
+    struct tern_config c;
+    tern_config_defaults(&c);
+    c.seed = 3;
+    struct tern_stack *s = tern_stack_new(&c, l);
+    struct tern_iface_config ic = {.addr = W_US, .prefix_len = 24, .up = true};
+    REQUIRE(s && tern_stack_add_iface(s, r->dev, &ic) >= 0);
+    tern_loop_run(l, W_T0 + 1000); /* the announcement */
+    uint8_t f[64];
+    static const uint8_t zero[6];
+    size_t n = w_arp_frame(f, TERN_ARP_REQUEST, w_mac_bcast, w_mac_peer, W_PEER, zero, W_US);
+    tern_device_deliver(r->dev, f, n); /* learns the peer, replies */
+    int before = r->sends;
+    struct tern_ip_out o = {.dst = W_PEER};
+    CHECK_EQ(tern_echo_send(s, &o, 77, 1, (const uint8_t *)"ping", 4), 0);
+    REQUIRE_EQ(r->sends, before + 1);
+    CHECK(r->intact);
+    /* Nothing ran inside the send: no output nested in it. */
+    CHECK_EQ(r->max_depth, 1);
+    CHECK_EQ(tern_stack_stats(s)->icmp.echo_replies_tx, 0);
+    tern_loop_run(l, tern_loop_now(l) + 1000);
+    /* Next turn: the echo reply and the port unreachable both left. */
+    REQUIRE_EQ(r->sends, before + 3);
+    CHECK_EQ(r->max_depth, 1);
+    CHECK_EQ(tern_stack_stats(s)->icmp.echo_replies_tx, 1);
+    CHECK_EQ(tern_stack_stats(s)->icmp.errors_tx, 1);
+    const uint8_t *e = r->f[before + 1];
+    CHECK_EQ(e[14 + 9], TERN_IPPROTO_ICMP);
+    CHECK_EQ(e[34], TERN_ICMP_ECHOREPLY);
+    CHECK_MEM(e + 42, "abcd", 4);
+    e = r->f[before + 2];
+    CHECK_EQ(e[34], TERN_ICMP_UNREACH);
+    CHECK_EQ(e[35], TERN_ICMP_UNREACH_PORT);
+    CHECK_EQ(tern_get32(e + 14 + 16), W_PEER);
+    tern_stack_free(s);
+    tern_device_destroy(r->dev);
+    tern_loop_destroy(l);
+    free(r);
 }

@@ -4,6 +4,7 @@
  * The device itself runs against Linux in tests/scripts/peer_packet.sh.
  */
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,6 +74,25 @@ TEST(packet_complete_csum_tcp_and_udp)
     tern_put16(f + 14 + 20 + 16, 0);
     CHECK_EQ(dev_complete_csum(f, n + 10), 0);
     CHECK(l4_sum_ok(f, n - 34, 6));
+}
+
+TEST(packet_rx_flags_from_the_kernel_status)
+{
+    static uint8_t f[2048];
+    /* TP_STATUS_CSUM_VALID (the kernel or the NIC verified it): the stack
+     * is told, the frame untouched (even a field the stack would reject). */
+    size_t n = mk_frame(f, 6, 20, 100);
+    tern_put16(f + 14 + 20 + 16, 0x1234);
+    CHECK_EQ(dev_packet_rx_flags(TP_STATUS_USER | TP_STATUS_CSUM_VALID, f, n), TERN_RX_CSUM_OK);
+    CHECK_EQ(tern_get16(f + 14 + 20 + 16), 0x1234);
+    /* No word from the kernel: the stack verifies. */
+    CHECK_EQ(dev_packet_rx_flags(TP_STATUS_USER, f, n), 0u);
+    /* Partial (TP_STATUS_CSUMNOTREADY): completed here, then vouched for. */
+    CHECK_EQ(dev_packet_rx_flags(TP_STATUS_USER | TP_STATUS_CSUMNOTREADY, f, n), TERN_RX_CSUM_OK);
+    CHECK(l4_sum_ok(f, n - 34, 6));
+    /* Partial but not TCP/UDP over IPv4: nothing to vouch for. */
+    n = mk_frame(f, 1, 8, 56);
+    CHECK_EQ(dev_packet_rx_flags(TP_STATUS_USER | TP_STATUS_CSUMNOTREADY, f, n), 0u);
 }
 
 TEST(packet_complete_csum_leaves_other_frames)
