@@ -78,7 +78,16 @@ enum tern_sockopt {
     TERN_TCP_MAXSEG,       /* TCP */
     TERN_TCP_KEEPIDLE,     /* TCP, seconds */
     TERN_TCP_KEEPINTVL,    /* TCP, seconds */
-    TERN_TCP_KEEPCNT       /* TCP */
+    TERN_TCP_KEEPCNT,      /* TCP */
+    /* UDP multicast (RFC 1112, src/core/igmp.c) */
+    TERN_IP_MULTICAST_TTL,  /* 0..255 (-1: the default, 1); 0 = only our own stack */
+    TERN_IP_MULTICAST_LOOP, /* 1 (default): our own stack receives what we send to a
+                             * group joined here */
+    TERN_IP_MULTICAST_IF,   /* ifindex to send to groups on; -1 (default): by route,
+                             * else the first interface that is up */
+    TERN_IP_MULTICAST_ALL   /* 1 (default, as Linux): a socket receives datagrams
+                             * for every group joined on the stack that match its
+                             * port and address; 0: only groups it joined itself */
 };
 
 struct tern_sock;
@@ -141,6 +150,20 @@ TERN_API int tern_sock_getpeername(const struct tern_sock *sk, struct tern_socka
 TERN_API int tern_sock_error(struct tern_sock *sk);
 TERN_API int tern_sock_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value);
 TERN_API int tern_sock_getopt(const struct tern_sock *sk, enum tern_sockopt opt, int *value);
+
+/* UDP multicast membership (IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP, RFC
+ * 1112 s7.1): joins group (224.0.0.0/4) on interface ifindex (-1: the one
+ * traffic to the group takes: by route, else the first that is up). The
+ * stack reports the membership with IGMPv3 (or v1/v2 when an older querier
+ * is heard) and receives the group's frames on that interface until the
+ * last socket leaves (close leaves too). Errors: TERN_E_INVAL (not a
+ * multicast group, no such interface), TERN_E_NETUNREACH (no interface up),
+ * TERN_E_ADDRINUSE (joined there already), TERN_E_NOSPC (20 memberships on
+ * this socket, or cfg.mcast_groups on the interface), TERN_E_OPNOTSUPP
+ * (TCP). Leave: TERN_E_ADDRNOTAVAIL when not joined (ifindex -1: the
+ * first membership of the group). */
+TERN_API int tern_sock_join(struct tern_sock *sk, uint32_t group, int ifindex);
+TERN_API int tern_sock_leave(struct tern_sock *sk, uint32_t group, int ifindex);
 
 /* One row of the socket table (netstat). */
 struct tern_sock_info {

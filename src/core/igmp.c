@@ -1,0 +1,596 @@
+/*
+ * igmp.c - IPv4 multicast, host side: the per-interface group table,
+ * IGMPv3 membership reports (RFC 3376 s5) with IGMPv1/v2 compatibility
+ * (RFC 3376 s7.2, RFC 2236 s3), the receive filter (RFC 1112 s6.4 MAC
+ * mapping), and the socket joins behind IP_ADD_MEMBERSHIP.
+ * Not: the message codec (src/wire/igmp.c), multicast forwarding (a router
+ * never forwards multicast: docs/routing.md), source lists.
+ *
+ * Filter state: every join is any-source, so a group's interface state
+ * (RFC 3376 s3.2) is EXCLUDE {} while it has users and INCLUDE {} (no
+ * state) after the last leave. State changes are reported as
+ * CHANGE_TO_EXCLUDE_MODE {} / CHANGE_TO_INCLUDE_MODE {} records, queries
+ * answered with MODE_IS_EXCLUDE {}. DEVIATION: a group-and-source-specific
+ * query is answered like a group-specific one (IS_EX {}, a superset of the
+ * answer RFC 3376 s5.2 asks for: the router keeps forwarding those
+ * sources, which we want anyway).
+ *
+ * One timer for the stack, armed at the earliest pending event of any
+ * interface (answers to queries, state-change retransmissions).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mcast.h"
+#include "core/socket_impl.h"
+#include "tern/wire/bytes.h"
+#include "tern/wire/eth.h"
+#include "tern/wire/igmp.h"
+
+#define URI_V3_US 1000000ull   /* RFC 3376 s8.11 Unsolicited Report Interval: 1 s */
+#define URI_V2_US 10000000ull  /* RFC 2236 s8.10: 10 s */
+#define QRV_DEFAULT 2          /* RFC 3376 s8.1 */
+#define QI_DEFAULT_S 125       /* RFC 3376 s8.2 */
+#define QRI_DEFAULT_US 10000000ull /* RFC 3376 s8.3: 10 s */
+
+static struct mc_iface *mif(struct tern_stack *s, int ifindex)
+{
+    return s->mc && ifindex >= 0 && ifindex < TERN_MAX_IFACES ? &s->mc->ifs[ifindex] : NULL;
+}
+
+static struct mc_group *find(struct mc_iface *m, uint32_t cap, uint32_t group)
+{
+    for (uint32_t i = 0; i < cap; i++)
+        if (m->g[i].group == group)
+            return &m->g[i];
+    return NULL;
+}
+
+const struct mc_group *mcast_find(const struct tern_stack *s, int ifindex, uint32_t group)
+{
+    struct mc_iface *m = mif((struct tern_stack *)s, ifindex);
+    return m ? find(m, s->mc->cap, group) : NULL;
+}
+
+uint32_t mcast_count(const struct tern_stack *s, int ifindex)
+{
+    struct mc_iface *m = mif((struct tern_stack *)s, ifindex);
+    return m ? m->count : 0;
+}
+
+bool mcast_wanted(const struct tern_stack *s, int ifindex, uint32_t group)
+{
+    if (group == MC_ALL_HOSTS)
+        return true; /* RFC 1112 s4: every multicast host is a member */
+    const struct mc_group *g = mcast_find(s, ifindex, group);
+    return g && g->users;
+}
+
+bool mcast_mac_wanted(const struct tern_stack *s, int ifindex, const uint8_t mac[6])
+{
+    /* RFC 1112 s6.4: 01:00:5e plus the low 23 bits of the group. */
+    if (mac[0] != 0x01 || mac[1] != 0x00 || mac[2] != 0x5e || (mac[3] & 0x80))
+        return false;
+    uint32_t low = (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
+    if (low == (MC_ALL_HOSTS & 0x7fffff))
+        return true;
+    struct mc_iface *m = mif((struct tern_stack *)s, ifindex);
+    if (!m)
+        return false;
+    for (uint32_t i = 0; i < s->mc->cap; i++)
+        if (m->g[i].group && m->g[i].users && (m->g[i].group & 0x7fffff) == low)
+            return true;
+    return false;
+}
+
+/* RFC 3376 s7.2.1: the host compatibility mode of an interface, from the
+ * older-version querier present timers. */
+static int iface_version(const struct mc_iface *m, uint64_t now)
+{
+    if (m->v1_until > now)
+        return 1;
+    if (m->v2_until > now)
+        return 2;
+    return 3;
+}
+
+/* A delay chosen at random from (0, max_us]. */
+static uint64_t rand_delay(struct tern_stack *s, uint64_t max_us)
+{
+    return max_us ? 1 + prng_below(&s->rng, max_us) : 0;
+}
+
+static void rearm(struct tern_stack *s)
+{
+    struct mcast *mc = s->mc;
+    uint64_t next = UINT64_MAX;
+    for (int i = 0; i < TERN_MAX_IFACES; i++) {
+        struct mc_iface *m = &mc->ifs[i];
+        if (!m->count && !m->general_at)
+            continue;
+        if (m->general_at && m->general_at < next)
+            next = m->general_at;
+        for (uint32_t j = 0; j < mc->cap; j++) {
+            struct mc_group *g = &m->g[j];
+            if (!g->group)
+                continue;
+            if (g->resp_at && g->resp_at < next)
+                next = g->resp_at;
+            if (g->rexmit && g->rexmit_at < next)
+                next = g->rexmit_at;
+        }
+    }
+    if (next == UINT64_MAX) {
+        if (tern_timer_armed(&mc->timer))
+            tern_timer_cancel(s->loop, &mc->timer);
+    } else if (!tern_timer_armed(&mc->timer) || mc->timer.when != next) {
+        tern_timer_arm(s->loop, &mc->timer, next);
+    }
+}
+
+/* RFC 3376 s4 / RFC 2236 s2: IGMP goes out with TTL 1, precedence
+ * Internetwork Control (TOS 0xc0) and the Router Alert option (RFC 2113). */
+static void igmp_xmit(struct tern_stack *s, struct tern_iface *ifc, uint32_t dst,
+                      const uint8_t *msg, size_t len)
+{
+    static const uint8_t ra[4] = {0x94, 0x04, 0x00, 0x00};
+    uint8_t f[TERN_ETH_HLEN + 24 + 1500];
+    if (!ifc->up || 24 + len > ifc->mtu || 24 + len > sizeof f - TERN_ETH_HLEN)
+        return;
+    struct tern_ipv4_repr ip;
+    memset(&ip, 0, sizeof ip);
+    ip.tos = 0xc0;
+    ip.ttl = 1;
+    ip.proto = TERN_IPPROTO_IGMP;
+    ip.df = true;
+    ip.src = ifc->addr; /* 0.0.0.0 without an address (RFC 3376 s4.2.13) */
+    ip.dst = dst;
+    ip.opts = ra;
+    ip.opts_len = sizeof ra;
+    ip.payload_len = (uint16_t)len;
+    ip.id = ip_next_id(s, ip.src, dst, TERN_IPPROTO_IGMP);
+    int h = tern_ipv4_emit(&ip, f + TERN_ETH_HLEN, sizeof f - TERN_ETH_HLEN);
+    if (h < 0)
+        return;
+    memcpy(f + TERN_ETH_HLEN + h, msg, len);
+    s->stats.ip.tx++;
+    s->stats.igmp.tx++;
+    (void)ip_link_output(s, ifc, dst, dst, f, TERN_ETH_HLEN + (size_t)h + len, tern_loop_now(s->loop));
+}
+
+/* An IGMPv1/v2 report for group, or a v2 leave (RFC 2236 s3: to
+ * all-routers). */
+static void send_v12(struct tern_stack *s, struct tern_iface *ifc, int version, uint8_t type,
+                     uint32_t group)
+{
+    uint8_t msg[8];
+    if (type != TERN_IGMP_V2_LEAVE)
+        type = version == 1 ? TERN_IGMP_V1_REPORT : TERN_IGMP_V2_REPORT;
+    if (tern_igmp_v2_emit(type, group, msg, sizeof msg) != 8)
+        return;
+    if (type == TERN_IGMP_V2_LEAVE)
+        s->stats.igmp.leaves_tx++;
+    else
+        s->stats.igmp.reports_tx++;
+    igmp_xmit(s, ifc, type == TERN_IGMP_V2_LEAVE ? MC_ALL_ROUTERS : group, msg, sizeof msg);
+}
+
+/* A v3 report collecting records; flushed when full (RFC 3376 s4.2.16:
+ * records that do not fit go in further reports) and at the end. */
+#define V3_RECS_MAX 64
+struct v3_batch {
+    struct tern_igmp3_record r[V3_RECS_MAX];
+    size_t n, max;
+};
+
+static void v3_flush(struct tern_stack *s, struct tern_iface *ifc, struct v3_batch *b)
+{
+    uint8_t msg[8 + 8 * V3_RECS_MAX];
+    if (!b->n)
+        return;
+    int n = tern_igmp3_report_emit(b->r, b->n, msg, sizeof msg);
+    b->n = 0;
+    if (n < 0)
+        return;
+    s->stats.igmp.reports_tx++;
+    igmp_xmit(s, ifc, MC_IGMP3_ROUTERS, msg, (size_t)n);
+}
+
+static void v3_add(struct tern_stack *s, struct tern_iface *ifc, struct v3_batch *b, uint8_t type,
+                   uint32_t group)
+{
+    if (b->n == b->max)
+        v3_flush(s, ifc, b);
+    b->r[b->n++] = (struct tern_igmp3_record){.type = type, .group = group};
+}
+
+static void v3_init(const struct tern_iface *ifc, struct v3_batch *b)
+{
+    /* 24 bytes of IP header with Router Alert, 8 of report header. */
+    size_t fit = ifc->mtu > 32 ? (ifc->mtu - 32u) / 8u : 1;
+    b->n = 0;
+    b->max = fit < V3_RECS_MAX ? fit : V3_RECS_MAX;
+}
+
+static void slot_free(struct mc_iface *m, struct mc_group *g)
+{
+    memset(g, 0, sizeof *g);
+    m->count--;
+}
+
+/* A state change of group on ifc (RFC 3376 s5.1): the report goes out at
+ * once and is retransmitted [Robustness Variable] - 1 more times at random
+ * intervals in (0, [Unsolicited Report Interval]). In v1/v2 compatibility
+ * mode a join is an unsolicited v1/v2 report (repeated likewise, RFC 2236
+ * s3) and a leave is a v2 Leave Group (none in v1 mode). */
+static void state_change(struct tern_stack *s, struct tern_iface *ifc, struct mc_iface *m,
+                         struct mc_group *g, bool join, uint64_t now)
+{
+    int v = iface_version(m, now);
+    if (g->group == MC_ALL_HOSTS) {
+        if (!join)
+            slot_free(m, g); /* never reported (RFC 3376 s5) */
+        return;
+    }
+    if (v == 3) {
+        g->rec = join ? TERN_IGMP3_CHANGE_TO_EXCLUDE : TERN_IGMP3_CHANGE_TO_INCLUDE;
+        struct v3_batch b;
+        v3_init(ifc, &b);
+        v3_add(s, ifc, &b, g->rec, g->group);
+        v3_flush(s, ifc, &b);
+        g->rexmit = (uint8_t)(m->qrv - 1);
+        g->rexmit_at = now + rand_delay(s, URI_V3_US);
+        if (!g->rexmit && !join)
+            slot_free(m, g);
+        return;
+    }
+    if (join) {
+        send_v12(s, ifc, v, TERN_IGMP_V2_REPORT, g->group);
+        g->rec = 0;
+        g->rexmit = (uint8_t)(m->qrv - 1);
+        g->rexmit_at = now + rand_delay(s, URI_V2_US);
+        return;
+    }
+    if (v == 2)
+        send_v12(s, ifc, v, TERN_IGMP_V2_LEAVE, g->group);
+    slot_free(m, g);
+}
+
+static int group_join(struct tern_stack *s, struct tern_iface *ifc, uint32_t group, uint64_t now)
+{
+    struct mc_iface *m = mif(s, ifc->index);
+    struct mc_group *g = find(m, s->mc->cap, group);
+    if (g && g->users) {
+        if (g->users == UINT16_MAX)
+            return TERN_E_NOSPC;
+        g->users++;
+        return TERN_OK;
+    }
+    if (!g) {
+        /* G3 / ATTACKS 64: the table is capped; a join past it fails. */
+        g = find(m, s->mc->cap, 0);
+        if (!g) {
+            s->stats.igmp.groups_full++;
+            return TERN_E_NOSPC;
+        }
+        memset(g, 0, sizeof *g);
+        g->group = group;
+        m->count++;
+    }
+    g->users = 1;
+    g->resp_at = 0;
+    state_change(s, ifc, m, g, true, now);
+    rearm(s);
+    return TERN_OK;
+}
+
+static void group_leave(struct tern_stack *s, struct tern_iface *ifc, uint32_t group, uint64_t now)
+{
+    struct mc_iface *m = mif(s, ifc->index);
+    struct mc_group *g = find(m, s->mc->cap, group);
+    if (!g || !g->users)
+        return;
+    if (--g->users == 0) {
+        g->resp_at = 0;
+        state_change(s, ifc, m, g, false, now);
+        rearm(s);
+    }
+}
+
+/* RFC 3376 s5.2 (and RFC 2236 s3 in compatibility mode): a query schedules
+ * an answer after a random delay in (0, Max Resp Time]. */
+static void on_query(struct tern_stack *s, struct mc_iface *m,
+                     const struct ip_rx *rx, const struct tern_igmp_repr *q, uint64_t now)
+{
+    uint32_t cap = s->mc->cap;
+    s->stats.igmp.queries++;
+    /* RFC 3376 s9.1: a general query not sent to all-systems is ignored;
+     * a group-specific one goes to its group. */
+    if (q->group == 0 ? rx->ip.dst != MC_ALL_HOSTS
+                      : (rx->ip.dst != q->group && rx->ip.dst != MC_ALL_HOSTS)) {
+        s->stats.igmp.drop_bad++;
+        return;
+    }
+    if (q->group && !ip_is_multicast(q->group)) {
+        s->stats.igmp.drop_bad++;
+        return;
+    }
+    int before = iface_version(m, now);
+    uint64_t max_us = (uint64_t)q->max_resp_ms * 1000u;
+    if (q->version == 3) {
+        /* RFC 3376 s4.1.6-7: adopt the querier's robustness and interval. */
+        m->qrv = q->qrv ? q->qrv : QRV_DEFAULT;
+        m->qqi_s = q->qqi_s ? (uint16_t)(q->qqi_s > 65535 ? 65535 : q->qqi_s) : QI_DEFAULT_S;
+    } else {
+        /* RFC 3376 s7.2.1 / s8.12: an older querier is present for
+         * Robustness * Query Interval + one Query Response Interval. */
+        uint64_t until = now + (uint64_t)m->qrv * m->qqi_s * 1000000u + QRI_DEFAULT_US;
+        if (q->version == 1)
+            m->v1_until = until;
+        else
+            m->v2_until = until;
+    }
+    int v = iface_version(m, now);
+    if (v != before) {
+        /* The mode changed: pending answers and retransmissions of the old
+         * mode are cancelled (RFC 3376 s7.2.1); leaves still being
+         * reported in v3 are forgotten. */
+        m->general_at = 0;
+        for (uint32_t i = 0; i < cap; i++) {
+            struct mc_group *g = &m->g[i];
+            if (!g->group)
+                continue;
+            g->resp_at = 0;
+            g->rexmit = 0;
+            if (!g->users)
+                slot_free(m, g);
+        }
+    }
+    uint64_t at = now + rand_delay(s, max_us);
+    if (v == 3 && q->version == 3) {
+        /* Rule 1: an earlier answer to a general query covers this one. */
+        if (m->general_at && m->general_at <= at)
+            return;
+        if (q->group == 0) {
+            m->general_at = at; /* rule 2 */
+        } else {
+            struct mc_group *g = find(m, cap, q->group);
+            if (!g || !g->users)
+                return; /* no state: nothing to say, nothing kept */
+            if (!g->resp_at || g->resp_at > at) /* rules 3, 4 */
+                g->resp_at = at;
+        }
+        rearm(s);
+        return;
+    }
+    if (v == 3)
+        return; /* a v1/v2 query heard in v3 mode is impossible after the switch */
+    /* RFC 2236 s3: each group gets its own delay; a pending one is reset
+     * only when the new delay is shorter. */
+    for (uint32_t i = 0; i < cap; i++) {
+        struct mc_group *g = &m->g[i];
+        if (!g->group || !g->users || g->group == MC_ALL_HOSTS)
+            continue;
+        if (q->group && g->group != q->group)
+            continue;
+        uint64_t t = now + rand_delay(s, max_us);
+        if (!g->resp_at || g->resp_at > t)
+            g->resp_at = t;
+    }
+    rearm(s);
+}
+
+void igmp_input(struct tern_stack *s, const struct ip_rx *rx, uint64_t now)
+{
+    struct tern_igmp_repr r;
+    struct tern_iface *ifc = stack_iface(s, rx->ifindex);
+    struct mc_iface *m = mif(s, rx->ifindex);
+    s->stats.igmp.rx++;
+    if (!ifc || !m || rx->local || tern_igmp_parse(rx->payload, rx->len, 0, &r) < 0) {
+        s->stats.igmp.drop_bad++;
+        return;
+    }
+    if (r.type == TERN_IGMP_QUERY) {
+        on_query(s, m, rx, &r, now);
+        return;
+    }
+    /* RFC 2236 s3: in v1/v2 mode another member's report for a group we
+     * were about to report makes ours redundant (v3 hosts never suppress,
+     * RFC 3376 s5.2, and v3 reports go to 224.0.0.22, which we do not
+     * receive). */
+    if ((r.type == TERN_IGMP_V1_REPORT || r.type == TERN_IGMP_V2_REPORT) &&
+        iface_version(m, now) < 3) {
+        struct mc_group *g = find(m, s->mc->cap, r.group);
+        if (g && g->resp_at) {
+            g->resp_at = 0;
+            rearm(s);
+        }
+    }
+}
+
+static void timer_fn(struct tern_timer *t, void *arg)
+{
+    struct tern_stack *s = arg;
+    (void)t;
+    uint64_t now = tern_loop_now(s->loop);
+    uint32_t cap = s->mc->cap;
+    for (int i = 0; i < TERN_MAX_IFACES; i++) {
+        struct mc_iface *m = &s->mc->ifs[i];
+        struct tern_iface *ifc = stack_iface(s, i);
+        if (!ifc || (!m->count && !m->general_at))
+            continue;
+        int v = iface_version(m, now);
+        struct v3_batch b;
+        v3_init(ifc, &b);
+        bool general = m->general_at && m->general_at <= now;
+        if (general)
+            m->general_at = 0;
+        for (uint32_t j = 0; j < cap; j++) {
+            struct mc_group *g = &m->g[j];
+            if (!g->group)
+                continue;
+            bool listed = false;
+            if (g->rexmit && g->rexmit_at <= now) {
+                g->rexmit--;
+                if (v == 3 && g->rec) {
+                    v3_add(s, ifc, &b, g->rec, g->group);
+                    listed = g->users != 0; /* the TO_EX record says it all */
+                } else if (g->users) {
+                    send_v12(s, ifc, v, TERN_IGMP_V2_REPORT, g->group);
+                }
+                if (g->rexmit) {
+                    g->rexmit_at = now + rand_delay(s, v == 3 ? URI_V3_US : URI_V2_US);
+                } else if (!g->users) {
+                    slot_free(m, g);
+                    continue;
+                }
+            }
+            bool due = g->resp_at && g->resp_at <= now;
+            if (due)
+                g->resp_at = 0;
+            if (!g->users || g->group == MC_ALL_HOSTS || listed)
+                continue;
+            /* RFC 3376 s5.2: the answer to a general query lists every
+             * group; a group timer's answer, its group. */
+            if (v == 3 && (general || due))
+                v3_add(s, ifc, &b, TERN_IGMP3_MODE_IS_EXCLUDE, g->group);
+            else if (v < 3 && due)
+                send_v12(s, ifc, v, TERN_IGMP_V2_REPORT, g->group);
+        }
+        v3_flush(s, ifc, &b);
+    }
+    rearm(s);
+}
+
+int mcast_init(struct tern_stack *s)
+{
+    struct mcast *mc = calloc(1, sizeof *mc);
+    if (!mc)
+        return TERN_E_NOMEM;
+    s->mc = mc;
+    mc->cap = s->cfg.mcast_groups;
+    tern_timer_init(&mc->timer, timer_fn, s);
+    for (int i = 0; i < TERN_MAX_IFACES; i++) {
+        mc->ifs[i].qrv = QRV_DEFAULT;
+        mc->ifs[i].qqi_s = QI_DEFAULT_S;
+        mc->ifs[i].g = calloc(mc->cap, sizeof *mc->ifs[i].g);
+        if (!mc->ifs[i].g)
+            return TERN_E_NOMEM;
+    }
+    return TERN_OK;
+}
+
+void mcast_fini(struct tern_stack *s)
+{
+    struct mcast *mc = s->mc;
+    if (!mc)
+        return;
+    if (tern_timer_armed(&mc->timer))
+        tern_timer_cancel(s->loop, &mc->timer);
+    for (int i = 0; i < TERN_MAX_IFACES; i++)
+        free(mc->ifs[i].g);
+    free(mc);
+    s->mc = NULL;
+}
+
+struct tern_iface *mcast_out_iface(struct tern_stack *s, int mc_ifindex, uint32_t group)
+{
+    struct tern_iface *ifc;
+    int ifindex;
+    if (mc_ifindex >= 0) {
+        ifc = stack_iface(s, mc_ifindex);
+        return ifc && ifc->up ? ifc : NULL;
+    }
+    if (tern_route_lookup(s, group, NULL, &ifindex) == TERN_OK) {
+        ifc = stack_iface(s, ifindex);
+        if (ifc && ifc->up)
+            return ifc;
+    }
+    /* DEVIATION: Linux needs a route (or IP_MULTICAST_IF); without one we
+     * take the first interface that is up. */
+    for (int i = 0; i < s->n_ifaces; i++)
+        if (s->ifaces[i].used && s->ifaces[i].up)
+            return &s->ifaces[i];
+    return NULL;
+}
+
+/* ---- sockets -------------------------------------------------------------- */
+
+static int sock_mc_find(const struct tern_sock *sk, uint32_t group, int ifindex)
+{
+    for (int i = 0; i < sk->n_mc; i++)
+        if (sk->mc[i].group == group && sk->mc[i].ifindex == ifindex)
+            return i;
+    return -1;
+}
+
+bool mcast_sock_member(const struct tern_sock *sk, uint32_t group, int ifindex)
+{
+    return sock_mc_find(sk, group, ifindex) >= 0;
+}
+
+/* The interface of a join: ifindex, or the one traffic to group takes. */
+static struct tern_iface *join_iface(struct tern_sock *sk, uint32_t group, int ifindex)
+{
+    if (ifindex >= 0)
+        return stack_iface(sk->s, ifindex);
+    return mcast_out_iface(sk->s, -1, group);
+}
+
+int tern_sock_join(struct tern_sock *sk, uint32_t group, int ifindex)
+{
+    if (!sk || !ip_is_multicast(group))
+        return TERN_E_INVAL;
+    if (sk->type != TERN_SOCK_DGRAM)
+        return TERN_E_OPNOTSUPP;
+    struct tern_stack *s = sk->s;
+    struct tern_iface *ifc = join_iface(sk, group, ifindex);
+    if (!ifc)
+        return ifindex >= 0 ? TERN_E_INVAL : TERN_E_NETUNREACH;
+    if (sock_mc_find(sk, group, ifc->index) >= 0)
+        return TERN_E_ADDRINUSE; /* Linux: EADDRINUSE */
+    if (sk->n_mc >= SOCK_MC_MAX)
+        return TERN_E_NOSPC; /* Linux: ENOBUFS past IP_MAX_MEMBERSHIPS */
+    if (!sk->mc) {
+        sk->mc = malloc(SOCK_MC_MAX * sizeof *sk->mc);
+        if (!sk->mc)
+            return TERN_E_NOMEM;
+    }
+    int rc = group_join(s, ifc, group, tern_loop_now(s->loop));
+    if (rc < 0)
+        return rc;
+    sk->mc[sk->n_mc++] = (struct sock_mc){.group = group, .ifindex = ifc->index};
+    return TERN_OK;
+}
+
+int tern_sock_leave(struct tern_sock *sk, uint32_t group, int ifindex)
+{
+    if (!sk || !ip_is_multicast(group))
+        return TERN_E_INVAL;
+    if (sk->type != TERN_SOCK_DGRAM)
+        return TERN_E_OPNOTSUPP;
+    int i = -1;
+    if (ifindex >= 0) {
+        i = sock_mc_find(sk, group, ifindex);
+    } else {
+        /* Linux: without an interface, the first membership of the group. */
+        for (int j = 0; j < sk->n_mc && i < 0; j++)
+            if (sk->mc[j].group == group)
+                i = j;
+    }
+    if (i < 0)
+        return TERN_E_ADDRNOTAVAIL; /* Linux: EADDRNOTAVAIL */
+    struct tern_iface *ifc = stack_iface(sk->s, sk->mc[i].ifindex);
+    sk->mc[i] = sk->mc[--sk->n_mc];
+    if (ifc)
+        group_leave(sk->s, ifc, group, tern_loop_now(sk->s->loop));
+    return TERN_OK;
+}
+
+void mcast_sock_release(struct tern_sock *sk)
+{
+    while (sk->n_mc)
+        (void)tern_sock_leave(sk, sk->mc[sk->n_mc - 1].group, sk->mc[sk->n_mc - 1].ifindex);
+    free(sk->mc);
+    sk->mc = NULL;
+}
