@@ -165,6 +165,24 @@ TERN_API int tern_sock_getopt(const struct tern_sock *sk, enum tern_sockopt opt,
 TERN_API int tern_sock_join(struct tern_sock *sk, uint32_t group, int ifindex);
 TERN_API int tern_sock_leave(struct tern_sock *sk, uint32_t group, int ifindex);
 
+/* Source filters (RFC 3376 s3.1, Linux's IP_ADD_SOURCE_MEMBERSHIP,
+ * IP_DROP_SOURCE_MEMBERSHIP, IP_BLOCK_SOURCE, IP_UNBLOCK_SOURCE): ADD
+ * receives group only from source (a new membership, INCLUDE {source}, or
+ * one more source of one), DROP takes a source back (the last leaves the
+ * group); BLOCK / UNBLOCK exclude a source from an any-source membership
+ * (tern_sock_join). At most 10 sources per membership. Errors as Linux:
+ * TERN_E_INVAL (INCLUDE ops on an any-source membership or block ops on a
+ * source-specific one), TERN_E_ADDRNOTAVAIL (no such membership or
+ * source), TERN_E_NOSPC (too many sources or memberships, the table full). */
+enum tern_mc_source_op {
+    TERN_MC_ADD_SOURCE = 1,
+    TERN_MC_DROP_SOURCE,
+    TERN_MC_BLOCK_SOURCE,
+    TERN_MC_UNBLOCK_SOURCE
+};
+TERN_API int tern_sock_source(struct tern_sock *sk, enum tern_mc_source_op op, uint32_t group,
+                              uint32_t source, int ifindex);
+
 /* One row of the socket table (netstat). */
 struct tern_sock_info {
     enum tern_sock_type type;

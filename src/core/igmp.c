@@ -2,18 +2,24 @@
  * igmp.c - IPv4 multicast, host side: the per-interface group table,
  * IGMPv3 membership reports (RFC 3376 s5) with IGMPv1/v2 compatibility
  * (RFC 3376 s7.2, RFC 2236 s3), the receive filter (RFC 1112 s6.4 MAC
- * mapping), and the socket joins behind IP_ADD_MEMBERSHIP.
+ * mapping), and the socket joins behind IP_ADD_MEMBERSHIP and the
+ * source-specific options.
  * Not: the message codec (src/wire/igmp.c), multicast forwarding (a router
- * never forwards multicast: docs/routing.md), source lists.
+ * never forwards multicast: docs/routing.md), MLD (IPv6).
  *
- * Filter state: every join is any-source, so a group's interface state
- * (RFC 3376 s3.2) is EXCLUDE {} while it has users and INCLUDE {} (no
- * state) after the last leave. State changes are reported as
- * CHANGE_TO_EXCLUDE_MODE {} / CHANGE_TO_INCLUDE_MODE {} records, queries
- * answered with MODE_IS_EXCLUDE {}. DEVIATION: a group-and-source-specific
- * query is answered like a group-specific one (IS_EX {}, a superset of the
- * answer RFC 3376 s5.2 asks for: the router keeps forwarding those
- * sources, which we want anyway).
+ * Filter state (RFC 3376 s3): a socket membership is any-source (EXCLUDE
+ * {}), source-specific (INCLUDE {S...}, IP_ADD_SOURCE_MEMBERSHIP) or
+ * any-source with blocked sources (EXCLUDE {S...}, IP_BLOCK_SOURCE). A
+ * group's interface state merges its sockets' (s3.2): EXCLUDE of the
+ * intersection of the EXCLUDE lists minus the INCLUDE sources if any
+ * socket excludes, else INCLUDE of the union; a union past MC_SRC_MAX
+ * becomes EXCLUDE {} (receive all: a superset). State changes are reported
+ * with the records of s5.1's table (TO_EX, TO_IN, ALLOW, BLOCK); while
+ * their retransmissions are pending, a further change sends the records of
+ * the net change since the first (s5.1's merge, simplified). Queries are
+ * answered with IS_EX / IS_IN of the current state. DEVIATION: a
+ * group-and-source-specific query is answered like a group-specific one (the
+ * whole state: a superset of what RFC 3376 s5.2 asks for).
  *
  * One timer for the stack, armed at the earliest pending event of any
  * interface (answers to queries, state-change retransmissions).
@@ -24,6 +30,7 @@
 #include "core/mcast.h"
 #include "core/socket_impl.h"
 #include "tern/wire/bytes.h"
+#include "tern/wire/checksum.h"
 #include "tern/wire/eth.h"
 #include "tern/wire/igmp.h"
 
@@ -63,7 +70,30 @@ bool mcast_wanted(const struct tern_stack *s, int ifindex, uint32_t group)
     if (group == MC_ALL_HOSTS)
         return true; /* RFC 1112 s4: every multicast host is a member */
     const struct mc_group *g = mcast_find(s, ifindex, group);
-    return g && g->users;
+    return g && (g->cur.n || g->cur.mode == TERN_IGMP3_MODE_IS_EXCLUDE);
+}
+
+static bool has(const uint32_t *v, unsigned n, uint32_t x)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (v[i] == x)
+            return true;
+    return false;
+}
+
+/* RFC 3376 s3.2: a source passes an INCLUDE list if in it, an EXCLUDE list
+ * if not. */
+static bool state_allows(uint8_t mode, const uint32_t *src, unsigned n, uint32_t x)
+{
+    return mode == TERN_IGMP3_MODE_IS_EXCLUDE ? !has(src, n, x) : has(src, n, x);
+}
+
+bool mcast_src_wanted(const struct tern_stack *s, int ifindex, uint32_t group, uint32_t src)
+{
+    if (group == MC_ALL_HOSTS)
+        return true;
+    const struct mc_group *g = mcast_find(s, ifindex, group);
+    return g && state_allows(g->cur.mode, g->cur.src, g->cur.n, src);
 }
 
 bool mcast_mac_wanted(const struct tern_stack *s, int ifindex, const uint8_t mac[6])
@@ -78,7 +108,8 @@ bool mcast_mac_wanted(const struct tern_stack *s, int ifindex, const uint8_t mac
     if (!m)
         return false;
     for (uint32_t i = 0; i < s->mc->cap; i++)
-        if (m->g[i].group && m->g[i].users && (m->g[i].group & 0x7fffff) == low)
+        if (m->g[i].group && (m->g[i].cur.n || m->g[i].cur.mode == TERN_IGMP3_MODE_IS_EXCLUDE) &&
+            (m->g[i].group & 0x7fffff) == low)
             return true;
     return false;
 }
@@ -175,41 +206,123 @@ static void send_v12(struct tern_stack *s, struct tern_iface *ifc, int version, 
     igmp_xmit(s, ifc, type == TERN_IGMP_V2_LEAVE ? MC_ALL_ROUTERS : group, msg, sizeof msg);
 }
 
-/* A v3 report collecting records; flushed when full (RFC 3376 s4.2.16:
- * records that do not fit go in further reports) and at the end. */
-#define V3_RECS_MAX 64
+/* A v3 report being filled with records (RFC 3376 s4.2.4: type, aux 0,
+ * source count, group, sources); sent when the next record would not fit
+ * the MTU (s4.2.16: the rest go in further reports) and at the end. */
 struct v3_batch {
-    struct tern_igmp3_record r[V3_RECS_MAX];
-    size_t n, max;
+    uint8_t msg[1500];
+    size_t len, max;
+    uint16_t nrec;
 };
-
-static void v3_flush(struct tern_stack *s, struct tern_iface *ifc, struct v3_batch *b)
-{
-    uint8_t msg[8 + 8 * V3_RECS_MAX];
-    if (!b->n)
-        return;
-    int n = tern_igmp3_report_emit(b->r, b->n, msg, sizeof msg);
-    b->n = 0;
-    if (n < 0)
-        return;
-    s->stats.igmp.reports_tx++;
-    igmp_xmit(s, ifc, MC_IGMP3_ROUTERS, msg, (size_t)n);
-}
-
-static void v3_add(struct tern_stack *s, struct tern_iface *ifc, struct v3_batch *b, uint8_t type,
-                   uint32_t group)
-{
-    if (b->n == b->max)
-        v3_flush(s, ifc, b);
-    b->r[b->n++] = (struct tern_igmp3_record){.type = type, .group = group};
-}
 
 static void v3_init(const struct tern_iface *ifc, struct v3_batch *b)
 {
-    /* 24 bytes of IP header with Router Alert, 8 of report header. */
-    size_t fit = ifc->mtu > 32 ? (ifc->mtu - 32u) / 8u : 1;
-    b->n = 0;
-    b->max = fit < V3_RECS_MAX ? fit : V3_RECS_MAX;
+    /* 24 bytes of IP header with Router Alert */
+    size_t fit = ifc->mtu > 24 ? ifc->mtu - 24u : 0;
+    b->max = fit < sizeof b->msg ? fit : sizeof b->msg;
+    b->len = 8;
+    b->nrec = 0;
+}
+
+static void v3_flush(struct tern_stack *s, struct tern_iface *ifc, struct v3_batch *b)
+{
+    if (!b->nrec)
+        return;
+    uint8_t *m = b->msg;
+    m[0] = TERN_IGMP_V3_REPORT;
+    m[1] = 0;
+    tern_put16(m + 2, 0);
+    tern_put16(m + 4, 0);
+    tern_put16(m + 6, b->nrec);
+    tern_put16(m + 2, tern_csum(m, b->len));
+    s->stats.igmp.reports_tx++;
+    igmp_xmit(s, ifc, MC_IGMP3_ROUTERS, m, b->len);
+    b->len = 8;
+    b->nrec = 0;
+}
+
+static void v3_add(struct tern_stack *s, struct tern_iface *ifc, struct v3_batch *b, uint8_t type,
+                   uint32_t group, const uint32_t *src, unsigned n)
+{
+    size_t need = 8 + 4u * n;
+    if (b->len + need > b->max)
+        v3_flush(s, ifc, b);
+    if (b->len + need > b->max)
+        return; /* an MTU below 24 + 8 + 8 + 4 * MC_SRC_MAX: not sent */
+    uint8_t *r = b->msg + b->len;
+    r[0] = type;
+    r[1] = 0;
+    tern_put16(r + 2, (uint16_t)n);
+    tern_put32(r + 4, group);
+    for (unsigned i = 0; i < n; i++)
+        tern_put32(r + 8 + 4 * i, src[i]);
+    b->len += need;
+    b->nrec++;
+}
+
+/* out = a - b; returns its size. */
+static unsigned set_minus(const uint32_t *a, unsigned na, const uint32_t *b, unsigned nb,
+                          uint32_t *out)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < na; i++)
+        if (!has(b, nb, a[i]))
+            out[n++] = a[i];
+    return n;
+}
+
+static bool is_empty(const struct mc_state *st)
+{
+    return st->mode != TERN_IGMP3_MODE_IS_EXCLUDE && st->n == 0;
+}
+
+static bool state_eq(const struct mc_state *a, const struct mc_state *b)
+{
+    if (is_empty(a) || is_empty(b))
+        return is_empty(a) && is_empty(b);
+    if (a->mode != b->mode || a->n != b->n)
+        return false;
+    for (unsigned i = 0; i < a->n; i++)
+        if (!has(b->src, b->n, a->src[i]))
+            return false;
+    return true;
+}
+
+/* RFC 3376 s5.1's table: the records that take a router from old to new.
+ * INCLUDE(A) -> INCLUDE(B): ALLOW(B-A), BLOCK(A-B); INCLUDE(A) ->
+ * EXCLUDE(B): TO_EX(B); EXCLUDE(A) -> INCLUDE(B): TO_IN(B); EXCLUDE(A) ->
+ * EXCLUDE(B): ALLOW(A-B), BLOCK(B-A). */
+static void change_records(struct tern_stack *s, struct tern_iface *ifc, struct v3_batch *b,
+                           uint32_t group, const struct mc_state *old, const struct mc_state *cur,
+                           bool mode_chg)
+{
+    bool oex = old->mode == TERN_IGMP3_MODE_IS_EXCLUDE, nex = cur->mode == TERN_IGMP3_MODE_IS_EXCLUDE;
+    uint32_t d[MC_SRC_MAX];
+    unsigned n;
+    /* A mode change still being retransmitted stays a mode change (s5.1:
+     * the filter-mode record is kept until its retransmissions are done). */
+    if (oex != nex || mode_chg) {
+        v3_add(s, ifc, b, nex ? TERN_IGMP3_CHANGE_TO_EXCLUDE : TERN_IGMP3_CHANGE_TO_INCLUDE, group,
+               cur->src, cur->n);
+        return;
+    }
+    const struct mc_state *in = nex ? old : cur, *out = nex ? cur : old;
+    if ((n = set_minus(in->src, in->n, out->src, out->n, d)) != 0)
+        v3_add(s, ifc, b, TERN_IGMP3_ALLOW_NEW_SOURCES, group, d, n);
+    if ((n = set_minus(out->src, out->n, in->src, in->n, d)) != 0)
+        v3_add(s, ifc, b, TERN_IGMP3_BLOCK_OLD_SOURCES, group, d, n);
+}
+
+/* The current-state record of g (s5.2): IS_EX / IS_IN; none when empty. */
+static void current_record(struct tern_stack *s, struct tern_iface *ifc, struct v3_batch *b,
+                           const struct mc_group *g)
+{
+    if (is_empty(&g->cur))
+        return;
+    v3_add(s, ifc, b,
+           g->cur.mode == TERN_IGMP3_MODE_IS_EXCLUDE ? TERN_IGMP3_MODE_IS_EXCLUDE
+                                                     : TERN_IGMP3_MODE_IS_INCLUDE,
+           g->group, g->cur.src, g->cur.n);
 }
 
 static void slot_free(struct mc_iface *m, struct mc_group *g)
@@ -218,83 +331,147 @@ static void slot_free(struct mc_iface *m, struct mc_group *g)
     m->count--;
 }
 
-/* A state change of group on ifc (RFC 3376 s5.1): the report goes out at
- * once and is retransmitted [Robustness Variable] - 1 more times at random
- * intervals in (0, [Unsolicited Report Interval]). In v1/v2 compatibility
- * mode a join is an unsolicited v1/v2 report (repeated likewise, RFC 2236
- * s3) and a leave is a v2 Leave Group (none in v1 mode). */
+/* The interface state of group on ifindex from every socket's membership
+ * (RFC 3376 s3.2). */
+static void merge_state(struct tern_stack *s, int ifindex, uint32_t group, struct mc_state *st)
+{
+    bool excl = false, full = false;
+    uint32_t ex[SOCK_MC_SRC_MAX], in[MC_SRC_MAX];
+    unsigned nex = 0, nin = 0;
+    for (uint32_t i = 0; i < s->cfg.max_sockets; i++) {
+        const struct tern_sock *sk = &s->socks[i];
+        if (!sk->used || !sk->n_mc)
+            continue;
+        for (unsigned k = 0; k < sk->n_mc; k++) {
+            const struct sock_mc *mm = &sk->mc[k];
+            if (mm->group != group || mm->ifindex != ifindex)
+                continue;
+            if (mm->mode == TERN_IGMP3_MODE_IS_EXCLUDE) {
+                if (!excl) {
+                    memcpy(ex, mm->src, mm->n * sizeof *ex);
+                    nex = mm->n;
+                    excl = true;
+                } else {
+                    uint32_t keep[SOCK_MC_SRC_MAX];
+                    unsigned nk = 0;
+                    for (unsigned j = 0; j < nex; j++)
+                        if (has(mm->src, mm->n, ex[j]))
+                            keep[nk++] = ex[j];
+                    memcpy(ex, keep, nk * sizeof *ex);
+                    nex = nk;
+                }
+            } else {
+                for (unsigned j = 0; j < mm->n; j++) {
+                    if (has(in, nin, mm->src[j]))
+                        continue;
+                    if (nin == MC_SRC_MAX)
+                        full = true;
+                    else
+                        in[nin++] = mm->src[j];
+                }
+            }
+        }
+    }
+    memset(st, 0, sizeof *st);
+    if (excl) {
+        st->mode = TERN_IGMP3_MODE_IS_EXCLUDE;
+        st->n = (uint8_t)set_minus(ex, nex, in, nin, st->src);
+    } else if (full) {
+        st->mode = TERN_IGMP3_MODE_IS_EXCLUDE; /* too many sources: all of them */
+    } else {
+        st->mode = nin ? TERN_IGMP3_MODE_IS_INCLUDE : 0;
+        st->n = (uint8_t)nin;
+        memcpy(st->src, in, nin * sizeof *in);
+    }
+}
+
+/* A state change of group on ifc (RFC 3376 s5.1): the records from the
+ * state before the pending changes to now go out at once and are
+ * retransmitted [Robustness Variable] - 1 more times at random intervals in
+ * (0, [Unsolicited Report Interval]). In v1/v2 compatibility mode only
+ * membership counts (s7.3.2): a join is an unsolicited v1/v2 report
+ * (repeated likewise, RFC 2236 s3), a leave a v2 Leave Group (none in v1
+ * mode); source changes send nothing. */
 static void state_change(struct tern_stack *s, struct tern_iface *ifc, struct mc_iface *m,
-                         struct mc_group *g, bool join, uint64_t now)
+                         struct mc_group *g, bool was_member, uint64_t now)
 {
     int v = iface_version(m, now);
+    bool member = !is_empty(&g->cur);
     if (g->group == MC_ALL_HOSTS) {
-        if (!join)
+        g->rexmit = 0;
+        if (!member)
             slot_free(m, g); /* never reported (RFC 3376 s5) */
         return;
     }
     if (v == 3) {
-        g->rec = join ? TERN_IGMP3_CHANGE_TO_EXCLUDE : TERN_IGMP3_CHANGE_TO_INCLUDE;
         struct v3_batch b;
         v3_init(ifc, &b);
-        v3_add(s, ifc, &b, g->rec, g->group);
+        change_records(s, ifc, &b, g->group, &g->prev, &g->cur, g->mode_chg);
         v3_flush(s, ifc, &b);
         g->rexmit = (uint8_t)(m->qrv - 1);
         g->rexmit_at = now + rand_delay(s, URI_V3_US);
-        if (!g->rexmit && !join)
-            slot_free(m, g);
-        return;
-    }
-    if (join) {
+    } else if (member && !was_member) {
         send_v12(s, ifc, v, TERN_IGMP_V2_REPORT, g->group);
-        g->rec = 0;
         g->rexmit = (uint8_t)(m->qrv - 1);
         g->rexmit_at = now + rand_delay(s, URI_V2_US);
-        return;
+    } else if (!member && was_member) {
+        if (v == 2)
+            send_v12(s, ifc, v, TERN_IGMP_V2_LEAVE, g->group);
+        g->rexmit = 0;
     }
-    if (v == 2)
-        send_v12(s, ifc, v, TERN_IGMP_V2_LEAVE, g->group);
-    slot_free(m, g);
+    if (!g->rexmit)
+        g->prev = g->cur;
+    if (!g->rexmit && !member)
+        slot_free(m, g);
 }
 
-static int group_join(struct tern_stack *s, struct tern_iface *ifc, uint32_t group, uint64_t now)
+/* The slot of group on m, taken if new; NULL when the table is full
+ * (G3 / ATTACKS 64: a join past the cap fails). */
+static struct mc_group *slot_get(struct tern_stack *s, struct mc_iface *m, uint32_t group)
 {
-    struct mc_iface *m = mif(s, ifc->index);
     struct mc_group *g = find(m, s->mc->cap, group);
-    if (g && g->users) {
-        if (g->users == UINT16_MAX)
-            return TERN_E_NOSPC;
-        g->users++;
-        return TERN_OK;
-    }
+    if (g)
+        return g;
+    g = find(m, s->mc->cap, 0);
     if (!g) {
-        /* G3 / ATTACKS 64: the table is capped; a join past it fails. */
-        g = find(m, s->mc->cap, 0);
-        if (!g) {
-            s->stats.igmp.groups_full++;
-            return TERN_E_NOSPC;
-        }
-        memset(g, 0, sizeof *g);
-        g->group = group;
-        m->count++;
+        s->stats.igmp.groups_full++;
+        return NULL;
     }
-    g->users = 1;
-    g->resp_at = 0;
-    state_change(s, ifc, m, g, true, now);
-    rearm(s);
-    return TERN_OK;
+    memset(g, 0, sizeof *g);
+    g->group = group;
+    m->count++;
+    return g;
 }
 
-static void group_leave(struct tern_stack *s, struct tern_iface *ifc, uint32_t group, uint64_t now)
+/* After a socket's membership of group on ifc changed (users_delta: one
+ * membership more or less): the interface state again, reported when it
+ * changed. */
+static void group_update(struct tern_stack *s, struct tern_iface *ifc, uint32_t group,
+                         int users_delta, uint64_t now)
 {
     struct mc_iface *m = mif(s, ifc->index);
     struct mc_group *g = find(m, s->mc->cap, group);
-    if (!g || !g->users)
+    if (!g)
         return;
-    if (--g->users == 0) {
-        g->resp_at = 0;
-        state_change(s, ifc, m, g, false, now);
-        rearm(s);
+    g->users = (uint16_t)(g->users + users_delta);
+    struct mc_state ns;
+    merge_state(s, ifc->index, group, &ns);
+    if (state_eq(&ns, &g->cur)) {
+        if (!g->users && !g->rexmit && is_empty(&g->cur))
+            slot_free(m, g); /* a slot taken by a join that changed nothing */
+        return;
     }
+    bool was_member = !is_empty(&g->cur);
+    if (!g->rexmit) {
+        g->prev = g->cur;
+        g->mode_chg = false;
+    }
+    g->mode_chg |= (g->cur.mode == TERN_IGMP3_MODE_IS_EXCLUDE) != (ns.mode == TERN_IGMP3_MODE_IS_EXCLUDE);
+    g->cur = ns;
+    if (is_empty(&ns))
+        g->resp_at = 0;
+    state_change(s, ifc, m, g, was_member, now);
+    rearm(s);
 }
 
 /* RFC 3376 s5.2 (and RFC 2236 s3 in compatibility mode): a query schedules
@@ -342,7 +519,9 @@ static void on_query(struct tern_stack *s, struct mc_iface *m,
                 continue;
             g->resp_at = 0;
             g->rexmit = 0;
-            if (!g->users)
+            g->prev = g->cur;
+            g->mode_chg = false;
+            if (is_empty(&g->cur))
                 slot_free(m, g);
         }
     }
@@ -355,7 +534,7 @@ static void on_query(struct tern_stack *s, struct mc_iface *m,
             m->general_at = at; /* rule 2 */
         } else {
             struct mc_group *g = find(m, cap, q->group);
-            if (!g || !g->users)
+            if (!g || is_empty(&g->cur))
                 return; /* no state: nothing to say, nothing kept */
             if (!g->resp_at || g->resp_at > at) /* rules 3, 4 */
                 g->resp_at = at;
@@ -369,7 +548,7 @@ static void on_query(struct tern_stack *s, struct mc_iface *m,
      * only when the new delay is shorter. */
     for (uint32_t i = 0; i < cap; i++) {
         struct mc_group *g = &m->g[i];
-        if (!g->group || !g->users || g->group == MC_ALL_HOSTS)
+        if (!g->group || is_empty(&g->cur) || g->group == MC_ALL_HOSTS)
             continue;
         if (q->group && g->group != q->group)
             continue;
@@ -429,31 +608,33 @@ static void timer_fn(struct tern_timer *t, void *arg)
             struct mc_group *g = &m->g[j];
             if (!g->group)
                 continue;
-            bool listed = false;
+            bool member = !is_empty(&g->cur);
             if (g->rexmit && g->rexmit_at <= now) {
                 g->rexmit--;
-                if (v == 3 && g->rec) {
-                    v3_add(s, ifc, &b, g->rec, g->group);
-                    listed = g->users != 0; /* the TO_EX record says it all */
-                } else if (g->users) {
+                if (v == 3)
+                    change_records(s, ifc, &b, g->group, &g->prev, &g->cur, g->mode_chg);
+                else if (member)
                     send_v12(s, ifc, v, TERN_IGMP_V2_REPORT, g->group);
-                }
                 if (g->rexmit) {
                     g->rexmit_at = now + rand_delay(s, v == 3 ? URI_V3_US : URI_V2_US);
-                } else if (!g->users) {
-                    slot_free(m, g);
-                    continue;
+                } else {
+                    g->prev = g->cur;
+                    g->mode_chg = false;
+                    if (!member) {
+                        slot_free(m, g);
+                        continue;
+                    }
                 }
             }
             bool due = g->resp_at && g->resp_at <= now;
             if (due)
                 g->resp_at = 0;
-            if (!g->users || g->group == MC_ALL_HOSTS || listed)
+            if (!member || g->group == MC_ALL_HOSTS)
                 continue;
             /* RFC 3376 s5.2: the answer to a general query lists every
              * group; a group timer's answer, its group. */
             if (v == 3 && (general || due))
-                v3_add(s, ifc, &b, TERN_IGMP3_MODE_IS_EXCLUDE, g->group);
+                current_record(s, ifc, &b, g);
             else if (v < 3 && due)
                 send_v12(s, ifc, v, TERN_IGMP_V2_REPORT, g->group);
         }
@@ -524,9 +705,12 @@ static int sock_mc_find(const struct tern_sock *sk, uint32_t group, int ifindex)
     return -1;
 }
 
-bool mcast_sock_member(const struct tern_sock *sk, uint32_t group, int ifindex)
+bool mcast_sock_allow(const struct tern_sock *sk, uint32_t group, int ifindex, uint32_t src)
 {
-    return sock_mc_find(sk, group, ifindex) >= 0;
+    int i = sock_mc_find(sk, group, ifindex);
+    if (i < 0)
+        return sk->mc_all; /* Linux IP_MULTICAST_ALL: a group joined by another socket */
+    return state_allows(sk->mc[i].mode, sk->mc[i].src, sk->mc[i].n, src);
 }
 
 /* The interface of a join: ifindex, or the one traffic to group takes. */
@@ -537,18 +721,12 @@ static struct tern_iface *join_iface(struct tern_sock *sk, uint32_t group, int i
     return mcast_out_iface(sk->s, -1, group);
 }
 
-int tern_sock_join(struct tern_sock *sk, uint32_t group, int ifindex)
+/* A new membership of sk (mode, one source or none), its group slot taken
+ * first so that a full table changes nothing. */
+static int sock_mc_add(struct tern_sock *sk, struct tern_iface *ifc, uint32_t group, uint8_t mode,
+                       const uint32_t *src)
 {
-    if (!sk || !ip_is_multicast(group))
-        return TERN_E_INVAL;
-    if (sk->type != TERN_SOCK_DGRAM)
-        return TERN_E_OPNOTSUPP;
     struct tern_stack *s = sk->s;
-    struct tern_iface *ifc = join_iface(sk, group, ifindex);
-    if (!ifc)
-        return ifindex >= 0 ? TERN_E_INVAL : TERN_E_NETUNREACH;
-    if (sock_mc_find(sk, group, ifc->index) >= 0)
-        return TERN_E_ADDRINUSE; /* Linux: EADDRINUSE */
     if (sk->n_mc >= SOCK_MC_MAX)
         return TERN_E_NOSPC; /* Linux: ENOBUFS past IP_MAX_MEMBERSHIPS */
     if (!sk->mc) {
@@ -556,11 +734,52 @@ int tern_sock_join(struct tern_sock *sk, uint32_t group, int ifindex)
         if (!sk->mc)
             return TERN_E_NOMEM;
     }
-    int rc = group_join(s, ifc, group, tern_loop_now(s->loop));
-    if (rc < 0)
-        return rc;
-    sk->mc[sk->n_mc++] = (struct sock_mc){.group = group, .ifindex = ifc->index};
+    if (!slot_get(s, mif(s, ifc->index), group))
+        return TERN_E_NOSPC;
+    struct sock_mc *mm = &sk->mc[sk->n_mc++];
+    memset(mm, 0, sizeof *mm);
+    mm->group = group;
+    mm->ifindex = ifc->index;
+    mm->mode = mode;
+    if (src)
+        mm->src[mm->n++] = *src;
+    group_update(s, ifc, group, 1, tern_loop_now(s->loop));
     return TERN_OK;
+}
+
+/* Removes membership i of sk and reports what that changes. */
+static void sock_mc_del(struct tern_sock *sk, int i)
+{
+    struct tern_iface *ifc = stack_iface(sk->s, sk->mc[i].ifindex);
+    uint32_t group = sk->mc[i].group;
+    sk->mc[i] = sk->mc[--sk->n_mc];
+    if (ifc)
+        group_update(sk->s, ifc, group, -1, tern_loop_now(sk->s->loop));
+}
+
+int tern_sock_join(struct tern_sock *sk, uint32_t group, int ifindex)
+{
+    if (!sk || !ip_is_multicast(group))
+        return TERN_E_INVAL;
+    if (sk->type != TERN_SOCK_DGRAM)
+        return TERN_E_OPNOTSUPP;
+    struct tern_iface *ifc = join_iface(sk, group, ifindex);
+    if (!ifc)
+        return ifindex >= 0 ? TERN_E_INVAL : TERN_E_NETUNREACH;
+    if (sock_mc_find(sk, group, ifc->index) >= 0)
+        return TERN_E_ADDRINUSE; /* Linux: EADDRINUSE */
+    return sock_mc_add(sk, ifc, group, TERN_IGMP3_MODE_IS_EXCLUDE, NULL);
+}
+
+/* Linux: without an interface, the first membership of the group. */
+static int sock_mc_lookup(const struct tern_sock *sk, uint32_t group, int ifindex)
+{
+    if (ifindex >= 0)
+        return sock_mc_find(sk, group, ifindex);
+    for (int j = 0; j < sk->n_mc; j++)
+        if (sk->mc[j].group == group)
+            return j;
+    return -1;
 }
 
 int tern_sock_leave(struct tern_sock *sk, uint32_t group, int ifindex)
@@ -569,28 +788,67 @@ int tern_sock_leave(struct tern_sock *sk, uint32_t group, int ifindex)
         return TERN_E_INVAL;
     if (sk->type != TERN_SOCK_DGRAM)
         return TERN_E_OPNOTSUPP;
-    int i = -1;
-    if (ifindex >= 0) {
-        i = sock_mc_find(sk, group, ifindex);
-    } else {
-        /* Linux: without an interface, the first membership of the group. */
-        for (int j = 0; j < sk->n_mc && i < 0; j++)
-            if (sk->mc[j].group == group)
-                i = j;
-    }
+    int i = sock_mc_lookup(sk, group, ifindex);
     if (i < 0)
         return TERN_E_ADDRNOTAVAIL; /* Linux: EADDRNOTAVAIL */
-    struct tern_iface *ifc = stack_iface(sk->s, sk->mc[i].ifindex);
-    sk->mc[i] = sk->mc[--sk->n_mc];
+    sock_mc_del(sk, i);
+    return TERN_OK;
+}
+
+int tern_sock_source(struct tern_sock *sk, enum tern_mc_source_op op, uint32_t group,
+                     uint32_t source, int ifindex)
+{
+    if (!sk || !ip_is_multicast(group) || op < TERN_MC_ADD_SOURCE || op > TERN_MC_UNBLOCK_SOURCE)
+        return TERN_E_INVAL;
+    if (sk->type != TERN_SOCK_DGRAM)
+        return TERN_E_OPNOTSUPP;
+    bool incl = op == TERN_MC_ADD_SOURCE || op == TERN_MC_DROP_SOURCE;
+    bool add = op == TERN_MC_ADD_SOURCE || op == TERN_MC_BLOCK_SOURCE;
+    int i = sock_mc_lookup(sk, group, ifindex);
+    if (i < 0) {
+        if (op != TERN_MC_ADD_SOURCE)
+            return TERN_E_ADDRNOTAVAIL;
+        /* RFC 3376 s3.1 IPMulticastListen(INCLUDE, {source}): a new
+         * source-specific membership. */
+        struct tern_iface *ifc = join_iface(sk, group, ifindex);
+        if (!ifc)
+            return ifindex >= 0 ? TERN_E_INVAL : TERN_E_NETUNREACH;
+        return sock_mc_add(sk, ifc, group, TERN_IGMP3_MODE_IS_INCLUDE, &source);
+    }
+    struct sock_mc *mm = &sk->mc[i];
+    /* Linux: INCLUDE ops on an any-source membership and block ops on a
+     * source-specific one are EINVAL. */
+    if ((mm->mode == TERN_IGMP3_MODE_IS_INCLUDE) != incl)
+        return TERN_E_INVAL;
+    int at = -1;
+    for (int k = 0; k < mm->n; k++)
+        if (mm->src[k] == source)
+            at = k;
+    if (add) {
+        if (at >= 0)
+            return TERN_OK; /* already listed: Linux says nothing */
+        if (mm->n >= SOCK_MC_SRC_MAX)
+            return TERN_E_NOSPC; /* Linux: ENOBUFS past igmp_max_msf */
+        mm->src[mm->n++] = source;
+    } else {
+        if (at < 0)
+            return TERN_E_ADDRNOTAVAIL;
+        mm->src[at] = mm->src[--mm->n];
+        if (incl && mm->n == 0) {
+            sock_mc_del(sk, i); /* the last source: the group is left */
+            return TERN_OK;
+        }
+    }
+    struct tern_iface *ifc = stack_iface(sk->s, mm->ifindex);
     if (ifc)
-        group_leave(sk->s, ifc, group, tern_loop_now(sk->s->loop));
+        group_update(sk->s, ifc, group, 0, tern_loop_now(sk->s->loop));
     return TERN_OK;
 }
 
 void mcast_sock_release(struct tern_sock *sk)
 {
     while (sk->n_mc)
-        (void)tern_sock_leave(sk, sk->mc[sk->n_mc - 1].group, sk->mc[sk->n_mc - 1].ifindex);
+        sock_mc_del(sk, sk->n_mc - 1);
     free(sk->mc);
     sk->mc = NULL;
 }

@@ -217,7 +217,7 @@ void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, 
     if (ip_is_multicast(d)) {
         /* RFC 1112 s7.2: a group joined on the arrival interface; a router
          * does not forward multicast (docs/routing.md). */
-        if (!mcast_wanted(s, ifc->index, d)) {
+        if (!mcast_src_wanted(s, ifc->index, d, rx.ip.src)) {
             s->stats.igmp.filtered++;
             return;
         }

@@ -73,7 +73,7 @@ static unsigned deliver_all(struct tern_stack *s, const struct tern_ipv4_repr *i
         if ((sk->local.addr && sk->local.addr != ip->dst) || !iface_ok(sk, ifindex) ||
             !peer_ok(sk, ip->src, u->sport))
             continue;
-        if (ip_is_multicast(ip->dst) && !sk->mc_all && !mcast_sock_member(sk, ip->dst, ifindex))
+        if (ip_is_multicast(ip->dst) && !mcast_sock_allow(sk, ip->dst, ifindex, ip->src))
             continue;
         enqueue(sk, ip->src, u->sport, u->payload, u->payload_len);
         n++;

@@ -273,7 +273,9 @@ static bool is_mcast_opt(int level, int name)
 {
     return level == IPPROTO_IP &&
            (name == IP_ADD_MEMBERSHIP || name == IP_DROP_MEMBERSHIP || name == IP_MULTICAST_IF ||
-            name == IP_MULTICAST_TTL || name == IP_MULTICAST_LOOP || name == IP_MULTICAST_ALL);
+            name == IP_MULTICAST_TTL || name == IP_MULTICAST_LOOP || name == IP_MULTICAST_ALL ||
+            name == IP_ADD_SOURCE_MEMBERSHIP || name == IP_DROP_SOURCE_MEMBERSHIP ||
+            name == IP_BLOCK_SOURCE || name == IP_UNBLOCK_SOURCE);
 }
 
 /* The tern interface of an address (0: -1); -2 if none has it. */
@@ -336,6 +338,25 @@ static int mcast_setopt(struct pfd *d, int name, const void *val, socklen_t len)
                                       : tern_sock_leave(d->sk, g, ifindex);
         return r < 0 ? (r == TERN_E_NOSPC ? ENOBUFS : tern_errno(r)) : 0;
     }
+    case IP_ADD_SOURCE_MEMBERSHIP:
+    case IP_DROP_SOURCE_MEMBERSHIP:
+    case IP_BLOCK_SOURCE:
+    case IP_UNBLOCK_SOURCE: {
+        struct ip_mreq_source m;
+        if (len < (socklen_t)sizeof m)
+            return EINVAL;
+        memcpy(&m, val, sizeof m);
+        int ifindex = iface_of_addr(s, ntohl(m.imr_interface.s_addr));
+        if (ifindex == -2)
+            return ENODEV;
+        enum tern_mc_source_op op = name == IP_ADD_SOURCE_MEMBERSHIP    ? TERN_MC_ADD_SOURCE
+                                    : name == IP_DROP_SOURCE_MEMBERSHIP ? TERN_MC_DROP_SOURCE
+                                    : name == IP_BLOCK_SOURCE           ? TERN_MC_BLOCK_SOURCE
+                                                                        : TERN_MC_UNBLOCK_SOURCE;
+        r = tern_sock_source(d->sk, op, ntohl(m.imr_multiaddr.s_addr),
+                             ntohl(m.imr_sourceaddr.s_addr), ifindex);
+        return r < 0 ? (r == TERN_E_NOSPC ? ENOBUFS : tern_errno(r)) : 0;
+    }
     case IP_MULTICAST_IF:
         if (len < (socklen_t)sizeof(struct in_addr))
             return EINVAL;
@@ -365,8 +386,9 @@ static int mcast_setopt(struct pfd *d, int name, const void *val, socklen_t len)
 static int mcast_getopt(struct pfd *d, int name, void *val, socklen_t *len)
 {
     int v = 0;
-    if (name == IP_ADD_MEMBERSHIP || name == IP_DROP_MEMBERSHIP)
-        return ENOPROTOOPT;
+    if (name != IP_MULTICAST_IF && name != IP_MULTICAST_TTL && name != IP_MULTICAST_LOOP &&
+        name != IP_MULTICAST_ALL)
+        return ENOPROTOOPT; /* the membership calls are set-only */
     enum tern_sockopt o = name == IP_MULTICAST_TTL    ? TERN_IP_MULTICAST_TTL
                           : name == IP_MULTICAST_LOOP ? TERN_IP_MULTICAST_LOOP
                           : name == IP_MULTICAST_ALL  ? TERN_IP_MULTICAST_ALL

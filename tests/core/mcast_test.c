@@ -573,3 +573,179 @@ TEST(attack_64_mcast_join_flood_table_capped)
     CHECK_EQ(mcast_count(w->s, w->ifindex), 0);
     world_end(w);
 }
+
+/* The record of group g in a v3 report: its type (0: none) and sources. */
+static int v3_sources(const struct sent *m, uint32_t g, uint32_t *src, unsigned *n)
+{
+    size_t pos = 0, idx = 0;
+    struct tern_igmp3_record rec;
+    *n = 0;
+    while (tern_igmp3_record_next(&m->r, &pos, &idx, &rec) == 1) {
+        if (rec.group != g)
+            continue;
+        for (unsigned i = 0; i < rec.nsources && i < 16; i++)
+            src[i] = tern_get32(rec.sources + 4 * i);
+        *n = rec.nsources;
+        return rec.type;
+    }
+    return 0;
+}
+
+static bool same_set(const uint32_t *a, unsigned na, const uint32_t *b, unsigned nb)
+{
+    if (na != nb)
+        return false;
+    for (unsigned i = 0; i < na; i++) {
+        bool hit = false;
+        for (unsigned j = 0; j < nb; j++)
+            hit |= a[i] == b[j];
+        if (!hit)
+            return false;
+    }
+    return true;
+}
+
+static void inject_udp_from(struct world *w, uint32_t src, uint32_t dst, uint16_t dport,
+                            const char *text)
+{
+    uint8_t u[256], f[400];
+    struct tern_udp_repr ur = {.sport = 4000, .dport = dport, .payload = (const uint8_t *)text,
+                               .payload_len = (uint16_t)strlen(text)};
+    int n = tern_udp_emit(&ur, src, dst, u, sizeof u);
+    REQUIRE(n > 0);
+    world_inject(w, f, mc_frame(f, src, dst, TERN_IPPROTO_UDP, 1, u, (size_t)n));
+}
+
+#define S1 0x0a000101u
+#define S2 0x0a000102u
+#define S3 0x0a000103u
+#define S4 0x0a000104u
+
+/* RFC 3376 s3 / s5.1: source-specific memberships. The interface state
+ * merges the sockets' (s3.2) and each change is reported with the records
+ * of s5.1's table: ALLOW for new INCLUDE sources, TO_EX when an any-source
+ * member arrives, TO_IN {sources} when it leaves, TO_EX {blocked} for a
+ * blocked source; the filter follows the state, per socket and per
+ * interface; queries are answered with IS_EX / IS_IN. */
+TEST(mcast_source_filters_and_records)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *ssm = udp_bound(w, 5000, true), *any = udp_bound(w, 5000, true);
+    struct sent m;
+    uint32_t src[16], want[4];
+    unsigned n;
+    char buf[64];
+
+    REQUIRE_EQ(tern_sock_source(ssm, TERN_MC_ADD_SOURCE, G1, S1, w->ifindex), 0);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_ALLOW_NEW_SOURCES);
+    want[0] = S1;
+    CHECK(same_set(src, n, want, 1));
+    /* A second source before the retransmission: the net change, ALLOW {S1, S2}. */
+    REQUIRE_EQ(tern_sock_source(ssm, TERN_MC_ADD_SOURCE, G1, S2, w->ifindex), 0);
+    CHECK_EQ(tern_sock_source(ssm, TERN_MC_ADD_SOURCE, G1, S2, w->ifindex), 0); /* listed */
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_ALLOW_NEW_SOURCES);
+    want[1] = S2;
+    CHECK(same_set(src, n, want, 2));
+    world_run(w, 2000000);
+    REQUIRE(pop_igmp(w, &m)); /* the one retransmission, the same records */
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_ALLOW_NEW_SOURCES);
+    CHECK(same_set(src, n, want, 2));
+    CHECK_EQ(world_pending(w), 0);
+
+    /* Only S1 and S2 get through the interface. */
+    inject_udp_from(w, S1, G1, 5000, "s1");
+    inject_udp_from(w, S3, G1, 5000, "s3");
+    CHECK_EQ(st(w)->igmp.filtered, 1);
+    CHECK_EQ(recv_text(ssm, buf, sizeof buf), 2);
+    CHECK_EQ(recv_text(any, buf, sizeof buf), 2); /* IP_MULTICAST_ALL: joined by another */
+    CHECK_EQ(tern_sock_recv(ssm, buf, sizeof buf, 0), TERN_E_AGAIN);
+
+    /* An any-source member: EXCLUDE {} on the interface, TO_EX {}. */
+    REQUIRE_EQ(tern_sock_join(any, G1, w->ifindex), 0);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_CHANGE_TO_EXCLUDE);
+    CHECK_EQ(n, 0);
+    inject_udp_from(w, S3, G1, 5000, "s3");
+    CHECK_EQ(recv_text(any, buf, sizeof buf), 2);
+    CHECK_EQ(tern_sock_recv(ssm, buf, sizeof buf, 0), TERN_E_AGAIN); /* its own filter */
+    CHECK_EQ(tern_sock_source(any, TERN_MC_ADD_SOURCE, G1, S3, w->ifindex), TERN_E_INVAL);
+    CHECK_EQ(tern_sock_source(ssm, TERN_MC_BLOCK_SOURCE, G1, S3, w->ifindex), TERN_E_INVAL);
+    CHECK_EQ(tern_sock_source(ssm, TERN_MC_DROP_SOURCE, G1, S4, w->ifindex),
+             TERN_E_ADDRNOTAVAIL);
+
+    /* Blocking S4 (not in the INCLUDE union): EXCLUDE {S4}; a blocked S1
+     * stays out of the list (ssm wants it). Within the retransmission of
+     * TO_EX, the mode change is still what is sent: TO_EX {S4}. */
+    REQUIRE_EQ(tern_sock_source(any, TERN_MC_BLOCK_SOURCE, G1, S4, w->ifindex), 0);
+    REQUIRE_EQ(tern_sock_source(any, TERN_MC_BLOCK_SOURCE, G1, S1, w->ifindex), 0);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_CHANGE_TO_EXCLUDE);
+    want[0] = S4;
+    CHECK(same_set(src, n, want, 1));
+    world_drain(w);
+    world_run(w, 2000000);
+    world_drain(w);
+    uint64_t filtered = st(w)->igmp.filtered;
+    inject_udp_from(w, S4, G1, 5000, "s4");
+    CHECK_EQ(st(w)->igmp.filtered, filtered + 1);
+    inject_udp_from(w, S1, G1, 5000, "s1");
+    CHECK_EQ(recv_text(ssm, buf, sizeof buf), 2);
+    CHECK_EQ(tern_sock_recv(any, buf, sizeof buf, 0), TERN_E_AGAIN); /* blocked there */
+
+    /* The answer to a general query: IS_EX {S4}. */
+    inject_query(w, 3, 10, 0, MC_ALL_HOSTS);
+    world_run(w, 1000000);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_MODE_IS_EXCLUDE);
+    CHECK(same_set(src, n, want, 1));
+
+    /* Unblock S4 in EXCLUDE mode: ALLOW {S4}. */
+    REQUIRE_EQ(tern_sock_source(any, TERN_MC_UNBLOCK_SOURCE, G1, S4, w->ifindex), 0);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_ALLOW_NEW_SOURCES);
+    CHECK(same_set(src, n, want, 1));
+    world_run(w, 2000000);
+    world_drain(w);
+
+    /* The any-source member leaves: INCLUDE {S1, S2}, TO_IN {S1, S2}. */
+    REQUIRE_EQ(tern_sock_leave(any, G1, w->ifindex), 0);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_CHANGE_TO_INCLUDE);
+    want[0] = S1;
+    CHECK(same_set(src, n, want, 2));
+    world_run(w, 2000000);
+    world_drain(w);
+    /* Dropping both sources leaves the group: BLOCK {S2}, then TO_IN {}
+     * is not needed - INCLUDE {} after INCLUDE {S1}: BLOCK {S1}. */
+    REQUIRE_EQ(tern_sock_source(ssm, TERN_MC_DROP_SOURCE, G1, S2, w->ifindex), 0);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_BLOCK_OLD_SOURCES);
+    want[0] = S2;
+    CHECK(same_set(src, n, want, 1));
+    world_run(w, 2000000);
+    world_drain(w);
+    REQUIRE_EQ(tern_sock_source(ssm, TERN_MC_DROP_SOURCE, G1, S1, w->ifindex), 0);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_BLOCK_OLD_SOURCES);
+    want[0] = S1;
+    CHECK(same_set(src, n, want, 1));
+    CHECK(!mcast_wanted(w->s, w->ifindex, G1));
+    CHECK_EQ(tern_sock_leave(ssm, G1, w->ifindex), TERN_E_ADDRNOTAVAIL); /* gone */
+    world_run(w, 2000000);
+    world_drain(w);
+    CHECK_EQ(mcast_count(w->s, w->ifindex), 0);
+
+    /* At most 10 sources per membership (Linux igmp_max_msf). */
+    for (uint32_t i = 0; i < SOCK_MC_SRC_MAX; i++)
+        REQUIRE_EQ(tern_sock_source(ssm, TERN_MC_ADD_SOURCE, G2, 0x0a000200u + i, w->ifindex), 0);
+    CHECK_EQ(tern_sock_source(ssm, TERN_MC_ADD_SOURCE, G2, 0x0a0002ffu, w->ifindex),
+             TERN_E_NOSPC);
+    tern_sock_close(ssm);
+    tern_sock_close(any);
+    world_run(w, 3000000);
+    world_drain(w);
+    CHECK_EQ(mcast_count(w->s, w->ifindex), 0);
+    world_end(w);
+}

@@ -110,6 +110,24 @@ TEST(posix_multicast_options_and_stream)
     CHECK_EQ(tern_sendto(ra, tx, "last", 4, 0, SA(&to), sizeof to), 4);
     CHECK_EQ(tern_recv(rb, m2, buf, sizeof buf, 0), 4);
     CHECK_ERRNO(tern_recv(rb, m1, buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
+
+    /* Source-specific: m1 takes the group from B only (ra's address is A). */
+    struct ip_mreq_source ms = {.imr_multiaddr.s_addr = htonl(GROUP),
+                                .imr_sourceaddr.s_addr = htonl(B_ADDR)};
+    CHECK_EQ(tern_setsockopt(rb, m1, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof ms), 0);
+    CHECK_ERRNO(tern_setsockopt(rb, m2, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof ms),
+                EINVAL); /* m2 is an any-source member */
+    ms.imr_sourceaddr.s_addr = htonl(A_ADDR);
+    CHECK_EQ(tern_setsockopt(rb, m2, IPPROTO_IP, IP_BLOCK_SOURCE, &ms, sizeof ms), 0);
+    CHECK_EQ(tern_sendto(ra, tx, "blocked", 7, 0, SA(&to), sizeof to), 7);
+    CHECK_EQ(tern_sendto(ra, self, "x", 1, 0, SA(&to), sizeof to), 1);
+    sleep_ms(200);
+    CHECK_ERRNO(tern_recv(rb, m1, buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
+    CHECK_ERRNO(tern_recv(rb, m2, buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
+    CHECK_EQ(tern_setsockopt(rb, m2, IPPROTO_IP, IP_UNBLOCK_SOURCE, &ms, sizeof ms), 0);
+    CHECK_EQ(tern_sendto(ra, tx, "again", 5, 0, SA(&to), sizeof to), 5);
+    CHECK_EQ(tern_recv(rb, m2, buf, sizeof buf, 0), 5);
+    CHECK_ERRNO(tern_recv(rb, m1, buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
     tern_close(ra, tx);
     tern_close(ra, self);
     tern_close(rb, m1);
