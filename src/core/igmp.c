@@ -186,7 +186,8 @@ static void igmp_xmit(struct tern_stack *s, struct tern_iface *ifc, uint32_t dst
     memcpy(f + TERN_ETH_HLEN + h, msg, len);
     s->stats.ip.tx++;
     s->stats.igmp.tx++;
-    (void)ip_link_output(s, ifc, dst, dst, f, TERN_ETH_HLEN + (size_t)h + len, tern_loop_now(s->loop));
+    (void)ip_link_output(s, ifc, dst, dst, f, TERN_ETH_HLEN + (size_t)h + len,
+                         tern_loop_now(s->loop));
 }
 
 /* An IGMPv1/v2 report for group, or a v2 leave (RFC 2236 s3: to
@@ -296,7 +297,8 @@ static void change_records(struct tern_stack *s, struct tern_iface *ifc, struct 
                            uint32_t group, const struct mc_state *old, const struct mc_state *cur,
                            bool mode_chg)
 {
-    bool oex = old->mode == TERN_IGMP3_MODE_IS_EXCLUDE, nex = cur->mode == TERN_IGMP3_MODE_IS_EXCLUDE;
+    bool oex = old->mode == TERN_IGMP3_MODE_IS_EXCLUDE;
+    bool nex = cur->mode == TERN_IGMP3_MODE_IS_EXCLUDE;
     uint32_t d[MC_SRC_MAX];
     unsigned n;
     /* A mode change still being retransmitted stays a mode change (s5.1:
@@ -466,7 +468,8 @@ static void group_update(struct tern_stack *s, struct tern_iface *ifc, uint32_t 
         g->prev = g->cur;
         g->mode_chg = false;
     }
-    g->mode_chg |= (g->cur.mode == TERN_IGMP3_MODE_IS_EXCLUDE) != (ns.mode == TERN_IGMP3_MODE_IS_EXCLUDE);
+    g->mode_chg |=
+        (g->cur.mode == TERN_IGMP3_MODE_IS_EXCLUDE) != (ns.mode == TERN_IGMP3_MODE_IS_EXCLUDE);
     g->cur = ns;
     if (is_empty(&ns))
         g->resp_at = 0;
