@@ -17,9 +17,10 @@
  * with the records of s5.1's table (TO_EX, TO_IN, ALLOW, BLOCK); while
  * their retransmissions are pending, a further change sends the records of
  * the net change since the first (s5.1's merge, simplified). Queries are
- * answered with IS_EX / IS_IN of the current state. DEVIATION: a
- * group-and-source-specific query is answered like a group-specific one (the
- * whole state: a superset of what RFC 3376 s5.2 asks for).
+ * answered with IS_EX / IS_IN of the current state, a group-and-source-
+ * specific query with IS_IN of the queried sources we want (s5.2); one
+ * naming more than MC_SRC_MAX sources is answered like a group-specific one
+ * (the whole state: a superset).
  *
  * One timer for the stack, armed at the earliest pending event of any
  * interface (answers to queries, state-change retransmissions).
@@ -539,7 +540,27 @@ static void on_query(struct tern_stack *s, struct mc_iface *m,
             struct mc_group *g = find(m, cap, q->group);
             if (!g || is_empty(&g->cur))
                 return; /* no state: nothing to say, nothing kept */
-            if (!g->resp_at || g->resp_at > at) /* rules 3, 4 */
+            /* Rules 3-5: a first query records its sources (none: the
+             * whole state); a group-specific one, or one after a pending
+             * group-specific one, asks for the whole state; sources of
+             * another group-and-source query are added. */
+            bool whole = q->nsources == 0 || (g->resp_at && g->qn == 0);
+            if (!whole) {
+                if (!g->resp_at)
+                    g->qn = 0;
+                for (unsigned i = 0; i < q->nsources && !whole; i++) {
+                    uint32_t a = tern_get32(q->sources + 4 * i);
+                    if (has(g->qsrc, g->qn, a))
+                        continue;
+                    if (g->qn == MC_SRC_MAX)
+                        whole = true; /* too many to keep: answer with everything */
+                    else
+                        g->qsrc[g->qn++] = a;
+                }
+            }
+            if (whole)
+                g->qn = 0;
+            if (!g->resp_at || g->resp_at > at)
                 g->resp_at = at;
         }
         rearm(s);
@@ -632,12 +653,25 @@ static void timer_fn(struct tern_timer *t, void *arg)
             bool due = g->resp_at && g->resp_at <= now;
             if (due)
                 g->resp_at = 0;
+            uint8_t qn = g->qn;
+            if (due)
+                g->qn = 0;
             if (!member || g->group == MC_ALL_HOSTS)
                 continue;
             /* RFC 3376 s5.2: the answer to a general query lists every
-             * group; a group timer's answer, its group. */
-            if (v == 3 && (general || due))
+             * group; a group timer's answer, its group - or IS_IN of the
+             * queried sources it wants: INCLUDE(A): A * Q, EXCLUDE(A): Q - A. */
+            if (v == 3 && !general && due && qn) {
+                uint32_t d[MC_SRC_MAX];
+                unsigned n = 0;
+                for (unsigned k = 0; k < qn; k++)
+                    if (state_allows(g->cur.mode, g->cur.src, g->cur.n, g->qsrc[k]))
+                        d[n++] = g->qsrc[k];
+                if (n)
+                    v3_add(s, ifc, &b, TERN_IGMP3_MODE_IS_INCLUDE, g->group, d, n);
+            } else if (v == 3 && (general || due)) {
                 current_record(s, ifc, &b, g);
+            }
             else if (v < 3 && due)
                 send_v12(s, ifc, v, TERN_IGMP_V2_REPORT, g->group);
         }

@@ -217,7 +217,10 @@ void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, 
     if (ip_is_multicast(d)) {
         /* RFC 1112 s7.2: a group joined on the arrival interface; a router
          * does not forward multicast (docs/routing.md). */
-        if (!mcast_src_wanted(s, ifc->index, d, rx.ip.src)) {
+        /* Source filters are for the group's data; IGMP about the group
+         * (a group-specific query from the router) always comes in. */
+        if (rx.ip.proto == TERN_IPPROTO_IGMP ? !mcast_wanted(s, ifc->index, d)
+                                             : !mcast_src_wanted(s, ifc->index, d, rx.ip.src)) {
             s->stats.igmp.filtered++;
             return;
         }

@@ -41,6 +41,10 @@ struct mc_group {
     struct mc_state prev;     /* before the changes being reported (while rexmit) */
     uint64_t rexmit_at;       /* next one (valid while rexmit) */
     uint64_t resp_at;         /* pending answer to a group-specific query; 0: none */
+    /* The sources that answer is about (group-and-source-specific queries,
+     * RFC 3376 s5.2); qn 0: the whole state. */
+    uint8_t qn;
+    uint32_t qsrc[MC_SRC_MAX];
 };
 
 struct mc_iface {

@@ -561,6 +561,14 @@ TEST(attack_64_mcast_join_flood_table_capped)
     CHECK_EQ(world_pending(w), 0);
     CHECK_EQ(mcast_count(w->s, w->ifindex), 32);
     CHECK_EQ(st(w)->igmp.queries, 10000);
+    /* Reports of other hosts for 1,000 groups, to all-systems: no state either. */
+    for (uint32_t i = 0; i < 1000; i++) {
+        uint8_t rep[8], f[128];
+        REQUIRE_EQ(tern_igmp_v2_emit(TERN_IGMP_V2_REPORT, 0xe9000000u + i, rep, sizeof rep), 8);
+        world_inject(w, f, mc_frame(f, W_OTHER, MC_ALL_HOSTS, TERN_IPPROTO_IGMP, 1, rep, 8));
+    }
+    CHECK_EQ(mcast_count(w->s, w->ifindex), 32);
+    CHECK_EQ(world_pending(w), 0);
 
     /* The first group still works. */
     char buf[32];
@@ -747,5 +755,77 @@ TEST(mcast_source_filters_and_records)
     world_run(w, 3000000);
     world_drain(w);
     CHECK_EQ(mcast_count(w->s, w->ifindex), 0);
+    world_end(w);
+}
+
+/* A group-and-source-specific v3 query for g naming src[0..n), Max Resp 1 s. */
+static void inject_gss_query(struct world *w, uint32_t g, const uint32_t *src, unsigned n)
+{
+    uint8_t q[12 + 4 * 8], f[200];
+    size_t len = query(q, 3, 10, g, 2);
+    tern_put16(q + 10, (uint16_t)n);
+    for (unsigned i = 0; i < n; i++)
+        tern_put32(q + 12 + 4 * i, src[i]);
+    len += 4 * n;
+    tern_put16(q + 2, 0);
+    tern_put16(q + 2, tern_csum(q, len));
+    world_inject(w, f, mc_frame(f, ROUTER, g, TERN_IPPROTO_IGMP, 1, q, len));
+}
+
+/* RFC 3376 s5.2: a group-and-source-specific query is answered with IS_IN
+ * of the queried sources the state wants - INCLUDE(A): A * Q, EXCLUDE(A):
+ * Q - A - and nothing when none; a group-specific query pending with it
+ * asks for the whole state. */
+TEST(mcast_group_and_source_specific_query)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *ssm = udp_bound(w, 5000, true), *any = udp_bound(w, 5000, true);
+    struct sent m;
+    uint32_t src[16], want[2];
+    unsigned n;
+    REQUIRE_EQ(tern_sock_source(ssm, TERN_MC_ADD_SOURCE, G1, S1, w->ifindex), 0);
+    REQUIRE_EQ(tern_sock_source(ssm, TERN_MC_ADD_SOURCE, G1, S2, w->ifindex), 0);
+    world_run(w, 2000000);
+    world_drain(w);
+
+    uint32_t q1[2] = {S1, S3};
+    inject_gss_query(w, G1, q1, 2);
+    world_run(w, 1000000);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_MODE_IS_INCLUDE);
+    want[0] = S1;
+    CHECK(same_set(src, n, want, 1));
+    CHECK_EQ(world_pending(w), 0);
+    uint32_t q2[1] = {S3};
+    inject_gss_query(w, G1, q2, 1);
+    world_run(w, 2000000);
+    CHECK_EQ(world_pending(w), 0); /* none of the sources is wanted: no answer */
+
+    REQUIRE_EQ(tern_sock_join(any, G1, w->ifindex), 0);
+    REQUIRE_EQ(tern_sock_source(any, TERN_MC_BLOCK_SOURCE, G1, S4, w->ifindex), 0);
+    world_run(w, 2000000);
+    world_drain(w);
+    uint32_t q3[2] = {S3, S4};
+    inject_gss_query(w, G1, q3, 2);
+    world_run(w, 1000000);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_MODE_IS_INCLUDE);
+    want[0] = S3;
+    CHECK(same_set(src, n, want, 1));
+
+    /* Source query, then a group-specific one before the answer: the whole
+     * state, IS_EX {S4}. */
+    inject_gss_query(w, G1, q3, 2);
+    inject_query(w, 3, 10, G1, G1);
+    world_run(w, 1000000);
+    REQUIRE(pop_igmp(w, &m));
+    CHECK_EQ(v3_sources(&m, G1, src, &n), TERN_IGMP3_MODE_IS_EXCLUDE);
+    want[0] = S4;
+    CHECK(same_set(src, n, want, 1));
+    CHECK_EQ(world_pending(w), 0);
+    tern_sock_close(ssm);
+    tern_sock_close(any);
+    world_run(w, 3000000);
+    world_drain(w);
     world_end(w);
 }
