@@ -77,6 +77,7 @@ for i in range(0, len(data), 1000):
     time.sleep(0.003)
 EOF
 for _ in $(seq 30); do [ "$(wc -c <"$tmp/member.out")" -ge 40000 ] && break; sleep 0.1; done
+sleep 1 # the join's retransmission goes within 1 s (RFC 3376 s8.11), before the leave
 kill -TERM $member 2>/dev/null
 wait $member 2>/dev/null
 check "linux -> tern: 40 datagrams to $G1 received by tern nc --join, byte-exact" \
