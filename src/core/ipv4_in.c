@@ -215,10 +215,11 @@ void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, 
     bool unaddressed_udp = ifc->addr == 0 && rx.ip.proto == TERN_IPPROTO_UDP && !local &&
                            !ip_is_multicast(d) && !ip_is_class_e(d) && !ip_is_loopback(d);
     if (ip_is_multicast(d)) {
-        /* RFC 1112 s7.2: a group joined on the arrival interface; a router
-         * does not forward multicast (docs/routing.md). */
-        /* Source filters are for the group's data; IGMP about the group
-         * (a group-specific query from the router) always comes in. */
+        /* RFC 1112 s7.2: a group joined on the arrival interface (a router
+         * does not forward multicast, docs/routing.md), from a source its
+         * filter state wants (RFC 3376 s3.2) - source filters are for the
+         * group's data: IGMP about the group (a router's group-specific
+         * query) always comes in. */
         if (rx.ip.proto == TERN_IPPROTO_IGMP ? !mcast_wanted(s, ifc->index, d)
                                              : !mcast_src_wanted(s, ifc->index, d, rx.ip.src)) {
             s->stats.igmp.filtered++;

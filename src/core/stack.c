@@ -113,7 +113,8 @@ struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loo
     s->icmpbuf = malloc(TERN_IPV4_MAX_LEN);
     s->lq.buf = malloc(TERN_LOOPQ_BYTES);
     if (!s->reasm || !s->txbuf || !s->icmpbuf || !s->lq.buf || pmtu_init(s) < 0 ||
-        arp_init(s) < 0 || mcast_init(s) < 0 || sock_init(s) < 0 || udp_init(s) < 0 || tcp_init(s) < 0) {
+        arp_init(s) < 0 || mcast_init(s) < 0 || sock_init(s) < 0 || udp_init(s) < 0 ||
+        tcp_init(s) < 0) {
         tern_stack_free(s);
         return NULL;
     }

@@ -11,12 +11,13 @@
  * among equals the latest bind). Broadcasts go to every matching socket
  * (SO_REUSEADDR sharing), unicast to one; so do datagrams to a group
  * (joined on the arrival interface, ipv4_in.c): every socket bound to the
- * port and to 0.0.0.0 or the group gets a copy - with IP_MULTICAST_ALL
- * off, only the sockets that joined the group on that interface (Linux).
+ * port and to 0.0.0.0 or the group gets a copy, filtered by the socket's
+ * membership (its sources); a socket without one takes it only with
+ * IP_MULTICAST_ALL on, the default (Linux).
  * Sending to a group: IP_MULTICAST_IF (or the route) picks the interface,
  * IP_MULTICAST_TTL the TTL (1 by default), and IP_MULTICAST_LOOP gives
- * our own stack a copy when the group is joined there. An interface with no address
- * (DHCP) hands unicast for any address to sockets bound to it.
+ * our own stack a copy when the group is joined there. An interface with
+ * no address (DHCP) hands unicast for any address to sockets bound to it.
  *
  * Receive queue: a byte ring of rcvbuf bytes allocated when the socket is
  * opened, records [u32 from addr][u16 from port][u16 len][data]; a record
