@@ -54,6 +54,13 @@ static const char nc_help[] =
     "                  traffic, every INTVL seconds (default 75), and give up\n"
     "                  (\"connection timed out\", exit 1) after CNT unanswered\n"
     "                  probes (default 9): SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT\n"
+    "  --join GROUP    UDP: join the multicast GROUP (IGMPv3) on the port (-l PORT,\n"
+    "                  -p PORT, else the client's PORT, shared with SO_REUSEADDR)\n"
+    "                  and print every datagram from any sender; with -l nothing\n"
+    "                  is sent (receive only). A client whose HOST is a group\n"
+    "                  sends to it unconnected, with or without --join\n"
+    "  --mcast-ttl N   UDP: TTL of datagrams to a group, 0-255 (default 1:\n"
+    "                  IP_MULTICAST_TTL)\n"
     "  -h, --help      this help\n"
     "\n";
 
@@ -163,13 +170,15 @@ int cmd_nc(int argc, char **argv)
     static const struct option own[] = {{"help", no_argument, NULL, 'h'},
                                         {"keepalive", required_argument, NULL, 'K'},
                                         {"dns", required_argument, NULL, 'D'},
+                                        {"join", required_argument, NULL, 'J'},
+                                        {"mcast-ttl", required_argument, NULL, 'T'},
                                         {NULL, 0, NULL, 0}};
-    struct option longopts[STACKOPT_COUNT + 5];
+    struct option longopts[STACKOPT_COUNT + 7];
     struct tern_resolve_opts dns = {0};
     stackopt_merge(longopts, sizeof longopts / sizeof longopts[0], own);
     struct stack_opts so = {0};
     struct tern_nc_opts no = {.quit_after_eof_us = 1000000};
-    bool udp = false, qflag = false, verbose = false;
+    bool udp = false, qflag = false, verbose = false, mcast_ttl_set = false;
     const char *pflag = NULL;
     int opt;
     opterr = 0;
@@ -199,6 +208,24 @@ int cmd_nc(int argc, char **argv)
         case 'v':
             verbose = true;
             break;
+        case 'J':
+            if (tern_ipv4_aton(optarg, &no.join) < 0 || (no.join >> 28) != 0xe) {
+                fprintf(stderr, "tern nc: --join %s: not an IPv4 multicast group\n", optarg);
+                return 2;
+            }
+            break;
+        case 'T': {
+            char *end;
+            errno = 0;
+            unsigned long t = strtoul(optarg, &end, 10);
+            if (errno || *end || end == optarg || t > 255 || optarg[0] == '-') {
+                fprintf(stderr, "tern nc: bad value '%s' for --mcast-ttl (0-255)\n", optarg);
+                return 2;
+            }
+            no.mcast_ttl = (uint8_t)t;
+            mcast_ttl_set = true;
+            break;
+        }
         case 'K':
             if (parse_keepalive(optarg, &no) < 0) {
                 fprintf(stderr, "tern nc: bad value '%s' for --keepalive (IDLE[,INTVL[,CNT]]: "
@@ -230,6 +257,14 @@ int cmd_nc(int argc, char **argv)
         }
     }
     no.tcp = !udp;
+    if (!udp && (no.join || mcast_ttl_set)) {
+        fprintf(stderr, "tern nc: --join and --mcast-ttl are for UDP (-u)\n");
+        return 2;
+    }
+    if (mcast_ttl_set && no.mcast_ttl == 0) {
+        fprintf(stderr, "tern nc: --mcast-ttl 0 would send nothing to the network\n");
+        return 2;
+    }
     if (udp && no.keepalive) {
         fprintf(stderr, "tern nc: --keepalive is for TCP, not -u\n");
         return 2;

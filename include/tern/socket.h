@@ -78,7 +78,16 @@ enum tern_sockopt {
     TERN_TCP_MAXSEG,       /* TCP */
     TERN_TCP_KEEPIDLE,     /* TCP, seconds */
     TERN_TCP_KEEPINTVL,    /* TCP, seconds */
-    TERN_TCP_KEEPCNT       /* TCP */
+    TERN_TCP_KEEPCNT,      /* TCP */
+    /* UDP multicast (RFC 1112, src/core/igmp.c) */
+    TERN_IP_MULTICAST_TTL,  /* 0..255 (-1: the default, 1); 0 = only our own stack */
+    TERN_IP_MULTICAST_LOOP, /* 1 (default): our own stack receives what we send to a
+                             * group joined here */
+    TERN_IP_MULTICAST_IF,   /* ifindex to send to groups on; -1 (default): by route,
+                             * else the first interface that is up */
+    TERN_IP_MULTICAST_ALL   /* 1 (default, as Linux): a socket receives datagrams
+                             * for every group joined on the stack that match its
+                             * port and address; 0: only groups it joined itself */
 };
 
 struct tern_sock;
@@ -152,6 +161,38 @@ TERN_API int tern_sock_getpeername(const struct tern_sock *sk, struct tern_socka
 TERN_API int tern_sock_error(struct tern_sock *sk);
 TERN_API int tern_sock_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value);
 TERN_API int tern_sock_getopt(const struct tern_sock *sk, enum tern_sockopt opt, int *value);
+
+/* UDP multicast membership (IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP, RFC
+ * 1112 s7.1): joins group (224.0.0.0/4) on interface ifindex (-1: the one
+ * traffic to the group takes: by route, else the first that is up). The
+ * stack reports the membership with IGMPv3 (or v1/v2 when an older querier
+ * is heard) and receives the group's frames on that interface until the
+ * last socket leaves (close leaves too). Errors: TERN_E_INVAL (not a
+ * multicast group, no such interface), TERN_E_NETUNREACH (no interface up),
+ * TERN_E_ADDRINUSE (joined there already), TERN_E_NOSPC (20 memberships on
+ * this socket, or cfg.mcast_groups on the interface), TERN_E_OPNOTSUPP
+ * (TCP). Leave: TERN_E_ADDRNOTAVAIL when not joined (ifindex -1: the
+ * first membership of the group). */
+TERN_API int tern_sock_join(struct tern_sock *sk, uint32_t group, int ifindex);
+TERN_API int tern_sock_leave(struct tern_sock *sk, uint32_t group, int ifindex);
+
+/* Source filters (RFC 3376 s3.1, Linux's IP_ADD_SOURCE_MEMBERSHIP,
+ * IP_DROP_SOURCE_MEMBERSHIP, IP_BLOCK_SOURCE, IP_UNBLOCK_SOURCE): ADD
+ * receives group only from source (a new membership, INCLUDE {source}, or
+ * one more source of one), DROP takes a source back (the last leaves the
+ * group); BLOCK / UNBLOCK exclude a source from an any-source membership
+ * (tern_sock_join). At most 10 sources per membership. Errors as Linux:
+ * TERN_E_INVAL (INCLUDE ops on an any-source membership or block ops on a
+ * source-specific one), TERN_E_ADDRNOTAVAIL (no such membership or
+ * source), TERN_E_NOSPC (too many sources or memberships, the table full). */
+enum tern_mc_source_op {
+    TERN_MC_ADD_SOURCE = 1,
+    TERN_MC_DROP_SOURCE,
+    TERN_MC_BLOCK_SOURCE,
+    TERN_MC_UNBLOCK_SOURCE
+};
+TERN_API int tern_sock_source(struct tern_sock *sk, enum tern_mc_source_op op, uint32_t group,
+                              uint32_t source, int ifindex);
 
 /* One row of the socket table (netstat). */
 struct tern_sock_info {

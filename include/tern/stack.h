@@ -91,6 +91,9 @@ struct tern_config {
     /* Path MTU discovery, RFC 1191 (and RFC 4821 in TCP) */
     uint32_t pmtu_max;            /* 64 destinations cached; the oldest is evicted beyond */
     uint64_t pmtu_timeout_us;     /* 10 min (RFC 1191 s6.3): then the route MTU again */
+    /* Multicast, RFC 3376 (src/core/igmp.c) */
+    uint32_t mcast_groups;        /* 32 groups per interface (joined or reporting a leave);
+                                   * a join past it fails (TERN_E_NOSPC) */
 };
 
 TERN_API void tern_config_defaults(struct tern_config *cfg);
@@ -201,6 +204,15 @@ struct tern_stats {
          * refused for want of buffer memory. */
         uint64_t mem_pressure, ooo_pruned_bytes, mem_drops;
     } tcp;
+    struct {
+        /* IGMP messages in and out (drop_bad: malformed or misaddressed;
+         * queries: heard; reports_tx, leaves_tx: v1/v2/v3 reports, v2
+         * leaves), filtered: datagrams for groups not joined on their
+         * interface (frames whose multicast MAC maps no joined group count
+         * in eth.drop_not_for_us, RFC 1112 s6.4), groups_full: joins
+         * refused at cfg.mcast_groups (ATTACKS 64). */
+        uint64_t rx, tx, drop_bad, queries, reports_tx, leaves_tx, filtered, groups_full;
+    } igmp;
 };
 TERN_API const struct tern_stats *tern_stack_stats(const struct tern_stack *s);
 

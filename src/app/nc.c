@@ -62,9 +62,24 @@ void nc_arm_quit(struct tern_nc *nc)
 }
 
 /* Sends the held chunk. 0 sent, TERN_E_AGAIN still held, < 0 fatal. */
+static bool is_group(uint32_t a) { return (a >> 28) == 0xe; }
+
+/* Multicast: every datagram is printed, from whoever sent it. */
+static bool any_sender(const struct tern_nc *nc)
+{
+    return nc->o.join || (!nc->o.listen && is_group(nc->o.peer_addr));
+}
+
+static ssize_t send_one(struct tern_nc *nc, const void *buf, size_t len)
+{
+    if (!nc->o.listen && is_group(nc->o.peer_addr))
+        return tern_sock_sendto(nc->sk, buf, len, 0, &nc->peer); /* unconnected */
+    return tern_sock_send(nc->sk, buf, len, 0);
+}
+
 static int send_pending(struct tern_nc *nc)
 {
-    ssize_t r = tern_sock_send(nc->sk, nc->pending, nc->pending_len, 0);
+    ssize_t r = send_one(nc, nc->pending, nc->pending_len);
     if (r == TERN_E_AGAIN || r == TERN_E_NOMEM) {
         /* the send queue or ARP's queue is full: hold the chunk, stop input */
         if (tern_loop_now(nc->loop) - nc->pending_since < RETRY_GIVEUP_US) {
@@ -123,7 +138,9 @@ static void on_ready(struct tern_sock *sk, unsigned events, void *ctx)
             nc_finish(nc, 1);
             return;
         }
-        if (!nc->have_peer) {
+        if (any_sender(nc)) {
+            /* a group member prints what any member sends */
+        } else if (!nc->have_peer) {
             take_peer(nc, &from);
             if (nc->finished)
                 return;
@@ -183,15 +200,27 @@ struct tern_nc *nc_start(struct tern_stack *s, struct tern_loop *loop,
     /* the user at the terminal may bind low ports, as root may with nc */
     if ((r = tern_sock_setopt(nc->sk, TERN_SO_PRIVILEGED, 1)) < 0)
         goto fail;
-    if (o->listen || o->local_port || o->local_addr) {
-        struct tern_sockaddr local = {.addr = o->local_addr, .port = o->local_port};
+    if (o->join && !is_group(o->join)) {
+        r = TERN_E_INVAL;
+        goto fail;
+    }
+    /* Group members share the port (SO_REUSEADDR, as Linux receivers do). */
+    if (o->join && (r = tern_sock_setopt(nc->sk, TERN_SO_REUSEADDR, 1)) < 0)
+        goto fail;
+    if (o->mcast_ttl && (r = tern_sock_setopt(nc->sk, TERN_IP_MULTICAST_TTL, o->mcast_ttl)) < 0)
+        goto fail;
+    if (o->listen || o->local_port || o->local_addr || o->join) {
+        uint16_t port = o->local_port ? o->local_port : o->join ? o->peer_port : 0;
+        struct tern_sockaddr local = {.addr = o->local_addr, .port = port};
         if ((r = tern_sock_bind(nc->sk, &local)) < 0)
             goto fail;
     }
+    if (o->join && (r = tern_sock_join(nc->sk, o->join, -1)) < 0)
+        goto fail;
     tern_sock_set_handler(nc->sk, TERN_POLLIN, on_ready, nc);
     if (!o->listen) {
         struct tern_sockaddr peer = {.addr = o->peer_addr, .port = o->peer_port};
-        if ((r = tern_sock_connect(nc->sk, &peer)) < 0)
+        if (!is_group(o->peer_addr) && (r = tern_sock_connect(nc->sk, &peer)) < 0)
             goto fail;
         nc->peer = peer;
         nc->have_peer = true;
@@ -218,7 +247,7 @@ int nc_input(struct tern_nc *nc, const void *buf, size_t len)
         return TERN_E_AGAIN; /* input was asked to stop; the caller fed us anyway */
     if (len == 0) {
         /* an empty datagram is a datagram; never held */
-        ssize_t r = tern_sock_send(nc->sk, buf, 0, 0);
+        ssize_t r = send_one(nc, buf, 0);
         if (r < 0 && r != TERN_E_AGAIN && r != TERN_E_NOMEM) {
             nc_report(nc, (int)r, "send");
             nc_finish(nc, 1);

@@ -30,6 +30,7 @@
  *    finished, as Debian's nc does; the peer's FIN alone does not end it,
  *    since the peer may still be reading. quit_after_eof_us (nc -q) caps the
  *    wait after end of input.
+ * Multicast (o->join, a group as peer_addr): see tern_nc_opts.join.
  * Not here: -z/-v scans, -k, proxies, names (the command resolves none).
  */
 #ifndef TERN_APP_NC_H
@@ -58,6 +59,14 @@ struct tern_nc_opts {
      * run with "connection timed out" (status 1). */
     bool keepalive;
     uint32_t keepidle_s, keepintvl_s, keepcnt;
+    /* UDP multicast (tern's --join): join this group (0 = none) on the
+     * socket, bound to local_port (a client without one: peer_port) with
+     * SO_REUSEADDR, and print every datagram from any sender - a listener
+     * takes no peer (receive only), a client keeps sending to peer_addr.
+     * A client whose peer_addr is a group (with or without join) sends with
+     * sendto, unconnected, so the group's traffic from others comes in. */
+    uint32_t join;
+    uint8_t mcast_ttl;          /* 0 = the default, 1 */
 };
 
 struct tern_nc_io {

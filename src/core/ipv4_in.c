@@ -8,15 +8,18 @@
  * interface), RFC 1812 s5.3.7 (martian addresses).
  * Not: forwarding (forward.c, with cfg.ip_forward; else datagrams not for
  * us are dropped), option
- * processing (options are validated by the codec and otherwise ignored),
- * multicast reception.
+ * processing (options are validated by the codec and otherwise ignored).
+ * Multicast: a datagram for a group is ours when the group is joined on
+ * its interface (igmp.c), else dropped and counted (igmp.filtered).
  */
 #include <string.h>
 
+#include "core/mcast.h"
 #include "core/nat.h"
 #include "core/stack_impl.h"
 #include "tern/wire/bytes.h"
 #include "tern/wire/icmp.h"
+#include "tern/wire/igmp.h"
 #include "tern/wire/udp.h"
 
 /* RFC 1122 s3.2.1.3 / RFC 1812 s5.3.7: sources that cannot identify one
@@ -67,6 +70,11 @@ static void ip_deliver(struct tern_stack *s, const struct ip_rx *rx, uint64_t no
     if (proto == TERN_IPPROTO_ICMP) {
         s->stats.ip.delivered++;
         icmp_input(s, rx, now);
+        return;
+    }
+    if (proto == TERN_IPPROTO_IGMP && !s->proto[proto].input) {
+        s->stats.ip.delivered++;
+        igmp_input(s, rx, now);
         return;
     }
     const struct tern_proto_handler *h = &s->proto[proto];
@@ -206,8 +214,19 @@ void ipv4_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, 
      * to a socket bound to that interface (TERN_SO_BINDTOIFACE). */
     bool unaddressed_udp = ifc->addr == 0 && rx.ip.proto == TERN_IPPROTO_UDP && !local &&
                            !ip_is_multicast(d) && !ip_is_class_e(d) && !ip_is_loopback(d);
-    if (!stack_is_our_addr(s, d) && !stack_is_bcast(s, d) && !(local && ip_is_loopback(d)) &&
-        !unaddressed_udp) {
+    if (ip_is_multicast(d)) {
+        /* RFC 1112 s7.2: a group joined on the arrival interface (a router
+         * does not forward multicast, docs/routing.md), from a source its
+         * filter state wants (RFC 3376 s3.2) - source filters are for the
+         * group's data: IGMP about the group (a router's group-specific
+         * query) always comes in. */
+        if (rx.ip.proto == TERN_IPPROTO_IGMP ? !mcast_wanted(s, ifc->index, d)
+                                             : !mcast_src_wanted(s, ifc->index, d, rx.ip.src)) {
+            s->stats.igmp.filtered++;
+            return;
+        }
+    } else if (!stack_is_our_addr(s, d) && !stack_is_bcast(s, d) &&
+               !(local && ip_is_loopback(d)) && !unaddressed_udp) {
         /* A router forwards what came from the wire (forward.c). */
         if (s->cfg.ip_forward && !local)
             ip_forward(s, &rx, now);

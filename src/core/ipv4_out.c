@@ -136,6 +136,21 @@ static int loop_output(struct tern_stack *s, const struct tern_ipv4_repr *ip, in
     return TERN_OK;
 }
 
+int ip_mcast_loop(struct tern_stack *s, const struct tern_ip_out *o, int ifindex,
+                  const uint8_t *payload, size_t len, uint64_t now)
+{
+    struct tern_ipv4_repr ip;
+    memset(&ip, 0, sizeof ip);
+    ip.tos = o->tos;
+    ip.ttl = o->ttl ? o->ttl : 1;
+    ip.proto = o->proto;
+    ip.src = o->src;
+    ip.dst = o->dst;
+    ip.payload_len = (uint16_t)len;
+    ip.id = ip_peek_id(s, ip.src, ip.dst, ip.proto); /* the ID the wire copy gets */
+    return loop_output(s, &ip, ifindex, payload, len, now);
+}
+
 void loopq_timer_fn(struct tern_timer *t, void *arg)
 {
     struct tern_stack *s = arg;

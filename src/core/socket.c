@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mcast.h"
 #include "core/socket_impl.h"
 
 /* ---- byte ring ---------------------------------------------------------- */
@@ -233,9 +234,14 @@ void sock_fini(struct tern_stack *s)
     if (s->notify_timer.fn && tern_timer_armed(&s->notify_timer))
         tern_timer_cancel(s->loop, &s->notify_timer);
     if (s->sock_chunks)
-        for (uint32_t i = 0; i < s->sock_cap; i++)
-            if (sock_slot(s, i)->used && sock_slot(s, i)->type == TERN_SOCK_DGRAM)
-                udp_sock_free(sock_slot(s, i)); /* sockets the app never closed */
+        for (uint32_t i = 0; i < s->sock_cap; i++) {
+            struct tern_sock *sk = sock_slot(s, i);
+            if (!sk->used)
+                continue;
+            if (sk->type == TERN_SOCK_DGRAM)
+                udp_sock_free(sk); /* sockets the app never closed */
+            free(sk->mc);          /* no leave reports at teardown */
+        }
     ports_free(s);
     if (s->sock_chunks)
         for (uint32_t c = 0; c < (s->sock_cap + SOCK_CHUNK - 1) / SOCK_CHUNK; c++)
@@ -248,6 +254,7 @@ void sock_release(struct tern_sock *sk)
     struct tern_stack *s = sk->s;
     nlist_unlink(s, sk);
     ports_unbind(s, sk);
+    mcast_sock_release(sk); /* RFC 1112 s7.1: leaving with the last user */
     if (sk->type == TERN_SOCK_DGRAM)
         udp_sock_free(sk);
     uint32_t idx = sk->idx;
@@ -283,6 +290,10 @@ struct tern_sock *tern_sock_open(struct tern_stack *s, enum tern_sock_type type,
         sk->ops = s->sock_ops[type];
         sk->proto = sk->ops->proto;
         sk->bind_ifindex = -1;
+        sk->mc_ifindex = -1;
+        sk->mc_ttl = 1;    /* RFC 1112 s6.1: multicast stays on the link unless asked */
+        sk->mc_loop = true; /* Linux IP_MULTICAST_LOOP default */
+        sk->mc_all = true;  /* Linux IP_MULTICAST_ALL default */
         sk->nprev = sk->nnext = sk->bnext = sk->cnext = sk->free_next = SOCK_NIL;
         sk->rcvbuf = s->cfg.udp_rcvbuf;
         sk->sndbuf = s->cfg.udp_rcvbuf;
@@ -447,6 +458,18 @@ int tern_sock_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value)
             return TERN_E_INVAL;
         sk->tos = (uint8_t)value;
         return TERN_OK;
+    case TERN_IP_MULTICAST_TTL:
+        if (value < -1 || value > 255)
+            return TERN_E_INVAL;
+        sk->mc_ttl = (uint8_t)(value < 0 ? 1 : value); /* Linux: -1 = the default 1 */
+        return TERN_OK;
+    case TERN_IP_MULTICAST_LOOP: sk->mc_loop = value != 0; return TERN_OK;
+    case TERN_IP_MULTICAST_ALL: sk->mc_all = value != 0; return TERN_OK;
+    case TERN_IP_MULTICAST_IF:
+        if (value != -1 && !stack_iface(sk->s, value))
+            return TERN_E_INVAL;
+        sk->mc_ifindex = value;
+        return TERN_OK;
     case TERN_SO_RCVBUF:
     case TERN_SO_SNDBUF:
         if (value < 0)
@@ -472,6 +495,10 @@ int tern_sock_getopt(const struct tern_sock *sk, enum tern_sockopt opt, int *val
     case TERN_SO_SNDBUF: *value = (int)sk->sndbuf; return TERN_OK;
     case TERN_IP_TTL: *value = sk->ttl ? sk->ttl : sk->s->cfg.default_ttl; return TERN_OK;
     case TERN_IP_TOS: *value = sk->tos; return TERN_OK;
+    case TERN_IP_MULTICAST_TTL: *value = sk->mc_ttl; return TERN_OK;
+    case TERN_IP_MULTICAST_LOOP: *value = sk->mc_loop; return TERN_OK;
+    case TERN_IP_MULTICAST_ALL: *value = sk->mc_all; return TERN_OK;
+    case TERN_IP_MULTICAST_IF: *value = sk->mc_ifindex; return TERN_OK;
     default: return sk->ops->getopt ? sk->ops->getopt(sk, opt, value) : TERN_E_OPNOTSUPP;
     }
 }

@@ -77,6 +77,12 @@ struct tern_sock {
     int bind_ifindex;  /* -1: any */
     uint8_t ttl, tos;  /* 0: stack default */
     uint32_t rcvbuf, sndbuf;
+    /* multicast (igmp.c): options and memberships (NULL until the first join) */
+    uint8_t mc_ttl;
+    bool mc_loop, mc_all;
+    int mc_ifindex;    /* IP_MULTICAST_IF; -1: by route */
+    uint8_t n_mc;
+    struct sock_mc *mc;
     int so_error;      /* pending error (negative enum tern_err) or 0 */
     /* notifications */
     tern_sock_fn fn;

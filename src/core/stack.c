@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mcast.h"
 #include "core/nat.h"
 #include "dev/frame.h"
 #include "core/stack_impl.h"
@@ -56,6 +57,7 @@ void tern_config_defaults(struct tern_config *cfg)
     cfg->ecmp = TERN_ECMP_FLOW;
     cfg->pmtu_max = 64;
     cfg->pmtu_timeout_us = 600ull * 1000000;
+    cfg->mcast_groups = 32;
 }
 
 static bool config_valid(const struct tern_config *c)
@@ -81,6 +83,7 @@ static bool config_valid(const struct tern_config *c)
            c->tcp_rto_min_us >= 1000 && c->tcp_rto_min_us <= 60000000 &&
            (c->ecmp == TERN_ECMP_FLOW || c->ecmp == TERN_ECMP_PACKET) && c->pmtu_max <= 4096 &&
            c->pmtu_timeout_us >= 1 && c->pmtu_timeout_us <= (1ull << 40) &&
+           c->mcast_groups >= 1 && c->mcast_groups <= 4096 &&
            memchr(c->tcp_cc, 0, sizeof c->tcp_cc) &&
            (!c->tcp_cc[0] || cc_by_name(c->tcp_cc));
 }
@@ -117,7 +120,8 @@ struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loo
     s->icmpbuf = malloc(TERN_IPV4_MAX_LEN);
     s->lq.buf = malloc(TERN_LOOPQ_BYTES);
     if (!s->reasm || !s->txbuf || !s->icmpbuf || !s->lq.buf || pmtu_init(s) < 0 ||
-        arp_init(s) < 0 || sock_init(s) < 0 || udp_init(s) < 0 || tcp_init(s) < 0) {
+        arp_init(s) < 0 || mcast_init(s) < 0 || sock_init(s) < 0 || udp_init(s) < 0 ||
+        tcp_init(s) < 0) {
         tern_stack_free(s);
         return NULL;
     }
@@ -151,6 +155,7 @@ void tern_stack_free(struct tern_stack *s)
     route_free(s);
     tcp_fini(s);
     sock_fini(s);
+    mcast_fini(s);
     ip_reasm_free(s->reasm);
     pmtu_fini(s);
     tern_frame_free(s->txf);
@@ -225,9 +230,16 @@ static void eth_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_
         return;
     }
     bool bcast = tern_eth_is_broadcast(eth.dst);
-    /* Unicast to us or broadcast. DEVIATION: multicast frames are dropped
-     * until IGMP/multicast reception exists. */
-    if (!bcast && memcmp(eth.dst, ifc->mac, 6) != 0) {
+    bool mcast = !bcast && tern_eth_is_multicast(eth.dst);
+    /* Unicast to us, broadcast, or a group joined on this interface (RFC
+     * 1112 s6.4 mapping; igmp.c): other groups' frames are dropped. */
+    if (mcast) {
+        if (eth.ethertype != TERN_ETHERTYPE_IPV4 || !mcast_mac_wanted(s, ifc->index, eth.dst)) {
+            s->stats.eth.drop_not_for_us++;
+            return;
+        }
+        bcast = true; /* a link-layer multicast: no ICMP errors about it */
+    } else if (!bcast && memcmp(eth.dst, ifc->mac, 6) != 0) {
         s->stats.eth.drop_not_for_us++;
         return;
     }

@@ -229,6 +229,7 @@ struct tern_stack {
     uint32_t nat_ifs, fw_ifs; /* interfaces (bit per index) with NAT, firewall */
     uint32_t nat_ext[TERN_MAX_IFACES]; /* external address per NAT interface, 0 = its own */
     struct tern_timer nat_timer;
+    struct mcast *mc;         /* igmp.c: group tables (core/mcast.h) */
 };
 
 /* A received datagram as the layers above IP see it. */
@@ -395,6 +396,11 @@ struct ip_frag_ctx {
 };
 int ip_frag_emit(void *arg, const uint8_t *frag, size_t len);
 
+/* ipv4_out.c: a copy of a datagram we send to a group, received by our
+ * own stack through the loopback queue as if it came in on ifindex
+ * (IP_MULTICAST_LOOP). */
+int ip_mcast_loop(struct tern_stack *s, const struct tern_ip_out *o, int ifindex,
+                  const uint8_t *payload, size_t len, uint64_t now);
 /* ipv4_out.c: ip_output on interface oif (>= 0; limited broadcasts go out
  * there, unicast must route through it) or routed (oif < 0). */
 int ip_output_oif(struct tern_stack *s, const struct tern_ip_out *o, int oif,

@@ -3,14 +3,21 @@
  * checks, demultiplexing to sockets, per-socket bounded receive queues,
  * output through IP, ICMP errors in both directions; the UDP socket ops.
  * Not: the header codec (src/wire/udp.c), the port table (ports.c),
- * generic socket code (socket.c). No multicast group membership.
+ * generic socket code (socket.c), group membership (igmp.c).
  *
  * Demultiplexing (Linux udp4_lib_lookup order): a connected socket with the
  * exact 4-tuple, else the best bound socket (specific address beats
  * 0.0.0.0, a socket bound to the arrival interface beats an unbound one;
  * among equals the latest bind). Broadcasts go to every matching socket
- * (SO_REUSEADDR sharing), unicast to one. An interface with no address
- * (DHCP) hands unicast for any address to sockets bound to it.
+ * (SO_REUSEADDR sharing), unicast to one; so do datagrams to a group
+ * (joined on the arrival interface, ipv4_in.c): every socket bound to the
+ * port and to 0.0.0.0 or the group gets a copy, filtered by the socket's
+ * membership (its sources); a socket without one takes it only with
+ * IP_MULTICAST_ALL on, the default (Linux).
+ * Sending to a group: IP_MULTICAST_IF (or the route) picks the interface,
+ * IP_MULTICAST_TTL the TTL (1 by default), and IP_MULTICAST_LOOP gives
+ * our own stack a copy when the group is joined there. An interface with
+ * no address (DHCP) hands unicast for any address to sockets bound to it.
  *
  * Receive queue: a byte ring of rcvbuf bytes allocated when the socket is
  * opened, records [u32 from addr][u16 from port][u16 len][data]; a record
@@ -20,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mcast.h"
 #include "core/socket_impl.h"
 #include "tern/wire/bytes.h"
 #include "tern/wire/udp.h"
@@ -66,6 +74,8 @@ static unsigned deliver_all(struct tern_stack *s, const struct tern_ipv4_repr *i
          sk = ports_next(s, sk)) {
         if ((sk->local.addr && sk->local.addr != ip->dst) || !iface_ok(sk, ifindex) ||
             !peer_ok(sk, ip->src, u->sport))
+            continue;
+        if (ip_is_multicast(ip->dst) && !mcast_sock_allow(sk, ip->dst, ifindex, ip->src))
             continue;
         enqueue(sk, ip->src, u->sport, u->payload, u->payload_len);
         n++;
@@ -213,6 +223,11 @@ static int udp_route(struct tern_sock *sk, uint32_t dst, uint32_t *src, int *oif
     if (sk->bind_ifindex >= 0) {
         ifc = stack_iface(s, sk->bind_ifindex);
         *oif = sk->bind_ifindex;
+    } else if (ip_is_multicast(dst)) {
+        /* RFC 1112 s6.1: IP_MULTICAST_IF, else by route (igmp.c). */
+        ifc = mcast_out_iface(s, sk->mc_ifindex, dst);
+        if (ifc)
+            *oif = ifc->index;
     } else if (dst == 0xffffffffu) {
         ifc = sk->local.addr ? stack_iface_by_addr(s, sk->local.addr) : NULL;
         for (int i = 0; !ifc && i < s->n_ifaces; i++)
@@ -322,7 +337,19 @@ static ssize_t udp_sendto(struct tern_sock *sk, const void *buf, size_t len, int
         return n;
     struct tern_ip_out o = {.src = src, .dst = dst.addr, .proto = TERN_IPPROTO_UDP,
                             .ttl = sk->ttl, .tos = sk->tos};
-    rc = ip_output_oif(s, &o, oif, at, (size_t)n, tern_loop_now(s->loop));
+    uint64_t now = tern_loop_now(s->loop);
+    if (ip_is_multicast(dst.addr)) {
+        o.ttl = sk->mc_ttl;
+        /* IP_MULTICAST_LOOP: our own members get a copy (before the wire
+         * send, which may take the buffer at is in). */
+        if (sk->mc_loop && mcast_wanted(s, oif, dst.addr))
+            (void)ip_mcast_loop(s, &o, oif, at, (size_t)n, now);
+        if (o.ttl == 0) { /* for this host only (RFC 1112 s6.1) */
+            s->stats.udp.tx++;
+            return (ssize_t)len;
+        }
+    }
+    rc = ip_output_oif(s, &o, oif, at, (size_t)n, now);
     if (rc == TERN_E_INVAL)
         return TERN_E_NETUNREACH;
     /* A full ARP or loopback queue drops the datagram, as a full device

@@ -9,10 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "posix/posix_impl.h"
 #include "tern/err.h"
+#include "tern/socket.h"
+#include "tern/stack.h"
 
 /* Returns -1 with errno for a negative enum tern_err, else 0; unlocks. */
 static int done(struct tern_runtime *rt, int r)
@@ -220,9 +223,15 @@ int tern_getpeername(struct tern_runtime *rt, int fd, struct sockaddr *addr, soc
     return name_common(rt, fd, addr, len, true);
 }
 
-/* The core option behind (level, name), or -1. */
-static int core_opt(int level, int name)
+/* The core option behind (level, name) on a socket of type, or -1. */
+static int core_opt(int level, int name, int type)
 {
+    /* DEVIATION: SO_REUSEPORT on a UDP socket is SO_REUSEADDR - for
+     * multicast and broadcast receivers, the reason it is set, Linux
+     * gives each socket a copy either way; unicast goes to one socket
+     * rather than being balanced by hash. */
+    if (level == SOL_SOCKET && name == SO_REUSEPORT && type == SOCK_DGRAM)
+        return TERN_SO_REUSEADDR;
     if (level == SOL_SOCKET) {
         switch (name) {
         case SO_REUSEADDR: return TERN_SO_REUSEADDR;
@@ -253,6 +262,155 @@ static int core_opt(int level, int name)
     return -1;
 }
 
+static void opt_out(void *val, socklen_t *len, const void *v, size_t n);
+
+/* ---- multicast options (IPPROTO_IP) --------------------------------------
+ * Interfaces: an ip_mreqn's imr_ifindex n > 0 is tern interface n - 1
+ * (Linux numbers interfaces from 1); an address is the interface that has
+ * it; INADDR_ANY is "by route" (-1). */
+
+static bool is_mcast_opt(int level, int name)
+{
+    return level == IPPROTO_IP &&
+           (name == IP_ADD_MEMBERSHIP || name == IP_DROP_MEMBERSHIP || name == IP_MULTICAST_IF ||
+            name == IP_MULTICAST_TTL || name == IP_MULTICAST_LOOP || name == IP_MULTICAST_ALL ||
+            name == IP_ADD_SOURCE_MEMBERSHIP || name == IP_DROP_SOURCE_MEMBERSHIP ||
+            name == IP_BLOCK_SOURCE || name == IP_UNBLOCK_SOURCE);
+}
+
+/* The tern interface of an address (0: -1); -2 if none has it. */
+static int iface_of_addr(struct tern_stack *s, uint32_t addr)
+{
+    if (addr == 0)
+        return -1;
+    for (int i = 0; i < TERN_MAX_IFACES; i++) {
+        struct tern_iface_config c;
+        if (tern_iface_get(s, i, &c) == 0 && c.addr == addr)
+            return i;
+    }
+    return -2;
+}
+
+/* The interface of an ip_mreqn / ip_mreq / in_addr (by len), or -2. */
+static int mreq_iface(struct tern_stack *s, const void *val, socklen_t len, size_t addr_off)
+{
+    if (len >= (socklen_t)sizeof(struct ip_mreqn)) {
+        struct ip_mreqn m;
+        memcpy(&m, val, sizeof m);
+        if (m.imr_ifindex > 0)
+            return m.imr_ifindex - 1 < TERN_MAX_IFACES ? m.imr_ifindex - 1 : -2;
+    }
+    struct in_addr a;
+    memcpy(&a, (const uint8_t *)val + addr_off, sizeof a);
+    return iface_of_addr(s, ntohl(a.s_addr));
+}
+
+/* Linux takes an int or, for TTL and LOOP, a single byte. */
+static int int_or_byte(const void *val, socklen_t len, int *v)
+{
+    if (len >= (socklen_t)sizeof(int)) {
+        memcpy(v, val, sizeof *v);
+        return 0;
+    }
+    if (len < 1)
+        return EINVAL;
+    *v = *(const unsigned char *)val;
+    return 0;
+}
+
+static int mcast_setopt(struct pfd *d, int name, const void *val, socklen_t len)
+{
+    struct tern_stack *s = d->rt->stack;
+    int v = 0, r, e;
+    switch (name) {
+    case IP_ADD_MEMBERSHIP:
+    case IP_DROP_MEMBERSHIP: {
+        if (len < (socklen_t)sizeof(struct ip_mreq))
+            return EINVAL;
+        struct ip_mreq m;
+        memcpy(&m, val, sizeof m);
+        /* ip_mreq's imr_interface and ip_mreqn's imr_address share the offset. */
+        int ifindex = mreq_iface(s, val, len, offsetof(struct ip_mreq, imr_interface));
+        if (ifindex == -2)
+            return ENODEV;
+        uint32_t g = ntohl(m.imr_multiaddr.s_addr);
+        r = name == IP_ADD_MEMBERSHIP ? tern_sock_join(d->sk, g, ifindex)
+                                      : tern_sock_leave(d->sk, g, ifindex);
+        return r < 0 ? (r == TERN_E_NOSPC ? ENOBUFS : tern_errno(r)) : 0;
+    }
+    case IP_ADD_SOURCE_MEMBERSHIP:
+    case IP_DROP_SOURCE_MEMBERSHIP:
+    case IP_BLOCK_SOURCE:
+    case IP_UNBLOCK_SOURCE: {
+        struct ip_mreq_source m;
+        if (len < (socklen_t)sizeof m)
+            return EINVAL;
+        memcpy(&m, val, sizeof m);
+        int ifindex = iface_of_addr(s, ntohl(m.imr_interface.s_addr));
+        if (ifindex == -2)
+            return ENODEV;
+        enum tern_mc_source_op op = name == IP_ADD_SOURCE_MEMBERSHIP    ? TERN_MC_ADD_SOURCE
+                                    : name == IP_DROP_SOURCE_MEMBERSHIP ? TERN_MC_DROP_SOURCE
+                                    : name == IP_BLOCK_SOURCE           ? TERN_MC_BLOCK_SOURCE
+                                                                        : TERN_MC_UNBLOCK_SOURCE;
+        r = tern_sock_source(d->sk, op, ntohl(m.imr_multiaddr.s_addr),
+                             ntohl(m.imr_sourceaddr.s_addr), ifindex);
+        return r < 0 ? (r == TERN_E_NOSPC ? ENOBUFS : tern_errno(r)) : 0;
+    }
+    case IP_MULTICAST_IF:
+        if (len < (socklen_t)sizeof(struct in_addr))
+            return EINVAL;
+        /* an in_addr, an ip_mreq (imr_interface) or an ip_mreqn (imr_address) */
+        v = mreq_iface(s, val, len, len >= (socklen_t)sizeof(struct ip_mreq) ? 4 : 0);
+        if (v == -2)
+            return EADDRNOTAVAIL;
+        r = tern_sock_setopt(d->sk, TERN_IP_MULTICAST_IF, v);
+        break;
+    case IP_MULTICAST_TTL:
+    case IP_MULTICAST_LOOP:
+        if ((e = int_or_byte(val, len, &v)) != 0)
+            return e;
+        r = tern_sock_setopt(d->sk, name == IP_MULTICAST_TTL ? TERN_IP_MULTICAST_TTL
+                                                             : TERN_IP_MULTICAST_LOOP, v);
+        break;
+    default: /* IP_MULTICAST_ALL */
+        if (len < (socklen_t)sizeof(int))
+            return EINVAL;
+        memcpy(&v, val, sizeof v);
+        r = tern_sock_setopt(d->sk, TERN_IP_MULTICAST_ALL, v);
+        break;
+    }
+    return r < 0 ? tern_errno(r) : 0;
+}
+
+static int mcast_getopt(struct pfd *d, int name, void *val, socklen_t *len)
+{
+    int v = 0;
+    if (name != IP_MULTICAST_IF && name != IP_MULTICAST_TTL && name != IP_MULTICAST_LOOP &&
+        name != IP_MULTICAST_ALL)
+        return ENOPROTOOPT; /* the membership calls are set-only */
+    enum tern_sockopt o = name == IP_MULTICAST_TTL    ? TERN_IP_MULTICAST_TTL
+                          : name == IP_MULTICAST_LOOP ? TERN_IP_MULTICAST_LOOP
+                          : name == IP_MULTICAST_ALL  ? TERN_IP_MULTICAST_ALL
+                                                      : TERN_IP_MULTICAST_IF;
+    int r = tern_sock_getopt(d->sk, o, &v);
+    if (r < 0)
+        return tern_errno(r);
+    if (o == TERN_IP_MULTICAST_IF) { /* Linux: the interface's address */
+        struct tern_iface_config c;
+        struct in_addr a = {0};
+        if (v >= 0 && tern_iface_get(d->rt->stack, v, &c) == 0)
+            a.s_addr = htonl(c.addr);
+        opt_out(val, len, &a, sizeof a);
+    } else if (*len < (socklen_t)sizeof(int) && o != TERN_IP_MULTICAST_ALL) {
+        unsigned char b = (unsigned char)v; /* Linux: one byte for a short buffer */
+        opt_out(val, len, &b, 1);
+    } else {
+        opt_out(val, len, &v, sizeof v);
+    }
+    return 0;
+}
+
 static bool is_timeo(int level, int name)
 {
     return level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
@@ -276,6 +434,8 @@ int tern_setsockopt(struct tern_runtime *rt, int fd, int level, int name, const 
             d->linger_on = l.l_onoff != 0;
             d->linger_s = l.l_linger < 0 ? 0 : l.l_linger;
         }
+    } else if (is_mcast_opt(level, name)) {
+        e = d->type == SOCK_DGRAM ? mcast_setopt(d, name, val, len) : ENOPROTOOPT;
     } else if (is_timeo(level, name)) {
         struct timeval tv;
         if (len < (socklen_t)sizeof tv) {
@@ -291,7 +451,7 @@ int tern_setsockopt(struct tern_runtime *rt, int fd, int level, int name, const 
                 *(name == SO_RCVTIMEO ? &d->rcvtimeo_us : &d->sndtimeo_us) = us;
         }
     } else {
-        int opt = core_opt(level, name);
+        int opt = core_opt(level, name, d->type);
         int v;
         if (opt < 0)
             e = ENOPROTOOPT;
@@ -329,6 +489,8 @@ int tern_getsockopt(struct tern_runtime *rt, int fd, int level, int name, void *
     if (level == SOL_SOCKET && name == SO_LINGER) {
         struct linger l = {.l_onoff = d->linger_on, .l_linger = d->linger_s};
         opt_out(val, len, &l, sizeof l);
+    } else if (is_mcast_opt(level, name)) {
+        e = d->type == SOCK_DGRAM ? mcast_getopt(d, name, val, len) : ENOPROTOOPT;
     } else if (is_timeo(level, name)) {
         uint64_t us = name == SO_RCVTIMEO ? d->rcvtimeo_us : d->sndtimeo_us;
         struct timeval tv = {.tv_sec = (time_t)(us / 1000000u),
@@ -338,7 +500,7 @@ int tern_getsockopt(struct tern_runtime *rt, int fd, int level, int name, void *
         v = name == SO_TYPE ? d->type : tern_errno(tern_sock_error(d->sk));
         opt_out(val, len, &v, sizeof v);
     } else {
-        int opt = core_opt(level, name);
+        int opt = core_opt(level, name, d->type);
         if (opt < 0) {
             e = ENOPROTOOPT;
         } else {

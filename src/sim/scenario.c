@@ -245,18 +245,29 @@ static int p_link(struct scn_parser *p)
     strcpy(l->name, p->w[1]);
     l->line = p->line;
     l->mtu = 1500;
-    for (int e = 0; e < 2; e++) {
-        if (scenario_endpoint(sc, p->w[2 + e], &l->node[e], &l->iface[e]) < 0)
+    /* Two ends, then more while the words name interfaces (a segment). */
+    for (int e = 0; 2 + e < p->nw && e < SCN_LINK_ENDS; e++) {
+        int nd, fi;
+        if (scenario_endpoint(sc, p->w[2 + e], &nd, &fi) < 0) {
+            if (e >= 2)
+                break; /* the options start */
             return scn_fail(p, "link %s: no interface '%s' (write NODE.IFACE of a node defined "
                                "above)", l->name, p->w[2 + e]);
-        struct scn_iface *f = &sc->nodes[l->node[e]].ifaces[l->iface[e]];
+        }
+        struct scn_iface *f = &sc->nodes[nd].ifaces[fi];
         if (f->link >= 0)
             return scn_fail(p, "link %s: %s is already on link %s", l->name, p->w[2 + e],
                             sc->links[f->link].name);
+        for (unsigned k = 0; k < l->nends; k++)
+            if (l->node[k] == nd && l->iface[k] == fi)
+                return scn_fail(p, "link %s: %s is an end twice", l->name, p->w[2 + e]);
+        l->node[e] = nd;
+        l->iface[e] = fi;
+        l->nends++;
     }
-    if (l->node[0] == l->node[1] && l->iface[0] == l->iface[1])
-        return scn_fail(p, "link %s: both ends are %s", l->name, p->w[2]);
-    for (int i = 4; i < p->nw; i++) {
+    if (l->nends < 2)
+        return scn_fail(p, "link: expected 'link NAME NODE.IFACE NODE.IFACE [options]'");
+    for (int i = 2 + (int)l->nends; i < p->nw; i++) {
         const char *o = p->w[i], *v = i + 1 < p->nw ? p->w[i + 1] : NULL;
         if (!strcmp(o, "down")) {
             l->down = true;
@@ -267,12 +278,15 @@ static int p_link(struct scn_parser *p)
             if (scn_uint(p, v, 576, 9000, &m, "link mtu") < 0)
                 return -1;
             l->mtu = (uint16_t)m;
+        } else if (l->nends > 2) {
+            return scn_fail(p, "link %s: a segment of %u ends takes mtu and down only (got '%s')",
+                            l->name, l->nends, o);
         } else if (link_opt(p, l, o, v) < 0) {
             return -1;
         }
         i++;
     }
-    for (int e = 0; e < 2; e++)
+    for (unsigned e = 0; e < l->nends; e++)
         sc->nodes[l->node[e]].ifaces[l->iface[e]].link = (int)sc->nlinks;
     sc->nlinks++;
     return 0;

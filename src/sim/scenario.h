@@ -138,9 +138,14 @@ struct scn_dir {
     uint32_t drop_at[8];      /* scripted loss: 1-based frame numbers, 0 = unused */
 };
 
+#define SCN_LINK_ENDS 8        /* ends of a shared segment (a hub) */
+
 struct scn_link {
     char name[SCN_NAME_MAX];
-    int node[2], iface[2];    /* the two ends, in the order written */
+    /* The ends, in the order written: two for a cable; three or more make a
+     * shared segment (a hub repeats every frame to every other end). */
+    int node[SCN_LINK_ENDS], iface[SCN_LINK_ENDS];
+    unsigned nends;
     uint16_t mtu;             /* 1500 default */
     bool down;                /* starts down */
     struct scn_dir dir[2];    /* [0]: end 0 -> end 1, [1]: end 1 -> end 0 */
@@ -171,6 +176,7 @@ struct scn_action {
     uint32_t trace_data, trace_retrans; /* "data N", "retrans N" */
     char text[SCN_TEXT_MAX];  /* say TEXT; the command line echoed */
     char user[SCN_CRED_MAX], pass[SCN_CRED_MAX]; /* pop3 */
+    char members[SCN_TEXT_MAX]; /* stream to a group: "NODE,NODE..." receiving it */
 };
 
 /* Trace filter bits (timeline `trace TARGET WHAT...`). */

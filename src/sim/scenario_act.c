@@ -92,6 +92,13 @@ static int act_opts(struct scn_parser *p, struct scn_action *a, int i, const cha
                 return scn_fail(p, "pop3 %s: missing value", o);
             if (scn_copy(p, o[0] == 'u' ? a->user : a->pass, SCN_CRED_MAX, v, o) < 0)
                 return -1;
+        } else if (!strcmp(o, "members") && a->kind == SCN_ACT_STREAM) {
+            /* NODE,NODE...: checked when the stream starts (nodes may be
+             * defined further down) */
+            if (!v)
+                return scn_fail(p, "stream members: expected NODE[,NODE...]");
+            if (scn_copy(p, a->members, SCN_TEXT_MAX, v, "stream members") < 0)
+                return -1;
         } else if (!strcmp(o, "duration") && a->kind == SCN_ACT_STREAM) {
             if (!v || scn_parse_time(v, &a->duration_us) < 0 || !a->duration_us)
                 return scn_fail(p, "stream duration: bad time '%s'", v ? v : "");
@@ -278,7 +285,7 @@ int scn_parse_at(struct scn_parser *p)
             [SCN_ACT_TRACEROUTE] = "icmp, max, queries",
             [SCN_ACT_GET] = "nothing more",
             [SCN_ACT_NC] = "nothing more",
-            [SCN_ACT_STREAM] = "rate, size, duration",
+            [SCN_ACT_STREAM] = "rate, size, duration, members",
             [SCN_ACT_RESOLVE] = "nothing more",
             [SCN_ACT_DHCP] = "noprobe",
             [SCN_ACT_PERF] = "time, reverse, udp, rate, parallel, port, length",

@@ -346,15 +346,42 @@ void sim_act_start(struct sim_act *a)
                 break;
             }
         }
-        fprintf(a->out, "$ stream %s:%u, %u-byte datagrams at %llu bit/s for %.3f s\n",
+        fprintf(a->out, "$ stream %s:%u, %u-byte datagrams at %llu bit/s for %.3f s%s%s\n",
                 tern_ipv4_ntoa(dst, d), c->port, c->size, (unsigned long long)c->rate_bps,
-                (double)c->duration_us / 1e6);
-        if (to < 0) {
+                (double)c->duration_us / 1e6, c->members[0] ? " to members " : "", c->members);
+        int members[SIM_STREAM_MAX_RX];
+        unsigned nm = 0;
+        if ((dst >> 28) == 0xe) {
+            /* A group (docs/multicast.md): its members, on the sender's
+             * segment (no multicast routing). */
+            char list[SCN_TEXT_MAX];
+            snprintf(list, sizeof list, "%s", c->members);
+            for (char *save = NULL, *w = strtok_r(list, ",", &save); w;
+                 w = strtok_r(NULL, ",", &save)) {
+                int m = scenario_node(sim->sc, w);
+                if (m < 0 || nm == SIM_STREAM_MAX_RX) {
+                    fprintf(a->out, m < 0 ? "stream: member %s is no node of the scenario\n"
+                                          : "stream: more than 16 members (%s)\n", w);
+                    return finish(a, 2);
+                }
+                members[nm++] = m;
+            }
+            if (!nm) {
+                fprintf(a->out, "stream: %s is a group: give its receivers (members NODE,...)\n",
+                        d);
+                return finish(a, 2);
+            }
+        } else if (to < 0) {
             fprintf(a->out, "stream: %s is no node of the scenario\n", d);
             return finish(a, 2);
+        } else if (c->members[0]) {
+            fprintf(a->out, "stream: members are for a multicast group, not %s\n", d);
+            return finish(a, 2);
+        } else {
+            members[nm++] = to;
         }
-        a->stream = sim_stream_start(sim, c->node, to, dst, c->port, c->rate_bps, c->size,
-                                     c->duration_us, on_stream_done, a, &err);
+        a->stream = sim_stream_start(sim, c->node, members, nm, dst, c->port, c->rate_bps,
+                                     c->size, c->duration_us, on_stream_done, a, &err);
         break;
     }
     case SCN_ACT_RESOLVE: {

@@ -84,6 +84,22 @@ static void dir_impair(const struct scn_dir *d, uint16_t mtu, uint64_t seed, str
     im->seed = seed;
 }
 
+/* A segment's hub: a repeater, every frame that comes in on one port goes
+ * out of every other (the memory links queue it: never re-entrant). The
+ * ends filter by MAC as Ethernet NICs do (unicast to others, multicast
+ * for groups not joined). */
+static void hub_rx(void *ctx, struct tern_device *dev, const uint8_t *frame, size_t len)
+{
+    struct sim_hub_port *hp = ctx;
+    struct sim_link *sl = &hp->sim->links[hp->link];
+    (void)dev;
+    if (sl->down)
+        return;
+    for (unsigned k = 0; k < sl->cfg->nends; k++)
+        if ((int)k != hp->port && sl->hub[k].dev)
+            (void)tern_device_send(sl->hub[k].dev, frame, len);
+}
+
 static int build_links(struct sim *sim)
 {
     const struct scenario *sc = sim->sc;
@@ -100,6 +116,41 @@ static int build_links(struct sim *sim)
                 return sys_fail(sim, l->line, "cannot write %s: %s", path, strerror(errno));
         }
         struct tern_device *dev[2];
+        if (l->nends > 2) {
+            /* A segment: each end is cabled to a port of the hub. The first
+             * end's tap sees every frame of the segment. */
+            for (unsigned e = 0; e < l->nends; e++) {
+                struct sim_hub_port *hp = &sl->hub[e];
+                struct tern_device *end;
+                if (tern_memlink_pair(sim->loop, TERN_LINK_ETHERNET, l->mtu, 1024, &end,
+                                      &hp->dev) < 0)
+                    return sys_fail(sim, l->line, "link %s: out of memory%s", l->name, "");
+                hp->sim = sim;
+                hp->link = (int)i;
+                hp->port = (int)e;
+                tern_device_set_rx(hp->dev, hub_rx, hp);
+                struct tern_impair im;
+                static const struct scn_dir clean;
+                dir_impair(&clean, l->mtu, mix(sim->seed ^ mix(i * 2u + e + 1)), &im);
+                struct tern_device *imp = tern_impair_wrap(sim->loop, end, &im);
+                if (!imp) {
+                    tern_device_destroy(end);
+                    return sys_fail(sim, l->line, "link %s: out of memory%s", l->name, "");
+                }
+                struct sim_iface *si = &sim->nodes[l->node[e]].ifaces[l->iface[e]];
+                si->impair = imp;
+                /* end index 0 or 1: the tap's per-direction state (queue model,
+                 * flows) has two sides; every end past the first is "1" */
+                si->dev = sim_tap_wrap(sim, imp, l->node[e], l->iface[e], (int)i, e ? 1 : 0,
+                                       e == 0 ? sl->pcap : NULL);
+                if (!si->dev) {
+                    tern_device_destroy(imp);
+                    return sys_fail(sim, l->line, "link %s: out of memory%s", l->name, "");
+                }
+                si->tap = (struct sim_tap *)si->dev;
+            }
+            continue;
+        }
         if (tern_memlink_pair(sim->loop, TERN_LINK_ETHERNET, l->mtu, 1024, &dev[0], &dev[1]) < 0)
             return sys_fail(sim, l->line, "link %s: out of memory%s", l->name, "");
         for (int e = 0; e < 2; e++) {
@@ -548,9 +599,12 @@ void sim_teardown(struct sim *sim)
         if (sn->out)
             fclose(sn->out);
     }
-    for (unsigned l = 0; l < sim->nlinks; l++)
+    for (unsigned l = 0; l < sim->nlinks; l++) {
         if (sim->links[l].pcap)
             fclose(sim->links[l].pcap);
+        for (unsigned k = 0; k < SCN_LINK_ENDS; k++)
+            tern_device_destroy(sim->links[l].hub[k].dev);
+    }
     if (sim->tmpdir[0])
         rmdir(sim->tmpdir);
     sim_flow_free_all(sim);

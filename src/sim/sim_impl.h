@@ -139,10 +139,18 @@ struct sim_node {
     } tunnels[SCN_MAX_TUNNELS];
 };
 
+/* A port of a shared segment's hub (sim_build.c). */
+struct sim_hub_port {
+    struct sim *sim;
+    int link, port;
+    struct tern_device *dev; /* the hub's side of the port's memory link */
+};
+
 struct sim_link {
     const struct scn_link *cfg;
     bool down;
     FILE *pcap;
+    struct sim_hub_port hub[SCN_LINK_ENDS]; /* a segment (cfg->nends > 2) */
 };
 
 /* ---- timeline actions (sim_act.c) ---- */
@@ -185,8 +193,10 @@ void sim_act_free(struct sim_act *a);
 /* ---- UDP streams (sim_stream.c) ---- */
 
 struct sim_stream;
-struct sim_stream *sim_stream_start(struct sim *sim, int from, int to, uint32_t dst,
-                                    uint16_t port, uint64_t rate_bps, uint32_t size,
+#define SIM_STREAM_MAX_RX 16 /* members of a group stream */
+/* to[0..nto): the receiving nodes (one for unicast; a group's members). */
+struct sim_stream *sim_stream_start(struct sim *sim, int from, const int *to, unsigned nto,
+                                    uint32_t dst, uint16_t port, uint64_t rate_bps, uint32_t size,
                                     uint64_t duration_us, void (*done)(void *ctx), void *ctx,
                                     int *err);
 void sim_stream_report(const struct sim_stream *st, FILE *out);

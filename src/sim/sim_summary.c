@@ -200,13 +200,14 @@ static void links(struct sim *sim, FILE *out)
                  "overflows, lost while down):\n");
     for (unsigned l = 0; l < sim->nlinks; l++) {
         const struct scn_link *c = sim->links[l].cfg;
-        for (int e = 0; e < 2; e++) {
+        /* a segment: each end into the hub */
+        for (unsigned e = 0; e < c->nends; e++) {
             const struct sim_iface *si = &sim->nodes[c->node[e]].ifaces[c->iface[e]];
             struct tern_impair_stats st;
             tern_impair_get_stats(si->impair, &st);
             char dir[80];
             snprintf(dir, sizeof dir, "%s %s->%s", c->name, node_name(sim, c->node[e]),
-                     node_name(sim, c->node[!e]));
+                     c->nends > 2 ? "hub" : node_name(sim, c->node[!e]));
             fprintf(out, "  %-28s %7llu frames %5llu lost %3llu scripted %5llu queue %4llu down\n",
                     dir, (unsigned long long)st.frames, (unsigned long long)st.lost,
                     (unsigned long long)st.scripted, (unsigned long long)st.queue_drops,

@@ -40,7 +40,8 @@ else
 fi
 
 # 2. scenarios: determinism, --trace vs tcpdump, tshark, xmllint
-for scn in examples/scenarios/demo.scn examples/scenarios/two-paths.scn examples/scenarios/forward.scn; do
+for scn in examples/scenarios/demo.scn examples/scenarios/two-paths.scn examples/scenarios/forward.scn \
+    examples/scenarios/multicast.scn; do
     name=$(basename "$scn" .scn)
     out=$tmp/$name
     mkdir -p "$out"

@@ -188,6 +188,13 @@ TEST(scenario_error_names_and_endpoints)
     EXPECT_ERROR(TWO_HOSTS "link l a.eth0 b.eth0\nlink m a.eth0 b.eth0\n", 6,
                  "a.eth0 is already on link l");
     EXPECT_ERROR(TWO_HOSTS "host a\n", 5, "name 'a' is used twice");
+    /* Segments: three or more ends, mtu and down only, no end twice. */
+    EXPECT_ERROR(TWO_HOSTS "host c\n  iface eth0 10.0.0.3/24\n"
+                           "link l a.eth0 b.eth0 c.eth0 loss 1%\n",
+                 7, "a segment of 3 ends takes mtu and down only (got 'loss')");
+    EXPECT_ERROR(TWO_HOSTS "host c\n  iface eth0 10.0.0.3/24\nlink l a.eth0 b.eth0 a.eth0\n", 7,
+                 "a.eth0 is an end twice");
+    EXPECT_ERROR(TWO_HOSTS "link l a.eth0 a.eth0\n", 5, "a.eth0 is an end twice");
     EXPECT_ERROR("host a.b\n", 1, "bad node name 'a.b'");
     EXPECT_ERROR("host a\n  iface e 10.0.0.1/24\n  iface e 10.0.0.2/24\n", 3, "defined twice");
     EXPECT_ERROR(TWO_HOSTS, 2, "interface a.eth0 is on no link");
