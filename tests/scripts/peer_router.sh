@@ -22,6 +22,11 @@
 #   - a max TTL short of B ends at the last router.
 # Every pcap tern wrote is checked with tshark.
 set -u
+# Linux traceroute runs with -w 5: by default (-w 5,3,10) it stops waiting
+# for a probe 3 times the RTT of an answer already seen from that hop (10
+# times one from a later hop), so a router slowed down by a loaded machine
+# or a sanitizer gets `*` for its 2nd and 3rd answers. With only MAX given
+# it waits the whole 5 s for each probe.
 b=${1:?build dir}
 tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
@@ -67,13 +72,13 @@ check "linux ping -s 4000 (fragments forwarded both ways)" \
 inn "$nsA" ping -c 2 -i 0.2 -W 2 10.71.1.1 >"$tmp/pingr" 2>&1
 check "linux ping to the router's own address" grep -q '2 packets transmitted, 2 received' "$tmp/pingr"
 
-inn "$nsA" timeout 60 traceroute -n 10.71.2.2 >"$tmp/ltr" 2>&1
+inn "$nsA" timeout 60 traceroute -w 5 -n 10.71.2.2 >"$tmp/ltr" 2>&1
 sed 's/^/# /' "$tmp/ltr"
 check "linux traceroute -n through tern: hop 1 is tern (10.71.1.1), 3 answers" \
     grep -qE '^ 1  10\.71\.1\.1  [0-9.]+ ms  [0-9.]+ ms  [0-9.]+ ms$' "$tmp/ltr"
 check "linux traceroute -n through tern: hop 2 is B, and the last" \
     [ "$(tail -n 1 "$tmp/ltr" | grep -cE '^ 2  10\.71\.2\.2  ')" -eq 1 -a "$(wc -l <"$tmp/ltr")" -eq 3 ]
-inn "$nsA" timeout 60 traceroute -n -I 10.71.2.2 >"$tmp/ltrI" 2>&1
+inn "$nsA" timeout 60 traceroute -w 5 -n -I 10.71.2.2 >"$tmp/ltrI" 2>&1
 check "linux traceroute -n -I through tern: tern's hop then B" \
     [ "$(blank_times "$tmp/ltrI" | tail -n 2 | tr '\n' '|')" = " 1  10.71.1.1  T ms  T ms  T ms| 2  10.71.2.2  T ms  T ms  T ms|" ]
 
@@ -134,8 +139,8 @@ for n in $nsR1 $nsR2; do
 done
 inn "$nsB2" sysctl -qw net.ipv4.icmp_ratelimit=0
 
-inn "$nsA2" timeout 60 traceroute -n 10.72.3.2 >"$tmp/lin_udp" 2>&1
-inn "$nsA2" timeout 60 traceroute -n -I 10.72.3.2 >"$tmp/lin_icmp" 2>&1
+inn "$nsA2" timeout 60 traceroute -w 5 -n 10.72.3.2 >"$tmp/lin_udp" 2>&1
+inn "$nsA2" timeout 60 traceroute -w 5 -n -I 10.72.3.2 >"$tmp/lin_icmp" 2>&1
 # tern's process runs in R1 only because its TAP lives there; its stack is
 # the host 10.72.1.2 on the bridge.
 inn "$nsR1" timeout 60 "$tern" traceroute -n -w 2 --tap ttr0 --addr 10.72.1.2/24 --gw 10.72.1.1 \
