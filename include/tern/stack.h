@@ -24,6 +24,7 @@
 #include "tern/loop.h"
 #include "tern/wire/icmp.h"
 #include "tern/wire/ipv4.h"
+#include "tern/wire/ipv6.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,6 +82,11 @@ struct tern_config {
     /* Path MTU discovery, RFC 1191 (and RFC 4821 in TCP) */
     uint32_t pmtu_max;            /* 64 destinations cached; the oldest is evicted beyond */
     uint64_t pmtu_timeout_us;     /* 10 min (RFC 1191 s6.3): then the route MTU again */
+    /* IPv6 (tern/stack6.h) */
+    bool ipv6;                    /* false; true: IPv6 with a link-local address per
+                                   * Ethernet interface, NDP, SLAAC */
+    bool ipv6_eui64;              /* false: RFC 7217 stable IIDs; true: EUI-64 from the MAC */
+    uint8_t ipv6_dad_transmits;   /* 1 (RFC 4862 s5.1 DupAddrDetectTransmits); 0: no DAD */
 };
 
 TERN_API void tern_config_defaults(struct tern_config *cfg);
@@ -230,6 +236,8 @@ struct tern_echo_event {
     uint16_t next_mtu;        /* frag needed */
     const uint8_t *data;      /* echo payload (replies) */
     size_t len;
+    bool v6;                  /* ICMPv6 (tern_echo6_send): from6 holds the sender */
+    struct tern_ipv6_addr from6;
 };
 typedef void (*tern_echo_fn)(void *ctx, const struct tern_echo_event *ev);
 /* Binds an echo id (0 = pick an unused random one). Returns the id or a

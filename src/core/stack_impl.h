@@ -224,6 +224,7 @@ struct tern_stack {
     uint32_t nat_ifs, fw_ifs; /* interfaces (bit per index) with NAT, firewall */
     uint32_t nat_ext[TERN_MAX_IFACES]; /* external address per NAT interface, 0 = its own */
     struct tern_timer nat_timer;
+    struct ip6_state *v6;     /* IPv6 (ip6_impl.h): NULL unless cfg.ipv6 */
 };
 
 /* A received datagram as the layers above IP see it. */
