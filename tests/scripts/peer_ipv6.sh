@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# IPv6 against the Linux kernel over a TAP device in a network namespace
+# this script creates (no route out; removed on exit):
+#   - radvd in the namespace advertises 2001:db8:77::/64: tern configures a
+#     SLAAC address (RFC 4862) and Linux pings it;
+#   - Linux `ping -6` to tern's static global and link-local addresses, and
+#     an 8000-byte ping (fragmented both ways);
+#   - Linux's `ip -6 neigh` learns tern's MAC;
+#   - `tern ping -6` to Linux's global and link-local addresses, and an
+#     8000-byte one;
+#   - tshark reads every pcap tern wrote with no malformed packet.
+set -u
+b=${1:?build dir}
+tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
+cd "$(dirname "$0")/../.."
+. tests/scripts/lib/pcap_check.sh
+if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_ipv6: needs root for namespaces and TAP"; exit 0; fi
+for c in ip ping tshark radvd; do
+    command -v $c >/dev/null || { echo "skip - peer_ipv6: $c missing"; exit 0; }
+done
+[ -c /dev/net/tun ] || { echo "skip - peer_ipv6: /dev/net/tun missing"; exit 0; }
+
+ns=tern-v6-$$
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+check() { # name, command...
+    local name=$1; shift
+    if "$@"; then ok "$name"; else nok "$name"; fi
+}
+inns() { ip netns exec "$ns" "$@"; }
+
+ip netns add "$ns" || { nok "create namespace"; exit 1; }
+ip -n "$ns" link set lo up
+# Linux's own addresses without DAD (the test's seconds go to tern's);
+# forwarding on, as radvd requires of a router.
+inns sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.forwarding=1
+ip -n "$ns" tuntap add dev t6tap0 mode tap
+ip -n "$ns" addr add fd00:77::1/64 dev t6tap0
+ip -n "$ns" addr add 2001:db8:77::1/64 dev t6tap0
+ip -n "$ns" link set t6tap0 up
+cat >"$tmp/radvd.conf" <<EOF
+interface t6tap0 {
+    AdvSendAdvert on;
+    MinRtrAdvInterval 3;
+    MaxRtrAdvInterval 4;
+    prefix 2001:db8:77::/64 { AdvOnLink on; AdvAutonomous on; };
+    RDNSS fd00:77::1 { };
+};
+EOF
+ip netns exec "$ns" radvd -n -C "$tmp/radvd.conf" -p "$tmp/radvd.pid" -m stderr 2>"$tmp/radvd.err" &
+pids+=($!)
+
+mac=02:7e:72:6e:06:02
+ip netns exec "$ns" "$tern" serve --tap t6tap0 --addr 10.76.0.2/24 --addr fd00:77::2/64 --mac $mac \
+    --pcap "$tmp/serve.pcap" --for 40 2>"$tmp/serve.err" &
+pids+=($!)
+# tern reports each address that finished DAD; the SLAAC one needs an RA
+slaac=
+for _ in $(seq 100); do
+    slaac=$(sed -n 's/^tern: IPv6 \(2001:db8:77:[0-9a-f:]*\)\/64 (slaac) preferred$/\1/p' "$tmp/serve.err")
+    [ -n "$slaac" ] && break
+    sleep 0.1
+done
+tll=$(sed -n 's/^tern: IPv6 \(fe80::[0-9a-f:]*\)\/64 (link-local) preferred$/\1/p' "$tmp/serve.err")
+# Linux's link-local address appears once the TAP has a carrier (tern on it)
+lll=$(ip -n "$ns" -6 addr show dev t6tap0 scope link | sed -n 's/.*inet6 \(fe80::[0-9a-f:]*\)\/64.*/\1/p')
+check "tern configured a SLAAC address from radvd's RA ($slaac)" test -n "$slaac"
+check "tern reported its link-local address ($tll)" test -n "$tll"
+check "tern's static address passed DAD" grep -q '^tern: IPv6 fd00:77::2/64 (static) preferred$' "$tmp/serve.err"
+
+inns ping -6 -c 3 -i 0.2 -W 2 fd00:77::2 >"$tmp/ping_g" 2>&1
+check "linux ping -6 to tern's global address: 3 replies" grep -q '3 packets transmitted, 3 received' "$tmp/ping_g"
+inns ping -6 -c 3 -i 0.2 -W 2 "$tll%t6tap0" >"$tmp/ping_ll" 2>&1
+check "linux ping -6 to tern's link-local address: 3 replies" grep -q '3 packets transmitted, 3 received' "$tmp/ping_ll"
+if [ -n "$slaac" ]; then
+    inns ping -6 -c 2 -i 0.2 -W 2 "$slaac" >"$tmp/ping_s" 2>&1
+    check "linux ping -6 to tern's SLAAC address: 2 replies" grep -q '2 packets transmitted, 2 received' "$tmp/ping_s"
+fi
+inns ping -6 -c 2 -i 0.2 -W 2 -s 8000 fd00:77::2 >"$tmp/ping8000" 2>&1
+check "linux ping -6 -s 8000 to tern (fragmented both ways)" grep -q '^8008 bytes from fd00:77::2' "$tmp/ping8000"
+inns ip -6 neigh show fd00:77::2 dev t6tap0 >"$tmp/neigh"
+check "linux ip -6 neigh learned tern's MAC" grep -qi "lladdr $mac" "$tmp/neigh"
+
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+wait 2>/dev/null
+pids=()
+
+# tern's own ping -6: global, link-local (%IF), 8000 bytes
+tp() { # name, pcap, ping args...
+    local name=$1 pc=$2; shift 2
+    ip netns exec "$ns" timeout 20 "$tern" ping --tap t6tap0 --addr fd00:77::2/64 --mac $mac \
+        --pcap "$tmp/$pc" -c 2 -i 0.2 "$@" >"$tmp/$pc.out" 2>"$tmp/$pc.err"
+}
+tp g tping_g.pcap fd00:77::1
+check "tern ping -6 to linux's global address: 2 replies" grep -q '2 packets transmitted, 2 received' "$tmp/tping_g.pcap.out"
+check "tern ping -6 prints iputils' header" grep -q '^PING fd00:77::1(fd00:77::1) 56 data bytes$' "$tmp/tping_g.pcap.out"
+check "tern ping -6 prints iputils' reply lines" grep -Eq '^64 bytes from fd00:77::1: icmp_seq=1 ttl=64 time=[0-9.]+ ms$' "$tmp/tping_g.pcap.out"
+tp ll tping_ll.pcap "$lll%t6tap0"
+check "tern ping -6 to linux's link-local address: 2 replies" grep -q '2 packets transmitted, 2 received' "$tmp/tping_ll.pcap.out"
+tp big tping_big.pcap -s 8000 fd00:77::1
+check "tern ping -6 -s 8000 to linux (fragmented both ways)" grep -q '^8008 bytes from fd00:77::1' "$tmp/tping_big.pcap.out"
+
+pcap_check "$tmp/serve.pcap" "$tmp/tping_g.pcap" "$tmp/tping_ll.pcap" "$tmp/tping_big.pcap"
+# ICMPv6 checksums (pcap_check judges IPv4's): none bad, and some checked
+for f in serve.pcap tping_g.pcap tping_big.pcap; do
+    good=$(tshark -r "$tmp/$f" -Y 'icmpv6.checksum.status == "Good"' 2>/dev/null | wc -l)
+    bad=$(tshark -r "$tmp/$f" -Y 'icmpv6.checksum.status == "Bad"' 2>/dev/null | wc -l)
+    check "tshark: $f: $good ICMPv6 checksums good, none bad" test "$good" -gt 0 -a "$bad" -eq 0
+done
