@@ -79,7 +79,8 @@ struct tern_ip6_out {
     uint8_t next;              /* upper-layer protocol */
     uint8_t hop_limit;         /* 0 = the interface's (default_ttl or an RA's) */
     uint8_t tclass;
-    uint32_t flow;             /* flow label (RFC 6437), 20 bits */
+    uint32_t flow;             /* flow label (RFC 6437), 20 bits; 0 = one per (src, dst,
+                                * next) from a keyed hash */
     int oif;                   /* >= 0: send out this interface (needed for link-local
                                 * and multicast destinations); -1: routed */
     bool dontfrag;             /* too big for the path -> TERN_E_BAD_LEN */

@@ -88,6 +88,19 @@ static int output(struct tern_stack *s, const struct tern_ip6_out *o, bool keep_
     if (!keep_src && tern_ipv6_is_unspecified(&h.src) &&
         !ip6_src_select(s, ifc->index, &o->dst, &h.src))
         return TERN_E_ADDRNOTAVAIL;
+    if (!h.flow) {
+        /* RFC 6437 s3: a flow label per flow, from a keyed hash of what
+         * names the flow here (addresses, protocol): unpredictable, the
+         * same for every datagram of it. A transport with ports passes its
+         * own. RFC 6437 s2: never 0 when set, so 0 means "choose". */
+        uint8_t k[33];
+        memcpy(k, h.src.b, 16);
+        memcpy(k + 16, h.dst.b, 16);
+        k[32] = o->next;
+        h.flow = (uint32_t)prng_hash(&s->rng, k, sizeof k) & 0xfffffu;
+        if (!h.flow)
+            h.flow = 1;
+    }
     h.hop_limit = o->hop_limit ? o->hop_limit
                   : tern_ipv6_is_multicast(&o->dst) ? 1 /* RFC 3493 s5.2 default */
                                                     : i6->hop_limit;

@@ -1139,3 +1139,34 @@ TEST(ipv6_off_by_default)
     CHECK_EQ(world_pending_ip(w), 0);
     world_end(w);
 }
+
+TEST(ipv6_flow_label_per_flow)
+{
+    /* RFC 6437 s3: one non-zero label per flow, kept for its datagrams,
+     * another for another flow; an explicit label is used as given. */
+    struct world *w = w6_new();
+    learn_peer6(w);
+    REQUIRE_EQ(tern_echo_bind(w->s, 5, w_echo_cb, NULL), 5);
+    struct tern_ip6_out o = {.dst = PEER_LL, .oif = w->ifindex};
+    struct popped6 p;
+    uint32_t f1, f2, f3;
+    CHECK_EQ(tern_echo6_send(w->s, &o, 5, 1, (const uint8_t *)"a", 1), 0);
+    REQUIRE(pop6(w, &p));
+    f1 = p.ip.flow;
+    CHECK_EQ(tern_echo6_send(w->s, &o, 5, 2, (const uint8_t *)"a", 1), 0);
+    REQUIRE(pop6(w, &p));
+    f2 = p.ip.flow;
+    CHECK(f1 != 0);
+    CHECK_EQ(f1, f2);
+    o.dst = ALL_NODES;
+    CHECK_EQ(tern_echo6_send(w->s, &o, 5, 3, (const uint8_t *)"a", 1), 0);
+    REQUIRE(pop6(w, &p));
+    f3 = p.ip.flow;
+    CHECK(f3 != 0 && f3 != f1);
+    o.flow = 0x12345;
+    CHECK_EQ(tern_echo6_send(w->s, &o, 5, 4, (const uint8_t *)"a", 1), 0);
+    REQUIRE(pop6(w, &p));
+    CHECK_EQ(p.ip.flow, 0x12345);
+    tern_echo_unbind(w->s, 5);
+    world_end(w);
+}
