@@ -111,6 +111,8 @@ struct tern_stats6 {
         pkt_too_big_rx;
     uint64_t nd_rx, nd_invalid, ns_tx, na_tx, rs_tx, ra_rx, nd_evictions, nd_queue_drops,
         nd_resolve_failures, dad_duplicates, ra_prefix_drops;
+    /* forwarding (cfg.ip_forward) */
+    uint64_t forwarded, fwd_hop_limit, fwd_no_route, fwd_too_big, fwd_errors;
 };
 /* NULL when IPv6 is off. */
 TERN_API const struct tern_stats6 *tern_stack_stats6(const struct tern_stack *s);

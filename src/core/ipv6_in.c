@@ -7,9 +7,9 @@
  * reassembly (s4.5) with RFC 5722 (any overlap drops the whole datagram),
  * RFC 7112 (a first fragment without the whole header chain drops it too)
  * and atomic fragments processed on their own (RFC 8200 s4.5, RFC 6946),
- * then delivery to ICMPv6. Not: forwarding (a host drops what is not for
- * it), TCP/UDP over IPv6 (next round: counted as unknown protocol, no
- * error sent).
+ * then delivery to ICMPv6; forwarding when cfg.ip_forward is set
+ * (ip6_forward). Not: TCP/UDP over IPv6 (next round: counted as unknown
+ * protocol, no error sent), multicast forwarding.
  *
  * Reassembly reuses the IPv4 engine (reasm.c: bounded pool, overlap and
  * duplicate rules, timeouts) in its own instance: a fragment becomes an
@@ -27,6 +27,7 @@
 #include "core/ip6_impl.h"
 #include "core/reasm.h"
 #include "tern/wire/bytes.h"
+#include "tern/wire/eth.h"
 
 static void deliver(struct tern_stack *s, struct tern_iface *ifc, const struct tern_ipv6_repr *ip,
                     uint8_t proto, const uint8_t *p, size_t len, const uint8_t *dgram, size_t dlen,
@@ -96,6 +97,56 @@ static size_t upper_min(uint8_t proto)
     }
 }
 
+/* RFC 8200 s3 and RFC 4443 for a router (cfg.ip_forward): hop limit
+ * decremented, Time Exceeded when it runs out, Destination Unreachable
+ * without a route, Packet Too Big when the next link is too small -
+ * routers never fragment (s5). Not forwarded (RFC 4291 s2.5.6, s2.5.2):
+ * link-local sources or destinations, an unspecified source. Extension
+ * headers are not looked at (RFC 8200 s4: a router may skip Hop-by-Hop).
+ * Multicast is not forwarded (no multicast routing). */
+static void ip6_forward(struct tern_stack *s, struct tern_iface *in, const struct tern_ipv6_repr *ip,
+                        const uint8_t *p, size_t dlen, uint64_t now)
+{
+    struct ip6_state *v = s->v6;
+    if (tern_ipv6_is_unspecified(&ip->src) || tern_ipv6_is_link_local(&ip->src) ||
+        tern_ipv6_is_link_local(&ip->dst)) {
+        v->st.drop_not_for_us++;
+        return;
+    }
+    if (ip->hop_limit <= 1) {
+        v->st.fwd_hop_limit++;
+        icmp6_send_error(s, in->index, p, dlen, false, TERN_ICMPV6_TIME_EXCEEDED, 0, 0, now);
+        return;
+    }
+    struct tern_ipv6_addr nh;
+    int oif;
+    struct tern_iface *out;
+    if (route6_lookup(s, &ip->dst, &nh, &oif, now) < 0 || !(out = stack_iface(s, oif)) ||
+        !v->ifs[oif].enabled) {
+        v->st.fwd_no_route++;
+        icmp6_send_error(s, in->index, p, dlen, false, TERN_ICMPV6_DST_UNREACH, 0, 0, now);
+        return;
+    }
+    if (dlen > v->ifs[oif].mtu) {
+        v->st.fwd_too_big++;
+        icmp6_send_error(s, in->index, p, dlen, false, TERN_ICMPV6_PKT_TOO_BIG, 0,
+                         v->ifs[oif].mtu, now);
+        return;
+    }
+    if (v->tx_busy) {
+        v->st.fwd_errors++;
+        return;
+    }
+    v->tx_busy = true;
+    uint8_t *f = v->txbuf;
+    memcpy(f + TERN_ETH_HLEN, p, dlen);
+    f[TERN_ETH_HLEN + 7] = (uint8_t)(ip->hop_limit - 1);
+    v->st.forwarded++;
+    if (ip6_link_output(s, out, &nh, &ip->dst, f, TERN_ETH_HLEN + dlen, now) < 0)
+        v->st.fwd_errors++;
+    v->tx_busy = false;
+}
+
 void ipv6_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, size_t len,
                 bool link_mcast, uint64_t now)
 {
@@ -129,6 +180,10 @@ void ipv6_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_t *p, 
          * RFC 4862 s5.4: packets to a tentative address are discarded */
         int oif;
         struct ip6_addr_ent *e = ip6_addr_ours(s, &ip.dst, &oif);
+        if (!e && s->cfg.ip_forward) {
+            ip6_forward(s, ifc, &ip, p, dlen, now);
+            return;
+        }
         if (!e || e->state == A6_TENTATIVE || e->state == A6_DUPLICATE) {
             v->st.drop_not_for_us++;
             return;

@@ -1170,3 +1170,101 @@ TEST(ipv6_flow_label_per_flow)
     tern_echo_unbind(w->s, 5);
     world_end(w);
 }
+
+struct cap2 {
+    int n;
+    uint8_t last[2000];
+    size_t len;
+};
+
+static int cap2_send(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct cap2 *c = ctx;
+    c->n++;
+    c->len = len < sizeof c->last ? len : sizeof c->last;
+    memcpy(c->last, frame, c->len);
+    return 0;
+}
+
+TEST(ipv6_forwarding)
+{
+    /* RFC 8200 s3, RFC 4443 s3.1-s3.3 for a router: hop limit, Time
+     * Exceeded, Destination Unreachable (no route), Packet Too Big (no
+     * fragmentation by routers), link-local never forwarded. */
+    struct tern_config c;
+    tern_config_defaults(&c);
+    c.seed = 1;
+    c.ip_forward = true;
+    struct world *w = w6_new_cfg(&c);
+    static const uint8_t mac2[6] = {0x02, 0, 0, 0, 1, 1}, mac_host2[6] = {0x02, 0, 0, 0, 1, 2};
+    struct cap2 cap;
+    memset(&cap, 0, sizeof cap);
+    struct tern_device *d2 = tern_custom_device_new(TERN_LINK_ETHERNET, 1280, mac2, cap2_send, &cap);
+    struct tern_iface_config ic = {.up = true};
+    int if2 = tern_stack_add_iface(w->s, d2, &ic);
+    REQUIRE(if2 > 0);
+    struct tern_ipv6_addr net2 = {{0xfd, 0x00, 0, 0x88, [15] = 1}}, host2 = net2;
+    host2.b[15] = 5;
+    REQUIRE_EQ(tern_stack_add_addr6(w->s, w->ifindex, &G_US, 64), 0);
+    REQUIRE_EQ(tern_stack_add_addr6(w->s, if2, &net2, 64), 0);
+    world_run(w, 1100000);
+    world_drain(w);
+    /* from the peer on link 1 to host2 on link 2: resolved, then sent with
+     * the hop limit one lower */
+    uint8_t f[2000], pl[1300];
+    memset(pl, 0xab, sizeof pl);
+    size_t n = v6_frame(f, w_mac_us, w_mac_peer, &G_PEER, &host2, 64, TERN_IPPROTO_NONE, pl, 100);
+    world_inject(w, f, n);
+    const struct tern_stats6 *st = tern_stack_stats6(w->s);
+    CHECK_EQ(st->forwarded, 1);
+    REQUIRE(cap.n >= 1);
+    CHECK_EQ(cap.last[14 + 40], TERN_ICMPV6_NEIGHBOR_SOLICIT); /* resolving host2 */
+    uint8_t na[200];
+    size_t nn = na_frame(na, &host2, &net2, &host2, 255, true, true, mac_host2);
+    memcpy(na, mac2, 6);
+    memcpy(na + 6, mac_host2, 6);
+    int before = cap.n;
+    tern_device_deliver(d2, na, nn);
+    REQUIRE_EQ(cap.n, before + 1);
+    CHECK(!memcmp(cap.last, mac_host2, 6));
+    CHECK_EQ(cap.last[14 + 7], 63);
+    CHECK(!memcmp(cap.last + 14 + 24, host2.b, 16));
+    CHECK_EQ(cap.len, 14 + 40 + 100);
+    /* hop limit 1: Time Exceeded to the source, nothing forwarded */
+    n = v6_frame(f, w_mac_us, w_mac_peer, &G_PEER, &host2, 1, TERN_IPPROTO_NONE, pl, 100);
+    world_inject(w, f, n);
+    struct popped6 p;
+    REQUIRE(pop6(w, &p));
+    if (p.m.type == TERN_ICMPV6_NEIGHBOR_SOLICIT) { /* resolving the peer */
+        answer_ns(w, &G_PEER, &G_US);
+        REQUIRE(pop6(w, &p));
+    }
+    CHECK_EQ(p.m.type, TERN_ICMPV6_TIME_EXCEEDED);
+    CHECK_EQ(p.m.code, 0);
+    CHECK(!memcmp(p.ip.dst.b, G_PEER.b, 16));
+    CHECK_EQ(st->forwarded, 1);
+    /* no route: Destination Unreachable code 0 */
+    struct tern_ipv6_addr far = {{0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
+    n = v6_frame(f, w_mac_us, w_mac_peer, &G_PEER, &far, 64, TERN_IPPROTO_NONE, pl, 100);
+    world_inject(w, f, n);
+    REQUIRE(pop6(w, &p));
+    CHECK_EQ(p.m.type, TERN_ICMPV6_DST_UNREACH);
+    CHECK_EQ(p.m.code, 0);
+    /* too big for link 2 (MTU 1280): Packet Too Big, never fragmented */
+    before = cap.n;
+    n = v6_frame(f, w_mac_us, w_mac_peer, &G_PEER, &host2, 64, TERN_IPPROTO_NONE, pl, 1300);
+    world_inject(w, f, n);
+    REQUIRE(pop6(w, &p));
+    CHECK_EQ(p.m.type, TERN_ICMPV6_PKT_TOO_BIG);
+    CHECK_EQ(p.m.rest, 1280);
+    CHECK_EQ(cap.n, before);
+    CHECK_EQ(st->fwd_too_big, 1);
+    /* a link-local destination that is not ours: dropped, no error */
+    struct tern_ipv6_addr ll9 = {{0xfe, 0x80, [15] = 9}};
+    n = v6_frame(f, w_mac_us, w_mac_peer, &PEER_LL, &ll9, 64, TERN_IPPROTO_NONE, pl, 100);
+    world_inject(w, f, n);
+    CHECK_EQ(world_pending_ip(w), 0);
+    CHECK_EQ(cap.n, before);
+    world_end(w);
+    tern_device_destroy(d2);
+}
