@@ -74,11 +74,13 @@ struct nd_ent {
     uint64_t used;          /* last use or update, for eviction */
     uint32_t hnext;         /* hash chain */
     uint32_t qhead, qtail, qlen; /* frames waiting for this resolution */
+    uint32_t qdgrams;       /* ... of that many datagrams */
 };
 
 struct nd_qslot {
     uint32_t next;
     uint32_t len;
+    uint32_t tag;           /* the datagram it belongs to (fragments share one) */
 };
 
 struct ip6_route {
@@ -121,6 +123,7 @@ struct ip6_state {
     uint8_t *qdata;
     size_t qstride;
     uint32_t qfree, qused;
+    uint32_t tx_tag;        /* bumped per datagram sent: its fragments share the tag */
     /* routes (route6.c) */
     struct ip6_route routes[IP6_ROUTES_MAX];
     struct ip6_prefix prefixes[IP6_PREFIXES_MAX];

@@ -384,8 +384,11 @@ void ip6_iface_up(struct tern_stack *s, struct tern_iface *ifc, bool up, uint64_
         if (e->state != A6_FREE && e->state != A6_DUPLICATE)
             dad_start(s, ifc->index, e, now);
     }
-    /* RFC 4861 s6.3.7: solicit routers when the interface comes up. */
+    /* RFC 4861 s6.3.7: a host solicits routers when the interface comes
+     * up (a router does not). */
     i6->rs_sent = 0;
+    if (s->cfg.ip_forward)
+        return;
     i6->rs_next = now + (prng_next(&s->rng) % ND_MAX_RTR_SOLICITATION_DELAY_US);
     ip6_timer_at(s, i6->rs_next);
 }

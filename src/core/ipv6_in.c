@@ -138,6 +138,7 @@ static void ip6_forward(struct tern_stack *s, struct tern_iface *in, const struc
         return;
     }
     v->tx_busy = true;
+    v->tx_tag++;
     uint8_t *f = v->txbuf;
     memcpy(f + TERN_ETH_HLEN, p, dlen);
     f[TERN_ETH_HLEN + 7] = (uint8_t)(ip->hop_limit - 1);

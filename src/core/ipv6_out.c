@@ -107,6 +107,7 @@ static int output(struct tern_stack *s, const struct tern_ip6_out *o, bool keep_
     if (v->tx_busy)
         return TERN_E_AGAIN;
     v->tx_busy = true;
+    v->tx_tag++;
     uint32_t mtu = tern_ipv6_is_multicast(&o->dst) ? i6->mtu : pmtu6_get(s, &o->dst, i6->mtu, now);
     uint8_t *f = v->txbuf;
     if (TERN_IPV6_HLEN + len <= mtu) {
@@ -206,6 +207,7 @@ int ip6_send_nd(struct tern_stack *s, struct tern_iface *ifc, const struct tern_
     (void)tern_ipv6_emit(&h, f + TERN_ETH_HLEN, TERN_IPV6_HLEN);
     s->v6->st.icmp_tx++;
     s->v6->st.tx++;
+    s->v6->tx_tag++;
     return ip6_link_output(s, ifc, dst, dst, f, TERN_ETH_HLEN + TERN_IPV6_HLEN + (size_t)n, now);
 }
 

@@ -104,6 +104,7 @@ static void queue_drop_all(struct tern_stack *s, struct nd_ent *e)
         v->st.nd_queue_drops++;
     }
     e->qhead = e->qtail = IP6_NIL;
+    e->qdgrams = 0;
 }
 
 static void ent_free(struct tern_stack *s, struct nd_ent *e)
@@ -187,6 +188,7 @@ static void flush_queue(struct tern_stack *s, struct tern_iface *ifc, struct nd_
         v->qused--;
     }
     e->qhead = e->qtail = IP6_NIL;
+    e->qdgrams = 0;
 }
 
 void nd6_send_ns(struct tern_stack *s, struct tern_iface *ifc, const struct tern_ipv6_addr *target,
@@ -250,16 +252,24 @@ int nd6_output(struct tern_stack *s, struct tern_iface *ifc, const struct tern_i
         e->probes = 0;
         fresh = true;
     }
-    /* s7.2.2: queue, at most arp_queue_per_entry per entry (the oldest
-     * goes) and arp_queue_total in all (then this one is dropped). */
-    if (e->qlen >= s->cfg.arp_queue_per_entry) {
-        uint32_t k = e->qhead;
-        e->qhead = v->qslot[k].next;
-        e->qlen--;
-        v->qslot[k].next = v->qfree;
-        v->qfree = k;
-        v->qused--;
-        v->st.nd_queue_drops++;
+    /* s7.2.2: queue, at most arp_queue_per_entry datagrams per entry (the
+     * oldest goes; the fragments of one datagram count once, so a
+     * fragmented datagram is not cut by its own tail: RFC 4861 s7.2.2 asks
+     * for "at least one packet") and arp_queue_total frames in all (then
+     * this one is dropped). */
+    bool new_dgram = e->qtail == IP6_NIL || v->qslot[e->qtail].tag != v->tx_tag;
+    if (new_dgram && e->qdgrams >= s->cfg.arp_queue_per_entry) {
+        uint32_t tag = v->qslot[e->qhead].tag;
+        while (e->qlen && v->qslot[e->qhead].tag == tag) {
+            uint32_t k = e->qhead;
+            e->qhead = v->qslot[k].next;
+            e->qlen--;
+            v->qslot[k].next = v->qfree;
+            v->qfree = k;
+            v->qused--;
+            v->st.nd_queue_drops++;
+        }
+        e->qdgrams--;
         if (!e->qlen)
             e->qtail = IP6_NIL;
     }
@@ -270,6 +280,9 @@ int nd6_output(struct tern_stack *s, struct tern_iface *ifc, const struct tern_i
         v->qfree = v->qslot[k].next;
         v->qslot[k].next = IP6_NIL;
         v->qslot[k].len = (uint32_t)len;
+        v->qslot[k].tag = v->tx_tag;
+        if (new_dgram)
+            e->qdgrams++;
         memcpy(v->qdata + (size_t)k * v->qstride, frame, len);
         if (e->qtail != IP6_NIL)
             v->qslot[e->qtail].next = k;

@@ -1268,3 +1268,42 @@ TEST(ipv6_forwarding)
     world_end(w);
     tern_device_destroy(d2);
 }
+
+TEST(ipv6_nd_queue_counts_datagrams)
+{
+    /* RFC 4861 s7.2.2: datagrams wait for a resolution, at most
+     * arp_queue_per_entry (4) of them - the fragments of one count once, so
+     * an 8000-byte echo is not cut by its own fragments. */
+    struct world *w = w6_new();
+    struct tern_ipv6_addr ll = our_ll(w);
+    REQUIRE_EQ(tern_echo_bind(w->s, 9, w_echo_cb, NULL), 9);
+    struct tern_ip6_out o = {.dst = PEER_LL, .oif = w->ifindex};
+    static uint8_t big[8000];
+    CHECK_EQ(tern_echo6_send(w->s, &o, 9, 1, big, sizeof big), 0);
+    CHECK_EQ(nd6_queued(w->s), 6); /* 8008 bytes in 1448-byte fragments */
+    world_drain(w);
+    answer_ns(w, &PEER_LL, &ll);
+    struct popped6 p;
+    int frags = 0;
+    while (pop6(w, &p))
+        frags += p.ip.next == TERN_IPPROTO_FRAGMENT;
+    CHECK_EQ(frags, 6);
+    /* five small datagrams to an unresolved neighbour: the oldest goes */
+    struct tern_ipv6_addr other = {{0xfe, 0x80, [15] = 3}};
+    o.dst = other;
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(tern_echo6_send(w->s, &o, 9, (uint16_t)(10 + i), big, 8), 0);
+    CHECK_EQ(nd6_queued(w->s), 4);
+    CHECK_EQ(tern_stack_stats6(w->s)->nd_queue_drops, 1);
+    world_drain(w);
+    uint8_t f[200];
+    world_inject(w, f, na_frame(f, &other, &ll, &other, 255, true, true, w_mac_other));
+    int seqs = 0;
+    while (pop6(w, &p)) {
+        CHECK(p.m.type == TERN_ICMPV6_ECHO_REQUEST && (p.m.rest & 0xffff) >= 11);
+        seqs++;
+    }
+    CHECK_EQ(seqs, 4);
+    tern_echo_unbind(w->s, 9);
+    world_end(w);
+}

@@ -8,6 +8,9 @@
 #   - Linux's `ip -6 neigh` learns tern's MAC;
 #   - `tern ping -6` to Linux's global and link-local addresses, and an
 #     8000-byte one;
+#   - `tern router` forwards IPv6 between two namespaces: ping -6 with the
+#     hop limit one lower, an 8000-byte ping's fragments (never
+#     refragmented), traceroute -6 sees the router as the first hop;
 #   - tshark reads every pcap tern wrote with no malformed packet.
 set -u
 b=${1:?build dir}
@@ -15,18 +18,19 @@ tern=$(cd "$(dirname "$b")" && pwd)/$(basename "$b")/tern
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
 if [ "$(id -u)" -ne 0 ]; then echo "skip - peer_ipv6: needs root for namespaces and TAP"; exit 0; fi
-for c in ip ping tshark radvd; do
+for c in ip ping tshark radvd traceroute; do
     command -v $c >/dev/null || { echo "skip - peer_ipv6: $c missing"; exit 0; }
 done
 [ -c /dev/net/tun ] || { echo "skip - peer_ipv6: /dev/net/tun missing"; exit 0; }
 
 ns=tern-v6-$$
+nsA=$ns-a nsB=$ns-b nsR=$ns-r
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
+    for n in "$ns" "$nsA" "$nsB" "$nsR"; do ip netns del "$n" 2>/dev/null; done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -109,7 +113,41 @@ check "tern ping -6 to linux's link-local address: 2 replies" grep -q '2 packets
 tp big tping_big.pcap -s 8000 fd00:77::1
 check "tern ping -6 -s 8000 to linux (fragmented both ways)" grep -q '^8008 bytes from fd00:77::1' "$tmp/tping_big.pcap.out"
 
-pcap_check "$tmp/serve.pcap" "$tmp/tping_g.pcap" "$tmp/tping_ll.pcap" "$tmp/tping_big.pcap"
+# tern router between two namespaces, IPv6 beside IPv4
+for n in "$nsA" "$nsB" "$nsR"; do
+    ip netns add "$n" && ip -n "$n" link set lo up
+    ip netns exec "$n" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+done
+ip -n "$nsR" tuntap add dev r6a mode tap
+ip -n "$nsR" tuntap add dev r6b mode tap
+ip netns exec "$nsR" "$tern" router --tap r6a 10.75.1.1/24,fd00:a::1/64 --tap r6b 10.75.2.1/24,fd00:b::1/64 \
+    --pcap "$tmp/router.pcap" 2>"$tmp/router.err" &
+rpid=$!
+pids+=($rpid)
+for _ in $(seq 50); do grep -q forwarding "$tmp/router.err" 2>/dev/null && break; sleep 0.1; done
+ip -n "$nsR" link set r6a netns "$nsA"
+ip -n "$nsR" link set r6b netns "$nsB"
+ip -n "$nsA" addr add fd00:a::2/64 dev r6a nodad
+ip -n "$nsA" link set r6a up
+ip -n "$nsA" -6 route add default via fd00:a::1
+ip -n "$nsB" addr add fd00:b::2/64 dev r6b nodad
+ip -n "$nsB" link set r6b up
+ip -n "$nsB" -6 route add default via fd00:b::1
+sleep 1 # the router's DAD
+ip netns exec "$nsA" ping -6 -c 3 -i 0.2 -w 6 fd00:b::2 >"$tmp/rping" 2>&1
+check "linux ping -6 A -> B through tern router: replies" grep -q '3 received' "$tmp/rping"
+check "replies crossed one router (ttl=63)" grep -q 'from fd00:b::2: icmp_seq=[0-9]* ttl=63 ' "$tmp/rping"
+ip netns exec "$nsA" ping -6 -c 2 -i 0.2 -W 2 -s 8000 fd00:b::2 >"$tmp/rping8000" 2>&1
+check "linux ping -6 -s 8000 through tern router (fragments forwarded)" grep -q '2 received' "$tmp/rping8000"
+ip netns exec "$nsA" timeout 20 traceroute -6 -n -q 1 -w 1 -m 4 fd00:b::2 >"$tmp/trace" 2>&1
+check "traceroute -6 through tern router: hop 1 is the router" grep -Eq '^ 1  fd00:a::1 ' "$tmp/trace"
+check "traceroute -6 through tern router: hop 2 is B" grep -Eq '^ 2  fd00:b::2 ' "$tmp/trace"
+kill -TERM $rpid 2>/dev/null
+wait $rpid 2>/dev/null
+check "tern router counts IPv6 forwarded" grep -Eq 'IPv6: [0-9]+ received, [1-9][0-9]* forwarded' "$tmp/router.err"
+
+pcap_check "$tmp/serve.pcap" "$tmp/tping_g.pcap" "$tmp/tping_ll.pcap" "$tmp/tping_big.pcap" \
+    "$tmp/router-r6a.pcap" "$tmp/router-r6b.pcap"
 # ICMPv6 checksums (pcap_check judges IPv4's): none bad, and some checked
 for f in serve.pcap tping_g.pcap tping_big.pcap; do
     good=$(tshark -r "$tmp/$f" -Y 'icmpv6.checksum.status == "Good"' 2>/dev/null | wc -l)
