@@ -751,7 +751,8 @@ int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
 }
 
 /* IPv6 address events, one line each on stderr: scripts read the SLAAC
- * address from "tern: IPv6 ADDR/64 (slaac) preferred". */
+ * address from "tern: IPv6 ADDR/64 (slaac) preferred". Not for the
+ * link-local address unless DAD found it duplicate. */
 static void on_addr6(void *ctx, int ifindex, const struct tern_ipv6_addr *a, int state)
 {
     (void)ctx, (void)ifindex;
@@ -772,8 +773,11 @@ static void on_addr6(void *ctx, int ifindex, const struct tern_ipv6_addr *a, int
     char b[TERN_IPV6_ADDRSTRLEN];
     if (state < 0 || state > 4)
         return;
-    /* only what a user needs: usable, duplicate, gone */
-    if (state == TERN_ADDR6_TENTATIVE)
+    /* only what a user needs: usable, duplicate, gone; the link-local
+     * address only when something is wrong with it (every command has one:
+     * its line would be noise in every command's output) */
+    if (state == TERN_ADDR6_TENTATIVE ||
+        (!strcmp(origin, "link-local") && state != TERN_ADDR6_DUPLICATE))
         return;
     fprintf(stderr, "tern: IPv6 %s/%u%s%s%s %s\n", tern_ipv6_ntoa(a, b), plen, *origin ? " (" : "",
             origin, *origin ? ")" : "", names[state]);

@@ -74,11 +74,13 @@ for _ in $(seq 100); do
     [ -n "$slaac" ] && break
     sleep 0.1
 done
-tll=$(sed -n 's/^tern: IPv6 \(fe80::[0-9a-f:]*\)\/64 (link-local) preferred$/\1/p' "$tmp/serve.err")
 # Linux's link-local address appears once the TAP has a carrier (tern on it)
 lll=$(ip -n "$ns" -6 addr show dev t6tap0 scope link | sed -n 's/.*inet6 \(fe80::[0-9a-f:]*\)\/64.*/\1/p')
 check "tern configured a SLAAC address from radvd's RA ($slaac)" test -n "$slaac"
-check "tern reported its link-local address ($tll)" test -n "$tll"
+# tern's link-local address: it answers an echo request to all-nodes
+inns ping -6 -c 2 -i 0.3 -W 2 -I t6tap0 ff02::1 >"$tmp/ping_mc" 2>&1
+tll=$(sed -n 's/^64 bytes from \(fe80::[0-9a-f:]*\)%t6tap0: .*/\1/p' "$tmp/ping_mc" | grep -vx "$lll" | head -1)
+check "tern answers ping -6 ff02::1 from its link-local address ($tll)" test -n "$tll"
 check "tern's static address passed DAD" grep -q '^tern: IPv6 fd00:77::2/64 (static) preferred$' "$tmp/serve.err"
 
 inns ping -6 -c 3 -i 0.2 -W 2 fd00:77::2 >"$tmp/ping_g" 2>&1
