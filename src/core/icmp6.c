@@ -110,6 +110,17 @@ static struct echo_ep *echo_find6(struct tern_stack *s, uint16_t id)
     return NULL;
 }
 
+void icmp6_echo_local_error(struct tern_stack *s, const struct tern_ipv6_addr *from, uint16_t id,
+                            uint16_t seq, uint8_t type, uint8_t code)
+{
+    struct echo_ep *ep = echo_find6(s, id);
+    if (!ep)
+        return;
+    struct tern_echo_event ev = {.is_error = true, .v6 = true, .from6 = *from, .id = id,
+                                 .seq = seq, .type = type, .code = code};
+    ep->fn(ep->ctx, &ev);
+}
+
 /* An error quoting one of our datagrams: PMTU, echo owners. */
 static void error_input(struct tern_stack *s, const struct tern_ipv6_repr *ip,
                         const struct tern_icmpv6_repr *m, uint64_t now)

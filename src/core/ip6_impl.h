@@ -244,6 +244,11 @@ void icmp6_input(struct tern_stack *s, struct tern_iface *ifc, const struct tern
 void icmp6_send_error(struct tern_stack *s, int ifindex, const uint8_t *dgram, size_t dlen,
                       bool link_mcast, uint8_t type, uint8_t code, uint32_t rest, uint64_t now);
 
+/* Our own echo request (id, seq) could not be sent (type/code): tells its
+ * owner, as an error from `from` would. */
+void icmp6_echo_local_error(struct tern_stack *s, const struct tern_ipv6_addr *from, uint16_t id,
+                            uint16_t seq, uint8_t type, uint8_t code);
+
 /* ra6.c */
 void ra6_input(struct tern_stack *s, struct tern_iface *ifc, const struct tern_ipv6_repr *ip,
                const struct tern_nd_repr *nd, uint64_t now);

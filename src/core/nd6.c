@@ -425,6 +425,51 @@ void nd6_na_input(struct tern_stack *s, struct tern_iface *ifc, const struct ter
     e->router = nd->router;
 }
 
+/* RFC 4861 s7.2.2 / RFC 4443 s3.1: the datagrams waiting for a failed
+ * resolution get a Destination Unreachable code 3 (address unreachable):
+ * sent to their source when they were forwarded, shown to their echo owner
+ * when they were ours (ping prints "Address unreachable", as iputils does
+ * for Linux's own). The queue is detached from the entry first: sending an
+ * error may resolve (and so evict) neighbours. */
+static void resolve_failed(struct tern_stack *s, struct nd_ent *e, uint64_t now)
+{
+    struct ip6_state *v = s->v6;
+    uint32_t k = e->qhead, n = e->qlen, last_tag = UINT32_MAX;
+    int ifindex = e->ifindex;
+    e->qhead = e->qtail = IP6_NIL;
+    e->qlen = e->qdgrams = 0;
+    ent_free(s, e);
+    while (n--) {
+        uint32_t next = v->qslot[k].next, tag = v->qslot[k].tag;
+        const uint8_t *d = v->qdata + (size_t)k * v->qstride + TERN_ETH_HLEN;
+        size_t dlen = v->qslot[k].len - TERN_ETH_HLEN;
+        struct tern_ipv6_repr ip;
+        v->st.nd_queue_drops++;
+        if (tag != last_tag && tern_ipv6_parse(d, dlen, TERN_WIRE_TRUNC_OK, &ip) >= 0) {
+            last_tag = tag; /* once per datagram, not per fragment */
+            if (!ip6_addr_ours(s, &ip.src, NULL)) {
+                icmp6_send_error(s, ifindex, d, dlen, false, TERN_ICMPV6_DST_UNREACH, 3, 0, now);
+            } else {
+                /* our echo request (first fragment or whole) */
+                const uint8_t *m = d + TERN_IPV6_HLEN;
+                size_t ml = dlen - TERN_IPV6_HLEN;
+                if (ip.next == TERN_IPPROTO_FRAGMENT && ml >= 8 && !(m[2] || (m[3] & 0xf8))) {
+                    ip.next = m[0];
+                    m += 8;
+                    ml -= 8;
+                }
+                if (ip.next == TERN_IPPROTO_ICMPV6 && ml >= 8 && m[0] == TERN_ICMPV6_ECHO_REQUEST)
+                    icmp6_echo_local_error(s, &ip.src, (uint16_t)(m[4] << 8 | m[5]),
+                                           (uint16_t)(m[6] << 8 | m[7]), TERN_ICMPV6_DST_UNREACH, 3);
+            }
+        }
+        v->qslot[k].next = v->qfree;
+        v->qfree = k;
+        v->qused--;
+        k = next;
+    }
+}
+
 void nd6_tick(struct tern_stack *s, uint64_t now)
 {
     struct ip6_state *v = s->v6;
@@ -440,11 +485,10 @@ void nd6_tick(struct tern_stack *s, uint64_t now)
         switch (e->state) {
         case ND_INCOMPLETE:
             if (e->probes >= ND_MAX_MULTICAST_SOLICIT) {
-                /* s7.2.2: resolution failed - queued datagrams dropped.
-                 * DEVIATION: no ICMPv6 address unreachable is sent for
-                 * them (RFC 4861 s7.2.2 says SHOULD). */
+                /* s7.2.2: resolution failed - an address unreachable
+                 * for each queued datagram, then they are dropped. */
                 v->st.nd_resolve_failures++;
-                ent_free(s, e);
+                resolve_failed(s, e, now);
                 continue;
             }
             e->probes++;

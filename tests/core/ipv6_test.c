@@ -454,7 +454,9 @@ TEST(ipv6_nd_states)
 TEST(ipv6_nd_resolution_fails)
 {
     struct world *w = w6_new();
-    REQUIRE_EQ(tern_echo_bind(w->s, 9, w_echo_cb, NULL), 9);
+    struct w_echo_log log;
+    memset(&log, 0, sizeof log);
+    REQUIRE_EQ(tern_echo_bind(w->s, 9, w_echo_cb, &log), 9);
     struct tern_ip6_out o = {.dst = PEER_LL, .oif = w->ifindex};
     CHECK_EQ(tern_echo6_send(w->s, &o, 9, 1, (const uint8_t *)"abc", 3), 0);
     world_run(w, 3100000);
@@ -466,6 +468,14 @@ TEST(ipv6_nd_resolution_fails)
     CHECK(nd6_lookup(w->s, w->ifindex, &PEER_LL) == NULL);
     CHECK_EQ(nd6_queued(w->s), 0);
     CHECK_EQ(tern_stack_stats6(w->s)->nd_resolve_failures, 1);
+    /* s7.2.2: the echo owner hears "address unreachable" from us */
+    CHECK_EQ(log.n, 1);
+    CHECK(log.last.is_error && log.last.v6);
+    CHECK_EQ(log.last.type, TERN_ICMPV6_DST_UNREACH);
+    CHECK_EQ(log.last.code, 3);
+    CHECK_EQ(log.last.seq, 1);
+    struct tern_ipv6_addr ll = our_ll(w);
+    CHECK(!memcmp(log.last.from6.b, ll.b, 16));
     tern_echo_unbind(w->s, 9);
     world_end(w);
 }
@@ -1259,6 +1269,19 @@ TEST(ipv6_forwarding)
     CHECK_EQ(p.m.rest, 1280);
     CHECK_EQ(cap.n, before);
     CHECK_EQ(st->fwd_too_big, 1);
+    /* a host on link 2 that never answers: after 3 NSs, Destination
+     * Unreachable code 3 (address unreachable) to the source (RFC 4861
+     * s7.2.2) */
+    struct tern_ipv6_addr host9 = net2;
+    host9.b[15] = 9;
+    n = v6_frame(f, w_mac_us, w_mac_peer, &G_PEER, &host9, 64, TERN_IPPROTO_NONE, pl, 100);
+    world_inject(w, f, n);
+    world_run(w, 3100000);
+    REQUIRE(pop6(w, &p));
+    CHECK_EQ(p.m.type, TERN_ICMPV6_DST_UNREACH);
+    CHECK_EQ(p.m.code, 3);
+    CHECK(!memcmp(p.ip.dst.b, G_PEER.b, 16));
+    before = cap.n;
     /* a link-local destination that is not ours: dropped, no error */
     struct tern_ipv6_addr ll9 = {{0xfe, 0x80, [15] = 9}};
     n = v6_frame(f, w_mac_us, w_mac_peer, &PEER_LL, &ll9, 64, TERN_IPPROTO_NONE, pl, 100);
