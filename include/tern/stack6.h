@@ -47,7 +47,8 @@ struct tern_addr6_info {
 
 /* Adds a static address (infinite lifetimes) to an interface; it is
  * TENTATIVE until DAD ends (RFC 4862 s5.4). TERN_OK, TERN_E_INVAL (no
- * IPv6, bad address or prefix length), TERN_E_NOMEM (table full). */
+ * IPv6, bad address or prefix length), TERN_E_UNSUPPORTED (not an Ethernet
+ * interface: no IPv6 over TUN yet), TERN_E_NOMEM (table full). */
 TERN_API int tern_stack_add_addr6(struct tern_stack *s, int ifindex, const struct tern_ipv6_addr *a,
                                   uint8_t prefix_len);
 TERN_API int tern_stack_del_addr6(struct tern_stack *s, int ifindex, const struct tern_ipv6_addr *a);

@@ -295,6 +295,8 @@ int ip6_addr_add(struct tern_stack *s, int ifindex, const struct tern_ipv6_addr 
     if (!s->v6 || !ifc || plen > 128 || tern_ipv6_is_unspecified(a) ||
         tern_ipv6_is_multicast(a) || tern_ipv6_is_loopback(a) || tern_ipv6_is_v4mapped(a))
         return TERN_E_INVAL;
+    if (ifc->link != TERN_LINK_ETHERNET)
+        return TERN_E_UNSUPPORTED; /* IPv6 runs on Ethernet interfaces (not TUN) for now */
     struct ip6_iface *i6 = &s->v6->ifs[ifindex];
     uint64_t vu = valid_s == UINT32_MAX ? UINT64_MAX : now + (uint64_t)valid_s * 1000000u;
     uint64_t pu = pref_s == UINT32_MAX ? UINT64_MAX : now + (uint64_t)pref_s * 1000000u;

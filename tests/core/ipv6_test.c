@@ -1330,3 +1330,19 @@ TEST(ipv6_nd_queue_counts_datagrams)
     tern_echo_unbind(w->s, 9);
     world_end(w);
 }
+
+TEST(ipv6_raw_ip_interface_refused)
+{
+    /* IPv6 runs on Ethernet only for now: a TUN interface gets no
+     * link-local address and refuses static ones (never stuck tentative). */
+    struct tern_config c;
+    tern_config_defaults(&c);
+    c.seed = 1;
+    c.ipv6 = true;
+    struct world *w = world_new_link(&c, TERN_LINK_RAW_IP, 1500);
+    CHECK_EQ(tern_addr6_list(w->s, w->ifindex, NULL, 0), 0);
+    CHECK_EQ(tern_stack_add_addr6(w->s, w->ifindex, &G_US, 64), TERN_E_UNSUPPORTED);
+    world_run(w, 5000000);
+    CHECK_EQ(world_pending(w), 0);
+    world_end(w);
+}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# slow: runs against the sanitizer build only (tests/run.sh); ~25 s
 # IPv6 against the Linux kernel over a TAP device in a network namespace
 # this script creates (no route out; removed on exit):
 #   - radvd in the namespace advertises 2001:db8:77::/64: tern configures a
