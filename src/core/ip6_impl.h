@@ -206,6 +206,11 @@ struct nd_ent *nd6_lookup(struct tern_stack *s, int ifindex, const struct tern_i
  * upper-layer checksum). Routes unless o->oif >= 0; fragments when needed. */
 int ip6_output(struct tern_stack *s, const struct tern_ip6_out *o, const uint8_t *payload,
                size_t len, uint64_t now);
+/* The interface and next hop for o: o->oif when given (link-local and
+ * multicast destinations need one unless a single interface runs IPv6),
+ * else the routing table. */
+int ip6_pick_route(struct tern_stack *s, const struct tern_ip6_out *o, struct tern_iface **ifc,
+                   struct tern_ipv6_addr *nh, uint64_t now);
 /* ICMPv6 message (type/code/rest + body) from src (:: = choose) to dst. */
 int ip6_send_icmp(struct tern_stack *s, int oif, const struct tern_ipv6_addr *src,
                   const struct tern_ipv6_addr *dst, uint8_t hop_limit, uint8_t type, uint8_t code,

@@ -371,9 +371,10 @@ void ip6_iface_up(struct tern_stack *s, struct tern_iface *ifc, bool up, uint64_
         /* RFC 4291 s2.5.6, RFC 4862 s5.3: fe80::/64 + the IID. */
         struct tern_ipv6_addr ll = {{0xfe, 0x80}}, a;
         ip6_make_iid(s, ifc, &ll, 0, &a);
+        /* no fe80::/64 route: link-local destinations are sent out the
+         * interface the caller names (ip6_pick_route), RFC 4007 s6 */
         (void)ip6_addr_add(s, ifc->index, &a, 64, TERN_ADDR6_LINKLOCAL, UINT32_MAX, UINT32_MAX,
                            now);
-        (void)tern_route6_add(s, &ll, 64, NULL, ifc->index);
     }
     if (!up) {
         nd6_flush_iface(s, ifc->index);
@@ -583,12 +584,12 @@ int tern_ip6_src_for(struct tern_stack *s, const struct tern_ipv6_addr *dst, int
 {
     if (!s || !s->v6 || !dst || !src)
         return TERN_E_INVAL;
-    uint64_t now = tern_loop_now(s->loop);
-    int ifindex = oif;
+    struct tern_ip6_out o = {.dst = *dst, .oif = oif};
+    struct tern_iface *ifc;
     struct tern_ipv6_addr nh;
-    if (ifindex < 0 && route6_lookup(s, dst, &nh, &ifindex, now) < 0)
+    if (ip6_pick_route(s, &o, &ifc, &nh, tern_loop_now(s->loop)) < 0)
         return TERN_E_INVAL;
-    return ip6_src_select(s, ifindex, dst, src) ? TERN_OK : TERN_E_INVAL;
+    return ip6_src_select(s, ifc->index, dst, src) ? TERN_OK : TERN_E_INVAL;
 }
 
 const struct tern_stats6 *tern_stack_stats6(const struct tern_stack *s)

@@ -30,8 +30,8 @@ int ip6_link_output(struct tern_stack *s, struct tern_iface *ifc,
 
 /* The interface and next hop for o: a given oif (link-local and multicast
  * destinations need one, RFC 4007 s6) or the routing table. */
-static int pick_route(struct tern_stack *s, const struct tern_ip6_out *o, struct tern_iface **ifc,
-                      struct tern_ipv6_addr *nh, uint64_t now)
+int ip6_pick_route(struct tern_stack *s, const struct tern_ip6_out *o, struct tern_iface **ifc,
+                   struct tern_ipv6_addr *nh, uint64_t now)
 {
     int ifindex = o->oif;
     bool scoped = tern_ipv6_is_multicast(&o->dst) || tern_ipv6_is_link_local(&o->dst);
@@ -77,7 +77,7 @@ static int output(struct tern_stack *s, const struct tern_ip6_out *o, bool keep_
         return TERN_E_UNSUPPORTED;
     struct tern_iface *ifc;
     struct tern_ipv6_addr nh;
-    int rc = pick_route(s, o, &ifc, &nh, now);
+    int rc = ip6_pick_route(s, o, &ifc, &nh, now);
     if (rc < 0) {
         v->st.drop_no_route++;
         return rc;
@@ -174,7 +174,7 @@ int ip6_send_icmp(struct tern_stack *s, int oif, const struct tern_ipv6_addr *sr
     } else {
         struct tern_ipv6_addr nh;
         struct tern_iface *ifc;
-        if (pick_route(s, &o, &ifc, &nh, now) < 0 || !ip6_src_select(s, ifc->index, dst, &o.src))
+        if (ip6_pick_route(s, &o, &ifc, &nh, now) < 0 || !ip6_src_select(s, ifc->index, dst, &o.src))
             return TERN_E_ADDRNOTAVAIL;
     }
     if (8 + blen > 65535)

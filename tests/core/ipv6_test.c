@@ -1346,3 +1346,33 @@ TEST(ipv6_raw_ip_interface_refused)
     CHECK_EQ(world_pending(w), 0);
     world_end(w);
 }
+
+TEST(ipv6_link_local_needs_interface)
+{
+    /* RFC 4007 s6: a link-local destination is ambiguous with two IPv6
+     * interfaces unless the sender names one; with one it is that one. */
+    struct world *w = w6_new();
+    struct tern_ipv6_addr src;
+    CHECK_EQ(tern_ip6_src_for(w->s, &PEER_LL, -1, &src), 0);
+    CHECK(tern_ipv6_is_link_local(&src));
+    struct cap2 cap;
+    memset(&cap, 0, sizeof cap);
+    static const uint8_t mac2[6] = {0x02, 0, 0, 0, 1, 1};
+    struct tern_device *d2 = tern_custom_device_new(TERN_LINK_ETHERNET, 1500, mac2, cap2_send, &cap);
+    struct tern_iface_config ic = {.up = true};
+    int if2 = tern_stack_add_iface(w->s, d2, &ic);
+    REQUIRE(if2 > 0);
+    world_run(w, 2000000);
+    world_drain(w);
+    CHECK_EQ(tern_ip6_src_for(w->s, &PEER_LL, -1, &src), TERN_E_INVAL);
+    struct tern_ipv6_addr src2;
+    REQUIRE_EQ(tern_ip6_src_for(w->s, &PEER_LL, if2, &src2), 0);
+    REQUIRE_EQ(tern_ip6_src_for(w->s, &PEER_LL, w->ifindex, &src), 0);
+    CHECK(memcmp(src.b, src2.b, 16) != 0); /* each interface its own link-local */
+    REQUIRE_EQ(tern_echo_bind(w->s, 3, w_echo_cb, NULL), 3);
+    struct tern_ip6_out o = {.dst = PEER_LL, .oif = -1};
+    CHECK_EQ(tern_echo6_send(w->s, &o, 3, 1, (const uint8_t *)"a", 1), TERN_E_ADDRNOTAVAIL);
+    tern_echo_unbind(w->s, 3);
+    world_end(w);
+    tern_device_destroy(d2);
+}
