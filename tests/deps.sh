@@ -28,6 +28,7 @@
 #                     (tests/scripts/peer_nat_stun.sh; its service is not started)
 #   stun-client       stun, the RFC 3489 client that names tern's NAT's classic type
 #   g++               builds tests/cxx/api_test.cpp: the public API from C++
+#   radvd             Router Advertisements in a namespace: tern's SLAAC (peer_ipv6.sh)
 #   groff-base, man-db   render the manual pages (tests/scripts/man_pages.sh,
 #                     install_pkgconfig.sh)
 set -u
@@ -59,6 +60,7 @@ have_cmd g++ || need+=(g++)
 have_cmd groff || need+=(groff-base)
 have_cmd man || need+=(man-db)
 have_cmd strace || need+=(strace)
+have_cmd radvd || need+=(radvd)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     echo "tests/deps.sh: installing ${need[*]}"

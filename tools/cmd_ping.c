@@ -19,12 +19,16 @@
 static const char ping_help[] =
     "usage: tern ping [OPTIONS] --tap IF|--tun IF|--packet IF --addr A/P HOST\n"
     "Send ICMP echo requests to HOST (an IPv4 address, or a name: --dns, the DHCP\n"
-    "lease's server, /etc/hosts) and print the replies as iputils ping does. When\n"
+    "lease's server, /etc/hosts; an IPv6 address - fe80::1 on the link, or with\n"
+    "%IF - sends ICMPv6 and prints as iputils' ping -6) and print the replies as\n"
+    "iputils ping does. When\n"
     "ARP gets no answer (3 s), each request waiting for it is reported as \"From\n"
     "OURS icmp_seq=N Destination Host Unreachable\". SIGINT prints the summary.\n"
     "Exit status: 0 a reply was received (with -w: -c replies), 1 none, 2 error.\n"
     "\n"
     "ping options:\n"
+    "  -6              IPv6 (HOST must be an IPv6 address)\n"
+    "  -4              IPv4 (the default for names)\n"
     "  -c COUNT        stop after COUNT requests (default: until interrupted)\n"
     "  -s SIZE         data bytes per request (default 56, max 65507)\n"
     "  -i SECONDS      interval between requests (default 1)\n"
@@ -78,7 +82,9 @@ int cmd_ping(int argc, char **argv)
     int opt;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":c:s:i:t:W:M:qw:DfI:h", longopts, NULL)) != -1) {
+    bool want6 = false;
+    const char *src_arg = NULL;
+    while ((opt = getopt_long(argc, argv, ":c:s:i:t:W:M:qw:DfI:h46", longopts, NULL)) != -1) {
         int r = stackopt_handle(&so, opt, optarg, "tern ping");
         if (r < 0)
             return 2;
@@ -132,7 +138,16 @@ int cmd_ping(int argc, char **argv)
         case 'f':
             po.flood = true;
             break;
+        case '6':
+            want6 = true;
+            break;
+        case '4':
+            want6 = false;
+            break;
         case 'I':
+            src_arg = optarg;
+            if (strchr(optarg, ':'))
+                break; /* IPv6: checked with the host below */
             if (tern_ipv4_aton(optarg, &po.src) < 0) {
                 fprintf(stderr, "tern ping: -I %s: give our IPv4 address\n", optarg);
                 return 2;
@@ -163,11 +178,39 @@ int cmd_ping(int argc, char **argv)
     if (po.flood && !interval_given)
         po.interval_us = 0; /* the app's flood default */
 
+    if (strchr(host, ':') || want6) {
+        /* an IPv6 literal; a %zone suffix names our one interface */
+        char h[64];
+        size_t hl = strcspn(host, "%");
+        if (hl >= sizeof h) {
+            fprintf(stderr, "tern ping: %s: Name or service not known\n", host);
+            return 2;
+        }
+        memcpy(h, host, hl);
+        h[hl] = 0;
+        if (tern_ipv6_aton(h, &po.dst6) < 0) {
+            fprintf(stderr, "tern ping: %s: %s\n", host,
+                    want6 ? "give an IPv6 address (no IPv6 name lookup yet)"
+                          : "Name or service not known");
+            return 2;
+        }
+        po.v6 = true;
+        if (src_arg && (tern_ipv6_aton(src_arg, &po.src6) < 0)) {
+            fprintf(stderr, "tern ping: -I %s: give our IPv6 address\n", src_arg);
+            return 2;
+        }
+    } else if (src_arg && strchr(src_arg, ':')) {
+        fprintf(stderr, "tern ping: -I %s: give our IPv4 address\n", src_arg);
+        return 2;
+    }
     struct tern_env env;
     int rc = env_open(&env, &so, "tern ping");
     if (rc)
         return rc;
-    if ((rc = tool_resolve_host(&env, &dns, host, "tern ping", &po.dst)) != 0) {
+    if (po.v6) {
+        po.oif6 = env.ifindex;
+        tool_wait_v6(&env, 3000000); /* the link-local address's DAD */
+    } else if ((rc = tool_resolve_host(&env, &dns, host, "tern ping", &po.dst)) != 0) {
         env_close(&env);
         return rc > 128 ? rc : 2; /* iputils: an unknown host is 2 */
     }

@@ -18,6 +18,7 @@
 
 #include "stackopts.h"
 #include "tern/nat.h"
+#include "tern/stack6.h"
 #include "tools.h"
 
 static const char router_help[] =
@@ -32,7 +33,10 @@ static const char router_help[] =
     "\n"
     "router options:\n"
     "  --tap IF A/P    an existing TAP device (needs root or CAP_NET_ADMIN) and the\n"
-    "                  router's address and prefix length on it, e.g. --tap rt0 10.1.0.1/24\n"
+    "                  router's address and prefix length on it, e.g. --tap rt0 10.1.0.1/24;\n"
+    "                  A/P,A6/P6 adds an IPv6 address (--tap rt0 10.1.0.1/24,fd00:1::1/64)\n"
+    "                  and forwards IPv6 too (hop limit, time exceeded, packet too big;\n"
+    "                  no fragmentation)\n"
     "  --packet IF A/P the same on an existing Ethernet interface (a veth end, a NIC)\n"
     "                  through AF_PACKET beside the kernel's stack, in promiscuous mode\n"
     "                  (needs root or CAP_NET_RAW; docs/packet.md)\n"
@@ -70,6 +74,9 @@ struct router_if {
     bool packet; /* --packet: AF_PACKET on an existing interface, not a TAP */
     uint32_t addr;
     uint8_t prefix;
+    bool have6; /* A/P,A6/P6: an IPv6 address too (IPv6 forwarding on) */
+    struct tern_ipv6_addr addr6;
+    uint8_t prefix6;
     FILE *pcap;
     struct tern_device *dev;
 };
@@ -353,6 +360,14 @@ static void print_stats(struct tern_stack *s)
             "tern router: ICMP errors sent %" PRIu64 " (%" PRIu64 " held back by the rate limit)"
             ", echo replies sent %" PRIu64 "\n",
             st->icmp.errors_tx, st->icmp.errors_rate_limited, st->icmp.echo_replies_tx);
+    const struct tern_stats6 *s6 = tern_stack_stats6(s);
+    if (s6)
+        fprintf(stderr,
+                "tern router: IPv6: %" PRIu64 " received, %" PRIu64 " forwarded; dropped: %" PRIu64
+                " hop limit expired, %" PRIu64 " no route, %" PRIu64 " too big, %" PRIu64
+                " output errors\n",
+                s6->rx, s6->forwarded, s6->fwd_hop_limit, s6->fwd_no_route, s6->fwd_too_big,
+                s6->fwd_errors);
     const struct tern_nat_stats *n = tern_nat_stats((struct tern_stack *)s);
     if (n)
         fprintf(stderr,
@@ -428,6 +443,8 @@ static int router_open(struct router *r)
     cfg.seed = tool_os_seed();
     cfg.ip_forward = true;
     cfg.ecmp = r->ecmp;
+    for (int i = 0; i < r->nifs; i++)
+        cfg.ipv6 |= r->ifs[i].have6; /* IPv6 only when an interface has an address */
     r->stack = tern_stack_new(&cfg, r->loop);
     if (!r->stack) {
         fprintf(stderr, "tern router: cannot create the stack\n");
@@ -442,6 +459,14 @@ static int router_open(struct router *r)
             fprintf(stderr, "tern router: %s: interface setup: %s\n", r->ifs[i].name,
                     tern_strerror(ifx[i]));
             return 2;
+        }
+        if (r->ifs[i].have6) {
+            int rc = tern_stack_add_addr6(r->stack, ifx[i], &r->ifs[i].addr6, r->ifs[i].prefix6);
+            if (rc < 0) {
+                fprintf(stderr, "tern router: %s: IPv6 address: %s\n", r->ifs[i].name,
+                        tern_strerror(rc));
+                return 2;
+            }
         }
     }
     for (int k = 0; k < r->nroutes; k++) {
@@ -539,6 +564,19 @@ int cmd_router(int argc, char **argv)
                         f->name);
                 return 2;
             }
+            char a4[64];
+            const char *comma = strchr(a, ',');
+            snprintf(a4, sizeof a4, "%.*s", comma ? (int)(comma - a) : (int)strlen(a), a);
+            if (comma) {
+                if (parse_addr6_prefix(comma + 1, 64, &f->addr6, &f->prefix6) < 0 ||
+                    tern_ipv6_is_link_local(&f->addr6)) {
+                    fprintf(stderr, "tern router: bad IPv6 address '%s' for %s %s\n", comma + 1,
+                            on, f->name);
+                    return 2;
+                }
+                f->have6 = true;
+            }
+            a = a4;
             if (!strchr(a, '/') || parse_addr_prefix(a, 24, &f->addr, &f->prefix) < 0 ||
                 f->addr == 0 || f->prefix == 0 || f->prefix > 30) {
                 fprintf(stderr, "tern router: bad address '%s' for %s %s (A.B.C.D/P, P 1..30)\n",

@@ -14,6 +14,7 @@
 #include "app/hosts.h"
 #include "app/stable_mac.h"
 #include "app/resolver.h"
+#include "tern/stack6.h"
 #include "tern/wire/eth.h"
 
 #define DHCP_WAIT_US 30000000 /* --dhcp: give up after 30 s without a lease */
@@ -47,8 +48,10 @@ const char stackopt_help[] =
     "                  'ip link set IF arp off': see docs/packet.md)\n"
     "  --create        create the --tap/--tun device if it does not exist (removed\n"
     "                  again at exit); without it a missing device is an error\n"
-    "  --addr A/P      our IPv4 address and prefix length, e.g. 10.0.0.2/24\n"
-    "  --gw G          default gateway\n"
+    "  --addr A/P      our address and prefix length, IPv4 (10.0.0.2/24) or IPv6\n"
+    "                  (fd00:77::2/64); repeatable (one IPv4, up to 4 IPv6). IPv6 always\n"
+    "                  has a link-local address; RAs add SLAAC addresses\n"
+    "  --gw G          default gateway (IPv4 or IPv6)\n"
     "  --no-offload    plain frames on the TAP/TUN: no checksum or TCP segmentation\n"
     "                  offload (by default tern sends TCP segments up to 64 KiB that\n"
     "                  the kernel cuts, and takes the kernel's unsplit ones; off\n"
@@ -318,11 +321,28 @@ int stackopt_handle(struct stack_opts *o, int opt, const char *arg, const char *
         o->packet = arg;
         break;
     case 2:
+        if (strchr(arg, ':')) {
+            if (o->n_addr6 == 4) {
+                fprintf(stderr, "%s: at most 4 IPv6 --addr\n", prog);
+                return -1;
+            }
+            if (parse_addr6_prefix(arg, 64, &o->addr6[o->n_addr6], &o->prefix6[o->n_addr6]) < 0)
+                goto bad;
+            o->n_addr6++;
+            break;
+        }
         if (parse_addr_prefix(arg, 24, &o->addr, &o->prefix) < 0)
             goto bad;
         o->have_addr = true;
         break;
     case 3:
+        if (strchr(arg, ':')) {
+            if (tern_ipv6_aton(arg, &o->gw6) < 0 || tern_ipv6_is_multicast(&o->gw6) ||
+                tern_ipv6_is_unspecified(&o->gw6))
+                goto bad;
+            o->have_gw6 = true;
+            break;
+        }
         if (tern_ipv4_aton(arg, &o->gw) < 0)
             goto bad;
         break;
@@ -372,6 +392,29 @@ bad:
     fprintf(stderr, "%s: bad value '%s' for --%s\n", prog, arg,
             stackopt_longopts[opt - STACKOPT_BASE].name);
     return -1;
+}
+
+int parse_addr6_prefix(const char *arg, uint8_t def_prefix, struct tern_ipv6_addr *addr,
+                       uint8_t *prefix)
+{
+    char buf[64];
+    unsigned long v;
+    const char *slash = strchr(arg, '/');
+    size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
+    if (n >= sizeof buf)
+        return -1;
+    memcpy(buf, arg, n);
+    buf[n] = 0;
+    if (tern_ipv6_aton(buf, addr) < 0 || tern_ipv6_is_multicast(addr) ||
+        tern_ipv6_is_unspecified(addr) || tern_ipv6_is_loopback(addr))
+        return -1;
+    *prefix = def_prefix;
+    if (slash) {
+        if (parse_ulong(slash + 1, 1, 128, &v) < 0)
+            return -1;
+        *prefix = (uint8_t)v;
+    }
+    return 0;
 }
 
 int parse_addr_prefix(const char *arg, uint8_t def_prefix, uint32_t *addr, uint8_t *prefix)
@@ -550,6 +593,8 @@ void tool_dev_down(void *ctx, struct tern_device *dev, int err)
     tern_loop_stop(g->loop);
 }
 
+static void on_addr6(void *ctx, int ifindex, const struct tern_ipv6_addr *a, int state);
+
 int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
 {
     memset(e, 0, sizeof *e);
@@ -557,7 +602,7 @@ int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
         fprintf(stderr, "%s: give exactly one of --tap IF, --tun IF or --packet IF\n", prog);
         return 2;
     }
-    if (!o->have_addr && !o->dhcp) {
+    if (!o->have_addr && !o->dhcp && !o->n_addr6) {
         fprintf(stderr, "%s: --addr A/P (or --dhcp) is required\n", prog);
         return 2;
     }
@@ -643,6 +688,7 @@ int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
     struct tern_config cfg;
     tern_config_defaults(&cfg);
     cfg.seed = tool_os_seed();
+    cfg.ipv6 = true; /* dual stack: a link-local address on every Ethernet interface */
     e->stack = tern_stack_new(&cfg, e->loop);
     if (!e->stack) {
         fprintf(stderr, "%s: cannot create the stack\n", prog);
@@ -666,6 +712,26 @@ int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
         env_close(e);
         return 2;
     }
+    tern_addr6_watch(e->stack, on_addr6, e);
+    for (int i = 0; i < o->n_addr6; i++) {
+        int r = tern_stack_add_addr6(e->stack, e->ifindex, &o->addr6[i], o->prefix6[i]);
+        if (r < 0) {
+            fprintf(stderr, "%s: --addr (IPv6): %s\n", prog, tern_strerror(r));
+            env_close(e);
+            return 2;
+        }
+    }
+    if (o->have_gw6) {
+        static const struct tern_ipv6_addr any;
+        int r = tern_route6_add(e->stack, &any, 0, &o->gw6, e->ifindex);
+        if (r < 0) {
+            fprintf(stderr, "%s: --gw (IPv6): %s\n", prog, tern_strerror(r));
+            env_close(e);
+            return 2;
+        }
+    }
+    if (o->n_addr6)
+        tool_wait_v6(e, 3000000);
     if (o->gw) {
         int r = tern_route_add(e->stack, 0, 0, o->gw, e->ifindex);
         if (r < 0) {
@@ -682,6 +748,75 @@ int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
         }
     }
     return 0;
+}
+
+/* IPv6 address events, one line each on stderr: scripts read the SLAAC
+ * address from "tern: IPv6 ADDR/64 (slaac) preferred". Not for the
+ * link-local address unless DAD found it duplicate. */
+static void on_addr6(void *ctx, int ifindex, const struct tern_ipv6_addr *a, int state)
+{
+    (void)ctx, (void)ifindex;
+    struct tern_addr6_info info[8];
+    struct tern_env *e = ctx;
+    int n = tern_addr6_list(e->stack, e->ifindex, info, 8);
+    const char *origin = "";
+    uint8_t plen = 128;
+    for (int i = 0; i < n && i < 8; i++)
+        if (!memcmp(info[i].addr.b, a->b, 16)) {
+            plen = info[i].prefix_len;
+            origin = info[i].origin == TERN_ADDR6_SLAAC       ? "slaac"
+                     : info[i].origin == TERN_ADDR6_LINKLOCAL ? "link-local"
+                                                              : "static";
+        }
+    static const char *const names[] = {"removed", "tentative", "preferred", "deprecated",
+                                        "duplicate (disabled)"};
+    char b[TERN_IPV6_ADDRSTRLEN];
+    if (state < 0 || state > 4)
+        return;
+    /* only what a user needs: usable, duplicate, gone; the link-local
+     * address only when something is wrong with it (every command has one:
+     * its line would be noise in every command's output) */
+    if (state == TERN_ADDR6_TENTATIVE ||
+        (!strcmp(origin, "link-local") && state != TERN_ADDR6_DUPLICATE))
+        return;
+    fprintf(stderr, "tern: IPv6 %s/%u%s%s%s %s\n", tern_ipv6_ntoa(a, b), plen, *origin ? " (" : "",
+            origin, *origin ? ")" : "", names[state]);
+}
+
+static void wait6_tick(struct tern_timer *t, void *arg)
+{
+    struct tern_env *e = arg;
+    struct tern_addr6_info info[8];
+    int n = tern_addr6_list(e->stack, e->ifindex, info, 8);
+    for (int i = 0; i < n && i < 8; i++)
+        if (info[i].state == TERN_ADDR6_TENTATIVE) {
+            tern_timer_arm(e->loop, t, tern_loop_now(e->loop) + 50000);
+            return;
+        }
+    tern_loop_stop(e->loop);
+}
+
+static void wait6_end(struct tern_timer *t, void *arg)
+{
+    (void)t;
+    tern_loop_stop(((struct tern_env *)arg)->loop);
+}
+
+void tool_wait_v6(struct tern_env *e, uint64_t timeout_us)
+{
+    if (!tern_stack_stats6(e->stack))
+        return;
+    struct tern_timer tick, end;
+    tern_timer_init(&tick, wait6_tick, e);
+    tern_timer_init(&end, wait6_end, e);
+    uint64_t now = tern_loop_now(e->loop);
+    tern_timer_arm(e->loop, &tick, now);
+    tern_timer_arm(e->loop, &end, now + timeout_us);
+    tern_loop_run(e->loop, TERN_TIME_NEVER);
+    if (tern_timer_armed(&tick))
+        tern_timer_cancel(e->loop, &tick);
+    if (tern_timer_armed(&end))
+        tern_timer_cancel(e->loop, &end);
 }
 
 void tool_print_tcp_stats(const struct tern_env *e, const char *prog)

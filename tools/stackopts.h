@@ -6,7 +6,7 @@
  *   --no-offload          plain frames on it (no virtio-net header, no offloads)
  *   --packet IF           attach to an existing Ethernet interface through AF_PACKET
  *   --create              create it if missing
- *   --addr A/P            our address and prefix length
+ *   --addr A/P            our address and prefix length (IPv4 or IPv6; repeatable)
  *   --gw G                default gateway
  *   --mtu N               interface MTU (68..65535)
  *   --mac M               our MAC address (TAP)
@@ -49,6 +49,12 @@ struct stack_opts {
     struct tern_impair imp;       /* --impair: applied to each direction */
     bool create;                  /* --create: make the --tap/--tun device if missing */
     bool no_offload;              /* --no-offload: plain frames (TERN_TUNTAP_OFFLOAD off) */
+    /* --addr with an IPv6 prefix (repeatable), --gw with an IPv6 router */
+    int n_addr6;
+    struct tern_ipv6_addr addr6[4];
+    uint8_t prefix6[4];
+    bool have_gw6;
+    struct tern_ipv6_addr gw6;
 };
 
 /* getopt_long option table entries for the stack flags (their `val`s are
@@ -107,6 +113,9 @@ struct tern_env {
  * If the device goes away later (its TAP deleted), the loop stops with
  * e->dev_gone.gone set and the message printed: the command exits 1. */
 int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog);
+/* Runs the loop until the interface's IPv6 addresses finished DAD (or
+ * timeout_us passed): for a command about to send from them. */
+void tool_wait_v6(struct tern_env *e, uint64_t timeout_us);
 void env_close(struct tern_env *e);
 
 /* Two lines on stderr for scripts (`tern nc -v` at exit), each counter as
@@ -173,6 +182,9 @@ int parse_dns_opt(const char *cmd, const char *arg, struct tern_resolve_opts *ro
 
 /* "A.B.C.D/P" (or "A.B.C.D", prefix def_prefix) into addr/prefix; 0 ok, -1 bad. */
 int parse_addr_prefix(const char *arg, uint8_t def_prefix, uint32_t *addr, uint8_t *prefix);
+/* "A/P" with an IPv6 address (def_prefix when no /P). */
+int parse_addr6_prefix(const char *arg, uint8_t def_prefix, struct tern_ipv6_addr *addr,
+                       uint8_t *prefix);
 /* 64 random bits from the OS (getrandom; the clock if that fails): stack seeds. */
 uint64_t tool_os_seed(void);
 /* A trace wrapper around dev (--pcap/--trace: pcap may be NULL, trace

@@ -24,6 +24,7 @@
 #include "tern/loop.h"
 #include "tern/wire/icmp.h"
 #include "tern/wire/ipv4.h"
+#include "tern/wire/ipv6.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,6 +95,11 @@ struct tern_config {
     /* Multicast, RFC 3376 (src/core/igmp.c) */
     uint32_t mcast_groups;        /* 32 groups per interface (joined or reporting a leave);
                                    * a join past it fails (TERN_E_NOSPC) */
+    /* IPv6 (tern/stack6.h) */
+    bool ipv6;                    /* false; true: IPv6 with a link-local address per
+                                   * Ethernet interface, NDP, SLAAC */
+    bool ipv6_eui64;              /* false: RFC 7217 stable IIDs; true: EUI-64 from the MAC */
+    uint8_t ipv6_dad_transmits;   /* 1 (RFC 4862 s5.1 DupAddrDetectTransmits); 0: no DAD */
 };
 
 TERN_API void tern_config_defaults(struct tern_config *cfg);
@@ -256,6 +262,8 @@ struct tern_echo_event {
     uint16_t next_mtu;        /* frag needed */
     const uint8_t *data;      /* echo payload (replies) */
     size_t len;
+    bool v6;                  /* ICMPv6 (tern_echo6_send): from6 holds the sender */
+    struct tern_ipv6_addr from6;
 };
 typedef void (*tern_echo_fn)(void *ctx, const struct tern_echo_event *ev);
 /* Binds an echo id (0 = pick an unused random one). Returns the id or a

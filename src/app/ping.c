@@ -41,6 +41,8 @@ struct tern_ping {
 };
 
 static void finish(struct tern_ping *p);
+static void after_send(struct tern_ping *p, int r, bool df, uint16_t mtu, uint64_t now);
+static void send_one6(struct tern_ping *p, uint16_t seq, uint64_t now);
 
 static void put_time(FILE *f, uint64_t t)
 {
@@ -82,8 +84,49 @@ static void put_stamp(struct tern_ping *p)
     fprintf(p->out, "[%lld.%06lld] ", (long long)(t / 1000000), (long long)(t % 1000000));
 }
 
+/* iputils' texts for ICMPv6 errors (ping6_common.c: print_icmp). */
+static void print_error6(struct tern_ping *p, const struct tern_echo_event *ev)
+{
+    char a[TERN_IPV6_ADDRSTRLEN];
+    FILE *f = p->out;
+    put_stamp(p);
+    fprintf(f, "From %s icmp_seq=%u ", tern_ipv6_ntoa(&ev->from6, a), ev->seq);
+    static const char *const unreach[] = {"No route", "Administratively prohibited",
+                                          "Beyond scope of source address", "Address unreachable",
+                                          "Port unreachable", "Source address failed ingress/egress policy",
+                                          "Reject route to destination"};
+    switch (ev->type) {
+    case TERN_ICMPV6_DST_UNREACH:
+        if (ev->code < sizeof unreach / sizeof unreach[0])
+            fprintf(f, "Destination unreachable: %s\n", unreach[ev->code]);
+        else
+            fprintf(f, "Destination unreachable: Unknown code %u\n", ev->code);
+        break;
+    case TERN_ICMPV6_PKT_TOO_BIG:
+        fprintf(f, "Packet too big: mtu=%u\n", ev->next_mtu);
+        break;
+    case TERN_ICMPV6_TIME_EXCEEDED:
+        fprintf(f, "Time exceeded: %s\n", ev->code == 0 ? "Hop limit" : "Defragmentation failure");
+        break;
+    case TERN_ICMPV6_PARAM_PROB:
+        fprintf(f, "Parameter problem: %s\n",
+                ev->code == 0 ? "Wrong header field"
+                : ev->code == 1 ? "Unknown header"
+                : ev->code == 2 ? "Unknown option"
+                                : "Unknown code");
+        break;
+    default:
+        fprintf(f, "Bad ICMP type: %u\n", ev->type);
+        break;
+    }
+}
+
 static void print_error(struct tern_ping *p, const struct tern_echo_event *ev)
 {
+    if (ev->v6) {
+        print_error6(p, ev);
+        return;
+    }
     char a[16];
     FILE *f = p->out;
     put_stamp(p);
@@ -125,7 +168,7 @@ static void on_echo(void *ctx, const struct tern_echo_event *ev)
     uint16_t slot = seq % SENT_SLOTS;
     bool known = p->ntransmitted > 0 && p->sent_seq[slot] == seq &&
                  (uint16_t)(p->ntransmitted - seq) < SENT_SLOTS && seq != 0;
-    if (!known)
+    if (!known || ev->v6 != p->o.v6)
         return;
     if (ev->is_error) {
         p->nerrors++;
@@ -155,10 +198,11 @@ static void on_echo(void *ctx, const struct tern_echo_event *ev)
             fputs("\b \b", p->out); /* the request's '.' rubbed out */
             fflush(p->out);
         } else if (!p->o.quiet) {
-            char a[16];
+            char a[TERN_IPV6_ADDRSTRLEN];
             put_stamp(p);
             fprintf(p->out, "%zu bytes from %s: icmp_seq=%u ttl=%u", ev->len + TERN_ICMP_HLEN,
-                    tern_ipv4_ntoa(ev->from, a), seq, ev->ttl);
+                    ev->v6 ? tern_ipv6_ntoa(&ev->from6, a) : tern_ipv4_ntoa(ev->from, a), seq,
+                    ev->ttl);
             if (p->timing)
                 put_time(p->out, rtt);
             fprintf(p->out, "%s\n", dup ? " (DUP!)" : "");
@@ -210,6 +254,10 @@ static void send_one(struct tern_timer *t, void *arg)
         tern_put32(p->data, (uint32_t)(now >> 32));
         tern_put32(p->data + 4, (uint32_t)now);
     }
+    if (p->o.v6) {
+        send_one6(p, seq, now);
+        return;
+    }
     uint16_t mtu = route_mtu(p);
     struct tern_ip_out o = {.src = p->o.src, .dst = p->o.dst, .proto = TERN_IPPROTO_ICMP,
                             .ttl = p->o.ttl};
@@ -218,6 +266,11 @@ static void send_one(struct tern_timer *t, void *arg)
     int r = o.df && mtu && dgram > mtu
                 ? TERN_E_BAD_LEN
                 : tern_echo_send(p->stack, &o, (uint16_t)p->id, seq, p->data, p->o.size);
+    after_send(p, r, o.df, mtu, now);
+}
+
+static void after_send(struct tern_ping *p, int r, bool df, uint16_t mtu, uint64_t now)
+{
     p->last_send = now;
     if (p->o.flood) {
         fputc('.', p->out);
@@ -225,7 +278,7 @@ static void send_one(struct tern_timer *t, void *arg)
     }
     if (r < 0) {
         p->nerrors++;
-        if (r == TERN_E_BAD_LEN && o.df)
+        if (r == TERN_E_BAD_LEN && df)
             fprintf(p->out, "ping: local error: message too long, mtu=%u\n", mtu);
         else
             fprintf(p->out, "ping: sendmsg: %s\n", tern_strerror(r));
@@ -236,6 +289,23 @@ static void send_one(struct tern_timer *t, void *arg)
         finish(p);
     else
         tern_timer_arm(p->loop, &p->linger_timer, now + p->o.linger_us);
+}
+
+/* ping -6: the same schedule; an echo request over IPv6. -M do: never
+ * fragmented (too big for the path MTU is a local error); otherwise the
+ * source fragments (IPv6 has no DF: routers never fragment). */
+static void send_one6(struct tern_ping *p, uint16_t seq, uint64_t now)
+{
+    int pm = tern_pmtu6_get(p->stack, &p->o.dst6);
+    uint16_t mtu = pm > 0 ? (uint16_t)pm : 0;
+    struct tern_ip6_out o = {.src = p->o.src6, .dst = p->o.dst6, .hop_limit = p->o.ttl,
+                             .oif = tern_ipv6_is_link_local(&p->o.dst6) ||
+                                            tern_ipv6_is_multicast(&p->o.dst6)
+                                        ? p->o.oif6
+                                        : -1,
+                             .dontfrag = p->o.pmtu == TERN_PMTU_DO};
+    int r = tern_echo6_send(p->stack, &o, (uint16_t)p->id, seq, p->data, p->o.size);
+    after_send(p, r, o.dontfrag, mtu, now);
 }
 
 static void linger_done(struct tern_timer *t, void *arg)
@@ -330,9 +400,13 @@ struct tern_ping *ping_start(struct tern_stack *s, struct tern_loop *loop,
         p->o.interval_us = 10000; /* iputils: as fast as replies come, or 100 a second */
     if (p->o.flood && p->o.interval_us < TERN_PING_FLOOD_MIN_US)
         p->o.interval_us = TERN_PING_FLOOD_MIN_US;
-    char a[16];
-    fprintf(out, "PING %s (%s) %u(%u) bytes of data.\n", p->o.dst_name, tern_ipv4_ntoa(o->dst, a),
-            o->size, o->size + TERN_ICMP_HLEN + TERN_IPV4_HLEN_MIN);
+    char a[TERN_IPV6_ADDRSTRLEN];
+    if (o->v6) /* iputils' ping6 header */
+        fprintf(out, "PING %s(%s) %u data bytes\n", p->o.dst_name, tern_ipv6_ntoa(&o->dst6, a),
+                o->size);
+    else
+        fprintf(out, "PING %s (%s) %u(%u) bytes of data.\n", p->o.dst_name,
+                tern_ipv4_ntoa(o->dst, a), o->size, o->size + TERN_ICMP_HLEN + TERN_IPV4_HLEN_MIN);
     p->start_us = tern_loop_now(loop);
     tern_timer_arm(loop, &p->send_timer, p->start_us);
     if (p->o.deadline_us)

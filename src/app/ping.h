@@ -15,6 +15,8 @@
 
 #include "tern/loop.h"
 #include "tern/stack.h"
+#include "tern/stack6.h"
+#include "tern/wire/icmpv6.h"
 
 enum tern_pmtudisc {
     TERN_PMTU_WANT = 0, /* DF when the datagram fits the MTU, else fragment (Linux default) */
@@ -43,6 +45,10 @@ struct tern_ping_opts {
                                * after interval_us (default 10 ms), never sooner than
                                * TERN_PING_FLOOD_MIN_US after the previous */
     uint32_t src;             /* -I: source address, 0 = the interface's */
+    /* IPv6 (ping -6, iputils' ping6 output): dst6/src6 in place of dst/src */
+    bool v6;
+    struct tern_ipv6_addr dst6, src6; /* src6 :: = chosen */
+    int oif6;                 /* interface for link-local/multicast destinations */
 };
 
 #define TERN_PING_FLOOD_MIN_US 1000 /* flood: at most 1000 requests a second */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ip6_impl.h"
 #include "core/mcast.h"
 #include "core/nat.h"
 #include "dev/frame.h"
@@ -58,6 +59,9 @@ void tern_config_defaults(struct tern_config *cfg)
     cfg->pmtu_max = 64;
     cfg->pmtu_timeout_us = 600ull * 1000000;
     cfg->mcast_groups = 32;
+    cfg->ipv6 = false;
+    cfg->ipv6_eui64 = false;
+    cfg->ipv6_dad_transmits = 1;
 }
 
 static bool config_valid(const struct tern_config *c)
@@ -121,7 +125,7 @@ struct tern_stack *tern_stack_new(const struct tern_config *cfg, struct tern_loo
     s->lq.buf = malloc(TERN_LOOPQ_BYTES);
     if (!s->reasm || !s->txbuf || !s->icmpbuf || !s->lq.buf || pmtu_init(s) < 0 ||
         arp_init(s) < 0 || mcast_init(s) < 0 || sock_init(s) < 0 || udp_init(s) < 0 ||
-        tcp_init(s) < 0) {
+        tcp_init(s) < 0 || (cfg->ipv6 && ip6_init(s) < 0)) {
         tern_stack_free(s);
         return NULL;
     }
@@ -150,6 +154,7 @@ void tern_stack_free(struct tern_stack *s)
             tern_device_set_rx(ifc->dev, NULL, NULL);
     }
     arp_probe_fini(s);
+    ip6_fini(s);
     nat_stack_free(s);
     arp_free(s);
     route_free(s);
@@ -180,6 +185,12 @@ void stack_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m)
     m->reasm_datagrams = ip_reasm_datagrams_held(s->reasm);
     m->loop_queued = s->lq.count;
     m->sockets = s->sock_count;
+    if (s->v6) { /* the IPv6 tables count with their IPv4 twins */
+        m->arp_entries += s->v6->nd_count;
+        m->arp_queued += nd6_queued(s);
+        m->reasm_bytes += ip_reasm_bytes_held(s->v6->reasm);
+        m->reasm_datagrams += ip_reasm_datagrams_held(s->v6->reasm);
+    }
     tcp_mem_usage(s, m);
 }
 
@@ -231,10 +242,16 @@ static void eth_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_
     }
     bool bcast = tern_eth_is_broadcast(eth.dst);
     bool mcast = !bcast && tern_eth_is_multicast(eth.dst);
-    /* Unicast to us, broadcast, or a group joined on this interface (RFC
-     * 1112 s6.4 mapping; igmp.c): other groups' frames are dropped. */
+    /* Unicast to us, broadcast, a group joined on this interface (RFC 1112
+     * s6.4 mapping; igmp.c) or, for IPv6, a group the NDP listens to
+     * (ip6_mcast_mac_listening): other groups' frames are dropped. */
     if (mcast) {
-        if (eth.ethertype != TERN_ETHERTYPE_IPV4 || !mcast_mac_wanted(s, ifc->index, eth.dst)) {
+        bool want = false;
+        if (eth.ethertype == TERN_ETHERTYPE_IPV4)
+            want = mcast_mac_wanted(s, ifc->index, eth.dst);
+        else if (eth.ethertype == TERN_ETHERTYPE_IPV6)
+            want = s->v6 && ip6_mcast_mac_listening(s, ifc->index, eth.dst);
+        if (!want) {
             s->stats.eth.drop_not_for_us++;
             return;
         }
@@ -251,6 +268,13 @@ static void eth_input(struct tern_stack *s, struct tern_iface *ifc, const uint8_
         break;
     case TERN_ETHERTYPE_ARP:
         arp_input(s, ifc, p, n, now);
+        break;
+    case TERN_ETHERTYPE_IPV6:
+        if (!s->v6) {
+            s->stats.eth.drop_unknown_type++;
+            break;
+        }
+        ipv6_input(s, ifc, p, n, bcast, now);
         break;
     default:
         s->stats.eth.drop_unknown_type++;
@@ -382,6 +406,8 @@ int tern_stack_add_iface(struct tern_stack *s, struct tern_device *dev,
         if (tern_eth_is_multicast(ifc->mac) || tern_eth_is_zero(ifc->mac))
             return TERN_E_INVAL;
         int rc = arp_grow_queue(s, mtu);
+        if (rc == TERN_OK && s->v6)
+            rc = nd6_grow_queue(s, mtu);
         if (rc < 0)
             return rc;
     }
@@ -411,6 +437,8 @@ int tern_iface_set_up(struct tern_stack *s, int ifindex, bool up)
     } else {
         arp_flush_iface(s, ifc);
     }
+    if (s->v6)
+        ip6_iface_up(s, ifc, up, tern_loop_now(s->loop));
     return TERN_OK;
 }
 

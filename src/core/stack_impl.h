@@ -230,6 +230,7 @@ struct tern_stack {
     uint32_t nat_ext[TERN_MAX_IFACES]; /* external address per NAT interface, 0 = its own */
     struct tern_timer nat_timer;
     struct mcast *mc;         /* igmp.c: group tables (core/mcast.h) */
+    struct ip6_state *v6;     /* IPv6 (ip6_impl.h): NULL unless cfg.ipv6 */
 };
 
 /* A received datagram as the layers above IP see it. */

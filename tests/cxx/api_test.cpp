@@ -21,6 +21,7 @@
 #include <tern/print.h>
 #include <tern/socket.h>
 #include <tern/stack.h>
+#include <tern/stack6.h>
 #include <tern/version.h>
 #include <tern/wire/arp.h>
 #include <tern/wire/bytes.h>

@@ -11,7 +11,8 @@
 #       script defines it, runs first (KEEP=1 copies it to /tmp/NAME_keep first).
 #   peer_netns NS...
 #       Creates each namespace with its loopback up (exit 1 on failure);
-#       the first one becomes $ns, which inns uses.
+#       the first one ever made becomes $ns (which inns uses) unless the
+#       script set $ns itself.
 #   ok NAME / nok NAME / check NAME CMD...
 #       TAP-style result lines; nok also sets peer_failed=1.
 #   inns CMD...   runs CMD in $ns.
@@ -79,5 +80,5 @@ peer_netns() {
         peer_ns_list+=("$n")
         ip -n "$n" link set lo up
     done
-    ns=${peer_ns_list[0]}
+    ns=${ns:-${peer_ns_list[0]}}
 }
