@@ -57,6 +57,10 @@ static void keep_save(struct tcp_rack_keep *k, const struct tern_rack *r)
     k->dsack_round_valid = r->dsack_round_valid;
 }
 
+/* The transmission orders (tcp_rack.c order_of) are not kept: the block
+ * goes only when nothing is outstanding, so every later (re)transmission
+ * follows RACK.xmit_ts's segment; tcp_rack_init's xmit_order 0 and the
+ * orders counted again from 1 say so, also when the time stamps tie. */
 static void keep_load(struct tern_rack *r, const struct tcp_rack_keep *k)
 {
     r->xmit_ts = k->xmit_ts;

@@ -55,12 +55,69 @@ uint32_t tcp_rack_start(const struct tern_rack *r, uint32_t i)
     return i == 0 ? r->una : at(r, i - 1)->end;
 }
 
-/* Entry i absorbs entry i + 1. */
+/* Transmission order. RFC 8985 s6.2 step 2's RACK_sent_after(t1, seq1,
+ * t2, seq2) breaks a tie of equal transmit times by sequence number: the
+ * segments of one send (a TSO burst) share a time stamp and leave in
+ * sequence order. A retransmission does not: in one clock tick it can
+ * follow new data of higher sequence numbers (an ACK releases new data, a
+ * later ACK handled in the same tick marks a hole lost), and a clock as
+ * coarse as a virtual loop's microsecond puts whole bursts in one tick.
+ * Ordered by sequence, that retransmission looks sent before the new data,
+ * and the SACK of the new data marks it lost again one RTT later: a
+ * spurious second retransmission and a D-SACK. What RACK asks is which
+ * segment was sent most recently (s6.1 RACK.xmit_ts, "the most recently
+ * delivered segment"; s3.3 "a segment sent after it"), so a tie of equal
+ * times is broken by the order of transmission: a counter given at each
+ * (re)transmission (append, tcp_rack_on_send), compared modulo 2^24 -
+ * exact, since a tie only ever compares transmissions of one tick - and
+ * by sequence number only within one transmission (an entry holds the
+ * segments of one send, in sequence order). */
+static uint32_t order_of(const struct tern_rack_seg *e)
+{
+    return e->flags >> TERN_RACK_ORDER_SHIFT;
+}
+
+static void set_order(struct tern_rack_seg *e, uint32_t o)
+{
+    e->flags = (e->flags & TERN_RACK_MARKS) | (o << TERN_RACK_ORDER_SHIFT);
+}
+
+static uint32_t next_order(struct tern_rack *r)
+{
+    r->tx_order = (r->tx_order + 1) & TERN_RACK_ORDER_MASK;
+    return r->tx_order;
+}
+
+/* o1 given after o2 (modulo 2^24). */
+static bool order_after(uint32_t o1, uint32_t o2)
+{
+    uint32_t d = (o1 - o2) & TERN_RACK_ORDER_MASK;
+    return d != 0 && d <= TERN_RACK_ORDER_MASK / 2;
+}
+
+/* RACK_sent_after(t1, seq1, t2, seq2) (RFC 8985 s6.2 step 2), a tie of
+ * equal times broken by transmission order first (above). */
+static bool sent_after(uint64_t t1, uint32_t o1, uint32_t seq1, uint64_t t2, uint32_t o2,
+                       uint32_t seq2)
+{
+    if (t1 != t2)
+        return t1 > t2;
+    if (o1 != o2)
+        return order_after(o1, o2);
+    return tern_seq_gt(seq1, seq2);
+}
+
+/* Entry i absorbs entry i + 1. The merged entry takes the later
+ * transmission's time and order (the merging DEVIATION, tcp_rack.h). */
 static void merge_pair(struct tern_rack *r, uint32_t i)
 {
     struct tern_rack_seg *a = at(r, i), *b = at(r, i + 1);
     uint32_t keep = (a->flags & b->flags) & (TERN_RACK_SACKED | TERN_RACK_LOST);
+    uint32_t o = order_of(a);
+    if (sent_after(b->xmit_ts, order_of(b), b->end, a->xmit_ts, o, a->end))
+        o = order_of(b);
     a->flags = keep | ((a->flags | b->flags) & (TERN_RACK_RETRANS | TERN_RACK_WAS_SACKED));
+    set_order(a, o);
     if (b->xmit_ts > a->xmit_ts)
         a->xmit_ts = b->xmit_ts;
     a->end = b->end;
@@ -80,7 +137,7 @@ static void make_room(struct tern_rack *r)
         return;
     }
     for (uint32_t i = r->n - 1; i-- > 0;) {
-        if (at(r, i)->flags == at(r, i + 1)->flags) {
+        if (((at(r, i)->flags ^ at(r, i + 1)->flags) & TERN_RACK_MARKS) == 0) {
             merge_pair(r, i);
             return;
         }
@@ -127,7 +184,10 @@ static void append(struct tern_rack *r, uint32_t end, uint64_t now)
     if (r->n) {
         struct tern_rack_seg *last = at(r, r->n - 1);
         bool full = !r->smss || (last->end - tcp_rack_start(r, r->n - 1)) % r->smss == 0;
-        if (last->xmit_ts == now && last->flags == 0 && full) {
+        /* Joined only when nothing was (re)sent since: the entry is one
+         * transmission, in sequence order (order_of). */
+        if (last->xmit_ts == now && (last->flags & TERN_RACK_MARKS) == 0 &&
+            order_of(last) == r->tx_order && full) {
             last->end = end;
             r->snd_max = end;
             return;
@@ -138,6 +198,7 @@ static void append(struct tern_rack *r, uint32_t end, uint64_t now)
     e->xmit_ts = now;
     e->end = end;
     e->flags = 0;
+    set_order(e, next_order(r));
     r->n++;
     r->snd_max = end;
 }
@@ -159,16 +220,11 @@ void tcp_rack_on_send(struct tern_rack *r, uint32_t seq, uint32_t end, uint64_t 
             struct tern_rack_seg *e = at(r, i);
             e->xmit_ts = now;
             e->flags = (e->flags & ~(uint32_t)TERN_RACK_LOST) | TERN_RACK_RETRANS;
+            set_order(e, next_order(r));
         }
     }
     if (tern_seq_gt(end, old_max))
         append(r, end, now);
-}
-
-/* RACK_sent_after(t1, seq1, t2, seq2) (RFC 8985 s6.2 step 2). */
-static bool sent_after(uint64_t t1, uint32_t seq1, uint64_t t2, uint32_t seq2)
-{
-    return t1 > t2 || (t1 == t2 && tern_seq_gt(seq1, seq2));
 }
 
 /* One segment [., end) newly delivered: s6.2 steps 2 and 3. */
@@ -202,8 +258,10 @@ static void delivered(struct tern_rack *r, const struct tern_rack_seg *e, uint32
         r->rtt = rtt;
         if (!rtx && (!r->min_rtt || rtt < r->min_rtt)) /* step 1 (DEVIATION: not windowed) */
             r->min_rtt = rtt ? rtt : 1;
-        if (!r->have_xmit || sent_after(e->xmit_ts, end, r->xmit_ts, r->end_seq)) {
+        if (!r->have_xmit ||
+            sent_after(e->xmit_ts, order_of(e), end, r->xmit_ts, r->xmit_order, r->end_seq)) {
             r->xmit_ts = e->xmit_ts;
+            r->xmit_order = order_of(e);
             r->end_seq = end;
             r->have_xmit = true;
         }
@@ -360,7 +418,7 @@ uint64_t tcp_rack_detect_loss(struct tern_rack *r, uint64_t now, uint64_t reo_wn
         struct tern_rack_seg *e = at(r, i);
         if (e->flags & (TERN_RACK_SACKED | TERN_RACK_LOST))
             continue;
-        if (!sent_after(r->xmit_ts, r->end_seq, e->xmit_ts, e->end))
+        if (!sent_after(r->xmit_ts, r->xmit_order, r->end_seq, e->xmit_ts, order_of(e), e->end))
             continue;
         uint64_t deadline = e->xmit_ts + r->rtt + reo_wnd;
         if (deadline <= now) {

@@ -16,8 +16,8 @@
  * TCB holds them) or allocated once by init; never per segment. An entry is
  * a run of bytes [start, end) with one transmit time and one set of marks;
  * its start is the previous entry's end (the first starts at SND.UNA), so
- * the table always covers [SND.UNA, SND.MAX) exactly. Data sent at the same
- * instant with the same marks shares an entry. When the table is full two
+ * the table always covers [SND.UNA, SND.MAX) exactly. New data sent at the
+ * same instant, with nothing (re)sent in between, shares an entry. When the table is full two
  * adjacent entries are merged: the pair with equal marks nearest the tail,
  * else the last two with the marks ANDed (SACKED/LOST) and the later
  * transmit time kept. DEVIATION (bounded memory): a merged entry looks
@@ -43,12 +43,19 @@ enum {
     TERN_RACK_LOST = 2,    /* marked lost, not retransmitted since */
     TERN_RACK_RETRANS = 4, /* retransmitted at least once (Segment.retransmitted) */
     TERN_RACK_WAS_SACKED = 8, /* SACKed once: kept when an RTO clears SACKED */
+    TERN_RACK_MARKS = 0xff,   /* the mark bits; those above hold the transmission order */
 };
+/* Transmission order (tcp_rack.c order_of): a per-table counter of 24 bits
+ * given at each (re)transmission and kept in the bits of flags above
+ * TERN_RACK_MARKS (the entry stays 16 bytes); it orders the transmissions
+ * made at one instant. */
+#define TERN_RACK_ORDER_SHIFT 8
+#define TERN_RACK_ORDER_MASK 0xffffffu
 
 struct tern_rack_seg {
     uint64_t xmit_ts; /* Segment.xmit_ts: the latest (re)transmission */
     uint32_t end;     /* exclusive; start = previous entry's end */
-    uint32_t flags;
+    uint32_t flags;   /* TERN_RACK_MARKS, and the transmission order above them */
 };
 
 struct tern_rack {
@@ -65,6 +72,8 @@ struct tern_rack {
     bool have_xmit;        /* RACK.xmit_ts / end_seq defined */
     uint64_t xmit_ts;      /* RACK.xmit_ts */
     uint32_t end_seq;      /* RACK.end_seq */
+    uint32_t xmit_order;   /* that segment's transmission order (tcp_rack.c order_of) */
+    uint32_t tx_order;     /* the last transmission order given */
     uint64_t rtt;          /* RACK.rtt */
     uint64_t min_rtt;      /* RACK.min_RTT (0: none yet) */
     bool fack_valid;

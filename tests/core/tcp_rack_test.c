@@ -78,6 +78,62 @@ TEST(tcp_rack_detects_loss_after_the_reordering_window)
     tcp_rack_fini(&r);
 }
 
+/* Equal transmit times are ordered by transmission, not by sequence
+ * (tcp_rack.c order_of; RFC 8985 s6.2 RACK_sent_after asks which was sent
+ * most recently). P1-P3 leave at 0; P2, P3 SACKed at 10000 mark P1 lost;
+ * at 10000 an ACK first releases new data P4 (then a later ACK of the same
+ * tick triggers the retransmission R1 of P1): P4 and R1 share the time
+ * stamp 10000, but R1 left after P4. P4 is SACKed at 20500 with R1 not
+ * yet delivered: RACK.xmit_ts = 10000 = R1's time, and R1 was sent after
+ * P4, so it is not lost - not now, not ever from this delivery (no
+ * deadline, no reordering timer). Ordered by sequence, R1 (below P4)
+ * looked sent before it: deadline 10000 + 10500 + 0 <= 20500, marked lost
+ * and sent a second time. Then the reverse in one tick: R2 of P5 goes
+ * before new data P7; P7's SACK does mark R2 lost, one RTT on. */
+TEST(tcp_rack_same_instant_retransmission_after_new_data_is_not_lost)
+{
+    struct tern_rack r;
+    REQUIRE(tcp_rack_init(&r, g_store, 64, B) == 0);
+    for (int i = 0; i < 3; i++)
+        tcp_rack_on_send(&r, P(i), P(i + 1), 0);
+    ack_with(&r, 10000, B, P(1), P(3), false, P(3));
+    uint32_t lost;
+    tcp_rack_detect_loss(&r, 10000, tcp_rack_reo_wnd(&r, 10000, true, 2, 3), &lost);
+    CHECK_EQ(lost, 1);
+    CHECK(lost_at(&r, P(0)));
+    tcp_rack_on_send(&r, P(3), P(4), 10000); /* P4, new */
+    tcp_rack_on_send(&r, P(0), P(1), 10000); /* R1, same microsecond, after P4 */
+    CHECK(!tcp_rack_any_lost(&r));
+    ack_with(&r, 20500, B, P(1), P(4), false, P(4)); /* P4 SACKed */
+    CHECK_EQ(r.xmit_ts, 10000);
+    CHECK_EQ(r.end_seq, P(4));
+    CHECK_EQ(r.rtt, 10500);
+    CHECK_EQ(tcp_rack_detect_loss(&r, 20500, 0, &lost), 0);
+    CHECK_EQ(lost, 0);
+    CHECK(!tcp_rack_any_lost(&r));
+    CHECK_EQ(tcp_rack_detect_loss(&r, 1000000, 0, &lost), 0); /* nor later */
+    CHECK_EQ(lost, 0);
+    /* R1 delivered: cumulative ACK to P4's end. */
+    ack_with(&r, 20600, P(4), P(4), P(4), false, P(4));
+    CHECK_EQ(tcp_rack_count(&r), 0);
+    /* The reverse order in one tick: P5 new at 30000, lost; at 40000 its
+     * retransmission R2 goes first, then new data P7. */
+    tcp_rack_on_send(&r, P(4), P(5), 30000);
+    tcp_rack_on_send(&r, P(5), P(6), 30000);
+    ack_with(&r, 40000, P(4), P(5), P(6), false, P(6)); /* P6 SACKed, not P5 */
+    tcp_rack_detect_loss(&r, 40000, 0, &lost);
+    CHECK_EQ(lost, 1);
+    tcp_rack_on_send(&r, P(4), P(5), 40000); /* R2 */
+    tcp_rack_on_send(&r, P(6), P(7), 40000); /* P7, after R2 */
+    ack_with(&r, 50000, P(4), P(5), P(7), false, P(7)); /* P7 SACKed, R2 not */
+    CHECK_EQ(r.xmit_ts, 40000);
+    CHECK_EQ(r.end_seq, P(7));
+    CHECK_EQ(tcp_rack_detect_loss(&r, 50000, 0, &lost), 0);
+    CHECK_EQ(lost, 1); /* R2 was sent before P7: lost (s3.3.3) */
+    CHECK(lost_at(&r, P(4)));
+    tcp_rack_fini(&r);
+}
+
 /* The lost retransmission RFC 6675 cannot see (RFC 8985 s2.2 / s3.3.3):
  * P1 lost, marked, retransmitted at t=20000 (R1); P4 new at 20100; P4 SACKed
  * at 30100 while R1 is not: R1 was sent before P4, deadline 20000 + 10000 +

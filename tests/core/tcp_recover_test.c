@@ -167,3 +167,73 @@ TEST(tcp_recover_rto_go_back_n_skips_sacked_and_counts_them_out)
     tern_sock_close(l);
     world_end(w);
 }
+
+/* One loss, one retransmission, when the retransmission leaves in the same
+ * microsecond as new data of higher sequence numbers sent just before it
+ * (RFC 8985 s6.2 RACK_sent_after; tcp_rack.c order_of). Ten segments go
+ * at T0; at T1 = T0 + 10 ms the ACK of segment 0 releases new data (slow
+ * start), then SACKs of segments 2-4 - in the same instant - start
+ * recovery and retransmit segment 1 (R1). At T1 + 10.5 ms a SACK covers
+ * 2 up to the first new segment sent before R1, R1 not yet delivered:
+ * RACK.xmit_ts is T1, R1's own time. R1 left after that new segment, so
+ * it is not overdue; ordered by sequence it looked sent first and was
+ * retransmitted again (a second retransmission of one loss, then a
+ * D-SACK from the peer). */
+TEST(tcp_recover_same_instant_retransmission_after_new_data_sent_once)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, 0, &l);
+    REQUIRE(sk != NULL);
+    struct tcp_cb *cb = tcp_cb_of(sk);
+    REQUIRE(cb->rack_on);
+#define SEG(k) (ISS + 1 + (uint32_t)(k) * MSS)
+    static uint8_t data[20 * MSS];
+    CHECK_EQ(tern_sock_send(sk, data, sizeof data, 0), (ssize_t)sizeof data);
+    struct tern_tcp_repr r;
+    int n = 0;
+    while (wt_pop(w, &r))
+        n++;
+    CHECK_EQ(n, 10); /* IW10 at T0 */
+    world_run(w, 10000);
+    CHECK_EQ(world_pending_ip(w), 0);
+    /* T1: segment 0 acknowledged, then segments 2, 2-3, 2-4 SACKed. */
+    struct tern_tcp_repr a = sack_ack(SEG(1), 0, NULL);
+    wt_inject(w, &a);
+    for (uint32_t k = 1; k <= 3; k++) {
+        uint32_t lr[2] = {SEG(2), SEG(2 + k)};
+        a = sack_ack(SEG(1), 1, lr);
+        wt_inject(w, &a);
+    }
+    /* What left at T1, in order: new data first, then R1. */
+    uint32_t new_before = 0, rtx = 0;
+    while (wt_pop(w, &r)) {
+        if (r.seq == SEG(1)) {
+            rtx++;
+        } else if (!rtx && !new_before) {
+            CHECK(tern_seq_geq(r.seq, SEG(10)));
+            new_before = r.seq + (uint32_t)r.payload_len;
+        }
+    }
+    CHECK_EQ(rtx, 1);
+    REQUIRE(new_before != 0); /* the premise: new data went before R1 */
+    CHECK(cb->cold && cb->cold->sb.in_recovery);
+    /* T1 + 10.5 ms: everything from segment 2 to that new data SACKed. */
+    world_run(w, 10500);
+    uint32_t lr[2] = {SEG(2), new_before};
+    a = sack_ack(SEG(1), 1, lr);
+    wt_inject(w, &a);
+    world_run(w, 1000);
+    while (wt_pop(w, &r))
+        CHECK(r.seq != SEG(1)); /* R1 is not marked lost again */
+    CHECK_EQ(cb->retransmits, 1);
+    /* R1 arrives: everything sent is acknowledged; still one retransmission. */
+    a = sack_ack(cb->snd_max, 0, NULL);
+    wt_inject(w, &a);
+    CHECK_EQ(cb->retransmits, 1);
+    CHECK_EQ(tern_stack_stats(w->s)->tcp.retransmits, 1);
+#undef SEG
+    world_drain(w);
+    tern_sock_abort(sk);
+    tern_sock_close(l);
+    world_end(w);
+}
