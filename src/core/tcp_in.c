@@ -398,6 +398,25 @@ static bool take_fin(struct tcp_cb *cb, uint64_t now)
     return true;
 }
 
+/* RFC 2883 s4: data we already have (a spurious retransmission, or an
+ * original that lost a race with its retransmission) is reported by a
+ * D-SACK block below the cumulative ACK of the ACK a not-acceptable
+ * segment gets, so the sender can tell (RFC 8985 s6.2 step 4). Both
+ * not-acceptable paths use it: the sequence check, and PAWS (RFC 7323
+ * s5.3 R1 - the late original carries the older TSval). No cold block:
+ * unreported. */
+static void note_dsack(struct tcp_cb *cb, const struct tern_tcp_repr *seg)
+{
+    uint32_t dend = seg->seq + (uint32_t)seg->payload_len;
+    struct tcp_cold *c = NULL;
+    if (seg->payload_len && cb->sack_ok && cb->rings && tern_seq_leq(dend, cb->rcv_nxt) &&
+        tern_seq_gt(seg->seq, cb->irs) && (c = tcp_cold_get(cb))) {
+        c->ooo.dsack.left = seg->seq;
+        c->ooo.dsack.right = dend;
+        c->ooo.dsack_pending = true;
+    }
+}
+
 void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
                               uint64_t now)
 {
@@ -430,6 +449,7 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
     if (cb->ts_ok && seg->opts.has_ts && !rst && tern_seq_lt(seg->opts.ts_val, cb->ts_recent) &&
         now - cb->ts_recent_at <= TCP_PAWS_IDLE_US) {
         s->stats.tcp.paws_drops++;
+        note_dsack(cb, seg); /* R1: "not acceptable", as below */
         tcp_send_ack(cb, now);
         return;
     }
@@ -438,18 +458,7 @@ void tcp_established_input(struct tcp_cb *cb, const struct tern_tcp_repr *seg,
         if (!rst) {
             if (cb->state == TCP_TIME_WAIT && fin) /* s3.10.7.4 eighth: restart 2MSL */
                 tcp_deadline(cb, &cb->t_2msl, now + 2 * s->cfg.tcp_msl_us);
-            /* RFC 2883 s4: data we already have (a spurious retransmission,
-             * or an original that lost a race with its retransmission) is
-             * reported by a D-SACK block below the cumulative ACK, so the
-             * sender can tell (RFC 8985 s6.2 step 4). */
-            uint32_t dend = seg->seq + (uint32_t)seg->payload_len;
-            struct tcp_cold *c = NULL;
-            if (seg->payload_len && cb->sack_ok && cb->rings && tern_seq_leq(dend, cb->rcv_nxt) &&
-                tern_seq_gt(seg->seq, cb->irs) && (c = tcp_cold_get(cb))) { /* else unreported */
-                c->ooo.dsack.left = seg->seq;
-                c->ooo.dsack.right = dend;
-                c->ooo.dsack_pending = true;
-            }
+            note_dsack(cb, seg);
             tcp_send_ack(cb, now); /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
         }
         return; /* an out-of-window RST is dropped silently (RFC 5961 s3.2) */

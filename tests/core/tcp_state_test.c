@@ -415,3 +415,51 @@ TEST(attack_28_bad_flag_combinations_change_nothing)
     CHECK_EQ(tern_stack_stats(w->s)->tcp.drop_bad, 8);
     wt_finish(w, sk, l);
 }
+
+/* RFC 7323 s5.3 R1 makes a segment that fails PAWS "not acceptable", and
+ * RFC 2883 s4 reports data we already have with a D-SACK block: an
+ * original that arrives after its retransmission (it carries the older
+ * TSval, so PAWS drops it) is reported like any other duplicate, so the
+ * sender's RACK sees the reordering (RFC 8985 s6.2 step 4). Data beyond
+ * RCV.NXT that fails PAWS is not ours yet: no D-SACK for it. */
+TEST(tcp_paws_dropped_duplicate_gets_a_dsack)
+{
+    struct world *w = world_new(NULL);
+    struct tern_sock *l, *sk = wt_establish(w, WT_TS, &l);
+    REQUIRE(sk != NULL);
+    /* The retransmission (TSval 110) arrives first and is taken. */
+    struct tern_tcp_repr d = wt_peer(P_ISN + 1, ISS + 1, ACKF, 1000);
+    d.opts.has_ts = true;
+    d.opts.ts_val = 110;
+    d.payload = (const uint8_t *)"abcdefgh";
+    d.payload_len = 8;
+    wt_inject(w, &d);
+    world_run(w, 100000);
+    struct tern_tcp_repr a;
+    while (wt_pop(w, &a))
+        ;
+    CHECK_EQ(tcp_cb_of(sk)->rcv_nxt, P_ISN + 9);
+    /* Then the delayed original, with its older TSval. */
+    d.opts.ts_val = 105;
+    wt_inject(w, &d);
+    REQUIRE(wt_pop(w, &a));
+    CHECK_EQ(tern_stack_stats(w->s)->tcp.paws_drops, 1);
+    CHECK_EQ(a.ack, P_ISN + 9);
+    CHECK_EQ(a.opts.sack_count, 1);
+    CHECK_EQ(a.opts.sack[0].left, P_ISN + 1);
+    CHECK_EQ(a.opts.sack[0].right, P_ISN + 9);
+    /* An old segment beyond RCV.NXT: dropped by PAWS, not D-SACKed. */
+    struct tern_tcp_repr e = wt_peer(P_ISN + 9, ISS + 1, ACKF, 1000);
+    e.opts.has_ts = true;
+    e.opts.ts_val = 104;
+    e.payload = (const uint8_t *)"xyz";
+    e.payload_len = 3;
+    wt_inject(w, &e);
+    REQUIRE(wt_pop(w, &a));
+    CHECK_EQ(tern_stack_stats(w->s)->tcp.paws_drops, 2);
+    CHECK_EQ(a.ack, P_ISN + 9);
+    CHECK_EQ(a.opts.sack_count, 0);
+    char got[16];
+    CHECK_EQ(tern_sock_recv(sk, got, sizeof got, 0), 8);
+    wt_finish(w, sk, l);
+}
