@@ -66,11 +66,12 @@ struct tern_cubic {
     uint64_t t_epoch_us;   /* t_epoch */
     uint64_t w_est_fp;     /* W_est in bytes, 16 fraction bits (up to 2^46) */
     uint32_t grow_frac;    /* fraction (1/65536 byte) of cwnd growth carried over */
-    bool epoch_valid;      /* a congestion avoidance stage has started */
-    bool have_w_max;       /* W_max holds the window of a congestion event */
-    bool after_rto;        /* next stage is the first after a timeout (s4.8) */
-    bool alpha_one;        /* alpha_cubic raised to 1 (s4.3) */
-    bool fast_convergence; /* s4.7, on by default */
+    /* One-bit flags: the struct is 40 bytes, not 48 (every TCB holds one). */
+    bool epoch_valid : 1;      /* a congestion avoidance stage has started */
+    bool have_w_max : 1;       /* W_max holds the window of a congestion event */
+    bool after_rto : 1;        /* next stage is the first after a timeout (s4.8) */
+    bool alpha_one : 1;        /* alpha_cubic raised to 1 (s4.3) */
+    bool fast_convergence : 1; /* s4.7, on by default */
 };
 
 struct tern_cc {
