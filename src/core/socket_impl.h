@@ -57,51 +57,54 @@ struct sock_proto_ops {
 };
 
 struct tern_sock {
+    /* Pointers and sizes first, then 32-bit fields, then bytes and flags:
+     * no padding holes (168 -> 160 bytes with the flags as bits). */
     struct tern_stack *s;
     const struct sock_proto_ops *ops;
-    enum tern_sock_type type;
-    uint8_t proto;
-    bool used;
-    bool app_closed;   /* the app called close/abort: no more notifications */
-    bool bound, connected, listening;
-    bool conn_autobound; /* port chosen by connect: may share it by 4-tuple */
-    bool shut_rd, shut_wr;
-    bool in_conn_table;
-    bool autoaddr;     /* local.addr was filled in by connect, not by bind */
-    uint32_t idx;
-    struct tern_sockaddr local, peer;
-    /* port table chains (ports.c) */
-    uint32_t bnext, cnext;
-    /* options */
-    bool reuseaddr, broadcast, privileged, keepalive;
-    int bind_ifindex;  /* -1: any */
-    uint8_t ttl, tos;  /* 0: stack default */
-    uint32_t rcvbuf, sndbuf;
-    /* multicast (igmp.c): options and memberships (NULL until the first join) */
-    uint8_t mc_ttl;
-    bool mc_loop, mc_all;
-    int mc_ifindex;    /* IP_MULTICAST_IF; -1: by route */
-    uint8_t n_mc;
+    void *pcb;         /* the protocol's part: TCP's TCB, UDP's struct udp_sock */
+    /* multicast (igmp.c): memberships (NULL until the first join); the
+     * options are below (mc_ifindex, mc_ttl, mc_loop, mc_all, n_mc) */
     struct sock_mc *mc;
-    int so_error;      /* pending error (negative enum tern_err) or 0 */
-    /* notifications */
+    /* notifications (with interest, nlist, tx_deferred, nprev, nnext) */
     tern_sock_fn fn;
     void *ctx;
-    unsigned interest;
-    uint8_t nlist;     /* 0 none, 1 notify list, 2 run list */
-    bool tx_deferred;  /* on the stack's tx_defer list (sock_defer_tx) */
-    uint32_t nprev, nnext;
-    /* data */
-    void *pcb;         /* the protocol's part: TCP's TCB, UDP's struct udp_sock */
     /* A read waiting in the application's buffer (tern_sock_recv_post):
      * rd_got bytes of it hold in-order data not yet returned by a recv;
      * rd_placed is the current segment's share, in place until the
      * segment is accepted (tcp_in.c). */
     uint8_t *rd_buf;
     size_t rd_len, rd_got;
+    enum tern_sock_type type;
+    uint32_t idx;
+    struct tern_sockaddr local, peer;
+    /* port table chains (ports.c) */
+    uint32_t bnext, cnext;
+    /* options */
+    int bind_ifindex;  /* -1: any */
+    uint32_t rcvbuf, sndbuf;
+    int mc_ifindex;    /* IP_MULTICAST_IF; -1: by route */
+    int so_error;      /* pending error (negative enum tern_err) or 0 */
+    unsigned interest;
+    uint32_t nprev, nnext;
     uint32_t rd_placed;
     uint32_t free_next;
+    uint8_t proto;
+    uint8_t ttl, tos;  /* 0: stack default */
+    uint8_t mc_ttl;
+    uint8_t n_mc;
+    uint8_t nlist;     /* 0 none, 1 notify list, 2 run list */
+    bool used : 1;
+    bool app_closed : 1; /* the app called close/abort: no more notifications */
+    bool bound : 1, connected : 1, listening : 1;
+    bool conn_autobound : 1; /* port chosen by connect: may share it by 4-tuple */
+    bool shut_rd : 1, shut_wr : 1;
+    bool in_conn_table : 1;
+    bool autoaddr : 1; /* local.addr was filled in by connect, not by bind */
+    bool reuseaddr : 1, broadcast : 1, privileged : 1, keepalive : 1;
+    bool mc_loop : 1, mc_all : 1;
+    bool tx_deferred : 1; /* on the stack's tx_defer list (sock_defer_tx) */
 };
+_Static_assert(sizeof(struct tern_sock) <= 160, "struct tern_sock grew: mind the holes");
 
 /* UDP's part of a socket (udp.c), at sk->pcb: a TCP socket carries none. */
 struct udp_sock {

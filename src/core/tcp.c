@@ -43,6 +43,10 @@ int tcp_init(struct tern_stack *s)
     if (!t->cb_chunks)
         return TERN_E_NOMEM;
     tcp_ooo_init(&t->ooo_idle, t->ooo_idle_r, 1, 0);
+    /* The RTO estimator's settings every TCB points at (RFC 6298 with the
+     * stack's minimum, s2.4); fixed for the stack's life. */
+    rtt_cfg_default(&t->rtt_cfg);
+    t->rtt_cfg.min_us = s->cfg.tcp_rto_min_us;
     tcp_tw_init(s);
     tcp_req_init(s);
     s->sock_ops[TERN_SOCK_STREAM] = &tcp_sock_ops;
@@ -106,7 +110,7 @@ struct tcp_cb *tcp_cb_new(struct tern_sock *sk)
     cb->sk = sk;
     sk->pcb = cb;
     cb->state = TCP_CLOSED;
-    cb->parent = cb->qnext = cb->aq_head = cb->aq_tail = SOCK_NIL;
+    cb->parent = cb->qnext = SOCK_NIL; /* the accept queue: tcp_sock.c tcp_listen */
     cb->keepidle_s = TCP_KEEPIDLE_S;
     cb->keepintvl_s = TCP_KEEPINTVL_S;
     cb->keepcnt = TCP_KEEPCNT;
@@ -357,10 +361,7 @@ void tcp_conn_setup(struct tcp_cb *cb)
     cb->rcv_mss = tcp_route_mss(s, sk->peer.addr);
     if (cb->user_mss && cb->user_mss < cb->rcv_mss)
         cb->rcv_mss = cb->user_mss;
-    struct tern_rtt_cfg rc;
-    rtt_cfg_default(&rc);
-    rc.min_us = s->cfg.tcp_rto_min_us;
-    rtt_init(&cb->rtt, &rc);
+    rtt_init(&cb->rtt, &s->tcp->rtt_cfg);
     cb->ts_offset = tcp_ts_offset(s, sk->local.addr, sk->peer.addr, &cb->ts_slot);
     tcp_ts_start(cb, tern_loop_now(s->loop));
 }
@@ -587,6 +588,8 @@ void tcp_check(const struct tcp_cb *cb)
     TERN_ASSERT(cb->on_tw == (st == TCP_TIME_WAIT));
     TERN_ASSERT(!cb->in_synq || (st == TCP_SYN_RECEIVED && cb->parent != SOCK_NIL));
     TERN_ASSERT(sk->listening == (st == TCP_LISTEN));
+    /* A listener's queues share rk's bytes (tcp_impl.h struct tcp_cb). */
+    TERN_ASSERT(st != TCP_LISTEN || (!cb->rack_on && !cb->cold));
     /* Ring lengths <= capacity (ringbuf.h). */
     if (cb->rings) {
         TERN_ASSERT(ringbuf_len(&cb->snd) <= ringbuf_cap(&cb->snd));

@@ -60,15 +60,18 @@ struct tern_cubic {
     uint32_t w_max;        /* W_max */
     uint32_t cwnd_prior;   /* cwnd when ssthresh was last set */
     uint32_t cwnd_epoch;   /* cwnd_epoch */
+    /* K, in 1/1024 s: tcp_cubic.c's icbrt of a value below 2^62 (diff <
+     * 2^30, * 5 * 2^29 / mss), which never exceeds 2^21: 32 bits hold it. */
+    uint32_t k_u;
     uint64_t t_epoch_us;   /* t_epoch */
-    uint64_t k_u;          /* K, in 1/1024 s */
-    uint64_t w_est_fp;     /* W_est in bytes, 16 fraction bits */
+    uint64_t w_est_fp;     /* W_est in bytes, 16 fraction bits (up to 2^46) */
     uint32_t grow_frac;    /* fraction (1/65536 byte) of cwnd growth carried over */
-    bool epoch_valid;      /* a congestion avoidance stage has started */
-    bool have_w_max;       /* W_max holds the window of a congestion event */
-    bool after_rto;        /* next stage is the first after a timeout (s4.8) */
-    bool alpha_one;        /* alpha_cubic raised to 1 (s4.3) */
-    bool fast_convergence; /* s4.7, on by default */
+    /* One-bit flags: the struct is 40 bytes, not 48 (every TCB holds one). */
+    bool epoch_valid : 1;      /* a congestion avoidance stage has started */
+    bool have_w_max : 1;       /* W_max holds the window of a congestion event */
+    bool after_rto : 1;        /* next stage is the first after a timeout (s4.8) */
+    bool alpha_one : 1;        /* alpha_cubic raised to 1 (s4.3) */
+    bool fast_convergence : 1; /* s4.7, on by default */
 };
 
 struct tern_cc {

@@ -77,7 +77,7 @@ uint64_t cubic_w(const struct tern_cc *cc, uint64_t t_us)
 
 uint64_t cubic_k_us(const struct tern_cc *cc)
 {
-    return cc->cubic.k_u * 1000000 / 1024;
+    return (uint64_t)cc->cubic.k_u * 1000000 / 1024;
 }
 
 static void cubic_init(struct tern_cc *cc, uint64_t now_us)
@@ -114,7 +114,7 @@ static void start_epoch(struct tern_cc *cc, uint64_t now_us)
      * windows in bytes: K^3 = diff / (C * MSS) s^3 = diff * 5 * 2^29 / MSS
      * in (1/1024 s)^3. diff < 2^30, so the product stays below 2^62. */
     uint64_t diff = cu->w_max - cc->cwnd;
-    cu->k_u = icbrt(diff * 5 * (UINT64_C(1) << 29) / cc->mss);
+    cu->k_u = (uint32_t)icbrt(diff * 5 * (UINT64_C(1) << 29) / cc->mss); /* <= 2^21 */
 }
 
 static void cubic_on_ack(struct tern_cc *cc, uint32_t acked, uint64_t srtt_us, uint64_t now_us,

@@ -126,6 +126,7 @@ struct tcp_cb {
     bool on_tw : 1;                /* counted in tcp_stack.tw_full */
     uint8_t snd_ws, rcv_ws;
     uint8_t ts_slot;           /* index into tcp_stack.ts_floor */
+    uint8_t keepcnt;           /* TCP_KEEPCNT: 1..127 (tcp_sock.c) */
     uint32_t fin_ooo_seq;      /* a FIN seen beyond a hole */
     /* RFC 9293 s3.3.1 */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
@@ -134,16 +135,31 @@ struct tcp_cb {
     uint32_t ts_recent, ts_offset;
     uint32_t ts_bump;          /* ticks added to the clock so TSvals to the peer never repeat */
     uint32_t placed;           /* payload bytes already in the receive ring (tcp_in.c place_payload) */
-    uint64_t ts_recent_at;
     uint16_t mss, rcv_mss, peer_mss, user_mss;
     uint16_t mss_cap;          /* RFC 1191 frag-needed / RFC 4821 fallback cap (0: none) */
+    uint16_t keepidle_s, keepintvl_s; /* TCP_KEEPIDLE/INTVL: 1..32767 s (tcp_sock.c) */
+    /* RFC 5961 s7 per-connection challenge ACK limit (with chack_start):
+     * never above TCP_CHACK_PER_S (tcp_in.c) */
+    uint16_t chack_count;
+    uint32_t dack_bytes;       /* in-order segments not yet ACKed (delayed ACK) */
+    uint64_t ts_recent_at;
     struct tern_ringbuf snd, rcv;
     /* Loss recovery, SACK scoreboard, RACK table, out-of-order ranges:
      * allocated when first needed, freed when the connection is clean
      * again (tcp_cold.c). NULL on an idle connection. */
     struct tcp_cold *cold;
     struct tcp_undo *undo;     /* a D-SACK undo episode (tcp_recover.c), or NULL */
-    struct tcp_rack_keep rk;   /* RACK's per-connection variables while cold is NULL */
+    /* A listener never sends data or runs RACK (rack_on stays false: set
+     * only by tcp_rec_start after a handshake, on the child) and a
+     * connection never has an accept or SYN queue (tcp_listen sets these
+     * up when the socket enters LISTEN, which only a never-connected
+     * socket may; tcp_check asserts both): the two share the bytes. */
+    union {
+        struct tcp_rack_keep rk; /* RACK's per-connection variables while cold is NULL */
+        struct {                 /* listener (state LISTEN) only */
+            uint32_t aq_head, aq_tail, aq_len, backlog, synq_len;
+        };
+    };
     struct tern_rtt rtt;
     struct tern_cc cc;
     struct tern_recovery rec;
@@ -153,6 +169,7 @@ struct tcp_cb {
      * and sent since recovery began, FlightSize then, and (without SACK)
      * the bytes duplicate ACKs are taken to have delivered. */
     uint32_t prr_delivered, prr_out, prr_recover_fs, prr_dup_est;
+    int soft_err;
     /* timers: one loop timer at the earliest deadline (0 = off) */
     struct tern_timer timer;
     uint64_t t_rtx, t_dack, t_keep, t_2msl, t_persist;
@@ -163,27 +180,23 @@ struct tcp_cb {
     uint64_t last_rx;
     uint64_t data_tx_at;       /* the latest data or FIN segment sent (0: none) */
     uint64_t syn_at;           /* the first SYN (or SYN-ACK) sent: R2 of the open */
-    uint32_t dack_bytes;       /* in-order segments not yet ACKed (delayed ACK) */
-    uint32_t keepidle_s, keepintvl_s, keepcnt;
     uint64_t keep_last;        /* keep-alive timer last started: idle start or last probe */
-    /* RFC 5961 s7 per-connection challenge ACK limit */
-    uint64_t chack_start;
-    uint32_t chack_count;
-    int soft_err;
-    struct route_cache rt;     /* route, next hop, MAC, IP ID counter (route_cache.c) */
+    uint64_t chack_start;      /* RFC 5961 s7: the challenge ACK second began */
     uint64_t rto_at;           /* the last RTO of the current stall (0: none) */
     /* listener / child */
     uint32_t parent;           /* listener's socket index (child not yet accepted) */
     uint32_t qnext;            /* accept queue / SYN queue chain */
-    uint32_t aq_head, aq_tail, aq_len, backlog, synq_len;
+    struct route_cache rt;     /* route, next hop, MAC, IP ID counter (route_cache.c) */
 };
 
 /* The always-present part of a connection. DEVIATION from issue 12's
  * 256-byte goal: the split (tcp_cold.c) took it from 3968 to 760 bytes;
- * the rest is the rings' descriptors (80, reshaped by the chunked rings),
- * the timers (7 deadlines + a 56-byte loop timer), RTT and CUBIC state in
- * 64-bit fields, the route cache (48) - docs/performance.md. */
-_Static_assert(sizeof(struct tcp_cb) <= 768, "struct tcp_cb grew: keep it compact (tcp_cold.c)");
+ * sharing the RTO settings (tern_rtt.cfg), the listener's queues in rk's
+ * bytes, field order and CUBIC's flags as bits, to 664. The rest is the
+ * rings' descriptors (80), the timers (7 deadlines + a 56-byte loop
+ * timer), 64-bit timestamps, RTT and CUBIC state, the route cache (48) -
+ * docs/performance.md. */
+_Static_assert(sizeof(struct tcp_cb) <= 664, "struct tcp_cb grew: keep it compact (tcp_cold.c)");
 
 /* TIME-WAIT as a small record once the socket is let go of (tcp_tw.c):
  * <= 64 bytes. References are index + 1 into tcp_stack.tw_slab (0: none). */
@@ -247,6 +260,7 @@ struct tcp_stack {
     struct tern_timer rq_timer;
     uint32_t force_iss;        /* test hook: next ISN if force_iss_set */
     bool force_iss_set;
+    struct tern_rtt_cfg rtt_cfg; /* every TCB's RTO settings (tcp.c tcp_init) */
     size_t mem_conns;          /* TCBs with rings set up (tcp.c), for tern_stack_mem */
     /* Ring chunks of every connection (ringbuf.c) and the budget's state
      * (tcp.c tcp_mem_*: cfg.tcp_mem_low/pressure/high). */

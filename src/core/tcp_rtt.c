@@ -28,27 +28,27 @@ static uint64_t clamp64(uint64_t v, uint64_t lo, uint64_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-void rtt_init(struct tern_rtt *r, const struct tern_rtt_cfg *cfg)
+void rtt_init(struct tern_rtt *r, struct tern_rtt_cfg *cfg)
 {
-    struct tern_rtt_cfg c = *cfg;
-    c.max_us = clamp64(c.max_us, 1, MAX_TIME_US);
-    c.min_us = clamp64(c.min_us, 1, c.max_us);
-    c.granularity_us = clamp64(c.granularity_us, 1, c.max_us);
+    struct tern_rtt_cfg *c = cfg;
+    c->max_us = clamp64(c->max_us, 1, MAX_TIME_US);
+    c->min_us = clamp64(c->min_us, 1, c->max_us);
+    c->granularity_us = clamp64(c->granularity_us, 1, c->max_us);
     /* RFC 6298 s2.1: "the sender SHOULD set RTO <- 1 second" until a sample. */
-    c.initial_us = clamp64(c.initial_us, c.min_us, c.max_us);
-    *r = (struct tern_rtt){.cfg = c, .rto_us = c.initial_us};
+    c->initial_us = clamp64(c->initial_us, c->min_us, c->max_us);
+    *r = (struct tern_rtt){.cfg = c, .rto_us = c->initial_us};
 }
 
 static void compute_rto(struct tern_rtt *r)
 {
     /* RFC 6298 s2.2/2.3: RTO <- SRTT + max (G, K*RTTVAR), K = 4. */
-    uint64_t g = r->cfg.granularity_us << FP_SHIFT;
+    uint64_t g = r->cfg->granularity_us << FP_SHIFT;
     uint64_t var4 = r->rttvar_fp * 4;
     uint64_t rto_fp = r->srtt_fp + (var4 > g ? var4 : g);
     uint64_t rto = (rto_fp + (1u << FP_SHIFT) - 1) >> FP_SHIFT; /* round up */
     /* s2.4: below the minimum -> rounded up (1 s per the RFC; configurable,
      * DEVIATION when set lower, e.g. Linux's 200 ms). s2.5: a maximum. */
-    r->rto_us = clamp64(rto, r->cfg.min_us, r->cfg.max_us);
+    r->rto_us = clamp64(rto, r->cfg->min_us, r->cfg->max_us);
 }
 
 /* One RFC 6298 update with the gains divided by n (RFC 7323 Appendix G:
@@ -56,8 +56,8 @@ static void compute_rto(struct tern_rtt *r)
  * is plain RFC 6298). */
 static void update(struct tern_rtt *r, uint64_t rtt_us, uint64_t n)
 {
-    if (rtt_us > r->cfg.max_us)
-        rtt_us = r->cfg.max_us;
+    if (rtt_us > r->cfg->max_us)
+        rtt_us = r->cfg->max_us;
     uint64_t rfp = rtt_us << FP_SHIFT;
     if (!r->has_sample) {
         /* s2.2: the first measurement R: SRTT <- R, RTTVAR <- R/2. */
@@ -93,7 +93,7 @@ void rtt_sample(struct tern_rtt *r, uint64_t rtt_us)
 
 uint64_t rtt_rto(const struct tern_rtt *r)
 {
-    uint64_t max = r->cfg.max_us, rto = r->rto_us;
+    uint64_t max = r->cfg->max_us, rto = r->rto_us;
     /* s5.5: RTO <- RTO * 2 per expiry; "the maximum value discussed in
      * (2.5) above may be used to provide an upper bound to this doubling". */
     if (r->backoff >= 63 || rto > (max >> r->backoff))
@@ -122,7 +122,7 @@ void rtt_syn_retransmitted(struct tern_rtt *r)
      * be re-initialized to 3 seconds when data transmission begins". A
      * sample (possible with timestamps) already reflects the path. */
     if (!r->has_sample && r->rto_us < TERN_RTT_SYN_RTO_US)
-        r->rto_us = TERN_RTT_SYN_RTO_US < r->cfg.max_us ? TERN_RTT_SYN_RTO_US : r->cfg.max_us;
+        r->rto_us = TERN_RTT_SYN_RTO_US < r->cfg->max_us ? TERN_RTT_SYN_RTO_US : r->cfg->max_us;
 }
 
 void rtt_on_send(struct tern_rtt *r, uint32_t seq_end, bool retransmission, uint64_t now_us)
@@ -160,7 +160,7 @@ bool rtt_sample_ts(struct tern_rtt *r, uint32_t ts_now, uint32_t tsecr, uint32_t
     if (ticks < 0 || us_per_tick == 0)
         return false;
     uint64_t n = 1;
-    if (r->cfg.per_window && smss > 0) {
+    if (r->cfg->per_window && smss > 0) {
         /* Appendix G: ExpectedSamples = ceiling(FlightSize / (SMSS * 2)). */
         uint64_t seg2 = 2 * (uint64_t)smss;
         n = ((uint64_t)flight + seg2 - 1) / seg2;

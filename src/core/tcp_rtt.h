@@ -39,22 +39,27 @@ struct tern_rtt_cfg {
 void rtt_cfg_default(struct tern_rtt_cfg *cfg);
 
 struct tern_rtt {
-    struct tern_rtt_cfg cfg;
+    /* The settings, shared: a TCB points at its stack's (tcp_stack.rtt_cfg)
+     * rather than carrying a 40-byte copy (issue 12's compact TCB). */
+    const struct tern_rtt_cfg *cfg;
     /* Estimator state in units of 1/256 us (so 7/8 and 3/4 lose almost
      * nothing to truncation); valid once has_sample. */
     uint64_t srtt_fp, rttvar_fp;
     uint64_t rto_us;   /* RTO from the estimator (or initial), before backoff */
     uint32_t backoff;  /* number of doublings since the last valid sample */
+    uint32_t timed_end;  /* Karn: sequence number the ACK must reach (seg end) */
     bool has_sample;
     /* Karn timing (no timestamps): one segment timed at a time. */
     bool timing;
-    uint32_t timed_end;  /* sequence number the ACK must reach (seg end) */
     uint64_t timed_at;   /* when that segment was first sent */
 };
 
-/* Normalises a copy of cfg into r (min >= 1 us, G >= 1 us, max >= min,
- * initial within [min, max]) and starts with RTO = initial. */
-void rtt_init(struct tern_rtt *r, const struct tern_rtt_cfg *cfg);
+/* Normalises *cfg in place (max within [1 us, 2^40 us], min >= 1 us,
+ * G >= 1 us, max >= min, initial within [min, max]: idempotent) and
+ * starts r with RTO = initial. r keeps a pointer to cfg, which must
+ * outlive it and not change while it is in use (a stack's TCBs share
+ * tcp_stack.rtt_cfg). */
+void rtt_init(struct tern_rtt *r, struct tern_rtt_cfg *cfg);
 
 /* One RTT measurement R in microseconds (RFC 6298 s2.2/2.3). Resets the
  * backoff (s5, "collapsing" RTO after a valid sample). Samples above the

@@ -109,6 +109,13 @@ static int tcp_listen(struct tern_sock *sk, int backlog)
         backlog = 1;
     if (backlog > 4096)
         backlog = 4096; /* Linux somaxconn */
+    if (cb->state == TCP_CLOSED) {
+        /* The queues take the bytes of RACK's kept variables (tcp_impl.h
+         * struct tcp_cb), which a listener never uses. */
+        cb->rack_on = false;
+        cb->aq_head = cb->aq_tail = SOCK_NIL;
+        cb->aq_len = cb->synq_len = 0;
+    }
     cb->backlog = (uint32_t)backlog;
     sk->listening = true;
     cb->state = TCP_LISTEN;
@@ -465,15 +472,15 @@ static int tcp_setopt(struct tern_sock *sk, enum tern_sockopt opt, int value)
         if (value < 1 || value > 32767)
             return TERN_E_INVAL;
         if (opt == TERN_TCP_KEEPIDLE)
-            cb->keepidle_s = (uint32_t)value;
+            cb->keepidle_s = (uint16_t)value;
         else
-            cb->keepintvl_s = (uint32_t)value;
+            cb->keepintvl_s = (uint16_t)value;
         tcp_keepalive_retime(cb, opt == TERN_TCP_KEEPIDLE, now);
         return TERN_OK;
     case TERN_TCP_KEEPCNT:
         if (value < 1 || value > 127)
             return TERN_E_INVAL;
-        cb->keepcnt = (uint32_t)value;
+        cb->keepcnt = (uint8_t)value;
         return TERN_OK;
     default:
         return TERN_E_OPNOTSUPP;
