@@ -49,6 +49,8 @@ struct stack_opts {
     struct tern_impair imp;       /* --impair: applied to each direction */
     bool create;                  /* --create: make the --tap/--tun device if missing */
     bool no_offload;              /* --no-offload: plain frames (TERN_TUNTAP_OFFLOAD off) */
+    bool tapped;                  /* a trace wrapper even without --pcap/--trace
+                                   * (--control: `tern dump --control` taps it) */
 };
 
 /* getopt_long option table entries for the stack flags (their `val`s are
@@ -98,6 +100,7 @@ struct tern_env {
     struct tern_device *imp_out, *imp_in; /* --impair's two wrappers (inside dev), or NULL */
     const char *ifname;
     struct tool_dev_gone dev_gone;         /* .gone: the device went away; exit 1 */
+    struct tern_device *trace_dev;         /* the trace wrapper (--pcap, --trace, tap), or NULL */
 };
 
 /* Builds a real loop, the device, the stack, the interface and routes.

@@ -6,6 +6,8 @@
 # --control`, serves every program (they share its stack):
 #   - `tern run -- curl -o F http://LINUX/file`: 4 MB byte-exact from
 #     Linux's python3 http.server (connect, poll, recv; curl's own checks);
+#   - `tern dump --control`: the daemon's frames live (a ping, curl's SYN),
+#     printed and with -w and a filter written to a pcap;
 #   - getaddrinfo of a name goes to the daemon's resolver (`tern serve
 #     --resolver`, dnsmasq in the namespace): curl by name, byte-exact, the
 #     query seen coming from tern's address; an unknown name is EAI_NONAME;
@@ -97,6 +99,31 @@ inns env -u TERN_PRELOAD_ASAN TERN_PRELOAD_LOG=1 "$tern" run --control "$tmp/ctl
 check "TERN_PRELOAD_LOG=1: the shim logs curl's connect and close" \
     bash -c "grep -Eq '^tern-preload\[[0-9]+\]: connect\([0-9]+, $L:8080\)' '$tmp/log.err' &&
              grep -Eq '^tern-preload\[[0-9]+\]: close\([0-9]+\) \(last descriptor\) = 0' '$tmp/log.err'"
+
+# ---- tern dump --control: the daemon's frames, live ----
+# two at once: one prints tcpdump lines, one writes a pcap (-w; tshark
+# reads it below with the others); both stop on SIGINT (started without a
+# shell function in between: $! is tern itself)
+ip netns exec "$ns" "$tern" dump --control "$tmp/ctl" >"$tmp/dump.out" 2>"$tmp/dump.err" &
+dpid=$!
+ip netns exec "$ns" "$tern" dump --control "$tmp/ctl" -w "$tmp/dump.pcap" 'tcp port 8080' >/dev/null 2>"$tmp/dumpw.err" &
+dwpid=$!
+for _ in $(seq 30); do grep -q listening "$tmp/dump.err" && grep -q listening "$tmp/dumpw.err" && break; sleep 0.1; done
+inns ping -c 1 -W 2 $T >/dev/null 2>&1
+trun_plain timeout 20 curl -sS -o /dev/null http://$L:8080/file 2>>"$tmp/curl.err"
+sleep 0.3
+kill -INT $dpid $dwpid
+wait $dpid
+drc=$?
+wait $dwpid
+check "tern dump --control: exit 0 on SIGINT ($drc)" [ $drc -eq 0 ]
+check "tern dump --control: Linux's ping and tern's reply" \
+    bash -c "grep -q 'IP $L > $T: ICMP echo request' '$tmp/dump.out' && grep -q 'IP $T > $L: ICMP echo reply' '$tmp/dump.out'"
+check "tern dump --control: the curl's SYN (tcpdump-style line)" \
+    grep -Eq "IP $T\.[0-9]+ > $L\.8080: Flags \[S\], seq [0-9]+, win [0-9]+, options \[mss" "$tmp/dump.out"
+n=$("$tern" dump "$tmp/dump.pcap" 2>/dev/null | grep -Ec "Flags \[S\.?\]")
+check "tern dump --control -w FILE 'tcp port 8080': a pcap with the SYN and SYN-ACK, no ICMP ($n)" \
+    bash -c "[ $n -eq 2 ] && ! '$tern' dump '$tmp/dump.pcap' 2>/dev/null | grep -q ICMP"
 
 # ---- getaddrinfo through tern's resolver (the daemon's --resolver) ----
 trun_plain timeout 20 curl -sS -o "$tmp/got3" http://files.run.test:8080/file 2>"$tmp/curl3.err"
