@@ -18,7 +18,8 @@
 #   curl              Linux's HTTP client against tern serve --http
 #   traceroute        Linux traceroute through tern router; reference for tern traceroute
 #   libxml2-utils     xmllint, which checks that tern's SVG plots are well-formed XML
-#   iperf3            Linux's iperf3 client and server against tern perf
+#   iperf3            Linux's iperf3 client and server against tern perf (and tern run)
+#   wget              Debian's wget over tern run (tests/scripts/peer_run.sh)
 #   libssl-dev        OpenSSL 3 headers and libraries: libtern-tls.a, the tern command
 #   openssl           the openssl command (s_client, s_server) against tern's TLS
 #   stunnel4          the TLS forwarder tern forward is matched against
@@ -49,6 +50,7 @@ have_cmd curl || need+=(curl)
 have_cmd traceroute || need+=(traceroute)
 have_cmd xmllint || need+=(libxml2-utils)
 have_cmd iperf3 || need+=(iperf3)
+have_cmd wget || need+=(wget)
 [ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 have_cmd openssl || need+=(openssl)
 have_cmd stunnel4 || need+=(stunnel4)

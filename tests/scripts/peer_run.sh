@@ -17,6 +17,9 @@
 #   - `tern run -- nc` <-> Linux nc, 1 MB each way at once, each side
 #     half-closing (shutdown(SHUT_WR) -> FIN), both ends exit 0; and
 #     Linux nc -> `tern run -- nc -l` the same way;
+#   - `tern run -- wget` byte-exact; `tern run -- iperf3 -c` against Linux's
+#     iperf3 -s and Linux's client against `tern run -- iperf3 -s`: both
+#     end with exit 0 and a nonzero rate (printed, not asserted);
 #   - two programs attached to one daemon share its port space: the second
 #     bind to the port the first listens on gets EADDRINUSE;
 #   - `tern ss` shows both programs' sockets while they run; `tern stats`
@@ -36,7 +39,7 @@ cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
 . tests/scripts/lib/peer.sh
 py=/usr/bin/python3
-peer_setup peer_run nc curl tshark sha256sum timeout head dnsmasq $py
+peer_setup peer_run nc curl wget iperf3 tshark sha256sum timeout head dnsmasq $py
 [ -e "$bdir/libtern-preload.so" ] || { echo "not ok - peer_run: $bdir/libtern-preload.so missing"; exit 1; }
 
 ns=tern-run-$$
@@ -261,6 +264,36 @@ check "linux nc -N to tern run -- nc -l -N: exit 0" [ $lrc -eq 0 ]
 check "tern run -- nc -l -N: exit 0" [ $rc -eq 0 ]
 check "tern-run nc -l got linux's 1 MB (sha256 equal)" same "$tmp/b" "$tmp/t2.got"
 check "linux got tern-run nc -l's 1 MB (sha256 equal)" same "$tmp/a" "$tmp/l2.got"
+
+# ---- wget, iperf3 both ways ----
+trun_plain timeout 20 wget -q -O "$tmp/wgot" http://$L:8080/file 2>"$tmp/wget.err"
+rc=$?
+check "tern run -- wget -O F http://LINUX/file: exit 0 ($rc)" [ $rc -eq 0 ]
+check "tern run -- wget: 4 MB byte-exact" same "$tmp/www/file" "$tmp/wgot"
+rate() { # iperf3 -J output: the receiver's bits per second, or 0
+    $py -c "import json,sys; d=json.load(open(sys.argv[1])); print(int(d['end']['sum_received']['bits_per_second']))" "$1" 2>/dev/null || echo 0
+}
+ip netns exec "$ns" timeout 20 iperf3 -s -1 -B $L -p 5201 >"$tmp/iperf_ls.out" 2>&1 &
+ipid=$!
+# (not wait_port: its probe connection would be iperf3 -1's one test)
+for _ in $(seq 30); do inns ss -ltn | grep -q "$L:5201 " && break; sleep 0.1; done
+trun timeout 20 iperf3 -c $L -p 5201 -t 2 -J >"$tmp/iperf_c.json" 2>"$tmp/iperf_c.err"
+rc=$?
+wait $ipid
+r=$(rate "$tmp/iperf_c.json")
+echo "# iperf3 -c over tern -> linux iperf3 -s: $((r / 1000000)) Mbit/s"
+check "tern run -- iperf3 -c LINUX -t 2: exit 0 ($rc), a nonzero rate" [ $rc -eq 0 -a "$r" -gt 0 ]
+trun timeout 20 iperf3 -s -1 -p 5202 >"$tmp/iperf_ts.out" 2>"$tmp/iperf_ts.err" &
+tpid=$!
+wait_listen 5202 || nok "tern run -- iperf3 -s: listening (tern ss -l)"
+inns timeout 20 iperf3 -c $T -p 5202 -t 2 -J >"$tmp/iperf_l.json" 2>"$tmp/iperf_l.err"
+lrc=$?
+wait $tpid
+rc=$?
+r=$(rate "$tmp/iperf_l.json")
+echo "# linux iperf3 -c -> iperf3 -s over tern: $((r / 1000000)) Mbit/s"
+check "linux iperf3 -c -> tern run -- iperf3 -s -1: both exit 0 ($lrc, $rc), a nonzero rate" \
+    [ $lrc -eq 0 -a $rc -eq 0 -a "$r" -gt 0 ]
 
 # ---- UDP through the shim ----
 cat >"$tmp/udp.py" <<'EOF'
