@@ -20,6 +20,8 @@
 #   libxml2-utils     xmllint, which checks that tern's SVG plots are well-formed XML
 #   iperf3            Linux's iperf3 client and server against tern perf (and tern run)
 #   wget              Debian's wget over tern run (tests/scripts/peer_run.sh)
+#   openssh-server    sshd (in the namespace only, its own config) for tern run -- ssh -L
+#   openssh-client    ssh and ssh-keygen over tern run (tests/scripts/peer_run.sh)
 #   libssl-dev        OpenSSL 3 headers and libraries: libtern-tls.a, the tern command
 #   openssl           the openssl command (s_client, s_server) against tern's TLS
 #   stunnel4          the TLS forwarder tern forward is matched against
@@ -51,6 +53,8 @@ have_cmd traceroute || need+=(traceroute)
 have_cmd xmllint || need+=(libxml2-utils)
 have_cmd iperf3 || need+=(iperf3)
 have_cmd wget || need+=(wget)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+have_cmd ssh && have_cmd ssh-keygen || need+=(openssh-client)
 [ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 have_cmd openssl || need+=(openssl)
 have_cmd stunnel4 || need+=(stunnel4)
