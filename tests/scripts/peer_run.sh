@@ -87,7 +87,7 @@ ip netns exec "$ns" dnsmasq --no-daemon -C /dev/null --no-resolv --no-hosts --bi
     --local=/run.test/ --host-record=files.run.test,$L \
     --log-queries --log-facility="$tmp/dnsmasq.log" 2>"$tmp/dnsmasq.stderr" &
 pids+=($!)
-ip netns exec "$ns" "$tern" serve "${topts[@]}" --resolver $L --control "$tmp/ctl" --pcap "$tmp/serve.pcap" --for 60 \
+ip netns exec "$ns" "$tern" serve "${topts[@]}" --resolver $L --control "$tmp/ctl" --pcap "$tmp/serve.pcap" --for 120 \
     >"$tmp/serve.out" 2>"$tmp/serve.err" &
 serve=$!
 pids+=($serve)
