@@ -92,6 +92,7 @@ static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
 static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
 static ssize_t (*real_splice)(int, loff_t *, int, loff_t *, size_t, unsigned);
 static int (*real_poll)(struct pollfd *, nfds_t, int);
+static int (*real_ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
 static int (*real_getaddrinfo)(const char *, const char *, const struct addrinfo *,
                                struct addrinfo **);
 static ssize_t (*real_read_chk)(int, void *, size_t, size_t);
@@ -140,6 +141,7 @@ static void init_real(void)
     real_sendfile = sym("sendfile");
     real_splice = sym("splice");
     real_poll = sym("poll");
+    real_ppoll = sym("ppoll");
     real_getaddrinfo = sym("getaddrinfo");
     real_read_chk = sym("__read_chk");
     real_recv_chk = sym("__recv_chk");
@@ -1638,19 +1640,19 @@ static short ts_revents(struct tsock *t, short events)
     return (short)(re & (events | POLLERR | POLLHUP | POLLNVAL));
 }
 
-SHIM_API int poll(struct pollfd *fds, nfds_t n, int timeout)
+/* poll and ppoll: timeout in ms (< 0: none); ppoll passes its signal mask
+ * on each wait (pp). */
+static int poll_exact(struct pollfd *fds, nfds_t n, int timeout, bool pp, const sigset_t *mask)
 {
-    ensure_init();
-    bool any = false;
-    pthread_mutex_lock(&tab_mu);
-    for (nfds_t i = 0; i < n && !any; i++)
-        any = fds[i].fd >= 0 && fds[i].fd < tabcap && tab[fds[i].fd];
-    pthread_mutex_unlock(&tab_mu);
-    if (!any)
-        return real_poll(fds, n, timeout);
     uint64_t dl = timeout > 0 ? now_ms() + (uint64_t)timeout : 0;
     for (;;) {
-        int rc = real_poll(fds, n, timeout);
+        int rc;
+        if (pp) {
+            struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000};
+            rc = real_ppoll(fds, n, timeout < 0 ? NULL : &ts, mask);
+        } else {
+            rc = real_poll(fds, n, timeout);
+        }
         if (rc <= 0)
             return rc;
         int ready = 0;
@@ -1678,6 +1680,41 @@ SHIM_API int poll(struct pollfd *fds, nfds_t n, int timeout)
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
+}
+
+static bool any_tsock(const struct pollfd *fds, nfds_t n)
+{
+    bool any = false;
+    pthread_mutex_lock(&tab_mu);
+    for (nfds_t i = 0; i < n && !any; i++)
+        any = fds[i].fd >= 0 && fds[i].fd < tabcap && tab[fds[i].fd];
+    pthread_mutex_unlock(&tab_mu);
+    return any;
+}
+
+SHIM_API int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    ensure_init();
+    if (!any_tsock(fds, n))
+        return real_poll(fds, n, timeout);
+    return poll_exact(fds, n, timeout, false, NULL);
+}
+
+/* ppoll as poll (OpenSSH's ssh and sshd wait with it): the timeout rounded
+ * up to a millisecond, the signal mask in place during each wait. */
+SHIM_API int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, const sigset_t *mask)
+{
+    ensure_init();
+    if (!any_tsock(fds, n))
+        return real_ppoll(fds, n, tmo, mask);
+    int timeout = -1;
+    if (tmo) {
+        if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)
+            return ret_err(EINVAL);
+        uint64_t ms = (uint64_t)tmo->tv_sec * 1000u + ((uint64_t)tmo->tv_nsec + 999999u) / 1000000u;
+        timeout = ms > INT_MAX ? INT_MAX : (int)ms;
+    }
+    return poll_exact(fds, n, timeout, true, mask);
 }
 
 /* Whether /etc/hosts names `name` with an IPv4 address. */

@@ -18,7 +18,10 @@
 #   curl              Linux's HTTP client against tern serve --http
 #   traceroute        Linux traceroute through tern router; reference for tern traceroute
 #   libxml2-utils     xmllint, which checks that tern's SVG plots are well-formed XML
-#   iperf3            Linux's iperf3 client and server against tern perf
+#   iperf3            Linux's iperf3 client and server against tern perf (and tern run)
+#   wget              Debian's wget over tern run (tests/scripts/peer_run.sh)
+#   openssh-server    sshd (in the namespace only, its own config) for tern run -- ssh -L
+#   openssh-client    ssh and ssh-keygen over tern run (tests/scripts/peer_run.sh)
 #   libssl-dev        OpenSSL 3 headers and libraries: libtern-tls.a, the tern command
 #   openssl           the openssl command (s_client, s_server) against tern's TLS
 #   stunnel4          the TLS forwarder tern forward is matched against
@@ -50,6 +53,9 @@ have_cmd curl || need+=(curl)
 have_cmd traceroute || need+=(traceroute)
 have_cmd xmllint || need+=(libxml2-utils)
 have_cmd iperf3 || need+=(iperf3)
+have_cmd wget || need+=(wget)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+have_cmd ssh && have_cmd ssh-keygen || need+=(openssh-client)
 [ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 have_cmd openssl || need+=(openssl)
 have_cmd stunnel4 || need+=(stunnel4)
@@ -69,6 +75,15 @@ if [ "$(id -u)" -eq 0 ] && have_cmd apt-get; then
     # holds the package manager's locks: wait for them, up to 10 minutes,
     # instead of failing.
     apt_wait=(-o DPkg::Lock::Timeout=600)
+    # Several of these packages are daemons (sshd, dnsmasq, radvd, coturn)
+    # that Debian starts on install: the tests run their own copies inside
+    # network namespaces and none may listen on this machine's interfaces.
+    # policy-rc.d exit 101 ("action forbidden") keeps the services stopped;
+    # an existing policy (a container's) is left alone.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d &&
+            trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     apt-get "${apt_wait[@]}" update -qq >/dev/null &&
         apt-get "${apt_wait[@]}" install -y -qq "${need[@]}" >/dev/null ||
         echo "tests/deps.sh: apt-get failed; tests that need ${need[*]} will not run" >&2

@@ -69,7 +69,7 @@ static int find_shim(char *out, size_t cap)
     return access(out, R_OK);
 }
 
-static int ctl_connect(const char *path, const char *prog);
+
 
 /* In the child: the environment for the shim, then exec. */
 static void exec_program(const char *control, const char *shim, char **argv)
@@ -260,19 +260,20 @@ int cmd_run(int argc, char **argv)
     }
     if (control) {
         /* Fail here rather than let the program's sockets go to the kernel. */
-        int fd = ctl_connect(control, "tern run");
+        int fd = tool_ctl_connect(control, "tern run");
         if (fd < 0)
             return 1;
         close(fd);
         exec_program(control, shim, argv + optind);
         return 127; /* not reached */
     }
+    so.tapped = true; /* `tern dump --control` on the private stack's socket */
     return private_stack(&so, &ro, shim, argv + optind);
 }
 
 /* ---- tern ss, tern stats ---- */
 
-static int ctl_connect(const char *path, const char *prog)
+int tool_ctl_connect(const char *path, const char *prog)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof sa.sun_path) {
@@ -293,7 +294,7 @@ static int ctl_connect(const char *path, const char *prog)
 /* Sends one request and copies the text chunks of the response to stdout. */
 static int ctl_text(const char *path, const char *prog, uint16_t op, int a)
 {
-    int fd = ctl_connect(path, prog);
+    int fd = tool_ctl_connect(path, prog);
     if (fd < 0)
         return 1;
     struct ctl_req q = {.magic = CTL_MAGIC, .op = CTL_OP_HELLO, .a = CTL_VERSION};

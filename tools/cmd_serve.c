@@ -27,7 +27,7 @@ static const char serve_help[] =
     "serve options:\n"
     "  --for SECONDS   stop after SECONDS (default: run until interrupted)\n"
     "  --control PATH  also listen on the Unix socket PATH for programs started by\n"
-    "                  `tern run --control PATH`, `tern ss` and `tern stats`: they\n"
+    "                  `tern run --control PATH`, `tern ss`, `tern stats` and `tern dump`: they\n"
     "                  share this stack (docs/run.md)\n"
     "  --resolver S[,S...]  DNS servers for the attached programs' name lookups\n"
     "                  (getaddrinfo; default: the DHCP lease's servers)\n"
@@ -152,6 +152,7 @@ int cmd_serve(int argc, char **argv)
                 argv[optind]);
         return 2;
     }
+    so.tapped = control != NULL; /* `tern dump --control` taps the device */
     struct tern_env env;
     int rc = env_open(&env, &so, "tern serve");
     if (rc)

@@ -33,6 +33,7 @@
 #include "app/resolver.h"
 #include "ctl/ctl.h"
 #include "servport.h"
+#include "tern/device.h"
 #include "tern/err.h"
 #include "tern/posix.h"
 #include "tern/socket.h"
@@ -66,6 +67,7 @@ struct ctl_client {
     struct ctl_lookup *lookups; /* name lookups running for it */
     uint32_t *ids; /* sockets held (one entry per reference) */
     size_t nids, capids;
+    bool dumping;  /* CTL_OP_DUMP: every frame goes to it */
     struct ctl_client *next;
 };
 
@@ -77,6 +79,7 @@ struct ctl_server {
     struct csock **socks; /* by id - 1 */
     uint32_t nsocks;
     struct tern_resolve_opts ro; /* nservers 0: the DHCP lease's, if any */
+    unsigned ndump;              /* clients dumping */
 };
 
 static uint8_t scratch[65536];
@@ -443,6 +446,8 @@ static void client_close(struct ctl_client *cl)
             *pp = cl->next;
             break;
         }
+    if (cl->dumping && --sv->ndump == 0)
+        tern_trace_set_tap(sv->env->trace_dev, NULL, NULL);
     tern_loop_fd_unwatch(sv->env->loop, cl->fd);
     close(cl->fd);
     while (cl->nids)
@@ -600,6 +605,43 @@ void ctl_server_set_resolver(struct ctl_server *sv, const struct tern_resolve_op
     sv->ro = *ro;
 }
 
+/* The trace wrapper's tap while a client dumps: each frame to each
+ * dumping client, never blocking the stack (a full socket drops it). */
+static void dump_tap(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t len)
+{
+    struct ctl_server *sv = ctx;
+    struct ctl_resp r = {.val = (int64_t)ts_us, .id = (uint32_t)len};
+    r.len = (uint16_t)(len > 65535 ? 65535 : len);
+    struct iovec iov[2] = {{&r, sizeof r}, {(void *)frame, r.len}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+    for (struct ctl_client *cl = sv->clients; cl; cl = cl->next)
+        if (cl->dumping)
+            (void)sendmsg(cl->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void do_dump(struct ctl_client *cl)
+{
+    struct ctl_server *sv = cl->sv;
+    struct ctl_resp r = {0};
+    struct tern_device *t = sv->env->trace_dev;
+    if (!t || cl->dumping) {
+        r.ret = t ? -EALREADY : -ENOSYS;
+        client_send(cl, &r, NULL, NULL, 0);
+        return;
+    }
+    r.val = tern_trace_set_tap(t, dump_tap, sv);
+    if (sv->ndump == 0 && client_send(cl, &r, NULL, NULL, 0) < 0) {
+        tern_trace_set_tap(t, NULL, NULL);
+        return;
+    }
+    if (sv->ndump > 0 && client_send(cl, &r, NULL, NULL, 0) < 0)
+        return;
+    int sz = 4 << 20; /* room for a burst while the client prints */
+    setsockopt(cl->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    cl->dumping = true;
+    sv->ndump++;
+}
+
 static void client_request(struct ctl_client *cl, const struct ctl_req *q, const uint8_t *payload)
 {
     struct ctl_server *sv = cl->sv;
@@ -607,7 +649,7 @@ static void client_request(struct ctl_client *cl, const struct ctl_req *q, const
     struct csock *c = NULL;
     int memfd = -1;
     if (q->op != CTL_OP_HELLO && q->op != CTL_OP_SOCKET && q->op != CTL_OP_SS &&
-        q->op != CTL_OP_STATS && q->op != CTL_OP_RESOLVE) {
+        q->op != CTL_OP_STATS && q->op != CTL_OP_RESOLVE && q->op != CTL_OP_DUMP) {
         c = client_sock(cl, q->id);
         if (!c) {
             if ((q->op == CTL_OP_KICK && !q->a) || q->op == CTL_OP_CLOSE)
@@ -805,6 +847,9 @@ static void client_request(struct ctl_client *cl, const struct ctl_req *q, const
         return;
     case CTL_OP_RESOLVE:
         do_resolve(cl, q, payload);
+        return;
+    case CTL_OP_DUMP:
+        do_dump(cl);
         return;
     default:
         r.ret = -ENOSYS;

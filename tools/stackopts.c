@@ -669,7 +669,7 @@ int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
         e->imp_out = w;
         e->imp_in = w2;
     }
-    if (o->pcap || o->trace) {
+    if (o->pcap || o->trace || o->tapped) {
         if (o->pcap && !(e->pcap = fopen(o->pcap, "wb"))) {
             fprintf(stderr, "%s: cannot write %s: %s\n", prog, o->pcap, strerror(errno));
             env_close(e);
@@ -682,6 +682,7 @@ int env_open(struct tern_env *e, const struct stack_opts *o, const char *prog)
             return 1;
         }
         e->dev = t;
+        e->trace_dev = t;
     }
     e->dev_gone = (struct tool_dev_gone){.name = ifname, .loop = e->loop};
     tern_device_set_down(e->dev, tool_dev_down, &e->dev_gone);

@@ -55,6 +55,8 @@ struct stack_opts {
     uint8_t prefix6[4];
     bool have_gw6;
     struct tern_ipv6_addr gw6;
+    bool tapped;                  /* a trace wrapper even without --pcap/--trace
+                                   * (--control: `tern dump --control` taps it) */
 };
 
 /* getopt_long option table entries for the stack flags (their `val`s are
@@ -104,6 +106,7 @@ struct tern_env {
     struct tern_device *imp_out, *imp_in; /* --impair's two wrappers (inside dev), or NULL */
     const char *ifname;
     struct tool_dev_gone dev_gone;         /* .gone: the device went away; exit 1 */
+    struct tern_device *trace_dev;         /* the trace wrapper (--pcap, --trace, tap), or NULL */
 };
 
 /* Builds a real loop, the device, the stack, the interface and routes.

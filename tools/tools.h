@@ -26,4 +26,8 @@ int cmd_run(int argc, char **argv);
 int cmd_ss(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 
+/* A SOCK_SEQPACKET connection to a daemon's control socket (tern serve
+ * --control PATH), or -1 with one line printed. */
+int tool_ctl_connect(const char *path, const char *prog);
+
 #endif

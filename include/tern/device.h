@@ -235,6 +235,13 @@ TERN_API struct tern_device *tern_trace_wrap(struct tern_loop *loop, struct tern
  * CLOCK_MONOTONIC + this = wall clock); trace lines are printed in local time
  * = UTC + utc_offset_s. Both default to 0 (virtual time prints from 00:00). */
 TERN_API void tern_trace_set_clock(struct tern_device *trace_dev, int64_t epoch_offset_us, long utc_offset_s);
+/* A function the trace wrapper also calls with every frame it records, in
+ * either direction, and its timestamp (that of the pcap record), e.g. to
+ * stream the frames elsewhere (`tern dump --control`). NULL removes it.
+ * Returns the frames' pcap link type (TERN_LINKTYPE_ETHERNET or _RAW). */
+TERN_API uint32_t tern_trace_set_tap(struct tern_device *trace_dev,
+                                 void (*tap)(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t len),
+                                 void *ctx);
 
 /* Impairments applied to frames the wrapped device sends (egress); frames
  * it receives pass straight through. Rates are probabilities in [0, 1].

@@ -58,6 +58,12 @@ enum ctl_op {
     CTL_OP_SS,          /* a = TERN_NETSTAT_* flags; resp payload chunks, last one empty */
     CTL_OP_STATS,       /* resp payload chunks (text), last one empty */
     CTL_OP_RESOLVE,     /* payload = host name; resp: addr (0 = not found), ret -errno */
+    CTL_OP_DUMP,        /* resp: val = pcap link type (ret -ENOSYS: no trace wrapper);
+                         * then one message per frame the stack sends or receives,
+                         * until the client closes: a ctl_resp with val = timestamp
+                         * (us since the epoch), id = the frame's length, len = the
+                         * bytes that follow (at most 65535); frames the client is
+                         * too slow to take are dropped */
 };
 
 struct ctl_req {

@@ -26,6 +26,8 @@ struct trace_dev {
     int64_t epoch_offset_us;
     long utc_offset_s;
     struct tern_printer printer;
+    void (*tap)(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t len);
+    void *tap_ctx;
     char line[8192];
 };
 
@@ -41,6 +43,8 @@ static void record(struct trace_dev *t, const uint8_t *frame, size_t len)
         fputs(t->line, t->trace);
         fputc('\n', t->trace);
     }
+    if (t->tap)
+        t->tap(t->tap_ctx, ts, frame, len);
 }
 
 static int trace_send(struct tern_device *d, const uint8_t *frame, size_t len)
@@ -113,4 +117,14 @@ void tern_trace_set_clock(struct tern_device *trace_dev, int64_t epoch_offset_us
     struct trace_dev *t = (struct trace_dev *)trace_dev;
     t->epoch_offset_us = epoch_offset_us;
     t->utc_offset_s = utc_offset_s;
+}
+
+uint32_t tern_trace_set_tap(struct tern_device *trace_dev,
+                            void (*tap)(void *ctx, uint64_t ts_us, const uint8_t *frame, size_t len),
+                            void *ctx)
+{
+    struct trace_dev *t = (struct trace_dev *)trace_dev;
+    t->tap = tap;
+    t->tap_ctx = ctx;
+    return t->dev.link == TERN_LINK_ETHERNET ? TERN_LINKTYPE_ETHERNET : TERN_LINKTYPE_RAW;
 }

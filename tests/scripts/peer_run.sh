@@ -6,6 +6,8 @@
 # --control`, serves every program (they share its stack):
 #   - `tern run -- curl -o F http://LINUX/file`: 4 MB byte-exact from
 #     Linux's python3 http.server (connect, poll, recv; curl's own checks);
+#   - `tern dump --control`: the daemon's frames live (a ping, curl's SYN),
+#     printed and with -w and a filter written to a pcap;
 #   - getaddrinfo of a name goes to the daemon's resolver (`tern serve
 #     --resolver`, dnsmasq in the namespace): curl by name, byte-exact, the
 #     query seen coming from tern's address; an unknown name is EAI_NONAME;
@@ -15,6 +17,13 @@
 #   - `tern run -- nc` <-> Linux nc, 1 MB each way at once, each side
 #     half-closing (shutdown(SHUT_WR) -> FIN), both ends exit 0; and
 #     Linux nc -> `tern run -- nc -l` the same way;
+#   - `tern run -- wget` byte-exact; `tern run -- iperf3 -c` against Linux's
+#     iperf3 -s and Linux's client against `tern run -- iperf3 -s`: both
+#     end with exit 0 and a nonzero rate (printed, not asserted);
+#   - the ssh -L story: `tern run -- ssh -N -L 12345:localhost:110` to
+#     Debian's sshd in the namespace (key login), `tern run -- nc localhost
+#     12345` reaches a POP3 stand-in on Linux's loopback; the TAP's pcap
+#     shows SSH only (tshark);
 #   - two programs attached to one daemon share its port space: the second
 #     bind to the port the first listens on gets EADDRINUSE;
 #   - `tern ss` shows both programs' sockets while they run; `tern stats`
@@ -34,7 +43,7 @@ cd "$(dirname "$0")/../.."
 . tests/scripts/lib/pcap_check.sh
 . tests/scripts/lib/peer.sh
 py=/usr/bin/python3
-peer_setup peer_run nc curl tshark sha256sum timeout head dnsmasq $py
+peer_setup peer_run nc curl wget iperf3 ssh ssh-keygen /usr/sbin/sshd tshark sha256sum timeout head dnsmasq $py
 [ -e "$bdir/libtern-preload.so" ] || { echo "not ok - peer_run: $bdir/libtern-preload.so missing"; exit 1; }
 
 ns=tern-run-$$
@@ -78,7 +87,7 @@ ip netns exec "$ns" dnsmasq --no-daemon -C /dev/null --no-resolv --no-hosts --bi
     --local=/run.test/ --host-record=files.run.test,$L \
     --log-queries --log-facility="$tmp/dnsmasq.log" 2>"$tmp/dnsmasq.stderr" &
 pids+=($!)
-ip netns exec "$ns" "$tern" serve "${topts[@]}" --resolver $L --control "$tmp/ctl" --pcap "$tmp/serve.pcap" --for 60 \
+ip netns exec "$ns" "$tern" serve "${topts[@]}" --resolver $L --control "$tmp/ctl" --pcap "$tmp/serve.pcap" --for 120 \
     >"$tmp/serve.out" 2>"$tmp/serve.err" &
 serve=$!
 pids+=($serve)
@@ -97,6 +106,31 @@ inns env -u TERN_PRELOAD_ASAN TERN_PRELOAD_LOG=1 "$tern" run --control "$tmp/ctl
 check "TERN_PRELOAD_LOG=1: the shim logs curl's connect and close" \
     bash -c "grep -Eq '^tern-preload\[[0-9]+\]: connect\([0-9]+, $L:8080\)' '$tmp/log.err' &&
              grep -Eq '^tern-preload\[[0-9]+\]: close\([0-9]+\) \(last descriptor\) = 0' '$tmp/log.err'"
+
+# ---- tern dump --control: the daemon's frames, live ----
+# two at once: one prints tcpdump lines, one writes a pcap (-w; tshark
+# reads it below with the others); both stop on SIGINT (started without a
+# shell function in between: $! is tern itself)
+ip netns exec "$ns" "$tern" dump --control "$tmp/ctl" >"$tmp/dump.out" 2>"$tmp/dump.err" &
+dpid=$!
+ip netns exec "$ns" "$tern" dump --control "$tmp/ctl" -w "$tmp/dump.pcap" 'tcp port 8080' >/dev/null 2>"$tmp/dumpw.err" &
+dwpid=$!
+for _ in $(seq 30); do grep -q listening "$tmp/dump.err" && grep -q listening "$tmp/dumpw.err" && break; sleep 0.1; done
+inns ping -c 1 -W 2 $T >/dev/null 2>&1
+trun_plain timeout 20 curl -sS -o /dev/null http://$L:8080/file 2>>"$tmp/curl.err"
+sleep 0.3
+kill -INT $dpid $dwpid
+wait $dpid
+drc=$?
+wait $dwpid
+check "tern dump --control: exit 0 on SIGINT ($drc)" [ $drc -eq 0 ]
+check "tern dump --control: Linux's ping and tern's reply" \
+    bash -c "grep -q 'IP $L > $T: ICMP echo request' '$tmp/dump.out' && grep -q 'IP $T > $L: ICMP echo reply' '$tmp/dump.out'"
+check "tern dump --control: the curl's SYN (tcpdump-style line)" \
+    grep -Eq "IP $T\.[0-9]+ > $L\.8080: Flags \[S\], seq [0-9]+, win [0-9]+, options \[mss" "$tmp/dump.out"
+n=$("$tern" dump "$tmp/dump.pcap" 2>/dev/null | grep -Ec "Flags \[S\.?\]")
+check "tern dump --control -w FILE 'tcp port 8080': a pcap with the SYN and SYN-ACK, no ICMP ($n)" \
+    bash -c "[ $n -eq 2 ] && ! '$tern' dump '$tmp/dump.pcap' 2>/dev/null | grep -q ICMP"
 
 # ---- getaddrinfo through tern's resolver (the daemon's --resolver) ----
 trun_plain timeout 20 curl -sS -o "$tmp/got3" http://files.run.test:8080/file 2>"$tmp/curl3.err"
@@ -235,6 +269,83 @@ check "tern run -- nc -l -N: exit 0" [ $rc -eq 0 ]
 check "tern-run nc -l got linux's 1 MB (sha256 equal)" same "$tmp/b" "$tmp/t2.got"
 check "linux got tern-run nc -l's 1 MB (sha256 equal)" same "$tmp/a" "$tmp/l2.got"
 
+# ---- wget, iperf3 both ways ----
+trun_plain timeout 20 wget -q -O "$tmp/wgot" http://$L:8080/file 2>"$tmp/wget.err"
+rc=$?
+check "tern run -- wget -O F http://LINUX/file: exit 0 ($rc)" [ $rc -eq 0 ]
+check "tern run -- wget: 4 MB byte-exact" same "$tmp/www/file" "$tmp/wgot"
+# -b 200M: the daemon's --pcap records every frame (unlimited, iperf3 sends
+# gigabytes in 2 s); the rate is printed, not asserted
+rate() { # iperf3 -J output: the receiver's bits per second, or 0
+    $py -c "import json,sys; d=json.load(open(sys.argv[1])); print(int(d['end']['sum_received']['bits_per_second']))" "$1" 2>/dev/null || echo 0
+}
+ip netns exec "$ns" timeout 20 iperf3 -s -1 -B $L -p 5201 >"$tmp/iperf_ls.out" 2>&1 &
+ipid=$!
+# (not wait_port: its probe connection would be iperf3 -1's one test)
+for _ in $(seq 30); do inns ss -ltn | grep -q "$L:5201 " && break; sleep 0.1; done
+trun timeout 20 iperf3 -c $L -p 5201 -t 2 -b 200M -J >"$tmp/iperf_c.json" 2>"$tmp/iperf_c.err"
+rc=$?
+wait $ipid
+r=$(rate "$tmp/iperf_c.json")
+echo "# iperf3 -c over tern -> linux iperf3 -s: $((r / 1000000)) Mbit/s"
+check "tern run -- iperf3 -c LINUX -t 2: exit 0 ($rc), a nonzero rate" [ $rc -eq 0 -a "$r" -gt 0 ]
+trun timeout 20 iperf3 -s -1 -p 5202 >"$tmp/iperf_ts.out" 2>"$tmp/iperf_ts.err" &
+tpid=$!
+wait_listen 5202 || nok "tern run -- iperf3 -s: listening (tern ss -l)"
+inns timeout 20 iperf3 -c $T -p 5202 -t 2 -b 200M -J >"$tmp/iperf_l.json" 2>"$tmp/iperf_l.err"
+lrc=$?
+wait $tpid
+rc=$?
+r=$(rate "$tmp/iperf_l.json")
+echo "# linux iperf3 -c -> iperf3 -s over tern: $((r / 1000000)) Mbit/s"
+check "linux iperf3 -c -> tern run -- iperf3 -s -1: both exit 0 ($lrc, $rc), a nonzero rate" \
+    [ $lrc -eq 0 -a $rc -eq 0 -a "$r" -gt 0 ]
+
+# ---- ssh -L over tern: the POP3 session crosses the TAP encrypted ----
+# Debian's sshd in the namespace only (its own config, port 2222, a
+# throwaway host key and user key in $tmp); a POP3 stand-in on Linux's
+# 127.0.0.1:110; `tern run -- ssh -N -L 12345:localhost:110` listens on
+# tern's loopback and `tern run -- nc localhost 12345` talks POP3 through it
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey" && ssh-keygen -q -t ed25519 -N '' -f "$tmp/userkey"
+cp "$tmp/userkey.pub" "$tmp/authorized_keys"
+cat >"$tmp/sshd_config" <<EOF
+Port 2222
+ListenAddress $L
+HostKey $tmp/hostkey
+AuthorizedKeysFile $tmp/authorized_keys
+PidFile $tmp/sshd.pid
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowTcpForwarding yes
+EOF
+mkdir -p /run/sshd # sshd's privilege separation directory
+ip netns exec "$ns" /usr/sbin/sshd -D -e -f "$tmp/sshd_config" 2>"$tmp/sshd.err" &
+pids+=($!)
+ip netns exec "$ns" timeout 20 $py -c "
+import socket
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('127.0.0.1', 110)); l.listen(1)
+c, a = l.accept(); c.sendall(b'+OK POP3 stand-in ready\r\n')
+line = c.makefile('rb').readline(); c.sendall(b'+OK stand-in got ' + line); c.close()
+" >"$tmp/pop.err" 2>&1 &
+pids+=($!)
+wait_port $L 2222 >/dev/null
+ip netns exec "$ns" "$tern" run --control "$tmp/ctl" -- ssh -N -L 12345:localhost:110 -i "$tmp/userkey" \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -p 2222 root@$L \
+    >"$tmp/ssh.out" 2>"$tmp/ssh.err" &
+sshpid=$!
+pids+=($sshpid)
+wait_listen 12345 || nok "tern run -- ssh -N -L 12345:localhost:110: listening (tern ss -l)"
+got=$( (echo "USER tern"; sleep 1) | trun timeout 10 nc localhost 12345 2>"$tmp/popnc.err" | tr -d '\r')
+check "tern run -- nc localhost 12345 through tern run -- ssh -L: the POP3 stand-in answers (got '$(echo $got)')" \
+    [ "$(echo $got)" = "+OK POP3 stand-in ready +OK stand-in got USER tern" ]
+check "sshd: key-based login from tern's address" grep -q "Accepted publickey for root from $T" "$tmp/sshd.err"
+kill $sshpid 2>/dev/null
+wait $sshpid 2>/dev/null
+
 # ---- UDP through the shim ----
 cat >"$tmp/udp.py" <<'EOF'
 import socket, sys
@@ -297,6 +408,12 @@ check "tern run --tap ... -- curl (private stack): byte-exact" same "$tmp/www/fi
 check "the private stack's control socket is gone" bash -c "! ls /tmp/tern-run-* >/dev/null 2>&1 || ! ls /tmp/tern-run-*/control >/dev/null 2>&1"
 
 pcap_check "$tmp"/*.pcap
+# the ssh -L session: the TAP carried SSH, never POP3 (tshark's dissectors,
+# and the stand-in's words nowhere in the frames)
+nssh=$(tshark -r "$tmp/serve.pcap" -d tcp.port==2222,ssh -Y "ssh && tcp.port == 2222" 2>/dev/null | wc -l)
+npop=$(tshark -r "$tmp/serve.pcap" -d tcp.port==2222,ssh -Y "pop || tcp.port == 110 || tcp.port == 12345" 2>/dev/null | wc -l)
+check "the TAP's pcap: SSH ($nssh frames), no POP3 ($npop frames), no stand-in text" \
+    bash -c "[ $nssh -gt 0 ] && [ $npop -eq 0 ] && ! grep -aq 'stand-in' '$tmp/serve.pcap'"
 san=$(grep -l 'Sanitizer\|runtime error' "$tmp"/*.err "$tmp"/*.out 2>/dev/null)
 [ -n "$san" ] && grep -h -A20 'Sanitizer\|runtime error' $san | head -40 | sed 's/^/# /'
 check "no sanitizer reports from tern or the shim${TERN_PRELOAD_ASAN:+ (the shim under ASan+UBSan for python3 and nc)}" [ -z "$san" ]

@@ -23,7 +23,7 @@ else
     echo "$extra" | sed 's/^/    not libc: /'
     echo "not ok - preload_symbols: libtern-preload.so exports $n symbols, $(echo -n "$extra" | grep -c .) not libc's"
 fi
-for f in socket connect accept4 read write poll getaddrinfo sendfile splice fcntl ioctl; do
+for f in socket connect accept4 read write poll ppoll getaddrinfo sendfile splice fcntl ioctl; do
     grep -qx "$f" "$tmp/shim" || echo "not ok - preload_symbols: $f is not interposed"
 done
 deps=$(ldd "$so" | awk '{print $1}' | grep -v -E '^(linux-vdso|/lib64/ld-linux|libc\.so|libdl\.so|libpthread\.so)')
