@@ -394,47 +394,45 @@ bad:
     return -1;
 }
 
-int parse_addr6_prefix(const char *arg, uint8_t def_prefix, struct tern_ipv6_addr *addr,
-                       uint8_t *prefix)
+/* "ADDR[/PREFIX]": ADDR copied into buf (NUL-terminated), the prefix
+ * length (lo..hi) into *prefix, def_prefix without one. -1: too long or a
+ * bad prefix. */
+static int split_prefix(const char *arg, char *buf, size_t bufsz, uint8_t def_prefix,
+                        unsigned long lo, unsigned long hi, uint8_t *prefix)
 {
-    char buf[64];
     unsigned long v;
     const char *slash = strchr(arg, '/');
     size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
-    if (n >= sizeof buf)
+    if (n >= bufsz)
         return -1;
     memcpy(buf, arg, n);
     buf[n] = 0;
-    if (tern_ipv6_aton(buf, addr) < 0 || tern_ipv6_is_multicast(addr) ||
-        tern_ipv6_is_unspecified(addr) || tern_ipv6_is_loopback(addr))
-        return -1;
     *prefix = def_prefix;
     if (slash) {
-        if (parse_ulong(slash + 1, 1, 128, &v) < 0)
+        if (parse_ulong(slash + 1, lo, hi, &v) < 0)
             return -1;
         *prefix = (uint8_t)v;
     }
     return 0;
 }
 
+int parse_addr6_prefix(const char *arg, uint8_t def_prefix, struct tern_ipv6_addr *addr,
+                       uint8_t *prefix)
+{
+    char buf[64];
+    if (split_prefix(arg, buf, sizeof buf, def_prefix, 1, 128, prefix) < 0 ||
+        tern_ipv6_aton(buf, addr) < 0 || tern_ipv6_is_multicast(addr) ||
+        tern_ipv6_is_unspecified(addr) || tern_ipv6_is_loopback(addr))
+        return -1;
+    return 0;
+}
+
 int parse_addr_prefix(const char *arg, uint8_t def_prefix, uint32_t *addr, uint8_t *prefix)
 {
     char buf[32];
-    unsigned long v;
-    const char *slash = strchr(arg, '/');
-    size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
-    if (n >= sizeof buf)
+    if (split_prefix(arg, buf, sizeof buf, def_prefix, 0, 32, prefix) < 0 ||
+        tern_ipv4_aton(buf, addr) < 0)
         return -1;
-    memcpy(buf, arg, n);
-    buf[n] = 0;
-    if (tern_ipv4_aton(buf, addr) < 0)
-        return -1;
-    *prefix = def_prefix;
-    if (slash) {
-        if (parse_ulong(slash + 1, 0, 32, &v) < 0)
-            return -1;
-        *prefix = (uint8_t)v;
-    }
     return 0;
 }
 

@@ -726,10 +726,7 @@ struct tern_iface *mcast_out_iface(struct tern_stack *s, int mc_ifindex, uint32_
     }
     /* DEVIATION: Linux needs a route (or IP_MULTICAST_IF); without one we
      * take the first interface that is up. */
-    for (int i = 0; i < s->n_ifaces; i++)
-        if (s->ifaces[i].used && s->ifaces[i].up)
-            return &s->ifaces[i];
-    return NULL;
+    return stack_first_up_iface(s);
 }
 
 /* ---- sockets -------------------------------------------------------------- */

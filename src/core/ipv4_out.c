@@ -191,10 +191,7 @@ static struct tern_iface *bcast_iface(struct tern_stack *s, uint32_t src)
     struct tern_iface *ifc = stack_iface_by_addr(s, src);
     if (ifc && ifc->up)
         return ifc;
-    for (int i = 0; i < s->n_ifaces; i++)
-        if (s->ifaces[i].used && s->ifaces[i].up)
-            return &s->ifaces[i];
-    return NULL;
+    return stack_first_up_iface(s);
 }
 
 int ip_output(struct tern_stack *s, const struct tern_ip_out *o, const uint8_t *payload,

@@ -211,6 +211,14 @@ struct tern_iface *stack_iface_by_addr(struct tern_stack *s, uint32_t addr)
     return NULL;
 }
 
+struct tern_iface *stack_first_up_iface(struct tern_stack *s)
+{
+    for (int i = 0; i < s->n_ifaces; i++)
+        if (s->ifaces[i].used && s->ifaces[i].up)
+            return &s->ifaces[i];
+    return NULL;
+}
+
 bool stack_is_our_addr(const struct tern_stack *s, uint32_t addr)
 {
     return stack_iface_by_addr((struct tern_stack *)s, addr) != NULL;

@@ -264,6 +264,9 @@ void tcp_mem_usage(const struct tern_stack *s, struct tern_stack_mem *m);
 /* stack.c */
 struct tern_iface *stack_iface(struct tern_stack *s, int ifindex); /* NULL if unused */
 struct tern_iface *stack_iface_by_addr(struct tern_stack *s, uint32_t addr);
+/* The first interface that is up (limited broadcast, multicast without a
+ * route): NULL if none. */
+struct tern_iface *stack_first_up_iface(struct tern_stack *s);
 bool stack_is_our_addr(const struct tern_stack *s, uint32_t addr);
 bool stack_is_bcast(const struct tern_stack *s, uint32_t addr); /* limited or a directed bcast of ours */
 static inline bool ip_is_multicast(uint32_t a) { return (a >> 28) == 0xe; }

@@ -230,9 +230,8 @@ static int udp_route(struct tern_sock *sk, uint32_t dst, uint32_t *src, int *oif
             *oif = ifc->index;
     } else if (dst == 0xffffffffu) {
         ifc = sk->local.addr ? stack_iface_by_addr(s, sk->local.addr) : NULL;
-        for (int i = 0; !ifc && i < s->n_ifaces; i++)
-            if (s->ifaces[i].used && s->ifaces[i].up)
-                ifc = &s->ifaces[i];
+        if (!ifc)
+            ifc = stack_first_up_iface(s);
     } else {
         int ifindex;
         ifc = tern_route_lookup(s, dst, NULL, &ifindex) == TERN_OK ? stack_iface(s, ifindex) : NULL;
